@@ -1,0 +1,28 @@
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { isAppError } from '@taskflow/platform';
+
+/** Every error leaves as `{ error, message }` (plus `details` for validation), with the right status. */
+export function registerErrorHandler(app: FastifyInstance): void {
+  app.setErrorHandler((err: FastifyError, request, reply) => {
+    if (isAppError(err)) {
+      if (err.statusCode >= 500) request.log.error({ err }, err.message);
+      return reply.status(err.statusCode).send({ error: err.code, message: err.message });
+    }
+    if (err.validation) {
+      return reply.status(400).send({
+        error: 'VALIDATION_FAILED',
+        message: `Invalid request ${err.validationContext ?? 'input'}: ${err.message}`,
+        details: err.validation.map((v) => ({ path: v.instancePath || '/', message: v.message })),
+      });
+    }
+    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+    if (status >= 500) {
+      request.log.error({ err }, 'unhandled error');
+      return reply.status(500).send({ error: 'INTERNAL', message: 'Something went wrong on our side' });
+    }
+    return reply.status(status).send({ error: err.code ?? 'BAD_REQUEST', message: err.message });
+  });
+  app.setNotFoundHandler((request, reply) =>
+    reply.status(404).send({ error: 'NOT_FOUND', message: `No route for ${request.method} ${request.url.split('?')[0]}` }),
+  );
+}

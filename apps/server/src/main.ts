@@ -1,0 +1,27 @@
+import { ConfigError, createLogger, onShutdown } from '@taskflow/platform';
+import { createDb, migrateToLatest } from '@taskflow/store';
+import { buildApp } from './app';
+import { loadServerConfig } from './config';
+
+async function main(): Promise<void> {
+  const config = loadServerConfig();
+  const logger = createLogger('server', config.LOG_LEVEL).child({ node: config.NODE_ID });
+  const db = createDb(config.DATABASE_URL, {
+    max: config.DB_POOL_SIZE,
+    applicationName: config.NODE_ID,
+    onError: (err) => logger.warn({ err }, 'idle database client error'),
+  });
+  if (config.MIGRATE_ON_START) await migrateToLatest(db);
+  const app = await buildApp({ config, db, logger });
+  onShutdown(logger, async () => {
+    await app.close();
+    await db.destroy();
+  });
+  await app.listen({ port: config.PORT, host: config.HOST });
+}
+
+main().catch((err: unknown) => {
+  // Before the logger exists the only place to report is stderr.
+  process.stderr.write(`${err instanceof ConfigError ? err.message : (err as Error)?.stack ?? String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,62 @@
+#!/usr/bin/env node
+// First step of `npm start` / `npm test` on a fresh machine. Plain Node, no
+// dependencies: checks Node, installs npm dependencies when missing or stale,
+// makes sure redis-server exists when no REDIS_URL is given (installing Debian's
+// package as root), then hands over to the TypeScript stack CLI
+// (libs/devstack/src/cli.ts) and forwards Ctrl-C / SIGTERM to it.
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const command = process.argv[2] ?? 'start';
+const say = (line) => process.stdout.write(`[bootstrap] ${line}\n`);
+const fail = (line) => {
+  process.stderr.write(`[bootstrap] ${line}\n`);
+  process.exit(1);
+};
+
+const [major, minor] = process.versions.node.split('.').map(Number);
+if (major < 20 || (major === 20 && minor < 19)) fail(`Node.js >= 20.19 is required (found ${process.versions.node}).`);
+
+function dependenciesStale() {
+  const installed = path.join(root, 'node_modules/.package-lock.json');
+  if (!fs.existsSync(installed)) return true;
+  return fs.statSync(path.join(root, 'package-lock.json')).mtimeMs > fs.statSync(installed).mtimeMs;
+}
+
+if (dependenciesStale()) {
+  say('installing npm dependencies (npm ci)…');
+  const res = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
+  if (res.status !== 0) fail('npm ci failed; see the output above.');
+}
+
+function onPath(bin) {
+  return spawnSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore' }).status === 0;
+}
+
+const redisUrl = command === 'test' ? process.env.TEST_REDIS_URL : process.env.REDIS_URL;
+if (!redisUrl && !onPath('redis-server')) {
+  if (process.getuid?.() === 0 && onPath('apt-get')) {
+    say("redis-server is missing: installing Debian's redis-server package…");
+    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+    try {
+      execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
+      execFileSync('apt-get', ['install', '-y', '-qq', 'redis-server'], { stdio: 'inherit', env });
+    } catch {
+      fail('Installing redis-server failed. Install it (apt-get install redis-server) or set REDIS_URL.');
+    }
+  } else {
+    fail('redis-server is not installed: run `sudo apt-get install redis-server`, or set REDIS_URL to a Redis server.');
+  }
+}
+
+const child = spawn(
+  process.execPath,
+  ['--conditions=taskflow-source', '--import', 'tsx', path.join(root, 'libs/devstack/src/cli.ts'), command, ...process.argv.slice(3)],
+  { cwd: root, stdio: 'inherit' },
+);
+// The CLI does the orderly shutdown; this process only passes the signal on.
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
+child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

@@ -1,0 +1,135 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { ConfigError } from '@taskflow/platform';
+import { loadStackEnv, REPO_ROOT, type StackEnv } from './config';
+import { loadOrCreateSecrets } from './secrets';
+import { startServices } from './services';
+import { startStack } from './stack';
+
+/**
+ * The local stack's command line, started by infra/local/bootstrap.mjs once
+ * dependencies are installed:
+ *   start     the whole product (services, migrations, demo users, server, worker)
+ *   services  only PostgreSQL and Redis, printing their URLs (for running tests by hand)
+ *   test      services for tests, then every project's typecheck, lint and tests
+ */
+const log = (line: string) => console.log(`[stack] ${line}`);
+
+/** Signals this close together are one Ctrl-C delivered twice (terminal and npm), not a second press. */
+const DUPLICATE_WINDOW_MS = 1500;
+
+/** Waits for SIGINT/SIGTERM, then runs `stop`; a later second signal exits at once. */
+function untilSignal(stop: () => Promise<void>): Promise<number> {
+  return new Promise((resolve) => {
+    let firstAt = 0;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (firstAt) {
+        if (Date.now() - firstAt < DUPLICATE_WINDOW_MS) return;
+        log(`${signal} again: exiting now`);
+        process.exit(130);
+      }
+      firstAt = Date.now();
+      log(`${signal}: stopping…`);
+      stop().then(
+        () => resolve(0),
+        (err) => {
+          console.error(err);
+          resolve(1);
+        },
+      );
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+}
+
+async function start(env: StackEnv): Promise<number> {
+  const started = Date.now();
+  const stack = await startStack(env, log);
+  const external = [env.DATABASE_URL && 'PostgreSQL', env.REDIS_URL && 'Redis'].filter(Boolean).join(' and ');
+  console.log(
+    [
+      '',
+      `  Taskflow Live is running at ${stack.url}   (ready in ${((Date.now() - started) / 1000).toFixed(1)} s)`,
+      env.SEED_DEMO ?? !env.DATABASE_URL
+        ? `  Demo users: alice, bob (org acme), carol (org globex); password "${env.DEMO_PASSWORD}"`
+        : '  Demo users were not seeded (external database; set SEED_DEMO=true to seed them).',
+      external ? `  Using external ${external}.` : `  Data: ${env.DATA_DIR}`,
+      '  Press Ctrl-C to stop.',
+      '',
+    ].join('\n'),
+  );
+  const crash = stack.crashed.then(async (child) => {
+    log(`${child.name} exited unexpectedly; stopping the stack`);
+    await stack.stop();
+    return 1;
+  });
+  return Promise.race([untilSignal(stack.stop), crash]);
+}
+
+async function services(env: StackEnv): Promise<number> {
+  const secrets = loadOrCreateSecrets(env.DATA_DIR);
+  const svc = await startServices({ dataDir: env.DATA_DIR, databaseUrl: env.DATABASE_URL, redisUrl: env.REDIS_URL, pgPassword: secrets.pgPassword, log });
+  console.log(`\nDATABASE_URL=${svc.databaseUrl}\nTEST_DATABASE_URL=${svc.adminDatabaseUrl ?? svc.databaseUrl}\nREDIS_URL=${svc.redisUrl}\nTEST_REDIS_URL=${svc.redisUrl}\n\nPress Ctrl-C to stop.`);
+  return untilSignal(svc.stop);
+}
+
+async function test(env: StackEnv, args: string[]): Promise<number> {
+  const dataDir = path.join(env.DATA_DIR, 'test');
+  const secrets = loadOrCreateSecrets(dataDir);
+  const svc = await startServices({
+    dataDir,
+    databaseUrl: env.TEST_DATABASE_URL,
+    redisUrl: env.TEST_REDIS_URL,
+    pgPassword: secrets.pgPassword,
+    database: 'postgres',
+    fast: true,
+    log,
+  });
+  const nx = spawn(
+    path.join(REPO_ROOT, 'node_modules/.bin/nx'),
+    ['run-many', '-t', 'typecheck', 'lint', 'test', '--outputStyle=static', ...args],
+    {
+      cwd: REPO_ROOT,
+      stdio: 'inherit',
+      env: {
+        ...process.env,
+        TEST_DATABASE_URL: svc.adminDatabaseUrl ?? svc.databaseUrl,
+        TEST_REDIS_URL: svc.redisUrl,
+        NX_DAEMON: 'false',
+        NX_NO_CLOUD: 'true',
+        NX_TUI: 'false',
+      },
+    },
+  );
+  const forward = (signal: NodeJS.Signals) => nx.kill(signal);
+  process.on('SIGINT', forward);
+  process.on('SIGTERM', forward);
+  const code = await new Promise<number>((resolve) => nx.on('exit', (c, s) => resolve(c ?? (s ? 1 : 0))));
+  await svc.stop();
+  return code;
+}
+
+async function main(): Promise<number> {
+  const [command = 'start', ...args] = process.argv.slice(2);
+  const env = loadStackEnv();
+  switch (command) {
+    case 'start':
+      return start(env);
+    case 'services':
+      return services(env);
+    case 'test':
+      return test(env, args);
+    default:
+      console.error(`unknown command "${command}" (expected start, services or test)`);
+      return 2;
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err) => {
+    console.error(err instanceof ConfigError ? err.message : err);
+    process.exit(1);
+  },
+);

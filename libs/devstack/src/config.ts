@@ -1,0 +1,27 @@
+import path from 'node:path';
+import { Type } from '@sinclair/typebox';
+import { Env, parseEnv } from '@taskflow/platform';
+
+export const REPO_ROOT = path.resolve(__dirname, '../../..');
+
+/** Variables the local stack reads (see README). Parsed once; unknown values fail fast. */
+export const StackEnvSchema = Type.Object({
+  PORT: Env.port(3000),
+  HOST: Type.String({ default: '127.0.0.1' }),
+  DATA_DIR: Type.String({ default: path.join(REPO_ROOT, '.data') }),
+  DATABASE_URL: Type.Optional(Env.url()),
+  REDIS_URL: Type.Optional(Env.url()),
+  DEMO_PASSWORD: Type.String({ minLength: 4, default: 'taskflow' }),
+  SEED_DEMO: Type.Optional(Type.Boolean()),
+  LOG_LEVEL: Env.logLevel(),
+  JWT_SECRET: Type.Optional(Type.String({ minLength: 32 })),
+  /** `npm test`: superuser URL of an existing PostgreSQL to create test databases in (else embedded). */
+  TEST_DATABASE_URL: Type.Optional(Env.url()),
+  TEST_REDIS_URL: Type.Optional(Env.url()),
+});
+
+export function loadStackEnv(env: NodeJS.ProcessEnv = process.env) {
+  const parsed = parseEnv(StackEnvSchema, env);
+  return { ...parsed, DATA_DIR: path.resolve(parsed.DATA_DIR) };
+}
+export type StackEnv = ReturnType<typeof loadStackEnv>;

@@ -1,0 +1,79 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { freePort } from './net';
+import { ensureDatabase, startPostgres, type PostgresHandle } from './postgres';
+import { startRedis, type RedisHandle } from './redis';
+
+export interface Services {
+  /** URL of the application database. */
+  databaseUrl: string;
+  /** Superuser URL of the maintenance database (tests create databases through it). */
+  adminDatabaseUrl?: string;
+  redisUrl: string;
+  embeddedPostgres?: PostgresHandle;
+  embeddedRedis?: RedisHandle;
+  stop(): Promise<void>;
+}
+
+export interface ServicesOptions {
+  dataDir: string;
+  databaseUrl?: string;
+  redisUrl?: string;
+  pgPassword: string;
+  database?: string;
+  fast?: boolean;
+  log?: (line: string) => void;
+}
+
+/**
+ * PostgreSQL and Redis for the stack: the given URLs when set, otherwise an
+ * embedded PostgreSQL and a private redis-server with data under `dataDir`.
+ */
+export async function startServices(opts: ServicesOptions): Promise<Services> {
+  const log = opts.log ?? (() => undefined);
+  const logDir = path.join(opts.dataDir, 'logs');
+  fs.mkdirSync(logDir, { recursive: true });
+  const stops: Array<() => Promise<void>> = [];
+  const stop = async () => {
+    for (const s of stops.reverse()) await s();
+  };
+  try {
+    let databaseUrl = opts.databaseUrl;
+    let adminDatabaseUrl: string | undefined;
+    let embeddedPostgres: PostgresHandle | undefined;
+    if (!databaseUrl) {
+      const port = await freePort();
+      log(`starting embedded PostgreSQL on 127.0.0.1:${port} (data: ${path.join(opts.dataDir, 'postgres')})`);
+      embeddedPostgres = await startPostgres({
+        dataDir: path.join(opts.dataDir, 'postgres'),
+        port,
+        password: opts.pgPassword,
+        logFile: path.join(logDir, 'postgres.log'),
+        fast: opts.fast,
+      });
+      stops.push(embeddedPostgres.stop);
+      const database = opts.database ?? 'taskflow';
+      await ensureDatabase(embeddedPostgres.adminUrl, database);
+      databaseUrl = embeddedPostgres.url(database);
+      adminDatabaseUrl = embeddedPostgres.adminUrl;
+    }
+    let redisUrl = opts.redisUrl;
+    let embeddedRedis: RedisHandle | undefined;
+    if (!redisUrl) {
+      const port = await freePort();
+      log(`starting private redis-server on 127.0.0.1:${port} (data: ${path.join(opts.dataDir, 'redis')})`);
+      embeddedRedis = await startRedis({
+        dataDir: path.join(opts.dataDir, 'redis'),
+        port,
+        logFile: path.join(logDir, 'redis.log'),
+        fast: opts.fast,
+      });
+      stops.push(embeddedRedis.stop);
+      redisUrl = embeddedRedis.url;
+    }
+    return { databaseUrl, adminDatabaseUrl, redisUrl, embeddedPostgres, embeddedRedis, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}

@@ -1,0 +1,230 @@
+import type { ServerEventPayload } from './server-events';
+import type { TaskEventType, TaskStatus } from './status-machine';
+import type {
+  CodingAgent,
+  DashboardTask,
+  PreferredAgent,
+  Priority,
+  PublicTask,
+  PublicUser,
+  TaskType,
+  TaskTypeHint,
+  TimelineEvent,
+} from './task.schema';
+
+/**
+ * Payload builders. Each copies an explicit allow-list of fields, so a store row
+ * with secrets or internal columns (password hashes, raw LLM output, outbox state)
+ * can be passed in and nothing but the listed fields comes out (DESIGN D3).
+ */
+export interface TaskSource {
+  id: string;
+  title: string;
+  description: string;
+  status: TaskStatus;
+  seq: number;
+  isPrivate: boolean;
+  orgId: string;
+  creator: PublicUser;
+  createdAt: Date;
+  updatedAt: Date;
+  repo: string;
+  taskTypeHint: TaskTypeHint;
+  filesHint: string[];
+  acceptanceCriteria: string[];
+  priority: Priority;
+  preferredAgent: PreferredAgent;
+  summary: string | null;
+  taskType: TaskType | null;
+  recommendedAgent: CodingAgent | null;
+  likelyFiles: string[];
+  suggestedCriteria: string[];
+  clarificationQuestions: string[];
+  clarificationAnswers: string[];
+  githubIssueNumber: number | null;
+  githubIssueUrl: string | null;
+  githubBranch: string | null;
+  prNumber: number | null;
+  prUrl: string | null;
+  prTitle: string | null;
+  mergeCommitSha: string | null;
+  mergedAt: Date | null;
+  dispatchedAt: Date | null;
+  completedAt: Date | null;
+  errorMessage: string | null;
+  retryCount: number;
+}
+
+export interface EventSource {
+  seq: number;
+  eventType: TaskEventType;
+  payload: Record<string, unknown>;
+  createdAt: Date;
+}
+
+const iso = (d: Date) => d.toISOString();
+const isoOrNull = (d: Date | null) => (d ? d.toISOString() : null);
+
+export function toPublicUser(u: PublicUser): PublicUser {
+  return { id: u.id, username: u.username, name: u.name };
+}
+
+export function toPublicTask(t: TaskSource): PublicTask {
+  return {
+    id: t.id,
+    title: t.title,
+    description: t.description,
+    status: t.status,
+    seq: t.seq,
+    isPrivate: t.isPrivate,
+    orgId: t.orgId,
+    creator: toPublicUser(t.creator),
+    createdAt: iso(t.createdAt),
+    updatedAt: iso(t.updatedAt),
+    repo: t.repo,
+    taskTypeHint: t.taskTypeHint,
+    filesHint: [...t.filesHint],
+    acceptanceCriteria: [...t.acceptanceCriteria],
+    priority: t.priority,
+    preferredAgent: t.preferredAgent,
+    summary: t.summary,
+    taskType: t.taskType,
+    recommendedAgent: t.recommendedAgent,
+    likelyFiles: [...t.likelyFiles],
+    suggestedCriteria: [...t.suggestedCriteria],
+    clarificationQuestions: [...t.clarificationQuestions],
+    clarificationAnswers: [...t.clarificationAnswers],
+    githubIssueNumber: t.githubIssueNumber,
+    githubIssueUrl: t.githubIssueUrl,
+    githubBranch: t.githubBranch,
+    prNumber: t.prNumber,
+    prUrl: t.prUrl,
+    prTitle: t.prTitle,
+    mergeCommitSha: t.mergeCommitSha,
+    mergedAt: isoOrNull(t.mergedAt),
+    dispatchedAt: isoOrNull(t.dispatchedAt),
+    completedAt: isoOrNull(t.completedAt),
+    errorMessage: t.errorMessage,
+    retryCount: t.retryCount,
+  };
+}
+
+export function toDashboardTask(t: TaskSource): DashboardTask {
+  return {
+    taskId: t.id,
+    seq: t.seq,
+    title: t.title,
+    status: t.status,
+    isPrivate: t.isPrivate,
+    priority: t.priority,
+    repo: t.repo,
+    creator: toPublicUser(t.creator),
+    createdAt: iso(t.createdAt),
+    updatedAt: iso(t.updatedAt),
+    prUrl: t.prUrl,
+    githubIssueUrl: t.githubIssueUrl,
+  };
+}
+
+/** Fails loudly when a transition did not set a field its event must carry. */
+function required<T>(value: T | null, field: string, type: TaskEventType): T {
+  if (value === null) throw new Error(`event ${type} needs task.${field}`);
+  return value;
+}
+
+type StatusEventPayloads = {
+  created: ServerEventPayload<'task:created'>;
+  analyzing: ServerEventPayload<'task:analyzing'>;
+  clarification_needed: ServerEventPayload<'task:clarification_needed'>;
+  clarified: ServerEventPayload<'task:clarified'>;
+  dispatched: ServerEventPayload<'task:dispatched'>;
+  coding: ServerEventPayload<'task:coding'>;
+  pr_opened: ServerEventPayload<'task:pr_opened'>;
+  pr_merged: ServerEventPayload<'task:pr_merged'>;
+  pr_closed: ServerEventPayload<'task:pr_closed'>;
+  failed: ServerEventPayload<'task:failed'>;
+  cancelled: ServerEventPayload<'task:cancelled'>;
+  retried: ServerEventPayload<'task:retried'>;
+};
+export type StatusEventPayload<T extends TaskEventType = TaskEventType> = StatusEventPayloads[T];
+
+/** Builds each status event's payload from the task as it is right after the transition. */
+const STATUS_PAYLOAD_BUILDERS: { [T in TaskEventType]: (t: TaskSource) => StatusEventPayloads[T] } = {
+  created: (t) => ({
+    taskId: t.id,
+    seq: t.seq,
+    title: t.title,
+    creator: toPublicUser(t.creator),
+    status: 'received',
+    createdAt: iso(t.createdAt),
+  }),
+  analyzing: (t) => ({ taskId: t.id, seq: t.seq, status: 'analyzing' }),
+  clarification_needed: (t) => ({
+    taskId: t.id,
+    seq: t.seq,
+    status: 'needs_clarification',
+    questions: [...t.clarificationQuestions],
+  }),
+  clarified: (t) => ({
+    taskId: t.id,
+    seq: t.seq,
+    status: 'analyzing',
+    clarificationAnswers: [...t.clarificationAnswers],
+  }),
+  dispatched: (t) => ({
+    taskId: t.id,
+    seq: t.seq,
+    status: 'dispatched',
+    issueNumber: required(t.githubIssueNumber, 'githubIssueNumber', 'dispatched'),
+    issueUrl: required(t.githubIssueUrl, 'githubIssueUrl', 'dispatched'),
+    githubBranch: required(t.githubBranch, 'githubBranch', 'dispatched'),
+  }),
+  coding: (t) => ({ taskId: t.id, seq: t.seq, status: 'coding' }),
+  pr_opened: (t) => ({
+    taskId: t.id,
+    seq: t.seq,
+    status: 'pr_open',
+    prNumber: required(t.prNumber, 'prNumber', 'pr_opened'),
+    prUrl: required(t.prUrl, 'prUrl', 'pr_opened'),
+    prTitle: required(t.prTitle, 'prTitle', 'pr_opened'),
+  }),
+  pr_merged: (t) => ({
+    taskId: t.id,
+    seq: t.seq,
+    status: 'merged',
+    mergeCommitSha: required(t.mergeCommitSha, 'mergeCommitSha', 'pr_merged'),
+    mergedAt: iso(required(t.mergedAt, 'mergedAt', 'pr_merged')),
+  }),
+  pr_closed: (t) => ({
+    taskId: t.id,
+    seq: t.seq,
+    status: 'failed',
+    prNumber: required(t.prNumber, 'prNumber', 'pr_closed'),
+  }),
+  failed: (t) => ({
+    taskId: t.id,
+    seq: t.seq,
+    status: 'failed',
+    errorMessage: t.errorMessage ?? 'Task failed',
+  }),
+  cancelled: (t) => ({ taskId: t.id, seq: t.seq, status: 'cancelled' }),
+  retried: (t) => ({ taskId: t.id, seq: t.seq, status: 'received', retryCount: t.retryCount }),
+};
+
+export function statusEventPayload<T extends TaskEventType>(type: T, task: TaskSource): StatusEventPayload<T> {
+  return STATUS_PAYLOAD_BUILDERS[type](task);
+}
+
+/** The wire name of a stored event type: `pr_opened` → `task:pr_opened`. */
+export function wireEventName<T extends TaskEventType>(type: T): `task:${T}` {
+  return `task:${type}`;
+}
+
+export function toTimelineEvent(e: EventSource): TimelineEvent {
+  return { seq: e.seq, eventType: e.eventType, payload: { ...e.payload }, createdAt: iso(e.createdAt) };
+}
+
+export function eventAddedPayload(taskId: string, e: EventSource): ServerEventPayload<'task:event_added'> {
+  return { taskId, seq: e.seq, event: toTimelineEvent(e) };
+}
+

@@ -1,0 +1,44 @@
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { Seq, TaskId } from './task.schema';
+
+/**
+ * Client → server messages (spec Appendix A plus DESIGN §4 additions). Each is sent
+ * with a Socket.io acknowledgement that answers `Ack`.
+ */
+const strict = { additionalProperties: false } as const;
+export const MAX_RESYNC_TASKS = 100;
+
+export const TaskJoinMessage = Type.Object({ taskId: TaskId }, strict);
+export const TaskLeaveMessage = Type.Object({ taskId: TaskId }, strict);
+export const DashboardJoinMessage = Type.Object({}, strict);
+export const DashboardLeaveMessage = Type.Object({}, strict);
+/** `since[taskId]` is the last seq the client applied; without it the server answers a snapshot. */
+export const ResyncRequestedMessage = Type.Object(
+  {
+    taskIds: Type.Array(TaskId, { minItems: 1, maxItems: MAX_RESYNC_TASKS, uniqueItems: true }),
+    since: Type.Optional(Type.Record(Type.String({ format: 'uuid' }), Type.Integer({ minimum: 0 }))),
+  },
+  strict,
+);
+
+export const CLIENT_MESSAGES = {
+  'task:join': TaskJoinMessage,
+  'task:leave': TaskLeaveMessage,
+  'dashboard:join': DashboardJoinMessage,
+  'dashboard:leave': DashboardLeaveMessage,
+  resync_requested: ResyncRequestedMessage,
+} as const satisfies Record<string, TSchema>;
+
+export type ClientMessageName = keyof typeof CLIENT_MESSAGES;
+export type ClientMessage<M extends ClientMessageName> = Static<(typeof CLIENT_MESSAGES)[M]>;
+
+export const AckErrorSchema = Type.Object({ code: Type.String(), message: Type.String() }, strict);
+export type AckError = Static<typeof AckErrorSchema>;
+export type Ack<T = undefined> = { ok: true; data?: T } | { ok: false; error: AckError };
+
+/** Socket.io's typed-events map for client → server messages. */
+export type ClientToServerEvents = {
+  [M in ClientMessageName]: (message: ClientMessage<M>, ack: (answer: Ack<unknown>) => void) => void;
+};
+
+export { Seq };

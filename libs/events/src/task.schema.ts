@@ -1,0 +1,122 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { TASK_EVENT_TYPES, TASK_STATUSES } from './status-machine';
+
+/** Shared building blocks of the public task shape (what a browser may ever see). */
+export const TaskId = Type.String({ format: 'uuid', maxLength: 36 });
+export const Seq = Type.Integer({ minimum: 1 });
+export const IsoDate = Type.String({ format: 'date-time' });
+
+export const TaskStatusSchema = Type.Union(TASK_STATUSES.map((s) => Type.Literal(s)));
+export const TaskEventTypeSchema = Type.Union(TASK_EVENT_TYPES.map((t) => Type.Literal(t)));
+
+export const TASK_TYPE_HINTS = ['auto', 'bug-fix', 'feature', 'refactor', 'test-coverage'] as const;
+export const TASK_TYPES = ['bug-fix', 'feature', 'refactor', 'test-coverage'] as const;
+export const PRIORITIES = ['normal', 'urgent'] as const;
+export const CODING_AGENTS = ['claude-code', 'codex', 'copilot'] as const;
+export const PREFERRED_AGENTS = ['auto', ...CODING_AGENTS] as const;
+
+export type TaskTypeHint = (typeof TASK_TYPE_HINTS)[number];
+export type TaskType = (typeof TASK_TYPES)[number];
+export type Priority = (typeof PRIORITIES)[number];
+export type CodingAgent = (typeof CODING_AGENTS)[number];
+export type PreferredAgent = (typeof PREFERRED_AGENTS)[number];
+
+const literals = <T extends readonly string[]>(values: T) => Type.Union(values.map((v) => Type.Literal(v)));
+export const TaskTypeHintSchema = literals(TASK_TYPE_HINTS);
+export const TaskTypeSchema = literals(TASK_TYPES);
+export const PrioritySchema = literals(PRIORITIES);
+export const CodingAgentSchema = literals(CODING_AGENTS);
+export const PreferredAgentSchema = literals(PREFERRED_AGENTS);
+
+const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);
+
+export const PublicUserSchema = Type.Object(
+  { id: Type.String(), username: Type.String(), name: Type.String() },
+  { additionalProperties: false },
+);
+export type PublicUser = Static<typeof PublicUserSchema>;
+
+/** The task as the REST API and `task:state` show it. */
+export const PublicTaskSchema = Type.Object(
+  {
+    id: TaskId,
+    title: Type.String(),
+    description: Type.String(),
+    status: TaskStatusSchema,
+    seq: Seq,
+    isPrivate: Type.Boolean(),
+    orgId: Type.String(),
+    creator: PublicUserSchema,
+    createdAt: IsoDate,
+    updatedAt: IsoDate,
+    repo: Type.String(),
+    taskTypeHint: TaskTypeHintSchema,
+    filesHint: Type.Array(Type.String()),
+    acceptanceCriteria: Type.Array(Type.String()),
+    priority: PrioritySchema,
+    preferredAgent: PreferredAgentSchema,
+    summary: Nullable(Type.String()),
+    taskType: Nullable(TaskTypeSchema),
+    recommendedAgent: Nullable(CodingAgentSchema),
+    likelyFiles: Type.Array(Type.String()),
+    suggestedCriteria: Type.Array(Type.String()),
+    clarificationQuestions: Type.Array(Type.String()),
+    clarificationAnswers: Type.Array(Type.String()),
+    githubIssueNumber: Nullable(Type.Integer()),
+    githubIssueUrl: Nullable(Type.String()),
+    githubBranch: Nullable(Type.String()),
+    prNumber: Nullable(Type.Integer()),
+    prUrl: Nullable(Type.String()),
+    prTitle: Nullable(Type.String()),
+    mergeCommitSha: Nullable(Type.String()),
+    mergedAt: Nullable(IsoDate),
+    dispatchedAt: Nullable(IsoDate),
+    completedAt: Nullable(IsoDate),
+    errorMessage: Nullable(Type.String()),
+    retryCount: Type.Integer({ minimum: 0 }),
+  },
+  { additionalProperties: false },
+);
+export type PublicTask = Static<typeof PublicTaskSchema>;
+
+/** One row of the dashboard list: enough to render and sort it, nothing more. */
+export const DashboardTaskSchema = Type.Object(
+  {
+    taskId: TaskId,
+    seq: Seq,
+    title: Type.String(),
+    status: TaskStatusSchema,
+    isPrivate: Type.Boolean(),
+    priority: PrioritySchema,
+    repo: Type.String(),
+    creator: PublicUserSchema,
+    createdAt: IsoDate,
+    updatedAt: IsoDate,
+    prUrl: Nullable(Type.String()),
+    githubIssueUrl: Nullable(Type.String()),
+  },
+  { additionalProperties: false },
+);
+export type DashboardTask = Static<typeof DashboardTaskSchema>;
+
+/** One entry of a task's timeline. Its payload is the allow-listed status payload of that event. */
+export const TimelineEventSchema = Type.Object(
+  {
+    seq: Seq,
+    eventType: TaskEventTypeSchema,
+    payload: Type.Record(Type.String(), Type.Unknown()),
+    createdAt: IsoDate,
+  },
+  { additionalProperties: false },
+);
+export type TimelineEvent = Static<typeof TimelineEventSchema>;
+
+export const TaskCountsSchema = Type.Object(
+  {
+    activeCount: Type.Integer({ minimum: 0 }),
+    completedCount: Type.Integer({ minimum: 0 }),
+    failedCount: Type.Integer({ minimum: 0 }),
+  },
+  { additionalProperties: false },
+);
+export type TaskCounts = Static<typeof TaskCountsSchema>;

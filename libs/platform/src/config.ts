@@ -1,0 +1,52 @@
+import { Type, type Static, type TObject } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+
+/** Thrown when the environment is invalid; lists every bad variable at once. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type DeepReadonly<T> = T extends (infer U)[] ? readonly DeepReadonly<U>[] : T extends object ? { readonly [K in keyof T]: DeepReadonly<T[K]> } : T;
+
+/**
+ * Parses environment variables against a TypeBox schema whose keys are the
+ * variable names: applies defaults, converts strings to numbers/booleans, and
+ * returns a deep-frozen object, or throws a ConfigError naming every problem.
+ * Empty strings count as unset, so `FOO=` falls back to the default.
+ */
+export function parseEnv<S extends TObject>(schema: S, env: Record<string, string | undefined>): DeepReadonly<Static<S>> {
+  const input: Record<string, unknown> = {};
+  for (const key of Object.keys(schema.properties)) {
+    const raw = env[key];
+    if (raw !== undefined && raw !== '') input[key] = raw;
+  }
+  const value = Value.Convert(schema, Value.Default(schema, input));
+  const problems = [...Value.Errors(schema, value)].map((e) => {
+    const name = e.path.replace(/^\//, '') || '(root)';
+    return `${name}: ${e.message}${env[name] !== undefined ? ` (got "${env[name]}")` : ''}`;
+  });
+  if (problems.length > 0) throw new ConfigError(problems);
+  return deepFreeze(value as Static<S>) as DeepReadonly<Static<S>>;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/** Common variable shapes, so every app spells them the same way. */
+export const Env = {
+  port: (def: number) => Type.Integer({ minimum: 0, maximum: 65535, default: def }),
+  url: (def?: string) => Type.String({ pattern: '^[a-z][a-z0-9+.-]*://', ...(def === undefined ? {} : { default: def }) }),
+  bool: (def: boolean) => Type.Boolean({ default: def }),
+  logLevel: () =>
+    Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), {
+      default: 'info',
+    }),
+};

@@ -1,0 +1,30 @@
+import type { Db } from './db';
+import { createOrg, createUser } from './users';
+
+export const DEMO_ORGS = [
+  { slug: 'acme', name: 'Acme Corp' },
+  { slug: 'globex', name: 'Globex' },
+] as const;
+
+export const DEMO_USERS = [
+  { username: 'alice', name: 'Alice Anders', org: 'acme' },
+  { username: 'bob', name: 'Bob Brown', org: 'acme' },
+  { username: 'carol', name: 'Carol Chen', org: 'globex' },
+] as const;
+
+/** Creates the demo orgs and users that do not exist yet; existing ones are left untouched. */
+export async function seedDemo(db: Db, password: string): Promise<{ created: string[] }> {
+  const created: string[] = [];
+  const orgIds = new Map<string, string>();
+  for (const org of DEMO_ORGS) {
+    const existing = await db.selectFrom('orgs').select('id').where('slug', '=', org.slug).executeTakeFirst();
+    orgIds.set(org.slug, existing?.id ?? (await createOrg(db, org.slug, org.name)).id);
+  }
+  for (const user of DEMO_USERS) {
+    const existing = await db.selectFrom('users').select('id').where('username', '=', user.username).executeTakeFirst();
+    if (existing) continue;
+    await createUser(db, { orgId: orgIds.get(user.org)!, username: user.username, name: user.name, password });
+    created.push(user.username);
+  }
+  return { created };
+}

@@ -1,0 +1,37 @@
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { TaskSource } from '@taskflow/events';
+import type { Database } from './schema';
+
+export type Executor = Kysely<Database> | Transaction<Database>;
+
+/** A task as the store returns it: the public fields plus internal ones (never sent as is). */
+export interface TaskRecord extends TaskSource {
+  creatorId: string;
+  analysis: unknown;
+}
+
+export interface Viewer {
+  id: string;
+  orgId: string;
+}
+
+/** tasks joined with their creator, selected in the shape of a TaskRecord. */
+export function selectTasks(db: Executor) {
+  return db
+    .selectFrom('tasks as t')
+    .innerJoin('users as u', 'u.id', 't.creatorId')
+    .selectAll('t')
+    .select(['u.username as creatorUsername', 'u.name as creatorName', sql<string>`t.updated_at::text`.as('cursorTs')]);
+}
+
+type SelectedTask = Awaited<ReturnType<ReturnType<typeof selectTasks>['executeTakeFirstOrThrow']>>;
+
+export function toTaskRecord(row: SelectedTask): TaskRecord & { cursorTs: string } {
+  const { creatorUsername, creatorName, ...task } = row;
+  return { ...task, creator: { id: row.creatorId, username: creatorUsername, name: creatorName } };
+}
+
+/** Visibility (DESIGN D3): the creator sees their task; the org sees it unless it is private. */
+export function visibleTo(viewer: Viewer) {
+  return sql<boolean>`(t.creator_id = ${viewer.id} OR (t.org_id = ${viewer.orgId} AND NOT t.is_private))`;
+}

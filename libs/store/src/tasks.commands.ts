@@ -1,0 +1,102 @@
+import { sql } from 'kysely';
+import {
+  eventsForTransition,
+  MAX_RETRIES,
+  statusEventPayload,
+  TERMINAL_STATUSES,
+  type TaskEventType,
+  type TaskStatus,
+} from '@taskflow/events';
+import type { Db } from './db';
+import { IllegalTransitionError, RetryLimitError, StaleTransitionError, TaskNotFoundError } from './errors';
+import type { NewTaskRow, TaskEventRow, TaskUpdate } from './schema';
+import { selectTasks, toTaskRecord, type Executor, type TaskRecord } from './task-record';
+
+export interface CommittedEvent {
+  task: TaskRecord;
+  event: TaskEventRow;
+}
+
+export type NewTask = Omit<NewTaskRow, 'id' | 'status' | 'seq' | 'createdAt' | 'updatedAt' | 'analysis'>;
+
+/** Creates a task in `received` with its `created` event (seq 1), in one transaction. */
+export async function createTask(db: Db, input: NewTask): Promise<CommittedEvent> {
+  return db.transaction().execute(async (trx) => {
+    const { id } = await trx
+      .insertInto('tasks')
+      .values({ ...input, status: 'received', seq: 1 })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    return insertEvent(trx, id, 'created', input.creatorId, undefined);
+  });
+}
+
+/** Columns a transition may set besides status/seq (which the store owns). */
+export type TaskPatch = Omit<TaskUpdate, 'id' | 'orgId' | 'creatorId' | 'status' | 'seq' | 'createdAt' | 'updatedAt' | 'retryCount'>;
+
+export interface TransitionInput {
+  taskId: string;
+  /** Statuses the task must be in for the change to apply (compare-and-set). */
+  from: TaskStatus | readonly TaskStatus[];
+  to: TaskStatus;
+  event: TaskEventType;
+  patch?: TaskPatch;
+  /** Extra timeline detail (e.g. which analyzer ran); stored with the event, shown in the timeline. */
+  detail?: Record<string, string | number | boolean | null>;
+  actorId?: string | null;
+}
+
+/**
+ * One compare-and-set transaction: the status moves only if it is still one of
+ * `from`, `seq` is bumped under the row lock and the event row is written with
+ * that seq, so concurrent transitions serialize and seq stays gapless.
+ */
+export async function transition(db: Db, input: TransitionInput): Promise<CommittedEvent> {
+  const { taskId, to, event } = input;
+  const from = typeof input.from === 'string' ? [input.from] : [...input.from];
+  for (const status of from) {
+    if (!eventsForTransition(status, to).includes(event)) throw new IllegalTransitionError(status, to, event);
+  }
+  const isRetry = event === 'retried';
+  return db.transaction().execute(async (trx) => {
+    let update = trx
+      .updateTable('tasks')
+      .set({
+        ...input.patch,
+        status: to,
+        seq: sql`seq + 1`,
+        updatedAt: sql`clock_timestamp()`,
+        completedAt: TERMINAL_STATUSES.includes(to) ? sql`clock_timestamp()` : null,
+        ...(isRetry ? { retryCount: sql`retry_count + 1`, errorMessage: null } : {}),
+      })
+      .where('id', '=', taskId)
+      .where('status', 'in', from);
+    if (isRetry) update = update.where('retryCount', '<', MAX_RETRIES);
+    const updated = await update.returning('id').executeTakeFirst();
+    if (!updated) {
+      const current = await trx.selectFrom('tasks').select(['status']).where('id', '=', taskId).executeTakeFirst();
+      if (!current) throw new TaskNotFoundError(taskId);
+      if (isRetry && from.includes(current.status)) throw new RetryLimitError(taskId, MAX_RETRIES);
+      throw new StaleTransitionError(taskId, from, current.status);
+    }
+    return insertEvent(trx, taskId, event, input.actorId ?? null, input.detail);
+  });
+}
+
+async function insertEvent(
+  trx: Executor,
+  taskId: string,
+  eventType: TaskEventType,
+  actorId: string | null,
+  detail: TransitionInput['detail'],
+): Promise<CommittedEvent> {
+  const task = toTaskRecord(await selectTasks(trx).where('t.id', '=', taskId).executeTakeFirstOrThrow());
+  const payload = { ...statusEventPayload(eventType, task), ...(detail ? { detail } : {}) };
+  const event = await trx
+    .insertInto('taskEvents')
+    .values({ taskId, seq: task.seq, eventType, payload: JSON.stringify(payload), actorId })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  const { cursorTs: _cursor, ...record } = task;
+  return { task: record, event };
+}

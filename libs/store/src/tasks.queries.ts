@@ -1,0 +1,113 @@
+import { sql } from 'kysely';
+import { STATUSES_BY_GROUP, type TaskCounts, type TaskStatus } from '@taskflow/events';
+import { AppError } from '@taskflow/platform';
+import type { Db } from './db';
+import type { TaskEventRow } from './schema';
+import { selectTasks, toTaskRecord, visibleTo, type TaskRecord, type Viewer } from './task-record';
+
+export interface TaskWithEvents {
+  task: TaskRecord;
+  events: TaskEventRow[];
+}
+
+/** A task with its whole timeline, or undefined when the viewer may not see it (no existence leak). */
+export async function getTask(db: Db, viewer: Viewer | 'system', taskId: string): Promise<TaskWithEvents | undefined> {
+  // One snapshot for the task and its events, so task.seq equals the last event's seq.
+  return db
+    .transaction()
+    .setIsolationLevel('repeatable read')
+    .execute(async (trx) => {
+      let query = selectTasks(trx).where('t.id', '=', taskId);
+      if (viewer !== 'system') query = query.where(visibleTo(viewer));
+      const row = await query.executeTakeFirst();
+      if (!row) return undefined;
+      const events = await trx
+        .selectFrom('taskEvents')
+        .selectAll()
+        .where('taskId', '=', taskId)
+        .orderBy('seq')
+        .execute();
+      const { cursorTs: _c, ...task } = toTaskRecord(row);
+      return { task, events };
+    });
+}
+
+/** Events of a task after `sinceSeq`, in order (resync). */
+export async function getEventsSince(db: Db, taskId: string, sinceSeq: number): Promise<TaskEventRow[]> {
+  return db
+    .selectFrom('taskEvents')
+    .selectAll()
+    .where('taskId', '=', taskId)
+    .where('seq', '>', sinceSeq)
+    .orderBy('seq')
+    .execute();
+}
+
+export interface ListTasksQuery {
+  scope?: 'all' | 'mine';
+  status?: TaskStatus | readonly TaskStatus[];
+  creatorId?: string;
+  limit?: number;
+  cursor?: string | null;
+}
+
+export interface TaskPage {
+  tasks: TaskRecord[];
+  nextCursor: string | null;
+}
+
+export const MAX_PAGE_SIZE = 200;
+
+/** Visible tasks, newest update first, keyset-paginated on (updated_at, id). */
+export async function listTasks(db: Db, viewer: Viewer, q: ListTasksQuery = {}): Promise<TaskPage> {
+  const limit = Math.min(Math.max(q.limit ?? 50, 1), MAX_PAGE_SIZE);
+  let query = selectTasks(db).where(visibleTo(viewer));
+  if (q.scope === 'mine') query = query.where('t.creatorId', '=', viewer.id);
+  if (q.creatorId) query = query.where('t.creatorId', '=', q.creatorId);
+  if (q.status !== undefined) {
+    const statuses = typeof q.status === 'string' ? [q.status] : [...q.status];
+    if (statuses.length > 0) query = query.where('t.status', 'in', statuses);
+  }
+  if (q.cursor) {
+    const { ts, id } = decodeCursor(q.cursor);
+    query = query.where(sql<boolean>`(t.updated_at, t.id) < (${ts}::timestamptz, ${id}::uuid)`);
+  }
+  const rows = await query.orderBy('t.updatedAt', 'desc').orderBy('t.id', 'desc').limit(limit + 1).execute();
+  const page = rows.slice(0, limit).map(toTaskRecord);
+  const last = page[page.length - 1];
+  const nextCursor = rows.length > limit && last ? encodeCursor(last.cursorTs, last.id) : null;
+  return { tasks: page.map(({ cursorTs: _c, ...task }) => task), nextCursor };
+}
+
+/** Active / completed / failed counts of the tasks the viewer can see. */
+export async function countTasks(db: Db, viewer: Viewer, scope: 'all' | 'mine' = 'all'): Promise<TaskCounts> {
+  const inGroup = (statuses: readonly TaskStatus[]) =>
+    sql<string>`count(*) filter (where t.status in (${sql.join(statuses.map((s) => sql.lit(s)))}))`;
+  let query = db
+    .selectFrom('tasks as t')
+    .select([
+      inGroup(STATUSES_BY_GROUP.active).as('active'),
+      inGroup(STATUSES_BY_GROUP.completed).as('completed'),
+      inGroup(STATUSES_BY_GROUP.failed).as('failed'),
+    ])
+    .where(visibleTo(viewer));
+  if (scope === 'mine') query = query.where('t.creatorId', '=', viewer.id);
+  const row = await query.executeTakeFirstOrThrow();
+  return { activeCount: Number(row.active), completedCount: Number(row.completed), failedCount: Number(row.failed) };
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+// PostgreSQL's text form of a timestamptz, e.g. `2026-11-25 18:45:12.123456+00`.
+const PG_TIMESTAMP = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?[+-]\d{2}(:\d{2})?$/;
+
+export function encodeCursor(ts: string, id: string): string {
+  return Buffer.from(`${ts}|${id}`, 'utf8').toString('base64url');
+}
+
+export function decodeCursor(cursor: string): { ts: string; id: string } {
+  const [ts, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
+  if (!ts || !id || !UUID.test(id) || !PG_TIMESTAMP.test(ts)) {
+    throw new AppError('INVALID_CURSOR', 400, 'The cursor is not valid');
+  }
+  return { ts, id };
+}

@@ -1,0 +1,46 @@
+import type { Db } from './db';
+import { hashPassword, verifyPassword } from './passwords';
+import type { OrgRow, UserRow } from './schema';
+
+export type PublicUserRow = Omit<UserRow, 'passwordHash'>;
+
+export async function createOrg(db: Db, slug: string, name: string): Promise<OrgRow> {
+  return db.insertInto('orgs').values({ slug, name }).returningAll().executeTakeFirstOrThrow();
+}
+
+export async function createUser(
+  db: Db,
+  input: { orgId: string; username: string; name: string; password: string },
+): Promise<PublicUserRow> {
+  const passwordHash = await hashPassword(input.password);
+  return db
+    .insertInto('users')
+    .values({ orgId: input.orgId, username: input.username, name: input.name, passwordHash })
+    .returning(['id', 'orgId', 'username', 'name', 'createdAt'])
+    .executeTakeFirstOrThrow();
+}
+
+export async function findUserById(db: Db, id: string): Promise<PublicUserRow | undefined> {
+  return db
+    .selectFrom('users')
+    .select(['id', 'orgId', 'username', 'name', 'createdAt'])
+    .where('id', '=', id)
+    .executeTakeFirst();
+}
+
+// Verifying against a fixed hash when the user is unknown keeps the timing of
+// "no such user" and "wrong password" alike.
+let dummyHash: Promise<string> | undefined;
+
+/** The user for these credentials, or undefined; never says which part was wrong. */
+export async function authenticate(db: Db, username: string, password: string): Promise<PublicUserRow | undefined> {
+  const row = await db.selectFrom('users').selectAll().where('username', '=', username).executeTakeFirst();
+  if (!row) {
+    dummyHash ??= hashPassword('not-a-real-password');
+    await verifyPassword(password, await dummyHash);
+    return undefined;
+  }
+  if (!(await verifyPassword(password, row.passwordHash))) return undefined;
+  const { passwordHash: _hash, ...user } = row;
+  return user;
+}
