@@ -1,0 +1,88 @@
+import type { FastifyInstance } from 'fastify';
+import pino from 'pino';
+import { AppError } from '@taskflow/platform';
+import { createDb } from '@taskflow/store';
+import { createStoreFixture, type StoreFixture } from '@taskflow/store/testing';
+import { buildApp } from './app';
+import { loadServerConfig } from './config';
+
+let f: StoreFixture;
+let app: FastifyInstance;
+
+beforeAll(async () => {
+  f = await createStoreFixture();
+  const config = loadServerConfig({ DATABASE_URL: f.url, REDIS_URL: 'redis://127.0.0.1:1', NODE_ID: 'test-node' });
+  app = await buildApp({ config, db: f.db, logger: pino({ level: 'silent' }) });
+  app.get('/api/test/app-error', async () => {
+    throw AppError.conflict('SOME_CONFLICT', 'That clashes');
+  });
+  app.get('/api/test/crash', async () => {
+    throw new Error('secret internal detail');
+  });
+  app.post('/api/test/validated', { schema: { body: { type: 'object', required: ['name'], properties: { name: { type: 'string' } } } } }, async () => ({ ok: true }));
+  await app.ready();
+});
+afterAll(async () => {
+  await app.close();
+  await f.close();
+});
+
+describe('GET /api/health', () => {
+  it('answers 200 with the database up', async () => {
+    const res = await app.inject({ method: 'GET', url: '/api/health' });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ status: 'ok', node: 'test-node', checks: { database: 'up' } });
+  });
+
+  it('answers 503 when the database is unreachable', async () => {
+    const deadDb = createDb('postgres://postgres:x@127.0.0.1:1/none');
+    const config = loadServerConfig({ DATABASE_URL: 'postgres://127.0.0.1:1/none', REDIS_URL: 'redis://127.0.0.1:1' });
+    const broken = await buildApp({ config, db: deadDb, logger: pino({ level: 'silent' }) });
+    try {
+      const res = await broken.inject({ method: 'GET', url: '/api/health' });
+      expect(res.statusCode).toBe(503);
+      expect(res.json()).toMatchObject({ status: 'degraded', checks: { database: 'down' } });
+    } finally {
+      await broken.close();
+      await deadDb.destroy();
+    }
+  });
+});
+
+describe('error handler', () => {
+  it('maps AppError to its status and stable code', async () => {
+    const res = await app.inject({ method: 'GET', url: '/api/test/app-error' });
+    expect(res.statusCode).toBe(409);
+    expect(res.json()).toEqual({ error: 'SOME_CONFLICT', message: 'That clashes' });
+  });
+
+  it('hides internal errors behind a 500', async () => {
+    const res = await app.inject({ method: 'GET', url: '/api/test/crash' });
+    expect(res.statusCode).toBe(500);
+    expect(res.json()).toEqual({ error: 'INTERNAL', message: 'Something went wrong on our side' });
+  });
+
+  it('answers schema violations with 400 and the problems', async () => {
+    const res = await app.inject({ method: 'POST', url: '/api/test/validated', payload: { nope: 1 } });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ error: 'VALIDATION_FAILED', details: [expect.objectContaining({ message: expect.any(String) })] });
+  });
+
+  it('answers malformed JSON with 400', async () => {
+    const res = await app.inject({ method: 'POST', url: '/api/test/validated', payload: '{not json', headers: { 'content-type': 'application/json' } });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toHaveProperty('error');
+  });
+
+  it('answers unknown routes with a JSON 404', async () => {
+    const res = await app.inject({ method: 'GET', url: '/api/nope?x=1' });
+    expect(res.statusCode).toBe(404);
+    expect(res.json()).toEqual({ error: 'NOT_FOUND', message: 'No route for GET /api/nope' });
+  });
+});
+
+describe('config', () => {
+  it('fails fast naming every missing variable', () => {
+    expect(() => loadServerConfig({})).toThrow(/DATABASE_URL[\s\S]*REDIS_URL|REDIS_URL[\s\S]*DATABASE_URL/);
+  });
+});

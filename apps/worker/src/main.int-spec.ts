@@ -1,0 +1,48 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { createTestDatabase, testEnv, type TestDatabase } from '@taskflow/testing';
+
+/** The worker process starts against real PostgreSQL/Redis, reports ready, and stops cleanly on SIGTERM. */
+jest.setTimeout(60_000);
+
+let database: TestDatabase;
+beforeAll(async () => {
+  database = await createTestDatabase('worker');
+});
+afterAll(() => database.drop());
+
+function runWorker(env: NodeJS.ProcessEnv) {
+  const proc = spawn(process.execPath, ['--conditions=taskflow-source', '--import', 'tsx', path.join(__dirname, 'main.ts')], {
+    env: { PATH: process.env.PATH, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  proc.stdout.on('data', (d) => (out += d));
+  proc.stderr.on('data', (d) => (out += d));
+  const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
+  return { proc, exited, output: () => out };
+}
+
+describe('worker process', () => {
+  it('starts, reports ready and exits 0 on SIGTERM', async () => {
+    const w = runWorker({ DATABASE_URL: database.url, REDIS_URL: testEnv('TEST_REDIS_URL'), NODE_ID: 'worker-test' });
+    const deadline = Date.now() + 30_000;
+    while (!w.output().includes('worker ready') && Date.now() < deadline && w.proc.exitCode === null) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(w.output()).toContain('"node":"worker-test"');
+    expect(w.output()).toContain('worker ready');
+    w.proc.kill('SIGTERM');
+    expect(await w.exited).toBe(0);
+    expect(w.output()).toContain('"msg":"stopped"');
+  });
+
+  it('refuses to start with bad configuration, naming every bad variable', async () => {
+    const w = runWorker({ DATABASE_URL: 'not a url', LOG_LEVEL: 'chatty' });
+    expect(await w.exited).toBe(1);
+    expect(w.output()).toMatch(/Invalid configuration/);
+    expect(w.output()).toMatch(/DATABASE_URL/);
+    expect(w.output()).toMatch(/REDIS_URL/);
+    expect(w.output()).toMatch(/LOG_LEVEL/);
+  });
+});

@@ -1,0 +1,118 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { REPO_ROOT } from './config';
+import { freePort, isAlive, waitFor } from './net';
+
+/**
+ * Smoke test of `npm start`'s real entry point: the bootstrap brings up embedded
+ * PostgreSQL, a private redis-server, a server node and a worker; SIGTERM stops
+ * all of them. Two stacks run side by side without colliding.
+ */
+jest.setTimeout(180_000);
+
+interface Started {
+  proc: ChildProcess;
+  port: number;
+  dataDir: string;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+async function startStack(dataDir: string): Promise<Started> {
+  const port = await freePort();
+  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), DATA_DIR: dataDir, LOG_LEVEL: 'warn' };
+  for (const k of ['DATABASE_URL', 'REDIS_URL', 'SEED_DEMO', 'JWT_SECRET']) delete env[k];
+  // Own process group, as a terminal would give it, so leftovers can be found by group.
+  const proc = spawn(process.execPath, [path.join(REPO_ROOT, 'infra/local/bootstrap.mjs'), 'start'], {
+    env,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  proc.stdout!.on('data', (d) => (out += d));
+  proc.stderr!.on('data', (d) => (out += d));
+  const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
+  await waitFor(`health on port ${port}`, async () => {
+    if (proc.exitCode !== null) throw new Error(`stack exited early:\n${out}`);
+    const res = await fetch(`http://127.0.0.1:${port}/api/health`).catch(() => undefined);
+    return (res?.status === 200 && out.includes('Press Ctrl-C')) || undefined;
+  }, 150_000);
+  return { proc, port, dataDir, output: () => out, exited };
+}
+
+function groupMembers(pgid: number): number[] {
+  return fs
+    .readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .filter((pid) => {
+      try {
+        const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+        // Field 5 (after the parenthesised command) is the process group id.
+        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]) === pgid;
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+function processesMentioning(text: string): number[] {
+  return fs
+    .readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .filter((pid) => {
+      try {
+        return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(text);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+async function stopAndCheck(s: Started): Promise<void> {
+  const { pids } = JSON.parse(fs.readFileSync(path.join(s.dataDir, 'stack.json'), 'utf8')) as { pids: number[] };
+  expect(pids.length).toBe(4); // server, worker, postgres, redis
+  s.proc.kill('SIGTERM');
+  expect(await s.exited).toBe(0);
+  for (const pid of pids) expect({ pid, alive: isAlive(pid) }).toEqual({ pid, alive: false });
+  expect(groupMembers(s.proc.pid!)).toEqual([]);
+  expect(processesMentioning(s.dataDir)).toEqual([]);
+  expect(fs.existsSync(path.join(s.dataDir, 'postgres', 'postmaster.pid'))).toBe(false);
+  expect(fs.existsSync(path.join(s.dataDir, 'stack.json'))).toBe(false);
+}
+
+describe('npm start (embedded stack)', () => {
+  const dirs: string[] = [];
+  const started: Started[] = [];
+  const tmp = () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'taskflow-stack-'));
+    dirs.push(dir);
+    return dir;
+  };
+  afterAll(() => {
+    for (const s of started) if (s.proc.exitCode === null) process.kill(-s.proc.pid!, 'SIGKILL');
+    for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+  });
+
+  it('runs two stacks side by side, stops each with SIGTERM leaving nothing behind, and keeps data across restarts', async () => {
+    const [a, b] = await Promise.all([startStack(tmp()), startStack(tmp())]);
+    started.push(a, b);
+    expect(a.output()).toContain(`running at http://127.0.0.1:${a.port}`);
+    expect(a.output()).toMatch(/seeded demo users: alice, bob, carol/);
+    expect(a.output()).toMatch(/Demo users: alice, bob \(org acme\), carol \(org globex\); password "taskflow"/);
+
+    await stopAndCheck(a);
+    // B is untouched by A's shutdown.
+    expect((await fetch(`http://127.0.0.1:${b.port}/api/health`)).status).toBe(200);
+
+    // A again on the same data: no re-initialisation, demo users already there.
+    const again = await startStack(a.dataDir);
+    started.push(again);
+    expect(again.output()).not.toMatch(/seeded demo users/);
+    await stopAndCheck(again);
+    await stopAndCheck(b);
+  });
+});

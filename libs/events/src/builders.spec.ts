@@ -1,0 +1,94 @@
+import { eventAddedPayload, statusEventPayload, toDashboardTask, toPublicTask, wireEventName, type TaskSource } from './builders';
+import { SERVER_EVENTS } from './server-events';
+import { STATUS_AFTER_EVENT, TASK_EVENT_TYPES } from './status-machine';
+import { DashboardTaskSchema, PublicTaskSchema } from './task.schema';
+import { validate } from './validation';
+
+const now = new Date('2026-11-25T10:00:00.000Z');
+const task: TaskSource = {
+  id: '3f2b8c1e-8d9a-4c6b-9f1e-2a3b4c5d6e7f',
+  title: 'Fix payment bug',
+  description: 'Card payments fail with 3DS',
+  status: 'pr_open',
+  seq: 7,
+  isPrivate: false,
+  orgId: 'org-1',
+  creator: { id: 'u1', username: 'alice', name: 'Alice' },
+  createdAt: now,
+  updatedAt: now,
+  repo: 'acme/payments',
+  taskTypeHint: 'bug-fix',
+  filesHint: ['src/pay.ts'],
+  acceptanceCriteria: ['3DS works'],
+  priority: 'urgent',
+  preferredAgent: 'auto',
+  summary: 'Fix 3DS',
+  taskType: 'bug-fix',
+  recommendedAgent: 'codex',
+  likelyFiles: ['src/pay.ts'],
+  suggestedCriteria: ['test added'],
+  clarificationQuestions: ['Which card?'],
+  clarificationAnswers: ['Visa'],
+  githubIssueNumber: 12,
+  githubIssueUrl: 'https://github.com/acme/payments/issues/12',
+  githubBranch: 'taskflow/12-fix-payment-bug',
+  prNumber: 13,
+  prUrl: 'https://github.com/acme/payments/pull/13',
+  prTitle: 'Fix 3DS',
+  mergeCommitSha: 'abc123',
+  mergedAt: now,
+  dispatchedAt: now,
+  completedAt: null,
+  errorMessage: 'boom',
+  retryCount: 0,
+};
+
+/** A store row carries internal columns; none of them may reach a payload. */
+const rowWithSecrets = {
+  ...task,
+  analysis: { raw: 'LLM output', apiKey: 'sk-secret' },
+  creator: { ...task.creator, passwordHash: 'scrypt$…', email: 'alice@acme.test' },
+  creatorId: 'u1',
+  passwordHash: 'scrypt$…',
+  publishedAt: null,
+} as TaskSource;
+
+describe('payload builders', () => {
+  it('public task has exactly the allow-listed fields and passes its schema', () => {
+    const out = toPublicTask(rowWithSecrets);
+    expect(validate(PublicTaskSchema, out)).toEqual({ ok: true, value: out });
+    expect(JSON.stringify(out)).not.toMatch(/secret|passwordHash|analysis|email|publishedAt/);
+    expect(out.mergedAt).toBe(now.toISOString());
+  });
+
+  it('dashboard row has exactly the allow-listed fields and passes its schema', () => {
+    const out = toDashboardTask(rowWithSecrets);
+    expect(validate(DashboardTaskSchema, out).ok).toBe(true);
+    expect(Object.keys(out).sort()).toEqual(Object.keys(DashboardTaskSchema.properties).sort());
+    expect(JSON.stringify(out)).not.toMatch(/secret|passwordHash|email|description/);
+  });
+
+  it.each(TASK_EVENT_TYPES)('status payload of %s validates against its wire schema', (type) => {
+    const t = { ...rowWithSecrets, status: STATUS_AFTER_EVENT[type], retryCount: 1 };
+    const payload = statusEventPayload(type, t);
+    const schema = SERVER_EVENTS[wireEventName(type)];
+    expect(validate(schema, payload).ok).toBe(true);
+    expect(payload).toMatchObject({ taskId: task.id, seq: task.seq, status: STATUS_AFTER_EVENT[type] });
+    expect(JSON.stringify(payload)).not.toMatch(/secret|passwordHash|email/);
+  });
+
+  it('refuses to build an event whose required field is missing', () => {
+    expect(() => statusEventPayload('dispatched', { ...task, githubIssueUrl: null })).toThrow(/githubIssueUrl/);
+    expect(() => statusEventPayload('pr_opened', { ...task, prNumber: null })).toThrow(/prNumber/);
+  });
+
+  it('task:event_added carries taskId, seq and the timeline entry', () => {
+    const payload = eventAddedPayload(task.id, { seq: 3, eventType: 'coding', payload: { status: 'coding' }, createdAt: now });
+    expect(validate(SERVER_EVENTS['task:event_added'], payload).ok).toBe(true);
+    expect(payload).toEqual({
+      taskId: task.id,
+      seq: 3,
+      event: { seq: 3, eventType: 'coding', payload: { status: 'coding' }, createdAt: now.toISOString() },
+    });
+  });
+});

@@ -1,0 +1,159 @@
+import { statusEventPayload } from '@taskflow/events';
+import { IllegalTransitionError, RetryLimitError, StaleTransitionError, TaskNotFoundError } from './errors';
+import { createStoreFixture, type StoreFixture } from './testing';
+import { transition, type TransitionInput } from './tasks.commands';
+import { getEventsSince, getTask } from './tasks.queries';
+
+let f: StoreFixture;
+beforeAll(async () => {
+  f = await createStoreFixture();
+});
+afterAll(() => f.close());
+
+const dispatchPatch = {
+  githubIssueNumber: 42,
+  githubIssueUrl: 'https://github.com/acme/payments/issues/42',
+  githubBranch: 'taskflow/42-fix-payment-bug',
+  summary: 'Fix 3-D Secure payments',
+};
+
+describe('createTask', () => {
+  it('creates the task in received with its created event at seq 1, in one go', async () => {
+    const { task, event } = await f.newTask(f.users.alice, { title: 'Add retries' });
+    expect(task).toMatchObject({ status: 'received', seq: 1, title: 'Add retries', creator: { username: 'alice' } });
+    expect(event).toMatchObject({ taskId: task.id, seq: 1, eventType: 'created', publishedAt: null });
+    expect(event.payload).toEqual(statusEventPayload('created', task));
+  });
+});
+
+describe('transition', () => {
+  it('moves the status, bumps seq and writes the event with that seq', async () => {
+    const { task } = await f.newTask(f.users.alice);
+    const a = await transition(f.db, { taskId: task.id, from: 'received', to: 'analyzing', event: 'analyzing' });
+    expect(a.task).toMatchObject({ status: 'analyzing', seq: 2 });
+    expect(a.event).toMatchObject({ seq: 2, eventType: 'analyzing', payload: { taskId: task.id, seq: 2, status: 'analyzing' } });
+    const d = await transition(f.db, {
+      taskId: task.id,
+      from: 'analyzing',
+      to: 'dispatched',
+      event: 'dispatched',
+      patch: { ...dispatchPatch, dispatchedAt: new Date() },
+      detail: { analyzer: 'built-in rules' },
+    });
+    expect(d.task).toMatchObject({ status: 'dispatched', seq: 3, githubIssueNumber: 42, summary: 'Fix 3-D Secure payments' });
+    expect(d.event.payload).toMatchObject({ issueNumber: 42, githubBranch: dispatchPatch.githubBranch, detail: { analyzer: 'built-in rules' } });
+    expect(d.task.updatedAt.getTime()).toBeGreaterThan(task.updatedAt.getTime());
+  });
+
+  it('refuses an illegal transition before touching the database', async () => {
+    const { task } = await f.newTask(f.users.alice);
+    await expect(transition(f.db, { taskId: task.id, from: 'received', to: 'merged', event: 'pr_merged' })).rejects.toBeInstanceOf(
+      IllegalTransitionError,
+    );
+    await expect(transition(f.db, { taskId: task.id, from: 'received', to: 'analyzing', event: 'coding' })).rejects.toMatchObject({
+      code: 'ILLEGAL_TRANSITION',
+      statusCode: 409,
+    });
+    const after = await getTask(f.db, 'system', task.id);
+    expect(after?.task).toMatchObject({ status: 'received', seq: 1 });
+    expect(after?.events).toHaveLength(1);
+  });
+
+  it('refuses a stale transition (status moved on) and writes nothing', async () => {
+    const { task } = await f.newTask(f.users.alice);
+    await transition(f.db, { taskId: task.id, from: 'received', to: 'analyzing', event: 'analyzing' });
+    const stale = transition(f.db, { taskId: task.id, from: 'received', to: 'cancelled', event: 'cancelled' });
+    await expect(stale).rejects.toBeInstanceOf(StaleTransitionError);
+    await expect(stale).rejects.toMatchObject({ actual: 'analyzing' });
+    expect((await getTask(f.db, 'system', task.id))?.task.seq).toBe(2);
+  });
+
+  it('says when the task does not exist', async () => {
+    await expect(
+      transition(f.db, { taskId: '00000000-0000-4000-8000-000000000000', from: 'received', to: 'analyzing', event: 'analyzing' }),
+    ).rejects.toBeInstanceOf(TaskNotFoundError);
+  });
+
+  it('rolls back when the event cannot be built (dispatch without an issue)', async () => {
+    const { task } = await f.newTask(f.users.alice);
+    await transition(f.db, { taskId: task.id, from: 'received', to: 'analyzing', event: 'analyzing' });
+    await expect(transition(f.db, { taskId: task.id, from: 'analyzing', to: 'dispatched', event: 'dispatched' })).rejects.toThrow(
+      /githubIssueNumber/,
+    );
+    expect((await getTask(f.db, 'system', task.id))?.task).toMatchObject({ status: 'analyzing', seq: 2 });
+  });
+
+  it('of 20 concurrent identical transitions exactly one wins', async () => {
+    const { task } = await f.newTask(f.users.alice);
+    const results = await Promise.allSettled(
+      Array.from({ length: 20 }, () => transition(f.db, { taskId: task.id, from: 'received', to: 'analyzing', event: 'analyzing' })),
+    );
+    const won = results.filter((r) => r.status === 'fulfilled');
+    const lost = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    expect(won).toHaveLength(1);
+    expect(lost).toHaveLength(19);
+    for (const r of lost) expect(r.reason).toBeInstanceOf(StaleTransitionError);
+    const after = await getTask(f.db, 'system', task.id);
+    expect(after?.task).toMatchObject({ status: 'analyzing', seq: 2 });
+    expect(after?.events.map((e) => e.seq)).toEqual([1, 2]);
+  });
+
+  it('keeps seq gapless when different transitions race on one task', async () => {
+    const { task } = await f.newTask(f.users.alice);
+    await transition(f.db, { taskId: task.id, from: 'received', to: 'analyzing', event: 'analyzing' });
+    // 20 racers, each trying some legal move from some status: whatever wins, the log must stay gapless.
+    const moves: Array<Omit<TransitionInput, 'taskId'>> = [
+      { from: 'analyzing', to: 'needs_clarification', event: 'clarification_needed', patch: { clarificationQuestions: ['Which card?'] } },
+      { from: 'needs_clarification', to: 'analyzing', event: 'clarified', patch: { clarificationAnswers: ['Visa'] } },
+      { from: 'analyzing', to: 'dispatched', event: 'dispatched', patch: dispatchPatch },
+      { from: 'dispatched', to: 'coding', event: 'coding' },
+    ];
+    for (let round = 0; round < 3; round++) {
+      await Promise.allSettled(
+        Array.from({ length: 20 }, (_, i) => {
+          const m = moves[i % moves.length]!;
+          return transition(f.db, { ...m, taskId: task.id });
+        }),
+      );
+    }
+    const after = await getTask(f.db, 'system', task.id);
+    const seqs = after!.events.map((e) => e.seq);
+    expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => i + 1));
+    expect(after!.task.seq).toBe(seqs.length);
+    expect(after!.events.at(-1)!.payload).toMatchObject({ status: after!.task.status });
+    expect(seqs.length).toBeGreaterThan(2);
+  });
+
+  it('retries a failed task at most 3 times, counting each retry', async () => {
+    const { task } = await f.newTask(f.users.alice);
+    for (let i = 1; i <= 3; i++) {
+      await transition(f.db, { taskId: task.id, from: 'received', to: 'failed', event: 'failed', patch: { errorMessage: 'LLM down' } });
+      const r = await transition(f.db, { taskId: task.id, from: 'failed', to: 'received', event: 'retried' });
+      expect(r.task).toMatchObject({ status: 'received', retryCount: i, errorMessage: null });
+      expect(r.event.payload).toMatchObject({ retryCount: i });
+    }
+    await transition(f.db, { taskId: task.id, from: 'received', to: 'failed', event: 'failed', patch: { errorMessage: 'LLM down' } });
+    await expect(transition(f.db, { taskId: task.id, from: 'failed', to: 'received', event: 'retried' })).rejects.toBeInstanceOf(
+      RetryLimitError,
+    );
+    expect((await getTask(f.db, 'system', task.id))?.task).toMatchObject({ status: 'failed', retryCount: 3 });
+  });
+
+  it('stamps completedAt on terminal statuses and clears it on retry', async () => {
+    const { task } = await f.newTask(f.users.alice);
+    const c = await transition(f.db, { taskId: task.id, from: 'received', to: 'cancelled', event: 'cancelled' });
+    expect(c.task.completedAt).toBeInstanceOf(Date);
+    const { task: t2 } = await f.newTask(f.users.alice);
+    await transition(f.db, { taskId: t2.id, from: 'received', to: 'failed', event: 'failed', patch: { errorMessage: 'x' } });
+    const r = await transition(f.db, { taskId: t2.id, from: 'failed', to: 'received', event: 'retried' });
+    expect(r.task.completedAt).toBeNull();
+  });
+
+  it('returns events after a seq for resync', async () => {
+    const { task } = await f.newTask(f.users.alice);
+    await transition(f.db, { taskId: task.id, from: 'received', to: 'analyzing', event: 'analyzing' });
+    await transition(f.db, { taskId: task.id, from: 'analyzing', to: 'failed', event: 'failed', patch: { errorMessage: 'x' } });
+    expect((await getEventsSince(f.db, task.id, 1)).map((e) => e.seq)).toEqual([2, 3]);
+    expect(await getEventsSince(f.db, task.id, 3)).toEqual([]);
+  });
+});

@@ -1,0 +1,100 @@
+import { AppError } from '@taskflow/platform';
+import { createStoreFixture, type StoreFixture } from './testing';
+import { transition } from './tasks.commands';
+import { countTasks, getTask, listTasks } from './tasks.queries';
+import type { TaskRecord } from './task-record';
+
+let f: StoreFixture;
+let alicePublic: TaskRecord;
+let alicePrivate: TaskRecord;
+let bobPublic: TaskRecord;
+let carolPublic: TaskRecord;
+
+beforeAll(async () => {
+  f = await createStoreFixture();
+  alicePublic = (await f.newTask(f.users.alice, { title: 'alice public' })).task;
+  alicePrivate = (await f.newTask(f.users.alice, { title: 'alice private', isPrivate: true })).task;
+  bobPublic = (await f.newTask(f.users.bob, { title: 'bob public' })).task;
+  carolPublic = (await f.newTask(f.users.carol, { title: 'carol public' })).task;
+});
+afterAll(() => f.close());
+
+const titles = (tasks: TaskRecord[]) => tasks.map((t) => t.title).sort();
+
+describe('visibility', () => {
+  it('a user sees their own tasks, private ones included', async () => {
+    expect(await getTask(f.db, f.users.alice, alicePrivate.id)).toBeDefined();
+  });
+
+  it('org members see non-private org tasks but not private ones', async () => {
+    expect(await getTask(f.db, f.users.bob, alicePublic.id)).toBeDefined();
+    expect(await getTask(f.db, f.users.bob, alicePrivate.id)).toBeUndefined();
+  });
+
+  it('another org sees nothing, the same way a missing task looks', async () => {
+    expect(await getTask(f.db, f.users.carol, alicePublic.id)).toBeUndefined();
+    expect(await getTask(f.db, f.users.carol, '00000000-0000-4000-8000-000000000000')).toBeUndefined();
+  });
+
+  it('lists apply the same rules', async () => {
+    expect(titles((await listTasks(f.db, f.users.alice)).tasks)).toEqual(['alice private', 'alice public', 'bob public']);
+    expect(titles((await listTasks(f.db, f.users.bob)).tasks)).toEqual(['alice public', 'bob public']);
+    expect(titles((await listTasks(f.db, f.users.carol)).tasks)).toEqual(['carol public']);
+  });
+
+  it('filters by scope, creator and status', async () => {
+    expect(titles((await listTasks(f.db, f.users.alice, { scope: 'mine' })).tasks)).toEqual(['alice private', 'alice public']);
+    expect(titles((await listTasks(f.db, f.users.bob, { creatorId: f.users.alice.id })).tasks)).toEqual(['alice public']);
+    // A creator filter never widens what the viewer may see.
+    expect((await listTasks(f.db, f.users.carol, { creatorId: f.users.alice.id })).tasks).toEqual([]);
+    await transition(f.db, { taskId: bobPublic.id, from: 'received', to: 'analyzing', event: 'analyzing' });
+    expect(titles((await listTasks(f.db, f.users.alice, { status: 'analyzing' })).tasks)).toEqual(['bob public']);
+    expect(titles((await listTasks(f.db, f.users.alice, { status: ['analyzing', 'received'] })).tasks)).toHaveLength(3);
+  });
+
+  it('counts only visible tasks, per group', async () => {
+    await transition(f.db, { taskId: carolPublic.id, from: 'received', to: 'failed', event: 'failed', patch: { errorMessage: 'x' } });
+    expect(await countTasks(f.db, f.users.alice)).toEqual({ activeCount: 3, completedCount: 0, failedCount: 0 });
+    expect(await countTasks(f.db, f.users.bob)).toEqual({ activeCount: 2, completedCount: 0, failedCount: 0 });
+    expect(await countTasks(f.db, f.users.carol)).toEqual({ activeCount: 0, completedCount: 0, failedCount: 1 });
+    await transition(f.db, { taskId: alicePrivate.id, from: 'received', to: 'cancelled', event: 'cancelled' });
+    expect(await countTasks(f.db, f.users.alice, 'mine')).toEqual({ activeCount: 1, completedCount: 1, failedCount: 0 });
+  });
+});
+
+describe('pagination', () => {
+  it('walks every visible task once, newest update first, across pages', async () => {
+    const g = await createStoreFixture();
+    try {
+      for (let i = 0; i < 23; i++) await g.newTask(i % 2 ? g.users.alice : g.users.bob, { title: `t${i}` });
+      const seen: TaskRecord[] = [];
+      let cursor: string | null = null;
+      let pages = 0;
+      do {
+        const page = await listTasks(g.db, g.users.alice, { limit: 5, cursor });
+        seen.push(...page.tasks);
+        cursor = page.nextCursor;
+        pages++;
+      } while (cursor);
+      expect(pages).toBe(5);
+      expect(seen).toHaveLength(23);
+      expect(new Set(seen.map((t) => t.id)).size).toBe(23);
+      const times = seen.map((t) => t.updatedAt.getTime());
+      expect(times).toEqual([...times].sort((a, b) => b - a));
+      expect(seen[0]!.title).toBe('t22');
+    } finally {
+      await g.close();
+    }
+  });
+
+  it('rejects a forged cursor with a clear error', async () => {
+    const bad = Buffer.from("2026-01-01'; drop table tasks; --|x").toString('base64url');
+    await expect(listTasks(f.db, f.users.alice, { cursor: bad })).rejects.toBeInstanceOf(AppError);
+    await expect(listTasks(f.db, f.users.alice, { cursor: 'garbage' })).rejects.toMatchObject({ code: 'INVALID_CURSOR', statusCode: 400 });
+  });
+
+  it('caps the page size', async () => {
+    const page = await listTasks(f.db, f.users.alice, { limit: 10_000 });
+    expect(page.tasks.length).toBeLessThanOrEqual(200);
+  });
+});
