@@ -16,5 +16,6 @@ module.exports = {
     ],
   },
   testMatch: ['<rootDir>/src/**/*.spec.ts?(x)', '<rootDir>/src/**/*.int-spec.ts?(x)'],
+  reporters: ['default', require.resolve('./infra/jest/summary-reporter.js')],
   moduleFileExtensions: ['ts', 'tsx', 'js', 'mjs', 'cjs', 'json'],
 };

@@ -1,5 +1,5 @@
 import { ConfigError, createLogger, onShutdown } from '@taskflow/platform';
-import { createDb, migrateToLatest } from '@taskflow/store';
+import { createDb, migrateToLatest, seedDemo } from '@taskflow/store';
 import { buildApp } from './app';
 import { loadServerConfig } from './config';
 
@@ -12,6 +12,10 @@ async function main(): Promise<void> {
     onError: (err) => logger.warn({ err }, 'idle database client error'),
   });
   if (config.MIGRATE_ON_START) await migrateToLatest(db);
+  if (config.SEED_DEMO) {
+    const { created } = await seedDemo(db, config.DEMO_PASSWORD);
+    if (created.length) logger.info({ created }, 'seeded demo users');
+  }
   const app = await buildApp({ config, db, logger });
   onShutdown(logger, async () => {
     await app.close();

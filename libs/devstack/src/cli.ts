@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from '@taskflow/platform';
 import { loadStackEnv, REPO_ROOT, type StackEnv } from './config';
@@ -43,7 +44,7 @@ function untilSignal(stop: () => Promise<void>): Promise<number> {
   });
 }
 
-async function start(env: StackEnv): Promise<number> {
+async function start(env: StackEnv, _args: string[]): Promise<number> {
   const started = Date.now();
   const stack = await startStack(env, log);
   const external = [env.DATABASE_URL && 'PostgreSQL', env.REDIS_URL && 'Redis'].filter(Boolean).join(' and ');
@@ -67,15 +68,32 @@ async function start(env: StackEnv): Promise<number> {
   return Promise.race([untilSignal(stack.stop), crash]);
 }
 
-async function services(env: StackEnv): Promise<number> {
+async function services(env: StackEnv, _args: string[]): Promise<number> {
   const secrets = loadOrCreateSecrets(env.DATA_DIR);
   const svc = await startServices({ dataDir: env.DATA_DIR, databaseUrl: env.DATABASE_URL, redisUrl: env.REDIS_URL, pgPassword: secrets.pgPassword, log });
   console.log(`\nDATABASE_URL=${svc.databaseUrl}\nTEST_DATABASE_URL=${svc.adminDatabaseUrl ?? svc.databaseUrl}\nREDIS_URL=${svc.redisUrl}\nTEST_REDIS_URL=${svc.redisUrl}\n\nPress Ctrl-C to stop.`);
   return untilSignal(svc.stop);
 }
 
+/** Adds up the per-project counts the Jest summary reporter wrote. */
+function printTotals(reportDir: string): void {
+  if (!fs.existsSync(reportDir)) return;
+  const totals = { passed: 0, failed: 0, skipped: 0, projects: 0 };
+  for (const file of fs.readdirSync(reportDir)) {
+    const r = JSON.parse(fs.readFileSync(path.join(reportDir, file), 'utf8')) as typeof totals;
+    totals.passed += r.passed;
+    totals.failed += r.failed;
+    totals.skipped += r.skipped;
+    totals.projects += 1;
+  }
+  console.log(`\nTests across ${totals.projects} projects:`);
+  console.log(`${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
+}
+
 async function test(env: StackEnv, args: string[]): Promise<number> {
   const dataDir = path.join(env.DATA_DIR, 'test');
+  const reportDir = path.join(dataDir, 'results');
+  fs.rmSync(reportDir, { recursive: true, force: true });
   const secrets = loadOrCreateSecrets(dataDir);
   const svc = await startServices({
     dataDir,
@@ -96,6 +114,7 @@ async function test(env: StackEnv, args: string[]): Promise<number> {
         ...process.env,
         TEST_DATABASE_URL: svc.adminDatabaseUrl ?? svc.databaseUrl,
         TEST_REDIS_URL: svc.redisUrl,
+        TASKFLOW_TEST_REPORT_DIR: reportDir,
         NX_DAEMON: 'false',
         NX_NO_CLOUD: 'true',
         NX_TUI: 'false',
@@ -107,23 +126,20 @@ async function test(env: StackEnv, args: string[]): Promise<number> {
   process.on('SIGTERM', forward);
   const code = await new Promise<number>((resolve) => nx.on('exit', (c, s) => resolve(c ?? (s ? 1 : 0))));
   await svc.stop();
+  printTotals(reportDir);
   return code;
 }
 
 async function main(): Promise<number> {
   const [command = 'start', ...args] = process.argv.slice(2);
   const env = loadStackEnv();
-  switch (command) {
-    case 'start':
-      return start(env);
-    case 'services':
-      return services(env);
-    case 'test':
-      return test(env, args);
-    default:
-      console.error(`unknown command "${command}" (expected start, services or test)`);
-      return 2;
+  const commands: Record<string, (env: StackEnv, args: string[]) => Promise<number>> = { start, services, test };
+  const run = commands[command];
+  if (!run) {
+    console.error(`unknown command "${command}" (expected ${Object.keys(commands).join(', ')})`);
+    return 2;
   }
+  return run(env, args);
 }
 
 main().then(

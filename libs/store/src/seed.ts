@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Db } from './db';
 import { createOrg, createUser } from './users';
 
@@ -12,8 +13,18 @@ export const DEMO_USERS = [
   { username: 'carol', name: 'Carol Chen', org: 'globex' },
 ] as const;
 
-/** Creates the demo orgs and users that do not exist yet; existing ones are left untouched. */
+/**
+ * Creates the demo orgs and users that do not exist yet; existing ones are left
+ * untouched. Several nodes may call it at boot: an advisory lock serialises them.
+ */
 export async function seedDemo(db: Db, password: string): Promise<{ created: string[] }> {
+  return db.transaction().execute(async (trx) => {
+    await sql`select pg_advisory_xact_lock(hashtext('taskflow:seed-demo'))`.execute(trx);
+    return seedInside(trx, password);
+  });
+}
+
+async function seedInside(db: Db, password: string): Promise<{ created: string[] }> {
   const created: string[] = [];
   const orgIds = new Map<string, string>();
   for (const org of DEMO_ORGS) {

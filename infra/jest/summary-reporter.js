@@ -1,0 +1,24 @@
+// Writes each project's test counts to TASKFLOW_TEST_REPORT_DIR so `npm test`
+// can print one total line across projects (Nx runs each project's Jest alone).
+const fs = require('node:fs');
+const path = require('node:path');
+
+class SummaryReporter {
+  constructor(globalConfig) {
+    this.rootDir = globalConfig.rootDir;
+  }
+  onRunComplete(_contexts, results) {
+    const dir = process.env.TASKFLOW_TEST_REPORT_DIR;
+    if (!dir) return;
+    fs.mkdirSync(dir, { recursive: true });
+    const name = path.relative(path.resolve(__dirname, '../..'), this.rootDir).replace(/[\\/]/g, '-');
+    const summary = {
+      project: name,
+      passed: results.numPassedTests,
+      failed: results.numFailedTests + results.numRuntimeErrorTestSuites,
+      skipped: results.numPendingTests + results.numTodoTests,
+    };
+    fs.writeFileSync(path.join(dir, `${name}.json`), JSON.stringify(summary));
+  }
+}
+module.exports = SummaryReporter;
