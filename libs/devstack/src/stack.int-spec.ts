@@ -72,14 +72,29 @@ function processesMentioning(text: string): number[] {
     .map(Number);
 }
 
+function describeProcess(pid: number): string {
+  try {
+    return `${pid} ${fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ')}`;
+  } catch {
+    return `${pid} (gone)`;
+  }
+}
+
+async function settle(list: () => number[], ms = 5000): Promise<number[]> {
+  const deadline = Date.now() + ms;
+  while (list().length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  return list();
+}
+
 async function stopAndCheck(s: Started): Promise<void> {
   const { pids } = JSON.parse(fs.readFileSync(path.join(s.dataDir, 'stack.json'), 'utf8')) as { pids: number[] };
   expect(pids.length).toBe(4); // server, worker, postgres, redis
   s.proc.kill('SIGTERM');
   expect(await s.exited).toBe(0);
   for (const pid of pids) expect({ pid, alive: isAlive(pid) }).toEqual({ pid, alive: false });
-  expect(groupMembers(s.proc.pid!)).toEqual([]);
-  expect(processesMentioning(s.dataDir)).toEqual([]);
+  // Helpers such as tsx's esbuild service exit when their parent's pipe closes: allow them a moment.
+  const leftovers = await settle(() => [...groupMembers(s.proc.pid!), ...processesMentioning(s.dataDir)]);
+  expect(leftovers.map(describeProcess)).toEqual([]);
   expect(fs.existsSync(path.join(s.dataDir, 'postgres', 'postmaster.pid'))).toBe(false);
   expect(fs.existsSync(path.join(s.dataDir, 'stack.json'))).toBe(false);
 }
