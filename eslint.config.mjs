@@ -31,8 +31,8 @@ export default tseslint.config(
     },
   },
   {
-    // Test files and the dev-stack CLI may print to the terminal.
-    files: ['**/*.spec.ts', '**/*.int-spec.ts', 'libs/devstack/**'],
+    // Test files and command-line tools may print to the terminal.
+    files: ['**/*.spec.ts', '**/*.int-spec.ts', 'libs/devstack/**', 'libs/*/src/cli.ts'],
     rules: { 'no-console': 'off' },
   },
 );

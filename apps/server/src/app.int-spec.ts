@@ -2,17 +2,16 @@ import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { AppError } from '@taskflow/platform';
 import { createDb } from '@taskflow/store';
-import { createStoreFixture, type StoreFixture } from '@taskflow/store/testing';
 import { buildApp } from './app';
 import { loadServerConfig } from './config';
+import { startTestApp, TEST_JWT_SECRET, TEST_WEBHOOK_SECRET, type TestApp } from './testing/test-app';
 
-let f: StoreFixture;
+let t: TestApp;
 let app: FastifyInstance;
 
 beforeAll(async () => {
-  f = await createStoreFixture();
-  const config = loadServerConfig({ DATABASE_URL: f.url, REDIS_URL: 'redis://127.0.0.1:1', NODE_ID: 'test-node' });
-  app = await buildApp({ config, db: f.db, logger: pino({ level: 'silent' }) });
+  t = await startTestApp();
+  app = t.app;
   app.get('/api/test/app-error', async () => {
     throw AppError.conflict('SOME_CONFLICT', 'That clashes');
   });
@@ -22,10 +21,7 @@ beforeAll(async () => {
   app.post('/api/test/validated', { schema: { body: { type: 'object', required: ['name'], properties: { name: { type: 'string' } } } } }, async () => ({ ok: true }));
   await app.ready();
 });
-afterAll(async () => {
-  await app.close();
-  await f.close();
-});
+afterAll(() => t.close());
 
 describe('GET /api/health', () => {
   it('answers 200 with the database up', async () => {
@@ -36,8 +32,13 @@ describe('GET /api/health', () => {
 
   it('answers 503 when the database is unreachable', async () => {
     const deadDb = createDb('postgres://postgres:x@127.0.0.1:1/none');
-    const config = loadServerConfig({ DATABASE_URL: 'postgres://127.0.0.1:1/none', REDIS_URL: 'redis://127.0.0.1:1' });
-    const broken = await buildApp({ config, db: deadDb, logger: pino({ level: 'silent' }) });
+    const config = loadServerConfig({
+      DATABASE_URL: 'postgres://127.0.0.1:1/none',
+      REDIS_URL: 'redis://127.0.0.1:1',
+      JWT_SECRET: TEST_JWT_SECRET,
+      GITHUB_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
+    });
+    const broken = await buildApp({ config, db: deadDb, logger: pino({ level: 'silent' }), queue: t.queue });
     try {
       const res = await broken.inject({ method: 'GET', url: '/api/health' });
       expect(res.statusCode).toBe(503);
@@ -83,6 +84,12 @@ describe('error handler', () => {
 
 describe('config', () => {
   it('fails fast naming every missing variable', () => {
-    expect(() => loadServerConfig({})).toThrow(/DATABASE_URL[\s\S]*REDIS_URL|REDIS_URL[\s\S]*DATABASE_URL/);
+    let message = '';
+    try {
+      loadServerConfig({ GITHUB_REPOS: 'not a repo' });
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    for (const name of ['DATABASE_URL', 'REDIS_URL', 'JWT_SECRET', 'GITHUB_WEBHOOK_SECRET', 'GITHUB_REPOS']) expect(message).toContain(name);
   });
 });

@@ -1,18 +1,27 @@
+import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from '@taskflow/platform';
 import type { Db } from '@taskflow/store';
+import { authPlugin } from './auth/auth.plugin';
+import { authRoutes } from './auth/auth.routes';
 import type { ServerConfig } from './config';
 import { healthRoutes } from './health/health.routes';
 import { registerErrorHandler } from './http/error-handler';
+import type { PipelineQueue } from '@taskflow/queue';
+import { tasksRoutes } from './tasks/tasks.routes';
+import { TasksService } from './tasks/tasks.service';
+import { webhooksRoutes } from './webhooks/webhooks.routes';
 
 export interface AppDeps {
   config: ServerConfig;
   db: Db;
   logger: Logger;
+  queue: PipelineQueue;
 }
 
-/** Builds the Fastify app without listening, so tests can drive it with `inject`. */
+/** Builds the Fastify app without listening, so tests can drive it with `inject` or a real port. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const { config, db, queue } = deps;
   const app = Fastify({
     // pino's Logger is a FastifyBaseLogger; the cast only bridges two copies of its types.
     loggerInstance: deps.logger as FastifyBaseLogger,
@@ -20,8 +29,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // Behind HAProxy: trust X-Forwarded-* for client addresses in logs and rate limits.
     trustProxy: true,
     requestIdHeader: 'x-request-id',
+    // Unknown fields are an error, not something to drop silently.
+    ajv: { customOptions: { removeAdditional: false } },
   });
   registerErrorHandler(app);
-  await app.register(healthRoutes, { db: deps.db, nodeId: deps.config.NODE_ID, startedAt: new Date() });
+  await app.register(rateLimit, { global: false });
+  await app.register(authPlugin, { secret: config.JWT_SECRET, ttlSeconds: config.JWT_TTL_SECONDS });
+
+  await app.register(healthRoutes, { db, nodeId: config.NODE_ID, startedAt: new Date() });
+  await app.register(authRoutes, { db });
+  const tasks = new TasksService({ db, queue, repos: config.repos, logger: deps.logger });
+  await app.register(tasksRoutes, { tasks, repos: config.repos });
+  await app.register(webhooksRoutes, { db, queue, secret: config.GITHUB_WEBHOOK_SECRET });
   return app;
 }

@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { Env, parseEnv } from '@taskflow/platform';
+import { Env, parseEnv, repoList } from '@taskflow/platform';
 
 /** The server node's configuration: parsed once at start, frozen, every bad variable listed. */
 export const ServerEnvSchema = Type.Object({
@@ -8,6 +8,17 @@ export const ServerEnvSchema = Type.Object({
   DATABASE_URL: Env.url(),
   REDIS_URL: Env.url(),
   LOG_LEVEL: Env.logLevel(),
+  JWT_SECRET: Env.secret(),
+  /** Session token lifetime. */
+  JWT_TTL_SECONDS: Type.Integer({ minimum: 60, maximum: 30 * 86_400, default: 12 * 3600 }),
+  /** Repositories tasks may target; the first is the default. */
+  GITHUB_REPOS: Env.repos('acme/payments'),
+  GITHUB_WEBHOOK_SECRET: Type.String({ minLength: 16 }),
+  /** Prefix of every BullMQ key; workers must use the same one. */
+  QUEUE_PREFIX: Type.String({ pattern: '^[A-Za-z0-9_-]+$', default: 'taskflow' }),
+  /** Attempts per pipeline job before its task fails, and the first backoff delay (doubles each time). */
+  JOB_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 20, default: 4 }),
+  JOB_BACKOFF_MS: Type.Integer({ minimum: 0, default: 1000 }),
   /** Run pending migrations at boot (safe on several nodes: they take an advisory lock). */
   MIGRATE_ON_START: Env.bool(true),
   /** Create the demo orgs and users at boot (never done unless asked). */
@@ -19,6 +30,7 @@ export const ServerEnvSchema = Type.Object({
 });
 
 export function loadServerConfig(env: NodeJS.ProcessEnv = process.env) {
-  return parseEnv(ServerEnvSchema, env);
+  const parsed = parseEnv(ServerEnvSchema, env);
+  return Object.freeze({ ...parsed, repos: Object.freeze(repoList(parsed.GITHUB_REPOS)) });
 }
 export type ServerConfig = ReturnType<typeof loadServerConfig>;

@@ -2,6 +2,7 @@ import { ConfigError, createLogger, onShutdown } from '@taskflow/platform';
 import { createDb, migrateToLatest, seedDemo } from '@taskflow/store';
 import { buildApp } from './app';
 import { loadServerConfig } from './config';
+import { PipelineQueue } from '@taskflow/queue';
 
 async function main(): Promise<void> {
   const config = loadServerConfig();
@@ -16,9 +17,14 @@ async function main(): Promise<void> {
     const { created } = await seedDemo(db, config.DEMO_PASSWORD);
     if (created.length) logger.info({ created }, 'seeded demo users');
   }
-  const app = await buildApp({ config, db, logger });
+  const queue = PipelineQueue.connect(config.REDIS_URL, config.QUEUE_PREFIX, logger, {
+    attempts: config.JOB_ATTEMPTS,
+    backoffMs: config.JOB_BACKOFF_MS,
+  });
+  const app = await buildApp({ config, db, logger, queue });
   onShutdown(logger, async () => {
     await app.close();
+    await queue.close();
     await db.destroy();
   });
   await app.listen({ port: config.PORT, host: config.HOST });

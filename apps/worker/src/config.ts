@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { Env, parseEnv } from '@taskflow/platform';
+import { Env, parseEnv, repoList } from '@taskflow/platform';
 
 /** The worker's configuration: parsed once at start, frozen, every bad variable listed. */
 export const WorkerEnvSchema = Type.Object({
@@ -8,9 +8,31 @@ export const WorkerEnvSchema = Type.Object({
   LOG_LEVEL: Env.logLevel(),
   DB_POOL_SIZE: Type.Integer({ minimum: 1, maximum: 100, default: 5 }),
   NODE_ID: Type.String({ default: `worker-${process.pid}` }),
+  QUEUE_PREFIX: Type.String({ pattern: '^[A-Za-z0-9_-]+$', default: 'taskflow' }),
+  WORKER_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 100, default: 4 }),
+  /** Attempts per job before the task is failed (LLM/GitHub errors are retried with backoff). */
+  JOB_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 20, default: 4 }),
+  JOB_BACKOFF_MS: Type.Integer({ minimum: 0, default: 1000 }),
+  /** How soon a job whose worker died is picked up again (BullMQ stalled-job check). */
+  STALLED_INTERVAL_MS: Type.Integer({ minimum: 500, default: 30_000 }),
+  LOCK_DURATION_MS: Type.Integer({ minimum: 1000, default: 30_000 }),
+  /** Re-enqueue tasks left in received/analyzing this long (their job was lost). */
+  RECONCILE_AFTER_MS: Type.Integer({ minimum: 1000, default: 60_000 }),
+  /** OpenAI-compatible chat-completions endpoint; without a key the built-in analyzer runs. */
+  LLM_API_KEY: Type.Optional(Type.String({ minLength: 1 })),
+  LLM_BASE_URL: Type.Optional(Env.url()),
+  LLM_MODEL: Type.String({ default: 'gpt-4o-mini' }),
+  LLM_TIMEOUT_MS: Type.Integer({ minimum: 1000, default: 60_000 }),
+  /** Real GitHub when set; otherwise a built-in sandbox numbers issues itself. */
+  GITHUB_TOKEN: Type.Optional(Type.String({ minLength: 1 })),
+  GITHUB_API_URL: Env.url('https://api.github.com'),
+  GITHUB_REPOS: Env.repos('acme/payments'),
+  /** Base URL of the web app, linked from every GitHub issue. */
+  APP_URL: Env.url('http://localhost:3000'),
 });
 
 export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env) {
-  return parseEnv(WorkerEnvSchema, env);
+  const parsed = parseEnv(WorkerEnvSchema, env);
+  return Object.freeze({ ...parsed, repos: Object.freeze(repoList(parsed.GITHUB_REPOS)) });
 }
 export type WorkerConfig = ReturnType<typeof loadWorkerConfig>;

@@ -5,6 +5,7 @@ import path from 'node:path';
 export interface LocalSecrets {
   pgPassword: string;
   jwtSecret: string;
+  githubWebhookSecret: string;
 }
 
 /** Secrets of the embedded stack, generated once and kept (mode 600) under the data directory. */
@@ -14,8 +15,9 @@ export function loadOrCreateSecrets(dataDir: string): LocalSecrets {
   const secrets: LocalSecrets = {
     pgPassword: existing.pgPassword ?? randomBytes(18).toString('base64url'),
     jwtSecret: existing.jwtSecret ?? randomBytes(48).toString('base64url'),
+    githubWebhookSecret: existing.githubWebhookSecret ?? randomBytes(24).toString('base64url'),
   };
-  if (secrets.pgPassword !== existing.pgPassword || secrets.jwtSecret !== existing.jwtSecret) {
+  if (Object.entries(secrets).some(([k, v]) => existing[k as keyof LocalSecrets] !== v)) {
     fs.mkdirSync(dataDir, { recursive: true });
     fs.writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
   }

@@ -62,8 +62,9 @@ export async function startStack(env: StackEnv, log: (line: string) => void): Pr
       PORT: String(env.PORT),
       HOST: env.HOST,
       JWT_SECRET: env.JWT_SECRET ?? secrets.jwtSecret,
+      GITHUB_WEBHOOK_SECRET: process.env.GITHUB_WEBHOOK_SECRET || secrets.githubWebhookSecret,
+      APP_URL: process.env.APP_URL || url,
       LOG_LEVEL: env.LOG_LEVEL,
-      PUBLIC_URL: url,
     };
     for (const [name, entry] of [
       ['server', 'apps/server/src/main.ts'],

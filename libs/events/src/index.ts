@@ -6,3 +6,4 @@ export * from './builders';
 export * from './rooms';
 export * from './queues';
 export * from './validation';
+export * from './http.schema';

@@ -1,20 +1,65 @@
 /**
- * BullMQ queue and job names shared by API nodes (producers) and workers.
- * Job ids must not contain ':' (BullMQ uses it as a key separator).
+ * BullMQ queue and job names, and job payloads, shared by API nodes (producers)
+ * and workers. Job ids must not contain ':' (BullMQ uses it as a key separator).
  */
 export const QUEUES = {
   analysis: 'task-analysis',
   github: 'task-github',
+  webhooks: 'github-webhooks',
 } as const;
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 
 export const JOBS = {
   analyze: 'analyze',
   dispatch: 'dispatch',
+  applyWebhook: 'apply-webhook',
 } as const;
 export type JobName = (typeof JOBS)[keyof typeof JOBS];
 
-/** One job per (task, step, seq): a retried enqueue of the same step is ignored while the job exists. */
+/** Which queue carries each job. */
+export const JOB_QUEUE: Readonly<Record<JobName, QueueName>> = {
+  analyze: QUEUES.analysis,
+  dispatch: QUEUES.github,
+  'apply-webhook': QUEUES.webhooks,
+};
+
+export interface AnalyzeJobData {
+  taskId: string;
+}
+export interface DispatchJobData {
+  taskId: string;
+}
+
+/** A GitHub delivery reduced to what the pipeline needs (the API validates and normalises it). */
+export type WebhookJobData =
+  | { deliveryId: string; kind: 'branch_created'; repo: string; branch: string }
+  | {
+      deliveryId: string;
+      kind: 'pull_request';
+      action: 'opened' | 'reopened' | 'ready_for_review' | 'closed';
+      repo: string;
+      branch: string;
+      /** `#123` references in the PR title/body, to match tasks by their issue. */
+      issueRefs: number[];
+      prNumber: number;
+      prUrl: string;
+      prTitle: string;
+      merged: boolean;
+      mergeCommitSha: string | null;
+      mergedAt: string | null;
+    };
+
+export interface JobData {
+  analyze: AnalyzeJobData;
+  dispatch: DispatchJobData;
+  'apply-webhook': WebhookJobData;
+}
+
+/** One job per (step, task, seq): enqueuing the same step twice while the job exists is a no-op. */
 export function jobId(job: JobName, taskId: string, seq: number): string {
   return `${job}-${taskId}-${seq}`;
+}
+
+export function webhookJobId(deliveryId: string): string {
+  return `webhook-${deliveryId.replace(/[^A-Za-z0-9_-]/g, '_')}`;
 }

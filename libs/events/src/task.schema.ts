@@ -1,4 +1,4 @@
-import { Type, type Static } from '@sinclair/typebox';
+import { Type, type Static, type TLiteral, type TUnion } from '@sinclair/typebox';
 import { TASK_EVENT_TYPES, TASK_STATUSES } from './status-machine';
 
 /** Shared building blocks of the public task shape (what a browser may ever see). */
@@ -6,8 +6,12 @@ export const TaskId = Type.String({ format: 'uuid', maxLength: 36 });
 export const Seq = Type.Integer({ minimum: 1 });
 export const IsoDate = Type.String({ format: 'date-time' });
 
-export const TaskStatusSchema = Type.Union(TASK_STATUSES.map((s) => Type.Literal(s)));
-export const TaskEventTypeSchema = Type.Union(TASK_EVENT_TYPES.map((t) => Type.Literal(t)));
+/** A union of string literals whose static type stays the literal union (not `string`). */
+const literals = <T extends string>(values: readonly T[]) =>
+  Type.Union(values.map((v) => Type.Literal(v))) as unknown as TUnion<TLiteral<T>[]>;
+
+export const TaskStatusSchema = literals(TASK_STATUSES);
+export const TaskEventTypeSchema = literals(TASK_EVENT_TYPES);
 
 export const TASK_TYPE_HINTS = ['auto', 'bug-fix', 'feature', 'refactor', 'test-coverage'] as const;
 export const TASK_TYPES = ['bug-fix', 'feature', 'refactor', 'test-coverage'] as const;
@@ -21,7 +25,6 @@ export type Priority = (typeof PRIORITIES)[number];
 export type CodingAgent = (typeof CODING_AGENTS)[number];
 export type PreferredAgent = (typeof PREFERRED_AGENTS)[number];
 
-const literals = <T extends readonly string[]>(values: T) => Type.Union(values.map((v) => Type.Literal(v)));
 export const TaskTypeHintSchema = literals(TASK_TYPE_HINTS);
 export const TaskTypeSchema = literals(TASK_TYPES);
 export const PrioritySchema = literals(PRIORITIES);

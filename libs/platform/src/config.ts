@@ -45,8 +45,16 @@ export const Env = {
   port: (def: number) => Type.Integer({ minimum: 0, maximum: 65535, default: def }),
   url: (def?: string) => Type.String({ pattern: '^[a-z][a-z0-9+.-]*://', ...(def === undefined ? {} : { default: def }) }),
   bool: (def: boolean) => Type.Boolean({ default: def }),
+  repos: (def: string) => Type.String({ pattern: REPO_LIST_PATTERN, default: def }),
+  secret: () => Type.String({ minLength: 32 }),
   logLevel: () =>
     Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), {
       default: 'info',
     }),
 };
+
+/** `owner/name,owner/name` (GITHUB_REPOS) as a schema and as a list. */
+export const REPO_LIST_PATTERN = '^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+(,\\s*[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+)*$';
+export function repoList(value: string): string[] {
+  return value.split(',').map((r) => r.trim()).filter(Boolean);
+}

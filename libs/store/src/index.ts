@@ -10,3 +10,4 @@ export * from './outbox';
 export * from './users';
 export * from './webhooks';
 export * from './seed';
+export * from './pipeline.queries';

@@ -16,3 +16,8 @@ export async function recordDelivery(
     .executeTakeFirst();
   return inserted !== undefined;
 }
+
+/** Undoes `recordDelivery` when the delivery could not be queued, so a redelivery is applied. */
+export async function forgetDelivery(db: Db, deliveryId: string): Promise<void> {
+  await db.deleteFrom('webhookDeliveries').where('deliveryId', '=', deliveryId).execute();
+}

@@ -70,7 +70,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     -- Webhooks find a task by its PR or issue.
     CREATE INDEX tasks_repo_issue_idx ON tasks (repo, github_issue_number) WHERE github_issue_number IS NOT NULL;
     CREATE INDEX tasks_repo_pr_idx ON tasks (repo, pr_number) WHERE pr_number IS NOT NULL;
-    CREATE INDEX tasks_branch_idx ON tasks (github_branch) WHERE github_branch IS NOT NULL;
+    CREATE UNIQUE INDEX tasks_branch_idx ON tasks (github_branch) WHERE github_branch IS NOT NULL;
 
     CREATE TABLE task_events (
       task_id uuid NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,

@@ -1,0 +1,67 @@
+import fastifyJwt from '@fastify/jwt';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { AppError } from '@taskflow/platform';
+
+export const JWT_ISSUER = 'taskflow-live';
+export const JWT_ALGORITHM = 'HS256';
+
+/** What a session token carries: enough to authorise without a database read. */
+export interface SessionUser {
+  id: string;
+  orgId: string;
+  username: string;
+  name: string;
+}
+
+interface TokenClaims {
+  sub: string;
+  org: string;
+  username: string;
+  name: string;
+}
+
+declare module '@fastify/jwt' {
+  interface FastifyJWT {
+    payload: TokenClaims;
+    user: SessionUser;
+  }
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** preHandler: 401 unless the request carries a valid, unexpired token of ours. */
+    authenticate(request: FastifyRequest): Promise<void>;
+    signSession(user: SessionUser): string;
+    verifySession(token: string): SessionUser;
+  }
+}
+
+/**
+ * JWT sessions. The algorithm and issuer are pinned on both sides: @fastify/jwt
+ * would otherwise accept any algorithm the token names.
+ */
+export const authPlugin = fp<{ secret: string; ttlSeconds: number }>(async (app: FastifyInstance, opts) => {
+  await app.register(fastifyJwt, {
+    secret: opts.secret,
+    sign: { algorithm: JWT_ALGORITHM, iss: JWT_ISSUER, expiresIn: opts.ttlSeconds },
+    verify: { algorithms: [JWT_ALGORITHM], allowedIss: JWT_ISSUER },
+    formatUser: (claims) => ({ id: claims.sub, orgId: claims.org, username: claims.username, name: claims.name }),
+  });
+
+  app.decorate('signSession', (user: SessionUser) =>
+    app.jwt.sign({ sub: user.id, org: user.orgId, username: user.username, name: user.name }),
+  );
+  app.decorate('verifySession', (token: string) => {
+    const claims = app.jwt.verify<TokenClaims>(token);
+    return { id: claims.sub, orgId: claims.org, username: claims.username, name: claims.name };
+  });
+  app.decorate('authenticate', async (request: FastifyRequest) => {
+    try {
+      await request.jwtVerify();
+    } catch (err) {
+      const expired = (err as { code?: string }).code === 'FST_JWT_AUTHORIZATION_TOKEN_EXPIRED';
+      throw new AppError(expired ? 'TOKEN_EXPIRED' : 'UNAUTHORIZED', 401, expired ? 'Your session has expired; log in again' : 'Authentication required');
+    }
+  });
+});

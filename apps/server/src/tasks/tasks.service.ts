@@ -1,0 +1,153 @@
+import { CANCELLABLE_STATUSES, toPublicTask, toTimelineEvent, type CreateTaskBody, type ListTasksQuery } from '@taskflow/events';
+import { AppError, type Logger } from '@taskflow/platform';
+import {
+  countTasks,
+  createTask,
+  getTask,
+  listTasks,
+  transition,
+  type CommittedEvent,
+  type Db,
+  type TaskRecord,
+} from '@taskflow/store';
+import type { SessionUser } from '../auth/auth.plugin';
+import type { PipelineQueue } from '@taskflow/queue';
+
+export interface TasksServiceDeps {
+  db: Db;
+  queue: PipelineQueue;
+  repos: readonly string[];
+  logger: Logger;
+}
+
+/**
+ * The write side of tasks on API nodes: every change is one store transition;
+ * slow work (analysis, GitHub) is only enqueued, after the commit.
+ */
+export class TasksService {
+  constructor(private readonly deps: TasksServiceDeps) {}
+
+  async create(user: SessionUser, body: CreateTaskBody) {
+    const repo = body.repo ?? this.deps.repos[0]!;
+    if (!this.deps.repos.includes(repo)) {
+      throw AppError.badRequest(`Repository "${repo}" is not configured; choose one of: ${this.deps.repos.join(', ')}`);
+    }
+    this.deps.queue.assertReady();
+    const { task } = await createTask(this.deps.db, {
+      orgId: user.orgId,
+      creatorId: user.id,
+      title: body.title.trim(),
+      description: body.description.trim(),
+      isPrivate: body.isPrivate ?? false,
+      repo,
+      taskTypeHint: body.taskTypeHint ?? 'auto',
+      filesHint: body.filesHint ?? [],
+      acceptanceCriteria: body.acceptanceCriteria ?? [],
+      priority: body.priority ?? 'normal',
+      preferredAgent: body.preferredAgent ?? 'auto',
+    });
+    await this.enqueueAnalysis(task);
+    return toPublicTask(task);
+  }
+
+  async list(user: SessionUser, q: ListTasksQuery) {
+    const scope = q.scope ?? 'all';
+    const [page, counts] = await Promise.all([
+      listTasks(this.deps.db, user, { scope, status: q.status, creatorId: q.creator, limit: q.limit, cursor: q.cursor }),
+      countTasks(this.deps.db, user, scope),
+    ]);
+    return { tasks: page.tasks.map(toPublicTask), nextCursor: page.nextCursor, counts };
+  }
+
+  async get(user: SessionUser, taskId: string) {
+    const found = await getTask(this.deps.db, user, taskId);
+    // Same answer for "missing" and "not yours": no existence leak.
+    if (!found) throw AppError.notFound('Task not found');
+    return { ...toPublicTask(found.task), events: found.events.map(toTimelineEvent) };
+  }
+
+  async clarify(user: SessionUser, taskId: string, answers: string[]) {
+    const task = await this.ownTask(user, taskId);
+    if (task.status !== 'needs_clarification') {
+      throw AppError.conflict('NOT_AWAITING_CLARIFICATION', `The task is ${task.status}, not waiting for clarification`);
+    }
+    if (answers.length !== task.clarificationQuestions.length) {
+      throw AppError.badRequest(`Expected ${task.clarificationQuestions.length} answer(s), one per question, got ${answers.length}`);
+    }
+    this.deps.queue.assertReady();
+    const committed = await this.conflictOnRace(() =>
+      transition(this.deps.db, {
+        taskId,
+        from: 'needs_clarification',
+        to: 'analyzing',
+        event: 'clarified',
+        patch: { clarificationAnswers: answers.map((a) => a.trim()) },
+        actorId: user.id,
+      }),
+    );
+    await this.enqueueAnalysis(committed.task);
+    return toPublicTask(committed.task);
+  }
+
+  async retry(user: SessionUser, taskId: string) {
+    const task = await this.ownTask(user, taskId);
+    if (task.status !== 'failed') throw AppError.conflict('NOT_FAILED', `Only a failed task can be retried (this one is ${task.status})`);
+    this.deps.queue.assertReady();
+    const committed = await this.conflictOnRace(() =>
+      transition(this.deps.db, {
+        taskId,
+        from: 'failed',
+        to: 'received',
+        event: 'retried',
+        // A retry starts a fresh attempt: new analysis, new issue, new branch.
+        patch: { githubIssueNumber: null, githubIssueUrl: null, githubBranch: null, prNumber: null, prUrl: null, prTitle: null, analysis: null, dispatchedAt: null },
+        actorId: user.id,
+      }),
+    );
+    await this.enqueueAnalysis(committed.task);
+    return toPublicTask(committed.task);
+  }
+
+  async cancel(user: SessionUser, taskId: string) {
+    const task = await this.ownTask(user, taskId);
+    if (!CANCELLABLE_STATUSES.includes(task.status)) {
+      throw AppError.conflict('NOT_CANCELLABLE', `A task can be cancelled only before it is dispatched (this one is ${task.status})`);
+    }
+    const committed = await this.conflictOnRace(() =>
+      transition(this.deps.db, { taskId, from: CANCELLABLE_STATUSES, to: 'cancelled', event: 'cancelled', actorId: user.id }),
+    );
+    return toPublicTask(committed.task);
+  }
+
+  /** Only the creator may act on a task; others get the same 404 as for a missing task or 403 if they can see it. */
+  private async ownTask(user: SessionUser, taskId: string): Promise<TaskRecord> {
+    const found = await getTask(this.deps.db, user, taskId);
+    if (!found) throw AppError.notFound('Task not found');
+    if (found.task.creator.id !== user.id) throw AppError.forbidden('Only the task creator can do this');
+    return found.task;
+  }
+
+  /** The status changed between our read and the compare-and-set: report it as a conflict, not a crash. */
+  private async conflictOnRace(run: () => Promise<CommittedEvent>): Promise<CommittedEvent> {
+    try {
+      return await run();
+    } catch (err) {
+      if (err instanceof AppError && err.code === 'STALE_TRANSITION') {
+        throw AppError.conflict('CONFLICT', 'The task changed meanwhile; reload and try again');
+      }
+      throw err;
+    }
+  }
+
+  /**
+   * After the commit. If Redis fails in this instant the task is not lost: the
+   * worker's reconciler re-enqueues tasks left in `received`/`analyzing`.
+   */
+  private async enqueueAnalysis(task: TaskRecord): Promise<void> {
+    try {
+      await this.deps.queue.enqueueAnalysis(task.id, task.seq);
+    } catch (err) {
+      this.deps.logger.warn({ err, taskId: task.id }, 'enqueue failed after commit; the reconciler will pick the task up');
+    }
+  }
+}

@@ -1,0 +1,51 @@
+import { randomBytes } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import pino from 'pino';
+import { PipelineQueue } from '@taskflow/queue';
+import { createStoreFixture, type StoreFixture } from '@taskflow/store/testing';
+import { testEnv } from '@taskflow/testing';
+import { buildApp } from '../app';
+import { loadServerConfig } from '../config';
+
+export const TEST_JWT_SECRET = 'jwt-secret-for-tests-0123456789abcdef';
+export const TEST_WEBHOOK_SECRET = 'webhook-secret-for-tests-0123456789';
+
+/** The server app in-process (driven with inject) on a database and queue prefix of its own; not yet `ready()`, so a test may add routes. */
+export interface TestApp {
+  app: FastifyInstance;
+  f: StoreFixture;
+  queue: PipelineQueue;
+  prefix: string;
+  close(): Promise<void>;
+}
+
+export async function startTestApp(env: NodeJS.ProcessEnv = {}): Promise<TestApp> {
+  const f = await createStoreFixture();
+  const prefix = `t${randomBytes(4).toString('hex')}`;
+  const config = loadServerConfig({
+    DATABASE_URL: f.url,
+    REDIS_URL: testEnv('TEST_REDIS_URL'),
+    JWT_SECRET: TEST_JWT_SECRET,
+    GITHUB_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
+    GITHUB_REPOS: 'acme/payments,acme/web',
+    QUEUE_PREFIX: prefix,
+    NODE_ID: 'test-node',
+    ...env,
+  });
+  const logger = pino({ level: 'silent' });
+  const queue = PipelineQueue.connect(config.REDIS_URL, prefix, logger);
+  // Wait for Redis so the first request does not meet a connecting queue.
+  for (let i = 0; i < 100 && !queue.ready; i++) await new Promise((r) => setTimeout(r, 20));
+  const app = await buildApp({ config, db: f.db, logger, queue });
+  return {
+    app,
+    f,
+    queue,
+    prefix,
+    async close() {
+      await app.close();
+      await queue.close();
+      await f.close();
+    },
+  };
+}

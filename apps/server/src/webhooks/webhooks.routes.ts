@@ -1,0 +1,58 @@
+import type { FastifyInstance } from 'fastify';
+import { AppError } from '@taskflow/platform';
+import { forgetDelivery, recordDelivery, type Db } from '@taskflow/store';
+import type { PipelineQueue } from '@taskflow/queue';
+import { normalizeDelivery } from './github-payload';
+import { verifyGithubSignature } from './github-signature';
+
+const header = (value: string | string[] | undefined) => (Array.isArray(value) ? value[0] : value);
+
+/**
+ * GitHub webhooks. GitHub waits 10 s and does not retry, so we only verify,
+ * dedupe and enqueue here; a worker applies the transition.
+ */
+export async function webhooksRoutes(app: FastifyInstance, deps: { db: Db; queue: PipelineQueue; secret: string }): Promise<void> {
+  // The signature covers the exact bytes: keep the body raw in this plugin's scope.
+  app.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit: 1024 * 1024 }, (_req, body, done) => done(null, body));
+
+  app.post('/api/webhooks/github', async (request, reply) => {
+    const raw = request.body as Buffer | undefined;
+    const signature = header(request.headers['x-hub-signature-256']);
+    if (!signature) throw new AppError('SIGNATURE_MISSING', 401, 'Missing X-Hub-Signature-256');
+    if (!raw || !verifyGithubSignature(deps.secret, raw, signature)) throw new AppError('SIGNATURE_INVALID', 401, 'Bad webhook signature');
+
+    const event = header(request.headers['x-github-event']);
+    const deliveryId = header(request.headers['x-github-delivery']);
+    if (!event || !deliveryId || deliveryId.length > 100) throw AppError.badRequest('Missing X-GitHub-Event or X-GitHub-Delivery');
+    if (event === 'ping') return reply.status(200).send({ status: 'pong' });
+
+    let payload: unknown;
+    try {
+      payload = JSON.parse(raw.toString('utf8'));
+    } catch {
+      throw AppError.badRequest('Webhook body is not valid JSON');
+    }
+    const log = request.log.child({ deliveryId, event });
+    const normalized = normalizeDelivery(event, deliveryId, payload);
+    if (normalized.kind === 'invalid') throw AppError.badRequest(normalized.reason);
+    if (normalized.kind === 'ignored') {
+      log.debug({ reason: normalized.reason }, 'webhook ignored');
+      return reply.status(202).send({ status: 'ignored', reason: normalized.reason });
+    }
+
+    deps.queue.assertReady();
+    if (!(await recordDelivery(deps.db, { deliveryId, event, outcome: 'queued' }))) {
+      log.info('duplicate delivery ignored');
+      return reply.status(200).send({ status: 'duplicate' });
+    }
+    try {
+      await deps.queue.enqueueWebhook(normalized.job);
+    } catch (err) {
+      // Not queued: forget the delivery so GitHub's redelivery is applied.
+      await forgetDelivery(deps.db, deliveryId);
+      log.warn({ err }, 'could not enqueue webhook');
+      throw AppError.unavailable('Could not queue the webhook; redeliver it in a moment');
+    }
+    return reply.status(202).send({ status: 'queued' });
+  });
+}

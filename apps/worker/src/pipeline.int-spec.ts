@@ -1,0 +1,229 @@
+import { sql } from 'kysely';
+import { createBranchEvent, pullRequestEvent, sendWebhook } from '@taskflow/github-sim';
+import { taskBranch } from '@taskflow/events';
+import { startFakeGitHub, startFakeOpenAI } from '@taskflow/testing';
+import { startPipelineStack, WEBHOOK_SECRET, type PipelineStack } from './testing/pipeline-stack';
+
+/**
+ * The whole pipeline through the public HTTP API, a real server process, real
+ * workers, PostgreSQL and Redis: create → analyzing → needs_clarification →
+ * clarify → dispatched → coding → pr_open → merged.
+ */
+jest.setTimeout(90_000);
+
+let stack: PipelineStack;
+beforeAll(async () => {
+  stack = await startPipelineStack();
+});
+afterAll(() => stack.close());
+
+const hook = (event: string, payload: object, deliveryId?: string) =>
+  sendWebhook(`${stack.url}/api/webhooks/github`, event, payload, { secret: WEBHOOK_SECRET, deliveryId });
+
+async function walkToMerged(taskId: string, repo: string, prNumber: number) {
+  const branch = taskBranch(taskId);
+  expect((await hook('create', createBranchEvent({ repo, branch }))).status).toBe(202);
+  const api = await stack.asUser('alice');
+  await stack.waitForStatus(api, taskId, 'coding');
+  expect((await hook('pull_request', pullRequestEvent({ repo, branch, prNumber, action: 'opened', title: 'Fix 3DS' }))).status).toBe(202);
+  const open = await stack.waitForStatus(api, taskId, 'pr_open');
+  expect(open).toMatchObject({ prNumber, prUrl: `https://github.com/${repo}/pull/${prNumber}`, prTitle: 'Fix 3DS' });
+  expect((await hook('pull_request', pullRequestEvent({ repo, branch, prNumber, action: 'closed', merged: true }))).status).toBe(202);
+  return stack.waitForStatus(api, taskId, 'merged');
+}
+
+function expectGaplessLog(task: { seq: number; events: Array<{ seq: number; eventType: string; payload: any }> }, types: string[]) {
+  expect(task.events.map((e) => e.eventType)).toEqual(types);
+  expect(task.events.map((e) => e.seq)).toEqual(types.map((_, i) => i + 1));
+  expect(task.seq).toBe(types.length);
+  for (const e of task.events) expect(e.payload.seq).toBe(e.seq);
+}
+
+describe('with the built-in analyzer and the GitHub sandbox', () => {
+  let worker: ReturnType<PipelineStack['startWorker']>;
+  beforeAll(() => {
+    worker = stack.startWorker();
+  });
+  afterAll(() => worker.stop());
+
+  it('walks a vague task through clarification to merged, committing every event to the outbox', async () => {
+    const alice = await stack.asUser('alice');
+    const created = await alice.post('/api/tasks', { title: 'Fix it', description: 'It is broken.' });
+    expect(created.status).toBe(202);
+    expect(created.body.task).toMatchObject({ status: 'received', seq: 1, repo: 'acme/payments', creator: { username: 'alice' } });
+    const id = created.body.task.id;
+
+    const asked = await stack.waitForStatus(alice, id, 'needs_clarification');
+    expect(asked.clarificationQuestions.length).toBeGreaterThan(0);
+    expect(asked.clarificationQuestions.length).toBeLessThanOrEqual(3);
+    expect(asked.events.find((e: any) => e.eventType === 'clarification_needed').payload.detail.analyzer).toMatch(/built-in/);
+
+    const answers = asked.clarificationQuestions.map((_: string, i: number) => `Answer ${i + 1}: checkout page, src/payments/3ds.ts`);
+    const clarified = await alice.post(`/api/tasks/${id}/clarify`, { answers });
+    expect(clarified.status).toBe(202);
+    expect(clarified.body.task).toMatchObject({ status: 'analyzing', clarificationAnswers: answers });
+
+    const dispatched = await stack.waitForStatus(alice, id, 'dispatched');
+    expect(dispatched).toMatchObject({
+      githubIssueNumber: expect.any(Number),
+      githubIssueUrl: expect.stringMatching(/^https:\/\/sandbox\.taskflow\.invalid\/acme\/payments\/issues\/\d+$/),
+      githubBranch: taskBranch(id),
+      summary: expect.any(String),
+      taskType: expect.any(String),
+      recommendedAgent: expect.any(String),
+    });
+    expect(dispatched.likelyFiles).toContain('src/payments/3ds.ts');
+
+    const merged = await walkToMerged(id, 'acme/payments', 41);
+    expect(merged.mergeCommitSha).toMatch(/^[0-9a-f]{40}$/);
+    expectGaplessLog(merged, ['created', 'analyzing', 'clarification_needed', 'clarified', 'dispatched', 'coding', 'pr_opened', 'pr_merged']);
+
+    // Every committed event waits in the outbox for the broadcaster.
+    const unpublished = await sql<{ n: string }>`select count(*) as n from task_events where task_id = ${id} and published_at is null`.execute(stack.f.db);
+    expect(Number(unpublished.rows[0]!.n)).toBe(8);
+  });
+
+  it('dispatches a clear task without questions, honouring the preferred agent', async () => {
+    const alice = await stack.asUser('alice');
+    const { body } = await alice.post('/api/tasks', {
+      title: 'Add retry to webhook delivery',
+      description: 'Outgoing webhook deliveries in src/webhooks/deliver.ts give up after the first failure. Retry three times with backoff.',
+      repo: 'acme/web',
+      preferredAgent: 'copilot',
+      acceptanceCriteria: ['Three retries with exponential backoff'],
+    });
+    const dispatched = await stack.waitForStatus(alice, body.task.id, 'dispatched');
+    expect(dispatched.events.map((e: any) => e.eventType)).toEqual(['created', 'analyzing', 'dispatched']);
+    expect(dispatched.events[2].payload.detail).toMatchObject({ agent: 'copilot', tracker: expect.stringMatching(/sandbox/) });
+    expect(dispatched.githubIssueUrl).toContain('/acme/web/issues/');
+  });
+
+  it('ends in the right state when the merge is delivered before the open', async () => {
+    const alice = await stack.asUser('alice');
+    const { body } = await alice.post('/api/tasks', {
+      title: 'Rename the billing module',
+      description: 'Refactor: rename src/billing/old.ts to src/billing/invoices.ts and update every import.',
+    });
+    const id = body.task.id;
+    await stack.waitForStatus(alice, id, 'dispatched');
+    const branch = taskBranch(id);
+    await hook('pull_request', pullRequestEvent({ repo: 'acme/payments', branch, prNumber: 77, action: 'closed', merged: true }));
+    const merged = await stack.waitForStatus(alice, id, 'merged');
+    // The late "opened" changes nothing.
+    expect((await hook('pull_request', pullRequestEvent({ repo: 'acme/payments', branch, prNumber: 77, action: 'opened' }))).status).toBe(202);
+    await new Promise((r) => setTimeout(r, 1000));
+    const after = (await alice.get(`/api/tasks/${id}`)).body;
+    expect(after.status).toBe('merged');
+    expect(after.seq).toBe(merged.seq);
+    expectGaplessLog(after, ['created', 'analyzing', 'dispatched', 'pr_opened', 'pr_merged']);
+  });
+
+  it('fails the task through task:pr_closed when the PR is closed unmerged, and revives it when reopened', async () => {
+    const alice = await stack.asUser('alice');
+    const { body } = await alice.post('/api/tasks', {
+      title: 'Add coverage for refunds',
+      description: 'Write tests for src/refunds/refund.ts covering partial refunds and currency rounding.',
+    });
+    const id = body.task.id;
+    await stack.waitForStatus(alice, id, 'dispatched');
+    const branch = taskBranch(id);
+    await hook('pull_request', pullRequestEvent({ repo: 'acme/payments', branch, prNumber: 5, action: 'opened' }));
+    await stack.waitForStatus(alice, id, 'pr_open');
+    await hook('pull_request', pullRequestEvent({ repo: 'acme/payments', branch, prNumber: 5, action: 'closed', merged: false }));
+    const failed = await stack.waitForStatus(alice, id, 'failed');
+    expect(failed.errorMessage).toMatch(/closed without merging/);
+    expect(failed.events.at(-1)).toMatchObject({ eventType: 'pr_closed', payload: { status: 'failed', prNumber: 5 } });
+    await hook('pull_request', pullRequestEvent({ repo: 'acme/payments', branch, prNumber: 5, action: 'reopened' }));
+    const reopened = await stack.waitForStatus(alice, id, 'pr_open');
+    expect(reopened.errorMessage).toBeNull();
+  });
+
+  it('ignores deliveries for branches no task owns', async () => {
+    const res = await hook('create', createBranchEvent({ repo: 'acme/payments', branch: 'feature/unrelated' }));
+    expect(res.status).toBe(202);
+    const job = await stack.f.db.selectFrom('webhookDeliveries').selectAll().where('deliveryId', '=', res.deliveryId).executeTakeFirst();
+    expect(job).toBeDefined();
+  });
+});
+
+describe('against OpenAI- and GitHub-compatible servers, through the real SDKs', () => {
+  it('sends every intake field (and the Q&A on re-analysis) and creates a labelled issue', async () => {
+    const llm = await startFakeOpenAI({
+      apiKey: 'sk-test',
+      reply: (_req, n) =>
+        n === 0
+          ? { json: { needsClarification: true, questions: ['Which card networks fail?'], summary: 'Card payments fail', taskType: 'bug-fix', recommendedAgent: 'codex', likelyFiles: [], suggestedCriteria: [] } }
+          : { json: { needsClarification: false, questions: [], summary: 'Fix 3-D Secure for Visa', taskType: 'bug-fix', recommendedAgent: 'codex', likelyFiles: ['src/pay/3ds.ts'], suggestedCriteria: ['Visa 3DS payment succeeds'] } },
+    });
+    const github = await startFakeGitHub({ token: 'ghp_test' });
+    const worker = stack.startWorker({ LLM_API_KEY: 'sk-test', LLM_BASE_URL: llm.baseUrl, LLM_MODEL: 'gpt-test', GITHUB_TOKEN: 'ghp_test', GITHUB_API_URL: github.url });
+    try {
+      const bob = await stack.asUser('bob');
+      const { body } = await bob.post('/api/tasks', {
+        title: 'Payments fail',
+        description: 'Card payments fail at checkout since Monday.',
+        taskTypeHint: 'bug-fix',
+        filesHint: ['src/pay/'],
+        acceptanceCriteria: ['Checkout works again'],
+        priority: 'urgent',
+      });
+      const id = body.task.id;
+      const asked = await stack.waitForStatus(bob, id, 'needs_clarification');
+      expect(asked.clarificationQuestions).toEqual(['Which card networks fail?']);
+      const first = JSON.parse((llm.calls()[0]!.body as any).messages[1].content);
+      expect(first).toMatchObject({ title: 'Payments fail', typeHint: 'bug-fix', filesToLookAt: ['src/pay/'], acceptanceCriteria: ['Checkout works again'], priority: 'urgent', repository: 'acme/payments', clarifications: [] });
+      expect((llm.calls()[0]!.body as any).response_format).toEqual({ type: 'json_object' });
+
+      await bob.post(`/api/tasks/${id}/clarify`, { answers: ['Only Visa with 3-D Secure'] });
+      const dispatched = await stack.waitForStatus(bob, id, 'dispatched');
+      const second = JSON.parse((llm.calls()[1]!.body as any).messages[1].content);
+      expect(second.clarifications).toEqual([{ question: 'Which card networks fail?', answer: 'Only Visa with 3-D Secure' }]);
+
+      expect(github.issues).toHaveLength(1);
+      const issue = github.issues[0]!;
+      expect(dispatched).toMatchObject({ githubIssueNumber: issue.number, githubIssueUrl: `https://github.com/acme/payments/issues/${issue.number}`, summary: 'Fix 3-D Secure for Visa' });
+      expect(issue.labels).toEqual(['ai-task', 'bug-fix', 'agent:codex']);
+      expect(issue.title).toBe('Fix 3-D Secure for Visa');
+      expect(issue.body).toContain(`\`${taskBranch(id)}\``);
+      expect(issue.body).toContain('- [ ] Checkout works again');
+      expect(issue.body).toContain('- [ ] Visa 3DS payment succeeds');
+      expect(issue.body).toContain('**A:** Only Visa with 3-D Secure');
+      expect(issue.body).toContain(`https://taskflow.test/tasks/${id}`);
+      expect(dispatched.events.find((e: any) => e.eventType === 'dispatched').payload.detail).toMatchObject({ analyzer: 'LLM gpt-test', tracker: 'GitHub' });
+    } finally {
+      await worker.stop();
+      await llm.close();
+      await github.close();
+    }
+  });
+
+  it('retries a malformed LLM answer, then fails the task with a readable message; a retry succeeds once the LLM recovers', async () => {
+    let healthy = false;
+    const llm = await startFakeOpenAI({
+      apiKey: 'sk-test',
+      reply: () =>
+        healthy
+          ? { json: { needsClarification: false, questions: [], summary: 'Add CSV export', taskType: 'feature', recommendedAgent: 'claude-code', likelyFiles: [], suggestedCriteria: [] } }
+          : { json: { needsClarification: false, questions: ['a', 'b', 'c', 'd'], summary: '' } },
+    });
+    const worker = stack.startWorker({ LLM_API_KEY: 'sk-test', LLM_BASE_URL: llm.baseUrl });
+    try {
+      const carol = await stack.asUser('carol');
+      const { body } = await carol.post('/api/tasks', { title: 'CSV export', description: 'Export the invoice list as CSV from the invoices page.' });
+      const id = body.task.id;
+      const failed = await stack.waitForStatus(carol, id, 'failed');
+      expect(failed.errorMessage).toMatch(/^Analysis failed after 2 attempt\(s\): The LLM answer did not match the expected format/);
+      expect(llm.calls().length).toBe(2);
+
+      healthy = true;
+      const retried = await carol.post(`/api/tasks/${id}/retry`);
+      expect(retried.status).toBe(202);
+      expect(retried.body.task).toMatchObject({ status: 'received', retryCount: 1, errorMessage: null });
+      const done = await stack.waitForStatus(carol, id, 'dispatched');
+      expect(done.events.map((e: any) => e.eventType)).toEqual(['created', 'analyzing', 'failed', 'retried', 'analyzing', 'dispatched']);
+    } finally {
+      await worker.stop();
+      await llm.close();
+    }
+  });
+});

@@ -1,0 +1,50 @@
+import { Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { QUEUES, type JobData, type JobName } from '@taskflow/events';
+import type { PipelineContext } from './context';
+import { failTask } from './final-failure';
+import { PROCESSORS } from './processors';
+
+export interface WorkerOptions {
+  prefix: string;
+  concurrency: number;
+  stalledIntervalMs: number;
+  lockDurationMs: number;
+}
+
+/**
+ * One BullMQ worker per queue, each routing jobs by name through PROCESSORS.
+ * A job whose worker dies is taken up again by BullMQ's stalled-job check.
+ */
+export function startWorkers(connection: Redis, ctx: PipelineContext, opts: WorkerOptions): Worker[] {
+  return Object.values(QUEUES).map((queueName) => {
+    const worker = new Worker(
+      queueName,
+      async (job: Job<JobData[JobName]>) => {
+        const processor = PROCESSORS[job.name as JobName] as (j: typeof job, c: PipelineContext, l: typeof ctx.logger) => Promise<string>;
+        if (!processor) throw new Error(`no processor for job ${job.name}`);
+        const log = ctx.logger.child({ jobId: job.id, job: job.name, ...('taskId' in job.data ? { taskId: job.data.taskId } : {}) });
+        const outcome = await processor(job, ctx, log);
+        log.debug({ outcome }, 'job done');
+        return outcome;
+      },
+      {
+        connection,
+        prefix: opts.prefix,
+        concurrency: opts.concurrency,
+        stalledInterval: opts.stalledIntervalMs,
+        lockDuration: opts.lockDurationMs,
+        maxStalledCount: 2,
+      },
+    );
+    worker.on('error', (err) => ctx.logger.warn({ err: err.message, queue: queueName }, 'worker error'));
+    worker.on('failed', (job, err) => {
+      if (!job) return;
+      const log = ctx.logger.child({ jobId: job.id, job: job.name });
+      const final = job.attemptsMade >= (job.opts.attempts ?? 1);
+      log.warn({ err: err.message, attempt: job.attemptsMade, final }, 'job failed');
+      if (final) void failTask(job, err, ctx).catch((e: unknown) => log.error({ err: e }, 'could not mark the task failed'));
+    });
+    return worker;
+  });
+}

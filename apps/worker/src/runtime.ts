@@ -1,0 +1,70 @@
+import { Redis } from 'ioredis';
+import type { Logger } from '@taskflow/platform';
+import { PipelineQueue } from '@taskflow/queue';
+import { createDb } from '@taskflow/store';
+import { BuiltinAnalyzer } from './analysis/builtin.analyzer';
+import { OpenAiAnalyzer } from './analysis/openai.analyzer';
+import type { WorkerConfig } from './config';
+import { OctokitTracker } from './github/octokit.tracker';
+import { SandboxTracker } from './github/sandbox.tracker';
+import type { PipelineContext } from './pipeline/context';
+import { startReconciler } from './pipeline/reconciler';
+import { startWorkers } from './pipeline/workers';
+
+function analyzerFor(config: WorkerConfig) {
+  return config.LLM_API_KEY
+    ? new OpenAiAnalyzer({ apiKey: config.LLM_API_KEY, baseUrl: config.LLM_BASE_URL, model: config.LLM_MODEL, timeoutMs: config.LLM_TIMEOUT_MS })
+    : new BuiltinAnalyzer();
+}
+
+export interface WorkerRuntime {
+  ctx: PipelineContext;
+  stop(): Promise<void>;
+}
+
+/** Everything a worker node runs (workers per queue, reconciler), wired from its config. */
+export function startWorkerRuntime(config: WorkerConfig, logger: Logger): WorkerRuntime {
+  const db = createDb(config.DATABASE_URL, {
+    max: config.DB_POOL_SIZE,
+    applicationName: config.NODE_ID,
+    onError: (err) => logger.warn({ err }, 'idle database client error'),
+  });
+  // BullMQ workers block on Redis: they need unlimited retries per request.
+  const connection = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
+  connection.on('error', (err) => logger.warn({ err: err.message }, 'worker redis error'));
+  const queue = PipelineQueue.connect(config.REDIS_URL, config.QUEUE_PREFIX, logger, {
+    attempts: config.JOB_ATTEMPTS,
+    backoffMs: config.JOB_BACKOFF_MS,
+  });
+  const ctx: PipelineContext = {
+    db,
+    queue,
+    analyzer: analyzerFor(config),
+    tracker: config.GITHUB_TOKEN
+      ? new OctokitTracker({ token: config.GITHUB_TOKEN, baseUrl: config.GITHUB_API_URL })
+      : new SandboxTracker(connection, config.QUEUE_PREFIX),
+    appUrl: config.APP_URL,
+    logger,
+  };
+  const workers = startWorkers(connection, ctx, {
+    prefix: config.QUEUE_PREFIX,
+    concurrency: config.WORKER_CONCURRENCY,
+    stalledIntervalMs: config.STALLED_INTERVAL_MS,
+    lockDurationMs: config.LOCK_DURATION_MS,
+  });
+  const stopReconciler = startReconciler(ctx, config.RECONCILE_AFTER_MS);
+  logger.info({ analyzer: ctx.analyzer.label, tracker: ctx.tracker.label }, 'worker ready');
+  let stopped: Promise<void> | undefined;
+  return {
+    ctx,
+    stop: () =>
+      (stopped ??= (async () => {
+        stopReconciler();
+        // close() lets running jobs finish; a job cut short later is retried by another worker.
+        await Promise.all(workers.map((w) => w.close()));
+        await queue.close();
+        connection.disconnect();
+        await db.destroy();
+      })()),
+  };
+}

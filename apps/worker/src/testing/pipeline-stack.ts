@@ -1,0 +1,69 @@
+import { randomBytes } from 'node:crypto';
+import pino from 'pino';
+import { createStoreFixture, FIXTURE_PASSWORD, type StoreFixture } from '@taskflow/store/testing';
+import { apiClient, eventually, freePort, login, spawnApp, testEnv, type AppProcess } from '@taskflow/testing';
+import { loadWorkerConfig } from '../config';
+import { startWorkerRuntime, type WorkerRuntime } from '../runtime';
+
+export const WEBHOOK_SECRET = 'webhook-secret-for-tests-0123456789';
+export const REPOS = 'acme/payments,acme/web';
+
+/**
+ * A real server node (its own process) and in-process worker runtimes against a
+ * database and a queue prefix of their own: the whole pipeline, nothing mocked.
+ */
+export interface PipelineStack {
+  f: StoreFixture;
+  url: string;
+  prefix: string;
+  server: AppProcess;
+  startWorker(env?: NodeJS.ProcessEnv): WorkerRuntime;
+  asUser(username: 'alice' | 'bob' | 'carol'): Promise<ReturnType<typeof apiClient>>;
+  waitForStatus(api: ReturnType<typeof apiClient>, taskId: string, status: string, timeoutMs?: number): Promise<any>;
+  close(): Promise<void>;
+}
+
+export async function startPipelineStack(): Promise<PipelineStack> {
+  const f = await createStoreFixture();
+  const prefix = `t${randomBytes(4).toString('hex')}`;
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const common = { DATABASE_URL: f.url, REDIS_URL: testEnv('TEST_REDIS_URL'), QUEUE_PREFIX: prefix, GITHUB_REPOS: REPOS, LOG_LEVEL: 'warn', JOB_ATTEMPTS: '2', JOB_BACKOFF_MS: '200' };
+  const server = spawnApp('apps/server/src/main.ts', {
+    ...common,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    JWT_SECRET: 'jwt-secret-for-tests-0123456789abcdef',
+    GITHUB_WEBHOOK_SECRET: WEBHOOK_SECRET,
+    MIGRATE_ON_START: 'false',
+  });
+  await eventually('server health', async () => ((await fetch(`${url}/api/health`).catch(() => undefined))?.ok ? true : undefined), 30_000);
+  const workers: WorkerRuntime[] = [];
+  return {
+    f,
+    url,
+    prefix,
+    server,
+    startWorker(env = {}) {
+      const config = loadWorkerConfig({ ...common, APP_URL: 'https://taskflow.test', RECONCILE_AFTER_MS: '600000', ...env });
+      const runtime = startWorkerRuntime(config, pino({ level: 'silent' }));
+      workers.push(runtime);
+      return runtime;
+    },
+    async asUser(username) {
+      return apiClient(url, await login(url, username, FIXTURE_PASSWORD));
+    },
+    async waitForStatus(api, taskId, status, timeoutMs = 20_000) {
+      return eventually(`task ${taskId} to be ${status}`, async () => {
+        const res = await api.get(`/api/tasks/${taskId}`);
+        if (res.body?.status === 'failed' && status !== 'failed') throw new Error(`task failed: ${res.body.errorMessage}`);
+        return res.body?.status === status ? res.body : undefined;
+      }, timeoutMs);
+    },
+    async close() {
+      await Promise.all(workers.map((w) => w.stop()));
+      await server.stop();
+      await f.close();
+    },
+  };
+}

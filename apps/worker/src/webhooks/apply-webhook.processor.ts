@@ -1,0 +1,65 @@
+import type { TaskEventType, TaskStatus, WebhookJobData } from '@taskflow/events';
+import { StaleTransitionError, findTaskForWebhook, transition, type TaskPatch, type TaskRecord } from '@taskflow/store';
+import type { Processor } from '../pipeline/context';
+
+interface Step {
+  from: TaskStatus;
+  to: TaskStatus;
+  event: TaskEventType;
+  patch?: TaskPatch;
+}
+
+type PullRequestJob = Extract<WebhookJobData, { kind: 'pull_request' }>;
+
+const prFields = (job: PullRequestJob): TaskPatch => ({ prNumber: job.prNumber, prUrl: job.prUrl, prTitle: job.prTitle });
+
+/**
+ * The transitions a delivery asks for, given where the task is now. GitHub does
+ * not promise ordering, so a close that arrives before the open first opens the
+ * PR from the close's own data; a delivery the task has moved past does nothing.
+ */
+export function plan(task: TaskRecord, job: WebhookJobData): Step[] {
+  const s = task.status;
+  if (job.kind === 'branch_created') return s === 'dispatched' ? [{ from: 'dispatched', to: 'coding', event: 'coding' }] : [];
+
+  const open: Step[] =
+    s === 'dispatched' || s === 'coding'
+      ? [{ from: s, to: 'pr_open', event: 'pr_opened', patch: prFields(job) }]
+      : // Reopening a closed PR revives the task it had failed.
+        s === 'failed' && task.prNumber === job.prNumber && job.action !== 'closed'
+        ? [{ from: 'failed', to: 'pr_open', event: 'pr_opened', patch: { ...prFields(job), errorMessage: null } }]
+        : [];
+  if (job.action !== 'closed') return open;
+
+  const openNow = s === 'pr_open' || open.length > 0;
+  if (!openNow || (s === 'pr_open' && task.prNumber !== null && task.prNumber !== job.prNumber)) return [];
+  const close: Step = job.merged
+    ? { from: 'pr_open', to: 'merged', event: 'pr_merged', patch: { mergeCommitSha: job.mergeCommitSha ?? 'unknown', mergedAt: job.mergedAt ?? new Date().toISOString() } }
+    : { from: 'pr_open', to: 'failed', event: 'pr_closed', patch: { errorMessage: `Pull request #${job.prNumber} was closed without merging` } };
+  return [...open, close];
+}
+
+/** Applies a GitHub delivery to its task; re-plans when another delivery moved the task meanwhile. */
+export const applyWebhookProcessor: Processor<'apply-webhook'> = async (job, ctx, log) => {
+  const data = job.data;
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const task = await findTaskForWebhook(ctx.db, {
+      repo: data.repo,
+      branch: data.branch,
+      issueRefs: data.kind === 'pull_request' ? data.issueRefs : [],
+    });
+    if (!task) return `ignored: no task for branch ${data.branch}`;
+    const steps = plan(task, data);
+    if (steps.length === 0) return `ignored: task ${task.id} is ${task.status}`;
+    try {
+      for (const step of steps) {
+        await transition(ctx.db, { taskId: task.id, ...step, detail: { deliveryId: data.deliveryId } });
+      }
+      log.info({ taskId: task.id, to: steps.at(-1)!.to }, 'webhook applied');
+      return `applied: ${steps.map((st) => st.event).join(', ')}`;
+    } catch (err) {
+      if (!(err instanceof StaleTransitionError)) throw err;
+    }
+  }
+  throw new Error('the task kept changing while applying the delivery');
+};

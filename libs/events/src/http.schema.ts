@@ -1,0 +1,81 @@
+import { Type, type Static } from '@sinclair/typebox';
+import {
+  PreferredAgentSchema,
+  PrioritySchema,
+  TaskStatusSchema,
+  TaskTypeHintSchema,
+} from './task.schema';
+
+/**
+ * Request bodies and queries of the public HTTP API. The server validates with
+ * them; the web app uses the same limits in its forms.
+ */
+const strict = { additionalProperties: false } as const;
+
+export const LIMITS = {
+  title: 200,
+  description: 10_000,
+  listItem: 500,
+  listItems: 20,
+  answer: 2_000,
+  username: 40,
+  password: 200,
+} as const;
+
+const Line = (max: number) => Type.String({ minLength: 1, maxLength: max });
+const List = Type.Array(Line(LIMITS.listItem), { maxItems: LIMITS.listItems });
+/** `owner/name` as GitHub spells repositories. */
+export const REPO_PATTERN = '^[A-Za-z0-9_.-]{1,100}/[A-Za-z0-9_.-]{1,100}$';
+
+export const LoginBody = Type.Object(
+  { username: Line(LIMITS.username), password: Line(LIMITS.password) },
+  strict,
+);
+export type LoginBody = Static<typeof LoginBody>;
+
+export const CreateTaskBody = Type.Object(
+  {
+    title: Type.String({ minLength: 3, maxLength: LIMITS.title, pattern: '\\S' }),
+    description: Type.String({ minLength: 1, maxLength: LIMITS.description, pattern: '\\S' }),
+    isPrivate: Type.Optional(Type.Boolean()),
+    repo: Type.Optional(Type.String({ pattern: REPO_PATTERN })),
+    taskTypeHint: Type.Optional(TaskTypeHintSchema),
+    filesHint: Type.Optional(List),
+    acceptanceCriteria: Type.Optional(List),
+    priority: Type.Optional(PrioritySchema),
+    preferredAgent: Type.Optional(PreferredAgentSchema),
+  },
+  strict,
+);
+export type CreateTaskBody = Static<typeof CreateTaskBody>;
+
+export const ClarifyBody = Type.Object(
+  { answers: Type.Array(Type.String({ minLength: 1, maxLength: LIMITS.answer, pattern: '\\S' }), { minItems: 1, maxItems: 3 }) },
+  strict,
+);
+export type ClarifyBody = Static<typeof ClarifyBody>;
+
+export const ListTasksQuerySchema = Type.Object(
+  {
+    scope: Type.Optional(Type.Union([Type.Literal('all'), Type.Literal('mine')])),
+    status: Type.Optional(TaskStatusSchema),
+    creator: Type.Optional(Type.String({ format: 'uuid' })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200 })),
+    cursor: Type.Optional(Type.String({ maxLength: 200 })),
+  },
+  strict,
+);
+export type ListTasksQuery = Static<typeof ListTasksQuerySchema>;
+
+export const TaskIdParams = Type.Object({ id: Type.String({ format: 'uuid' }) }, strict);
+export type TaskIdParams = Static<typeof TaskIdParams>;
+
+/** Length of the task-id prefix in branch names: a UUID's first two groups, unique enough and still readable. */
+const TASK_ID_PREFIX_LENGTH = 13;
+
+/** The branch a coding agent must use for a task (`taskflow/3f2b8c1e-8d9a`); webhooks find the task by it. */
+export function taskBranch(taskId: string): string {
+  // A shorter id would yield a branch that silently matches no task.
+  if (taskId.length < TASK_ID_PREFIX_LENGTH) throw new RangeError(`Task id too short for a branch name: "${taskId}"`);
+  return `taskflow/${taskId.slice(0, TASK_ID_PREFIX_LENGTH)}`;
+}

@@ -1,0 +1,111 @@
+import { spawn } from 'node:child_process';
+import { createHmac } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startWebhookReceiver, type WebhookReceiver } from './testing/webhook-receiver';
+
+const TASK_ID = '3f2b8c1e-8d9a-4c6b-9d1e-123456789abc';
+const SECRET = 'cli-test-secret';
+// Starting tsx takes a moment on a cold machine.
+jest.setTimeout(30_000);
+
+interface RunResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the CLI the way the root `simulate` script does; async so the in-process receiver can answer. */
+function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<RunResult> {
+  const baseEnv = { ...process.env };
+  // The developer's own settings must not steer the test.
+  for (const name of ['APP_URL', 'PORT', 'GITHUB_WEBHOOK_SECRET', 'GITHUB_REPO', 'PR_NUMBER', 'DATA_DIR']) delete baseEnv[name];
+  const child = spawn(process.execPath, ['--conditions=taskflow-source', '--import', 'tsx', 'src/cli.ts', ...args], {
+    cwd: path.resolve(__dirname, '..'),
+    env: { ...baseEnv, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('simulate CLI', () => {
+  it.each([
+    ['an unknown step', [TASK_ID, 'deploy']],
+    ['a task id that is not a UUID', ['task-1', 'coding']],
+    ['missing arguments', [TASK_ID]],
+  ])('prints usage and exits 2 for %s', async (_case, args) => {
+    const { code, stderr } = await runCli(args);
+    expect(code).toBe(2);
+    expect(stderr).toContain('Usage: npm run simulate');
+  });
+
+  it('exits 1 with a one-line explanation when no secret is available', async () => {
+    const emptyDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'github-sim-'));
+    try {
+      const { code, stderr } = await runCli([TASK_ID, 'coding'], { DATA_DIR: emptyDataDir, APP_URL: 'http://127.0.0.1:9' });
+      expect(code).toBe(1);
+      expect(stderr.trim().split('\n')).toEqual([expect.stringContaining('GITHUB_WEBHOOK_SECRET')]);
+    } finally {
+      fs.rmSync(emptyDataDir, { recursive: true, force: true });
+    }
+  });
+
+  describe('against a receiver', () => {
+    let receiver: WebhookReceiver;
+
+    beforeEach(async () => {
+      receiver = await startWebhookReceiver(202);
+    });
+    afterEach(() => receiver.close());
+
+    it('delivers a signed create event for the task branch and exits 0', async () => {
+      const { code, stdout } = await runCli([TASK_ID, 'coding'], { APP_URL: receiver.url, GITHUB_WEBHOOK_SECRET: SECRET });
+
+      expect(code).toBe(0);
+      expect(receiver.requests).toHaveLength(1);
+      const [req] = receiver.requests;
+      expect(req?.url).toBe('/api/webhooks/github');
+      expect(req?.headers['x-github-event']).toBe('create');
+      expect(req?.headers['x-hub-signature-256']).toBe(`sha256=${createHmac('sha256', SECRET).update(req!.rawBody).digest('hex')}`);
+      expect(JSON.parse(req!.rawBody.toString('utf8'))).toMatchObject({
+        ref: 'taskflow/3f2b8c1e-8d9a',
+        ref_type: 'branch',
+        repository: { full_name: 'acme/payments' },
+      });
+      const delivery = String(req?.headers['x-github-delivery']);
+      expect(stdout.trim().split('\n')).toEqual([expect.stringMatching(new RegExp(`^coding: .*${delivery}.*202`))]);
+    });
+
+    it('delivers a merged pull_request with the derived PR number', async () => {
+      const { code } = await runCli([TASK_ID, 'merge'], { APP_URL: receiver.url, GITHUB_WEBHOOK_SECRET: SECRET, GITHUB_REPO: 'globex/billing' });
+
+      expect(code).toBe(0);
+      const body = JSON.parse(receiver.requests[0]!.rawBody.toString('utf8'));
+      const prNumber = (parseInt(TASK_ID.slice(0, 4), 16) % 9000) + 1000;
+      expect(receiver.requests[0]?.headers['x-github-event']).toBe('pull_request');
+      expect(body).toMatchObject({
+        action: 'closed',
+        number: prNumber,
+        repository: { full_name: 'globex/billing' },
+        pull_request: { merged: true, state: 'closed', head: { ref: 'taskflow/3f2b8c1e-8d9a' } },
+      });
+    });
+
+    it('exits 1 when the server rejects the delivery', async () => {
+      await receiver.close();
+      receiver = await startWebhookReceiver(401);
+      const { code, stderr } = await runCli([TASK_ID, 'pr-open'], { APP_URL: receiver.url, GITHUB_WEBHOOK_SECRET: SECRET, PR_NUMBER: '42' });
+      expect(code).toBe(1);
+      expect(stderr).toContain('401');
+      expect(JSON.parse(receiver.requests[0]!.rawBody.toString('utf8'))).toMatchObject({ action: 'opened', number: 42 });
+    });
+  });
+});

@@ -1,0 +1,144 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { taskBranch } from '@taskflow/events';
+import { createBranchEvent, pullRequestEvent } from './payloads';
+import { sendWebhook } from './send';
+
+/**
+ * Walks a task through its GitHub lifecycle without GitHub, by posting signed webhook deliveries
+ * to a running Taskflow server:
+ *   npm run simulate -- <taskId> <coding|pr-open|merge|close>
+ */
+
+const REPO_ROOT = path.resolve(__dirname, '../../..');
+const WEBHOOK_PATH = '/api/webhooks/github';
+const STEPS = ['coding', 'pr-open', 'merge', 'close'] as const;
+type Step = (typeof STEPS)[number];
+
+const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+const USAGE = `Usage: npm run simulate -- <taskId> <${STEPS.join('|')}>
+
+  coding    create event for the task's branch (taskflow/<first 13 chars of the id>)
+  pr-open   pull_request opened from that branch
+  merge     pull_request closed and merged
+  close     pull_request closed without merging
+
+Environment:
+  APP_URL                 server to post to (default http://127.0.0.1:$PORT, PORT default 3000)
+  GITHUB_WEBHOOK_SECRET   signing secret (default: githubWebhookSecret in $DATA_DIR/secrets.json)
+  GITHUB_REPO             owner/name (default acme/payments)
+  PR_NUMBER               pull request number (default: derived from the task id)`;
+
+/** Exit codes: 0 delivered (2xx), 1 delivery or set-up failed, 2 bad usage. */
+class CliExit extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const usageError = (problem: string) => new CliExit(2, `${problem}\n\n${USAGE}`);
+
+/** Stable per task, so repeated steps for one task refer to the same PR. */
+function defaultPrNumber(taskId: string): number {
+  return (parseInt(taskId.slice(0, 4), 16) % 9000) + 1000;
+}
+
+function parseArgs(args: string[]): { taskId: string; step: Step } {
+  if (args.length !== 2) throw usageError(`Expected 2 arguments, got ${args.length}.`);
+  const [rawId = '', rawStep = ''] = args;
+  if (!UUID_PATTERN.test(rawId)) throw usageError(`Not a task id (UUID): "${rawId}".`);
+  if (!(STEPS as readonly string[]).includes(rawStep)) throw usageError(`Unknown step: "${rawStep}".`);
+  // The server stores ids in lower case and derives branch names from them.
+  return { taskId: rawId.toLowerCase(), step: rawStep as Step };
+}
+
+function readWebhookSecret(env: NodeJS.ProcessEnv): string {
+  if (env.GITHUB_WEBHOOK_SECRET) return env.GITHUB_WEBHOOK_SECRET;
+  const file = path.join(path.resolve(env.DATA_DIR || path.join(REPO_ROOT, '.data')), 'secrets.json');
+  let secret: unknown;
+  try {
+    secret = (JSON.parse(fs.readFileSync(file, 'utf8')) as { githubWebhookSecret?: unknown }).githubWebhookSecret;
+  } catch {
+    // Missing or unreadable file: same remedy as a missing key, reported below.
+  }
+  if (typeof secret !== 'string' || !secret) {
+    throw new CliExit(1, `No webhook secret: set GITHUB_WEBHOOK_SECRET, or start the local stack so ${file} holds githubWebhookSecret.`);
+  }
+  return secret;
+}
+
+function readPrNumber(env: NodeJS.ProcessEnv, taskId: string): number {
+  if (!env.PR_NUMBER) return defaultPrNumber(taskId);
+  const prNumber = Number(env.PR_NUMBER);
+  if (!Number.isSafeInteger(prNumber) || prNumber < 1) throw usageError(`PR_NUMBER must be a positive integer, got "${env.PR_NUMBER}".`);
+  return prNumber;
+}
+
+function buildDelivery(step: Step, taskId: string, repo: string, prNumber: number): { event: string; payload: object } {
+  const branch = taskBranch(taskId);
+  switch (step) {
+    case 'coding':
+      return { event: 'create', payload: createBranchEvent({ repo, branch }) };
+    case 'pr-open':
+      return { event: 'pull_request', payload: pullRequestEvent({ repo, branch, prNumber, action: 'opened', title: `Task ${taskId}` }) };
+    case 'merge':
+      return { event: 'pull_request', payload: pullRequestEvent({ repo, branch, prNumber, action: 'closed', merged: true, title: `Task ${taskId}` }) };
+    case 'close':
+      return { event: 'pull_request', payload: pullRequestEvent({ repo, branch, prNumber, action: 'closed', merged: false, title: `Task ${taskId}` }) };
+  }
+}
+
+async function main(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  if (args.length === 1 && (args[0] === '--help' || args[0] === '-h')) {
+    console.log(USAGE);
+    return 0;
+  }
+  const { taskId, step } = parseArgs(args);
+  const repo = env.GITHUB_REPO || 'acme/payments';
+  const prNumber = readPrNumber(env, taskId);
+  let delivery;
+  try {
+    delivery = buildDelivery(step, taskId, repo, prNumber);
+  } catch (err) {
+    // The builders reject a malformed GITHUB_REPO; that is a usage problem, not a crash.
+    if (err instanceof TypeError) throw usageError(`GITHUB_REPO: ${err.message}.`);
+    throw err;
+  }
+  const { event, payload } = delivery;
+  const secret = readWebhookSecret(env);
+  const appUrl = (env.APP_URL || `http://127.0.0.1:${env.PORT || 3000}`).replace(/\/+$/, '');
+  const url = `${appUrl}${WEBHOOK_PATH}`;
+
+  let result;
+  try {
+    result = await sendWebhook(url, event, payload, { secret });
+  } catch (err) {
+    const cause = err instanceof Error ? ((err.cause as Error | undefined)?.message ?? err.message) : String(err);
+    throw new CliExit(1, `${step}: could not reach ${url}: ${cause}`);
+  }
+  const ok = result.status >= 200 && result.status < 300;
+  const detail = ok ? '' : `  ${result.body.replace(/\s+/g, ' ').slice(0, 200)}`;
+  const line = `${step}: ${event} delivery ${result.deliveryId} → HTTP ${result.status}${detail}`;
+  if (ok) console.log(line);
+  else console.error(line);
+  return ok ? 0 : 1;
+}
+
+main(process.argv.slice(2), process.env).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (err instanceof CliExit) {
+      console.error(err.message);
+      process.exitCode = err.code;
+    } else {
+      console.error(err);
+      process.exitCode = 1;
+    }
+  },
+);

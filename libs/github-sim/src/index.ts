@@ -1,0 +1,3 @@
+export * from './payloads';
+export * from './send';
+export * from './sign';

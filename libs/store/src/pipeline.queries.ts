@@ -1,0 +1,55 @@
+import { sql } from 'kysely';
+import type { Db } from './db';
+import { selectTasks, toTaskRecord, type TaskRecord } from './task-record';
+
+/** Queries the pipeline's workers need (no viewer: workers act for the system). */
+
+/**
+ * The task a GitHub event is about: by its branch, else by an `#<issue>` reference
+ * in the same repository.
+ */
+export async function findTaskForWebhook(
+  db: Db,
+  ref: { repo: string; branch: string; issueRefs?: readonly number[] },
+): Promise<TaskRecord | undefined> {
+  const byBranch = await selectTasks(db).where('t.githubBranch', '=', ref.branch).executeTakeFirst();
+  if (byBranch) return strip(toTaskRecord(byBranch));
+  if (!ref.issueRefs?.length) return undefined;
+  const byIssue = await selectTasks(db)
+    .where('t.repo', '=', ref.repo)
+    .where('t.githubIssueNumber', 'in', [...ref.issueRefs])
+    .orderBy('t.createdAt', 'desc')
+    .executeTakeFirst();
+  return byIssue ? strip(toTaskRecord(byIssue)) : undefined;
+}
+
+/** Keeps the analyzer's answer (internal) while the task is still being analysed. */
+export async function saveAnalysis(db: Db, taskId: string, analysis: unknown): Promise<boolean> {
+  const res = await db
+    .updateTable('tasks')
+    .set({ analysis: JSON.stringify(analysis) })
+    .where('id', '=', taskId)
+    .where('status', '=', 'analyzing')
+    .executeTakeFirst();
+  return Number(res.numUpdatedRows) === 1;
+}
+
+/**
+ * Tasks sitting in `received` or `analyzing` longer than `olderThanMs`: their
+ * job was lost (e.g. Redis was down when the API enqueued it) and is re-enqueued.
+ */
+export async function stuckTasks(db: Db, olderThanMs: number, limit = 100): Promise<Array<Pick<TaskRecord, 'id' | 'seq' | 'status'>>> {
+  return db
+    .selectFrom('tasks')
+    .select(['id', 'seq', 'status'])
+    .where('status', 'in', ['received', 'analyzing'])
+    .where('updatedAt', '<', sql<Date>`now() - make_interval(secs => ${olderThanMs / 1000})`)
+    .orderBy('updatedAt')
+    .limit(limit)
+    .execute();
+}
+
+function strip(record: TaskRecord & { cursorTs?: string }): TaskRecord {
+  const { cursorTs: _c, ...task } = record;
+  return task;
+}

@@ -1,0 +1,66 @@
+import type { ServerResponse } from 'node:http';
+import { sendJson, startFake, type RecordedRequest } from './http-fake';
+
+export interface FakeIssue {
+  number: number;
+  repo: string;
+  title: string;
+  body: string;
+  labels: string[];
+  createdAt: string;
+}
+
+/**
+ * A local server speaking the parts of GitHub's REST API the worker uses
+ * (create and list issues), for the real Octokit client. `beforeCreateReply`
+ * runs after an issue is stored and before the answer is sent: a test can hold
+ * the answer there to kill the caller between "created" and "committed".
+ */
+export async function startFakeGitHub(opts: { token: string; beforeCreateReply?: (issue: FakeIssue) => Promise<void> }) {
+  const issues: FakeIssue[] = [];
+  const toJson = (i: FakeIssue, base: string) => ({
+    id: 1000 + i.number,
+    number: i.number,
+    title: i.title,
+    body: i.body,
+    state: 'open',
+    labels: i.labels.map((name, k) => ({ id: k + 1, name })),
+    html_url: `https://github.com/${i.repo}/issues/${i.number}`,
+    url: `${base}/repos/${i.repo}/issues/${i.number}`,
+    created_at: i.createdAt,
+    updated_at: i.createdAt,
+    user: { login: 'taskflow-bot', id: 1 },
+  });
+  const fake = await startFake(async (req: RecordedRequest, res: ServerResponse) => {
+    const auth = req.headers.authorization;
+    if (auth !== `token ${opts.token}` && auth !== `Bearer ${opts.token}`) return sendJson(res, 401, { message: 'Bad credentials' });
+    const m = /^\/repos\/([^/]+)\/([^/]+)\/issues$/.exec(req.path);
+    if (!m) return sendJson(res, 404, { message: 'Not Found' });
+    const repo = `${m[1]}/${m[2]}`;
+    if (req.method === 'POST') {
+      const body = req.body as { title?: string; body?: string; labels?: string[] };
+      if (!body?.title) return sendJson(res, 422, { message: 'Validation Failed' });
+      const issue: FakeIssue = {
+        number: issues.filter((i) => i.repo === repo).length + 1,
+        repo,
+        title: body.title,
+        body: body.body ?? '',
+        labels: body.labels ?? [],
+        createdAt: new Date().toISOString(),
+      };
+      issues.push(issue);
+      await opts.beforeCreateReply?.(issue);
+      return sendJson(res, 201, toJson(issue, fake.url));
+    }
+    if (req.method === 'GET') {
+      const labels = (req.query.get('labels') ?? '').split(',').filter(Boolean);
+      const since = req.query.get('since');
+      const list = issues
+        .filter((i) => i.repo === repo && labels.every((l) => i.labels.includes(l)) && (!since || i.createdAt >= since))
+        .reverse();
+      return sendJson(res, 200, list.map((i) => toJson(i, fake.url)));
+    }
+    return sendJson(res, 405, { message: 'Method not allowed' });
+  });
+  return { ...fake, issues };
+}
