@@ -17,6 +17,8 @@ export interface PipelineStack {
   url: string;
   prefix: string;
   server: AppProcess;
+  /** Environment for a worker of this stack (database, Redis, queue prefix, fast retries). */
+  workerEnv: NodeJS.ProcessEnv;
   startWorker(env?: NodeJS.ProcessEnv): WorkerRuntime;
   asUser(username: 'alice' | 'bob' | 'carol'): Promise<ReturnType<typeof apiClient>>;
   waitForStatus(api: ReturnType<typeof apiClient>, taskId: string, status: string, timeoutMs?: number): Promise<any>;
@@ -39,13 +41,15 @@ export async function startPipelineStack(): Promise<PipelineStack> {
   });
   await eventually('server health', async () => ((await fetch(`${url}/api/health`).catch(() => undefined))?.ok ? true : undefined), 30_000);
   const workers: WorkerRuntime[] = [];
+  const workerEnv = { ...common, APP_URL: 'https://taskflow.test', RECONCILE_AFTER_MS: '600000' };
   return {
+    workerEnv,
     f,
     url,
     prefix,
     server,
     startWorker(env = {}) {
-      const config = loadWorkerConfig({ ...common, APP_URL: 'https://taskflow.test', RECONCILE_AFTER_MS: '600000', ...env });
+      const config = loadWorkerConfig({ ...workerEnv, ...env });
       const runtime = startWorkerRuntime(config, pino({ level: 'silent' }));
       workers.push(runtime);
       return runtime;
