@@ -108,7 +108,12 @@ describe('npm start (embedded stack)', () => {
     return dir;
   };
   afterAll(() => {
-    for (const s of started) if (s.proc.exitCode === null) process.kill(-s.proc.pid!, 'SIGKILL');
+    // After a failure, leave nothing running: the group, and the services (own groups) listed in stack.json.
+    for (const s of started) {
+      if (s.proc.exitCode === null) process.kill(-s.proc.pid!, 'SIGKILL');
+      const state = path.join(s.dataDir, 'stack.json');
+      if (fs.existsSync(state)) for (const pid of JSON.parse(fs.readFileSync(state, 'utf8')).pids as number[]) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+    }
     for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
   });
 
