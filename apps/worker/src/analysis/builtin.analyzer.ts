@@ -27,8 +27,22 @@ const CRITERIA_FOR_TYPE: Record<TaskType, string[]> = {
   'test-coverage': ['New tests fail when the covered code is broken', 'Coverage of the touched modules goes up'],
 };
 
-const FILE_PATTERN = /(?:^|[\s`'"(])((?:[\w.-]+\/)*[\w-]+\.(?:tsx?|jsx?|mjs|cjs|py|go|rb|java|kt|rs|cs|php|sql|css|scss|html|vue|svelte|ya?ml|json|md))\b/g;
+// Names may hold several dots (users.controller.ts, .eslintrc.json); the last one starts the extension.
+const FILE_PATTERN = /(?:^|[\s`'"(])((?:[\w.-]+\/)*[\w.-]*[\w-]\.(?:tsx?|jsx?|mjs|cjs|py|go|rb|java|kt|rs|cs|php|sql|css|scss|html|vue|svelte|ya?ml|json|md))\b/g;
 const VAGUE = /^(fix( it| this| the bug)?|it('s| is) broken|doesn'?t work|not working|improve( it)?|make it better|update( it)?|asap|bug|help)[.!]*$/i;
+
+/**
+ * The intent word that comes first wins ("Refactor the error handling" is a
+ * refactor), looking at the title before the rest; file paths are not prose.
+ */
+function detectType(title: string, rest: string): TaskType {
+  for (const text of [title, rest]) {
+    const prose = text.replace(FILE_PATTERN, ' ');
+    const hits = TYPE_KEYWORDS.map(([type, re]) => ({ type, at: prose.search(re) })).filter((h) => h.at >= 0);
+    if (hits.length) return hits.sort((a, b) => a.at - b.at)[0]!.type;
+  }
+  return 'feature';
+}
 
 function words(text: string): number {
   return text.split(/\s+/).filter(Boolean).length;
@@ -39,7 +53,7 @@ export class BuiltinAnalyzer implements Analyzer {
 
   async analyze(input: AnalysisInput): Promise<AnalysisResult> {
     const text = `${input.title}\n${input.description}\n${input.clarifications.map((c) => c.answer).join('\n')}`;
-    const taskType = input.taskTypeHint !== 'auto' ? input.taskTypeHint : (TYPE_KEYWORDS.find(([, re]) => re.test(text))?.[0] ?? 'feature');
+    const taskType = input.taskTypeHint !== 'auto' ? input.taskTypeHint : detectType(input.title, `${input.description}\n${text}`);
     const likelyFiles = [...new Set([...input.filesHint, ...[...text.matchAll(FILE_PATTERN)].map((m) => m[1]!)])].slice(0, 20);
     const questions = input.clarifications.length > 0 ? [] : this.questionsFor(input, likelyFiles);
     return {
@@ -53,11 +67,11 @@ export class BuiltinAnalyzer implements Analyzer {
     };
   }
 
-  /** Vague: very short, or a stock phrase, with nothing concrete (files, criteria) to go on. */
+  /** Vague: very short, or a stock phrase, unless the author gave both files and criteria to go on. */
   private questionsFor(input: AnalysisInput, likelyFiles: string[]): string[] {
     const description = input.description.trim();
     const vague = words(description) < 8 || VAGUE.test(description) || VAGUE.test(input.title.trim());
-    if (!vague) return [];
+    if (!vague || (likelyFiles.length > 0 && input.acceptanceCriteria.length > 0)) return [];
     const questions: string[] = [];
     if (likelyFiles.length === 0) questions.push('Which part of the product is affected (page, API endpoint, module or file)?');
     if (input.acceptanceCriteria.length === 0) questions.push('What should happen instead — how will we know the task is done?');

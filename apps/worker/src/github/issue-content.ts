@@ -31,7 +31,8 @@ export function issueContent(input: IssueContentInput): { title: string; body: s
     `---\nTracked in Taskflow Live: ${input.appUrl.replace(/\/$/, '')}/tasks/${task.id}`,
     `<!-- ${input.marker} -->`,
   ];
-  const title = analysis.summary.length > 120 ? `${task.title.slice(0, 117)}…` : analysis.summary;
+  // A long summary makes a poor title: fall back to the author's title, cut only if it must be.
+  const title = analysis.summary.length <= 120 ? analysis.summary : task.title.length <= 120 ? task.title : `${task.title.slice(0, 117)}…`;
   return {
     title: title || task.title,
     body: sections.filter(Boolean).join('\n\n'),

@@ -25,8 +25,8 @@ export function plan(task: TaskRecord, job: WebhookJobData): Step[] {
   const open: Step[] =
     s === 'dispatched' || s === 'coding'
       ? [{ from: s, to: 'pr_open', event: 'pr_opened', patch: prFields(job) }]
-      : // Reopening a closed PR revives the task it had failed.
-        s === 'failed' && task.prNumber === job.prNumber && job.action !== 'closed'
+      : // Reopening (or, if the reopen was lost, merging) a closed PR revives the task it had failed.
+        s === 'failed' && task.prNumber === job.prNumber && (job.action !== 'closed' || job.merged)
         ? [{ from: 'failed', to: 'pr_open', event: 'pr_opened', patch: { ...prFields(job), errorMessage: null } }]
         : [];
   if (job.action !== 'closed') return open;
