@@ -72,7 +72,7 @@ describe('simulate CLI', () => {
       expect(code).toBe(0);
       expect(receiver.requests).toHaveLength(1);
       const [req] = receiver.requests;
-      expect(req?.url).toBe('/api/webhooks/github');
+      expect(req?.path).toBe('/api/webhooks/github');
       expect(req?.headers['x-github-event']).toBe('create');
       expect(req?.headers['x-hub-signature-256']).toBe(`sha256=${createHmac('sha256', SECRET).update(req!.rawBody).digest('hex')}`);
       expect(JSON.parse(req!.rawBody.toString('utf8'))).toMatchObject({

@@ -31,7 +31,7 @@ describe('sendWebhook', () => {
     expect(result.deliveryId).toMatch(UUID);
     expect(receiver.requests).toHaveLength(1);
     const [req] = receiver.requests;
-    expect(req).toMatchObject({ method: 'POST', url: '/api/webhooks/github' });
+    expect(req).toMatchObject({ method: 'POST', path: '/api/webhooks/github' });
     expect(req?.headers).toMatchObject({
       'content-type': 'application/json',
       'user-agent': 'GitHub-Hookshot/taskflow-sim',

@@ -6,7 +6,10 @@ export interface RecordedRequest {
   path: string;
   query: URLSearchParams;
   headers: http.IncomingHttpHeaders;
+  /** Parsed JSON when the body is JSON, else the text. */
   body: unknown;
+  /** Exactly the bytes received (what a signature is checked against). */
+  rawBody: Buffer;
 }
 
 export type Route = (req: RecordedRequest, res: http.ServerResponse) => void | Promise<void>;
@@ -14,12 +17,12 @@ export type Route = (req: RecordedRequest, res: http.ServerResponse) => void | P
 /** A tiny local HTTP server for standing in for an outside API (OpenAI, GitHub) in tests. */
 export async function startFake(route: Route): Promise<{ url: string; requests: RecordedRequest[]; close(): Promise<void> }> {
   const requests: RecordedRequest[] = [];
-  const sockets = new Set<import('node:net').Socket>();
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const raw = Buffer.concat(chunks).toString('utf8');
+      const rawBody = Buffer.concat(chunks);
+      const raw = rawBody.toString('utf8');
       const url = new URL(req.url ?? '/', 'http://fake');
       let body: unknown = raw;
       try {
@@ -27,16 +30,12 @@ export async function startFake(route: Route): Promise<{ url: string; requests: 
       } catch {
         /* keep the raw text */
       }
-      const recorded = { method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers: req.headers, body };
+      const recorded = { method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers: req.headers, body, rawBody };
       requests.push(recorded);
       Promise.resolve(route(recorded, res)).catch((err: unknown) => {
         res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ message: String(err) }));
       });
     });
-  });
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
@@ -45,7 +44,8 @@ export async function startFake(route: Route): Promise<{ url: string; requests: 
     requests,
     close: () =>
       new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
+        // Clients keep connections alive; drop them so close() does not wait for their idle timeout.
+        server.closeAllConnections();
         server.close(() => resolve());
       }),
   };

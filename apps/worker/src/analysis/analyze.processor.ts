@@ -1,6 +1,6 @@
 import { StaleTransitionError, getTask, saveAnalysis, transition, type TaskRecord } from '@taskflow/store';
 import type { AnalysisInput } from './analyzer';
-import type { Processor } from '../pipeline/context';
+import { skipWhenStale, type Processor } from '../pipeline/context';
 
 /** After this many question rounds the analyzer must decide with what it has. */
 export const MAX_CLARIFICATION_ROUNDS = 2;
@@ -42,19 +42,17 @@ export const analyzeProcessor: Processor<'analyze'> = async (job, ctx, log) => {
   const result = await ctx.analyzer.analyze(analysisInput(task));
   const rounds = found.events.filter((e) => e.eventType === 'clarification_needed').length;
   if (result.needsClarification && result.questions.length > 0 && rounds < MAX_CLARIFICATION_ROUNDS) {
-    try {
-      await transition(ctx.db, {
+    const skipped = await skipWhenStale(() =>
+      transition(ctx.db, {
         taskId,
         from: 'analyzing',
         to: 'needs_clarification',
         event: 'clarification_needed',
         patch: { clarificationQuestions: result.questions, clarificationAnswers: [], analysis: JSON.stringify({ analyzer: ctx.analyzer.label, result }) },
         detail: { analyzer: ctx.analyzer.label },
-      });
-    } catch (err) {
-      if (err instanceof StaleTransitionError) return `skipped: task became ${err.actual}`;
-      throw err;
-    }
+      }),
+    );
+    if (skipped) return skipped;
     log.info({ questions: result.questions.length }, 'asked for clarification');
     return 'needs clarification';
   }

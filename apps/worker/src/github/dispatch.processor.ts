@@ -1,7 +1,7 @@
 import { taskBranch, validate } from '@taskflow/events';
-import { StaleTransitionError, getTask, transition } from '@taskflow/store';
+import { getTask, transition } from '@taskflow/store';
 import { AnalysisResultSchema } from '../analysis/analyzer';
-import type { Processor } from '../pipeline/context';
+import { skipWhenStale, type Processor } from '../pipeline/context';
 import { issueContent, issueMarker } from './issue-content';
 
 /**
@@ -30,8 +30,8 @@ export const dispatchProcessor: Processor<'dispatch'> = async (job, ctx, log) =>
   const content = issueContent({ task, analysis: analysis.value, agent, branch, appUrl: ctx.appUrl, marker });
   const issue = await ctx.tracker.ensureIssue({ repo: task.repo, ...content, marker, since: new Date(attemptStart.getTime() - 60_000) });
   log.info({ issue: issue.number }, 'issue ready');
-  try {
-    await transition(ctx.db, {
+  const skipped = await skipWhenStale(() =>
+    transition(ctx.db, {
       taskId,
       from: 'analyzing',
       to: 'dispatched',
@@ -48,10 +48,8 @@ export const dispatchProcessor: Processor<'dispatch'> = async (job, ctx, log) =>
         dispatchedAt: new Date(),
       },
       detail: { analyzer: saved?.analyzer ?? 'unknown', tracker: ctx.tracker.label, agent },
-    });
-  } catch (err) {
-    if (err instanceof StaleTransitionError) return `skipped: task became ${err.actual}`;
-    throw err;
-  }
+    }),
+  );
+  if (skipped) return skipped;
   return `dispatched as issue #${issue.number}`;
 };

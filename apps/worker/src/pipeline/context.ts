@@ -2,7 +2,7 @@ import type { Job } from 'bullmq';
 import type { JobData, JobName } from '@taskflow/events';
 import type { Logger } from '@taskflow/platform';
 import type { PipelineQueue } from '@taskflow/queue';
-import type { Db } from '@taskflow/store';
+import { StaleTransitionError, type Db } from '@taskflow/store';
 import type { Analyzer } from '../analysis/analyzer';
 import type { IssueTracker } from '../github/issue-tracker';
 
@@ -18,3 +18,17 @@ export interface PipelineContext {
 
 /** A processor returns a short outcome, kept as the job's return value (visible in logs and tests). */
 export type Processor<J extends JobName> = (job: Job<JobData[J]>, ctx: PipelineContext, log: Logger) => Promise<string>;
+
+/**
+ * Runs a commit that may lose a race (the task was cancelled, or another worker
+ * got there first): that is an outcome to report, not an error to retry.
+ */
+export async function skipWhenStale(commit: () => Promise<unknown>): Promise<string | undefined> {
+  try {
+    await commit();
+    return undefined;
+  } catch (err) {
+    if (err instanceof StaleTransitionError) return `skipped: task became ${err.actual}`;
+    throw err;
+  }
+}
