@@ -7,6 +7,7 @@ import { authRoutes } from './auth/auth.routes';
 import type { ServerConfig } from './config';
 import { healthRoutes } from './health/health.routes';
 import { registerErrorHandler } from './http/error-handler';
+import { registerValidator } from './http/validator';
 import type { PipelineQueue } from '@taskflow/queue';
 import { tasksRoutes } from './tasks/tasks.routes';
 import { TasksService } from './tasks/tasks.service';
@@ -29,10 +30,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // Behind HAProxy: trust X-Forwarded-* for client addresses in logs and rate limits.
     trustProxy: true,
     requestIdHeader: 'x-request-id',
-    // Unknown fields are an error, not something to drop silently.
-    ajv: { customOptions: { removeAdditional: false } },
   });
   registerErrorHandler(app);
+  registerValidator(app);
   await app.register(rateLimit, { global: false });
   await app.register(authPlugin, { secret: config.JWT_SECRET, ttlSeconds: config.JWT_TTL_SECONDS });
 

@@ -22,6 +22,9 @@ export const LIMITS = {
   password: 200,
 } as const;
 
+/** A plain UUID (the `uuid` format alone also admits `urn:uuid:…`, which PostgreSQL rejects). */
+const Uuid = Type.String({ pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$' });
+
 const Line = (max: number) => Type.String({ minLength: 1, maxLength: max });
 const List = Type.Array(Line(LIMITS.listItem), { maxItems: LIMITS.listItems });
 /** `owner/name` as GitHub spells repositories. */
@@ -35,7 +38,8 @@ export type LoginBody = Static<typeof LoginBody>;
 
 export const CreateTaskBody = Type.Object(
   {
-    title: Type.String({ minLength: 3, maxLength: LIMITS.title, pattern: '\\S' }),
+    // At least three characters once surrounding blanks are trimmed.
+    title: Type.String({ maxLength: LIMITS.title, pattern: '^\\s*\\S.+\\S\\s*$' }),
     description: Type.String({ minLength: 1, maxLength: LIMITS.description, pattern: '\\S' }),
     isPrivate: Type.Optional(Type.Boolean()),
     repo: Type.Optional(Type.String({ pattern: REPO_PATTERN })),
@@ -59,7 +63,7 @@ export const ListTasksQuerySchema = Type.Object(
   {
     scope: Type.Optional(Type.Union([Type.Literal('all'), Type.Literal('mine')])),
     status: Type.Optional(TaskStatusSchema),
-    creator: Type.Optional(Type.String({ format: 'uuid' })),
+    creator: Type.Optional(Uuid),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200 })),
     cursor: Type.Optional(Type.String({ maxLength: 200 })),
   },
@@ -67,7 +71,7 @@ export const ListTasksQuerySchema = Type.Object(
 );
 export type ListTasksQuery = Static<typeof ListTasksQuerySchema>;
 
-export const TaskIdParams = Type.Object({ id: Type.String({ format: 'uuid' }) }, strict);
+export const TaskIdParams = Type.Object({ id: Uuid }, strict);
 export type TaskIdParams = Static<typeof TaskIdParams>;
 
 /** Length of the task-id prefix in branch names: a UUID's first two groups, unique enough and still readable. */

@@ -60,6 +60,7 @@ export function jobId(job: JobName, taskId: string, seq: number): string {
   return `${job}-${taskId}-${seq}`;
 }
 
+/** Percent-encoding keeps distinct delivery ids distinct and removes every ':'. */
 export function webhookJobId(deliveryId: string): string {
-  return `webhook-${deliveryId.replace(/[^A-Za-z0-9_-]/g, '_')}`;
+  return `webhook-${encodeURIComponent(deliveryId)}`;
 }

@@ -45,7 +45,8 @@ export const authPlugin = fp<{ secret: string; ttlSeconds: number }>(async (app:
   await app.register(fastifyJwt, {
     secret: opts.secret,
     sign: { algorithm: JWT_ALGORITHM, iss: JWT_ISSUER, expiresIn: opts.ttlSeconds },
-    verify: { algorithms: [JWT_ALGORITHM], allowedIss: JWT_ISSUER },
+    // fast-jwt checks iss/exp only when present: require them, or a token without them would pass.
+    verify: { algorithms: [JWT_ALGORITHM], allowedIss: JWT_ISSUER, requiredClaims: ['iss', 'exp', 'sub'] },
     formatUser: (claims) => ({ id: claims.sub, orgId: claims.org, username: claims.username, name: claims.name }),
   });
 

@@ -33,7 +33,7 @@ export type Normalized =
   | { kind: 'ignored'; reason: string }
   | { kind: 'invalid'; reason: string };
 
-/** `#12`, `fixes #12`, `owner/repo#12` → [12] (deduplicated, bounded). */
+/** `#12`, `fixes #12` → [12] (deduplicated, bounded). `owner/repo#12` points at another repository and is ignored. */
 export function issueRefs(text: string): number[] {
   const refs = [...text.matchAll(/(?:^|[^\w/])#(\d{1,9})\b/g)].map((m) => Number(m[1]));
   return [...new Set(refs)].slice(0, 20);
