@@ -11,6 +11,16 @@ export const DEFAULT_JOB_OPTIONS: JobsOptions = {
   removeOnFail: { age: 24 * 3600 },
 };
 
+const ADD_TIMEOUT_MS = 3000;
+
+function withTimeout<T>(work: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
+
 export interface RetryPolicy {
   attempts?: number;
   backoffMs?: number;
@@ -69,11 +79,15 @@ export class PipelineQueue {
 
   private async add<J extends JobName>(name: J, data: JobData[J], id: string): Promise<void> {
     const queue = this.queues.get(JOB_QUEUE[name])!;
-    await queue.add(name, data, { jobId: id });
+    // BullMQ waits for the connection to become ready, however long that takes: bound it.
+    await withTimeout(queue.add(name, data, { jobId: id }), ADD_TIMEOUT_MS, `enqueue ${name} timed out`);
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.queues.values()].map((q) => q.close()));
+    // A queue that never connected would wait forever to close.
+    await withTimeout(Promise.all([...this.queues.values()].map((q) => q.close())), ADD_TIMEOUT_MS, 'queue close timed out').catch(
+      () => undefined,
+    );
     this.connection.disconnect();
   }
 }
