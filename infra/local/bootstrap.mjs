@@ -55,8 +55,16 @@ if (!redisUrl && !onPath('redis-server')) {
 const child = spawn(
   process.execPath,
   ['--conditions=taskflow-source', '--import', 'tsx', path.join(root, 'libs/devstack/src/cli.ts'), command, ...process.argv.slice(3)],
-  { cwd: root, stdio: 'inherit' },
+  // The IPC channel closes when this process dies, however it dies: the CLI then stops the stack.
+  { cwd: root, stdio: ['inherit', 'inherit', 'inherit', 'ipc'] },
 );
 // The CLI does the orderly shutdown; this process only passes the signal on.
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
+process.on('SIGHUP', () => child.kill('SIGTERM'));
+// `npm start` runs us under `sh -c`; a SIGTERM to npm may end that shell without reaching us.
+// When our parent goes away, stop too, so the stack never outlives the command that started it.
+const parent = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parent) child.kill('SIGTERM');
+}, 500).unref();
 child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

@@ -41,6 +41,8 @@ function untilSignal(stop: () => Promise<void>): Promise<number> {
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
+    // Started by the bootstrap over IPC: if it dies (even by SIGKILL), stop the stack with it.
+    if (process.connected) process.once('disconnect', () => onSignal('SIGTERM'));
   });
 }
 
