@@ -37,6 +37,7 @@ describe('GET /api/health', () => {
       REDIS_URL: 'redis://127.0.0.1:1',
       JWT_SECRET: TEST_JWT_SECRET,
       GITHUB_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
+      FEATURE_WEBSOCKET_ENABLED: 'false',
     });
     const broken = await buildApp({ config, db: deadDb, logger: pino({ level: 'silent' }), queue: t.queue });
     try {

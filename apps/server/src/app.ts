@@ -12,6 +12,15 @@ import type { PipelineQueue } from '@taskflow/queue';
 import { tasksRoutes } from './tasks/tasks.routes';
 import { TasksService } from './tasks/tasks.service';
 import { webhooksRoutes } from './webhooks/webhooks.routes';
+import { registerGateway } from './realtime/gateway';
+import { RealtimeMetrics } from './realtime/metrics';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Readiness goes 503 and new socket connections are refused; the caller then closes the app. */
+    startDrain(): void;
+  }
+}
 
 export interface AppDeps {
   config: ServerConfig;
@@ -36,7 +45,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(rateLimit, { global: false });
   await app.register(authPlugin, { secret: config.JWT_SECRET, ttlSeconds: config.JWT_TTL_SECONDS });
 
-  await app.register(healthRoutes, { db, nodeId: config.NODE_ID, startedAt: new Date() });
+  const metrics = new RealtimeMetrics();
+  let draining = false;
+  app.decorate('startDrain', () => {
+    draining = true;
+  });
+  const isDraining = () => draining;
+  const gateway = config.FEATURE_WEBSOCKET_ENABLED ? await registerGateway(app, { config, db, logger: deps.logger, metrics, isDraining }) : undefined;
+
+  await app.register(healthRoutes, { db, nodeId: config.NODE_ID, startedAt: new Date(), metrics, queue, gateway, isDraining });
   await app.register(authRoutes, { db });
   const tasks = new TasksService({ db, queue, repos: config.repos, logger: deps.logger });
   await app.register(tasksRoutes, { tasks, repos: config.repos });

@@ -19,6 +19,19 @@ export const ServerEnvSchema = Type.Object({
   /** Attempts per pipeline job before its task fails, and the first backoff delay (doubles each time). */
   JOB_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 20, default: 4 }),
   JOB_BACKOFF_MS: Type.Integer({ minimum: 0, default: 1000 }),
+  /** Feature flags (spec §14.1): the whole gateway, and its dashboard and task-detail rooms. */
+  FEATURE_WEBSOCKET_ENABLED: Env.bool(true),
+  FEATURE_WEBSOCKET_DASHBOARD: Env.bool(true),
+  FEATURE_WEBSOCKET_TASK_DETAIL: Env.bool(true),
+  /** Browser origins allowed to open a socket (comma-separated); WebSocket is not covered by CORS. */
+  WEBSOCKET_CORS_ORIGIN: Type.String({ default: 'http://localhost:3000,http://127.0.0.1:3000' }),
+  /** Largest socket frame a client may send. */
+  WEBSOCKET_MAX_FRAME_BYTES: Type.Integer({ minimum: 1024, maximum: 1_048_576, default: 32 * 1024 }),
+  /** Client→server messages allowed per second, per socket and per user (across nodes). */
+  WEBSOCKET_RATE_PER_SOCKET: Type.Integer({ minimum: 1, default: 20 }),
+  WEBSOCKET_RATE_PER_USER: Type.Integer({ minimum: 1, default: 60 }),
+  /** On SIGTERM, how long readiness fails before sockets are closed (let the load balancer notice). */
+  DRAIN_DELAY_MS: Type.Integer({ minimum: 0, maximum: 60_000, default: 0 }),
   /** Run pending migrations at boot (safe on several nodes: they take an advisory lock). */
   MIGRATE_ON_START: Env.bool(true),
   /** Create the demo orgs and users at boot (never done unless asked). */
@@ -31,6 +44,10 @@ export const ServerEnvSchema = Type.Object({
 
 export function loadServerConfig(env: NodeJS.ProcessEnv = process.env) {
   const parsed = parseEnv(ServerEnvSchema, env);
-  return Object.freeze({ ...parsed, repos: Object.freeze(repoList(parsed.GITHUB_REPOS)) });
+  return Object.freeze({
+    ...parsed,
+    repos: Object.freeze(repoList(parsed.GITHUB_REPOS)),
+    allowedOrigins: Object.freeze(parsed.WEBSOCKET_CORS_ORIGIN.split(',').map((o) => o.trim()).filter(Boolean)),
+  });
 }
 export type ServerConfig = ReturnType<typeof loadServerConfig>;

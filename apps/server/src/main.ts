@@ -23,6 +23,10 @@ async function main(): Promise<void> {
   });
   const app = await buildApp({ config, db, logger, queue });
   onShutdown(logger, async () => {
+    // Drain: fail readiness and refuse new sockets, give the load balancer time to notice, then close
+    // every socket (clients reconnect to another node), finish in-flight requests, close Redis and PostgreSQL.
+    app.startDrain();
+    if (config.DRAIN_DELAY_MS > 0) await new Promise((r) => setTimeout(r, config.DRAIN_DELAY_MS));
     await app.close();
     await queue.close();
     await db.destroy();

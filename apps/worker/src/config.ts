@@ -18,6 +18,9 @@ export const WorkerEnvSchema = Type.Object({
   LOCK_DURATION_MS: Type.Integer({ minimum: 1000, default: 30_000 }),
   /** Re-enqueue tasks left in received/analyzing this long (their job was lost). */
   RECONCILE_AFTER_MS: Type.Integer({ minimum: 1000, default: 60_000 }),
+  /** How often the publishing worker sweeps the outbox, and how old an unpublished event must be to be swept. */
+  PUBLISH_SWEEP_MS: Type.Integer({ minimum: 100, default: 2000 }),
+  PUBLISH_SWEEP_OLDER_THAN_MS: Type.Integer({ minimum: 0, default: 3000 }),
   /** OpenAI-compatible chat-completions endpoint; without a key the built-in analyzer runs. */
   LLM_API_KEY: Type.Optional(Type.String({ minLength: 1 })),
   LLM_BASE_URL: Type.Optional(Env.url()),

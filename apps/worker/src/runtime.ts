@@ -1,4 +1,6 @@
+import { Emitter } from '@socket.io/redis-emitter';
 import { Redis } from 'ioredis';
+import { SOCKET_IO_REDIS_KEY } from '@taskflow/events';
 import type { Logger } from '@taskflow/platform';
 import { PipelineQueue } from '@taskflow/queue';
 import { createDb } from '@taskflow/store';
@@ -10,6 +12,7 @@ import { SandboxTracker } from './github/sandbox.tracker';
 import type { PipelineContext } from './pipeline/context';
 import { startReconciler } from './pipeline/reconciler';
 import { startWorkers } from './pipeline/workers';
+import { EventPublisher, runPublisherLeader } from './realtime/publisher';
 
 function analyzerFor(config: WorkerConfig) {
   return config.LLM_API_KEY
@@ -53,6 +56,17 @@ export function startWorkerRuntime(config: WorkerConfig, logger: Logger): Worker
     lockDurationMs: config.LOCK_DURATION_MS,
   });
   const stopReconciler = startReconciler(ctx, config.RECONCILE_AFTER_MS);
+  // Broadcasts go through Redis to every Socket.IO node (same key prefix as their adapter).
+  const pubClient = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 3 });
+  pubClient.on('error', (err) => logger.warn({ err: err.message }, 'emitter redis error'));
+  const publisher = new EventPublisher(db, new Emitter(pubClient, { key: SOCKET_IO_REDIS_KEY }), logger);
+  const stopPublisher = runPublisherLeader({
+    databaseUrl: config.DATABASE_URL,
+    publisher,
+    logger,
+    sweepEveryMs: config.PUBLISH_SWEEP_MS,
+    sweepOlderThanMs: config.PUBLISH_SWEEP_OLDER_THAN_MS,
+  });
   logger.info({ analyzer: ctx.analyzer.label, tracker: ctx.tracker.label }, 'worker ready');
   let stopped: Promise<void> | undefined;
   return {
@@ -63,6 +77,8 @@ export function startWorkerRuntime(config: WorkerConfig, logger: Logger): Worker
         // close() lets running jobs finish; a job cut short later is retried by another worker.
         await Promise.all(workers.map((w) => w.close()));
         await queue.close();
+        await stopPublisher();
+        pubClient.disconnect();
         connection.disconnect();
         await db.destroy();
       })()),

@@ -4,3 +4,12 @@ export const rooms = {
   org: (orgId: string) => `org:${orgId}`,
   user: (userId: string) => `user:${userId}`,
 } as const;
+
+/**
+ * Redis key prefix shared by the Socket.IO Redis adapter (server nodes) and the
+ * Redis emitter (workers). They must agree, or workers' broadcasts reach no one.
+ */
+export const SOCKET_IO_REDIS_KEY = 'taskflow-io';
+
+/** PostgreSQL NOTIFY channel raised (on commit) for every new task event; payload: the task id. */
+export const TASK_EVENTS_CHANNEL = 'task_events';

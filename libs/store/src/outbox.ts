@@ -30,3 +30,8 @@ export async function markPublished(db: Db, keys: readonly EventKey[]): Promise<
     .executeTakeFirst();
   return Number(result.numUpdatedRows);
 }
+
+/** A task's events not yet published, in seq order (what the publisher emits when woken for that task). */
+export async function unpublishedEventsOf(db: Db, taskId: string): Promise<TaskEventRow[]> {
+  return db.selectFrom('taskEvents').selectAll().where('taskId', '=', taskId).where('publishedAt', 'is', null).orderBy('seq').execute();
+}

@@ -3,6 +3,7 @@ import {
   eventsForTransition,
   MAX_RETRIES,
   statusEventPayload,
+  TASK_EVENTS_CHANNEL,
   TERMINAL_STATUSES,
   type TaskEventType,
   type TaskStatus,
@@ -97,6 +98,8 @@ async function insertEvent(
     .values({ taskId, seq: task.seq, eventType, payload: JSON.stringify(payload), actorId })
     .returningAll()
     .executeTakeFirstOrThrow();
+  // Delivered to listeners only if and when this transaction commits: the publisher's wake-up call.
+  await sql`select pg_notify(${TASK_EVENTS_CHANNEL}, ${taskId})`.execute(trx);
   const { cursorTs: _cursor, ...record } = task;
   return { task: record, event };
 }

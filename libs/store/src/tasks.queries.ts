@@ -81,8 +81,7 @@ export async function listTasks(db: Db, viewer: Viewer, q: ListTasksQuery = {}):
 
 /** Active / completed / failed counts of the tasks the viewer can see. */
 export async function countTasks(db: Db, viewer: Viewer, scope: 'all' | 'mine' = 'all'): Promise<TaskCounts> {
-  const inGroup = (statuses: readonly TaskStatus[]) =>
-    sql<string>`count(*) filter (where t.status in (${sql.join(statuses.map((s) => sql.lit(s)))}))`;
+  const inGroup = countIn;
   let query = db
     .selectFrom('tasks as t')
     .select([
@@ -95,6 +94,24 @@ export async function countTasks(db: Db, viewer: Viewer, scope: 'all' | 'mine' =
   const row = await query.executeTakeFirstOrThrow();
   return { activeCount: Number(row.active), completedCount: Number(row.completed), failedCount: Number(row.failed) };
 }
+
+/** Counts of an org's shared (non-private) tasks: what every member's dashboard has in common. */
+export async function countOrgTasks(db: Db, orgId: string): Promise<TaskCounts> {
+  const row = await db
+    .selectFrom('tasks as t')
+    .select([
+      countIn(STATUSES_BY_GROUP.active).as('active'),
+      countIn(STATUSES_BY_GROUP.completed).as('completed'),
+      countIn(STATUSES_BY_GROUP.failed).as('failed'),
+    ])
+    .where('t.orgId', '=', orgId)
+    .where('t.isPrivate', '=', false)
+    .executeTakeFirstOrThrow();
+  return { activeCount: Number(row.active), completedCount: Number(row.completed), failedCount: Number(row.failed) };
+}
+
+const countIn = (statuses: readonly TaskStatus[]) =>
+  sql<string>`count(*) filter (where t.status in (${sql.join(statuses.map((s) => sql.lit(s)))}))`;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 // PostgreSQL's text form of a timestamptz, e.g. `2026-11-25 18:45:12.123456+00`.

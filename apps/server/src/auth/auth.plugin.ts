@@ -33,7 +33,8 @@ declare module 'fastify' {
     /** preHandler: 401 unless the request carries a valid, unexpired token of ours. */
     authenticate(request: FastifyRequest): Promise<void>;
     signSession(user: SessionUser): string;
-    verifySession(token: string): SessionUser;
+    /** Verifies a token (as the HTTP preHandler does) and says when it expires. */
+    verifySession(token: string): { user: SessionUser; expiresAt: number };
   }
 }
 
@@ -54,8 +55,8 @@ export const authPlugin = fp<{ secret: string; ttlSeconds: number }>(async (app:
     app.jwt.sign({ sub: user.id, org: user.orgId, username: user.username, name: user.name }),
   );
   app.decorate('verifySession', (token: string) => {
-    const claims = app.jwt.verify<TokenClaims>(token);
-    return { id: claims.sub, orgId: claims.org, username: claims.username, name: claims.name };
+    const claims = app.jwt.verify<TokenClaims & { exp: number }>(token);
+    return { user: { id: claims.sub, orgId: claims.org, username: claims.username, name: claims.name }, expiresAt: claims.exp * 1000 };
   });
   app.decorate('authenticate', async (request: FastifyRequest) => {
     try {

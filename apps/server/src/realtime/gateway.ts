@@ -1,0 +1,178 @@
+import { createAdapter } from '@socket.io/redis-adapter';
+import type { FastifyInstance } from 'fastify';
+import fastifySocketIO from 'fastify-socket.io';
+import type { IncomingMessage } from 'node:http';
+import { Redis } from 'ioredis';
+import { decode } from 'notepack.io';
+import { CLIENT_MESSAGES, rooms, SOCKET_IO_REDIS_KEY, validate, type ClientMessageName } from '@taskflow/events';
+import { AppError, type Logger } from '@taskflow/platform';
+import type { Db } from '@taskflow/store';
+import type { ServerConfig } from '../config';
+import { HANDLERS } from './handlers';
+import type { RealtimeMetrics } from './metrics';
+import { SocketRateLimits } from './rate-limit';
+import type { TaskflowServer, TaskflowSocket } from './socket-types';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    io: TaskflowServer;
+  }
+}
+
+export interface GatewayDeps {
+  config: ServerConfig;
+  db: Db;
+  logger: Logger;
+  metrics: RealtimeMetrics;
+  /** True once the node drains: no new connections. */
+  isDraining: () => boolean;
+}
+
+export interface Gateway {
+  redisReady(): boolean;
+  connectedUsers(): number;
+}
+
+type Ack = (answer: unknown) => void;
+
+/**
+ * The Socket.IO gateway of one server node. Broadcasts from every node and
+ * worker arrive through the Redis adapter (same key prefix as the workers'
+ * emitter). Each message is authorised, validated and rate-limited, and
+ * answered by an acknowledgement `{ ok, data? | error? }`.
+ */
+export async function registerGateway(app: FastifyInstance, deps: GatewayDeps): Promise<Gateway> {
+  const { config, metrics, logger } = deps;
+  const pub = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 3 });
+  const sub = pub.duplicate();
+  const limiterRedis = new Redis(config.REDIS_URL, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+  for (const [name, client] of [['pub', pub], ['sub', sub], ['limiter', limiterRedis]] as const) {
+    // Without listeners a Redis outage would crash the node; ioredis reconnects and resubscribes by itself.
+    client.on('error', (err) => logger.warn({ err: err.message, client: name }, 'realtime redis error'));
+  }
+
+  // Registered before the Socket.IO plugin so that it runs after it on close: the adapter unsubscribes
+  // (on these clients) when Socket.IO closes, so the clients must outlive that.
+  app.addHook('onClose', async () => {
+    await Promise.allSettled([pub, sub, limiterRedis].map((c) => (c.status === 'ready' ? c.quit() : Promise.resolve(c.disconnect()))));
+  });
+  // Subscribe on a live connection when Redis is up; when it is down, start anyway (ioredis resubscribes later).
+  await Promise.all([pub, sub].map((c) => whenReady(c, 3000)));
+  await app.register(fastifySocketIO, {
+    transports: ['websocket', 'polling'],
+    // One encoding per broadcast for all recipients, and no per-socket compression state.
+    perMessageDeflate: false,
+    maxHttpBufferSize: config.WEBSOCKET_MAX_FRAME_BYTES,
+    cors: { origin: [...config.allowedOrigins], credentials: true },
+    allowRequest: (req: IncomingMessage, callback: (err: string | null | undefined, ok: boolean) => void) => {
+      if (deps.isDraining()) return callback('This node is shutting down', false);
+      // CORS does not cover WebSocket: a browser's foreign Origin is refused here. Non-browser clients send none.
+      const origin = req.headers.origin;
+      if (origin && !config.allowedOrigins.includes(origin)) return callback('Origin not allowed', false);
+      callback(null, true);
+    },
+    adapter: createAdapter(pub, sub, { key: SOCKET_IO_REDIS_KEY }),
+    // Recovery comes from PostgreSQL by seq (DESIGN D2): the Redis adapter keeps nothing to recover from.
+    connectionStateRecovery: undefined,
+  });
+  const io = app.io;
+  // Broadcast count and commit→broadcast lag, read off the adapter's channel: once per broadcast this node
+  // delivers (its room has local sockets), never per socket.
+  const channelPrefix = `${SOCKET_IO_REDIS_KEY}#/#`;
+  sub.on('pmessageBuffer', (_pattern: Buffer, channel: Buffer, message: Buffer) => {
+    const room = channel.toString().slice(channelPrefix.length, -1);
+    if (room && !io.of('/').adapter.rooms.has(room)) return;
+    observeBroadcast(message, metrics);
+  });
+  const limits = new SocketRateLimits(limiterRedis, {
+    perSocket: config.WEBSOCKET_RATE_PER_SOCKET,
+    perUser: config.WEBSOCKET_RATE_PER_USER,
+    prefix: config.QUEUE_PREFIX,
+  });
+
+  io.use((socket, next) => {
+    const token = (socket.handshake.auth as { token?: unknown } | undefined)?.token;
+    if (typeof token !== 'string' || token.length === 0) return next(new Error('Authentication required: pass auth.token'));
+    try {
+      const { user, expiresAt } = app.verifySession(token);
+      socket.data.user = user;
+      socket.data.expiresAt = expiresAt;
+      next();
+    } catch (err) {
+      const expired = (err as { code?: string }).code === 'FAST_JWT_EXPIRED';
+      metrics.recordError(expired ? 'TOKEN_EXPIRED' : 'UNAUTHORIZED');
+      next(new Error(expired ? 'Session expired: log in again' : 'Invalid token'));
+    }
+  });
+
+  io.on('connection', (socket) => {
+    const user = socket.data.user;
+    metrics.connections.inc();
+    void socket.join(rooms.user(user.id));
+    // Middleware runs once per connection: a token that expires later must end the socket then.
+    const expiry = setTimeout(() => {
+      socket.emit('error', { code: 'TOKEN_EXPIRED', message: 'Session expired: log in again' });
+      socket.disconnect(true);
+    }, Math.max(0, socket.data.expiresAt - Date.now()));
+    socket.onAny((event: string, ...args: unknown[]) => void onMessage(socket, event, args));
+    socket.on('disconnect', () => {
+      clearTimeout(expiry);
+      metrics.connections.dec();
+    });
+  });
+
+  async function onMessage(socket: TaskflowSocket, event: string, args: unknown[]): Promise<void> {
+    const ack = typeof args[args.length - 1] === 'function' ? (args.pop() as Ack) : undefined;
+    const fail = (code: string, message: string) => {
+      metrics.recordError(code);
+      socket.emit('error', { code, message });
+      ack?.({ ok: false, error: { code, message } });
+    };
+    metrics.received.inc({ event: event in HANDLERS ? event : 'unknown' });
+    if (!(event in HANDLERS)) return fail('UNKNOWN_EVENT', `Unknown event "${event.slice(0, 50)}"`);
+    const name = event as ClientMessageName;
+    try {
+      if (!(await limits.allow(socket.id, socket.data.user.id))) return fail('RATE_LIMITED', 'Too many messages; slow down');
+      const checked = validate(CLIENT_MESSAGES[name], args[0] ?? {});
+      if (!checked.ok) return fail('INVALID_PAYLOAD', `Invalid ${name}: ${checked.issues.map((i) => `${i.path} ${i.message}`).join('; ')}`);
+      const handler = HANDLERS[name] as (ctx: Parameters<(typeof HANDLERS)[typeof name]>[0], m: unknown) => Promise<unknown>;
+      const data = await handler({ socket, db: deps.db, flags: { dashboard: config.FEATURE_WEBSOCKET_DASHBOARD, taskDetail: config.FEATURE_WEBSOCKET_TASK_DETAIL } }, checked.value);
+      ack?.({ ok: true, ...(data === undefined ? {} : { data }) });
+    } catch (err) {
+      if (err instanceof AppError) return fail(err.code, err.message);
+      logger.error({ err, event: name, userId: socket.data.user.id }, 'socket handler failed');
+      fail('INTERNAL', 'Something went wrong on our side');
+    }
+  }
+
+  return {
+    redisReady: () => pub.status === 'ready' && sub.status === 'ready',
+    connectedUsers: () => new Set([...io.of('/').sockets.values()].map((s) => s.data.user?.id)).size,
+  };
+}
+
+function whenReady(client: Redis, timeoutMs: number): Promise<void> {
+  if (client.status === 'ready') return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      client.off('ready', done);
+      resolve();
+    };
+    const timer = setTimeout(done, timeoutMs);
+    client.once('ready', done);
+  });
+}
+
+function observeBroadcast(message: Buffer, metrics: RealtimeMetrics): void {
+  try {
+    const [, packet] = decode(message) as [string, { data?: [string, { event?: { createdAt?: string } }] }];
+    const [event, payload] = packet?.data ?? [];
+    if (!event) return;
+    metrics.recordBroadcast(event);
+    const createdAt = payload?.event?.createdAt;
+    if (event === 'task:event_added' && createdAt) metrics.publishLag.observe(Math.max(0, Date.now() - Date.parse(createdAt)) / 1000);
+  } catch {
+    // Not a broadcast (e.g. an adapter request): nothing to count.
+  }
+}

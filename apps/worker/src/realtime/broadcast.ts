@@ -1,0 +1,36 @@
+import {
+  eventAddedPayload,
+  rooms,
+  toDashboardTask,
+  wireEventName,
+  type ServerEventName,
+  type TaskCounts,
+} from '@taskflow/events';
+import type { TaskEventRow, TaskRecord } from '@taskflow/store';
+
+export interface Emit {
+  room: string;
+  event: ServerEventName;
+  payload: unknown;
+}
+
+/**
+ * What a batch of a task's committed events becomes on the wire (DESIGN D3):
+ * per event, its status event and `task:event_added` to the task's room, in seq
+ * order; once per batch, the dashboard row and the counts to the org's room —
+ * or only to the creator's own room when the task is private.
+ */
+export function broadcastsFor(task: TaskRecord, events: readonly TaskEventRow[], counts: TaskCounts): Emit[] {
+  const emits: Emit[] = [];
+  const taskRoom = rooms.task(task.id);
+  for (const event of events) {
+    // The stored payload is the allow-listed status payload plus timeline `detail`; the status event carries only the former.
+    const { detail: _detail, ...status } = event.payload as Record<string, unknown>;
+    emits.push({ room: taskRoom, event: wireEventName(event.eventType), payload: status });
+    emits.push({ room: taskRoom, event: 'task:event_added', payload: eventAddedPayload(task.id, event) });
+  }
+  const dashboardRoom = task.isPrivate ? rooms.user(task.creatorId) : rooms.org(task.orgId);
+  emits.push({ room: dashboardRoom, event: 'dashboard:task_list_updated', payload: toDashboardTask(task) });
+  emits.push({ room: dashboardRoom, event: 'dashboard:task_count_changed', payload: counts });
+  return emits;
+}
