@@ -4,3 +4,4 @@ export * from './fake-openai';
 export * from './fake-github';
 export * from './processes';
 export * from './api-client';
+export * from './socket-client';

@@ -1,0 +1,207 @@
+import { Emitter } from '@socket.io/redis-emitter';
+import { createSigner } from 'fast-jwt';
+import { Redis } from 'ioredis';
+import { rooms, SOCKET_IO_REDIS_KEY, validate, SERVER_EVENTS } from '@taskflow/events';
+import { transition } from '@taskflow/store';
+import { openSocket, testEnv, type TestSocket } from '@taskflow/testing';
+import { JWT_ISSUER } from '../auth/auth.plugin';
+import { startTestApp, TEST_JWT_SECRET, type TestApp } from '../testing/test-app';
+
+/**
+ * One real server node (listening) with the Socket.IO gateway and the Redis
+ * adapter; broadcasts are sent the way workers send them, through the Redis
+ * emitter. A control client on the same node must keep receiving throughout.
+ */
+jest.setTimeout(60_000);
+
+let t: TestApp;
+let url: string;
+let redis: Redis;
+let emitter: Emitter;
+let control: TestSocket;
+let ticker: NodeJS.Timeout;
+const open: TestSocket[] = [];
+
+const token = (user: { id: string; orgId: string; username: string; name: string }, opts: { secret?: string; expiresIn?: number } = {}) =>
+  createSigner({ key: opts.secret ?? TEST_JWT_SECRET, algorithm: 'HS256', iss: JWT_ISSUER, expiresIn: opts.expiresIn ?? 3_600_000 })({
+    sub: user.id,
+    org: user.orgId,
+    username: user.username,
+    name: user.name,
+  });
+
+async function connect(user: 'alice' | 'bob' | 'carol', opts: Parameters<typeof openSocket>[1] = {}) {
+  const s = await openSocket(url, { token: token(t.f.users[user]), ...opts });
+  open.push(s);
+  return s;
+}
+
+beforeAll(async () => {
+  t = await startTestApp({ WEBSOCKET_CORS_ORIGIN: 'http://allowed.test', WEBSOCKET_RATE_PER_SOCKET: '5', WEBSOCKET_MAX_FRAME_BYTES: '4096' });
+  await t.app.listen({ port: 0, host: '127.0.0.1' });
+  const address = t.app.server.address() as { port: number };
+  url = `http://127.0.0.1:${address.port}`;
+  redis = new Redis(testEnv('TEST_REDIS_URL'));
+  emitter = new Emitter(redis, { key: SOCKET_IO_REDIS_KEY });
+  control = await connect('bob');
+  await control.request('dashboard:join');
+  let n = 0;
+  ticker = setInterval(() => emitter.to(rooms.org(t.f.users.bob.orgId)).emit('dashboard:task_count_changed', { activeCount: ++n, completedCount: 0, failedCount: 0 }), 50);
+});
+afterAll(async () => {
+  clearInterval(ticker);
+  for (const s of open) s.close();
+  redis.disconnect();
+  await t.close();
+});
+
+/** The control client is still being served: a fresh broadcast reaches it. */
+async function controlStillReceives() {
+  const before = control.of('dashboard:task_count_changed').length;
+  await control.waitFor(() => control.of('dashboard:task_count_changed').length > before + 2, 'control broadcasts');
+  expect(control.socket.connected).toBe(true);
+}
+
+describe('connection', () => {
+  it('refuses a missing token', async () => {
+    await expect(openSocket(url, {})).rejects.toThrow(/Authentication required/);
+  });
+  it('refuses an expired token', async () => {
+    await expect(openSocket(url, { token: token(t.f.users.alice, { expiresIn: 1 }) })).rejects.toThrow(/Session expired/);
+  });
+  it('refuses a token signed with another secret', async () => {
+    await expect(openSocket(url, { token: token(t.f.users.alice, { secret: 'x'.repeat(40) }) })).rejects.toThrow(/Invalid token/);
+  });
+  it("refuses a browser Origin that is not allowed, and accepts the allowed one", async () => {
+    await expect(connect('alice', { extraHeaders: { origin: 'http://evil.test' } })).rejects.toThrow();
+    await expect(connect('alice', { transports: ['polling'], extraHeaders: { origin: 'http://evil.test' } })).rejects.toThrow();
+    const ok = await connect('alice', { extraHeaders: { origin: 'http://allowed.test' } });
+    expect(ok.socket.connected).toBe(true);
+    await controlStillReceives();
+  });
+  it('disconnects a socket when its token expires', async () => {
+    const s = await connect('alice');
+    s.close();
+    const short = await openSocket(url, { token: token(t.f.users.alice, { expiresIn: 1500 }) });
+    open.push(short);
+    const err = await short.waitFor((e) => e.event === 'error', 'expiry error', 5000);
+    expect(err.payload).toEqual({ code: 'TOKEN_EXPIRED', message: 'Session expired: log in again' });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(short.socket.connected).toBe(false);
+  });
+});
+
+describe('bad input', () => {
+  it('answers an unknown event with a clear error', async () => {
+    const s = await connect('alice');
+    const ack = await s.request('task:delete', { taskId: 'x' });
+    expect(ack).toEqual({ ok: false, error: { code: 'UNKNOWN_EVENT', message: 'Unknown event "task:delete"' } });
+    expect(s.of('error')[0]?.payload).toMatchObject({ code: 'UNKNOWN_EVENT' });
+    await controlStillReceives();
+  });
+
+  it.each([
+    ['task:join', { taskId: 42 }],
+    ['task:join', { taskId: 'not-a-uuid' }],
+    ['task:join', 'a string'],
+    ['resync_requested', { taskIds: 'nope' }],
+    ['dashboard:join', { sneaky: true }],
+  ])('answers %s %j with INVALID_PAYLOAD', async (event, payload) => {
+    const s = await connect('alice');
+    const ack = await s.request(event, payload);
+    expect(ack.ok).toBe(false);
+    expect(ack.error.code).toBe('INVALID_PAYLOAD');
+    expect(ack.error.message).toMatch(new RegExp(`Invalid ${event}`));
+  });
+
+  it('drops a client that sends an oversized frame, and only that client', async () => {
+    const s = await connect('alice');
+    const closed = new Promise<string>((resolve) => s.socket.once('disconnect', resolve));
+    s.socket.emit('task:join', { taskId: 'x'.repeat(10_000) });
+    expect(await closed).toMatch(/transport (close|error)/);
+    await controlStillReceives();
+  });
+
+  it('rate-limits a flood with RATE_LIMITED, without disconnecting', async () => {
+    const s = await connect('alice');
+    const acks = await Promise.all(Array.from({ length: 15 }, () => s.request('dashboard:leave')));
+    const limited = acks.filter((a) => a.error?.code === 'RATE_LIMITED');
+    expect(limited.length).toBeGreaterThanOrEqual(5);
+    expect(acks.filter((a) => a.ok).length).toBeGreaterThan(0);
+    expect(s.of('error').some((e) => e.payload.code === 'RATE_LIMITED')).toBe(true);
+    expect(s.socket.connected).toBe(true);
+    await controlStillReceives();
+  });
+});
+
+describe('rooms', () => {
+  it('task:join answers task:state (valid per the contract) and receives the task room; others get the same NOT_FOUND', async () => {
+    const { task } = await t.f.newTask(t.f.users.alice);
+    const { task: secret } = await t.f.newTask(t.f.users.alice, { isPrivate: true });
+    const alice = await connect('alice');
+    const bob = await connect('bob');
+    const carol = await connect('carol');
+
+    expect(await alice.request('task:join', { taskId: task.id })).toEqual({ ok: true, data: { seq: 1 } });
+    const state = await alice.waitFor((e) => e.event === 'task:state', 'task:state');
+    expect(validate(SERVER_EVENTS['task:state'], state.payload).ok).toBe(true);
+    expect(state.payload).toMatchObject({ taskId: task.id, seq: 1, events: [{ seq: 1, eventType: 'created' }] });
+
+    const missing = await carol.request('task:join', { taskId: '00000000-0000-4000-8000-000000000000' });
+    expect(await carol.request('task:join', { taskId: task.id })).toEqual(missing);
+    expect(await bob.request('task:join', { taskId: secret.id })).toEqual(missing);
+    expect(missing).toEqual({ ok: false, error: { code: 'NOT_FOUND', message: 'Task not found' } });
+
+    emitter.to(rooms.task(task.id)).emit('task:analyzing', { taskId: task.id, seq: 2, status: 'analyzing' });
+    emitter.to(rooms.task(secret.id)).emit('task:analyzing', { taskId: secret.id, seq: 2, status: 'analyzing' });
+    await alice.waitFor((e) => e.event === 'task:analyzing' && e.payload.taskId === task.id, 'live event');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(carol.of('task:analyzing')).toEqual([]);
+    expect(bob.of('task:analyzing')).toEqual([]);
+
+    expect(await alice.request('task:leave', { taskId: task.id })).toEqual({ ok: true });
+    emitter.to(rooms.task(task.id)).emit('task:coding', { taskId: task.id, seq: 3, status: 'coding' });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(alice.of('task:coding')).toEqual([]);
+  });
+
+  it('dashboard:join answers the first page, counts and cursor of visible tasks only', async () => {
+    const carol = await connect('carol');
+    await t.f.newTask(t.f.users.carol, { title: 'globex task' });
+    expect((await carol.request('dashboard:join')).ok).toBe(true);
+    const state = await carol.waitFor((e) => e.event === 'dashboard:state', 'dashboard:state');
+    expect(validate(SERVER_EVENTS['dashboard:state'], state.payload).ok).toBe(true);
+    expect(state.payload.tasks.map((x: any) => x.title)).toEqual(['globex task']);
+    expect(state.payload.counts).toEqual({ activeCount: 1, completedCount: 0, failedCount: 0 });
+  });
+
+  it('resync returns exactly the missed events, a snapshot without `since`, and not_found for hidden tasks', async () => {
+    const { task } = await t.f.newTask(t.f.users.alice);
+    await transition(t.f.db, { taskId: task.id, from: 'received', to: 'analyzing', event: 'analyzing' });
+    await transition(t.f.db, { taskId: task.id, from: 'analyzing', to: 'failed', event: 'failed', patch: { errorMessage: 'x' } });
+    const { task: hidden } = await t.f.newTask(t.f.users.carol);
+    const alice = await connect('alice');
+    const ack = await alice.request('resync_requested', { taskIds: [task.id, hidden.id], since: { [task.id]: 1 } });
+    expect(ack.ok).toBe(true);
+    expect(ack.data.results[0]).toMatchObject({ taskId: task.id, kind: 'events' });
+    expect(ack.data.results[0].events.map((e: any) => e.seq)).toEqual([2, 3]);
+    expect(ack.data.results[1]).toEqual({ taskId: hidden.id, kind: 'not_found' });
+    const snap = await alice.request('resync_requested', { taskIds: [task.id] });
+    expect(snap.data.results[0]).toMatchObject({ kind: 'state', state: { taskId: task.id, seq: 3 } });
+  });
+});
+
+describe('health, readiness, metrics', () => {
+  it('reports the websocket block, readiness and Prometheus series', async () => {
+    const health = await t.app.inject({ method: 'GET', url: '/api/health' });
+    expect(health.json().websocket).toEqual({ connectedUsers: expect.any(Number), messagesPerSecond: expect.any(Number), totalErrors: expect.any(Number) });
+    expect(health.json().websocket.connectedUsers).toBeGreaterThan(0);
+    expect(health.json().websocket.totalErrors).toBeGreaterThan(0);
+    expect((await t.app.inject({ method: 'GET', url: '/api/ready' })).statusCode).toBe(200);
+    const metrics = (await t.app.inject({ method: 'GET', url: '/metrics' })).body;
+    expect(metrics).toMatch(/taskflow_socket_connections \d+/);
+    expect(metrics).toMatch(/taskflow_socket_broadcasts_total\{event="dashboard:task_count_changed"\} \d+/);
+    expect(metrics).toMatch(/taskflow_socket_errors_total\{code="RATE_LIMITED"\} \d+/);
+    expect(metrics).toContain('taskflow_publish_lag_seconds_bucket');
+  });
+});

@@ -1,0 +1,66 @@
+import { io, type Socket } from 'socket.io-client';
+
+export interface RecordedEvent {
+  event: string;
+  payload: any;
+  at: number;
+}
+
+/** A real socket.io-client that records every event it receives, for assertions. */
+export interface TestSocket {
+  socket: Socket;
+  events: RecordedEvent[];
+  /** Events named `event` received so far. */
+  of(event: string): RecordedEvent[];
+  /** Sends a message and resolves with the server's acknowledgement. */
+  request<T = any>(event: string, payload?: unknown, timeoutMs?: number): Promise<T>;
+  waitFor(predicate: (e: RecordedEvent) => boolean, what: string, timeoutMs?: number): Promise<RecordedEvent>;
+  close(): void;
+}
+
+export interface OpenSocketOptions {
+  token?: string;
+  transports?: Array<'websocket' | 'polling'>;
+  extraHeaders?: Record<string, string>;
+  reconnection?: boolean;
+}
+
+/** Connects and resolves once connected, or rejects with the `connect_error` message. */
+export function openSocket(url: string, opts: OpenSocketOptions = {}): Promise<TestSocket> {
+  const socket = io(url, {
+    auth: opts.token === undefined ? {} : { token: opts.token },
+    transports: opts.transports ?? ['websocket'],
+    extraHeaders: opts.extraHeaders,
+    reconnection: opts.reconnection ?? false,
+    reconnectionDelay: 100,
+    reconnectionDelayMax: 1000,
+    // Cookies (HAProxy's sticky-session cookie) must travel with polling requests.
+    withCredentials: true,
+    forceNew: true,
+  });
+  const events: RecordedEvent[] = [];
+  socket.onAny((event: string, payload: unknown) => events.push({ event, payload, at: Date.now() }));
+  const api: TestSocket = {
+    socket,
+    events,
+    of: (event) => events.filter((e) => e.event === event),
+    request: (event, payload = {}, timeoutMs = 5000) => socket.timeout(timeoutMs).emitWithAck(event, payload),
+    async waitFor(predicate, what, timeoutMs = 10_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const hit = events.find(predicate);
+        if (hit) return hit;
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; got ${events.map((e) => e.event).join(', ')}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    },
+    close: () => socket.close(),
+  };
+  return new Promise((resolve, reject) => {
+    socket.once('connect', () => resolve(api));
+    socket.once('connect_error', (err) => {
+      socket.close();
+      reject(err);
+    });
+  });
+}
