@@ -36,21 +36,29 @@ function onPath(bin) {
   return spawnSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore' }).status === 0;
 }
 
-const redisUrl = command === 'test' ? process.env.TEST_REDIS_URL : process.env.REDIS_URL;
-if (!redisUrl && !onPath('redis-server')) {
+/** Installs a Debian package when its binary is missing: as root through apt-get, otherwise stop with the command to run. */
+function ensureDebianPackage(bin, pkg, alternative) {
+  if (onPath(bin)) return;
   if (process.getuid?.() === 0 && onPath('apt-get')) {
-    say("redis-server is missing: installing Debian's redis-server package…");
+    say(`${bin} is missing: installing Debian's ${pkg} package…`);
     const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
     try {
-      execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
-      execFileSync('apt-get', ['install', '-y', '-qq', 'redis-server'], { stdio: 'inherit', env });
+      if (!aptUpdated) execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
+      aptUpdated = true;
+      execFileSync('apt-get', ['install', '-y', '-qq', pkg], { stdio: 'inherit', env });
+      return;
     } catch {
-      fail('Installing redis-server failed. Install it (apt-get install redis-server) or set REDIS_URL.');
+      fail(`Installing ${pkg} failed. Install it (apt-get install ${pkg})${alternative ? ` or ${alternative}` : ''}.`);
     }
-  } else {
-    fail('redis-server is not installed: run `sudo apt-get install redis-server`, or set REDIS_URL to a Redis server.');
   }
+  fail(`${bin} is not installed: run \`sudo apt-get install ${pkg}\`${alternative ? `, or ${alternative}` : ''}.`);
 }
+let aptUpdated = false;
+
+const redisUrl = command === 'test' ? process.env.TEST_REDIS_URL : process.env.REDIS_URL;
+if (!redisUrl) ensureDebianPackage('redis-server', 'redis-server', 'set REDIS_URL to a Redis server');
+// The cluster runs behind HAProxy, and so do the cluster tests.
+if (command === 'cluster' || command === 'test') ensureDebianPackage('haproxy', 'haproxy');
 
 const child = spawn(
   process.execPath,

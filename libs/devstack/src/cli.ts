@@ -5,12 +5,13 @@ import { ConfigError } from '@taskflow/platform';
 import { loadStackEnv, REPO_ROOT, type StackEnv } from './config';
 import { loadOrCreateSecrets } from './secrets';
 import { startServices } from './services';
-import { startStack } from './stack';
+import { startStack, type Topology } from './stack';
 
 /**
  * The local stack's command line, started by infra/local/bootstrap.mjs once
  * dependencies are installed:
  *   start     the whole product (services, migrations, demo users, server, worker)
+ *   cluster   the same with HAProxy in front of NODES server nodes, and WORKERS workers
  *   services  only PostgreSQL and Redis, printing their URLs (for running tests by hand)
  *   test      services for tests, then every project's typecheck, lint and tests
  */
@@ -47,20 +48,31 @@ function untilSignal(stop: () => Promise<void>): Promise<number> {
 }
 
 async function start(env: StackEnv, _args: string[]): Promise<number> {
+  return run(env, { nodes: 1, workers: 1, haproxy: false });
+}
+
+async function cluster(env: StackEnv, _args: string[]): Promise<number> {
+  return run(env, { nodes: env.NODES, workers: env.WORKERS, haproxy: true });
+}
+
+async function run(env: StackEnv, topology: Topology): Promise<number> {
   const started = Date.now();
-  const stack = await startStack(env, log);
+  const stack = await startStack(env, log, topology);
   const external = [env.DATABASE_URL && 'PostgreSQL', env.REDIS_URL && 'Redis'].filter(Boolean).join(' and ');
   console.log(
     [
       '',
       `  Taskflow Live is running at ${stack.url}   (ready in ${((Date.now() - started) / 1000).toFixed(1)} s)`,
+      topology.haproxy ? `  Cluster: HAProxy → ${topology.nodes} server nodes, ${topology.workers} workers` : null,
       env.SEED_DEMO ?? !env.DATABASE_URL
         ? `  Demo users: alice, bob (org acme), carol (org globex); password "${env.DEMO_PASSWORD}"`
         : '  Demo users were not seeded (external database; set SEED_DEMO=true to seed them).',
       external ? `  Using external ${external}.` : `  Data: ${env.DATA_DIR}`,
       '  Press Ctrl-C to stop.',
       '',
-    ].join('\n'),
+    ]
+      .filter((line) => line !== null)
+      .join('\n'),
   );
   const crash = stack.crashed.then(async (child) => {
     log(`${child.name} exited unexpectedly; stopping the stack`);
@@ -135,7 +147,7 @@ async function test(env: StackEnv, args: string[]): Promise<number> {
 async function main(): Promise<number> {
   const [command = 'start', ...args] = process.argv.slice(2);
   const env = loadStackEnv();
-  const commands: Record<string, (env: StackEnv, args: string[]) => Promise<number>> = { start, services, test };
+  const commands: Record<string, (env: StackEnv, args: string[]) => Promise<number>> = { start, cluster, services, test };
   const run = commands[command];
   if (!run) {
     console.error(`unknown command "${command}" (expected ${Object.keys(commands).join(', ')})`);

@@ -15,6 +15,9 @@ export const StackEnvSchema = Type.Object({
   SEED_DEMO: Type.Optional(Type.Boolean()),
   LOG_LEVEL: Env.logLevel(),
   JWT_SECRET: Type.Optional(Type.String({ minLength: 32 })),
+  /** `npm run cluster`: server nodes behind HAProxy, and workers. */
+  NODES: Type.Integer({ minimum: 1, maximum: 16, default: 2 }),
+  WORKERS: Type.Integer({ minimum: 1, maximum: 16, default: 2 }),
   /** `npm test`: superuser URL of an existing PostgreSQL to create test databases in (else embedded). */
   TEST_DATABASE_URL: Type.Optional(Env.url()),
   TEST_REDIS_URL: Type.Optional(Env.url()),

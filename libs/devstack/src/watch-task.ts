@@ -1,0 +1,61 @@
+import { io } from 'socket.io-client';
+
+/**
+ * `npm run watch-task -- <taskId|dashboard> [--polling]`: logs in and prints every
+ * event of one task (or of the dashboard) as it arrives, through whatever URL
+ * it is given (HAProxy in a cluster). Run it in two terminals to watch both
+ * receive the same events.
+ */
+const USAGE = 'usage: npm run watch-task -- <taskId|dashboard> [--polling]   (env: APP_URL, WATCH_USER, WATCH_PASSWORD)';
+
+async function main(): Promise<number> {
+  const args = process.argv.slice(2);
+  const target = args.find((a) => !a.startsWith('--'));
+  if (!target || (target !== 'dashboard' && !/^[0-9a-f-]{36}$/i.test(target))) {
+    console.error(USAGE);
+    return 2;
+  }
+  const url = process.env.APP_URL ?? `http://127.0.0.1:${process.env.PORT ?? 3000}`;
+  const username = process.env.WATCH_USER ?? 'alice';
+  const password = process.env.WATCH_PASSWORD ?? process.env.DEMO_PASSWORD ?? 'taskflow';
+  const login = await fetch(`${url}/api/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username, password }),
+  });
+  if (!login.ok) {
+    console.error(`login as ${username} at ${url} failed: HTTP ${login.status}`);
+    return 1;
+  }
+  const { token } = (await login.json()) as { token: string };
+  const transports: Array<'websocket' | 'polling'> = args.includes('--polling') ? ['polling'] : ['websocket'];
+  const socket = io(url, { auth: { token }, transports, withCredentials: true });
+  const stamp = () => new Date().toISOString().slice(11, 23);
+  socket.on('connect', async () => {
+    console.log(`[${stamp()}] connected as ${username} over ${transports[0]} (${url})`);
+    const ack = target === 'dashboard' ? await socket.emitWithAck('dashboard:join', {}) : await socket.emitWithAck('task:join', { taskId: target });
+    if (!ack.ok) console.log(`[${stamp()}] join refused: ${ack.error.code} ${ack.error.message}`);
+  });
+  socket.on('connect_error', (err) => console.log(`[${stamp()}] connect error: ${err.message}`));
+  socket.on('disconnect', (reason) => console.log(`[${stamp()}] disconnected: ${reason}`));
+  socket.onAny((event: string, payload: Record<string, unknown>) => {
+    const seq = payload && 'seq' in payload ? ` seq=${String(payload.seq)}` : '';
+    const status = payload && 'status' in payload ? ` status=${String(payload.status)}` : '';
+    const detail = event === 'task:state' || event === 'dashboard:state' ? '' : ` ${JSON.stringify(payload).slice(0, 160)}`;
+    console.log(`[${stamp()}] ${event}${seq}${status}${detail}`);
+  });
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  socket.close();
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
