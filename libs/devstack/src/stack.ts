@@ -24,6 +24,8 @@ export interface RunningStack {
   url: string;
   services: Services;
   nodes: Child[];
+  /** Each server node's own port (behind HAProxy when there is one). */
+  nodePorts: number[];
   workers: Child[];
   /** The environment every app process got (database, Redis, secrets…). */
   appEnv: NodeJS.ProcessEnv;
@@ -124,7 +126,7 @@ export async function startStack(env: StackEnv, log: (line: string) => void, top
         pids: [...nodes, ...workers, ...(haproxy ? [haproxy] : [])].map((c) => c.process.pid).concat([services.embeddedPostgres?.pid, services.embeddedRedis?.pid].filter((p): p is number => Boolean(p)) as number[]),
       }),
     );
-    return { url, services, nodes, workers, appEnv, webhookSecret, addWorker, crashed, stop };
+    return { url, services, nodes, nodePorts, workers, appEnv, webhookSecret, addWorker, crashed, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -5,3 +5,4 @@ export * from './fake-github';
 export * from './processes';
 export * from './api-client';
 export * from './socket-client';
+export * from './task-mirror';

@@ -1,0 +1,63 @@
+import type { TestSocket } from './socket-client';
+
+/**
+ * A client's copy of one task, kept the way DESIGN D2 says browsers keep it:
+ * apply seq = last + 1, drop seq <= last, resync on a gap, and re-join (fresh
+ * snapshot) after every reconnect. Records what it saw for assertions.
+ */
+export class TaskMirror {
+  last = 0;
+  status: string | undefined;
+  /** The seqs applied, in order: must be 1..N with nothing missing or repeated. */
+  readonly applied: number[] = [];
+  /** Seqs of live `task:event_added` as received (duplicates and gaps included). */
+  readonly live: number[] = [];
+  gaps = 0;
+  snapshots = 0;
+
+  constructor(
+    readonly client: TestSocket,
+    readonly taskId: string,
+  ) {
+    const socket = client.socket;
+    socket.on('task:state', (p: any) => p.taskId === taskId && this.applySnapshot(p));
+    socket.on('task:event_added', (p: any) => {
+      if (p.taskId !== taskId) return;
+      this.live.push(p.seq);
+      this.applyEvent(p.seq, p.event.payload?.status);
+    });
+    // After a reconnect the rooms are gone: join again, which answers a fresh snapshot.
+    socket.on('connect', () => void this.join().catch(() => undefined));
+  }
+
+  async join(): Promise<any> {
+    return this.client.request('task:join', { taskId: this.taskId });
+  }
+
+  private applySnapshot(p: { seq: number; task: { status: string }; events: Array<{ seq: number }> }) {
+    this.snapshots += 1;
+    if (p.seq < this.last) return;
+    for (const e of p.events) if (e.seq > this.last) this.applied.push(e.seq);
+    this.last = p.seq;
+    this.status = p.task.status;
+  }
+
+  private applyEvent(seq: number, status: string | undefined) {
+    if (seq <= this.last) return;
+    if (seq > this.last + 1) {
+      this.gaps += 1;
+      void this.resync();
+      return;
+    }
+    this.applied.push(seq);
+    this.last = seq;
+    if (status) this.status = status;
+  }
+
+  private async resync() {
+    const ack = await this.client.request('resync_requested', { taskIds: [this.taskId], since: { [this.taskId]: this.last } });
+    const result = ack?.data?.results?.[0];
+    if (result?.kind === 'events') for (const e of result.events) this.applyEvent(e.seq, e.payload?.status);
+    if (result?.kind === 'state') this.applySnapshot(result.state);
+  }
+}
