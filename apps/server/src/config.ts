@@ -30,6 +30,8 @@ export const ServerEnvSchema = Type.Object({
   /** Client→server messages allowed per second, per socket and per user (across nodes). */
   WEBSOCKET_RATE_PER_SOCKET: Type.Integer({ minimum: 1, default: 20 }),
   WEBSOCKET_RATE_PER_USER: Type.Integer({ minimum: 1, default: 60 }),
+  /** How long a viewer stays listed after their node stops refreshing (a node died). */
+  PRESENCE_TTL_MS: Type.Integer({ minimum: 1000, default: 30_000 }),
   /** On SIGTERM, how long readiness fails before sockets are closed (let the load balancer notice). */
   DRAIN_DELAY_MS: Type.Integer({ minimum: 0, maximum: 60_000, default: 0 }),
   /** Run pending migrations at boot (safe on several nodes: they take an advisory lock). */

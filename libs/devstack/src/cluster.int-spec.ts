@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createBranchEvent, pullRequestEvent, sendWebhook } from '@taskflow/github-sim';
 import { taskBranch } from '@taskflow/events';
-import { createDb, getTask, transition } from '@taskflow/store';
+import { createDb, createUser, findUserById, getTask, transition } from '@taskflow/store';
 import { apiClient, createTestDatabase, eventually, login, openSocket, TaskMirror, type TestDatabase, type TestSocket } from '@taskflow/testing';
 import { loadStackEnv } from './config';
 import { freePort } from './net';
@@ -31,6 +31,8 @@ beforeAll(async () => {
   const port = await freePort();
   const env = loadStackEnv({ PORT: String(port), DATA_DIR: dataDir, DATABASE_URL: database.url, SEED_DEMO: 'true', LOG_LEVEL: 'warn', DEMO_PASSWORD: 'cluster-pw' });
   process.env.DRAIN_DELAY_MS = '500';
+  // Short, so the test sees a dead node's viewers disappear.
+  process.env.PRESENCE_TTL_MS = '2000';
   stack = await startStack(env, () => undefined, { nodes: 2, workers: 1, haproxy: true });
 });
 
@@ -45,9 +47,10 @@ afterAll(async () => {
 
 const hook = (event: string, payload: object) => sendWebhook(`${stack.url}/api/webhooks/github`, event, payload, { secret: stack.webhookSecret });
 
-async function client(user: string, transport: 'websocket' | 'polling'): Promise<TestSocket> {
+async function client(user: string, transport: 'websocket' | 'polling', node?: string): Promise<TestSocket> {
   const token = await login(stack.url, user, 'cluster-pw');
-  const s = await openSocket(stack.url, { token, transports: [transport], reconnection: true });
+  // HAProxy's sticky cookie picks the node when a test needs a client on a given one.
+  const s = await openSocket(stack.url, { token, transports: [transport], reconnection: node === undefined, ...(node ? { extraHeaders: { cookie: `tfnode=${node}` } } : {}) });
   sockets.push(s);
   return s;
 }
@@ -155,13 +158,30 @@ describe('cluster behind HAProxy', () => {
       await converge(faultMirrors, id, 'dispatched');
     });
 
-    it('a node SIGKILLed mid-lifecycle: its clients reconnect through HAProxy and converge within 10 s', async () => {
+    it('a node SIGKILLed mid-lifecycle: its clients reconnect through HAProxy and converge within 10 s; its viewers leave presence', async () => {
+      // Presence across nodes: Alice watches from server-2, Dave (a viewer of no other socket) from server-1, which dies.
+      const db = createDb(database.url, { max: 1 });
+      try {
+        await createUser(db, { orgId: (await findUserById(db, (await getTask(db, 'system', id))!.task.creatorId))!.orgId, username: 'dave', name: 'Dave Doe', password: 'cluster-pw' });
+      } finally {
+        await db.destroy();
+      }
+      const watcher = await client('alice', 'websocket', 'server-2');
+      const doomed = await client('dave', 'websocket', 'server-1');
+      await watcher.request('task:join', { taskId: id });
+      await doomed.request('task:join', { taskId: id });
+      const names = (e: { payload: { viewers: Array<{ name: string }> } }) => e.payload.viewers.map((v) => v.name);
+      await watcher.waitFor((e) => e.event === 'presence:updated' && names(e).includes('Dave Doe') && names(e).includes('Alice Anders'), 'both viewers');
       const killedAt = Date.now();
       stack.nodes[0]!.process.kill('SIGKILL');
       await eventually('webhook accepted by the surviving node', async () => ((await hook('create', createBranchEvent({ repo: 'acme/payments', branch }))).status === 202 ? true : undefined));
       await converge(faultMirrors, id, 'coding', 10_000);
       convergence.nodeKill = Date.now() - killedAt;
       expect(convergence.nodeKill).toBeLessThan(10_000);
+      // Dave's entry expires (TTL 2 s) and the surviving node tells the room.
+      const gone = await watcher.waitFor((e) => e.event === 'presence:updated' && e.at > killedAt && !names(e).includes('Dave Doe'), 'dead viewer removed', 10_000);
+      convergence.presenceCleanup = gone.at - killedAt;
+      expect(names(gone)).toContain('Alice Anders');
     });
 
     it('Redis restarted mid-lifecycle: cross-node delivery resumes and every client converges', async () => {

@@ -118,6 +118,16 @@ export async function startStack(env: StackEnv, log: (line: string) => void, top
       }, 120_000);
     }
     await waitFor(`the stack on ${url}`, async () => (await fetch(`${url}/api/ready`).catch(() => undefined))?.ok || undefined, 30_000);
+    if (haproxy) {
+      // Until HAProxy's checks mark every node up, all traffic would land on the first one. A request
+      // carrying a node's sticky cookie is answered by that node, with no new cookie, only once it is up.
+      for (let i = 1; i <= nodePorts.length; i++) {
+        await waitFor(`HAProxy to route to server-${i}`, async () => {
+          const res = await fetch(`${url}/api/ready`, { headers: { cookie: `tfnode=server-${i}` } }).catch(() => undefined);
+          return (res?.ok && !res.headers.get('set-cookie')) || undefined;
+        }, 30_000);
+      }
+    }
     fs.writeFileSync(
       path.join(env.DATA_DIR, 'stack.json'),
       JSON.stringify({

@@ -14,6 +14,8 @@ export class TaskMirror {
   readonly live: number[] = [];
   gaps = 0;
   snapshots = 0;
+  /** Live events that arrive between joining the room and the snapshot: applied after it, by seq. */
+  private pending: Array<{ seq: number; status: string | undefined }> | undefined;
 
   constructor(
     readonly client: TestSocket,
@@ -24,22 +26,31 @@ export class TaskMirror {
     socket.on('task:event_added', (p: any) => {
       if (p.taskId !== taskId) return;
       this.live.push(p.seq);
-      this.applyEvent(p.seq, p.event.payload?.status);
+      if (this.pending) this.pending.push({ seq: p.seq, status: p.event.payload?.status });
+      else this.applyEvent(p.seq, p.event.payload?.status);
     });
     // After a reconnect the rooms are gone: join again, which answers a fresh snapshot.
     socket.on('connect', () => void this.join().catch(() => undefined));
   }
 
+  /** Joins the room; the server joins first and snapshots after, so live events may precede the snapshot. */
   async join(): Promise<any> {
-    return this.client.request('task:join', { taskId: this.taskId });
+    this.pending = [];
+    const ack = await this.client.request('task:join', { taskId: this.taskId });
+    if (!ack.ok) this.pending = undefined;
+    return ack;
   }
 
   private applySnapshot(p: { seq: number; task: { status: string }; events: Array<{ seq: number }> }) {
     this.snapshots += 1;
-    if (p.seq < this.last) return;
-    for (const e of p.events) if (e.seq > this.last) this.applied.push(e.seq);
-    this.last = p.seq;
-    this.status = p.task.status;
+    if (p.seq >= this.last) {
+      for (const e of p.events) if (e.seq > this.last) this.applied.push(e.seq);
+      this.last = p.seq;
+      this.status = p.task.status;
+    }
+    const buffered = this.pending ?? [];
+    this.pending = undefined;
+    for (const e of buffered.sort((a, b) => a.seq - b.seq)) this.applyEvent(e.seq, e.status);
   }
 
   private applyEvent(seq: number, status: string | undefined) {

@@ -191,6 +191,28 @@ describe('rooms', () => {
   });
 });
 
+describe('presence', () => {
+  it('lists who views a task, as they join, leave and disconnect', async () => {
+    const { task } = await t.f.newTask(t.f.users.alice);
+    const alice = await connect('alice');
+    const bob = await connect('bob');
+    const viewers = (s: TestSocket) => s.of('presence:updated').filter((e) => e.payload.taskId === task.id).map((e) => e.payload.viewers.map((v: any) => v.name));
+    await alice.request('task:join', { taskId: task.id });
+    await alice.waitFor((e) => e.event === 'presence:updated', 'first presence');
+    expect(viewers(alice).at(-1)).toEqual(['Alice']);
+    await bob.request('task:join', { taskId: task.id });
+    await alice.waitFor(() => viewers(alice).at(-1)?.length === 2, 'bob joins');
+    expect(viewers(alice).at(-1)).toEqual(['Alice', 'Bob']);
+    await bob.request('task:leave', { taskId: task.id });
+    await alice.waitFor(() => viewers(alice).at(-1)?.length === 1, 'bob leaves');
+    await bob.request('task:join', { taskId: task.id });
+    await alice.waitFor(() => viewers(alice).at(-1)?.length === 2, 'bob again');
+    bob.close();
+    await alice.waitFor(() => viewers(alice).at(-1)?.length === 1 && viewers(alice).length >= 5, 'bob disconnects');
+    expect(viewers(alice).at(-1)).toEqual(['Alice']);
+  });
+});
+
 describe('health, readiness, metrics', () => {
   it('reports the websocket block, readiness and Prometheus series', async () => {
     const health = await t.app.inject({ method: 'GET', url: '/api/health' });

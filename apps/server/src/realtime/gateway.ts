@@ -10,6 +10,7 @@ import type { Db } from '@taskflow/store';
 import type { ServerConfig } from '../config';
 import { HANDLERS } from './handlers';
 import type { RealtimeMetrics } from './metrics';
+import { Presence } from './presence';
 import { SocketRateLimits } from './rate-limit';
 import type { TaskflowServer, TaskflowSocket } from './socket-types';
 
@@ -56,6 +57,12 @@ export async function registerGateway(app: FastifyInstance, deps: GatewayDeps): 
   app.addHook('onClose', async () => {
     await Promise.allSettled([pub, sub, limiterRedis].map((c) => (c.status === 'ready' ? c.quit() : Promise.resolve(c.disconnect()))));
   });
+  // Before Socket.IO's own preClose disconnects the sockets: presence stops touching Redis.
+  let presence: Presence | undefined;
+  app.addHook('preClose', (done) => {
+    presence?.close();
+    done();
+  });
   // Subscribe on a live connection when Redis is up; when it is down, start anyway (ioredis resubscribes later).
   await Promise.all([pub, sub].map((c) => whenReady(c, 3000)));
   await app.register(fastifySocketIO, {
@@ -84,6 +91,8 @@ export async function registerGateway(app: FastifyInstance, deps: GatewayDeps): 
     if (room && !io.of('/').adapter.rooms.has(room)) return;
     observeBroadcast(message, metrics);
   });
+  const viewers = new Presence(io, pub, { nodeId: config.NODE_ID, ttlMs: config.PRESENCE_TTL_MS, prefix: config.QUEUE_PREFIX, logger });
+  presence = viewers;
   const limits = new SocketRateLimits(limiterRedis, {
     perSocket: config.WEBSOCKET_RATE_PER_SOCKET,
     perUser: config.WEBSOCKET_RATE_PER_USER,
@@ -118,6 +127,7 @@ export async function registerGateway(app: FastifyInstance, deps: GatewayDeps): 
     socket.on('disconnect', () => {
       clearTimeout(expiry);
       metrics.connections.dec();
+      void viewers.leaveAll(socket).catch((err: unknown) => logger.warn({ err }, 'presence cleanup failed'));
     });
   });
 
@@ -136,7 +146,7 @@ export async function registerGateway(app: FastifyInstance, deps: GatewayDeps): 
       const checked = validate(CLIENT_MESSAGES[name], args[0] ?? {});
       if (!checked.ok) return fail('INVALID_PAYLOAD', `Invalid ${name}: ${checked.issues.map((i) => `${i.path} ${i.message}`).join('; ')}`);
       const handler = HANDLERS[name] as (ctx: Parameters<(typeof HANDLERS)[typeof name]>[0], m: unknown) => Promise<unknown>;
-      const data = await handler({ socket, db: deps.db, flags: { dashboard: config.FEATURE_WEBSOCKET_DASHBOARD, taskDetail: config.FEATURE_WEBSOCKET_TASK_DETAIL } }, checked.value);
+      const data = await handler({ socket, db: deps.db, presence: viewers, flags: { dashboard: config.FEATURE_WEBSOCKET_DASHBOARD, taskDetail: config.FEATURE_WEBSOCKET_TASK_DETAIL } }, checked.value);
       ack?.({ ok: true, ...(data === undefined ? {} : { data }) });
     } catch (err) {
       if (err instanceof AppError) return fail(err.code, err.message);

@@ -2,11 +2,13 @@ import { rooms, toDashboardTask, toTimelineEvent, type ClientMessage, type Clien
 import { AppError } from '@taskflow/platform';
 import { countTasks, getTask, listTasks, type Db } from '@taskflow/store';
 import type { TaskflowSocket } from './socket-types';
+import type { Presence } from './presence';
 import { taskState } from './task-access.policy';
 
 export interface HandlerContext {
   socket: TaskflowSocket;
   db: Db;
+  presence: Presence;
   flags: { dashboard: boolean; taskDetail: boolean };
 }
 
@@ -29,7 +31,7 @@ export type ResyncResult =
  * leave a hole; the client drops what it already has by seq.
  */
 export const HANDLERS: { [M in ClientMessageName]: Handler<M> } = {
-  async 'task:join'({ socket, db, flags }, { taskId }) {
+  async 'task:join'({ socket, db, flags, presence }, { taskId }) {
     if (!flags.taskDetail) throw DISABLED('task');
     const user = socket.data.user;
     // Authorise before joining: an unauthorised socket must never sit in the room, even briefly.
@@ -41,11 +43,13 @@ export const HANDLERS: { [M in ClientMessageName]: Handler<M> } = {
       throw NOT_FOUND();
     }
     socket.emit('task:state', state);
+    await presence.join(socket, taskId);
     return { seq: state.seq };
   },
 
-  async 'task:leave'({ socket }, { taskId }) {
+  async 'task:leave'({ socket, presence }, { taskId }) {
     await socket.leave(rooms.task(taskId));
+    await presence.leave(socket, taskId);
     return undefined;
   },
 

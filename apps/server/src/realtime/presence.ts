@@ -1,0 +1,97 @@
+import type { Redis } from 'ioredis';
+import { rooms, type ServerEventPayload } from '@taskflow/events';
+import type { Logger } from '@taskflow/platform';
+import type { TaskflowServer, TaskflowSocket } from './socket-types';
+
+type Viewers = ServerEventPayload<'presence:updated'>['viewers'];
+
+/**
+ * Who is looking at a task, across nodes: a Redis sorted set per task whose
+ * members are (node, socket, user, name) and whose scores are expiry times.
+ * Each node refreshes its own sockets' entries; entries of a dead node expire,
+ * and the next refresh on a node that still has viewers of that task prunes
+ * them and tells the room.
+ */
+export class Presence {
+  /** taskId → ids of this node's sockets viewing it. */
+  private readonly local = new Map<string, Set<string>>();
+  private readonly timer: NodeJS.Timeout;
+  private closed = false;
+
+  constructor(
+    private readonly io: TaskflowServer,
+    private readonly redis: Redis,
+    private readonly opts: { nodeId: string; ttlMs: number; prefix: string; logger: Logger },
+  ) {
+    this.timer = setInterval(() => void this.refresh().catch((err: unknown) => opts.logger.warn({ err }, 'presence refresh failed')), Math.max(500, Math.floor(opts.ttlMs / 3)));
+    this.timer.unref();
+  }
+
+  private key(taskId: string) {
+    return `${this.opts.prefix}:presence:${taskId}`;
+  }
+
+  private member(socket: TaskflowSocket) {
+    const u = socket.data.user;
+    return JSON.stringify([this.opts.nodeId, socket.id, u.id, u.name]);
+  }
+
+  async join(socket: TaskflowSocket, taskId: string): Promise<void> {
+    if (this.closed) return;
+    const sockets = this.local.get(taskId) ?? new Set<string>();
+    sockets.add(socket.id);
+    this.local.set(taskId, sockets);
+    await this.redis.zadd(this.key(taskId), Date.now() + this.opts.ttlMs, this.member(socket));
+    await this.broadcast(taskId);
+  }
+
+  async leave(socket: TaskflowSocket, taskId: string): Promise<void> {
+    // While the node shuts down its entries simply expire; Redis is being closed under us.
+    if (this.closed) return;
+    const sockets = this.local.get(taskId);
+    if (!sockets?.delete(socket.id)) return;
+    if (sockets.size === 0) this.local.delete(taskId);
+    await this.redis.zrem(this.key(taskId), this.member(socket));
+    await this.broadcast(taskId);
+  }
+
+  /** On disconnect: leave every task this socket was viewing. */
+  async leaveAll(socket: TaskflowSocket): Promise<void> {
+    const tasks = [...this.local.entries()].filter(([, ids]) => ids.has(socket.id)).map(([taskId]) => taskId);
+    await Promise.all(tasks.map((taskId) => this.leave(socket, taskId)));
+  }
+
+  async viewers(taskId: string): Promise<Viewers> {
+    const members = await this.redis.zrangebyscore(this.key(taskId), Date.now(), '+inf');
+    const byUser = new Map<string, string>();
+    for (const m of members) {
+      const [, , userId, name] = JSON.parse(m) as [string, string, string, string];
+      byUser.set(userId, name);
+    }
+    return [...byUser].map(([userId, name]) => ({ userId, name })).sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  private async broadcast(taskId: string): Promise<void> {
+    const viewers = await this.viewers(taskId);
+    if (this.closed) return;
+    this.io.to(rooms.task(taskId)).emit('presence:updated', { taskId, viewers });
+  }
+
+  /** Refreshes this node's entries and prunes expired ones (a dead node's), telling rooms that changed. */
+  private async refresh(): Promise<void> {
+    const now = Date.now();
+    for (const [taskId, socketIds] of this.local) {
+      const key = this.key(taskId);
+      const members = [...socketIds].map((id) => this.io.of('/').sockets.get(id)).filter((s): s is TaskflowSocket => Boolean(s));
+      if (members.length > 0) await this.redis.zadd(key, ...members.flatMap((s) => [now + this.opts.ttlMs, this.member(s)]));
+      await this.redis.pexpire(key, this.opts.ttlMs * 2);
+      const pruned = await this.redis.zremrangebyscore(key, '-inf', now);
+      if (pruned > 0) await this.broadcast(taskId);
+    }
+  }
+
+  close(): void {
+    this.closed = true;
+    clearInterval(this.timer);
+  }
+}
