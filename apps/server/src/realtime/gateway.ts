@@ -58,9 +58,9 @@ export async function registerGateway(app: FastifyInstance, deps: GatewayDeps): 
     await Promise.allSettled([pub, sub, limiterRedis].map((c) => (c.status === 'ready' ? c.quit() : Promise.resolve(c.disconnect()))));
   });
   // Before Socket.IO's own preClose disconnects the sockets: presence stops touching Redis.
-  let presence: Presence | undefined;
+  const presenceRef: { current?: Presence } = {};
   app.addHook('preClose', (done) => {
-    presence?.close();
+    presenceRef.current?.close();
     done();
   });
   // Subscribe on a live connection when Redis is up; when it is down, start anyway (ioredis resubscribes later).
@@ -92,7 +92,7 @@ export async function registerGateway(app: FastifyInstance, deps: GatewayDeps): 
     observeBroadcast(message, metrics);
   });
   const viewers = new Presence(io, pub, { nodeId: config.NODE_ID, ttlMs: config.PRESENCE_TTL_MS, prefix: config.QUEUE_PREFIX, logger });
-  presence = viewers;
+  presenceRef.current = viewers;
   const limits = new SocketRateLimits(limiterRedis, {
     perSocket: config.WEBSOCKET_RATE_PER_SOCKET,
     perUser: config.WEBSOCKET_RATE_PER_USER,

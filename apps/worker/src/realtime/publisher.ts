@@ -116,7 +116,7 @@ export function runPublisherLeader(opts: {
       client = c;
       opts.logger.info('this worker publishes task events');
       // What was committed while nobody listened.
-      void opts.publisher.sweep(0);
+      void opts.publisher.sweep(0).catch((err: unknown) => opts.logger.warn({ err }, 'initial sweep failed'));
     } catch (err) {
       opts.logger.debug({ err }, 'publisher lock attempt failed');
       await c.end().catch(() => undefined);
