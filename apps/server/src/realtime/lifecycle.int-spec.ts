@@ -1,0 +1,112 @@
+import { randomBytes } from 'node:crypto';
+import WebSocket from 'ws';
+import { createStoreFixture, FIXTURE_PASSWORD, type StoreFixture } from '@taskflow/store/testing';
+import { eventually, freePort, login, openSocket, spawnApp, testEnv, type AppProcess, type TestSocket } from '@taskflow/testing';
+import { startTestApp, TEST_JWT_SECRET, TEST_WEBHOOK_SECRET } from '../testing/test-app';
+
+/** Node lifecycle and hardening that need a real process or raw frames: drain on SIGTERM, flags, malformed frames. */
+jest.setTimeout(60_000);
+
+describe('graceful drain', () => {
+  let f: StoreFixture;
+  let server: AppProcess;
+  let url: string;
+  beforeAll(async () => {
+    f = await createStoreFixture();
+    const port = await freePort();
+    url = `http://127.0.0.1:${port}`;
+    server = spawnApp('apps/server/src/main.ts', {
+      DATABASE_URL: f.url,
+      REDIS_URL: testEnv('TEST_REDIS_URL'),
+      JWT_SECRET: TEST_JWT_SECRET,
+      GITHUB_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
+      QUEUE_PREFIX: `t${randomBytes(4).toString('hex')}`,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      MIGRATE_ON_START: 'false',
+      DRAIN_DELAY_MS: '1500',
+      LOG_LEVEL: 'info',
+    });
+    await eventually('server ready', async () => ((await fetch(`${url}/api/ready`).catch(() => undefined))?.ok ? true : undefined), 30_000);
+  });
+  afterAll(async () => {
+    await server.stop('SIGKILL');
+    await f.close();
+  });
+
+  it('fails readiness, refuses new sockets, closes existing ones, then exits 0', async () => {
+    const token = await login(url, 'alice', FIXTURE_PASSWORD);
+    const connected = await openSocket(url, { token });
+    const disconnected = new Promise<string>((resolve) => connected.socket.once('disconnect', resolve));
+    server.proc.kill('SIGTERM');
+    await eventually('readiness to fail', async () => ((await fetch(`${url}/api/ready`)).status === 503 ? true : undefined), 1000);
+    const ready = await (await fetch(`${url}/api/ready`)).json();
+    expect(ready).toEqual({ ready: false, problems: ['draining'] });
+    await expect(openSocket(url, { token })).rejects.toThrow();
+    expect(connected.socket.connected).toBe(true); // still served during the delay
+    expect(await disconnected).toBe('io server disconnect');
+    expect(await server.exited).toBe(0);
+    expect(server.output()).toContain('"msg":"stopped"');
+  });
+});
+
+describe('feature flags', () => {
+  it('FEATURE_WEBSOCKET_ENABLED=false serves no socket endpoint; the REST API still works', async () => {
+    const t = await startTestApp({ FEATURE_WEBSOCKET_ENABLED: 'false' });
+    try {
+      const res = await t.app.inject({ method: 'GET', url: '/socket.io/?EIO=4&transport=polling' });
+      expect(res.statusCode).toBe(404);
+      expect((await t.app.inject({ method: 'GET', url: '/api/health' })).statusCode).toBe(200);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('FEATURE_WEBSOCKET_DASHBOARD / TASK_DETAIL=false refuse those rooms with a clear error', async () => {
+    const t = await startTestApp({ FEATURE_WEBSOCKET_DASHBOARD: 'false', FEATURE_WEBSOCKET_TASK_DETAIL: 'false' });
+    let s: TestSocket | undefined;
+    try {
+      await t.app.listen({ port: 0, host: '127.0.0.1' });
+      const url = `http://127.0.0.1:${(t.app.server.address() as { port: number }).port}`;
+      s = await openSocket(url, { token: t.app.signSession({ ...t.f.users.alice }) });
+      expect(await s.request('dashboard:join')).toEqual({ ok: false, error: { code: 'FEATURE_DISABLED', message: 'Live dashboard updates are switched off' } });
+      const { task } = await t.f.newTask(t.f.users.alice);
+      expect((await s.request('task:join', { taskId: task.id })).error.code).toBe('FEATURE_DISABLED');
+    } finally {
+      s?.close();
+      await t.close();
+    }
+  });
+});
+
+describe('malformed frames', () => {
+  it('closes a connection that sends garbage, and keeps serving others', async () => {
+    const t = await startTestApp();
+    let control: TestSocket | undefined;
+    try {
+      await t.app.listen({ port: 0, host: '127.0.0.1' });
+      const port = (t.app.server.address() as { port: number }).port;
+      const url = `http://127.0.0.1:${port}`;
+      control = await openSocket(url, { token: t.app.signSession({ ...t.f.users.bob }) });
+      for (const garbage of ['42["task:join",{', '4x', '\u0000\u0001binary?', '2probe'.repeat(3)]) {
+        const raw = new WebSocket(`ws://127.0.0.1:${port}/socket.io/?EIO=4&transport=websocket`);
+        await new Promise((resolve) => raw.once('open', resolve));
+        raw.send('40{"token":"nope"}');
+        raw.send(garbage);
+        await new Promise<void>((resolve) => {
+          raw.once('close', () => resolve());
+          setTimeout(() => {
+            raw.terminate();
+            resolve();
+          }, 2000);
+        });
+      }
+      expect(control.socket.connected).toBe(true);
+      expect(await control.request('dashboard:join')).toMatchObject({ ok: true });
+      expect((await t.app.inject({ method: 'GET', url: '/api/ready' })).statusCode).toBe(200);
+    } finally {
+      control?.close();
+      await t.close();
+    }
+  });
+});
