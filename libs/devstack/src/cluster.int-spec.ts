@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createBranchEvent, pullRequestEvent, sendWebhook } from '@taskflow/github-sim';
-import { taskBranch } from '@taskflow/events';
+import { SERVER_EVENTS, taskBranch, validate } from '@taskflow/events';
 import { createDb, createUser, findUserById, getTask, transition } from '@taskflow/store';
 import { apiClient, createTestDatabase, eventually, login, openSocket, TaskMirror, type TestDatabase, type TestSocket } from '@taskflow/testing';
 import { loadStackEnv } from './config';
@@ -112,6 +112,13 @@ describe('cluster behind HAProxy', () => {
     await converge(mirrors, id, 'pr_open');
     await hook('pull_request', pullRequestEvent({ repo: 'acme/payments', branch, prNumber: 9, action: 'closed', merged: true }));
     await converge(mirrors, id, 'merged');
+    // Every payload a client received is the contract's (libs/events schemas).
+    for (const c of clients) {
+      for (const e of c.events) {
+        const schema = SERVER_EVENTS[e.event as keyof typeof SERVER_EVENTS];
+        expect({ event: e.event, known: Boolean(schema), valid: schema ? validate(schema, e.payload).ok : false }).toEqual({ event: e.event, known: true, valid: true });
+      }
+    }
     for (const m of mirrors) {
       expect(m.last).toBe(8);
       expect(m.gaps).toBe(0);
