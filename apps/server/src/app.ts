@@ -12,6 +12,7 @@ import type { PipelineQueue } from '@taskflow/queue';
 import { tasksRoutes } from './tasks/tasks.routes';
 import { TasksService } from './tasks/tasks.service';
 import { webhooksRoutes } from './webhooks/webhooks.routes';
+import { webRoutes } from './web/web.routes';
 import { registerGateway } from './realtime/gateway';
 import { RealtimeMetrics } from './realtime/metrics';
 
@@ -58,5 +59,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const tasks = new TasksService({ db, queue, repos: config.repos, logger: deps.logger });
   await app.register(tasksRoutes, { tasks, repos: config.repos });
   await app.register(webhooksRoutes, { db, queue, secret: config.GITHUB_WEBHOOK_SECRET });
+  await app.register(webRoutes, { config });
   return app;
 }

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { Type } from '@sinclair/typebox';
 import { Env, parseEnv, repoList } from '@taskflow/platform';
 
@@ -34,6 +35,8 @@ export const ServerEnvSchema = Type.Object({
   PRESENCE_TTL_MS: Type.Integer({ minimum: 1000, default: 30_000 }),
   /** On SIGTERM, how long readiness fails before sockets are closed (let the load balancer notice). */
   DRAIN_DELAY_MS: Type.Integer({ minimum: 0, maximum: 60_000, default: 0 }),
+  /** The built web app this node serves (`npm run build` / the local stack builds it). */
+  WEB_DIST_DIR: Type.String({ default: path.resolve(__dirname, '../../web/dist') }),
   /** Run pending migrations at boot (safe on several nodes: they take an advisory lock). */
   MIGRATE_ON_START: Env.bool(true),
   /** Create the demo orgs and users at boot (never done unless asked). */
