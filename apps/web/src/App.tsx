@@ -1,28 +1,36 @@
-import { useEffect, useState } from 'react';
-import { LEGEND } from './status-style';
+import { SessionProvider, useSession } from './auth/session';
+import { ConnectionStatus } from './components/connection-status';
+import { DashboardPage } from './pages/dashboard-page';
+import { LoginPage } from './pages/login-page';
+import { TaskDetailPage } from './pages/task-detail-page';
+import { RealtimeProvider } from './realtime/socket';
+import { navigate, usePath } from './router';
 
-type Health = { status: string; node: string } | { status: 'unreachable' };
-
-/** Placeholder shell until the dashboard lands: shows the node's health and the status legend. */
-export function App() {
-  const [health, setHealth] = useState<Health | null>(null);
-  useEffect(() => {
-    fetch('/api/health')
-      .then((r) => r.json() as Promise<Health>)
-      .then(setHealth)
-      .catch(() => setHealth({ status: 'unreachable' }));
-  }, []);
+function Shell() {
+  const { session, logout } = useSession();
+  const path = usePath();
+  if (!session) return <LoginPage />;
+  const taskId = /^\/tasks\/([0-9a-f-]{36})$/i.exec(path)?.[1];
   return (
-    <main style={{ fontFamily: 'system-ui, sans-serif', margin: '2rem' }}>
-      <h1>Taskflow Live</h1>
-      <p>Server: {health ? health.status : 'checking…'}</p>
-      <ul>
-        {LEGEND.map((l) => (
-          <li key={l.status} style={{ color: l.colour }}>
-            {l.label}
-          </li>
-        ))}
-      </ul>
-    </main>
+    <RealtimeProvider>
+      <header className="topbar">
+        <a className="brand" href="/" onClick={(e) => { e.preventDefault(); navigate('/'); }}>
+          Taskflow Live
+        </a>
+        <ConnectionStatus />
+        <span className="user">
+          {session.user.name} <button onClick={logout}>Log out</button>
+        </span>
+      </header>
+      {taskId ? <TaskDetailPage key={taskId} taskId={taskId} /> : <DashboardPage />}
+    </RealtimeProvider>
+  );
+}
+
+export function App() {
+  return (
+    <SessionProvider>
+      <Shell />
+    </SessionProvider>
   );
 }

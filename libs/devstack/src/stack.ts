@@ -7,6 +7,7 @@ import { haproxyConfig, startHaproxy } from './haproxy';
 import { freePort, waitFor } from './net';
 import { loadOrCreateSecrets } from './secrets';
 import { startServices, type Services } from './services';
+import { ensureWebBuilt } from './web-build';
 
 /** Runs a TypeScript entry point of the repo with workspace packages resolved to their sources. */
 export function nodeTsArgs(entry: string): string[] {
@@ -46,6 +47,7 @@ const WORKER_ENTRY = 'apps/worker/src/main.ts';
  */
 export async function startStack(env: StackEnv, log: (line: string) => void, topology: Topology = { nodes: 1, workers: 1, haproxy: false }): Promise<RunningStack> {
   fs.mkdirSync(env.DATA_DIR, { recursive: true });
+  ensureWebBuilt(log);
   const secrets = loadOrCreateSecrets(env.DATA_DIR);
   const services = await startServices({
     dataDir: env.DATA_DIR,

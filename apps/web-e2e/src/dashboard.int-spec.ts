@@ -1,0 +1,182 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { loadStackEnv, startStack, type RunningStack } from '@taskflow/devstack';
+import { taskBranch } from '@taskflow/events';
+import { createBranchEvent, pullRequestEvent, sendWebhook } from '@taskflow/github-sim';
+import { apiClient, createTestDatabase, freePort, login, type TestDatabase } from '@taskflow/testing';
+import { launchChromium, STATUS_RECORDER } from './browser';
+
+/**
+ * The web app in Debian's Chromium against the stack as `npm start` runs it
+ * (server serving the built app, worker, PostgreSQL, Redis).
+ */
+jest.setTimeout(180_000);
+
+const PASSWORD = 'e2e-password';
+let stack: RunningStack;
+let database: TestDatabase;
+let dataDir: string;
+let browser: Browser;
+const contexts: BrowserContext[] = [];
+const latencies: Array<{ user: string; status: string; ms: number }> = [];
+const shots = process.env.TASKFLOW_SCREENSHOTS_DIR;
+
+beforeAll(async () => {
+  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'taskflow-e2e-'));
+  database = await createTestDatabase('e2e');
+  const env = loadStackEnv({ PORT: String(await freePort()), DATA_DIR: dataDir, DATABASE_URL: database.url, SEED_DEMO: 'true', DEMO_PASSWORD: PASSWORD, LOG_LEVEL: 'warn' });
+  stack = await startStack(env, () => undefined);
+  browser = await launchChromium();
+});
+
+afterAll(async () => {
+  for (const c of contexts) await c.close();
+  await browser?.close();
+  await stack?.stop();
+  await database?.drop();
+  fs.rmSync(dataDir, { recursive: true, force: true });
+  console.log(`status latency, commit → visible in the browser (ms): ${JSON.stringify(latencies)}`);
+});
+
+async function loggedIn(username: string, viewport = { width: 1280, height: 860 }): Promise<Page> {
+  const context = await browser.newContext({ viewport });
+  contexts.push(context);
+  await context.addInitScript(STATUS_RECORDER);
+  const page = await context.newPage();
+  await page.goto(stack.url);
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.getByRole('button', { name: 'Log out' }).waitFor();
+  await page.getByTestId('connection-status').getByText('Live').waitFor();
+  return page;
+}
+
+const hook = (event: string, payload: object) => sendWebhook(`${stack.url}/api/webhooks/github`, event, payload, { secret: stack.webhookSecret });
+
+async function createThroughUi(page: Page, title: string, description: string): Promise<string> {
+  await page.getByRole('button', { name: 'New task' }).click();
+  const form = page.getByRole('form', { name: 'New task' });
+  await form.getByLabel('Title').fill(title);
+  await form.getByLabel('Description').fill(description);
+  await form.getByRole('button', { name: 'Create task' }).click();
+  await page.waitForURL(/\/tasks\/[0-9a-f-]{36}$/);
+  return page.url().split('/').pop()!;
+}
+
+/** When each status of a task first became visible on the page, by the browser's clock. */
+async function seen(page: Page, taskId: string): Promise<Record<string, number>> {
+  const all = (await page.evaluate('window.__seen')) as Array<{ key: string; at: number }>;
+  return Object.fromEntries(all.filter((s) => s.key.startsWith(taskId)).map((s) => [s.key.split(' ')[1]!, s.at]));
+}
+
+const STATUS_OF_EVENT: Record<string, string> = { created: 'received', analyzing: 'analyzing', dispatched: 'dispatched', coding: 'coding', pr_opened: 'pr_open', pr_merged: 'merged' };
+
+describe('the dashboard in a real browser', () => {
+  let taskId: string;
+  let alice: Page;
+  let bob: Page;
+
+  it('shows a task created by one user on a colleague’s dashboard, and every status change within 500 ms of its commit', async () => {
+    [alice, bob] = await Promise.all([loggedIn('alice'), loggedIn('bob')]);
+    taskId = await createThroughUi(alice, 'Add CSV export', 'Export the invoice list in src/invoices/list.ts as CSV with the same columns as the table.');
+    await bob.locator(`[data-task-id="${taskId}"]`).waitFor();
+    await alice.getByRole('link', { name: '← All tasks' }).click();
+    await alice.locator(`[data-task-id="${taskId}"][data-status="dispatched"]`).waitFor();
+    const branch = taskBranch(taskId);
+    await hook('create', createBranchEvent({ repo: 'acme/payments', branch }));
+    await bob.locator(`[data-task-id="${taskId}"][data-status="coding"]`).waitFor();
+    await hook('pull_request', pullRequestEvent({ repo: 'acme/payments', branch, prNumber: 12, action: 'opened', title: 'Add CSV export' }));
+    await bob.locator(`[data-task-id="${taskId}"][data-status="pr_open"]`).waitFor();
+    await hook('pull_request', pullRequestEvent({ repo: 'acme/payments', branch, prNumber: 12, action: 'closed', merged: true }));
+    for (const page of [alice, bob]) await page.locator(`[data-section="completed"] [data-task-id="${taskId}"][data-status="merged"]`).waitFor();
+
+    const api = apiClient(stack.url, await login(stack.url, 'alice', PASSWORD));
+    const events = (await api.get(`/api/tasks/${taskId}`)).body.events as Array<{ eventType: string; createdAt: string }>;
+    const committed = Object.fromEntries(events.map((e) => [STATUS_OF_EVENT[e.eventType], Date.parse(e.createdAt)]));
+    for (const [user, page, statuses] of [
+      ['bob', bob, ['received', 'dispatched', 'coding', 'pr_open', 'merged']],
+      ['alice', alice, ['coding', 'pr_open', 'merged']],
+    ] as const) {
+      const at = await seen(page, taskId);
+      for (const status of statuses) {
+        // received/dispatched can be overtaken by the next status within the same render; take the first one seen at or after it.
+        const shown = at[status];
+        if (shown === undefined) continue;
+        latencies.push({ user, status, ms: shown - committed[status]! });
+      }
+    }
+    const measured = latencies.filter((l) => ['coding', 'pr_open', 'merged'].includes(l.status));
+    expect(measured).toHaveLength(6);
+    for (const l of measured) expect(l).toEqual({ ...l, ms: expect.any(Number) });
+    expect(Math.max(...measured.map((l) => l.ms))).toBeLessThan(500);
+    if (shots) {
+      fs.mkdirSync(shots, { recursive: true });
+      await bob.screenshot({ path: path.join(shots, 'dashboard.png'), fullPage: true });
+    }
+  });
+
+  it('walks the clarification flow through the UI, then shows the issue link', async () => {
+    const id = await createThroughUi(alice, 'Fix it', 'It is broken.');
+    const form = alice.getByRole('form', { name: 'Clarification' });
+    await form.waitFor();
+    const questions = form.locator('textarea');
+    const n = await questions.count();
+    expect(n).toBeGreaterThan(0);
+    for (let i = 0; i < n; i++) await questions.nth(i).fill(`Answer ${i + 1}: the checkout page, src/checkout/pay.ts`);
+    await form.getByRole('button', { name: 'Send answers' }).click();
+    const issue = alice.getByTestId('issue-link');
+    await issue.waitFor();
+    expect(await issue.getAttribute('target')).toBe('_blank');
+    expect(await issue.getAttribute('rel')).toBe('noopener noreferrer');
+    await expect(alice.locator('[data-event="clarified"]').count()).resolves.toBe(1);
+    taskId = id;
+  });
+
+  it('shows the PR link, the merged badge and the timeline entries live as the simulator walks the task to merged', async () => {
+    const branch = taskBranch(taskId);
+    await hook('create', createBranchEvent({ repo: 'acme/payments', branch }));
+    await hook('pull_request', pullRequestEvent({ repo: 'acme/payments', branch, prNumber: 31, action: 'opened', title: 'Fix the checkout' }));
+    await alice.getByTestId('pr-link').waitFor();
+    expect(await alice.getByTestId('pr-link').getAttribute('href')).toBe('https://github.com/acme/payments/pull/31');
+    await hook('pull_request', pullRequestEvent({ repo: 'acme/payments', branch, prNumber: 31, action: 'closed', merged: true }));
+    await alice.locator('.badge[data-status="merged"]').first().waitFor();
+    for (const event of ['coding', 'pr_opened', 'pr_merged']) await alice.locator(`[data-event="${event}"]`).waitFor();
+    if (shots) {
+      await alice.screenshot({ path: path.join(shots, 'task-detail.png'), fullPage: true });
+      const narrow = await loggedIn('alice', { width: 390, height: 844 });
+      await narrow.screenshot({ path: path.join(shots, 'dashboard-narrow.png'), fullPage: true });
+      await narrow.goto(`${stack.url}/tasks/${taskId}`);
+      await narrow.locator('.badge[data-status="merged"]').first().waitFor();
+      await narrow.screenshot({ path: path.join(shots, 'task-detail-narrow.png'), fullPage: true });
+    }
+  });
+
+  it('never shows the task to a user of another org', async () => {
+    const carol = await loggedIn('carol');
+    await carol.getByRole('heading', { name: /Active/ }).waitFor();
+    expect(await carol.locator(`[data-task-id="${taskId}"]`).count()).toBe(0);
+    expect(await carol.getByText('Fix it').count()).toBe(0);
+    await carol.goto(`${stack.url}/tasks/${taskId}`);
+    await carol.getByText('This task does not exist, or you may not see it.').waitFor();
+  });
+
+  it('converges to the committed state after being offline, without a reload', async () => {
+    const id = await createThroughUi(bob, 'Add an index', 'Invoice listing by customer is slow; add a migration with an index on invoices.customer_id.');
+    await bob.locator('.badge[data-status="dispatched"]').first().waitFor();
+    await bob.context().setOffline(true);
+    await bob.getByTestId('connection-status').getByText('Offline').waitFor();
+    await bob.getByRole('alert').filter({ hasText: 'You are offline' }).waitFor();
+    const branch = taskBranch(id);
+    expect((await hook('create', createBranchEvent({ repo: 'acme/payments', branch }))).status).toBe(202);
+    expect((await hook('pull_request', pullRequestEvent({ repo: 'acme/payments', branch, prNumber: 44, action: 'opened' }))).status).toBe(202);
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(await bob.locator('.badge[data-status="pr_open"]').count()).toBe(0);
+    await bob.context().setOffline(false);
+    await bob.locator('.badge[data-status="pr_open"]').first().waitFor({ timeout: 15_000 });
+    await bob.getByTestId('pr-link').waitFor();
+    for (const event of ['coding', 'pr_opened']) expect(await bob.locator(`[data-event="${event}"]`).count()).toBe(1);
+  });
+});

@@ -1,0 +1,38 @@
+/** The REST API as the app uses it: JSON in and out, the session token attached, errors as ApiError. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details?: Array<{ path: string; message: string }>,
+  ) {
+    super(message);
+  }
+}
+
+let token: string | null = null;
+let onUnauthorized: () => void = () => undefined;
+
+export function setSession(next: string | null, unauthorized?: () => void): void {
+  token = next;
+  if (unauthorized) onUnauthorized = unauthorized;
+}
+
+export async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
+  let res: Response;
+  try {
+    res = await fetch(path, {
+      method,
+      headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch {
+    throw new ApiError(0, 'OFFLINE', 'You are offline: the server could not be reached. Nothing was changed.');
+  }
+  const data = (await res.json().catch(() => ({}))) as { error?: string; message?: string; details?: ApiError['details'] };
+  if (!res.ok) {
+    if (res.status === 401 && path !== '/api/auth/login') onUnauthorized();
+    throw new ApiError(res.status, data.error ?? 'ERROR', data.message ?? `Request failed (${res.status})`, data.details);
+  }
+  return data as T;
+}

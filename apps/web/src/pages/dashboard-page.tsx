@@ -1,0 +1,148 @@
+import { useMemo, useState } from 'react';
+import { statusGroup, TASK_STATUSES, type DashboardTask, type TaskStatus } from '@taskflow/events';
+import { useSession } from '../auth/session';
+import { CreateTaskForm } from '../components/create-task-form';
+import { RelativeTime } from '../components/relative-time';
+import { StatusBadge } from '../components/status-badge';
+import { useDashboardSubscription } from '../realtime/use-dashboard-subscription';
+import { sortByUpdate } from '../realtime/task-state';
+import { navigate } from '../router';
+import { LEGEND } from '../status-style';
+
+const PAGE = 200;
+
+function TaskRow({ row, fresh }: { row: DashboardTask; fresh: boolean }) {
+  return (
+    <li className={`task-row${fresh ? ' fresh' : ''}`} data-task-id={row.taskId} data-status={row.status}>
+      <a
+        href={`/tasks/${row.taskId}`}
+        onClick={(e) => {
+          e.preventDefault();
+          navigate(`/tasks/${row.taskId}`);
+        }}
+      >
+        <span className="title">
+          {row.priority === 'urgent' && <span className="urgent">Urgent</span>}
+          {row.title}
+          {row.isPrivate && <span className="private">Private</span>}
+        </span>
+        <span className="meta">
+          created by @{row.creator.username} · <RelativeTime iso={row.createdAt} /> · {row.repo}
+        </span>
+      </a>
+      <StatusBadge status={row.status} />
+    </li>
+  );
+}
+
+/** The org's tasks, live: counts, filters, active / failed / completed sections. */
+export function DashboardPage() {
+  const { session } = useSession();
+  const { rows, counts, nextCursor, loadMore, fresh } = useDashboardSubscription();
+  const [scope, setScope] = useState<'all' | 'mine'>('all');
+  const [status, setStatus] = useState<TaskStatus | ''>('');
+  const [creator, setCreator] = useState('');
+  const [creating, setCreating] = useState(false);
+  const [limit, setLimit] = useState(PAGE);
+
+  const creators = useMemo(() => [...new Map([...rows.values()].map((r) => [r.creator.username, r.creator])).values()], [rows]);
+  const visible = useMemo(
+    () =>
+      sortByUpdate(rows.values()).filter(
+        (r) => (scope === 'all' || r.creator.id === session?.user.id) && (!status || r.status === status) && (!creator || r.creator.username === creator),
+      ),
+    [rows, scope, status, creator, session],
+  );
+  const sections = {
+    active: visible.filter((r) => statusGroup(r.status) === 'active'),
+    failed: visible.filter((r) => statusGroup(r.status) === 'failed'),
+    completed: visible.filter((r) => statusGroup(r.status) === 'completed'),
+  };
+
+  return (
+    <main className="page">
+      <section className="counts" aria-label="Task counts">
+        <div className="count" data-testid="count-active">
+          <strong>{counts?.activeCount ?? '–'}</strong> active
+        </div>
+        <div className="count" data-testid="count-completed">
+          <strong>{counts?.completedCount ?? '–'}</strong> completed
+        </div>
+        <div className="count" data-testid="count-failed">
+          <strong>{counts?.failedCount ?? '–'}</strong> failed
+        </div>
+        <button className="primary" onClick={() => setCreating(true)}>
+          New task
+        </button>
+      </section>
+      {creating && (
+        <CreateTaskForm
+          onCancel={() => setCreating(false)}
+          onCreated={(id) => {
+            setCreating(false);
+            navigate(`/tasks/${id}`);
+          }}
+        />
+      )}
+      <section className="filters" aria-label="Filters">
+        <div role="group" aria-label="Scope" className="segmented">
+          <button aria-pressed={scope === 'all'} onClick={() => setScope('all')}>
+            All
+          </button>
+          <button aria-pressed={scope === 'mine'} onClick={() => setScope('mine')}>
+            My tasks
+          </button>
+        </div>
+        <label>
+          Status
+          <select value={status} onChange={(e) => setStatus(e.target.value as TaskStatus | '')}>
+            <option value="">any</option>
+            {TASK_STATUSES.map((s) => (
+              <option key={s}>{s}</option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Creator
+          <select value={creator} onChange={(e) => setCreator(e.target.value)}>
+            <option value="">anyone</option>
+            {creators.map((c) => (
+              <option key={c.id} value={c.username}>
+                @{c.username}
+              </option>
+            ))}
+          </select>
+        </label>
+      </section>
+      {(['active', 'failed', 'completed'] as const).map((name) => (
+        <section key={name} className="card list" aria-label={`${name} tasks`}>
+          <h2>
+            {name[0]!.toUpperCase() + name.slice(1)} <span className="muted">({sections[name].length})</span>
+          </h2>
+          {sections[name].length === 0 ? (
+            <p className="muted">Nothing here.</p>
+          ) : (
+            <ul data-section={name}>
+              {sections[name].slice(0, limit).map((row) => (
+                <TaskRow key={row.taskId} row={row} fresh={fresh.has(row.taskId)} />
+              ))}
+            </ul>
+          )}
+          {sections[name].length > limit && <button onClick={() => setLimit((l) => l + PAGE)}>Show more</button>}
+        </section>
+      ))}
+      {nextCursor && (
+        <button className="load-more" onClick={() => void loadMore()}>
+          Load older tasks
+        </button>
+      )}
+      <footer className="legend" aria-label="Status legend">
+        {LEGEND.map((l) => (
+          <span key={l.status}>
+            <span className="swatch" style={{ background: l.colour }} aria-hidden="true" /> {l.label}
+          </span>
+        ))}
+      </footer>
+    </main>
+  );
+}

@@ -1,0 +1,230 @@
+import { useEffect, useRef, useState, type FormEvent } from 'react';
+import { CANCELLABLE_STATUSES, type PublicTask, type TaskStatus, type TimelineEvent } from '@taskflow/events';
+import { api } from '../api/client';
+import { useSession } from '../auth/session';
+import { CreateTaskForm } from '../components/create-task-form';
+import { RelativeTime } from '../components/relative-time';
+import { StatusBadge } from '../components/status-badge';
+import { useWebSocket } from '../realtime/socket';
+import { useTaskSubscription } from '../realtime/use-task-subscription';
+import { navigate } from '../router';
+
+const STAGES: Array<{ label: string; statuses: TaskStatus[] }> = [
+  { label: 'Received', statuses: ['received'] },
+  { label: 'Analysis', statuses: ['analyzing', 'needs_clarification'] },
+  { label: 'Dispatched', statuses: ['dispatched'] },
+  { label: 'Coding', statuses: ['coding'] },
+  { label: 'Pull request', statuses: ['pr_open'] },
+  { label: 'Merged', statuses: ['merged'] },
+];
+
+function Stepper({ status }: { status: TaskStatus }) {
+  const current = STAGES.findIndex((s) => s.statuses.includes(status));
+  return (
+    <ol className="stepper" aria-label="Pipeline progress">
+      {STAGES.map((stage, i) => (
+        <li key={stage.label} className={i < current ? 'done' : i === current ? 'current' : ''} aria-current={i === current ? 'step' : undefined}>
+          {stage.label}
+        </li>
+      ))}
+    </ol>
+  );
+}
+
+/** The meaningful fields of an event's payload, in words. */
+function describe(e: TimelineEvent): string {
+  const p = e.payload as Record<string, any>;
+  const parts = [
+    p.issueNumber && `issue #${p.issueNumber}`,
+    p.githubBranch && `branch ${p.githubBranch}`,
+    p.prNumber && `PR #${p.prNumber}`,
+    p.mergeCommitSha && `commit ${String(p.mergeCommitSha).slice(0, 10)}`,
+    p.questions?.length && `${p.questions.length} question(s)`,
+    p.clarificationAnswers?.length && `${p.clarificationAnswers.length} answer(s)`,
+    p.errorMessage,
+    p.detail?.analyzer && `by ${p.detail.analyzer}`,
+  ];
+  return parts.filter(Boolean).join(' · ');
+}
+
+function Timeline({ events }: { events: TimelineEvent[] }) {
+  const end = useRef<HTMLLIElement>(null);
+  useEffect(() => {
+    // Braces matter: newer browsers return a promise from scrollIntoView, which React would take for a cleanup.
+    end.current?.scrollIntoView?.({ block: 'nearest', behavior: 'smooth' });
+  }, [events.length]);
+  return (
+    <ol className="timeline" aria-label="Timeline">
+      {events.map((e, i) => (
+        <li key={e.seq} ref={i === events.length - 1 ? end : undefined} data-event={e.eventType}>
+          <span className="event-type">{e.eventType.replace('_', ' ')}</span> <RelativeTime iso={e.createdAt} />
+          <div className="muted">{describe(e)}</div>
+        </li>
+      ))}
+    </ol>
+  );
+}
+
+function ClarificationForm({ task, offline }: { task: PublicTask; offline: boolean }) {
+  const [answers, setAnswers] = useState<string[]>(() => task.clarificationQuestions.map(() => ''));
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  async function submit(e: FormEvent) {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      await api('POST', `/api/tasks/${task.id}/clarify`, { answers });
+    } catch (err) {
+      setError((err as Error).message);
+      setBusy(false);
+    }
+  }
+  return (
+    <form className="card form clarify" onSubmit={submit} aria-label="Clarification">
+      <h2>The analyzer needs a few answers</h2>
+      {task.clarificationQuestions.map((q, i) => (
+        <label key={q}>
+          {q}
+          <textarea rows={2} required value={answers[i] ?? ''} onChange={(e) => setAnswers((a) => a.map((x, k) => (k === i ? e.target.value : x)))} />
+        </label>
+      ))}
+      {error && (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      )}
+      <button className="primary" type="submit" disabled={busy || offline}>
+        {busy ? 'Sending…' : 'Send answers'}
+      </button>
+    </form>
+  );
+}
+
+/** One task, live: progress, links, timeline, who is viewing, and what can be done with it. */
+export function TaskDetailPage({ taskId }: { taskId: string }) {
+  const { session } = useSession();
+  const { status: connection } = useWebSocket();
+  const { view, viewers, notFound } = useTaskSubscription(taskId);
+  const [cloning, setCloning] = useState(false);
+  const [actionError, setActionError] = useState<string | null>(null);
+  const offline = connection === 'offline';
+  if (notFound) return <main className="page"><p role="alert">This task does not exist, or you may not see it.</p></main>;
+  if (!view) return <main className="page"><p aria-busy="true">Loading…</p></main>;
+  const { task, events } = view;
+  const mine = task.creator.id === session?.user.id;
+  const act = async (action: 'retry' | 'cancel') => {
+    if (action === 'cancel' && !window.confirm('Cancel this task? It will not be dispatched.')) return;
+    setActionError(null);
+    await api('POST', `/api/tasks/${task.id}/${action}`).catch((err: Error) => setActionError(err.message));
+  };
+  const others = viewers.filter((v) => v.userId !== session?.user.id);
+  return (
+    <main className="page detail">
+      <p>
+        <a href="/" onClick={(e) => { e.preventDefault(); navigate('/'); }}>
+          ← All tasks
+        </a>
+      </p>
+      <header className="card">
+        <div className="title-row">
+          <h1>{task.title}</h1>
+          <StatusBadge status={task.status} />
+        </div>
+        <p className="muted">
+          created by @{task.creator.username} · <RelativeTime iso={task.createdAt} /> · updated <RelativeTime iso={task.updatedAt} />
+        </p>
+        <div className="badges">
+          <span className="tag">{task.repo}</span>
+          <span className={`tag priority-${task.priority}`}>{task.priority}</span>
+          {task.taskType && <span className="tag">{task.taskType}</span>}
+          {(task.preferredAgent !== 'auto' ? task.preferredAgent : task.recommendedAgent) && (
+            <span className="tag">agent: {task.preferredAgent !== 'auto' ? task.preferredAgent : task.recommendedAgent}</span>
+          )}
+          {task.isPrivate && <span className="tag">private</span>}
+        </div>
+        <Stepper status={task.status} />
+        {others.length > 0 && (
+          <p className="presence" aria-label="Also viewing">
+            {others.map((v) => (
+              <span key={v.userId} className="avatar" title={v.name}>
+                {v.name.split(' ').map((w) => w[0]).join('')}
+              </span>
+            ))}{' '}
+            <span className="muted">also viewing</span>
+          </p>
+        )}
+      </header>
+      {task.status === 'needs_clarification' && mine && <ClarificationForm key={task.seq} task={task} offline={offline} />}
+      {task.status === 'needs_clarification' && !mine && <p className="card">Waiting for @{task.creator.username} to answer the analyzer’s questions.</p>}
+      {task.status === 'analyzing' && <p className="card spinner" role="status">Re-analyzing… the next step appears here as soon as it is decided.</p>}
+      <section className="card">
+        <h2>Details</h2>
+        {task.summary && <p>{task.summary}</p>}
+        <p className="pre">{task.description}</p>
+        <dl>
+          {task.githubIssueUrl && (
+            <>
+              <dt>GitHub issue</dt>
+              <dd>
+                <a href={task.githubIssueUrl} target="_blank" rel="noopener noreferrer" data-testid="issue-link">
+                  #{task.githubIssueNumber}
+                </a>{' '}
+                on branch <code>{task.githubBranch}</code>
+              </dd>
+            </>
+          )}
+          {task.prUrl && (
+            <>
+              <dt>Pull request</dt>
+              <dd>
+                <a href={task.prUrl} target="_blank" rel="noopener noreferrer" data-testid="pr-link">
+                  #{task.prNumber} {task.prTitle}
+                </a>
+              </dd>
+            </>
+          )}
+          {task.mergeCommitSha && (
+            <>
+              <dt>Merged</dt>
+              <dd>
+                <code>{task.mergeCommitSha.slice(0, 12)}</code> {task.mergedAt && <RelativeTime iso={task.mergedAt} />}
+              </dd>
+            </>
+          )}
+          {task.likelyFiles.length > 0 && (
+            <>
+              <dt>Likely files</dt>
+              <dd>{task.likelyFiles.map((f) => <code key={f}>{f} </code>)}</dd>
+            </>
+          )}
+          {task.errorMessage && (
+            <>
+              <dt>Error</dt>
+              <dd className="error">{task.errorMessage}</dd>
+            </>
+          )}
+        </dl>
+        <div className="actions">
+          {mine && task.status === 'failed' && (
+            <button onClick={() => void act('retry')} disabled={offline}>
+              Retry
+            </button>
+          )}
+          {mine && CANCELLABLE_STATUSES.includes(task.status) && (
+            <button onClick={() => void act('cancel')} disabled={offline}>
+              Cancel task
+            </button>
+          )}
+          <button onClick={() => setCloning(true)}>Clone</button>
+        </div>
+        {actionError && <p className="error" role="alert">{actionError}</p>}
+      </section>
+      {cloning && <CreateTaskForm initial={task} onCancel={() => setCloning(false)} onCreated={(id) => { setCloning(false); navigate(`/tasks/${id}`); }} />}
+      <section className="card">
+        <h2>Timeline</h2>
+        <Timeline events={events} />
+      </section>
+    </main>
+  );
+}

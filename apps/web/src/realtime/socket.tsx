@@ -1,0 +1,88 @@
+import { createContext, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
+import { io, type Socket } from 'socket.io-client';
+import type { ClientToServerEvents, ServerToClientEvents } from '@taskflow/events';
+import { api } from '../api/client';
+import { useSession } from '../auth/session';
+import { useOfflineDetection } from './use-offline-detection';
+
+export type AppSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+export type ConnectionStatus = 'connecting' | 'connected' | 'reconnecting' | 'offline' | 'disabled';
+export interface Features {
+  websocket: boolean;
+  dashboard: boolean;
+  taskDetail: boolean;
+}
+interface RealtimeContext {
+  socket: AppSocket | null;
+  status: ConnectionStatus;
+  features: Features | null;
+  repos: string[];
+}
+
+const Ctx = createContext<RealtimeContext>({ socket: null, status: 'connecting', features: null, repos: [] });
+
+/**
+ * One socket per logged-in tab (useWebSocket). Socket.IO reconnects by itself;
+ * subscriptions re-join and resync on every `connect`. With the feature flag
+ * off there is no socket and the hooks poll the REST API instead.
+ */
+export function RealtimeProvider({ children }: { children: ReactNode }) {
+  const { session, logout } = useSession();
+  const online = useOfflineDetection();
+  const [config, setConfig] = useState<{ features: Features; repos: string[] } | null>(null);
+  const [socket, setSocket] = useState<AppSocket | null>(null);
+  const [connected, setConnected] = useState(false);
+  const [everConnected, setEverConnected] = useState(false);
+
+  useEffect(() => {
+    api<{ features: Features; repos: string[] }>('GET', '/api/config').then(setConfig, () => setConfig({ features: { websocket: false, dashboard: false, taskDetail: false }, repos: [] }));
+  }, []);
+
+  useEffect(() => {
+    if (!session || !config?.features.websocket) return;
+    const s: AppSocket = io({ auth: { token: session.token }, transports: ['websocket', 'polling'], reconnectionDelayMax: 5000 });
+    s.on('connect', () => {
+      setConnected(true);
+      setEverConnected(true);
+    });
+    s.on('disconnect', () => setConnected(false));
+    s.on('connect_error', (err) => {
+      if (/Session expired|Invalid token/.test(err.message)) logout();
+    });
+    s.on('error', (e) => {
+      if (e.code === 'TOKEN_EXPIRED') logout();
+    });
+    setSocket(s);
+    return () => {
+      s.close();
+      setSocket(null);
+      setConnected(false);
+    };
+  }, [session, config?.features.websocket, logout]);
+
+  const status: ConnectionStatus = !config
+    ? 'connecting'
+    : !config.features.websocket
+      ? 'disabled'
+      : !online
+        ? 'offline'
+        : connected
+          ? 'connected'
+          : everConnected
+            ? 'reconnecting'
+            : 'connecting';
+  // While the browser is offline the socket is closed on purpose; when it is back, a fresh connection
+  // re-joins every room and each subscription catches up from its snapshot.
+  useEffect(() => {
+    if (!socket) return;
+    if (!online) socket.disconnect();
+    else if (!socket.connected) socket.connect();
+  }, [online, socket]);
+
+  const value = useMemo(() => ({ socket, status, features: config?.features ?? null, repos: config?.repos ?? [] }), [socket, status, config]);
+  return <Ctx.Provider value={value}>{children}</Ctx.Provider>;
+}
+
+export function useWebSocket(): RealtimeContext {
+  return useContext(Ctx);
+}

@@ -1,0 +1,63 @@
+import type { DashboardTask, PublicTask, ServerEventPayload, TimelineEvent } from '@taskflow/events';
+
+/**
+ * The client's copy of one task (DESIGN D2): a snapshot at seq N, then events
+ * applied strictly in order. `seq <= last` is a duplicate (ignored);
+ * `seq > last + 1` is a gap (the caller asks for a resync).
+ */
+export interface TaskView {
+  task: PublicTask;
+  events: TimelineEvent[];
+  last: number;
+}
+
+export type EventAdded = ServerEventPayload<'task:event_added'>;
+export type TaskState = ServerEventPayload<'task:state'>;
+
+export function fromSnapshot(current: TaskView | undefined, state: TaskState): TaskView {
+  if (current && current.last > state.seq) return current;
+  return { task: state.task, events: state.events, last: state.seq };
+}
+
+export type Applied = { view: TaskView; outcome: 'applied' | 'duplicate' | 'gap' };
+
+export function applyEvent(view: TaskView, added: EventAdded): Applied {
+  if (added.seq <= view.last) return { view, outcome: 'duplicate' };
+  if (added.seq > view.last + 1) return { view, outcome: 'gap' };
+  const task = { ...view.task, ...patchFrom(added.event), seq: added.seq, updatedAt: added.event.createdAt };
+  return { view: { task, events: [...view.events, added.event], last: added.seq }, outcome: 'applied' };
+}
+
+/** The task fields an event's (allow-listed) payload carries, in the task's own field names. */
+export function patchFrom(event: TimelineEvent): Partial<PublicTask> {
+  const p = event.payload as Record<string, any>;
+  const patch: Partial<PublicTask> = {};
+  if (typeof p.status === 'string') patch.status = p.status as PublicTask['status'];
+  if (Array.isArray(p.questions)) patch.clarificationQuestions = p.questions;
+  if (Array.isArray(p.clarificationAnswers)) patch.clarificationAnswers = p.clarificationAnswers;
+  if (typeof p.issueNumber === 'number') patch.githubIssueNumber = p.issueNumber;
+  if (typeof p.issueUrl === 'string') patch.githubIssueUrl = p.issueUrl;
+  if (typeof p.githubBranch === 'string') patch.githubBranch = p.githubBranch;
+  if (typeof p.prNumber === 'number') patch.prNumber = p.prNumber;
+  if (typeof p.prUrl === 'string') patch.prUrl = p.prUrl;
+  if (typeof p.prTitle === 'string') patch.prTitle = p.prTitle;
+  if (typeof p.mergeCommitSha === 'string') patch.mergeCommitSha = p.mergeCommitSha;
+  if (typeof p.mergedAt === 'string') patch.mergedAt = p.mergedAt;
+  if (typeof p.errorMessage === 'string') patch.errorMessage = p.errorMessage;
+  if (typeof p.retryCount === 'number') patch.retryCount = p.retryCount;
+  if (event.eventType === 'retried' || event.eventType === 'pr_opened') patch.errorMessage = null;
+  return patch;
+}
+
+/** Dashboard rows by id: a row is replaced only by a newer one (by seq), so late or repeated updates change nothing. */
+export function upsertRow(rows: ReadonlyMap<string, DashboardTask>, row: DashboardTask): Map<string, DashboardTask> {
+  const existing = rows.get(row.taskId);
+  if (existing && existing.seq >= row.seq) return rows as Map<string, DashboardTask>;
+  const next = new Map(rows);
+  next.set(row.taskId, row);
+  return next;
+}
+
+export function sortByUpdate(rows: Iterable<DashboardTask>): DashboardTask[] {
+  return [...rows].sort((a, b) => b.updatedAt.localeCompare(a.updatedAt) || b.taskId.localeCompare(a.taskId));
+}

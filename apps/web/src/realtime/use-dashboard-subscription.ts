@@ -1,0 +1,91 @@
+import { useCallback, useEffect, useRef, useState } from 'react';
+import type { DashboardTask, PublicTask, ServerEventPayload, TaskCounts } from '@taskflow/events';
+import { api } from '../api/client';
+import { useWebSocket } from './socket';
+import { upsertRow } from './task-state';
+
+export interface Dashboard {
+  rows: Map<string, DashboardTask>;
+  counts: TaskCounts | null;
+  nextCursor: string | null;
+  loadMore(): Promise<void>;
+  /** Changed rows since the first state, for the fade-in of new rows. */
+  fresh: Set<string>;
+}
+
+const toRow = (t: PublicTask): DashboardTask => ({
+  taskId: t.id,
+  seq: t.seq,
+  title: t.title,
+  status: t.status,
+  isPrivate: t.isPrivate,
+  priority: t.priority,
+  repo: t.repo,
+  creator: t.creator,
+  createdAt: t.createdAt,
+  updatedAt: t.updatedAt,
+  prUrl: t.prUrl,
+  githubIssueUrl: t.githubIssueUrl,
+});
+
+/**
+ * The dashboard, live: `dashboard:state` on join (and after every reconnect,
+ * which is the dashboard's resync), then row and count updates. Rows are
+ * replaced only by newer ones (seq). Without live updates it polls the REST API.
+ */
+export function useDashboardSubscription(): Dashboard {
+  const { socket, features } = useWebSocket();
+  const [rows, setRows] = useState<Map<string, DashboardTask>>(new Map());
+  const [counts, setCounts] = useState<TaskCounts | null>(null);
+  const [nextCursor, setNextCursor] = useState<string | null>(null);
+  const [fresh, setFresh] = useState<Set<string>>(new Set());
+  const loaded = useRef(false);
+
+  const poll = useCallback(async () => {
+    const res = await api<{ tasks: PublicTask[]; nextCursor: string | null; counts: TaskCounts }>('GET', '/api/tasks?limit=100');
+    setRows((prev) => res.tasks.map(toRow).reduce(upsertRow, prev));
+    setCounts(res.counts);
+    setNextCursor((c) => c ?? res.nextCursor);
+  }, []);
+
+  useEffect(() => {
+    if (!socket || !features?.dashboard) {
+      if (!features) return;
+      void poll().catch(() => undefined);
+      const timer = setInterval(() => void poll().catch(() => undefined), 5000);
+      return () => clearInterval(timer);
+    }
+    const join = () => void socket.timeout(5000).emitWithAck('dashboard:join', {}).catch(() => undefined);
+    const onState = (state: ServerEventPayload<'dashboard:state'>) => {
+      setRows((prev) => state.tasks.reduce(upsertRow, loaded.current ? prev : new Map()));
+      setCounts(state.counts);
+      if (!loaded.current) setNextCursor(state.nextCursor);
+      loaded.current = true;
+    };
+    const onRow = (row: DashboardTask) => {
+      setRows((prev) => upsertRow(prev, row));
+      setFresh((prev) => new Set(prev).add(row.taskId));
+    };
+    const onCounts = (c: TaskCounts) => setCounts(c);
+    socket.on('dashboard:state', onState);
+    socket.on('dashboard:task_list_updated', onRow);
+    socket.on('dashboard:task_count_changed', onCounts);
+    socket.on('connect', join);
+    if (socket.connected) join();
+    return () => {
+      socket.off('dashboard:state', onState);
+      socket.off('dashboard:task_list_updated', onRow);
+      socket.off('dashboard:task_count_changed', onCounts);
+      socket.off('connect', join);
+    };
+  }, [socket, features, poll]);
+
+  const loadMore = useCallback(async () => {
+    if (!nextCursor) return;
+    const res = await api<{ tasks: PublicTask[]; nextCursor: string | null }>('GET', `/api/tasks?limit=100&cursor=${encodeURIComponent(nextCursor)}`);
+    setRows((prev) => res.tasks.map(toRow).reduce(upsertRow, prev));
+    setNextCursor(res.nextCursor);
+  }, [nextCursor]);
+
+  return { rows, counts, nextCursor, loadMore, fresh };
+}

@@ -1,0 +1,30 @@
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { REPO_ROOT } from './config';
+
+const WEB = path.join(REPO_ROOT, 'apps/web');
+
+function newest(dir: string): number {
+  let latest = 0;
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    latest = Math.max(latest, entry.isDirectory() ? newest(full) : fs.statSync(full).mtimeMs);
+  }
+  return latest;
+}
+
+/** Builds the web app (Vite) when its build is missing or older than its sources or the shared contract. */
+export function ensureWebBuilt(log: (line: string) => void): void {
+  const index = path.join(WEB, 'dist/index.html');
+  const sources = Math.max(
+    newest(path.join(WEB, 'src')),
+    newest(path.join(REPO_ROOT, 'libs/events/src')),
+    fs.statSync(path.join(WEB, 'index.html')).mtimeMs,
+    fs.statSync(path.join(WEB, 'vite.config.ts')).mtimeMs,
+  );
+  if (fs.existsSync(index) && fs.statSync(index).mtimeMs >= sources) return;
+  log('building the web app (vite build)…');
+  const res = spawnSync(path.join(REPO_ROOT, 'node_modules/.bin/vite'), ['build', '--logLevel', 'warn'], { cwd: WEB, stdio: 'inherit' });
+  if (res.status !== 0) throw new Error('building the web app failed; see the output above');
+}
