@@ -59,6 +59,8 @@ const redisUrl = command === 'test' ? process.env.TEST_REDIS_URL : process.env.R
 if (!redisUrl) ensureDebianPackage('redis-server', 'redis-server', 'set REDIS_URL to a Redis server');
 // The cluster runs behind HAProxy, and so do the cluster tests.
 if (command === 'cluster' || command === 'test') ensureDebianPackage('haproxy', 'haproxy');
+// Browser tests drive Debian's Chromium through playwright-core (no browser download).
+if (command === 'test' && !process.env.CHROMIUM_PATH) ensureDebianPackage('chromium', 'chromium', 'set CHROMIUM_PATH to a Chromium binary');
 
 const child = spawn(
   process.execPath,
