@@ -12,14 +12,14 @@ export interface Features {
   dashboard: boolean;
   taskDetail: boolean;
 }
-interface RealtimeContext {
+export interface RealtimeState {
   socket: AppSocket | null;
   status: ConnectionStatus;
   features: Features | null;
   repos: string[];
 }
 
-const Ctx = createContext<RealtimeContext>({ socket: null, status: 'connecting', features: null, repos: [] });
+export const RealtimeContext = createContext<RealtimeState>({ socket: null, status: 'connecting', features: null, repos: [] });
 
 /**
  * One socket per logged-in tab (useWebSocket). Socket.IO reconnects by itself;
@@ -80,9 +80,9 @@ export function RealtimeProvider({ children }: { children: ReactNode }) {
   }, [online, socket]);
 
   const value = useMemo(() => ({ socket, status, features: config?.features ?? null, repos: config?.repos ?? [] }), [socket, status, config]);
-  return <Ctx.Provider value={value}>{children}</Ctx.Provider>;
+  return <RealtimeContext.Provider value={value}>{children}</RealtimeContext.Provider>;
 }
 
-export function useWebSocket(): RealtimeContext {
-  return useContext(Ctx);
+export function useWebSocket(): RealtimeState {
+  return useContext(RealtimeContext);
 }

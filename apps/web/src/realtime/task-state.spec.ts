@@ -1,0 +1,59 @@
+import type { PublicTask, TimelineEvent } from '@taskflow/events';
+import { applyEvent, fromSnapshot, patchFrom, sortByUpdate, upsertRow, type TaskView } from './task-state';
+
+const taskId = '3f2b8c1e-8d9a-4c6b-9f1e-2a3b4c5d6e7f';
+const ev = (seq: number, eventType: TimelineEvent['eventType'], payload: Record<string, unknown> = {}): TimelineEvent => ({
+  seq,
+  eventType,
+  payload: { taskId, seq, ...payload },
+  createdAt: new Date(2026, 0, 1, 0, 0, seq).toISOString(),
+});
+const view = (last: number): TaskView => ({ task: { id: taskId, seq: last, status: 'analyzing' } as PublicTask, events: [ev(1, 'created')], last });
+
+describe('applying events by seq', () => {
+  it('applies seq = last + 1 and patches the task from the payload', () => {
+    const { view: next, outcome } = applyEvent(view(1), { taskId, seq: 2, event: ev(2, 'dispatched', { status: 'dispatched', issueNumber: 7, issueUrl: 'u', githubBranch: 'b' }) });
+    expect(outcome).toBe('applied');
+    expect(next.last).toBe(2);
+    expect(next.task).toMatchObject({ status: 'dispatched', githubIssueNumber: 7, githubIssueUrl: 'u', githubBranch: 'b', seq: 2 });
+    expect(next.events.map((e) => e.seq)).toEqual([1, 2]);
+  });
+
+  it('ignores a duplicate or an old event', () => {
+    const v = view(3);
+    expect(applyEvent(v, { taskId, seq: 3, event: ev(3, 'coding') })).toEqual({ view: v, outcome: 'duplicate' });
+    expect(applyEvent(v, { taskId, seq: 1, event: ev(1, 'created') }).outcome).toBe('duplicate');
+  });
+
+  it('reports a gap instead of applying out of order', () => {
+    const v = view(2);
+    expect(applyEvent(v, { taskId, seq: 4, event: ev(4, 'pr_opened') })).toEqual({ view: v, outcome: 'gap' });
+  });
+
+  it('keeps the newer of a snapshot and the current view', () => {
+    const current = view(5);
+    const older = { taskId, seq: 3, task: { id: taskId, seq: 3 } as PublicTask, events: [] };
+    expect(fromSnapshot(current, older)).toBe(current);
+    const newer = { taskId, seq: 6, task: { id: taskId, seq: 6 } as PublicTask, events: [] };
+    expect(fromSnapshot(current, newer).last).toBe(6);
+  });
+
+  it('maps every payload field to the task field of the same meaning', () => {
+    expect(patchFrom(ev(2, 'clarification_needed', { status: 'needs_clarification', questions: ['q'] }))).toEqual({ status: 'needs_clarification', clarificationQuestions: ['q'] });
+    expect(patchFrom(ev(3, 'pr_merged', { status: 'merged', mergeCommitSha: 'abc', mergedAt: 'x' }))).toEqual({ status: 'merged', mergeCommitSha: 'abc', mergedAt: 'x' });
+    expect(patchFrom(ev(4, 'retried', { status: 'received', retryCount: 1 }))).toEqual({ status: 'received', retryCount: 1, errorMessage: null });
+  });
+});
+
+describe('dashboard rows', () => {
+  const row = (id: string, seq: number, updatedAt: string) => ({ taskId: id, seq, updatedAt }) as any;
+  it('replaces a row only with a newer one', () => {
+    const a = upsertRow(new Map(), row('a', 2, '2026-01-01T00:00:02Z'));
+    expect(upsertRow(a, row('a', 1, '2026-01-01T00:00:09Z'))).toBe(a);
+    expect(upsertRow(a, row('a', 3, '2026-01-01T00:00:03Z')).get('a')!.seq).toBe(3);
+  });
+  it('sorts by last update, newest first', () => {
+    const rows = [row('a', 1, '2026-01-01T00:00:01Z'), row('b', 1, '2026-01-01T00:00:03Z'), row('c', 1, '2026-01-01T00:00:02Z')];
+    expect(sortByUpdate(rows).map((r) => r.taskId)).toEqual(['b', 'c', 'a']);
+  });
+});
