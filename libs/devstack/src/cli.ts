@@ -6,6 +6,7 @@ import { loadStackEnv, REPO_ROOT, type StackEnv } from './config';
 import { loadOrCreateSecrets } from './secrets';
 import { startServices } from './services';
 import { startStack, type Topology } from './stack';
+import { ensureWebBuilt } from './web-build';
 
 /**
  * The local stack's command line, started by infra/local/bootstrap.mjs once
@@ -108,6 +109,8 @@ async function test(env: StackEnv, args: string[]): Promise<number> {
   const dataDir = path.join(env.DATA_DIR, 'test');
   const reportDir = path.join(dataDir, 'results');
   fs.rmSync(reportDir, { recursive: true, force: true });
+  // Once, before the suites that start stacks in parallel.
+  ensureWebBuilt(log);
   const secrets = loadOrCreateSecrets(dataDir);
   const svc = await startServices({
     dataDir,

@@ -25,6 +25,23 @@ export function ensureWebBuilt(log: (line: string) => void): void {
   );
   if (fs.existsSync(index) && fs.statSync(index).mtimeMs >= sources) return;
   log('building the web app (vite build)…');
-  const res = spawnSync(path.join(REPO_ROOT, 'node_modules/.bin/vite'), ['build', '--logLevel', 'warn'], { cwd: WEB, stdio: 'inherit' });
-  if (res.status !== 0) throw new Error('building the web app failed; see the output above');
+  // Build aside, then swap in: stacks starting side by side never see (or break) a half-written build.
+  const staging = path.join(WEB, `.dist-${process.pid}-${Date.now()}`);
+  const res = spawnSync(path.join(REPO_ROOT, 'node_modules/.bin/vite'), ['build', '--logLevel', 'warn', '--outDir', staging], { cwd: WEB, stdio: 'inherit' });
+  if (res.status !== 0) {
+    fs.rmSync(staging, { recursive: true, force: true });
+    throw new Error('building the web app failed; see the output above');
+  }
+  const old = `${staging}-old`;
+  const attempt = (fn: () => void) => {
+    try {
+      fn();
+    } catch {
+      // Another stack swapped its own fresh build in meanwhile: theirs is as good as ours.
+    }
+  };
+  attempt(() => fs.renameSync(path.join(WEB, 'dist'), old));
+  attempt(() => fs.renameSync(staging, path.join(WEB, 'dist')));
+  fs.rmSync(staging, { recursive: true, force: true });
+  fs.rmSync(old, { recursive: true, force: true });
 }
