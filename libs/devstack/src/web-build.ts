@@ -27,7 +27,9 @@ export function ensureWebBuilt(log: (line: string) => void): void {
   log('building the web app (vite build)…');
   // Build aside, then swap in: stacks starting side by side never see (or break) a half-written build.
   const staging = path.join(WEB, `.dist-${process.pid}-${Date.now()}`);
-  const res = spawnSync(path.join(REPO_ROOT, 'node_modules/.bin/vite'), ['build', '--logLevel', 'warn', '--outDir', staging], { cwd: WEB, stdio: 'inherit' });
+  // Vite as the web project resolves it (npm may keep it under apps/web/node_modules).
+  const vite = path.join(path.dirname(require.resolve('vite/package.json', { paths: [WEB] })), 'bin/vite.js');
+  const res = spawnSync(process.execPath, [vite, 'build', '--logLevel', 'warn', '--outDir', staging], { cwd: WEB, stdio: 'inherit' });
   if (res.status !== 0) {
     fs.rmSync(staging, { recursive: true, force: true });
     throw new Error('building the web app failed; see the output above');
