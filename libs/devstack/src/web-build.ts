@@ -21,7 +21,7 @@ export function ensureWebBuilt(log: (line: string) => void): void {
     newest(path.join(WEB, 'src')),
     newest(path.join(REPO_ROOT, 'libs/events/src')),
     fs.statSync(path.join(WEB, 'index.html')).mtimeMs,
-    fs.statSync(path.join(WEB, 'vite.config.ts')).mtimeMs,
+    fs.statSync(path.join(WEB, 'vite.config.mts')).mtimeMs,
   );
   if (fs.existsSync(index) && fs.statSync(index).mtimeMs >= sources) return;
   log('building the web app (vite build)…');
