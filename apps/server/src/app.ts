@@ -57,7 +57,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(healthRoutes, { db, nodeId: config.NODE_ID, startedAt: new Date(), metrics, queue, gateway, isDraining });
   await app.register(authRoutes, { db });
   const tasks = new TasksService({ db, queue, repos: config.repos, logger: deps.logger });
-  await app.register(tasksRoutes, { tasks, repos: config.repos });
+  await app.register(tasksRoutes, { tasks, repos: config.repos, db });
   await app.register(webhooksRoutes, { db, queue, secret: config.GITHUB_WEBHOOK_SECRET });
   await app.register(webRoutes, { config });
   return app;

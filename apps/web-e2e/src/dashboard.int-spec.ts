@@ -163,6 +163,19 @@ describe('the dashboard in a real browser', () => {
     await carol.getByText('This task does not exist, or you may not see it.').waitFor();
   });
 
+  it('shows the stats view and updates it live as tasks are created', async () => {
+    await alice.getByRole('link', { name: 'Stats' }).click();
+    const total = alice.getByTestId('stat-total');
+    await total.waitFor();
+    const before = Number(await total.textContent());
+    expect(before).toBeGreaterThan(0);
+    await alice.getByRole('img', { name: 'Tasks by status' }).waitFor();
+    const bobApi = apiClient(stack.url, await login(stack.url, 'bob', PASSWORD));
+    await bobApi.post('/api/tasks', { title: 'One more task', description: 'Add pagination to the invoices list page in src/invoices/list.ts.' });
+    await alice.getByTestId('stat-total').filter({ hasText: new RegExp(`^${before + 1}$`) }).waitFor();
+    if (shots) await alice.screenshot({ path: path.join(shots, 'stats.png'), fullPage: true });
+  });
+
   it('converges to the committed state after being offline, without a reload', async () => {
     const id = await createThroughUi(bob, 'Add an index', 'Invoice listing by customer is slow; add a migration with an index on invoices.customer_id.');
     await bob.locator('.badge[data-status="dispatched"]').first().waitFor();

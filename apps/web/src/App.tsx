@@ -2,6 +2,7 @@ import { SessionProvider, useSession } from './auth/session';
 import { ConnectionStatus } from './components/connection-status';
 import { DashboardPage } from './pages/dashboard-page';
 import { LoginPage } from './pages/login-page';
+import { StatsPage } from './pages/stats-page';
 import { TaskDetailPage } from './pages/task-detail-page';
 import { RealtimeProvider } from './realtime/socket';
 import { navigate, usePath } from './router';
@@ -17,12 +18,20 @@ function Shell() {
         <a className="brand" href="/" onClick={(e) => { e.preventDefault(); navigate('/'); }}>
           Taskflow Live
         </a>
+        <nav className="nav">
+          <a href="/" onClick={(e) => { e.preventDefault(); navigate('/'); }} aria-current={path === '/' ? 'page' : undefined}>
+            Tasks
+          </a>
+          <a href="/stats" onClick={(e) => { e.preventDefault(); navigate('/stats'); }} aria-current={path === '/stats' ? 'page' : undefined}>
+            Stats
+          </a>
+        </nav>
         <ConnectionStatus />
         <span className="user">
           {session.user.name} <button onClick={logout}>Log out</button>
         </span>
       </header>
-      {taskId ? <TaskDetailPage key={taskId} taskId={taskId} /> : <DashboardPage />}
+      {taskId ? <TaskDetailPage key={taskId} taskId={taskId} /> : path === '/stats' ? <StatsPage /> : <DashboardPage />}
     </RealtimeProvider>
   );
 }

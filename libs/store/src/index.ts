@@ -11,3 +11,4 @@ export * from './users';
 export * from './webhooks';
 export * from './seed';
 export * from './pipeline.queries';
+export * from './stats.queries';

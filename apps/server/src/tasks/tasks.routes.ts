@@ -1,10 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import { ClarifyBody, CreateTaskBody, ListTasksQuerySchema, TaskIdParams, type ListTasksQuery } from '@taskflow/events';
+import { taskStats, type Db } from '@taskflow/store';
 import type { TasksService } from './tasks.service';
 
-export async function tasksRoutes(app: FastifyInstance, deps: { tasks: TasksService; repos: readonly string[] }): Promise<void> {
+export async function tasksRoutes(app: FastifyInstance, deps: { tasks: TasksService; repos: readonly string[]; db: Db }): Promise<void> {
   const { tasks } = deps;
   app.addHook('preHandler', app.authenticate);
+
+  app.get('/api/stats', async (request) => taskStats(deps.db, request.user));
 
   app.get('/api/repos', async () => ({ repos: deps.repos.map((fullName, i) => ({ fullName, isDefault: i === 0 })) }));
 
