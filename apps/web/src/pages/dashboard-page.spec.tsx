@@ -1,0 +1,69 @@
+/**
+ * @jest-environment jsdom
+ * @jest-environment-options {"customExportConditions": ["taskflow-source", "node", "require", "default"]}
+ */
+import { act, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
+import type { DashboardTask } from '@taskflow/events';
+import { ALICE, startFakeGateway, type FakeGateway } from '../testing/fake-gateway';
+import { DashboardPage } from './dashboard-page';
+
+const BOB = { id: 'u-bob', username: 'bob', name: 'Bob Brown', orgId: 'o1' };
+let n = 0;
+const row = (title: string, status: DashboardTask['status'], creator = ALICE, minutesAgo = 1): DashboardTask => ({
+  taskId: `00000000-0000-4000-8000-${String(++n).padStart(12, '0')}`,
+  seq: 1,
+  title,
+  status,
+  isPrivate: false,
+  priority: 'normal',
+  repo: 'acme/payments',
+  creator: { id: creator.id, username: creator.username, name: creator.name },
+  createdAt: new Date(Date.now() - minutesAgo * 60_000).toISOString(),
+  updatedAt: new Date(Date.now() - minutesAgo * 60_000).toISOString(),
+  prUrl: null,
+  githubIssueUrl: null,
+});
+
+let gw: FakeGateway;
+beforeAll(async () => {
+  gw = await startFakeGateway();
+});
+afterAll(() => gw.close());
+
+const titles = (section: string) => within(screen.getByRole('region', { name: `${section} tasks` })).queryAllByRole('link').map((a) => a.querySelector('.title')?.textContent);
+
+it('filters live by scope, status and creator, keeps the newest update first, and moves merged tasks to Completed', async () => {
+  const rows = [row('Alice analyzing', 'analyzing', ALICE, 3), row('Bob coding', 'coding', BOB, 2), row('Alice merged', 'merged', ALICE, 1), row('Bob failed', 'failed', BOB, 4)];
+  gw.on('dashboard:join', (socket) => {
+    socket.emit('dashboard:state', { tasks: rows, counts: { activeCount: 2, completedCount: 1, failedCount: 1 }, nextCursor: null });
+  });
+  render(<DashboardPage />, { wrapper: gw.wrapper });
+  await waitFor(() => expect(titles('active')).toEqual(['Bob coding', 'Alice analyzing']));
+  expect(titles('completed')).toEqual(['Alice merged']);
+  expect(titles('failed')).toEqual(['Bob failed']);
+  expect(screen.getByTestId('count-active').textContent).toContain('2');
+  expect(screen.getAllByText('created by @bob', { exact: false })).toHaveLength(2);
+  expect(screen.getAllByText(/minutes ago/).length).toBeGreaterThan(0);
+
+  fireEvent.click(screen.getByRole('button', { name: 'My tasks' }));
+  expect(titles('active')).toEqual(['Alice analyzing']);
+  fireEvent.click(screen.getByRole('button', { name: 'All' }));
+  fireEvent.change(screen.getByLabelText('Status'), { target: { value: 'coding' } });
+  expect(titles('active')).toEqual(['Bob coding']);
+  fireEvent.change(screen.getByLabelText('Status'), { target: { value: '' } });
+  fireEvent.change(screen.getByLabelText('Creator'), { target: { value: 'alice' } });
+  expect(titles('active')).toEqual(['Alice analyzing']);
+  fireEvent.change(screen.getByLabelText('Creator'), { target: { value: '' } });
+
+  // Live: an update moves a row to the top; a stale (older seq) update changes nothing; a merge moves it to Completed.
+  const updated = { ...rows[0]!, seq: 3, status: 'dispatched' as const, updatedAt: new Date().toISOString() };
+  act(() => void gw.server.emit('dashboard:task_list_updated', updated));
+  await waitFor(() => expect(titles('active')).toEqual(['Alice analyzing', 'Bob coding']));
+  act(() => void gw.server.emit('dashboard:task_list_updated', { ...rows[0]!, seq: 2, status: 'analyzing' }));
+  await new Promise((r) => setTimeout(r, 100));
+  expect(screen.getAllByText('Dispatched').length).toBeGreaterThan(0);
+  act(() => void gw.server.emit('dashboard:task_list_updated', { ...updated, seq: 9, status: 'merged', updatedAt: new Date().toISOString() }));
+  await waitFor(() => expect(titles('completed')).toEqual(['Alice analyzing', 'Alice merged']));
+  act(() => void gw.server.emit('dashboard:task_count_changed', { activeCount: 1, completedCount: 2, failedCount: 1 }));
+  await waitFor(() => expect(screen.getByTestId('count-completed').textContent).toContain('2'));
+});

@@ -1,0 +1,67 @@
+/**
+ * @jest-environment jsdom
+ * @jest-environment-options {"customExportConditions": ["taskflow-source", "node", "require", "default"]}
+ */
+import { act, fireEvent, render, screen, waitFor } from '@testing-library/react';
+import type { PublicTask, TimelineEvent } from '@taskflow/events';
+import { ALICE, startFakeGateway, type FakeGateway } from '../testing/fake-gateway';
+import { TaskDetailPage } from './task-detail-page';
+
+const taskId = '3f2b8c1e-8d9a-4c6b-9f1e-2a3b4c5d6e7f';
+const at = (s: number) => new Date(Date.now() - 60_000 + s * 1000).toISOString();
+const ev = (seq: number, eventType: TimelineEvent['eventType'], payload: Record<string, unknown>): TimelineEvent => ({ seq, eventType, payload: { taskId, seq, ...payload }, createdAt: at(seq) });
+const task = {
+  id: taskId, title: 'Fix it', description: 'It is broken.', status: 'needs_clarification', seq: 3, isPrivate: false, orgId: 'o1',
+  creator: { id: ALICE.id, username: 'alice', name: ALICE.name }, createdAt: at(0), updatedAt: at(3), repo: 'acme/payments',
+  taskTypeHint: 'auto', filesHint: [], acceptanceCriteria: [], priority: 'normal', preferredAgent: 'auto', summary: null, taskType: null,
+  recommendedAgent: null, likelyFiles: [], suggestedCriteria: [], clarificationQuestions: ['Which page?', 'What should happen?'],
+  clarificationAnswers: [], githubIssueNumber: null, githubIssueUrl: null, githubBranch: null, prNumber: null, prUrl: null, prTitle: null,
+  mergeCommitSha: null, mergedAt: null, dispatchedAt: null, completedAt: null, errorMessage: null, retryCount: 0,
+} as PublicTask;
+
+let gw: FakeGateway;
+beforeAll(async () => {
+  gw = await startFakeGateway();
+  gw.on('task:join', (socket) => {
+    void socket.join('t');
+    socket.emit('task:state', { taskId, seq: 3, task, events: [ev(1, 'created', { status: 'received' }), ev(2, 'analyzing', { status: 'analyzing' }), ev(3, 'clarification_needed', { status: 'needs_clarification', questions: task.clarificationQuestions })] });
+    return { seq: 3 };
+  });
+});
+afterAll(() => gw.close());
+
+it('walks the clarification form through its states: answers, sending (disabled), re-analyzing, then the issue link', async () => {
+  let answer: (res: Response) => void = () => undefined;
+  const requests: Array<{ url: string; body: unknown }> = [];
+  // The network boundary only: the page's own code runs unchanged.
+  globalThis.fetch = ((url: string, init: RequestInit) => {
+    requests.push({ url, body: JSON.parse(String(init.body)) });
+    return new Promise<Response>((resolve) => (answer = resolve));
+  }) as typeof fetch;
+
+  render(<TaskDetailPage taskId={taskId} />, { wrapper: gw.wrapper });
+  const form = await screen.findByRole('form', { name: 'Clarification' });
+  expect(screen.getByText('Which page?')).toBeTruthy();
+  fireEvent.change(screen.getByLabelText('Which page?'), { target: { value: 'Checkout' } });
+  fireEvent.change(screen.getByLabelText('What should happen?'), { target: { value: 'Payments succeed' } });
+  fireEvent.submit(form);
+
+  const sending = await screen.findByRole('button', { name: 'Sending…' });
+  expect((sending as HTMLButtonElement).disabled).toBe(true);
+  expect(requests).toEqual([{ url: `/api/tasks/${taskId}/clarify`, body: { answers: ['Checkout', 'Payments succeed'] } }]);
+  await act(async () => answer({ ok: true, status: 202, json: async () => ({ task: { ...task, status: 'analyzing' } }) } as Response));
+
+  act(() => void gw.server.to('t').emit('task:event_added', { taskId, seq: 4, event: ev(4, 'clarified', { status: 'analyzing', clarificationAnswers: ['Checkout', 'Payments succeed'] }) }));
+  await screen.findByText(/Re-analyzing/);
+  expect(screen.queryByRole('form', { name: 'Clarification' })).toBeNull();
+
+  act(() => void gw.server.to('t').emit('task:event_added', { taskId, seq: 5, event: ev(5, 'dispatched', { status: 'dispatched', issueNumber: 12, issueUrl: 'https://github.com/acme/payments/issues/12', githubBranch: 'taskflow/3f2b8c1e-8d9a' }) }));
+  const link = await screen.findByTestId('issue-link');
+  expect(link.getAttribute('href')).toBe('https://github.com/acme/payments/issues/12');
+  expect(link.getAttribute('target')).toBe('_blank');
+  expect(link.getAttribute('rel')).toBe('noopener noreferrer');
+  await waitFor(() => expect(screen.queryByText(/Re-analyzing/)).toBeNull());
+  expect(screen.getAllByRole('listitem').filter((li) => li.getAttribute('data-event')).map((li) => li.getAttribute('data-event'))).toEqual([
+    'created', 'analyzing', 'clarification_needed', 'clarified', 'dispatched',
+  ]);
+});

@@ -1,0 +1,54 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { ReactElement, ReactNode } from 'react';
+import { Server, type Socket as ServerSocket } from 'socket.io';
+import { io } from 'socket.io-client';
+import { SessionProvider } from '../auth/session';
+import { RealtimeContext, type AppSocket } from '../realtime/socket';
+
+/**
+ * A real in-process Socket.IO server playing the gateway's part for component
+ * tests, a real client connected to it, and the providers the app's pages need.
+ */
+export interface FakeGateway {
+  server: Server;
+  client: AppSocket;
+  /** Handlers for client messages: return the ack's data, and emit through `socket`. */
+  on(event: string, handler: (socket: ServerSocket, message: any) => unknown): void;
+  wrapper(props: { children: ReactNode }): ReactElement;
+  close(): Promise<void>;
+}
+
+export const ALICE = { id: 'u-alice', username: 'alice', name: 'Alice Anders', orgId: 'o1' };
+
+export async function startFakeGateway(): Promise<FakeGateway> {
+  const handlers = new Map<string, (socket: ServerSocket, message: any) => unknown>();
+  const httpServer = http.createServer();
+  const server = new Server(httpServer);
+  server.on('connection', (socket) => {
+    socket.onAny((event: string, message: unknown, ack?: (a: unknown) => void) => {
+      const handler = handlers.get(event);
+      const data = handler ? handler(socket, message) : undefined;
+      ack?.({ ok: true, data });
+    });
+  });
+  await new Promise<void>((r) => httpServer.listen(0, '127.0.0.1', r));
+  const client = io(`http://127.0.0.1:${(httpServer.address() as AddressInfo).port}`, { transports: ['websocket'] }) as AppSocket;
+  await new Promise((r) => client.once('connect', () => r(undefined)));
+  sessionStorage.setItem('taskflow.session', JSON.stringify({ token: 't', user: ALICE }));
+  const value = { socket: client, status: 'connected' as const, features: { websocket: true, dashboard: true, taskDetail: true }, repos: ['acme/payments'] };
+  return {
+    server,
+    client,
+    on: (event, handler) => handlers.set(event, handler),
+    wrapper: ({ children }) => (
+      <SessionProvider>
+        <RealtimeContext.Provider value={value}>{children}</RealtimeContext.Provider>
+      </SessionProvider>
+    ),
+    close: async () => {
+      client.close();
+      await new Promise((r) => server.close(() => r(undefined)));
+    },
+  };
+}
