@@ -67,3 +67,27 @@ it('filters live by scope, status and creator, keeps the newest update first, an
   act(() => void gw.server.emit('dashboard:task_count_changed', { activeCount: 1, completedCount: 2, failedCount: 1 }));
   await waitFor(() => expect(screen.getByTestId('count-completed').textContent).toContain('2'));
 });
+
+describe('without live updates (FEATURE_WEBSOCKET_* off)', () => {
+  it('falls back to polling the REST API', async () => {
+    const listed = [row('Polled task', 'received')];
+    const urls: string[] = [];
+    globalThis.fetch = (async (url: string) => {
+      urls.push(url);
+      return { ok: true, status: 200, json: async () => ({ tasks: listed.map((r) => ({ ...r, id: r.taskId })), nextCursor: null, counts: { activeCount: listed.length, completedCount: 0, failedCount: 0 } }) } as Response;
+    }) as typeof fetch;
+    const { RealtimeContext } = await import('../realtime/socket');
+    const { SessionProvider } = await import('../auth/session');
+    const offWrapper = ({ children }: { children: React.ReactNode }) => (
+      <SessionProvider>
+        <RealtimeContext.Provider value={{ socket: null, status: 'disabled', features: { websocket: false, dashboard: false, taskDetail: false }, repos: [] }}>{children}</RealtimeContext.Provider>
+      </SessionProvider>
+    );
+    render(<DashboardPage />, { wrapper: offWrapper });
+    await screen.findByText('Polled task');
+    listed.push(row('Second polled task', 'received'));
+    await screen.findByText('Second polled task', undefined, { timeout: 7000 });
+    expect(urls.every((u) => u.startsWith('/api/tasks?limit=100'))).toBe(true);
+    expect(urls.length).toBeGreaterThanOrEqual(2);
+  }, 15_000);
+});

@@ -65,3 +65,17 @@ it('walks the clarification form through its states: answers, sending (disabled)
     'created', 'analyzing', 'clarification_needed', 'clarified', 'dispatched',
   ]);
 });
+
+it('refuses actions while offline instead of losing them', async () => {
+  const { RealtimeContext } = await import('../realtime/socket');
+  const { SessionProvider } = await import('../auth/session');
+  const offline = ({ children }: { children: React.ReactNode }) => (
+    <SessionProvider>
+      <RealtimeContext.Provider value={{ socket: gw.client, status: 'offline', features: { websocket: true, dashboard: true, taskDetail: true }, repos: [] }}>{children}</RealtimeContext.Provider>
+    </SessionProvider>
+  );
+  render(<TaskDetailPage taskId={taskId} />, { wrapper: offline });
+  const send = await screen.findByRole('button', { name: 'Send answers' });
+  expect((send as HTMLButtonElement).disabled).toBe(true);
+  expect((screen.getByRole('button', { name: 'Cancel task' }) as HTMLButtonElement).disabled).toBe(true);
+});
