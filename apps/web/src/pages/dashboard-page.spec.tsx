@@ -91,3 +91,16 @@ describe('without live updates (FEATURE_WEBSOCKET_* off)', () => {
     expect(urls.length).toBeGreaterThanOrEqual(2);
   }, 15_000);
 });
+
+it('keeps thousands of tasks manageable: 200 rows per section, then "Show more"', async () => {
+  const many = Array.from({ length: 3000 }, (_, i) => row(`Task ${i}`, 'coding', ALICE, i));
+  gw.on('dashboard:join', (socket) => {
+    socket.emit('dashboard:state', { tasks: many, counts: { activeCount: 3000, completedCount: 0, failedCount: 0 }, nextCursor: 'more' });
+  });
+  const { container } = render(<DashboardPage />, { wrapper: gw.wrapper });
+  await screen.findByText('Task 0');
+  expect(container.querySelectorAll('[data-section="active"] li')).toHaveLength(200);
+  fireEvent.click(screen.getByRole('button', { name: 'Show more' }));
+  expect(container.querySelectorAll('[data-section="active"] li')).toHaveLength(400);
+  expect(screen.getByRole('button', { name: 'Load older tasks' })).toBeTruthy();
+});
