@@ -126,6 +126,24 @@ export function toDashboardTask(t: TaskSource): DashboardTask {
   };
 }
 
+/** The dashboard row of a task as the REST API shows it (clients that poll instead of listening). */
+export function dashboardTaskFromPublic(t: PublicTask): DashboardTask {
+  return {
+    taskId: t.id,
+    seq: t.seq,
+    title: t.title,
+    status: t.status,
+    isPrivate: t.isPrivate,
+    priority: t.priority,
+    repo: t.repo,
+    creator: toPublicUser(t.creator),
+    createdAt: t.createdAt,
+    updatedAt: t.updatedAt,
+    prUrl: t.prUrl,
+    githubIssueUrl: t.githubIssueUrl,
+  };
+}
+
 /** Fails loudly when a transition did not set a field its event must carry. */
 function required<T>(value: T | null, field: string, type: TaskEventType): T {
   if (value === null) throw new Error(`event ${type} needs task.${field}`);

@@ -7,3 +7,4 @@ export * from './rooms';
 export * from './queues';
 export * from './validation';
 export * from './http.schema';
+export * from './stats';

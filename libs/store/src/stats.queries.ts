@@ -1,27 +1,9 @@
 import { sql } from 'kysely';
 import type { Db } from './db';
+import type { StatsGroup, TaskStats } from '@taskflow/events';
 import type { Viewer } from './task-record';
 
-export interface StatsGroup {
-  key: string;
-  total: number;
-  byStatus: Record<string, number>;
-  /** merged / finished (merged + failed + cancelled); null before anything finished. */
-  successRate: number | null;
-  failureRate: number | null;
-  /** Share of tasks whose analysis asked clarification questions. */
-  clarificationRate: number | null;
-  medianSecondsToPr: number | null;
-  p95SecondsToPr: number | null;
-  medianSecondsToMerge: number | null;
-  p95SecondsToMerge: number | null;
-}
-
-export interface TaskStats {
-  overall: StatsGroup;
-  byRepo: StatsGroup[];
-  byAgent: StatsGroup[];
-}
+export type { StatsGroup, TaskStats };
 
 /** Result columns, camel-cased by Kysely's CamelCasePlugin. */
 interface Row {

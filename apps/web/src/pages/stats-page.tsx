@@ -1,26 +1,11 @@
 import { useEffect, useState } from 'react';
-import { TASK_STATUSES } from '@taskflow/events';
+import { TASK_STATUSES, type StatsGroup, type TaskStats } from '@taskflow/events';
 import { api } from '../api/client';
 import { useWebSocket } from '../realtime/socket';
 import { STATUS_COLOURS, STATUS_LABELS } from '../status-style';
 
-interface Group {
-  key: string;
-  total: number;
-  byStatus: Record<string, number>;
-  successRate: number | null;
-  failureRate: number | null;
-  clarificationRate: number | null;
-  medianSecondsToPr: number | null;
-  p95SecondsToPr: number | null;
-  medianSecondsToMerge: number | null;
-  p95SecondsToMerge: number | null;
-}
-interface Stats {
-  overall: Group;
-  byRepo: Group[];
-  byAgent: Group[];
-}
+type Group = StatsGroup;
+type Stats = TaskStats;
 
 const pct = (x: number | null) => (x === null ? '–' : `${Math.round(x * 100)} %`);
 const dur = (s: number | null) => (s === null ? '–' : s < 120 ? `${Math.round(s)} s` : s < 7200 ? `${Math.round(s / 60)} min` : `${(s / 3600).toFixed(1)} h`);

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import type { DashboardTask, PublicTask, ServerEventPayload, TaskCounts } from '@taskflow/events';
+import { dashboardTaskFromPublic, type DashboardTask, type PublicTask, type ServerEventPayload, type TaskCounts } from '@taskflow/events';
 import { api } from '../api/client';
 import { useWebSocket } from './socket';
 import { upsertRow } from './task-state';
@@ -13,20 +13,7 @@ export interface Dashboard {
   fresh: Set<string>;
 }
 
-const toRow = (t: PublicTask): DashboardTask => ({
-  taskId: t.id,
-  seq: t.seq,
-  title: t.title,
-  status: t.status,
-  isPrivate: t.isPrivate,
-  priority: t.priority,
-  repo: t.repo,
-  creator: t.creator,
-  createdAt: t.createdAt,
-  updatedAt: t.updatedAt,
-  prUrl: t.prUrl,
-  githubIssueUrl: t.githubIssueUrl,
-});
+const toRow = dashboardTaskFromPublic;
 
 /**
  * The dashboard, live: `dashboard:state` on join (and after every reconnect,
