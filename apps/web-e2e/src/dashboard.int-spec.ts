@@ -190,6 +190,10 @@ describe('the dashboard in a real browser', () => {
     await bob.context().setOffline(false);
     await bob.locator('.badge[data-status="pr_open"]').first().waitFor({ timeout: 15_000 });
     await bob.getByTestId('pr-link').waitFor();
-    for (const event of ['coding', 'pr_opened']) expect(await bob.locator(`[data-event="${event}"]`).count()).toBe(1);
+    // Every missed event is in the timeline exactly once.
+    for (const event of ['coding', 'pr_opened']) {
+      await bob.locator(`[data-event="${event}"]`).first().waitFor();
+      expect(await bob.locator(`[data-event="${event}"]`).count()).toBe(1);
+    }
   });
 });
