@@ -154,6 +154,37 @@ describe('the dashboard in a real browser', () => {
     }
   });
 
+  it('shows the API’s validation message in the form, and cancels (after confirming) and retries live', async () => {
+    await alice.getByRole('link', { name: 'Taskflow Live' }).click();
+    await alice.getByRole('button', { name: 'New task' }).click();
+    const form = alice.getByRole('form', { name: 'New task' });
+    await form.getByLabel('Title').fill('   ');
+    await form.getByLabel('Description').fill('Blank titles are refused by the API.');
+    await form.getByRole('button', { name: 'Create task' }).click();
+    await form.getByRole('alert').filter({ hasText: /Invalid request body/ }).waitFor();
+    await form.getByRole('button', { name: 'Cancel' }).click();
+
+    const id = await createThroughUi(alice, 'Improve it', 'Make it better.');
+    await alice.getByRole('form', { name: 'Clarification' }).waitFor();
+    alice.once('dialog', (dialog) => void dialog.accept());
+    await alice.getByRole('button', { name: 'Cancel task' }).click();
+    await alice.locator('.badge[data-status="cancelled"]').first().waitFor();
+    await alice.locator('[data-event="cancelled"]').waitFor();
+    expect(id).toMatch(/^[0-9a-f-]{36}$/);
+
+    await alice.getByRole('link', { name: 'Taskflow Live' }).click();
+    const failing = await createThroughUi(alice, 'Speed up invoices', 'Invoice listing by customer is slow; add an index on invoices.customer_id and a migration.');
+    await alice.locator('.badge[data-status="dispatched"]').first().waitFor();
+    const branch = taskBranch(failing);
+    await hook('pull_request', pullRequestEvent({ repo: 'acme/payments', branch, prNumber: 50, action: 'opened' }));
+    await hook('pull_request', pullRequestEvent({ repo: 'acme/payments', branch, prNumber: 50, action: 'closed', merged: false }));
+    await alice.locator('.badge[data-status="failed"]').first().waitFor();
+    await alice.getByText('Pull request #50 was closed without merging').first().waitFor();
+    await alice.getByRole('button', { name: 'Retry' }).click();
+    await alice.locator('[data-event="retried"]').waitFor();
+    await alice.locator('.badge[data-status="dispatched"]').first().waitFor();
+  });
+
   it('never shows the task to a user of another org', async () => {
     const carol = await loggedIn('carol');
     await carol.getByRole('heading', { name: /Active/ }).waitFor();

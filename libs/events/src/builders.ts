@@ -218,6 +218,7 @@ const STATUS_PAYLOAD_BUILDERS: { [T in TaskEventType]: (t: TaskSource) => Status
     seq: t.seq,
     status: 'failed',
     prNumber: required(t.prNumber, 'prNumber', 'pr_closed'),
+    errorMessage: t.errorMessage ?? 'The pull request was closed without merging',
   }),
   failed: (t) => ({
     taskId: t.id,

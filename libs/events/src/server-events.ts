@@ -52,8 +52,9 @@ export const TaskPrMergedPayload = Type.Object(
   { taskId: TaskId, seq: Seq, status: S('merged'), mergeCommitSha: Type.String(), mergedAt: IsoDate },
   strict,
 );
+/** `errorMessage` is an addition to the spec's payload (additive): the reason, shown live. */
 export const TaskPrClosedPayload = Type.Object(
-  { taskId: TaskId, seq: Seq, status: S('failed'), prNumber: Type.Integer() },
+  { taskId: TaskId, seq: Seq, status: S('failed'), prNumber: Type.Integer(), errorMessage: Type.String() },
   strict,
 );
 export const TaskFailedPayload = Type.Object(
