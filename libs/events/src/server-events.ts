@@ -78,13 +78,23 @@ export const TaskStatePayload = Type.Object(
 export const DashboardStatePayload = Type.Object(
   {
     tasks: Type.Array(DashboardTaskSchema),
+    /** Everything the viewer sees: the org's shared tasks plus the viewer's own private ones. */
     counts: TaskCountsSchema,
+    /** The viewer's private tasks alone (included in `counts`), so live updates of either part add up. */
+    privateCounts: TaskCountsSchema,
     nextCursor: Type.Union([Type.String(), Type.Null()]),
   },
   strict,
 );
 export const DashboardTaskListUpdatedPayload = DashboardTaskSchema;
-export const DashboardTaskCountChangedPayload = TaskCountsSchema;
+/**
+ * `scope: 'shared'` (to the org room): the org's non-private tasks. `scope: 'private'` (to a creator's own room):
+ * that user's private tasks. A dashboard shows shared + private. (`scope` is an addition to the spec's payload.)
+ */
+export const DashboardTaskCountChangedPayload = Type.Object(
+  { ...TaskCountsSchema.properties, scope: Type.Union([Type.Literal('shared'), Type.Literal('private')]) },
+  strict,
+);
 
 export const PresenceUpdatedPayload = Type.Object(
   {

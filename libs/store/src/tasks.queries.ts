@@ -95,6 +95,21 @@ export async function countTasks(db: Db, viewer: Viewer, scope: 'all' | 'mine' =
   return { activeCount: Number(row.active), completedCount: Number(row.completed), failedCount: Number(row.failed) };
 }
 
+/** Counts of one user's private tasks (only they see them). */
+export async function countPrivateTasks(db: Db, userId: string): Promise<TaskCounts> {
+  const row = await db
+    .selectFrom('tasks as t')
+    .select([
+      countIn(STATUSES_BY_GROUP.active).as('active'),
+      countIn(STATUSES_BY_GROUP.completed).as('completed'),
+      countIn(STATUSES_BY_GROUP.failed).as('failed'),
+    ])
+    .where('t.creatorId', '=', userId)
+    .where('t.isPrivate', '=', true)
+    .executeTakeFirstOrThrow();
+  return { activeCount: Number(row.active), completedCount: Number(row.completed), failedCount: Number(row.failed) };
+}
+
 /** Counts of an org's shared (non-private) tasks: what every member's dashboard has in common. */
 export async function countOrgTasks(db: Db, orgId: string): Promise<TaskCounts> {
   const row = await db

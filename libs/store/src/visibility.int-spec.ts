@@ -1,7 +1,7 @@
 import { AppError } from '@taskflow/platform';
 import { createStoreFixture, type StoreFixture } from './testing';
 import { transition } from './tasks.commands';
-import { countTasks, getTask, listTasks } from './tasks.queries';
+import { countOrgTasks, countPrivateTasks, countTasks, getTask, listTasks } from './tasks.queries';
 import type { TaskRecord } from './task-record';
 
 let f: StoreFixture;
@@ -59,6 +59,10 @@ describe('visibility', () => {
     expect(await countTasks(f.db, f.users.carol)).toEqual({ activeCount: 0, completedCount: 0, failedCount: 1 });
     await transition(f.db, { taskId: alicePrivate.id, from: 'received', to: 'cancelled', event: 'cancelled' });
     expect(await countTasks(f.db, f.users.alice, 'mine')).toEqual({ activeCount: 1, completedCount: 1, failedCount: 0 });
+    // Shared (org) + private (own) add up to what the creator sees.
+    expect(await countPrivateTasks(f.db, f.users.alice.id)).toEqual({ activeCount: 0, completedCount: 1, failedCount: 0 });
+    expect(await countOrgTasks(f.db, f.users.alice.orgId)).toEqual({ activeCount: 2, completedCount: 0, failedCount: 0 });
+    expect(await countTasks(f.db, f.users.alice)).toEqual({ activeCount: 2, completedCount: 1, failedCount: 0 });
   });
 });
 

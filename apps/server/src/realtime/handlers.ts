@@ -1,6 +1,6 @@
 import { rooms, toDashboardTask, toTimelineEvent, type ClientMessage, type ClientMessageName, type ServerEventPayload, type TimelineEvent } from '@taskflow/events';
 import { AppError } from '@taskflow/platform';
-import { countTasks, getTask, listTasks, type Db } from '@taskflow/store';
+import { countPrivateTasks, countTasks, getTask, listTasks, type Db } from '@taskflow/store';
 import type { TaskflowSocket } from './socket-types';
 import type { Presence } from './presence';
 import { taskState } from './task-access.policy';
@@ -57,8 +57,8 @@ export const HANDLERS: { [M in ClientMessageName]: Handler<M> } = {
     if (!flags.dashboard) throw DISABLED('dashboard');
     const user = socket.data.user;
     await socket.join(rooms.org(user.orgId));
-    const [page, counts] = await Promise.all([listTasks(db, user, { limit: 50 }), countTasks(db, user)]);
-    socket.emit('dashboard:state', { tasks: page.tasks.map(toDashboardTask), counts, nextCursor: page.nextCursor });
+    const [page, counts, privateCounts] = await Promise.all([listTasks(db, user, { limit: 50 }), countTasks(db, user), countPrivateTasks(db, user.id)]);
+    socket.emit('dashboard:state', { tasks: page.tasks.map(toDashboardTask), counts, privateCounts, nextCursor: page.nextCursor });
     return { count: page.tasks.length };
   },
 

@@ -104,3 +104,21 @@ it('keeps thousands of tasks manageable: 200 rows per section, then "Show more"'
   expect(container.querySelectorAll('[data-section="active"] li')).toHaveLength(400);
   expect(screen.getByRole('button', { name: 'Load older tasks' })).toBeTruthy();
 });
+
+it('shows shared + own private counts, each part updated by its own live event', async () => {
+  gw.on('dashboard:join', (socket) => {
+    socket.emit('dashboard:state', {
+      tasks: [],
+      counts: { activeCount: 3, completedCount: 1, failedCount: 0 },
+      privateCounts: { activeCount: 1, completedCount: 0, failedCount: 0 },
+      nextCursor: null,
+    });
+  });
+  render(<DashboardPage />, { wrapper: gw.wrapper });
+  const active = () => screen.getAllByTestId('count-active').at(-1)!.textContent;
+  await waitFor(() => expect(active()).toContain('3'));
+  act(() => void gw.server.emit('dashboard:task_count_changed', { activeCount: 5, completedCount: 1, failedCount: 0, scope: 'shared' }));
+  await waitFor(() => expect(active()).toContain('6'));
+  act(() => void gw.server.emit('dashboard:task_count_changed', { activeCount: 2, completedCount: 0, failedCount: 0, scope: 'private' }));
+  await waitFor(() => expect(active()).toContain('7'));
+});

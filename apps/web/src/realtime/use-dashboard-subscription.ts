@@ -23,7 +23,22 @@ const toRow = dashboardTaskFromPublic;
 export function useDashboardSubscription(): Dashboard {
   const { socket, features } = useWebSocket();
   const [rows, setRows] = useState<Map<string, DashboardTask>>(new Map());
-  const [counts, setCounts] = useState<TaskCounts | null>(null);
+  // Shown counts = the org's shared tasks + the viewer's private ones; live updates come for each part separately.
+  const [shared, setShared] = useState<TaskCounts | null>(null);
+  const [own, setOwn] = useState<TaskCounts>({ activeCount: 0, completedCount: 0, failedCount: 0 });
+  const counts = shared && {
+    activeCount: shared.activeCount + own.activeCount,
+    completedCount: shared.completedCount + own.completedCount,
+    failedCount: shared.failedCount + own.failedCount,
+  };
+  const setCounts = (total: TaskCounts, privateOnes: TaskCounts = { activeCount: 0, completedCount: 0, failedCount: 0 }) => {
+    setOwn(privateOnes);
+    setShared({
+      activeCount: total.activeCount - privateOnes.activeCount,
+      completedCount: total.completedCount - privateOnes.completedCount,
+      failedCount: total.failedCount - privateOnes.failedCount,
+    });
+  };
   const [nextCursor, setNextCursor] = useState<string | null>(null);
   const [fresh, setFresh] = useState<Set<string>>(new Set());
   const loaded = useRef(false);
@@ -45,7 +60,7 @@ export function useDashboardSubscription(): Dashboard {
     const join = () => void socket.timeout(5000).emitWithAck('dashboard:join', {}).catch(() => undefined);
     const onState = (state: ServerEventPayload<'dashboard:state'>) => {
       setRows((prev) => state.tasks.reduce(upsertRow, loaded.current ? prev : new Map()));
-      setCounts(state.counts);
+      setCounts(state.counts, state.privateCounts);
       if (!loaded.current) setNextCursor(state.nextCursor);
       loaded.current = true;
     };
@@ -53,7 +68,7 @@ export function useDashboardSubscription(): Dashboard {
       setRows((prev) => upsertRow(prev, row));
       setFresh((prev) => new Set(prev).add(row.taskId));
     };
-    const onCounts = (c: TaskCounts) => setCounts(c);
+    const onCounts = ({ scope, ...c }: ServerEventPayload<'dashboard:task_count_changed'>) => (scope === 'private' ? setOwn(c) : setShared(c));
     socket.on('dashboard:state', onState);
     socket.on('dashboard:task_list_updated', onRow);
     socket.on('dashboard:task_count_changed', onCounts);

@@ -4,7 +4,7 @@ import {
   toDashboardTask,
   wireEventName,
   type ServerEventName,
-  type TaskCounts,
+  type ServerEventPayload,
 } from '@taskflow/events';
 import type { TaskEventRow, TaskRecord } from '@taskflow/store';
 
@@ -20,7 +20,7 @@ export interface Emit {
  * order; once per batch, the dashboard row and the counts to the org's room —
  * or only to the creator's own room when the task is private.
  */
-export function broadcastsFor(task: TaskRecord, events: readonly TaskEventRow[], counts: TaskCounts): Emit[] {
+export function broadcastsFor(task: TaskRecord, events: readonly TaskEventRow[], counts: ServerEventPayload<'dashboard:task_count_changed'>): Emit[] {
   const emits: Emit[] = [];
   const taskRoom = rooms.task(task.id);
   for (const event of events) {

@@ -4,7 +4,7 @@ import { TASK_EVENTS_CHANNEL } from '@taskflow/events';
 import type { Logger } from '@taskflow/platform';
 import {
   countOrgTasks,
-  countTasks,
+  countPrivateTasks,
   getTask,
   markPublished,
   unpublishedEvents,
@@ -51,7 +51,9 @@ export class EventPublisher {
     const found = await getTask(this.db, 'system', taskId);
     if (!found) return;
     const { task } = found;
-    const counts = task.isPrivate ? await countTasks(this.db, { id: task.creatorId, orgId: task.orgId }) : await countOrgTasks(this.db, task.orgId);
+    const counts = task.isPrivate
+      ? { ...(await countPrivateTasks(this.db, task.creatorId)), scope: 'private' as const }
+      : { ...(await countOrgTasks(this.db, task.orgId)), scope: 'shared' as const };
     for (const emit of broadcastsFor(task, events, counts)) this.emitter.to(emit.room).emit(emit.event, emit.payload);
     await markPublished(this.db, events.map((e) => ({ taskId: e.taskId, seq: e.seq })));
     this.logger.debug({ taskId, seqs: events.map((e) => e.seq) }, 'published');
