@@ -5,7 +5,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { loadStackEnv, startStack, type RunningStack } from '@taskflow/devstack';
 import { taskBranch } from '@taskflow/events';
 import { createBranchEvent, pullRequestEvent, sendWebhook } from '@taskflow/github-sim';
-import { apiClient, createTestDatabase, freePort, login, type TestDatabase } from '@taskflow/testing';
+import { apiClient, createTestDatabase, eventually, freePort, login, type TestDatabase } from '@taskflow/testing';
 import { launchChromium, STATUS_RECORDER } from './browser';
 
 /**
@@ -215,6 +215,9 @@ describe('the dashboard in a real browser', () => {
     await bob.getByRole('alert').filter({ hasText: 'You are offline' }).waitFor();
     const branch = taskBranch(id);
     expect((await hook('create', createBranchEvent({ repo: 'acme/payments', branch }))).status).toBe(202);
+    // Committed before the next delivery, so both changes happen while the page is offline.
+    const api = apiClient(stack.url, await login(stack.url, 'bob', PASSWORD));
+    await eventually('coding committed', async () => ((await api.get(`/api/tasks/${id}`)).body.status === 'coding' ? true : undefined));
     expect((await hook('pull_request', pullRequestEvent({ repo: 'acme/payments', branch, prNumber: 44, action: 'opened' }))).status).toBe(202);
     await new Promise((r) => setTimeout(r, 1000));
     expect(await bob.locator('.badge[data-status="pr_open"]').count()).toBe(0);

@@ -31,7 +31,10 @@ export function startWorkers(connection: Redis, ctx: PipelineContext, opts: Work
       {
         connection,
         prefix: opts.prefix,
-        concurrency: opts.concurrency,
+        // Deliveries are applied one at a time per worker, in arrival order, so a "branch created" is not overtaken
+        // by the "PR opened" right behind it (which would skip `coding`). Order is still not promised across
+        // workers; the plan tolerates any order.
+        concurrency: queueName === QUEUES.webhooks ? 1 : opts.concurrency,
         stalledInterval: opts.stalledIntervalMs,
         lockDuration: opts.lockDurationMs,
         maxStalledCount: 2,
