@@ -110,24 +110,11 @@ export function toPublicTask(t: TaskSource): PublicTask {
 }
 
 export function toDashboardTask(t: TaskSource): DashboardTask {
-  return {
-    taskId: t.id,
-    seq: t.seq,
-    title: t.title,
-    status: t.status,
-    isPrivate: t.isPrivate,
-    priority: t.priority,
-    repo: t.repo,
-    creator: toPublicUser(t.creator),
-    createdAt: iso(t.createdAt),
-    updatedAt: iso(t.updatedAt),
-    prUrl: t.prUrl,
-    githubIssueUrl: t.githubIssueUrl,
-  };
+  return dashboardTaskFromPublic({ ...t, createdAt: iso(t.createdAt), updatedAt: iso(t.updatedAt) });
 }
 
-/** The dashboard row of a task as the REST API shows it (clients that poll instead of listening). */
-export function dashboardTaskFromPublic(t: PublicTask): DashboardTask {
+/** The dashboard row of a task as the REST API shows it (also for clients that poll instead of listening). */
+export function dashboardTaskFromPublic(t: Pick<PublicTask, 'id' | 'seq' | 'title' | 'status' | 'isPrivate' | 'priority' | 'repo' | 'creator' | 'createdAt' | 'updatedAt' | 'prUrl' | 'githubIssueUrl'>): DashboardTask {
   return {
     taskId: t.id,
     seq: t.seq,

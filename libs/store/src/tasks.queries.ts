@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import { STATUSES_BY_GROUP, type TaskCounts, type TaskStatus } from '@taskflow/events';
 import { AppError } from '@taskflow/platform';
 import type { Db } from './db';
@@ -79,54 +79,33 @@ export async function listTasks(db: Db, viewer: Viewer, q: ListTasksQuery = {}):
   return { tasks: page.map(({ cursorTs: _c, ...task }) => task), nextCursor };
 }
 
-/** Active / completed / failed counts of the tasks the viewer can see. */
-export async function countTasks(db: Db, viewer: Viewer, scope: 'all' | 'mine' = 'all'): Promise<TaskCounts> {
-  const inGroup = countIn;
-  let query = db
-    .selectFrom('tasks as t')
-    .select([
-      inGroup(STATUSES_BY_GROUP.active).as('active'),
-      inGroup(STATUSES_BY_GROUP.completed).as('completed'),
-      inGroup(STATUSES_BY_GROUP.failed).as('failed'),
-    ])
-    .where(visibleTo(viewer));
-  if (scope === 'mine') query = query.where('t.creatorId', '=', viewer.id);
-  const row = await query.executeTakeFirstOrThrow();
-  return { activeCount: Number(row.active), completedCount: Number(row.completed), failedCount: Number(row.failed) };
-}
-
-/** Counts of one user's private tasks (only they see them). */
-export async function countPrivateTasks(db: Db, userId: string): Promise<TaskCounts> {
+/** Active / completed / failed counts of the tasks matching `where` (one aggregate query). */
+async function countGroups(db: Db, where: RawBuilder<boolean>): Promise<TaskCounts> {
   const row = await db
     .selectFrom('tasks as t')
-    .select([
-      countIn(STATUSES_BY_GROUP.active).as('active'),
-      countIn(STATUSES_BY_GROUP.completed).as('completed'),
-      countIn(STATUSES_BY_GROUP.failed).as('failed'),
-    ])
-    .where('t.creatorId', '=', userId)
-    .where('t.isPrivate', '=', true)
-    .executeTakeFirstOrThrow();
-  return { activeCount: Number(row.active), completedCount: Number(row.completed), failedCount: Number(row.failed) };
-}
-
-/** Counts of an org's shared (non-private) tasks: what every member's dashboard has in common. */
-export async function countOrgTasks(db: Db, orgId: string): Promise<TaskCounts> {
-  const row = await db
-    .selectFrom('tasks as t')
-    .select([
-      countIn(STATUSES_BY_GROUP.active).as('active'),
-      countIn(STATUSES_BY_GROUP.completed).as('completed'),
-      countIn(STATUSES_BY_GROUP.failed).as('failed'),
-    ])
-    .where('t.orgId', '=', orgId)
-    .where('t.isPrivate', '=', false)
+    .select([countIn(STATUSES_BY_GROUP.active).as('active'), countIn(STATUSES_BY_GROUP.completed).as('completed'), countIn(STATUSES_BY_GROUP.failed).as('failed')])
+    .where(where)
     .executeTakeFirstOrThrow();
   return { activeCount: Number(row.active), completedCount: Number(row.completed), failedCount: Number(row.failed) };
 }
 
 const countIn = (statuses: readonly TaskStatus[]) =>
   sql<string>`count(*) filter (where t.status in (${sql.join(statuses.map((s) => sql.lit(s)))}))`;
+
+/** Counts of the tasks the viewer can see (or, with `mine`, created). */
+export function countTasks(db: Db, viewer: Viewer, scope: 'all' | 'mine' = 'all'): Promise<TaskCounts> {
+  return countGroups(db, scope === 'mine' ? sql<boolean>`${visibleTo(viewer)} and t.creator_id = ${viewer.id}` : visibleTo(viewer));
+}
+
+/** Counts of one user's private tasks (only they see them). */
+export function countPrivateTasks(db: Db, userId: string): Promise<TaskCounts> {
+  return countGroups(db, sql<boolean>`t.creator_id = ${userId} and t.is_private`);
+}
+
+/** Counts of an org's shared (non-private) tasks: what every member's dashboard has in common. */
+export function countOrgTasks(db: Db, orgId: string): Promise<TaskCounts> {
+  return countGroups(db, sql<boolean>`t.org_id = ${orgId} and not t.is_private`);
+}
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 // PostgreSQL's text form of a timestamptz, e.g. `2026-11-25 18:45:12.123456+00`.
