@@ -1,4 +1,5 @@
 export * from './app-error';
 export * from './config';
+export * from './github-host';
 export * from './logger';
 export * from './shutdown';
