@@ -147,9 +147,21 @@ async function test(env: StackEnv, args: string[]): Promise<number> {
   return code;
 }
 
+let logsDir = '.data/logs';
+
+/** Says what failed and what to do, in one line. */
+function setupFailure(err: unknown): string {
+  const message = err instanceof Error ? err.message.split('\n')[0] : String(err);
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'EACCES' || code === 'EPERM') return `${message} — a file or directory above is not accessible to this user; fix its permissions or run from a clone you own.`;
+  if (code === 'ENOSPC') return `${message} — the disk is full; free some space and try again.`;
+  return `${message}${/see |Set |set |run /.test(message) ? '' : ` — see the logs under ${logsDir}.`}`;
+}
+
 async function main(): Promise<number> {
   const [command = 'start', ...args] = process.argv.slice(2);
   const env = loadStackEnv();
+  logsDir = path.join(env.DATA_DIR, 'logs');
   const commands: Record<string, (env: StackEnv, args: string[]) => Promise<number>> = { start, cluster, services, test };
   const run = commands[command];
   if (!run) {
@@ -162,7 +174,8 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (err) => {
-    console.error(err instanceof ConfigError ? err.message : err);
+    // One readable line, not a stack trace: what failed and what to do (details are in .data/logs).
+    console.error(`[stack] ${err instanceof ConfigError ? err.message : setupFailure(err)}`);
     process.exit(1);
   },
 );

