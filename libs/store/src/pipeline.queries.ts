@@ -5,14 +5,15 @@ import { selectTasks, toTaskRecord, type TaskRecord } from './task-record';
 /** Queries the pipeline's workers need (no viewer: workers act for the system). */
 
 /**
- * The task a GitHub event is about: by its branch, else by an `#<issue>` reference
- * in the same repository.
+ * The task a GitHub event is about: by its branch, else by an `#<issue>` reference,
+ * always in the repository the event came from (another repository may well have
+ * a branch of the same name).
  */
 export async function findTaskForWebhook(
   db: Db,
   ref: { repo: string; branch: string; issueRefs?: readonly number[] },
 ): Promise<TaskRecord | undefined> {
-  const byBranch = await selectTasks(db).where('t.githubBranch', '=', ref.branch).executeTakeFirst();
+  const byBranch = await selectTasks(db).where('t.repo', '=', ref.repo).where('t.githubBranch', '=', ref.branch).executeTakeFirst();
   if (byBranch) return strip(toTaskRecord(byBranch));
   if (!ref.issueRefs?.length) return undefined;
   const byIssue = await selectTasks(db)
