@@ -56,3 +56,11 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env) {
   });
 }
 export type ServerConfig = ReturnType<typeof loadServerConfig>;
+
+/** The one-shot migration job (`migrate.ts`, run before the nodes in containers): only what it uses. */
+export const MigrateEnvSchema = Type.Pick(ServerEnvSchema, ['DATABASE_URL', 'LOG_LEVEL', 'SEED_DEMO', 'DEMO_PASSWORD', 'NODE_ID']);
+
+export function loadMigrateConfig(env: NodeJS.ProcessEnv = process.env) {
+  return parseEnv(MigrateEnvSchema, env);
+}
+export type MigrateConfig = ReturnType<typeof loadMigrateConfig>;
