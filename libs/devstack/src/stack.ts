@@ -136,6 +136,12 @@ export async function startStack(env: StackEnv, log: (line: string) => void, top
         url,
         supervisorPid: process.pid,
         pids: [...nodes, ...workers, ...(haproxy ? [haproxy] : [])].map((c) => c.process.pid).concat([services.embeddedPostgres?.pid, services.embeddedRedis?.pid].filter((p): p is number => Boolean(p)) as number[]),
+        // Which pid is which and where it listens: fault tests stall, kill and restart them one by one.
+        nodes: nodes.map((c, i) => ({ name: c.name, pid: c.process.pid, port: nodePorts[i] })),
+        workers: workers.map((c) => ({ name: c.name, pid: c.process.pid })),
+        haproxy: haproxy ? { pid: haproxy.process.pid } : null,
+        postgres: services.embeddedPostgres ? { pid: services.embeddedPostgres.pid, port: services.embeddedPostgres.port } : null,
+        redis: services.embeddedRedis ? { pid: services.embeddedRedis.pid, port: services.embeddedRedis.port } : null,
       }),
     );
     return { url, services, nodes, nodePorts, workers, appEnv, webhookSecret, addWorker, crashed, stop };
