@@ -81,6 +81,12 @@ export async function registerGateway(app: FastifyInstance, deps: GatewayDeps): 
     adapter: createAdapter(pub, sub, { key: SOCKET_IO_REDIS_KEY }),
     // Recovery comes from PostgreSQL by seq (DESIGN D2): the Redis adapter keeps nothing to recover from.
     connectionStateRecovery: undefined,
+    // Drain: close each transport rather than send a server-side disconnect (`io server disconnect`), after
+    // which socket.io-client would not reconnect; on `transport close` it reconnects, through HAProxy, to another node.
+    preClose: (done: () => void) => {
+      for (const socket of app.io.of('/').sockets.values()) socket.conn.close();
+      done();
+    },
   });
   const io = app.io;
   // Broadcast count and commit→broadcast lag, read off the adapter's channel: once per broadcast this node
