@@ -99,6 +99,19 @@ describe('simulate CLI', () => {
       });
     });
 
+    it('plays a pull request from a fork with GITHUB_HEAD_REPO, and says when the server ignored it', async () => {
+      await receiver.close();
+      receiver = await startWebhookReceiver(202, { status: 'ignored', reason: 'pull request from mallory/payments, not acme/payments' });
+      const { code, stdout } = await runCli([TASK_ID, 'pr-open'], { APP_URL: receiver.url, GITHUB_WEBHOOK_SECRET: SECRET, GITHUB_HEAD_REPO: 'mallory/payments' });
+
+      expect(code).toBe(0);
+      expect(JSON.parse(receiver.requests[0]!.rawBody.toString('utf8'))).toMatchObject({
+        repository: { full_name: 'acme/payments' },
+        pull_request: { head: { ref: 'taskflow/3f2b8c1e-8d9a', repo: { full_name: 'mallory/payments', fork: true } } },
+      });
+      expect(stdout).toContain('(ignored: pull request from mallory/payments, not acme/payments)');
+    });
+
     it('exits 1 when the server rejects the delivery', async () => {
       await receiver.close();
       receiver = await startWebhookReceiver(401);

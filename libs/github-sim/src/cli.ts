@@ -28,6 +28,7 @@ Environment:
   APP_URL                 server to post to (default http://127.0.0.1:$PORT, PORT default 3000)
   GITHUB_WEBHOOK_SECRET   signing secret (default: githubWebhookSecret in $DATA_DIR/secrets.json)
   GITHUB_REPO             owner/name (default acme/payments)
+  GITHUB_HEAD_REPO        owner/name a pull request comes from (default GITHUB_REPO; another one plays a fork)
   PR_NUMBER               pull request number (default: derived from the task id)`;
 
 /** Exit codes: 0 delivered (2xx), 1 delivery or set-up failed, 2 bad usage. */
@@ -78,17 +79,28 @@ function readPrNumber(env: NodeJS.ProcessEnv, taskId: string): number {
   return prNumber;
 }
 
-function buildDelivery(step: Step, taskId: string, repo: string, prNumber: number): { event: string; payload: object } {
+function buildDelivery(step: Step, taskId: string, repo: string, headRepo: string, prNumber: number): { event: string; payload: object } {
   const branch = taskBranch(taskId);
+  const pr = { repo, headRepo, branch, prNumber, title: `Task ${taskId}` };
   switch (step) {
     case 'coding':
       return { event: 'create', payload: createBranchEvent({ repo, branch }) };
     case 'pr-open':
-      return { event: 'pull_request', payload: pullRequestEvent({ repo, branch, prNumber, action: 'opened', title: `Task ${taskId}` }) };
+      return { event: 'pull_request', payload: pullRequestEvent({ ...pr, action: 'opened' }) };
     case 'merge':
-      return { event: 'pull_request', payload: pullRequestEvent({ repo, branch, prNumber, action: 'closed', merged: true, title: `Task ${taskId}` }) };
+      return { event: 'pull_request', payload: pullRequestEvent({ ...pr, action: 'closed', merged: true }) };
     case 'close':
-      return { event: 'pull_request', payload: pullRequestEvent({ repo, branch, prNumber, action: 'closed', merged: false, title: `Task ${taskId}` }) };
+      return { event: 'pull_request', payload: pullRequestEvent({ ...pr, action: 'closed', merged: false }) };
+  }
+}
+
+/** A 2xx the server did not apply says why (a fork, another repository…). */
+function ignoredNote(body: string): string {
+  try {
+    const parsed = JSON.parse(body) as { status?: unknown; reason?: unknown };
+    return parsed.status === 'ignored' ? `  (ignored: ${String(parsed.reason)})` : '';
+  } catch {
+    return '';
   }
 }
 
@@ -102,10 +114,10 @@ async function main(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const prNumber = readPrNumber(env, taskId);
   let delivery;
   try {
-    delivery = buildDelivery(step, taskId, repo, prNumber);
+    delivery = buildDelivery(step, taskId, repo, env.GITHUB_HEAD_REPO || repo, prNumber);
   } catch (err) {
     // The builders reject a malformed GITHUB_REPO; that is a usage problem, not a crash.
-    if (err instanceof TypeError) throw usageError(`GITHUB_REPO: ${err.message}.`);
+    if (err instanceof TypeError) throw usageError(`GITHUB_REPO / GITHUB_HEAD_REPO: ${err.message}.`);
     throw err;
   }
   const { event, payload } = delivery;
@@ -121,7 +133,7 @@ async function main(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
     throw new CliExit(1, `${step}: could not reach ${url}: ${cause}`);
   }
   const ok = result.status >= 200 && result.status < 300;
-  const detail = ok ? '' : `  ${result.body.replace(/\s+/g, ' ').slice(0, 200)}`;
+  const detail = ok ? ignoredNote(result.body) : `  ${result.body.replace(/\s+/g, ' ').slice(0, 200)}`;
   const line = `${step}: ${event} delivery ${result.deliveryId} → HTTP ${result.status}${detail}`;
   if (ok) console.log(line);
   else console.error(line);

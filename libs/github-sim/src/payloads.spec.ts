@@ -96,9 +96,36 @@ describe('pullRequestEvent', () => {
     expect(payload.pull_request.user).toHaveProperty('login');
     expect(payload.pull_request.base.ref).toEqual(expect.any(String));
     expect(payload.pull_request.base.repo.full_name).toBe(repo);
-    expect(payload.pull_request.head.repo.full_name).toBe(repo);
+    expect(payload.pull_request.head.repo?.full_name).toBe(repo);
     expect(payload.pull_request.title).toEqual(expect.any(String));
     // Renaming the repository must not leave the example's one behind in URLs.
     expect(JSON.stringify(payload)).not.toContain('Codertocat/Hello-World');
+  });
+});
+
+describe('pullRequestEvent from a fork', () => {
+  it('names the fork as the head repository, keeping the base and the repository ours', () => {
+    const payload = pullRequestEvent({ repo, branch, prNumber: 666, action: 'opened', headRepo: 'mallory/payments' });
+    expect(payload.repository.full_name).toBe(repo);
+    expect(payload.pull_request.base.repo.full_name).toBe(repo);
+    expect(payload.pull_request.head).toMatchObject({
+      ref: branch,
+      label: `mallory:${branch}`,
+      repo: { full_name: 'mallory/payments', name: 'payments', owner: { login: 'mallory' }, fork: true },
+    });
+  });
+
+  it('is a same-repository PR by default', () => {
+    const payload = pullRequestEvent({ repo, branch, prNumber: 7, action: 'opened' });
+    expect(payload.pull_request.head).toMatchObject({ label: `acme:${branch}`, repo: { full_name: repo, fork: false } });
+  });
+
+  it('sends a null head repository for a deleted fork', () => {
+    const payload = pullRequestEvent({ repo, branch, prNumber: 7, action: 'closed', headRepo: null });
+    expect(payload.pull_request.head.repo).toBeNull();
+  });
+
+  it('rejects a head repository that is not owner/name', () => {
+    expect(() => pullRequestEvent({ repo, branch, prNumber: 7, action: 'opened', headRepo: 'mallory' })).toThrow(TypeError);
   });
 });

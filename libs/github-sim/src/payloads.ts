@@ -27,6 +27,11 @@ export interface PullRequestInput {
   mergeCommitSha?: string;
   /** ISO time; defaults to now when merged. */
   mergedAt?: string;
+  /**
+   * `owner/name` the head branch lives in: by default `repo`; another one makes
+   * a PR from a fork, and null is what GitHub sends once the fork was deleted.
+   */
+  headRepo?: string | null;
 }
 
 export interface RepositoryPayload extends JsonObject {
@@ -53,7 +58,7 @@ export interface PullRequestPayload extends JsonObject {
   merged_at: string | null;
   closed_at: string | null;
   user: JsonObject;
-  head: JsonObject & { ref: string; label: string; repo: RepositoryPayload };
+  head: JsonObject & { ref: string; label: string; repo: RepositoryPayload | null };
   base: JsonObject & { ref: string; repo: RepositoryPayload };
 }
 
@@ -122,7 +127,9 @@ export function createBranchEvent({ repo, branch }: CreateBranchInput): CreateEv
 /** A `pull_request` delivery for the PR from `branch`, based on GitHub's example for the same action. */
 export function pullRequestEvent(input: PullRequestInput): PullRequestEventPayload {
   const { repo, branch, prNumber, action } = input;
-  const { owner } = parseRepo(repo);
+  parseRepo(repo);
+  const headRepo = input.headRepo === undefined ? repo : input.headRepo;
+  const headOwner = headRepo === null ? 'ghost' : parseRepo(headRepo).owner;
   const payload = cloneForRepo<PullRequestEventPayload>(
     findExample('pull_request', (example) => example.action === action),
     repo,
@@ -136,8 +143,12 @@ export function pullRequestEvent(input: PullRequestInput): PullRequestEventPaylo
   payload.action = action;
   payload.number = prNumber;
   setRepoFields(payload.repository, repo);
-  setRepoFields(pr.head.repo, repo);
   setRepoFields(pr.base.repo, repo);
+  if (headRepo === null) pr.head.repo = null;
+  else if (pr.head.repo) {
+    setRepoFields(pr.head.repo, headRepo);
+    pr.head.repo.fork = headRepo !== repo;
+  }
 
   // The example's PR URLs name its own number; keep the commonly read ones in step.
   pr.number = prNumber;
@@ -149,7 +160,7 @@ export function pullRequestEvent(input: PullRequestInput): PullRequestEventPaylo
   if (input.title !== undefined) pr.title = input.title;
   if (input.body !== undefined) pr.body = input.body;
   pr.head.ref = branch;
-  pr.head.label = `${owner}:${branch}`;
+  pr.head.label = `${headOwner}:${branch}`;
   pr.state = closed ? 'closed' : 'open';
   pr.draft = false;
   pr.merged = merged;

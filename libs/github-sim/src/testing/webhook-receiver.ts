@@ -9,7 +9,7 @@ export interface WebhookReceiver {
   close(): Promise<void>;
 }
 
-/** A throwaway HTTP server on a free loopback port that records every request and answers `status`. */
-export function startWebhookReceiver(status = 202): Promise<WebhookReceiver> {
-  return startFake((_req, res) => sendJson(res, status, { received: true }));
+/** A throwaway HTTP server on a free loopback port that records every request and answers `status` with `body`. */
+export function startWebhookReceiver(status = 202, body: unknown = { received: true }): Promise<WebhookReceiver> {
+  return startFake((_req, res) => sendJson(res, status, body));
 }
