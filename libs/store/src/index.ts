@@ -12,3 +12,4 @@ export * from './webhooks';
 export * from './seed';
 export * from './pipeline.queries';
 export * from './stats.queries';
+export * from './resync.queries';

@@ -11,7 +11,8 @@ import type { ServerConfig } from '../config';
 import { HANDLERS } from './handlers';
 import type { RealtimeMetrics } from './metrics';
 import { Presence } from './presence';
-import { SocketRateLimits } from './rate-limit';
+import { runAt } from './expiry-timer';
+import { messageCost, SocketRateLimits } from './rate-limit';
 import type { TaskflowServer, TaskflowSocket } from './socket-types';
 
 declare module 'fastify' {
@@ -99,6 +100,7 @@ export async function registerGateway(app: FastifyInstance, deps: GatewayDeps): 
   });
   const viewers = new Presence(io, pub, { nodeId: config.NODE_ID, ttlMs: config.PRESENCE_TTL_MS, prefix: config.QUEUE_PREFIX, logger });
   presenceRef.current = viewers;
+  metrics.observeState({ presenceEntries: () => viewers.size });
   const limits = new SocketRateLimits(limiterRedis, {
     perSocket: config.WEBSOCKET_RATE_PER_SOCKET,
     perUser: config.WEBSOCKET_RATE_PER_USER,
@@ -125,13 +127,14 @@ export async function registerGateway(app: FastifyInstance, deps: GatewayDeps): 
     metrics.connections.inc();
     void socket.join(rooms.user(user.id));
     // Middleware runs once per connection: a token that expires later must end the socket then.
-    const expiry = setTimeout(() => {
+    // runAt, not setTimeout: a token may live longer than the 24.8 days a Node timer can wait.
+    const expiry = runAt(socket.data.expiresAt, () => {
       socket.emit('error', { code: 'TOKEN_EXPIRED', message: 'Session expired: log in again' });
       socket.disconnect(true);
-    }, Math.max(0, socket.data.expiresAt - Date.now()));
+    });
     socket.onAny((event: string, ...args: unknown[]) => void onMessage(socket, event, args));
     socket.on('disconnect', () => {
-      clearTimeout(expiry);
+      expiry.cancel();
       metrics.connections.dec();
       void viewers.leaveAll(socket).catch((err: unknown) => logger.warn({ err }, 'presence cleanup failed'));
     });
@@ -144,11 +147,13 @@ export async function registerGateway(app: FastifyInstance, deps: GatewayDeps): 
       socket.emit('error', { code, message });
       ack?.({ ok: false, error: { code, message } });
     };
-    metrics.received.inc({ event: event in HANDLERS ? event : 'unknown' });
-    if (!(event in HANDLERS)) return fail('UNKNOWN_EVENT', `Unknown event "${event.slice(0, 50)}"`);
+    // Own properties only: `toString`, `__proto__` and `constructor` are not handlers.
+    const known = Object.hasOwn(HANDLERS, event);
+    metrics.received.inc({ event: known ? event : 'unknown' });
+    if (!known) return fail('UNKNOWN_EVENT', `Unknown event "${event.slice(0, 50)}"`);
     const name = event as ClientMessageName;
     try {
-      if (!(await limits.allow(socket.id, socket.data.user.id))) return fail('RATE_LIMITED', 'Too many messages; slow down');
+      if (!(await limits.allow(socket.id, socket.data.user.id, messageCost(name, args[0])))) return fail('RATE_LIMITED', 'Too many messages; slow down');
       const checked = validate(CLIENT_MESSAGES[name], args[0] ?? {});
       if (!checked.ok) return fail('INVALID_PAYLOAD', `Invalid ${name}: ${checked.issues.map((i) => `${i.path} ${i.message}`).join('; ')}`);
       const handler = HANDLERS[name] as (ctx: Parameters<(typeof HANDLERS)[typeof name]>[0], m: unknown) => Promise<unknown>;

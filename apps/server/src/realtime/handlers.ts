@@ -1,9 +1,10 @@
-import { rooms, toDashboardTask, toTimelineEvent, type ClientMessage, type ClientMessageName, type ServerEventPayload, type TimelineEvent } from '@taskflow/events';
+import { rooms, toDashboardTask, toPublicTask, toTimelineEvent, type ClientMessage, type ClientMessageName, type ServerEventPayload, type TimelineEvent } from '@taskflow/events';
 import { AppError } from '@taskflow/platform';
-import { countPrivateTasks, countTasks, getTask, listTasks, type Db } from '@taskflow/store';
+import { countPrivateTasks, countTasks, getTask, listTasks, readForResync, type Db } from '@taskflow/store';
 import type { TaskflowSocket } from './socket-types';
 import type { Presence } from './presence';
 import { taskState } from './task-access.policy';
+import { normaliseTaskId } from './task-id';
 
 export interface HandlerContext {
   socket: TaskflowSocket;
@@ -31,11 +32,14 @@ export type ResyncResult =
  * leave a hole; the client drops what it already has by seq.
  */
 export const HANDLERS: { [M in ClientMessageName]: Handler<M> } = {
-  async 'task:join'({ socket, db, flags, presence }, { taskId }) {
+  async 'task:join'({ socket, db, flags, presence }, message) {
     if (!flags.taskDetail) throw DISABLED('task');
+    const taskId = normaliseTaskId(message.taskId);
     const user = socket.data.user;
     // Authorise before joining: an unauthorised socket must never sit in the room, even briefly.
     if (!(await getTask(db, user, taskId))) throw NOT_FOUND();
+    // Gone while we read: joining now would leave the room (and presence) behind after its cleanup ran.
+    if (!socket.connected) return undefined;
     await socket.join(rooms.task(taskId));
     const state = await taskState(db, user, taskId);
     if (!state) {
@@ -47,7 +51,8 @@ export const HANDLERS: { [M in ClientMessageName]: Handler<M> } = {
     return { seq: state.seq };
   },
 
-  async 'task:leave'({ socket, presence }, { taskId }) {
+  async 'task:leave'({ socket, presence }, message) {
+    const taskId = normaliseTaskId(message.taskId);
     await socket.leave(rooms.task(taskId));
     await presence.leave(socket, taskId);
     return undefined;
@@ -67,24 +72,17 @@ export const HANDLERS: { [M in ClientMessageName]: Handler<M> } = {
     return undefined;
   },
 
+  // All tasks in one bounded read (not a transaction per task); its rate cost grows with its size.
   async resync_requested({ socket, db }, { taskIds, since }) {
-    const user = socket.data.user;
-    const results: ResyncResult[] = [];
-    for (const taskId of taskIds) {
-      const after = since?.[taskId];
-      const visible = await getTask(db, user, taskId);
-      if (!visible) {
-        results.push({ taskId, kind: 'not_found' });
-        continue;
-      }
-      const missed = after === undefined ? undefined : visible.events.filter((e) => e.seq > after);
-      if (missed && missed.length <= RESYNC_EVENTS_LIMIT) {
-        results.push({ taskId, kind: 'events', events: missed.map(toTimelineEvent) });
-      } else {
-        const state = await taskState(db, user, taskId);
-        results.push(state ? { taskId, kind: 'state', state } : { taskId, kind: 'not_found' });
-      }
-    }
+    const sinceById = new Map(Object.entries(since ?? {}).map(([id, seq]) => [normaliseTaskId(id), seq]));
+    const ids = [...new Set(taskIds.map(normaliseTaskId))];
+    const reads = await readForResync(db, socket.data.user, ids.map((taskId) => ({ taskId, since: sinceById.get(taskId) })), RESYNC_EVENTS_LIMIT);
+    const results = reads.map((r): ResyncResult => {
+      if (r.kind === 'not_found') return r;
+      if (r.kind === 'events') return { taskId: r.taskId, kind: 'events', events: r.events.map(toTimelineEvent) };
+      const state = { taskId: r.taskId, seq: r.task.seq, task: toPublicTask(r.task), events: r.events.map(toTimelineEvent) };
+      return { taskId: r.taskId, kind: 'state', state };
+    });
     return { results };
   },
 };

@@ -1,4 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { unhandledRejectionCount } from '@taskflow/platform';
+import { RateWindow } from './rate-window';
 
 /**
  * This node's real-time metrics: Prometheus series for /metrics, and the
@@ -21,8 +23,15 @@ export class RealtimeMetrics {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [this.registry],
   });
+  readonly unhandledRejections = unhandledRejectionsCounter(this.registry);
+  readonly resyncsRequested = new Counter({
+    name: 'taskflow_socket_sync_required_total',
+    help: 'Times this node told its clients to resync after its Redis subscription was restored',
+    registers: [this.registry],
+  });
   private totalErrors = 0;
-  private recent: number[] = [];
+  /** Broadcasts over the last 10 s, in fixed buckets (nothing grows between health checks). */
+  readonly recent = new RateWindow(10);
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'taskflow_server_' });
@@ -30,7 +39,36 @@ export class RealtimeMetrics {
 
   recordBroadcast(event: string): void {
     this.broadcasts.inc({ event });
-    this.recent.push(Date.now());
+    this.recent.record();
+  }
+
+  /** Entries the messages-per-second window holds (bounded by its buckets). */
+  windowEntries(): number {
+    return this.recent.size;
+  }
+
+  /**
+   * Exposes the sizes of this node's in-memory realtime state on /metrics, so a
+   * leak shows up (and tests can read it) without anything pruning as it reads.
+   */
+  observeState(sizes: { presenceEntries: () => number }): void {
+    new Gauge({
+      name: 'taskflow_presence_local_entries',
+      help: 'Socket→task presence entries this node holds',
+      registers: [this.registry],
+      collect() {
+        this.set(sizes.presenceEntries());
+      },
+    });
+    const windowEntries = () => this.windowEntries();
+    new Gauge({
+      name: 'taskflow_rate_window_entries',
+      help: 'Entries held by the messages-per-second window',
+      registers: [this.registry],
+      collect() {
+        this.set(windowEntries());
+      },
+    });
   }
 
   recordError(code: string): void {
@@ -40,8 +78,21 @@ export class RealtimeMetrics {
 
   /** The spec's health block: messages per second over the last 10 s. */
   summary(connectedUsers: number) {
-    const cutoff = Date.now() - 10_000;
-    this.recent = this.recent.filter((t) => t >= cutoff);
-    return { connectedUsers, messagesPerSecond: Math.round((this.recent.length / 10) * 10) / 10, totalErrors: this.totalErrors };
+    return { connectedUsers, messagesPerSecond: Math.round(this.recent.perSecond() * 10) / 10, totalErrors: this.totalErrors };
   }
+}
+
+/** Read from the process guards at scrape time: they count from the first moment of the process. */
+function unhandledRejectionsCounter(registry: Registry): Counter {
+  let counted = 0;
+  return new Counter({
+    name: 'taskflow_unhandled_rejections_total',
+    help: 'Unhandled promise rejections this process logged and survived',
+    registers: [registry],
+    collect() {
+      const seen = unhandledRejectionCount();
+      if (seen > counted) this.inc(seen - counted);
+      counted = seen;
+    },
+  });
 }

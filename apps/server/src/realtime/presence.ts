@@ -37,12 +37,22 @@ export class Presence {
   }
 
   async join(socket: TaskflowSocket, taskId: string): Promise<void> {
-    if (this.closed) return;
+    // A socket that disconnected while its task:join was in flight has already been cleaned up: adding it now would leak.
+    if (this.closed || !socket.connected) return;
     const sockets = this.local.get(taskId) ?? new Set<string>();
     sockets.add(socket.id);
     this.local.set(taskId, sockets);
     await this.redis.zadd(this.key(taskId), Date.now() + this.opts.ttlMs, this.member(socket));
+    // It may have gone during the write (its disconnect cleanup ran before or after the add): undo ours.
+    if (!socket.connected) return this.leave(socket, taskId);
     await this.broadcast(taskId);
+  }
+
+  /** Socket→task entries held in memory on this node. */
+  get size(): number {
+    let n = 0;
+    for (const ids of this.local.values()) n += ids.size;
+    return n;
   }
 
   async leave(socket: TaskflowSocket, taskId: string): Promise<void> {
@@ -83,6 +93,12 @@ export class Presence {
     for (const [taskId, socketIds] of this.local) {
       const key = this.key(taskId);
       const members = [...socketIds].map((id) => this.io.of('/').sockets.get(id)).filter((s): s is TaskflowSocket => Boolean(s));
+      // Safety net: forget sockets that are gone, whatever order their disconnect and join ran in.
+      if (members.length < socketIds.size) {
+        const live = new Set(members.map((m) => m.id));
+        for (const id of socketIds) if (!live.has(id)) socketIds.delete(id);
+        if (socketIds.size === 0) this.local.delete(taskId);
+      }
       if (members.length > 0) await this.redis.zadd(key, ...members.flatMap((s) => [now + this.opts.ttlMs, this.member(s)]));
       await this.redis.pexpire(key, this.opts.ttlMs * 2);
       const pruned = await this.redis.zremrangebyscore(key, '-inf', now);

@@ -1,5 +1,22 @@
 import type { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { MAX_RESYNC_TASKS } from '@taskflow/events';
+
+/** Tasks of a resync that cost as much as one ordinary message. */
+export const RESYNC_TASKS_PER_POINT = 10;
+
+/**
+ * What a message costs against the budgets: one, except a resync, which costs
+ * one per started ten tasks (a full 100-task resync is 10 of the socket's 20
+ * per second). Read from the raw payload, before validation, so oversized or
+ * malformed ones are charged too.
+ */
+export function messageCost(event: string, payload: unknown): number {
+  if (event !== 'resync_requested') return 1;
+  const ids = (payload as { taskIds?: unknown } | null | undefined)?.taskIds;
+  const n = Array.isArray(ids) ? Math.min(ids.length, MAX_RESYNC_TASKS) : 1;
+  return Math.max(1, Math.ceil(n / RESYNC_TASKS_PER_POINT));
+}
 
 /**
  * Per-socket and per-user limits on client messages, counted in Redis so a user
@@ -24,9 +41,9 @@ export class SocketRateLimits {
   }
 
   /** True when the message may go on; false when either limit is exhausted. */
-  async allow(socketId: string, userId: string): Promise<boolean> {
+  async allow(socketId: string, userId: string, cost = 1): Promise<boolean> {
     try {
-      await Promise.all([this.perSocket.consume(socketId), this.perUser.consume(userId)]);
+      await Promise.all([this.perSocket.consume(socketId, cost), this.perUser.consume(userId, cost)]);
       return true;
     } catch (err) {
       if (err instanceof Error) throw err; // a real failure, not a rejection by the limiter
