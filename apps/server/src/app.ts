@@ -11,6 +11,7 @@ import { registerValidator } from './http/validator';
 import type { PipelineQueue } from '@taskflow/queue';
 import { tasksRoutes } from './tasks/tasks.routes';
 import { TasksService } from './tasks/tasks.service';
+import { webhookIgnoredCounter } from './webhooks/webhook-metrics';
 import { webhooksRoutes } from './webhooks/webhooks.routes';
 import { webRoutes } from './web/web.routes';
 import { registerGateway } from './realtime/gateway';
@@ -58,7 +59,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(authRoutes, { db });
   const tasks = new TasksService({ db, queue, repos: config.repos, logger: deps.logger });
   await app.register(tasksRoutes, { tasks, repos: config.repos, db });
-  await app.register(webhooksRoutes, { db, queue, secret: config.GITHUB_WEBHOOK_SECRET });
+  await app.register(webhooksRoutes, {
+    db,
+    queue,
+    secret: config.GITHUB_WEBHOOK_SECRET,
+    scope: { repos: config.repos, webHost: config.githubWebHost },
+    ignored: webhookIgnoredCounter(metrics.registry),
+  });
   await app.register(webRoutes, { config });
   return app;
 }

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { Type } from '@sinclair/typebox';
-import { Env, parseEnv, repoList } from '@taskflow/platform';
+import { Env, githubWebHost, parseEnv, repoList } from '@taskflow/platform';
 
 /** The server node's configuration: parsed once at start, frozen, every bad variable listed. */
 export const ServerEnvSchema = Type.Object({
@@ -15,6 +15,10 @@ export const ServerEnvSchema = Type.Object({
   /** Repositories tasks may target; the first is the default. */
   GITHUB_REPOS: Env.repos('acme/payments'),
   GITHUB_WEBHOOK_SECRET: Type.String({ minLength: 16 }),
+  /** GitHub (Enterprise) API; its web host is the only one PR links may point to. */
+  GITHUB_API_URL: Env.url('https://api.github.com'),
+  /** GitHub's web address when it cannot be derived from GITHUB_API_URL. */
+  GITHUB_WEB_URL: Type.Optional(Env.url()),
   /** Prefix of every BullMQ key; workers must use the same one. */
   QUEUE_PREFIX: Type.String({ pattern: '^[A-Za-z0-9_-]+$', default: 'taskflow' }),
   /** Attempts per pipeline job before its task fails, and the first backoff delay (doubles each time). */
@@ -52,6 +56,7 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env) {
   return Object.freeze({
     ...parsed,
     repos: Object.freeze(repoList(parsed.GITHUB_REPOS)),
+    githubWebHost: githubWebHost({ apiUrl: parsed.GITHUB_API_URL, webUrl: parsed.GITHUB_WEB_URL }),
     allowedOrigins: Object.freeze(parsed.WEBSOCKET_CORS_ORIGIN.split(',').map((o) => o.trim()).filter(Boolean)),
   });
 }

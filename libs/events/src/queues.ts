@@ -38,6 +38,8 @@ export type WebhookJobData =
       kind: 'pull_request';
       action: 'opened' | 'reopened' | 'ready_for_review' | 'closed';
       repo: string;
+      /** The repository the PR's branch lives in; a fork's differs from `repo`, and only same-repo PRs move tasks. */
+      headRepo: string;
       branch: string;
       /** `#123` references in the PR title/body, to match tasks by their issue. */
       issueRefs: number[];

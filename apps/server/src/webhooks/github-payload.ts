@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { validate, type WebhookJobData } from '@taskflow/events';
+import { isGithubWebUrl, sameRepo } from '@taskflow/platform';
 
 /** Just the parts of GitHub's payloads we read; everything else GitHub sends is allowed and ignored. */
 const Repository = Type.Object({ full_name: Type.String({ maxLength: 201 }) });
@@ -21,17 +22,31 @@ const PullRequestPayload = Type.Object({
     merged: Type.Optional(Type.Union([Type.Boolean(), Type.Null()])),
     merge_commit_sha: Type.Optional(Type.Union([Type.String(), Type.Null()])),
     merged_at: Type.Optional(Type.Union([Type.String(), Type.Null()])),
-    head: Type.Object({ ref: Type.String({ maxLength: 255 }) }),
+    // GitHub sends `repo: null` once the head (fork) repository was deleted.
+    head: Type.Object({ ref: Type.String({ maxLength: 255 }), repo: Type.Optional(Type.Union([Repository, Type.Null()])) }),
   }),
 });
 
 const PR_ACTIONS = ['opened', 'reopened', 'ready_for_review', 'closed'] as const;
 type PrAction = (typeof PR_ACTIONS)[number];
 
+/** Which deliveries may touch tasks: those of our repositories, linking to our GitHub host. */
+export interface WebhookScope {
+  /** GITHUB_REPOS, spelled as configured (tasks store these). */
+  repos: readonly string[];
+  /** Host of GitHub's web pages (github.com, or the Enterprise host). */
+  webHost: string;
+}
+
+/** Why a delivery was acknowledged but not applied; a bounded set, so it can label a metric. */
+export type IgnoreCode = 'event' | 'action' | 'ref_type' | 'repo_not_configured' | 'fork' | 'foreign_url';
+
 export type Normalized =
   | { kind: 'job'; job: WebhookJobData }
-  | { kind: 'ignored'; reason: string }
+  | { kind: 'ignored'; code: IgnoreCode; reason: string }
   | { kind: 'invalid'; reason: string };
+
+const ignored = (code: IgnoreCode, reason: string): Normalized => ({ kind: 'ignored', code, reason });
 
 /** `#12`, `fixes #12` → [12] (deduplicated, bounded). `owner/repo#12` points at another repository and is ignored. */
 export function issueRefs(text: string): number[] {
@@ -39,21 +54,32 @@ export function issueRefs(text: string): number[] {
   return [...new Set(refs)].slice(0, 20);
 }
 
-type Normalizer = (deliveryId: string, payload: unknown) => Normalized;
+type Normalizer = (deliveryId: string, payload: unknown, scope: WebhookScope) => Normalized;
+
+/** The configured spelling of a repository GitHub names, or undefined when it is not one of ours. */
+const ourRepo = (scope: WebhookScope, fullName: string) => scope.repos.find((r) => sameRepo(r, fullName));
 
 const NORMALIZERS: Record<string, Normalizer> = {
-  create(deliveryId, payload) {
+  create(deliveryId, payload, scope) {
     const v = validate(CreatePayload, payload);
     if (!v.ok) return { kind: 'invalid', reason: `create payload: ${v.issues[0]?.path} ${v.issues[0]?.message}` };
-    if (v.value.ref_type !== 'branch') return { kind: 'ignored', reason: `ref_type ${v.value.ref_type}` };
-    return { kind: 'job', job: { deliveryId, kind: 'branch_created', repo: v.value.repository.full_name, branch: v.value.ref } };
+    if (v.value.ref_type !== 'branch') return ignored('ref_type', `ref_type ${v.value.ref_type}`);
+    const repo = ourRepo(scope, v.value.repository.full_name);
+    if (!repo) return ignored('repo_not_configured', `repository ${v.value.repository.full_name} is not in GITHUB_REPOS`);
+    return { kind: 'job', job: { deliveryId, kind: 'branch_created', repo, branch: v.value.ref } };
   },
-  pull_request(deliveryId, payload) {
+  pull_request(deliveryId, payload, scope) {
     const v = validate(PullRequestPayload, payload);
     if (!v.ok) return { kind: 'invalid', reason: `pull_request payload: ${v.issues[0]?.path} ${v.issues[0]?.message}` };
     const p: Static<typeof PullRequestPayload> = v.value;
-    if (!PR_ACTIONS.includes(p.action as PrAction)) return { kind: 'ignored', reason: `action ${p.action}` };
+    if (!PR_ACTIONS.includes(p.action as PrAction)) return ignored('action', `action ${p.action}`);
+    const repo = ourRepo(scope, p.repository.full_name);
+    if (!repo) return ignored('repo_not_configured', `repository ${p.repository.full_name} is not in GITHUB_REPOS`);
     const pr = p.pull_request;
+    // Anyone can open a PR from a fork, with any branch name (task branches are public in the issue).
+    const headRepo = pr.head.repo?.full_name;
+    if (!headRepo || !sameRepo(headRepo, repo)) return ignored('fork', `pull request from ${headRepo ?? 'a deleted repository'}, not ${repo}`);
+    if (!isGithubWebUrl(pr.html_url, scope.webHost)) return ignored('foreign_url', `html_url is not an https URL on ${scope.webHost}`);
     const merged = p.action === 'closed' && pr.merged === true;
     return {
       kind: 'job',
@@ -61,7 +87,8 @@ const NORMALIZERS: Record<string, Normalizer> = {
         deliveryId,
         kind: 'pull_request',
         action: p.action as PrAction,
-        repo: p.repository.full_name,
+        repo,
+        headRepo: repo,
         branch: pr.head.ref,
         issueRefs: issueRefs(`${pr.title}\n${pr.body ?? ''}`),
         prNumber: pr.number,
@@ -76,7 +103,7 @@ const NORMALIZERS: Record<string, Normalizer> = {
 };
 
 /** Turns a verified delivery into a pipeline job, or says why it is ignored or malformed. */
-export function normalizeDelivery(event: string, deliveryId: string, payload: unknown): Normalized {
-  const normalize = NORMALIZERS[event];
-  return normalize ? normalize(deliveryId, payload) : { kind: 'ignored', reason: `event ${event}` };
+export function normalizeDelivery(event: string, deliveryId: string, payload: unknown, scope: WebhookScope): Normalized {
+  const normalize = Object.hasOwn(NORMALIZERS, event) ? NORMALIZERS[event] : undefined;
+  return normalize ? normalize(deliveryId, payload, scope) : ignored('event', `event ${event}`);
 }

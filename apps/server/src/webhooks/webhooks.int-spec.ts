@@ -94,6 +94,7 @@ describe('POST /api/webhooks/github with a good signature', () => {
       kind: 'pull_request',
       action: 'opened',
       repo,
+      headRepo: repo,
       branch,
       issueRefs: [12],
       prNumber: 7,

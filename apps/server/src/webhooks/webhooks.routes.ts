@@ -2,7 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import { AppError } from '@taskflow/platform';
 import { forgetDelivery, recordDelivery, type Db } from '@taskflow/store';
 import type { PipelineQueue } from '@taskflow/queue';
-import { normalizeDelivery } from './github-payload';
+import type { Counter } from 'prom-client';
+import { normalizeDelivery, type WebhookScope } from './github-payload';
 import { verifyGithubSignature } from './github-signature';
 
 const header = (value: string | string[] | undefined) => (Array.isArray(value) ? value[0] : value);
@@ -11,7 +12,7 @@ const header = (value: string | string[] | undefined) => (Array.isArray(value) ?
  * GitHub webhooks. GitHub waits 10 s and does not retry, so we only verify,
  * dedupe and enqueue here; a worker applies the transition.
  */
-export async function webhooksRoutes(app: FastifyInstance, deps: { db: Db; queue: PipelineQueue; secret: string }): Promise<void> {
+export async function webhooksRoutes(app: FastifyInstance, deps: { db: Db; queue: PipelineQueue; secret: string; scope: WebhookScope; ignored: Counter<'reason'> }): Promise<void> {
   // The signature covers the exact bytes: keep the body raw in this plugin's scope.
   app.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit: 1024 * 1024 }, (_req, body, done) => done(null, body));
 
@@ -33,10 +34,11 @@ export async function webhooksRoutes(app: FastifyInstance, deps: { db: Db; queue
       throw AppError.badRequest('Webhook body is not valid JSON');
     }
     const log = request.log.child({ deliveryId, event });
-    const normalized = normalizeDelivery(event, deliveryId, payload);
+    const normalized = normalizeDelivery(event, deliveryId, payload, deps.scope);
     if (normalized.kind === 'invalid') throw AppError.badRequest(normalized.reason);
     if (normalized.kind === 'ignored') {
-      log.debug({ reason: normalized.reason }, 'webhook ignored');
+      deps.ignored.inc({ reason: normalized.code });
+      log.info({ reason: normalized.reason }, 'webhook ignored');
       return reply.status(202).send({ status: 'ignored', reason: normalized.reason });
     }
 
