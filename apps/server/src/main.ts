@@ -1,4 +1,4 @@
-import { ConfigError, createLogger, onShutdown } from '@taskflow/platform';
+import { ConfigError, createLogger, installProcessGuards, onShutdown } from '@taskflow/platform';
 import { createDb, migrateToLatest, seedDemo } from '@taskflow/store';
 import { buildApp } from './app';
 import { loadServerConfig } from './config';
@@ -7,6 +7,8 @@ import { PipelineQueue } from '@taskflow/queue';
 async function main(): Promise<void> {
   const config = loadServerConfig();
   const logger = createLogger('server', config.LOG_LEVEL).child({ node: config.NODE_ID });
+  // A failed I/O call nobody awaited is logged and counted, not fatal; an uncaught exception still exits.
+  installProcessGuards(logger);
   const db = createDb(config.DATABASE_URL, {
     max: config.DB_POOL_SIZE,
     applicationName: config.NODE_ID,
@@ -32,6 +34,9 @@ async function main(): Promise<void> {
     await db.destroy();
   });
   await app.listen({ port: config.PORT, host: config.HOST });
+  // Metrics on their own listener: the public port (and so the load balancer) never serves them.
+  const metricsAt = await app.metricsServer.listen({ port: config.METRICS_PORT, host: config.METRICS_HOST });
+  logger.info({ url: `${metricsAt}/metrics` }, 'metrics listening');
 }
 
 main().catch((err: unknown) => {

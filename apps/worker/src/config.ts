@@ -21,6 +21,8 @@ export const WorkerEnvSchema = Type.Object({
   /** How often the publishing worker sweeps the outbox, and how old an unpublished event must be to be swept. */
   PUBLISH_SWEEP_MS: Type.Integer({ minimum: 100, default: 2000 }),
   PUBLISH_SWEEP_OLDER_THAN_MS: Type.Integer({ minimum: 0, default: 3000 }),
+  /** How long the publisher waits for Redis to acknowledge a broadcast before leaving it to the sweep. */
+  PUBLISH_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 2000 }),
   /** OpenAI-compatible chat-completions endpoint; without a key the built-in analyzer runs. */
   LLM_API_KEY: Type.Optional(Type.String({ minLength: 1 })),
   LLM_BASE_URL: Type.Optional(Env.url()),

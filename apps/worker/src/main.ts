@@ -1,4 +1,4 @@
-import { ConfigError, createLogger, onShutdown } from '@taskflow/platform';
+import { ConfigError, createLogger, installProcessGuards, onShutdown } from '@taskflow/platform';
 import { loadWorkerConfig } from './config';
 import { startWorkerRuntime } from './runtime';
 
@@ -6,6 +6,8 @@ import { startWorkerRuntime } from './runtime';
 async function main(): Promise<void> {
   const config = loadWorkerConfig();
   const logger = createLogger('worker', config.LOG_LEVEL).child({ node: config.NODE_ID });
+  // A failed I/O call nobody awaited is logged and counted, not fatal; an uncaught exception still exits.
+  installProcessGuards(logger);
   const runtime = startWorkerRuntime(config, logger);
   onShutdown(logger, runtime.stop);
 }

@@ -1,6 +1,4 @@
-import { Emitter } from '@socket.io/redis-emitter';
 import { Redis } from 'ioredis';
-import { SOCKET_IO_REDIS_KEY } from '@taskflow/events';
 import type { Logger } from '@taskflow/platform';
 import { PipelineQueue } from '@taskflow/queue';
 import { createDb } from '@taskflow/store';
@@ -13,6 +11,7 @@ import type { PipelineContext } from './pipeline/context';
 import { startReconciler } from './pipeline/reconciler';
 import { startWorkers } from './pipeline/workers';
 import { EventPublisher, runPublisherLeader } from './realtime/publisher';
+import { RedisBroadcaster } from './realtime/redis.broadcaster';
 
 function analyzerFor(config: WorkerConfig) {
   return config.LLM_API_KEY
@@ -56,10 +55,17 @@ export function startWorkerRuntime(config: WorkerConfig, logger: Logger): Worker
     lockDurationMs: config.LOCK_DURATION_MS,
   });
   const stopReconciler = startReconciler(ctx, config.RECONCILE_AFTER_MS);
-  // Broadcasts go through Redis to every Socket.IO node (same key prefix as their adapter).
-  const pubClient = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 3 });
-  pubClient.on('error', (err) => logger.warn({ err: err.message }, 'emitter redis error'));
-  const publisher = new EventPublisher(db, new Emitter(pubClient, { key: SOCKET_IO_REDIS_KEY }), logger);
+  // Broadcasts go through Redis to every Socket.IO node (same key prefix as their adapter). A publish must
+  // fail rather than wait: while Redis is away or stalled, events stay in the outbox for the sweep. Nothing is
+  // queued while disconnected or re-sent after a reconnect, where it would arrive behind newer broadcasts.
+  const pubClient = new Redis(config.REDIS_URL, {
+    commandTimeout: config.PUBLISH_TIMEOUT_MS,
+    enableOfflineQueue: false,
+    autoResendUnfulfilledCommands: false,
+    maxRetriesPerRequest: 0,
+  });
+  pubClient.on('error', (err) => logger.warn({ err: err.message }, 'publisher redis error'));
+  const publisher = new EventPublisher(db, new RedisBroadcaster(pubClient), logger);
   const stopPublisher = runPublisherLeader({
     databaseUrl: config.DATABASE_URL,
     publisher,

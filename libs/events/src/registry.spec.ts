@@ -13,7 +13,7 @@ describe('event registry', () => {
         'task:created', 'task:analyzing', 'task:clarification_needed', 'task:clarified', 'task:dispatched',
         'task:coding', 'task:pr_opened', 'task:pr_merged', 'task:pr_closed', 'task:failed', 'task:event_added',
         'task:state', 'dashboard:state', 'dashboard:task_list_updated', 'dashboard:task_count_changed', 'error',
-        'task:cancelled', 'task:retried', 'presence:updated',
+        'task:cancelled', 'task:retried', 'presence:updated', 'sync:required',
       ].sort(),
     );
   });

@@ -104,6 +104,13 @@ export const PresenceUpdatedPayload = Type.Object(
   strict,
 );
 
+/**
+ * Sent by a node to its own sockets when its Redis subscription was interrupted and restored: broadcasts
+ * published meanwhile never reached it, so every client resyncs its joined tasks (since its last seq) and
+ * re-joins its dashboard. Not task-scoped, carries no seq.
+ */
+export const SyncRequiredPayload = Type.Object({ reason: Type.Union([Type.Literal('subscription_interrupted')]) }, strict);
+
 export const ErrorPayload = Type.Object(
   { message: Type.String(), code: Type.Optional(Type.String()) },
   strict,
@@ -129,6 +136,7 @@ export const SERVER_EVENTS = {
   'dashboard:task_list_updated': DashboardTaskListUpdatedPayload,
   'dashboard:task_count_changed': DashboardTaskCountChangedPayload,
   'presence:updated': PresenceUpdatedPayload,
+  'sync:required': SyncRequiredPayload,
   error: ErrorPayload,
 } as const satisfies Record<string, TSchema>;
 

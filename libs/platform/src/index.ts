@@ -3,3 +3,4 @@ export * from './config';
 export * from './github-host';
 export * from './logger';
 export * from './shutdown';
+export * from './process-guards';

@@ -3,7 +3,8 @@ import type { TestSocket } from './socket-client';
 /**
  * A client's copy of one task, kept the way DESIGN D2 says browsers keep it:
  * apply seq = last + 1, drop seq <= last, resync on a gap, and re-join (fresh
- * snapshot) after every reconnect. Records what it saw for assertions.
+ * snapshot) after every reconnect, resync when the server says `sync:required`.
+ * Records what it saw for assertions.
  */
 export class TaskMirror {
   last = 0;
@@ -14,6 +15,8 @@ export class TaskMirror {
   readonly live: number[] = [];
   gaps = 0;
   snapshots = 0;
+  /** `sync:required` events honoured. */
+  syncsRequired = 0;
   /** Live events that arrive between joining the room and the snapshot: applied after it, by seq. */
   private pending: Array<{ seq: number; status: string | undefined }> | undefined;
 
@@ -31,6 +34,11 @@ export class TaskMirror {
     });
     // After a reconnect the rooms are gone: join again, which answers a fresh snapshot.
     socket.on('connect', () => void this.join().catch(() => undefined));
+    // The node missed broadcasts (its Redis subscription was interrupted): fetch what came after `last`.
+    socket.on('sync:required', () => {
+      this.syncsRequired += 1;
+      void this.resync().catch(() => undefined);
+    });
   }
 
   /** Joins the room; the server joins first and snapshots after, so live events may precede the snapshot. */

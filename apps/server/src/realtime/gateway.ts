@@ -11,6 +11,7 @@ import type { ServerConfig } from '../config';
 import { HANDLERS } from './handlers';
 import type { RealtimeMetrics } from './metrics';
 import { Presence } from './presence';
+import { resyncClientsAfterResubscribe } from './resubscribe';
 import { runAt } from './expiry-timer';
 import { messageCost, SocketRateLimits } from './rate-limit';
 import type { TaskflowServer, TaskflowSocket } from './socket-types';
@@ -90,6 +91,7 @@ export async function registerGateway(app: FastifyInstance, deps: GatewayDeps): 
     },
   });
   const io = app.io;
+  resyncClientsAfterResubscribe(sub, io, { logger, metrics });
   // Broadcast count and commit→broadcast lag, read off the adapter's channel: once per broadcast this node
   // delivers (its room has local sockets), never per socket.
   const channelPrefix = `${SOCKET_IO_REDIS_KEY}#/#`;

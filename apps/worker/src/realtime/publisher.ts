@@ -1,4 +1,3 @@
-import type { Emitter } from '@socket.io/redis-emitter';
 import pg from 'pg';
 import { TASK_EVENTS_CHANNEL } from '@taskflow/events';
 import type { Logger } from '@taskflow/platform';
@@ -11,24 +10,30 @@ import {
   unpublishedEventsOf,
   type Db,
 } from '@taskflow/store';
-import { broadcastsFor } from './broadcast';
+import { broadcastsFor, type Emit } from './broadcast';
+
+/** Delivers a batch of broadcasts; resolves only once they were handed over (see RedisBroadcaster). */
+export interface Broadcaster {
+  publish(emits: readonly Emit[]): Promise<void>;
+}
 
 // Any constant: the advisory lock that elects one publishing worker at a time.
 const PUBLISHER_LOCK = 724_251_903;
 
 /**
- * Publishes committed task events to browsers through the Socket.IO Redis
- * emitter. Woken by PostgreSQL NOTIFY (sent on commit) for latency, and backed
- * by a sweep of the outbox for what a crash or a lost notification left behind:
- * at-least-once; clients drop duplicates by seq. One task's events are always
- * published in seq order (a chain of promises per task).
+ * Publishes committed task events to browsers through Redis (the Socket.IO
+ * adapter's channels). Woken by PostgreSQL NOTIFY (sent on commit) for latency,
+ * and backed by a sweep of the outbox for what a crash, a lost notification or
+ * a Redis outage left behind: an event is marked published only once Redis
+ * acknowledged it; at-least-once, clients drop duplicates by seq. One task's
+ * events are always published in seq order (a chain of promises per task).
  */
 export class EventPublisher {
   private readonly chains = new Map<string, Promise<void>>();
 
   constructor(
     private readonly db: Db,
-    private readonly emitter: Emitter,
+    private readonly broadcaster: Broadcaster,
     private readonly logger: Logger,
   ) {}
 
@@ -54,7 +59,8 @@ export class EventPublisher {
     const counts = task.isPrivate
       ? { ...(await countPrivateTasks(this.db, task.creatorId)), scope: 'private' as const }
       : { ...(await countOrgTasks(this.db, task.orgId)), scope: 'shared' as const };
-    for (const emit of broadcastsFor(task, events, counts)) this.emitter.to(emit.room).emit(emit.event, emit.payload);
+    // Throws when Redis did not take the batch: the rows stay unpublished for the sweep.
+    await this.broadcaster.publish(broadcastsFor(task, events, counts));
     await markPublished(this.db, events.map((e) => ({ taskId: e.taskId, seq: e.seq })));
     this.logger.debug({ taskId, seqs: events.map((e) => e.seq) }, 'published');
   }

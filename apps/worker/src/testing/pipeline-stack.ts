@@ -25,12 +25,13 @@ export interface PipelineStack {
   close(): Promise<void>;
 }
 
-export async function startPipelineStack(): Promise<PipelineStack> {
+/** `redisUrl`: a Redis of the test's own (one it may stop or stall); the shared test Redis otherwise. */
+export async function startPipelineStack(opts: { redisUrl?: string } = {}): Promise<PipelineStack> {
   const f = await createStoreFixture();
   const prefix = `t${randomBytes(4).toString('hex')}`;
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const common = { DATABASE_URL: f.url, REDIS_URL: testEnv('TEST_REDIS_URL'), QUEUE_PREFIX: prefix, GITHUB_REPOS: REPOS, LOG_LEVEL: 'warn', JOB_ATTEMPTS: '2', JOB_BACKOFF_MS: '200' };
+  const common = { DATABASE_URL: f.url, REDIS_URL: opts.redisUrl ?? testEnv('TEST_REDIS_URL'), QUEUE_PREFIX: prefix, GITHUB_REPOS: REPOS, LOG_LEVEL: 'warn', JOB_ATTEMPTS: '2', JOB_BACKOFF_MS: '200' };
   const server = spawnApp('apps/server/src/main.ts', {
     ...common,
     PORT: String(port),

@@ -1,0 +1,33 @@
+import type { Redis } from 'ioredis';
+import type { Logger } from '@taskflow/platform';
+import type { RealtimeMetrics } from './metrics';
+import type { TaskflowServer } from './socket-types';
+
+/**
+ * Broadcasts published while this node's Redis subscriber was disconnected never
+ * reached it, and Redis keeps nothing to replay. When the subscriber is back
+ * (ioredis reconnects and re-subscribes by itself), every socket of this node is
+ * told to catch up from PostgreSQL — locally, since the other nodes missed nothing.
+ */
+export function resyncClientsAfterResubscribe(sub: Redis, io: TaskflowServer, deps: { logger: Logger; metrics: RealtimeMetrics }): void {
+  let interrupted = false;
+  // Also after a failed first connection: clients may have joined while nothing was subscribed.
+  sub.on('close', () => {
+    interrupted = true;
+  });
+  sub.on('ready', () => {
+    if (!interrupted) return;
+    interrupted = false;
+    // 'ready' fires before ioredis re-subscribes on the new connection; a PING queued behind the
+    // re-subscription answers once it is in place, so nothing published after the resync is missed.
+    sub.ping().then(
+      () => {
+        deps.metrics.resyncsRequested.inc();
+        deps.logger.info({ sockets: io.of('/').sockets.size }, 'redis subscription restored; clients told to resync');
+        io.local.emit('sync:required', { reason: 'subscription_interrupted' });
+      },
+      // The connection dropped again: its next 'ready' retries.
+      (err: unknown) => deps.logger.warn({ err }, 'redis subscription not confirmed after reconnect'),
+    );
+  });
+}
