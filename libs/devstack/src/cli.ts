@@ -69,18 +69,15 @@ async function run(env: StackEnv, topology: Topology): Promise<number> {
         ? `  Demo users: alice, bob (org acme), carol (org globex); password "${env.DEMO_PASSWORD}"`
         : '  Demo users were not seeded (external database; set SEED_DEMO=true to seed them).',
       external ? `  Using external ${external}.` : `  Data: ${env.DATA_DIR}`,
+      '  Control it: npm run cluster:ctl -- status | scale --nodes N --workers M | restart',
       '  Press Ctrl-C to stop.',
       '',
     ]
       .filter((line) => line !== null)
       .join('\n'),
   );
-  const crash = stack.crashed.then(async (child) => {
-    log(`${child.name} exited unexpectedly; stopping the stack`);
-    await stack.stop();
-    return 1;
-  });
-  return Promise.race([untilSignal(stack.stop), crash]);
+  // The supervisor restarts app processes that exit; only a signal stops the stack.
+  return untilSignal(stack.stop);
 }
 
 async function services(env: StackEnv, _args: string[]): Promise<number> {

@@ -214,8 +214,9 @@ describe('cluster behind HAProxy', () => {
       const committedAt = Date.now();
       await new Promise((r) => setTimeout(r, 500));
       expect(faultMirrors.every((m) => m.status === 'pr_open')).toBe(true);
-      stack.addWorker();
+      // No worker is started by the test: the supervisor restarts the killed ones.
       await converge(faultMirrors, id, 'merged', 15_000);
+      expect(stack.supervisor.events.filter((e) => e.kind === 'restart' && e.name.startsWith('worker-')).length).toBeGreaterThanOrEqual(1);
       convergence.workerKill = Date.now() - committedAt;
     });
   });

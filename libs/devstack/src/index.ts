@@ -4,3 +4,8 @@ export * from './postgres';
 export * from './redis';
 export * from './services';
 export * from './stack';
+export * from './haproxy';
+export * from './restart-policy';
+export * from './supervisor';
+export * from './control-server';
+export * from './cluster-status';

@@ -1,12 +1,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createDb, migrateToLatest, seedDemo } from '@taskflow/store';
-import { startChild, stopChild, type Child } from './child';
+import { startChild, type Child } from './child';
 import { REPO_ROOT, type StackEnv } from './config';
-import { haproxyConfig, startHaproxy } from './haproxy';
-import { freePort, waitFor } from './net';
+import { CONTROL_SOCKET, startControlServer } from './control-server';
+import { haproxyConfig, startHaproxy, type Haproxy } from './haproxy';
+import { waitFor } from './net';
+import type { RestartPolicyOptions } from './restart-policy';
 import { loadOrCreateSecrets } from './secrets';
 import { startServices, type Services } from './services';
+import { Supervisor, type Managed } from './supervisor';
 import { ensureWebBuilt } from './web-build';
 
 /** Runs a TypeScript entry point of the repo with workspace packages resolved to their sources. */
@@ -24,28 +27,29 @@ export interface Topology {
 export interface RunningStack {
   url: string;
   services: Services;
-  nodes: Child[];
+  /** Keeps the app processes running; scale and rolling restart go through it. */
+  supervisor: Supervisor;
+  /** The server nodes' current processes (a restarted node has a new one). */
+  readonly nodes: Child[];
   /** Each server node's own port (behind HAProxy when there is one). */
-  nodePorts: number[];
-  workers: Child[];
+  readonly nodePorts: number[];
+  readonly workers: Child[];
   /** The environment every app process got (database, Redis, secrets…). */
   appEnv: NodeJS.ProcessEnv;
   webhookSecret: string;
-  /** Starts one more worker (tests replace killed ones with it). */
-  addWorker(): Child;
-  /** Resolves when an app process exits while nobody asked it to (a crash); never on a normal stop. */
-  crashed: Promise<Child>;
+  /** The control endpoint `npm run cluster:ctl` talks to. */
+  controlSocket: string;
   stop(): Promise<void>;
 }
 
-const SERVER_ENTRY = 'apps/server/src/main.ts';
-const WORKER_ENTRY = 'apps/worker/src/main.ts';
+export const ENTRIES = { node: 'apps/server/src/main.ts', worker: 'apps/worker/src/main.ts' } as const;
 
 /**
  * The product on one machine: services, migrations, demo data, server node(s),
- * worker(s) and, for a cluster, HAProxy in front of the nodes.
+ * worker(s) under a supervisor that restarts them, and, for a cluster, HAProxy
+ * in front of the nodes.
  */
-export async function startStack(env: StackEnv, log: (line: string) => void, topology: Topology = { nodes: 1, workers: 1, haproxy: false }): Promise<RunningStack> {
+export async function startStack(env: StackEnv, log: (line: string) => void, topology: Topology = { nodes: 1, workers: 1, haproxy: false }, policy?: RestartPolicyOptions): Promise<RunningStack> {
   fs.mkdirSync(env.DATA_DIR, { recursive: true });
   ensureWebBuilt(log);
   const secrets = loadOrCreateSecrets(env.DATA_DIR);
@@ -56,19 +60,20 @@ export async function startStack(env: StackEnv, log: (line: string) => void, top
     pgPassword: secrets.pgPassword,
     log,
   });
-  const nodes: Child[] = [];
-  const workers: Child[] = [];
-  let haproxy: ReturnType<typeof startHaproxy> | undefined;
+  const stateFile = path.join(env.DATA_DIR, 'stack.json');
+  const controlSocket = path.join(env.DATA_DIR, CONTROL_SOCKET);
+  let haproxy: Haproxy | undefined;
+  let supervisor: Supervisor | undefined;
+  let control: { close(): Promise<void> } | undefined;
   let stopping: Promise<void> | undefined;
-  let onCrash: (c: Child) => void = () => undefined;
-  const crashed = new Promise<Child>((resolve) => (onCrash = resolve));
   const stop = () =>
     (stopping ??= (async () => {
+      await control?.close();
       // App nodes first (they drain and close their connections), then the services they use.
-      await Promise.all([...nodes, ...workers].map((c) => stopChild(c, 'SIGTERM', 15_000)));
+      await supervisor?.stopAll();
       await haproxy?.stop();
       await services.stop();
-      fs.rmSync(path.join(env.DATA_DIR, 'stack.json'), { force: true });
+      fs.rmSync(stateFile, { force: true });
     })());
   try {
     await prepareDatabase(services.databaseUrl, env, log);
@@ -89,62 +94,68 @@ export async function startStack(env: StackEnv, log: (line: string) => void, top
       // Behind HAProxy a draining node fails readiness for two health checks before closing its sockets.
       ...(behindProxy ? { DRAIN_DELAY_MS: process.env.DRAIN_DELAY_MS || '2500' } : {}),
     };
-    const spawnApp = (name: string, entry: string, extra: NodeJS.ProcessEnv) => {
-      // The IPC channel lets an app notice when this supervisor dies and stop with it.
-      const child = startChild(name, process.execPath, nodeTsArgs(entry), { env: { ...appEnv, ...extra }, stdio: ['inherit', 'inherit', 'inherit', 'ipc'] });
-      void child.exited.then(() => !stopping && onCrash(child));
-      return child;
-    };
-    const nodePorts = behindProxy ? await Promise.all(Array.from({ length: topology.nodes }, () => freePort())) : [env.PORT];
-    nodePorts.forEach((port, i) => nodes.push(spawnApp(`server-${i + 1}`, SERVER_ENTRY, { PORT: String(port), NODE_ID: `server-${i + 1}` })));
-    let workerCount = 0;
-    const addWorker = () => {
-      workerCount += 1;
-      const child = spawnApp(`worker-${workerCount}`, WORKER_ENTRY, { NODE_ID: `worker-${workerCount}` });
-      workers.push(child);
-      return child;
-    };
-    for (let i = 0; i < topology.workers; i++) addWorker();
     if (behindProxy) {
-      haproxy = startHaproxy({
-        configFile: path.join(env.DATA_DIR, 'haproxy.cfg'),
-        config: haproxyConfig({ port: env.PORT, nodes: nodePorts.map((port, i) => ({ name: `server-${i + 1}`, port })) }),
-        logFile: path.join(env.DATA_DIR, 'logs', 'haproxy.log'),
-      });
-      void haproxy.exited.then(() => !stopping && onCrash(haproxy!));
+      const statsSocket = path.join(env.DATA_DIR, 'haproxy.sock');
+      haproxy = startHaproxy({ configFile: path.join(env.DATA_DIR, 'haproxy.cfg'), config: haproxyConfig({ port: env.PORT, statsSocket }), logFile: path.join(env.DATA_DIR, 'logs', 'haproxy.log'), statsSocket });
+      void haproxy.exited.then((code) => !stopping && log(`haproxy exited unexpectedly (code ${code}): the stack has no entry point; press Ctrl-C and start it again`));
+      await waitFor('HAProxy\'s runtime API', async () => (await haproxy!.command('show info').catch(() => undefined)) || undefined, 15_000);
     }
-    for (const port of nodePorts) {
-      await waitFor(`the server on port ${port}`, async () => {
-        if ([...nodes, ...workers].some((c) => c.process.exitCode !== null)) throw new Error('an app process exited during start-up');
-        return (await fetch(`http://127.0.0.1:${port}/api/ready`).catch(() => undefined))?.ok || undefined;
-      }, 120_000);
-    }
+    const writeState = () => {
+      if (stopping || !supervisor) return;
+      const live = [...supervisor.processes.map((m) => m.child), haproxy].filter((c): c is Child => Boolean(c && c.process.exitCode === null && c.process.signalCode === null));
+      const servicePids = [services.embeddedPostgres?.pid, services.embeddedRedis?.pid].filter((p): p is number => Boolean(p));
+      const entry = (m: Managed) => ({ name: m.name, pid: m.child?.process.pid ?? null, ...(m.port ? { port: m.port } : {}), state: m.state });
+      fs.writeFileSync(
+        stateFile,
+        JSON.stringify({
+          url,
+          supervisorPid: process.pid,
+          control: controlSocket,
+          pids: [...live.map((c) => c.process.pid!), ...servicePids],
+          // Which pid is which and where it listens (rewritten whenever the supervisor starts or loses a process).
+          nodes: supervisor.nodes.map(entry),
+          workers: supervisor.workers.map(entry),
+          haproxy: haproxy ? { pid: haproxy.process.pid } : null,
+          postgres: services.embeddedPostgres ? { pid: services.embeddedPostgres.pid, port: services.embeddedPostgres.port } : null,
+          redis: services.embeddedRedis ? { pid: services.embeddedRedis.pid, port: services.embeddedRedis.port } : null,
+        }),
+      );
+    };
+    supervisor = new Supervisor({
+      url,
+      log,
+      haproxy,
+      fixedPort: behindProxy ? undefined : env.PORT,
+      policy,
+      onChange: writeState,
+      // The IPC channel lets an app notice when this supervisor dies and stop with it.
+      spawn: (name, kind, extra) => startChild(name, process.execPath, nodeTsArgs(ENTRIES[kind]), { env: { ...appEnv, ...extra }, stdio: ['inherit', 'inherit', 'inherit', 'ipc'] }),
+    });
+    const sup = supervisor;
+    for (let i = 0; i < topology.workers; i++) sup.addWorker();
+    await Promise.all(Array.from({ length: topology.nodes }, () => sup.addNode()));
     await waitFor(`the stack on ${url}`, async () => (await fetch(`${url}/api/ready`).catch(() => undefined))?.ok || undefined, 30_000);
-    if (haproxy) {
-      // Until HAProxy's checks mark every node up, all traffic would land on the first one. A request
-      // carrying a node's sticky cookie is answered by that node, with no new cookie, only once it is up.
-      for (let i = 1; i <= nodePorts.length; i++) {
-        await waitFor(`HAProxy to route to server-${i}`, async () => {
-          const res = await fetch(`${url}/api/ready`, { headers: { cookie: `tfnode=server-${i}` } }).catch(() => undefined);
-          return (res?.ok && !res.headers.get('set-cookie')) || undefined;
-        }, 30_000);
-      }
-    }
-    fs.writeFileSync(
-      path.join(env.DATA_DIR, 'stack.json'),
-      JSON.stringify({
-        url,
-        supervisorPid: process.pid,
-        pids: [...nodes, ...workers, ...(haproxy ? [haproxy] : [])].map((c) => c.process.pid).concat([services.embeddedPostgres?.pid, services.embeddedRedis?.pid].filter((p): p is number => Boolean(p)) as number[]),
-        // Which pid is which and where it listens: fault tests stall, kill and restart them one by one.
-        nodes: nodes.map((c, i) => ({ name: c.name, pid: c.process.pid, port: nodePorts[i] })),
-        workers: workers.map((c) => ({ name: c.name, pid: c.process.pid })),
-        haproxy: haproxy ? { pid: haproxy.process.pid } : null,
-        postgres: services.embeddedPostgres ? { pid: services.embeddedPostgres.pid, port: services.embeddedPostgres.port } : null,
-        redis: services.embeddedRedis ? { pid: services.embeddedRedis.pid, port: services.embeddedRedis.port } : null,
-      }),
-    );
-    return { url, services, nodes, nodePorts, workers, appEnv, webhookSecret, addWorker, crashed, stop };
+    control = startControlServer({ socketPath: controlSocket, supervisor: sup, url, log });
+    writeState();
+    const current = <T>(pick: (m: Managed) => T | undefined, list: () => Managed[]) => list().map(pick).filter((v): v is T => v !== undefined);
+    return {
+      url,
+      services,
+      supervisor: sup,
+      get nodes() {
+        return current((m) => m.child, () => sup.nodes);
+      },
+      get nodePorts() {
+        return current((m) => m.port, () => sup.nodes);
+      },
+      get workers() {
+        return current((m) => m.child, () => sup.workers);
+      },
+      appEnv,
+      webhookSecret,
+      controlSocket,
+      stop,
+    };
   } catch (err) {
     await stop();
     throw err;

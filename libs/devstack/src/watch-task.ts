@@ -36,8 +36,23 @@ async function main(): Promise<number> {
     const ack = target === 'dashboard' ? await socket.emitWithAck('dashboard:join', {}) : await socket.emitWithAck('task:join', { taskId: target });
     if (!ack.ok) console.log(`[${stamp()}] join refused: ${ack.error.code} ${ack.error.message}`);
   });
-  socket.on('connect_error', (err) => console.log(`[${stamp()}] connect error: ${err.message}`));
-  socket.on('disconnect', (reason) => console.log(`[${stamp()}] disconnected: ${reason}`));
+  let sessionEnded = false;
+  socket.on('connect_error', (err) => {
+    console.log(`[${stamp()}] connect error: ${err.message}`);
+    // An expired or invalid session does not heal by retrying.
+    if (/Session expired|Invalid token/.test(err.message)) {
+      sessionEnded = true;
+      socket.close();
+    }
+  });
+  socket.on('error', (e: { code?: string }) => {
+    if (e?.code === 'TOKEN_EXPIRED') sessionEnded = true;
+  });
+  socket.on('disconnect', (reason) => {
+    console.log(`[${stamp()}] disconnected: ${reason}`);
+    // socket.io-client reconnects by itself after a lost transport, not after a server-side disconnect: do it here.
+    if (reason === 'io server disconnect' && !sessionEnded) setTimeout(() => socket.connect(), 500);
+  });
   socket.onAny((event: string, payload: Record<string, unknown>) => {
     const seq = payload && 'seq' in payload ? ` seq=${String(payload.seq)}` : '';
     const status = payload && 'status' in payload ? ` status=${String(payload.status)}` : '';

@@ -15,6 +15,9 @@ export interface TestSocket {
   /** Sends a message and resolves with the server's acknowledgement. */
   request<T = any>(event: string, payload?: unknown, timeoutMs?: number): Promise<T>;
   waitFor(predicate: (e: RecordedEvent) => boolean, what: string, timeoutMs?: number): Promise<RecordedEvent>;
+  /** Every disconnect (with socket.io-client's reason) and every successful (re)connect, in order. */
+  disconnects: Array<{ reason: string; at: number }>;
+  connects: number[];
   close(): void;
 }
 
@@ -40,9 +43,24 @@ export function openSocket(url: string, opts: OpenSocketOptions = {}): Promise<T
   });
   const events: RecordedEvent[] = [];
   socket.onAny((event: string, payload: unknown) => events.push({ event, payload, at: Date.now() }));
+  const disconnects: TestSocket['disconnects'] = [];
+  const connects: number[] = [];
+  let sessionEnded = false;
+  let closed = false;
+  socket.on('connect', () => connects.push(Date.now()));
+  socket.on('error' as never, (e: { code?: string }) => {
+    if (e?.code === 'TOKEN_EXPIRED') sessionEnded = true;
+  });
+  socket.on('disconnect', (reason) => {
+    disconnects.push({ reason, at: Date.now() });
+    // As the web app does: come back after a server-side disconnect too, unless the session ended.
+    if (opts.reconnection && reason === 'io server disconnect' && !sessionEnded) setTimeout(() => !closed && socket.connect(), 100);
+  });
   const api: TestSocket = {
     socket,
     events,
+    disconnects,
+    connects,
     of: (event) => events.filter((e) => e.event === event),
     request: (event, payload = {}, timeoutMs = 5000) => socket.timeout(timeoutMs).emitWithAck(event, payload),
     async waitFor(predicate, what, timeoutMs = 10_000) {
@@ -54,7 +72,10 @@ export function openSocket(url: string, opts: OpenSocketOptions = {}): Promise<T
         await new Promise((r) => setTimeout(r, 20));
       }
     },
-    close: () => socket.close(),
+    close: () => {
+      closed = true;
+      socket.close();
+    },
   };
   return new Promise((resolve, reject) => {
     socket.once('connect', () => resolve(api));

@@ -34,7 +34,8 @@ export async function healthRoutes(app: FastifyInstance, deps: HealthDeps): Prom
       uptimeSeconds: Math.round((Date.now() - deps.startedAt.getTime()) / 1000),
       timestamp: new Date().toISOString(),
       checks: { database, redis },
-      websocket: deps.metrics.summary(deps.gateway?.connectedUsers() ?? 0),
+      // connectedSockets (additive): what `npm run cluster:ctl -- status` shows per node.
+      websocket: { ...deps.metrics.summary(deps.gateway?.connectedUsers() ?? 0), connectedSockets: (await deps.metrics.connections.get()).values[0]?.value ?? 0 },
     });
   });
 

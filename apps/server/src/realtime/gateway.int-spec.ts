@@ -216,8 +216,9 @@ describe('presence', () => {
 describe('health, readiness, metrics', () => {
   it('reports the websocket block, readiness and Prometheus series', async () => {
     const health = await t.app.inject({ method: 'GET', url: '/api/health' });
-    expect(health.json().websocket).toEqual({ connectedUsers: expect.any(Number), messagesPerSecond: expect.any(Number), totalErrors: expect.any(Number) });
+    expect(health.json().websocket).toEqual({ connectedUsers: expect.any(Number), messagesPerSecond: expect.any(Number), totalErrors: expect.any(Number), connectedSockets: expect.any(Number) });
     expect(health.json().websocket.connectedUsers).toBeGreaterThan(0);
+    expect(health.json().websocket.connectedSockets).toBeGreaterThanOrEqual(health.json().websocket.connectedUsers);
     expect(health.json().websocket.totalErrors).toBeGreaterThan(0);
     expect((await t.app.inject({ method: 'GET', url: '/api/ready' })).statusCode).toBe(200);
     const metrics = (await t.app.inject({ method: 'GET', url: '/metrics' })).body;

@@ -40,20 +40,33 @@ export function RealtimeProvider({ children }: { children: ReactNode }) {
 
   useEffect(() => {
     if (!session || !config?.features.websocket) return;
-    const s: AppSocket = io({ auth: { token: session.token }, transports: ['websocket', 'polling'], reconnectionDelayMax: 5000 });
+    // tryAllTransports: a browser whose WebSocket upgrade is blocked (a proxy refusing Upgrade) falls back to long-polling.
+    const s: AppSocket = io({ auth: { token: session.token }, transports: ['websocket', 'polling'], tryAllTransports: true, reconnectionDelayMax: 5000 });
+    let sessionEnded = false;
+    let disposed = false;
+    const endSession = () => {
+      sessionEnded = true;
+      logout();
+    };
     s.on('connect', () => {
       setConnected(true);
       setEverConnected(true);
     });
-    s.on('disconnect', () => setConnected(false));
+    s.on('disconnect', (reason) => {
+      setConnected(false);
+      // After a server-side disconnect socket.io-client does not reconnect by itself: do it (jittered, so the
+      // clients of a node that goes away do not all come back at once), unless the session itself ended.
+      if (reason === 'io server disconnect' && !sessionEnded) setTimeout(() => !disposed && !sessionEnded && s.connect(), 200 + Math.random() * 800);
+    });
     s.on('connect_error', (err) => {
-      if (/Session expired|Invalid token/.test(err.message)) logout();
+      if (/Session expired|Invalid token/.test(err.message)) endSession();
     });
     s.on('error', (e) => {
-      if (e.code === 'TOKEN_EXPIRED') logout();
+      if (e.code === 'TOKEN_EXPIRED') endSession();
     });
     setSocket(s);
     return () => {
+      disposed = true;
       s.close();
       setSocket(null);
       setConnected(false);

@@ -1,0 +1,70 @@
+import { startChild } from './child';
+import { Supervisor } from './supervisor';
+
+/**
+ * The supervisor with real processes (plain `node -e`, no app): a worker that
+ * keeps dying is restarted with backoff and then given up on, while a healthy
+ * one keeps running; stopAll stops what is left and restarts nothing.
+ */
+const CRASHING = 'setTimeout(() => process.exit(3), 50)';
+const HEALTHY = 'setInterval(() => undefined, 1000); process.on("SIGTERM", () => process.exit(0))';
+
+describe('Supervisor with real processes', () => {
+  it('restarts a crashing worker with backoff, gives up on the crash loop, keeps the healthy one', async () => {
+    const lines: string[] = [];
+    let spawned = 0;
+    const supervisor = new Supervisor({
+      url: 'http://127.0.0.1:9',
+      log: (l) => lines.push(l),
+      policy: { maxExits: 5, windowMs: 60_000, baseDelayMs: 20, maxDelayMs: 200 },
+      spawn: (name) => {
+        spawned += 1;
+        return startChild(name, process.execPath, ['-e', name === 'worker-1' ? HEALTHY : CRASHING], { stdio: 'ignore' });
+      },
+    });
+    const healthy = supervisor.addWorker();
+    const crashing = supervisor.addWorker();
+    const firstPid = healthy.child!.process.pid;
+    const deadline = Date.now() + 15_000;
+    while (crashing.state !== 'crash-loop' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+
+    expect(crashing.state).toBe('crash-loop');
+    expect(crashing.exits).toBe(5);
+    // 1 healthy + the crashing one started 5 times (first start and 4 restarts), then left alone.
+    expect(spawned).toBe(6);
+    const restarts = supervisor.events.filter((e) => e.name === 'worker-2' && e.kind === 'restart').map((e) => Number(/in (\d+) ms/.exec(e.detail)![1]));
+    expect(restarts).toEqual([20, 40, 80, 160]);
+    expect(lines.at(-1)).toMatch(/^worker-2 5 exits within 60 s: not restarting it/);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(spawned).toBe(6);
+    expect(healthy.state).toBe('ready');
+    expect(healthy.child!.process.pid).toBe(firstPid);
+    expect(healthy.child!.process.exitCode).toBeNull();
+
+    await supervisor.stopAll();
+    expect(healthy.child!.process.exitCode).toBe(0);
+    expect(supervisor.events.filter((e) => e.name === 'worker-1' && e.kind === 'exit')).toEqual([]);
+  });
+
+  it('a worker that dies once is restarted; an operator stop is not a crash', async () => {
+    const supervisor = new Supervisor({
+      url: 'http://127.0.0.1:9',
+      log: () => undefined,
+      policy: { maxExits: 5, windowMs: 60_000, baseDelayMs: 20, maxDelayMs: 200 },
+      spawn: (name) => startChild(name, process.execPath, ['-e', HEALTHY], { stdio: 'ignore' }),
+    });
+    const w = supervisor.addWorker();
+    const first = w.child!;
+    first.process.kill('SIGKILL');
+    const deadline = Date.now() + 5000;
+    while ((w.child === first || w.state !== 'ready') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(w.child).not.toBe(first);
+    expect(w.exits).toBe(1);
+    await supervisor.removeWorker(w);
+    // Gone (by its handler or, if it had not installed it yet, by the signal), and not restarted.
+    expect(w.child!.process.exitCode ?? w.child!.process.signalCode).not.toBeNull();
+    await new Promise((r) => setTimeout(r, 200));
+    expect(supervisor.workers).toEqual([]);
+    expect(w.exits).toBe(1);
+  });
+});
