@@ -73,12 +73,15 @@ export function useDashboardSubscription(): Dashboard {
     socket.on('dashboard:task_list_updated', onRow);
     socket.on('dashboard:task_count_changed', onCounts);
     socket.on('connect', join);
+    // This node missed broadcasts (its Redis subscription was interrupted): the re-join's snapshot catches up.
+    socket.on('sync:required', join);
     if (socket.connected) join();
     return () => {
       socket.off('dashboard:state', onState);
       socket.off('dashboard:task_list_updated', onRow);
       socket.off('dashboard:task_count_changed', onCounts);
       socket.off('connect', join);
+      socket.off('sync:required', join);
     };
   }, [socket, features, poll]);
 

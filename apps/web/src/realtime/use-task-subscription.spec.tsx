@@ -20,6 +20,8 @@ let httpServer: http.Server;
 let server: Server;
 let client: AppSocket;
 const resyncs: unknown[] = [];
+/** What the server's snapshot says (a test may commit more before the client re-joins). */
+let snapshot = { seq: 1, status: 'received', events: [ev(1, 'received')] };
 
 beforeAll(async () => {
   httpServer = http.createServer();
@@ -27,8 +29,9 @@ beforeAll(async () => {
   server.on('connection', (socket) => {
     socket.on('task:join', (_msg, ack) => {
       socket.join('t');
-      socket.emit('task:state', { taskId, seq: 1, task: { id: taskId, seq: 1, status: 'received' } as PublicTask, events: [ev(1, 'received')] });
-      ack({ ok: true, data: { seq: 1 } });
+      const { seq, status, events } = snapshot;
+      socket.emit('task:state', { taskId, seq, task: { id: taskId, seq, status } as PublicTask, events });
+      ack({ ok: true, data: { seq } });
     });
     socket.on('resync_requested', (msg, ack) => {
       resyncs.push(msg);
@@ -63,4 +66,16 @@ it('applies seq = last + 1, ignores duplicates and resyncs on a gap', async () =
   expect(result.current.view?.events.map((e) => e.seq)).toEqual([1, 2, 3, 4]);
   expect(result.current.view?.task.status).toBe('coding');
   expect(resyncs).toEqual([{ taskIds: [taskId], since: { [taskId]: 2 } }]);
+});
+
+it('catches up through a fresh snapshot when the server says sync:required', async () => {
+  snapshot = { seq: 1, status: 'received', events: [ev(1, 'received')] };
+  const { result } = renderHook(() => useTaskSubscription(taskId), { wrapper });
+  await waitFor(() => expect(result.current.view?.last).toBe(1));
+  // Committed while the node's subscription was down: the broadcasts never came.
+  snapshot = { seq: 3, status: 'dispatched', events: [ev(1, 'received'), ev(2, 'analyzing'), ev(3, 'dispatched')] };
+  act(() => void server.emit('sync:required', { reason: 'subscription_interrupted' }));
+  await waitFor(() => expect(result.current.view?.last).toBe(3));
+  expect(result.current.view?.events.map((e) => e.seq)).toEqual([1, 2, 3]);
+  expect(result.current.view?.task.status).toBe('dispatched');
 });

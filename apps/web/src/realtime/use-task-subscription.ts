@@ -100,12 +100,15 @@ export function useTaskSubscription(taskId: string): TaskSubscription {
     socket.on('task:event_added', onEvent);
     socket.on('presence:updated', onPresence);
     socket.on('connect', join);
+    // This node missed broadcasts (its Redis subscription was interrupted): the re-join's snapshot catches up.
+    socket.on('sync:required', join);
     if (socket.connected) join();
     return () => {
       socket.off('task:state', onState);
       socket.off('task:event_added', onEvent);
       socket.off('presence:updated', onPresence);
       socket.off('connect', join);
+      socket.off('sync:required', join);
       if (socket.connected) socket.emit('task:leave', { taskId }, () => undefined);
     };
   }, [socket, features?.taskDetail, taskId, set, apply, load]);
