@@ -6,3 +6,4 @@ export * from './processes';
 export * from './api-client';
 export * from './socket-client';
 export * from './task-mirror';
+export * from './fault-injection';
