@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { Env, parseEnv, repoList } from '@taskflow/platform';
+import { Env, githubWebHost, parseEnv, repoList } from '@taskflow/platform';
 
 /** The worker's configuration: parsed once at start, frozen, every bad variable listed. */
 export const WorkerEnvSchema = Type.Object({
@@ -31,6 +31,8 @@ export const WorkerEnvSchema = Type.Object({
   /** Real GitHub when set; otherwise a built-in sandbox numbers issues itself. */
   GITHUB_TOKEN: Type.Optional(Type.String({ minLength: 1 })),
   GITHUB_API_URL: Env.url('https://api.github.com'),
+  /** GitHub's web address when it cannot be derived from GITHUB_API_URL; issue and PR links must point there. */
+  GITHUB_WEB_URL: Type.Optional(Env.url()),
   GITHUB_REPOS: Env.repos('acme/payments'),
   /** Base URL of the web app, linked from every GitHub issue. */
   APP_URL: Env.url('http://localhost:3000'),
@@ -38,6 +40,10 @@ export const WorkerEnvSchema = Type.Object({
 
 export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env) {
   const parsed = parseEnv(WorkerEnvSchema, env);
-  return Object.freeze({ ...parsed, repos: Object.freeze(repoList(parsed.GITHUB_REPOS)) });
+  return Object.freeze({
+    ...parsed,
+    repos: Object.freeze(repoList(parsed.GITHUB_REPOS)),
+    githubWebHost: githubWebHost({ apiUrl: parsed.GITHUB_API_URL, webUrl: parsed.GITHUB_WEB_URL }),
+  });
 }
 export type WorkerConfig = ReturnType<typeof loadWorkerConfig>;

@@ -43,9 +43,10 @@ export function startWorkerRuntime(config: WorkerConfig, logger: Logger): Worker
     queue,
     analyzer: analyzerFor(config),
     tracker: config.GITHUB_TOKEN
-      ? new OctokitTracker({ token: config.GITHUB_TOKEN, baseUrl: config.GITHUB_API_URL })
+      ? new OctokitTracker({ token: config.GITHUB_TOKEN, baseUrl: config.GITHUB_API_URL, webHost: config.githubWebHost })
       : new SandboxTracker(connection, config.QUEUE_PREFIX),
     appUrl: config.APP_URL,
+    github: { repos: config.repos, webHost: config.githubWebHost },
     logger,
   };
   const workers = startWorkers(connection, ctx, {

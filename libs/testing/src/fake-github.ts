@@ -8,16 +8,30 @@ export interface FakeIssue {
   body: string;
   labels: string[];
   createdAt: string;
+  /** Login of the user whose token created it. */
+  author: string;
+}
+
+export interface FakeGitHubOptions {
+  /** The worker's token; it acts as `login` (default `taskflow-bot`). */
+  token: string;
+  login?: string;
+  /** More accounts, token → login: a colleague creating issues of their own. */
+  otherUsers?: Record<string, string>;
+  beforeCreateReply?: (issue: FakeIssue) => Promise<void>;
 }
 
 /**
- * A local server speaking the parts of GitHub's REST API the worker uses
- * (create and list issues), for the real Octokit client. `beforeCreateReply`
- * runs after an issue is stored and before the answer is sent: a test can hold
- * the answer there to kill the caller between "created" and "committed".
+ * A local server speaking the parts of GitHub's REST API the worker uses (the
+ * authenticated user, create and list issues), for the real Octokit client.
+ * `beforeCreateReply` runs after an issue is stored and before the answer is
+ * sent: a test can hold the answer there to kill the caller between "created"
+ * and "committed".
  */
-export async function startFakeGitHub(opts: { token: string; beforeCreateReply?: (issue: FakeIssue) => Promise<void> }) {
+export async function startFakeGitHub(opts: FakeGitHubOptions) {
   const issues: FakeIssue[] = [];
+  const logins = new Map<string, string>([...Object.entries(opts.otherUsers ?? {}), [opts.token, opts.login ?? 'taskflow-bot']]);
+  const loginOf = (auth: string | undefined) => (auth ? logins.get(auth.replace(/^(token|Bearer) /, '')) : undefined);
   const toJson = (i: FakeIssue, base: string) => ({
     id: 1000 + i.number,
     number: i.number,
@@ -29,11 +43,12 @@ export async function startFakeGitHub(opts: { token: string; beforeCreateReply?:
     url: `${base}/repos/${i.repo}/issues/${i.number}`,
     created_at: i.createdAt,
     updated_at: i.createdAt,
-    user: { login: 'taskflow-bot', id: 1 },
+    user: { login: i.author, id: [...logins.values()].indexOf(i.author) + 1 },
   });
   const fake = await startFake(async (req: RecordedRequest, res: ServerResponse) => {
-    const auth = req.headers.authorization;
-    if (auth !== `token ${opts.token}` && auth !== `Bearer ${opts.token}`) return sendJson(res, 401, { message: 'Bad credentials' });
+    const login = loginOf(req.headers.authorization);
+    if (!login) return sendJson(res, 401, { message: 'Bad credentials' });
+    if (req.method === 'GET' && req.path === '/user') return sendJson(res, 200, { login, id: [...logins.values()].indexOf(login) + 1, type: 'User' });
     const m = /^\/repos\/([^/]+)\/([^/]+)\/issues$/.exec(req.path);
     if (!m) return sendJson(res, 404, { message: 'Not Found' });
     const repo = `${m[1]}/${m[2]}`;
@@ -47,6 +62,7 @@ export async function startFakeGitHub(opts: { token: string; beforeCreateReply?:
         body: body.body ?? '',
         labels: body.labels ?? [],
         createdAt: new Date().toISOString(),
+        author: login,
       };
       issues.push(issue);
       await opts.beforeCreateReply?.(issue);

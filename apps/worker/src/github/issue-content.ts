@@ -29,7 +29,7 @@ export function issueContent(input: IssueContentInput): { title: string; body: s
       `- Reference this issue in the pull request description.\n` +
       `- Priority: ${task.priority}. Repository: ${task.repo}.`,
     `---\nTracked in Taskflow Live: ${input.appUrl.replace(/\/$/, '')}/tasks/${task.id}`,
-    `<!-- ${input.marker} -->`,
+    markerComment(input.marker),
   ];
   // A long summary makes a poor title: fall back to the author's title, cut only if it must be.
   const title = analysis.summary.length <= 120 ? analysis.summary : task.title.length <= 120 ? task.title : `${task.title.slice(0, 117)}…`;
@@ -38,6 +38,16 @@ export function issueContent(input: IssueContentInput): { title: string; body: s
     body: sections.filter(Boolean).join('\n\n'),
     labels: ['ai-task', analysis.taskType, `agent:${agent}`],
   };
+}
+
+const markerComment = (marker: string) => `<!-- ${marker} -->`;
+
+/**
+ * True when `body` ends with the marker, where only we write: the description
+ * above it is the user's text, and may quote another task's marker.
+ */
+export function endsWithMarker(body: string | null | undefined, marker: string): boolean {
+  return (body ?? '').trimEnd().endsWith(markerComment(marker));
 }
 
 /** Identifies one dispatch attempt of one task (a retry is a new attempt, with a new issue). */

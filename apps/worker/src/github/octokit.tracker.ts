@@ -1,30 +1,41 @@
 import { Octokit } from '@octokit/rest';
+import { isGithubWebUrl } from '@taskflow/platform';
+import { endsWithMarker } from './issue-content';
 import type { CreatedIssue, IssueRequest, IssueTracker } from './issue-tracker';
 
 /** Real GitHub through Octokit (any GitHub-compatible API via GITHUB_API_URL). */
 export class OctokitTracker implements IssueTracker {
   readonly label = 'GitHub';
   private readonly octokit: Octokit;
+  private readonly webHost: string;
+  private login: Promise<string> | undefined;
 
-  constructor(opts: { token: string; baseUrl: string; timeoutMs?: number }) {
+  constructor(opts: { token: string; baseUrl: string; webHost: string; timeoutMs?: number }) {
     this.octokit = new Octokit({
       auth: opts.token,
       baseUrl: opts.baseUrl,
       userAgent: 'taskflow-live',
       request: { timeout: opts.timeoutMs ?? 15_000 },
     });
+    this.webHost = opts.webHost;
   }
 
   async ensureIssue(req: IssueRequest): Promise<CreatedIssue> {
     const [owner, repo] = req.repo.split('/') as [string, string];
-    const existing = await this.findByMarker(owner, repo, req);
+    const existing = await this.findOurs(owner, repo, req);
     if (existing) return existing;
     const { data } = await this.octokit.rest.issues.create({ owner, repo, title: req.title, body: req.body, labels: req.labels });
-    return { number: data.number, url: data.html_url };
+    return this.checked(data);
   }
 
-  /** Issues labelled ai-task updated since the attempt began, whose body carries our marker. */
-  private async findByMarker(owner: string, repo: string, req: IssueRequest): Promise<CreatedIssue | undefined> {
+  /**
+   * The issue an earlier run of this attempt created: labelled ai-task, updated
+   * since the attempt began, opened by our token's own user, and ending with our
+   * marker. The body above the marker is the task's description, which anyone
+   * may fill with another task's marker, so a marker alone proves nothing.
+   */
+  private async findOurs(owner: string, repo: string, req: IssueRequest): Promise<CreatedIssue | undefined> {
+    const login = await this.ourLogin();
     const pages = this.octokit.paginate.iterator(this.octokit.rest.issues.listForRepo, {
       owner,
       repo,
@@ -35,11 +46,31 @@ export class OctokitTracker implements IssueTracker {
     });
     let seen = 0;
     for await (const page of pages) {
-      const hit = page.data.find((issue) => issue.body?.includes(req.marker));
-      if (hit) return { number: hit.number, url: hit.html_url };
+      const hit = page.data.find((issue) => issue.user?.login === login && endsWithMarker(issue.body, req.marker));
+      if (hit) return this.checked(hit);
       seen += page.data.length;
       if (seen >= 1000) break; // bounded: an attempt is minutes old, not thousands of issues ago
     }
     return undefined;
+  }
+
+  /** Who our token is (GET /user), asked once; a failed lookup is asked again next time. */
+  private ourLogin(): Promise<string> {
+    this.login ??= this.octokit.rest.users.getAuthenticated().then(
+      ({ data }) => data.login,
+      (err: unknown) => {
+        this.login = undefined;
+        throw new Error(`GitHub did not say which user GITHUB_TOKEN belongs to (GET /user): ${err instanceof Error ? err.message : String(err)}`);
+      },
+    );
+    return this.login;
+  }
+
+  /** The issue's link reaches browsers: it must be an https page of our GitHub. */
+  private checked(issue: { number: number; html_url: string }): CreatedIssue {
+    if (!isGithubWebUrl(issue.html_url, this.webHost)) {
+      throw new Error(`GitHub returned issue #${issue.number} at ${issue.html_url}, not an https URL on ${this.webHost} (set GITHUB_WEB_URL)`);
+    }
+    return { number: issue.number, url: issue.html_url };
   }
 }

@@ -13,6 +13,8 @@ export interface PipelineContext {
   analyzer: Analyzer;
   tracker: IssueTracker;
   appUrl: string;
+  /** Whose deliveries may move tasks: GITHUB_REPOS, and the host PR links must be on. */
+  github: { repos: readonly string[]; webHost: string };
   logger: Logger;
 }
 

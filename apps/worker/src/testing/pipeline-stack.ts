@@ -42,7 +42,8 @@ export async function startPipelineStack(opts: { redisUrl?: string } = {}): Prom
   });
   await eventually('server health', async () => ((await fetch(`${url}/api/health`).catch(() => undefined))?.ok ? true : undefined), 30_000);
   const workers: WorkerRuntime[] = [];
-  const workerEnv = { ...common, APP_URL: 'https://taskflow.test', RECONCILE_AFTER_MS: '600000' };
+  // The GitHub stand-in serves the API locally but links to github.com, as GitHub does.
+  const workerEnv = { ...common, APP_URL: 'https://taskflow.test', RECONCILE_AFTER_MS: '600000', GITHUB_WEB_URL: 'https://github.com' };
   return {
     workerEnv,
     f,

@@ -1,6 +1,8 @@
 import type { TaskEventType, TaskStatus, WebhookJobData } from '@taskflow/events';
+import { sameRepo } from '@taskflow/platform';
 import { StaleTransitionError, findTaskForWebhook, transition, type TaskPatch, type TaskRecord } from '@taskflow/store';
 import type { Processor } from '../pipeline/context';
+import { outsideScope } from './webhook-scope';
 
 interface Step {
   from: TaskStatus;
@@ -19,6 +21,7 @@ const prFields = (job: PullRequestJob): TaskPatch => ({ prNumber: job.prNumber, 
  * PR from the close's own data; a delivery the task has moved past does nothing.
  */
 export function plan(task: TaskRecord, job: WebhookJobData): Step[] {
+  if (!sameRepo(task.repo, job.repo)) return [];
   const s = task.status;
   if (job.kind === 'branch_created') return s === 'dispatched' ? [{ from: 'dispatched', to: 'coding', event: 'coding' }] : [];
 
@@ -42,6 +45,11 @@ export function plan(task: TaskRecord, job: WebhookJobData): Step[] {
 /** Applies a GitHub delivery to its task; re-plans when another delivery moved the task meanwhile. */
 export const applyWebhookProcessor: Processor<'apply-webhook'> = async (job, ctx, log) => {
   const data = job.data;
+  const outside = outsideScope(data, ctx.github);
+  if (outside) {
+    log.warn({ reason: outside, repo: data.repo }, 'webhook ignored: outside our repositories');
+    return `ignored: ${outside}`;
+  }
   for (let attempt = 0; attempt < 5; attempt++) {
     const task = await findTaskForWebhook(ctx.db, {
       repo: data.repo,

@@ -68,6 +68,7 @@ function pr(action: PullRequestJob['action'], overrides: Partial<PullRequestJob>
     kind: 'pull_request',
     action,
     repo: REPO,
+    headRepo: REPO,
     branch: BRANCH,
     issueRefs: [12],
     prNumber,
@@ -251,6 +252,24 @@ describe('plan (webhook delivery → status transitions)', () => {
 
     it('ignores another PR being opened while the task has its own PR open', () => {
       expect(planned(task('pr_open', withPr(17)), pr('opened', { prNumber: 18 }))).toEqual([]);
+    });
+  });
+
+  describe('deliveries from another repository', () => {
+    it.each(['dispatched', 'coding'] as const)('does not open a PR of another repository on a %s task with the same branch', (status) => {
+      expect(planned(task(status), pr('opened', { repo: 'acme/web', headRepo: 'acme/web' }))).toEqual([]);
+    });
+
+    it('does not close the PR of a task from another repository', () => {
+      expect(planned(task('pr_open', withPr(17)), pr('closed', { repo: 'acme/web', headRepo: 'acme/web' }))).toEqual([]);
+    });
+
+    it('does not start coding on a branch created in another repository', () => {
+      expect(planned(task('dispatched'), { ...branchCreated(), repo: 'acme/web' })).toEqual([]);
+    });
+
+    it('treats the repository name case-insensitively, as GitHub does', () => {
+      expect(planned(task('dispatched'), { ...branchCreated(), repo: 'Acme/Shop' })).toEqual([{ from: 'dispatched', to: 'coding', event: 'coding' }]);
     });
   });
 

@@ -1,0 +1,21 @@
+import type { WebhookJobData } from '@taskflow/events';
+import { isGithubWebUrl, sameRepo } from '@taskflow/platform';
+
+export interface GithubScope {
+  repos: readonly string[];
+  webHost: string;
+}
+
+/**
+ * Why a delivery must not touch any task, or undefined when it may. The API
+ * already drops these; checking again here covers jobs queued by an older
+ * node and keeps the rule next to the code that moves tasks.
+ */
+export function outsideScope(job: WebhookJobData, scope: GithubScope): string | undefined {
+  if (!scope.repos.some((r) => sameRepo(r, job.repo))) return `repository ${job.repo} is not in GITHUB_REPOS`;
+  if (job.kind !== 'pull_request') return undefined;
+  // A job without headRepo predates the check: its origin is unknown, so it is treated like a fork.
+  if (!job.headRepo || !sameRepo(job.headRepo, job.repo)) return `pull request from ${job.headRepo ?? 'an unknown repository'}, not ${job.repo}`;
+  if (!isGithubWebUrl(job.prUrl, scope.webHost)) return `PR URL is not an https URL on ${scope.webHost}`;
+  return undefined;
+}
