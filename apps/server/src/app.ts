@@ -1,15 +1,19 @@
-import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from '@taskflow/platform';
 import type { Db } from '@taskflow/store';
 import { authPlugin } from './auth/auth.plugin';
 import { authRoutes } from './auth/auth.routes';
+import { LoginLimiter } from './auth/login-limiter';
 import type { ServerConfig } from './config';
 import { healthRoutes } from './health/health.routes';
+import { buildMetricsServer } from './health/metrics.server';
 import { registerErrorHandler } from './http/error-handler';
+import { HttpRateLimits } from './http/rate-limits';
+import { registerSecurityHeaders } from './http/security-headers';
 import { registerValidator } from './http/validator';
 import type { PipelineQueue } from '@taskflow/queue';
 import { tasksRoutes } from './tasks/tasks.routes';
+import { StatsCache } from './tasks/stats-cache';
 import { TasksService } from './tasks/tasks.service';
 import { webhookIgnoredCounter } from './webhooks/webhook-metrics';
 import { webhooksRoutes } from './webhooks/webhooks.routes';
@@ -21,6 +25,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** Readiness goes 503 and new socket connections are refused; the caller then closes the app. */
     startDrain(): void;
+    /** Prometheus /metrics, on a listener of its own (main.ts listens on METRICS_PORT); closed with the app. */
+    metricsServer: FastifyInstance;
   }
 }
 
@@ -38,16 +44,21 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // pino's Logger is a FastifyBaseLogger; the cast only bridges two copies of its types.
     loggerInstance: deps.logger as FastifyBaseLogger,
     bodyLimit: 64 * 1024,
-    // Behind HAProxy: trust X-Forwarded-* for client addresses in logs and rate limits.
-    trustProxy: true,
+    // X-Forwarded-For names the client only when the load balancer sent it; from anyone else it is ignored.
+    trustProxy: config.trustedProxies,
     requestIdHeader: 'x-request-id',
   });
   registerErrorHandler(app);
   registerValidator(app);
-  await app.register(rateLimit, { global: false });
+  await registerSecurityHeaders(app);
+  const limits = new HttpRateLimits(config.REDIS_URL, config.QUEUE_PREFIX, deps.logger);
+  app.addHook('onClose', () => limits.close());
   await app.register(authPlugin, { secret: config.JWT_SECRET, ttlSeconds: config.JWT_TTL_SECONDS });
 
   const metrics = new RealtimeMetrics();
+  const metricsServer = buildMetricsServer(metrics.registry);
+  app.decorate('metricsServer', metricsServer);
+  app.addHook('onClose', () => metricsServer.close());
   let draining = false;
   app.decorate('startDrain', () => {
     draining = true;
@@ -56,9 +67,20 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const gateway = config.FEATURE_WEBSOCKET_ENABLED ? await registerGateway(app, { config, db, logger: deps.logger, metrics, isDraining }) : undefined;
 
   await app.register(healthRoutes, { db, nodeId: config.NODE_ID, startedAt: new Date(), metrics, queue, gateway, isDraining });
-  await app.register(authRoutes, { db });
+  const loginLimiter = new LoginLimiter(limits, {
+    maxFailures: config.LOGIN_MAX_FAILURES,
+    maxFailuresPerAddress: config.LOGIN_MAX_FAILURES_PER_ADDRESS,
+    windowSeconds: config.LOGIN_WINDOW_SECONDS,
+  });
+  await app.register(authRoutes, { db, loginLimiter });
   const tasks = new TasksService({ db, queue, repos: config.repos, logger: deps.logger });
-  await app.register(tasksRoutes, { tasks, repos: config.repos, db });
+  await app.register(tasksRoutes, {
+    tasks,
+    repos: config.repos,
+    stats: new StatsCache(db, config.STATS_CACHE_MS),
+    limits,
+    perMinute: { create: config.TASK_CREATE_PER_MINUTE, write: config.TASK_WRITE_PER_MINUTE, stats: config.STATS_PER_MINUTE },
+  });
   await app.register(webhooksRoutes, {
     db,
     queue,

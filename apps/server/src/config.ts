@@ -47,6 +47,24 @@ export const ServerEnvSchema = Type.Object({
   SEED_DEMO: Env.bool(false),
   DEMO_PASSWORD: Type.String({ minLength: 4, default: 'taskflow' }),
   DB_POOL_SIZE: Type.Integer({ minimum: 1, maximum: 100, default: 10 }),
+  /**
+   * Addresses whose X-Forwarded-For is believed (the load balancer's): IPs, CIDRs or proxy-addr's
+   * names (`loopback`, `uniquelocal`), comma-separated; `none` trusts nobody.
+   */
+  TRUSTED_PROXIES: Type.String({ pattern: '^\\s*[0-9A-Za-z.:/_\\s,-]+$', default: 'loopback' }),
+  /** Prometheus /metrics listens here, never on PORT (so the public balancer cannot reach it); 0 picks a free port. */
+  METRICS_PORT: Env.port(0),
+  METRICS_HOST: Type.String({ default: '127.0.0.1' }),
+  /** Failed logins allowed per client address and username, and per address, in the window (across nodes). */
+  LOGIN_MAX_FAILURES: Type.Integer({ minimum: 1, default: 10 }),
+  LOGIN_MAX_FAILURES_PER_ADDRESS: Type.Integer({ minimum: 1, default: 100 }),
+  LOGIN_WINDOW_SECONDS: Type.Integer({ minimum: 1, default: 900 }),
+  /** Per-user requests a minute: task creations (each costs an LLM call), other task writes, stats reads. */
+  TASK_CREATE_PER_MINUTE: Type.Integer({ minimum: 1, default: 30 }),
+  TASK_WRITE_PER_MINUTE: Type.Integer({ minimum: 1, default: 60 }),
+  STATS_PER_MINUTE: Type.Integer({ minimum: 1, default: 60 }),
+  /** How long an org's statistics are served from this node's cache. */
+  STATS_CACHE_MS: Type.Integer({ minimum: 0, default: 5000 }),
   /** Identifies this node in logs and health output when several run side by side. */
   NODE_ID: Type.String({ default: `server-${process.pid}` }),
 });
@@ -57,6 +75,7 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env) {
     ...parsed,
     repos: Object.freeze(repoList(parsed.GITHUB_REPOS)),
     githubWebHost: githubWebHost({ apiUrl: parsed.GITHUB_API_URL, webUrl: parsed.GITHUB_WEB_URL }),
+    trustedProxies: trustedProxies(parsed.TRUSTED_PROXIES),
     allowedOrigins: Object.freeze(parsed.WEBSOCKET_CORS_ORIGIN.split(',').map((o) => o.trim()).filter(Boolean)),
   });
 }
@@ -69,3 +88,9 @@ export function loadMigrateConfig(env: NodeJS.ProcessEnv = process.env) {
   return parseEnv(MigrateEnvSchema, env);
 }
 export type MigrateConfig = ReturnType<typeof loadMigrateConfig>;
+
+/** TRUSTED_PROXIES as Fastify's `trustProxy`: a list of addresses, or false for `none`. */
+function trustedProxies(value: string): string[] | false {
+  const list = value.split(',').map((p) => p.trim()).filter(Boolean);
+  return list.length === 0 || list.includes('none') ? false : list;
+}

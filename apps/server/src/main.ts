@@ -34,6 +34,9 @@ async function main(): Promise<void> {
     await db.destroy();
   });
   await app.listen({ port: config.PORT, host: config.HOST });
+  // Metrics on their own listener: the public port (and so the load balancer) never serves them.
+  const metricsAt = await app.metricsServer.listen({ port: config.METRICS_PORT, host: config.METRICS_HOST });
+  logger.info({ url: `${metricsAt}/metrics` }, 'metrics listening');
 }
 
 main().catch((err: unknown) => {

@@ -15,7 +15,7 @@ export interface HealthDeps {
   isDraining: () => boolean;
 }
 
-/** Liveness and health (spec §14.3), readiness for the load balancer, and Prometheus metrics. */
+/** Liveness and health, and readiness for the load balancer. */
 export async function healthRoutes(app: FastifyInstance, deps: HealthDeps): Promise<void> {
   const databaseUp = () =>
     sql`select 1`
@@ -23,34 +23,40 @@ export async function healthRoutes(app: FastifyInstance, deps: HealthDeps): Prom
       .then(() => true)
       .catch(() => false);
 
+  // Health says how this node is doing, shared dependencies included: without Redis it still serves reads, the
+  // web app and its open sockets, so that is `degraded` (200), not down. Only its database makes it fail.
   app.get('/api/health', async (_request, reply) => {
     const database = (await databaseUp()) ? 'up' : 'down';
     const redis = deps.queue.ready ? 'up' : 'down';
-    const status = database === 'up' ? 'ok' : 'degraded';
-    return reply.status(status === 'ok' ? 200 : 503).send({
+    const adapter = deps.gateway === undefined ? 'off' : deps.gateway.redisReady() ? 'up' : 'down';
+    const reasons = [
+      database === 'down' && 'database unreachable',
+      redis === 'down' && 'redis unreachable: task changes are refused (503) until it returns',
+      adapter === 'down' && 'socket adapter not connected to Redis: live updates from other nodes and workers are paused',
+    ].filter((r): r is string => Boolean(r));
+    const status = reasons.length === 0 ? 'ok' : 'degraded';
+    return reply.status(database === 'up' ? 200 : 503).send({
       status,
+      ...(reasons.length > 0 ? { reasons } : {}),
       node: deps.nodeId,
       draining: deps.isDraining(),
       uptimeSeconds: Math.round((Date.now() - deps.startedAt.getTime()) / 1000),
       timestamp: new Date().toISOString(),
-      checks: { database, redis },
+      checks: { database, redis, socketAdapter: adapter },
       // connectedSockets (additive): what `npm run cluster:ctl -- status` shows per node.
       websocket: { ...deps.metrics.summary(deps.gateway?.connectedUsers() ?? 0), connectedSockets: (await deps.metrics.connections.get()).values[0]?.value ?? 0 },
     });
   });
 
-  // HAProxy routes new connections only to ready nodes.
+  // For the load balancer: whether *this* node should get traffic. Shared dependencies (Redis) are not asked:
+  // when they are down, every node is equally affected and taking them all out would switch the product off.
   app.get('/api/ready', async (_request, reply) => {
-    const problems = [
-      deps.isDraining() && 'draining',
-      !(await databaseUp()) && 'database unreachable',
-      !deps.queue.ready && 'redis unreachable',
-      deps.gateway && !deps.gateway.redisReady() && 'socket adapter not connected',
-    ].filter(Boolean);
+    const problems = [deps.isDraining() && 'draining', !(await databaseUp()) && 'database unreachable'].filter(Boolean);
     return reply.status(problems.length ? 503 : 200).send({ ready: problems.length === 0, problems });
   });
 
+  // Metrics have a listener of their own (METRICS_PORT); say so rather than serve the web app's page here.
   app.get('/metrics', async (_request, reply) =>
-    reply.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics()),
+    reply.status(404).send({ error: 'NOT_FOUND', message: 'Metrics are served on the metrics listener (METRICS_HOST:METRICS_PORT), not here' }),
   );
 }

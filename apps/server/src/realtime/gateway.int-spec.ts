@@ -221,10 +221,86 @@ describe('health, readiness, metrics', () => {
     expect(health.json().websocket.connectedSockets).toBeGreaterThanOrEqual(health.json().websocket.connectedUsers);
     expect(health.json().websocket.totalErrors).toBeGreaterThan(0);
     expect((await t.app.inject({ method: 'GET', url: '/api/ready' })).statusCode).toBe(200);
-    const metrics = (await t.app.inject({ method: 'GET', url: '/metrics' })).body;
+    const metrics = await t.metricsText();
+    // Not on the public port: the load balancer forwards that one.
+    expect((await t.app.inject({ method: 'GET', url: '/metrics' })).body).not.toContain('taskflow_socket_connections');
     expect(metrics).toMatch(/taskflow_socket_connections \d+/);
     expect(metrics).toMatch(/taskflow_socket_broadcasts_total\{event="dashboard:task_count_changed"\} \d+/);
     expect(metrics).toMatch(/taskflow_socket_errors_total\{code="RATE_LIMITED"\} \d+/);
     expect(metrics).toContain('taskflow_publish_lag_seconds_bucket');
+  });
+});
+
+/** One Prometheus sample of this node's /metrics, as a number. */
+async function metricValue(name: string): Promise<number> {
+  const text = await t.metricsText();
+  const line = text.split('\n').find((l: string) => l.startsWith(`${name} `));
+  if (!line) throw new Error(`${name} not on /metrics`);
+  return Number(line.split(' ')[1]);
+}
+
+describe('hardening', () => {
+  it.each(['toString', '__proto__', 'constructor', 'hasOwnProperty', 'valueOf'])('answers the prototype name %s with UNKNOWN_EVENT, not an internal error', async (event) => {
+    const s = await connect('alice');
+    const ack = await s.request(event, { taskId: 'x' });
+    expect(ack).toEqual({ ok: false, error: { code: 'UNKNOWN_EVENT', message: `Unknown event "${event}"` } });
+    expect(s.socket.connected).toBe(true);
+    await controlStillReceives();
+  });
+
+  it('joins the room of an upper-case task id under its canonical (lower-case) name', async () => {
+    const { task } = await t.f.newTask(t.f.users.alice);
+    const alice = await connect('alice');
+    expect(await alice.request('task:join', { taskId: task.id.toUpperCase() })).toEqual({ ok: true, data: { seq: 1 } });
+    const state = await alice.waitFor((e) => e.event === 'task:state', 'task:state');
+    expect(state.payload.taskId).toBe(task.id);
+    emitter.to(rooms.task(task.id)).emit('task:analyzing', { taskId: task.id, seq: 2, status: 'analyzing' });
+    await alice.waitFor((e) => e.event === 'task:analyzing', 'live event in the canonical room');
+    const presence = await alice.waitFor((e) => e.event === 'presence:updated', 'presence');
+    expect(presence.payload.taskId).toBe(task.id);
+    expect(await alice.request('task:leave', { taskId: task.id.toUpperCase() })).toEqual({ ok: true });
+    expect(t.app.io.of('/').adapter.rooms.get(rooms.task(task.id))?.has(alice.socket.id as string) ?? false).toBe(false);
+    const resync = await alice.request('resync_requested', { taskIds: [task.id.toUpperCase()], since: { [task.id.toUpperCase()]: 0 } });
+    expect(resync.data.results).toEqual([{ taskId: task.id, kind: 'events', events: [expect.objectContaining({ seq: 1 })] }]);
+  });
+
+  it('keeps a socket whose token outlives the 24.8-day timer limit connected', async () => {
+    const long = await openSocket(url, { token: token(t.f.users.alice, { expiresIn: 29 * 86_400_000 }) });
+    open.push(long);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(long.of('error')).toEqual([]);
+    expect(long.socket.connected).toBe(true);
+  });
+
+  it('charges a resync by its size: 100 tasks cost more than one message', async () => {
+    const ids = Array.from({ length: 100 }, (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`);
+    const s = await connect('alice');
+    // The per-socket budget is 5 a second here: one 100-task resync costs 10 and is refused outright.
+    const big = await s.request('resync_requested', { taskIds: ids });
+    expect(big).toEqual({ ok: false, error: { code: 'RATE_LIMITED', message: 'Too many messages; slow down' } });
+    await new Promise((r) => setTimeout(r, 1100));
+    const small = await s.request('resync_requested', { taskIds: ids.slice(0, 30) });
+    expect(small.ok).toBe(true);
+    expect(small.data.results).toHaveLength(30);
+    // 30 tasks cost 3 of the 5: the next two messages exhaust the budget.
+    const after = await Promise.all([s.request('dashboard:leave'), s.request('dashboard:leave'), s.request('dashboard:leave')]);
+    expect(after.map((a) => a.ok)).toEqual([true, true, false]);
+  });
+
+  it('forgets sockets that disconnect while task:join is in flight (presence and rooms)', async () => {
+    const { task } = await t.f.newTask(t.f.users.alice);
+    const before = await metricValue('taskflow_presence_local_entries');
+    const ids: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      const s = await connect('alice');
+      ids.push(s.socket.id as string);
+      s.socket.emit('task:join', { taskId: task.id });
+      s.socket.disconnect();
+    }
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(await metricValue('taskflow_presence_local_entries')).toBe(before);
+    const room = t.app.io.of('/').adapter.rooms.get(rooms.task(task.id));
+    expect(ids.filter((id) => room?.has(id))).toEqual([]);
+    expect(ids.filter((id) => t.app.io.of('/').adapter.sids.has(id))).toEqual([]);
   });
 });

@@ -16,6 +16,8 @@ export interface TestApp {
   f: StoreFixture;
   queue: PipelineQueue;
   prefix: string;
+  /** The node's Prometheus exposition, from its metrics listener (not the public port). */
+  metricsText(): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -42,6 +44,7 @@ export async function startTestApp(env: NodeJS.ProcessEnv = {}): Promise<TestApp
     f,
     queue,
     prefix,
+    metricsText: async () => (await app.metricsServer.inject({ method: 'GET', url: '/metrics' })).body,
     async close() {
       await app.close();
       await queue.close();

@@ -1,0 +1,117 @@
+import pino from 'pino';
+import type { FastifyInstance } from 'fastify';
+import { FIXTURE_PASSWORD } from '@taskflow/store/testing';
+import { buildApp } from '../app';
+import { loadServerConfig } from '../config';
+import { startTestApp, TEST_JWT_SECRET, TEST_WEBHOOK_SECRET, type TestApp } from '../testing/test-app';
+import { testEnv } from '@taskflow/testing';
+
+/** Login, write and stats limits as an outsider meets them: through the balancer, across nodes, with forged headers. */
+jest.setTimeout(60_000);
+
+const LIMITS = {
+  LOGIN_MAX_FAILURES: '5',
+  LOGIN_MAX_FAILURES_PER_ADDRESS: '12',
+  TASK_CREATE_PER_MINUTE: '3',
+  TASK_WRITE_PER_MINUTE: '4',
+  STATS_PER_MINUTE: '5',
+  TRUSTED_PROXIES: '127.0.0.1',
+};
+let t: TestApp;
+let second: FastifyInstance;
+
+beforeAll(async () => {
+  t = await startTestApp(LIMITS);
+  // A second node of the same cluster: same database, Redis and prefix.
+  const config = loadServerConfig({
+    DATABASE_URL: t.f.url,
+    REDIS_URL: testEnv('TEST_REDIS_URL'),
+    JWT_SECRET: TEST_JWT_SECRET,
+    GITHUB_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
+    QUEUE_PREFIX: t.prefix,
+    NODE_ID: 'test-node-2',
+    FEATURE_WEBSOCKET_ENABLED: 'false',
+    ...LIMITS,
+  });
+  second = await buildApp({ config, db: t.f.db, logger: pino({ level: 'silent' }), queue: t.queue });
+});
+afterAll(async () => {
+  await second.close();
+  await t.close();
+});
+
+const BALANCER = '127.0.0.1';
+const OUTSIDER = '203.0.113.9';
+
+/** A login as it reaches a node: from `remote` (the balancer or someone else), maybe with X-Forwarded-For. */
+function loginAs(username: string, password: string, remote: string, forwardedFor?: string, app: FastifyInstance = t.app) {
+  return app.inject({
+    method: 'POST',
+    url: '/api/auth/login',
+    payload: { username, password },
+    remoteAddress: remote,
+    headers: forwardedFor ? { 'x-forwarded-for': forwardedFor } : {},
+  });
+}
+
+describe('login limiter', () => {
+  it('ignores X-Forwarded-For from anyone but the balancer: rotating it buys nothing', async () => {
+    for (let i = 0; i < 5; i++) expect((await loginAs('alice', 'wrong', OUTSIDER, `198.51.100.${i}`)).statusCode).toBe(401);
+    const blocked = await loginAs('alice', FIXTURE_PASSWORD, OUTSIDER, '198.51.100.99');
+    expect(blocked.statusCode).toBe(429);
+    expect(blocked.json()).toEqual({ error: 'RATE_LIMITED', message: expect.stringMatching(/^Too many failed logins; try again in \d+ s$/) });
+    expect(Number(blocked.headers['retry-after'])).toBeGreaterThan(0);
+    // Only alice, from that address: bob there, and alice elsewhere (a real client behind the balancer), still log in.
+    expect((await loginAs('bob', FIXTURE_PASSWORD, OUTSIDER)).statusCode).toBe(200);
+    expect((await loginAs('alice', FIXTURE_PASSWORD, BALANCER, '198.51.100.7')).statusCode).toBe(200);
+  });
+
+  it('keys on the real client behind the balancer, shared across nodes, and a success clears the count', async () => {
+    const client = '192.0.2.10';
+    // Failures split over two nodes add up.
+    for (let i = 0; i < 4; i++) expect((await loginAs('carol', 'wrong', BALANCER, client, i % 2 ? second : t.app)).statusCode).toBe(401);
+    expect((await loginAs('carol', FIXTURE_PASSWORD, BALANCER, client, second)).statusCode).toBe(200); // clears
+    for (let i = 0; i < 5; i++) expect((await loginAs('carol', 'wrong', BALANCER, client, i % 2 ? second : t.app)).statusCode).toBe(401);
+    expect((await loginAs('carol', FIXTURE_PASSWORD, BALANCER, client, second)).statusCode).toBe(429);
+    expect((await loginAs('carol', FIXTURE_PASSWORD, BALANCER, client, t.app)).statusCode).toBe(429);
+    // Another client of the same balancer is not affected.
+    expect((await loginAs('carol', FIXTURE_PASSWORD, BALANCER, '192.0.2.11')).statusCode).toBe(200);
+  });
+
+  it('bounds one address spraying many usernames', async () => {
+    const sprayer = '192.0.2.66';
+    for (let i = 0; i < 12; i++) expect((await loginAs(`user${i}`, 'guess', BALANCER, sprayer)).statusCode).toBe(401);
+    expect((await loginAs('bob', FIXTURE_PASSWORD, BALANCER, sprayer)).statusCode).toBe(429);
+  });
+});
+
+describe('per-user limits', () => {
+  const auth = (user: 'alice' | 'bob') => ({ authorization: `Bearer ${t.app.signSession({ ...t.f.users[user] })}` });
+  const create = (user: 'alice' | 'bob', app = t.app) =>
+    app.inject({ method: 'POST', url: '/api/tasks', headers: auth(user), payload: { title: 'Task', description: 'Add an index on invoices.customer_id.' } });
+
+  it('limits task creation per user, across nodes, without touching other users', async () => {
+    const codes = [(await create('alice')).statusCode, (await create('alice', second)).statusCode, (await create('alice')).statusCode];
+    expect(codes).toEqual([202, 202, 202]);
+    const refused = await create('alice', second);
+    expect(refused.statusCode).toBe(429);
+    expect(refused.json()).toMatchObject({ error: 'RATE_LIMITED', message: expect.stringMatching(/^Too many tasks created/) });
+    const { count } = await t.f.db.selectFrom('tasks').select((eb) => eb.fn.countAll<string>().as('count')).where('creatorId', '=', t.f.users.alice.id).executeTakeFirstOrThrow();
+    expect(Number(count)).toBe(3);
+    expect((await create('bob')).statusCode).toBe(202);
+  });
+
+  it('limits clarify / retry / cancel per user', async () => {
+    const { task } = await t.f.newTask(t.f.users.bob);
+    const codes: number[] = [];
+    for (let i = 0; i < 5; i++) codes.push((await t.app.inject({ method: 'POST', url: `/api/tasks/${task.id}/retry`, headers: auth('bob') })).statusCode);
+    expect(codes).toEqual([409, 409, 409, 409, 429]);
+  });
+
+  it('limits GET /api/stats per user', async () => {
+    const codes: number[] = [];
+    for (let i = 0; i < 6; i++) codes.push((await t.app.inject({ method: 'GET', url: '/api/stats', headers: auth('bob') })).statusCode);
+    expect(codes).toEqual([200, 200, 200, 200, 200, 429]);
+    expect((await t.app.inject({ method: 'GET', url: '/api/stats', headers: auth('alice') })).statusCode).toBe(200);
+  });
+});
