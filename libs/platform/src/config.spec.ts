@@ -46,3 +46,41 @@ describe('parseEnv', () => {
     expect(parseEnv(Schema, { DATABASE_URL: 'postgres://x/y', HOME: '/root' })).not.toHaveProperty('HOME');
   });
 });
+
+describe('configuration errors never print a secret', () => {
+  const Secrets = Type.Object({
+    JWT_SECRET: Env.secret(),
+    GITHUB_TOKEN: Type.String({ pattern: '^gh' }),
+    LLM_API_KEY: Type.String({ minLength: 40 }),
+    DEMO_PASSWORD: Type.String({ minLength: 20 }),
+    METRICS_TOKEN: Type.String({ minLength: 40 }),
+    DATABASE_URL: Env.url(),
+    REDIS_URL: Type.String({ pattern: '^redis://[a-z]+$' }),
+    PORT: Env.port(3000),
+  });
+
+  it('names each bad variable but shows no credential in the message', () => {
+    const env = {
+      JWT_SECRET: 'hunter2-too-short',
+      GITHUB_TOKEN: 'xoxp-not-a-github-token',
+      LLM_API_KEY: 'sk-live-short-key',
+      DEMO_PASSWORD: 'pa55word',
+      METRICS_TOKEN: 'metrics-token-value',
+      DATABASE_URL: 'taskflow:db-pa55@db.internal/taskflow',
+      REDIS_URL: 'redis://:redis-pa55@cache.internal:6379',
+      PORT: 'eighty',
+    };
+    let message = '';
+    try {
+      parseEnv(Secrets, env);
+    } catch (err) {
+      message = (err as ConfigError).message;
+    }
+    for (const name of Object.keys(env)) expect(message).toContain(`${name}:`);
+    for (const secret of ['hunter2', 'xoxp-not', 'sk-live', 'pa55word', 'metrics-token-value', 'db-pa55', 'redis-pa55']) expect(message).not.toContain(secret);
+    expect(message).toContain('JWT_SECRET: ');
+    expect(message).toContain('(got a value of 17 characters, hidden)');
+    expect(message).toContain('redis://:***@cache.internal:6379');
+    expect(message).toContain('"eighty"');
+  });
+});

@@ -26,10 +26,34 @@ export function parseEnv<S extends TObject>(schema: S, env: Record<string, strin
   const value = Value.Convert(schema, Value.Default(schema, input));
   const problems = [...Value.Errors(schema, value)].map((e) => {
     const name = e.path.replace(/^\//, '') || '(root)';
-    return `${name}: ${e.message}${env[name] !== undefined ? ` (got "${env[name]}")` : ''}`;
+    return `${name}: ${e.message}${env[name] !== undefined ? ` (got ${shownValue(name, env[name])})` : ''}`;
   });
   if (problems.length > 0) throw new ConfigError(problems);
   return deepFreeze(value as Static<S>) as DeepReadonly<Static<S>>;
+}
+
+/** Variables whose value is a credential by its name alone. */
+const SECRET_NAME = /(SECRET|TOKEN|PASSWORD|PASSWD|_KEY|APIKEY|CREDENTIALS?)$/i;
+
+/**
+ * How a bad value is quoted in a configuration error: as is, except that a
+ * secret never appears (errors end up in logs and CI output). Credential-named
+ * variables show only their length; a URL shows no password; anything else
+ * that looks like it carries credentials (user:pass@host) is hidden whole.
+ */
+export function shownValue(name: string, value: string): string {
+  if (SECRET_NAME.test(name)) return `a value of ${value.length} characters, hidden`;
+  try {
+    const url = new URL(value);
+    if (url.password) {
+      url.password = '***';
+      return `"${url.toString()}"`;
+    }
+  } catch {
+    // not a URL
+  }
+  if (/^[^@\s]*:[^@\s]*@/.test(value.replace(/^[a-z][a-z0-9+.-]*:\/\//i, ''))) return 'a value with credentials, hidden';
+  return `"${value}"`;
 }
 
 function deepFreeze<T>(value: T): T {
