@@ -1,0 +1,72 @@
+/**
+ * Per-socket bookkeeping of the seqs delivered for each task, checked against the
+ * contract (libs/events: every task-scoped payload carries `seq`):
+ *
+ * - `latest` streams (the dashboard row): each delivery is the task's latest row, so
+ *   seqs may skip (a burst folded into one row) but must rise. Same seq again =
+ *   duplicated, lower = out of order, final seq never seen = lost.
+ * - `every` streams (a task room's status events and `task:event_added`): every seq
+ *   after the snapshot must arrive once, in order. Missing = lost.
+ */
+export type StreamKind = 'latest' | 'every';
+export type Verdict = 'ok' | 'duplicated' | 'outOfOrder';
+
+export interface SeqCounts {
+  lost: number;
+  duplicated: number;
+  outOfOrder: number;
+}
+
+interface Stream {
+  kind: StreamKind;
+  /** Seq of the snapshot (dashboard:state / task:state) the socket started from. */
+  base: number;
+  max: number;
+  seen: Set<number> | undefined;
+}
+
+export class SeqLedger {
+  private readonly streams = new Map<string, Stream>();
+  duplicated = 0;
+  outOfOrder = 0;
+
+  private stream(key: string, kind: StreamKind): Stream {
+    let s = this.streams.get(key);
+    if (!s) {
+      s = { kind, base: 0, max: 0, seen: kind === 'every' ? new Set() : undefined };
+      this.streams.set(key, s);
+    }
+    return s;
+  }
+
+  /** The snapshot's seq: live deliveries up to it are the documented overlap, not duplicates. */
+  snapshot(key: string, kind: StreamKind, seq: number): void {
+    const s = this.stream(key, kind);
+    s.base = Math.max(s.base, seq);
+  }
+
+  deliver(key: string, kind: StreamKind, seq: number): Verdict {
+    const s = this.stream(key, kind);
+    let verdict: Verdict = 'ok';
+    if (s.seen) {
+      if (s.seen.has(seq)) verdict = 'duplicated';
+      else if (seq < s.max) verdict = 'outOfOrder';
+      s.seen.add(seq);
+    } else if (seq === s.max) verdict = 'duplicated';
+    else if (seq < s.max) verdict = 'outOfOrder';
+    if (verdict === 'duplicated') this.duplicated += 1;
+    if (verdict === 'outOfOrder') this.outOfOrder += 1;
+    if (seq > s.max) s.max = seq;
+    return verdict;
+  }
+
+  /** Deliveries missing for a stream whose task ended at `finalSeq`. */
+  lost(key: string, kind: StreamKind, finalSeq: number): number {
+    const s = this.streams.get(key);
+    const base = s?.base ?? 0;
+    if (kind === 'latest') return Math.max(s?.max ?? 0, base) >= finalSeq ? 0 : 1;
+    let missing = 0;
+    for (let seq = base + 1; seq <= finalSeq; seq++) if (!s?.seen?.has(seq)) missing += 1;
+    return missing;
+  }
+}

@@ -1,0 +1,203 @@
+import type { ServerEventName } from '@taskflow/events';
+import { SeqLedger } from '../check/seq-ledger';
+import { Histogram } from '../stats/histogram';
+import { LightSocket, nowMs } from './light-socket';
+import type { ChildMessage, Finals, ParentMessage, PollPlan, SocketPlan } from './messages';
+
+/**
+ * One process of the load generator (forked by GeneratorPool): opens its share of the
+ * sockets, answers pings, checks every delivery's seq and times it, and reports
+ * aggregates to the parent over IPC. Exits when the parent says so or goes away.
+ */
+interface Tracked {
+  plan: SocketPlan;
+  socket: LightSocket;
+  ledger: SeqLedger;
+}
+
+const tracked: Tracked[] = [];
+const latency = new Histogram();
+let deliveries = 0;
+let frames = 0;
+let unexpectedCloses = 0;
+let polls = 0;
+let pollErrors = 0;
+const pollLedgers = new Map<PollPlan, SeqLedger>();
+
+const send = (m: ChildMessage) => process.send?.(m);
+const timeOf = (iso: unknown) => (typeof iso === 'string' ? Date.parse(iso) : NaN);
+
+type Row = { taskId?: string; seq?: number; updatedAt?: string };
+type Handler = (t: Tracked, payload: any, receivedAt: number) => void;
+
+/** Times and checks a dashboard row (latest-row semantics); only a row's first delivery is timed. */
+function onRow(ledger: SeqLedger, row: Row, receivedAt: number): void {
+  if (typeof row?.taskId !== 'string' || typeof row.seq !== 'number') return;
+  deliveries += 1;
+  if (ledger.deliver(row.taskId, 'latest', row.seq) === 'ok') {
+    const committed = timeOf(row.updatedAt);
+    if (Number.isFinite(committed)) latency.record(receivedAt - committed);
+  }
+}
+
+const HANDLERS: Partial<Record<ServerEventName, Handler>> = {
+  'dashboard:state': (t, p: { tasks?: Row[] }) => {
+    for (const row of p?.tasks ?? []) if (row.taskId && typeof row.seq === 'number') t.ledger.snapshot(row.taskId, 'latest', row.seq);
+  },
+  'dashboard:task_list_updated': (t, p: Row, at) => onRow(t.ledger, p, at),
+  'task:state': (t, p: { taskId: string; seq: number }) => {
+    t.ledger.snapshot(`${p.taskId}|status`, 'every', p.seq);
+    t.ledger.snapshot(`${p.taskId}|event`, 'every', p.seq);
+  },
+  'task:event_added': (t, p: { taskId: string; seq: number; event?: { createdAt?: string } }, at) => {
+    deliveries += 1;
+    if (t.ledger.deliver(`${p.taskId}|event`, 'every', p.seq) === 'ok') {
+      const committed = timeOf(p.event?.createdAt);
+      if (Number.isFinite(committed)) latency.record(at - committed);
+    }
+  },
+};
+
+/** Snapshots answer a join; they are not part of the live stream the frame rate counts. */
+const SNAPSHOTS = new Set<string>(['dashboard:state', 'task:state'] satisfies ServerEventName[]);
+
+function onEvent(t: Tracked, name: string, payload: unknown, at: number): void {
+  if (!SNAPSHOTS.has(name)) frames += 1;
+  const handler = HANDLERS[name as ServerEventName];
+  if (handler) return handler(t, payload, at);
+  // Every other task-scoped event is a status event of a task room: each seq once, in order.
+  const p = payload as { taskId?: unknown; seq?: unknown } | undefined;
+  if (name.startsWith('task:') && typeof p?.taskId === 'string' && typeof p.seq === 'number') {
+    deliveries += 1;
+    t.ledger.deliver(`${p.taskId}|status`, 'every', p.seq);
+  }
+}
+
+async function openAll(url: string, plans: SocketPlan[], connectsPerSec: number, timeoutMs: number): Promise<void> {
+  const connectJoin = new Histogram();
+  const errorSamples: string[] = [];
+  let errors = 0;
+  const gapMs = connectsPerSec > 0 ? 1000 / connectsPerSec : 0;
+  const started = nowMs();
+  // Bounded concurrency when no ramp is asked for: the sockets still open as fast as the server takes them.
+  const maxInFlight = 256;
+  let inFlight = 0;
+  const waiters: Array<() => void> = [];
+  const openOne = async (plan: SocketPlan) => {
+    const t0 = nowMs();
+    const t: Tracked = {
+      plan,
+      ledger: new SeqLedger(),
+      socket: new LightSocket({
+        url: plan.url ?? url,
+        auth: plan.token ? { token: plan.token } : undefined,
+        localAddress: plan.localAddress,
+        timeoutMs,
+        onEvent: (name, payload, at) => onEvent(t, name, payload, at),
+        onUnexpectedClose: () => (unexpectedCloses += 1),
+      }),
+    };
+    try {
+      await t.socket.connect();
+      const ack = (await t.socket.emitWithAck(plan.join.event, plan.join.data)) as { ok?: boolean; error?: { code?: string } } | undefined;
+      if (!ack?.ok) throw new Error(`${plan.join.event} refused: ${ack?.error?.code ?? 'no ack'}`);
+      connectJoin.record(nowMs() - t0);
+      tracked.push(t);
+    } catch (err) {
+      errors += 1;
+      t.socket.terminate();
+      if (errorSamples.length < 5) errorSamples.push((err as Error).message);
+    }
+  };
+  const pending: Array<Promise<void>> = [];
+  for (let i = 0; i < plans.length; i++) {
+    if (gapMs > 0) {
+      const wait = started + i * gapMs - nowMs();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    }
+    while (inFlight >= maxInFlight) await new Promise<void>((r) => waiters.push(r));
+    inFlight += 1;
+    pending.push(
+      openOne(plans[i]!).finally(() => {
+        inFlight -= 1;
+        waiters.shift()?.();
+      }),
+    );
+  }
+  await Promise.all(pending);
+  send({ type: 'opened', connected: tracked.length, errors, errorSamples, connectJoin: connectJoin.snapshot() });
+}
+
+/** Dashboards that poll `GET /api/tasks` instead of listening: staleness = first sight of a seq − its commit. */
+async function pollAll(url: string, dashboards: PollPlan[], everyMs: number, durationMs: number): Promise<void> {
+  const end = Date.now() + durationMs;
+  const loop = async (d: PollPlan, offsetMs: number) => {
+    const ledger = new SeqLedger();
+    pollLedgers.set(d, ledger);
+    await new Promise((r) => setTimeout(r, offsetMs));
+    while (Date.now() < end) {
+      const next = Date.now() + everyMs;
+      try {
+        const res = await fetch(`${url}/api/tasks?limit=50`, { headers: { authorization: `Bearer ${d.token}` }, signal: AbortSignal.timeout(everyMs) });
+        const body = (await res.json()) as { tasks?: Array<Row & { id?: string }> };
+        const at = nowMs();
+        polls += 1;
+        if (!res.ok) pollErrors += 1;
+        for (const row of body.tasks ?? []) onRow(ledger, { taskId: row.taskId ?? row.id, seq: row.seq, updatedAt: row.updatedAt }, at);
+      } catch {
+        pollErrors += 1;
+      }
+      await new Promise((r) => setTimeout(r, Math.max(0, next - Date.now())));
+    }
+  };
+  await Promise.all(dashboards.map((d, i) => loop(d, (i * everyMs) / dashboards.length)));
+  send({ type: 'polled' });
+}
+
+function report(finals: Finals): void {
+  let lost = 0;
+  let duplicated = 0;
+  let outOfOrder = 0;
+  const count = (ledger: SeqLedger, scope: string, kinds: Array<[suffix: string, kind: 'latest' | 'every']>) => {
+    duplicated += ledger.duplicated;
+    outOfOrder += ledger.outOfOrder;
+    for (const [taskId, seq] of Object.entries(finals[scope] ?? {})) for (const [suffix, kind] of kinds) lost += ledger.lost(`${taskId}${suffix}`, kind, seq);
+  };
+  for (const t of tracked) {
+    const kinds: Array<[string, 'latest' | 'every']> = t.plan.join.event === 'task:join' ? [['|status', 'every'], ['|event', 'every']] : [['', 'latest']];
+    count(t.ledger, t.plan.scope, kinds);
+  }
+  for (const [d, ledger] of pollLedgers) count(ledger, d.scope, [['', 'latest']]);
+  send({
+    type: 'report',
+    latency: latency.snapshot(),
+    deliveries,
+    frames,
+    lost,
+    duplicated,
+    outOfOrder,
+    unexpectedCloses,
+    connected: tracked.filter((t) => t.socket.connected).length,
+    polls,
+    pollErrors,
+  });
+}
+
+function closeAll(): void {
+  for (const t of tracked) t.socket.terminate();
+  tracked.length = 0;
+}
+
+const COMMANDS: { [K in ParentMessage['type']]: (m: Extract<ParentMessage, { type: K }>) => void } = {
+  open: (m) => void openAll(m.url, m.sockets, m.connectsPerSec, m.timeoutMs).catch((err: Error) => send({ type: 'error', message: err.message })),
+  poll: (m) => void pollAll(m.url, m.dashboards, m.everyMs, m.durationMs).catch((err: Error) => send({ type: 'error', message: err.message })),
+  report: (m) => report(m.finals),
+  close: () => {
+    closeAll();
+    process.exit(0);
+  },
+};
+
+process.on('message', (m: ParentMessage) => (COMMANDS[m.type] as (msg: ParentMessage) => void)(m));
+// The parent is gone (even killed): nothing is left to report to.
+process.on('disconnect', () => process.exit(0));

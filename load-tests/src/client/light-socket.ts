@@ -1,0 +1,129 @@
+import WebSocket from 'ws';
+import { decodeFrame, encodeConnect, encodeEvent, PONG, socketIoUrl } from '../protocol/socketio-framing';
+
+export type EventListener = (name: string, payload: unknown, receivedAtMs: number) => void;
+
+export interface LightSocketOptions {
+  /** `http://127.0.0.1:PORT` of HAProxy, a node or a baseline server. */
+  url: string;
+  auth?: Record<string, unknown>;
+  /** Source address on the loopback range, so one generator can open more than ~28k sockets to one port. */
+  localAddress?: string;
+  timeoutMs: number;
+  onEvent: EventListener;
+  /** Called once when the socket closes after it had connected (not for a close we asked for). */
+  onUnexpectedClose?: (reason: string) => void;
+}
+
+/** Wall-clock milliseconds with sub-millisecond resolution (for receipt − commit latencies). */
+export const nowMs = (): number => performance.timeOrigin + performance.now();
+
+/**
+ * A Socket.IO client of a few hundred bytes of state: Engine.IO/Socket.IO framing over
+ * a bare `ws` socket, WebSocket transport only, no reconnection (a drop is counted, not
+ * hidden). Far cheaper than socket.io-client, so the generator is not the bottleneck.
+ */
+export class LightSocket {
+  private ws: WebSocket | undefined;
+  private nextAckId = 0;
+  private readonly acks = new Map<number, (args: unknown[]) => void>();
+  private closing = false;
+  connected = false;
+
+  constructor(private readonly opts: LightSocketOptions) {}
+
+  /** Opens the socket and completes the Socket.IO handshake (auth included). */
+  connect(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      const finish = (err?: Error) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        if (err) {
+          this.closing = true;
+          this.ws?.terminate();
+          reject(err);
+        } else resolve();
+      };
+      const timer = setTimeout(() => finish(new Error(`handshake timed out after ${this.opts.timeoutMs} ms`)), this.opts.timeoutMs);
+      const ws = new WebSocket(socketIoUrl(this.opts.url), { perMessageDeflate: false, localAddress: this.opts.localAddress });
+      this.ws = ws;
+      ws.on('error', (err) => finish(err));
+      ws.on('close', (code) => {
+        const wasConnected = this.connected;
+        this.connected = false;
+        for (const resolveAck of this.acks.values()) resolveAck([{ ok: false, error: { code: 'CLOSED', message: 'socket closed' } }]);
+        this.acks.clear();
+        finish(new Error(`closed before the handshake (code ${code})`));
+        if (wasConnected && !this.closing) this.opts.onUnexpectedClose?.(`close ${code}`);
+      });
+      ws.on('message', (data, isBinary) => {
+        if (isBinary) return;
+        const received = nowMs();
+        const packet = decodeFrame(data.toString());
+        switch (packet.kind) {
+          case 'open':
+            ws.send(encodeConnect(this.opts.auth));
+            return;
+          case 'ping':
+            ws.send(PONG);
+            return;
+          case 'connect':
+            this.connected = true;
+            finish();
+            return;
+          case 'connect_error':
+            finish(new Error(`connect_error: ${packet.message}`));
+            return;
+          case 'event':
+            this.opts.onEvent(packet.name, packet.args[0], received);
+            return;
+          case 'ack': {
+            const resolveAck = this.acks.get(packet.ackId);
+            this.acks.delete(packet.ackId);
+            resolveAck?.(packet.args);
+            return;
+          }
+          case 'disconnect':
+          case 'close':
+            ws.close();
+            return;
+          default:
+            return;
+        }
+      });
+    });
+  }
+
+  /** Sends an event and resolves with the first argument of its acknowledgement. */
+  emitWithAck(name: string, data: unknown, timeoutMs = this.opts.timeoutMs): Promise<unknown> {
+    const ws = this.ws;
+    if (!ws || !this.connected) return Promise.reject(new Error('not connected'));
+    const id = this.nextAckId++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.acks.delete(id);
+        reject(new Error(`no ack for ${name} in ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.acks.set(id, (args) => {
+        clearTimeout(timer);
+        resolve(args[0]);
+      });
+      ws.send(encodeEvent(name, data, id));
+    });
+  }
+
+  close(): void {
+    this.closing = true;
+    this.connected = false;
+    this.ws?.close();
+  }
+
+  /** Closes without the closing handshake (at the end of a run, thousands at once). */
+  terminate(): void {
+    this.closing = true;
+    this.connected = false;
+    this.ws?.terminate();
+  }
+}

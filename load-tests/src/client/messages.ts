@@ -1,0 +1,54 @@
+import type { HistogramSnapshot } from '../stats/histogram';
+
+/** What one generated socket does once connected: join the dashboard, or one task's room. */
+export type JoinPlan = { event: 'dashboard:join'; data: Record<string, never> } | { event: 'task:join'; data: { taskId: string } };
+
+export interface SocketPlan {
+  /** Key for the final seqs: the org (dashboard) or the task (task room). */
+  scope: string;
+  token: string | undefined;
+  join: JoinPlan;
+  localAddress: string | undefined;
+  /** This socket's server when it differs from the pool's (the baseline's nodes, directly). */
+  url?: string;
+}
+
+export interface PollPlan {
+  scope: string;
+  token: string;
+}
+
+/** Final seq of every task the run touched, by scope (org id or task id), for the lost count. */
+export type Finals = Record<string, Record<string, number>>;
+
+export type ParentMessage =
+  | { type: 'open'; url: string; sockets: SocketPlan[]; connectsPerSec: number; timeoutMs: number }
+  | { type: 'poll'; url: string; dashboards: PollPlan[]; everyMs: number; durationMs: number }
+  | { type: 'report'; finals: Finals }
+  | { type: 'close' };
+
+export interface OpenedReport {
+  type: 'opened';
+  connected: number;
+  errors: number;
+  errorSamples: string[];
+  connectJoin: HistogramSnapshot;
+}
+
+export interface DeliveryReport {
+  type: 'report';
+  latency: HistogramSnapshot;
+  /** Seq-carrying deliveries (dashboard rows, task-room events); the first of each seq is timed. */
+  deliveries: number;
+  /** Every server → client event frame, including counts and presence. */
+  frames: number;
+  lost: number;
+  duplicated: number;
+  outOfOrder: number;
+  unexpectedCloses: number;
+  connected: number;
+  pollErrors: number;
+  polls: number;
+}
+
+export type ChildMessage = OpenedReport | DeliveryReport | { type: 'polled' } | { type: 'error'; message: string };

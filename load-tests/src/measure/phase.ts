@@ -1,0 +1,110 @@
+import type { GeneratorPool } from '../client/generator-pool';
+import type { Finals, SocketPlan } from '../client/messages';
+import { cpuBetween, round2, sampleComponents, type PidSource } from '../sample/proc-sampler';
+import type { EventLoopLagScraper, LagSummary } from '../sample/event-loop-lag';
+
+/** One measured phase (product or baseline): the fields every report and the JSON line carry. */
+export interface Measurement {
+  label: string;
+  sockets: number;
+  connected: number;
+  connectErrors: number;
+  connectErrorSamples: string[];
+  connectP50Ms: number | null;
+  connectP95Ms: number | null;
+  connectP99Ms: number | null;
+  /** First connect → last join ack, for all sockets. */
+  connectAllMs: number;
+  durationS: number;
+  deliveries: number;
+  deliveriesPerSec: number;
+  frames: number;
+  framesPerSec: number;
+  lost: number;
+  duplicated: number;
+  outOfOrder: number;
+  p50Ms: number | null;
+  p95Ms: number | null;
+  p99Ms: number | null;
+  maxMs: number | null;
+  unexpectedCloses: number;
+  /** RSS the server processes grew by while the sockets connected, per socket. */
+  rssPerSocketKB: number | null;
+  cpuSecondsByComponent: Record<string, number>;
+  rssKBByComponent: Record<string, number>;
+  eventLoopLag: LagSummary | null;
+  polls?: number;
+  pollErrors?: number;
+}
+
+export interface PhaseSpec {
+  label: string;
+  pool: GeneratorPool;
+  url: string;
+  plans: SocketPlan[];
+  connectsPerSec: number;
+  components: Record<string, PidSource>;
+  /** The components whose RSS growth is divided by the sockets (the server nodes). */
+  serverComponents: string[];
+  lag?: EventLoopLagScraper;
+  /** The load itself; resolves when the measured window ends. */
+  drive: () => Promise<void>;
+  /** Deliveries still in flight when the drive ends are given this long to land. */
+  settleMs?: number;
+  finals: () => Promise<Finals>;
+  /** Polling dashboards run inside the window instead of (or besides) sockets. */
+  pollDuring?: () => Promise<void>;
+}
+
+const sum = (rec: Record<string, { rssKB: number }>, names: string[]) => names.reduce((n, k) => n + (rec[k]?.rssKB ?? 0), 0);
+
+export async function measurePhase(spec: PhaseSpec): Promise<Measurement> {
+  const s0 = sampleComponents(spec.components);
+  const opened = spec.plans.length
+    ? await spec.pool.open(spec.url, spec.plans, { connectsPerSec: spec.connectsPerSec, timeoutMs: 30_000, deadlineMs: 30_000 + spec.plans.length * 50 })
+    : undefined;
+  // Let the nodes' heaps settle after the connect burst before reading memory.
+  await new Promise((r) => setTimeout(r, 1000));
+  const s1 = sampleComponents(spec.components);
+  spec.lag?.start();
+  const t0 = Date.now();
+  await Promise.all([spec.drive(), spec.pollDuring?.()]);
+  const t1 = Date.now();
+  await new Promise((r) => setTimeout(r, spec.settleMs ?? 1500));
+  const lag = spec.lag ? spec.lag.stop() : null;
+  const s2 = sampleComponents(spec.components);
+  const report = await spec.pool.report(await spec.finals());
+  const durationS = Math.max(0.001, (t1 - t0) / 1000);
+  const connect = opened?.connectJoin.percentiles();
+  const lat = report.latency.percentiles();
+  const grown = sum(s1, spec.serverComponents) - sum(s0, spec.serverComponents);
+  return {
+    label: spec.label,
+    sockets: spec.plans.length,
+    connected: opened?.connected ?? 0,
+    connectErrors: opened?.errors ?? 0,
+    connectErrorSamples: opened?.errorSamples ?? [],
+    connectP50Ms: connect?.p50Ms ?? null,
+    connectP95Ms: connect?.p95Ms ?? null,
+    connectP99Ms: connect?.p99Ms ?? null,
+    connectAllMs: opened?.elapsedMs ?? 0,
+    durationS: round2(durationS),
+    deliveries: report.deliveries,
+    deliveriesPerSec: round2(report.deliveries / durationS),
+    frames: report.frames,
+    framesPerSec: round2(report.frames / durationS),
+    lost: report.lost,
+    duplicated: report.duplicated,
+    outOfOrder: report.outOfOrder,
+    p50Ms: lat.p50Ms,
+    p95Ms: lat.p95Ms,
+    p99Ms: lat.p99Ms,
+    maxMs: lat.maxMs,
+    unexpectedCloses: report.unexpectedCloses,
+    rssPerSocketKB: opened && opened.connected > 0 ? round2(grown / opened.connected) : null,
+    cpuSecondsByComponent: cpuBetween(s1, s2),
+    rssKBByComponent: Object.fromEntries(Object.entries(s2).map(([k, v]) => [k, v.rssKB])),
+    eventLoopLag: lag,
+    ...(report.polls ? { polls: report.polls, pollErrors: report.pollErrors } : {}),
+  };
+}

@@ -1,0 +1,112 @@
+import { parseArgs } from 'node:util';
+
+export const SCENARIOS = ['connect', 'dashboard', 'task-room', 'storm', 'soak', 'polling', 'smoke'] as const;
+export type ScenarioName = (typeof SCENARIOS)[number];
+
+export interface BenchOptions {
+  scenario: ScenarioName;
+  sockets: number;
+  /** Tasks per second the driver starts (each goes received → analyzing → dispatched → coding → pr_open → merged). */
+  rate: number;
+  durationS: number;
+  out: string | undefined;
+  url: string | undefined;
+  /** With --url: the running stack's DATA_DIR (stack.json, secrets.json), for seeding and sampling. */
+  dataDir: string | undefined;
+  baseline: boolean;
+  orgs: number;
+  users: number;
+  children: number;
+  /** Sockets per second while connecting; 0 = as fast as the server accepts them. */
+  connectRate: number;
+  /** Task rates to step through (dashboard/storm), for p99 against load and the chart. */
+  sweep: number[];
+  chart: string | undefined;
+  port: number;
+  nodes: number;
+  workers: number;
+}
+
+type Defaults = Pick<BenchOptions, 'sockets' | 'rate' | 'durationS' | 'baseline' | 'orgs'>;
+
+/** Per scenario: a load that shows what it is about, small enough for the shared 2-core machine. */
+const DEFAULTS: Record<ScenarioName, Defaults> = {
+  connect: { sockets: 1000, rate: 0, durationS: 2, baseline: true, orgs: 10 },
+  dashboard: { sockets: 1000, rate: 2, durationS: 30, baseline: true, orgs: 10 },
+  'task-room': { sockets: 500, rate: 2, durationS: 20, baseline: false, orgs: 10 },
+  storm: { sockets: 1000, rate: 0.5, durationS: 20, baseline: true, orgs: 1 },
+  soak: { sockets: 1000, rate: 0.2, durationS: 600, baseline: false, orgs: 10 },
+  polling: { sockets: 300, rate: 1, durationS: 30, baseline: false, orgs: 10 },
+  smoke: { sockets: 300, rate: 2, durationS: 8, baseline: false, orgs: 5 },
+};
+
+export const USAGE = `Usage: npm run bench -- <${SCENARIOS.join('|')}> [options]
+
+  --sockets N        sockets (or polling dashboards)          --rate R      tasks started per second
+  --duration S       measured seconds                          --out FILE    also write the report (Markdown + JSON)
+  --url URL          use a running cluster instead of starting one (127.0.0.1 only), with
+  --data-dir DIR     its DATA_DIR (default .data: stack.json and secrets.json), to seed users and sample it
+  --baseline / --no-baseline   run the bare Socket.IO fan-out at the same frames/s too
+  --orgs N  --users N  --children N  --connect-rate N (sockets/s, 0 = unthrottled)
+  --sweep R1,R2,…    step the task rate (dashboard, storm)     --chart FILE.svg   p99 against load
+  --port P  --nodes N  --workers N   the cluster the harness starts (defaults 3900, 2, 1)`;
+
+const positive = (name: string, v: string | undefined, fallback: number, min = 0): number => {
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < min) throw new Error(`--${name} must be a number ≥ ${min}, got "${v}"`);
+  return n;
+};
+
+export function parseBenchArgs(argv: string[]): BenchOptions {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      sockets: { type: 'string' },
+      rate: { type: 'string' },
+      duration: { type: 'string' },
+      out: { type: 'string' },
+      url: { type: 'string' },
+      'data-dir': { type: 'string' },
+      baseline: { type: 'boolean' },
+      'no-baseline': { type: 'boolean' },
+      orgs: { type: 'string' },
+      users: { type: 'string' },
+      children: { type: 'string' },
+      'connect-rate': { type: 'string' },
+      sweep: { type: 'string' },
+      chart: { type: 'string' },
+      port: { type: 'string' },
+      nodes: { type: 'string' },
+      workers: { type: 'string' },
+    },
+  });
+  const scenario = positionals[0] as ScenarioName | undefined;
+  if (!scenario || !SCENARIOS.includes(scenario) || positionals.length > 1) throw new Error(`Unknown or missing scenario.\n\n${USAGE}`);
+  if (values.url && !/^http:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?\/?$/.test(values.url)) throw new Error('--url must point at this machine (127.0.0.0/8, localhost or [::1])');
+  const d = DEFAULTS[scenario];
+  const sockets = Math.round(positive('sockets', values.sockets, d.sockets, 1));
+  const orgs = Math.round(positive('orgs', values.orgs, d.orgs, 1));
+  const sweep = (values.sweep ?? '').split(',').filter(Boolean).map((r) => positive('sweep', r, 0, 0.01));
+  return Object.freeze({
+    scenario,
+    sockets,
+    rate: positive('rate', values.rate, d.rate),
+    durationS: positive('duration', values.duration, d.durationS, 1),
+    out: values.out,
+    url: values.url?.replace(/\/+$/, ''),
+    dataDir: values['data-dir'],
+    baseline: values['no-baseline'] ? false : (values.baseline ?? d.baseline),
+    orgs,
+    // Enough users that per-user limits never shape the result: ~10 sockets each, at least 5 per org.
+    users: Math.round(positive('users', values.users, Math.min(1000, Math.max(orgs * 5, Math.ceil(sockets / 10), scenario === 'smoke' ? 50 : 100)), 1)),
+    children: Math.round(positive('children', values.children, Math.min(4, Math.max(2, Math.ceil(sockets / 2000))), 1)),
+    connectRate: positive('connect-rate', values['connect-rate'], 0),
+    sweep,
+    chart: values.chart,
+    port: Math.round(positive('port', values.port, 3900, 1)),
+    nodes: Math.round(positive('nodes', values.nodes, 2, 1)),
+    workers: Math.round(positive('workers', values.workers, 1, 1)),
+  });
+}
