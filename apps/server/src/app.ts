@@ -10,6 +10,7 @@ import { buildMetricsServer } from './health/metrics.server';
 import { registerErrorHandler } from './http/error-handler';
 import { HttpRateLimits } from './http/rate-limits';
 import { registerSecurityHeaders } from './http/security-headers';
+import { proxyTrust } from './http/trusted-proxies';
 import { registerValidator } from './http/validator';
 import type { PipelineQueue } from '@taskflow/queue';
 import { tasksRoutes } from './tasks/tasks.routes';
@@ -45,7 +46,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     loggerInstance: deps.logger as FastifyBaseLogger,
     bodyLimit: 64 * 1024,
     // X-Forwarded-For names the client only when the load balancer sent it; from anyone else it is ignored.
-    trustProxy: config.trustedProxies,
+    trustProxy: proxyTrust(config.trustedProxies),
     requestIdHeader: 'x-request-id',
   });
   registerErrorHandler(app);

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { Type } from '@sinclair/typebox';
-import { Env, githubWebHost, parseEnv, repoList } from '@taskflow/platform';
+import { ConfigError, Env, githubWebHost, parseEnv, repoList } from '@taskflow/platform';
+import { proxyList } from './http/trusted-proxies';
 
 /** The server node's configuration: parsed once at start, frozen, every bad variable listed. */
 export const ServerEnvSchema = Type.Object({
@@ -89,8 +90,14 @@ export function loadMigrateConfig(env: NodeJS.ProcessEnv = process.env) {
 }
 export type MigrateConfig = ReturnType<typeof loadMigrateConfig>;
 
-/** TRUSTED_PROXIES as Fastify's `trustProxy`: a list of addresses, or false for `none`. */
-function trustedProxies(value: string): string[] | false {
+/** TRUSTED_PROXIES as a list of entries (checked here, so a bad one stops the start), or false for `none`. */
+function trustedProxies(value: string): readonly string[] | false {
   const list = value.split(',').map((p) => p.trim()).filter(Boolean);
-  return list.length === 0 || list.includes('none') ? false : list;
+  if (list.length === 0 || list.includes('none')) return false;
+  try {
+    proxyList(list);
+  } catch (err) {
+    throw new ConfigError([(err as Error).message]);
+  }
+  return Object.freeze(list);
 }

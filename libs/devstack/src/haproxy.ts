@@ -28,6 +28,8 @@ global
 defaults
   mode http
   option http-server-close
+  # The nodes see the client's address in X-Forwarded-For (they trust it from 127.0.0.1 only: TRUSTED_PROXIES).
+  option forwardfor
   # A client whose sticky node is down is sent to another one instead of failing.
   option redispatch
   retries 2
@@ -40,6 +42,8 @@ defaults
 
 frontend http_in
   bind 127.0.0.1:${opts.port}
+  # Metrics are served on each node's own metrics listener, never through the public port.
+  http-request deny deny_status 404 if { path_beg /metrics }
   default_backend ${HAPROXY_BACKEND}
 
 backend ${HAPROXY_BACKEND}

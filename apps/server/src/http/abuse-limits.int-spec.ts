@@ -24,16 +24,15 @@ beforeAll(async () => {
   t = await startTestApp(LIMITS);
   // A second node of the same cluster: same database, Redis and prefix.
   const config = loadServerConfig({
-    DATABASE_URL: t.f.url,
-    REDIS_URL: testEnv('TEST_REDIS_URL'),
-    JWT_SECRET: TEST_JWT_SECRET,
-    GITHUB_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
+    ...baseEnv(),
     QUEUE_PREFIX: t.prefix,
     NODE_ID: 'test-node-2',
     FEATURE_WEBSOCKET_ENABLED: 'false',
     ...LIMITS,
   });
   second = await buildApp({ config, db: t.f.db, logger: pino({ level: 'silent' }), queue: t.queue });
+  // What the node takes for the client's address.
+  t.app.get('/test/client-address', async (request) => ({ ip: request.ip }));
 });
 afterAll(async () => {
   await second.close();
@@ -41,6 +40,7 @@ afterAll(async () => {
 });
 
 const BALANCER = '127.0.0.1';
+const baseEnv = () => ({ DATABASE_URL: t.f.url, REDIS_URL: testEnv('TEST_REDIS_URL'), JWT_SECRET: TEST_JWT_SECRET, GITHUB_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET });
 const OUTSIDER = '203.0.113.9';
 
 /** A login as it reaches a node: from `remote` (the balancer or someone else), maybe with X-Forwarded-For. */
@@ -53,6 +53,28 @@ function loginAs(username: string, password: string, remote: string, forwardedFo
     headers: forwardedFor ? { 'x-forwarded-for': forwardedFor } : {},
   });
 }
+
+describe('client address', () => {
+  const seen = async (remoteAddress: string, forwardedFor?: string) =>
+    (await t.app.inject({ method: 'GET', url: '/test/client-address', remoteAddress, headers: forwardedFor ? { 'x-forwarded-for': forwardedFor } : {} })).json().ip;
+
+  it('is the X-Forwarded-For entry the balancer appended, and only when the balancer sent it', async () => {
+    expect(await seen(BALANCER, '192.0.2.10')).toBe('192.0.2.10');
+    // The client wrote the left part; the balancer appended what it saw, even a client on a trusted address.
+    expect(await seen(BALANCER, '198.51.100.1, 192.0.2.10')).toBe('192.0.2.10');
+    expect(await seen(BALANCER, '198.51.100.1, 127.0.0.5')).toBe('127.0.0.5');
+    expect(await seen(`::ffff:${BALANCER}`, '192.0.2.11')).toBe('192.0.2.11');
+    // Anyone else: the header is ignored.
+    expect(await seen(OUTSIDER, '192.0.2.10')).toBe(OUTSIDER);
+    expect(await seen('127.0.0.2', '192.0.2.10')).toBe('127.0.0.2');
+  });
+
+  it('rejects a bad TRUSTED_PROXIES entry at start, naming it', () => {
+    expect(() => loadServerConfig({ ...baseEnv(), TRUSTED_PROXIES: '127.0.0.1,haproxy' })).toThrow(/TRUSTED_PROXIES: "haproxy" is not an address/);
+    expect(loadServerConfig({ ...baseEnv(), TRUSTED_PROXIES: 'none' }).trustedProxies).toBe(false);
+    expect(loadServerConfig({ ...baseEnv(), TRUSTED_PROXIES: 'loopback, 10.0.0.0/8, fd00::1' }).trustedProxies).toEqual(['loopback', '10.0.0.0/8', 'fd00::1']);
+  });
+});
 
 describe('login limiter', () => {
   it('ignores X-Forwarded-For from anyone but the balancer: rotating it buys nothing', async () => {
