@@ -3,6 +3,10 @@ import { TASK_STATUSES, type StatsGroup, type TaskStats } from '@taskflow/events
 import { api } from '../api/client';
 import { useWebSocket } from '../realtime/socket';
 import { STATUS_COLOURS, STATUS_LABELS } from '../status-style';
+import { throttledReload } from './throttled-reload';
+
+/** Live stats refresh at most this often: longer than the server caches them (STATS_CACHE_MS, 5 s by default). */
+const STATS_MIN_INTERVAL_MS = 6000;
 
 type Group = StatsGroup;
 type Stats = TaskStats;
@@ -55,27 +59,28 @@ function Table({ title, groups }: { title: string; groups: Group[] }) {
   );
 }
 
-/** Pipeline statistics, refreshed whenever a task of the org changes (and every 30 s). */
+/** Pipeline statistics, refreshed when tasks of the org change (at most every 6 s) and every 30 s. */
 export function StatsPage() {
   const { socket } = useWebSocket();
   const [stats, setStats] = useState<Stats | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
-    let pending: ReturnType<typeof setTimeout> | undefined;
-    const load = () => api<Stats>('GET', '/api/stats').then(setStats, (err: Error) => setError(err.message));
-    // Many updates in a burst become one reload.
-    const soon = () => {
-      if (!pending) pending = setTimeout(() => ((pending = undefined), void load()), 300);
+    const load = () => {
+      reloads.ran();
+      void api<Stats>('GET', '/api/stats').then(setStats, (err: Error) => setError(err.message));
     };
-    void load();
-    const timer = setInterval(() => void load(), 30_000);
+    // Not on every event: a busy org changes tasks many times a second.
+    const reloads = throttledReload(load, { delayMs: 300, minIntervalMs: STATS_MIN_INTERVAL_MS });
+    const soon = () => reloads.changed();
+    load();
+    const timer = setInterval(load, 30_000);
     socket?.on('dashboard:task_list_updated', soon);
     const join = () => void socket?.timeout(5000).emitWithAck('dashboard:join', {}).catch(() => undefined);
     socket?.on('connect', join);
     if (socket?.connected) join();
     return () => {
       clearInterval(timer);
-      if (pending) clearTimeout(pending);
+      reloads.cancel();
       socket?.off('dashboard:task_list_updated', soon);
       socket?.off('connect', join);
     };
