@@ -22,6 +22,8 @@ export interface BareOptions {
   children: number;
   connectsPerSec: number;
   generatorPids: () => number[];
+  /** The Redis the baseline broadcasts through (the product's own, idle meanwhile). */
+  redisPids: () => number[];
   log: (line: string) => void;
 }
 
@@ -78,6 +80,7 @@ export async function runBareBaseline(opts: BareOptions): Promise<{ direct: Meas
     const components = {
       bare_nodes: { pids: () => servers.map((s) => s.pid!), descendants: true },
       haproxy: { pids: () => (haproxy?.pid ? [haproxy.pid] : []), descendants: true },
+      redis: { pids: opts.redisPids, descendants: true },
       generator: { pids: () => [process.pid, ...opts.generatorPids()], descendants: false },
     };
     const run = async (label: string, urls: string[]): Promise<Measurement> => {
@@ -116,7 +119,7 @@ export async function runBareBaseline(opts: BareOptions): Promise<{ direct: Meas
     const port = await freePort();
     const cfg = path.join(tmp, 'haproxy.cfg');
     fs.writeFileSync(cfg, haproxyConfigFor(opts.haproxyCfg, { port, statsSocket: path.join(tmp, 'haproxy.sock'), serverPorts: ports }));
-    haproxy = spawn('haproxy', ['-db', '-f', cfg], { stdio: ['ignore', 'ignore', 'inherit'] });
+    haproxy = spawn('haproxy', ['-db', '-f', cfg], { stdio: 'ignore' });
     await waitReady(`http://127.0.0.1:${port}/api/ready`, 15_000);
     const behind = await run('bare, behind HAProxy', [`http://127.0.0.1:${port}`]);
     opts.log(`baseline behind HAProxy: p99 ${behind.p99Ms} ms at ${behind.deliveriesPerSec} deliveries/s`);

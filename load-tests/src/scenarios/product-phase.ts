@@ -113,6 +113,7 @@ export async function baselineFor(ctx: ScenarioContext, product: Measurement, du
     children: ctx.opts.children,
     connectsPerSec: ctx.opts.connectRate,
     generatorPids: () => [],
+    redisPids: () => ctx.components(() => []).redis?.pids() ?? [],
     log: (l) => ctx.log(l),
   });
 }

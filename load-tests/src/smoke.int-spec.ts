@@ -1,0 +1,46 @@
+import { spawn } from 'node:child_process';
+import net from 'node:net';
+import path from 'node:path';
+
+const REQUIRED = ['scenario', 'sockets', 'rate', 'durationS', 'deliveries', 'deliveriesPerSec', 'lost', 'duplicated', 'outOfOrder', 'p50Ms', 'p95Ms', 'p99Ms', 'maxMs', 'connectP99Ms', 'rssPerSocketKB', 'cpuSecondsByComponent'];
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * The smoke scenario through the real CLI (`npm run bench -- smoke`): its own cluster
+ * (HAProxy → 2 nodes, 1 worker), a few hundred sockets over the lightweight client, tasks
+ * driven through REST and signed webhooks. Nothing may be lost, duplicated or reordered.
+ */
+describe('npm run bench -- smoke', () => {
+  it('delivers every row once and in order, and ends stdout with the JSON summary', async () => {
+    const port = await freePort();
+    const proc = spawn(process.execPath, ['--conditions=taskflow-source', '--import', 'tsx', path.join(__dirname, 'cli.ts'), 'smoke', '--port', String(port)], {
+      cwd: path.resolve(__dirname, '../..'),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    proc.stdout.on('data', (d) => (out += d));
+    proc.stderr.on('data', (d) => (err += d));
+    const code = await new Promise<number | null>((resolve) => proc.on('exit', (c) => resolve(c)));
+    if (code !== 0) throw new Error(`bench exited ${code}\n${err.slice(-3000)}`);
+    const lines = out.trim().split('\n');
+    const summary = JSON.parse(lines[lines.length - 1]!) as Record<string, unknown>;
+    for (const field of REQUIRED) expect(summary).toHaveProperty(field);
+    expect(out).toContain('| lost / duplicated / out of order |');
+    expect(summary).toMatchObject({ scenario: 'smoke', sockets: 300, connected: 300, connectErrors: 0, lost: 0, duplicated: 0, outOfOrder: 0, unexpectedCloses: 0 });
+    // Every smoke task is merged: 6 committed states, each row reaching every socket of its org.
+    expect(summary.drive).toMatchObject({ createErrors: 0, webhookErrors: 0, notMerged: 0 });
+    expect(summary.deliveries as number).toBeGreaterThanOrEqual(300 * 2);
+    expect(Object.keys(summary.cpuSecondsByComponent as object).sort()).toEqual(['generator', 'haproxy', 'nodes', 'postgres', 'redis', 'workers']);
+  }, 150_000);
+});
