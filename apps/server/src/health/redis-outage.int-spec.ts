@@ -88,6 +88,8 @@ it('keeps reads, logins, the web app and sockets going while Redis is down; refu
   const late = await openSocket(url, { token: bobToken });
   open.push(late);
   expect((await late.request('dashboard:join')).ok).toBe(true);
+  // Joining a task works too (presence, kept in Redis, catches up later).
+  expect(await late.request('task:join', { taskId })).toEqual({ ok: true, data: { seq: expect.any(Number) } });
   expect(watcher.socket.connected).toBe(true);
 
   redis = await startOwnRedis();

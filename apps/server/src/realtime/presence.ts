@@ -42,10 +42,21 @@ export class Presence {
     const sockets = this.local.get(taskId) ?? new Set<string>();
     sockets.add(socket.id);
     this.local.set(taskId, sockets);
-    await this.redis.zadd(this.key(taskId), Date.now() + this.opts.ttlMs, this.member(socket));
-    // It may have gone during the write (its disconnect cleanup ran before or after the add): undo ours.
-    if (!socket.connected) return this.leave(socket, taskId);
-    await this.broadcast(taskId);
+    try {
+      await this.redis.zadd(this.key(taskId), Date.now() + this.opts.ttlMs, this.member(socket));
+      // It may have gone during the write (its disconnect cleanup ran before or after the add): undo ours.
+      if (!socket.connected) return await this.leave(socket, taskId);
+      await this.broadcast(taskId);
+    } catch (err) {
+      // Redis is away: the viewer list catches up at the next refresh; joining the task must not fail for it.
+      this.opts.logger.warn({ err, taskId }, 'presence update failed');
+      if (!socket.connected) this.forget(socket.id, taskId);
+    }
+  }
+
+  private forget(socketId: string, taskId: string): void {
+    const sockets = this.local.get(taskId);
+    if (sockets?.delete(socketId) && sockets.size === 0) this.local.delete(taskId);
   }
 
   /** Socket→task entries held in memory on this node. */
