@@ -1,6 +1,7 @@
-import { eventAddedPayload, statusEventPayload, toDashboardTask, toPublicTask, wireEventName, type TaskSource } from './builders';
+import { ATTEMPT_RESET, eventPayload, eventAddedPayload, statusEventPayload, toDashboardTask, toPublicTask, wireEventName, type TaskSource } from './builders';
 import { SERVER_EVENTS } from './server-events';
-import { STATUS_AFTER_EVENT, TASK_EVENT_TYPES } from './status-machine';
+import { STATUS_AFTER_EVENT, TASK_EVENT_TYPES, TASK_UPDATE_EVENT_TYPES } from './status-machine';
+import { notificationKindFor } from './notifications';
 import { DashboardTaskSchema, PublicTaskSchema } from './task.schema';
 import { validate } from './validation';
 
@@ -41,6 +42,10 @@ const task: TaskSource = {
   completedAt: null,
   errorMessage: 'boom',
   retryCount: 0,
+  prState: 'ready',
+  reviewState: 'approved',
+  checksState: 'passing',
+  checksUrl: 'https://github.com/acme/payments/pull/13/checks',
 };
 
 /** A store row carries internal columns; none of them may reach a payload. */
@@ -90,5 +95,61 @@ describe('payload builders', () => {
       seq: 3,
       event: { seq: 3, eventType: 'coding', payload: { status: 'coding' }, createdAt: now.toISOString() },
     });
+  });
+});
+
+const FACTS = {
+  llm_response: { analyzer: 'builtin', questions: [] },
+  pr_updated: { action: 'converted_to_draft' },
+  review_submitted: { outcome: 'approved', reviewer: 'octocat', url: 'https://github.com/acme/payments/pull/13#pullrequestreview-1' },
+  checks_completed: { checkName: 'ci' },
+  comment_added: { on: 'pull_request', number: 13, author: 'octocat', body: 'x'.repeat(5000), url: 'https://github.com/acme/payments/pull/13#issuecomment-1' },
+} as const;
+
+describe('update event payloads (status unchanged)', () => {
+  it.each(TASK_UPDATE_EVENT_TYPES)('%s validates against its wire schema and keeps the status', (type) => {
+    const payload = eventPayload(type, rowWithSecrets, FACTS[type]);
+    const result = validate(SERVER_EVENTS[wireEventName(type)], payload);
+    expect(result.ok ? [] : result.issues).toEqual([]);
+    expect(payload).toMatchObject({ taskId: task.id, seq: task.seq, status: 'pr_open' });
+    expect(JSON.stringify(payload)).not.toMatch(/secret|passwordHash|email/);
+  });
+
+  it('truncates a long comment and refuses a CI result without its link', () => {
+    expect((eventPayload('comment_added', task, FACTS.comment_added).body as string).length).toBe(4000);
+    expect(() => eventPayload('checks_completed', { ...task, checksUrl: null }, {})).toThrow(/checksUrl/);
+  });
+
+  it('carries the analysis on dispatched and the PR state on PR status events', () => {
+    expect(statusEventPayload('dispatched', task)).toMatchObject({ summary: 'Fix 3DS', taskType: 'bug-fix', recommendedAgent: 'codex', likelyFiles: ['src/pay.ts'] });
+    expect(statusEventPayload('pr_opened', { ...task, prState: 'draft' }).prState).toBe('draft');
+    expect(statusEventPayload('pr_closed', task).prState).toBe('closed');
+  });
+
+  it('a retry resets every field of the previous attempt and keeps the public task valid', () => {
+    const reset = toPublicTask({ ...task, ...ATTEMPT_RESET, likelyFiles: [], suggestedCriteria: [], mergedAt: null, dispatchedAt: null });
+    expect(validate(PublicTaskSchema, reset).ok).toBe(true);
+    expect(reset).toMatchObject({ githubIssueUrl: null, prUrl: null, prState: null, checksState: null, summary: null, errorMessage: null });
+  });
+});
+
+describe('notification kinds', () => {
+  it.each([
+    ['clarification_needed', {}, 'needs_clarification'],
+    ['pr_opened', { prState: 'ready' }, 'pr_ready'],
+    ['pr_opened', { prState: 'draft' }, undefined],
+    ['pr_updated', { action: 'ready_for_review' }, 'pr_ready'],
+    ['pr_updated', { action: 'synchronize' }, undefined],
+    ['review_submitted', { outcome: 'changes_requested' }, 'changes_requested'],
+    ['review_submitted', { outcome: 'approved' }, undefined],
+    ['checks_completed', { checksState: 'failing' }, 'ci_failed'],
+    ['checks_completed', { checksState: 'passing' }, undefined],
+    ['pr_merged', {}, 'merged'],
+    ['pr_closed', {}, 'failed'],
+    ['failed', {}, 'failed'],
+    ['coding', {}, undefined],
+    ['comment_added', {}, undefined],
+  ] as const)('%s %j → %s', (type, payload, kind) => {
+    expect(notificationKindFor(type, payload)).toBe(kind);
   });
 });

@@ -1,12 +1,15 @@
 import type { ServerEventPayload } from './server-events';
-import type { TaskEventType, TaskStatus } from './status-machine';
+import { isStatusEventType, type TaskEventType, type TaskStatus, type TaskUpdateEventType, type TimelineEventType } from './status-machine';
 import type {
+  ChecksState,
   CodingAgent,
   DashboardTask,
   PreferredAgent,
+  PrState,
   Priority,
   PublicTask,
   PublicUser,
+  ReviewState,
   TaskType,
   TaskTypeHint,
   TimelineEvent,
@@ -53,11 +56,15 @@ export interface TaskSource {
   completedAt: Date | null;
   errorMessage: string | null;
   retryCount: number;
+  prState: PrState | null;
+  reviewState: ReviewState | null;
+  checksState: ChecksState | null;
+  checksUrl: string | null;
 }
 
 export interface EventSource {
   seq: number;
-  eventType: TaskEventType;
+  eventType: TimelineEventType;
   payload: Record<string, unknown>;
   createdAt: Date;
 }
@@ -106,6 +113,10 @@ export function toPublicTask(t: TaskSource): PublicTask {
     completedAt: isoOrNull(t.completedAt),
     errorMessage: t.errorMessage,
     retryCount: t.retryCount,
+    prState: t.prState,
+    reviewState: t.reviewState,
+    checksState: t.checksState,
+    checksUrl: t.checksUrl,
   };
 }
 
@@ -114,7 +125,7 @@ export function toDashboardTask(t: TaskSource): DashboardTask {
 }
 
 /** The dashboard row of a task as the REST API shows it (also for clients that poll instead of listening). */
-export function dashboardTaskFromPublic(t: Pick<PublicTask, 'id' | 'seq' | 'title' | 'status' | 'isPrivate' | 'priority' | 'repo' | 'creator' | 'createdAt' | 'updatedAt' | 'prUrl' | 'githubIssueUrl'>): DashboardTask {
+export function dashboardTaskFromPublic(t: Pick<PublicTask, 'id' | 'seq' | 'title' | 'status' | 'isPrivate' | 'priority' | 'repo' | 'creator' | 'createdAt' | 'updatedAt' | 'prUrl' | 'githubIssueUrl' | 'prState' | 'reviewState' | 'checksState'>): DashboardTask {
   return {
     taskId: t.id,
     seq: t.seq,
@@ -128,11 +139,14 @@ export function dashboardTaskFromPublic(t: Pick<PublicTask, 'id' | 'seq' | 'titl
     updatedAt: t.updatedAt,
     prUrl: t.prUrl,
     githubIssueUrl: t.githubIssueUrl,
+    prState: t.prState,
+    reviewState: t.reviewState,
+    checksState: t.checksState,
   };
 }
 
 /** Fails loudly when a transition did not set a field its event must carry. */
-function required<T>(value: T | null, field: string, type: TaskEventType): T {
+function required<T>(value: T | null, field: string, type: TimelineEventType): T {
   if (value === null) throw new Error(`event ${type} needs task.${field}`);
   return value;
 }
@@ -183,6 +197,10 @@ const STATUS_PAYLOAD_BUILDERS: { [T in TaskEventType]: (t: TaskSource) => Status
     issueNumber: required(t.githubIssueNumber, 'githubIssueNumber', 'dispatched'),
     issueUrl: required(t.githubIssueUrl, 'githubIssueUrl', 'dispatched'),
     githubBranch: required(t.githubBranch, 'githubBranch', 'dispatched'),
+    summary: t.summary,
+    taskType: t.taskType,
+    recommendedAgent: t.recommendedAgent,
+    likelyFiles: [...t.likelyFiles],
   }),
   coding: (t) => ({ taskId: t.id, seq: t.seq, status: 'coding' }),
   pr_opened: (t) => ({
@@ -192,6 +210,7 @@ const STATUS_PAYLOAD_BUILDERS: { [T in TaskEventType]: (t: TaskSource) => Status
     prNumber: required(t.prNumber, 'prNumber', 'pr_opened'),
     prUrl: required(t.prUrl, 'prUrl', 'pr_opened'),
     prTitle: required(t.prTitle, 'prTitle', 'pr_opened'),
+    prState: t.prState ?? 'ready',
   }),
   pr_merged: (t) => ({
     taskId: t.id,
@@ -199,6 +218,7 @@ const STATUS_PAYLOAD_BUILDERS: { [T in TaskEventType]: (t: TaskSource) => Status
     status: 'merged',
     mergeCommitSha: required(t.mergeCommitSha, 'mergeCommitSha', 'pr_merged'),
     mergedAt: iso(required(t.mergedAt, 'mergedAt', 'pr_merged')),
+    prState: 'merged',
   }),
   pr_closed: (t) => ({
     taskId: t.id,
@@ -206,6 +226,7 @@ const STATUS_PAYLOAD_BUILDERS: { [T in TaskEventType]: (t: TaskSource) => Status
     status: 'failed',
     prNumber: required(t.prNumber, 'prNumber', 'pr_closed'),
     errorMessage: t.errorMessage ?? 'The pull request was closed without merging',
+    prState: 'closed',
   }),
   failed: (t) => ({
     taskId: t.id,
@@ -221,8 +242,111 @@ export function statusEventPayload<T extends TaskEventType>(type: T, task: TaskS
   return STATUS_PAYLOAD_BUILDERS[type](task);
 }
 
+type UpdateEventPayloads = {
+  llm_response: ServerEventPayload<'task:llm_response'>;
+  pr_updated: ServerEventPayload<'task:pr_updated'>;
+  review_submitted: ServerEventPayload<'task:review_submitted'>;
+  checks_completed: ServerEventPayload<'task:checks_completed'>;
+  comment_added: ServerEventPayload<'task:comment_added'>;
+};
+/** What an update event adds to the task's own fields (the rest of its payload is built from the task). */
+export type UpdateEventFacts<T extends TaskUpdateEventType> = Omit<UpdateEventPayloads[T], 'taskId' | 'seq' | 'status' | keyof TaskSource>;
+
+const MAX_COMMENT = 4000;
+
+/** Builds an update event's payload from the task right after the change plus the event's own facts. */
+const UPDATE_PAYLOAD_BUILDERS: { [T in TaskUpdateEventType]: (t: TaskSource, facts: Record<string, unknown>) => UpdateEventPayloads[T] } = {
+  llm_response: (t, f) => ({
+    taskId: t.id,
+    seq: t.seq,
+    status: t.status,
+    analyzer: String(f.analyzer ?? 'unknown'),
+    summary: required(t.summary, 'summary', 'llm_response'),
+    taskType: required(t.taskType, 'taskType', 'llm_response'),
+    recommendedAgent: required(t.recommendedAgent, 'recommendedAgent', 'llm_response'),
+    likelyFiles: [...t.likelyFiles],
+    suggestedCriteria: [...t.suggestedCriteria],
+    questions: Array.isArray(f.questions) ? f.questions.map(String) : [],
+  }),
+  pr_updated: (t, f) => ({
+    taskId: t.id,
+    seq: t.seq,
+    status: t.status,
+    action: f.action as UpdateEventPayloads['pr_updated']['action'],
+    prNumber: required(t.prNumber, 'prNumber', 'pr_updated'),
+    prUrl: required(t.prUrl, 'prUrl', 'pr_updated'),
+    prState: t.prState,
+    reviewState: t.reviewState,
+    checksState: t.checksState,
+  }),
+  review_submitted: (t, f) => ({
+    taskId: t.id,
+    seq: t.seq,
+    status: t.status,
+    prNumber: required(t.prNumber, 'prNumber', 'review_submitted'),
+    outcome: f.outcome as UpdateEventPayloads['review_submitted']['outcome'],
+    reviewer: String(f.reviewer ?? ''),
+    url: String(f.url ?? ''),
+    reviewState: t.reviewState,
+  }),
+  checks_completed: (t, f) => ({
+    taskId: t.id,
+    seq: t.seq,
+    status: t.status,
+    prNumber: required(t.prNumber, 'prNumber', 'checks_completed'),
+    checkName: String(f.checkName ?? ''),
+    checksState: required(t.checksState, 'checksState', 'checks_completed'),
+    checksUrl: required(t.checksUrl, 'checksUrl', 'checks_completed'),
+  }),
+  comment_added: (t, f) => ({
+    taskId: t.id,
+    seq: t.seq,
+    status: t.status,
+    on: f.on as UpdateEventPayloads['comment_added']['on'],
+    number: Number(f.number),
+    author: String(f.author ?? ''),
+    body: String(f.body ?? '').slice(0, MAX_COMMENT),
+    url: String(f.url ?? ''),
+  }),
+};
+
+/**
+ * The stored (and broadcast) payload of any timeline event: a status event's from the
+ * task alone, an update event's from the task plus its facts (who reviewed, which check…).
+ */
+export function eventPayload(type: TimelineEventType, task: TaskSource, facts: Record<string, unknown> = {}): Record<string, unknown> {
+  return isStatusEventType(type) ? statusEventPayload(type, task) : UPDATE_PAYLOAD_BUILDERS[type](task, facts);
+}
+
+/**
+ * What a retry clears: everything that belonged to the previous attempt (its analysis,
+ * issue, branch, PR and CI). Field names are the task's, in the store and on the wire, so
+ * the store writes this and clients apply it when they see `task:retried`.
+ */
+export const ATTEMPT_RESET = {
+  errorMessage: null,
+  summary: null,
+  taskType: null,
+  recommendedAgent: null,
+  likelyFiles: [] as string[],
+  suggestedCriteria: [] as string[],
+  githubIssueNumber: null,
+  githubIssueUrl: null,
+  githubBranch: null,
+  prNumber: null,
+  prUrl: null,
+  prTitle: null,
+  mergeCommitSha: null,
+  mergedAt: null,
+  dispatchedAt: null,
+  prState: null,
+  reviewState: null,
+  checksState: null,
+  checksUrl: null,
+} as const satisfies Partial<PublicTask>;
+
 /** The wire name of a stored event type: `pr_opened` → `task:pr_opened`. */
-export function wireEventName<T extends TaskEventType>(type: T): `task:${T}` {
+export function wireEventName<T extends TimelineEventType>(type: T): `task:${T}` {
   return `task:${type}`;
 }
 

@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { NOTIFICATION_KINDS, NotificationKindSchema } from './notifications';
 import {
   PreferredAgentSchema,
   PrioritySchema,
@@ -73,6 +74,29 @@ export type ListTasksQuery = Static<typeof ListTasksQuerySchema>;
 
 export const TaskIdParams = Type.Object({ id: Uuid }, strict);
 export type TaskIdParams = Static<typeof TaskIdParams>;
+
+export const ListNotificationsQuery = Type.Object(
+  {
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+    unread: Type.Optional(Type.Boolean()),
+  },
+  strict,
+);
+export type ListNotificationsQuery = Static<typeof ListNotificationsQuery>;
+
+/** Either some notifications by id, or all of the user's (`{ all: true }`). */
+export const MarkNotificationsReadBody = Type.Union([
+  Type.Object({ ids: Type.Array(Uuid, { minItems: 1, maxItems: 200, uniqueItems: true }) }, strict),
+  Type.Object({ all: Type.Literal(true) }, strict),
+]);
+export type MarkNotificationsReadBody = Static<typeof MarkNotificationsReadBody>;
+
+/** The kinds a user wants to hear about; the rest are neither stored nor pushed. */
+export const NotificationPreferencesBody = Type.Object(
+  { kinds: Type.Array(NotificationKindSchema, { maxItems: NOTIFICATION_KINDS.length, uniqueItems: true }) },
+  strict,
+);
+export type NotificationPreferencesBody = Static<typeof NotificationPreferencesBody>;
 
 /** Length of the task-id prefix in branch names: a UUID's first two groups, unique enough and still readable. */
 const TASK_ID_PREFIX_LENGTH = 13;

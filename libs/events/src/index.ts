@@ -8,3 +8,4 @@ export * from './queues';
 export * from './validation';
 export * from './http.schema';
 export * from './stats';
+export * from './notifications';

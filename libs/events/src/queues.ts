@@ -36,7 +36,7 @@ export type WebhookJobData =
   | {
       deliveryId: string;
       kind: 'pull_request';
-      action: 'opened' | 'reopened' | 'ready_for_review' | 'closed';
+      action: 'opened' | 'reopened' | 'ready_for_review' | 'closed' | 'converted_to_draft' | 'synchronize';
       repo: string;
       /** The repository the PR's branch lives in; a fork's differs from `repo`, and only same-repo PRs move tasks. */
       headRepo: string;
@@ -49,6 +49,44 @@ export type WebhookJobData =
       merged: boolean;
       mergeCommitSha: string | null;
       mergedAt: string | null;
+      /** Whether the PR is a draft (absent in jobs queued by an older node: treated as ready). */
+      draft?: boolean;
+      /** The GitHub login that did it, for the timeline. */
+      sender?: string;
+    }
+  | {
+      deliveryId: string;
+      kind: 'pull_request_review';
+      repo: string;
+      headRepo: string;
+      branch: string;
+      prNumber: number;
+      outcome: 'approved' | 'changes_requested' | 'commented';
+      reviewer: string;
+      url: string;
+    }
+  | {
+      deliveryId: string;
+      /** A check suite or check run completed on a same-repository PR's head. */
+      kind: 'check_completed';
+      repo: string;
+      branch: string;
+      prNumbers: number[];
+      checkName: string;
+      conclusion: 'passing' | 'failing';
+      url: string;
+      sender?: string;
+    }
+  | {
+      deliveryId: string;
+      /** `issue_comment` (on the issue or the PR) or `pull_request_review_comment`; matched by number in `repo`. */
+      kind: 'comment';
+      repo: string;
+      on: 'issue' | 'pull_request' | 'review';
+      number: number;
+      author: string;
+      body: string;
+      url: string;
     };
 
 export interface JobData {

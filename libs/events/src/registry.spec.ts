@@ -14,6 +14,8 @@ describe('event registry', () => {
         'task:coding', 'task:pr_opened', 'task:pr_merged', 'task:pr_closed', 'task:failed', 'task:event_added',
         'task:state', 'dashboard:state', 'dashboard:task_list_updated', 'dashboard:task_count_changed', 'error',
         'task:cancelled', 'task:retried', 'presence:updated', 'sync:required',
+        'task:llm_response', 'task:pr_updated', 'task:review_submitted', 'task:checks_completed', 'task:comment_added',
+        'notification:created', 'notification:read',
       ].sort(),
     );
   });

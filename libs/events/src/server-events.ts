@@ -1,12 +1,19 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { NotificationCreatedPayload, NotificationReadPayload } from './notifications';
 import {
+  ChecksStateSchema,
+  CodingAgentSchema,
   DashboardTaskSchema,
   IsoDate,
   PublicTaskSchema,
+  PrStateSchema,
   PublicUserSchema,
+  ReviewStateSchema,
   Seq,
   TaskCountsSchema,
   TaskId,
+  TaskStatusSchema,
+  TaskTypeSchema,
   TimelineEventSchema,
 } from './task.schema';
 
@@ -17,6 +24,7 @@ import {
 const strict = { additionalProperties: false } as const;
 const S = <T extends string>(status: T) => Type.Literal(status);
 const Url = Type.String({ maxLength: 2048 });
+const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 
 export const TaskCreatedPayload = Type.Object(
   { taskId: TaskId, seq: Seq, title: Type.String(), creator: PublicUserSchema, status: S('received'), createdAt: IsoDate },
@@ -40,21 +48,34 @@ export const TaskDispatchedPayload = Type.Object(
     issueNumber: Type.Integer(),
     issueUrl: Url,
     githubBranch: Type.String(),
+    // The analysis this dispatch acted on, so a page open since before shows it without a reload (additive).
+    summary: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+    taskType: Type.Optional(Type.Union([TaskTypeSchema, Type.Null()])),
+    recommendedAgent: Type.Optional(Type.Union([CodingAgentSchema, Type.Null()])),
+    likelyFiles: Type.Optional(Type.Array(Type.String())),
   },
   strict,
 );
 export const TaskCodingPayload = Type.Object({ taskId: TaskId, seq: Seq, status: S('coding') }, strict);
 export const TaskPrOpenedPayload = Type.Object(
-  { taskId: TaskId, seq: Seq, status: S('pr_open'), prNumber: Type.Integer(), prUrl: Url, prTitle: Type.String() },
+  {
+    taskId: TaskId,
+    seq: Seq,
+    status: S('pr_open'),
+    prNumber: Type.Integer(),
+    prUrl: Url,
+    prTitle: Type.String(),
+    prState: Type.Optional(PrStateSchema),
+  },
   strict,
 );
 export const TaskPrMergedPayload = Type.Object(
-  { taskId: TaskId, seq: Seq, status: S('merged'), mergeCommitSha: Type.String(), mergedAt: IsoDate },
+  { taskId: TaskId, seq: Seq, status: S('merged'), mergeCommitSha: Type.String(), mergedAt: IsoDate, prState: Type.Optional(S('merged')) },
   strict,
 );
 /** `errorMessage` is an addition to the spec's payload (additive): the reason, shown live. */
 export const TaskPrClosedPayload = Type.Object(
-  { taskId: TaskId, seq: Seq, status: S('failed'), prNumber: Type.Integer(), errorMessage: Type.String() },
+  { taskId: TaskId, seq: Seq, status: S('failed'), prNumber: Type.Integer(), errorMessage: Type.String(), prState: Type.Optional(S('closed')) },
   strict,
 );
 export const TaskFailedPayload = Type.Object(
@@ -64,6 +85,82 @@ export const TaskFailedPayload = Type.Object(
 export const TaskCancelledPayload = Type.Object({ taskId: TaskId, seq: Seq, status: S('cancelled') }, strict);
 export const TaskRetriedPayload = Type.Object(
   { taskId: TaskId, seq: Seq, status: S('received'), retryCount: Type.Integer({ minimum: 1 }) },
+  strict,
+);
+
+/*
+ * Events that do not change the status (TASK_UPDATE_EVENT_TYPES). Each carries the task's
+ * unchanged `status` and the task fields it changed, in the task's own field names.
+ */
+/** The analyzer's answer (spec story 4's `llm_response`), as soon as it is in. */
+export const TaskLlmResponsePayload = Type.Object(
+  {
+    taskId: TaskId,
+    seq: Seq,
+    status: TaskStatusSchema,
+    analyzer: Type.String(),
+    summary: Type.String(),
+    taskType: TaskTypeSchema,
+    recommendedAgent: CodingAgentSchema,
+    likelyFiles: Type.Array(Type.String()),
+    suggestedCriteria: Type.Array(Type.String()),
+    questions: Type.Array(Type.String()),
+  },
+  strict,
+);
+/** The PR became a draft or ready for review, was reopened, or got new commits (CI starts over). */
+export const TaskPrUpdatedPayload = Type.Object(
+  {
+    taskId: TaskId,
+    seq: Seq,
+    status: TaskStatusSchema,
+    action: Type.Union([Type.Literal('converted_to_draft'), Type.Literal('ready_for_review'), Type.Literal('reopened'), Type.Literal('synchronize')]),
+    prNumber: Type.Integer(),
+    prUrl: Url,
+    prState: Nullable(PrStateSchema),
+    reviewState: Nullable(ReviewStateSchema),
+    checksState: Nullable(ChecksStateSchema),
+  },
+  strict,
+);
+export const REVIEW_OUTCOMES = ['approved', 'changes_requested', 'commented'] as const;
+export const TaskReviewSubmittedPayload = Type.Object(
+  {
+    taskId: TaskId,
+    seq: Seq,
+    status: TaskStatusSchema,
+    prNumber: Type.Integer(),
+    outcome: Type.Union(REVIEW_OUTCOMES.map((o) => Type.Literal(o))),
+    reviewer: Type.String(),
+    url: Url,
+    reviewState: Nullable(ReviewStateSchema),
+  },
+  strict,
+);
+export const TaskChecksCompletedPayload = Type.Object(
+  {
+    taskId: TaskId,
+    seq: Seq,
+    status: TaskStatusSchema,
+    prNumber: Type.Integer(),
+    checkName: Type.String(),
+    checksState: ChecksStateSchema,
+    checksUrl: Url,
+  },
+  strict,
+);
+/** A comment on the task's issue or PR (spec §15.2 "real-time comments"). */
+export const TaskCommentAddedPayload = Type.Object(
+  {
+    taskId: TaskId,
+    seq: Seq,
+    status: TaskStatusSchema,
+    on: Type.Union([Type.Literal('issue'), Type.Literal('pull_request'), Type.Literal('review')]),
+    number: Type.Integer(),
+    author: Type.String(),
+    body: Type.String({ maxLength: 4000 }),
+    url: Url,
+  },
   strict,
 );
 
@@ -130,6 +227,11 @@ export const SERVER_EVENTS = {
   'task:failed': TaskFailedPayload,
   'task:cancelled': TaskCancelledPayload,
   'task:retried': TaskRetriedPayload,
+  'task:llm_response': TaskLlmResponsePayload,
+  'task:pr_updated': TaskPrUpdatedPayload,
+  'task:review_submitted': TaskReviewSubmittedPayload,
+  'task:checks_completed': TaskChecksCompletedPayload,
+  'task:comment_added': TaskCommentAddedPayload,
   'task:event_added': TaskEventAddedPayload,
   'task:state': TaskStatePayload,
   'dashboard:state': DashboardStatePayload,
@@ -137,6 +239,8 @@ export const SERVER_EVENTS = {
   'dashboard:task_count_changed': DashboardTaskCountChangedPayload,
   'presence:updated': PresenceUpdatedPayload,
   'sync:required': SyncRequiredPayload,
+  'notification:created': NotificationCreatedPayload,
+  'notification:read': NotificationReadPayload,
   error: ErrorPayload,
 } as const satisfies Record<string, TSchema>;
 

@@ -33,6 +33,23 @@ export const TASK_EVENT_TYPES = [
 ] as const;
 export type TaskEventType = (typeof TASK_EVENT_TYPES)[number];
 
+/**
+ * Event types that record something about a task without changing its status (the
+ * analyzer's answer, the PR's draft/review/CI state, comments). They are stored in
+ * `task_events` with their own seq like status events and go on the wire as
+ * `task:<type>`; their payload carries the unchanged `status`.
+ */
+export const TASK_UPDATE_EVENT_TYPES = ['llm_response', 'pr_updated', 'review_submitted', 'checks_completed', 'comment_added'] as const;
+export type TaskUpdateEventType = (typeof TASK_UPDATE_EVENT_TYPES)[number];
+
+/** Every type a timeline entry (and a `task_events` row) can have. */
+export const TIMELINE_EVENT_TYPES = [...TASK_EVENT_TYPES, ...TASK_UPDATE_EVENT_TYPES] as const;
+export type TimelineEventType = TaskEventType | TaskUpdateEventType;
+
+export function isStatusEventType(type: TimelineEventType): type is TaskEventType {
+  return (TASK_EVENT_TYPES as readonly string[]).includes(type);
+}
+
 /** Statuses from which nothing but a retry (failed) or nothing at all (merged, cancelled) follows. */
 export const TERMINAL_STATUSES: readonly TaskStatus[] = ['merged', 'failed', 'cancelled'];
 

@@ -1,5 +1,5 @@
 import { Type, type Static, type TLiteral, type TUnion } from '@sinclair/typebox';
-import { TASK_EVENT_TYPES, TASK_STATUSES } from './status-machine';
+import { TASK_STATUSES, TIMELINE_EVENT_TYPES } from './status-machine';
 
 /** Shared building blocks of the public task shape (what a browser may ever see). */
 export const TaskId = Type.String({ format: 'uuid', maxLength: 36 });
@@ -11,7 +11,7 @@ const literals = <T extends string>(values: readonly T[]) =>
   Type.Union(values.map((v) => Type.Literal(v))) as unknown as TUnion<TLiteral<T>[]>;
 
 export const TaskStatusSchema = literals(TASK_STATUSES);
-export const TaskEventTypeSchema = literals(TASK_EVENT_TYPES);
+export const TaskEventTypeSchema = literals(TIMELINE_EVENT_TYPES);
 
 export const TASK_TYPE_HINTS = ['auto', 'bug-fix', 'feature', 'refactor', 'test-coverage'] as const;
 export const TASK_TYPES = ['bug-fix', 'feature', 'refactor', 'test-coverage'] as const;
@@ -24,6 +24,23 @@ export type TaskType = (typeof TASK_TYPES)[number];
 export type Priority = (typeof PRIORITIES)[number];
 export type CodingAgent = (typeof CODING_AGENTS)[number];
 export type PreferredAgent = (typeof PREFERRED_AGENTS)[number];
+
+/**
+ * The pull request's own state, beside the task's status (which stays `pr_open` while
+ * the PR is a draft, under review or failing CI). `closed` is a PR closed without
+ * merging: the task is then `failed`, but shows "closed-unmerged" rather than a failure.
+ */
+export const PR_STATES = ['draft', 'ready', 'merged', 'closed'] as const;
+/** The latest decisive review (a plain "commented" review does not change it). */
+export const REVIEW_STATES = ['approved', 'changes_requested'] as const;
+/** CI of the PR's head: `pending` after new commits, then the last completed check's outcome. */
+export const CHECKS_STATES = ['pending', 'passing', 'failing'] as const;
+export type PrState = (typeof PR_STATES)[number];
+export type ReviewState = (typeof REVIEW_STATES)[number];
+export type ChecksState = (typeof CHECKS_STATES)[number];
+export const PrStateSchema = literals(PR_STATES);
+export const ReviewStateSchema = literals(REVIEW_STATES);
+export const ChecksStateSchema = literals(CHECKS_STATES);
 
 export const TaskTypeHintSchema = literals(TASK_TYPE_HINTS);
 export const TaskTypeSchema = literals(TASK_TYPES);
@@ -77,6 +94,10 @@ export const PublicTaskSchema = Type.Object(
     completedAt: Nullable(IsoDate),
     errorMessage: Nullable(Type.String()),
     retryCount: Type.Integer({ minimum: 0 }),
+    prState: Nullable(PrStateSchema),
+    reviewState: Nullable(ReviewStateSchema),
+    checksState: Nullable(ChecksStateSchema),
+    checksUrl: Nullable(Type.String()),
   },
   { additionalProperties: false },
 );
@@ -97,6 +118,9 @@ export const DashboardTaskSchema = Type.Object(
     updatedAt: IsoDate,
     prUrl: Nullable(Type.String()),
     githubIssueUrl: Nullable(Type.String()),
+    prState: Nullable(PrStateSchema),
+    reviewState: Nullable(ReviewStateSchema),
+    checksState: Nullable(ChecksStateSchema),
   },
   { additionalProperties: false },
 );

@@ -13,3 +13,7 @@ export * from './seed';
 export * from './pipeline.queries';
 export * from './stats.queries';
 export * from './resync.queries';
+export * from './actors';
+export * from './notifications.commands';
+export * from './notifications.queries';
+export * from './task-updates.commands';

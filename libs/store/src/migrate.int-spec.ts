@@ -10,7 +10,7 @@ describe('migrations and seed', () => {
     const dbs = [createDb(database.url), createDb(database.url), createDb(database.url)];
     try {
       const applied = await Promise.all(dbs.map((db) => migrateToLatest(db)));
-      expect(applied.flat()).toEqual(['0001-initial']);
+      expect(applied.flat()).toEqual(['0001-initial', '0002-notifications-pr-state']);
       expect(await migrateToLatest(dbs[0]!)).toEqual([]);
       const indexes = await sql<{ indexname: string }>`select indexname from pg_indexes where tablename = 'tasks'`.execute(dbs[0]!);
       expect(indexes.rows.map((r) => r.indexname)).toEqual(

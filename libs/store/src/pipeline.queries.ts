@@ -54,3 +54,13 @@ function strip(record: TaskRecord & { cursorTs?: string }): TaskRecord {
   const { cursorTs: _c, ...task } = record;
   return task;
 }
+
+/** The task whose issue or pull request is `#number` in `repo` (comments name only the number). */
+export async function findTaskByNumber(db: Db, repo: string, number: number): Promise<TaskRecord | undefined> {
+  const row = await selectTasks(db)
+    .where('t.repo', '=', repo)
+    .where((eb) => eb.or([eb('t.githubIssueNumber', '=', number), eb('t.prNumber', '=', number)]))
+    .orderBy('t.createdAt', 'desc')
+    .executeTakeFirst();
+  return row ? strip(toTaskRecord(row)) : undefined;
+}

@@ -1,12 +1,16 @@
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
 import type {
+  ChecksState,
   CodingAgent,
+  NotificationKind,
   PreferredAgent,
+  PrState,
   Priority,
-  TaskEventType,
+  ReviewState,
   TaskStatus,
   TaskType,
   TaskTypeHint,
+  TimelineEventType,
 } from '@taskflow/events';
 
 /** Kysely's view of the database (camelCase; CamelCasePlugin maps to snake_case columns). */
@@ -68,12 +72,16 @@ export interface TasksTable {
   retryCount: ColumnType<number, number | undefined, number>;
   createdAt: Timestamp;
   updatedAt: Timestamp;
+  prState: ColumnType<PrState | null, PrState | null | undefined, PrState | null>;
+  reviewState: ColumnType<ReviewState | null, ReviewState | null | undefined, ReviewState | null>;
+  checksState: ColumnType<ChecksState | null, ChecksState | null | undefined, ChecksState | null>;
+  checksUrl: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface TaskEventsTable {
   taskId: string;
   seq: number;
-  eventType: TaskEventType;
+  eventType: TimelineEventType;
   payload: Json<Record<string, unknown>>;
   actorId: string | null;
   createdAt: Timestamp;
@@ -89,12 +97,38 @@ export interface WebhookDeliveriesTable {
   outcome: string;
 }
 
+export interface TaskFollowsTable {
+  userId: string;
+  taskId: string;
+  createdAt: Timestamp;
+}
+
+export interface NotificationsTable {
+  id: Generated<string>;
+  userId: string;
+  taskId: string;
+  seq: number;
+  kind: NotificationKind;
+  message: string;
+  createdAt: Timestamp;
+  readAt: NullableTimestamp;
+}
+
+export interface NotificationPreferencesTable {
+  userId: string;
+  kinds: NotificationKind[];
+  updatedAt: Timestamp;
+}
+
 export interface Database {
   orgs: OrgsTable;
   users: UsersTable;
   tasks: TasksTable;
   taskEvents: TaskEventsTable;
   webhookDeliveries: WebhookDeliveriesTable;
+  taskFollows: TaskFollowsTable;
+  notifications: NotificationsTable;
+  notificationPreferences: NotificationPreferencesTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

@@ -1,17 +1,21 @@
 import { sql } from 'kysely';
 import {
+  ATTEMPT_RESET,
+  eventPayload,
   eventsForTransition,
   MAX_RETRIES,
-  statusEventPayload,
   TASK_EVENTS_CHANNEL,
   TERMINAL_STATUSES,
   type TaskEventType,
   type TaskStatus,
+  type TimelineEventType,
 } from '@taskflow/events';
 import type { Db } from './db';
 import { IllegalTransitionError, RetryLimitError, StaleTransitionError, TaskNotFoundError } from './errors';
 import type { NewTaskRow, TaskEventRow, TaskUpdate } from './schema';
 import { selectTasks, toTaskRecord, type Executor, type TaskRecord } from './task-record';
+import { withActorDetail } from './actors';
+import { createNotifications } from './notifications.commands';
 
 export interface CommittedEvent {
   task: TaskRecord;
@@ -68,7 +72,8 @@ export async function transition(db: Db, input: TransitionInput): Promise<Commit
         seq: sql`seq + 1`,
         updatedAt: sql`clock_timestamp()`,
         completedAt: TERMINAL_STATUSES.includes(to) ? sql`clock_timestamp()` : null,
-        ...(isRetry ? { retryCount: sql`retry_count + 1`, errorMessage: null } : {}),
+        // A retry starts a new attempt: nothing of the previous one (issue, PR, CI, analysis) stays on the task.
+        ...(isRetry ? { retryCount: sql`retry_count + 1`, ...ATTEMPT_RESET } : {}),
       })
       .where('id', '=', taskId)
       .where('status', 'in', from);
@@ -84,20 +89,27 @@ export async function transition(db: Db, input: TransitionInput): Promise<Commit
   });
 }
 
-async function insertEvent(
+/**
+ * Writes the event of a change just made to the task (its seq already bumped), with who
+ * did it in its timeline detail, and the notifications it raises, in the caller's transaction.
+ */
+export async function insertEvent(
   trx: Executor,
   taskId: string,
-  eventType: TaskEventType,
+  eventType: TimelineEventType,
   actorId: string | null,
   detail: TransitionInput['detail'],
+  facts?: Record<string, unknown>,
 ): Promise<CommittedEvent> {
   const task = toTaskRecord(await selectTasks(trx).where('t.id', '=', taskId).executeTakeFirstOrThrow());
-  const payload = { ...statusEventPayload(eventType, task), ...(detail ? { detail } : {}) };
+  const withActor = await withActorDetail(trx, actorId, detail);
+  const payload = { ...eventPayload(eventType, task, facts), ...(withActor ? { detail: withActor } : {}) };
   const event = await trx
     .insertInto('taskEvents')
     .values({ taskId, seq: task.seq, eventType, payload: JSON.stringify(payload), actorId })
     .returningAll()
     .executeTakeFirstOrThrow();
+  await createNotifications(trx, task, event.seq, eventType, payload);
   // Delivered to listeners only if and when this transaction commits: the publisher's wake-up call.
   await sql`select pg_notify(${TASK_EVENTS_CHANNEL}, ${taskId})`.execute(trx);
   const { cursorTs: _cursor, ...record } = task;

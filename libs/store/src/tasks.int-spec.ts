@@ -22,7 +22,7 @@ describe('createTask', () => {
     const { task, event } = await f.newTask(f.users.alice, { title: 'Add retries' });
     expect(task).toMatchObject({ status: 'received', seq: 1, title: 'Add retries', creator: { username: 'alice' } });
     expect(event).toMatchObject({ taskId: task.id, seq: 1, eventType: 'created', publishedAt: null });
-    expect(event.payload).toEqual(statusEventPayload('created', task));
+    expect(event.payload).toEqual({ ...statusEventPayload('created', task), detail: { actor: 'Alice', actorLogin: 'alice', actorKind: 'user' } });
   });
 });
 
