@@ -14,9 +14,9 @@ const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
 /** p99 commit → receipt against delivered frames per second, one line per system (a plain SVG, no library). */
 export function p99Chart(steps: SweepStep[], title: string): string {
   const series: Series[] = [
-    { name: 'product (HAProxy → nodes)', color: '#c0392b', points: steps.map((s) => [s.product.deliveriesPerSec, s.product.p99Ms ?? 0]) },
-    { name: 'bare Socket.IO, behind HAProxy', color: '#2471a3', points: steps.filter((s) => s.baseline).map((s) => [s.baseline!.deliveriesPerSec, s.baseline!.p99Ms ?? 0]) },
-    { name: 'bare Socket.IO, direct', color: '#7f8c8d', points: steps.filter((s) => s.baselineDirect).map((s) => [s.baselineDirect!.deliveriesPerSec, s.baselineDirect!.p99Ms ?? 0]) },
+    { name: 'product (HAProxy → nodes)', color: '#c0392b', points: steps.map((s) => [s.product.framesPerSec, s.product.p99Ms ?? 0]) },
+    { name: 'bare Socket.IO, behind HAProxy', color: '#2471a3', points: steps.filter((s) => s.baseline).map((s) => [s.baseline!.framesPerSec, s.baseline!.p99Ms ?? 0]) },
+    { name: 'bare Socket.IO, direct', color: '#7f8c8d', points: steps.filter((s) => s.baselineDirect).map((s) => [s.baselineDirect!.framesPerSec, s.baselineDirect!.p99Ms ?? 0]) },
   ].filter((s) => s.points.length > 0) as Series[];
   const all = series.flatMap((s) => s.points);
   const maxX = Math.max(1, ...all.map((p) => p[0])) * 1.05;
@@ -31,7 +31,7 @@ export function p99Chart(steps: SweepStep[], title: string): string {
     ...ticks(maxY).map((t) => `<line x1="${PAD.left}" x2="${W - PAD.right}" y1="${y(t)}" y2="${y(t)}" stroke="#eee"/><text x="${PAD.left - 6}" y="${y(t) + 4}" text-anchor="end">${t}</text>`),
     ...ticks(maxX).map((t) => `<text x="${x(t)}" y="${H - PAD.bottom + 16}" text-anchor="middle">${t}</text>`),
     `<line x1="${PAD.left}" x2="${W - PAD.right}" y1="${y(200)}" y2="${y(200)}" stroke="#999" stroke-dasharray="4 3"/><text x="${W - PAD.right}" y="${y(200) - 4}" text-anchor="end" fill="#666">200 ms target</text>`,
-    `<text x="${W / 2}" y="${H - 12}" text-anchor="middle">deliveries per second (all sockets)</text>`,
+    `<text x="${W / 2}" y="${H - 12}" text-anchor="middle">frames delivered per second (all sockets)</text>`,
     `<text x="14" y="${H / 2}" text-anchor="middle" transform="rotate(-90 14 ${H / 2})">p99 commit → receipt, ms</text>`,
   ];
   series.forEach((s, i) => {

@@ -46,7 +46,7 @@ export function summarize(opts: BenchOptions, outcome: ScenarioOutcome) {
   const bare = baseline?.haproxy ?? baseline?.direct;
   return {
     scenario: opts.scenario,
-    rate: opts.rate,
+    rate: headlineRate(opts, outcome),
     ...fields(product),
     drive: outcome.drive,
     ...(bare
@@ -68,6 +68,9 @@ export function summarize(opts: BenchOptions, outcome: ScenarioOutcome) {
       : {}),
   };
 }
+
+/** A sweep's headline is its last step. */
+const headlineRate = (opts: BenchOptions, outcome: ScenarioOutcome) => outcome.sweep?.[outcome.sweep.length - 1]?.rate ?? opts.rate;
 
 const cell = (v: unknown) => (v === null || v === undefined ? '–' : typeof v === 'number' ? String(v) : String(v));
 
@@ -95,7 +98,7 @@ export function markdownReport(opts: BenchOptions, outcome: ScenarioOutcome, mac
     ...components.map((c): [string, (m: Measurement) => unknown] => [`RSS MB: ${c}`, (m) => (m.rssKBByComponent[c] === undefined ? undefined : round2(m.rssKBByComponent[c]! / 1024))]),
   ];
   const lines = [
-    `### ${opts.scenario}: ${opts.sockets} sockets, ${opts.rate} task/s, ${opts.durationS} s`,
+    `### ${opts.scenario}: ${opts.sockets} sockets, ${headlineRate(opts, outcome)} task/s, ${opts.durationS} s`,
     '',
     `| | ${cols.map((m) => m.label).join(' | ')} |`,
     `|---|${cols.map(() => '---').join('|')}|`,

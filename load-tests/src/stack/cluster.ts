@@ -49,9 +49,11 @@ const SYSTEM_CLUSTERS = '/var/lib/taskflow-live/clusters/';
 export async function startCluster(opts: { port: number; nodes: number; workers: number; log: (line: string) => void; startTimeoutMs?: number }): Promise<BenchCluster> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'taskflow-bench-'));
   const secrets = writeSecrets(dataDir);
+  // The bench cluster owns its PostgreSQL and Redis, whatever the caller's environment points at.
+  const { DATABASE_URL: _db, REDIS_URL: _redis, ...inherited } = process.env;
   const proc = spawn(process.execPath, [path.join(REPO_ROOT, 'infra/local/bootstrap.mjs'), 'cluster'], {
     cwd: REPO_ROOT,
-    env: { ...process.env, DATA_DIR: dataDir, PORT: String(opts.port), NODES: String(opts.nodes), WORKERS: String(opts.workers), LOG_LEVEL: 'warn', SEED_DEMO: 'false' },
+    env: { ...inherited, DATA_DIR: dataDir, PORT: String(opts.port), NODES: String(opts.nodes), WORKERS: String(opts.workers), LOG_LEVEL: 'warn', SEED_DEMO: 'false' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
