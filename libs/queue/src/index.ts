@@ -1,1 +1,3 @@
 export * from './pipeline.queue';
+export * from './retry-policy';
+export * from './parked-jobs';

@@ -1,14 +1,18 @@
-import { Queue, type JobsOptions } from 'bullmq';
+import { ErrorCode, Queue, type Job, type JobsOptions } from 'bullmq';
 import { Redis } from 'ioredis';
 import { JOB_QUEUE, jobId, JOBS, QUEUES, webhookJobId, type JobData, type JobName, type QueueName, type WebhookJobData } from '@taskflow/events';
 import { AppError, type Logger } from '@taskflow/platform';
+import { CAPPED_BACKOFF, DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry-policy';
 
-/** Retries with exponential backoff; finished jobs are kept briefly for inspection, then dropped. */
+/**
+ * Finished jobs are kept for inspection and replay: completed ones briefly, parked
+ * (failed) ones for a week, so an operator can still replay them after a weekend.
+ */
 export const DEFAULT_JOB_OPTIONS: JobsOptions = {
-  attempts: 4,
-  backoff: { type: 'exponential', delay: 1000 },
+  attempts: DEFAULT_RETRY_POLICY.attempts,
+  backoff: { type: CAPPED_BACKOFF, delay: DEFAULT_RETRY_POLICY.backoffMs },
   removeOnComplete: { age: 3600, count: 1000 },
-  removeOnFail: { age: 24 * 3600 },
+  removeOnFail: { age: 7 * 24 * 3600 },
 };
 
 const ADD_TIMEOUT_MS = 3000;
@@ -21,10 +25,13 @@ function withTimeout<T>(work: Promise<T>, ms: number, message: string): Promise<
   return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
 
-export interface RetryPolicy {
-  attempts?: number;
-  backoffMs?: number;
-}
+/** What became of an enqueue: a new (or replayed) job, one already waiting/running, or one already finished. */
+export type EnqueueOutcome = 'queued' | 'pending' | 'done';
+type FinishedState = 'failed' | 'completed';
+
+/** Job states counted on /metrics. */
+export const COUNTED_JOB_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'failed'] as const;
+export type JobCounts = Record<QueueName, Record<(typeof COUNTED_JOB_STATES)[number], number>>;
 
 /**
  * The producer side of the pipeline, used by API nodes and by workers (for the
@@ -37,17 +44,17 @@ export class PipelineQueue {
   constructor(
     private readonly connection: Redis,
     prefix: string,
-    retry: RetryPolicy = {},
+    retry: Partial<Pick<RetryPolicy, 'attempts' | 'backoffMs'>> = {},
   ) {
     const defaultJobOptions: JobsOptions = {
       ...DEFAULT_JOB_OPTIONS,
       ...(retry.attempts ? { attempts: retry.attempts } : {}),
-      ...(retry.backoffMs !== undefined ? { backoff: { type: 'exponential', delay: retry.backoffMs } } : {}),
+      ...(retry.backoffMs !== undefined ? { backoff: { type: CAPPED_BACKOFF, delay: retry.backoffMs } } : {}),
     };
     this.queues = new Map(Object.values(QUEUES).map((name) => [name, new Queue(name, { connection, prefix, defaultJobOptions })]));
   }
 
-  static connect(url: string, prefix: string, logger: Logger, retry: RetryPolicy = {}): PipelineQueue {
+  static connect(url: string, prefix: string, logger: Logger, retry: Partial<Pick<RetryPolicy, 'attempts' | 'backoffMs'>> = {}): PipelineQueue {
     const connection = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
     // Without a listener an unreachable Redis would crash the process.
     connection.on('error', (err) => logger.warn({ err: err.message }, 'queue redis error'));
@@ -65,22 +72,71 @@ export class PipelineQueue {
     if (!this.ready) throw AppError.unavailable('The task queue is unavailable; try again in a moment');
   }
 
-  async enqueueAnalysis(taskId: string, seq: number): Promise<void> {
-    await this.add(JOBS.analyze, { taskId }, jobId(JOBS.analyze, taskId, seq));
+  /**
+   * A parked (failed) job with the same id is replayed, so it never blocks new work.
+   * `replaceCompleted` also re-runs a completed one: the reconciler uses it for a task
+   * that is still stuck although its job finished (processors are idempotent).
+   */
+  async enqueueAnalysis(taskId: string, seq: number, opts: { replaceCompleted?: boolean } = {}): Promise<EnqueueOutcome> {
+    return this.add(JOBS.analyze, { taskId }, jobId(JOBS.analyze, taskId, seq), opts.replaceCompleted ? ['failed', 'completed'] : ['failed']);
   }
 
-  async enqueueDispatch(taskId: string, seq: number): Promise<void> {
-    await this.add(JOBS.dispatch, { taskId }, jobId(JOBS.dispatch, taskId, seq));
+  async enqueueDispatch(taskId: string, seq: number): Promise<EnqueueOutcome> {
+    return this.add(JOBS.dispatch, { taskId }, jobId(JOBS.dispatch, taskId, seq), ['failed']);
   }
 
-  async enqueueWebhook(data: WebhookJobData): Promise<void> {
-    await this.add(JOBS.applyWebhook, data, webhookJobId(data.deliveryId));
+  /**
+   * One job per delivery id: 'pending' while it waits, runs or backs off, 'done' once
+   * it completed; a parked (failed) one is replayed, so GitHub's Redeliver applies it.
+   */
+  async enqueueWebhook(data: WebhookJobData): Promise<EnqueueOutcome> {
+    return this.add(JOBS.applyWebhook, data, webhookJobId(data.deliveryId), ['failed']);
   }
 
-  private async add<J extends JobName>(name: J, data: JobData[J], id: string): Promise<void> {
-    const queue = this.queues.get(JOB_QUEUE[name])!;
+  /** Where the job with this id is: waiting, delayed or running ('pending'), finished, or absent. */
+  async jobState(name: JobName, id: string): Promise<'pending' | FinishedState | 'absent'> {
+    const job = await this.queueFor(name).getJob(id);
+    const state = job ? await job.getState() : 'unknown';
+    if (state === 'unknown') return 'absent';
+    return state === 'failed' || state === 'completed' ? state : 'pending';
+  }
+
+  /** Jobs per queue and state, for /metrics (bounded: Redis may be unreachable). */
+  async counts(): Promise<JobCounts> {
+    const entries = await withTimeout(
+      Promise.all([...this.queues].map(async ([name, q]) => [name, await q.getJobCounts(...COUNTED_JOB_STATES)] as const)),
+      ADD_TIMEOUT_MS,
+      'job counts timed out',
+    );
+    return Object.fromEntries(entries) as JobCounts;
+  }
+
+  private queueFor(name: JobName): Queue {
+    return this.queues.get(JOB_QUEUE[name])!;
+  }
+
+  private async add<J extends JobName>(name: J, data: JobData[J], id: string, replace: readonly FinishedState[]): Promise<EnqueueOutcome> {
+    const queue = this.queueFor(name);
     // BullMQ waits for the connection to become ready, however long that takes: bound it.
-    await withTimeout(queue.add(name, data, { jobId: id }), ADD_TIMEOUT_MS, `enqueue ${name} timed out`);
+    return withTimeout(this.addOrReplay(queue, name, data, id, replace), ADD_TIMEOUT_MS, `enqueue ${name} timed out`);
+  }
+
+  private async addOrReplay(queue: Queue, name: JobName, data: unknown, id: string, replace: readonly FinishedState[]): Promise<EnqueueOutcome> {
+    const existing = await queue.getJob(id);
+    if (existing) {
+      const state = await existing.getState();
+      if (state === 'failed' || state === 'completed') {
+        if (!replace.includes(state)) return 'done';
+        const replayed = await replay(existing, state);
+        if (replayed !== 'gone') return replayed === 'replayed' ? 'queued' : 'pending';
+      } else if (state !== 'unknown') {
+        return 'pending';
+      }
+      // Removed meanwhile (age limit): add it afresh below.
+    }
+    // Adding an id that exists is a no-op in BullMQ, so two producers racing here still make one job.
+    await queue.add(name, data, { jobId: id });
+    return 'queued';
   }
 
   async close(): Promise<void> {
@@ -89,5 +145,22 @@ export class PipelineQueue {
       () => undefined,
     );
     this.connection.disconnect();
+  }
+}
+
+/**
+ * Moves a finished job back to waiting with a fresh set of attempts, atomically
+ * (BullMQ checks it is still in `state`): 'moved' when someone else replayed it
+ * first, 'gone' when it was removed meanwhile.
+ */
+export async function replay(job: Job, state: FinishedState): Promise<'replayed' | 'moved' | 'gone'> {
+  try {
+    await job.retry(state, { resetAttemptsMade: true, resetAttemptsStarted: true });
+    return 'replayed';
+  } catch (err) {
+    const code = (err as { code?: number }).code;
+    if (code === ErrorCode.JobNotExist) return 'gone';
+    if (code === ErrorCode.JobNotInState || code === ErrorCode.JobLockNotExist) return 'moved';
+    throw err;
   }
 }

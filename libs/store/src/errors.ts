@@ -30,3 +30,10 @@ export class RetryLimitError extends AppError {
     super('RETRY_LIMIT', 409, `Task was already retried ${max} times`, { taskId, max });
   }
 }
+
+/** This GitHub delivery was applied (or deliberately ignored) before; nothing was written. */
+export class DeliveryAlreadyAppliedError extends AppError {
+  constructor(readonly deliveryId: string) {
+    super('DELIVERY_ALREADY_APPLIED', 409, 'This webhook delivery was applied already', { deliveryId });
+  }
+}

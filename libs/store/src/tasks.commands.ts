@@ -11,11 +11,12 @@ import {
   type TimelineEventType,
 } from '@taskflow/events';
 import type { Db } from './db';
-import { IllegalTransitionError, RetryLimitError, StaleTransitionError, TaskNotFoundError } from './errors';
+import { DeliveryAlreadyAppliedError, IllegalTransitionError, RetryLimitError, StaleTransitionError, TaskNotFoundError } from './errors';
 import type { NewTaskRow, TaskEventRow, TaskUpdate } from './schema';
 import { selectTasks, toTaskRecord, type Executor, type TaskRecord } from './task-record';
 import { withActorDetail } from './actors';
 import { createNotifications } from './notifications.commands';
+import { recordDelivery } from './webhooks';
 
 export interface CommittedEvent {
   task: TaskRecord;
@@ -49,6 +50,12 @@ export interface TransitionInput {
   /** Extra timeline detail (e.g. which analyzer ran); stored with the event, shown in the timeline. */
   detail?: Record<string, string | number | boolean | null>;
   actorId?: string | null;
+  /**
+   * The GitHub delivery this transition applies: recorded as applied in the same
+   * transaction, so it counts as seen exactly when its effect is committed. Throws
+   * DeliveryAlreadyAppliedError (writing nothing) when it was recorded before.
+   */
+  delivery?: { deliveryId: string; event: string };
 }
 
 /**
@@ -64,6 +71,10 @@ export async function transition(db: Db, input: TransitionInput): Promise<Commit
   }
   const isRetry = event === 'retried';
   return db.transaction().execute(async (trx) => {
+    const { delivery } = input;
+    if (delivery && !(await recordDelivery(trx, { ...delivery, taskId, outcome: 'applied' }))) {
+      throw new DeliveryAlreadyAppliedError(delivery.deliveryId);
+    }
     let update = trx
       .updateTable('tasks')
       .set({

@@ -1,0 +1,116 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { Redis } from 'ioredis';
+import { QUEUES, type QueueName } from '@taskflow/events';
+import { ParkedJobs } from './parked-jobs';
+
+/**
+ * Parked pipeline jobs (every attempt failed), for operators:
+ *   npm run jobs -- list-failed [--queue <name>] [--json]
+ *   npm run jobs -- retry-failed [--queue <name>]
+ */
+
+const REPO_ROOT = path.resolve(__dirname, '../../..');
+const COMMANDS = ['list-failed', 'retry-failed'] as const;
+type Command = (typeof COMMANDS)[number];
+const QUEUE_NAMES = Object.values(QUEUES) as string[];
+
+const USAGE = `Usage: npm run jobs -- <${COMMANDS.join('|')}> [--queue <name>] [--json]
+
+  list-failed    jobs parked after their last attempt, per queue, with the reason
+  retry-failed   move them back to waiting, each with a fresh set of attempts
+
+  --queue <name> only this queue: ${QUEUE_NAMES.join(', ')}
+  --json         list-failed prints JSON
+
+Environment:
+  REDIS_URL      Redis of the stack (default: the running local stack's, from $DATA_DIR/stack.json)
+  QUEUE_PREFIX   prefix of the queue keys (default taskflow)`;
+
+/** Exit codes: 0 done, 1 could not reach Redis, 2 bad usage. */
+class CliExit extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const usageError = (problem: string) => new CliExit(2, `${problem}\n\n${USAGE}`);
+
+function parseArgs(args: string[]): { command: Command; queue?: QueueName; json: boolean } {
+  const [command, ...rest] = args;
+  if (!command || !(COMMANDS as readonly string[]).includes(command)) throw usageError(command ? `Unknown command: "${command}".` : 'Missing command.');
+  let queue: QueueName | undefined;
+  let json = false;
+  for (let i = 0; i < rest.length; i++) {
+    const arg = rest[i];
+    if (arg === '--json') json = true;
+    else if (arg === '--queue') {
+      const name = rest[++i];
+      if (!name || !QUEUE_NAMES.includes(name)) throw usageError(`--queue needs one of: ${QUEUE_NAMES.join(', ')}.`);
+      queue = name as QueueName;
+    } else throw usageError(`Unknown argument: "${arg}".`);
+  }
+  return { command: command as Command, queue, json };
+}
+
+function redisUrl(env: NodeJS.ProcessEnv): string {
+  if (env.REDIS_URL) return env.REDIS_URL;
+  const file = path.join(path.resolve(env.DATA_DIR || path.join(REPO_ROOT, '.data')), 'stack.json');
+  let port: unknown;
+  try {
+    port = (JSON.parse(fs.readFileSync(file, 'utf8')) as { redis?: { port?: unknown } | null }).redis?.port;
+  } catch {
+    // No running stack: reported below.
+  }
+  if (typeof port !== 'number') throw new CliExit(1, `No Redis: set REDIS_URL, or start the local stack (npm start) so ${file} names its Redis.`);
+  return `redis://127.0.0.1:${port}`;
+}
+
+async function main(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  if (args[0] === '--help' || args[0] === '-h') {
+    console.log(USAGE);
+    return 0;
+  }
+  const { command, queue, json } = parseArgs(args);
+  const url = redisUrl(env);
+  const connection = new Redis(url, { maxRetriesPerRequest: 1, connectTimeout: 5000, retryStrategy: () => null });
+  connection.on('error', () => undefined);
+  try {
+    await connection.ping().catch((err: Error) => {
+      throw new CliExit(1, `Could not reach Redis at ${url}: ${err.message}`);
+    });
+    const parked = new ParkedJobs(connection, env.QUEUE_PREFIX || 'taskflow', queue);
+    try {
+      if (command === 'list-failed') {
+        const jobs = await parked.list();
+        if (json) console.log(JSON.stringify(jobs, null, 2));
+        else {
+          for (const j of jobs) console.log(`${j.queue}  ${j.id}  ${j.name}  attempts=${j.attemptsMade}  failed=${j.failedAt ?? '?'}  ${j.failedReason}`);
+          console.log(`${jobs.length} parked job(s)`);
+        }
+      } else {
+        const replayed = await parked.retryAll();
+        for (const r of replayed) console.log(`replayed ${r.queue}  ${r.id}`);
+        console.log(`${replayed.length} job(s) replayed`);
+      }
+    } finally {
+      await parked.close();
+    }
+    return 0;
+  } finally {
+    connection.disconnect();
+  }
+}
+
+main(process.argv.slice(2), process.env).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    console.error(err instanceof CliExit ? err.message : err);
+    process.exitCode = err instanceof CliExit ? err.code : 1;
+  },
+);
