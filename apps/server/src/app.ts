@@ -6,6 +6,7 @@ import { authRoutes } from './auth/auth.routes';
 import { LoginLimiter } from './auth/login-limiter';
 import type { ServerConfig } from './config';
 import { healthRoutes } from './health/health.routes';
+import { registerJobMetrics } from './health/job-metrics';
 import { buildMetricsServer } from './health/metrics.server';
 import { registerErrorHandler } from './http/error-handler';
 import { HttpRateLimits } from './http/rate-limits';
@@ -57,6 +58,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(authPlugin, { secret: config.JWT_SECRET, ttlSeconds: config.JWT_TTL_SECONDS });
 
   const metrics = new RealtimeMetrics();
+  registerJobMetrics(metrics.registry, queue);
   const metricsServer = buildMetricsServer(metrics.registry);
   app.decorate('metricsServer', metricsServer);
   app.addHook('onClose', () => metricsServer.close());

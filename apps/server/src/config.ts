@@ -22,8 +22,8 @@ export const ServerEnvSchema = Type.Object({
   GITHUB_WEB_URL: Type.Optional(Env.url()),
   /** Prefix of every BullMQ key; workers must use the same one. */
   QUEUE_PREFIX: Type.String({ pattern: '^[A-Za-z0-9_-]+$', default: 'taskflow' }),
-  /** Attempts per pipeline job before its task fails, and the first backoff delay (doubles each time). */
-  JOB_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 20, default: 4 }),
+  /** Attempts per pipeline job before it is parked, and the first backoff delay (workers double it up to their cap). */
+  JOB_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 100, default: 12 }),
   JOB_BACKOFF_MS: Type.Integer({ minimum: 0, default: 1000 }),
   /** Feature flags (spec §14.1): the whole gateway, and its dashboard and task-detail rooms. */
   FEATURE_WEBSOCKET_ENABLED: Env.bool(true),

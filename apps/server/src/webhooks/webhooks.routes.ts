@@ -1,10 +1,30 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { AppError } from '@taskflow/platform';
-import { forgetDelivery, recordDelivery, type Db } from '@taskflow/store';
+import { deliveryOutcome, type Db } from '@taskflow/store';
 import type { PipelineQueue } from '@taskflow/queue';
 import type { Counter } from 'prom-client';
 import { normalizeDelivery, type WebhookScope } from './github-payload';
 import { verifyGithubSignature } from './github-signature';
+
+/** How long the duplicate check may wait for PostgreSQL before the delivery is queued anyway. */
+const LEDGER_TIMEOUT_MS = 2000;
+
+/**
+ * Whether the delivery was applied already. Unknown while PostgreSQL is unreachable: the
+ * delivery is then queued anyway, since the worker refuses to apply a delivery twice.
+ */
+async function appliedAlready(db: Db, deliveryId: string, log: FastifyBaseLogger): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('timed out')), LEDGER_TIMEOUT_MS)));
+  try {
+    return (await Promise.race([deliveryOutcome(db, deliveryId), timeout])) !== undefined;
+  } catch (err) {
+    log.warn({ err }, 'delivery ledger unavailable; queueing the delivery (the worker dedupes)');
+    return false;
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 const header = (value: string | string[] | undefined) => (Array.isArray(value) ? value[0] : value);
 
@@ -43,17 +63,22 @@ export async function webhooksRoutes(app: FastifyInstance, deps: { db: Db; queue
     }
 
     deps.queue.assertReady();
-    if (!(await recordDelivery(deps.db, { deliveryId, event, outcome: 'queued' }))) {
+    // Seen means applied (the worker records it in the transition's transaction) or its job is still pending or
+    // done; a delivery whose job was parked is replayed here, so GitHub's Redeliver applies it.
+    if (await appliedAlready(deps.db, deliveryId, log)) {
       log.info('duplicate delivery ignored');
       return reply.status(200).send({ status: 'duplicate' });
     }
+    let outcome;
     try {
-      await deps.queue.enqueueWebhook(normalized.job);
+      outcome = await deps.queue.enqueueWebhook(normalized.job);
     } catch (err) {
-      // Not queued: forget the delivery so GitHub's redelivery is applied.
-      await forgetDelivery(deps.db, deliveryId);
       log.warn({ err }, 'could not enqueue webhook');
       throw AppError.unavailable('Could not queue the webhook; redeliver it in a moment');
+    }
+    if (outcome !== 'queued') {
+      log.info({ job: outcome }, 'duplicate delivery ignored');
+      return reply.status(200).send({ status: 'duplicate' });
     }
     return reply.status(202).send({ status: 'queued' });
   });
