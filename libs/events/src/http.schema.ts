@@ -1,6 +1,9 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { NOTIFICATION_KINDS, NotificationKindSchema } from './notifications';
+import { TASK_STATUSES } from './status-machine';
+import { FILTER_DATE_PATTERN } from './task-filter';
 import {
+  CodingAgentSchema,
   PreferredAgentSchema,
   PrioritySchema,
   TaskStatusSchema,
@@ -60,11 +63,23 @@ export const ClarifyBody = Type.Object(
 );
 export type ClarifyBody = Static<typeof ClarifyBody>;
 
+/** A filter date: `YYYY-MM-DD` (a UTC day) or an ISO date-time; see task-filter.ts. */
+const FilterDate = Type.String({ pattern: FILTER_DATE_PATTERN, maxLength: 40 });
+
 export const ListTasksQuerySchema = Type.Object(
   {
     scope: Type.Optional(Type.Union([Type.Literal('all'), Type.Literal('mine')])),
-    status: Type.Optional(TaskStatusSchema),
+    // Repeat the parameter for several statuses (`status=failed&status=cancelled`); one value still works.
+    status: Type.Optional(Type.Array(TaskStatusSchema, { minItems: 1, maxItems: TASK_STATUSES.length, uniqueItems: true })),
     creator: Type.Optional(Uuid),
+    q: Type.Optional(Type.String({ minLength: 1, maxLength: 200, pattern: '\\S' })),
+    repo: Type.Optional(Type.String({ pattern: REPO_PATTERN })),
+    priority: Type.Optional(PrioritySchema),
+    agent: Type.Optional(CodingAgentSchema),
+    createdFrom: Type.Optional(FilterDate),
+    createdTo: Type.Optional(FilterDate),
+    updatedFrom: Type.Optional(FilterDate),
+    updatedTo: Type.Optional(FilterDate),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200 })),
     cursor: Type.Optional(Type.String({ maxLength: 200 })),
   },

@@ -9,3 +9,4 @@ export * from './validation';
 export * from './http.schema';
 export * from './stats';
 export * from './notifications';
+export * from './task-filter';

@@ -17,3 +17,4 @@ export * from './actors';
 export * from './notifications.commands';
 export * from './notifications.queries';
 export * from './task-updates.commands';
+export * from './task-search';

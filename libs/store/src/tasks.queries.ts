@@ -1,9 +1,10 @@
 import { sql, type RawBuilder } from 'kysely';
-import { STATUSES_BY_GROUP, type TaskCounts, type TaskStatus } from '@taskflow/events';
+import { STATUSES_BY_GROUP, type TaskCounts, type TaskFilter, type TaskStatus } from '@taskflow/events';
 import { AppError } from '@taskflow/platform';
 import type { Db } from './db';
 import type { TaskEventRow } from './schema';
 import { selectTasks, toTaskRecord, visibleTo, type TaskRecord, type Viewer } from './task-record';
+import { taskFilterSql } from './task-search';
 
 export interface TaskWithEvents {
   task: TaskRecord;
@@ -49,6 +50,8 @@ export interface ListTasksQuery {
   creatorId?: string;
   limit?: number;
   cursor?: string | null;
+  /** Search and filters (text, repository, priority, agent, dates); combined with the above. */
+  filter?: Omit<TaskFilter, 'status' | 'creator'>;
 }
 
 export interface TaskPage {
@@ -68,6 +71,8 @@ export async function listTasks(db: Db, viewer: Viewer, q: ListTasksQuery = {}):
     const statuses = typeof q.status === 'string' ? [q.status] : [...q.status];
     if (statuses.length > 0) query = query.where('t.status', 'in', statuses);
   }
+  const filtered = q.filter && taskFilterSql(q.filter);
+  if (filtered) query = query.where(filtered);
   if (q.cursor) {
     const { ts, id } = decodeCursor(q.cursor);
     query = query.where(sql<boolean>`(t.updated_at, t.id) < (${ts}::timestamptz, ${id}::uuid)`);
@@ -95,6 +100,12 @@ const countIn = (statuses: readonly TaskStatus[]) =>
 /** Counts of the tasks the viewer can see (or, with `mine`, created). */
 export function countTasks(db: Db, viewer: Viewer, scope: 'all' | 'mine' = 'all'): Promise<TaskCounts> {
   return countGroups(db, scope === 'mine' ? sql<boolean>`${visibleTo(viewer)} and t.creator_id = ${viewer.id}` : visibleTo(viewer));
+}
+
+/** Counts of the tasks the viewer can see that match a filter (the dashboard's filtered view). */
+export async function countFilteredTasks(db: Db, viewer: Viewer, scope: 'all' | 'mine', filter: TaskFilter): Promise<TaskCounts> {
+  const parts = [visibleTo(viewer), ...(scope === 'mine' ? [sql<boolean>`t.creator_id = ${viewer.id}`] : []), taskFilterSql(filter) ?? sql<boolean>`true`];
+  return countGroups(db, sql<boolean>`${sql.join(parts, sql` and `)}`);
 }
 
 /** Counts of one user's private tasks (only they see them). */

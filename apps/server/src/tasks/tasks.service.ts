@@ -1,6 +1,8 @@
-import { CANCELLABLE_STATUSES, toPublicTask, toTimelineEvent, type CreateTaskBody, type ListTasksQuery } from '@taskflow/events';
+import { CANCELLABLE_STATUSES, isEmptyFilter, toPublicTask, toTimelineEvent, type CreateTaskBody, type ListTasksQuery } from '@taskflow/events';
 import { AppError, type Logger } from '@taskflow/platform';
 import {
+  assertValidFilter,
+  countFilteredTasks,
   countTasks,
   createTask,
   getTask,
@@ -50,11 +52,15 @@ export class TasksService {
     return toPublicTask(task);
   }
 
+  /** A page of the (filtered) list and the counts of the whole filtered view, not just the page. */
   async list(user: SessionUser, q: ListTasksQuery) {
     const scope = q.scope ?? 'all';
+    const { scope: _s, limit, cursor, status, creator, ...rest } = q;
+    const filter = { ...rest, status, creator };
+    assertValidFilter(filter);
     const [page, counts] = await Promise.all([
-      listTasks(this.deps.db, user, { scope, status: q.status, creatorId: q.creator, limit: q.limit, cursor: q.cursor }),
-      countTasks(this.deps.db, user, scope),
+      listTasks(this.deps.db, user, { scope, status, creatorId: creator, limit, cursor, filter: rest }),
+      isEmptyFilter(filter) ? countTasks(this.deps.db, user, scope) : countFilteredTasks(this.deps.db, user, scope, filter),
     ]);
     return { tasks: page.tasks.map(toPublicTask), nextCursor: page.nextCursor, counts };
   }

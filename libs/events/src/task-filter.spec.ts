@@ -1,0 +1,59 @@
+import type { DashboardTask } from './task.schema';
+import { filterBound, filterFromSearchParams, filterProblems, filterToSearchParams, isEmptyFilter, taskMatchesFilter, type TaskFilter } from './task-filter';
+
+const row: DashboardTask = {
+  taskId: '3f2b8c1e-8d9a-4c1e-9d5e-2b8c1e8d9a4c',
+  seq: 3,
+  title: 'Add CSV export',
+  status: 'coding',
+  isPrivate: false,
+  priority: 'urgent',
+  repo: 'acme/web',
+  creator: { id: '11111111-2222-4333-8444-555555555555', username: 'alice', name: 'Alice' },
+  createdAt: '2026-03-10T12:00:00.000Z',
+  updatedAt: '2026-03-12T23:59:59.000Z',
+  prUrl: null,
+  githubIssueUrl: null,
+  prState: null,
+  reviewState: null,
+  checksState: null,
+};
+
+describe('taskMatchesFilter', () => {
+  it('matches structured fields exactly and says unknown where the server must decide', () => {
+    expect(taskMatchesFilter(row, {})).toBe(true);
+    expect(taskMatchesFilter(row, { repo: 'acme/web', priority: 'urgent', status: ['coding', 'failed'] })).toBe(true);
+    expect(taskMatchesFilter(row, { repo: 'acme/payments' })).toBe(false);
+    expect(taskMatchesFilter(row, { status: ['failed'] })).toBe(false);
+    expect(taskMatchesFilter(row, { creator: '99999999-2222-4333-8444-555555555555' })).toBe(false);
+    expect(taskMatchesFilter(row, { q: 'csv' })).toBe('unknown');
+    expect(taskMatchesFilter(row, { q: 'csv', repo: 'acme/payments' })).toBe(false);
+    expect(taskMatchesFilter(row, { agent: 'codex' })).toBe('unknown');
+  });
+
+  it('treats a date-only upper bound as the whole day and both ends as inclusive', () => {
+    expect(taskMatchesFilter(row, { updatedTo: '2026-03-12' })).toBe(true);
+    expect(taskMatchesFilter(row, { updatedTo: '2026-03-11' })).toBe(false);
+    expect(taskMatchesFilter(row, { createdFrom: '2026-03-10T12:00:00Z', createdTo: '2026-03-10T12:00:00Z' })).toBe(true);
+    expect(taskMatchesFilter(row, { createdFrom: '2026-03-11' })).toBe(false);
+  });
+});
+
+describe('filter validation and the URL', () => {
+  it('names impossible dates and reversed ranges', () => {
+    expect(filterBound('2026-02-29', 'from')).toBeUndefined();
+    expect(filterProblems({ createdFrom: '2026-02-29', updatedFrom: '2026-04-02', updatedTo: '2026-04-01' })).toEqual([
+      'createdFrom "2026-02-29" is not a real date',
+      'updatedFrom must not be after updatedTo',
+    ]);
+    expect(filterProblems({ updatedFrom: '2026-04-01', updatedTo: '2026-04-01' })).toEqual([]);
+  });
+
+  it('round-trips through query parameters and drops values that cannot be valid', () => {
+    const filter: TaskFilter = { q: 'csv export', repo: 'acme/web', status: ['failed', 'cancelled'], priority: 'urgent', createdFrom: '2026-03-01' };
+    expect(filterFromSearchParams(filterToSearchParams(filter))).toEqual(filter);
+    expect(filterFromSearchParams(new URLSearchParams('status=bogus&priority=high&repo=x&creator=bob&agent=codex&createdTo=2026-13-40'))).toEqual({ agent: 'codex' });
+    expect(isEmptyFilter({ status: [], q: '' })).toBe(true);
+    expect(isEmptyFilter({ repo: 'acme/web' })).toBe(false);
+  });
+});
