@@ -78,10 +78,19 @@ export function openSocket(url: string, opts: OpenSocketOptions = {}): Promise<T
     },
   };
   return new Promise((resolve, reject) => {
-    socket.once('connect', () => resolve(api));
-    socket.once('connect_error', (err) => {
+    // Only the first connection may fail the open: left in place, this listener would close the socket
+    // at the first failed *re*connect attempt (e.g. a 503 from HAProxy), and it would never try again.
+    const onConnect = () => {
+      socket.off('connect_error', onError);
+      resolve(api);
+    };
+    const onError = (err: Error) => {
+      socket.off('connect', onConnect);
       socket.close();
       reject(err);
-    });
+    };
+    socket.once('connect', onConnect);
+    socket.once('connect_error', onError);
   });
 }
+
