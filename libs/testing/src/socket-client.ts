@@ -93,4 +93,3 @@ export function openSocket(url: string, opts: OpenSocketOptions = {}): Promise<T
     socket.once('connect_error', onError);
   });
 }
-
