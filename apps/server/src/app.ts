@@ -14,6 +14,7 @@ import { registerSecurityHeaders } from './http/security-headers';
 import { proxyTrust } from './http/trusted-proxies';
 import { registerValidator } from './http/validator';
 import type { PipelineQueue } from '@taskflow/queue';
+import { notificationsRoutes } from './notifications/notifications.routes';
 import { tasksRoutes } from './tasks/tasks.routes';
 import { StatsCache } from './tasks/stats-cache';
 import { TasksService } from './tasks/tasks.service';
@@ -84,6 +85,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     limits,
     perMinute: { create: config.TASK_CREATE_PER_MINUTE, write: config.TASK_WRITE_PER_MINUTE, stats: config.STATS_PER_MINUTE },
   });
+  await app.register(notificationsRoutes, { db, limits, perMinute: { write: config.TASK_WRITE_PER_MINUTE } });
   await app.register(webhooksRoutes, {
     db,
     queue,

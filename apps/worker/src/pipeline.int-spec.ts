@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { createBranchEvent, pullRequestEvent, sendWebhook } from '@taskflow/github-sim';
 import { taskBranch } from '@taskflow/events';
-import { startFakeGitHub, startFakeOpenAI } from '@taskflow/testing';
+import { eventually, startFakeGitHub, startFakeOpenAI } from '@taskflow/testing';
 import { startPipelineStack, WEBHOOK_SECRET, type PipelineStack } from './testing/pipeline-stack';
 
 /**
@@ -76,11 +76,11 @@ describe('with the built-in analyzer and the GitHub sandbox', () => {
 
     const merged = await walkToMerged(id, 'acme/payments', 41);
     expect(merged.mergeCommitSha).toMatch(/^[0-9a-f]{40}$/);
-    expectGaplessLog(merged, ['created', 'analyzing', 'clarification_needed', 'clarified', 'dispatched', 'coding', 'pr_opened', 'pr_merged']);
+    expectGaplessLog(merged, ['created', 'analyzing', 'llm_response', 'clarification_needed', 'clarified', 'llm_response', 'dispatched', 'coding', 'pr_opened', 'pr_merged']);
 
     // Every committed event went through the outbox and was handed to the broadcaster.
     const outbox = await sql<{ n: string; published: string }>`select count(*) as n, count(published_at) as published from task_events where task_id = ${id}`.execute(stack.f.db);
-    expect(outbox.rows[0]).toEqual({ n: '8', published: '8' });
+    expect(outbox.rows[0]).toEqual({ n: '10', published: '10' });
   });
 
   it('dispatches a clear task without questions, honouring the preferred agent', async () => {
@@ -93,8 +93,11 @@ describe('with the built-in analyzer and the GitHub sandbox', () => {
       acceptanceCriteria: ['Three retries with exponential backoff'],
     });
     const dispatched = await stack.waitForStatus(alice, body.task.id, 'dispatched');
-    expect(dispatched.events.map((e: any) => e.eventType)).toEqual(['created', 'analyzing', 'dispatched']);
-    expect(dispatched.events[2].payload.detail).toMatchObject({ agent: 'copilot', tracker: expect.stringMatching(/sandbox/) });
+    expect(dispatched.events.map((e: any) => e.eventType)).toEqual(['created', 'analyzing', 'llm_response', 'dispatched']);
+    // The analyzer's answer is on the timeline, by the analyzer, before the dispatch that acts on it.
+    expect(dispatched.events[2].payload).toMatchObject({ status: 'analyzing', summary: expect.any(String), taskType: expect.any(String), detail: { actorKind: 'analyzer' } });
+    expect(dispatched.events[3].payload).toMatchObject({ summary: dispatched.summary, recommendedAgent: dispatched.recommendedAgent });
+    expect(dispatched.events[3].payload.detail).toMatchObject({ agent: 'copilot', tracker: expect.stringMatching(/sandbox/) });
     expect(dispatched.githubIssueUrl).toContain('/acme/web/issues/');
   });
 
@@ -115,7 +118,7 @@ describe('with the built-in analyzer and the GitHub sandbox', () => {
     const after = (await alice.get(`/api/tasks/${id}`)).body;
     expect(after.status).toBe('merged');
     expect(after.seq).toBe(merged.seq);
-    expectGaplessLog(after, ['created', 'analyzing', 'dispatched', 'pr_opened', 'pr_merged']);
+    expectGaplessLog(after, ['created', 'analyzing', 'llm_response', 'dispatched', 'pr_opened', 'pr_merged']);
   });
 
   it('fails the task through task:pr_closed when the PR is closed unmerged, and revives it when reopened', async () => {
@@ -162,8 +165,11 @@ describe('with the built-in analyzer and the GitHub sandbox', () => {
   it('ignores deliveries for branches no task owns', async () => {
     const res = await hook('create', createBranchEvent({ repo: 'acme/payments', branch: 'feature/unrelated' }));
     expect(res.status).toBe(202);
-    const job = await stack.f.db.selectFrom('webhookDeliveries').selectAll().where('deliveryId', '=', res.deliveryId).executeTakeFirst();
-    expect(job).toBeDefined();
+    // Recorded as ignored once the worker ran it, so a redelivery is not applied later either.
+    const row = await eventually('the delivery to be recorded', () =>
+      stack.f.db.selectFrom('webhookDeliveries').selectAll().where('deliveryId', '=', res.deliveryId).executeTakeFirst(),
+    );
+    expect(row).toMatchObject({ event: 'create', outcome: 'ignored', taskId: null });
   });
 });
 
@@ -244,7 +250,7 @@ describe('against OpenAI- and GitHub-compatible servers, through the real SDKs',
       expect(retried.status).toBe(202);
       expect(retried.body.task).toMatchObject({ status: 'received', retryCount: 1, errorMessage: null });
       const done = await stack.waitForStatus(carol, id, 'dispatched');
-      expect(done.events.map((e: any) => e.eventType)).toEqual(['created', 'analyzing', 'failed', 'retried', 'analyzing', 'dispatched']);
+      expect(done.events.map((e: any) => e.eventType)).toEqual(['created', 'analyzing', 'failed', 'retried', 'analyzing', 'llm_response', 'dispatched']);
     } finally {
       await worker.stop();
       await llm.close();

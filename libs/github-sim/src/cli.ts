@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { taskBranch } from '@taskflow/events';
+import { checkRunEvent, issueCommentEvent, pullRequestReviewEvent, reviewCommentEvent } from './activity-payloads';
 import { createBranchEvent, pullRequestEvent } from './payloads';
 import { sendWebhook } from './send';
 
@@ -12,24 +13,36 @@ import { sendWebhook } from './send';
 
 const REPO_ROOT = path.resolve(__dirname, '../../..');
 const WEBHOOK_PATH = '/api/webhooks/github';
-const STEPS = ['coding', 'pr-open', 'merge', 'close'] as const;
+const STEPS = [
+  'coding', 'pr-open', 'pr-draft', 'draft', 'ready', 'push', 'reopen', 'approve', 'request-changes',
+  'ci-pass', 'ci-fail', 'comment', 'pr-comment', 'review-comment', 'merge', 'close',
+] as const;
 type Step = (typeof STEPS)[number];
 
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const USAGE = `Usage: npm run simulate -- <taskId> <${STEPS.join('|')}>
 
-  coding    create event for the task's branch (taskflow/<first 13 chars of the id>)
-  pr-open   pull_request opened from that branch
-  merge     pull_request closed and merged
-  close     pull_request closed without merging
+  coding           create event for the task's branch (taskflow/<first 13 chars of the id>)
+  pr-open          pull_request opened from that branch (pr-draft: opened as a draft)
+  draft, ready     pull_request converted_to_draft / ready_for_review
+  push, reopen     pull_request synchronize (new commits: CI pending) / reopened
+  approve          pull_request_review approved (request-changes: changes requested)
+  ci-pass, ci-fail check_run completed with success / failure
+  comment          issue_comment on the task's issue (ISSUE_NUMBER); pr-comment: on the PR
+  review-comment   pull_request_review_comment on the PR
+  merge            pull_request closed and merged
+  close            pull_request closed without merging
 
 Environment:
   APP_URL                 server to post to (default http://127.0.0.1:$PORT, PORT default 3000)
   GITHUB_WEBHOOK_SECRET   signing secret (default: githubWebhookSecret in $DATA_DIR/secrets.json)
   GITHUB_REPO             owner/name (default acme/payments)
   GITHUB_HEAD_REPO        owner/name a pull request comes from (default GITHUB_REPO; another one plays a fork)
-  PR_NUMBER               pull request number (default: derived from the task id)`;
+  PR_NUMBER               pull request number (default: derived from the task id)
+  ISSUE_NUMBER            the task's issue number, for comment (see the task's page)
+  COMMENT_BODY            text of a comment (default: a short note)
+  GITHUB_LOGIN            who reviews or comments (default octo-reviewer)`;
 
 /** Exit codes: 0 delivered (2xx), 1 delivery or set-up failed, 2 bad usage. */
 class CliExit extends Error {
@@ -79,20 +92,44 @@ function readPrNumber(env: NodeJS.ProcessEnv, taskId: string): number {
   return prNumber;
 }
 
-function buildDelivery(step: Step, taskId: string, repo: string, headRepo: string, prNumber: number): { event: string; payload: object } {
-  const branch = taskBranch(taskId);
-  const pr = { repo, headRepo, branch, prNumber, title: `Task ${taskId}` };
-  switch (step) {
-    case 'coding':
-      return { event: 'create', payload: createBranchEvent({ repo, branch }) };
-    case 'pr-open':
-      return { event: 'pull_request', payload: pullRequestEvent({ ...pr, action: 'opened' }) };
-    case 'merge':
-      return { event: 'pull_request', payload: pullRequestEvent({ ...pr, action: 'closed', merged: true }) };
-    case 'close':
-      return { event: 'pull_request', payload: pullRequestEvent({ ...pr, action: 'closed', merged: false }) };
-  }
+interface DeliveryInput {
+  taskId: string;
+  repo: string;
+  headRepo: string;
+  prNumber: number;
+  env: NodeJS.ProcessEnv;
 }
+type Delivery = { event: string; payload: object };
+
+const pr = (d: DeliveryInput) => ({ repo: d.repo, headRepo: d.headRepo, branch: taskBranch(d.taskId), prNumber: d.prNumber, title: `Task ${d.taskId}` });
+const login = (d: DeliveryInput) => d.env.GITHUB_LOGIN || 'octo-reviewer';
+const body = (d: DeliveryInput) => d.env.COMMENT_BODY || 'Looks good from here; one nit inline.';
+
+function issueNumber(d: DeliveryInput): number {
+  const n = Number(d.env.ISSUE_NUMBER);
+  if (!Number.isSafeInteger(n) || n < 1) throw usageError('comment needs ISSUE_NUMBER (the task\'s issue number, shown on its page).');
+  return n;
+}
+
+/** Each step's delivery: a typed map from step to builder. */
+const DELIVERIES: Readonly<Record<Step, (d: DeliveryInput) => Delivery>> = {
+  coding: (d) => ({ event: 'create', payload: createBranchEvent({ repo: d.repo, branch: taskBranch(d.taskId) }) }),
+  'pr-open': (d) => ({ event: 'pull_request', payload: pullRequestEvent({ ...pr(d), action: 'opened' }) }),
+  'pr-draft': (d) => ({ event: 'pull_request', payload: pullRequestEvent({ ...pr(d), action: 'opened', draft: true }) }),
+  draft: (d) => ({ event: 'pull_request', payload: pullRequestEvent({ ...pr(d), action: 'converted_to_draft' }) }),
+  ready: (d) => ({ event: 'pull_request', payload: pullRequestEvent({ ...pr(d), action: 'ready_for_review' }) }),
+  push: (d) => ({ event: 'pull_request', payload: pullRequestEvent({ ...pr(d), action: 'synchronize' }) }),
+  reopen: (d) => ({ event: 'pull_request', payload: pullRequestEvent({ ...pr(d), action: 'reopened' }) }),
+  approve: (d) => ({ event: 'pull_request_review', payload: pullRequestReviewEvent({ ...pr(d), state: 'approved', reviewer: login(d) }) }),
+  'request-changes': (d) => ({ event: 'pull_request_review', payload: pullRequestReviewEvent({ ...pr(d), state: 'changes_requested', reviewer: login(d) }) }),
+  'ci-pass': (d) => ({ event: 'check_run', payload: checkRunEvent({ ...pr(d), conclusion: 'success' }) }),
+  'ci-fail': (d) => ({ event: 'check_run', payload: checkRunEvent({ ...pr(d), conclusion: 'failure' }) }),
+  comment: (d) => ({ event: 'issue_comment', payload: issueCommentEvent({ repo: d.repo, number: issueNumber(d), body: body(d), author: login(d) }) }),
+  'pr-comment': (d) => ({ event: 'issue_comment', payload: issueCommentEvent({ repo: d.repo, number: d.prNumber, body: body(d), author: login(d), onPullRequest: true }) }),
+  'review-comment': (d) => ({ event: 'pull_request_review_comment', payload: reviewCommentEvent({ ...pr(d), body: body(d), author: login(d) }) }),
+  merge: (d) => ({ event: 'pull_request', payload: pullRequestEvent({ ...pr(d), action: 'closed', merged: true }) }),
+  close: (d) => ({ event: 'pull_request', payload: pullRequestEvent({ ...pr(d), action: 'closed', merged: false }) }),
+};
 
 /** A 2xx the server did not apply says why (a fork, another repository…). */
 function ignoredNote(body: string): string {
@@ -114,7 +151,7 @@ async function main(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const prNumber = readPrNumber(env, taskId);
   let delivery;
   try {
-    delivery = buildDelivery(step, taskId, repo, env.GITHUB_HEAD_REPO || repo, prNumber);
+    delivery = DELIVERIES[step]({ taskId, repo, headRepo: env.GITHUB_HEAD_REPO || repo, prNumber, env });
   } catch (err) {
     // The builders reject a malformed GITHUB_REPO; that is a usage problem, not a crash.
     if (err instanceof TypeError) throw usageError(`GITHUB_REPO / GITHUB_HEAD_REPO: ${err.message}.`);

@@ -1,3 +1,4 @@
 export * from './payloads';
 export * from './send';
 export * from './sign';
+export * from './activity-payloads';

@@ -10,7 +10,7 @@ export interface CreateBranchInput {
   branch: string;
 }
 
-export type PullRequestAction = 'opened' | 'reopened' | 'ready_for_review' | 'closed';
+export type PullRequestAction = 'opened' | 'reopened' | 'ready_for_review' | 'closed' | 'converted_to_draft' | 'synchronize';
 
 export interface PullRequestInput {
   /** `owner/name`, e.g. `acme/payments`. */
@@ -32,6 +32,8 @@ export interface PullRequestInput {
    * a PR from a fork, and null is what GitHub sends once the fork was deleted.
    */
   headRepo?: string | null;
+  /** Whether the PR is a draft (default: only after `converted_to_draft`). */
+  draft?: boolean;
 }
 
 export interface RepositoryPayload extends JsonObject {
@@ -162,7 +164,7 @@ export function pullRequestEvent(input: PullRequestInput): PullRequestEventPaylo
   pr.head.ref = branch;
   pr.head.label = `${headOwner}:${branch}`;
   pr.state = closed ? 'closed' : 'open';
-  pr.draft = false;
+  pr.draft = input.draft ?? action === 'converted_to_draft';
   pr.merged = merged;
   // Unmerged PRs only have a provisional test-merge sha, which consumers must not mistake for a merge.
   pr.merge_commit_sha = merged ? (input.mergeCommitSha ?? randomBytes(20).toString('hex')) : (input.mergeCommitSha ?? null);

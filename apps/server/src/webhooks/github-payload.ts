@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { validate, type WebhookJobData } from '@taskflow/events';
 import { isGithubWebUrl, sameRepo } from '@taskflow/platform';
+import { ACTIVITY_NORMALIZERS } from './github-activity';
 
 /** Just the parts of GitHub's payloads we read; everything else GitHub sends is allowed and ignored. */
 const Repository = Type.Object({ full_name: Type.String({ maxLength: 201 }) });
@@ -22,12 +23,14 @@ const PullRequestPayload = Type.Object({
     merged: Type.Optional(Type.Union([Type.Boolean(), Type.Null()])),
     merge_commit_sha: Type.Optional(Type.Union([Type.String(), Type.Null()])),
     merged_at: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+    draft: Type.Optional(Type.Union([Type.Boolean(), Type.Null()])),
     // GitHub sends `repo: null` once the head (fork) repository was deleted.
     head: Type.Object({ ref: Type.String({ maxLength: 255 }), repo: Type.Optional(Type.Union([Repository, Type.Null()])) }),
   }),
+  sender: Type.Optional(Type.Object({ login: Type.String({ maxLength: 100 }) })),
 });
 
-const PR_ACTIONS = ['opened', 'reopened', 'ready_for_review', 'closed'] as const;
+const PR_ACTIONS = ['opened', 'reopened', 'ready_for_review', 'closed', 'converted_to_draft', 'synchronize'] as const;
 type PrAction = (typeof PR_ACTIONS)[number];
 
 /** Which deliveries may touch tasks: those of our repositories, linking to our GitHub host. */
@@ -97,6 +100,8 @@ const NORMALIZERS: Record<string, Normalizer> = {
         merged,
         mergeCommitSha: merged ? (pr.merge_commit_sha ?? null) : null,
         mergedAt: merged ? (pr.merged_at ?? new Date().toISOString()) : null,
+        draft: pr.draft === true,
+        ...(p.sender ? { sender: p.sender.login } : {}),
       },
     };
   },
@@ -104,6 +109,10 @@ const NORMALIZERS: Record<string, Normalizer> = {
 
 /** Turns a verified delivery into a pipeline job, or says why it is ignored or malformed. */
 export function normalizeDelivery(event: string, deliveryId: string, payload: unknown, scope: WebhookScope): Normalized {
-  const normalize = Object.hasOwn(NORMALIZERS, event) ? NORMALIZERS[event] : undefined;
+  const normalize = Object.hasOwn(NORMALIZERS, event)
+    ? NORMALIZERS[event]
+    : Object.hasOwn(ACTIVITY_NORMALIZERS, event)
+      ? ACTIVITY_NORMALIZERS[event]
+      : undefined;
   return normalize ? normalize(deliveryId, payload, scope) : ignored('event', `event ${event}`);
 }

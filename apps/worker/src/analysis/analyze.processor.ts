@@ -1,4 +1,4 @@
-import { StaleTransitionError, getTask, saveAnalysis, transition, type TaskRecord } from '@taskflow/store';
+import { StaleTransitionError, appendEvent, getTask, saveAnalysis, transition, type TaskRecord } from '@taskflow/store';
 import type { AnalysisInput } from './analyzer';
 import { skipWhenStale, type Processor } from '../pipeline/context';
 
@@ -40,6 +40,24 @@ export const analyzeProcessor: Processor<'analyze'> = async (job, ctx, log) => {
   if (task.status !== 'analyzing') return `skipped: task is ${task.status}`;
 
   const result = await ctx.analyzer.analyze(analysisInput(task));
+  // The answer goes on the timeline (and the page) as soon as it is in, whatever follows.
+  const answered = await skipWhenStale(() =>
+    appendEvent(ctx.db, {
+      taskId,
+      event: 'llm_response',
+      statuses: ['analyzing'],
+      patch: {
+        summary: result.summary,
+        taskType: result.taskType,
+        recommendedAgent: result.recommendedAgent,
+        likelyFiles: result.likelyFiles,
+        suggestedCriteria: result.suggestedCriteria,
+      },
+      facts: { analyzer: ctx.analyzer.label, questions: result.needsClarification ? result.questions : [] },
+      detail: { actor: ctx.analyzer.label, actorKind: 'analyzer' },
+    }),
+  );
+  if (answered) return answered;
   const rounds = found.events.filter((e) => e.eventType === 'clarification_needed').length;
   if (result.needsClarification && result.questions.length > 0 && rounds < MAX_CLARIFICATION_ROUNDS) {
     const skipped = await skipWhenStale(() =>
@@ -49,7 +67,7 @@ export const analyzeProcessor: Processor<'analyze'> = async (job, ctx, log) => {
         to: 'needs_clarification',
         event: 'clarification_needed',
         patch: { clarificationQuestions: result.questions, clarificationAnswers: [], analysis: JSON.stringify({ analyzer: ctx.analyzer.label, result }) },
-        detail: { analyzer: ctx.analyzer.label },
+        detail: { analyzer: ctx.analyzer.label, actor: ctx.analyzer.label, actorKind: 'analyzer' },
       }),
     );
     if (skipped) return skipped;

@@ -42,6 +42,10 @@ function task(overrides: Partial<TaskSource> = {}): TaskSource {
     completedAt: null,
     errorMessage: null,
     retryCount: 0,
+    prState: null,
+    reviewState: null,
+    checksState: null,
+    checksUrl: null,
     ...overrides,
   };
 }

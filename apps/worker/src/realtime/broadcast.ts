@@ -6,7 +6,7 @@ import {
   type ServerEventName,
   type ServerEventPayload,
 } from '@taskflow/events';
-import type { TaskEventRow, TaskRecord } from '@taskflow/store';
+import type { EventNotification, TaskEventRow, TaskRecord } from '@taskflow/store';
 
 export interface Emit {
   room: string;
@@ -20,16 +20,27 @@ export interface Emit {
  * order; once per batch, the dashboard row and the counts to the org's room —
  * or only to the creator's own room when the task is private.
  */
-export function broadcastsFor(task: TaskRecord, events: readonly TaskEventRow[], counts: ServerEventPayload<'dashboard:task_count_changed'>): Emit[] {
+export function broadcastsFor(
+  task: TaskRecord,
+  events: readonly TaskEventRow[],
+  counts: ServerEventPayload<'dashboard:task_count_changed'>,
+  notifications: readonly EventNotification[] = [],
+): Emit[] {
   const emits: Emit[] = [];
   const taskRoom = rooms.task(task.id);
+  const dashboardRoom = task.isPrivate ? rooms.user(task.creatorId) : rooms.org(task.orgId);
   for (const event of events) {
     // The stored payload is the allow-listed status payload plus timeline `detail`; the status event carries only the former.
     const { detail: _detail, ...status } = event.payload as Record<string, unknown>;
-    emits.push({ room: taskRoom, event: wireEventName(event.eventType), payload: status });
+    // Nobody can have joined a new task's room yet: `task:created` goes to the dashboards that may see it.
+    const room = event.eventType === 'created' ? dashboardRoom : taskRoom;
+    emits.push({ room, event: wireEventName(event.eventType), payload: status });
     emits.push({ room: taskRoom, event: 'task:event_added', payload: eventAddedPayload(task.id, event) });
   }
-  const dashboardRoom = task.isPrivate ? rooms.user(task.creatorId) : rooms.org(task.orgId);
+  // Each recipient's notifications go to their own room: every tab and device of theirs.
+  for (const n of notifications) {
+    emits.push({ room: rooms.user(n.userId), event: 'notification:created', payload: { notification: n.notification, unreadCount: n.unreadCount } });
+  }
   emits.push({ room: dashboardRoom, event: 'dashboard:task_list_updated', payload: toDashboardTask(task) });
   emits.push({ room: dashboardRoom, event: 'dashboard:task_count_changed', payload: counts });
   return emits;

@@ -6,6 +6,7 @@ import {
   countPrivateTasks,
   getTask,
   markPublished,
+  notificationsOfEvents,
   unpublishedEvents,
   unpublishedEventsOf,
   type Db,
@@ -60,7 +61,8 @@ export class EventPublisher {
       ? { ...(await countPrivateTasks(this.db, task.creatorId)), scope: 'private' as const }
       : { ...(await countOrgTasks(this.db, task.orgId)), scope: 'shared' as const };
     // Throws when Redis did not take the batch: the rows stay unpublished for the sweep.
-    await this.broadcaster.publish(broadcastsFor(task, events, counts));
+    const notifications = await notificationsOfEvents(this.db, taskId, events.map((e) => e.seq));
+    await this.broadcaster.publish(broadcastsFor(task, events, counts, notifications));
     await markPublished(this.db, events.map((e) => ({ taskId: e.taskId, seq: e.seq })));
     this.logger.debug({ taskId, seqs: events.map((e) => e.seq) }, 'published');
   }

@@ -2,6 +2,7 @@ import type { TaskEventType, TaskStatus, WebhookJobData } from '@taskflow/events
 import { sameRepo } from '@taskflow/platform';
 import { StaleTransitionError, findTaskForWebhook, transition, type TaskPatch, type TaskRecord } from '@taskflow/store';
 import type { Processor } from '../pipeline/context';
+import { applyActivity } from './pr-activity';
 import { outsideScope } from './webhook-scope';
 
 interface Step {
@@ -13,7 +14,15 @@ interface Step {
 
 type PullRequestJob = Extract<WebhookJobData, { kind: 'pull_request' }>;
 
-const prFields = (job: PullRequestJob): TaskPatch => ({ prNumber: job.prNumber, prUrl: job.prUrl, prTitle: job.prTitle });
+const prFields = (job: PullRequestJob): TaskPatch => ({
+  prNumber: job.prNumber,
+  prUrl: job.prUrl,
+  prTitle: job.prTitle,
+  prState: job.draft ? 'draft' : 'ready',
+  reviewState: null,
+  checksState: null,
+  checksUrl: null,
+});
 
 /**
  * The transitions a delivery asks for, given where the task is now. GitHub does
@@ -21,7 +30,7 @@ const prFields = (job: PullRequestJob): TaskPatch => ({ prNumber: job.prNumber, 
  * PR from the close's own data; a delivery the task has moved past does nothing.
  */
 export function plan(task: TaskRecord, job: WebhookJobData): Step[] {
-  if (!sameRepo(task.repo, job.repo)) return [];
+  if (!sameRepo(task.repo, job.repo) || (job.kind !== 'branch_created' && job.kind !== 'pull_request')) return [];
   const s = task.status;
   if (job.kind === 'branch_created') return s === 'dispatched' ? [{ from: 'dispatched', to: 'coding', event: 'coding' }] : [];
 
@@ -37,8 +46,8 @@ export function plan(task: TaskRecord, job: WebhookJobData): Step[] {
   const openNow = s === 'pr_open' || open.length > 0;
   if (!openNow || (s === 'pr_open' && task.prNumber !== null && task.prNumber !== job.prNumber)) return [];
   const close: Step = job.merged
-    ? { from: 'pr_open', to: 'merged', event: 'pr_merged', patch: { mergeCommitSha: job.mergeCommitSha ?? 'unknown', mergedAt: job.mergedAt ?? new Date().toISOString() } }
-    : { from: 'pr_open', to: 'failed', event: 'pr_closed', patch: { errorMessage: `Pull request #${job.prNumber} was closed without merging` } };
+    ? { from: 'pr_open', to: 'merged', event: 'pr_merged', patch: { mergeCommitSha: job.mergeCommitSha ?? 'unknown', mergedAt: job.mergedAt ?? new Date().toISOString(), prState: 'merged' } }
+    : { from: 'pr_open', to: 'failed', event: 'pr_closed', patch: { errorMessage: `Pull request #${job.prNumber} was closed without merging`, prState: 'closed' } };
   return [...open, close];
 }
 
@@ -50,6 +59,10 @@ export const applyWebhookProcessor: Processor<'apply-webhook'> = async (job, ctx
     log.warn({ reason: outside, repo: data.repo }, 'webhook ignored: outside our repositories');
     return `ignored: ${outside}`;
   }
+  // Reviews, CI results and comments never move the status: they are recorded beside it.
+  if (data.kind !== 'branch_created' && data.kind !== 'pull_request') {
+    return (await applyActivity(ctx.db, data, log)) ?? `ignored: no task with an open PR or issue for this ${data.kind}`;
+  }
   for (let attempt = 0; attempt < 5; attempt++) {
     const task = await findTaskForWebhook(ctx.db, {
       repo: data.repo,
@@ -58,10 +71,16 @@ export const applyWebhookProcessor: Processor<'apply-webhook'> = async (job, ctx
     });
     if (!task) return `ignored: no task for branch ${data.branch}`;
     const steps = plan(task, data);
-    if (steps.length === 0) return `ignored: task ${task.id} is ${task.status}`;
+    if (steps.length === 0) {
+      // Draft, ready for review, new commits, reopened: the PR's own state changes, the task stays pr_open.
+      const recorded = data.kind === 'pull_request' ? await applyActivity(ctx.db, data, log) : undefined;
+      return recorded ?? `ignored: task ${task.id} is ${task.status}`;
+    }
     try {
       for (const step of steps) {
-        await transition(ctx.db, { taskId: task.id, ...step, detail: { deliveryId: data.deliveryId } });
+        const detail: Record<string, string> = { deliveryId: data.deliveryId, actorKind: 'github' };
+        if (data.kind === 'pull_request' && data.sender) detail.actor = data.sender;
+        await transition(ctx.db, { taskId: task.id, ...step, detail });
       }
       log.info({ taskId: task.id, to: steps.at(-1)!.to }, 'webhook applied');
       return `applied: ${steps.map((st) => st.event).join(', ')}`;

@@ -47,6 +47,10 @@ function task(status: TaskStatus, overrides: Partial<TaskRecord> = {}): TaskReco
     completedAt: null,
     errorMessage: null,
     retryCount: 0,
+    prState: null,
+    reviewState: null,
+    checksState: null,
+    checksUrl: null,
     analysis: null,
     ...overrides,
   };
@@ -100,6 +104,9 @@ function planned(t: TaskRecord, job: WebhookJobData): Steps {
   return steps;
 }
 
+/** A PR that (re)opens starts without reviews or CI results; a draft opens as one. */
+const FRESH_PR = { prState: 'ready', reviewState: null, checksState: null, checksUrl: null } as const;
+
 const OTHER_THAN = (...keep: TaskStatus[]) => TASK_STATUSES.filter((s) => !keep.includes(s));
 
 describe('plan (webhook delivery → status transitions)', () => {
@@ -121,7 +128,7 @@ describe('plan (webhook delivery → status transitions)', () => {
           from: status,
           to: 'pr_open',
           event: 'pr_opened',
-          patch: { prNumber: 17, prUrl: job.prUrl, prTitle: job.prTitle },
+          patch: { prNumber: 17, prUrl: job.prUrl, prTitle: job.prTitle, ...FRESH_PR },
         },
       ]);
     });
@@ -151,7 +158,7 @@ describe('plan (webhook delivery → status transitions)', () => {
           from: 'pr_open',
           to: 'merged',
           event: 'pr_merged',
-          patch: { mergeCommitSha: 'abc123def', mergedAt: '2024-05-02T12:00:00.000Z' },
+          patch: { mergeCommitSha: 'abc123def', mergedAt: '2024-05-02T12:00:00.000Z', prState: 'merged' },
         },
       ]);
     });
@@ -159,8 +166,8 @@ describe('plan (webhook delivery → status transitions)', () => {
     it.each(['dispatched', 'coding'] as const)('opens then merges when the merge arrives first for a %s task', (status) => {
       const job = merged();
       expect(planned(task(status), job)).toEqual([
-        { from: status, to: 'pr_open', event: 'pr_opened', patch: { prNumber: 17, prUrl: job.prUrl, prTitle: job.prTitle } },
-        { from: 'pr_open', to: 'merged', event: 'pr_merged', patch: { mergeCommitSha: 'abc123def', mergedAt: '2024-05-02T12:00:00.000Z' } },
+        { from: status, to: 'pr_open', event: 'pr_opened', patch: { prNumber: 17, prUrl: job.prUrl, prTitle: job.prTitle, ...FRESH_PR } },
+        { from: 'pr_open', to: 'merged', event: 'pr_merged', patch: { mergeCommitSha: 'abc123def', mergedAt: '2024-05-02T12:00:00.000Z', prState: 'merged' } },
       ]);
     });
 
@@ -213,7 +220,7 @@ describe('plan (webhook delivery → status transitions)', () => {
           from: 'failed',
           to: 'pr_open',
           event: 'pr_opened',
-          patch: { prNumber: 17, prUrl: job.prUrl, prTitle: job.prTitle, errorMessage: null },
+          patch: { prNumber: 17, prUrl: job.prUrl, prTitle: job.prTitle, ...FRESH_PR, errorMessage: null },
         },
       ]);
     });
