@@ -52,16 +52,17 @@ export class Watchers {
     this.healer.unref();
   }
 
-  static async open(cluster: Cluster, spec: Array<[user: string, transport: Transport]> = DEFAULT_SPEC): Promise<Watchers> {
+  static async open(cluster: Cluster, spec: Array<[user: string, transport: Transport, node?: string]> = DEFAULT_SPEC): Promise<Watchers> {
     const w = new Watchers(cluster);
     const tokens = new Map<string, string>();
     // One after the other, so that HAProxy's leastconn spreads them over both nodes.
-    for (const [user, transport] of spec) {
+    for (const [user, transport, node] of spec) {
       if (!tokens.has(user)) tokens.set(user, await login(cluster.url, user, DEMO_PASSWORD));
-      const client = await openSocket(cluster.url, { token: tokens.get(user)!, transports: [transport], reconnection: true });
+      // HAProxy's sticky cookie pins a client to a node when the test needs it there.
+      const client = await openSocket(cluster.url, { token: tokens.get(user)!, transports: [transport], reconnection: true, ...(node ? { extraHeaders: { cookie: `tfnode=${node}` } } : {}) });
       const dashboard = new DashboardMirror(client);
       await dashboard.join();
-      const watcher: Watcher = { label: `${user}/${transport}`, reconnects: 0, history: [], client, dashboard, tasks: new Map() };
+      const watcher: Watcher = { label: `${user}/${transport}${node ? `@${node}` : ''}`, reconnects: 0, history: [], client, dashboard, tasks: new Map() };
       const note = (what: string) => watcher.history.push(`${new Date().toISOString().slice(11, 23)} ${what}`);
       client.socket.on('connect', () => {
         watcher.reconnects += 1;
@@ -175,7 +176,12 @@ export class Watchers {
   stats(): { gaps: number; snapshots: number; reconnects: number; staleDashboardRows: number } {
     let gaps = 0;
     let snapshots = 0;
-    for (const w of this.all) for (const m of w.tasks.values()) (gaps += m.gaps), (snapshots += m.snapshots);
+    for (const w of this.all) {
+      for (const m of w.tasks.values()) {
+        gaps += m.gaps;
+        snapshots += m.snapshots;
+      }
+    }
     const reconnects = this.all.reduce((n, w) => n + w.reconnects, 0);
     return { gaps, snapshots, reconnects, staleDashboardRows: this.all.reduce((n, w) => n + w.dashboard.stale, 0) };
   }
