@@ -1,9 +1,13 @@
 import { useMemo, useState } from 'react';
-import { statusGroup, TASK_STATUSES, type DashboardTask, type TaskStatus } from '@taskflow/events';
+import { isEmptyFilter, statusGroup, type DashboardTask } from '@taskflow/events';
 import { useSession } from '../auth/session';
 import { CreateTaskForm } from '../components/create-task-form';
 import { RelativeTime } from '../components/relative-time';
 import { StatusBadge } from '../components/status-badge';
+import { TaskFilters } from '../components/task-filters';
+import { useWebSocket } from '../realtime/socket';
+import { useFilteredDashboard } from '../realtime/use-filtered-dashboard';
+import { useUrlFilter } from '../realtime/use-url-filter';
 import { useDashboardSubscription } from '../realtime/use-dashboard-subscription';
 import { sortByUpdate } from '../realtime/task-state';
 import { navigate } from '../router';
@@ -38,21 +42,18 @@ function TaskRow({ row, fresh }: { row: DashboardTask; fresh: boolean }) {
 /** The org's tasks, live: counts, filters, active / failed / completed sections. */
 export function DashboardPage() {
   const { session } = useSession();
-  const { rows, counts, nextCursor, loadMore, fresh } = useDashboardSubscription();
-  const [scope, setScope] = useState<'all' | 'mine'>('all');
-  const [status, setStatus] = useState<TaskStatus | ''>('');
-  const [creator, setCreator] = useState('');
+  const live = useDashboardSubscription();
+  const { repos } = useWebSocket();
+  // Filters are searched on the server and kept in the address; without one, the live org view as before.
+  const [filter, setFilter] = useUrlFilter();
+  const filtered = useFilteredDashboard(filter, !isEmptyFilter(filter));
+  const { rows, counts, nextCursor, loadMore } = filtered ?? live;
+  const { fresh } = live;
   const [creating, setCreating] = useState(false);
   const [limit, setLimit] = useState(PAGE);
 
-  const creators = useMemo(() => [...new Map([...rows.values()].map((r) => [r.creator.username, r.creator])).values()], [rows]);
-  const visible = useMemo(
-    () =>
-      sortByUpdate(rows.values()).filter(
-        (r) => (scope === 'all' || r.creator.id === session?.user.id) && (!status || r.status === status) && (!creator || r.creator.username === creator),
-      ),
-    [rows, scope, status, creator, session],
-  );
+  const creators = useMemo(() => [...new Map([...live.rows.values(), ...rows.values()].map((r) => [r.creator.id, r.creator])).values()], [live.rows, rows]);
+  const visible = useMemo(() => sortByUpdate(rows.values()), [rows]);
   const sections = {
     active: visible.filter((r) => statusGroup(r.status) === 'active'),
     failed: visible.filter((r) => statusGroup(r.status) === 'failed'),
@@ -84,36 +85,7 @@ export function DashboardPage() {
           }}
         />
       )}
-      <section className="filters" aria-label="Filters">
-        <div role="group" aria-label="Scope" className="segmented">
-          <button aria-pressed={scope === 'all'} onClick={() => setScope('all')}>
-            All
-          </button>
-          <button aria-pressed={scope === 'mine'} onClick={() => setScope('mine')}>
-            My tasks
-          </button>
-        </div>
-        <label>
-          Status
-          <select value={status} onChange={(e) => setStatus(e.target.value as TaskStatus | '')}>
-            <option value="">any</option>
-            {TASK_STATUSES.map((s) => (
-              <option key={s}>{s}</option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Creator
-          <select value={creator} onChange={(e) => setCreator(e.target.value)}>
-            <option value="">anyone</option>
-            {creators.map((c) => (
-              <option key={c.id} value={c.username}>
-                @{c.username}
-              </option>
-            ))}
-          </select>
-        </label>
-      </section>
+      <TaskFilters filter={filter} onChange={setFilter} me={session?.user.id} creators={creators} repos={repos} error={filtered?.error} />
       {(['active', 'failed', 'completed'] as const).map((name) => (
         <section key={name} className="card list" aria-label={`${name} tasks`}>
           <h2>
