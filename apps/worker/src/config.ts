@@ -10,9 +10,13 @@ export const WorkerEnvSchema = Type.Object({
   NODE_ID: Type.String({ default: `worker-${process.pid}` }),
   QUEUE_PREFIX: Type.String({ pattern: '^[A-Za-z0-9_-]+$', default: 'taskflow' }),
   WORKER_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 100, default: 4 }),
-  /** Attempts per job before the task is failed (LLM/GitHub errors are retried with backoff). */
-  JOB_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 20, default: 4 }),
+  /**
+   * Attempts per job before it is parked (failed, replayable) and its task fails; the delay doubles from
+   * JOB_BACKOFF_MS up to JOB_BACKOFF_MAX_MS, so the defaults ride out about 6 minutes of outage.
+   */
+  JOB_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 100, default: 12 }),
   JOB_BACKOFF_MS: Type.Integer({ minimum: 0, default: 1000 }),
+  JOB_BACKOFF_MAX_MS: Type.Integer({ minimum: 0, default: 60_000 }),
   /** How soon a job whose worker died is picked up again (BullMQ stalled-job check). */
   STALLED_INTERVAL_MS: Type.Integer({ minimum: 500, default: 30_000 }),
   LOCK_DURATION_MS: Type.Integer({ minimum: 1000, default: 30_000 }),

@@ -54,6 +54,7 @@ export function startWorkerRuntime(config: WorkerConfig, logger: Logger): Worker
     concurrency: config.WORKER_CONCURRENCY,
     stalledIntervalMs: config.STALLED_INTERVAL_MS,
     lockDurationMs: config.LOCK_DURATION_MS,
+    backoffMaxMs: config.JOB_BACKOFF_MAX_MS,
   });
   const stopReconciler = startReconciler(ctx, config.RECONCILE_AFTER_MS);
   // Broadcasts go through Redis to every Socket.IO node (same key prefix as their adapter). A publish must

@@ -10,6 +10,9 @@ export interface FakeIssue {
   createdAt: string;
   /** Login of the user whose token created it. */
   author: string;
+  state: 'open' | 'closed';
+  /** Bodies of the comments added to it, in order. */
+  comments: string[];
 }
 
 export interface FakeGitHubOptions {
@@ -23,7 +26,8 @@ export interface FakeGitHubOptions {
 
 /**
  * A local server speaking the parts of GitHub's REST API the worker uses (the
- * authenticated user, create and list issues), for the real Octokit client.
+ * authenticated user, create, list, read, comment on and close issues), for the
+ * real Octokit client.
  * `beforeCreateReply` runs after an issue is stored and before the answer is
  * sent: a test can hold the answer there to kill the caller between "created"
  * and "committed".
@@ -37,7 +41,7 @@ export async function startFakeGitHub(opts: FakeGitHubOptions) {
     number: i.number,
     title: i.title,
     body: i.body,
-    state: 'open',
+    state: i.state,
     labels: i.labels.map((name, k) => ({ id: k + 1, name })),
     html_url: `https://github.com/${i.repo}/issues/${i.number}`,
     url: `${base}/repos/${i.repo}/issues/${i.number}`,
@@ -49,6 +53,8 @@ export async function startFakeGitHub(opts: FakeGitHubOptions) {
     const login = loginOf(req.headers.authorization);
     if (!login) return sendJson(res, 401, { message: 'Bad credentials' });
     if (req.method === 'GET' && req.path === '/user') return sendJson(res, 200, { login, id: [...logins.values()].indexOf(login) + 1, type: 'User' });
+    const one = /^\/repos\/([^/]+\/[^/]+)\/issues\/(\d+)(\/comments)?$/.exec(req.path);
+    if (one) return oneIssue(req, res, issues.find((i) => i.repo === one[1] && i.number === Number(one[2])), Boolean(one[3]), fake.url);
     const m = /^\/repos\/([^/]+)\/([^/]+)\/issues$/.exec(req.path);
     if (!m) return sendJson(res, 404, { message: 'Not Found' });
     const repo = `${m[1]}/${m[2]}`;
@@ -63,6 +69,8 @@ export async function startFakeGitHub(opts: FakeGitHubOptions) {
         labels: body.labels ?? [],
         createdAt: new Date().toISOString(),
         author: login,
+        state: 'open',
+        comments: [],
       };
       issues.push(issue);
       await opts.beforeCreateReply?.(issue);
@@ -78,5 +86,21 @@ export async function startFakeGitHub(opts: FakeGitHubOptions) {
     }
     return sendJson(res, 405, { message: 'Method not allowed' });
   });
+  /** GET or PATCH (state) one issue, or POST a comment on it. */
+  function oneIssue(req: RecordedRequest, res: ServerResponse, issue: FakeIssue | undefined, comments: boolean, base: string) {
+    if (!issue) return sendJson(res, 404, { message: 'Not Found' });
+    const body = req.body as { state?: string; body?: string } | undefined;
+    if (comments && req.method === 'POST') {
+      if (!body?.body) return sendJson(res, 422, { message: 'Validation Failed' });
+      issue.comments.push(body.body);
+      return sendJson(res, 201, { id: issue.comments.length, body: body.body });
+    }
+    if (!comments && req.method === 'GET') return sendJson(res, 200, toJson(issue, base));
+    if (!comments && req.method === 'PATCH') {
+      if (body?.state === 'open' || body?.state === 'closed') issue.state = body.state;
+      return sendJson(res, 200, toJson(issue, base));
+    }
+    return sendJson(res, 405, { message: 'Method not allowed' });
+  }
   return { ...fake, issues };
 }

@@ -1,20 +1,40 @@
 import { taskBranch, validate } from '@taskflow/events';
-import { getTask, transition } from '@taskflow/store';
+import { getTask, StaleTransitionError, transition } from '@taskflow/store';
 import { AnalysisResultSchema } from '../analysis/analyzer';
-import { skipWhenStale, type Processor } from '../pipeline/context';
+import type { Processor } from '../pipeline/context';
 import { issueContent, issueMarker } from './issue-content';
+
+/** Why we close an issue nobody should work on: a user reads it on GitHub. */
+export const CANCELLED_ISSUE_COMMENT = 'Closed by Taskflow Live: the task was cancelled while this issue was being created, so no agent should pick it up.';
 
 /**
  * analyzing (with a saved analysis) → dispatched: creates the GitHub issue and
  * commits its number, URL and the agent's branch. The issue is found again by
  * its marker when an earlier attempt died between creating it and committing.
+ * When the task was cancelled meanwhile, the issue is closed with a comment
+ * instead (also by a later run of the job, if closing failed or the worker died).
  */
 export const dispatchProcessor: Processor<'dispatch'> = async (job, ctx, log) => {
   const { taskId } = job.data;
   const found = await getTask(ctx.db, 'system', taskId);
   if (!found) return 'task not found';
   const { task } = found;
-  if (task.status !== 'analyzing') return `skipped: task is ${task.status}`;
+  // Each retry is a new attempt; its start is the last `retried` (or `created`) event.
+  const attemptStart = [...found.events].reverse().find((e) => e.eventType === 'retried' || e.eventType === 'created')!.createdAt;
+  const marker = issueMarker(taskId, task.retryCount);
+  const since = new Date(attemptStart.getTime() - 60_000);
+  if (task.status !== 'analyzing') {
+    // Only a job that ran before can have created an issue; a first run costs GitHub nothing here.
+    if (task.status === 'cancelled' && job.attemptsStarted > 1) {
+      const orphan = await ctx.tracker.findIssue({ repo: task.repo, marker, since });
+      if (orphan) {
+        await ctx.tracker.closeIssue({ repo: task.repo, number: orphan.number, comment: CANCELLED_ISSUE_COMMENT });
+        log.info({ issue: orphan.number }, 'closed the issue of a cancelled task');
+        return `skipped: task is cancelled; issue #${orphan.number} closed`;
+      }
+    }
+    return `skipped: task is ${task.status}`;
+  }
   const saved = task.analysis as { analyzer?: string; result?: unknown } | null;
   const analysis = validate(AnalysisResultSchema, saved?.result);
   if (!analysis.ok) {
@@ -24,14 +44,11 @@ export const dispatchProcessor: Processor<'dispatch'> = async (job, ctx, log) =>
   }
   const agent = task.preferredAgent !== 'auto' ? task.preferredAgent : analysis.value.recommendedAgent;
   const branch = taskBranch(taskId);
-  // Each retry is a new attempt; its start is the last `retried` (or `created`) event.
-  const attemptStart = [...found.events].reverse().find((e) => e.eventType === 'retried' || e.eventType === 'created')!.createdAt;
-  const marker = issueMarker(taskId, task.retryCount);
   const content = issueContent({ task, analysis: analysis.value, agent, branch, appUrl: ctx.appUrl, marker });
-  const issue = await ctx.tracker.ensureIssue({ repo: task.repo, ...content, marker, since: new Date(attemptStart.getTime() - 60_000) });
+  const issue = await ctx.tracker.ensureIssue({ repo: task.repo, ...content, marker, since });
   log.info({ issue: issue.number }, 'issue ready');
-  const skipped = await skipWhenStale(() =>
-    transition(ctx.db, {
+  try {
+    await transition(ctx.db, {
       taskId,
       from: 'analyzing',
       to: 'dispatched',
@@ -48,8 +65,15 @@ export const dispatchProcessor: Processor<'dispatch'> = async (job, ctx, log) =>
         dispatchedAt: new Date(),
       },
       detail: { analyzer: saved?.analyzer ?? 'unknown', tracker: ctx.tracker.label, agent },
-    }),
-  );
-  if (skipped) return skipped;
+    });
+  } catch (err) {
+    if (!(err instanceof StaleTransitionError)) throw err;
+    // Dispatched by another run of this job (same marker, same issue): the issue is the task's, keep it.
+    if (err.actual !== 'cancelled') return `skipped: task became ${err.actual}`;
+    // If closing fails the job is retried, and the branch above closes it then.
+    await ctx.tracker.closeIssue({ repo: task.repo, number: issue.number, comment: CANCELLED_ISSUE_COMMENT });
+    log.info({ issue: issue.number }, 'task cancelled during dispatch: issue closed');
+    return `skipped: task became cancelled; issue #${issue.number} closed`;
+  }
   return `dispatched as issue #${issue.number}`;
 };

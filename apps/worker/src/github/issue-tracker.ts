@@ -20,4 +20,8 @@ export interface IssueTracker {
   readonly label: string;
   /** Creates the issue, or returns the one an earlier attempt created (idempotent by `marker`). */
   ensureIssue(req: IssueRequest): Promise<CreatedIssue>;
+  /** The issue an earlier run of this attempt created, if any; never creates one. */
+  findIssue(req: Pick<IssueRequest, 'repo' | 'marker' | 'since'>): Promise<CreatedIssue | undefined>;
+  /** Closes the issue with a comment saying why (agents work only on open issues); closing a closed one does nothing. */
+  closeIssue(req: { repo: string; number: number; comment: string }): Promise<void>;
 }

@@ -54,6 +54,19 @@ export class OctokitTracker implements IssueTracker {
     return undefined;
   }
 
+  async findIssue(req: Pick<IssueRequest, 'repo' | 'marker' | 'since'>): Promise<CreatedIssue | undefined> {
+    const [owner, repo] = req.repo.split('/') as [string, string];
+    return this.findOurs(owner, repo, { ...req, title: '', body: '', labels: [] });
+  }
+
+  async closeIssue(req: { repo: string; number: number; comment: string }): Promise<void> {
+    const [owner, repo] = req.repo.split('/') as [string, string];
+    const { data } = await this.octokit.rest.issues.get({ owner, repo, issue_number: req.number });
+    if (data.state === 'closed') return;
+    await this.octokit.rest.issues.createComment({ owner, repo, issue_number: req.number, body: req.comment });
+    await this.octokit.rest.issues.update({ owner, repo, issue_number: req.number, state: 'closed', state_reason: 'not_planned' });
+  }
+
   /** Who our token is (GET /user), asked once; a failed lookup is asked again next time. */
   private ourLogin(): Promise<string> {
     this.login ??= this.octokit.rest.users.getAuthenticated().then(

@@ -25,6 +25,24 @@ export class SandboxTracker implements IssueTracker {
   async ensureIssue(req: IssueRequest): Promise<CreatedIssue> {
     const keys = [`${this.prefix}:sandbox:issues:${req.repo}`, `${this.prefix}:sandbox:issue-seq:${req.repo}`];
     const number = Number(await this.redis.eval(ENSURE_ISSUE, 2, ...keys, req.marker));
-    return { number, url: `https://sandbox.taskflow.invalid/${req.repo}/issues/${number}` };
+    return { number, url: sandboxUrl(req.repo, number) };
+  }
+
+  async findIssue(req: Pick<IssueRequest, 'repo' | 'marker'>): Promise<CreatedIssue | undefined> {
+    const number = await this.redis.hget(`${this.prefix}:sandbox:issues:${req.repo}`, req.marker);
+    return number ? { number: Number(number), url: sandboxUrl(req.repo, Number(number)) } : undefined;
+  }
+
+  async closeIssue(req: { repo: string; number: number; comment: string }): Promise<void> {
+    // HSETNX: the first close wins, so a repeated close adds no second comment.
+    await this.redis.hsetnx(`${this.prefix}:sandbox:closed:${req.repo}`, String(req.number), req.comment);
+  }
+
+  /** A sandbox issue's state, and the comment it was closed with. */
+  async issueState(repo: string, number: number): Promise<{ state: 'open' | 'closed'; closeComment?: string }> {
+    const comment = await this.redis.hget(`${this.prefix}:sandbox:closed:${repo}`, String(number));
+    return comment === null ? { state: 'open' } : { state: 'closed', closeComment: comment };
   }
 }
+
+const sandboxUrl = (repo: string, number: number) => `https://sandbox.taskflow.invalid/${repo}/issues/${number}`;

@@ -6,8 +6,13 @@ import type { PipelineContext } from './context';
 const STEP_NAMES: Partial<Record<JobName, string>> = { analyze: 'Analysis', dispatch: 'Creating the GitHub issue' };
 
 /**
- * Retries are exhausted: the task fails with a message a user can act on.
- * Only analysis and dispatch fail a task; a webhook that cannot be applied is logged.
+ * The job is parked (every attempt failed, minutes of backoff included): its task
+ * fails visibly, with a message a user can act on and the Retry button. Called
+ * only for a parked job, never between attempts. When even this write fails (the
+ * database is still down), the task stays in received/analyzing and the reconciler
+ * re-enqueues it once the database is back. A parked webhook fails no task: its
+ * delivery stays unrecorded, so GitHub's Redeliver or `npm run jobs -- retry-failed`
+ * applies it later.
  */
 export async function failTask(job: Job<JobData[JobName]>, err: Error, ctx: PipelineContext): Promise<void> {
   const step = STEP_NAMES[job.name as JobName];

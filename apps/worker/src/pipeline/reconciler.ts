@@ -1,15 +1,26 @@
+import { jobId, JOBS } from '@taskflow/events';
 import { stuckTasks } from '@taskflow/store';
 import type { PipelineContext } from './context';
 
 /**
  * Re-enqueues work for tasks whose job was lost (Redis down when the API
- * enqueued, a queue flushed…). Job ids are deterministic, so a job that still
- * exists is not duplicated; processors are idempotent in any case.
+ * enqueued, a queue flushed…) or parked while the database was down. Job ids
+ * are deterministic: a job still waiting, running or backing off (analysis or
+ * the dispatch that follows it) is left alone; a failed or completed one with
+ * the same id is replayed rather than blocking the task (processors are idempotent).
  */
 export async function reconcile(ctx: PipelineContext, olderThanMs: number): Promise<number> {
   const tasks = await stuckTasks(ctx.db, olderThanMs);
-  for (const task of tasks) await ctx.queue.enqueueAnalysis(task.id, task.seq);
-  return tasks.length;
+  let requeued = 0;
+  for (const task of tasks) {
+    const dispatch = await ctx.queue.jobState(JOBS.dispatch, jobId(JOBS.dispatch, task.id, task.seq));
+    if (dispatch === 'pending') continue;
+    // A parked dispatch is replayed as is (its analysis is saved); anything else starts again from analysis.
+    const outcome =
+      dispatch === 'failed' ? await ctx.queue.enqueueDispatch(task.id, task.seq) : await ctx.queue.enqueueAnalysis(task.id, task.seq, { replaceCompleted: true });
+    if (outcome === 'queued') requeued += 1;
+  }
+  return requeued;
 }
 
 export function startReconciler(ctx: PipelineContext, olderThanMs: number): () => void {

@@ -1,6 +1,7 @@
 import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { QUEUES, type JobData, type JobName } from '@taskflow/events';
+import { cappedBackoffStrategy } from '@taskflow/queue';
 import type { PipelineContext } from './context';
 import { failTask } from './final-failure';
 import { PROCESSORS } from './processors';
@@ -10,6 +11,8 @@ export interface WorkerOptions {
   concurrency: number;
   stalledIntervalMs: number;
   lockDurationMs: number;
+  /** Longest delay between two attempts (the first comes from the job; it doubles up to this). */
+  backoffMaxMs: number;
 }
 
 /**
@@ -38,14 +41,16 @@ export function startWorkers(connection: Redis, ctx: PipelineContext, opts: Work
         stalledInterval: opts.stalledIntervalMs,
         lockDuration: opts.lockDurationMs,
         maxStalledCount: 2,
+        settings: { backoffStrategy: cappedBackoffStrategy(opts.backoffMaxMs) },
       },
     );
     worker.on('error', (err) => ctx.logger.warn({ err: err.message, queue: queueName }, 'worker error'));
     worker.on('failed', (job, err) => {
       if (!job) return;
       const log = ctx.logger.child({ jobId: job.id, job: job.name });
-      const final = job.attemptsMade >= (job.opts.attempts ?? 1);
-      log.warn({ err: err.message, attempt: job.attemptsMade, final }, 'job failed');
+      // Only a job BullMQ moved to the failed set (parked) is final; one waiting for its next attempt is not.
+      const final = Boolean(job.finishedOn);
+      log.warn({ err: err.message, attempt: job.attemptsMade, final }, final ? 'job parked: attempts exhausted' : 'job failed; will retry');
       if (final) void failTask(job, err, ctx).catch((e: unknown) => log.error({ err: e }, 'could not mark the task failed'));
     });
     return worker;

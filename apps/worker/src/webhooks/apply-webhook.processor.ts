@@ -2,6 +2,7 @@ import type { TaskEventType, TaskStatus, WebhookJobData } from '@taskflow/events
 import { sameRepo } from '@taskflow/platform';
 import { StaleTransitionError, findTaskForWebhook, transition, type TaskPatch, type TaskRecord } from '@taskflow/store';
 import type { Processor } from '../pipeline/context';
+import { deliveryRef } from './delivery-ledger';
 import { applyActivity } from './pr-activity';
 import { outsideScope } from './webhook-scope';
 
@@ -77,10 +78,12 @@ export const applyWebhookProcessor: Processor<'apply-webhook'> = async (job, ctx
       return recorded ?? `ignored: task ${task.id} is ${task.status}`;
     }
     try {
-      for (const step of steps) {
+      for (const [i, step] of steps.entries()) {
+        // The last step records the delivery as applied, in its own transaction.
+        const delivery = i === steps.length - 1 ? deliveryRef(data) : undefined;
         const detail: Record<string, string> = { deliveryId: data.deliveryId, actorKind: 'github' };
         if (data.kind === 'pull_request' && data.sender) detail.actor = data.sender;
-        await transition(ctx.db, { taskId: task.id, ...step, detail });
+        await transition(ctx.db, { taskId: task.id, ...step, detail, delivery });
       }
       log.info({ taskId: task.id, to: steps.at(-1)!.to }, 'webhook applied');
       return `applied: ${steps.map((st) => st.event).join(', ')}`;
