@@ -134,6 +134,9 @@ async function pollAll(url: string, dashboards: PollPlan[], everyMs: number, dur
   const loop = async (d: PollPlan, offsetMs: number) => {
     const ledger = new SeqLedger();
     pollLedgers.set(d, ledger);
+    // Rows seen by a poll; the first poll is the snapshot (like dashboard:state), not a delivery.
+    const seen = new Map<string, number>();
+    let first = true;
     await new Promise((r) => setTimeout(r, offsetMs));
     while (Date.now() < end) {
       const next = Date.now() + everyMs;
@@ -143,7 +146,14 @@ async function pollAll(url: string, dashboards: PollPlan[], everyMs: number, dur
         const at = nowMs();
         polls += 1;
         if (!res.ok) pollErrors += 1;
-        for (const row of body.tasks ?? []) onRow(ledger, { taskId: row.taskId ?? row.id, seq: row.seq, updatedAt: row.updatedAt }, at);
+        for (const row of body.tasks ?? []) {
+          const taskId = row.taskId ?? row.id;
+          if (!taskId || typeof row.seq !== 'number' || row.seq <= (seen.get(taskId) ?? 0)) continue;
+          seen.set(taskId, row.seq);
+          if (first) ledger.snapshot(taskId, 'latest', row.seq);
+          else onRow(ledger, { taskId, seq: row.seq, updatedAt: row.updatedAt }, at);
+        }
+        if (res.ok) first = false;
       } catch {
         pollErrors += 1;
       }
