@@ -23,10 +23,12 @@ type ResyncResult =
   | { taskId: string; kind: 'state'; state: TaskState }
   | { taskId: string; kind: 'not_found' };
 
-/** Every server→client event that changes one task carries taskId and seq. */
+/** Every server→client event about one task carries its taskId and seq (task:event_added repeats the seq of the other). */
 const TASK_EVENTS = [
   'task:created', 'task:analyzing', 'task:clarification_needed', 'task:clarified', 'task:dispatched', 'task:coding',
-  'task:pr_opened', 'task:pr_merged', 'task:pr_closed', 'task:failed', 'task:cancelled', 'task:retried', 'task:event_added',
+  'task:pr_opened', 'task:pr_merged', 'task:pr_closed', 'task:failed', 'task:cancelled', 'task:retried',
+  'task:llm_response', 'task:pr_updated', 'task:review_submitted', 'task:checks_completed', 'task:comment_added',
+  'task:event_added',
 ];
 
 const log = (line: string): void => {
