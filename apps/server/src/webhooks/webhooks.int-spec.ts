@@ -71,7 +71,7 @@ async function jobsFor(deliveryId: string) {
 }
 
 describe('POST /api/webhooks/github with a good signature', () => {
-  it('queues a branch creation as a normalised job and records the delivery', async () => {
+  it('queues a branch creation as a normalised job, recording the delivery only once a worker applies it', async () => {
     const deliveryId = randomUUID();
     const res = await deliver({ event: 'create', body: JSON.stringify(createBranchEvent({ repo, branch })), deliveryId });
     expect(res.statusCode).toBe(202);
@@ -80,7 +80,8 @@ describe('POST /api/webhooks/github with a good signature', () => {
     const job = await hooks.getJob(webhookJobId(deliveryId));
     expect(job?.name).toBe('apply-webhook');
     expect(job?.data).toEqual({ deliveryId, kind: 'branch_created', repo, branch });
-    expect(await deliveryRows(deliveryId)).toEqual([expect.objectContaining({ event: 'create', outcome: 'queued' })]);
+    // Seen while its job is pending; recorded (by the worker, in the transition's transaction) once applied.
+    expect(await deliveryRows(deliveryId)).toEqual([]);
   });
 
   it('queues an opened pull request with its number, URL, title and issue references', async () => {
@@ -151,7 +152,43 @@ describe('POST /api/webhooks/github with a good signature', () => {
 
     expect(await jobsFor(deliveryId)).toHaveLength(1);
     expect(await hooks.count()).toBe(jobsBefore + 1);
-    expect(await deliveryRows(deliveryId)).toHaveLength(1);
+  });
+
+  it('answers duplicate to a redelivery of an applied delivery, queueing nothing', async () => {
+    const deliveryId = randomUUID();
+    await t.f.db.insertInto('webhookDeliveries').values({ deliveryId, event: 'pull_request', outcome: 'applied', taskId: null }).execute();
+    const res = await deliver({ event: 'pull_request', body: JSON.stringify(pullRequestEvent({ repo, branch, prNumber: 9, action: 'opened' })), deliveryId });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({ status: 'duplicate' });
+    expect(await jobsFor(deliveryId)).toEqual([]);
+  });
+
+  it('replays the parked job of a delivery that failed for good when GitHub redelivers it', async () => {
+    const deliveryId = randomUUID();
+    const body = JSON.stringify(createBranchEvent({ repo, branch }));
+    expect((await deliver({ event: 'create', body, deliveryId })).statusCode).toBe(202);
+    // Park it as a worker does after its last attempt.
+    const job = (await hooks.getJob(webhookJobId(deliveryId)))!;
+    await redis.zadd(`${t.prefix}:${QUEUES.webhooks}:failed`, Date.now(), job.id!);
+    await redis.lrem(`${t.prefix}:${QUEUES.webhooks}:wait`, 0, job.id!);
+    await redis.hset(`${t.prefix}:${QUEUES.webhooks}:${job.id}`, { atm: '12', finishedOn: String(Date.now()), failedReason: 'database unreachable' });
+    expect(await job.getState()).toBe('failed');
+
+    const res = await deliver({ event: 'create', body, deliveryId });
+    expect(res.statusCode).toBe(202);
+    expect(res.json()).toEqual({ status: 'queued' });
+    const replayed = (await hooks.getJob(webhookJobId(deliveryId)))!;
+    expect(await replayed.getState()).toBe('waiting');
+    expect(replayed.attemptsMade).toBe(0);
+    expect(await jobsFor(deliveryId)).toHaveLength(1);
+  });
+
+  it('counts queued and parked jobs per queue on /metrics', async () => {
+    const text = await t.metricsText();
+    const sample = (state: string) => Number(new RegExp(`^taskflow_jobs\\{queue="${QUEUES.webhooks}",state="${state}"\\} (\\d+)$`, 'm').exec(text)?.[1]);
+    expect(sample('waiting')).toBe(await hooks.getWaitingCount());
+    expect(sample('failed')).toBe(await hooks.getFailedCount());
+    expect(sample('waiting')).toBeGreaterThan(0);
   });
 
   it.each<[string, string, () => object, string]>([
