@@ -28,11 +28,15 @@ global
 defaults
   mode http
   option http-server-close
+  option forwardfor
   # The nodes see the client's address in X-Forwarded-For (they trust it from 127.0.0.1 only: TRUSTED_PROXIES).
   option forwardfor
   # A client whose sticky node is down is sent to another one instead of failing.
   option redispatch
   retries 2
+  # A node that dies mid-request (SIGKILL, crash): HAProxy sends the request again to another node rather
+  # than cut the client off — only GET/HEAD, which are safe to repeat (see the backend).
+  retry-on conn-failure empty-response response-timeout
   timeout connect 5s
   timeout client 60s
   timeout server 60s
@@ -48,6 +52,7 @@ frontend http_in
 
 backend ${HAPROXY_BACKEND}
   balance leastconn
+  http-request disable-l7-retry if !METH_GET
   # Socket.IO's long-polling transport needs every request of a session on the same node.
   cookie tfnode insert indirect nocache httponly
   # /api/ready fails while a node drains or cannot reach Redis/PostgreSQL.

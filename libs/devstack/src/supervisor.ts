@@ -191,7 +191,12 @@ export class Supervisor {
     this.record(m, 'started', `pid ${child.process.pid}${m.port ? `, port ${m.port}` : ''}`);
     this.opts.onChange?.();
     if (m.kind === 'worker') m.state = 'ready';
-    else void this.bringUp(m, child);
+    else
+      void this.bringUp(m, child).catch((err: Error) => {
+        // HAProxy refused or did not answer: this node cannot take traffic; kill it and let the restart policy decide.
+        this.opts.log(`${m.name} (pid ${child.process.pid}) could not join HAProxy: ${err.message}; killing it`);
+        child.process.kill('SIGKILL');
+      });
   }
 
   /** Once the node answers ready on its own port, points its HAProxy slot at it and enables it. */
@@ -219,7 +224,10 @@ export class Supervisor {
         await sleep(100);
       }
     }
-    if (alive(child) && m.child === child && m.state === 'starting') m.state = 'ready';
+    if (alive(child) && m.child === child && m.state === 'starting') {
+      m.state = 'ready';
+      this.opts.onChange?.();
+    }
   }
 
   /** Resolves once the node is routed to; rejects when it gives up (crash loop) or times out. */
@@ -261,7 +269,7 @@ export class Supervisor {
     }
     m.state = 'backoff';
     this.record(m, 'restart', `restarting in ${decision.delayMs} ms`);
-    m.timer = setTimeout(() => void this.launch(m), decision.delayMs);
+    m.timer = setTimeout(() => void this.launch(m).catch((err: Error) => this.opts.log(`${m.name} could not be restarted: ${err.message}`)), decision.delayMs);
   }
 
   private record(m: Managed, kind: SupervisorEvent['kind'], detail: string): void {

@@ -1,0 +1,148 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { createBranchEvent, pullRequestEvent, sendWebhook } from '@taskflow/github-sim';
+import { taskBranch } from '@taskflow/events';
+import { REPO_ROOT } from '../config';
+import { freePort, isAlive, waitFor } from '../net';
+
+/**
+ * `npm run cluster` and `npm run cluster:ctl` as an operator runs them, for
+ * the cluster operations tests: the bootstrap as a child process with its own
+ * DATA_DIR and PORT, the control command, and a client that retries what is
+ * retryable and counts it.
+ */
+export interface SpawnedCluster {
+  url: string;
+  dataDir: string;
+  proc: ChildProcess;
+  output(): string;
+  /** stack.json as the supervisor last wrote it. */
+  state(): { nodes: Array<{ name: string; pid: number; port: number; state: string }>; workers: Array<{ name: string; pid: number }>; pids: number[] };
+  webhookSecret(): string;
+  stop(): Promise<number | null>;
+}
+
+export async function spawnCluster(dataDir: string, env: NodeJS.ProcessEnv): Promise<SpawnedCluster> {
+  const port = await freePort();
+  const full: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), DATA_DIR: dataDir, LOG_LEVEL: 'warn', ...env };
+  for (const k of ['REDIS_URL', 'JWT_SECRET']) delete full[k];
+  const proc = spawn(process.execPath, [path.join(REPO_ROOT, 'infra/local/bootstrap.mjs'), 'cluster'], { env: full, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  proc.stdout!.on('data', (d) => (out += d));
+  proc.stderr!.on('data', (d) => (out += d));
+  const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
+  await waitFor('npm run cluster to be ready', async () => {
+    if (proc.exitCode !== null) throw new Error(`cluster exited early:\n${out}`);
+    return out.includes('Press Ctrl-C') || undefined;
+  }, 150_000);
+  const stateFile = path.join(dataDir, 'stack.json');
+  return {
+    url: `http://127.0.0.1:${port}`,
+    dataDir,
+    proc,
+    output: () => out,
+    state: () => JSON.parse(fs.readFileSync(stateFile, 'utf8')),
+    webhookSecret: () => (JSON.parse(fs.readFileSync(path.join(dataDir, 'secrets.json'), 'utf8')) as { githubWebhookSecret: string }).githubWebhookSecret,
+    async stop() {
+      const pids = fs.existsSync(stateFile) ? (JSON.parse(fs.readFileSync(stateFile, 'utf8')).pids as number[]) : [];
+      if (proc.exitCode === null) proc.kill('SIGINT');
+      const code = await Promise.race([exited, new Promise<null>((r) => setTimeout(() => r(null), 30_000))]);
+      // After a failure, leave nothing running.
+      if (proc.exitCode === null) process.kill(-proc.pid!, 'SIGKILL');
+      for (const pid of pids) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+      return code;
+    },
+  };
+}
+
+/** `npm run cluster:ctl -- <args> --json` against the cluster's DATA_DIR; resolves with its final JSON line. */
+export function clusterCtl(dataDir: string, args: string[]): Promise<{ code: number | null; answer: any; stderr: string }> {
+  return new Promise((resolve) => {
+    const proc = spawn('npm', ['run', '-s', 'cluster:ctl', '--', ...args, '--json'], { cwd: REPO_ROOT, env: { ...process.env, DATA_DIR: dataDir }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    proc.stdout.on('data', (d) => (out += d));
+    proc.stderr.on('data', (d) => (err += d));
+    proc.on('exit', (code) => {
+      const last = out.trim().split('\n').pop();
+      let answer: unknown;
+      try {
+        answer = last ? JSON.parse(last) : undefined;
+      } catch {
+        answer = last;
+      }
+      resolve({ code, answer, stderr: err });
+    });
+  });
+}
+
+/** What the load saw: retried answers (by status), and failures that were not retryable. */
+export interface LoadStats {
+  requests: number;
+  retried: Record<string, number>;
+  failures: string[];
+}
+
+const RETRYABLE = new Set([502, 503, 504]);
+
+/**
+ * HTTP through HAProxy the way a well-behaved client does it: 502/503/504 and
+ * connection errors are retried (and counted); anything else unexpected is a failure.
+ */
+export function retryingClient(url: string, stats: LoadStats) {
+  return async function call(method: string, route: string, opts: { token?: string; body?: unknown; expect: number[]; send?: () => Promise<{ status: number; body: string }> }): Promise<any> {
+    for (let attempt = 1; ; attempt++) {
+      stats.requests += 1;
+      let status: number | string;
+      let text = '';
+      try {
+        if (opts.send) ({ status, body: text } = await opts.send());
+        else {
+          const res = await fetch(`${url}${route}`, {
+            method,
+            headers: { ...(opts.body !== undefined ? { 'content-type': 'application/json' } : {}), ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}) },
+            body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+          });
+          status = res.status;
+          text = await res.text();
+        }
+      } catch (err) {
+        const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+        status = `network error (${(err as Error).message}: ${cause?.code ?? cause?.message ?? 'no cause'})`;
+      }
+      if (typeof status === 'number' && opts.expect.includes(status)) return text ? JSON.parse(text) : undefined;
+      if (typeof status === 'number' && RETRYABLE.has(status) && attempt < 50) {
+        stats.retried[status] = (stats.retried[status] ?? 0) + 1;
+        await new Promise((r) => setTimeout(r, 100));
+        continue;
+      }
+      stats.failures.push(`${method} ${route}: ${status} ${text.slice(0, 200)}`);
+      throw new Error(`${method} ${route} failed: ${status}`);
+    }
+  };
+}
+
+/**
+ * Tasks through their whole lifecycle, as users and GitHub drive them: create
+ * (REST), analysis and dispatch (worker), then signed webhooks for coding, PR
+ * opened and merged, one step after the status of the previous one is seen.
+ */
+export async function runTaskLifecycle(call: ReturnType<typeof retryingClient>, url: string, token: string, secret: string, title: string, onCreated?: (id: string) => void): Promise<string> {
+  const created = await call('POST', '/api/tasks', { token, expect: [202], body: { title, description: 'Export the invoice list in src/invoices/list.ts as CSV, same columns as the table.' } });
+  const id = created.task.id as string;
+  onCreated?.(id);
+  const until = async (status: string) =>
+    waitFor(`${id} to reach ${status}`, async () => ((await call('GET', `/api/tasks/${id}`, { token, expect: [200] })).status === status ? true : undefined), 30_000);
+  const hook = (event: string, payload: object) => call('POST', '/api/webhooks/github', { expect: [202], send: () => sendWebhook(`${url}/api/webhooks/github`, event, payload, { secret }) });
+  const branch = taskBranch(id);
+  const prNumber = 100 + Math.floor(Math.random() * 100_000);
+  await until('dispatched');
+  await hook('create', createBranchEvent({ repo: 'acme/payments', branch }));
+  await until('coding');
+  await hook('pull_request', pullRequestEvent({ repo: 'acme/payments', branch, prNumber, action: 'opened' }));
+  await until('pr_open');
+  await hook('pull_request', pullRequestEvent({ repo: 'acme/payments', branch, prNumber, action: 'closed', merged: true }));
+  await until('merged');
+  return id;
+}
