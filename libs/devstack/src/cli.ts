@@ -148,7 +148,7 @@ let logsDir = '.data/logs';
 
 /** Says what failed and what to do, in one line. */
 function setupFailure(err: unknown): string {
-  const message = err instanceof Error ? err.message.split('\n')[0] : String(err);
+  const message = err instanceof Error ? (err.message.split('\n')[0] ?? err.message) : String(err);
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   if (code === 'EACCES' || code === 'EPERM') return `${message} — a file or directory above is not accessible to this user; fix its permissions or run from a clone you own.`;
   if (code === 'ENOSPC') return `${message} — the disk is full; free some space and try again.`;
