@@ -1,9 +1,12 @@
 import { SessionProvider, useSession } from './auth/session';
 import { ConnectionStatus } from './components/connection-status';
+import { NotificationBell } from './components/notification-bell';
+import { NotificationToasts } from './components/notification-toasts';
 import { DashboardPage } from './pages/dashboard-page';
 import { LoginPage } from './pages/login-page';
 import { StatsPage } from './pages/stats-page';
 import { TaskDetailPage } from './pages/task-detail-page';
+import { NotificationsProvider } from './realtime/notifications';
 import { RealtimeProvider } from './realtime/socket';
 import { navigate, usePath } from './router';
 
@@ -14,6 +17,7 @@ function Shell() {
   const taskId = /^\/tasks\/([0-9a-f-]{36})$/i.exec(path)?.[1];
   return (
     <RealtimeProvider>
+      <NotificationsProvider>
       <header className="topbar">
         <a className="brand" href="/" onClick={(e) => { e.preventDefault(); navigate('/'); }}>
           Taskflow Live
@@ -27,11 +31,14 @@ function Shell() {
           </a>
         </nav>
         <ConnectionStatus />
+        <NotificationBell />
         <span className="user">
           {session.user.name} <button onClick={logout}>Log out</button>
         </span>
       </header>
       {taskId ? <TaskDetailPage key={taskId} taskId={taskId} /> : path === '/stats' ? <StatsPage /> : <DashboardPage />}
+      <NotificationToasts />
+      </NotificationsProvider>
     </RealtimeProvider>
   );
 }

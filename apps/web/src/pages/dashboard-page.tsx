@@ -3,6 +3,7 @@ import { isEmptyFilter, statusGroup, type DashboardTask } from '@taskflow/events
 import { useSession } from '../auth/session';
 import { CreateTaskForm } from '../components/create-task-form';
 import { RelativeTime } from '../components/relative-time';
+import { PrBadges } from '../components/pr-badges';
 import { StatusBadge } from '../components/status-badge';
 import { TaskFilters } from '../components/task-filters';
 import { useWebSocket } from '../realtime/socket';
@@ -34,7 +35,20 @@ function TaskRow({ row, fresh }: { row: DashboardTask; fresh: boolean }) {
           created by @{row.creator.username} · <RelativeTime iso={row.createdAt} /> · {row.repo}
         </span>
       </a>
-      <StatusBadge status={row.status} />
+      <span className="row-links">
+        {row.githubIssueUrl && (
+          <a href={row.githubIssueUrl} target="_blank" rel="noopener noreferrer" data-testid="row-issue-link">
+            Issue
+          </a>
+        )}
+        {row.prUrl && (
+          <a href={row.prUrl} target="_blank" rel="noopener noreferrer" data-testid="row-pr-link">
+            PR
+          </a>
+        )}
+      </span>
+      <PrBadges prState={row.prState} reviewState={row.reviewState} checksState={row.checksState} />
+      <StatusBadge status={row.status} prState={row.prState} />
     </li>
   );
 }

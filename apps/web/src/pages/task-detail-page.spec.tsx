@@ -17,6 +17,7 @@ const task = {
   recommendedAgent: null, likelyFiles: [], suggestedCriteria: [], clarificationQuestions: ['Which page?', 'What should happen?'],
   clarificationAnswers: [], githubIssueNumber: null, githubIssueUrl: null, githubBranch: null, prNumber: null, prUrl: null, prTitle: null,
   mergeCommitSha: null, mergedAt: null, dispatchedAt: null, completedAt: null, errorMessage: null, retryCount: 0,
+  prState: null, reviewState: null, checksState: null, checksUrl: null,
 } as PublicTask;
 
 let gw: FakeGateway;

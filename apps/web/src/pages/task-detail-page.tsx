@@ -4,7 +4,10 @@ import { api } from '../api/client';
 import { useSession } from '../auth/session';
 import { CreateTaskForm } from '../components/create-task-form';
 import { RelativeTime } from '../components/relative-time';
+import { FollowButton } from '../components/follow-button';
+import { PrBadges } from '../components/pr-badges';
 import { StatusBadge } from '../components/status-badge';
+import { TimelineEntry } from '../components/timeline-entry';
 import { useWebSocket } from '../realtime/socket';
 import { useTaskSubscription } from '../realtime/use-task-subscription';
 import { navigate } from '../router';
@@ -31,22 +34,6 @@ function Stepper({ status }: { status: TaskStatus }) {
   );
 }
 
-/** The meaningful fields of an event's payload, in words. */
-function describe(e: TimelineEvent): string {
-  const p = e.payload as Record<string, any>;
-  const parts = [
-    p.issueNumber && `issue #${p.issueNumber}`,
-    p.githubBranch && `branch ${p.githubBranch}`,
-    p.prNumber && `PR #${p.prNumber}`,
-    p.mergeCommitSha && `commit ${String(p.mergeCommitSha).slice(0, 10)}`,
-    p.questions?.length && `${p.questions.length} question(s)`,
-    p.clarificationAnswers?.length && `${p.clarificationAnswers.length} answer(s)`,
-    p.errorMessage,
-    p.detail?.analyzer && `by ${p.detail.analyzer}`,
-  ];
-  return parts.filter(Boolean).join(' · ');
-}
-
 function Timeline({ events }: { events: TimelineEvent[] }) {
   const end = useRef<HTMLLIElement>(null);
   useEffect(() => {
@@ -57,8 +44,7 @@ function Timeline({ events }: { events: TimelineEvent[] }) {
     <ol className="timeline" aria-label="Timeline">
       {events.map((e, i) => (
         <li key={e.seq} ref={i === events.length - 1 ? end : undefined} data-event={e.eventType}>
-          <span className="event-type">{e.eventType.replace('_', ' ')}</span> <RelativeTime iso={e.createdAt} />
-          <div className="muted">{describe(e)}</div>
+          <TimelineEntry event={e} />
         </li>
       ))}
     </ol>
@@ -129,7 +115,8 @@ export function TaskDetailPage({ taskId }: { taskId: string }) {
       <header className="card">
         <div className="title-row">
           <h1>{task.title}</h1>
-          <StatusBadge status={task.status} />
+          <StatusBadge status={task.status} prState={task.prState} />
+          <PrBadges prState={task.prState} reviewState={task.reviewState} checksState={task.checksState} checksUrl={task.checksUrl} />
         </div>
         <p className="muted">
           created by @{task.creator.username} · <RelativeTime iso={task.createdAt} /> · updated <RelativeTime iso={task.updatedAt} />
@@ -160,7 +147,7 @@ export function TaskDetailPage({ taskId }: { taskId: string }) {
       {task.status === 'analyzing' && <p className="card spinner" role="status">Re-analyzing… the next step appears here as soon as it is decided.</p>}
       <section className="card">
         <h2>Details</h2>
-        {task.summary && <p>{task.summary}</p>}
+        {task.summary && <p data-testid="summary">{task.summary}</p>}
         <p className="pre">{task.description}</p>
         <dl>
           {task.githubIssueUrl && (
@@ -192,6 +179,18 @@ export function TaskDetailPage({ taskId }: { taskId: string }) {
               </dd>
             </>
           )}
+          {task.suggestedCriteria.length > 0 && (
+            <>
+              <dt>Suggested criteria</dt>
+              <dd>
+                <ul>
+                  {task.suggestedCriteria.map((c) => (
+                    <li key={c}>{c}</li>
+                  ))}
+                </ul>
+              </dd>
+            </>
+          )}
           {task.likelyFiles.length > 0 && (
             <>
               <dt>Likely files</dt>
@@ -217,6 +216,7 @@ export function TaskDetailPage({ taskId }: { taskId: string }) {
             </button>
           )}
           <button onClick={() => setCloning(true)}>Clone</button>
+          {!mine && <FollowButton taskId={task.id} disabled={offline} />}
         </div>
         {actionError && <p className="error" role="alert">{actionError}</p>}
       </section>

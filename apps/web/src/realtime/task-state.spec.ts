@@ -1,4 +1,4 @@
-import type { PublicTask, TimelineEvent } from '@taskflow/events';
+import { ATTEMPT_RESET, type PublicTask, type TimelineEvent } from '@taskflow/events';
 import { applyEvent, fromSnapshot, patchFrom, sortByUpdate, upsertRow, type TaskView } from './task-state';
 
 const taskId = '3f2b8c1e-8d9a-4c6b-9f1e-2a3b4c5d6e7f';
@@ -41,7 +41,19 @@ describe('applying events by seq', () => {
   it('maps every payload field to the task field of the same meaning', () => {
     expect(patchFrom(ev(2, 'clarification_needed', { status: 'needs_clarification', questions: ['q'] }))).toEqual({ status: 'needs_clarification', clarificationQuestions: ['q'] });
     expect(patchFrom(ev(3, 'pr_merged', { status: 'merged', mergeCommitSha: 'abc', mergedAt: 'x' }))).toEqual({ status: 'merged', mergeCommitSha: 'abc', mergedAt: 'x' });
-    expect(patchFrom(ev(4, 'retried', { status: 'received', retryCount: 1 }))).toEqual({ status: 'received', retryCount: 1, errorMessage: null });
+    // A retry clears everything of the previous attempt.
+    expect(patchFrom(ev(4, 'retried', { status: 'received', retryCount: 1 }))).toEqual({ status: 'received', retryCount: 1, ...ATTEMPT_RESET });
+  });
+
+  it('applies the analysis and the PR sub-state from the events that change them', () => {
+    const analysis = { summary: 's', taskType: 'feature', recommendedAgent: 'codex', likelyFiles: ['a.ts'], suggestedCriteria: ['c'] };
+    expect(patchFrom(ev(5, 'llm_response', { status: 'analyzing', analyzer: 'x', questions: [], ...analysis }))).toEqual({ status: 'analyzing', ...analysis });
+    expect(patchFrom(ev(6, 'pr_updated', { status: 'pr_open', action: 'synchronize', prNumber: 3, prUrl: 'u', prState: 'ready', reviewState: 'approved', checksState: 'pending' }))).toEqual({
+      status: 'pr_open', prNumber: 3, prUrl: 'u', prState: 'ready', reviewState: 'approved', checksState: 'pending',
+    });
+    expect(patchFrom(ev(7, 'checks_completed', { status: 'pr_open', prNumber: 3, checkName: 'ci', checksState: 'failing', checksUrl: 'https://c' }))).toMatchObject({ checksState: 'failing', checksUrl: 'https://c' });
+    // A comment changes no task field.
+    expect(patchFrom(ev(8, 'comment_added', { status: 'pr_open', on: 'issue', number: 2, author: 'a', body: 'b', url: 'https://x' }))).toEqual({ status: 'pr_open' });
   });
 });
 

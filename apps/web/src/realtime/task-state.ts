@@ -1,4 +1,4 @@
-import type { DashboardTask, PublicTask, ServerEventPayload, TimelineEvent } from '@taskflow/events';
+import { ATTEMPT_RESET, type DashboardTask, type PublicTask, type ServerEventPayload, type TimelineEvent } from '@taskflow/events';
 
 /**
  * The client's copy of one task (DESIGN D2): a snapshot at seq N, then events
@@ -33,7 +33,7 @@ export function patchFrom(event: TimelineEvent): Partial<PublicTask> {
   const p = event.payload as Record<string, any>;
   const patch: Partial<PublicTask> = {};
   if (typeof p.status === 'string') patch.status = p.status as PublicTask['status'];
-  if (Array.isArray(p.questions)) patch.clarificationQuestions = p.questions;
+  if (event.eventType === 'clarification_needed' && Array.isArray(p.questions)) patch.clarificationQuestions = p.questions;
   if (Array.isArray(p.clarificationAnswers)) patch.clarificationAnswers = p.clarificationAnswers;
   if (typeof p.issueNumber === 'number') patch.githubIssueNumber = p.issueNumber;
   if (typeof p.issueUrl === 'string') patch.githubIssueUrl = p.issueUrl;
@@ -45,7 +45,18 @@ export function patchFrom(event: TimelineEvent): Partial<PublicTask> {
   if (typeof p.mergedAt === 'string') patch.mergedAt = p.mergedAt;
   if (typeof p.errorMessage === 'string') patch.errorMessage = p.errorMessage;
   if (typeof p.retryCount === 'number') patch.retryCount = p.retryCount;
-  if (event.eventType === 'retried' || event.eventType === 'pr_opened') patch.errorMessage = null;
+  // The analysis (llm_response, dispatched) and the PR's own state (PR events) as they change.
+  if (typeof p.summary === 'string') patch.summary = p.summary;
+  if (typeof p.taskType === 'string') patch.taskType = p.taskType as PublicTask['taskType'];
+  if (typeof p.recommendedAgent === 'string') patch.recommendedAgent = p.recommendedAgent as PublicTask['recommendedAgent'];
+  if (Array.isArray(p.likelyFiles)) patch.likelyFiles = p.likelyFiles;
+  if (Array.isArray(p.suggestedCriteria)) patch.suggestedCriteria = p.suggestedCriteria;
+  for (const field of ['prState', 'reviewState', 'checksState', 'checksUrl'] as const) {
+    if (field in p) (patch as Record<string, unknown>)[field] = p[field];
+  }
+  if (event.eventType === 'pr_opened') Object.assign(patch, { errorMessage: null, reviewState: null, checksState: null, checksUrl: null });
+  // A retry starts a new attempt: nothing of the previous one stays on screen.
+  if (event.eventType === 'retried') Object.assign(patch, ATTEMPT_RESET);
   return patch;
 }
 
