@@ -234,6 +234,7 @@ export class Supervisor {
   async untilReady(m: Managed, timeoutMs = this.opts.readyTimeoutMs ?? 120_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (m.state !== 'ready') {
+      if (this.closing) throw new Error('the stack is stopping');
       if (m.state === 'crash-loop') throw new Error(`${m.name} keeps crashing (${m.exits} exits): given up`);
       if (!this.processes.includes(m)) throw new Error(`${m.name} was removed`);
       if (Date.now() > deadline) throw new Error(`${m.name} was not ready within ${timeoutMs} ms`);
