@@ -103,7 +103,8 @@ describe('POST /api/webhooks/github with a good signature', () => {
       prTitle: 'Fix 3DS redirect',
       merged: false,
       mergeCommitSha: null,
-      mergedAt: null,      draft: false,
+      mergedAt: null,
+      draft: false,
       sender: 'Codertocat',
     });
   });
