@@ -72,6 +72,7 @@ export async function startStack(env: StackEnv, log: (line: string) => void, top
       // App nodes first (they drain and close their connections), then the services they use.
       await supervisor?.stopAll();
       await haproxy?.stop();
+      fs.rmSync(path.join(env.DATA_DIR, 'haproxy.sock'), { force: true });
       await services.stop();
       fs.rmSync(stateFile, { force: true });
     })());
