@@ -18,12 +18,13 @@ const github = startFakeGitHub({
   beforeCreateReply: () => (holding ? new Promise<void>((resolve) => held.push(resolve)) : Promise.resolve()),
 });
 let fake: Awaited<typeof github>;
-const suite = clusterSuite('worker-kill', {
-  env: () => ({ GITHUB_TOKEN: TOKEN, GITHUB_API_URL: fake.url, GITHUB_WEB_URL: 'https://github.com', WORKER_CONCURRENCY: '2' }),
-});
+// Before the cluster starts (hooks run in the order they are declared): the workers are pointed at it.
 beforeAll(async () => {
   fake = await github;
 }, 10_000);
+const suite = clusterSuite('worker-kill', {
+  env: () => ({ GITHUB_TOKEN: TOKEN, GITHUB_API_URL: fake.url, GITHUB_WEB_URL: 'https://github.com', WORKER_CONCURRENCY: '2' }),
+});
 afterAll(async () => {
   holding = false;
   held.splice(0).forEach((release) => release());

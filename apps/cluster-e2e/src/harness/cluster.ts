@@ -4,10 +4,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { startPostgres, startRedis, type PostgresHandle, type RedisHandle } from '@taskflow/devstack';
+import { startRedis, type RedisHandle } from '@taskflow/devstack';
 import { QUEUES } from '@taskflow/events';
 import { freePort } from '@taskflow/testing';
-import { childrenOf, cmdline, environ, isRunning, processTree, signal, sleep, until } from './proc';
+import { childrenOf, cmdline, environ, isRunning, owner, processTree, signal, sleep, until } from './proc';
 
 export const REPO_ROOT = path.resolve(__dirname, '../../../..');
 export const DEMO_PASSWORD = 'faults-pw';
@@ -71,7 +71,7 @@ export class Cluster {
   readonly url: string;
   /** Every process the stack ever ran, to check that none outlives the stop. */
   private readonly seen = new Map<number, ClusterProcess>();
-  private ownPostgres?: PostgresHandle;
+  private ownPostgres?: { pid: number; port: number; child: ChildProcess };
   private ownRedis?: RedisHandle;
   private pool?: pg.Pool;
   private redisClient?: Redis;
@@ -198,19 +198,34 @@ export class Cluster {
     signal(tree, 'SIGCONT');
   }
 
-  /** Fast shutdown (SIGINT: open transactions roll back, clients are cut off), `downMs` away, then started again on the same port and data. */
+  /**
+   * Fast shutdown (SIGINT: open transactions roll back, clients are cut off), `downMs` away, then the very
+   * same postmaster command line (binary, data directory, port, settings) started again as the same user.
+   */
   async restartPostgres(downMs: number): Promise<void> {
     const port = this.postgresPort;
     const old = this.find('postgres');
+    const command = cmdline(old.pid);
+    const user = owner(old.pid);
     signal([old.pid], 'SIGINT');
     await until('PostgreSQL to shut down', () => !isRunning(old.pid), 30_000);
     await sleep(downMs);
-    this.ownPostgres = await startPostgres({
-      dataDir: path.join(this.dataDir, 'postgres'),
-      port,
-      password: this.secrets.pgPassword,
-      logFile: path.join(this.dataDir, 'logs', 'postgres.log'),
-    });
+    const log = fs.openSync(path.join(this.dataDir, 'logs', 'postgres.log'), 'a');
+    const child = spawn(command[0]!, command.slice(1), { detached: true, stdio: ['ignore', log, log], ...user });
+    fs.closeSync(log);
+    this.ownPostgres = { pid: child.pid!, port, child };
+    await until('PostgreSQL to accept connections again', async () => {
+      const client = new pg.Client({ connectionString: this.databaseUrl, connectionTimeoutMillis: 1000 });
+      try {
+        await client.connect();
+        await client.query('SELECT 1');
+        return true;
+      } catch {
+        return false;
+      } finally {
+        await client.end().catch(() => undefined);
+      }
+    }, 30_000, 200);
   }
 
   async stallRedis(ms: number): Promise<void> {
@@ -275,7 +290,11 @@ export class Cluster {
     });
     this.bootstrap.kill('SIGINT');
     const exitCode = await Promise.race([exited, sleep(60_000).then(() => 'timeout' as const)]);
-    await this.ownPostgres?.stop();
+    if (this.ownPostgres && isRunning(this.ownPostgres.pid)) {
+      const pgPid = this.ownPostgres.pid;
+      signal([pgPid], 'SIGINT');
+      await until('the restarted PostgreSQL to stop', () => !isRunning(pgPid), 30_000).catch(() => undefined);
+    }
     await this.ownRedis?.stop();
     const everything = new Set<number>([...this.seen.keys(), ...this.stackFile.pids, this.stackFile.supervisorPid]);
     // Give PostgreSQL backends a moment to notice their postmaster is gone.

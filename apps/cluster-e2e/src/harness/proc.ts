@@ -101,3 +101,10 @@ export async function until(what: string, check: () => boolean | Promise<boolean
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** The real uid and gid a process runs as (PostgreSQL runs as `postgres` when the stack is root's). */
+export function owner(pid: number): { uid: number; gid: number } {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(status)![1]);
+  return { uid: field('Uid'), gid: field('Gid') };
+}
