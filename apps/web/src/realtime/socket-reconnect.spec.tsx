@@ -1,0 +1,68 @@
+/**
+ * @jest-environment jsdom
+ * @jest-environment-options {"url": "http://127.0.0.1:38717/", "customExportConditions": ["taskflow-source", "node", "require", "default"]}
+ */
+import { renderHook, waitFor } from '@testing-library/react';
+import http from 'node:http';
+import type { ReactNode } from 'react';
+import { Server, type Socket as ServerSocket } from 'socket.io';
+import { SessionProvider } from '../auth/session';
+import { RealtimeProvider, useWebSocket } from './socket';
+
+/**
+ * The app's socket against a real Socket.IO server on the page's own origin:
+ * after a server-side disconnect (`io server disconnect`, after which
+ * socket.io-client does not reconnect by itself) it connects again; after an
+ * expired session it logs out instead.
+ */
+const PORT = 38717;
+let httpServer: http.Server;
+let server: Server;
+const connections: ServerSocket[] = [];
+
+beforeAll(async () => {
+  httpServer = http.createServer();
+  server = new Server(httpServer);
+  server.on('connection', (socket) => connections.push(socket));
+  await new Promise<void>((r) => httpServer.listen(PORT, '127.0.0.1', r));
+  // The app reads its feature flags from /api/config (the browser's fetch; jsdom has none).
+  globalThis.fetch = (async () => ({ ok: true, status: 200, json: async () => ({ features: { websocket: true, dashboard: true, taskDetail: true }, repos: [] }) })) as unknown as typeof fetch;
+});
+
+afterAll(async () => {
+  await new Promise((r) => server.close(() => r(undefined)));
+});
+
+beforeEach(() => {
+  connections.length = 0;
+  sessionStorage.setItem('taskflow.session', JSON.stringify({ token: 't', user: { id: 'u1', username: 'alice', name: 'Alice', orgId: 'o1' } }));
+});
+
+const wrapper = ({ children }: { children: ReactNode }) => (
+  <SessionProvider>
+    <RealtimeProvider>{children}</RealtimeProvider>
+  </SessionProvider>
+);
+
+it('connects again after a server-side disconnect', async () => {
+  const { result, unmount } = renderHook(() => useWebSocket(), { wrapper });
+  await waitFor(() => expect(result.current.status).toBe('connected'));
+  expect(connections).toHaveLength(1);
+  connections[0]!.disconnect(true);
+  await waitFor(() => expect(connections).toHaveLength(2), { timeout: 5000 });
+  await waitFor(() => expect(result.current.status).toBe('connected'));
+  expect(sessionStorage.getItem('taskflow.session')).not.toBeNull();
+  unmount();
+});
+
+it('logs out, and does not reconnect, when the server ends an expired session', async () => {
+  const { result, unmount } = renderHook(() => useWebSocket(), { wrapper });
+  await waitFor(() => expect(result.current.status).toBe('connected'));
+  connections[0]!.emit('error', { code: 'TOKEN_EXPIRED', message: 'Session expired: log in again' });
+  connections[0]!.disconnect(true);
+  await waitFor(() => expect(sessionStorage.getItem('taskflow.session')).toBeNull());
+  await new Promise((r) => setTimeout(r, 1500));
+  expect(connections).toHaveLength(1);
+  expect(result.current.socket).toBeNull();
+  unmount();
+});
