@@ -85,7 +85,7 @@ export async function registerGateway(app: FastifyInstance, deps: GatewayDeps): 
     connectionStateRecovery: undefined,
     // Drain: close each transport rather than send a server-side disconnect (`io server disconnect`), after
     // which socket.io-client would not reconnect; on `transport close` it reconnects, through HAProxy, to another node.
-    preClose: (done: () => void) => {
+    preClose: (done) => {
       for (const socket of app.io.of('/').sockets.values()) socket.conn.close();
       done();
     },
