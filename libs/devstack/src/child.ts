@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import fs from 'node:fs';
 import { isAlive } from './net';
 
 export interface Child {
@@ -26,9 +27,24 @@ export async function stopChild(child: Child, signal: NodeJS.Signals = 'SIGTERM'
   clearTimeout(timer);
 }
 
-/** Stops a process left behind by an earlier run that was killed hard (its pid file survived). */
-export async function stopStale(pid: number, signal: NodeJS.Signals, graceMs = 15_000): Promise<void> {
+/** The command line of a running process, or undefined when there is none (or it cannot be read). */
+function commandLine(pid: number): string | undefined {
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Stops a process left behind by an earlier run that was killed hard (its pid file survived).
+ * After a reboot the pid may belong to anything: only a process whose command line contains
+ * `commandIncludes` is touched.
+ */
+export async function stopStale(pid: number, signal: NodeJS.Signals, commandIncludes: string, graceMs = 15_000): Promise<void> {
   if (!isAlive(pid)) return;
+  const command = commandLine(pid);
+  if (command !== undefined && !command.includes(commandIncludes)) return;
   process.kill(pid, signal);
   const deadline = Date.now() + graceMs;
   while (isAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));

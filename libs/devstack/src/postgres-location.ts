@@ -74,7 +74,6 @@ function systemBinaries(packaged: PostgresBinaries): PostgresBinaries {
   const { version } = JSON.parse(fs.readFileSync(path.join(nativeDir, '..', 'package.json'), 'utf8')) as { version: string };
   const target = path.join(SYSTEM_DIR, `postgres-${version}`);
   if (!fs.existsSync(path.join(target, 'bin', 'postgres'))) {
-    fs.mkdirSync(SYSTEM_DIR, { recursive: true, mode: 0o755 });
     const staging = `${target}.partial-${process.pid}`;
     fs.rmSync(staging, { recursive: true, force: true });
     fs.cpSync(nativeDir, staging, { recursive: true, verbatimSymlinks: true });
@@ -137,11 +136,15 @@ export async function resolvePostgresLocation(userDataDir: string, log: (line: s
     return { binaries: packaged, dataDir: userDataDir };
   }
   const runAs = postgresUser();
+  // Explicit modes: mkdir's are cut by the umask, and `postgres` must traverse both.
+  for (const dir of [SYSTEM_DIR, CLUSTERS_DIR]) {
+    fs.mkdirSync(dir, { recursive: true });
+    fs.chmodSync(dir, 0o755);
+  }
   const binaries = systemBinaries(packaged);
   pruneOrphanClusters(log);
   const clusterDir = systemClusterDir(userDataDir);
   const dataDir = path.join(clusterDir, 'data');
-  fs.mkdirSync(CLUSTERS_DIR, { recursive: true, mode: 0o755 });
   fs.mkdirSync(clusterDir, { recursive: true, mode: 0o700 });
   fs.writeFileSync(path.join(clusterDir, ORIGIN_FILE), `${path.join(fs.realpathSync(path.dirname(userDataDir)), path.basename(userDataDir))}\n`);
 

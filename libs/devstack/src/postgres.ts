@@ -61,7 +61,7 @@ export async function startPostgres(opts: PostgresOptions): Promise<PostgresHand
   const pidFile = path.join(dataDir, 'postmaster.pid');
   if (fs.existsSync(pidFile)) {
     const stalePid = Number(fs.readFileSync(pidFile, 'utf8').split('\n')[0]);
-    if (stalePid > 0) await stopStale(stalePid, 'SIGINT');
+    if (stalePid > 0) await stopStale(stalePid, 'SIGINT', dataDir);
   }
 
   const flags = ['-D', dataDir, '-p', String(opts.port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='];

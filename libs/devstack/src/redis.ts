@@ -38,7 +38,7 @@ export async function startRedis(opts: { dataDir: string; port: number; logFile:
   const pidFile = path.join(opts.dataDir, 'redis.pid');
   if (fs.existsSync(pidFile)) {
     const stalePid = Number(fs.readFileSync(pidFile, 'utf8').trim());
-    if (stalePid > 0) await stopStale(stalePid, 'SIGTERM');
+    if (stalePid > 0) await stopStale(stalePid, 'SIGTERM', 'redis-server');
   }
   const args = [
     '--port', String(opts.port),
