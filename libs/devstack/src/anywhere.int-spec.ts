@@ -124,6 +124,32 @@ describe('services from a clone in a private directory', () => {
     fs.rmSync(path.dirname(real), { recursive: true, force: true });
   });
 
+  it('a failure half-way through set-up ends with one readable line and leaves nothing running', async () => {
+    clone = cloneIntoPrivateDir();
+    // PostgreSQL starts, then Redis cannot: its data directory's place is taken by a file.
+    fs.mkdirSync(path.join(clone.dir, '.data'), { recursive: true });
+    fs.writeFileSync(path.join(clone.dir, '.data', 'redis'), 'not a directory');
+    const proc = spawn(process.execPath, [path.join(clone.dir, 'infra/local/bootstrap.mjs'), 'services'], {
+      cwd: clone.dir,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    let stdout = '';
+    proc.stdout!.on('data', (d) => (stdout += d));
+    proc.stderr!.on('data', (d) => (stderr += d));
+    const code = await new Promise<number | null>((resolve) => proc.on('exit', (c) => resolve(c)));
+    expect(code).toBe(1);
+    expect(stdout).toContain('embedded PostgreSQL on');
+    const lines = stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^\[stack\] .*(redis|EEXIST|ENOTDIR).* — /);
+    expect(stderr).not.toMatch(/^\s+at /m);
+    const pgData = fs.realpathSync(path.join(clone.dir, '.data', 'postgres'));
+    await waitFor('PostgreSQL to be gone', async () => (processesMentioning(pgData).length === 0 && processesMentioning(clone!.dir).length === 0) || undefined, 20_000);
+    if (isRoot) fs.rmSync(path.dirname(pgData), { recursive: true, force: true });
+  });
+
   it('start and stop cleanly as an unprivileged user, everything in the clone', async () => {
     if (!isRoot) {
       console.log('skipped: creating an unprivileged user needs root');
