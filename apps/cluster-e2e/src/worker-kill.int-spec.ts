@@ -49,16 +49,31 @@ describe('a worker killed during dispatch', () => {
     const restarts: number[] = [];
     const started = Date.now();
     let kills = 0;
+    let givenUp = 0;
     for (; kills < KILLS; kills++) {
       // A dispatch in flight: GitHub has the issue, the worker waits for the answer.
       await until('a dispatch in flight to kill', () => held.length > 0, 30_000);
-      const worker = cluster.find('worker', 'worker-1');
-      signal([worker.pid], 'SIGKILL');
+      const victims = cluster.processes().filter((p) => p.role === 'worker');
+      signal(victims.map((v) => v.pid), 'SIGKILL');
       const killedAt = Date.now();
       held.splice(0).forEach((release) => release());
       // Keep work coming for the next round.
       await create(100 + kills);
-      await until(`the supervisor to restart worker-1 after kill ${kills + 1}`, () => cluster.processes().some((p) => p.name === 'worker-1' && p.pid !== worker.pid), 20_000);
+      const replaced = () => cluster.processes().some((p) => p.role === 'worker' && !victims.some((v) => v.pid === p.pid));
+      await until(`the supervisor to restart the worker after kill ${kills + 1}, or to give up on it`, async () => {
+        if (replaced()) return true;
+        const status = await cluster.control('GET', '/status').catch(() => undefined);
+        return Boolean(status?.status?.workers?.some((w: { name: string; state: string }) => w.state === 'crash-loop' && victims.some((v) => v.name === w.name)));
+      }, 20_000);
+      if (!replaced()) {
+        // Five exits within a minute is a crash loop to the supervisor (README): it leaves the worker
+        // stopped. An operator then adds one (`npm run cluster:ctl -- scale --workers N`); so does the test.
+        givenUp += 1;
+        const slots = ((await cluster.control('GET', '/status')).status.workers as unknown[]).length;
+        const scaled = await cluster.control('POST', '/scale', { workers: slots + 1 });
+        if (!scaled.ok) throw new Error(`cluster:ctl scale failed: ${JSON.stringify(scaled)}`);
+        await until('the added worker to run', replaced, 30_000);
+      }
       restarts.push(Date.now() - killedAt);
     }
     holding = false;
@@ -78,10 +93,13 @@ describe('a worker killed during dispatch', () => {
       convergeError = (err as Error).message;
     }
     const integrity = await watchers.integrity(tasks);
-    const survivors = cluster.survivors(before, [{ role: 'worker', name: 'worker-1' }]);
+    // Workers were killed (and some given up on and replaced): every other process keeps its pid, and a worker runs.
+    const survivors = cluster.survivors(before, [], ['worker']);
+    const workersRunning = cluster.processes().filter((p) => p.role === 'worker').length;
     console.log(
       recordMeasurements('worker-kill', {
         kills,
+        supervisorGaveUp: givenUp,
         tookMs: Date.now() - started,
         workerBackMs: { median: restarts.sort((a, b) => a - b)[Math.floor(restarts.length / 2)], max: Math.max(...restarts) },
         tasks: tasks.length,
@@ -97,6 +115,7 @@ describe('a worker killed during dispatch', () => {
     expect(convergeError).toBeUndefined();
     expect(integrity).toEqual([]);
     expect(survivors).toEqual([]);
+    expect(workersRunning).toBeGreaterThan(0);
   });
 
   itStopsCleanly(suite);

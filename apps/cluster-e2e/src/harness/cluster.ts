@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
@@ -174,8 +175,9 @@ export class Cluster {
    * What changed since `before`: every process must still run with the same pid,
    * except those in `killed`, which must have been replaced (same name, new pid).
    */
-  survivors(before: ClusterProcess[], killed: Array<{ role: Role; name: string }> = []): string[] {
-    const now = this.processes();
+  survivors(before: ClusterProcess[], killed: Array<{ role: Role; name: string }> = [], ignore: Role[] = []): string[] {
+    before = before.filter((p) => !ignore.includes(p.role));
+    const now = this.processes().filter((p) => !ignore.includes(p.role));
     const problems: string[] = [];
     for (const p of before) {
       const wasKilled = killed.some((k) => k.role === p.role && k.name === p.name);
@@ -188,6 +190,28 @@ export class Cluster {
     }
     for (const p of now) if (!before.some((b) => b.role === p.role && b.name === p.name)) problems.push(`unexpected new process ${p.name} (pid ${p.pid})`);
     return problems;
+  }
+
+  /**
+   * `npm run cluster:ctl` without the CLI: a request to the supervisor's control socket; answers its
+   * final NDJSON line (`{ ok, … }`).
+   */
+  control(method: 'GET' | 'POST', route: string, body?: object): Promise<{ ok: boolean; [k: string]: any }> {
+    return new Promise((resolve, reject) => {
+      const req = http.request({ socketPath: path.join(this.dataDir, 'control.sock'), method, path: route, timeout: 120_000 }, (res) => {
+        let text = '';
+        res.on('data', (d) => (text += d));
+        res.on('end', () => {
+          try {
+            resolve(JSON.parse(text.trim().split('\n').at(-1) ?? '{}'));
+          } catch (err) {
+            reject(err);
+          }
+        });
+      });
+      req.on('error', reject);
+      req.end(body ? JSON.stringify(body) : undefined);
+    });
   }
 
   /** SIGSTOPs the postmaster and all its children (backends included) for `ms`, then SIGCONTs them. */
