@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError } from '@taskflow/platform';
 import type { ClusterStatus, ProcessStatus } from './cluster-status';
 import { loadStackEnv } from './config';
-import { CONTROL_SOCKET } from './control-server';
+import { CONTROL_SOCKET, socketDir } from './control-server';
 
 /**
  * `npm run cluster:ctl -- <command>`: controls the stack `npm run cluster` (or
@@ -82,7 +82,7 @@ async function main(): Promise<number> {
     return 2;
   }
   const env = loadStackEnv();
-  const socketPath = path.join(env.DATA_DIR, CONTROL_SOCKET);
+  const socketPath = path.join(socketDir(env.DATA_DIR), CONTROL_SOCKET);
   if (!fs.existsSync(socketPath)) {
     console.error(`no running stack under ${env.DATA_DIR} (no ${CONTROL_SOCKET}): start one with npm run cluster, or set DATA_DIR`);
     return 1;

@@ -1,11 +1,25 @@
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
 import { clusterStatus } from './cluster-status';
 import { HAPROXY_SLOTS } from './haproxy';
 import type { Supervisor } from './supervisor';
 
 /** The control endpoint's file name in the data directory. */
 export const CONTROL_SOCKET = 'control.sock';
+
+/**
+ * Where the control and HAProxy sockets go: the data directory, unless its path is too long for a Unix socket
+ * (about 100 bytes); then a private directory under the system's temporary one, named after it.
+ */
+export function socketDir(dataDir: string): string {
+  if (Buffer.byteLength(path.join(dataDir, 'haproxy.sock')) <= 100) return dataDir;
+  const dir = path.join(os.tmpdir(), `taskflow-${createHash('sha256').update(dataDir).digest('hex').slice(0, 12)}`);
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  return dir;
+}
 
 /** Largest worker count `scale` accepts (as NODES/WORKERS at start). */
 export const MAX_WORKERS = 16;

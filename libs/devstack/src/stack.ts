@@ -3,7 +3,7 @@ import path from 'node:path';
 import { createDb, migrateToLatest, seedDemo } from '@taskflow/store';
 import { startChild, type Child } from './child';
 import { REPO_ROOT, type StackEnv } from './config';
-import { CONTROL_SOCKET, startControlServer } from './control-server';
+import { CONTROL_SOCKET, socketDir, startControlServer } from './control-server';
 import { haproxyConfig, startHaproxy, type Haproxy } from './haproxy';
 import { waitFor } from './net';
 import type { RestartPolicyOptions } from './restart-policy';
@@ -61,7 +61,8 @@ export async function startStack(env: StackEnv, log: (line: string) => void, top
     log,
   });
   const stateFile = path.join(env.DATA_DIR, 'stack.json');
-  const controlSocket = path.join(env.DATA_DIR, CONTROL_SOCKET);
+  const sockets = socketDir(env.DATA_DIR);
+  const controlSocket = path.join(sockets, CONTROL_SOCKET);
   let haproxy: Haproxy | undefined;
   let supervisor: Supervisor | undefined;
   let control: { close(): Promise<void> } | undefined;
@@ -72,7 +73,7 @@ export async function startStack(env: StackEnv, log: (line: string) => void, top
       // App nodes first (they drain and close their connections), then the services they use.
       await supervisor?.stopAll();
       await haproxy?.stop();
-      fs.rmSync(path.join(env.DATA_DIR, 'haproxy.sock'), { force: true });
+      fs.rmSync(path.join(sockets, 'haproxy.sock'), { force: true });
       await services.stop();
       fs.rmSync(stateFile, { force: true });
     })());
@@ -96,7 +97,7 @@ export async function startStack(env: StackEnv, log: (line: string) => void, top
       ...(behindProxy ? { DRAIN_DELAY_MS: process.env.DRAIN_DELAY_MS || '2500' } : {}),
     };
     if (behindProxy) {
-      const statsSocket = path.join(env.DATA_DIR, 'haproxy.sock');
+      const statsSocket = path.join(sockets, 'haproxy.sock');
       haproxy = startHaproxy({ configFile: path.join(env.DATA_DIR, 'haproxy.cfg'), config: haproxyConfig({ port: env.PORT, statsSocket }), logFile: path.join(env.DATA_DIR, 'logs', 'haproxy.log'), statsSocket });
       void haproxy.exited.then((code) => !stopping && log(`haproxy exited unexpectedly (code ${code}): the stack has no entry point; press Ctrl-C and start it again`));
       await waitFor('HAProxy\'s runtime API', async () => (await haproxy!.command('show info').catch(() => undefined)) || undefined, 15_000);
