@@ -100,6 +100,15 @@ export function jobId(job: JobName, taskId: string, seq: number): string {
   return `${job}-${taskId}-${seq}`;
 }
 
+/**
+ * The one dispatch job of a task's attempt (a retry is a new attempt): the analysis that
+ * saves the result enqueues it and the reconciler looks it up under this id, whatever
+ * events were appended in between.
+ */
+export function dispatchJobId(taskId: string, attempt: number): string {
+  return `${JOBS.dispatch}-${taskId}-attempt${attempt}`;
+}
+
 /** Percent-encoding keeps distinct delivery ids distinct and removes every ':'. */
 export function webhookJobId(deliveryId: string): string {
   return `webhook-${encodeURIComponent(deliveryId)}`;

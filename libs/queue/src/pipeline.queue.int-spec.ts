@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Queue, UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import pino from 'pino';
-import { jobId, QUEUES, webhookJobId } from '@taskflow/events';
+import { dispatchJobId, jobId, QUEUES, webhookJobId } from '@taskflow/events';
 import { AppError } from '@taskflow/platform';
 import { testEnv } from '@taskflow/testing';
 import { PipelineQueue } from './pipeline.queue';
@@ -47,7 +47,7 @@ describe('PipelineQueue', () => {
     await queue.enqueueWebhook({ deliveryId: 'a:b/c', kind: 'branch_created', repo: 'acme/web', branch: 'taskflow/x' });
     const github = new Queue(QUEUES.github, { connection: redis, prefix });
     const webhooks = new Queue(QUEUES.webhooks, { connection: redis, prefix });
-    expect(await github.getJob(jobId('dispatch', taskId, 3))).toBeDefined();
+    expect(await github.getJob(dispatchJobId(taskId, 3))).toBeDefined();
     const hook = await webhooks.getJob(webhookJobId('a:b/c'));
     expect(hook?.id).not.toContain(':');
     expect(hook?.data).toMatchObject({ kind: 'branch_created', branch: 'taskflow/x' });
@@ -104,9 +104,9 @@ describe('PipelineQueue', () => {
       expect(await queue.enqueueDispatch(id, 5)).toBe('queued');
       await runJobs(QUEUES.github, () => {
         throw new UnrecoverableError('GitHub said no');
-      }, async () => (await queue.jobState('dispatch', jobId('dispatch', id, 5))) === 'failed');
+      }, async () => (await queue.jobState('dispatch', dispatchJobId(id, 5))) === 'failed');
       expect(await queue.enqueueDispatch(id, 5)).toBe('queued');
-      const job = await github.getJob(jobId('dispatch', id, 5));
+      const job = await github.getJob(dispatchJobId(id, 5));
       expect(await job!.getState()).toBe('waiting');
       expect(job!.attemptsMade).toBe(0);
       // While it waits, enqueuing again changes nothing.

@@ -1,6 +1,6 @@
 import { ErrorCode, Queue, type Job, type JobsOptions } from 'bullmq';
 import { Redis } from 'ioredis';
-import { JOB_QUEUE, jobId, JOBS, QUEUES, webhookJobId, type JobData, type JobName, type QueueName, type WebhookJobData } from '@taskflow/events';
+import { dispatchJobId, JOB_QUEUE, jobId, JOBS, QUEUES, webhookJobId, type JobData, type JobName, type QueueName, type WebhookJobData } from '@taskflow/events';
 import { AppError, type Logger } from '@taskflow/platform';
 import { CAPPED_BACKOFF, DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry-policy';
 
@@ -81,8 +81,13 @@ export class PipelineQueue {
     return this.add(JOBS.analyze, { taskId }, jobId(JOBS.analyze, taskId, seq), opts.replaceCompleted ? ['failed', 'completed'] : ['failed']);
   }
 
-  async enqueueDispatch(taskId: string, seq: number): Promise<EnqueueOutcome> {
-    return this.add(JOBS.dispatch, { taskId }, jobId(JOBS.dispatch, taskId, seq), ['failed']);
+  /**
+   * One dispatch job per attempt (`retryCount`): while it waits or backs off, enqueuing
+   * again is a no-op. `replaceCompleted`: a fresh analysis was saved, so a finished run
+   * of this attempt's job (one that found no analysis) must run again.
+   */
+  async enqueueDispatch(taskId: string, attempt: number, opts: { replaceCompleted?: boolean } = {}): Promise<EnqueueOutcome> {
+    return this.add(JOBS.dispatch, { taskId }, dispatchJobId(taskId, attempt), opts.replaceCompleted ? ['failed', 'completed'] : ['failed']);
   }
 
   /**

@@ -39,10 +39,10 @@ export async function saveAnalysis(db: Db, taskId: string, analysis: unknown): P
  * Tasks sitting in `received` or `analyzing` longer than `olderThanMs`: their
  * job was lost (e.g. Redis was down when the API enqueued it) and is re-enqueued.
  */
-export async function stuckTasks(db: Db, olderThanMs: number, limit = 100): Promise<Array<Pick<TaskRecord, 'id' | 'seq' | 'status'>>> {
+export async function stuckTasks(db: Db, olderThanMs: number, limit = 100): Promise<Array<Pick<TaskRecord, 'id' | 'seq' | 'status' | 'retryCount'>>> {
   return db
     .selectFrom('tasks')
-    .select(['id', 'seq', 'status'])
+    .select(['id', 'seq', 'status', 'retryCount'])
     .where('status', 'in', ['received', 'analyzing'])
     .where('updatedAt', '<', sql<Date>`now() - make_interval(secs => ${olderThanMs / 1000})`)
     .orderBy('updatedAt')

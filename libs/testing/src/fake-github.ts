@@ -22,6 +22,8 @@ export interface FakeGitHubOptions {
   /** More accounts, token → login: a colleague creating issues of their own. */
   otherUsers?: Record<string, string>;
   beforeCreateReply?: (issue: FakeIssue) => Promise<void>;
+  /** While it returns true every request is answered 503 (GitHub down). */
+  unavailable?: () => boolean;
 }
 
 /**
@@ -50,6 +52,7 @@ export async function startFakeGitHub(opts: FakeGitHubOptions) {
     user: { login: i.author, id: [...logins.values()].indexOf(i.author) + 1 },
   });
   const fake = await startFake(async (req: RecordedRequest, res: ServerResponse) => {
+    if (opts.unavailable?.()) return sendJson(res, 503, { message: 'Service Unavailable' });
     const login = loginOf(req.headers.authorization);
     if (!login) return sendJson(res, 401, { message: 'Bad credentials' });
     if (req.method === 'GET' && req.path === '/user') return sendJson(res, 200, { login, id: [...logins.values()].indexOf(login) + 1, type: 'User' });

@@ -75,6 +75,7 @@ export const analyzeProcessor: Processor<'analyze'> = async (job, ctx, log) => {
     return 'needs clarification';
   }
   if (!(await saveAnalysis(ctx.db, taskId, { analyzer: ctx.analyzer.label, result }))) return 'skipped: task left analysis';
-  await ctx.queue.enqueueDispatch(taskId, task.seq);
+  // Keyed by attempt, not seq: the llm_response above moved the seq, and the reconciler must find this job.
+  await ctx.queue.enqueueDispatch(taskId, task.retryCount, { replaceCompleted: true });
   return 'analysed; dispatch enqueued';
 };

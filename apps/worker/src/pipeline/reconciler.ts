@@ -1,4 +1,4 @@
-import { jobId, JOBS } from '@taskflow/events';
+import { dispatchJobId, JOBS } from '@taskflow/events';
 import { stuckTasks } from '@taskflow/store';
 import type { PipelineContext } from './context';
 
@@ -13,11 +13,13 @@ export async function reconcile(ctx: PipelineContext, olderThanMs: number): Prom
   const tasks = await stuckTasks(ctx.db, olderThanMs);
   let requeued = 0;
   for (const task of tasks) {
-    const dispatch = await ctx.queue.jobState(JOBS.dispatch, jobId(JOBS.dispatch, task.id, task.seq));
+    const dispatch = await ctx.queue.jobState(JOBS.dispatch, dispatchJobId(task.id, task.retryCount));
     if (dispatch === 'pending') continue;
     // A parked dispatch is replayed as is (its analysis is saved); anything else starts again from analysis.
     const outcome =
-      dispatch === 'failed' ? await ctx.queue.enqueueDispatch(task.id, task.seq) : await ctx.queue.enqueueAnalysis(task.id, task.seq, { replaceCompleted: true });
+      dispatch === 'failed'
+        ? await ctx.queue.enqueueDispatch(task.id, task.retryCount)
+        : await ctx.queue.enqueueAnalysis(task.id, task.seq, { replaceCompleted: true });
     if (outcome === 'queued') requeued += 1;
   }
   return requeued;
