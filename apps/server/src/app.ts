@@ -4,6 +4,8 @@ import type { Db } from '@taskflow/store';
 import { authPlugin } from './auth/auth.plugin';
 import { authRoutes } from './auth/auth.routes';
 import { LoginLimiter } from './auth/login-limiter';
+import { cookieAuthenticator } from './auth/session.cookie';
+import { sessionRoutes } from './auth/session.routes';
 import type { ServerConfig } from './config';
 import { healthRoutes } from './health/health.routes';
 import { registerJobMetrics } from './health/job-metrics';
@@ -56,7 +58,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await registerSecurityHeaders(app);
   const limits = new HttpRateLimits(config.REDIS_URL, config.QUEUE_PREFIX, deps.logger);
   app.addHook('onClose', () => limits.close());
-  await app.register(authPlugin, { secret: config.JWT_SECRET, ttlSeconds: config.JWT_TTL_SECONDS });
+  const cookieSessions = { db, limits: config.sessionLimits, secret: config.JWT_SECRET, allowedOrigins: config.allowedOrigins };
+  await app.register(authPlugin, { secret: config.JWT_SECRET, ttlSeconds: config.JWT_TTL_SECONDS, cookieAuth: cookieAuthenticator(cookieSessions) });
 
   const metrics = new RealtimeMetrics();
   registerJobMetrics(metrics.registry, queue);
@@ -68,7 +71,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     draining = true;
   });
   const isDraining = () => draining;
-  const gateway = config.FEATURE_WEBSOCKET_ENABLED ? await registerGateway(app, { config, db, logger: deps.logger, metrics, isDraining }) : undefined;
+  const gateway = config.FEATURE_WEBSOCKET_ENABLED ? await registerGateway(app, { config, db, logger: deps.logger, metrics, isDraining, sessions: cookieSessions }) : undefined;
 
   await app.register(healthRoutes, { db, nodeId: config.NODE_ID, startedAt: new Date(), metrics, queue, gateway, isDraining });
   const loginLimiter = new LoginLimiter(limits, {
@@ -77,6 +80,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     windowSeconds: config.LOGIN_WINDOW_SECONDS,
   });
   await app.register(authRoutes, { db, loginLimiter });
+  await app.register(sessionRoutes, { ...cookieSessions, loginLimiter });
   const tasks = new TasksService({ db, queue, repos: config.repos, logger: deps.logger });
   await app.register(tasksRoutes, {
     tasks,

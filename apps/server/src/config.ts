@@ -13,6 +13,10 @@ export const ServerEnvSchema = Type.Object({
   JWT_SECRET: Env.secret(),
   /** Session token lifetime. */
   JWT_TTL_SECONDS: Type.Integer({ minimum: 60, maximum: 30 * 86_400, default: 12 * 3600 }),
+  /** Browser sessions (httpOnly cookie): minutes without use before one ends (fractions allowed, for tests). */
+  SESSION_IDLE_MINUTES: Type.Number({ exclusiveMinimum: 0, maximum: 7 * 1440, default: 120 }),
+  /** Hard cap on a browser session's life, however busy. */
+  SESSION_MAX_HOURS: Type.Number({ exclusiveMinimum: 0, maximum: 90 * 24, default: 7 * 24 }),
   /** Repositories tasks may target; the first is the default. */
   GITHUB_REPOS: Env.repos('acme/payments'),
   GITHUB_WEBHOOK_SECRET: Type.String({ minLength: 16 }),
@@ -78,6 +82,7 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env) {
     githubWebHost: githubWebHost({ apiUrl: parsed.GITHUB_API_URL, webUrl: parsed.GITHUB_WEB_URL }),
     trustedProxies: trustedProxies(parsed.TRUSTED_PROXIES),
     allowedOrigins: Object.freeze(parsed.WEBSOCKET_CORS_ORIGIN.split(',').map((o) => o.trim()).filter(Boolean)),
+    sessionLimits: Object.freeze({ idleMs: Math.round(parsed.SESSION_IDLE_MINUTES * 60_000), maxAgeMs: Math.round(parsed.SESSION_MAX_HOURS * 3_600_000) }),
   });
 }
 export type ServerConfig = ReturnType<typeof loadServerConfig>;

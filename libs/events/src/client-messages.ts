@@ -1,4 +1,5 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { SessionRefreshMessage } from './sessions';
 import { Seq, TaskId } from './task.schema';
 
 /**
@@ -27,6 +28,7 @@ export const CLIENT_MESSAGES = {
   'dashboard:join': DashboardJoinMessage,
   'dashboard:leave': DashboardLeaveMessage,
   resync_requested: ResyncRequestedMessage,
+  'session:refresh': SessionRefreshMessage,
 } as const satisfies Record<string, TSchema>;
 
 export type ClientMessageName = keyof typeof CLIENT_MESSAGES;

@@ -10,3 +10,4 @@ export * from './http.schema';
 export * from './stats';
 export * from './notifications';
 export * from './task-filter';
+export * from './sessions';

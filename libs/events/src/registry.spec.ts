@@ -16,13 +16,14 @@ describe('event registry', () => {
         'task:cancelled', 'task:retried', 'presence:updated', 'sync:required',
         'task:llm_response', 'task:pr_updated', 'task:review_submitted', 'task:checks_completed', 'task:comment_added',
         'notification:created', 'notification:read',
+        'session:ended',
       ].sort(),
     );
   });
 
   it('names every client → server message', () => {
     expect(Object.keys(CLIENT_MESSAGES).sort()).toEqual(
-      ['dashboard:join', 'dashboard:leave', 'resync_requested', 'task:join', 'task:leave'].sort(),
+      ['dashboard:join', 'dashboard:leave', 'resync_requested', 'task:join', 'task:leave', 'session:refresh'].sort(),
     );
   });
 

@@ -3,6 +3,8 @@ export const rooms = {
   task: (taskId: string) => `task:${taskId}`,
   org: (orgId: string) => `org:${orgId}`,
   user: (userId: string) => `user:${userId}`,
+  /** Every socket opened with one browser session (all its tabs): ended together on logout. */
+  session: (sessionId: string) => `session:${sessionId}`,
 } as const;
 
 /**

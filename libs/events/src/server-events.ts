@@ -1,4 +1,5 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { SessionEndedPayload } from './sessions';
 import { NotificationCreatedPayload, NotificationReadPayload } from './notifications';
 import {
   ChecksStateSchema,
@@ -241,6 +242,7 @@ export const SERVER_EVENTS = {
   'sync:required': SyncRequiredPayload,
   'notification:created': NotificationCreatedPayload,
   'notification:read': NotificationReadPayload,
+  'session:ended': SessionEndedPayload,
   error: ErrorPayload,
 } as const satisfies Record<string, TSchema>;
 

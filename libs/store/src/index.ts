@@ -18,3 +18,4 @@ export * from './notifications.commands';
 export * from './notifications.queries';
 export * from './task-updates.commands';
 export * from './task-search';
+export * from './sessions';

@@ -32,6 +32,19 @@ export interface UsersTable {
   name: string;
   passwordHash: string;
   createdAt: Timestamp;
+  role: ColumnType<UserRole, UserRole | undefined, UserRole>;
+}
+
+export type UserRole = 'member' | 'admin';
+
+export interface SessionsTable {
+  id: Generated<string>;
+  userId: string;
+  tokenHash: Buffer;
+  createdAt: Timestamp;
+  lastSeenAt: Timestamp;
+  expiresAt: Timestamp;
+  revokedAt: NullableTimestamp;
 }
 
 export interface TasksTable {
@@ -129,6 +142,7 @@ export interface Database {
   taskFollows: TaskFollowsTable;
   notifications: NotificationsTable;
   notificationPreferences: NotificationPreferencesTable;
+  sessions: SessionsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

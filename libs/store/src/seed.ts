@@ -11,7 +11,9 @@ export const DEMO_USERS = [
   { username: 'alice', name: 'Alice Anders', org: 'acme' },
   { username: 'bob', name: 'Bob Brown', org: 'acme' },
   { username: 'carol', name: 'Carol Chen', org: 'globex' },
-] as const;
+  // The operator of the demo org: sees the operations view (/admin).
+  { username: 'admin', name: 'Ada Admin', org: 'acme', role: 'admin' },
+] as const satisfies ReadonlyArray<{ username: string; name: string; org: string; role?: 'admin' }>;
 
 /**
  * Creates the demo orgs and users that do not exist yet; existing ones are left
@@ -34,7 +36,7 @@ async function seedInside(db: Db, password: string): Promise<{ created: string[]
   for (const user of DEMO_USERS) {
     const existing = await db.selectFrom('users').select('id').where('username', '=', user.username).executeTakeFirst();
     if (existing) continue;
-    await createUser(db, { orgId: orgIds.get(user.org)!, username: user.username, name: user.name, password });
+    await createUser(db, { orgId: orgIds.get(user.org)!, username: user.username, name: user.name, password, role: 'role' in user ? user.role : 'member' });
     created.push(user.username);
   }
   return { created };

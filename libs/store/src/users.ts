@@ -10,20 +10,20 @@ export async function createOrg(db: Db, slug: string, name: string): Promise<Org
 
 export async function createUser(
   db: Db,
-  input: { orgId: string; username: string; name: string; password: string },
+  input: { orgId: string; username: string; name: string; password: string; role?: 'member' | 'admin' },
 ): Promise<PublicUserRow> {
   const passwordHash = await hashPassword(input.password);
   return db
     .insertInto('users')
-    .values({ orgId: input.orgId, username: input.username, name: input.name, passwordHash })
-    .returning(['id', 'orgId', 'username', 'name', 'createdAt'])
+    .values({ orgId: input.orgId, username: input.username, name: input.name, passwordHash, role: input.role ?? 'member' })
+    .returning(['id', 'orgId', 'username', 'name', 'createdAt', 'role'])
     .executeTakeFirstOrThrow();
 }
 
 export async function findUserById(db: Db, id: string): Promise<PublicUserRow | undefined> {
   return db
     .selectFrom('users')
-    .select(['id', 'orgId', 'username', 'name', 'createdAt'])
+    .select(['id', 'orgId', 'username', 'name', 'createdAt', 'role'])
     .where('id', '=', id)
     .executeTakeFirst();
 }

@@ -1,3 +1,4 @@
+import fastifyCookie from '@fastify/cookie';
 import fastifyJwt from '@fastify/jwt';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
@@ -12,6 +13,8 @@ export interface SessionUser {
   orgId: string;
   username: string;
   name: string;
+  /** Set when the request (or socket) was authenticated by a browser session cookie. */
+  sessionId?: string;
 }
 
 interface TokenClaims {
@@ -42,7 +45,8 @@ declare module 'fastify' {
  * JWT sessions. The algorithm and issuer are pinned on both sides: @fastify/jwt
  * would otherwise accept any algorithm the token names.
  */
-export const authPlugin = fp<{ secret: string; ttlSeconds: number }>(async (app: FastifyInstance, opts) => {
+export const authPlugin = fp<{ secret: string; ttlSeconds: number; cookieAuth?: (request: FastifyRequest) => Promise<void> }>(async (app: FastifyInstance, opts) => {
+  await app.register(fastifyCookie);
   await app.register(fastifyJwt, {
     secret: opts.secret,
     sign: { algorithm: JWT_ALGORITHM, iss: JWT_ISSUER, expiresIn: opts.ttlSeconds },
@@ -59,6 +63,8 @@ export const authPlugin = fp<{ secret: string; ttlSeconds: number }>(async (app:
     return { user: { id: claims.sub, orgId: claims.org, username: claims.username, name: claims.name }, expiresAt: claims.exp * 1000 };
   });
   app.decorate('authenticate', async (request: FastifyRequest) => {
+    // Browsers authenticate by the httpOnly session cookie; API clients (CLI, tests) by a Bearer token.
+    if (!request.headers.authorization && opts.cookieAuth) return opts.cookieAuth(request);
     try {
       await request.jwtVerify();
     } catch (err) {

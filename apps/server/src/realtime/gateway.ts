@@ -3,16 +3,17 @@ import type { FastifyInstance } from 'fastify';
 import fastifySocketIO from 'fastify-socket.io';
 import type { IncomingMessage } from 'node:http';
 import { Redis } from 'ioredis';
-import { decode } from 'notepack.io';
 import { CLIENT_MESSAGES, rooms, SOCKET_IO_REDIS_KEY, validate, type ClientMessageName } from '@taskflow/events';
 import { AppError, type Logger } from '@taskflow/platform';
 import type { Db } from '@taskflow/store';
+import type { CookieSessionDeps } from '../auth/session.cookie';
 import type { ServerConfig } from '../config';
+import { observeBroadcast } from './broadcast-observer';
 import { HANDLERS } from './handlers';
 import type { RealtimeMetrics } from './metrics';
 import { Presence } from './presence';
 import { resyncClientsAfterResubscribe } from './resubscribe';
-import { runAt } from './expiry-timer';
+import { createSessionGuard } from './session-guard';
 import { messageCost, SocketRateLimits } from './rate-limit';
 import type { TaskflowServer, TaskflowSocket } from './socket-types';
 
@@ -27,6 +28,8 @@ export interface GatewayDeps {
   db: Db;
   logger: Logger;
   metrics: RealtimeMetrics;
+  /** Browser sessions (cookie) the handshake and `session:refresh` check. */
+  sessions: CookieSessionDeps;
   /** True once the node drains: no new connections. */
   isDraining: () => boolean;
 }
@@ -109,34 +112,19 @@ export async function registerGateway(app: FastifyInstance, deps: GatewayDeps): 
     prefix: config.QUEUE_PREFIX,
   });
 
-  io.use((socket, next) => {
-    const token = (socket.handshake.auth as { token?: unknown } | undefined)?.token;
-    if (typeof token !== 'string' || token.length === 0) return next(new Error('Authentication required: pass auth.token'));
-    try {
-      const { user, expiresAt } = app.verifySession(token);
-      socket.data.user = user;
-      socket.data.expiresAt = expiresAt;
-      next();
-    } catch (err) {
-      const expired = (err as { code?: string }).code === 'FAST_JWT_EXPIRED';
-      metrics.recordError(expired ? 'TOKEN_EXPIRED' : 'UNAUTHORIZED');
-      next(new Error(expired ? 'Session expired: log in again' : 'Invalid token'));
-    }
-  });
+  const sessionGuard = createSessionGuard(app, { cookie: deps.sessions, metrics, logger });
+  io.use((socket, next) => sessionGuard.middleware(socket, next));
 
   io.on('connection', (socket) => {
     const user = socket.data.user;
     metrics.connections.inc();
     void socket.join(rooms.user(user.id));
-    // Middleware runs once per connection: a token that expires later must end the socket then.
-    // runAt, not setTimeout: a token may live longer than the 24.8 days a Node timer can wait.
-    const expiry = runAt(socket.data.expiresAt, () => {
-      socket.emit('error', { code: 'TOKEN_EXPIRED', message: 'Session expired: log in again' });
-      socket.disconnect(true);
-    });
+    // All tabs of one browser session share a room: a logout anywhere ends them together.
+    if (user.sessionId) void socket.join(rooms.session(user.sessionId));
+    // Middleware runs once per connection: a session that ends later must end the socket then.
+    sessionGuard.watch(socket);
     socket.onAny((event: string, ...args: unknown[]) => void onMessage(socket, event, args));
     socket.on('disconnect', () => {
-      expiry.cancel();
       metrics.connections.dec();
       void viewers.leaveAll(socket).catch((err: unknown) => logger.warn({ err }, 'presence cleanup failed'));
     });
@@ -159,7 +147,7 @@ export async function registerGateway(app: FastifyInstance, deps: GatewayDeps): 
       const checked = validate(CLIENT_MESSAGES[name], args[0] ?? {});
       if (!checked.ok) return fail('INVALID_PAYLOAD', `Invalid ${name}: ${checked.issues.map((i) => `${i.path} ${i.message}`).join('; ')}`);
       const handler = HANDLERS[name] as (ctx: Parameters<(typeof HANDLERS)[typeof name]>[0], m: unknown) => Promise<unknown>;
-      const data = await handler({ socket, db: deps.db, presence: viewers, flags: { dashboard: config.FEATURE_WEBSOCKET_DASHBOARD, taskDetail: config.FEATURE_WEBSOCKET_TASK_DETAIL } }, checked.value);
+      const data = await handler({ socket, db: deps.db, presence: viewers, session: sessionGuard, flags: { dashboard: config.FEATURE_WEBSOCKET_DASHBOARD, taskDetail: config.FEATURE_WEBSOCKET_TASK_DETAIL } }, checked.value);
       ack?.({ ok: true, ...(data === undefined ? {} : { data }) });
     } catch (err) {
       if (err instanceof AppError) return fail(err.code, err.message);
@@ -185,17 +173,4 @@ function whenReady(client: Redis, timeoutMs: number): Promise<void> {
     const timer = setTimeout(done, timeoutMs);
     client.once('ready', done);
   });
-}
-
-function observeBroadcast(message: Buffer, metrics: RealtimeMetrics): void {
-  try {
-    const [, packet] = decode(message) as [string, { data?: [string, { event?: { createdAt?: string } }] }];
-    const [event, payload] = packet?.data ?? [];
-    if (!event) return;
-    metrics.recordBroadcast(event);
-    const createdAt = payload?.event?.createdAt;
-    if (event === 'task:event_added' && createdAt) metrics.publishLag.observe(Math.max(0, Date.now() - Date.parse(createdAt)) / 1000);
-  } catch {
-    // Not a broadcast (e.g. an adapter request): nothing to count.
-  }
 }

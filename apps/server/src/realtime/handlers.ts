@@ -3,6 +3,7 @@ import { AppError } from '@taskflow/platform';
 import { countPrivateTasks, countTasks, getTask, listTasks, readForResync, type Db } from '@taskflow/store';
 import type { TaskflowSocket } from './socket-types';
 import type { Presence } from './presence';
+import type { SessionGuard } from './session-guard';
 import { taskState } from './task-access.policy';
 import { normaliseTaskId } from './task-id';
 
@@ -10,6 +11,7 @@ export interface HandlerContext {
   socket: TaskflowSocket;
   db: Db;
   presence: Presence;
+  session: SessionGuard;
   flags: { dashboard: boolean; taskDetail: boolean };
 }
 
@@ -66,6 +68,8 @@ export const HANDLERS: { [M in ClientMessageName]: Handler<M> } = {
     socket.emit('dashboard:state', { tasks: page.tasks.map(toDashboardTask), counts, privateCounts, nextCursor: page.nextCursor });
     return { count: page.tasks.length };
   },
+
+  'session:refresh': ({ socket, session }, message) => session.refresh(socket, message),
 
   async 'dashboard:leave'({ socket }) {
     await socket.leave(rooms.org(socket.data.user.orgId));

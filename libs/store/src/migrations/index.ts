@@ -2,10 +2,12 @@ import type { Migration } from 'kysely';
 import * as m0001 from './0001-initial';
 import * as m0002 from './0002-notifications-pr-state';
 import * as m0003 from './0003-task-search';
+import * as m0004 from './0004-sessions-and-roles';
 
 /** Every migration, in order. Listed statically so bundled and source builds agree. */
 export const MIGRATIONS: Record<string, Migration> = {
   '0001-initial': m0001,
   '0002-notifications-pr-state': m0002,
   '0003-task-search': m0003,
+  '0004-sessions-and-roles': m0004,
 };

@@ -1,0 +1,113 @@
+import type { FastifyInstance } from 'fastify';
+import { SESSION_COOKIE, type ClientMessage } from '@taskflow/events';
+import { AppError, type Logger } from '@taskflow/platform';
+import { readSession, slideSession } from '@taskflow/store';
+import { sessionOfCookie, type CookieSessionDeps } from '../auth/session.cookie';
+import { runAt, type ExpiryTimer } from './expiry-timer';
+import type { RealtimeMetrics } from './metrics';
+import type { TaskflowSocket } from './socket-types';
+
+export interface SessionGuard {
+  /** io.use: a Bearer token in `auth.token` (API clients), else the session cookie the browser sent with the handshake. */
+  middleware(socket: TaskflowSocket, next: (err?: Error) => void): void;
+  /** Ends the socket when its session ends; a cookie session is re-read first (another tab may have slid it). */
+  watch(socket: TaskflowSocket): void;
+  /** `session:refresh`: slide the session (or take the client's new token) and move the socket's deadline. */
+  refresh(socket: TaskflowSocket, message: ClientMessage<'session:refresh'>): Promise<{ expiresAt: string }>;
+}
+
+const EXPIRED = 'Session expired: log in again';
+
+export function createSessionGuard(app: FastifyInstance, deps: { cookie: CookieSessionDeps; metrics: RealtimeMetrics; logger: Logger }): SessionGuard {
+  const timers = new WeakMap<TaskflowSocket, ExpiryTimer>();
+
+  const arm = (socket: TaskflowSocket, deadline: number) => {
+    timers.get(socket)?.cancel();
+    socket.data.expiresAt = deadline;
+    // runAt, not setTimeout: a deadline may lie further ahead than a Node timer can wait.
+    timers.set(socket, runAt(deadline, () => void onDeadline(socket)));
+  };
+
+  async function onDeadline(socket: TaskflowSocket): Promise<void> {
+    const sessionId = socket.data.user.sessionId;
+    if (sessionId && socket.connected) {
+      try {
+        const live = await readSession(deps.cookie.db, { id: sessionId }, deps.cookie.limits);
+        if (live && live.expiresAt.getTime() > Date.now()) return arm(socket, live.expiresAt.getTime());
+      } catch (err) {
+        // The database is unreachable: keep the socket a little longer rather than log everyone out.
+        deps.logger.warn({ err, sessionId }, 'session re-check failed; retrying shortly');
+        return arm(socket, Date.now() + 5000);
+      }
+      socket.emit('session:ended', { reason: 'expired' });
+    }
+    deps.metrics.recordError('TOKEN_EXPIRED');
+    socket.emit('error', { code: 'TOKEN_EXPIRED', message: EXPIRED });
+    socket.disconnect(true);
+  }
+
+  return {
+    middleware(socket, next) {
+      const token = (socket.handshake.auth as { token?: unknown } | undefined)?.token;
+      if (typeof token === 'string' && token.length > 0) {
+        try {
+          const { user, expiresAt } = app.verifySession(token);
+          socket.data.user = user;
+          socket.data.expiresAt = expiresAt;
+          return next();
+        } catch (err) {
+          const expired = (err as { code?: string }).code === 'FAST_JWT_EXPIRED';
+          deps.metrics.recordError(expired ? 'TOKEN_EXPIRED' : 'UNAUTHORIZED');
+          return next(new Error(expired ? EXPIRED : 'Invalid token'));
+        }
+      }
+      const cookie = app.parseCookie(socket.handshake.headers.cookie ?? '')[SESSION_COOKIE];
+      if (!cookie) {
+        deps.metrics.recordError('UNAUTHORIZED');
+        return next(new Error('Authentication required: pass auth.token or log in'));
+      }
+      sessionOfCookie(deps.cookie, cookie).then(
+        (session) => {
+          const { id, orgId, username, name } = session.user;
+          socket.data.user = { id, orgId, username, name, sessionId: session.id };
+          socket.data.expiresAt = session.expiresAt.getTime();
+          next();
+        },
+        (err: unknown) => {
+          if (err instanceof AppError) {
+            deps.metrics.recordError(err.code === 'SESSION_EXPIRED' ? 'TOKEN_EXPIRED' : 'UNAUTHORIZED');
+            return next(new Error(EXPIRED));
+          }
+          deps.logger.warn({ err }, 'session lookup failed during a handshake');
+          next(new Error('Could not check the session; retrying'));
+        },
+      );
+    },
+
+    watch(socket) {
+      arm(socket, socket.data.expiresAt);
+      socket.on('disconnect', () => timers.get(socket)?.cancel());
+    },
+
+    async refresh(socket, message) {
+      const user = socket.data.user;
+      if (message.token) {
+        let next: ReturnType<FastifyInstance['verifySession']>;
+        try {
+          next = app.verifySession(message.token);
+        } catch {
+          throw new AppError('UNAUTHORIZED', 401, 'The new token is not valid');
+        }
+        if (next.user.id !== user.id) throw new AppError('UNAUTHORIZED', 401, 'The new token belongs to someone else');
+        arm(socket, next.expiresAt);
+        return { expiresAt: new Date(next.expiresAt).toISOString() };
+      }
+      if (!user.sessionId) throw new AppError('INVALID_PAYLOAD', 400, 'A socket opened with a token refreshes with a new token');
+      const session = await readSession(deps.cookie.db, { id: user.sessionId }, deps.cookie.limits);
+      const slid = session && (await slideSession(deps.cookie.db, session, deps.cookie.limits));
+      if (!slid) throw new AppError('SESSION_EXPIRED', 401, EXPIRED);
+      arm(socket, slid.expiresAt.getTime());
+      return { expiresAt: slid.expiresAt.toISOString() };
+    },
+  };
+}
