@@ -121,6 +121,11 @@ describe('services from a clone in a private directory', () => {
     // The clone's own directories keep their permissions.
     expect(fs.statSync(clone.base).mode & 0o777).toBe(0o700);
     await stopAndCheckNothingLeft(run, clone);
+    // Deleting `.data` (secrets included) and starting again gives a new, working database.
+    fs.rmSync(run.dataDir, { recursive: true, force: true });
+    const again = await runServices(clone);
+    expect(fs.realpathSync(path.join(again.dataDir, 'postgres'))).toBe(real);
+    await stopAndCheckNothingLeft(again, clone);
     fs.rmSync(path.dirname(real), { recursive: true, force: true });
   });
 

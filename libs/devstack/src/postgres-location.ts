@@ -149,6 +149,15 @@ export async function resolvePostgresLocation(userDataDir: string, log: (line: s
   fs.writeFileSync(path.join(clusterDir, ORIGIN_FILE), `${path.join(fs.realpathSync(path.dirname(userDataDir)), path.basename(userDataDir))}\n`);
 
   const existing = fs.lstatSync(userDataDir, { throwIfNoEntry: false });
+  if (!existing && fs.existsSync(dataDir)) {
+    // The clone's data directory was deleted (its secrets with it): its database goes too,
+    // or the new generated password would not open it.
+    const pidFile = path.join(dataDir, 'postmaster.pid');
+    const pid = fs.existsSync(pidFile) ? Number(fs.readFileSync(pidFile, 'utf8').split('\n')[0]) : 0;
+    if (pid > 0 && isAlive(pid)) throw new Error(`The database in ${dataDir} is in use by process ${pid}; stop it first`);
+    fs.rmSync(dataDir, { recursive: true, force: true });
+    log(`removed the database left by a deleted ${path.dirname(userDataDir)}`);
+  }
   if (existing?.isDirectory() && !fs.existsSync(dataDir)) {
     // A database made before the data moved out of the clone: keep it.
     try {
