@@ -9,6 +9,7 @@ import type { Db } from '@taskflow/store';
 import type { CookieSessionDeps } from '../auth/session.cookie';
 import type { ServerConfig } from '../config';
 import { observeBroadcast } from './broadcast-observer';
+import { adapterSubscribed } from './adapter-health';
 import { HANDLERS } from './handlers';
 import type { RealtimeMetrics } from './metrics';
 import { Presence } from './presence';
@@ -50,7 +51,9 @@ type Ack = (answer: unknown) => void;
 export async function registerGateway(app: FastifyInstance, deps: GatewayDeps): Promise<Gateway> {
   const { config, metrics, logger } = deps;
   const pub = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 3 });
-  const sub = pub.duplicate();
+  // The adapter subscribes once, at start: its commands must wait for Redis, however long, rather than be
+  // given up (ioredis re-subscribes after a reconnect only what Redis had acknowledged).
+  const sub = pub.duplicate({ maxRetriesPerRequest: null });
   const limiterRedis = new Redis(config.REDIS_URL, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
   for (const [name, client] of [['pub', pub], ['sub', sub], ['limiter', limiterRedis]] as const) {
     // Without listeners a Redis outage would crash the node; ioredis reconnects and resubscribes by itself.
@@ -157,7 +160,7 @@ export async function registerGateway(app: FastifyInstance, deps: GatewayDeps): 
   }
 
   return {
-    redisReady: () => pub.status === 'ready' && sub.status === 'ready',
+    redisReady: () => adapterSubscribed(pub, sub),
     connectedUsers: () => new Set([...io.of('/').sockets.values()].map((s) => s.data.user?.id)).size,
   };
 }
