@@ -166,8 +166,8 @@ describe('the dashboard in a real browser', () => {
 
     const id = await createThroughUi(alice, 'Improve it', 'Make it better.');
     await alice.getByRole('form', { name: 'Clarification' }).waitFor();
-    alice.once('dialog', (dialog) => void dialog.accept());
     await alice.getByRole('button', { name: 'Cancel task' }).click();
+    await alice.getByRole('alertdialog', { name: 'Cancel this task?' }).getByRole('button', { name: 'Cancel task' }).click();
     await alice.locator('.badge[data-status="cancelled"]').first().waitFor();
     await alice.locator('[data-event="cancelled"]').waitFor();
     expect(id).toMatch(/^[0-9a-f-]{36}$/);
@@ -181,6 +181,7 @@ describe('the dashboard in a real browser', () => {
     await alice.locator('.badge[data-status="failed"]').first().waitFor();
     await alice.getByText('Pull request #50 was closed without merging').first().waitFor();
     await alice.getByRole('button', { name: 'Retry' }).click();
+    await alice.getByRole('alertdialog', { name: 'Retry this task?' }).getByRole('button', { name: 'Retry' }).click();
     await alice.locator('[data-event="retried"]').waitFor();
     await alice.locator('.badge[data-status="dispatched"]').first().waitFor();
   });

@@ -1,5 +1,7 @@
 import { SessionProvider, useSession } from './auth/session';
 import { ConnectionStatus } from './components/connection-status';
+import { LiveAnnouncerProvider } from './components/live-announcer';
+import { MAIN_CONTENT_ID, SkipLink, useFocusOnNavigation } from './components/skip-link';
 import { NotificationBell } from './components/notification-bell';
 import { NotificationToasts } from './components/notification-toasts';
 import { DashboardPage } from './pages/dashboard-page';
@@ -13,11 +15,14 @@ import { navigate, usePath } from './router';
 function Shell() {
   const { session, logout } = useSession();
   const path = usePath();
+  useFocusOnNavigation(path);
   if (!session) return <LoginPage />;
   const taskId = /^\/tasks\/([0-9a-f-]{36})$/i.exec(path)?.[1];
   return (
     <RealtimeProvider>
       <NotificationsProvider>
+      <LiveAnnouncerProvider>
+      <SkipLink />
       <header className="topbar">
         <a className="brand" href="/" onClick={(e) => { e.preventDefault(); navigate('/'); }}>
           Taskflow Live
@@ -36,8 +41,11 @@ function Shell() {
           {session.user.name} <button onClick={logout}>Log out</button>
         </span>
       </header>
-      {taskId ? <TaskDetailPage key={taskId} taskId={taskId} /> : path === '/stats' ? <StatsPage /> : <DashboardPage />}
+      <div id={MAIN_CONTENT_ID} tabIndex={-1} className="main-content">
+        {taskId ? <TaskDetailPage key={taskId} taskId={taskId} /> : path === '/stats' ? <StatsPage /> : <DashboardPage />}
+      </div>
       <NotificationToasts />
+      </LiveAnnouncerProvider>
       </NotificationsProvider>
     </RealtimeProvider>
   );

@@ -1,16 +1,16 @@
 import { statusGroup, TASK_STATUSES, type TaskStatus } from '@taskflow/events';
 
-/** One colour per status (spec §11.3), shared by the badges and the legend. */
+/** One colour per status (spec §11.3), shared by the badges and the legend; dark enough for white badge text (WCAG AA, 4.5:1). */
 export const STATUS_COLOURS: Readonly<Record<TaskStatus, string>> = {
   received: '#d4a017',
   analyzing: '#d4a017',
-  needs_clarification: '#e67e22',
-  dispatched: '#2e9e4f',
-  coding: '#148f8f',
-  pr_open: '#148f8f',
-  merged: '#2f6fdb',
-  failed: '#d64545',
-  cancelled: '#7a7a7a',
+  needs_clarification: '#b35900',
+  dispatched: '#23773b',
+  coding: '#117a7a',
+  pr_open: '#117a7a',
+  merged: '#2a62c9',
+  failed: '#c0392b',
+  cancelled: '#666666',
 };
 
 export const STATUS_LABELS: Readonly<Record<TaskStatus, string>> = {

@@ -1,7 +1,8 @@
-import { useState, type FormEvent } from 'react';
+import { useId, useRef, useState, type FormEvent } from 'react';
 import { LIMITS, PREFERRED_AGENTS, PRIORITIES, TASK_TYPE_HINTS, type CreateTaskBody, type PublicTask } from '@taskflow/events';
 import { api, ApiError } from '../api/client';
 import { useWebSocket } from '../realtime/socket';
+import { useFocusTrap } from './use-focus-trap';
 
 const lines = (text: string) => text.split('\n').map((l) => l.trim()).filter(Boolean);
 
@@ -18,12 +19,20 @@ export function CreateTaskForm({ initial, onCreated, onCancel }: { initial?: Par
   const [preferredAgent, setAgent] = useState(initial?.preferredAgent ?? 'auto');
   const [isPrivate, setPrivate] = useState(initial?.isPrivate ?? false);
   const [error, setError] = useState<string | null>(null);
+  const [invalid, setInvalid] = useState<ReadonlySet<string>>(new Set());
   const [busy, setBusy] = useState(false);
+  const errorId = useId();
+  const formRef = useRef<HTMLFormElement>(null);
+  // Opening the form puts the cursor in it; Escape closes it and focus goes back where it was.
+  useFocusTrap(formRef, { trap: false, onEscape: onCancel });
+  // The fields the API named in its validation error point screen readers at the message.
+  const described = (field: string) => (invalid.has(field) ? { 'aria-invalid': true, 'aria-describedby': errorId } : {});
 
   async function submit(e: FormEvent) {
     e.preventDefault();
     setBusy(true);
     setError(null);
+    setInvalid(new Set());
     const body: CreateTaskBody = {
       title,
       description,
@@ -40,6 +49,7 @@ export function CreateTaskForm({ initial, onCreated, onCancel }: { initial?: Par
       onCreated(res.task.id);
     } catch (err) {
       const apiError = err as ApiError;
+      setInvalid(new Set((apiError.details ?? []).map((d) => d.path.replace(/^\//, '').split('/')[0]!)));
       setError(apiError.details?.length ? `${apiError.message} (${apiError.details.map((d) => `${d.path}: ${d.message}`).join('; ')})` : apiError.message);
     } finally {
       setBusy(false);
@@ -47,20 +57,20 @@ export function CreateTaskForm({ initial, onCreated, onCancel }: { initial?: Par
   }
 
   return (
-    <form className="card form" onSubmit={submit} aria-label="New task">
+    <form ref={formRef} className="card form" onSubmit={submit} aria-label="New task">
       <h2>{initial ? 'New task (copy)' : 'New task'}</h2>
       <label>
         Title
-        <input value={title} onChange={(e) => setTitle(e.target.value)} maxLength={LIMITS.title} required minLength={3} />
+        <input {...described('title')} value={title} onChange={(e) => setTitle(e.target.value)} maxLength={LIMITS.title} required minLength={3} />
       </label>
       <label>
         Description
-        <textarea value={description} onChange={(e) => setDescription(e.target.value)} maxLength={LIMITS.description} rows={5} required />
+        <textarea {...described('description')} value={description} onChange={(e) => setDescription(e.target.value)} maxLength={LIMITS.description} rows={5} required />
       </label>
       <div className="row">
         <label>
           Repository
-          <select value={repo} onChange={(e) => setRepo(e.target.value)}>
+          <select {...described('repo')} value={repo} onChange={(e) => setRepo(e.target.value)}>
             {repos.map((r) => (
               <option key={r}>{r}</option>
             ))}
@@ -93,17 +103,17 @@ export function CreateTaskForm({ initial, onCreated, onCancel }: { initial?: Par
       </div>
       <label>
         Files to look at (one per line)
-        <textarea value={files} onChange={(e) => setFiles(e.target.value)} rows={2} />
+        <textarea {...described('filesHint')} value={files} onChange={(e) => setFiles(e.target.value)} rows={2} />
       </label>
       <label>
         Acceptance criteria (one per line)
-        <textarea value={criteria} onChange={(e) => setCriteria(e.target.value)} rows={2} />
+        <textarea {...described('acceptanceCriteria')} value={criteria} onChange={(e) => setCriteria(e.target.value)} rows={2} />
       </label>
       <label className="check">
         <input type="checkbox" checked={isPrivate} onChange={(e) => setPrivate(e.target.checked)} /> Private (only you can see it)
       </label>
       {error && (
-        <p className="error" role="alert">
+        <p className="error" role="alert" id={errorId}>
           {error}
         </p>
       )}

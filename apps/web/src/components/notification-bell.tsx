@@ -1,9 +1,10 @@
-import { useState } from 'react';
+import { useCallback, useRef, useState } from 'react';
 import type { Notification } from '@taskflow/events';
 import { useNotifications } from '../realtime/notifications';
 import { navigate } from '../router';
 import { NotificationPreferences } from './notification-preferences';
 import { RelativeTime } from './relative-time';
+import { usePopoverDismiss } from './use-popover-dismiss';
 
 function open(n: Notification, markRead: (w: { ids: string[] }) => Promise<void>, close: () => void) {
   if (n.readAt === null) void markRead({ ids: [n.id] }).catch(() => undefined);
@@ -16,10 +17,14 @@ export function NotificationBell() {
   const { notifications, unreadCount, markRead } = useNotifications();
   const [expanded, setExpanded] = useState(false);
   const [prefs, setPrefs] = useState(false);
-  const close = () => setExpanded(false);
+  const close = useCallback(() => setExpanded(false), []);
+  const container = useRef<HTMLDivElement>(null);
+  const trigger = useRef<HTMLButtonElement>(null);
+  usePopoverDismiss(container, trigger, expanded, close);
   return (
-    <div className="bell">
+    <div className="bell" ref={container}>
       <button
+        ref={trigger}
         type="button"
         className="bell-button"
         aria-expanded={expanded}

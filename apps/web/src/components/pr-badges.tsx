@@ -1,21 +1,26 @@
 import type { ChecksState, PrState, ReviewState } from '@taskflow/events';
 
-/** The PR's own state beside the task's status: colour plus text, never colour alone. */
+/** The PR's own state beside the task's status: colour plus text, never colour alone; each colour holds 4.5:1 against the badge's text. */
 const PR: Readonly<Record<PrState, { label: string; colour: string }>> = {
   draft: { label: 'Draft', colour: '#6b7280' },
-  ready: { label: 'Ready for review', colour: '#148f8f' },
-  merged: { label: 'Merged', colour: '#2f6fdb' },
-  closed: { label: 'Closed, unmerged', colour: '#7a7a7a' },
+  ready: { label: 'Ready for review', colour: '#117a7a' },
+  merged: { label: 'Merged', colour: '#2a62c9' },
+  closed: { label: 'Closed, unmerged', colour: '#666666' },
 };
 const REVIEW: Readonly<Record<ReviewState, { label: string; colour: string }>> = {
-  approved: { label: 'Approved', colour: '#2e9e4f' },
-  changes_requested: { label: 'Changes requested', colour: '#e67e22' },
+  approved: { label: 'Approved', colour: '#23773b' },
+  changes_requested: { label: 'Changes requested', colour: '#b35900' },
 };
 const CHECKS: Readonly<Record<ChecksState, { label: string; colour: string }>> = {
   pending: { label: 'CI running', colour: '#d4a017' },
   passing: { label: 'CI passing', colour: '#2e9e4f' },
-  failing: { label: 'CI failing', colour: '#d64545' },
+  failing: { label: 'CI failing', colour: '#c0392b' },
 };
+
+/** The badges' words, for the screen-reader announcements of live changes. */
+export const PR_LABELS = Object.fromEntries(Object.entries(PR).map(([k, v]) => [k, v.label])) as Readonly<Record<PrState, string>>;
+export const REVIEW_LABELS = Object.fromEntries(Object.entries(REVIEW).map(([k, v]) => [k, v.label])) as Readonly<Record<ReviewState, string>>;
+export const CHECKS_LABELS = Object.fromEntries(Object.entries(CHECKS).map(([k, v]) => [k, v.label])) as Readonly<Record<ChecksState, string>>;
 
 export interface PrBadgesProps {
   prState: PrState | null;

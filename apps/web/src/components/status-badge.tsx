@@ -8,7 +8,7 @@ import { STATUS_COLOURS, STATUS_LABELS } from '../status-style';
 export function StatusBadge({ status, prState }: { status: TaskStatus; prState?: PrState | null }) {
   if (status === 'failed' && prState === 'closed') {
     return (
-      <span className="badge status-closed-unmerged" style={{ background: '#7a7a7a' }} data-status={status} data-pr-state="closed">
+      <span className="badge status-closed-unmerged" style={{ background: '#666666' }} data-status={status} data-pr-state="closed">
         Closed, unmerged
       </span>
     );

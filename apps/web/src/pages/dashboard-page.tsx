@@ -2,6 +2,7 @@ import { useMemo, useState } from 'react';
 import { isEmptyFilter, statusGroup, type DashboardTask } from '@taskflow/events';
 import { useSession } from '../auth/session';
 import { CreateTaskForm } from '../components/create-task-form';
+import { useTaskChangeAnnouncer } from '../components/live-announcer';
 import { RelativeTime } from '../components/relative-time';
 import { PrBadges } from '../components/pr-badges';
 import { StatusBadge } from '../components/status-badge';
@@ -63,6 +64,7 @@ export function DashboardPage() {
   const filtered = useFilteredDashboard(filter, !isEmptyFilter(filter));
   const { rows, counts, nextCursor, loadMore } = filtered ?? live;
   const { fresh } = live;
+  useTaskChangeAnnouncer(rows.values());
   const [creating, setCreating] = useState(false);
   const [limit, setLimit] = useState(PAGE);
 
@@ -76,6 +78,7 @@ export function DashboardPage() {
 
   return (
     <main className="page">
+      <h1 className="sr-only">Tasks</h1>
       <section className="counts" aria-label="Task counts">
         <div className="count" data-testid="count-active">
           <strong>{counts?.activeCount ?? '–'}</strong> active

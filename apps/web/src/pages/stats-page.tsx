@@ -90,6 +90,7 @@ export function StatsPage() {
   const o = stats.overall;
   return (
     <main className="page">
+      <h1 className="sr-only">Stats</h1>
       <section className="counts" aria-label="Rates">
         <div className="count"><strong data-testid="stat-total">{o.total}</strong> tasks</div>
         <div className="count"><strong>{pct(o.successRate)}</strong> success</div>

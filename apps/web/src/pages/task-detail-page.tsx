@@ -1,8 +1,10 @@
-import { useEffect, useRef, useState, type FormEvent } from 'react';
+import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import { CANCELLABLE_STATUSES, type PublicTask, type TaskStatus, type TimelineEvent } from '@taskflow/events';
 import { api } from '../api/client';
 import { useSession } from '../auth/session';
+import { ConfirmDialog } from '../components/confirm-dialog';
 import { CreateTaskForm } from '../components/create-task-form';
+import { useTaskChangeAnnouncer } from '../components/live-announcer';
 import { RelativeTime } from '../components/relative-time';
 import { FollowButton } from '../components/follow-button';
 import { PrBadges } from '../components/pr-badges';
@@ -41,7 +43,7 @@ function Timeline({ events }: { events: TimelineEvent[] }) {
     end.current?.scrollIntoView?.({ block: 'nearest', behavior: 'smooth' });
   }, [events.length]);
   return (
-    <ol className="timeline" aria-label="Timeline">
+    <ol className="timeline" aria-label="Timeline" tabIndex={0}>
       {events.map((e, i) => (
         <li key={e.seq} ref={i === events.length - 1 ? end : undefined} data-event={e.eventType}>
           <TimelineEntry event={e} />
@@ -55,6 +57,7 @@ function ClarificationForm({ task, offline }: { task: PublicTask; offline: boole
   const [answers, setAnswers] = useState<string[]>(() => task.clarificationQuestions.map(() => ''));
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const errorId = useId();
   async function submit(e: FormEvent) {
     e.preventDefault();
     setBusy(true);
@@ -72,11 +75,11 @@ function ClarificationForm({ task, offline }: { task: PublicTask; offline: boole
       {task.clarificationQuestions.map((q, i) => (
         <label key={q}>
           {q}
-          <textarea rows={2} required value={answers[i] ?? ''} onChange={(e) => setAnswers((a) => a.map((x, k) => (k === i ? e.target.value : x)))} />
+          <textarea rows={2} required aria-invalid={error ? true : undefined} aria-describedby={error ? errorId : undefined} value={answers[i] ?? ''} onChange={(e) => setAnswers((a) => a.map((x, k) => (k === i ? e.target.value : x)))} />
         </label>
       ))}
       {error && (
-        <p className="error" role="alert">
+        <p className="error" role="alert" id={errorId}>
           {error}
         </p>
       )}
@@ -94,13 +97,15 @@ export function TaskDetailPage({ taskId }: { taskId: string }) {
   const { view, viewers, notFound } = useTaskSubscription(taskId);
   const [cloning, setCloning] = useState(false);
   const [actionError, setActionError] = useState<string | null>(null);
+  const [confirming, setConfirming] = useState<'retry' | 'cancel' | null>(null);
   const offline = connection === 'offline';
+  useTaskChangeAnnouncer(view ? [{ ...view.task, taskId: view.task.id }] : []);
   if (notFound) return <main className="page"><p role="alert">This task does not exist, or you may not see it.</p></main>;
   if (!view) return <main className="page"><p aria-busy="true">Loading…</p></main>;
   const { task, events } = view;
   const mine = task.creator.id === session?.user.id;
   const act = async (action: 'retry' | 'cancel') => {
-    if (action === 'cancel' && !window.confirm('Cancel this task? It will not be dispatched.')) return;
+    setConfirming(null);
     setActionError(null);
     await api('POST', `/api/tasks/${task.id}/${action}`).catch((err: Error) => setActionError(err.message));
   };
@@ -206,12 +211,12 @@ export function TaskDetailPage({ taskId }: { taskId: string }) {
         </dl>
         <div className="actions">
           {mine && task.status === 'failed' && (
-            <button onClick={() => void act('retry')} disabled={offline}>
+            <button onClick={() => setConfirming('retry')} disabled={offline}>
               Retry
             </button>
           )}
           {mine && CANCELLABLE_STATUSES.includes(task.status) && (
-            <button onClick={() => void act('cancel')} disabled={offline}>
+            <button onClick={() => setConfirming('cancel')} disabled={offline}>
               Cancel task
             </button>
           )}
@@ -219,6 +224,25 @@ export function TaskDetailPage({ taskId }: { taskId: string }) {
           {!mine && <FollowButton taskId={task.id} disabled={offline} />}
         </div>
         {actionError && <p className="error" role="alert">{actionError}</p>}
+        {confirming === 'cancel' && (
+          <ConfirmDialog
+            title="Cancel this task?"
+            message="It will not be dispatched. This cannot be undone."
+            confirmLabel="Cancel task"
+            destructive
+            onConfirm={() => void act('cancel')}
+            onCancel={() => setConfirming(null)}
+          />
+        )}
+        {confirming === 'retry' && (
+          <ConfirmDialog
+            title="Retry this task?"
+            message="It starts again from analysis; the issue, pull request and results of this attempt are cleared."
+            confirmLabel="Retry"
+            onConfirm={() => void act('retry')}
+            onCancel={() => setConfirming(null)}
+          />
+        )}
       </section>
       {cloning && <CreateTaskForm initial={task} onCancel={() => setCloning(false)} onCreated={(id) => { setCloning(false); navigate(`/tasks/${id}`); }} />}
       <section className="card">

@@ -1,0 +1,343 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { loadStackEnv, startStack, type RunningStack } from '@taskflow/devstack';
+import { taskBranch } from '@taskflow/events';
+import { checkRunEvent, createBranchEvent, pullRequestEvent, pullRequestReviewEvent, sendWebhook } from '@taskflow/github-sim';
+import { apiClient, createTestDatabase, eventually, freePort, login, type TestDatabase } from '@taskflow/testing';
+import { launchChromium } from './browser';
+import { axeFindings, blockingAxeFindings, type AxeFinding } from './support/axe';
+
+/**
+ * Accessibility in Debian's Chromium against the stack as `npm start` runs it: axe-core on
+ * every page and state a user reaches (no serious or critical finding), and the app driven
+ * by the keyboard alone, with live changes announced to screen readers.
+ */
+jest.setTimeout(240_000);
+
+const PASSWORD = 'e2e-password';
+const REPO = 'acme/payments';
+const GOOD = 'Export the invoice list in src/invoices/list.ts as CSV with the same columns as the table.';
+let stack: RunningStack;
+let database: TestDatabase;
+let dataDir: string;
+let browser: Browser;
+const contexts: BrowserContext[] = [];
+/** Minor and moderate findings: printed for the record, not failing. */
+const advisory: Array<{ page: string; id: string; impact: string | null }> = [];
+const checked: string[] = [];
+
+beforeAll(async () => {
+  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'taskflow-a11y-'));
+  database = await createTestDatabase('a11y');
+  const env = loadStackEnv({ PORT: String(await freePort()), DATA_DIR: dataDir, DATABASE_URL: database.url, SEED_DEMO: 'true', DEMO_PASSWORD: PASSWORD, LOG_LEVEL: 'warn' });
+  stack = await startStack(env, () => undefined);
+  browser = await launchChromium();
+});
+
+afterAll(async () => {
+  for (const c of contexts) await c.close();
+  await browser?.close();
+  await stack?.stop();
+  await database?.drop();
+  fs.rmSync(dataDir, { recursive: true, force: true });
+  console.log(`axe-core checked ${checked.length} page states: ${checked.join(', ')}\nminor/moderate findings: ${JSON.stringify(advisory)}`);
+});
+
+async function newPage(): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+  contexts.push(context);
+  return context.newPage();
+}
+
+async function logIn(page: Page, username: string, url = stack.url): Promise<Page> {
+  await page.goto(url);
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.getByRole('button', { name: 'Log out' }).waitFor();
+  await page.getByTestId('connection-status').getByText('Live').waitFor();
+  return page;
+}
+
+const format = (findings: AxeFinding[]) => findings.map((f) => `[${f.impact}] ${f.id}: ${f.help}\n    ${f.nodes.slice(0, 5).join('\n    ')}`).join('\n');
+
+/** Fails with axe's own description of what is wrong, and where, when a page has a serious or critical finding. */
+async function expectAccessible(page: Page, name: string): Promise<void> {
+  // Let entrance animations (a fresh row fades in) finish: axe reads colours as painted.
+  await page.waitForTimeout(700);
+  const all = await axeFindings(page);
+  for (const f of all) if (f.impact !== 'serious' && f.impact !== 'critical') advisory.push({ page: name, id: f.id, impact: f.impact });
+  const blocking = await blockingAxeFindings(page);
+  checked.push(name);
+  if (blocking.length > 0) throw new Error(`${name}: ${blocking.length} serious/critical accessibility findings\n${format(blocking)}`);
+}
+
+const hook = async (event: string, payload: object) => {
+  const res = await sendWebhook(`${stack.url}/api/webhooks/github`, event, payload, { secret: stack.webhookSecret });
+  expect([200, 202]).toContain(res.status);
+};
+
+async function aliceApi() {
+  return apiClient(stack.url, await login(stack.url, 'alice', PASSWORD));
+}
+
+async function taskIn(title: string, description: string, status: string): Promise<string> {
+  const api = await aliceApi();
+  const created = await api.post('/api/tasks', { title, description, repo: REPO });
+  expect(created.status).toBe(202);
+  const id = created.body.task.id as string;
+  await eventually(`${title} ${status}`, async () => ((await api.get(`/api/tasks/${id}`)).body.status === status ? true : undefined), 30_000);
+  return id;
+}
+
+/** Presses Tab until the focused element's accessible text matches, as a keyboard user would. */
+async function tabTo(page: Page, name: RegExp, limit = 80): Promise<void> {
+  for (let i = 0; i < limit; i++) {
+    await page.keyboard.press('Tab');
+    if (name.test(await focusedName(page))) return;
+  }
+  throw new Error(`Tab never reached ${name} (last: ${await focusedName(page)})`);
+}
+
+/** The focused element's name as a screen reader would start it: aria-label, its label, or its text. (Browser-side code as text: this project has no DOM types.) */
+function focusedName(page: Page): Promise<string> {
+  return page.evaluate(`(() => {
+    const el = document.activeElement;
+    if (!el || el === document.body) return '';
+    return (el.getAttribute('aria-label') ?? el.labels?.[0]?.textContent ?? el.textContent ?? '').trim();
+  })()`);
+}
+
+const focusedId = (page: Page) => page.evaluate('document.activeElement?.id') as Promise<string | undefined>;
+const focusInDialog = (page: Page) => page.evaluate(`!!document.activeElement?.closest('[role="alertdialog"]')`) as Promise<boolean>;
+
+/** Whether the focused element draws a focus indicator (an outline of some width). */
+function focusRingWidth(page: Page): Promise<number> {
+  return page.evaluate(`(() => {
+    const style = getComputedStyle(document.activeElement);
+    return style.outlineStyle === 'none' ? 0 : parseFloat(style.outlineWidth);
+  })()`);
+}
+
+describe('axe-core finds nothing serious on any page', () => {
+  const ids: Record<string, string> = {};
+
+  beforeAll(async () => {
+    ids.clarify = await taskIn('Fix it', 'It is broken.', 'needs_clarification');
+    ids.dispatched = await taskIn('Add CSV export', GOOD, 'dispatched');
+    ids.reviewing = await taskIn('Walk the PR story', GOOD, 'dispatched');
+    ids.merged = await taskIn('Ship the invoice index', GOOD, 'dispatched');
+    ids.failed = await taskIn('Speed up invoices', GOOD, 'dispatched');
+    const pr = (id: string, prNumber: number) => ({ repo: REPO, branch: taskBranch(id), prNumber });
+    await hook('create', createBranchEvent({ repo: REPO, branch: taskBranch(ids.reviewing) }));
+    await hook('pull_request', pullRequestEvent({ ...pr(ids.reviewing, 71), action: 'opened', title: 'Walk the PR story' }));
+    await hook('pull_request_review', pullRequestReviewEvent({ ...pr(ids.reviewing, 71), state: 'changes_requested', reviewer: 'grace' }));
+    await hook('check_run', checkRunEvent({ ...pr(ids.reviewing, 71), conclusion: 'failure', name: 'ci / unit' }));
+    await hook('pull_request', pullRequestEvent({ ...pr(ids.merged, 72), action: 'opened', title: 'Ship the invoice index' }));
+    await hook('pull_request_review', pullRequestReviewEvent({ ...pr(ids.merged, 72), state: 'approved', reviewer: 'grace' }));
+    await hook('check_run', checkRunEvent({ ...pr(ids.merged, 72), conclusion: 'success', name: 'ci / unit' }));
+    await hook('pull_request', pullRequestEvent({ ...pr(ids.merged, 72), action: 'closed', merged: true }));
+    await hook('pull_request', pullRequestEvent({ ...pr(ids.failed, 73), action: 'opened' }));
+    await hook('pull_request', pullRequestEvent({ ...pr(ids.failed, 73), action: 'closed', merged: false }));
+    const api = await aliceApi();
+    await eventually('merged and failed', async () => {
+      const [m, f] = await Promise.all([api.get(`/api/tasks/${ids.merged}`), api.get(`/api/tasks/${ids.failed}`)]);
+      return m.body.status === 'merged' && f.body.status === 'failed' ? true : undefined;
+    }, 30_000);
+  });
+
+  it('the login page, also with a wrong password', async () => {
+    const page = await newPage();
+    await page.goto(stack.url);
+    await page.getByLabel('Username').waitFor();
+    await expectAccessible(page, 'login');
+    await page.getByLabel('Username').fill('alice');
+    await page.getByLabel('Password').fill('wrong');
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByRole('alert').waitFor();
+    await expectAccessible(page, 'login with error');
+  });
+
+  it('the dashboard with tasks in every section, with filters, the create form and its validation error', async () => {
+    const page = await logIn(await newPage(), 'alice');
+    await page.locator(`[data-task-id="${ids.reviewing}"] [data-review-state="changes_requested"]`).waitFor();
+    await page.locator(`[data-section="completed"] [data-task-id="${ids.merged}"]`).waitFor();
+    await page.locator(`[data-section="failed"] [data-task-id="${ids.failed}"]`).waitFor();
+    await expectAccessible(page, 'dashboard');
+
+    await page.goto(`${stack.url}/?q=invoice&repo=${encodeURIComponent(REPO)}&status=merged&status=failed&priority=normal`);
+    await page.locator(`[data-task-id="${ids.merged}"]`).waitFor();
+    await page.locator('.status-filter summary').click();
+    await expectAccessible(page, 'dashboard filtered, status filter open');
+
+    await page.goto(stack.url);
+    await page.getByRole('button', { name: 'New task' }).click();
+    const form = page.getByRole('form', { name: 'New task' });
+    await expectAccessible(page, 'create-task form');
+    await form.getByLabel('Title').fill('   ');
+    await form.getByLabel('Description').fill('Blank titles are refused by the API.');
+    await form.getByRole('button', { name: 'Create task' }).click();
+    await form.getByRole('alert').waitFor();
+    // The message is tied to the field it is about.
+    const describedBy = await form.getByLabel('Title', { exact: true }).getAttribute('aria-describedby');
+    expect(describedBy).toBeTruthy();
+    expect(await form.getByLabel('Title', { exact: true }).getAttribute('aria-invalid')).toBe('true');
+    expect(await page.locator(`[id="${describedBy}"]`).textContent()).toMatch(/Invalid request body/);
+    await expectAccessible(page, 'create-task form with error');
+  });
+
+  it('the task detail page: needs clarification, dispatched, PR under review, merged with PR badges, failed', async () => {
+    const page = await logIn(await newPage(), 'alice', `${stack.url}/tasks/${ids.clarify}`);
+    await page.getByRole('form', { name: 'Clarification' }).waitFor();
+    await expectAccessible(page, 'detail: needs clarification');
+    for (const [name, id, ready] of [
+      ['dispatched', ids.dispatched, '[data-testid="issue-link"]'],
+      ['PR under review', ids.reviewing, 'main header [data-review-state="changes_requested"]'],
+      ['merged', ids.merged, 'main header .badge[data-status="merged"]'],
+      ['failed (closed, unmerged)', ids.failed, 'main header [data-pr-state="closed"]'],
+    ] as const) {
+      await page.goto(`${stack.url}/tasks/${id}`);
+      await page.locator(ready).first().waitFor();
+      await expectAccessible(page, `detail: ${name}`);
+    }
+  });
+
+  it('the retry and cancel confirmation dialogs', async () => {
+    const page = await logIn(await newPage(), 'alice', `${stack.url}/tasks/${ids.failed}`);
+    await page.getByRole('button', { name: 'Retry' }).click();
+    await page.getByRole('alertdialog', { name: 'Retry this task?' }).waitFor();
+    await expectAccessible(page, 'retry dialog');
+    await page.keyboard.press('Escape');
+    await page.goto(`${stack.url}/tasks/${ids.clarify}`);
+    await page.getByRole('button', { name: 'Cancel task' }).click();
+    await page.getByRole('alertdialog', { name: 'Cancel this task?' }).waitFor();
+    await expectAccessible(page, 'cancel dialog');
+  });
+
+  it('the stats page, and the notification bell open with its preferences and a toast on screen', async () => {
+    const page = await logIn(await newPage(), 'alice');
+    await page.getByRole('link', { name: 'Stats' }).click();
+    await page.getByTestId('stat-total').waitFor();
+    await expectAccessible(page, 'stats');
+
+    const id = await taskIn('Notify me', GOOD, 'dispatched');
+    await hook('pull_request', pullRequestEvent({ repo: REPO, branch: taskBranch(id), prNumber: 74, action: 'opened' }));
+    await page.locator('.toast').first().waitFor();
+    await page.getByRole('button', { name: /^Notifications, [1-9]\d* unread$/ }).click();
+    await page.getByRole('region', { name: 'Notifications' }).getByRole('button', { name: 'Preferences' }).click();
+    await page.getByRole('checkbox', { name: 'Merged' }).waitFor();
+    await expectAccessible(page, 'notification bell open, toast shown');
+  });
+
+  it('the admin page, when the app has one', async () => {
+    const page = await logIn(await newPage(), 'alice');
+    await page.goto(`${stack.url}/admin`);
+    await page.waitForTimeout(1500);
+    await expectAccessible(page, 'admin (as alice)');
+  });
+});
+
+describe('keyboard only, and what a screen reader hears', () => {
+  it('skip link, create → detail → back, with visible focus and Escape closing the form', async () => {
+    const page = await logIn(await newPage(), 'bob');
+    // A fresh load: Tab starts from the top of the document.
+    await page.reload();
+    await page.getByTestId('connection-status').getByText('Live').waitFor();
+    // The first Tab stop is the skip link; Enter lands past the header.
+    await page.keyboard.press('Tab');
+    expect(await focusedName(page)).toBe('Skip to content');
+    expect(await focusRingWidth(page)).toBeGreaterThanOrEqual(2);
+    await page.keyboard.press('Enter');
+    expect(await focusedId(page)).toBe('main-content');
+
+    // The header comes before the content in Tab order, the bell opens and Escape closes it back onto the bell.
+    await page.keyboard.press('Shift+Tab');
+    await tabTo(page, /^Notifications, \d+ unread$/);
+    await page.keyboard.press('Enter');
+    await page.getByRole('region', { name: 'Notifications' }).waitFor();
+    // The list follows its button in Tab order ("Mark all read" is disabled with nothing unread).
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(`!!document.activeElement?.closest('#notification-list')`)).toBe(true);
+    await page.keyboard.press('Escape');
+    expect(await page.getByRole('region', { name: 'Notifications' }).count()).toBe(0);
+    expect(await focusedName(page)).toMatch(/^Notifications, \d+ unread$/);
+
+    await tabTo(page, /^New task$/);
+    expect(await focusRingWidth(page)).toBeGreaterThanOrEqual(2);
+    await page.keyboard.press('Enter');
+    // Opening the form puts the cursor in its first field; Escape closes it and returns to the button.
+    expect(await focusedName(page)).toBe('Title');
+    await page.keyboard.type('Keyboard only');
+    await page.keyboard.press('Escape');
+    expect(await page.getByRole('form', { name: 'New task' }).count()).toBe(0);
+    expect(await focusedName(page)).toBe('New task');
+
+    await page.keyboard.press('Enter');
+    expect(await focusedName(page)).toBe('Title');
+    await page.keyboard.type('Keyboard only');
+    await page.keyboard.press('Tab');
+    expect(await focusedName(page)).toBe('Description');
+    await page.keyboard.type(GOOD);
+    await tabTo(page, /^Create task$/);
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/\/tasks\/[0-9a-f-]{36}$/);
+    await page.getByRole('heading', { name: 'Keyboard only' }).waitFor();
+    // After navigating, focus is on the new page's content, not lost on the body.
+    expect(await focusedId(page)).toBe('main-content');
+    await page.locator('main header .badge[data-status="dispatched"]').waitFor();
+
+    await tabTo(page, /^← All tasks$/);
+    await page.keyboard.press('Enter');
+    await page.waitForURL(`${stack.url}/`);
+    await page.getByRole('button', { name: 'New task' }).waitFor();
+    expect(await focusedId(page)).toBe('main-content');
+  });
+
+  it('the retry dialog keeps focus inside, closes on Escape and gives focus back to Retry', async () => {
+    const id = await taskIn('Keyboard retry', GOOD, 'dispatched');
+    await hook('pull_request', pullRequestEvent({ repo: REPO, branch: taskBranch(id), prNumber: 81, action: 'opened' }));
+    await hook('pull_request', pullRequestEvent({ repo: REPO, branch: taskBranch(id), prNumber: 81, action: 'closed', merged: false }));
+    const page = await logIn(await newPage(), 'alice', `${stack.url}/tasks/${id}`);
+    await page.locator('main header [data-pr-state="closed"]').waitFor();
+    await tabTo(page, /^Retry$/);
+    await page.keyboard.press('Enter');
+    const dialog = page.getByRole('alertdialog', { name: 'Retry this task?' });
+    await dialog.waitFor();
+    const inDialog = () => focusInDialog(page);
+    expect(await focusedName(page)).toBe('Retry');
+    expect(await inDialog()).toBe(true);
+    for (let i = 0; i < 5; i++) {
+      await page.keyboard.press(i % 2 ? 'Shift+Tab' : 'Tab');
+      expect(await inDialog()).toBe(true);
+    }
+    await page.keyboard.press('Escape');
+    expect(await dialog.count()).toBe(0);
+    expect(await focusedName(page)).toBe('Retry');
+    expect(await focusInDialog(page)).toBe(false);
+    // Confirming by keyboard does it.
+    await page.keyboard.press('Enter');
+    await dialog.waitFor();
+    await page.keyboard.press('Enter');
+    await page.locator('[data-event="retried"]').waitFor();
+  });
+
+  it('announces a live status change politely ("title: PR open"), but not the rows present on load', async () => {
+    const id = await taskIn('Fix payment bug', GOOD, 'dispatched');
+    const page = await logIn(await newPage(), 'bob');
+    await page.locator(`[data-task-id="${id}"][data-status="dispatched"]`).waitFor();
+    const region = page.getByTestId('live-announcer');
+    expect(await region.getAttribute('aria-live')).toBe('polite');
+    expect(await region.getAttribute('role')).toBe('status');
+    expect((await region.textContent())?.trim()).toBe('');
+    await hook('create', createBranchEvent({ repo: REPO, branch: taskBranch(id) }));
+    await hook('pull_request', pullRequestEvent({ repo: REPO, branch: taskBranch(id), prNumber: 91, action: 'opened', draft: true }));
+    await region.getByText('Fix payment bug: PR open, Draft').or(region.getByText('Fix payment bug: PR open')).first().waitFor();
+    await hook('pull_request', pullRequestEvent({ repo: REPO, branch: taskBranch(id), prNumber: 91, action: 'ready_for_review' }));
+    await region.getByText('Fix payment bug: Ready for review').waitFor();
+    // Only the task that changed is announced.
+    expect(await region.locator('p').allTextContents()).toEqual(expect.arrayContaining([expect.stringMatching(/^Fix payment bug: /)]));
+    for (const text of await region.locator('p').allTextContents()) expect(text).toMatch(/^Fix payment bug: /);
+  });
+});
