@@ -10,6 +10,7 @@ import type { CookieSessionDeps } from '../auth/session.cookie';
 import type { ServerConfig } from '../config';
 import { observeBroadcast } from './broadcast-observer';
 import { adapterSubscribed } from './adapter-health';
+import { isClientMessage, unknownEventMessage } from './client-event';
 import { HANDLERS } from './handlers';
 import type { RealtimeMetrics } from './metrics';
 import { Presence } from './presence';
@@ -126,24 +127,29 @@ export async function registerGateway(app: FastifyInstance, deps: GatewayDeps): 
     if (user.sessionId) void socket.join(rooms.session(user.sessionId));
     // Middleware runs once per connection: a session that ends later must end the socket then.
     sessionGuard.watch(socket);
-    socket.onAny((event: string, ...args: unknown[]) => void onMessage(socket, event, args));
+    // Nothing a frame carries may become an unhandled rejection; onMessage answers every expected failure itself.
+    socket.onAny((event: unknown, ...args: unknown[]) => {
+      onMessage(socket, event, args).catch((err: unknown) => {
+        metrics.recordError('INTERNAL');
+        logger.warn({ err, userId: socket.data.user?.id }, 'socket message failed');
+      });
+    });
     socket.on('disconnect', () => {
       metrics.connections.dec();
       void viewers.leaveAll(socket).catch((err: unknown) => logger.warn({ err }, 'presence cleanup failed'));
     });
   });
 
-  async function onMessage(socket: TaskflowSocket, event: string, args: unknown[]): Promise<void> {
+  async function onMessage(socket: TaskflowSocket, event: unknown, args: unknown[]): Promise<void> {
     const ack = typeof args[args.length - 1] === 'function' ? (args.pop() as Ack) : undefined;
     const fail = (code: string, message: string) => {
       metrics.recordError(code);
       socket.emit('error', { code, message });
       ack?.({ ok: false, error: { code, message } });
     };
-    // Own properties only: `toString`, `__proto__` and `constructor` are not handlers.
-    const known = Object.hasOwn(HANDLERS, event);
+    const known = isClientMessage(event);
     metrics.received.inc({ event: known ? event : 'unknown' });
-    if (!known) return fail('UNKNOWN_EVENT', `Unknown event "${event.slice(0, 50)}"`);
+    if (!known) return fail('UNKNOWN_EVENT', unknownEventMessage(event));
     const name = event as ClientMessageName;
     try {
       if (!(await limits.allow(socket.id, socket.data.user.id, messageCost(name, args[0])))) return fail('RATE_LIMITED', 'Too many messages; slow down');
