@@ -10,11 +10,12 @@ export class ApiError extends Error {
   }
 }
 
-let token: string | null = null;
+/** The session's CSRF token: the session itself travels in an httpOnly cookie this code cannot read. */
+let csrf: string | null = null;
 let onUnauthorized: () => void = () => undefined;
 
-export function setSession(next: string | null, unauthorized?: () => void): void {
-  token = next;
+export function setSession(csrfToken: string | null, unauthorized?: () => void): void {
+  csrf = csrfToken;
   if (unauthorized) onUnauthorized = unauthorized;
 }
 
@@ -23,7 +24,8 @@ export async function api<T>(method: string, path: string, body?: unknown): Prom
   try {
     res = await fetch(path, {
       method,
-      headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...(csrf && method !== 'GET' ? { 'x-csrf-token': csrf } : {}) },
+      credentials: 'same-origin',
       body: body === undefined ? undefined : JSON.stringify(body),
     });
   } catch {
@@ -31,7 +33,7 @@ export async function api<T>(method: string, path: string, body?: unknown): Prom
   }
   const data = (await res.json().catch(() => ({}))) as { error?: string; message?: string; details?: ApiError['details'] };
   if (!res.ok) {
-    if (res.status === 401 && path !== '/api/auth/login') onUnauthorized();
+    if (res.status === 401 && !path.startsWith('/api/auth/')) onUnauthorized();
     throw new ApiError(res.status, data.error ?? 'ERROR', data.message ?? `Request failed (${res.status})`, data.details);
   }
   return data as T;

@@ -1,4 +1,4 @@
-import { createContext, useCallback, useContext, useMemo, useState, type ReactNode } from 'react';
+import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
 import { api, setSession } from '../api/client';
 
 export interface SessionUser {
@@ -6,49 +6,67 @@ export interface SessionUser {
   username: string;
   name: string;
   orgId: string;
+  role?: 'member' | 'admin';
 }
-interface Session {
-  token: string;
+/** What the page knows of its session: never the session token itself (an httpOnly cookie page scripts cannot read). */
+export interface Session {
   user: SessionUser;
+  /** Sent as `x-csrf-token` with every write. */
+  csrfToken: string;
+  expiresAt: string;
+  idleSeconds: number;
 }
 interface SessionContext {
   session: Session | null;
   login(username: string, password: string): Promise<void>;
+  /** Ends the session on the server (every tab of this browser), then here. */
   logout(): void;
+  /** The session was ended elsewhere (another tab logged out, it expired): forget it here. */
+  ended(): void;
+  /** The server moved the session's deadline (it slid). */
+  extended(expiresAt: string): void;
 }
 
-const KEY = 'taskflow.session';
 const Ctx = createContext<SessionContext | null>(null);
 
-function restore(): Session | null {
-  try {
-    const raw = sessionStorage.getItem(KEY);
-    return raw ? (JSON.parse(raw) as Session) : null;
-  } catch {
-    return null;
-  }
-}
-
-/** The login session, kept for the browser tab (sessionStorage) and dropped on logout or a 401. */
-export function SessionProvider({ children }: { children: ReactNode }) {
-  const [session, setState] = useState<Session | null>(() => {
-    const s = restore();
-    setSession(s?.token ?? null);
-    return s;
-  });
-  const logout = useCallback(() => {
-    sessionStorage.removeItem(KEY);
+/**
+ * The login session, in an httpOnly cookie shared by every tab of the browser: a new tab
+ * asks the server who it is (`GET /api/auth/session`) before showing anything.
+ */
+export function SessionProvider({ children, initial }: { children: ReactNode; initial?: Session }) {
+  const [session, setState] = useState<Session | null>(initial ?? null);
+  const [checked, setChecked] = useState(initial !== undefined);
+  const ended = useCallback(() => {
     setSession(null);
     setState(null);
   }, []);
-  setSession(session?.token ?? null, logout);
-  const login = useCallback(async (username: string, password: string) => {
-    const res = await api<Session>('POST', '/api/auth/login', { username, password });
-    sessionStorage.setItem(KEY, JSON.stringify(res));
-    setSession(res.token, logout);
-    setState(res);
-  }, [logout]);
-  const value = useMemo(() => ({ session, login, logout }), [session, login, logout]);
+  setSession(session?.csrfToken ?? null, ended);
+  useEffect(() => {
+    if (checked) return;
+    api<Session>('GET', '/api/auth/session').then(
+      (s) => {
+        setSession(s.csrfToken, ended);
+        setState(s);
+        setChecked(true);
+      },
+      () => setChecked(true),
+    );
+  }, [checked, ended]);
+  const login = useCallback(
+    async (username: string, password: string) => {
+      const res = await api<Session>('POST', '/api/auth/session', { username, password });
+      setSession(res.csrfToken, ended);
+      setState(res);
+    },
+    [ended],
+  );
+  const logout = useCallback(() => {
+    void api('DELETE', '/api/auth/session').catch(() => undefined).finally(ended);
+  }, [ended]);
+  const extended = useCallback((expiresAt: string) => setState((s) => (s ? { ...s, expiresAt } : s)), []);
+  const value = useMemo(() => ({ session, login, logout, ended, extended }), [session, login, logout, ended, extended]);
+  // Until the server answered, neither the login page nor the app: a logged-in new tab must not flash the login form.
+  if (!checked) return null;
   return <Ctx.Provider value={value}>{children}</Ctx.Provider>;
 }
 

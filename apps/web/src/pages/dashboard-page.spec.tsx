@@ -4,7 +4,7 @@
  */
 import { act, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import type { DashboardTask } from '@taskflow/events';
-import { ALICE, startFakeGateway, type FakeGateway } from '../testing/fake-gateway';
+import { ALICE, SESSION, startFakeGateway, type FakeGateway } from '../testing/fake-gateway';
 import { DashboardPage } from './dashboard-page';
 
 const BOB = { id: 'u-bob', username: 'bob', name: 'Bob Brown', orgId: 'o1' };
@@ -74,7 +74,7 @@ describe('without live updates (FEATURE_WEBSOCKET_* off)', () => {
     const { RealtimeContext } = await import('../realtime/socket');
     const { SessionProvider } = await import('../auth/session');
     const offWrapper = ({ children }: { children: React.ReactNode }) => (
-      <SessionProvider>
+      <SessionProvider initial={SESSION}>
         <RealtimeContext.Provider value={{ socket: null, status: 'disabled', features: { websocket: false, dashboard: false, taskDetail: false }, repos: [] }}>{children}</RealtimeContext.Provider>
       </SessionProvider>
     );

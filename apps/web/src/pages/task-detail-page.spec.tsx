@@ -4,7 +4,7 @@
  */
 import { act, fireEvent, render, screen, waitFor } from '@testing-library/react';
 import type { PublicTask, TimelineEvent } from '@taskflow/events';
-import { ALICE, startFakeGateway, type FakeGateway } from '../testing/fake-gateway';
+import { ALICE, SESSION, startFakeGateway, type FakeGateway } from '../testing/fake-gateway';
 import { TaskDetailPage } from './task-detail-page';
 
 const taskId = '3f2b8c1e-8d9a-4c6b-9f1e-2a3b4c5d6e7f';
@@ -71,7 +71,7 @@ it('refuses actions while offline instead of losing them', async () => {
   const { RealtimeContext } = await import('../realtime/socket');
   const { SessionProvider } = await import('../auth/session');
   const offline = ({ children }: { children: React.ReactNode }) => (
-    <SessionProvider>
+    <SessionProvider initial={SESSION}>
       <RealtimeContext.Provider value={{ socket: gw.client, status: 'offline', features: { websocket: true, dashboard: true, taskDetail: true }, repos: [] }}>{children}</RealtimeContext.Provider>
     </SessionProvider>
   );

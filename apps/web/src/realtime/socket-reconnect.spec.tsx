@@ -7,6 +7,7 @@ import http from 'node:http';
 import type { ReactNode } from 'react';
 import { Server, type Socket as ServerSocket } from 'socket.io';
 import { SessionProvider } from '../auth/session';
+import { SESSION } from '../testing/fake-gateway';
 import { RealtimeProvider, useWebSocket } from './socket';
 
 /**
@@ -35,11 +36,10 @@ afterAll(async () => {
 
 beforeEach(() => {
   connections.length = 0;
-  sessionStorage.setItem('taskflow.session', JSON.stringify({ token: 't', user: { id: 'u1', username: 'alice', name: 'Alice', orgId: 'o1' } }));
 });
 
 const wrapper = ({ children }: { children: ReactNode }) => (
-  <SessionProvider>
+  <SessionProvider initial={{ ...SESSION, idleSeconds: 4 }}>
     <RealtimeProvider>{children}</RealtimeProvider>
   </SessionProvider>
 );
@@ -51,7 +51,7 @@ it('connects again after a server-side disconnect', async () => {
   connections[0]!.disconnect(true);
   await waitFor(() => expect(connections).toHaveLength(2), { timeout: 5000 });
   await waitFor(() => expect(result.current.status).toBe('connected'));
-  expect(sessionStorage.getItem('taskflow.session')).not.toBeNull();
+  expect(result.current.socket).not.toBeNull();
   unmount();
 });
 
@@ -60,9 +60,41 @@ it('logs out, and does not reconnect, when the server ends an expired session', 
   await waitFor(() => expect(result.current.status).toBe('connected'));
   connections[0]!.emit('error', { code: 'TOKEN_EXPIRED', message: 'Session expired: log in again' });
   connections[0]!.disconnect(true);
-  await waitFor(() => expect(sessionStorage.getItem('taskflow.session')).toBeNull());
+  await waitFor(() => expect(result.current.socket).toBeNull());
   await new Promise((r) => setTimeout(r, 1500));
   expect(connections).toHaveLength(1);
   expect(result.current.socket).toBeNull();
+  unmount();
+});
+
+it('leaves when another tab logged out (session:ended) and does not come back', async () => {
+  const { result, unmount } = renderHook(() => useWebSocket(), { wrapper });
+  await waitFor(() => expect(result.current.status).toBe('connected'));
+  connections[0]!.emit('session:ended', { reason: 'logout' });
+  connections[0]!.disconnect(true);
+  await waitFor(() => expect(result.current.socket).toBeNull());
+  await new Promise((r) => setTimeout(r, 1500));
+  expect(connections).toHaveLength(1);
+  unmount();
+});
+
+it('slides the session on user activity with session:refresh on the same connection', async () => {
+  const refreshes: unknown[] = [];
+  server.once('connection', (socket) => socket.on('session:refresh', (m: unknown, ack: (a: unknown) => void) => {
+    refreshes.push(m);
+    ack({ ok: true, data: { expiresAt: new Date(Date.now() + 4000).toISOString() } });
+  }));
+  const { result, unmount } = renderHook(() => useWebSocket(), { wrapper });
+  await waitFor(() => expect(result.current.status).toBe('connected'));
+  const socket = result.current.socket;
+  // A quarter of the 4 s idle time later, activity sends a refresh; the socket stays the same.
+  await new Promise((r) => setTimeout(r, 1100));
+  window.dispatchEvent(new KeyboardEvent('keydown'));
+  await waitFor(() => expect(refreshes).toEqual([{}]));
+  window.dispatchEvent(new KeyboardEvent('keydown'));
+  await new Promise((r) => setTimeout(r, 100));
+  expect(refreshes).toHaveLength(1);
+  expect(result.current.socket).toBe(socket);
+  expect(connections).toHaveLength(1);
   unmount();
 });

@@ -3,6 +3,7 @@ import { io, type Socket } from 'socket.io-client';
 import type { ClientToServerEvents, ServerToClientEvents } from '@taskflow/events';
 import { api } from '../api/client';
 import { useSession } from '../auth/session';
+import { keepSessionAlive } from '../auth/use-session-keepalive';
 import { useOfflineDetection } from './use-offline-detection';
 
 export type AppSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
@@ -27,7 +28,10 @@ export const RealtimeContext = createContext<RealtimeState>({ socket: null, stat
  * off there is no socket and the hooks poll the REST API instead.
  */
 export function RealtimeProvider({ children }: { children: ReactNode }) {
-  const { session, logout } = useSession();
+  const { session, ended, extended } = useSession();
+  // The socket lives as long as the login, not as long as one value of the session (its deadline slides).
+  const userId = session?.user.id;
+  const idleSeconds = session?.idleSeconds ?? 0;
   const online = useOfflineDetection();
   const [config, setConfig] = useState<{ features: Features; repos: string[] } | null>(null);
   const [socket, setSocket] = useState<AppSocket | null>(null);
@@ -39,15 +43,19 @@ export function RealtimeProvider({ children }: { children: ReactNode }) {
   }, []);
 
   useEffect(() => {
-    if (!session || !config?.features.websocket) return;
+    if (!userId || !config?.features.websocket) return;
     // tryAllTransports: a browser whose WebSocket upgrade is blocked (a proxy refusing Upgrade) falls back to long-polling.
-    const s: AppSocket = io({ auth: { token: session.token }, transports: ['websocket', 'polling'], tryAllTransports: true, reconnectionDelayMax: 5000 });
+    // The handshake carries the httpOnly session cookie (same origin): no token in page scripts.
+    const s: AppSocket = io({ transports: ['websocket', 'polling'], tryAllTransports: true, reconnectionDelayMax: 5000 });
     let sessionEnded = false;
     let disposed = false;
     const endSession = () => {
       sessionEnded = true;
-      logout();
+      ended();
     };
+    // Logout in another tab (any node), or the idle time ran out: back to the login page.
+    s.on('session:ended', endSession);
+    const stopKeepAlive = keepSessionAlive(s, idleSeconds, extended);
     s.on('connect', () => {
       setConnected(true);
       setEverConnected(true);
@@ -67,11 +75,12 @@ export function RealtimeProvider({ children }: { children: ReactNode }) {
     setSocket(s);
     return () => {
       disposed = true;
+      stopKeepAlive();
       s.close();
       setSocket(null);
       setConnected(false);
     };
-  }, [session, config?.features.websocket, logout]);
+  }, [userId, idleSeconds, config?.features.websocket, ended, extended]);
 
   const status: ConnectionStatus = !config
     ? 'connecting'

@@ -20,6 +20,8 @@ export interface FakeGateway {
 }
 
 export const ALICE = { id: 'u-alice', username: 'alice', name: 'Alice Anders', orgId: 'o1' };
+/** A logged-in session as the server would answer `GET /api/auth/session`. */
+export const SESSION = { user: ALICE, csrfToken: 'csrf', expiresAt: new Date(Date.now() + 3_600_000).toISOString(), idleSeconds: 7200 };
 
 export async function startFakeGateway(): Promise<FakeGateway> {
   const handlers = new Map<string, (socket: ServerSocket, message: any) => unknown>();
@@ -35,14 +37,13 @@ export async function startFakeGateway(): Promise<FakeGateway> {
   await new Promise<void>((r) => httpServer.listen(0, '127.0.0.1', r));
   const client = io(`http://127.0.0.1:${(httpServer.address() as AddressInfo).port}`, { transports: ['websocket'] }) as AppSocket;
   await new Promise((r) => client.once('connect', () => r(undefined)));
-  sessionStorage.setItem('taskflow.session', JSON.stringify({ token: 't', user: ALICE }));
   const value = { socket: client, status: 'connected' as const, features: { websocket: true, dashboard: true, taskDetail: true }, repos: ['acme/payments'] };
   return {
     server,
     client,
     on: (event, handler) => handlers.set(event, handler),
     wrapper: ({ children }) => (
-      <SessionProvider>
+      <SessionProvider initial={SESSION}>
         <RealtimeContext.Provider value={value}>{children}</RealtimeContext.Provider>
       </SessionProvider>
     ),

@@ -1,0 +1,29 @@
+import type { AppSocket } from '../realtime/socket';
+
+const ACTIVITY = ['pointerdown', 'keydown', 'wheel', 'touchstart'] as const;
+
+/**
+ * Slides the session while the user is active: at most every quarter of the idle time (and at
+ * least every minute of activity) it sends `session:refresh` on the open socket, which moves
+ * the server's deadline for this socket without reconnecting. An idle tab sends nothing, so the
+ * session ends after the idle time. Returns the cleanup.
+ */
+export function keepSessionAlive(socket: AppSocket, idleSeconds: number, onExtended: (expiresAt: string) => void): () => void {
+  const everyMs = Math.min(60_000, (idleSeconds * 1000) / 4);
+  let last = Date.now();
+  const onActivity = () => {
+    if (Date.now() - last < everyMs || !socket.connected) return;
+    last = Date.now();
+    socket
+      .timeout(5000)
+      .emitWithAck('session:refresh', {})
+      .then((ack) => {
+        if (ack.ok) onExtended((ack.data as { expiresAt: string }).expiresAt);
+      })
+      .catch(() => undefined);
+  };
+  for (const e of ACTIVITY) window.addEventListener(e, onActivity, { passive: true });
+  return () => {
+    for (const e of ACTIVITY) window.removeEventListener(e, onActivity);
+  };
+}
