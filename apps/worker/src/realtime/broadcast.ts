@@ -18,12 +18,13 @@ export interface Emit {
  * What a batch of a task's committed events becomes on the wire (DESIGN D3):
  * per event, its status event and `task:event_added` to the task's room, in seq
  * order; once per batch, the dashboard row and the counts to the org's room —
- * or only to the creator's own room when the task is private.
+ * or only to the creator's own room when the task is private. Without `counts`
+ * the batch carries no row (a later batch of the task will: see EventPublisher).
  */
 export function broadcastsFor(
   task: TaskRecord,
   events: readonly TaskEventRow[],
-  counts: ServerEventPayload<'dashboard:task_count_changed'>,
+  counts: ServerEventPayload<'dashboard:task_count_changed'> | undefined,
   notifications: readonly EventNotification[] = [],
 ): Emit[] {
   const emits: Emit[] = [];
@@ -41,6 +42,7 @@ export function broadcastsFor(
   for (const n of notifications) {
     emits.push({ room: rooms.user(n.userId), event: 'notification:created', payload: { notification: n.notification, unreadCount: n.unreadCount } });
   }
+  if (!counts) return emits;
   emits.push({ room: dashboardRoom, event: 'dashboard:task_list_updated', payload: toDashboardTask(task) });
   emits.push({ room: dashboardRoom, event: 'dashboard:task_count_changed', payload: counts });
   return emits;

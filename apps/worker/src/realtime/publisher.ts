@@ -28,26 +28,42 @@ const PUBLISHER_LOCK = 724_251_903;
  * a Redis outage left behind: an event is marked published only once Redis
  * acknowledged it; at-least-once, clients drop duplicates by seq. One task's
  * events are always published in seq order (a chain of promises per task).
+ *
+ * A burst of commits of one task is conflated: wake-ups that arrive while a
+ * publish runs share one follow-up publish, and the dashboard row (with the
+ * counts) goes out only with the batch that reaches the task's current seq —
+ * never twice for one seq from this publisher, never below one it sent.
  */
 export class EventPublisher {
-  private readonly chains = new Map<string, Promise<void>>();
+  private readonly chains = new Map<string, { tail: Promise<void>; queued?: Promise<void> }>();
+  /** The highest dashboard-row seq Redis acknowledged per task (bounded; forgetting only risks a duplicate clients drop). */
+  private readonly rowSent = new Map<string, number>();
 
   constructor(
     private readonly db: Db,
     private readonly broadcaster: Broadcaster,
     private readonly logger: Logger,
+    private readonly rowMemory = 10_000,
   ) {}
 
-  /** Publishes whatever of this task is unpublished; concurrent calls for one task run one after the other. */
+  /** Publishes whatever of this task is unpublished; calls while one is waiting to start share it. */
   publishTask(taskId: string): Promise<void> {
-    const previous = this.chains.get(taskId) ?? Promise.resolve();
-    const next = previous
-      .then(() => this.publishNow(taskId))
+    const chain = this.chains.get(taskId);
+    if (chain?.queued) return chain.queued;
+    const entry = chain ?? { tail: Promise.resolve() };
+    const next = entry.tail
+      .then(() => {
+        // From here on a new wake-up needs a run of its own: this one may have read before that commit.
+        if (entry.queued === next) entry.queued = undefined;
+        return this.publishNow(taskId);
+      })
       .catch((err: unknown) => this.logger.warn({ err, taskId }, 'publish failed; the sweep will retry'))
       .finally(() => {
-        if (this.chains.get(taskId) === next) this.chains.delete(taskId);
+        if (entry.tail === next) this.chains.delete(taskId);
       });
-    this.chains.set(taskId, next);
+    entry.tail = next;
+    entry.queued = next;
+    this.chains.set(taskId, entry);
     return next;
   }
 
@@ -57,14 +73,27 @@ export class EventPublisher {
     const found = await getTask(this.db, 'system', taskId);
     if (!found) return;
     const { task } = found;
-    const counts = task.isPrivate
-      ? { ...(await countPrivateTasks(this.db, task.creatorId)), scope: 'private' as const }
-      : { ...(await countOrgTasks(this.db, task.orgId)), scope: 'shared' as const };
-    // Throws when Redis did not take the batch: the rows stay unpublished for the sweep.
+    const batchSeq = Math.max(...events.map((e) => e.seq));
+    // A later commit (seq > batchSeq) is already in the row: its own publish, which follows, carries the row.
+    const withRow = task.seq <= batchSeq && task.seq > (this.rowSent.get(taskId) ?? 0);
+    const counts = !withRow
+      ? undefined
+      : task.isPrivate
+        ? { ...(await countPrivateTasks(this.db, task.creatorId)), scope: 'private' as const }
+        : { ...(await countOrgTasks(this.db, task.orgId)), scope: 'shared' as const };
     const notifications = await notificationsOfEvents(this.db, taskId, events.map((e) => e.seq));
+    // Throws when Redis did not take the batch: the rows stay unpublished for the sweep.
     await this.broadcaster.publish(broadcastsFor(task, events, counts, notifications));
+    if (withRow) this.rememberRow(taskId, task.seq);
     await markPublished(this.db, events.map((e) => ({ taskId: e.taskId, seq: e.seq })));
-    this.logger.debug({ taskId, seqs: events.map((e) => e.seq) }, 'published');
+    this.logger.debug({ taskId, seqs: events.map((e) => e.seq), row: withRow ? task.seq : null }, 'published');
+  }
+
+  private rememberRow(taskId: string, seq: number): void {
+    this.rowSent.delete(taskId);
+    this.rowSent.set(taskId, seq);
+    // Oldest first (insertion order): the tasks that changed least recently.
+    if (this.rowSent.size > this.rowMemory) this.rowSent.delete(this.rowSent.keys().next().value as string);
   }
 
   /** Publishes events older than `olderThanMs` that are still unpublished (their publisher died, or NOTIFY was missed). */
@@ -76,7 +105,7 @@ export class EventPublisher {
   }
 
   async idle(): Promise<void> {
-    await Promise.all([...this.chains.values()]);
+    await Promise.all([...this.chains.values()].map((c) => c.tail));
   }
 }
 

@@ -1,0 +1,73 @@
+import pino from 'pino';
+import { Redis } from 'ioredis';
+import { transition, unpublishedEventsOf } from '@taskflow/store';
+import { FIXTURE_PASSWORD } from '@taskflow/store/testing';
+import { eventually, login, openSocket, testEnv, type TestSocket } from '@taskflow/testing';
+import { startPipelineStack, type PipelineStack } from '../testing/pipeline-stack';
+import { EventPublisher } from './publisher';
+import { RedisBroadcaster } from './redis.broadcaster';
+
+/**
+ * Two commits of one task in quick succession, each waking the publisher (as
+ * their NOTIFYs do), while a real server node delivers to a real dashboard: every
+ * socket gets the task's row at most once per seq, in rising seq order, and the
+ * latest row always arrives. Run without a worker, so this publisher is the only one.
+ */
+jest.setTimeout(120_000);
+
+const TASKS = 25;
+let stack: PipelineStack;
+let redis: Redis;
+let publisher: EventPublisher;
+let client: TestSocket;
+
+beforeAll(async () => {
+  stack = await startPipelineStack();
+  redis = new Redis(testEnv('TEST_REDIS_URL'), { commandTimeout: 2000 });
+  publisher = new EventPublisher(stack.f.db, new RedisBroadcaster(redis), pino({ level: 'silent' }));
+  client = await openSocket(stack.url, { token: await login(stack.url, 'alice', FIXTURE_PASSWORD) });
+  expect((await client.request('dashboard:join')).ok).toBe(true);
+});
+
+afterAll(async () => {
+  client?.close();
+  await publisher?.idle();
+  redis?.disconnect();
+  await stack?.close();
+});
+
+const rowSeqs = (taskId: string) => client.of('dashboard:task_list_updated').filter((e) => e.payload.taskId === taskId).map((e) => e.payload.seq as number);
+
+it('sends a burst of commits as rising rows, never one seq twice, ending at the latest', async () => {
+  const ids: string[] = [];
+  for (let i = 0; i < TASKS; i += 1) ids.push((await stack.f.newTask(stack.f.users.alice)).task.id);
+  await Promise.all(ids.map((id) => publisher.publishTask(id)));
+  await Promise.all(
+    ids.map(async (taskId, i) => {
+      await transition(stack.f.db, { taskId, from: 'received', to: 'analyzing', event: 'analyzing' });
+      // The second commit lands while the first publish reads (a different moment for each task): that
+      // publish sees events up to seq 2 and the task's row already at seq 3.
+      const second = transition(stack.f.db, {
+        taskId,
+        from: 'analyzing',
+        to: 'dispatched',
+        event: 'dispatched',
+        patch: { githubIssueNumber: 12, githubIssueUrl: 'https://github.com/acme/payments/issues/12', githubBranch: `taskflow/${taskId}`, dispatchedAt: new Date() },
+      });
+      await new Promise((r) => setTimeout(r, i % 5));
+      const first = publisher.publishTask(taskId);
+      await second;
+      await Promise.all([first, publisher.publishTask(taskId)]);
+    }),
+  );
+  for (const taskId of ids) expect(await unpublishedEventsOf(stack.f.db, taskId)).toEqual([]);
+  await eventually('every latest row', async () => (ids.every((id) => rowSeqs(id).includes(3)) ? true : undefined));
+  // Anything still in flight would arrive within this.
+  await new Promise((r) => setTimeout(r, 500));
+  for (const taskId of ids) {
+    const seqs = rowSeqs(taskId);
+    expect({ taskId, seqs }).toEqual({ taskId, seqs: [...new Set(seqs)] });
+    expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+    expect(seqs[seqs.length - 1]).toBe(3);
+  }
+});
