@@ -16,7 +16,7 @@ import type { RealtimeMetrics } from './metrics';
 import { Presence } from './presence';
 import { resyncClientsAfterResubscribe } from './resubscribe';
 import { createSessionGuard } from './session-guard';
-import { messageCost, SocketRateLimits } from './rate-limit';
+import { LIMITER_COMMAND_TIMEOUT_MS, messageCost, SocketRateLimits } from './rate-limit';
 import type { TaskflowServer, TaskflowSocket } from './socket-types';
 
 declare module 'fastify' {
@@ -55,7 +55,7 @@ export async function registerGateway(app: FastifyInstance, deps: GatewayDeps): 
   // The adapter subscribes once, at start: its commands must wait for Redis, however long, rather than be
   // given up (ioredis re-subscribes after a reconnect only what Redis had acknowledged).
   const sub = pub.duplicate({ maxRetriesPerRequest: null });
-  const limiterRedis = new Redis(config.REDIS_URL, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+  const limiterRedis = new Redis(config.REDIS_URL, { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: LIMITER_COMMAND_TIMEOUT_MS });
   for (const [name, client] of [['pub', pub], ['sub', sub], ['limiter', limiterRedis]] as const) {
     // Without listeners a Redis outage would crash the node; ioredis reconnects and resubscribes by itself.
     client.on('error', (err) => logger.warn({ err: err.message, client: name }, 'realtime redis error'));

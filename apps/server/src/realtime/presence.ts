@@ -5,6 +5,9 @@ import type { TaskflowServer, TaskflowSocket } from './socket-types';
 
 type Viewers = ServerEventPayload<'presence:updated'>['viewers'];
 
+/** How long a join or leave waits for Redis before going on without it (presence is best effort). */
+export const PRESENCE_DEADLINE_MS = 500;
+
 /**
  * Who is looking at a task, across nodes: a Redis sorted set per task whose
  * members are (node, socket, user, name) and whose scores are expiry times.
@@ -17,13 +20,21 @@ export class Presence {
   private readonly local = new Map<string, Set<string>>();
   private readonly timer: NodeJS.Timeout;
   private closed = false;
+  private refreshing = false;
 
   constructor(
     private readonly io: TaskflowServer,
     private readonly redis: Redis,
-    private readonly opts: { nodeId: string; ttlMs: number; prefix: string; logger: Logger },
+    private readonly opts: { nodeId: string; ttlMs: number; prefix: string; logger: Logger; deadlineMs?: number },
   ) {
-    this.timer = setInterval(() => void this.refresh().catch((err: unknown) => opts.logger.warn({ err }, 'presence refresh failed')), Math.max(500, Math.floor(opts.ttlMs / 3)));
+    this.timer = setInterval(() => {
+      // One refresh at a time: while Redis stalls, they would pile up behind each other.
+      if (this.refreshing) return;
+      this.refreshing = true;
+      this.refresh()
+        .catch((err: unknown) => opts.logger.warn({ err }, 'presence refresh failed'))
+        .finally(() => (this.refreshing = false));
+    }, Math.max(500, Math.floor(opts.ttlMs / 3)));
     this.timer.unref();
   }
 
@@ -42,6 +53,10 @@ export class Presence {
     const sockets = this.local.get(taskId) ?? new Set<string>();
     sockets.add(socket.id);
     this.local.set(taskId, sockets);
+    await this.withinDeadline(this.announceJoin(socket, taskId), 'join', taskId);
+  }
+
+  private async announceJoin(socket: TaskflowSocket, taskId: string): Promise<void> {
     try {
       await this.redis.zadd(this.key(taskId), Date.now() + this.opts.ttlMs, this.member(socket));
       // It may have gone during the write (its disconnect cleanup ran before or after the add): undo ours.
@@ -72,8 +87,33 @@ export class Presence {
     const sockets = this.local.get(taskId);
     if (!sockets?.delete(socket.id)) return;
     if (sockets.size === 0) this.local.delete(taskId);
-    await this.redis.zrem(this.key(taskId), this.member(socket));
-    await this.broadcast(taskId);
+    await this.withinDeadline(this.announceLeave(socket, taskId), 'leave', taskId);
+  }
+
+  private async announceLeave(socket: TaskflowSocket, taskId: string): Promise<void> {
+    try {
+      await this.redis.zrem(this.key(taskId), this.member(socket));
+      await this.broadcast(taskId);
+    } catch (err) {
+      // The entry expires by itself; the room's list catches up at the next refresh.
+      this.opts.logger.warn({ err, taskId }, 'presence update failed');
+    }
+  }
+
+  /**
+   * A stalled Redis must not hold up task:join or task:leave: past the deadline the
+   * caller goes on, and the update finishes (or fails, logged) in the background.
+   */
+  private async withinDeadline(work: Promise<void>, what: string, taskId: string): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => resolve('late'), this.opts.deadlineMs ?? PRESENCE_DEADLINE_MS);
+    });
+    try {
+      if ((await Promise.race([work, late])) === 'late') this.opts.logger.warn({ taskId }, `presence ${what} still waiting for Redis; going on without it`);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** On disconnect: leave every task this socket was viewing. */

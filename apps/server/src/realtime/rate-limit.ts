@@ -2,6 +2,12 @@ import type { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { MAX_RESYNC_TASKS } from '@taskflow/events';
 
+/**
+ * How long the limiter's Redis commands may take (give its client this `commandTimeout`):
+ * a stalled Redis then fails over to the in-memory stand-in instead of holding every message.
+ */
+export const LIMITER_COMMAND_TIMEOUT_MS = 500;
+
 /** Tasks of a resync that cost as much as one ordinary message. */
 export const RESYNC_TASKS_PER_POINT = 10;
 
@@ -20,8 +26,9 @@ export function messageCost(event: string, payload: unknown): number {
 
 /**
  * Per-socket and per-user limits on client messages, counted in Redis so a user
- * spreading sockets over nodes is still one user. If Redis is down, an
- * in-memory limiter stands in rather than letting everything through.
+ * spreading sockets over nodes is still one user. If Redis is down or stalled
+ * (its client's commandTimeout), an in-memory limiter stands in rather than
+ * letting everything through.
  */
 export class SocketRateLimits {
   private readonly perSocket: RateLimiterAbstract;
