@@ -31,7 +31,7 @@ function browserNotify(n: Notification): void {
 }
 
 /**
- * The signed-in user's notifications: loaded once per (re)connection, then live from
+ * The signed-in user's notifications: loaded once per (re)connection and on `sync:required`, then live from
  * the user's own room (`notification:created`, and `notification:read` from any tab).
  */
 export function NotificationsProvider({ children }: { children: ReactNode }) {
@@ -68,12 +68,15 @@ export function NotificationsProvider({ children }: { children: ReactNode }) {
       setNotifications((list) => list.map((n) => (n.readAt === null && (all || ids.includes(n.id)) ? { ...n, readAt: now } : n)));
       setUnreadCount(count);
     };
-    // After a reconnect, catch up on what arrived meanwhile.
+    // After a reconnect, catch up on what arrived meanwhile; likewise when the node's Redis subscription
+    // was interrupted (sync:required): notifications broadcast meanwhile never reached this tab.
     socket.on('connect', load);
+    socket.on('sync:required', load);
     socket.on('notification:created', onCreated);
     socket.on('notification:read', onRead);
     return () => {
       socket.off('connect', load);
+      socket.off('sync:required', load);
       socket.off('notification:created', onCreated);
       socket.off('notification:read', onRead);
     };
