@@ -229,6 +229,16 @@ describe('health, readiness, metrics', () => {
     expect(metrics).toMatch(/taskflow_socket_errors_total\{code="RATE_LIMITED"\} \d+/);
     expect(metrics).toContain('taskflow_publish_lag_seconds_bucket');
   });
+
+  it('records the commit → broadcast lag of dashboard rows a node delivers', async () => {
+    const before = await metricValue('taskflow_publish_lag_seconds_count');
+    const row = { taskId: 'lag-probe', seq: 1, updatedAt: new Date(Date.now() - 40).toISOString() };
+    emitter.to(rooms.org(t.f.users.bob.orgId)).emit('dashboard:task_list_updated', row);
+    await control.waitFor((e) => e.event === 'dashboard:task_list_updated' && e.payload.taskId === 'lag-probe', 'the probe row');
+    const after = await metricValue('taskflow_publish_lag_seconds_count');
+    expect(after).toBe(before + 1);
+    expect(await metricValue('taskflow_publish_lag_seconds_sum')).toBeGreaterThanOrEqual(0.04);
+  });
 });
 
 /** One Prometheus sample of this node's /metrics, as a number. */

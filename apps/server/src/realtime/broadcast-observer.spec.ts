@@ -1,0 +1,40 @@
+import { encode } from 'notepack.io';
+import { RealtimeMetrics } from './metrics';
+import { observeBroadcast } from './broadcast-observer';
+
+/** A message as `@socket.io/redis-emitter` publishes it: msgpack of [uid, packet, opts]. */
+const message = (event: string, payload: unknown) => encode(['emitter', { type: 2, data: [event, payload], nsp: '/' }, { rooms: ['org:x'], flags: {}, except: [] }]);
+
+async function lag(metrics: RealtimeMetrics): Promise<{ count: number; sum: number }> {
+  const values = (await metrics.publishLag.get()).values;
+  const pick = (suffix: string) => values.find((v) => v.metricName === `taskflow_publish_lag_seconds_${suffix}`)?.value ?? 0;
+  return { count: pick('count'), sum: pick('sum') };
+}
+
+describe('observeBroadcast', () => {
+  const now = Date.parse('2026-01-01T00:00:10.000Z');
+
+  it('records the lag of a dashboard row from its updatedAt', async () => {
+    const metrics = new RealtimeMetrics();
+    observeBroadcast(message('dashboard:task_list_updated', { taskId: 't', seq: 2, updatedAt: '2026-01-01T00:00:09.750Z' }), metrics, now);
+    expect(await lag(metrics)).toEqual({ count: 1, sum: 0.25 });
+  });
+
+  it('records the lag of a timeline event from its createdAt', async () => {
+    const metrics = new RealtimeMetrics();
+    observeBroadcast(message('task:event_added', { taskId: 't', seq: 2, event: { seq: 2, createdAt: '2026-01-01T00:00:09.900Z' } }), metrics, now);
+    expect((await lag(metrics)).count).toBe(1);
+    expect((await lag(metrics)).sum).toBeCloseTo(0.1, 6);
+  });
+
+  it('counts other broadcasts without a lag, and ignores what is not a broadcast', async () => {
+    const metrics = new RealtimeMetrics();
+    observeBroadcast(message('dashboard:task_count_changed', { activeCount: 1, updatedAt: '2026-01-01T00:00:09.000Z' }), metrics, now);
+    observeBroadcast(message('task:event_added', { event: { createdAt: 'not a date' } }), metrics, now);
+    observeBroadcast(Buffer.from('not msgpack at all'), metrics, now);
+    expect((await lag(metrics)).count).toBe(0);
+    const broadcasts = (await metrics.broadcasts.get()).values.map((v) => [v.labels.event, v.value]);
+    expect(broadcasts).toEqual(expect.arrayContaining([['dashboard:task_count_changed', 1], ['task:event_added', 1]]));
+    expect(broadcasts).toHaveLength(2);
+  });
+});
