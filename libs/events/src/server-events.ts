@@ -184,13 +184,21 @@ export const DashboardStatePayload = Type.Object(
   },
   strict,
 );
-export const DashboardTaskListUpdatedPayload = DashboardTaskSchema;
 /**
  * `scope: 'shared'` (to the org room): the org's non-private tasks. `scope: 'private'` (to a creator's own room):
  * that user's private tasks. A dashboard shows shared + private. (`scope` is an addition to the spec's payload.)
  */
 export const DashboardTaskCountChangedPayload = Type.Object(
   { ...TaskCountsSchema.properties, scope: Type.Union([Type.Literal('shared'), Type.Literal('private')]) },
+  strict,
+);
+/**
+ * The row, plus (an addition) the counts of its room as of this change — the same content as the
+ * `dashboard:task_count_changed` it replaces, so one frame carries the whole change. That event is still
+ * sent, but only when the counts differ from the last ones sent to the room.
+ */
+export const DashboardTaskListUpdatedPayload = Type.Object(
+  { ...DashboardTaskSchema.properties, counts: Type.Optional(DashboardTaskCountChangedPayload) },
   strict,
 );
 

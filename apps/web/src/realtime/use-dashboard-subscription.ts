@@ -64,11 +64,13 @@ export function useDashboardSubscription(): Dashboard {
       if (!loaded.current) setNextCursor(state.nextCursor);
       loaded.current = true;
     };
-    const onRow = (row: DashboardTask) => {
+    const onCounts = ({ scope, ...c }: ServerEventPayload<'dashboard:task_count_changed'>) => (scope === 'private' ? setOwn(c) : setShared(c));
+    // A row carries its room's counts as of that change (one frame per change); older servers send them apart.
+    const onRow = ({ counts: rowCounts, ...row }: ServerEventPayload<'dashboard:task_list_updated'>) => {
       setRows((prev) => upsertRow(prev, row));
       setFresh((prev) => new Set(prev).add(row.taskId));
+      if (rowCounts) onCounts(rowCounts);
     };
-    const onCounts = ({ scope, ...c }: ServerEventPayload<'dashboard:task_count_changed'>) => (scope === 'private' ? setOwn(c) : setShared(c));
     socket.on('dashboard:state', onState);
     socket.on('dashboard:task_list_updated', onRow);
     socket.on('dashboard:task_count_changed', onCounts);

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { dashboardTaskFromPublic, filterToSearchParams, taskMatchesFilter, type DashboardTask, type PublicTask, type TaskCounts, type TaskFilter } from '@taskflow/events';
+import { dashboardTaskFromPublic, filterToSearchParams, taskMatchesFilter, type DashboardTask, type PublicTask, type ServerEventPayload, type TaskCounts, type TaskFilter } from '@taskflow/events';
 import { api, ApiError } from '../api/client';
 import { throttledReload } from '../pages/throttled-reload';
 import { useWebSocket } from './socket';
@@ -69,7 +69,8 @@ export function useFilteredDashboard(filter: TaskFilter, enabled: boolean): Filt
         reload.cancel();
       };
     }
-    const onRow = (row: DashboardTask) => {
+    // The row's `counts` are the whole room's; this view counts its own filter (reloaded below).
+    const onRow = ({ counts: _roomCounts, ...row }: ServerEventPayload<'dashboard:task_list_updated'>) => {
       const match = taskMatchesFilter(row, filterRef.current);
       setRows((prev) => {
         if (match === false) {

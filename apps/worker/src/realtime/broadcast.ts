@@ -19,13 +19,15 @@ export interface Emit {
  * per event, its status event and `task:event_added` to the task's room, in seq
  * order; once per batch, the dashboard row and the counts to the org's room —
  * or only to the creator's own room when the task is private. Without `counts`
- * the batch carries no row (a later batch of the task will: see EventPublisher).
+ * the batch carries no row (a later batch of the task will: see EventPublisher);
+ * the count event only when `countsChanged` (the row carries them anyway).
  */
 export function broadcastsFor(
   task: TaskRecord,
   events: readonly TaskEventRow[],
   counts: ServerEventPayload<'dashboard:task_count_changed'> | undefined,
   notifications: readonly EventNotification[] = [],
+  countsChanged = true,
 ): Emit[] {
   const emits: Emit[] = [];
   const taskRoom = rooms.task(task.id);
@@ -43,7 +45,8 @@ export function broadcastsFor(
     emits.push({ room: rooms.user(n.userId), event: 'notification:created', payload: { notification: n.notification, unreadCount: n.unreadCount } });
   }
   if (!counts) return emits;
-  emits.push({ room: dashboardRoom, event: 'dashboard:task_list_updated', payload: toDashboardTask(task) });
-  emits.push({ room: dashboardRoom, event: 'dashboard:task_count_changed', payload: counts });
+  // One frame per change: the row carries the counts; the count event only goes out when they changed.
+  emits.push({ room: dashboardRoom, event: 'dashboard:task_list_updated', payload: { ...toDashboardTask(task), counts } });
+  if (countsChanged) emits.push({ room: dashboardRoom, event: 'dashboard:task_count_changed', payload: counts });
   return emits;
 }

@@ -1,6 +1,7 @@
 import pino from 'pino';
 import { Redis } from 'ioredis';
-import { transition, unpublishedEventsOf } from '@taskflow/store';
+import { SERVER_EVENTS, validate } from '@taskflow/events';
+import { countOrgTasks, transition, unpublishedEventsOf } from '@taskflow/store';
 import { FIXTURE_PASSWORD } from '@taskflow/store/testing';
 import { eventually, login, openSocket, testEnv, type TestSocket } from '@taskflow/testing';
 import { startPipelineStack, type PipelineStack } from '../testing/pipeline-stack';
@@ -70,4 +71,31 @@ it('sends a burst of commits as rising rows, never one seq twice, ending at the 
     expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
     expect(seqs[seqs.length - 1]).toBe(3);
   }
+});
+
+it('sends one frame per change: the row carries its counts, the count event only when they changed', async () => {
+  const countFrames = () => client.of('dashboard:task_count_changed').length;
+  const { task } = await stack.f.newTask(stack.f.users.alice);
+  await publisher.publishTask(task.id);
+  const created = await client.waitFor((e) => e.event === 'dashboard:task_list_updated' && e.payload.taskId === task.id, 'the new row');
+  expect(validate(SERVER_EVENTS['dashboard:task_list_updated'], created.payload).ok).toBe(true);
+  const counts = await countOrgTasks(stack.f.db, stack.f.users.alice.orgId);
+  expect(created.payload.counts).toEqual({ ...counts, scope: 'shared' });
+  // A new task changes the counts: the count event still goes out, with the same counts.
+  await eventually('the count event', async () => (client.of('dashboard:task_count_changed').some((e) => e.payload.activeCount === counts.activeCount) ? true : undefined));
+  const before = countFrames();
+
+  await transition(stack.f.db, { taskId: task.id, from: 'received', to: 'analyzing', event: 'analyzing' });
+  await publisher.publishTask(task.id);
+  const moved = await client.waitFor((e) => e.event === 'dashboard:task_list_updated' && e.payload.taskId === task.id && e.payload.seq === 2, 'the analyzing row');
+  expect(moved.payload.counts).toEqual({ ...counts, scope: 'shared' });
+
+  await transition(stack.f.db, { taskId: task.id, from: 'analyzing', to: 'failed', event: 'failed', patch: { errorMessage: 'no' } });
+  await publisher.publishTask(task.id);
+  const failed = await client.waitFor((e) => e.event === 'dashboard:task_list_updated' && e.payload.taskId === task.id && e.payload.seq === 3, 'the failed row');
+  expect(failed.payload.counts).toEqual({ ...counts, activeCount: counts.activeCount - 1, failedCount: counts.failedCount + 1, scope: 'shared' });
+  await eventually('the changed counts', async () => (countFrames() > before ? true : undefined));
+  // Exactly one count event for the three changes: the move between active statuses sent none.
+  await new Promise((r) => setTimeout(r, 300));
+  expect(client.of('dashboard:task_count_changed').slice(before).map((e) => e.payload)).toEqual([failed.payload.counts]);
 });

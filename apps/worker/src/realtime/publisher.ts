@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { TASK_EVENTS_CHANNEL } from '@taskflow/events';
+import { rooms, STATUS_AFTER_EVENT, statusGroup, TASK_EVENTS_CHANNEL, TASK_UPDATE_EVENT_TYPES, type ServerEventPayload } from '@taskflow/events';
 import type { Logger } from '@taskflow/platform';
 import {
   countOrgTasks,
@@ -10,12 +10,23 @@ import {
   unpublishedEvents,
   unpublishedEventsOf,
   type Db,
+  type TaskEventRow,
+  type TaskRecord,
 } from '@taskflow/store';
 import { broadcastsFor, type Emit } from './broadcast';
 
 /** Delivers a batch of broadcasts; resolves only once they were handed over (see RedisBroadcaster). */
 export interface Broadcaster {
   publish(emits: readonly Emit[]): Promise<void>;
+}
+
+type Counts = ServerEventPayload<'dashboard:task_count_changed'>;
+
+/** Events that leave a task in the same status group (active → active, or no status change): counts stay. */
+function keepsCounts(type: string): boolean {
+  if ((TASK_UPDATE_EVENT_TYPES as readonly string[]).includes(type)) return true;
+  if (type === 'created' || type === 'retried' || !Object.hasOwn(STATUS_AFTER_EVENT, type)) return false;
+  return statusGroup(STATUS_AFTER_EVENT[type as keyof typeof STATUS_AFTER_EVENT]) === 'active';
 }
 
 // Any constant: the advisory lock that elects one publishing worker at a time.
@@ -38,6 +49,8 @@ export class EventPublisher {
   private readonly chains = new Map<string, { tail: Promise<void>; queued?: Promise<void> }>();
   /** The highest dashboard-row seq Redis acknowledged per task (bounded; forgetting only risks a duplicate clients drop). */
   private readonly rowSent = new Map<string, number>();
+  /** Per dashboard room: the last counts read, and the last count event Redis acknowledged. */
+  private readonly roomCounts = new Map<string, { counts: Counts; sent: string | undefined }>();
 
   constructor(
     private readonly db: Db,
@@ -76,24 +89,40 @@ export class EventPublisher {
     const batchSeq = Math.max(...events.map((e) => e.seq));
     // A later commit (seq > batchSeq) is already in the row: its own publish, which follows, carries the row.
     const withRow = task.seq <= batchSeq && task.seq > (this.rowSent.get(taskId) ?? 0);
-    const counts = !withRow
-      ? undefined
-      : task.isPrivate
-        ? { ...(await countPrivateTasks(this.db, task.creatorId)), scope: 'private' as const }
-        : { ...(await countOrgTasks(this.db, task.orgId)), scope: 'shared' as const };
+    const room = task.isPrivate ? rooms.user(task.creatorId) : rooms.org(task.orgId);
+    const counts = withRow ? await this.countsOf(task, room, events) : undefined;
+    const countsKey = counts && JSON.stringify(counts);
+    const countsChanged = countsKey !== undefined && countsKey !== this.roomCounts.get(room)?.sent;
     const notifications = await notificationsOfEvents(this.db, taskId, events.map((e) => e.seq));
     // Throws when Redis did not take the batch: the rows stay unpublished for the sweep.
-    await this.broadcaster.publish(broadcastsFor(task, events, counts, notifications));
+    await this.broadcaster.publish(broadcastsFor(task, events, counts, notifications, countsChanged));
     if (withRow) this.rememberRow(taskId, task.seq);
+    if (counts) this.remember(this.roomCounts, room, { counts, sent: countsKey });
     await markPublished(this.db, events.map((e) => ({ taskId: e.taskId, seq: e.seq })));
     this.logger.debug({ taskId, seqs: events.map((e) => e.seq), row: withRow ? task.seq : null }, 'published');
   }
 
+  /**
+   * The counts of the task's dashboard room. A batch of status moves between active statuses (or of same-status
+   * updates) cannot change them: the room's last counts stand, without a query. Every other batch counts afresh.
+   */
+  private async countsOf(task: TaskRecord, room: string, events: readonly TaskEventRow[]): Promise<Counts> {
+    const known = this.roomCounts.get(room)?.counts;
+    if (known && events.every((e) => keepsCounts(e.eventType))) return known;
+    return task.isPrivate
+      ? { ...(await countPrivateTasks(this.db, task.creatorId)), scope: 'private' }
+      : { ...(await countOrgTasks(this.db, task.orgId)), scope: 'shared' };
+  }
+
   private rememberRow(taskId: string, seq: number): void {
-    this.rowSent.delete(taskId);
-    this.rowSent.set(taskId, seq);
-    // Oldest first (insertion order): the tasks that changed least recently.
-    if (this.rowSent.size > this.rowMemory) this.rowSent.delete(this.rowSent.keys().next().value as string);
+    this.remember(this.rowSent, taskId, seq);
+  }
+
+  private remember<V>(map: Map<string, V>, key: string, value: V): void {
+    map.delete(key);
+    map.set(key, value);
+    // Oldest first (insertion order): what changed least recently.
+    if (map.size > this.rowMemory) map.delete(map.keys().next().value as string);
   }
 
   /** Publishes events older than `olderThanMs` that are still unpublished (their publisher died, or NOTIFY was missed). */
