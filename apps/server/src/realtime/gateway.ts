@@ -88,7 +88,7 @@ export async function registerGateway(app: FastifyInstance, deps: GatewayDeps): 
       callback(null, true);
     },
     adapter: createAdapter(pub, sub, { key: SOCKET_IO_REDIS_KEY }),
-    // Recovery comes from PostgreSQL by seq (DESIGN D2): the Redis adapter keeps nothing to recover from.
+    // Recovery comes from PostgreSQL by seq (docs/architecture.md#the-event-log-and-seq): the Redis adapter keeps nothing to recover from.
     connectionStateRecovery: undefined,
     // Drain: close each transport rather than send a server-side disconnect (`io server disconnect`), after
     // which socket.io-client would not reconnect; on `transport close` it reconnects, through HAProxy, to another node.
