@@ -15,7 +15,7 @@ export interface Emit {
 }
 
 /**
- * What a batch of a task's committed events becomes on the wire (DESIGN D3):
+ * What a batch of a task's committed events becomes on the wire (docs/architecture.md#rooms-and-authorization):
  * per event, its status event and `task:event_added` to the task's room, in seq
  * order; once per batch, the dashboard row and the counts to the org's room —
  * or only to the creator's own room when the task is private. Without `counts`
