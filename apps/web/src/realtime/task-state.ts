@@ -1,7 +1,7 @@
 import { ATTEMPT_RESET, type DashboardTask, type PublicTask, type ServerEventPayload, type TimelineEvent } from '@taskflow/events';
 
 /**
- * The client's copy of one task (DESIGN D2): a snapshot at seq N, then events
+ * The client's copy of one task (docs/architecture.md#the-event-log-and-seq): a snapshot at seq N, then events
  * applied strictly in order. `seq <= last` is a duplicate (ignored);
  * `seq > last + 1` is a gap (the caller asks for a resync).
  */
