@@ -1,6 +1,6 @@
 import { statusGroup, TASK_STATUSES, type TaskStatus } from '@taskflow/events';
 
-/** One colour per status (spec §11.3), shared by the badges and the legend; dark enough for white badge text (WCAG AA, 4.5:1). */
+/** One colour per status (received and analyzing share yellow; the key statuses each their own), shared by the badges and the legend; dark enough for white badge text (WCAG AA, 4.5:1). */
 export const STATUS_COLOURS: Readonly<Record<TaskStatus, string>> = {
   received: '#d4a017',
   analyzing: '#d4a017',
