@@ -6,7 +6,7 @@ describe('status legend', () => {
     expect(LEGEND.map((l) => l.status)).toEqual([...TASK_STATUSES]);
   });
 
-  it('uses the colours the spec asks for on the key statuses', () => {
+  it('gives received and analyzing one colour and each key status its own', () => {
     expect(STATUS_COLOURS.analyzing).toBe(STATUS_COLOURS.received);
     expect(STATUS_COLOURS.merged).not.toBe(STATUS_COLOURS.failed);
     expect(new Set([STATUS_COLOURS.needs_clarification, STATUS_COLOURS.dispatched, STATUS_COLOURS.merged, STATUS_COLOURS.failed]).size).toBe(4);
