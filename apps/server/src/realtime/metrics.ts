@@ -4,7 +4,7 @@ import { RateWindow } from './rate-window';
 
 /**
  * This node's real-time metrics: Prometheus series for /metrics, and the
- * spec's §14.3 summary for /api/health.
+ * `websocket` summary of /api/health (connected users, messages per second, errors).
  */
 export class RealtimeMetrics {
   readonly registry = new Registry();
@@ -76,7 +76,7 @@ export class RealtimeMetrics {
     this.totalErrors += 1;
   }
 
-  /** The spec's health block: messages per second over the last 10 s. */
+  /** The `websocket` block of /api/health: messages per second over the last 10 s. */
   summary(connectedUsers: number) {
     return { connectedUsers, messagesPerSecond: Math.round(this.recent.perSecond() * 10) / 10, totalErrors: this.totalErrors };
   }
