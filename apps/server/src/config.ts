@@ -29,7 +29,7 @@ export const ServerEnvSchema = Type.Object({
   /** Attempts per pipeline job before it is parked, and the first backoff delay (workers double it up to their cap). */
   JOB_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 100, default: 12 }),
   JOB_BACKOFF_MS: Type.Integer({ minimum: 0, default: 1000 }),
-  /** Feature flags (spec §14.1): the whole gateway, and its dashboard and task-detail rooms. */
+  /** Feature flags (FEATURE_WEBSOCKET_*): the whole gateway, and its dashboard and task-detail rooms. */
   FEATURE_WEBSOCKET_ENABLED: Env.bool(true),
   FEATURE_WEBSOCKET_DASHBOARD: Env.bool(true),
   FEATURE_WEBSOCKET_TASK_DETAIL: Env.bool(true),
