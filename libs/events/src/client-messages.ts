@@ -3,7 +3,7 @@ import { SessionRefreshMessage } from './sessions';
 import { Seq, TaskId } from './task.schema';
 
 /**
- * Client → server messages (spec Appendix A plus DESIGN §4 additions). Each is sent
+ * Client → server messages (docs/architecture.md#the-wire-contract; documented in docs/websocket.md). Each is sent
  * with a Socket.io acknowledgement that answers `Ack`.
  */
 const strict = { additionalProperties: false } as const;
