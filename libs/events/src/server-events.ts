@@ -19,7 +19,7 @@ import {
 } from './task.schema';
 
 /**
- * Server → client events (spec §4.1–4.3, Appendix A, DESIGN §4). Every task-scoped
+ * Server → client events (docs/architecture.md#the-wire-contract; documented in docs/websocket.md). Every task-scoped
  * payload carries `taskId` and `seq`; clients apply seq = last + 1 and resync on a gap.
  */
 const strict = { additionalProperties: false } as const;
@@ -36,7 +36,7 @@ export const TaskClarificationNeededPayload = Type.Object(
   { taskId: TaskId, seq: Seq, status: S('needs_clarification'), questions: Type.Array(Type.String()) },
   strict,
 );
-/** Answers received: the task goes back to analysis (DESIGN: re-analysis after clarification). */
+/** Answers received: the task goes back to analysis (the analyzer runs again with the answers). */
 export const TaskClarifiedPayload = Type.Object(
   { taskId: TaskId, seq: Seq, status: S('analyzing'), clarificationAnswers: Type.Array(Type.String()) },
   strict,
@@ -74,7 +74,7 @@ export const TaskPrMergedPayload = Type.Object(
   { taskId: TaskId, seq: Seq, status: S('merged'), mergeCommitSha: Type.String(), mergedAt: IsoDate, prState: Type.Optional(S('merged')) },
   strict,
 );
-/** `errorMessage` is an addition to the spec's payload (additive): the reason, shown live. */
+/** `errorMessage`: the reason, shown live. */
 export const TaskPrClosedPayload = Type.Object(
   { taskId: TaskId, seq: Seq, status: S('failed'), prNumber: Type.Integer(), errorMessage: Type.String(), prState: Type.Optional(S('closed')) },
   strict,
@@ -93,7 +93,7 @@ export const TaskRetriedPayload = Type.Object(
  * Events that do not change the status (TASK_UPDATE_EVENT_TYPES). Each carries the task's
  * unchanged `status` and the task fields it changed, in the task's own field names.
  */
-/** The analyzer's answer (spec story 4's `llm_response`), as soon as it is in. */
+/** The analyzer's answer (`llm_response` in the timeline), as soon as it is in. */
 export const TaskLlmResponsePayload = Type.Object(
   {
     taskId: TaskId,
@@ -150,7 +150,7 @@ export const TaskChecksCompletedPayload = Type.Object(
   },
   strict,
 );
-/** A comment on the task's issue or PR (spec §15.2 "real-time comments"). */
+/** A comment on the task's issue or PR (issue, PR and review comments, live). */
 export const TaskCommentAddedPayload = Type.Object(
   {
     taskId: TaskId,
@@ -186,7 +186,7 @@ export const DashboardStatePayload = Type.Object(
 );
 /**
  * `scope: 'shared'` (to the org room): the org's non-private tasks. `scope: 'private'` (to a creator's own room):
- * that user's private tasks. A dashboard shows shared + private. (`scope` is an addition to the spec's payload.)
+ * that user's private tasks. A dashboard shows shared + private.
  */
 export const DashboardTaskCountChangedPayload = Type.Object(
   { ...TaskCountsSchema.properties, scope: Type.Union([Type.Literal('shared'), Type.Literal('private')]) },
