@@ -1,4 +1,4 @@
-/** Room names (DESIGN D3). The spec's single global `dashboard` room is deliberately absent. */
+/** Room names (docs/architecture.md#rooms-and-authorization). There is deliberately no global `dashboard` room: dashboards join their org's room. */
 export const rooms = {
   task: (taskId: string) => `task:${taskId}`,
   org: (orgId: string) => `org:${orgId}`,
