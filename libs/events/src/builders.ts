@@ -18,7 +18,7 @@ import type {
 /**
  * Payload builders. Each copies an explicit allow-list of fields, so a store row
  * with secrets or internal columns (password hashes, raw LLM output, outbox state)
- * can be passed in and nothing but the listed fields comes out (DESIGN D3).
+ * can be passed in and nothing but the listed fields comes out (docs/architecture.md#rooms-and-authorization).
  */
 export interface TaskSource {
   id: string;
