@@ -7,7 +7,7 @@ import { validate } from './validation';
 const id = '3f2b8c1e-8d9a-4c6b-9f1e-2a3b4c5d6e7f';
 
 describe('event registry', () => {
-  it('names every server → client event of the spec (§4, Appendix A) and our additions', () => {
+  it('names every server → client event of the contract', () => {
     expect(Object.keys(SERVER_EVENTS).sort()).toEqual(
       [
         'task:created', 'task:analyzing', 'task:clarification_needed', 'task:clarified', 'task:dispatched',
