@@ -31,7 +31,7 @@ export function toTaskRecord(row: SelectedTask): TaskRecord & { cursorTs: string
   return { ...task, creator: { id: row.creatorId, username: creatorUsername, name: creatorName } };
 }
 
-/** Visibility (DESIGN D3): the creator sees their task; the org sees it unless it is private. */
+/** Visibility (docs/architecture.md#rooms-and-authorization): the creator sees their task; the org sees it unless it is private. */
 export function visibleTo(viewer: Viewer) {
   return sql<boolean>`(t.creator_id = ${viewer.id} OR (t.org_id = ${viewer.orgId} AND NOT t.is_private))`;
 }
