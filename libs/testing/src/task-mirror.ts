@@ -1,7 +1,7 @@
 import type { TestSocket } from './socket-client';
 
 /**
- * A client's copy of one task, kept the way DESIGN D2 says browsers keep it:
+ * A client's copy of one task, kept the way browsers keep it (docs/architecture.md#the-event-log-and-seq):
  * apply seq = last + 1, drop seq <= last, resync on a gap, and re-join (fresh
  * snapshot) after every reconnect, resync when the server says `sync:required`.
  * Records what it saw for assertions.
