@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { CLIENT_MESSAGES, SERVER_EVENTS } from '@taskflow/events';
 import { REPO_ROOT } from './config';
@@ -69,5 +70,47 @@ describe('the operator docs', () => {
   it('are linked from the README', () => {
     const readme = read('README.md');
     expect(readme).toContain('docs/operations.md');
+  });
+});
+
+describe('the repository is self-contained', () => {
+  const tracked = execFileSync('git', ['ls-files', '-z'], { cwd: REPO_ROOT, encoding: 'utf8' })
+    .split('\0')
+    .filter((f) => /\.(ts|tsx|js|cjs|mjs|md|json|yml|yaml|cfg|sh)$|Dockerfile$/.test(f) && f !== 'package-lock.json' && fs.existsSync(path.join(REPO_ROOT, f)));
+
+  it('no tracked source or doc cites a document that is not in it (a design doc, a spec section, an appendix, a sibling folder)', () => {
+    // Built from parts so this file does not match itself.
+    const outside = new RegExp(['DES' + 'IGN', 'spec ' + '§', 'spec' + "'s", 'Append' + 'ix [A-C]\\b', '\\.\\./' + 'shared\\b'].join('|'));
+    expect(tracked.length).toBeGreaterThan(100);
+    const offenders = tracked.flatMap((f) =>
+      read(f)
+        .split('\n')
+        .flatMap((line, i) => (outside.test(line) ? [`${f}:${i + 1}: ${line.trim()}`] : [])),
+    );
+    expect(offenders).toEqual([]);
+  });
+
+  it('every relative link in README.md and docs/ resolves to a file or folder of the repository', () => {
+    const docs = ['README.md', ...tracked.filter((f) => /^docs\/.*\.md$/.test(f))];
+    expect(docs).toContain('docs/architecture.md');
+    let checked = 0;
+    for (const file of docs) {
+      const doc = read(file).replace(/```[\s\S]*?```/g, '');
+      for (const [, link] of doc.matchAll(/\]\(([^)\s]+)\)/g)) {
+        if (/^[a-z]+:/i.test(link!) || link!.startsWith('#')) continue;
+        checked += 1;
+        const target = path.resolve(path.dirname(path.join(REPO_ROOT, file)), decodeURI(link!.split('#')[0]!));
+        expect([file, link, target.startsWith(REPO_ROOT) && fs.existsSync(target)]).toEqual([file, link, true]);
+      }
+    }
+    expect(checked).toBeGreaterThan(15);
+  });
+
+  it("every anchor of docs/architecture.md that a comment or doc points to is a heading of it", () => {
+    const slug = (h: string) => h.trim().toLowerCase().replace(/[^\w\s-]/g, '').replace(/\s/g, '-');
+    const anchors = new Set([...read('docs/architecture.md').matchAll(/^#{1,6} (.+)$/gm)].map((m) => slug(m[1]!)));
+    const cited = tracked.flatMap((f) => [...read(f).matchAll(/architecture\.md#([\w-]+)/g)].map((m) => [f, m[1]!] as const));
+    expect(cited.length).toBeGreaterThan(8);
+    for (const [file, anchor] of cited) expect([file, anchor, anchors.has(anchor)]).toEqual([file, anchor, true]);
   });
 });
