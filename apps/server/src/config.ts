@@ -52,6 +52,10 @@ export const ServerEnvSchema = Type.Object({
   SEED_DEMO: Env.bool(false),
   DEMO_PASSWORD: Type.String({ minLength: 4, default: 'taskflow' }),
   DB_POOL_SIZE: Type.Integer({ minimum: 1, maximum: 100, default: 10 }),
+  /** How long to wait for a PostgreSQL connection (new, or a free one of the pool). */
+  DB_CONNECT_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 5000 }),
+  /** PostgreSQL statement_timeout of every query (0: none). */
+  DB_QUERY_TIMEOUT_MS: Type.Integer({ minimum: 0, default: 60_000 }),
   /**
    * Addresses whose X-Forwarded-For is believed (the load balancer's): IPs, CIDRs or proxy-addr's
    * names (`loopback`, `uniquelocal`), comma-separated; `none` trusts nobody.

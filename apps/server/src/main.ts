@@ -12,6 +12,8 @@ async function main(): Promise<void> {
   const db = createDb(config.DATABASE_URL, {
     max: config.DB_POOL_SIZE,
     applicationName: config.NODE_ID,
+    connectTimeoutMs: config.DB_CONNECT_TIMEOUT_MS,
+    statementTimeoutMs: config.DB_QUERY_TIMEOUT_MS,
     onError: (err) => logger.warn({ err }, 'idle database client error'),
   });
   if (config.MIGRATE_ON_START) await migrateToLatest(db);

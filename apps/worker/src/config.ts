@@ -7,6 +7,10 @@ export const WorkerEnvSchema = Type.Object({
   REDIS_URL: Env.url(),
   LOG_LEVEL: Env.logLevel(),
   DB_POOL_SIZE: Type.Integer({ minimum: 1, maximum: 100, default: 5 }),
+  /** How long to wait for a PostgreSQL connection (new, or a free one of the pool). */
+  DB_CONNECT_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 5000 }),
+  /** PostgreSQL statement_timeout of every query (0: none). */
+  DB_QUERY_TIMEOUT_MS: Type.Integer({ minimum: 0, default: 60_000 }),
   NODE_ID: Type.String({ default: `worker-${process.pid}` }),
   QUEUE_PREFIX: Type.String({ pattern: '^[A-Za-z0-9_-]+$', default: 'taskflow' }),
   WORKER_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 100, default: 4 }),

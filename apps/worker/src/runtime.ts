@@ -29,6 +29,8 @@ export function startWorkerRuntime(config: WorkerConfig, logger: Logger): Worker
   const db = createDb(config.DATABASE_URL, {
     max: config.DB_POOL_SIZE,
     applicationName: config.NODE_ID,
+    connectTimeoutMs: config.DB_CONNECT_TIMEOUT_MS,
+    statementTimeoutMs: config.DB_QUERY_TIMEOUT_MS,
     onError: (err) => logger.warn({ err }, 'idle database client error'),
   });
   // BullMQ workers block on Redis: they need unlimited retries per request.

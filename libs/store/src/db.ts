@@ -10,6 +10,10 @@ export interface DbOptions {
   /** Called for errors of idle clients (e.g. the server restarted); without it they crash the process. */
   onError?: (err: Error) => void;
   applicationName?: string;
+  /** How long to wait for a connection (a new one, or a free one of the pool) before failing. */
+  connectTimeoutMs?: number;
+  /** PostgreSQL's statement_timeout for every query (0: none): the server cancels a runaway query. */
+  statementTimeoutMs?: number;
 }
 
 export function createDb(connectionString: string, options: DbOptions = {}): Db {
@@ -17,7 +21,10 @@ export function createDb(connectionString: string, options: DbOptions = {}): Db 
     connectionString,
     max: options.max ?? 10,
     application_name: options.applicationName ?? 'taskflow',
-    connectionTimeoutMillis: 10_000,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 5_000,
+    // A PostgreSQL host that vanished without closing its connections is noticed by TCP, not never.
+    keepAlive: true,
+    ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
   });
   pool.on('error', options.onError ?? (() => undefined));
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }), plugins: [new CamelCasePlugin()] });

@@ -1,9 +1,9 @@
-import { sql } from 'kysely';
 import type { FastifyInstance } from 'fastify';
 import type { PipelineQueue } from '@taskflow/queue';
 import type { Db } from '@taskflow/store';
 import type { Gateway } from '../realtime/gateway';
 import type { RealtimeMetrics } from '../realtime/metrics';
+import { databaseAnswers } from './database-probe';
 
 export interface HealthDeps {
   db: Db;
@@ -17,11 +17,7 @@ export interface HealthDeps {
 
 /** Liveness and health, and readiness for the load balancer. */
 export async function healthRoutes(app: FastifyInstance, deps: HealthDeps): Promise<void> {
-  const databaseUp = () =>
-    sql`select 1`
-      .execute(deps.db)
-      .then(() => true)
-      .catch(() => false);
+  const databaseUp = () => databaseAnswers(deps.db);
 
   // Health says how this node is doing, shared dependencies included: without Redis it still serves reads, the
   // web app and its open sockets, so that is `degraded` (200), not down. Only its database makes it fail.
