@@ -2,6 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { validate, type WebhookJobData } from '@taskflow/events';
 import { isGithubWebUrl, sameRepo } from '@taskflow/platform';
 import type { IgnoreCode, Normalized, WebhookScope } from './github-payload';
+import { storedCommentBody } from './comment-body';
 
 /**
  * Deliveries about a task's PR after it opened: reviews, CI results and comments. The
@@ -168,7 +169,7 @@ export const ACTIVITY_NORMALIZERS: Record<string, Normalizer> = {
     if (!repo) return notOurs(p.repository.full_name);
     if (!isGithubWebUrl(p.comment.html_url, scope.webHost)) return foreign(scope);
     const on = p.issue.pull_request === undefined ? 'issue' : 'pull_request';
-    return job({ deliveryId, kind: 'comment', repo, on, number: p.issue.number, author: p.comment.user.login, body: p.comment.body ?? '', url: p.comment.html_url });
+    return job({ deliveryId, kind: 'comment', repo, on, number: p.issue.number, author: p.comment.user.login, body: storedCommentBody(p.comment.body), url: p.comment.html_url });
   },
   pull_request_review_comment(deliveryId, payload, scope) {
     const v = validate(ReviewCommentPayload, payload);
@@ -180,6 +181,6 @@ export const ACTIVITY_NORMALIZERS: Record<string, Normalizer> = {
     const headRepo = p.pull_request.head.repo?.full_name;
     if (!headRepo || !sameRepo(headRepo, repo)) return ignored('fork', `comment on a pull request from ${headRepo ?? 'a deleted repository'}, not ${repo}`);
     if (!isGithubWebUrl(p.comment.html_url, scope.webHost)) return foreign(scope);
-    return job({ deliveryId, kind: 'comment', repo, on: 'review', number: p.pull_request.number, author: p.comment.user.login, body: p.comment.body ?? '', url: p.comment.html_url });
+    return job({ deliveryId, kind: 'comment', repo, on: 'review', number: p.pull_request.number, author: p.comment.user.login, body: storedCommentBody(p.comment.body), url: p.comment.html_url });
   },
 };
