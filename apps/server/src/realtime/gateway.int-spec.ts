@@ -175,6 +175,26 @@ describe('rooms', () => {
     expect(state.payload.counts).toEqual({ activeCount: 1, completedCount: 0, failedCount: 0 });
   });
 
+  it("serves a user's further dashboard joins from the node's snapshot until a broadcast to the room changes it", async () => {
+    const first = await connect('carol');
+    expect((await first.request('dashboard:join')).ok).toBe(true);
+    const before = (await first.waitFor((e) => e.event === 'dashboard:state', 'first state')).payload;
+    // Committed but not broadcast yet: a second tab's snapshot is the node's, without a read of its own.
+    const { task } = await t.f.newTask(t.f.users.carol, { title: 'not announced yet' });
+    const second = await connect('carol');
+    expect((await second.request('dashboard:join')).ok).toBe(true);
+    const cached = (await second.waitFor((e) => e.event === 'dashboard:state', 'second state')).payload;
+    expect(cached).toEqual(before);
+    // The broadcast reaches the node: the next join reads afresh and sees the task.
+    emitter.to(rooms.org(t.f.users.carol.orgId)).emit('dashboard:task_list_updated', { taskId: task.id, seq: 1, updatedAt: new Date().toISOString() });
+    await second.waitFor((e) => e.event === 'dashboard:task_list_updated' && e.payload.taskId === task.id, 'the announced row');
+    const third = await connect('carol');
+    expect((await third.request('dashboard:join')).ok).toBe(true);
+    const fresh = (await third.waitFor((e) => e.event === 'dashboard:state', 'third state')).payload;
+    expect(fresh.tasks.map((r: { taskId: string }) => r.taskId)).toContain(task.id);
+    expect(fresh.counts.activeCount).toBe(before.counts.activeCount + 1);
+  });
+
   it('resync returns exactly the missed events, a snapshot without `since`, and not_found for hidden tasks', async () => {
     const { task } = await t.f.newTask(t.f.users.alice);
     await transition(t.f.db, { taskId: task.id, from: 'received', to: 'analyzing', event: 'analyzing' });

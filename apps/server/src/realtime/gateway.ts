@@ -9,6 +9,7 @@ import type { Db } from '@taskflow/store';
 import type { CookieSessionDeps } from '../auth/session.cookie';
 import type { ServerConfig } from '../config';
 import { observeBroadcast } from './broadcast-observer';
+import { DashboardSnapshots } from './dashboard-snapshots';
 import { adapterSubscribed } from './adapter-health';
 import { isClientMessage, unknownEventMessage } from './client-event';
 import { HANDLERS } from './handlers';
@@ -102,8 +103,11 @@ export async function registerGateway(app: FastifyInstance, deps: GatewayDeps): 
   // Broadcast count and commit→broadcast lag, read off the adapter's channel: once per broadcast this node
   // delivers (its room has local sockets), never per socket.
   const channelPrefix = `${SOCKET_IO_REDIS_KEY}#/#`;
+  const snapshots = new DashboardSnapshots(deps.db, sub);
   sub.on('pmessageBuffer', (_pattern: Buffer, channel: Buffer, message: Buffer) => {
     const room = channel.toString().slice(channelPrefix.length, -1);
+    // Even without local sockets in the room: a socket joining later must not get a snapshot from before it.
+    snapshots.changed(room);
     if (room && !io.of('/').adapter.rooms.has(room)) return;
     observeBroadcast(message, metrics);
   });
@@ -140,6 +144,9 @@ export async function registerGateway(app: FastifyInstance, deps: GatewayDeps): 
     });
   });
 
+  // Sockets that made their first dashboard join: that one is free against the user's budget (see SocketRateLimits).
+  const dashboardJoined = new WeakSet<TaskflowSocket>();
+
   async function onMessage(socket: TaskflowSocket, event: unknown, args: unknown[]): Promise<void> {
     const ack = typeof args[args.length - 1] === 'function' ? (args.pop() as Ack) : undefined;
     const fail = (code: string, message: string) => {
@@ -152,11 +159,14 @@ export async function registerGateway(app: FastifyInstance, deps: GatewayDeps): 
     if (!known) return fail('UNKNOWN_EVENT', unknownEventMessage(event));
     const name = event as ClientMessageName;
     try {
-      if (!(await limits.allow(socket.id, socket.data.user.id, messageCost(name, args[0])))) return fail('RATE_LIMITED', 'Too many messages; slow down');
+      const cost = messageCost(name, args[0]);
+      const firstJoin = name === 'dashboard:join' && !dashboardJoined.has(socket);
+      if (firstJoin) dashboardJoined.add(socket);
+      if (!(await limits.allow(socket.id, socket.data.user.id, cost, firstJoin ? 0 : cost))) return fail('RATE_LIMITED', 'Too many messages; slow down');
       const checked = validate(CLIENT_MESSAGES[name], args[0] ?? {});
       if (!checked.ok) return fail('INVALID_PAYLOAD', `Invalid ${name}: ${checked.issues.map((i) => `${i.path} ${i.message}`).join('; ')}`);
       const handler = HANDLERS[name] as (ctx: Parameters<(typeof HANDLERS)[typeof name]>[0], m: unknown) => Promise<unknown>;
-      const data = await handler({ socket, db: deps.db, presence: viewers, session: sessionGuard, flags: { dashboard: config.FEATURE_WEBSOCKET_DASHBOARD, taskDetail: config.FEATURE_WEBSOCKET_TASK_DETAIL } }, checked.value);
+      const data = await handler({ socket, db: deps.db, presence: viewers, session: sessionGuard, snapshots, flags: { dashboard: config.FEATURE_WEBSOCKET_DASHBOARD, taskDetail: config.FEATURE_WEBSOCKET_TASK_DETAIL } }, checked.value);
       ack?.({ ok: true, ...(data === undefined ? {} : { data }) });
     } catch (err) {
       if (err instanceof AppError) return fail(err.code, err.message);

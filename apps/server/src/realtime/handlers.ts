@@ -1,6 +1,7 @@
-import { rooms, toDashboardTask, toPublicTask, toTimelineEvent, type ClientMessage, type ClientMessageName, type ServerEventPayload, type TimelineEvent } from '@taskflow/events';
+import { rooms, toPublicTask, toTimelineEvent, type ClientMessage, type ClientMessageName, type ServerEventPayload, type TimelineEvent } from '@taskflow/events';
 import { AppError } from '@taskflow/platform';
-import { countPrivateTasks, countTasks, getTask, listTasks, readForResync, type Db } from '@taskflow/store';
+import { getTask, readForResync, type Db } from '@taskflow/store';
+import type { DashboardSnapshots } from './dashboard-snapshots';
 import type { TaskflowSocket } from './socket-types';
 import type { Presence } from './presence';
 import type { SessionGuard } from './session-guard';
@@ -12,6 +13,7 @@ export interface HandlerContext {
   db: Db;
   presence: Presence;
   session: SessionGuard;
+  snapshots: DashboardSnapshots;
   flags: { dashboard: boolean; taskDetail: boolean };
 }
 
@@ -60,13 +62,14 @@ export const HANDLERS: { [M in ClientMessageName]: Handler<M> } = {
     return undefined;
   },
 
-  async 'dashboard:join'({ socket, db, flags }) {
+  async 'dashboard:join'({ socket, snapshots, flags }) {
     if (!flags.dashboard) throw DISABLED('dashboard');
     const user = socket.data.user;
     await socket.join(rooms.org(user.orgId));
-    const [page, counts, privateCounts] = await Promise.all([listTasks(db, user, { limit: 50 }), countTasks(db, user), countPrivateTasks(db, user.id)]);
-    socket.emit('dashboard:state', { tasks: page.tasks.map(toDashboardTask), counts, privateCounts, nextCursor: page.nextCursor });
-    return { count: page.tasks.length };
+    // Read after the join (see DashboardSnapshots): a user's tabs joining together share one read.
+    const state = await snapshots.state(user);
+    socket.emit('dashboard:state', state);
+    return { count: state.tasks.length };
   },
 
   'session:refresh': ({ socket, session }, message) => session.refresh(socket, message),

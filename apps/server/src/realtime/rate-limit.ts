@@ -47,10 +47,14 @@ export class SocketRateLimits {
     this.perUser = make('rl-user', opts.perUser);
   }
 
-  /** True when the message may go on; false when either limit is exhausted. */
-  async allow(socketId: string, userId: string, cost = 1): Promise<boolean> {
+  /**
+   * True when the message may go on; false when either limit is exhausted. `userCost` (default `cost`) is what
+   * it costs the user: 0 for a socket's first dashboard join, so a user opening many tabs at once is never
+   * throttled for that, while each socket's own budget still holds its floods.
+   */
+  async allow(socketId: string, userId: string, cost = 1, userCost = cost): Promise<boolean> {
     try {
-      await Promise.all([this.perSocket.consume(socketId, cost), this.perUser.consume(userId, cost)]);
+      await Promise.all([this.perSocket.consume(socketId, cost), userCost > 0 ? this.perUser.consume(userId, userCost) : undefined]);
       return true;
     } catch (err) {
       if (err instanceof Error) throw err; // a real failure, not a rejection by the limiter
