@@ -1,50 +1,44 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { ConfigError } from '@taskflow/platform';
+import { ConfigError, onStopSignals } from '@taskflow/platform';
 import { loadStackEnv, REPO_ROOT, type StackEnv } from './config';
 import { loadOrCreateSecrets } from './secrets';
 import { startServices } from './services';
 import { startStack, type Topology } from './stack';
 import { ensureWebBuilt } from './web-build';
+import { startWebDevServer, webDevOrigins, type WebDevServer } from './web-dev-server';
 
 /**
  * The local stack's command line, started by infra/local/bootstrap.mjs once
  * dependencies are installed:
  *   start     the whole product (services, migrations, demo users, server, worker)
+ *   dev       the same for development: server and worker restart on change, Vite's dev server in front
  *   cluster   the same with HAProxy in front of NODES server nodes, and WORKERS workers
  *   services  only PostgreSQL and Redis, printing their URLs (for running tests by hand)
  *   test      services for tests, then every project's typecheck, lint and tests
  */
 const log = (line: string) => console.log(`[stack] ${line}`);
 
-/** Signals this close together are one Ctrl-C delivered twice (terminal and npm), not a second press. */
-const DUPLICATE_WINDOW_MS = 1500;
-
 /** Waits for SIGINT/SIGTERM, then runs `stop`; a later second signal exits at once. */
 function untilSignal(stop: () => Promise<void>): Promise<number> {
   return new Promise((resolve) => {
-    let firstAt = 0;
-    const onSignal = (signal: NodeJS.Signals) => {
-      if (firstAt) {
-        if (Date.now() - firstAt < DUPLICATE_WINDOW_MS) return;
+    onStopSignals(
+      (reason) => {
+        log(`${reason}: stopping…`);
+        stop().then(
+          () => resolve(0),
+          (err) => {
+            console.error(err);
+            resolve(1);
+          },
+        );
+      },
+      (signal) => {
         log(`${signal} again: exiting now`);
         process.exit(130);
-      }
-      firstAt = Date.now();
-      log(`${signal}: stopping…`);
-      stop().then(
-        () => resolve(0),
-        (err) => {
-          console.error(err);
-          resolve(1);
-        },
-      );
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-    // Started by the bootstrap over IPC: if it dies (even by SIGKILL), stop the stack with it.
-    if (process.connected) process.once('disconnect', () => onSignal('SIGTERM'));
+      },
+    );
   });
 }
 
@@ -78,6 +72,35 @@ async function run(env: StackEnv, topology: Topology): Promise<number> {
   );
   // The supervisor restarts app processes that exit; only a signal stops the stack.
   return untilSignal(stack.stop);
+}
+
+/** Development: the stack with its apps under `tsx watch`, and Vite (hot reload) proxying to the node. */
+async function dev(env: StackEnv, _args: string[]): Promise<number> {
+  const started = Date.now();
+  const webOrigins = webDevOrigins(env.HOST, env.WEB_DEV_PORT);
+  const stack = await startStack(env, log, { nodes: 1, workers: 1, haproxy: false }, undefined, { dev: { webOrigins } });
+  let web: WebDevServer;
+  try {
+    web = await startWebDevServer({ host: env.HOST, port: env.WEB_DEV_PORT, apiUrl: stack.url, log });
+  } catch (err) {
+    await stack.stop();
+    throw err;
+  }
+  console.log(
+    [
+      '',
+      `  Taskflow Live (development) is running at ${web.url}   (ready in ${((Date.now() - started) / 1000).toFixed(1)} s)`,
+      `  Vite serves the web app with hot reload; /api and /socket.io go to the server node on ${stack.url}.`,
+      '  The server and the worker restart when their sources or a library\'s change.',
+      env.SEED_DEMO ?? !env.DATABASE_URL ? `  Demo users: alice, bob (org acme), carol (org globex); password "${env.DEMO_PASSWORD}"` : '  Demo users were not seeded (external database).',
+      '  Press Ctrl-C to stop.',
+      '',
+    ].join('\n'),
+  );
+  return untilSignal(async () => {
+    await web.stop();
+    await stack.stop();
+  });
 }
 
 async function services(env: StackEnv, _args: string[]): Promise<number> {
@@ -159,7 +182,7 @@ async function main(): Promise<number> {
   const [command = 'start', ...args] = process.argv.slice(2);
   const env = loadStackEnv();
   logsDir = path.join(env.DATA_DIR, 'logs');
-  const commands: Record<string, (env: StackEnv, args: string[]) => Promise<number>> = { start, cluster, services, test };
+  const commands: Record<string, (env: StackEnv, args: string[]) => Promise<number>> = { start, dev, cluster, services, test };
   const run = commands[command];
   if (!run) {
     console.error(`unknown command "${command}" (expected ${Object.keys(commands).join(', ')})`);

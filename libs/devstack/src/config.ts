@@ -18,6 +18,8 @@ export const StackEnvSchema = Type.Object({
   /** `npm run cluster`: server nodes behind HAProxy, and workers. */
   NODES: Type.Integer({ minimum: 1, maximum: 16, default: 2 }),
   WORKERS: Type.Integer({ minimum: 1, maximum: 16, default: 2 }),
+  /** `npm run dev`: the port of Vite's dev server (the app's URL; the server node stays on PORT). */
+  WEB_DEV_PORT: Env.port(5173),
   /** `npm test`: superuser URL of an existing PostgreSQL to create test databases in (else embedded). */
   TEST_DATABASE_URL: Type.Optional(Env.url()),
   TEST_REDIS_URL: Type.Optional(Env.url()),

@@ -17,6 +17,20 @@ export function nodeTsArgs(entry: string): string[] {
   return ['--conditions=taskflow-source', '--import', 'tsx', path.join(REPO_ROOT, entry)];
 }
 
+/**
+ * The same under `tsx watch`: the process restarts when a file it imports changes —
+ * its app's sources and, through the source condition, every workspace library's.
+ */
+export function nodeTsWatchArgs(entry: string): string[] {
+  const tsx = path.join(path.dirname(require.resolve('tsx/package.json', { paths: [REPO_ROOT] })), 'dist/cli.mjs');
+  return ['--require', path.join(__dirname, 'watch-guard.cjs'), tsx, 'watch', '--clear-screen=false', '--conditions=taskflow-source', path.join(REPO_ROOT, entry)];
+}
+
+export interface StackOptions {
+  /** `npm run dev`: apps under `tsx watch`, no web build (Vite serves the app from these origins, proxying to the node). */
+  dev?: { webOrigins: string[] };
+}
+
 export interface Topology {
   /** Server nodes; with more than one (or `haproxy`), HAProxy listens on PORT in front of them. */
   nodes: number;
@@ -49,9 +63,9 @@ export const ENTRIES = { node: 'apps/server/src/main.ts', worker: 'apps/worker/s
  * worker(s) under a supervisor that restarts them, and, for a cluster, HAProxy
  * in front of the nodes.
  */
-export async function startStack(env: StackEnv, log: (line: string) => void, topology: Topology = { nodes: 1, workers: 1, haproxy: false }, policy?: RestartPolicyOptions): Promise<RunningStack> {
+export async function startStack(env: StackEnv, log: (line: string) => void, topology: Topology = { nodes: 1, workers: 1, haproxy: false }, policy?: RestartPolicyOptions, options: StackOptions = {}): Promise<RunningStack> {
   fs.mkdirSync(env.DATA_DIR, { recursive: true });
-  ensureWebBuilt(log);
+  if (!options.dev) ensureWebBuilt(log);
   const secrets = loadOrCreateSecrets(env.DATA_DIR);
   const services = await startServices({
     dataDir: env.DATA_DIR,
@@ -90,8 +104,9 @@ export async function startStack(env: StackEnv, log: (line: string) => void, top
       HOST: env.HOST,
       JWT_SECRET: env.JWT_SECRET ?? secrets.jwtSecret,
       GITHUB_WEBHOOK_SECRET: webhookSecret,
-      APP_URL: process.env.APP_URL || url,
-      WEBSOCKET_CORS_ORIGIN: process.env.WEBSOCKET_CORS_ORIGIN || `${url},http://127.0.0.1:${env.PORT},http://localhost:${env.PORT}`,
+      APP_URL: process.env.APP_URL || options.dev?.webOrigins[0] || url,
+      // The dev server's page calls the API and opens its socket with its own Origin (the proxy keeps it).
+      WEBSOCKET_CORS_ORIGIN: process.env.WEBSOCKET_CORS_ORIGIN || [url, `http://127.0.0.1:${env.PORT}`, `http://localhost:${env.PORT}`, ...(options.dev?.webOrigins ?? [])].join(','),
       LOG_LEVEL: env.LOG_LEVEL,
       // Behind HAProxy a draining node fails readiness for two health checks before closing its sockets.
       ...(behindProxy ? { DRAIN_DELAY_MS: process.env.DRAIN_DELAY_MS || '2500' } : {}),
@@ -131,7 +146,7 @@ export async function startStack(env: StackEnv, log: (line: string) => void, top
       policy,
       onChange: writeState,
       // The IPC channel lets an app notice when this supervisor dies and stop with it.
-      spawn: (name, kind, extra) => startChild(name, process.execPath, nodeTsArgs(ENTRIES[kind]), { env: { ...appEnv, ...extra }, stdio: ['inherit', 'inherit', 'inherit', 'ipc'] }),
+      spawn: (name, kind, extra) => startChild(name, process.execPath, (options.dev ? nodeTsWatchArgs : nodeTsArgs)(ENTRIES[kind]), { env: { ...appEnv, ...extra }, stdio: [options.dev ? 'ignore' : 'inherit', 'inherit', 'inherit', 'ipc'], detached: Boolean(options.dev) }),
     });
     const sup = supervisor;
     for (let i = 0; i < topology.workers; i++) sup.addWorker();

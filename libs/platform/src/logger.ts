@@ -1,4 +1,5 @@
 import pino, { type Logger, type LoggerOptions } from 'pino';
+import pinoPretty from 'pino-pretty';
 
 export type { Logger };
 
@@ -28,6 +29,21 @@ export function loggerOptions(name: string, level: string): LoggerOptions {
   };
 }
 
-export function createLogger(name: string, level: string): Logger {
-  return pino(loggerOptions(name, level));
+export interface LogOutput {
+  /** Human-readable lines (pino-pretty) instead of JSON; by default only when stdout is a terminal. */
+  pretty?: boolean;
+  destination?: NodeJS.WritableStream;
+}
+
+/**
+ * JSON lines for machines (production, tests, anything piped), readable lines on a
+ * terminal (`npm run dev`, `npm start` in a shell). Pretty printing runs in this
+ * thread (`sync`) so lines keep their order with everything else the process writes.
+ */
+export function createLogger(name: string, level: string, output: LogOutput = {}): Logger {
+  const options = loggerOptions(name, level);
+  if (output.pretty ?? process.stdout.isTTY === true) {
+    return pino(options, pinoPretty({ destination: output.destination ?? process.stdout, sync: true, ignore: 'hostname,app', singleLine: true, translateTime: 'SYS:HH:MM:ss.l' }));
+  }
+  return output.destination ? pino(options, output.destination) : pino(options);
 }

@@ -1,7 +1,31 @@
 import type { Logger } from 'pino';
 
-/** Signals this close together are one Ctrl-C seen twice (terminal + supervisor), not a second press. */
+/** Signals this close together are one Ctrl-C seen twice (terminal + supervisor, or terminal + npm), not a second press. */
 const DUPLICATE_WINDOW_MS = 1500;
+
+/**
+ * The one place that tells a first Ctrl-C from a second: the first SIGINT/SIGTERM
+ * (or the supervisor's IPC channel closing) calls `stop` once; a signal within the
+ * duplicate window is the same press seen twice and ignored; a later one calls
+ * `force`. Returns a function that starts the same stop programmatically.
+ */
+export function onStopSignals(stop: (reason: string) => void, force: (signal: NodeJS.Signals) => void): (reason: string) => void {
+  let firstAt = 0;
+  const begin = (reason: string) => {
+    if (firstAt) return;
+    firstAt = Date.now();
+    stop(reason);
+  };
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (firstAt && Date.now() - firstAt > DUPLICATE_WINDOW_MS) force(signal);
+    else begin(signal);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  // Started by a supervisor over IPC: if it goes away (even by SIGKILL), stop with it.
+  if (process.connected) process.once('disconnect', () => begin('supervisor exited'));
+  return begin;
+}
 
 /**
  * Runs `stop` once on SIGINT/SIGTERM; a second signal (later than the duplicate
@@ -11,10 +35,8 @@ const DUPLICATE_WINDOW_MS = 1500;
  */
 export function onShutdown(logger: Logger, stop: (reason: string) => Promise<void>): (reason?: string) => Promise<void> {
   let stopping: Promise<void> | undefined;
-  let firstAt = 0;
-  const run = (reason = 'manual') => {
+  const run = (reason: string) => {
     if (stopping) return stopping;
-    firstAt = Date.now();
     logger.info({ reason }, 'shutting down');
     stopping = stop(reason)
       .then(
@@ -35,15 +57,15 @@ export function onShutdown(logger: Logger, stop: (reason: string) => Promise<voi
       });
     return stopping;
   };
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.on(signal, () => {
-      if (stopping && Date.now() - firstAt > DUPLICATE_WINDOW_MS) {
-        logger.warn({ signal }, 'second signal: forcing exit');
-        process.exit(1);
-      }
-      void run(signal);
-    });
-  }
-  if (process.connected) process.once('disconnect', () => void run('supervisor exited'));
-  return run;
+  const begin = onStopSignals(
+    (reason) => void run(reason),
+    (signal) => {
+      logger.warn({ signal }, 'second signal: forcing exit');
+      process.exit(1);
+    },
+  );
+  return (reason = 'manual') => {
+    begin(reason);
+    return run(reason);
+  };
 }
