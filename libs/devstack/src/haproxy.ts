@@ -27,7 +27,9 @@ global
 
 defaults
   mode http
-  option http-server-close
+  # Keep-alive on both sides (not http-server-close): WebSocket upgrades become plain tunnels, and
+  # polling and REST requests reuse server connections instead of one connect per request.
+  option http-keep-alive
   option forwardfor
   # The nodes see the client's address in X-Forwarded-For (they trust it from 127.0.0.1 only: TRUSTED_PROXIES).
   option forwardfor
@@ -43,6 +45,10 @@ defaults
   # WebSocket connections live long; keep them open past the HTTP timeouts.
   timeout tunnel 1h
   timeout http-keep-alive 10s
+  # A busy node may take longer than the check interval to answer /api/ready: without this its checks
+  # timed out after 1 s (inter) and saturated nodes were marked DOWN (503s). A draining node answers 503
+  # at once, so it is still out within 2 s (inter 1s, fall 2), inside DRAIN_DELAY_MS.
+  timeout check 3s
 
 frontend http_in
   bind 127.0.0.1:${opts.port}
