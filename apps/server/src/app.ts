@@ -1,6 +1,7 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from '@taskflow/platform';
 import type { Db } from '@taskflow/store';
+import { adminRoutes } from './admin/admin.routes';
 import { authPlugin } from './auth/auth.plugin';
 import { authRoutes } from './auth/auth.routes';
 import { LoginLimiter } from './auth/login-limiter';
@@ -96,6 +97,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     secret: config.GITHUB_WEBHOOK_SECRET,
     scope: { repos: config.repos, webHost: config.githubWebHost },
     ignored: webhookIgnoredCounter(metrics.registry),
+  });
+  await app.register(adminRoutes, {
+    db,
+    queue,
+    metrics,
+    cookie: cookieSessions,
+    logger: deps.logger,
+    redisUrl: config.REDIS_URL,
+    redisPrefix: config.QUEUE_PREFIX,
+    nodeId: config.NODE_ID,
+    statsIntervalMs: config.ADMIN_STATS_INTERVAL_MS,
   });
   await app.register(webRoutes, { config });
   return app;

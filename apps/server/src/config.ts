@@ -74,6 +74,8 @@ export const ServerEnvSchema = Type.Object({
   STATS_PER_MINUTE: Type.Integer({ minimum: 1, default: 60 }),
   /** How long an org's statistics are served from this node's cache. */
   STATS_CACHE_MS: Type.Integer({ minimum: 0, default: 5000 }),
+  /** How often this node publishes its snapshot for the operations view (/admin) to Redis. */
+  ADMIN_STATS_INTERVAL_MS: Type.Integer({ minimum: 100, maximum: 60_000, default: 2000 }),
   /** Identifies this node in logs and health output when several run side by side. */
   NODE_ID: Type.String({ default: `server-${process.pid}` }),
 });

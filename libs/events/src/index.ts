@@ -11,3 +11,4 @@ export * from './stats';
 export * from './notifications';
 export * from './task-filter';
 export * from './sessions';
+export * from './admin';

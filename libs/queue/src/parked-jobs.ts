@@ -25,11 +25,12 @@ export class ParkedJobs {
     this.queues = names.map((name) => new Queue(name, { connection, prefix }));
   }
 
-  async list(): Promise<ParkedJob[]> {
+  /** Parked jobs of each queue; at most `limit` of each when given. */
+  async list(limit = Number.POSITIVE_INFINITY): Promise<ParkedJob[]> {
     const parked: ParkedJob[] = [];
     for (const q of this.queues) {
-      for (let start = 0; ; start += PAGE) {
-        const jobs = await q.getFailed(start, start + PAGE - 1);
+      for (let start = 0; start < limit; start += PAGE) {
+        const jobs = await q.getFailed(start, Math.min(start + PAGE, limit) - 1);
         for (const job of jobs) {
           parked.push({
             queue: q.name as QueueName,
@@ -41,17 +42,32 @@ export class ParkedJobs {
             data: job.data,
           });
         }
-        if (jobs.length < PAGE) break;
+        if (jobs.length < Math.min(PAGE, limit - start)) break;
       }
     }
     return parked;
   }
 
-  /** Moves every job parked now back to waiting; returns those replayed (one replayed meanwhile by someone else is skipped). */
-  async retryAll(): Promise<Array<{ queue: QueueName; id: string }>> {
+  /** Parked jobs per queue (the failed set's size). */
+  async count(): Promise<Record<QueueName, number>> {
+    const counts = await Promise.all(this.queues.map(async (q) => [q.name, await q.getFailedCount()] as const));
+    return Object.fromEntries(counts) as Record<QueueName, number>;
+  }
+
+  /** Replays one parked job: 'not_parked' when it exists but is not in the failed set (running, done, replayed). */
+  async retry(queue: QueueName, id: string): Promise<'replayed' | 'moved' | 'gone' | 'not_parked'> {
+    const job = await this.queues.find((q) => q.name === queue)?.getJob(id);
+    if (!job) return 'gone';
+    if ((await job.getState()) !== 'failed') return 'not_parked';
+    return replay(job, 'failed');
+  }
+
+  /** Moves every job parked now (of one queue, or all) back to waiting; returns those replayed (one replayed meanwhile by someone else is skipped). */
+  async retryAll(queue?: QueueName): Promise<Array<{ queue: QueueName; id: string }>> {
     const replayed: Array<{ queue: QueueName; id: string }> = [];
     // Listed first, then replayed: a replayed job that fails again at once is not picked up twice.
     for (const parked of await this.list()) {
+      if (queue && parked.queue !== queue) continue;
       const job = await this.queues.find((q) => q.name === parked.queue)!.getJob(parked.id);
       if (job && (await replay(job, 'failed')) === 'replayed') replayed.push({ queue: parked.queue, id: parked.id });
     }

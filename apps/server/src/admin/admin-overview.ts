@@ -1,0 +1,75 @@
+import type { Redis } from 'ioredis';
+import type { AdminNodeStats, AdminOverview, AdminParkedJob, NodeStatsSnapshot } from '@taskflow/events';
+import { QUEUES } from '@taskflow/events';
+import type { Logger } from '@taskflow/platform';
+import type { ParkedJobs, PipelineQueue } from '@taskflow/queue';
+import { lagSummary, sumBuckets } from './histogram-quantile';
+import { readNodeStats } from './node-stats.publisher';
+
+/** Parked jobs listed on the overview (per queue); the rest through `GET /api/admin/jobs/failed`. */
+export const OVERVIEW_PARKED_LIMIT = 20;
+/** Redis reads of the overview give up after this: the page shows what it has rather than hang. */
+const READ_TIMEOUT_MS = 1500;
+
+export function withTimeout<T>(work: Promise<T>, ms = READ_TIMEOUT_MS): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('timed out')), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
+
+const addUp = (maps: Array<Record<string, number>>) => {
+  const sum: Record<string, number> = {};
+  for (const m of maps) for (const [k, v] of Object.entries(m)) sum[k] = (sum[k] ?? 0) + v;
+  return sum;
+};
+
+export const toParkedView = (j: { queue: AdminParkedJob['queue']; id: string; name: string; attemptsMade: number; failedReason: string; failedAt: string | null }): AdminParkedJob => ({
+  queue: j.queue,
+  id: j.id,
+  name: j.name,
+  attemptsMade: j.attemptsMade,
+  failedReason: j.failedReason,
+  failedAt: j.failedAt,
+});
+
+/** The cluster from every live node's snapshot: sums, and the lag of all nodes' buckets together. */
+export function aggregateNodes(snapshots: NodeStatsSnapshot[]): Pick<AdminOverview, 'cluster' | 'nodes'> {
+  const nodes: AdminNodeStats[] = snapshots.map(({ lagBuckets, ...rest }) => ({ ...rest, lag: lagSummary(lagBuckets) }));
+  return {
+    nodes,
+    cluster: {
+      nodes: snapshots.length,
+      sockets: snapshots.reduce((n, s) => n + s.sockets, 0),
+      messagesPerSecond: Math.round(snapshots.reduce((n, s) => n + s.messagesPerSecond, 0) * 10) / 10,
+      lag: lagSummary(sumBuckets(snapshots.map((s) => s.lagBuckets))),
+      errors: addUp(snapshots.map((s) => s.errors)),
+      webhooksIgnored: addUp(snapshots.map((s) => s.webhooksIgnored)),
+    },
+  };
+}
+
+/** What any node answers for the whole cluster: node snapshots from Redis, queue state from BullMQ. */
+export async function buildOverview(deps: { redis: Redis; prefix: string; queue: PipelineQueue; parked: ParkedJobs; logger: Logger }): Promise<AdminOverview> {
+  const soft = <T>(what: string, work: Promise<T>) =>
+    withTimeout(work).catch((err: unknown) => {
+      deps.logger.warn({ err, what }, 'operations view: read failed');
+      return null;
+    });
+  const [snapshots, queues, parked] = await Promise.all([
+    soft('node stats', readNodeStats(deps.redis, deps.prefix)),
+    soft('queue counts', deps.queue.counts()),
+    soft('parked jobs', deps.parked.list(OVERVIEW_PARKED_LIMIT)),
+  ]);
+  const { cluster, nodes } = aggregateNodes(snapshots ?? []);
+  return {
+    generatedAt: new Date().toISOString(),
+    cluster,
+    nodes,
+    queues,
+    webhooks: { ignored: cluster.webhooksIgnored, failed: queues ? queues[QUEUES.webhooks].failed : null },
+    parked: (parked ?? []).map(toParkedView),
+    parkedTotal: queues ? Object.values(queues).reduce((n, q) => n + q.failed, 0) : null,
+  };
+}

@@ -1,0 +1,82 @@
+import type { FastifyInstance } from 'fastify';
+import { Redis } from 'ioredis';
+import { AdminRetryBody } from '@taskflow/events';
+import { AppError, type Logger } from '@taskflow/platform';
+import { ParkedJobs, type PipelineQueue } from '@taskflow/queue';
+import type { Db } from '@taskflow/store';
+import type { CookieSessionDeps } from '../auth/session.cookie';
+import type { RealtimeMetrics } from '../realtime/metrics';
+import { adminOnly } from './admin-access.policy';
+import { buildOverview, toParkedView, withTimeout } from './admin-overview';
+import { NodeStatsPublisher } from './node-stats.publisher';
+import { nodeStatsSource } from './node-stats.source';
+
+export interface AdminDeps {
+  db: Db;
+  queue: PipelineQueue;
+  metrics: RealtimeMetrics;
+  cookie: CookieSessionDeps;
+  logger: Logger;
+  redisUrl: string;
+  /** Redis key prefix (QUEUE_PREFIX): of the node snapshots and of the BullMQ queues (not `prefix`: Fastify reads that as a route prefix). */
+  redisPrefix: string;
+  nodeId: string;
+  statsIntervalMs: number;
+}
+
+/** Parked jobs listed by `GET /api/admin/jobs/failed` (per queue). */
+const FAILED_LIST_LIMIT = 500;
+
+/**
+ * The operations view: this node publishes its snapshot, and answers for the whole cluster
+ * (every live node's snapshot, BullMQ's queues), with a replay of parked jobs. Admins only;
+ * to anyone else these routes do not exist (404, as an unknown route).
+ */
+export async function adminRoutes(app: FastifyInstance, deps: AdminDeps): Promise<void> {
+  // Its own client: snapshots and the operations view never queue behind the pipeline's commands,
+  // and fail fast while Redis is away (the page says so) instead of waiting for it.
+  const redis = new Redis(deps.redisUrl, { enableOfflineQueue: true, maxRetriesPerRequest: 1, connectTimeout: 3000 });
+  redis.on('error', (err) => deps.logger.debug({ err: err.message }, 'admin redis error'));
+  const parked = new ParkedJobs(redis, deps.redisPrefix);
+  const publisher = new NodeStatsPublisher(redis, nodeStatsSource(app, deps.metrics), {
+    nodeId: deps.nodeId,
+    prefix: deps.redisPrefix,
+    intervalMs: deps.statsIntervalMs,
+    logger: deps.logger,
+  });
+  // A node that shuts down leaves the view at once rather than when its snapshot expires.
+  app.addHook('preClose', async () => {
+    await withTimeout(publisher.stop(), 1000).catch(() => undefined);
+  });
+  app.addHook('onClose', async () => {
+    await withTimeout(parked.close(), 1000).catch(() => undefined);
+    redis.disconnect();
+  });
+
+  app.addHook('onRequest', adminOnly(app, { db: deps.db, cookie: deps.cookie }));
+
+  app.get('/api/admin/overview', async () => buildOverview({ redis, prefix: deps.redisPrefix, queue: deps.queue, parked, logger: deps.logger }));
+
+  app.get('/api/admin/jobs/failed', async () => {
+    const jobs = await withTimeout(parked.list(FAILED_LIST_LIMIT), 5000).catch(() => {
+      throw new AppError('UNAVAILABLE', 503, 'The job queues cannot be read right now; try again in a moment');
+    });
+    return { jobs: jobs.map(toParkedView) };
+  });
+
+  app.post<{ Body: AdminRetryBody }>('/api/admin/jobs/retry', { schema: { body: AdminRetryBody } }, async (request) => {
+    const { queue, id } = request.body;
+    const unavailable = () => {
+      throw new AppError('UNAVAILABLE', 503, 'The job queues cannot be reached right now; nothing was replayed');
+    };
+    if (id === undefined) {
+      const replayed = await withTimeout(parked.retryAll(queue), 10_000).catch(unavailable);
+      request.log.info({ queue, replayed: replayed.length, by: request.user.username }, 'parked jobs replayed');
+      return { replayed };
+    }
+    const outcome = await withTimeout(parked.retry(queue, id), 5000).catch(unavailable);
+    if (outcome === 'gone' || outcome === 'not_parked') throw new AppError('NOT_FOUND', 404, `No parked job ${id} in ${queue}`);
+    request.log.info({ queue, id, outcome, by: request.user.username }, 'parked job replayed');
+    return { replayed: outcome === 'replayed' ? [{ queue, id }] : [] };
+  });
+}

@@ -1,0 +1,72 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { QUEUES, type QueueName } from './queues';
+
+/**
+ * The operations view (`/api/admin/...`, admins only): what each server node publishes
+ * about itself, and the cluster-wide answer built from every live node's snapshot.
+ */
+
+/** `POST /api/admin/jobs/retry`: replay every parked job of a queue, or one of them. */
+export const AdminRetryBody = Type.Object(
+  {
+    queue: Type.Union(Object.values(QUEUES).map((q) => Type.Literal(q))),
+    id: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+  },
+  { additionalProperties: false },
+);
+export type AdminRetryBody = Static<typeof AdminRetryBody>;
+
+/** Cumulative histogram buckets as Prometheus keeps them: `[upper bound in seconds, observations ≤ it]`, `+Inf` last. */
+export type HistogramBuckets = Array<[le: number, count: number]>;
+
+/** Commit → delivery lag over the last minute, from the buckets (null while nothing was observed). */
+export interface LagSummary {
+  count: number;
+  p50Ms: number | null;
+  p99Ms: number | null;
+}
+
+/** One server node's snapshot, as published to Redis every few seconds. */
+export interface NodeStatsSnapshot {
+  nodeId: string;
+  /** When it was taken (ISO). */
+  at: string;
+  startedAt: string;
+  sockets: number;
+  /** Broadcasts delivered per second, over the last 10 s. */
+  messagesPerSecond: number;
+  /** Commit → delivery lag buckets over the last minute. */
+  lagBuckets: HistogramBuckets;
+  /** Socket errors answered since the node started, by code. */
+  errors: Record<string, number>;
+  /** Webhook deliveries acknowledged and ignored since the node started, by reason. */
+  webhooksIgnored: Record<string, number>;
+}
+
+export interface AdminNodeStats extends Omit<NodeStatsSnapshot, 'lagBuckets'> {
+  lag: LagSummary;
+}
+
+export interface AdminParkedJob {
+  queue: QueueName;
+  id: string;
+  name: string;
+  attemptsMade: number;
+  failedReason: string;
+  failedAt: string | null;
+}
+
+export type AdminQueueCounts = Record<QueueName, { waiting: number; active: number; delayed: number; prioritized: number; failed: number }>;
+
+/** `GET /api/admin/overview`. */
+export interface AdminOverview {
+  generatedAt: string;
+  cluster: Omit<AdminNodeStats, 'nodeId' | 'at' | 'startedAt'> & { nodes: number };
+  nodes: AdminNodeStats[];
+  /** BullMQ jobs per queue and state (null while Redis cannot be read). */
+  queues: AdminQueueCounts | null;
+  webhooks: { ignored: Record<string, number>; failed: number | null };
+  /** The first parked jobs (all of them through `GET /api/admin/jobs/failed`). */
+  parked: AdminParkedJob[];
+  parkedTotal: number | null;
+}
