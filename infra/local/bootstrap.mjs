@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// First step of `npm start` / `npm test` on a fresh machine. Plain Node, no
+// First step of `npm start` / `npm run dev` / `npm test` on a fresh machine. Plain Node, no
 // dependencies: checks Node, installs npm dependencies when missing or stale,
 // makes sure redis-server exists when no REDIS_URL is given (installing Debian's
 // package as root), then hands over to the TypeScript stack CLI
