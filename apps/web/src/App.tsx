@@ -7,6 +7,8 @@ import { NotificationToasts } from './components/notification-toasts';
 import { DashboardPage } from './pages/dashboard-page';
 import { LoginPage } from './pages/login-page';
 import { StatsPage } from './pages/stats-page';
+import { AdminPage } from './pages/admin-page';
+import { NotFound } from './components/not-found';
 import { TaskDetailPage } from './pages/task-detail-page';
 import { NotificationsProvider } from './realtime/notifications';
 import { RealtimeProvider } from './realtime/socket';
@@ -34,6 +36,11 @@ function Shell() {
           <a href="/stats" onClick={(e) => { e.preventDefault(); navigate('/stats'); }} aria-current={path === '/stats' ? 'page' : undefined}>
             Stats
           </a>
+          {session.user.role === 'admin' && (
+            <a href="/admin" onClick={(e) => { e.preventDefault(); navigate('/admin'); }} aria-current={path === '/admin' ? 'page' : undefined}>
+              Operations
+            </a>
+          )}
         </nav>
         <ConnectionStatus />
         <NotificationBell />
@@ -42,7 +49,16 @@ function Shell() {
         </span>
       </header>
       <div id={MAIN_CONTENT_ID} tabIndex={-1} className="main-content">
-        {taskId ? <TaskDetailPage key={taskId} taskId={taskId} /> : path === '/stats' ? <StatsPage /> : <DashboardPage />}
+        {taskId ? (
+          <TaskDetailPage key={taskId} taskId={taskId} />
+        ) : path === '/stats' ? (
+          <StatsPage />
+        ) : path === '/admin' ? (
+          // To anyone but an admin, the operations view does not exist (its API answers 404 too).
+          session.user.role === 'admin' ? <AdminPage /> : <NotFound />
+        ) : (
+          <DashboardPage />
+        )}
       </div>
       <NotificationToasts />
       </LiveAnnouncerProvider>

@@ -1,0 +1,95 @@
+/**
+ * @jest-environment jsdom
+ * @jest-environment-options {"customExportConditions": ["taskflow-source", "node", "require", "default"]}
+ */
+import { act, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
+import type { AdminOverview } from '@taskflow/events';
+import { setSession } from '../api/client';
+import { AdminPage } from './admin-page';
+
+const lagOf = (p50Ms: number | null, p99Ms: number | null, count = 10) => ({ count, p50Ms, p99Ms });
+const node = (nodeId: string, sockets: number) => ({
+  nodeId, at: new Date().toISOString(), startedAt: new Date().toISOString(), sockets, messagesPerSecond: 1.5,
+  errors: { RATE_LIMITED: 2 }, webhooksIgnored: {}, lag: lagOf(12, 180),
+});
+function overview(socketsA: number, parked: AdminOverview['parked']): AdminOverview {
+  const nodes = [node('node-a', socketsA), node('node-b', 1)];
+  return {
+    generatedAt: new Date().toISOString(),
+    nodes,
+    cluster: { nodes: 2, sockets: socketsA + 1, messagesPerSecond: 3, lag: lagOf(12, 180, 20), errors: { RATE_LIMITED: 4 }, webhooksIgnored: { fork: 3 } },
+    queues: {
+      'task-analysis': { waiting: 1, active: 0, delayed: 0, prioritized: 0, failed: 0 },
+      'task-github': { waiting: 0, active: 1, delayed: 0, prioritized: 0, failed: 0 },
+      'github-webhooks': { waiting: 0, active: 0, delayed: 0, prioritized: 0, failed: parked.length },
+    },
+    webhooks: { ignored: { fork: 3 }, failed: parked.length },
+    parked,
+    parkedTotal: parked.length,
+  };
+}
+const PARKED = { queue: 'github-webhooks' as const, id: 'd-1', name: 'apply-webhook', attemptsMade: 12, failedReason: 'GitHub said no', failedAt: new Date().toISOString() };
+
+type Call = { method: string; url: string; body: unknown; headers: Record<string, string> };
+function serve(answer: (call: Call) => { status: number; body: unknown }): Call[] {
+  const calls: Call[] = [];
+  // The network boundary only: the page's own code runs unchanged.
+  globalThis.fetch = (async (url: string, init: RequestInit) => {
+    const call = { method: init.method ?? 'GET', url, body: init.body ? JSON.parse(String(init.body)) : undefined, headers: (init.headers ?? {}) as Record<string, string> };
+    calls.push(call);
+    const { status, body } = answer(call);
+    return { ok: status < 400, status, json: async () => body } as Response;
+  }) as typeof fetch;
+  return calls;
+}
+
+afterEach(() => setSession(null));
+
+it('shows the cluster and each node, and follows the figures live without a reload', async () => {
+  let sockets = 2;
+  serve(() => ({ status: 200, body: overview(sockets, []) }));
+  render(<AdminPage pollMs={50} />);
+  expect(screen.getByText('Loading…').getAttribute('aria-busy')).toBe('true');
+  expect((await screen.findByTestId('admin-cluster-sockets')).textContent).toBe('3');
+  expect(screen.getByTestId('admin-cluster-lag').textContent).toBe('12 ms / 180 ms');
+  expect(screen.getAllByTestId('admin-node').map((r) => within(r).getByRole('rowheader').textContent)).toEqual(['node-a', 'node-b']);
+  expect(within(screen.getByTestId('admin-errors')).getByRole('row', { name: 'RATE_LIMITED 4' })).toBeTruthy();
+  expect(within(screen.getByTestId('admin-webhooks-ignored')).getByRole('row', { name: 'fork 3' })).toBeTruthy();
+
+  sockets = 7;
+  await waitFor(() => expect(screen.getByTestId('admin-cluster-sockets').textContent).toBe('8'));
+  expect(screen.getAllByTestId('admin-node-sockets').map((c) => c.textContent)).toEqual(['7', '1']);
+});
+
+it('replays a parked job with the CSRF header, says so, and shows the queue emptied', async () => {
+  setSession('the-csrf-token');
+  let parked = [PARKED];
+  const calls = serve((call) => {
+    if (call.method === 'POST') {
+      parked = [];
+      return { status: 200, body: { replayed: [{ queue: PARKED.queue, id: PARKED.id }] } };
+    }
+    return { status: 200, body: overview(1, parked) };
+  });
+  render(<AdminPage pollMs={60_000} />);
+  const row = await screen.findByTestId('admin-parked-job');
+  expect(within(row).getByText('GitHub said no')).toBeTruthy();
+  expect(screen.getByTestId('admin-webhooks-failed').textContent).toBe('1');
+  await act(async () => fireEvent.click(within(row).getByRole('button', { name: 'Replay job d-1' })));
+  expect(calls.filter((c) => c.method === 'POST')).toEqual([
+    { method: 'POST', url: '/api/admin/jobs/retry', body: { queue: 'github-webhooks', id: 'd-1' }, headers: expect.objectContaining({ 'x-csrf-token': 'the-csrf-token' }) },
+  ]);
+  await screen.findByText('1 job replayed from github-webhooks');
+  await waitFor(() => expect(screen.queryByTestId('admin-parked-job')).toBeNull());
+  expect(screen.getByText('No parked jobs.')).toBeTruthy();
+  // Nothing left to replay: the queue's button is off.
+  const queueRow = screen.getAllByTestId('admin-queue').find((r) => within(r).getByRole('rowheader').textContent === 'github-webhooks')!;
+  expect((within(queueRow).getByRole('button') as HTMLButtonElement).disabled).toBe(true);
+});
+
+it('shows "Page not found" and no figures when the server answers 404 (not an admin)', async () => {
+  serve(() => ({ status: 404, body: { error: 'NOT_FOUND', message: 'No route for GET /api/admin/overview' } }));
+  render(<AdminPage pollMs={60_000} />);
+  expect(await screen.findByRole('heading', { name: 'Page not found' })).toBeTruthy();
+  expect(screen.queryByTestId('admin-cluster-sockets')).toBeNull();
+});
