@@ -34,8 +34,10 @@ let answer: (query: URLSearchParams) => { status: number; body: unknown };
 
 beforeAll(async () => {
   gw = await startFakeGateway();
+  // One task, whatever the number of joins (a re-join after a reconnect sends the same task again).
+  const unfiltered = row('Unfiltered row', { repo: 'acme/payments' });
   gw.on('dashboard:join', (socket) => {
-    socket.emit('dashboard:state', { tasks: [row('Unfiltered row', { repo: 'acme/payments' })], counts: { activeCount: 1, completedCount: 0, failedCount: 0 }, nextCursor: null });
+    socket.emit('dashboard:state', { tasks: [unfiltered], counts: { activeCount: 1, completedCount: 0, failedCount: 0 }, nextCursor: null });
   });
 });
 afterAll(() => gw.close());
