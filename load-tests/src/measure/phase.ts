@@ -56,6 +56,8 @@ export interface PhaseSpec {
   pollDuring?: () => Promise<void>;
 }
 
+const FINALS_GRACE_MS = 3000;
+
 const sum = (rec: Record<string, { rssKB: number }>, names: string[]) => names.reduce((n, k) => n + (rec[k]?.rssKB ?? 0), 0);
 
 export async function measurePhase(spec: PhaseSpec): Promise<Measurement> {
@@ -73,7 +75,11 @@ export async function measurePhase(spec: PhaseSpec): Promise<Measurement> {
   await new Promise((r) => setTimeout(r, spec.settleMs ?? 1500));
   const lag = spec.lag ? spec.lag.stop() : null;
   const s2 = sampleComponents(spec.components);
-  const report = await spec.pool.report(await spec.finals());
+  const finals = await spec.finals();
+  // A change committed just before the finals were read may still be on its way (publish, fan-out): give it
+  // time to arrive, so that "lost" means never delivered rather than not delivered yet.
+  await new Promise((r) => setTimeout(r, FINALS_GRACE_MS));
+  const report = await spec.pool.report(finals);
   const durationS = Math.max(0.001, (t1 - t0) / 1000);
   const connect = opened?.connectJoin.percentiles();
   const lat = report.latency.percentiles();
