@@ -4,7 +4,7 @@ import { createDb, migrateToLatest, seedDemo } from '@taskflow/store';
 import { startChild, type Child } from './child';
 import { REPO_ROOT, type StackEnv } from './config';
 import { CONTROL_SOCKET, socketDir, startControlServer } from './control-server';
-import { haproxyConfig, startHaproxy, type Haproxy } from './haproxy';
+import { haproxyConfig, haproxyLimits, startHaproxy, type Haproxy } from './haproxy';
 import { waitFor } from './net';
 import type { RestartPolicyOptions } from './restart-policy';
 import { loadOrCreateSecrets } from './secrets';
@@ -113,7 +113,9 @@ export async function startStack(env: StackEnv, log: (line: string) => void, top
     };
     if (behindProxy) {
       const statsSocket = path.join(sockets, 'haproxy.sock');
-      haproxy = startHaproxy({ configFile: path.join(env.DATA_DIR, 'haproxy.cfg'), config: haproxyConfig({ port: env.PORT, statsSocket }), logFile: path.join(env.DATA_DIR, 'logs', 'haproxy.log'), statsSocket });
+      const limits = haproxyLimits();
+      if (limits.cappedBy) log(`haproxy: maxconn ${limits.maxconn} (this machine's hard descriptor limit is ${limits.cappedBy} and cannot be raised; two descriptors per connection)`);
+      haproxy = startHaproxy({ configFile: path.join(env.DATA_DIR, 'haproxy.cfg'), config: haproxyConfig({ port: env.PORT, statsSocket, limits }), logFile: path.join(env.DATA_DIR, 'logs', 'haproxy.log'), statsSocket });
       void haproxy.exited.then((code) => !stopping && log(`haproxy exited unexpectedly (code ${code}): the stack has no entry point; press Ctrl-C and start it again`));
       await waitFor('HAProxy\'s runtime API', async () => (await haproxy!.command('show info').catch(() => undefined)) || undefined, 15_000);
     }
