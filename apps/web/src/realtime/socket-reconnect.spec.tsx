@@ -1,9 +1,10 @@
 /**
  * @jest-environment jsdom
- * @jest-environment-options {"url": "http://127.0.0.1:38717/", "customExportConditions": ["taskflow-source", "node", "require", "default"]}
+ * @jest-environment-options {"customExportConditions": ["taskflow-source", "node", "require", "default"]}
  */
 import { renderHook, waitFor } from '@testing-library/react';
 import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { ReactNode } from 'react';
 import { Server, type Socket as ServerSocket } from 'socket.io';
 import { SessionProvider } from '../auth/session';
@@ -11,21 +12,26 @@ import { SESSION } from '../testing/fake-gateway';
 import { RealtimeProvider, useWebSocket } from './socket';
 
 /**
- * The app's socket against a real Socket.IO server on the page's own origin:
+ * The app's socket against a real Socket.IO server (on a free port, given to the provider):
  * after a server-side disconnect (`io server disconnect`, after which
  * socket.io-client does not reconnect by itself) it connects again; after an
  * expired session it logs out instead.
  */
-const PORT = 38717;
+let url: string;
 let httpServer: http.Server;
 let server: Server;
 const connections: ServerSocket[] = [];
+/** How long the server waits before accepting a namespace CONNECT. */
+let acceptDelayMs = 0;
 
 beforeAll(async () => {
   httpServer = http.createServer();
   server = new Server(httpServer);
+  server.use((_socket, next) => void (acceptDelayMs ? setTimeout(next, acceptDelayMs) : next()));
   server.on('connection', (socket) => connections.push(socket));
-  await new Promise<void>((r) => httpServer.listen(PORT, '127.0.0.1', r));
+  // A port of its own (0: the system picks a free one), so runs side by side never collide.
+  await new Promise<void>((r) => httpServer.listen(0, '127.0.0.1', r));
+  url = `http://127.0.0.1:${(httpServer.address() as AddressInfo).port}`;
   // The app reads its feature flags from /api/config (the browser's fetch; jsdom has none).
   globalThis.fetch = (async () => ({ ok: true, status: 200, json: async () => ({ features: { websocket: true, dashboard: true, taskDetail: true }, repos: [] }) })) as unknown as typeof fetch;
 });
@@ -40,7 +46,7 @@ beforeEach(() => {
 
 const wrapper = ({ children }: { children: ReactNode }) => (
   <SessionProvider initial={{ ...SESSION, idleSeconds: 4 }}>
-    <RealtimeProvider>{children}</RealtimeProvider>
+    <RealtimeProvider url={url}>{children}</RealtimeProvider>
   </SessionProvider>
 );
 
@@ -53,6 +59,20 @@ it('connects again after a server-side disconnect', async () => {
   await waitFor(() => expect(result.current.status).toBe('connected'));
   expect(result.current.socket).not.toBeNull();
   unmount();
+});
+
+it('opens one connection when the server is slow to accept it (no second CONNECT while connecting)', async () => {
+  // The namespace answers CONNECT only after 300 ms: the transport is open well before that.
+  acceptDelayMs = 300;
+  try {
+    const { result, unmount } = renderHook(() => useWebSocket(), { wrapper });
+    await waitFor(() => expect(result.current.status).toBe('connected'), { timeout: 3000 });
+    await new Promise((r) => setTimeout(r, 500));
+    expect(connections).toHaveLength(1);
+    unmount();
+  } finally {
+    acceptDelayMs = 0;
+  }
 });
 
 it('logs out, and does not reconnect, when the server ends an expired session', async () => {

@@ -27,7 +27,7 @@ export const RealtimeContext = createContext<RealtimeState>({ socket: null, stat
  * subscriptions re-join and resync on every `connect`. With the feature flag
  * off there is no socket and the hooks poll the REST API instead.
  */
-export function RealtimeProvider({ children }: { children: ReactNode }) {
+export function RealtimeProvider({ children, url }: { children: ReactNode; /** The gateway; the page's own origin unless given (tests give a server of their own). */ url?: string }) {
   const { session, ended, extended } = useSession();
   // The socket lives as long as the login, not as long as one value of the session (its deadline slides).
   const userId = session?.user.id;
@@ -46,7 +46,8 @@ export function RealtimeProvider({ children }: { children: ReactNode }) {
     if (!userId || !config?.features.websocket) return;
     // tryAllTransports: a browser whose WebSocket upgrade is blocked (a proxy refusing Upgrade) falls back to long-polling.
     // The handshake carries the httpOnly session cookie (same origin): no token in page scripts.
-    const s: AppSocket = io({ transports: ['websocket', 'polling'], tryAllTransports: true, reconnectionDelayMax: 5000 });
+    const options = { transports: ['websocket', 'polling'], tryAllTransports: true, reconnectionDelayMax: 5000 };
+    const s: AppSocket = url === undefined ? io(options) : io(url, options);
     let sessionEnded = false;
     let disposed = false;
     const endSession = () => {
@@ -80,7 +81,7 @@ export function RealtimeProvider({ children }: { children: ReactNode }) {
       setSocket(null);
       setConnected(false);
     };
-  }, [userId, idleSeconds, config?.features.websocket, ended, extended]);
+  }, [userId, idleSeconds, config?.features.websocket, ended, extended, url]);
 
   const status: ConnectionStatus = !config
     ? 'connecting'
@@ -98,7 +99,9 @@ export function RealtimeProvider({ children }: { children: ReactNode }) {
   useEffect(() => {
     if (!socket) return;
     if (!online) socket.disconnect();
-    else if (!socket.connected) socket.connect();
+    // Only a socket that gave up (closed while offline): connect() on one still connecting sends a second
+    // CONNECT once the transport is open, and the server then holds two sockets for this tab.
+    else if (!socket.active) socket.connect();
   }, [online, socket]);
 
   const value = useMemo(() => ({ socket, status, features: config?.features ?? null, repos: config?.repos ?? [] }), [socket, status, config]);
