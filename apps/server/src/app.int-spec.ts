@@ -1,3 +1,4 @@
+import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { AppError } from '@taskflow/platform';
@@ -18,7 +19,8 @@ beforeAll(async () => {
   app.get('/api/test/crash', async () => {
     throw new Error('secret internal detail');
   });
-  app.post('/api/test/validated', { schema: { body: { type: 'object', required: ['name'], properties: { name: { type: 'string' } } } } }, async () => ({ ok: true }));
+  // Routes declare TypeBox schemas: the one engine (TypeBox's compiler) checks HTTP and sockets alike.
+  app.post('/api/test/validated', { schema: { body: Type.Object({ name: Type.String() }) } }, async () => ({ ok: true }));
   await app.ready();
 });
 afterAll(() => t.close());

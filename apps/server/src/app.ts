@@ -11,6 +11,7 @@ import type { ServerConfig } from './config';
 import { healthRoutes } from './health/health.routes';
 import { registerJobMetrics } from './health/job-metrics';
 import { buildMetricsServer } from './health/metrics.server';
+import { registerApiDocs } from './http/api-docs';
 import { registerErrorHandler } from './http/error-handler';
 import { HttpRateLimits } from './http/rate-limits';
 import { registerSecurityHeaders } from './http/security-headers';
@@ -57,6 +58,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerErrorHandler(app);
   registerValidator(app);
   await registerSecurityHeaders(app);
+  await registerApiDocs(app);
   const limits = new HttpRateLimits(config.REDIS_URL, config.QUEUE_PREFIX, deps.logger);
   app.addHook('onClose', () => limits.close());
   const cookieSessions = { db, limits: config.sessionLimits, secret: config.JWT_SECRET, allowedOrigins: config.allowedOrigins };

@@ -26,8 +26,8 @@ export const LIMITS = {
   password: 200,
 } as const;
 
-/** A plain UUID (the `uuid` format alone also admits `urn:uuid:…`, which PostgreSQL rejects). */
-const Uuid = Type.String({ pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$' });
+/** A plain UUID: the contract's `uuid` format (formats.ts) refuses the `urn:uuid:` form PostgreSQL cannot parse. */
+const Uuid = Type.String({ format: 'uuid', maxLength: 36 });
 
 const Line = (max: number) => Type.String({ minLength: 1, maxLength: max });
 const List = Type.Array(Line(LIMITS.listItem), { maxItems: LIMITS.listItems });

@@ -1,11 +1,7 @@
 import type { Static, TSchema } from '@sinclair/typebox';
-import { FormatRegistry } from '@sinclair/typebox';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
-
-// TypeBox ships no string formats; register the two the contract uses.
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-if (!FormatRegistry.Has('uuid')) FormatRegistry.Set('uuid', (v) => UUID.test(v));
-if (!FormatRegistry.Has('date-time')) FormatRegistry.Set('date-time', (v) => !Number.isNaN(Date.parse(v)) && /T/.test(v));
+// Registers the string formats (uuid, date-time, …) before anything is compiled.
+import './formats';
 
 export interface ValidationIssue {
   path: string;

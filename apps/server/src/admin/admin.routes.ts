@@ -1,10 +1,12 @@
 import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Redis } from 'ioredis';
-import { AdminRetryBody } from '@taskflow/events';
+import { AdminOverviewResponse, AdminParkedJobsResponse, AdminReplayedResponse, AdminRetryBody } from '@taskflow/events';
 import { AppError, type Logger } from '@taskflow/platform';
 import { ParkedJobs, type PipelineQueue } from '@taskflow/queue';
 import type { Db } from '@taskflow/store';
 import type { CookieSessionDeps } from '../auth/session.cookie';
+import { ERROR_RESPONSES, SIGNED_IN } from '../http/route-schema';
 import type { RealtimeMetrics } from '../realtime/metrics';
 import { adminOnly } from './admin-access.policy';
 import { buildOverview, toParkedView, withTimeout } from './admin-overview';
@@ -32,7 +34,10 @@ const FAILED_LIST_LIMIT = 500;
  * (every live node's snapshot, BullMQ's queues), with a replay of parked jobs. Admins only;
  * to anyone else these routes do not exist (404, as an unknown route).
  */
-export async function adminRoutes(app: FastifyInstance, deps: AdminDeps): Promise<void> {
+const doc = { tags: ['admin'], security: SIGNED_IN };
+
+export async function adminRoutes(plain: FastifyInstance, deps: AdminDeps): Promise<void> {
+  const app = plain.withTypeProvider<TypeBoxTypeProvider>();
   // Its own client: snapshots and the operations view never queue behind the pipeline's commands,
   // and fail fast while Redis is away (the page says so) instead of waiting for it.
   const redis = new Redis(deps.redisUrl, { enableOfflineQueue: true, maxRetriesPerRequest: 1, connectTimeout: 3000 });
@@ -55,16 +60,28 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDeps): Promis
 
   app.addHook('onRequest', adminOnly(app, { db: deps.db, cookie: deps.cookie }));
 
-  app.get('/api/admin/overview', async () => buildOverview({ redis, prefix: deps.redisPrefix, queue: deps.queue, parked, logger: deps.logger }));
+  const overviewDoc = {
+    ...doc,
+    description: 'Admins only (404 to anyone else): every live node (sockets, messages/s, lag p50/p99, errors), BullMQ queues, ignored and failed webhooks, parked jobs.',
+    response: { 200: AdminOverviewResponse, ...ERROR_RESPONSES },
+  };
+  app.get('/api/admin/overview', { schema: overviewDoc }, async () => buildOverview({ redis, prefix: deps.redisPrefix, queue: deps.queue, parked, logger: deps.logger }));
 
-  app.get('/api/admin/jobs/failed', async () => {
+  const failedDoc = { ...doc, description: 'Admins only: the parked (failed) jobs of every queue.', response: { 200: AdminParkedJobsResponse, ...ERROR_RESPONSES } };
+  app.get('/api/admin/jobs/failed', { schema: failedDoc }, async () => {
     const jobs = await withTimeout(parked.list(FAILED_LIST_LIMIT), 5000).catch(() => {
       throw new AppError('UNAVAILABLE', 503, 'The job queues cannot be read right now; try again in a moment');
     });
     return { jobs: jobs.map(toParkedView) };
   });
 
-  app.post<{ Body: AdminRetryBody }>('/api/admin/jobs/retry', { schema: { body: AdminRetryBody } }, async (request) => {
+  const retryDoc = {
+    ...doc,
+    description: 'Admins only: replay one parked job (`id`) or every parked job of a queue.',
+    body: AdminRetryBody,
+    response: { 200: AdminReplayedResponse, ...ERROR_RESPONSES },
+  };
+  app.post('/api/admin/jobs/retry', { schema: retryDoc }, async (request) => {
     const { queue, id } = request.body;
     const unavailable = () => {
       throw new AppError('UNAVAILABLE', 503, 'The job queues cannot be reached right now; nothing was replayed');

@@ -1,15 +1,26 @@
 import type { FastifyInstance } from 'fastify';
-import { LoginBody } from '@taskflow/events';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { LoginBody, LoginResponse, MeResponse } from '@taskflow/events';
 import { AppError } from '@taskflow/platform';
 import { authenticate, findUserById, type Db } from '@taskflow/store';
+import { ERROR_RESPONSES, SIGNED_IN } from '../http/route-schema';
 import type { LoginLimiter } from './login-limiter';
 
 function publicUser(u: { id: string; username: string; name: string; orgId: string }) {
   return { id: u.id, username: u.username, name: u.name, orgId: u.orgId };
 }
 
-export async function authRoutes(app: FastifyInstance, deps: { db: Db; loginLimiter: LoginLimiter }): Promise<void> {
-  app.post<{ Body: LoginBody }>('/api/auth/login', { schema: { body: LoginBody } }, async (request, reply) => {
+const tags = ['auth'];
+
+export async function authRoutes(plain: FastifyInstance, deps: { db: Db; loginLimiter: LoginLimiter }): Promise<void> {
+  const app = plain.withTypeProvider<TypeBoxTypeProvider>();
+  const loginDoc = {
+    tags,
+    description: 'Log in for a Bearer token (API clients; browsers use POST /api/auth/session). Failed attempts are limited per user and address.',
+    body: LoginBody,
+    response: { 200: LoginResponse, ...ERROR_RESPONSES },
+  };
+  app.post('/api/auth/login', { schema: loginDoc }, async (request, reply) => {
     // request.ip is the client's own address: X-Forwarded-For counts only from TRUSTED_PROXIES.
     const username = request.body.username.toLowerCase();
     await deps.loginLimiter.assertAllowed(request.ip, username, reply);
@@ -23,7 +34,8 @@ export async function authRoutes(app: FastifyInstance, deps: { db: Db; loginLimi
     return { token: app.signSession(session), user: publicUser(user) };
   });
 
-  app.get('/api/auth/me', { preHandler: app.authenticate }, async (request) => {
+  const meDoc = { tags, security: SIGNED_IN, description: 'The signed-in user, read from the database.', response: { 200: MeResponse, ...ERROR_RESPONSES } };
+  app.get('/api/auth/me', { schema: meDoc, preHandler: app.authenticate }, async (request) => {
     // The token may outlive the account: answer from the database, not the claims.
     const user = await findUserById(deps.db, request.user.id);
     if (!user) throw AppError.unauthorized('This account no longer exists');

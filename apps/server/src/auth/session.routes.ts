@@ -1,7 +1,9 @@
 import type { FastifyInstance } from 'fastify';
-import { LoginBody, rooms } from '@taskflow/events';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { LoginBody, rooms, SessionResponse } from '@taskflow/events';
 import { AppError } from '@taskflow/platform';
 import { authenticate, createSession, revokeSession, type SessionRecord } from '@taskflow/store';
+import { ERROR_RESPONSES, NO_CONTENT, SIGNED_IN } from '../http/route-schema';
 import type { LoginLimiter } from './login-limiter';
 import { clearSessionCookie, csrfToken, setSessionCookie, type CookieSessionDeps } from './session.cookie';
 
@@ -9,8 +11,11 @@ import { clearSessionCookie, csrfToken, setSessionCookie, type CookieSessionDeps
  * Browser sessions: log in into an httpOnly cookie, read the session (a new tab), log out
  * everywhere. `POST /api/auth/login` (a Bearer token in the body) stays for API clients.
  */
-export async function sessionRoutes(app: FastifyInstance, deps: CookieSessionDeps & { loginLimiter: LoginLimiter }): Promise<void> {
-  const answer = (session: SessionRecord) => ({
+const tags = ['auth'];
+
+export async function sessionRoutes(plain: FastifyInstance, deps: CookieSessionDeps & { loginLimiter: LoginLimiter }): Promise<void> {
+  const app = plain.withTypeProvider<TypeBoxTypeProvider>();
+  const answer = (session: SessionRecord): SessionResponse => ({
     user: session.user,
     csrfToken: csrfToken(deps.secret, session.id),
     expiresAt: session.expiresAt.toISOString(),
@@ -18,7 +23,13 @@ export async function sessionRoutes(app: FastifyInstance, deps: CookieSessionDep
   });
 
   // Login CSRF: the body must be JSON (a cross-site form cannot send it without a CORS preflight we never grant).
-  app.post<{ Body: LoginBody }>('/api/auth/session', { schema: { body: LoginBody } }, async (request, reply) => {
+  const loginDoc = {
+    tags,
+    description: 'Log in to a browser session: an httpOnly cookie, and the CSRF token its writes must send. Failed attempts are limited.',
+    body: LoginBody,
+    response: { 200: SessionResponse, ...ERROR_RESPONSES },
+  };
+  app.post('/api/auth/session', { schema: loginDoc }, async (request, reply) => {
     const username = request.body.username.toLowerCase();
     await deps.loginLimiter.assertAllowed(request.ip, username, reply);
     const user = await authenticate(deps.db, username, request.body.password);
@@ -33,12 +44,19 @@ export async function sessionRoutes(app: FastifyInstance, deps: CookieSessionDep
   });
 
   // A new tab (or a reload) asks who it is: the cookie answers, and the session slides.
-  app.get('/api/auth/session', { preHandler: app.authenticate }, async (request) => {
+  const readDoc = { tags, security: SIGNED_IN, description: 'The current browser session (it slides); 404 NO_SESSION for a Bearer token.', response: { 200: SessionResponse, ...ERROR_RESPONSES } };
+  app.get('/api/auth/session', { schema: readDoc, preHandler: app.authenticate }, async (request) => {
     if (!request.session) throw new AppError('NO_SESSION', 404, 'This request was not made with a browser session');
     return answer(request.session);
   });
 
-  app.delete('/api/auth/session', { preHandler: app.authenticate }, async (request, reply) => {
+  const logoutDoc = {
+    tags,
+    security: SIGNED_IN,
+    description: "Log out: the session is revoked and every tab's socket of it is told and closed.",
+    response: { 204: NO_CONTENT, ...ERROR_RESPONSES },
+  };
+  app.delete('/api/auth/session', { schema: logoutDoc, preHandler: app.authenticate }, async (request, reply) => {
     const session = request.session;
     if (!session) throw new AppError('NO_SESSION', 404, 'This request was not made with a browser session');
     await revokeSession(deps.db, session.id);
@@ -48,6 +66,6 @@ export async function sessionRoutes(app: FastifyInstance, deps: CookieSessionDep
       app.io.to(rooms.session(session.id)).emit('session:ended', { reason: 'logout' });
       app.io.in(rooms.session(session.id)).disconnectSockets(true);
     }
-    return reply.status(204).send();
+    return reply.status(204).send(null);
   });
 }

@@ -1,8 +1,11 @@
 import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { ErrorResponse, HealthResponse, ReadyResponse } from '@taskflow/events';
 import type { PipelineQueue } from '@taskflow/queue';
 import type { Db } from '@taskflow/store';
 import type { Gateway } from '../realtime/gateway';
 import type { RealtimeMetrics } from '../realtime/metrics';
+import { ERROR_RESPONSES } from '../http/route-schema';
 import { databaseAnswers } from './database-probe';
 
 export interface HealthDeps {
@@ -16,12 +19,20 @@ export interface HealthDeps {
 }
 
 /** Liveness and health, and readiness for the load balancer. */
-export async function healthRoutes(app: FastifyInstance, deps: HealthDeps): Promise<void> {
+const tags = ['operations'];
+
+export async function healthRoutes(plain: FastifyInstance, deps: HealthDeps): Promise<void> {
+  const app = plain.withTypeProvider<TypeBoxTypeProvider>();
   const databaseUp = () => databaseAnswers(deps.db);
 
   // Health says how this node is doing, shared dependencies included: without Redis it still serves reads, the
   // web app and its open sockets, so that is `degraded` (200), not down. Only its database makes it fail.
-  app.get('/api/health', async (_request, reply) => {
+  const healthDoc = {
+    tags,
+    description: 'How this node is doing: `ok`, or `degraded` with reasons (200) while Redis or the socket adapter is away; 503 without its database.',
+    response: { 200: HealthResponse, 503: HealthResponse, ...ERROR_RESPONSES },
+  };
+  app.get('/api/health', { schema: healthDoc }, async (_request, reply) => {
     const database = (await databaseUp()) ? 'up' : 'down';
     const redis = deps.queue.ready ? 'up' : 'down';
     const adapter = deps.gateway === undefined ? 'off' : deps.gateway.redisReady() ? 'up' : 'down';
@@ -46,13 +57,19 @@ export async function healthRoutes(app: FastifyInstance, deps: HealthDeps): Prom
 
   // For the load balancer: whether *this* node should get traffic. Shared dependencies (Redis) are not asked:
   // when they are down, every node is equally affected and taking them all out would switch the product off.
-  app.get('/api/ready', async (_request, reply) => {
-    const problems = [deps.isDraining() && 'draining', !(await databaseUp()) && 'database unreachable'].filter(Boolean);
+  const readyDoc = {
+    tags,
+    description: 'For the load balancer: 200 when this node should get traffic, 503 while it drains or cannot reach its database.',
+    response: { 200: ReadyResponse, 503: ReadyResponse, ...ERROR_RESPONSES },
+  };
+  app.get('/api/ready', { schema: readyDoc }, async (_request, reply) => {
+    const problems = [deps.isDraining() && 'draining', !(await databaseUp()) && 'database unreachable'].filter((p): p is string => Boolean(p));
     return reply.status(problems.length ? 503 : 200).send({ ready: problems.length === 0, problems });
   });
 
   // Metrics have a listener of their own (METRICS_PORT); say so rather than serve the web app's page here.
-  app.get('/metrics', async (_request, reply) =>
+  const metricsDoc = { tags, description: 'Always 404: Prometheus metrics are served on the metrics listener (METRICS_PORT).', response: { 404: ErrorResponse } };
+  app.get('/metrics', { schema: metricsDoc }, async (_request, reply) =>
     reply.status(404).send({ error: 'NOT_FOUND', message: 'Metrics are served on the metrics listener (METRICS_HOST:METRICS_PORT), not here' }),
   );
 }

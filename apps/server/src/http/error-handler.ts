@@ -1,6 +1,12 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { isAppError } from '@taskflow/platform';
 
+/** TypeBox lists every problem, several for one field (a missing string is also not a string): the first of each field says it. */
+function firstPerPath(details: Array<{ path: string; message: string }>) {
+  const seen = new Set<string>();
+  return details.filter((d) => !seen.has(d.path) && seen.add(d.path));
+}
+
 /** Every error leaves as `{ error, message }` (plus `details` for validation), with the right status. */
 export function registerErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError, request, reply) => {
@@ -12,7 +18,7 @@ export function registerErrorHandler(app: FastifyInstance): void {
       return reply.status(400).send({
         error: 'VALIDATION_FAILED',
         message: `Invalid request ${err.validationContext ?? 'input'}: ${err.message}`,
-        details: err.validation.map((v) => ({ path: v.instancePath || '/', message: v.message })),
+        details: firstPerPath(err.validation.map((v) => ({ path: v.instancePath || '/', message: v.message ?? 'is invalid' }))),
       });
     }
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;

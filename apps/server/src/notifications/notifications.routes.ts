@@ -1,6 +1,11 @@
 import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import {
+  FollowResponse,
   ListNotificationsQuery,
+  NotificationListResponse,
+  NotificationPreferencesResponse,
+  NotificationsReadResponse,
   MarkNotificationsReadBody,
   NotificationPreferencesBody,
   rooms,
@@ -20,6 +25,7 @@ import {
   type Db,
 } from '@taskflow/store';
 import type { HttpRateLimits } from '../http/rate-limits';
+import { ERROR_RESPONSES, SIGNED_IN } from '../http/route-schema';
 
 export interface NotificationsRoutesDeps {
   db: Db;
@@ -31,7 +37,10 @@ export interface NotificationsRoutesDeps {
  * The signed-in user's notifications, their preferences, and following tasks. A change
  * made here (marked read) is pushed to the user's room, so every tab and device agrees.
  */
-export async function notificationsRoutes(app: FastifyInstance, deps: NotificationsRoutesDeps): Promise<void> {
+const doc = { tags: ['notifications'], security: SIGNED_IN };
+
+export async function notificationsRoutes(plain: FastifyInstance, deps: NotificationsRoutesDeps): Promise<void> {
+  const app = plain.withTypeProvider<TypeBoxTypeProvider>();
   const { db } = deps;
   app.addHook('preHandler', app.authenticate);
   const write = deps.limits.perUser('notification-write', deps.perMinute.write, 'notification changes');
@@ -43,7 +52,13 @@ export async function notificationsRoutes(app: FastifyInstance, deps: Notificati
     if (!(await getTask(db, viewer, taskId))) throw AppError.notFound('Task not found');
   };
 
-  app.get<{ Querystring: ListNotificationsQuery }>('/api/notifications', { schema: { querystring: ListNotificationsQuery } }, async (request) => {
+  const listDoc = {
+    ...doc,
+    description: "The user's notifications, newest first (`unread=true`: only unread ones), and the unread count.",
+    querystring: ListNotificationsQuery,
+    response: { 200: NotificationListResponse, ...ERROR_RESPONSES },
+  };
+  app.get('/api/notifications', { schema: listDoc }, async (request) => {
     const [notifications, unreadCount] = await Promise.all([
       listNotifications(db, request.user.id, { limit: request.query.limit, unread: request.query.unread }),
       unreadNotificationCount(db, request.user.id),
@@ -51,7 +66,13 @@ export async function notificationsRoutes(app: FastifyInstance, deps: Notificati
     return { notifications, unreadCount };
   });
 
-  app.post<{ Body: MarkNotificationsReadBody }>('/api/notifications/read', { schema: { body: MarkNotificationsReadBody }, preHandler: write }, async (request) => {
+  const readDoc = {
+    ...doc,
+    description: "Mark some notifications (`ids`) or all of them (`all: true`) read; every tab of the user hears `notification:read`.",
+    body: MarkNotificationsReadBody,
+    response: { 200: NotificationsReadResponse, ...ERROR_RESPONSES },
+  };
+  app.post('/api/notifications/read', { schema: readDoc, preHandler: write }, async (request) => {
     const { user } = request;
     const ids = await markNotificationsRead(db, user.id, 'all' in request.body ? { all: true } : { ids: request.body.ids });
     const unreadCount = await unreadNotificationCount(db, user.id);
@@ -59,24 +80,26 @@ export async function notificationsRoutes(app: FastifyInstance, deps: Notificati
     return { ids, unreadCount };
   });
 
-  app.get('/api/notifications/preferences', async (request) => ({ kinds: await getNotificationPreferences(db, request.user.id) }));
+  const prefsDoc = { ...doc, description: 'The notification kinds the user wants; the others are neither stored nor pushed.', response: { 200: NotificationPreferencesResponse, ...ERROR_RESPONSES } };
+  app.get('/api/notifications/preferences', { schema: prefsDoc }, async (request) => ({ kinds: await getNotificationPreferences(db, request.user.id) }));
 
-  app.put<{ Body: NotificationPreferencesBody }>(
+  app.put(
     '/api/notifications/preferences',
-    { schema: { body: NotificationPreferencesBody }, preHandler: write },
+    { schema: { ...prefsDoc, description: 'Choose the notification kinds the user wants.', body: NotificationPreferencesBody }, preHandler: write },
     async (request) => ({ kinds: await setNotificationPreferences(db, request.user.id, request.body.kinds) }),
   );
 
-  app.get<{ Params: TaskIdParams }>('/api/tasks/:id/follow', { schema: { params: TaskIdParams } }, async (request) => {
+  const followDoc = { ...doc, params: TaskIdParams, response: { 200: FollowResponse, ...ERROR_RESPONSES } };
+  app.get('/api/tasks/:id/follow', { schema: { ...followDoc, description: 'Whether the user follows the task (is notified of it).' } }, async (request) => {
     await visibleTask(request.user, request.params.id);
     return { following: await isFollowing(db, request.user.id, request.params.id) };
   });
 
   for (const [method, following] of [['POST', true], ['DELETE', false]] as const) {
-    app.route<{ Params: TaskIdParams }>({
+    app.route({
       method,
       url: '/api/tasks/:id/follow',
-      schema: { params: TaskIdParams },
+      schema: { ...followDoc, description: following ? 'Follow the task: be notified of it.' : 'Stop following the task.' },
       preHandler: write,
       handler: async (request) => {
         await visibleTask(request.user, request.params.id);

@@ -1,6 +1,18 @@
 import type { FastifyInstance } from 'fastify';
-import { ClarifyBody, CreateTaskBody, ListTasksQuerySchema, TaskIdParams, type ListTasksQuery } from '@taskflow/events';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import {
+  ClarifyBody,
+  CreateTaskBody,
+  ListTasksQuerySchema,
+  ReposResponse,
+  StatsResponse,
+  TaskIdParams,
+  TaskListResponse,
+  TaskResponse,
+  TaskWithEventsResponse,
+} from '@taskflow/events';
 import type { HttpRateLimits } from '../http/rate-limits';
+import { ERROR_RESPONSES, SIGNED_IN } from '../http/route-schema';
 import type { StatsCache } from './stats-cache';
 import type { TasksService } from './tasks.service';
 
@@ -12,7 +24,11 @@ export interface TasksRoutesDeps {
   perMinute: { create: number; write: number; stats: number };
 }
 
-export async function tasksRoutes(app: FastifyInstance, deps: TasksRoutesDeps): Promise<void> {
+const tags = ['tasks'];
+const doc = { tags, security: SIGNED_IN };
+
+export async function tasksRoutes(plain: FastifyInstance, deps: TasksRoutesDeps): Promise<void> {
+  const app = plain.withTypeProvider<TypeBoxTypeProvider>();
   const { tasks } = deps;
   app.addHook('preHandler', app.authenticate);
   // Per-user budgets across nodes (the hook above has identified the user by then).
@@ -20,34 +36,78 @@ export async function tasksRoutes(app: FastifyInstance, deps: TasksRoutesDeps): 
   const write = deps.limits.perUser('task-write', deps.perMinute.write, 'task changes');
   const stats = deps.limits.perUser('stats', deps.perMinute.stats, 'statistics requests');
 
-  app.get('/api/stats', { preHandler: stats }, async (request) => deps.stats.get(request.user));
-
-  app.get('/api/repos', async () => ({ repos: deps.repos.map((fullName, i) => ({ fullName, isDefault: i === 0 })) }));
-
-  app.post<{ Body: CreateTaskBody }>('/api/tasks', { schema: { body: CreateTaskBody }, preHandler: create }, async (request, reply) =>
-    reply.status(202).send({ task: await tasks.create(request.user, request.body) }),
+  app.get(
+    '/api/stats',
+    { schema: { ...doc, description: 'Pipeline statistics over the tasks the user can see: overall, per repository, per coding agent.', response: { 200: StatsResponse, ...ERROR_RESPONSES } }, preHandler: stats },
+    async (request) => deps.stats.get(request.user),
   );
 
-  app.get<{ Querystring: ListTasksQuery }>('/api/tasks', { schema: { querystring: ListTasksQuerySchema } }, async (request) =>
-    tasks.list(request.user, request.query),
+  app.get(
+    '/api/repos',
+    { schema: { ...doc, description: 'The configured repositories a task may target; the first is the default.', response: { 200: ReposResponse, ...ERROR_RESPONSES } } },
+    async () => ({ repos: deps.repos.map((fullName, i) => ({ fullName, isDefault: i === 0 })) }),
+  );
+
+  app.post(
+    '/api/tasks',
+    {
+      schema: { ...doc, description: 'Submit a task; it is analysed in the background (202, status `received`).', body: CreateTaskBody, response: { 202: TaskResponse, ...ERROR_RESPONSES } },
+      preHandler: create,
+    },
+    async (request, reply) => reply.status(202).send({ task: await tasks.create(request.user, request.body) }),
+  );
+
+  app.get(
+    '/api/tasks',
+    {
+      schema: {
+        ...doc,
+        description: 'A page of the tasks the user can see, filtered, newest first, with the counts of the whole filtered view; `nextCursor` fetches the next page.',
+        querystring: ListTasksQuerySchema,
+        response: { 200: TaskListResponse, ...ERROR_RESPONSES },
+      },
+    },
+    async (request) => tasks.list(request.user, request.query),
   );
 
   // The task itself (with its events), as the public contract has it.
-  app.get<{ Params: TaskIdParams }>('/api/tasks/:id', { schema: { params: TaskIdParams } }, async (request) =>
-    tasks.get(request.user, request.params.id),
+  app.get(
+    '/api/tasks/:id',
+    {
+      schema: {
+        ...doc,
+        description: 'One task with its timeline. 404 alike for a task that does not exist and one the user may not see.',
+        params: TaskIdParams,
+        response: { 200: TaskWithEventsResponse, ...ERROR_RESPONSES },
+      },
+    },
+    async (request) => tasks.get(request.user, request.params.id),
   );
 
-  app.post<{ Params: TaskIdParams; Body: ClarifyBody }>(
+  app.post(
     '/api/tasks/:id/clarify',
-    { schema: { params: TaskIdParams, body: ClarifyBody }, preHandler: write },
+    {
+      schema: {
+        ...doc,
+        description: "Answer the analysis' clarification questions, one answer per question (creator only); the task is dispatched.",
+        params: TaskIdParams,
+        body: ClarifyBody,
+        response: { 202: TaskResponse, ...ERROR_RESPONSES },
+      },
+      preHandler: write,
+    },
     async (request, reply) => reply.status(202).send({ task: await tasks.clarify(request.user, request.params.id, request.body.answers) }),
   );
 
-  app.post<{ Params: TaskIdParams }>('/api/tasks/:id/retry', { schema: { params: TaskIdParams }, preHandler: write }, async (request, reply) =>
-    reply.status(202).send({ task: await tasks.retry(request.user, request.params.id) }),
+  app.post(
+    '/api/tasks/:id/retry',
+    { schema: { ...doc, description: 'Start a failed task again from the analysis (creator only).', params: TaskIdParams, response: { 202: TaskResponse, ...ERROR_RESPONSES } }, preHandler: write },
+    async (request, reply) => reply.status(202).send({ task: await tasks.retry(request.user, request.params.id) }),
   );
 
-  app.post<{ Params: TaskIdParams }>('/api/tasks/:id/cancel', { schema: { params: TaskIdParams }, preHandler: write }, async (request, reply) =>
-    reply.status(202).send({ task: await tasks.cancel(request.user, request.params.id) }),
+  app.post(
+    '/api/tasks/:id/cancel',
+    { schema: { ...doc, description: 'Cancel a task that has not finished (creator only).', params: TaskIdParams, response: { 202: TaskResponse, ...ERROR_RESPONSES } }, preHandler: write },
+    async (request, reply) => reply.status(202).send({ task: await tasks.cancel(request.user, request.params.id) }),
   );
 }

@@ -1,8 +1,11 @@
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { WebhookResponse } from '@taskflow/events';
 import { AppError } from '@taskflow/platform';
 import { deliveryOutcome, type Db } from '@taskflow/store';
 import type { PipelineQueue } from '@taskflow/queue';
 import type { Counter } from 'prom-client';
+import { ERROR_RESPONSES } from '../http/route-schema';
 import { normalizeDelivery, type WebhookScope } from './github-payload';
 import { verifyGithubSignature } from './github-signature';
 
@@ -32,11 +35,22 @@ const header = (value: string | string[] | undefined) => (Array.isArray(value) ?
  * GitHub webhooks. GitHub waits 10 s and does not retry, so we only verify,
  * dedupe and enqueue here; a worker applies the transition.
  */
-export async function webhooksRoutes(app: FastifyInstance, deps: { db: Db; queue: PipelineQueue; secret: string; scope: WebhookScope; ignored: Counter<'reason'> }): Promise<void> {
+export async function webhooksRoutes(
+  plain: FastifyInstance,
+  deps: { db: Db; queue: PipelineQueue; secret: string; scope: WebhookScope; ignored: Counter<'reason'> },
+): Promise<void> {
+  const app = plain.withTypeProvider<TypeBoxTypeProvider>();
   // The signature covers the exact bytes: keep the body raw in this plugin's scope.
   app.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit: 1024 * 1024 }, (_req, body, done) => done(null, body));
 
-  app.post('/api/webhooks/github', async (request, reply) => {
+  const doc = {
+    tags: ['webhooks'],
+    description:
+      "GitHub's webhook (signed with X-Hub-Signature-256, named by X-GitHub-Event and X-GitHub-Delivery): verified, deduplicated and queued (202); " +
+      'a delivery outside the configured repositories is acknowledged and `ignored`.',
+    response: { 200: WebhookResponse, 202: WebhookResponse, ...ERROR_RESPONSES },
+  };
+  app.post('/api/webhooks/github', { schema: doc }, async (request, reply) => {
     const raw = request.body as Buffer | undefined;
     const signature = header(request.headers['x-hub-signature-256']);
     if (!signature) throw new AppError('SIGNATURE_MISSING', 401, 'Missing X-Hub-Signature-256');
