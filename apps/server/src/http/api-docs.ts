@@ -10,6 +10,13 @@ export const API_DOCS_PATH = '/api/docs';
  * the routes: it collects them as they are added.
  */
 export async function registerApiDocs(app: FastifyInstance): Promise<void> {
+  // A route is documented or explicitly left out (`hide`: the docs' own pages, the web app's files).
+  app.addHook('onRoute', (route) => {
+    const schema = route.schema;
+    if (schema?.hide) return;
+    const missing = [!schema?.description && 'a description', !schema?.response && 'response schemas'].filter(Boolean);
+    if (missing.length > 0) throw new Error(`${String(route.method)} ${route.url} lacks ${missing.join(' and ')}: document it for /api/docs, or hide it`);
+  });
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',
