@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { loadStackEnv, startStack, type RunningStack } from '@taskflow/devstack';
 import { createDb, createTask, type Db } from '@taskflow/store';
-import { apiClient, createTestDatabase, freePort, login, type TestDatabase } from '@taskflow/testing';
+import { apiClient, createTestDatabase, eventually, freePort, login, type TestDatabase } from '@taskflow/testing';
 import { launchChromium } from './browser';
 
 /** Search and filters over the whole history, in Chromium against the stack as `npm start` runs it. */
@@ -30,7 +30,7 @@ beforeAll(async () => {
   browser = await launchChromium();
   db = createDb(database.url, { max: 2 });
   const alice = await db.selectFrom('users').select(['id', 'orgId']).where('username', '=', 'alice').executeTakeFirstOrThrow();
-  const base = { orgId: alice.orgId, creatorId: alice.id, isPrivate: false, taskTypeHint: 'auto', filesHint: [], acceptanceCriteria: [], priority: 'normal', preferredAgent: 'auto' } as const;
+  const base = { orgId: alice.orgId, creatorId: alice.id, isPrivate: false, taskTypeHint: 'auto' as const, filesHint: [], acceptanceCriteria: [], priority: 'normal' as const, preferredAgent: 'auto' as const };
   // The oldest task carries the words we search for; more than a page of newer tasks bury it.
   needleId = (await createTask(db, { ...base, title: 'Reconcile ledger totals', description: 'The zanzibar ledger drifts by a cent each night.', repo: 'acme/web' })).task.id;
   for (let i = 0; i < FILLERS; i++) {
@@ -82,7 +82,7 @@ describe('search and filters in a real browser', () => {
     await page.waitForURL(/\?repo=acme%2Fweb$/);
     await page.locator(`[data-task-id="${needleId}"]`).waitFor();
     const expected = 1 + FILLERS / 10;
-    await page.waitForFunction((n) => document.querySelectorAll('[data-task-id]').length === n, expected);
+    await eventually('every acme/web row', async () => (await page.locator('[data-task-id]').count()) === expected || undefined);
     expect(await page.getByTestId('count-active').textContent()).toContain(String(expected));
 
     // Live within the filter: a new acme/web task appears, a new acme/payments task does not.
@@ -92,6 +92,8 @@ describe('search and filters in a real browser', () => {
     expect([other.status, web.status]).toEqual([202, 202]);
     await page.locator(`[data-task-id="${web.body.task.id}"]`).waitFor();
     expect(await page.locator(`[data-task-id="${other.body.task.id}"]`).count()).toBe(0);
-    await page.waitForFunction((n) => document.querySelector('[data-testid="count-active"]')?.textContent?.includes(String(n)), expected + 1);
+    await eventually('the filtered count to include the live task', async () =>
+      (await page.getByTestId('count-active').textContent())?.includes(String(expected + 1)) || undefined,
+    );
   });
 });
