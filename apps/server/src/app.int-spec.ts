@@ -13,14 +13,16 @@ let app: FastifyInstance;
 beforeAll(async () => {
   t = await startTestApp();
   app = t.app;
-  app.get('/api/test/app-error', async () => {
+  // Probes of this test, hidden from /api/docs (which requires every other route documented).
+  const hide = true;
+  app.get('/api/test/app-error', { schema: { hide } }, async () => {
     throw AppError.conflict('SOME_CONFLICT', 'That clashes');
   });
-  app.get('/api/test/crash', async () => {
+  app.get('/api/test/crash', { schema: { hide } }, async () => {
     throw new Error('secret internal detail');
   });
   // Routes declare TypeBox schemas: the one engine (TypeBox's compiler) checks HTTP and sockets alike.
-  app.post('/api/test/validated', { schema: { body: Type.Object({ name: Type.String() }) } }, async () => ({ ok: true }));
+  app.post('/api/test/validated', { schema: { hide, body: Type.Object({ name: Type.String() }) } }, async () => ({ ok: true }));
   await app.ready();
 });
 afterAll(() => t.close());
