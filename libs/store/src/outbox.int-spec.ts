@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { markPublished, unpublishedEvents } from './outbox';
 import { transition } from './tasks.commands';
 import { createStoreFixture, FIXTURE_PASSWORD, type StoreFixture } from './testing';
-import { authenticate } from './users';
+import { verifyCredentials } from './users';
 import { recordDelivery } from './webhooks';
 
 let f: StoreFixture;
@@ -40,11 +40,11 @@ describe('webhook deliveries', () => {
 
 describe('users', () => {
   it('authenticates with the right password only, and never returns the hash', async () => {
-    const user = await authenticate(f.db, 'alice', FIXTURE_PASSWORD);
+    const user = await verifyCredentials(f.db, 'alice', FIXTURE_PASSWORD);
     expect(user).toMatchObject({ username: 'alice', orgId: f.users.alice.orgId });
     expect(user).not.toHaveProperty('passwordHash');
-    expect(await authenticate(f.db, 'alice', 'wrong')).toBeUndefined();
-    expect(await authenticate(f.db, 'nobody', FIXTURE_PASSWORD)).toBeUndefined();
+    expect(await verifyCredentials(f.db, 'alice', 'wrong')).toBeUndefined();
+    expect(await verifyCredentials(f.db, 'nobody', FIXTURE_PASSWORD)).toBeUndefined();
   });
 
   it('stores passwords as scrypt hashes', async () => {

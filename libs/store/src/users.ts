@@ -33,7 +33,7 @@ export async function findUserById(db: Db, id: string): Promise<PublicUserRow | 
 let dummyHash: Promise<string> | undefined;
 
 /** The user for these credentials, or undefined; never says which part was wrong. */
-export async function authenticate(db: Db, username: string, password: string): Promise<PublicUserRow | undefined> {
+export async function verifyCredentials(db: Db, username: string, password: string): Promise<PublicUserRow | undefined> {
   const row = await db.selectFrom('users').selectAll().where('username', '=', username).executeTakeFirst();
   if (!row) {
     dummyHash ??= hashPassword('not-a-real-password');

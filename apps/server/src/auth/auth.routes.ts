@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { LoginBody, LoginResponse, MeResponse } from '@taskflow/events';
 import { AppError } from '@taskflow/platform';
-import { authenticate, findUserById, type Db } from '@taskflow/store';
+import { verifyCredentials, findUserById, type Db } from '@taskflow/store';
 import { ERROR_RESPONSES, SIGNED_IN } from '../http/route-schema';
 import type { LoginLimiter } from './login-limiter';
 
@@ -24,7 +24,7 @@ export async function authRoutes(plain: FastifyInstance, deps: { db: Db; loginLi
     // request.ip is the client's own address: X-Forwarded-For counts only from TRUSTED_PROXIES.
     const username = request.body.username.toLowerCase();
     await deps.loginLimiter.assertAllowed(request.ip, username, reply);
-    const user = await authenticate(deps.db, username, request.body.password);
+    const user = await verifyCredentials(deps.db, username, request.body.password);
     if (!user) {
       await deps.loginLimiter.failed(request.ip, username);
       throw new AppError('INVALID_CREDENTIALS', 401, 'Wrong username or password');

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { LoginBody, rooms, SessionResponse } from '@taskflow/events';
 import { AppError } from '@taskflow/platform';
-import { authenticate, createSession, revokeSession, type SessionRecord } from '@taskflow/store';
+import { verifyCredentials, createSession, revokeSession, type SessionRecord } from '@taskflow/store';
 import { ERROR_RESPONSES, NO_CONTENT, SIGNED_IN } from '../http/route-schema';
 import type { LoginLimiter } from './login-limiter';
 import { clearSessionCookie, csrfToken, setSessionCookie, type CookieSessionDeps } from './session.cookie';
@@ -32,7 +32,7 @@ export async function sessionRoutes(plain: FastifyInstance, deps: CookieSessionD
   app.post('/api/auth/session', { schema: loginDoc }, async (request, reply) => {
     const username = request.body.username.toLowerCase();
     await deps.loginLimiter.assertAllowed(request.ip, username, reply);
-    const user = await authenticate(deps.db, username, request.body.password);
+    const user = await verifyCredentials(deps.db, username, request.body.password);
     if (!user) {
       await deps.loginLimiter.failed(request.ip, username);
       throw new AppError('INVALID_CREDENTIALS', 401, 'Wrong username or password');

@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import { QUEUES, type JobData, type JobName } from '@taskflow/events';
 import { cappedBackoffStrategy } from '@taskflow/queue';
 import type { PipelineContext } from './context';
-import { failTask } from './final-failure';
+import { failTask } from './fail-task';
 import { PROCESSORS } from './processors';
 
 export interface WorkerOptions {
