@@ -20,7 +20,8 @@ import { registerValidator } from './http/validator';
 import type { PipelineQueue } from '@taskflow/queue';
 import { notificationsRoutes } from './notifications/notifications.routes';
 import { tasksRoutes } from './tasks/tasks.routes';
-import { StatsCache } from './tasks/stats-cache';
+import { StatsCache } from './stats/stats-cache';
+import { statsRoutes } from './stats/stats.routes';
 import { TasksService } from './tasks/tasks.service';
 import { webhookIgnoredCounter } from './webhooks/webhook-metrics';
 import { webhooksRoutes } from './webhooks/webhooks.routes';
@@ -88,10 +89,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(tasksRoutes, {
     tasks,
     repos: config.repos,
-    stats: new StatsCache(db, config.STATS_CACHE_MS),
     limits,
-    perMinute: { create: config.TASK_CREATE_PER_MINUTE, write: config.TASK_WRITE_PER_MINUTE, stats: config.STATS_PER_MINUTE },
+    perMinute: { create: config.TASK_CREATE_PER_MINUTE, write: config.TASK_WRITE_PER_MINUTE },
   });
+  await app.register(statsRoutes, { stats: new StatsCache(db, config.STATS_CACHE_MS), limits, perMinute: config.STATS_PER_MINUTE });
   await app.register(notificationsRoutes, { db, limits, perMinute: { write: config.TASK_WRITE_PER_MINUTE } });
   await app.register(webhooksRoutes, {
     db,

@@ -5,7 +5,6 @@ import {
   CreateTaskBody,
   ListTasksQuerySchema,
   ReposResponse,
-  StatsResponse,
   TaskIdParams,
   TaskListResponse,
   TaskResponse,
@@ -13,15 +12,13 @@ import {
 } from '@taskflow/events';
 import type { HttpRateLimits } from '../http/rate-limits';
 import { ERROR_RESPONSES, SIGNED_IN } from '../http/route-schema';
-import type { StatsCache } from './stats-cache';
 import type { TasksService } from './tasks.service';
 
 export interface TasksRoutesDeps {
   tasks: TasksService;
   repos: readonly string[];
-  stats: StatsCache;
   limits: HttpRateLimits;
-  perMinute: { create: number; write: number; stats: number };
+  perMinute: { create: number; write: number };
 }
 
 const tags = ['tasks'];
@@ -34,13 +31,6 @@ export async function tasksRoutes(plain: FastifyInstance, deps: TasksRoutesDeps)
   // Per-user budgets across nodes (the hook above has identified the user by then).
   const create = deps.limits.perUser('task-create', deps.perMinute.create, 'tasks created');
   const write = deps.limits.perUser('task-write', deps.perMinute.write, 'task changes');
-  const stats = deps.limits.perUser('stats', deps.perMinute.stats, 'statistics requests');
-
-  app.get(
-    '/api/stats',
-    { schema: { ...doc, description: 'Pipeline statistics over the tasks the user can see: overall, per repository, per coding agent.', response: { 200: StatsResponse, ...ERROR_RESPONSES } }, preHandler: stats },
-    async (request) => deps.stats.get(request.user),
-  );
 
   app.get(
     '/api/repos',
