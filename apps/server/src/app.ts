@@ -26,6 +26,7 @@ import { TasksService } from './tasks/tasks.service';
 import { webhookIgnoredCounter } from './webhooks/webhook-metrics';
 import { webhooksRoutes } from './webhooks/webhooks.routes';
 import { webRoutes } from './web/web.routes';
+import { clientConfigRoutes } from './client-config/client-config.routes';
 import { registerGateway } from './realtime/gateway';
 import { RealtimeMetrics } from './realtime/metrics';
 
@@ -112,6 +113,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     nodeId: config.NODE_ID,
     statsIntervalMs: config.ADMIN_STATS_INTERVAL_MS,
   });
+  await app.register(clientConfigRoutes, { config });
   await app.register(webRoutes, { config });
   return app;
 }
