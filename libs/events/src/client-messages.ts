@@ -1,6 +1,7 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import type { ServerEventPayload } from './server-events';
 import { SessionRefreshMessage } from './sessions';
-import { Seq, TaskId } from './task.schema';
+import { Seq, TaskId, type TimelineEvent } from './task.schema';
 
 /**
  * Client → server messages (docs/architecture.md#the-wire-contract; documented in docs/websocket.md). Each is sent
@@ -38,9 +39,26 @@ export const AckErrorSchema = Type.Object({ code: Type.String(), message: Type.S
 export type AckError = Static<typeof AckErrorSchema>;
 export type Ack<T = undefined> = { ok: true; data?: T } | { ok: false; error: AckError };
 
-/** Socket.io's typed-events map for client → server messages. */
+/** One task's answer to `resync_requested`: the events after `since`, a snapshot when they are too many, or gone. */
+export type ResyncResult =
+  | { taskId: string; kind: 'events'; events: TimelineEvent[] }
+  | { taskId: string; kind: 'state'; state: ServerEventPayload<'task:state'> }
+  | { taskId: string; kind: 'not_found' };
+
+/** What each message's acknowledgement carries in `data` when `ok` (`undefined`: nothing). */
+export interface ClientMessageAcks {
+  'task:join': { seq: number } | undefined;
+  'task:leave': undefined;
+  'dashboard:join': { count: number };
+  'dashboard:leave': undefined;
+  resync_requested: { results: ResyncResult[] };
+  'session:refresh': { expiresAt: string };
+}
+export type ClientMessageAck<M extends ClientMessageName> = ClientMessageAcks[M];
+
+/** Socket.io's typed-events map for client → server messages; the ack is typed per message. */
 export type ClientToServerEvents = {
-  [M in ClientMessageName]: (message: ClientMessage<M>, ack: (answer: Ack<unknown>) => void) => void;
+  [M in ClientMessageName]: (message: ClientMessage<M>, ack: (answer: Ack<ClientMessageAck<M>>) => void) => void;
 };
 
 export { Seq };

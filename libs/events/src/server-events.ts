@@ -259,3 +259,9 @@ export type ServerEventPayload<E extends ServerEventName> = Static<(typeof SERVE
 
 /** Socket.io's typed-events map for `Server<…, ServerToClientEvents>` and `Socket<ServerToClientEvents>`. */
 export type ServerToClientEvents = { [E in ServerEventName]: (payload: ServerEventPayload<E>) => void };
+
+/**
+ * One broadcast to a room: the event name picks the payload type, so a worker, the server and the test
+ * emitters can only send what the contract says (a discriminated union on `event`).
+ */
+export type Emit = { [E in ServerEventName]: { room: string; event: E; payload: ServerEventPayload<E> } }[ServerEventName];

@@ -1,4 +1,5 @@
 import { io, type Socket } from 'socket.io-client';
+import type { AckError, ClientMessage, ClientMessageAck, ClientMessageName, ServerToClientEvents } from '@taskflow/events';
 
 export interface RecordedEvent {
   event: string;
@@ -7,13 +8,28 @@ export interface RecordedEvent {
 }
 
 /** A real socket.io-client that records every event it receives, for assertions. */
+/**
+ * Listeners are typed by the contract; sending is left free-form, so tests can also send what the contract
+ * forbids (no ack, unknown names, bad payloads) and check the server's answer.
+ */
+export type TestClientSocket = Socket<ServerToClientEvents, Record<string, (...args: any[]) => void>>;
+
+/** The server's acknowledgement as a test reads it: `data` typed by the contract; either branch's fields readable. */
+export interface AckAnswer<T> {
+  ok: boolean;
+  data?: T;
+  error?: AckError;
+}
+
 export interface TestSocket {
-  socket: Socket;
+  socket: TestClientSocket;
   events: RecordedEvent[];
   /** Events named `event` received so far. */
   of(event: string): RecordedEvent[];
-  /** Sends a message and resolves with the server's acknowledgement. */
-  request<T = any>(event: string, payload?: unknown, timeoutMs?: number): Promise<T>;
+  /** Sends a message and resolves with the server's acknowledgement, typed by the contract. */
+  request<M extends ClientMessageName>(event: M, payload?: ClientMessage<M>, timeoutMs?: number): Promise<AckAnswer<ClientMessageAck<M>>>;
+  /** The same for frames the contract does not allow (unknown names, bad payloads), to test the server's answer. */
+  requestRaw(event: string | number, payload?: unknown, timeoutMs?: number): Promise<AckAnswer<unknown>>;
   waitFor(predicate: (e: RecordedEvent) => boolean, what: string, timeoutMs?: number): Promise<RecordedEvent>;
   /** Every disconnect (with socket.io-client's reason) and every successful (re)connect, in order. */
   disconnects: Array<{ reason: string; at: number }>;
@@ -56,13 +72,17 @@ export function openSocket(url: string, opts: OpenSocketOptions = {}): Promise<T
     // As the web app does: come back after a server-side disconnect too, unless the session ended.
     if (opts.reconnection && reason === 'io server disconnect' && !sessionEnded) setTimeout(() => !closed && socket.connect(), 100);
   });
+  // The contract's names are checked by `request`'s signature; on the wire a frame is a name and a payload.
+  const requestRaw = (event: string | number, payload: unknown = {}, timeoutMs = 5000): Promise<AckAnswer<unknown>> =>
+    socket.timeout(timeoutMs).emitWithAck(event as string, payload);
   const api: TestSocket = {
     socket,
     events,
     disconnects,
     connects,
     of: (event) => events.filter((e) => e.event === event),
-    request: (event, payload = {}, timeoutMs = 5000) => socket.timeout(timeoutMs).emitWithAck(event, payload),
+    request: (event, payload, timeoutMs = 5000) => requestRaw(event, payload, timeoutMs) as Promise<AckAnswer<ClientMessageAck<typeof event>>>,
+    requestRaw,
     async waitFor(predicate, what, timeoutMs = 10_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {

@@ -1,4 +1,5 @@
-import type { TestSocket } from './socket-client';
+import type { ClientMessageAck, ServerEventPayload } from '@taskflow/events';
+import type { AckAnswer, TestSocket } from './socket-client';
 
 /**
  * A client's copy of one task, kept the way browsers keep it (docs/architecture.md#the-event-log-and-seq):
@@ -25,12 +26,12 @@ export class TaskMirror {
     readonly taskId: string,
   ) {
     const socket = client.socket;
-    socket.on('task:state', (p: any) => p.taskId === taskId && this.applySnapshot(p));
-    socket.on('task:event_added', (p: any) => {
+    socket.on('task:state', (p) => p.taskId === taskId && this.applySnapshot(p));
+    socket.on('task:event_added', (p) => {
       if (p.taskId !== taskId) return;
       this.live.push(p.seq);
-      if (this.pending) this.pending.push({ seq: p.seq, status: p.event.payload?.status });
-      else this.applyEvent(p.seq, p.event.payload?.status);
+      if (this.pending) this.pending.push({ seq: p.seq, status: statusOf(p.event.payload) });
+      else this.applyEvent(p.seq, statusOf(p.event.payload));
     });
     // After a reconnect the rooms are gone: join again, which answers a fresh snapshot.
     socket.on('connect', () => void this.join().catch(() => undefined));
@@ -42,14 +43,14 @@ export class TaskMirror {
   }
 
   /** Joins the room; the server joins first and snapshots after, so live events may precede the snapshot. */
-  async join(): Promise<any> {
+  async join(): Promise<AckAnswer<ClientMessageAck<'task:join'>>> {
     this.pending = [];
     const ack = await this.client.request('task:join', { taskId: this.taskId });
     if (!ack.ok) this.pending = undefined;
     return ack;
   }
 
-  private applySnapshot(p: { seq: number; task: { status: string }; events: Array<{ seq: number }> }) {
+  private applySnapshot(p: ServerEventPayload<'task:state'>) {
     this.snapshots += 1;
     if (p.seq >= this.last) {
       for (const e of p.events) if (e.seq > this.last) this.applied.push(e.seq);
@@ -75,8 +76,13 @@ export class TaskMirror {
 
   private async resync() {
     const ack = await this.client.request('resync_requested', { taskIds: [this.taskId], since: { [this.taskId]: this.last } });
-    const result = ack?.data?.results?.[0];
-    if (result?.kind === 'events') for (const e of result.events) this.applyEvent(e.seq, e.payload?.status);
+    const result = ack.ok ? ack.data?.results[0] : undefined;
+    if (result?.kind === 'events') for (const e of result.events) this.applyEvent(e.seq, statusOf(e.payload));
     if (result?.kind === 'state') this.applySnapshot(result.state);
   }
+}
+
+/** A timeline event's payload is a record (the contract's schema); the status, when it carries one, is a string. */
+function statusOf(payload: Record<string, unknown>): string | undefined {
+  return typeof payload.status === 'string' ? payload.status : undefined;
 }

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Emitter } from '@socket.io/redis-emitter';
 import { Redis } from 'ioredis';
 import { freePort as devFreePort, startRedis, type RedisHandle } from '@taskflow/devstack';
-import { rooms, SOCKET_IO_REDIS_KEY } from '@taskflow/events';
+import { rooms, SOCKET_IO_REDIS_KEY, type ServerToClientEvents } from '@taskflow/events';
 import { FIXTURE_PASSWORD } from '@taskflow/store/testing';
 import { eventually, login, openSocket, type TestSocket } from '@taskflow/testing';
 import { startTestApp, type TestApp } from '../testing/test-app';
@@ -54,7 +54,7 @@ it('subscribes once Redis comes up, and health says degraded until then', async 
 
   redis = await startOwnRedis();
   publisher = new Redis(redis.url);
-  const emitter = new Emitter(publisher, { key: SOCKET_IO_REDIS_KEY });
+  const emitter = new Emitter<ServerToClientEvents>(publisher, { key: SOCKET_IO_REDIS_KEY });
   // Published again and again: a node that never subscribed receives none of them.
   let sent = 0;
   const received = await eventually(

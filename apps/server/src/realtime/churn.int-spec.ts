@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { Emitter } from '@socket.io/redis-emitter';
-import { rooms, SOCKET_IO_REDIS_KEY } from '@taskflow/events';
+import { rooms, SOCKET_IO_REDIS_KEY, type ServerToClientEvents } from '@taskflow/events';
 import { createStoreFixture, FIXTURE_PASSWORD, type StoreFixture } from '@taskflow/store/testing';
 import { eventually, freePort, login, openSocket, spawnApp, testEnv, type AppProcess, type TestSocket } from '@taskflow/testing';
 import { TEST_JWT_SECRET, TEST_WEBHOOK_SECRET } from '../testing/test-app';
@@ -93,9 +93,9 @@ it(`keeps memory flat under ${SECONDS} s of connect / join / disconnect churn wi
   expect((await control.request('dashboard:join')).ok).toBe(true);
 
   // Broadcasts keep flowing to the org room (the rate window counts each one).
-  const emitter = new Emitter(redis, { key: SOCKET_IO_REDIS_KEY });
+  const emitter = new Emitter<ServerToClientEvents>(redis, { key: SOCKET_IO_REDIS_KEY });
   let n = 0;
-  const ticker = setInterval(() => emitter.to(rooms.org(f.users.bob.orgId)).emit('dashboard:task_count_changed', { activeCount: ++n, completedCount: 0, failedCount: 0 }), 10);
+  const ticker = setInterval(() => emitter.to(rooms.org(f.users.bob.orgId)).emit('dashboard:task_count_changed', { activeCount: ++n, completedCount: 0, failedCount: 0, scope: 'shared' }), 10);
 
   const samples: Sample[] = [];
   const sample = async () => {

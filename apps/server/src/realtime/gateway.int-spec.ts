@@ -1,7 +1,7 @@
 import { Emitter } from '@socket.io/redis-emitter';
 import { createSigner } from 'fast-jwt';
 import { Redis } from 'ioredis';
-import { rooms, SOCKET_IO_REDIS_KEY, validate, SERVER_EVENTS } from '@taskflow/events';
+import { rooms, SOCKET_IO_REDIS_KEY, toDashboardTask, validate, SERVER_EVENTS, type ServerToClientEvents } from '@taskflow/events';
 import { transition } from '@taskflow/store';
 import { openSocket, testEnv, type TestSocket } from '@taskflow/testing';
 import { JWT_ISSUER } from '../auth/auth.plugin';
@@ -17,7 +17,7 @@ jest.setTimeout(60_000);
 let t: TestApp;
 let url: string;
 let redis: Redis;
-let emitter: Emitter;
+let emitter: Emitter<ServerToClientEvents>;
 let control: TestSocket;
 let ticker: NodeJS.Timeout;
 const open: TestSocket[] = [];
@@ -42,11 +42,11 @@ beforeAll(async () => {
   const address = t.app.server.address() as { port: number };
   url = `http://127.0.0.1:${address.port}`;
   redis = new Redis(testEnv('TEST_REDIS_URL'));
-  emitter = new Emitter(redis, { key: SOCKET_IO_REDIS_KEY });
+  emitter = new Emitter<ServerToClientEvents>(redis, { key: SOCKET_IO_REDIS_KEY });
   control = await connect('bob');
   await control.request('dashboard:join');
   let n = 0;
-  ticker = setInterval(() => emitter.to(rooms.org(t.f.users.bob.orgId)).emit('dashboard:task_count_changed', { activeCount: ++n, completedCount: 0, failedCount: 0 }), 50);
+  ticker = setInterval(() => emitter.to(rooms.org(t.f.users.bob.orgId)).emit('dashboard:task_count_changed', { activeCount: ++n, completedCount: 0, failedCount: 0, scope: 'shared' }), 50);
 });
 afterAll(async () => {
   clearInterval(ticker);
@@ -94,7 +94,7 @@ describe('connection', () => {
 describe('bad input', () => {
   it('answers an unknown event with a clear error', async () => {
     const s = await connect('alice');
-    const ack = await s.request('task:delete', { taskId: 'x' });
+    const ack = await s.requestRaw('task:delete', { taskId: 'x' });
     expect(ack).toEqual({ ok: false, error: { code: 'UNKNOWN_EVENT', message: 'Unknown event "task:delete"' } });
     expect(s.of('error')[0]?.payload).toMatchObject({ code: 'UNKNOWN_EVENT' });
     await controlStillReceives();
@@ -108,10 +108,10 @@ describe('bad input', () => {
     ['dashboard:join', { sneaky: true }],
   ])('answers %s %j with INVALID_PAYLOAD', async (event, payload) => {
     const s = await connect('alice');
-    const ack = await s.request(event, payload);
+    const ack = await s.requestRaw(event, payload);
     expect(ack.ok).toBe(false);
-    expect(ack.error.code).toBe('INVALID_PAYLOAD');
-    expect(ack.error.message).toMatch(new RegExp(`Invalid ${event}`));
+    expect(ack.error?.code).toBe('INVALID_PAYLOAD');
+    expect(ack.error?.message).toMatch(new RegExp(`Invalid ${event}`));
   });
 
   it('drops a client that sends an oversized frame, and only that client', async () => {
@@ -186,7 +186,7 @@ describe('rooms', () => {
     const cached = (await second.waitFor((e) => e.event === 'dashboard:state', 'second state')).payload;
     expect(cached).toEqual(before);
     // The broadcast reaches the node: the next join reads afresh and sees the task.
-    emitter.to(rooms.org(t.f.users.carol.orgId)).emit('dashboard:task_list_updated', { taskId: task.id, seq: 1, updatedAt: new Date().toISOString() });
+    emitter.to(rooms.org(t.f.users.carol.orgId)).emit('dashboard:task_list_updated', { ...toDashboardTask(task), seq: 1, updatedAt: new Date().toISOString() });
     await second.waitFor((e) => e.event === 'dashboard:task_list_updated' && e.payload.taskId === task.id, 'the announced row');
     const third = await connect('carol');
     expect((await third.request('dashboard:join')).ok).toBe(true);
@@ -203,11 +203,12 @@ describe('rooms', () => {
     const alice = await connect('alice');
     const ack = await alice.request('resync_requested', { taskIds: [task.id, hidden.id], since: { [task.id]: 1 } });
     expect(ack.ok).toBe(true);
-    expect(ack.data.results[0]).toMatchObject({ taskId: task.id, kind: 'events' });
-    expect(ack.data.results[0].events.map((e: any) => e.seq)).toEqual([2, 3]);
-    expect(ack.data.results[1]).toEqual({ taskId: hidden.id, kind: 'not_found' });
+    const [first, second] = ack.data?.results ?? [];
+    expect(first).toMatchObject({ taskId: task.id, kind: 'events' });
+    expect(first?.kind === 'events' && first.events.map((e) => e.seq)).toEqual([2, 3]);
+    expect(second).toEqual({ taskId: hidden.id, kind: 'not_found' });
     const snap = await alice.request('resync_requested', { taskIds: [task.id] });
-    expect(snap.data.results[0]).toMatchObject({ kind: 'state', state: { taskId: task.id, seq: 3 } });
+    expect(snap.data?.results[0]).toMatchObject({ kind: 'state', state: { taskId: task.id, seq: 3 } });
   });
 });
 
@@ -252,7 +253,8 @@ describe('health, readiness, metrics', () => {
 
   it('records the commit → broadcast lag of dashboard rows a node delivers', async () => {
     const before = await metricValue('taskflow_publish_lag_seconds_count');
-    const row = { taskId: 'lag-probe', seq: 1, updatedAt: new Date(Date.now() - 40).toISOString() };
+    const { task } = await t.f.newTask(t.f.users.bob, { title: 'lag probe' });
+    const row = { ...toDashboardTask(task), taskId: 'lag-probe', seq: 1, updatedAt: new Date(Date.now() - 40).toISOString() };
     emitter.to(rooms.org(t.f.users.bob.orgId)).emit('dashboard:task_list_updated', row);
     await control.waitFor((e) => e.event === 'dashboard:task_list_updated' && e.payload.taskId === 'lag-probe', 'the probe row');
     const after = await metricValue('taskflow_publish_lag_seconds_count');
@@ -272,7 +274,7 @@ async function metricValue(name: string): Promise<number> {
 describe('hardening', () => {
   it.each(['toString', '__proto__', 'constructor', 'hasOwnProperty', 'valueOf'])('answers the prototype name %s with UNKNOWN_EVENT, not an internal error', async (event) => {
     const s = await connect('alice');
-    const ack = await s.request(event, { taskId: 'x' });
+    const ack = await s.requestRaw(event, { taskId: 'x' });
     expect(ack).toEqual({ ok: false, error: { code: 'UNKNOWN_EVENT', message: `Unknown event "${event}"` } });
     expect(s.socket.connected).toBe(true);
     await controlStillReceives();
@@ -291,7 +293,7 @@ describe('hardening', () => {
     expect(await alice.request('task:leave', { taskId: task.id.toUpperCase() })).toEqual({ ok: true });
     expect(t.app.io.of('/').adapter.rooms.get(rooms.task(task.id))?.has(alice.socket.id as string) ?? false).toBe(false);
     const resync = await alice.request('resync_requested', { taskIds: [task.id.toUpperCase()], since: { [task.id.toUpperCase()]: 0 } });
-    expect(resync.data.results).toEqual([{ taskId: task.id, kind: 'events', events: [expect.objectContaining({ seq: 1 })] }]);
+    expect(resync.data?.results).toEqual([{ taskId: task.id, kind: 'events', events: [expect.objectContaining({ seq: 1 })] }]);
   });
 
   it('keeps a socket whose token outlives the 24.8-day timer limit connected', async () => {
@@ -311,7 +313,7 @@ describe('hardening', () => {
     await new Promise((r) => setTimeout(r, 1100));
     const small = await s.request('resync_requested', { taskIds: ids.slice(0, 30) });
     expect(small.ok).toBe(true);
-    expect(small.data.results).toHaveLength(30);
+    expect(small.data?.results).toHaveLength(30);
     // 30 tasks cost 3 of the 5: the next two messages exhaust the budget.
     const after = await Promise.all([s.request('dashboard:leave'), s.request('dashboard:leave'), s.request('dashboard:leave')]);
     expect(after.map((a) => a.ok)).toEqual([true, true, false]);

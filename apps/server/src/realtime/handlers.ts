@@ -1,4 +1,12 @@
-import { rooms, toPublicTask, toTimelineEvent, type ClientMessage, type ClientMessageName, type ServerEventPayload, type TimelineEvent } from '@taskflow/events';
+import {
+  rooms,
+  toPublicTask,
+  toTimelineEvent,
+  type ClientMessage,
+  type ClientMessageAck,
+  type ClientMessageName,
+  type ResyncResult,
+} from '@taskflow/events';
 import { AppError } from '@taskflow/platform';
 import { getTask, readForResync, type Db } from '@taskflow/store';
 import type { DashboardSnapshots } from './dashboard-snapshots';
@@ -17,18 +25,14 @@ export interface HandlerContext {
   flags: { dashboard: boolean; taskDetail: boolean };
 }
 
-type Handler<M extends ClientMessageName> = (ctx: HandlerContext, message: ClientMessage<M>) => Promise<unknown>;
+/** Resolves with the ack's `data` the contract names for the message. */
+type Handler<M extends ClientMessageName> = (ctx: HandlerContext, message: ClientMessage<M>) => Promise<ClientMessageAck<M>>;
 
 const NOT_FOUND = () => new AppError('NOT_FOUND', 404, 'Task not found');
 const DISABLED = (what: string) => new AppError('FEATURE_DISABLED', 503, `Live ${what} updates are switched off`);
 
 /** Past this many missed events a snapshot is cheaper than the list of events. */
 export const RESYNC_EVENTS_LIMIT = 50;
-
-export type ResyncResult =
-  | { taskId: string; kind: 'events'; events: TimelineEvent[] }
-  | { taskId: string; kind: 'state'; state: ServerEventPayload<'task:state'> }
-  | { taskId: string; kind: 'not_found' };
 
 /**
  * Client → server messages. Rooms are joined before the snapshot is read, so

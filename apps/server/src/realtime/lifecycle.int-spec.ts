@@ -75,7 +75,7 @@ describe('feature flags', () => {
       s = await openSocket(url, { token: t.app.signSession({ ...t.f.users.alice }) });
       expect(await s.request('dashboard:join')).toEqual({ ok: false, error: { code: 'FEATURE_DISABLED', message: 'Live dashboard updates are switched off' } });
       const { task } = await t.f.newTask(t.f.users.alice);
-      expect((await s.request('task:join', { taskId: task.id })).error.code).toBe('FEATURE_DISABLED');
+      expect((await s.request('task:join', { taskId: task.id })).error?.code).toBe('FEATURE_DISABLED');
     } finally {
       s?.close();
       await t.close();

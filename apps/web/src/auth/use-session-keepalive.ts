@@ -1,3 +1,4 @@
+import { emitWithAck } from '../realtime/emit-with-ack';
 import type { AppSocket } from '../realtime/socket';
 
 const ACTIVITY = ['pointerdown', 'keydown', 'wheel', 'touchstart'] as const;
@@ -14,11 +15,9 @@ export function keepSessionAlive(socket: AppSocket, idleSeconds: number, onExten
   const onActivity = () => {
     if (Date.now() - last < everyMs || !socket.connected) return;
     last = Date.now();
-    socket
-      .timeout(5000)
-      .emitWithAck('session:refresh', {})
+    emitWithAck(socket, 'session:refresh', {})
       .then((ack) => {
-        if (ack.ok) onExtended((ack.data as { expiresAt: string }).expiresAt);
+        if (ack.ok && ack.data) onExtended(ack.data.expiresAt);
       })
       .catch(() => undefined);
   };

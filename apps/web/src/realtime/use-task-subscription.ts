@@ -1,11 +1,11 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { PublicTask, ServerEventPayload, TimelineEvent } from '@taskflow/events';
 import { api } from '../api/client';
+import { emitWithAck } from './emit-with-ack';
 import { useWebSocket } from './socket';
 import { applyEvent, fromSnapshot, type EventAdded, type TaskState, type TaskView } from './task-state';
 
 type Viewers = ServerEventPayload<'presence:updated'>['viewers'];
-type ResyncAck = { ok: boolean; data?: { results: Array<{ kind: 'events'; events: TimelineEvent[] } | { kind: 'state'; state: TaskState } | { kind: 'not_found' }> } };
 
 export interface TaskSubscription {
   view: TaskView | undefined;
@@ -51,11 +51,9 @@ export function useTaskSubscription(taskId: string): TaskSubscription {
       const { view: next, outcome } = applyEvent(current, added);
       if (outcome === 'applied') set(next);
       if (outcome === 'gap' && socket) {
-        void socket
-          .timeout(5000)
-          .emitWithAck('resync_requested', { taskIds: [taskId], since: { [taskId]: current.last } })
-          .then((ack: ResyncAck) => {
-            const result = ack.data?.results[0];
+        void emitWithAck(socket, 'resync_requested', { taskIds: [taskId], since: { [taskId]: current.last } })
+          .then((ack) => {
+            const result = ack.ok ? ack.data?.results[0] : undefined;
             if (result?.kind === 'state') set(fromSnapshot(viewRef.current, result.state));
             if (result?.kind === 'events') for (const event of result.events) apply({ taskId, seq: event.seq, event });
           })
@@ -75,10 +73,8 @@ export function useTaskSubscription(taskId: string): TaskSubscription {
     }
     const join = () => {
       pending.current = [];
-      socket
-        .timeout(5000)
-        .emitWithAck('task:join', { taskId })
-        .then((ack: { ok: boolean }) => {
+      emitWithAck(socket, 'task:join', { taskId })
+        .then((ack) => {
           if (!ack.ok) setNotFound(true);
         })
         .catch(() => undefined);

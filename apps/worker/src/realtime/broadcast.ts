@@ -1,17 +1,14 @@
-import {
-  eventAddedPayload,
-  rooms,
-  toDashboardTask,
-  wireEventName,
-  type ServerEventName,
-  type ServerEventPayload,
-} from '@taskflow/events';
+import { eventAddedPayload, rooms, toDashboardTask, wireEventName, type Emit, type ServerEventPayload, type TimelineEventType } from '@taskflow/events';
 import type { EventNotification, TaskEventRow, TaskRecord } from '@taskflow/store';
 
-export interface Emit {
-  room: string;
-  event: ServerEventName;
-  payload: unknown;
+export type { Emit };
+
+/**
+ * A stored event's status broadcast. The payload was built by the contract's own builders when the event was
+ * written (the store keeps it as JSON), so it is the payload of `task:<eventType>`; the one cast says so.
+ */
+function statusEmit<T extends TimelineEventType>(room: string, type: T, payload: Record<string, unknown>): Emit {
+  return { room, event: wireEventName(type), payload: payload as ServerEventPayload<`task:${T}`> } as Emit;
 }
 
 /**
@@ -37,7 +34,7 @@ export function broadcastsFor(
     const { detail: _detail, ...status } = event.payload as Record<string, unknown>;
     // Nobody can have joined a new task's room yet: `task:created` goes to the dashboards that may see it.
     const room = event.eventType === 'created' ? dashboardRoom : taskRoom;
-    emits.push({ room, event: wireEventName(event.eventType), payload: status });
+    emits.push(statusEmit(room, event.eventType, status));
     emits.push({ room: taskRoom, event: 'task:event_added', payload: eventAddedPayload(task.id, event) });
   }
   // Each recipient's notifications go to their own room: every tab and device of theirs.

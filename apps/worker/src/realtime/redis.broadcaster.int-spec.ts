@@ -6,7 +6,7 @@ import { Emitter } from '@socket.io/redis-emitter';
 import { Redis } from 'ioredis';
 import { Server } from 'socket.io';
 import { io as connect, type Socket } from 'socket.io-client';
-import { SOCKET_IO_REDIS_KEY } from '@taskflow/events';
+import { SOCKET_IO_REDIS_KEY, type ServerEventPayload, type ServerToClientEvents } from '@taskflow/events';
 import { eventually, testEnv } from '@taskflow/testing';
 import { encodeBroadcast, RedisBroadcaster } from './redis.broadcaster';
 
@@ -64,14 +64,18 @@ afterAll(async () => {
 
 describe('encoding', () => {
   /** What the emitter itself would publish, captured from its Redis client. */
-  function emitterPublishes(send: (emitter: Emitter) => void): Array<{ channel: string; message: Buffer }> {
+  function emitterPublishes(send: (emitter: Emitter<ServerToClientEvents>) => void): Array<{ channel: string; message: Buffer }> {
     const published: Array<{ channel: string; message: Buffer }> = [];
     const capture = { publish: (channel: string, message: Buffer) => published.push({ channel, message }) };
-    send(new Emitter(capture, { key: SOCKET_IO_REDIS_KEY }));
+    send(new Emitter<ServerToClientEvents>(capture, { key: SOCKET_IO_REDIS_KEY }));
     return published;
   }
 
-  const payload = { taskId: 'c0ffee00-0000-4000-8000-000000000001', seq: 7, event: { type: 'x', at: '2026-01-01T00:00:00.000Z', detail: { n: 1.5, none: null, list: ['é', 2] } } };
+  const payload: ServerEventPayload<'task:event_added'> = {
+    taskId: 'c0ffee00-0000-4000-8000-000000000001',
+    seq: 7,
+    event: { seq: 7, eventType: 'comment_added', createdAt: '2026-01-01T00:00:00.000Z', payload: { n: 1.5, none: null, list: ['é', 2] } },
+  };
 
   it('is the emitter’s, byte for byte, for a room', () => {
     const [expected] = emitterPublishes((e) => e.to('task:abc').emit('task:event_added', payload));
@@ -82,8 +86,8 @@ describe('encoding', () => {
   });
 
   it('is the emitter’s, byte for byte, for everyone', () => {
-    const [expected] = emitterPublishes((e) => e.emit('dashboard:task_list_updated', payload));
-    const ours = encodeBroadcast({ event: 'dashboard:task_list_updated', payload });
+    const [expected] = emitterPublishes((e) => e.emit('task:event_added', payload));
+    const ours = encodeBroadcast({ event: 'task:event_added', payload });
     expect(ours.channel).toBe(`${SOCKET_IO_REDIS_KEY}#/#`);
     expect(ours.channel).toBe(expected!.channel);
     expect(Buffer.compare(ours.message, expected!.message)).toBe(0);
@@ -92,10 +96,11 @@ describe('encoding', () => {
 
 describe('delivery through a real Socket.IO server with the Redis adapter', () => {
   it('reaches the sockets of the room, in order, and no one else', async () => {
+    const added: ServerEventPayload<'task:event_added'> = { taskId: 'a', seq: 2, event: { seq: 2, eventType: 'analyzing', createdAt: '2026-01-01T00:00:00.000Z', payload: {} } };
     const broadcaster = new RedisBroadcaster(publisherRedis, key);
     await broadcaster.publish([
       { room: 'task:a', event: 'task:analyzing', payload: { taskId: 'a', seq: 2, status: 'analyzing' } },
-      { room: 'task:a', event: 'task:event_added', payload: { taskId: 'a', seq: 2 } },
+      { room: 'task:a', event: 'task:event_added', payload: added },
     ]);
     // Published after: once it arrived in room b, anything wrongly sent to b from the first batch would have too.
     await broadcaster.publish([{ room: 'task:b', event: 'task:coding', payload: { taskId: 'b', seq: 5, status: 'coding' } }]);
@@ -103,14 +108,14 @@ describe('delivery through a real Socket.IO server with the Redis adapter', () =
     await eventually('room a’s broadcasts', async () => (received.get('a')!.length === 2 ? true : undefined));
     expect(received.get('a')).toEqual([
       { event: 'task:analyzing', payload: { taskId: 'a', seq: 2, status: 'analyzing' } },
-      { event: 'task:event_added', payload: { taskId: 'a', seq: 2 } },
+      { event: 'task:event_added', payload: added },
     ]);
     expect(received.get('b')).toEqual([{ event: 'task:coding', payload: { taskId: 'b', seq: 5, status: 'coding' } }]);
     expect(received.get('nobody')).toEqual([]);
   });
 
   it('reaches every socket when no room is named', async () => {
-    const { channel, message } = encodeBroadcast({ event: 'dashboard:task_count_changed', payload: { activeCount: 1 } }, key);
+    const { channel, message } = encodeBroadcast({ event: 'dashboard:task_count_changed', payload: { activeCount: 1, completedCount: 0, failedCount: 0, scope: 'shared' } }, key);
     await publisherRedis.publish(channel, message);
     for (const name of ['a', 'b', 'nobody']) {
       await eventually(`${name} to receive it`, async () => (received.get(name)!.some((e) => e.event === 'dashboard:task_count_changed') ? true : undefined));
@@ -119,7 +124,7 @@ describe('delivery through a real Socket.IO server with the Redis adapter', () =
 
   it('rejects instead of resolving when Redis did not take the batch', async () => {
     const closed = new Redis(testEnv('TEST_REDIS_URL'), { enableOfflineQueue: false, lazyConnect: true });
-    await expect(new RedisBroadcaster(closed, key).publish([{ room: 'task:a', event: 'task:coding', payload: {} }])).rejects.toThrow();
+    await expect(new RedisBroadcaster(closed, key).publish([{ room: 'task:a', event: 'task:coding', payload: { taskId: 'a', seq: 3, status: 'coding' } }])).rejects.toThrow();
     closed.disconnect();
   });
 });

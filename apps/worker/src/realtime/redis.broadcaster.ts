@@ -9,6 +9,10 @@ const EMITTER_UID = 'emitter';
 const EVENT_PACKET = 2;
 const NAMESPACE = '/';
 
+/** An Emit to one room, or (no room) to every socket; distributed, so each event keeps its own payload type. */
+type Roomless<E> = E extends Emit ? Omit<E, 'room'> & { room?: string } : never;
+export type Broadcast = Roomless<Emit>;
+
 export interface EncodedBroadcast {
   channel: string;
   message: Buffer;
@@ -20,7 +24,7 @@ export interface EncodedBroadcast {
  * `<key>#/#` for everyone, `<key>#/#<room>#` for a single room, so a node
  * without sockets in that room never decodes it.
  */
-export function encodeBroadcast(emit: Pick<Emit, 'event' | 'payload'> & { room?: string }, key = SOCKET_IO_REDIS_KEY): EncodedBroadcast {
+export function encodeBroadcast(emit: Broadcast, key = SOCKET_IO_REDIS_KEY): EncodedBroadcast {
   const rooms = emit.room === undefined ? [] : [emit.room];
   const packet = { type: EVENT_PACKET, data: [emit.event, emit.payload], nsp: NAMESPACE };
   const opts = { rooms, flags: {}, except: [] };
