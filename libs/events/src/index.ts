@@ -1,4 +1,5 @@
 export * from './status-machine';
+export * from './seq-order';
 export * from './task.schema';
 export * from './server-events';
 export * from './client-messages';

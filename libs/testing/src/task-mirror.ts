@@ -1,4 +1,4 @@
-import type { ClientMessageAck, ServerEventPayload } from '@taskflow/events';
+import { inSeqOrder, seqOutcome, snapshotApplies, type ClientMessageAck, type ServerEventPayload } from '@taskflow/events';
 import type { AckAnswer, TestSocket } from './socket-client';
 
 /**
@@ -52,19 +52,21 @@ export class TaskMirror {
 
   private applySnapshot(p: ServerEventPayload<'task:state'>) {
     this.snapshots += 1;
-    if (p.seq >= this.last) {
+    if (snapshotApplies(this.last, p.seq)) {
       for (const e of p.events) if (e.seq > this.last) this.applied.push(e.seq);
       this.last = p.seq;
       this.status = p.task.status;
     }
     const buffered = this.pending ?? [];
     this.pending = undefined;
-    for (const e of buffered.sort((a, b) => a.seq - b.seq)) this.applyEvent(e.seq, e.status);
+    for (const e of inSeqOrder(buffered)) this.applyEvent(e.seq, e.status);
   }
 
   private applyEvent(seq: number, status: string | undefined) {
-    if (seq <= this.last) return;
-    if (seq > this.last + 1) {
+    // The same rule as the browsers' (the contract's seqOutcome).
+    const outcome = seqOutcome(this.last, seq);
+    if (outcome === 'duplicate') return;
+    if (outcome === 'gap') {
       this.gaps += 1;
       void this.resync();
       return;

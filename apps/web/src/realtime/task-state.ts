@@ -1,8 +1,17 @@
-import { ATTEMPT_RESET, type DashboardTask, type PublicTask, type ServerEventPayload, type TimelineEvent } from '@taskflow/events';
+import {
+  applyInOrder,
+  ATTEMPT_RESET,
+  snapshotApplies,
+  type DashboardTask,
+  type PublicTask,
+  type SeqOutcome,
+  type ServerEventPayload,
+  type TimelineEvent,
+} from '@taskflow/events';
 
 /**
  * The client's copy of one task (docs/architecture.md#the-event-log-and-seq): a snapshot at seq N, then events
- * applied strictly in order. `seq <= last` is a duplicate (ignored);
+ * applied strictly in order by the contract's seq rule (applyInOrder): `seq <= last` is a duplicate (ignored);
  * `seq > last + 1` is a gap (the caller asks for a resync).
  */
 export interface TaskView {
@@ -15,17 +24,19 @@ export type EventAdded = ServerEventPayload<'task:event_added'>;
 export type TaskState = ServerEventPayload<'task:state'>;
 
 export function fromSnapshot(current: TaskView | undefined, state: TaskState): TaskView {
-  if (current && current.last > state.seq) return current;
+  if (current && !snapshotApplies(current.last, state.seq)) return current;
   return { task: state.task, events: state.events, last: state.seq };
 }
 
-export type Applied = { view: TaskView; outcome: 'applied' | 'duplicate' | 'gap' };
+export type Applied = { view: TaskView; outcome: SeqOutcome };
 
 export function applyEvent(view: TaskView, added: EventAdded): Applied {
-  if (added.seq <= view.last) return { view, outcome: 'duplicate' };
-  if (added.seq > view.last + 1) return { view, outcome: 'gap' };
-  const task = { ...view.task, ...patchFrom(added.event), seq: added.seq, updatedAt: added.event.createdAt };
-  return { view: { task, events: [...view.events, added.event], last: added.seq }, outcome: 'applied' };
+  const { state, outcome } = applyInOrder(view, added.seq, (v) => ({
+    ...v,
+    task: { ...v.task, ...patchFrom(added.event), seq: added.seq, updatedAt: added.event.createdAt },
+    events: [...v.events, added.event],
+  }));
+  return { view: state, outcome };
 }
 
 /** The task fields an event's (allow-listed) payload carries, in the task's own field names. */

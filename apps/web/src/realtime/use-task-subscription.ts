@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import type { PublicTask, ServerEventPayload, TimelineEvent } from '@taskflow/events';
+import { inSeqOrder, type PublicTask, type ServerEventPayload, type TimelineEvent } from '@taskflow/events';
 import { api } from '../api/client';
 import { emitWithAck } from './emit-with-ack';
 import { useWebSocket } from './socket';
@@ -84,7 +84,7 @@ export function useTaskSubscription(taskId: string): TaskSubscription {
       set(fromSnapshot(viewRef.current, state));
       const held = pending.current ?? [];
       pending.current = null;
-      for (const e of held.sort((a, b) => a.seq - b.seq)) apply(e);
+      for (const e of inSeqOrder(held)) apply(e);
     };
     const onEvent = (added: EventAdded) => {
       if (added.taskId !== taskId) return;
