@@ -1,12 +1,9 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { loadStackEnv, startStack, type RunningStack } from '@taskflow/devstack';
+import type { RunningStack } from '@taskflow/devstack';
 import { taskBranch } from '@taskflow/events';
 import { checkRunEvent, createBranchEvent, pullRequestEvent, pullRequestReviewEvent, sendWebhook } from '@taskflow/github-sim';
-import { apiClient, createTestDatabase, eventually, freePort, login, type TestDatabase } from '@taskflow/testing';
-import { launchChromium } from './browser';
+import { apiClient, eventually, login } from '@taskflow/testing';
+import { E2E_PASSWORD, startBrowserStack, type BrowserStack } from './support/browser-stack';
 import { axeFindings, blockingAxeFindings, type AxeFinding } from './support/axe';
 
 /**
@@ -16,12 +13,11 @@ import { axeFindings, blockingAxeFindings, type AxeFinding } from './support/axe
  */
 jest.setTimeout(240_000);
 
-const PASSWORD = 'e2e-password';
+const PASSWORD = E2E_PASSWORD;
 const REPO = 'acme/payments';
 const GOOD = 'Export the invoice list in src/invoices/list.ts as CSV with the same columns as the table.';
 let stack: RunningStack;
-let database: TestDatabase;
-let dataDir: string;
+let e2e: BrowserStack;
 let browser: Browser;
 const contexts: BrowserContext[] = [];
 /** Minor and moderate findings: printed for the record, not failing. */
@@ -29,19 +25,13 @@ const advisory: Array<{ page: string; id: string; impact: string | null }> = [];
 const checked: string[] = [];
 
 beforeAll(async () => {
-  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'taskflow-a11y-'));
-  database = await createTestDatabase('a11y');
-  const env = loadStackEnv({ PORT: String(await freePort()), DATA_DIR: dataDir, DATABASE_URL: database.url, SEED_DEMO: 'true', DEMO_PASSWORD: PASSWORD, LOG_LEVEL: 'warn' });
-  stack = await startStack(env, () => undefined);
-  browser = await launchChromium();
+  e2e = await startBrowserStack('a11y');
+  ({ stack, browser } = e2e);
 });
 
 afterAll(async () => {
   for (const c of contexts) await c.close();
-  await browser?.close();
-  await stack?.stop();
-  await database?.drop();
-  fs.rmSync(dataDir, { recursive: true, force: true });
+  await e2e?.stop();
   console.log(`axe-core checked ${checked.length} page states: ${checked.join(', ')}\nminor/moderate findings: ${JSON.stringify(advisory)}`);
 });
 

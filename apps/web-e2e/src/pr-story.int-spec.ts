@@ -1,12 +1,11 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { loadStackEnv, startStack, type RunningStack } from '@taskflow/devstack';
+import type { RunningStack } from '@taskflow/devstack';
 import { taskBranch } from '@taskflow/events';
 import { checkRunEvent, createBranchEvent, issueCommentEvent, pullRequestEvent, pullRequestReviewEvent, sendWebhook } from '@taskflow/github-sim';
-import { apiClient, createTestDatabase, eventually, freePort, login, type TestDatabase } from '@taskflow/testing';
-import { launchChromium } from './browser';
+import { apiClient, eventually, login } from '@taskflow/testing';
+import { E2E_PASSWORD, startBrowserStack, type BrowserStack } from './support/browser-stack';
 
 /**
  * Notifications and the whole PR story in Debian's Chromium against the stack as
@@ -14,29 +13,22 @@ import { launchChromium } from './browser';
  */
 jest.setTimeout(180_000);
 
-const PASSWORD = 'e2e-password';
+const PASSWORD = E2E_PASSWORD;
 const REPO = 'acme/payments';
 let stack: RunningStack;
-let database: TestDatabase;
-let dataDir: string;
+let e2e: BrowserStack;
 let browser: Browser;
 const contexts: BrowserContext[] = [];
 const shots = process.env.TASKFLOW_SCREENSHOTS_DIR;
 
 beforeAll(async () => {
-  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'taskflow-e2e-'));
-  database = await createTestDatabase('e2e');
-  const env = loadStackEnv({ PORT: String(await freePort()), DATA_DIR: dataDir, DATABASE_URL: database.url, SEED_DEMO: 'true', DEMO_PASSWORD: PASSWORD, LOG_LEVEL: 'warn' });
-  stack = await startStack(env, () => undefined);
-  browser = await launchChromium();
+  e2e = await startBrowserStack('pr_story');
+  ({ stack, browser } = e2e);
 });
 
 afterAll(async () => {
   for (const c of contexts) await c.close();
-  await browser?.close();
-  await stack?.stop();
-  await database?.drop();
-  fs.rmSync(dataDir, { recursive: true, force: true });
+  await e2e?.stop();
 });
 
 /** A logged-in tab; tabs of one user share a browser context (one browser, several tabs). */
