@@ -1,7 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import { createStoreFixture, type StoreFixture } from '@taskflow/store/testing';
-import { eventually, freePort, spawnApp, testEnv, unhandledRejectionOnSignal, type AppProcess } from '@taskflow/testing';
-import { TEST_JWT_SECRET, TEST_WEBHOOK_SECRET } from './testing/test-app';
+import { eventually, unhandledRejectionOnSignal, type AppProcess } from '@taskflow/testing';
+import { startServerNode } from './testing/server-node';
 
 /**
  * A server node survives an unhandled promise rejection (Node's default is to
@@ -17,25 +16,9 @@ let metricsUrl: string;
 
 beforeAll(async () => {
   f = await createStoreFixture();
-  const [port, metricsPort] = [await freePort(), await freePort()];
-  url = `http://127.0.0.1:${port}`;
-  metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
-  server = spawnApp(
-    'apps/server/src/main.ts',
-    unhandledRejectionOnSignal({
-      DATABASE_URL: f.url,
-      REDIS_URL: testEnv('TEST_REDIS_URL'),
-      JWT_SECRET: TEST_JWT_SECRET,
-      GITHUB_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
-      QUEUE_PREFIX: `t${randomBytes(4).toString('hex')}`,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      METRICS_PORT: String(metricsPort),
-      MIGRATE_ON_START: 'false',
-      LOG_LEVEL: 'info',
-    }),
-  );
-  await eventually('server ready', async () => ((await fetch(`${url}/api/ready`).catch(() => undefined))?.ok ? true : undefined), 30_000);
+  const node = await startServerNode(f.url, {}, unhandledRejectionOnSignal);
+  ({ url, metricsUrl } = node);
+  server = node.process;
 });
 
 afterAll(async () => {

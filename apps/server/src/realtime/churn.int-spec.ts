@@ -1,11 +1,10 @@
 import fs from 'node:fs';
-import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { Emitter } from '@socket.io/redis-emitter';
 import { rooms, SOCKET_IO_REDIS_KEY, type ServerToClientEvents } from '@taskflow/events';
 import { createStoreFixture, FIXTURE_PASSWORD, type StoreFixture } from '@taskflow/store/testing';
-import { eventually, freePort, login, openSocket, spawnApp, testEnv, type AppProcess, type TestSocket } from '@taskflow/testing';
-import { TEST_JWT_SECRET, TEST_WEBHOOK_SECRET } from '../testing/test-app';
+import { eventually, login, openSocket, testEnv, type AppProcess, type TestSocket } from '@taskflow/testing';
+import { startServerNode } from '../testing/server-node';
 
 /**
  * Memory stays flat under socket churn (connect, join a task, disconnect —
@@ -33,19 +32,7 @@ let redis: Redis;
 
 beforeAll(async () => {
   f = await createStoreFixture();
-  const [port, metricsPort] = [await freePort(), await freePort()];
-  url = `http://127.0.0.1:${port}`;
-  metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
-  server = spawnApp('apps/server/src/main.ts', {
-    DATABASE_URL: f.url,
-    REDIS_URL: testEnv('TEST_REDIS_URL'),
-    JWT_SECRET: TEST_JWT_SECRET,
-    GITHUB_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
-    QUEUE_PREFIX: `t${randomBytes(4).toString('hex')}`,
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    METRICS_PORT: String(metricsPort),
-    MIGRATE_ON_START: 'false',
+  const node = await startServerNode(f.url, {
     LOG_LEVEL: 'warn',
     WEBSOCKET_RATE_PER_SOCKET: '1000',
     WEBSOCKET_RATE_PER_USER: '100000',
@@ -53,7 +40,8 @@ beforeAll(async () => {
     // A small old space makes V8 collect for real (a lazy heap would look like a leak), and a real leak fail loudly.
     NODE_OPTIONS: `--max-old-space-size=${HEAP_LIMIT_MB}`,
   });
-  await eventually('server ready', async () => ((await fetch(`${url}/api/ready`).catch(() => undefined))?.ok ? true : undefined), 30_000);
+  ({ url, metricsUrl } = node);
+  server = node.process;
   redis = new Redis(testEnv('TEST_REDIS_URL'));
 });
 afterAll(async () => {

@@ -1,8 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import { io } from 'socket.io-client';
 import { createStoreFixture, FIXTURE_PASSWORD, type StoreFixture } from '@taskflow/store/testing';
-import { eventually, freePort, login, openSocket, spawnApp, testEnv, type AppProcess, type TestSocket } from '@taskflow/testing';
-import { TEST_JWT_SECRET, TEST_WEBHOOK_SECRET } from '../testing/test-app';
+import { login, openSocket, type AppProcess, type TestSocket } from '@taskflow/testing';
+import { startServerNode, type ServerNode } from '../testing/server-node';
 
 /**
  * Socket.IO lets a frame name its event with a number (`42[1,{}]`), and a raw
@@ -13,6 +12,7 @@ import { TEST_JWT_SECRET, TEST_WEBHOOK_SECRET } from '../testing/test-app';
 jest.setTimeout(60_000);
 
 let f: StoreFixture;
+let node: ServerNode;
 let server: AppProcess;
 let url: string;
 let metricsUrl: string;
@@ -20,22 +20,9 @@ const open: TestSocket[] = [];
 
 beforeAll(async () => {
   f = await createStoreFixture();
-  const [port, metricsPort] = [await freePort(), await freePort()];
-  url = `http://127.0.0.1:${port}`;
-  metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
-  server = spawnApp('apps/server/src/main.ts', {
-    DATABASE_URL: f.url,
-    REDIS_URL: testEnv('TEST_REDIS_URL'),
-    JWT_SECRET: TEST_JWT_SECRET,
-    GITHUB_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
-    QUEUE_PREFIX: `t${randomBytes(4).toString('hex')}`,
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    METRICS_PORT: String(metricsPort),
-    MIGRATE_ON_START: 'false',
-    LOG_LEVEL: 'info',
-  });
-  await eventually('server ready', async () => ((await fetch(`${url}/api/ready`).catch(() => undefined))?.ok ? true : undefined), 30_000);
+  node = await startServerNode(f.url);
+  ({ url, metricsUrl } = node);
+  server = node.process;
 });
 afterAll(async () => {
   for (const s of open) s.close();

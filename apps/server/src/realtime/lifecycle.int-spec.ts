@@ -1,8 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
 import { createStoreFixture, FIXTURE_PASSWORD, type StoreFixture } from '@taskflow/store/testing';
-import { eventually, freePort, login, openSocket, spawnApp, testEnv, type AppProcess, type TestSocket } from '@taskflow/testing';
-import { startTestApp, TEST_JWT_SECRET, TEST_WEBHOOK_SECRET } from '../testing/test-app';
+import { eventually, login, openSocket, type AppProcess, type TestSocket } from '@taskflow/testing';
+import { startTestApp } from '../testing/test-app';
+import { startServerNode } from '../testing/server-node';
 
 /** Node lifecycle and hardening that need a real process or raw frames: drain on SIGTERM, flags, malformed frames. */
 jest.setTimeout(60_000);
@@ -13,21 +13,9 @@ describe('graceful drain', () => {
   let url: string;
   beforeAll(async () => {
     f = await createStoreFixture();
-    const port = await freePort();
-    url = `http://127.0.0.1:${port}`;
-    server = spawnApp('apps/server/src/main.ts', {
-      DATABASE_URL: f.url,
-      REDIS_URL: testEnv('TEST_REDIS_URL'),
-      JWT_SECRET: TEST_JWT_SECRET,
-      GITHUB_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
-      QUEUE_PREFIX: `t${randomBytes(4).toString('hex')}`,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      MIGRATE_ON_START: 'false',
-      DRAIN_DELAY_MS: '1500',
-      LOG_LEVEL: 'info',
-    });
-    await eventually('server ready', async () => ((await fetch(`${url}/api/ready`).catch(() => undefined))?.ok ? true : undefined), 30_000);
+    const node = await startServerNode(f.url, { DRAIN_DELAY_MS: '1500' });
+    url = node.url;
+    server = node.process;
   });
   afterAll(async () => {
     await server.stop('SIGKILL');
