@@ -138,7 +138,8 @@ describe('npm run cluster under operations', () => {
 
   it('a SIGKILLed node: requests through HAProxy keep succeeding, the supervisor restarts it, every client converges', async () => {
     const stats = newStats();
-    const call = retryingClient(cluster.url, stats);
+    // A request the killed node was answering is cut: the client retries it (as GitHub redelivers).
+    const call = retryingClient(cluster.url, stats, { retryConnectionErrors: true });
     const victim = cluster.state().nodes[0]!;
     let probing = true;
     const probe = (async () => {

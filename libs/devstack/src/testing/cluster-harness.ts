@@ -87,10 +87,11 @@ export interface LoadStats {
 const RETRYABLE = new Set([502, 503, 504]);
 
 /**
- * HTTP through HAProxy the way a well-behaved client does it: 502/503/504 and
- * connection errors are retried (and counted); anything else unexpected is a failure.
+ * HTTP through HAProxy the way a well-behaved client does it: 502/503/504 are retried (and counted);
+ * with `retryConnectionErrors`, so are requests cut by a node that died under them (a SIGKILL leaves
+ * no time to answer; GitHub, for one, redelivers). Anything else unexpected is a failure.
  */
-export function retryingClient(url: string, stats: LoadStats) {
+export function retryingClient(url: string, stats: LoadStats, options: { retryConnectionErrors?: boolean } = {}) {
   return async function call(method: string, route: string, opts: { token?: string; body?: unknown; expect: number[]; send?: () => Promise<{ status: number; body: string }> }): Promise<any> {
     for (let attempt = 1; ; attempt++) {
       stats.requests += 1;
@@ -112,8 +113,10 @@ export function retryingClient(url: string, stats: LoadStats) {
         status = `network error (${(err as Error).message}: ${cause?.code ?? cause?.message ?? 'no cause'})`;
       }
       if (typeof status === 'number' && opts.expect.includes(status)) return text ? JSON.parse(text) : undefined;
-      if (typeof status === 'number' && RETRYABLE.has(status) && attempt < 50) {
-        stats.retried[status] = (stats.retried[status] ?? 0) + 1;
+      const retryable = typeof status === 'number' ? RETRYABLE.has(status) : options.retryConnectionErrors === true;
+      if (retryable && attempt < 50) {
+        const key = typeof status === 'number' ? status : 'connection';
+        stats.retried[key] = (stats.retried[key] ?? 0) + 1;
         await new Promise((r) => setTimeout(r, 100));
         continue;
       }
