@@ -75,6 +75,8 @@ function onEvent(t: Tracked, name: string, payload: unknown, at: number): void {
 
 async function openAll(url: string, plans: SocketPlan[], connectsPerSec: number, timeoutMs: number): Promise<void> {
   const connectJoin = new Histogram();
+  // dashboard:join / task:join alone: from sending the join to its ack, per socket.
+  const join = new Histogram();
   const errorSamples: string[] = [];
   let errors = 0;
   const gapMs = connectsPerSec > 0 ? 1000 / connectsPerSec : 0;
@@ -99,9 +101,12 @@ async function openAll(url: string, plans: SocketPlan[], connectsPerSec: number,
     };
     try {
       await t.socket.connect();
+      const j0 = nowMs();
       const ack = (await t.socket.emitWithAck(plan.join.event, plan.join.data)) as { ok?: boolean; error?: { code?: string } } | undefined;
       if (!ack?.ok) throw new Error(`${plan.join.event} refused: ${ack?.error?.code ?? 'no ack'}`);
-      connectJoin.record(nowMs() - t0);
+      const acked = nowMs();
+      join.record(acked - j0);
+      connectJoin.record(acked - t0);
       tracked.push(t);
     } catch (err) {
       errors += 1;
@@ -125,7 +130,7 @@ async function openAll(url: string, plans: SocketPlan[], connectsPerSec: number,
     );
   }
   await Promise.all(pending);
-  send({ type: 'opened', connected: tracked.length, errors, errorSamples, connectJoin: connectJoin.snapshot() });
+  send({ type: 'opened', connected: tracked.length, errors, errorSamples, connectJoin: connectJoin.snapshot(), join: join.snapshot() });
 }
 
 /** Dashboards that poll `GET /api/tasks` instead of listening: staleness = first sight of a seq − its commit. */

@@ -1,6 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { Histogram } from '../stats/histogram';
+import { Histogram, mergeSnapshots } from '../stats/histogram';
 import type { ChildMessage, DeliveryReport, Finals, OpenedReport, ParentMessage, PollPlan, SocketPlan } from './messages';
 
 const CHILD_ENTRY = path.join(__dirname, 'generator-child.ts');
@@ -10,6 +10,8 @@ export interface OpenResult {
   errors: number;
   errorSamples: string[];
   connectJoin: Histogram;
+  /** The join event alone (sent → acked), per socket. */
+  join: Histogram;
   /** Wall time from the first connect to the last join ack. */
   elapsedMs: number;
 }
@@ -64,13 +66,14 @@ export class GeneratorPool {
         this.ask(c, { type: 'open', url, sockets: shares[i]!, connectsPerSec: opts.connectsPerSec / this.children.length, timeoutMs: opts.timeoutMs }, 'opened', opts.deadlineMs),
       ),
     );
-    const connectJoin = new Histogram();
-    answers.forEach((a: OpenedReport) => connectJoin.merge(a.connectJoin));
+    const connectJoin = mergeSnapshots(answers.map((a: OpenedReport) => a.connectJoin));
+    const join = mergeSnapshots(answers.map((a: OpenedReport) => a.join));
     return {
       connected: answers.reduce((n, a) => n + a.connected, 0),
       errors: answers.reduce((n, a) => n + a.errors, 0),
       errorSamples: answers.flatMap((a) => a.errorSamples).slice(0, 5),
       connectJoin,
+      join,
       elapsedMs: Date.now() - started,
     };
   }

@@ -33,6 +33,8 @@ export interface OpenedReport {
   errors: number;
   errorSamples: string[];
   connectJoin: HistogramSnapshot;
+  /** The join event alone: sent → acked. */
+  join: HistogramSnapshot;
 }
 
 export interface DeliveryReport {

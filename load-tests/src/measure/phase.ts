@@ -1,6 +1,7 @@
 import type { GeneratorPool } from '../client/generator-pool';
 import type { Finals, SocketPlan } from '../client/messages';
 import { cpuBetween, round2, sampleComponents, type PidSource } from '../sample/proc-sampler';
+import type { HaproxyHealthWatch, HealthReport } from '../sample/haproxy-health';
 import type { EventLoopLagScraper, LagSummary } from '../sample/event-loop-lag';
 
 /** One measured phase (product or baseline): the fields every report and the JSON line carry. */
@@ -13,6 +14,10 @@ export interface Measurement {
   connectP50Ms: number | null;
   connectP95Ms: number | null;
   connectP99Ms: number | null;
+  /** The join event alone (sent → acked), per socket. */
+  joinP50Ms: number | null;
+  joinP95Ms: number | null;
+  joinP99Ms: number | null;
   /** First connect → last join ack, for all sockets. */
   connectAllMs: number;
   durationS: number;
@@ -33,6 +38,9 @@ export interface Measurement {
   cpuSecondsByComponent: Record<string, number>;
   rssKBByComponent: Record<string, number>;
   eventLoopLag: LagSummary | null;
+  /** Health-check DOWN transitions of the product's servers from the first connect to the end of the phase; null when not watched. */
+  healthCheckFailures: number | null;
+  health: HealthReport | null;
   polls?: number;
   pollErrors?: number;
 }
@@ -47,6 +55,8 @@ export interface PhaseSpec {
   /** The components whose RSS growth is divided by the sockets (the server nodes). */
   serverComponents: string[];
   lag?: EventLoopLagScraper;
+  /** HAProxy's view of the product's servers (the product phase of a cluster the harness knows the DATA_DIR of). */
+  health?: HaproxyHealthWatch;
   /** The load itself; resolves when the measured window ends. */
   drive: () => Promise<void>;
   /** Deliveries still in flight when the drive ends are given this long to land. */
@@ -61,6 +71,7 @@ const FINALS_GRACE_MS = 3000;
 const sum = (rec: Record<string, { rssKB: number }>, names: string[]) => names.reduce((n, k) => n + (rec[k]?.rssKB ?? 0), 0);
 
 export async function measurePhase(spec: PhaseSpec): Promise<Measurement> {
+  await spec.health?.start();
   const s0 = sampleComponents(spec.components);
   const opened = spec.plans.length
     ? await spec.pool.open(spec.url, spec.plans, { connectsPerSec: spec.connectsPerSec, timeoutMs: 30_000, deadlineMs: 30_000 + spec.plans.length * 50 })
@@ -75,6 +86,7 @@ export async function measurePhase(spec: PhaseSpec): Promise<Measurement> {
   await new Promise((r) => setTimeout(r, spec.settleMs ?? 1500));
   const lag = spec.lag ? spec.lag.stop() : null;
   const s2 = sampleComponents(spec.components);
+  const health = spec.health ? await spec.health.stop() : null;
   const finals = await spec.finals();
   // A change committed just before the finals were read may still be on its way (publish, fan-out): give it
   // time to arrive, so that "lost" means never delivered rather than not delivered yet.
@@ -82,6 +94,7 @@ export async function measurePhase(spec: PhaseSpec): Promise<Measurement> {
   const report = await spec.pool.report(finals);
   const durationS = Math.max(0.001, (t1 - t0) / 1000);
   const connect = opened?.connectJoin.percentiles();
+  const join = opened?.join.percentiles();
   const lat = report.latency.percentiles();
   const grown = sum(s1, spec.serverComponents) - sum(s0, spec.serverComponents);
   return {
@@ -93,6 +106,9 @@ export async function measurePhase(spec: PhaseSpec): Promise<Measurement> {
     connectP50Ms: connect?.p50Ms ?? null,
     connectP95Ms: connect?.p95Ms ?? null,
     connectP99Ms: connect?.p99Ms ?? null,
+    joinP50Ms: join?.p50Ms ?? null,
+    joinP95Ms: join?.p95Ms ?? null,
+    joinP99Ms: join?.p99Ms ?? null,
     connectAllMs: opened?.elapsedMs ?? 0,
     durationS: round2(durationS),
     deliveries: report.deliveries,
@@ -111,6 +127,8 @@ export async function measurePhase(spec: PhaseSpec): Promise<Measurement> {
     cpuSecondsByComponent: cpuBetween(s1, s2),
     rssKBByComponent: Object.fromEntries(Object.entries(s2).map(([k, v]) => [k, v.rssKB])),
     eventLoopLag: lag,
+    healthCheckFailures: health ? health.down : null,
+    health,
     ...(report.polls ? { polls: report.polls, pollErrors: report.pollErrors } : {}),
   };
 }

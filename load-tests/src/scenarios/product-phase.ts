@@ -1,9 +1,11 @@
+import path from 'node:path';
 import { runBareBaseline } from '../../baselines/bare-baseline';
 import { GeneratorPool } from '../client/generator-pool';
 import type { Finals, PollPlan, SocketPlan } from '../client/messages';
 import { TaskDriver, type OrgUsers } from '../drive/task-driver';
 import { measurePhase, type Measurement } from '../measure/phase';
 import { EventLoopLagScraper } from '../sample/event-loop-lag';
+import { HaproxyHealthWatch } from '../sample/haproxy-health';
 import { round2 } from '../sample/proc-sampler';
 import type { ScenarioContext } from './context';
 
@@ -66,6 +68,7 @@ export async function productPhase(
       components: ctx.components(() => pool.pids),
       serverComponents: ['nodes'],
       lag,
+      health: healthWatch(ctx),
       drive: async () => {
         transitionsAtStart = driver.transitions;
         if (spec.taskRoom) await driver.release(held, Math.max(0.1, spec.rate));
@@ -94,6 +97,13 @@ export async function productPhase(
     driver.stop();
     await pool.close();
   }
+}
+
+/** The product's HAProxy, when the harness knows its DATA_DIR (its log and, when short enough, its stats socket). */
+function healthWatch(ctx: ScenarioContext): HaproxyHealthWatch | undefined {
+  if (!ctx.cluster) return undefined;
+  const dir = ctx.cluster.dataDir;
+  return new HaproxyHealthWatch(path.join(dir, 'logs', 'haproxy.log'), path.join(dir, 'haproxy.sock'));
 }
 
 /** The bare fan-out at the frames per socket per second the product phase delivered. */

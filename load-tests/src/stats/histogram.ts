@@ -63,4 +63,11 @@ export class Histogram {
   }
 }
 
+/** One histogram from the snapshots of several generator processes. */
+export function mergeSnapshots(snapshots: HistogramSnapshot[]): Histogram {
+  const h = new Histogram();
+  for (const s of snapshots) h.merge(s);
+  return h;
+}
+
 const round = (ms: number) => Math.round(ms * 10) / 10;
