@@ -114,7 +114,8 @@ async function everyClientConverged(ids: string[]): Promise<void> {
 }
 
 const newStats = (): LoadStats => ({ requests: 0, retried: {}, failures: [] });
-const lifecycle = (stats: LoadStats, title: string) => runTaskLifecycle(retryingClient(cluster.url, stats), cluster.url, token, cluster.webhookSecret(), title, watch);
+const lifecycle = (stats: LoadStats, title: string, options: { retryConnectionErrors?: boolean } = {}) =>
+  runTaskLifecycle(retryingClient(cluster.url, stats, options), cluster.url, token, cluster.webhookSecret(), title, watch);
 
 /** Longest time each client went without a connection, and without any event, within [from, to]. */
 function outages(from: number, to: number) {
@@ -148,7 +149,7 @@ describe('npm run cluster under operations', () => {
         await new Promise((r) => setTimeout(r, 25));
       }
     })();
-    const task = lifecycle(stats, 'Through a node crash');
+    const task = lifecycle(stats, 'Through a node crash', { retryConnectionErrors: true });
     await new Promise((r) => setTimeout(r, 300));
     const killedAt = Date.now();
     process.kill(victim.pid, 'SIGKILL');
