@@ -52,6 +52,9 @@ export function plan(task: TaskRecord, job: WebhookJobData): Step[] {
   return [...open, close];
 }
 
+/** Statuses in which a task's GitHub issue may exist although its `dispatched` transition has not committed. */
+const DISPATCH_PENDING: ReadonlySet<TaskStatus> = new Set<TaskStatus>(['received', 'analyzing']);
+
 /** Applies a GitHub delivery to its task; re-plans when another delivery moved the task meanwhile. */
 export const applyWebhookProcessor: Processor<'apply-webhook'> = async (job, ctx, log) => {
   const data = job.data;
@@ -72,6 +75,12 @@ export const applyWebhookProcessor: Processor<'apply-webhook'> = async (job, ctx
     });
     if (!task) return `ignored: no task for branch ${data.branch}`;
     const steps = plan(task, data);
+    if (steps.length === 0 && DISPATCH_PENDING.has(task.status)) {
+      // GitHub only knows this branch because the issue exists: the dispatch's own commit is late (say,
+      // PostgreSQL was away). Retry with the job's backoff until it lands, rather than drop a delivery we
+      // answered 2xx.
+      throw new Error(`task ${task.id} is still ${task.status}: its dispatch has not committed yet`);
+    }
     if (steps.length === 0) {
       // Draft, ready for review, new commits, reopened: the PR's own state changes, the task stays pr_open.
       const recorded = data.kind === 'pull_request' ? await applyActivity(ctx.db, data, log) : undefined;
