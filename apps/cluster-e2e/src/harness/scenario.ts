@@ -84,6 +84,12 @@ export async function runFault(suite: ClusterSuite, s: FaultScenario): Promise<F
   watchers.watch(created);
   const notDispatched = await untilStatus(cluster, created, ['dispatched'], 60_000);
   const all = [...prepared, ...created];
+  // A delivery whose job is backing off (its first tries met the outage) is applied at its next retry,
+  // up to JOB_BACKOFF_MAX_MS later: "applied" is eventually, within a bound.
+  let notApplied = await ledger.notApplied();
+  for (const deadline = Date.now() + 20_000; notApplied.length > 0 && Date.now() < deadline; notApplied = await ledger.notApplied()) {
+    await new Promise((r) => setTimeout(r, 250));
+  }
   let convergedMs: number | undefined;
   let convergeError: string | undefined;
   try {
@@ -92,7 +98,6 @@ export async function runFault(suite: ClusterSuite, s: FaultScenario): Promise<F
   } catch (err) {
     convergeError = (err as Error).message;
   }
-  const notApplied = await ledger.notApplied();
   const integrity = await watchers.integrity(all);
   const survivors = cluster.survivors(before, s.killed);
   const numbers = {
