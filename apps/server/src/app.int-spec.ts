@@ -48,6 +48,10 @@ describe('GET /api/health', () => {
       const res = await broken.inject({ method: 'GET', url: '/api/health' });
       expect(res.statusCode).toBe(503);
       expect(res.json()).toMatchObject({ status: 'degraded', checks: { database: 'down' } });
+      // A request that needs the database gets a retryable 503, not an internal error.
+      const login = await broken.inject({ method: 'POST', url: '/api/auth/login', payload: { username: 'alice', password: 'whatever-1' } });
+      expect(login.statusCode).toBe(503);
+      expect(login.json()).toMatchObject({ error: 'UNAVAILABLE' });
     } finally {
       await broken.close();
       await deadDb.destroy();

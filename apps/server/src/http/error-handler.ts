@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { isAppError } from '@taskflow/platform';
+import { isDatabaseUnavailable } from './database-unavailable';
 
 /** TypeBox lists every problem, several for one field (a missing string is also not a string): the first of each field says it. */
 function firstPerPath(details: Array<{ path: string; message: string }>) {
@@ -20,6 +21,10 @@ export function registerErrorHandler(app: FastifyInstance): void {
         message: `Invalid request ${err.validationContext ?? 'input'}: ${err.message}`,
         details: firstPerPath(err.validation.map((v) => ({ path: v.instancePath || '/', message: v.message ?? 'is invalid' }))),
       });
+    }
+    if (isDatabaseUnavailable(err)) {
+      request.log.warn({ err: err.message }, 'database unavailable');
+      return reply.status(503).send({ error: 'UNAVAILABLE', message: 'The database is unavailable; try again in a moment' });
     }
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
     if (status >= 500) {
