@@ -2,8 +2,9 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { LoginBody, LoginResponse, MeResponse } from '@taskflow/events';
 import { AppError } from '@taskflow/platform';
-import { verifyCredentials, findUserById, type Db } from '@taskflow/store';
+import { findUserById, type Db } from '@taskflow/store';
 import { ERROR_RESPONSES, SIGNED_IN } from '../http/route-schema';
+import { checkLogin } from './login.check';
 import type { LoginLimiter } from './login-limiter';
 
 function publicUser(u: { id: string; username: string; name: string; orgId: string }) {
@@ -21,15 +22,7 @@ export async function authRoutes(plain: FastifyInstance, deps: { db: Db; loginLi
     response: { 200: LoginResponse, ...ERROR_RESPONSES },
   };
   app.post('/api/auth/login', { schema: loginDoc }, async (request, reply) => {
-    // request.ip is the client's own address: X-Forwarded-For counts only from TRUSTED_PROXIES.
-    const username = request.body.username.toLowerCase();
-    await deps.loginLimiter.assertAllowed(request.ip, username, reply);
-    const user = await verifyCredentials(deps.db, username, request.body.password);
-    if (!user) {
-      await deps.loginLimiter.failed(request.ip, username);
-      throw new AppError('INVALID_CREDENTIALS', 401, 'Wrong username or password');
-    }
-    await deps.loginLimiter.succeeded(request.ip, username);
+    const user = await checkLogin(deps, request.ip, request.body, reply);
     const session = { id: user.id, orgId: user.orgId, username: user.username, name: user.name };
     return { token: app.signSession(session), user: publicUser(user) };
   });

@@ -2,8 +2,9 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { LoginBody, rooms, SessionResponse } from '@taskflow/events';
 import { AppError } from '@taskflow/platform';
-import { verifyCredentials, createSession, revokeSession, type SessionRecord } from '@taskflow/store';
+import { createSession, revokeSession, type SessionRecord } from '@taskflow/store';
 import { ERROR_RESPONSES, NO_CONTENT, SIGNED_IN } from '../http/route-schema';
+import { checkLogin } from './login.check';
 import type { LoginLimiter } from './login-limiter';
 import { clearSessionCookie, csrfToken, setSessionCookie, type CookieSessionDeps } from './session.cookie';
 
@@ -30,14 +31,7 @@ export async function sessionRoutes(plain: FastifyInstance, deps: CookieSessionD
     response: { 200: SessionResponse, ...ERROR_RESPONSES },
   };
   app.post('/api/auth/session', { schema: loginDoc }, async (request, reply) => {
-    const username = request.body.username.toLowerCase();
-    await deps.loginLimiter.assertAllowed(request.ip, username, reply);
-    const user = await verifyCredentials(deps.db, username, request.body.password);
-    if (!user) {
-      await deps.loginLimiter.failed(request.ip, username);
-      throw new AppError('INVALID_CREDENTIALS', 401, 'Wrong username or password');
-    }
-    await deps.loginLimiter.succeeded(request.ip, username);
+    const user = await checkLogin(deps, request.ip, request.body, reply);
     const { token, session } = await createSession(deps.db, user.id, deps.limits);
     setSessionCookie(reply, token, deps.limits);
     return answer(session);
