@@ -5,27 +5,10 @@
 import { act, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import type { DashboardTask } from '@taskflow/events';
 import { ALICE, startFakeGateway, type FakeGateway } from '../testing/fake-gateway';
+import { dashboardRow } from '../testing/dashboard-row';
 import { DashboardPage } from './dashboard-page';
 
-let n = 0;
-const row = (title: string, over: Partial<DashboardTask> = {}): DashboardTask => ({
-  taskId: `00000000-0000-4000-8000-${String(++n).padStart(12, '0')}`,
-  seq: 1,
-  title,
-  status: 'coding',
-  isPrivate: false,
-  priority: 'normal',
-  repo: 'acme/web',
-  creator: { id: ALICE.id, username: ALICE.username, name: ALICE.name },
-  createdAt: new Date(Date.now() - 60_000).toISOString(),
-  updatedAt: new Date(Date.now() - 60_000).toISOString(),
-  prUrl: null,
-  githubIssueUrl: null,
-  prState: null,
-  reviewState: null,
-  checksState: null,
-  ...over,
-});
+const row = (title: string, over: Partial<DashboardTask> = {}): DashboardTask => dashboardRow({ title, repo: 'acme/web', ...over });
 
 let gw: FakeGateway;
 let urls: string[];

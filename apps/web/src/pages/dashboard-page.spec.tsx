@@ -5,27 +5,14 @@
 import { act, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import type { DashboardTask } from '@taskflow/events';
 import { ALICE, SESSION, startFakeGateway, type FakeGateway } from '../testing/fake-gateway';
+import { dashboardRow } from '../testing/dashboard-row';
 import { DashboardPage } from './dashboard-page';
 
 const BOB = { id: 'u-bob', username: 'bob', name: 'Bob Brown', orgId: 'o1' };
-let n = 0;
-const row = (title: string, status: DashboardTask['status'], creator = ALICE, minutesAgo = 1): DashboardTask => ({
-  taskId: `00000000-0000-4000-8000-${String(++n).padStart(12, '0')}`,
-  seq: 1,
-  title,
-  status,
-  isPrivate: false,
-  priority: 'normal',
-  repo: 'acme/payments',
-  creator: { id: creator.id, username: creator.username, name: creator.name },
-  createdAt: new Date(Date.now() - minutesAgo * 60_000).toISOString(),
-  updatedAt: new Date(Date.now() - minutesAgo * 60_000).toISOString(),
-  prUrl: null,
-  githubIssueUrl: null,
-  prState: null,
-  reviewState: null,
-  checksState: null,
-});
+const row = (title: string, status: DashboardTask['status'], creator = ALICE, minutesAgo = 1): DashboardTask => {
+  const at = new Date(Date.now() - minutesAgo * 60_000).toISOString();
+  return dashboardRow({ title, status, creator: { id: creator.id, username: creator.username, name: creator.name }, createdAt: at, updatedAt: at });
+};
 
 let gw: FakeGateway;
 beforeAll(async () => {

@@ -4,26 +4,11 @@
  */
 import { act, render, screen, waitFor } from '@testing-library/react';
 import type { DashboardTask } from '@taskflow/events';
-import { ALICE, startFakeGateway, type FakeGateway } from '../testing/fake-gateway';
+import { startFakeGateway, type FakeGateway } from '../testing/fake-gateway';
 import { DashboardPage } from './dashboard-page';
+import { dashboardRow } from '../testing/dashboard-row';
 
-const row: DashboardTask = {
-  taskId: '00000000-0000-4000-8000-00000000c0c0',
-  seq: 1,
-  title: 'Counted task',
-  status: 'coding',
-  isPrivate: false,
-  priority: 'normal',
-  repo: 'acme/payments',
-  creator: { id: ALICE.id, username: ALICE.username, name: ALICE.name },
-  createdAt: new Date(Date.now() - 60_000).toISOString(),
-  updatedAt: new Date(Date.now() - 60_000).toISOString(),
-  prUrl: null,
-  githubIssueUrl: null,
-  prState: null,
-  reviewState: null,
-  checksState: null,
-};
+const row: DashboardTask = dashboardRow({ taskId: '00000000-0000-4000-8000-00000000c0c0', title: 'Counted task' });
 
 let gw: FakeGateway;
 beforeAll(async () => {
