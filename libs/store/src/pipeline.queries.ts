@@ -14,14 +14,14 @@ export async function findTaskForWebhook(
   ref: { repo: string; branch: string; issueRefs?: readonly number[] },
 ): Promise<TaskRecord | undefined> {
   const byBranch = await selectTasks(db).where('t.repo', '=', ref.repo).where('t.githubBranch', '=', ref.branch).executeTakeFirst();
-  if (byBranch) return strip(toTaskRecord(byBranch));
+  if (byBranch) return toTaskRecord(byBranch);
   if (!ref.issueRefs?.length) return undefined;
   const byIssue = await selectTasks(db)
     .where('t.repo', '=', ref.repo)
     .where('t.githubIssueNumber', 'in', [...ref.issueRefs])
     .orderBy('t.createdAt', 'desc')
     .executeTakeFirst();
-  return byIssue ? strip(toTaskRecord(byIssue)) : undefined;
+  return byIssue ? toTaskRecord(byIssue) : undefined;
 }
 
 /** Keeps the analyzer's answer (internal) while the task is still being analysed. */
@@ -50,11 +50,6 @@ export async function stuckTasks(db: Db, olderThanMs: number, limit = 100): Prom
     .execute();
 }
 
-function strip(record: TaskRecord & { cursorTs?: string }): TaskRecord {
-  const { cursorTs: _c, ...task } = record;
-  return task;
-}
-
 /** The task whose issue or pull request is `#number` in `repo` (comments name only the number). */
 export async function findTaskByNumber(db: Db, repo: string, number: number): Promise<TaskRecord | undefined> {
   const row = await selectTasks(db)
@@ -62,5 +57,5 @@ export async function findTaskByNumber(db: Db, repo: string, number: number): Pr
     .where((eb) => eb.or([eb('t.githubIssueNumber', '=', number), eb('t.prNumber', '=', number)]))
     .orderBy('t.createdAt', 'desc')
     .executeTakeFirst();
-  return row ? strip(toTaskRecord(row)) : undefined;
+  return row ? toTaskRecord(row) : undefined;
 }

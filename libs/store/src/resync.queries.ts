@@ -57,9 +57,8 @@ export async function readForResync(db: Db, viewer: Viewer, requests: readonly R
         for (const e of events) full.set(e.taskId, [...(full.get(e.taskId) ?? []), e]);
       }
       return asked.map((r): ResyncRead => {
-        const found = tasks.get(r.taskId);
-        if (!found) return { taskId: r.taskId, kind: 'not_found' };
-        const { cursorTs: _c, ...task } = found;
+        const task = tasks.get(r.taskId);
+        if (!task) return { taskId: r.taskId, kind: 'not_found' };
         const events = byRequest.get(wanted.indexOf(r)) ?? [];
         if (r.since === undefined) return { taskId: r.taskId, kind: 'state', task, events };
         if (events.length > eventsLimit) return { taskId: r.taskId, kind: 'state', task, events: full.get(r.taskId) ?? [] };

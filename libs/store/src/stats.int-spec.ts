@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { transition } from './tasks.commands';
 import { taskStats } from './stats.queries';
+import { countTasks } from './tasks.queries';
 import { createStoreFixture, type StoreFixture } from './testing';
 
 let f: StoreFixture;
@@ -50,4 +51,18 @@ it('counts, rates and time-to-PR/merge percentiles, overall, by repo and by agen
   expect(stats.byAgent.find((g) => g.key === 'copilot')).toMatchObject({ total: 1, medianSecondsToMerge: 600 });
   expect(stats.byAgent.map((g) => g.key)).toContain('unassigned');
   expect((await taskStats(f.db, f.users.carol)).overall.total).toBe(1);
+});
+
+it('counts a private task for its creator only, by the same rule as the task counts', async () => {
+  const before = { alice: (await taskStats(f.db, f.users.alice)).overall.total, bob: (await taskStats(f.db, f.users.bob)).overall.total };
+  await f.newTask(f.users.alice, { isPrivate: true });
+  const alice = await taskStats(f.db, f.users.alice);
+  const bob = await taskStats(f.db, f.users.bob);
+  expect(alice.overall.total).toBe(before.alice + 1);
+  expect(bob.overall.total).toBe(before.bob);
+  for (const viewer of [f.users.alice, f.users.bob, f.users.carol]) {
+    const counts = await countTasks(f.db, viewer);
+    const stats = await taskStats(f.db, viewer);
+    expect(stats.overall.total).toBe(counts.activeCount + counts.completedCount + counts.failedCount);
+  }
 });

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { Db } from './db';
 import type { StatsGroup, TaskStats } from '@taskflow/events';
-import type { Viewer } from './task-record';
+import { visibleTo, type Viewer } from './task-record';
 
 export type { StatsGroup, TaskStats };
 
@@ -32,7 +32,7 @@ export async function taskStats(db: Db, viewer: Viewer): Promise<TaskStats> {
       select t.id, t.repo, t.status, t.created_at,
              coalesce(nullif(t.preferred_agent, 'auto'), t.recommended_agent, 'unassigned') as agent
       from tasks t
-      where t.creator_id = ${viewer.id} or (t.org_id = ${viewer.orgId} and not t.is_private)
+      where ${visibleTo(viewer)}
     ),
     marks as (
       select e.task_id,

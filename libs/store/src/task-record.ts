@@ -26,12 +26,16 @@ export function selectTasks(db: Executor) {
 
 type SelectedTask = Awaited<ReturnType<ReturnType<typeof selectTasks>['executeTakeFirstOrThrow']>>;
 
-export function toTaskRecord(row: SelectedTask): TaskRecord & { cursorTs: string } {
-  const { creatorUsername, creatorName, ...task } = row;
+/** A selected row as a TaskRecord: the creator nested, the pagination column (`cursorTs`, read by listTasks from the row) left out. */
+export function toTaskRecord(row: SelectedTask): TaskRecord {
+  const { creatorUsername, creatorName, cursorTs: _cursorTs, ...task } = row;
   return { ...task, creator: { id: row.creatorId, username: creatorUsername, name: creatorName } };
 }
 
-/** Visibility (docs/architecture.md#rooms-and-authorization): the creator sees their task; the org sees it unless it is private. */
+/**
+ * Visibility (docs/architecture.md#rooms-and-authorization): the creator sees their task; the org sees it unless it is private.
+ * The one statement of the rule, over `tasks` aliased `t`: reads, counts, resync and statistics all filter with it.
+ */
 export function visibleTo(viewer: Viewer) {
   return sql<boolean>`(t.creator_id = ${viewer.id} OR (t.org_id = ${viewer.orgId} AND NOT t.is_private))`;
 }

@@ -123,6 +123,5 @@ export async function insertEvent(
   await createNotifications(trx, task, event.seq, eventType, payload);
   // Delivered to listeners only if and when this transaction commits: the publisher's wake-up call.
   await sql`select pg_notify(${TASK_EVENTS_CHANNEL}, ${taskId})`.execute(trx);
-  const { cursorTs: _cursor, ...record } = task;
-  return { task: record, event };
+  return { task, event };
 }

@@ -2,7 +2,9 @@ import { statusEventPayload } from '@taskflow/events';
 import { IllegalTransitionError, RetryLimitError, StaleTransitionError, TaskNotFoundError } from './errors';
 import { createStoreFixture, type StoreFixture } from './testing';
 import { transition, type TransitionInput } from './tasks.commands';
-import { getEventsSince, getTask } from './tasks.queries';
+import { getEventsSince, getTask, listTasks } from './tasks.queries';
+import { findTaskForWebhook } from './pipeline.queries';
+import { readForResync } from './resync.queries';
 
 let f: StoreFixture;
 beforeAll(async () => {
@@ -23,6 +25,34 @@ describe('createTask', () => {
     expect(task).toMatchObject({ status: 'received', seq: 1, title: 'Add retries', creator: { username: 'alice' } });
     expect(event).toMatchObject({ taskId: task.id, seq: 1, eventType: 'created', publishedAt: null });
     expect(event.payload).toEqual({ ...statusEventPayload('created', task), detail: { actor: 'Alice', actorLogin: 'alice', actorKind: 'user' } });
+  });
+});
+
+describe('task records', () => {
+  it('every reader returns the record without the pagination column or the joined creator columns', async () => {
+    const created = await f.newTask(f.users.alice, { title: 'Record shape' });
+    const moved = await transition(f.db, { taskId: created.task.id, from: 'received', to: 'analyzing', event: 'analyzing' });
+    const [resync] = await readForResync(f.db, f.users.alice, [{ taskId: created.task.id }], 10);
+    await transition(f.db, {
+      taskId: created.task.id,
+      from: 'analyzing',
+      to: 'dispatched',
+      event: 'dispatched',
+      patch: { ...dispatchPatch, githubIssueNumber: 77, githubBranch: `record-shape-${created.task.id}` },
+    });
+    const records = {
+      created: created.task,
+      transition: moved.task,
+      getTask: (await getTask(f.db, f.users.alice, created.task.id))?.task,
+      listTasks: (await listTasks(f.db, f.users.alice, { limit: 1 })).tasks[0],
+      resync: resync?.kind === 'state' ? resync.task : undefined,
+      webhook: await findTaskForWebhook(f.db, { repo: 'acme/payments', branch: `record-shape-${created.task.id}` }),
+    };
+    for (const [reader, record] of Object.entries(records)) {
+      expect([reader, record?.id]).toEqual([reader, created.task.id]);
+      expect([reader, Object.keys(record ?? {}).filter((k) => ['cursorTs', 'creatorUsername', 'creatorName'].includes(k))]).toEqual([reader, []]);
+      expect([reader, record?.creator]).toEqual([reader, { id: f.users.alice.id, username: 'alice', name: f.users.alice.name }]);
+    }
   });
 });
 

@@ -28,8 +28,7 @@ export async function getTask(db: Db, viewer: Viewer | 'system', taskId: string)
         .where('taskId', '=', taskId)
         .orderBy('seq')
         .execute();
-      const { cursorTs: _c, ...task } = toTaskRecord(row);
-      return { task, events };
+      return { task: toTaskRecord(row), events };
     });
 }
 
@@ -78,10 +77,10 @@ export async function listTasks(db: Db, viewer: Viewer, q: ListTasksQuery = {}):
     query = query.where(sql<boolean>`(t.updated_at, t.id) < (${ts}::timestamptz, ${id}::uuid)`);
   }
   const rows = await query.orderBy('t.updatedAt', 'desc').orderBy('t.id', 'desc').limit(limit + 1).execute();
-  const page = rows.slice(0, limit).map(toTaskRecord);
+  const page = rows.slice(0, limit);
   const last = page[page.length - 1];
   const nextCursor = rows.length > limit && last ? encodeCursor(last.cursorTs, last.id) : null;
-  return { tasks: page.map(({ cursorTs: _c, ...task }) => task), nextCursor };
+  return { tasks: page.map(toTaskRecord), nextCursor };
 }
 
 /** Active / completed / failed counts of the tasks matching `where` (one aggregate query). */
