@@ -9,6 +9,7 @@ import { LoginPage } from './pages/login-page';
 import { StatsPage } from './pages/stats-page';
 import { AdminPage } from './pages/admin-page';
 import { NotFound } from './components/not-found';
+import { AppConfigProvider } from './config/app-config';
 import { TaskDetailPage } from './pages/task-detail-page';
 import { NotificationsProvider } from './realtime/notifications';
 import { RealtimeProvider } from './realtime/socket';
@@ -21,6 +22,7 @@ function Shell() {
   if (!session) return <LoginPage />;
   const taskId = /^\/tasks\/([0-9a-f-]{36})$/i.exec(path)?.[1];
   return (
+    <AppConfigProvider>
     <RealtimeProvider>
       <NotificationsProvider>
       <LiveAnnouncerProvider>
@@ -64,6 +66,7 @@ function Shell() {
       </LiveAnnouncerProvider>
       </NotificationsProvider>
     </RealtimeProvider>
+    </AppConfigProvider>
   );
 }
 

@@ -1,6 +1,7 @@
 import { useId, useRef, useState, type FormEvent } from 'react';
 import { LIMITS, PREFERRED_AGENTS, PRIORITIES, TASK_TYPE_HINTS, type CreateTaskBody, type PublicTask } from '@taskflow/events';
 import { api, ApiError } from '../api/client';
+import { useRepositories } from '../config/app-config';
 import { useWebSocket } from '../realtime/socket';
 import { useFocusTrap } from './use-focus-trap';
 
@@ -8,7 +9,8 @@ const lines = (text: string) => text.split('\n').map((l) => l.trim()).filter(Boo
 
 /** Create (or clone) a task. The API's validation messages are shown next to the form. */
 export function CreateTaskForm({ initial, onCreated, onCancel }: { initial?: Partial<PublicTask>; onCreated: (id: string) => void; onCancel: () => void }) {
-  const { repos, status } = useWebSocket();
+  const repos = useRepositories();
+  const { status } = useWebSocket();
   const [title, setTitle] = useState(initial?.title ?? '');
   const [description, setDescription] = useState(initial?.description ?? '');
   const [repo, setRepo] = useState(initial?.repo ?? repos[0] ?? '');

@@ -62,7 +62,7 @@ describe('without live updates (FEATURE_WEBSOCKET_* off)', () => {
     const { SessionProvider } = await import('../auth/session');
     const offWrapper = ({ children }: { children: React.ReactNode }) => (
       <SessionProvider initial={SESSION}>
-        <RealtimeContext.Provider value={{ socket: null, status: 'disabled', features: { websocket: false, dashboard: false, taskDetail: false }, repos: [] }}>{children}</RealtimeContext.Provider>
+        <RealtimeContext.Provider value={{ socket: null, status: 'disabled', features: { websocket: false, dashboard: false, taskDetail: false } }}>{children}</RealtimeContext.Provider>
       </SessionProvider>
     );
     render(<DashboardPage />, { wrapper: offWrapper });

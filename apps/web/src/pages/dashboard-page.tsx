@@ -7,7 +7,7 @@ import { RelativeTime } from '../components/relative-time';
 import { PrBadges } from '../components/pr-badges';
 import { StatusBadge } from '../components/status-badge';
 import { TaskFilters } from '../components/task-filters';
-import { useWebSocket } from '../realtime/socket';
+import { useRepositories } from '../config/app-config';
 import { useFilteredDashboard } from '../realtime/use-filtered-dashboard';
 import { useUrlFilter } from '../realtime/use-url-filter';
 import { useDashboardSubscription } from '../realtime/use-dashboard-subscription';
@@ -58,7 +58,7 @@ function TaskRow({ row, fresh }: { row: DashboardTask; fresh: boolean }) {
 export function DashboardPage() {
   const { session } = useSession();
   const live = useDashboardSubscription();
-  const { repos } = useWebSocket();
+  const repos = useRepositories();
   // Filters are searched on the server and kept in the address; without one, the live org view as before.
   const [filter, setFilter] = useUrlFilter();
   const filtered = useFilteredDashboard(filter, !isEmptyFilter(filter));

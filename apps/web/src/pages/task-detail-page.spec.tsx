@@ -72,7 +72,7 @@ it('refuses actions while offline instead of losing them', async () => {
   const { SessionProvider } = await import('../auth/session');
   const offline = ({ children }: { children: React.ReactNode }) => (
     <SessionProvider initial={SESSION}>
-      <RealtimeContext.Provider value={{ socket: gw.client, status: 'offline', features: { websocket: true, dashboard: true, taskDetail: true }, repos: [] }}>{children}</RealtimeContext.Provider>
+      <RealtimeContext.Provider value={{ socket: gw.client, status: 'offline', features: { websocket: true, dashboard: true, taskDetail: true } }}>{children}</RealtimeContext.Provider>
     </SessionProvider>
   );
   render(<TaskDetailPage taskId={taskId} />, { wrapper: offline });

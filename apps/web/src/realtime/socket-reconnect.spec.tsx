@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import type { ReactNode } from 'react';
 import { Server, type Socket as ServerSocket } from 'socket.io';
 import { SessionProvider } from '../auth/session';
+import { AppConfigProvider } from '../config/app-config';
 import { SESSION } from '../testing/fake-gateway';
 import { RealtimeProvider, useWebSocket } from './socket';
 
@@ -46,7 +47,9 @@ beforeEach(() => {
 
 const wrapper = ({ children }: { children: ReactNode }) => (
   <SessionProvider initial={{ ...SESSION, idleSeconds: 4 }}>
-    <RealtimeProvider url={url}>{children}</RealtimeProvider>
+    <AppConfigProvider>
+      <RealtimeProvider url={url}>{children}</RealtimeProvider>
+    </AppConfigProvider>
   </SessionProvider>
 );
 

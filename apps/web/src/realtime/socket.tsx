@@ -1,46 +1,38 @@
 import { createContext, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
 import { io, type Socket } from 'socket.io-client';
 import type { ClientToServerEvents, ServerToClientEvents } from '@taskflow/events';
-import { api } from '../api/client';
 import { useSession } from '../auth/session';
+import { useAppConfig, type Features } from '../config/app-config';
 import { keepSessionAlive } from '../auth/use-session-keepalive';
-import { useOfflineDetection } from './use-offline-detection';
+import { useOnlineStatus } from './use-online-status';
 
 export type AppSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 export type ConnectionStatus = 'connecting' | 'connected' | 'reconnecting' | 'offline' | 'disabled';
-export interface Features {
-  websocket: boolean;
-  dashboard: boolean;
-  taskDetail: boolean;
-}
 export interface RealtimeState {
   socket: AppSocket | null;
   status: ConnectionStatus;
+  /** Which views are live; null while the app's configuration loads. */
   features: Features | null;
-  repos: string[];
 }
 
-export const RealtimeContext = createContext<RealtimeState>({ socket: null, status: 'connecting', features: null, repos: [] });
+export const RealtimeContext = createContext<RealtimeState>({ socket: null, status: 'connecting', features: null });
 
 /**
  * One socket per logged-in tab (useWebSocket). Socket.IO reconnects by itself;
  * subscriptions re-join and resync on every `connect`. With the feature flag
- * off there is no socket and the hooks poll the REST API instead.
+ * off there is no socket and the hooks poll the REST API instead. The flags come
+ * from AppConfigProvider, which must be above it.
  */
 export function RealtimeProvider({ children, url }: { children: ReactNode; /** The gateway; the page's own origin unless given (tests give a server of their own). */ url?: string }) {
   const { session, ended, extended } = useSession();
   // The socket lives as long as the login, not as long as one value of the session (its deadline slides).
   const userId = session?.user.id;
   const idleSeconds = session?.idleSeconds ?? 0;
-  const online = useOfflineDetection();
-  const [config, setConfig] = useState<{ features: Features; repos: string[] } | null>(null);
+  const online = useOnlineStatus();
+  const config = useAppConfig();
   const [socket, setSocket] = useState<AppSocket | null>(null);
   const [connected, setConnected] = useState(false);
   const [everConnected, setEverConnected] = useState(false);
-
-  useEffect(() => {
-    api<{ features: Features; repos: string[] }>('GET', '/api/config').then(setConfig, () => setConfig({ features: { websocket: false, dashboard: false, taskDetail: false }, repos: [] }));
-  }, []);
 
   useEffect(() => {
     if (!userId || !config?.features.websocket) return;
@@ -104,7 +96,8 @@ export function RealtimeProvider({ children, url }: { children: ReactNode; /** T
     else if (!socket.active) socket.connect();
   }, [online, socket]);
 
-  const value = useMemo(() => ({ socket, status, features: config?.features ?? null, repos: config?.repos ?? [] }), [socket, status, config]);
+  const features = config?.features ?? null;
+  const value = useMemo(() => ({ socket, status, features }), [socket, status, features]);
   return <RealtimeContext.Provider value={value}>{children}</RealtimeContext.Provider>;
 }
 

@@ -49,7 +49,7 @@ afterAll(async () => {
 });
 
 const wrapper = ({ children }: { children: ReactNode }) => (
-  <RealtimeContext.Provider value={{ socket: client, status: 'connected', features: { websocket: true, dashboard: true, taskDetail: true }, repos: [] }}>{children}</RealtimeContext.Provider>
+  <RealtimeContext.Provider value={{ socket: client, status: 'connected', features: { websocket: true, dashboard: true, taskDetail: true } }}>{children}</RealtimeContext.Provider>
 );
 
 it('applies seq = last + 1, ignores duplicates and resyncs on a gap', async () => {

@@ -4,6 +4,7 @@ import type { ReactElement, ReactNode } from 'react';
 import { Server, type Socket as ServerSocket } from 'socket.io';
 import { io } from 'socket.io-client';
 import { SessionProvider } from '../auth/session';
+import { AppConfigContext, type AppConfig } from '../config/app-config';
 import { RealtimeContext, type AppSocket } from '../realtime/socket';
 
 /**
@@ -37,14 +38,17 @@ export async function startFakeGateway(): Promise<FakeGateway> {
   await new Promise<void>((r) => httpServer.listen(0, '127.0.0.1', r));
   const client = io(`http://127.0.0.1:${(httpServer.address() as AddressInfo).port}`, { transports: ['websocket'] }) as AppSocket;
   await new Promise((r) => client.once('connect', () => r(undefined)));
-  const value = { socket: client, status: 'connected' as const, features: { websocket: true, dashboard: true, taskDetail: true }, repos: ['acme/payments'] };
+  const config: AppConfig = { features: { websocket: true, dashboard: true, taskDetail: true }, repos: ['acme/payments'] };
+  const value = { socket: client, status: 'connected' as const, features: config.features };
   return {
     server,
     client,
     on: (event, handler) => handlers.set(event, handler),
     wrapper: ({ children }) => (
       <SessionProvider initial={SESSION}>
-        <RealtimeContext.Provider value={value}>{children}</RealtimeContext.Provider>
+        <AppConfigContext.Provider value={config}>
+          <RealtimeContext.Provider value={value}>{children}</RealtimeContext.Provider>
+        </AppConfigContext.Provider>
       </SessionProvider>
     ),
     close: async () => {

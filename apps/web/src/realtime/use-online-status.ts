@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
 
 /** The browser's own view of the network (`navigator.onLine`), live. */
-export function useOfflineDetection(): boolean {
+export function useOnlineStatus(): boolean {
   const [online, setOnline] = useState(() => navigator.onLine);
   useEffect(() => {
     const up = () => setOnline(true);
