@@ -1,0 +1,43 @@
+import { rooms } from '@taskflow/events';
+import type { Logger } from '@taskflow/platform';
+import type { MessageDispatch } from './message-dispatch';
+import type { RealtimeMetrics } from './metrics';
+import type { Presence } from './presence';
+import type { SessionGuard } from './session-guard';
+import type { TaskflowSocket } from './socket-types';
+
+export interface ConnectionDeps {
+  metrics: RealtimeMetrics;
+  logger: Logger;
+  session: SessionGuard;
+  presence: Presence;
+  onMessage: MessageDispatch;
+}
+
+/**
+ * An authenticated socket (the session guard's middleware ran): joins its own
+ * rooms, ends with its session, routes its frames to the dispatch and leaves
+ * presence when it goes.
+ */
+export function connectionHandler({ metrics, logger, session, presence, onMessage }: ConnectionDeps): (socket: TaskflowSocket) => void {
+  return (socket) => {
+    const user = socket.data.user;
+    metrics.connections.inc();
+    void socket.join(rooms.user(user.id));
+    // All tabs of one browser session share a room: a logout anywhere ends them together.
+    if (user.sessionId) void socket.join(rooms.session(user.sessionId));
+    // Middleware runs once per connection: a session that ends later must end the socket then.
+    session.watch(socket);
+    // Nothing a frame carries may become an unhandled rejection; onMessage answers every expected failure itself.
+    socket.onAny((event: unknown, ...args: unknown[]) => {
+      onMessage(socket, event, args).catch((err: unknown) => {
+        metrics.recordError('INTERNAL');
+        logger.warn({ err, userId: socket.data.user?.id }, 'socket message failed');
+      });
+    });
+    socket.on('disconnect', () => {
+      metrics.connections.dec();
+      void presence.leaveAll(socket).catch((err: unknown) => logger.warn({ err }, 'presence cleanup failed'));
+    });
+  };
+}

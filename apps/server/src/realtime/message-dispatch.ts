@@ -1,0 +1,75 @@
+import { CLIENT_MESSAGES, validate, type Ack, type ClientMessageAck, type ClientMessageName } from '@taskflow/events';
+import { AppError, type Logger } from '@taskflow/platform';
+import { isClientMessage, unknownEventMessage } from './client-event';
+import { HANDLERS, type HandlerContext } from './handlers';
+import type { RealtimeMetrics } from './metrics';
+import { messageCost, type SocketRateLimits } from './rate-limit';
+import type { TaskflowSocket } from './socket-types';
+
+export interface MessageDispatchDeps {
+  limits: SocketRateLimits;
+  metrics: RealtimeMetrics;
+  logger: Logger;
+  /** What every handler is given besides the socket. */
+  context: Omit<HandlerContext, 'socket'>;
+}
+
+/** Handles one client frame (its event name and arguments); answers every expected failure itself. */
+export type MessageDispatch = (socket: TaskflowSocket, event: unknown, args: unknown[]) => Promise<void>;
+
+/**
+ * Each message is checked to be one of ours, rate-limited, validated against the
+ * contract and handled, and answered by an acknowledgement `{ ok, data? | error? }`
+ * (a failure is also emitted as `error`).
+ */
+export function createMessageDispatch({ limits, metrics, logger, context }: MessageDispatchDeps): MessageDispatch {
+  // Sockets that made their first dashboard join: that one is free against the user's budget (see SocketRateLimits).
+  const dashboardJoined = new WeakSet<TaskflowSocket>();
+
+  return async (socket, event, args) => {
+    const { payload, ack } = splitAck(args);
+    const fail = (code: string, message: string) => {
+      metrics.recordError(code);
+      socket.emit('error', { code, message });
+      ack?.({ ok: false, error: { code, message } });
+    };
+    const known = isClientMessage(event);
+    metrics.received.inc({ event: known ? event : 'unknown' });
+    if (!known) return fail('UNKNOWN_EVENT', unknownEventMessage(event));
+    try {
+      const cost = messageCost(event, payload);
+      const firstJoin = event === 'dashboard:join' && !dashboardJoined.has(socket);
+      if (firstJoin) dashboardJoined.add(socket);
+      if (!(await limits.allow(socket.id, socket.data.user.id, cost, firstJoin ? 0 : cost))) return fail('RATE_LIMITED', 'Too many messages; slow down');
+      const answer = await dispatch(event, { socket, ...context }, payload);
+      if (!answer.ok) return fail(answer.error.code, answer.error.message);
+      ack?.(answer);
+    } catch (err) {
+      if (err instanceof AppError) return fail(err.code, err.message);
+      logger.error({ err, event, userId: socket.data.user.id }, 'socket handler failed');
+      fail('INTERNAL', 'Something went wrong on our side');
+    }
+  };
+}
+
+/** Validates a payload against the message's schema and runs the message's handler with it. */
+async function dispatch<N extends ClientMessageName>(name: N, ctx: HandlerContext, payload: unknown): Promise<Ack<ClientMessageAck<N>>> {
+  const checked = validate(CLIENT_MESSAGES[name], payload ?? {});
+  if (!checked.ok) {
+    const message = `Invalid ${name}: ${checked.issues.map((i) => `${i.path} ${i.message}`).join('; ')}`;
+    return { ok: false, error: { code: 'INVALID_PAYLOAD', message } };
+  }
+  const data = await HANDLERS[name](ctx, checked.value);
+  return data === undefined ? { ok: true } : { ok: true, data };
+}
+
+/** A frame's arguments: the payload, and the acknowledgement callback when the client asked for one (always last). */
+function splitAck(args: readonly unknown[]): { payload: unknown; ack?: (answer: Ack<unknown>) => void } {
+  const last = args[args.length - 1];
+  if (!isAckCallback(last)) return { payload: args[0] };
+  return { payload: args.length > 1 ? args[0] : undefined, ack: last };
+}
+
+function isAckCallback(value: unknown): value is (answer: Ack<unknown>) => void {
+  return typeof value === 'function';
+}

@@ -1,0 +1,54 @@
+import { createAdapter } from '@socket.io/redis-adapter';
+import type { FastifyPluginAsync } from 'fastify';
+import fp from 'fastify-plugin';
+import fastifySocketIO from 'fastify-socket.io';
+import type { IncomingMessage } from 'node:http';
+import { SOCKET_IO_REDIS_KEY } from '@taskflow/events';
+import type { ServerConfig } from '../config';
+import type { TaskflowServer } from './socket-types';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    io: TaskflowServer;
+  }
+}
+
+export interface SocketIoOptions {
+  config: Pick<ServerConfig, 'WEBSOCKET_MAX_FRAME_BYTES' | 'allowedOrigins'>;
+  /** True once the node drains: no new connections. */
+  isDraining: () => boolean;
+}
+
+/**
+ * Socket.IO on the app's HTTP server (`app.io`), with the Redis adapter on the
+ * clients of the realtime-redis plugin (registered before it), so broadcasts of
+ * every node and worker reach this node's sockets.
+ */
+const socketIo: FastifyPluginAsync<SocketIoOptions> = async (app, { config, isDraining }) => {
+  const { pub, sub } = app.realtimeRedis;
+  await app.register(fastifySocketIO, {
+    transports: ['websocket', 'polling'],
+    // One encoding per broadcast for all recipients, and no per-socket compression state.
+    perMessageDeflate: false,
+    maxHttpBufferSize: config.WEBSOCKET_MAX_FRAME_BYTES,
+    cors: { origin: [...config.allowedOrigins], credentials: true },
+    allowRequest: (req: IncomingMessage, callback: (err: string | null | undefined, ok: boolean) => void) => {
+      if (isDraining()) return callback('This node is shutting down', false);
+      // CORS does not cover WebSocket: a browser's foreign Origin is refused here. Non-browser clients send none.
+      const origin = req.headers.origin;
+      if (origin && !config.allowedOrigins.includes(origin)) return callback('Origin not allowed', false);
+      callback(null, true);
+    },
+    adapter: createAdapter(pub, sub, { key: SOCKET_IO_REDIS_KEY }),
+    // Recovery comes from PostgreSQL by seq (docs/architecture.md#the-event-log-and-seq): the Redis adapter keeps nothing to recover from.
+    connectionStateRecovery: undefined,
+    // Drain: close each transport rather than send a server-side disconnect (`io server disconnect`), after
+    // which socket.io-client would not reconnect; on `transport close` it reconnects, through HAProxy, to another node.
+    preClose: (done) => {
+      for (const socket of app.io.of('/').sockets.values()) socket.conn.close();
+      done();
+    },
+  });
+};
+
+export const socketIoPlugin = fp(socketIo, { name: 'socket-io', dependencies: ['realtime-redis'] });
