@@ -19,6 +19,8 @@ export interface BenchOptions {
   children: number;
   /** Sockets per second while connecting; 0 = as fast as the server accepts them. */
   connectRate: number;
+  /** Fresh dashboard sockets per second probing `dashboard:join` while the sockets are held; 0 = no probe. */
+  joinProbeRate: number;
   /** Task rates to step through (dashboard/storm), for p99 against load and the chart. */
   sweep: number[];
   chart: string | undefined;
@@ -48,6 +50,7 @@ export const USAGE = `Usage: npm run bench -- <${SCENARIOS.join('|')}> [options]
   --data-dir DIR     its DATA_DIR (default .data: stack.json and secrets.json), to seed users and sample it
   --baseline / --no-baseline   run the bare Socket.IO fan-out at the same frames/s too
   --orgs N  --users N  --children N  --connect-rate N (sockets/s, 0 = unthrottled)
+  --join-probe-rate N   fresh sockets/s timing dashboard:join while the others are held (default 5, 0 = off)
   --sweep R1,R2,…    step the task rate (dashboard, storm)     --chart FILE.svg   p99 against load
   --port P  --nodes N  --workers N   the cluster the harness starts (defaults 3900, 2, 1)`;
 
@@ -75,6 +78,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
       users: { type: 'string' },
       children: { type: 'string' },
       'connect-rate': { type: 'string' },
+      'join-probe-rate': { type: 'string' },
       sweep: { type: 'string' },
       chart: { type: 'string' },
       port: { type: 'string' },
@@ -103,6 +107,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     users: Math.round(positive('users', values.users, Math.min(1000, Math.max(orgs * 5, Math.ceil(sockets / 10), scenario === 'smoke' ? 50 : 100)), 1)),
     children: Math.round(positive('children', values.children, Math.min(4, Math.max(2, Math.ceil(sockets / 2000))), 1)),
     connectRate: positive('connect-rate', values['connect-rate'], 0),
+    joinProbeRate: positive('join-probe-rate', values['join-probe-rate'], 5),
     sweep,
     chart: values.chart,
     port: Math.round(positive('port', values.port, 3900, 1)),

@@ -41,6 +41,13 @@ describe('npm run bench -- smoke', () => {
     // Every smoke task is merged: 6 committed states, each row reaching every socket of its org.
     expect(summary.drive).toMatchObject({ createErrors: 0, webhookErrors: 0, notMerged: 0 });
     expect(summary.deliveries as number).toBeGreaterThanOrEqual(300 * 2);
+    // Steady-state join probes (5 fresh sockets/s over the window): each joined and re-joined, and was timed.
+    const probe = summary.joinProbe as { count: number; errors: number; join: { count: number }; rejoin: { count: number } };
+    expect(probe.errors).toBe(0);
+    expect(probe.count).toBeGreaterThanOrEqual(10);
+    expect(probe.join.count).toBe(probe.count);
+    expect(probe.rejoin.count).toBe(probe.count);
+    expect(summary.joinSteadyP99Ms).toEqual(expect.any(Number));
     expect(Object.keys(summary.cpuSecondsByComponent as object).sort()).toEqual(['generator', 'haproxy', 'nodes', 'postgres', 'redis', 'workers']);
   }, 150_000);
 });

@@ -133,6 +133,12 @@ async function openAll(url: string, plans: SocketPlan[], connectsPerSec: number,
   send({ type: 'opened', connected: tracked.length, errors, errorSamples, connectJoin: connectJoin.snapshot(), join: join.snapshot() });
 }
 
+/**
+ * What the web app's dashboard asks every 5 s when it has no live updates (apps/web
+ * use-dashboard-subscription: one page of 100 rows, the counts come in the same answer).
+ */
+const POLL_PATH = '/api/tasks?limit=100';
+
 /** Dashboards that poll `GET /api/tasks` instead of listening: staleness = first sight of a seq − its commit. */
 async function pollAll(url: string, dashboards: PollPlan[], everyMs: number, durationMs: number): Promise<void> {
   const end = Date.now() + durationMs;
@@ -146,7 +152,7 @@ async function pollAll(url: string, dashboards: PollPlan[], everyMs: number, dur
     while (Date.now() < end) {
       const next = Date.now() + everyMs;
       try {
-        const res = await fetch(`${url}/api/tasks?limit=50`, { headers: { authorization: `Bearer ${d.token}` }, signal: AbortSignal.timeout(everyMs) });
+        const res = await fetch(`${url}${POLL_PATH}`, { headers: { authorization: `Bearer ${d.token}` }, signal: AbortSignal.timeout(everyMs) });
         const body = (await res.json()) as { tasks?: Array<Row & { id?: string }> };
         const at = nowMs();
         polls += 1;

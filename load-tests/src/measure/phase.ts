@@ -3,6 +3,7 @@ import type { Finals, SocketPlan } from '../client/messages';
 import { cpuBetween, round2, sampleComponents, type PidSource } from '../sample/proc-sampler';
 import type { HaproxyHealthWatch, HealthReport } from '../sample/haproxy-health';
 import type { EventLoopLagScraper, LagSummary } from '../sample/event-loop-lag';
+import type { JoinProbe, JoinProbeReport } from './join-probe';
 
 /** One measured phase (product or baseline): the fields every report and the JSON line carry. */
 export interface Measurement {
@@ -18,6 +19,11 @@ export interface Measurement {
   joinP50Ms: number | null;
   joinP95Ms: number | null;
   joinP99Ms: number | null;
+  /** Steady state: a fresh probe socket's first `dashboard:join` while the phase's sockets are held (null: no probe). */
+  joinSteadyP50Ms: number | null;
+  joinSteadyP99Ms: number | null;
+  /** The probes in full: counts, errors, re-join and handshake percentiles. */
+  joinProbe: JoinProbeReport | null;
   /** First connect → last join ack, for all sockets. */
   connectAllMs: number;
   durationS: number;
@@ -57,6 +63,8 @@ export interface PhaseSpec {
   lag?: EventLoopLagScraper;
   /** HAProxy's view of the product's servers (the product phase of a cluster the harness knows the DATA_DIR of). */
   health?: HaproxyHealthWatch;
+  /** Paced join probes over the measured window (after the ramp, while the sockets are held). */
+  joinProbe?: JoinProbe;
   /** The load itself; resolves when the measured window ends. */
   drive: () => Promise<void>;
   /** Deliveries still in flight when the drive ends are given this long to land. */
@@ -80,9 +88,11 @@ export async function measurePhase(spec: PhaseSpec): Promise<Measurement> {
   await new Promise((r) => setTimeout(r, 1000));
   const s1 = sampleComponents(spec.components);
   spec.lag?.start();
+  spec.joinProbe?.start();
   const t0 = Date.now();
   await Promise.all([spec.drive(), spec.pollDuring?.()]);
   const t1 = Date.now();
+  const probe = spec.joinProbe ? await spec.joinProbe.stop() : null;
   await new Promise((r) => setTimeout(r, spec.settleMs ?? 1500));
   const lag = spec.lag ? spec.lag.stop() : null;
   const s2 = sampleComponents(spec.components);
@@ -109,6 +119,9 @@ export async function measurePhase(spec: PhaseSpec): Promise<Measurement> {
     joinP50Ms: join?.p50Ms ?? null,
     joinP95Ms: join?.p95Ms ?? null,
     joinP99Ms: join?.p99Ms ?? null,
+    joinSteadyP50Ms: probe?.join.p50Ms ?? null,
+    joinSteadyP99Ms: probe?.join.p99Ms ?? null,
+    joinProbe: probe,
     connectAllMs: opened?.elapsedMs ?? 0,
     durationS: round2(durationS),
     deliveries: report.deliveries,

@@ -25,6 +25,9 @@ function fields(m: Measurement) {
     connectP99Ms: m.connectP99Ms,
     joinP50Ms: m.joinP50Ms,
     joinP99Ms: m.joinP99Ms,
+    joinSteadyP50Ms: m.joinSteadyP50Ms,
+    joinSteadyP99Ms: m.joinSteadyP99Ms,
+    joinProbe: m.joinProbe,
     connectAllMs: m.connectAllMs,
     unexpectedCloses: m.unexpectedCloses,
     rssPerSocketKB: m.rssPerSocketKB,
@@ -81,14 +84,21 @@ const cell = (v: unknown) => (v === null || v === undefined ? '–' : typeof v =
 /** One Markdown table per run: the product and each baseline side by side. */
 export function markdownReport(opts: BenchOptions, outcome: ScenarioOutcome, machine: string): string {
   const cols = [outcome.product, outcome.baseline?.direct, outcome.baseline?.haproxy].filter((m): m is Measurement => Boolean(m));
-  const extra = outcome.extra?.polling as Measurement | undefined;
-  if (extra) cols.push(extra);
+  cols.push(...(outcome.extraColumns ?? []));
   const components = [...new Set(cols.flatMap((m) => Object.keys(m.cpuSecondsByComponent)))];
   const rows: Array<[string, (m: Measurement) => unknown]> = [
     ['sockets connected / planned', (m) => `${m.connected} / ${m.sockets}`],
     ['connect errors', (m) => m.connectErrors],
     ['connect + join p50 / p99 ms', (m) => `${cell(m.connectP50Ms)} / ${cell(m.connectP99Ms)}`],
-    ['join alone (sent → ack) p50 / p99 ms', (m) => `${cell(m.joinP50Ms)} / ${cell(m.joinP99Ms)}`],
+    ['join alone (sent → ack) p50 / p99 ms, during the ramp', (m) => `${cell(m.joinP50Ms)} / ${cell(m.joinP99Ms)}`],
+    ['join, steady state (fresh probe socket) p50 / p99 ms', (m) => (m.joinProbe ? `${cell(m.joinSteadyP50Ms)} / ${cell(m.joinSteadyP99Ms)}` : '–')],
+    [
+      'join probes: count, errors, skipped; re-join p50 / p99 ms; handshake p99 ms',
+      (m) => {
+        const p = m.joinProbe;
+        return p ? `${p.join.count} of ${p.count} at ${p.ratePerSec}/s, ${p.errors}, ${p.skipped}; ${cell(p.rejoin.p50Ms)} / ${cell(p.rejoin.p99Ms)}; ${cell(p.connect.p99Ms)}` : '–';
+      },
+    ],
     ['all connected and joined in', (m) => `${round2(m.connectAllMs / 1000)} s`],
     ['measured window', (m) => `${m.durationS} s`],
     ['deliveries (seq-checked) / per s', (m) => `${m.deliveries} / ${m.deliveriesPerSec}`],
@@ -109,6 +119,8 @@ export function markdownReport(opts: BenchOptions, outcome: ScenarioOutcome, mac
     `| | ${cols.map((m) => m.label).join(' | ')} |`,
     `|---|${cols.map(() => '---').join('|')}|`,
     ...rows.map(([name, get]) => `| ${name} | ${cols.map((m) => cell(get(m))).join(' | ')} |`),
+    '',
+    ...(outcome.notes ?? []),
     '',
     machine,
   ];

@@ -3,6 +3,7 @@ import { runBareBaseline } from '../../baselines/bare-baseline';
 import { GeneratorPool } from '../client/generator-pool';
 import type { Finals, PollPlan, SocketPlan } from '../client/messages';
 import { TaskDriver, type OrgUsers } from '../drive/task-driver';
+import { JoinProbe } from '../measure/join-probe';
 import { measurePhase, type Measurement } from '../measure/phase';
 import { EventLoopLagScraper } from '../sample/event-loop-lag';
 import { HaproxyHealthWatch } from '../sample/haproxy-health';
@@ -69,6 +70,7 @@ export async function productPhase(
       serverComponents: ['nodes'],
       lag,
       health: healthWatch(ctx),
+      joinProbe: joinProbe(ctx, plans, spec.orgs ?? ctx.orgs),
       drive: async () => {
         transitionsAtStart = driver.transitions;
         if (spec.taskRoom) await driver.release(held, Math.max(0.1, spec.rate));
@@ -97,6 +99,15 @@ export async function productPhase(
     driver.stop();
     await pool.close();
   }
+}
+
+/** Steady-state join probes, for phases that hold dashboard sockets (not task rooms, not polling). */
+function joinProbe(ctx: ScenarioContext, plans: SocketPlan[], orgs: OrgUsers[]): JoinProbe | undefined {
+  if (!ctx.opts.joinProbeRate || !plans.some((p) => p.join.event === 'dashboard:join')) return undefined;
+  // Users in turn across the orgs (org 1's first user, org 2's first user, …), as the held sockets are dealt.
+  const depth = Math.max(...orgs.map((o) => o.tokens.length));
+  const tokens = Array.from({ length: depth }, (_, i) => orgs.map((o) => o.tokens[i])).flat().filter((t): t is string => Boolean(t));
+  return new JoinProbe({ url: ctx.url, tokens, ratePerSec: ctx.opts.joinProbeRate });
 }
 
 /** The product's HAProxy, when the harness knows its DATA_DIR (its log and, when short enough, its stats socket). */

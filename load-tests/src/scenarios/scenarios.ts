@@ -2,6 +2,7 @@ import type { SocketPlan } from '../client/messages';
 import type { Measurement } from '../measure/phase';
 import type { ScenarioName } from '../options';
 import { round2, sampleComponents } from '../sample/proc-sampler';
+import { pollingCpu } from './polling-cpu';
 import { dashboardPlans, sourceAddress, type ScenarioContext } from './context';
 import { baselineFor, productPhase, type DriveStats } from './product-phase';
 
@@ -19,6 +20,10 @@ export interface ScenarioOutcome {
   /** Scenario-specific findings (polling comparison, memory drift, sweep). */
   extra?: Record<string, unknown>;
   sweep?: SweepStep[];
+  /** More phases to show as columns of the run's table (polling: pipeline only, polling). */
+  extraColumns?: Measurement[];
+  /** Lines printed under the run's table. */
+  notes?: string[];
 }
 
 type Scenario = (ctx: ScenarioContext) => Promise<ScenarioOutcome>;
@@ -100,21 +105,27 @@ const SCENARIOS: Record<ScenarioName, Scenario> = {
   },
 
   polling: async (ctx) => {
-    const realtime = await productPhase(ctx, { label: 'product, live dashboards', plans: dashboardPlans(ctx, ctx.opts.sockets), rate: ctx.opts.rate, durationS: ctx.opts.durationS });
+    const live = await productPhase(ctx, { label: 'product, live dashboards', plans: dashboardPlans(ctx, ctx.opts.sockets), rate: ctx.opts.rate, durationS: ctx.opts.durationS });
+    // Between the two sides, so that drift on the shared machine touches both alike.
+    const pipeline = await productPhase(ctx, { label: 'product, pipeline only', plans: [], rate: ctx.opts.rate, durationS: ctx.opts.durationS });
     const dashboards = dashboardPlans(ctx, ctx.opts.sockets).map((p) => ({ scope: p.scope, token: p.token! }));
     const polled = await productPhase(ctx, { label: 'product, 5 s polling', plans: [], rate: ctx.opts.rate, durationS: ctx.opts.durationS, polling: { dashboards, everyMs: 5000 } });
-    // Per second of each phase's window: the two windows differ in length (polling runs until its last poll).
-    const serverCpu = (m: Measurement) => round2(['nodes', 'postgres', 'haproxy'].reduce((n, k) => n + (m.cpuSecondsByComponent[k] ?? 0), 0) / m.durationS);
-    const live = serverCpu(realtime.product);
-    const poll = serverCpu(polled.product);
+    const cpu = pollingCpu(live.product, polled.product, pipeline.product);
     return {
-      product: realtime.product,
-      drive: realtime.drive,
+      product: live.product,
+      drive: live.drive,
+      extraColumns: [pipeline.product, polled.product],
+      notes: cpu.notes,
       extra: {
         polling: polled.product,
         pollingDrive: polled.drive,
-        serverCpuSecondsPerSecond: { live, polling: poll, pollingOverLive: live > 0 ? round2(poll / live) : null },
-        staleness: { liveP99Ms: realtime.product.p99Ms, pollingP50Ms: polled.product.p50Ms, pollingP99Ms: polled.product.p99Ms },
+        pipelineOnly: pipeline.product,
+        pipelineOnlyDrive: pipeline.drive,
+        serverCpu: cpu.server,
+        allComponentsCpu: cpu.all,
+        // Kept for earlier readers of the JSON line: the raw comparison.
+        serverCpuSecondsPerSecond: { live: cpu.server.live.perSec, polling: cpu.server.polling.perSec, pollingOverLive: cpu.server.ratios.raw },
+        staleness: { liveP99Ms: live.product.p99Ms, pollingP50Ms: polled.product.p50Ms, pollingP99Ms: polled.product.p99Ms },
       },
     };
   },
