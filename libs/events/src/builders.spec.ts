@@ -1,8 +1,8 @@
-import { ATTEMPT_RESET, eventPayload, eventAddedPayload, statusEventPayload, toDashboardTask, toPublicTask, wireEventName, type TaskSource } from './builders';
+import { ATTEMPT_RESET, eventPayload, eventAddedPayload, statusEventPayload, toDashboardTask, toPublicTask, wireEventName } from './builders';
 import { SERVER_EVENTS } from './server-events';
 import { STATUS_AFTER_EVENT, TASK_EVENT_TYPES, TASK_UPDATE_EVENT_TYPES } from './status-machine';
 import { notificationKindFor } from './notifications';
-import { DashboardTaskSchema, PublicTaskSchema } from './task.schema';
+import { DashboardTaskSchema, PublicTaskSchema, type TaskSource } from './task.schema';
 import { validate } from './validation';
 
 const now = new Date('2026-11-25T10:00:00.000Z');

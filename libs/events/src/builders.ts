@@ -1,67 +1,13 @@
 import type { ServerEventPayload } from './server-events';
-import { isStatusEventType, type TaskEventType, type TaskStatus, type TaskUpdateEventType, type TimelineEventType } from './status-machine';
-import type {
-  ChecksState,
-  CodingAgent,
-  DashboardTask,
-  PreferredAgent,
-  PrState,
-  Priority,
-  PublicTask,
-  PublicUser,
-  ReviewState,
-  TaskType,
-  TaskTypeHint,
-  TimelineEvent,
-} from './task.schema';
+import { isStatusEventType, type TaskEventType, type TaskUpdateEventType, type TimelineEventType } from './status-machine';
+import type { DashboardTask, PublicTask, PublicUser, TaskSource, TimelineEvent } from './task.schema';
 
 /**
  * Payload builders. Each copies an explicit allow-list of fields, so a store row
  * with secrets or internal columns (password hashes, raw LLM output, outbox state)
  * can be passed in and nothing but the listed fields comes out (docs/architecture.md#rooms-and-authorization).
+ * Their input is a TaskSource (task.schema.ts): the public task with `Date`s.
  */
-export interface TaskSource {
-  id: string;
-  title: string;
-  description: string;
-  status: TaskStatus;
-  seq: number;
-  isPrivate: boolean;
-  orgId: string;
-  creator: PublicUser;
-  createdAt: Date;
-  updatedAt: Date;
-  repo: string;
-  taskTypeHint: TaskTypeHint;
-  filesHint: string[];
-  acceptanceCriteria: string[];
-  priority: Priority;
-  preferredAgent: PreferredAgent;
-  summary: string | null;
-  taskType: TaskType | null;
-  recommendedAgent: CodingAgent | null;
-  likelyFiles: string[];
-  suggestedCriteria: string[];
-  clarificationQuestions: string[];
-  clarificationAnswers: string[];
-  githubIssueNumber: number | null;
-  githubIssueUrl: string | null;
-  githubBranch: string | null;
-  prNumber: number | null;
-  prUrl: string | null;
-  prTitle: string | null;
-  mergeCommitSha: string | null;
-  mergedAt: Date | null;
-  dispatchedAt: Date | null;
-  completedAt: Date | null;
-  errorMessage: string | null;
-  retryCount: number;
-  prState: PrState | null;
-  reviewState: ReviewState | null;
-  checksState: ChecksState | null;
-  checksUrl: string | null;
-}
-
 export interface EventSource {
   seq: number;
   eventType: TimelineEventType;

@@ -103,6 +103,19 @@ export const PublicTaskSchema = Type.Object(
 );
 export type PublicTask = Static<typeof PublicTaskSchema>;
 
+/** The task's fields that are ISO strings on the wire and `Date`s inside the system. */
+export const TASK_DATE_FIELDS = ['createdAt', 'updatedAt', 'mergedAt', 'dispatchedAt', 'completedAt'] as const satisfies readonly (keyof PublicTask)[];
+type TaskDateField = (typeof TASK_DATE_FIELDS)[number];
+
+/**
+ * A task as the server, the workers and the store hold it: PublicTaskSchema's shape with `Date`s
+ * for its dates. Derived, not redeclared: a field renamed or retyped in the schema is renamed or
+ * retyped here, in the store's table type (`TasksTable`) and in every payload builder.
+ */
+export type TaskSource = {
+  [K in keyof PublicTask]: K extends TaskDateField ? (null extends PublicTask[K] ? Date | null : Date) : PublicTask[K];
+};
+
 /** One row of the dashboard list: enough to render and sort it, nothing more. */
 export const DashboardTaskSchema = Type.Object(
   {

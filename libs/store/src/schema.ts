@@ -1,17 +1,5 @@
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
-import type {
-  ChecksState,
-  CodingAgent,
-  NotificationKind,
-  PreferredAgent,
-  PrState,
-  Priority,
-  ReviewState,
-  TaskStatus,
-  TaskType,
-  TaskTypeHint,
-  TimelineEventType,
-} from '@taskflow/events';
+import type { NotificationKind, TaskSource, TimelineEventType } from '@taskflow/events';
 
 /** Kysely's view of the database (camelCase; CamelCasePlugin maps to snake_case columns). */
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
@@ -47,48 +35,32 @@ export interface SessionsTable {
   revokedAt: NullableTimestamp;
 }
 
-export interface TasksTable {
-  id: Generated<string>;
-  orgId: string;
+/** Names `K` of `T`, checked: a name that is not (or no longer) a key of `T` fails the build. */
+type KeysOf<T, K extends keyof T> = K;
+
+/** Task columns the database fills in when an insert leaves them out. */
+type DefaultedTaskColumn = KeysOf<TaskSource, 'likelyFiles' | 'suggestedCriteria' | 'clarificationQuestions' | 'clarificationAnswers' | 'retryCount'>;
+
+/**
+ * The task's columns, derived from the contract's TaskSource (itself derived from PublicTaskSchema):
+ * the same names and types, with Kysely's insert/update rules. The creator is a join, not a column.
+ */
+type TaskColumns = {
+  [K in Exclude<keyof TaskSource, 'creator'>]: K extends 'id'
+    ? Generated<string>
+    : TaskSource[K] extends Date
+      ? Timestamp
+      : TaskSource[K] extends Date | null
+        ? NullableTimestamp
+        : K extends DefaultedTaskColumn
+          ? ColumnType<TaskSource[K], TaskSource[K] | undefined, TaskSource[K]>
+          : TaskSource[K];
+};
+
+export interface TasksTable extends TaskColumns {
   creatorId: string;
-  title: string;
-  description: string;
-  status: TaskStatus;
-  seq: number;
-  isPrivate: boolean;
-  repo: string;
-  taskTypeHint: TaskTypeHint;
-  filesHint: string[];
-  acceptanceCriteria: string[];
-  priority: Priority;
-  preferredAgent: PreferredAgent;
-  summary: string | null;
-  taskType: TaskType | null;
-  recommendedAgent: CodingAgent | null;
-  likelyFiles: ColumnType<string[], string[] | undefined, string[]>;
-  suggestedCriteria: ColumnType<string[], string[] | undefined, string[]>;
-  clarificationQuestions: ColumnType<string[], string[] | undefined, string[]>;
-  clarificationAnswers: ColumnType<string[], string[] | undefined, string[]>;
   /** Raw analysis output and analyzer label; internal, never sent to browsers. */
   analysis: ColumnType<unknown, string | null | undefined, string | null>;
-  githubIssueNumber: number | null;
-  githubIssueUrl: string | null;
-  githubBranch: string | null;
-  prNumber: number | null;
-  prUrl: string | null;
-  prTitle: string | null;
-  mergeCommitSha: string | null;
-  mergedAt: NullableTimestamp;
-  dispatchedAt: NullableTimestamp;
-  completedAt: NullableTimestamp;
-  errorMessage: string | null;
-  retryCount: ColumnType<number, number | undefined, number>;
-  createdAt: Timestamp;
-  updatedAt: Timestamp;
-  prState: ColumnType<PrState | null, PrState | null | undefined, PrState | null>;
-  reviewState: ColumnType<ReviewState | null, ReviewState | null | undefined, ReviewState | null>;
-  checksState: ColumnType<ChecksState | null, ChecksState | null | undefined, ChecksState | null>;
-  checksUrl: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface TaskEventsTable {
