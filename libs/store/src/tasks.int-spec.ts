@@ -2,7 +2,7 @@ import { statusEventPayload } from '@taskflow/events';
 import { IllegalTransitionError, RetryLimitError, StaleTransitionError, TaskNotFoundError } from './errors';
 import { createStoreFixture, type StoreFixture } from './testing';
 import { transition, type TransitionInput } from './tasks.commands';
-import { getEventsSince, getTask, listTasks } from './tasks.queries';
+import { getEventsSince, getTask, isTaskVisible, listTasks } from './tasks.queries';
 import { findTaskForWebhook } from './pipeline.queries';
 import { readForResync } from './resync.queries';
 
@@ -177,6 +177,24 @@ describe('transition', () => {
     await transition(f.db, { taskId: t2.id, from: 'received', to: 'failed', event: 'failed', patch: { errorMessage: 'x' } });
     const r = await transition(f.db, { taskId: t2.id, from: 'failed', to: 'received', event: 'retried' });
     expect(r.task.completedAt).toBeNull();
+  });
+
+  it('says whether a viewer may see a task as getTask does: creator, org unless private, never another org', async () => {
+    const { task: shared } = await f.newTask(f.users.alice);
+    const { task: hidden } = await f.newTask(f.users.alice, { isPrivate: true });
+    const missing = '00000000-0000-4000-8000-000000000000';
+    const cases = [
+      [f.users.alice, shared.id],
+      [f.users.bob, shared.id],
+      [f.users.carol, shared.id],
+      [f.users.alice, hidden.id],
+      [f.users.bob, hidden.id],
+      [f.users.alice, missing],
+    ] as const;
+    const visible = await Promise.all(cases.map(([viewer, id]) => isTaskVisible(f.db, viewer, id)));
+    expect(visible).toEqual([true, true, false, true, false, false]);
+    const read = await Promise.all(cases.map(async ([viewer, id]) => (await getTask(f.db, viewer, id)) !== undefined));
+    expect(visible).toEqual(read);
   });
 
   it('returns events after a seq for resync', async () => {

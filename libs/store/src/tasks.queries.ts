@@ -32,6 +32,12 @@ export async function getTask(db: Db, viewer: Viewer | 'system', taskId: string)
     });
 }
 
+/** Whether the viewer may see the task: one indexed row, no timeline (an authorisation check before a read). */
+export async function isTaskVisible(db: Db, viewer: Viewer, taskId: string): Promise<boolean> {
+  const row = await db.selectFrom('tasks as t').select('t.id').where('t.id', '=', taskId).where(visibleTo(viewer)).executeTakeFirst();
+  return row !== undefined;
+}
+
 /** Events of a task after `sinceSeq`, in order (resync). */
 export async function getEventsSince(db: Db, taskId: string, sinceSeq: number): Promise<TaskEventRow[]> {
   return db

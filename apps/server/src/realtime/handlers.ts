@@ -8,13 +8,13 @@ import {
   type ResyncResult,
 } from '@taskflow/events';
 import { AppError } from '@taskflow/platform';
-import { getTask, readForResync, type Db } from '@taskflow/store';
+import { isTaskVisible, readForResync, type Db } from '@taskflow/store';
 import type { DashboardSnapshots } from './dashboard-snapshots';
 import type { TaskflowSocket } from './socket-types';
 import type { Presence } from './presence';
 import type { SessionGuard } from './session-guard';
-import { taskState } from './task-access.policy';
 import { normaliseTaskId } from './task-id';
+import { readTaskSnapshot } from './task-snapshot';
 
 export interface HandlerContext {
   socket: TaskflowSocket;
@@ -44,12 +44,13 @@ export const HANDLERS: { [M in ClientMessageName]: Handler<M> } = {
     if (!flags.taskDetail) throw DISABLED('task');
     const taskId = normaliseTaskId(message.taskId);
     const user = socket.data.user;
-    // Authorise before joining: an unauthorised socket must never sit in the room, even briefly.
-    if (!(await getTask(db, user, taskId))) throw NOT_FOUND();
+    // Authorise before joining: an unauthorised socket must never sit in the room, even briefly. The check reads
+    // no timeline; the snapshot, read once after the join, answers for a task that went private meanwhile.
+    if (!(await isTaskVisible(db, user, taskId))) throw NOT_FOUND();
     // Gone while we read: joining now would leave the room (and presence) behind after its cleanup ran.
     if (!socket.connected) return undefined;
     await socket.join(rooms.task(taskId));
-    const state = await taskState(db, user, taskId);
+    const state = await readTaskSnapshot(db, user, taskId);
     if (!state) {
       await socket.leave(rooms.task(taskId));
       throw NOT_FOUND();
