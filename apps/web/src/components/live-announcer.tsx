@@ -1,4 +1,4 @@
-import { createContext, useCallback, useContext, useEffect, useRef, useState, type ReactNode } from 'react';
+import { createContext, useCallback, useContext, useEffect, useEffectEvent, useRef, useState, type ReactNode } from 'react';
 import type { ChecksState, PrState, ReviewState, TaskStatus } from '@taskflow/events';
 import { CHECKS_LABELS, PR_LABELS, REVIEW_LABELS } from './pr-badges';
 import { STATUS_LABELS } from '../status-style';
@@ -76,7 +76,7 @@ export function useTaskChangeAnnouncer(tasks: Iterable<AnnouncedTask>): void {
   const list = [...tasks];
   // A stable key: re-renders that change nothing announce nothing.
   const key = list.map((t) => `${t.taskId}:${t.status}:${t.prState ?? ''}:${t.reviewState ?? ''}:${t.checksState ?? ''}`).join('|');
-  useEffect(() => {
+  const announceChanges = useEffectEvent(() => {
     for (const task of list) {
       const words = taskStateWords(task);
       const before = known.current.get(task.taskId);
@@ -85,6 +85,7 @@ export function useTaskChangeAnnouncer(tasks: Iterable<AnnouncedTask>): void {
       const changed = (['status', 'pr', 'review', 'checks'] as const).filter((k) => words[k] !== null && words[k] !== before[k]).map((k) => words[k]);
       if (changed.length > 0) announce(`${task.title}: ${changed.join(', ')}`);
     }
-    // `list` is re-created each render; `key` says when it changed.
-  }, [key, announce]);
+  });
+  // `list` is re-created each render; `key` says when it changed.
+  useEffect(() => announceChanges(), [key]);
 }

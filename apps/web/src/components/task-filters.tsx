@@ -17,8 +17,12 @@ const SEARCH_DEBOUNCE_MS = 350;
 /** The dashboard's search and filter bar; every control narrows the server-side query. */
 export function TaskFilters({ filter, onChange, me, creators, repos, error }: TaskFiltersProps) {
   const [text, setText] = useState(filter.q ?? '');
-  // The address may change under us (back/forward, a pasted link): follow it.
-  useEffect(() => setText(filter.q ?? ''), [filter.q]);
+  // The address may change under us (back/forward, a pasted link): follow it, in the same render.
+  const [followedQ, setFollowedQ] = useState(filter.q);
+  if (filter.q !== followedQ) {
+    setFollowedQ(filter.q);
+    setText(filter.q ?? '');
+  }
   useEffect(() => {
     if ((filter.q ?? '') === text.trim()) return;
     const timer = setTimeout(() => onChange({ ...filter, q: text.trim() || undefined }), SEARCH_DEBOUNCE_MS);

@@ -1,4 +1,4 @@
-import { useEffect, useRef, type RefObject } from 'react';
+import { useEffect, useEffectEvent, type RefObject } from 'react';
 
 const FOCUSABLE = 'a[href], button:not([disabled]), input:not([disabled]):not([type="hidden"]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])';
 
@@ -22,8 +22,12 @@ export interface FocusTrapOptions {
  * the element that had it before (the button that opened it), if that is still on the page.
  */
 export function useFocusTrap(ref: RefObject<HTMLElement | null>, { trap, onEscape, initial }: FocusTrapOptions): void {
-  const escape = useRef(onEscape);
-  escape.current = onEscape;
+  // The caller's latest onEscape, without re-running the effect (and moving focus) when it changes.
+  const escape = useEffectEvent((): boolean => {
+    if (!onEscape) return false;
+    onEscape();
+    return true;
+  });
   useEffect(() => {
     const container = ref.current;
     if (!container) return;
@@ -31,10 +35,9 @@ export function useFocusTrap(ref: RefObject<HTMLElement | null>, { trap, onEscap
     const first = (initial ? container.querySelector<HTMLElement>(initial) : null) ?? focusables(container)[0] ?? container;
     first.focus();
     const onKeyDown = (e: KeyboardEvent) => {
-      if (e.key === 'Escape' && escape.current) {
+      if (e.key === 'Escape' && escape()) {
         e.preventDefault();
         e.stopPropagation();
-        escape.current();
         return;
       }
       if (!trap || e.key !== 'Tab') return;
@@ -66,6 +69,6 @@ export function useFocusTrap(ref: RefObject<HTMLElement | null>, { trap, onEscap
       document.removeEventListener('focusin', onFocusIn);
       if (before?.isConnected) before.focus();
     };
-    // Focus moves once per opening, not on every render of the panel.
-  }, []);
+    // Runs once per opening: the container, the mode and the first field stay the same while it is open.
+  }, [ref, trap, initial]);
 }

@@ -1,4 +1,4 @@
-import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
+import { createContext, useCallback, useContext, useEffect, useEffectEvent, useMemo, useState, type ReactNode } from 'react';
 import type { Notification, ServerEventPayload } from '@taskflow/events';
 import { api } from '../api/client';
 import { useWebSocket } from './socket';
@@ -40,8 +40,10 @@ export function NotificationsProvider({ children }: { children: ReactNode }) {
   const [unreadCount, setUnreadCount] = useState(0);
   const [toasts, setToasts] = useState<Notification[]>([]);
   const [browserEnabled, setBrowser] = useState(() => localStorage.getItem(BROWSER_KEY) === 'on');
-  const browserRef = useRef(browserEnabled);
-  browserRef.current = browserEnabled;
+  // The current choice, without re-subscribing when it changes.
+  const notifyBrowser = useEffectEvent((notification: Notification) => {
+    if (browserEnabled && document.visibilityState === 'hidden') browserNotify(notification);
+  });
 
   const load = useCallback(() => {
     api<{ notifications: Notification[]; unreadCount: number }>('GET', '/api/notifications').then(
@@ -61,7 +63,7 @@ export function NotificationsProvider({ children }: { children: ReactNode }) {
       setUnreadCount(count);
       setToasts((list) => [notification, ...list.filter((t) => t.id !== notification.id)].slice(0, MAX_TOASTS));
       setTimeout(() => setToasts((list) => list.filter((t) => t.id !== notification.id)), TOAST_MS);
-      if (browserRef.current && document.visibilityState === 'hidden') browserNotify(notification);
+      notifyBrowser(notification);
     };
     const onRead = ({ ids, all, unreadCount: count }: ServerEventPayload<'notification:read'>) => {
       const now = new Date().toISOString();

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useEffectEvent, useRef, useState } from 'react';
 import { dashboardTaskFromPublic, filterToSearchParams, taskMatchesFilter, type DashboardTask, type PublicTask, type ServerEventPayload, type TaskCounts, type TaskFilter } from '@taskflow/events';
 import { api, ApiError } from '../api/client';
 import { throttledReload } from '../pages/throttled-reload';
@@ -30,13 +30,14 @@ export function useFilteredDashboard(filter: TaskFilter, enabled: boolean): Filt
   const { socket, features } = useWebSocket();
   const query = filterToSearchParams(filter).toString();
   const [rows, setRows] = useState<Map<string, DashboardTask>>(new Map());
-  const [counts, setCounts] = useState<TaskCounts | null>(null);
+  // Counts belong to the query they answer: a new filter shows none until its own arrive.
+  const [counted, setCounted] = useState<{ query: string; counts: TaskCounts } | null>(null);
   const [nextCursor, setNextCursor] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   // Answers to an older filter are dropped: typing fast must not show the results of a previous query.
   const generation = useRef(0);
-  const filterRef = useRef(filter);
-  filterRef.current = filter;
+  // Live rows are matched against the filter of the latest render, without re-subscribing on each keystroke.
+  const matches = useEffectEvent((row: DashboardTask) => taskMatchesFilter(row, filter));
 
   const fetchFirst = useCallback(
     async (reset: boolean) => {
@@ -45,7 +46,7 @@ export function useFilteredDashboard(filter: TaskFilter, enabled: boolean): Filt
         const page = await api<Page>('GET', `/api/tasks?limit=${PAGE_SIZE}&${query}`);
         if (mine !== generation.current) return;
         setRows((prev) => page.tasks.map(dashboardTaskFromPublic).reduce(upsertRow, reset ? new Map() : prev));
-        setCounts(page.counts);
+        setCounted({ query, counts: page.counts });
         if (reset) setNextCursor(page.nextCursor);
         setError(null);
       } catch (err) {
@@ -59,7 +60,6 @@ export function useFilteredDashboard(filter: TaskFilter, enabled: boolean): Filt
 
   useEffect(() => {
     if (!enabled) return;
-    setCounts(null);
     void fetchFirst(true);
     const reload = throttledReload(() => void fetchFirst(false), { delayMs: 300, minIntervalMs: 1500 });
     if (!socket || !features?.dashboard) {
@@ -71,7 +71,7 @@ export function useFilteredDashboard(filter: TaskFilter, enabled: boolean): Filt
     }
     // The row's `counts` are the whole room's; this view counts its own filter (reloaded below).
     const onRow = ({ counts: _roomCounts, ...row }: ServerEventPayload<'dashboard:task_list_updated'>) => {
-      const match = taskMatchesFilter(row, filterRef.current);
+      const match = matches(row);
       setRows((prev) => {
         if (match === false) {
           if (!prev.has(row.taskId)) return prev;
@@ -107,5 +107,6 @@ export function useFilteredDashboard(filter: TaskFilter, enabled: boolean): Filt
     setNextCursor(page.nextCursor);
   }, [nextCursor, query]);
 
+  const counts = counted?.query === query ? counted.counts : null;
   return enabled ? { rows, counts, nextCursor, loadMore, error } : null;
 }
