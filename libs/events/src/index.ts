@@ -5,6 +5,8 @@ export * from './server-events';
 export * from './client-messages';
 export * from './builders';
 export * from './rooms';
+export * from './redis-keys';
+export * from './pg-channels';
 export * from './queues';
 export * from './formats';
 export * from './validation';

@@ -1,5 +1,7 @@
 import { CLIENT_MESSAGES, MAX_RESYNC_TASKS } from './client-messages';
 import { jobId } from './queues';
+import { TASK_EVENTS_CHANNEL } from './pg-channels';
+import { SOCKET_IO_REDIS_KEY } from './redis-keys';
 import { rooms } from './rooms';
 import { SERVER_EVENTS } from './server-events';
 import { validate } from './validation';
@@ -63,6 +65,10 @@ describe('client message validation', () => {
 describe('names', () => {
   it('builds room names', () => {
     expect([rooms.task('t1'), rooms.org('o1'), rooms.user('u1')]).toEqual(['task:t1', 'org:o1', 'user:u1']);
+  });
+
+  it('keeps the names deployed processes share: the adapter key in Redis and the NOTIFY channel in PostgreSQL', () => {
+    expect([SOCKET_IO_REDIS_KEY, TASK_EVENTS_CHANNEL]).toEqual(['taskflow-io', 'task_events']);
   });
 
   it('builds BullMQ job ids without ":"', () => {

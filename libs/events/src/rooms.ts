@@ -6,12 +6,3 @@ export const rooms = {
   /** Every socket opened with one browser session (all its tabs): ended together on logout. */
   session: (sessionId: string) => `session:${sessionId}`,
 } as const;
-
-/**
- * Redis key prefix shared by the Socket.IO Redis adapter (server nodes) and the
- * Redis emitter (workers). They must agree, or workers' broadcasts reach no one.
- */
-export const SOCKET_IO_REDIS_KEY = 'taskflow-io';
-
-/** PostgreSQL NOTIFY channel raised (on commit) for every new task event; payload: the task id. */
-export const TASK_EVENTS_CHANNEL = 'task_events';
