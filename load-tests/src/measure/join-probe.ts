@@ -1,3 +1,4 @@
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { LightSocket, nowMs } from '../client/light-socket';
 import { Histogram, type Percentiles } from '../stats/histogram';
 
@@ -15,6 +16,8 @@ export interface JoinProbeReport {
   rejoin: Percentiles;
   /** The fresh socket's handshake (WebSocket + Socket.IO connect with the token). */
   connect: Percentiles;
+  /** The probing process's own event-loop delay over the window: what of a probe's time the measuring side may add. */
+  harnessLoopDelay: { p99Ms: number; maxMs: number };
 }
 
 type Ack = { ok?: boolean; error?: { code?: string } } | undefined;
@@ -33,6 +36,7 @@ export class JoinProbe {
   private readonly inFlight = new Set<Promise<void>>();
   private readonly errorSamples: string[] = [];
   private timer: NodeJS.Timeout | undefined;
+  private readonly loopDelay: IntervalHistogram = monitorEventLoopDelay({ resolution: 10 });
   private next = 0;
   private count = 0;
   private errors = 0;
@@ -46,6 +50,7 @@ export class JoinProbe {
   /** Bounded: at most 2 s worth of probes (at least 4) in flight; past that a tick is skipped and counted. */
   start(): void {
     const maxInFlight = Math.max(4, Math.ceil(this.opts.ratePerSec * 2));
+    this.loopDelay.enable();
     this.timer = setInterval(() => {
       if (this.inFlight.size >= maxInFlight) {
         this.skipped += 1;
@@ -59,6 +64,8 @@ export class JoinProbe {
   async stop(): Promise<JoinProbeReport> {
     clearInterval(this.timer);
     await Promise.all(this.inFlight);
+    this.loopDelay.disable();
+    const ms = (ns: number) => Math.round(ns / 1e5) / 10;
     return {
       count: this.count,
       errors: this.errors,
@@ -68,6 +75,7 @@ export class JoinProbe {
       join: this.join.percentiles(),
       rejoin: this.rejoin.percentiles(),
       connect: this.connect.percentiles(),
+      harnessLoopDelay: { p99Ms: ms(this.loopDelay.percentile(99)), maxMs: ms(this.loopDelay.max) },
     };
   }
 

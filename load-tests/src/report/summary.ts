@@ -93,10 +93,12 @@ export function markdownReport(opts: BenchOptions, outcome: ScenarioOutcome, mac
     ['join alone (sent → ack) p50 / p99 ms, during the ramp', (m) => `${cell(m.joinP50Ms)} / ${cell(m.joinP99Ms)}`],
     ['join, steady state (fresh probe socket) p50 / p99 ms', (m) => (m.joinProbe ? `${cell(m.joinSteadyP50Ms)} / ${cell(m.joinSteadyP99Ms)}` : '–')],
     [
-      'join probes: count, errors, skipped; re-join p50 / p99 ms; handshake p99 ms',
+      'join probes: count, errors, skipped; re-join p50 / p99 ms; handshake p99 ms; prober event-loop delay p99 / max ms',
       (m) => {
         const p = m.joinProbe;
-        return p ? `${p.join.count} of ${p.count} at ${p.ratePerSec}/s, ${p.errors}, ${p.skipped}; ${cell(p.rejoin.p50Ms)} / ${cell(p.rejoin.p99Ms)}; ${cell(p.connect.p99Ms)}` : '–';
+        return p
+          ? `${p.join.count} of ${p.count} at ${p.ratePerSec}/s, ${p.errors}, ${p.skipped}; ${cell(p.rejoin.p50Ms)} / ${cell(p.rejoin.p99Ms)}; ${cell(p.connect.p99Ms)}; ${p.harnessLoopDelay.p99Ms} / ${p.harnessLoopDelay.maxMs}`
+          : '–';
       },
     ],
     ['all connected and joined in', (m) => `${round2(m.connectAllMs / 1000)} s`],
@@ -111,7 +113,7 @@ export function markdownReport(opts: BenchOptions, outcome: ScenarioOutcome, mac
     ['CPU ms per frame (all but generator)', (m) => cpuMsPerFrame(m)],
     ['event-loop delay p99 / max ms (nodes)', (m) => (m.eventLoopLag ? `${cell(m.eventLoopLag.p99Ms)} / ${cell(m.eventLoopLag.maxMs)}` : '–')],
     ...components.map((c): [string, (m: Measurement) => unknown] => [`CPU s: ${c}`, (m) => m.cpuSecondsByComponent[c]]),
-    ...components.map((c): [string, (m: Measurement) => unknown] => [`RSS MB: ${c}`, (m) => (m.rssKBByComponent[c] === undefined ? undefined : round2(m.rssKBByComponent[c]! / 1024))]),
+    ...components.map((c): [string, (m: Measurement) => unknown] => [`RSS MB: ${c}`, (m) => (m.rssKBByComponent[c] === undefined ? undefined : round2(m.rssKBByComponent[c] / 1024))]),
   ];
   const lines = [
     `### ${opts.scenario}: ${opts.sockets} sockets, ${headlineRate(opts, outcome)} task/s, ${opts.durationS} s`,

@@ -1,5 +1,6 @@
 import type { Measurement } from '../measure/phase';
 import { round2 } from '../sample/proc-sampler';
+import type { PhaseResult } from './product-phase';
 
 /** What "server CPU" sums: the processes a dashboard's reads and pushes go through. */
 export const SERVER_COMPONENTS = ['nodes', 'haproxy', 'postgres'] as const;
@@ -48,10 +49,31 @@ export function compareCpu(live: Measurement, polling: Measurement, pipelineOnly
   return { components, live: l, polling: p, pipelineOnly: base, netLive, netPolling, ratios: { raw: ratio(p.perSec, l.perSec), net: ratio(netPolling.perSec, netLive.perSec) } };
 }
 
+/**
+ * Why the three phases did not run the same pipeline cleanly (failed creates or webhooks, unfinished tasks,
+ * servers marked DOWN): then the sides' CPU are not comparable. Empty when they are.
+ */
+export function comparabilityProblems(phases: Record<string, PhaseResult>): string[] {
+  const tasks = Object.values(phases).map((p) => p.drive.tasks);
+  const problems = Object.entries(phases).flatMap(([name, { drive: d, product: m }]) => {
+    const issues = [
+      d.createErrors && `${d.createErrors} failed creates`,
+      d.webhookErrors && `${d.webhookErrors} failed webhooks`,
+      d.notMerged && `${d.notMerged} tasks not merged`,
+      m.healthCheckFailures && `HAProxy marked a node DOWN ${m.healthCheckFailures} times`,
+    ].filter(Boolean);
+    return issues.length ? [`${name}: ${issues.join(', ')}`] : [];
+  });
+  if (new Set(tasks).size > 1) problems.unshift(`tasks created differ between phases (${Object.entries(phases).map(([n, p]) => `${n} ${p.drive.tasks}`).join(', ')})`);
+  return problems;
+}
+
 /** The polling scenario's comparison for the server and for every component, with the lines the report prints. */
-export function pollingCpu(live: Measurement, polling: Measurement, pipelineOnly: Measurement) {
+export function pollingCpu(phases: { live: PhaseResult; pipelineOnly: PhaseResult; polling: PhaseResult }) {
+  const [live, polling, pipelineOnly] = [phases.live.product, phases.polling.product, phases.pipelineOnly.product];
   const server = compareCpu(live, polling, pipelineOnly, SERVER_COMPONENTS);
   const all = compareCpu(live, polling, pipelineOnly, ALL_COMPONENTS);
+  const problems = comparabilityProblems(phases);
   const line = (name: string, c: CpuComparison) =>
     `| ${name} | ${c.live.perSec} | ${c.polling.perSec} | ${c.pipelineOnly.perSec} | ${c.netLive.perSec} (${c.netLive.cpuS} s) | ${c.netPolling.perSec} (${c.netPolling.cpuS} s) | ${c.ratios.raw ?? '–'}× | ${c.ratios.net ?? '– (live net ≤ 0: within noise)'}${c.ratios.net === null ? '' : '×'} |`;
   const notes = [
@@ -62,6 +84,9 @@ export function pollingCpu(live: Measurement, polling: Measurement, pipelineOnly
     '|---|---|---|---|---|---|---|---|',
     line(`server (${SERVER_COMPONENTS.join(' + ')})`, server),
     line(`all (+ workers, Redis)`, all),
+    ...(problems.length
+      ? ['', `**Not comparable**: ${problems.join('; ')}. A side that did less of the pipeline under-counts its CPU, so its ratios are not a measurement of the same work.`]
+      : []),
   ];
-  return { server, all, notes };
+  return { server, all, comparable: problems.length === 0, problems, notes };
 }

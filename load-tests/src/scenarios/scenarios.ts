@@ -110,7 +110,7 @@ const SCENARIOS: Record<ScenarioName, Scenario> = {
     const pipeline = await productPhase(ctx, { label: 'product, pipeline only', plans: [], rate: ctx.opts.rate, durationS: ctx.opts.durationS });
     const dashboards = dashboardPlans(ctx, ctx.opts.sockets).map((p) => ({ scope: p.scope, token: p.token! }));
     const polled = await productPhase(ctx, { label: 'product, 5 s polling', plans: [], rate: ctx.opts.rate, durationS: ctx.opts.durationS, polling: { dashboards, everyMs: 5000 } });
-    const cpu = pollingCpu(live.product, polled.product, pipeline.product);
+    const cpu = pollingCpu({ live, pipelineOnly: pipeline, polling: polled });
     return {
       product: live.product,
       drive: live.drive,
@@ -123,6 +123,8 @@ const SCENARIOS: Record<ScenarioName, Scenario> = {
         pipelineOnlyDrive: pipeline.drive,
         serverCpu: cpu.server,
         allComponentsCpu: cpu.all,
+        cpuComparable: cpu.comparable,
+        cpuComparabilityProblems: cpu.problems,
         // Kept for earlier readers of the JSON line: the raw comparison.
         serverCpuSecondsPerSecond: { live: cpu.server.live.perSec, polling: cpu.server.polling.perSec, pollingOverLive: cpu.server.ratios.raw },
         staleness: { liveP99Ms: live.product.p99Ms, pollingP50Ms: polled.product.p50Ms, pollingP99Ms: polled.product.p99Ms },
