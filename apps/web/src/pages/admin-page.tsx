@@ -60,6 +60,7 @@ export function AdminPage({ pollMs = ADMIN_POLL_MS }: { pollMs?: number }) {
 
   useEffect(() => {
     alive.current = true;
+    // eslint-disable-next-line react-hooks/set-state-in-effect -- load() sets state only after an await (a later task)
     void load();
     const timer = setInterval(() => void load(), pollMs);
     return () => {

@@ -65,6 +65,8 @@ export function RealtimeProvider({ children, url }: { children: ReactNode; /** T
     s.on('error', (e) => {
       if (e.code === 'TOKEN_EXPIRED') endSession();
     });
+    // The socket is this effect's own resource (it opens a connection): handing it to the tree is the effect's result.
+    // eslint-disable-next-line react-hooks/set-state-in-effect -- one render per login, it cannot be created during render
     setSocket(s);
     return () => {
       disposed = true;

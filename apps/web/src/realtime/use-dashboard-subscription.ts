@@ -53,6 +53,7 @@ export function useDashboardSubscription(): Dashboard {
   useEffect(() => {
     if (!socket || !features?.dashboard) {
       if (!features) return;
+      // eslint-disable-next-line react-hooks/set-state-in-effect -- poll() sets state only after an await (a later task)
       void poll().catch(() => undefined);
       const timer = setInterval(() => void poll().catch(() => undefined), 5000);
       return () => clearInterval(timer);

@@ -60,6 +60,7 @@ export function useFilteredDashboard(filter: TaskFilter, enabled: boolean): Filt
 
   useEffect(() => {
     if (!enabled) return;
+    // eslint-disable-next-line react-hooks/set-state-in-effect -- fetchFirst() sets state only after an await (a later task)
     void fetchFirst(true);
     const reload = throttledReload(() => void fetchFirst(false), { delayMs: 300, minIntervalMs: 1500 });
     if (!socket || !features?.dashboard) {

@@ -79,3 +79,24 @@ it('catches up through a fresh snapshot when the server says sync:required', asy
   expect(result.current.view?.events.map((e) => e.seq)).toEqual([1, 2, 3]);
   expect(result.current.view?.task.status).toBe('dispatched');
 });
+
+it("never shows another task's view: a new taskId starts empty in the same render", async () => {
+  snapshot = { seq: 1, status: 'received', events: [ev(1, 'received')] };
+  const otherId = '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d';
+  const rendered: Array<[asked: string, shown: string | undefined]> = [];
+  const { result, rerender } = renderHook(
+    ({ id }) => {
+      const subscription = useTaskSubscription(id);
+      rendered.push([id, subscription.view?.task.id]);
+      return subscription;
+    },
+    { wrapper, initialProps: { id: taskId } },
+  );
+  await waitFor(() => expect(result.current.view?.task.id).toBe(taskId));
+  rerender({ id: otherId });
+  // This server has only the first task: the second one stays empty, and no render showed the first for it.
+  await new Promise((r) => setTimeout(r, 200));
+  expect(result.current.view).toBeUndefined();
+  expect(rendered.filter(([asked, shown]) => shown !== undefined && shown !== asked)).toEqual([]);
+  expect(rendered.some(([asked]) => asked === otherId)).toBe(true);
+});

@@ -6,6 +6,8 @@ import { useWebSocket } from './socket';
 import { applyEvent, fromSnapshot, type EventAdded, type TaskState, type TaskView } from './task-state';
 
 type Viewers = ServerEventPayload<'presence:updated'>['viewers'];
+/** A view is kept with the task it shows: for another taskId the hook starts from nothing, in the same render. */
+type Held = { taskId: string; view: TaskView };
 
 export interface TaskSubscription {
   view: TaskView | undefined;
@@ -23,50 +25,61 @@ export interface TaskSubscription {
  */
 export function useTaskSubscription(taskId: string): TaskSubscription {
   const { socket, features } = useWebSocket();
-  const [view, setView] = useState<TaskView>();
+  const [held, setHeld] = useState<Held>();
   const [viewers, setViewers] = useState<Viewers>([]);
-  const [notFound, setNotFound] = useState(false);
-  const viewRef = useRef<TaskView | undefined>(undefined);
+  /** The task whose last answer was "not found". */
+  const [notFoundId, setNotFoundId] = useState<string | null>(null);
+  // The latest view, for the socket handlers (they run between renders).
+  const heldRef = useRef<Held | undefined>(undefined);
   const pending = useRef<EventAdded[] | null>(null);
 
-  const set = useCallback((next: TaskView | undefined) => {
-    viewRef.current = next;
-    setView(next);
-  }, []);
+  const current = useCallback((): TaskView | undefined => (heldRef.current?.taskId === taskId ? heldRef.current.view : undefined), [taskId]);
+  const set = useCallback(
+    (view: TaskView) => {
+      const next = { taskId, view };
+      heldRef.current = next;
+      setHeld(next);
+      setNotFoundId(null);
+    },
+    [taskId],
+  );
 
   const load = useCallback(async () => {
     try {
       const task = await api<PublicTask & { events: TimelineEvent[] }>('GET', `/api/tasks/${taskId}`);
       const { events, ...rest } = task;
-      set(fromSnapshot(viewRef.current, { taskId, seq: task.seq, task: rest as PublicTask, events }));
+      set(fromSnapshot(current(), { taskId, seq: task.seq, task: rest, events }));
     } catch (err) {
-      if ((err as { status?: number }).status === 404) setNotFound(true);
+      if ((err as { status?: number }).status === 404) setNotFoundId(taskId);
     }
-  }, [taskId, set]);
+  }, [taskId, set, current]);
 
   const apply = useCallback(
     (added: EventAdded): void => {
-      const current = viewRef.current;
-      if (!current) return;
-      const { view: next, outcome } = applyEvent(current, added);
-      if (outcome === 'applied') set(next);
-      if (outcome === 'gap' && socket) {
-        void emitWithAck(socket, 'resync_requested', { taskIds: [taskId], since: { [taskId]: current.last } })
-          .then((ack) => {
-            const result = ack.ok ? ack.data?.results[0] : undefined;
-            if (result?.kind === 'state') set(fromSnapshot(viewRef.current, result.state));
-            if (result?.kind === 'events') for (const event of result.events) apply({ taskId, seq: event.seq, event });
-          })
-          .catch(() => void load());
+      // The events a resync returns take the same path (and may find another gap).
+      function step(next: EventAdded): void {
+        const view = current();
+        if (!view) return;
+        const { view: applied, outcome } = applyEvent(view, next);
+        if (outcome === 'applied') set(applied);
+        if (outcome === 'gap' && socket) {
+          void emitWithAck(socket, 'resync_requested', { taskIds: [taskId], since: { [taskId]: view.last } })
+            .then((ack) => {
+              const result = ack.ok ? ack.data?.results[0] : undefined;
+              if (result?.kind === 'state') set(fromSnapshot(current(), result.state));
+              if (result?.kind === 'events') for (const event of result.events) step({ taskId, seq: event.seq, event });
+            })
+            .catch(() => void load());
+        }
       }
+      step(added);
     },
-    [socket, taskId, set, load],
+    [socket, taskId, set, load, current],
   );
 
   useEffect(() => {
-    set(undefined);
-    setNotFound(false);
     if (!socket || !features?.taskDetail) {
+      // eslint-disable-next-line react-hooks/set-state-in-effect -- load() sets state only after an await (a later task)
       void load();
       const timer = setInterval(() => void load(), 5000);
       return () => clearInterval(timer);
@@ -75,13 +88,13 @@ export function useTaskSubscription(taskId: string): TaskSubscription {
       pending.current = [];
       emitWithAck(socket, 'task:join', { taskId })
         .then((ack) => {
-          if (!ack.ok) setNotFound(true);
+          if (!ack.ok) setNotFoundId(taskId);
         })
         .catch(() => undefined);
     };
     const onState = (state: TaskState) => {
       if (state.taskId !== taskId) return;
-      set(fromSnapshot(viewRef.current, state));
+      set(fromSnapshot(current(), state));
       const held = pending.current ?? [];
       pending.current = null;
       for (const e of inSeqOrder(held)) apply(e);
@@ -107,7 +120,7 @@ export function useTaskSubscription(taskId: string): TaskSubscription {
       socket.off('sync:required', join);
       if (socket.connected) socket.emit('task:leave', { taskId }, () => undefined);
     };
-  }, [socket, features?.taskDetail, taskId, set, apply, load]);
+  }, [socket, features?.taskDetail, taskId, set, apply, load, current]);
 
-  return { view, viewers, notFound, refresh: load };
+  return { view: held?.taskId === taskId ? held.view : undefined, viewers, notFound: notFoundId === taskId, refresh: load };
 }
