@@ -61,7 +61,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerValidator(app);
   await registerSecurityHeaders(app);
   await registerApiDocs(app);
-  const limits = new HttpRateLimits(config.REDIS_URL, config.QUEUE_PREFIX, deps.logger);
+  const limits = new HttpRateLimits(config.REDIS_URL, config.REDIS_KEY_PREFIX, deps.logger);
   app.addHook('onClose', () => limits.close());
   const cookieSessions = { db, limits: config.sessionLimits, secret: config.JWT_SECRET, allowedOrigins: config.allowedOrigins };
   await app.register(authPlugin, { secret: config.JWT_SECRET, ttlSeconds: config.JWT_TTL_SECONDS, cookieAuth: cookieAuthenticator(cookieSessions) });
@@ -109,7 +109,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     cookie: cookieSessions,
     logger: deps.logger,
     redisUrl: config.REDIS_URL,
-    redisPrefix: config.QUEUE_PREFIX,
+    queuePrefix: config.QUEUE_PREFIX,
+    keyPrefix: config.REDIS_KEY_PREFIX,
     nodeId: config.NODE_ID,
     statsIntervalMs: config.ADMIN_STATS_INTERVAL_MS,
   });

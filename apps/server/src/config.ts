@@ -26,6 +26,8 @@ export const ServerEnvSchema = Type.Object({
   GITHUB_WEB_URL: Type.Optional(Env.url()),
   /** Prefix of every BullMQ key; workers must use the same one. */
   QUEUE_PREFIX: Type.String({ pattern: '^[A-Za-z0-9_-]+$', default: 'taskflow' }),
+  /** Prefix of this app's other Redis keys (presence, rate limits, admin snapshots); unset, QUEUE_PREFIX's value. */
+  REDIS_KEY_PREFIX: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]+$' })),
   /** Attempts per pipeline job before it is parked, and the first backoff delay (workers double it up to their cap). */
   JOB_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 100, default: 12 }),
   JOB_BACKOFF_MS: Type.Integer({ minimum: 0, default: 1000 }),
@@ -84,6 +86,8 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env) {
   const parsed = parseEnv(ServerEnvSchema, env);
   return Object.freeze({
     ...parsed,
+    // Defaults to QUEUE_PREFIX, under which these keys lived before they had a prefix of their own.
+    REDIS_KEY_PREFIX: parsed.REDIS_KEY_PREFIX ?? parsed.QUEUE_PREFIX,
     repos: Object.freeze(repoList(parsed.GITHUB_REPOS)),
     githubWebHost: githubWebHost({ apiUrl: parsed.GITHUB_API_URL, webUrl: parsed.GITHUB_WEB_URL }),
     trustedProxies: trustedProxies(parsed.TRUSTED_PROXIES),

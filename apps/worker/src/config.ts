@@ -12,7 +12,10 @@ export const WorkerEnvSchema = Type.Object({
   /** PostgreSQL statement_timeout of every query (0: none). */
   DB_QUERY_TIMEOUT_MS: Type.Integer({ minimum: 0, default: 60_000 }),
   NODE_ID: Type.String({ default: `worker-${process.pid}` }),
+  /** Prefix of every BullMQ key; servers must use the same one. */
   QUEUE_PREFIX: Type.String({ pattern: '^[A-Za-z0-9_-]+$', default: 'taskflow' }),
+  /** Prefix of the worker's other Redis keys (the built-in GitHub sandbox's issue numbers); unset, QUEUE_PREFIX's value. */
+  REDIS_KEY_PREFIX: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]+$' })),
   WORKER_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 100, default: 4 }),
   /**
    * Attempts per job before it is parked (failed, replayable) and its task fails; the delay doubles from
@@ -50,6 +53,8 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env) {
   const parsed = parseEnv(WorkerEnvSchema, env);
   return Object.freeze({
     ...parsed,
+    // Defaults to QUEUE_PREFIX, under which these keys lived before they had a prefix of their own.
+    REDIS_KEY_PREFIX: parsed.REDIS_KEY_PREFIX ?? parsed.QUEUE_PREFIX,
     repos: Object.freeze(repoList(parsed.GITHUB_REPOS)),
     githubWebHost: githubWebHost({ apiUrl: parsed.GITHUB_API_URL, webUrl: parsed.GITHUB_WEB_URL }),
   });

@@ -46,7 +46,7 @@ export function startWorkerRuntime(config: WorkerConfig, logger: Logger): Worker
     analyzer: analyzerFor(config),
     tracker: config.GITHUB_TOKEN
       ? new OctokitTracker({ token: config.GITHUB_TOKEN, baseUrl: config.GITHUB_API_URL, webHost: config.githubWebHost })
-      : new SandboxTracker(connection, config.QUEUE_PREFIX),
+      : new SandboxTracker(connection, config.REDIS_KEY_PREFIX),
     appUrl: config.APP_URL,
     github: { repos: config.repos, webHost: config.githubWebHost },
     logger,

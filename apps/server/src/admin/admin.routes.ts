@@ -20,8 +20,9 @@ export interface AdminDeps {
   cookie: CookieSessionDeps;
   logger: Logger;
   redisUrl: string;
-  /** Redis key prefix (QUEUE_PREFIX): of the node snapshots and of the BullMQ queues (not `prefix`: Fastify reads that as a route prefix). */
-  redisPrefix: string;
+  /** Redis key prefixes (not `prefix`: Fastify reads that as a route prefix): the BullMQ queues' (QUEUE_PREFIX), the node snapshots' (REDIS_KEY_PREFIX). */
+  queuePrefix: string;
+  keyPrefix: string;
   nodeId: string;
   statsIntervalMs: number;
 }
@@ -42,10 +43,10 @@ export async function adminRoutes(plain: FastifyInstance, deps: AdminDeps): Prom
   // and fail fast while Redis is away (the page says so) instead of waiting for it.
   const redis = new Redis(deps.redisUrl, { enableOfflineQueue: true, maxRetriesPerRequest: 1, connectTimeout: 3000 });
   redis.on('error', (err) => deps.logger.debug({ err: err.message }, 'admin redis error'));
-  const parked = new ParkedJobs(redis, deps.redisPrefix);
+  const parked = new ParkedJobs(redis, deps.queuePrefix);
   const publisher = new NodeStatsPublisher(redis, nodeStatsSource(app, deps.metrics), {
     nodeId: deps.nodeId,
-    prefix: deps.redisPrefix,
+    prefix: deps.keyPrefix,
     intervalMs: deps.statsIntervalMs,
     logger: deps.logger,
   });
@@ -65,7 +66,7 @@ export async function adminRoutes(plain: FastifyInstance, deps: AdminDeps): Prom
     description: 'Admins only (404 to anyone else): every live node (sockets, messages/s, lag p50/p99, errors), BullMQ queues, ignored and failed webhooks, parked jobs.',
     response: { 200: AdminOverviewResponse, ...ERROR_RESPONSES },
   };
-  app.get('/api/admin/overview', { schema: overviewDoc }, async () => buildOverview({ redis, prefix: deps.redisPrefix, queue: deps.queue, parked, logger: deps.logger }));
+  app.get('/api/admin/overview', { schema: overviewDoc }, async () => buildOverview({ redis, prefix: deps.keyPrefix, queue: deps.queue, parked, logger: deps.logger }));
 
   const failedDoc = { ...doc, description: 'Admins only: the parked (failed) jobs of every queue.', response: { 200: AdminParkedJobsResponse, ...ERROR_RESPONSES } };
   app.get('/api/admin/jobs/failed', { schema: failedDoc }, async () => {

@@ -21,7 +21,7 @@ export interface NodeStatsKeys {
   node(nodeId: string): string;
 }
 
-/** Where the snapshots live: under the stack's Redis prefix (QUEUE_PREFIX), like presence. */
+/** Where the snapshots live: under the node's Redis key prefix (REDIS_KEY_PREFIX), like presence. */
 export function nodeStatsKeys(prefix: string): NodeStatsKeys {
   return { nodes: `${prefix}:admin:nodes`, node: (nodeId) => `${prefix}:admin:node:${nodeId}` };
 }

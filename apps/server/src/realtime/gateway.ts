@@ -54,13 +54,13 @@ export async function registerGateway(app: FastifyInstance, deps: GatewayDeps): 
   resyncClientsAfterResubscribe(redis.sub, io, { logger, metrics });
   const snapshots = new DashboardSnapshots(db, redis.sub);
   tapBroadcasts(redis.sub, io, { snapshots, metrics });
-  const presence = new Presence(io, redis.pub, { nodeId: config.NODE_ID, ttlMs: config.PRESENCE_TTL_MS, prefix: config.QUEUE_PREFIX, logger });
+  const presence = new Presence(io, redis.pub, { nodeId: config.NODE_ID, ttlMs: config.PRESENCE_TTL_MS, prefix: config.REDIS_KEY_PREFIX, logger });
   presenceRef.current = presence;
   metrics.observeState({ presenceEntries: () => presence.size });
   const limits = new SocketRateLimits(redis.limiter, {
     perSocket: config.WEBSOCKET_RATE_PER_SOCKET,
     perUser: config.WEBSOCKET_RATE_PER_USER,
-    prefix: config.QUEUE_PREFIX,
+    prefix: config.REDIS_KEY_PREFIX,
   });
 
   const session = createSessionGuard(app, { cookie: deps.sessions, metrics, logger });

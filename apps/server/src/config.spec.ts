@@ -1,0 +1,21 @@
+import { loadServerConfig } from './config';
+
+const required = {
+  DATABASE_URL: 'postgres://localhost/taskflow',
+  REDIS_URL: 'redis://localhost:6379',
+  JWT_SECRET: 'a-jwt-secret-of-at-least-32-characters',
+  GITHUB_WEBHOOK_SECRET: 'a-webhook-secret-0123',
+};
+
+describe('Redis key prefixes', () => {
+  it('keeps presence, rate-limit and snapshot keys under QUEUE_PREFIX unless REDIS_KEY_PREFIX is set (keys of a running stack stay where they are)', () => {
+    expect(loadServerConfig(required)).toMatchObject({ QUEUE_PREFIX: 'taskflow', REDIS_KEY_PREFIX: 'taskflow' });
+    expect(loadServerConfig({ ...required, QUEUE_PREFIX: 'blue' })).toMatchObject({ QUEUE_PREFIX: 'blue', REDIS_KEY_PREFIX: 'blue' });
+    expect(loadServerConfig({ ...required, QUEUE_PREFIX: 'blue', REDIS_KEY_PREFIX: 'green' })).toMatchObject({ QUEUE_PREFIX: 'blue', REDIS_KEY_PREFIX: 'green' });
+    expect(loadServerConfig({ ...required, REDIS_KEY_PREFIX: '' }).REDIS_KEY_PREFIX).toBe('taskflow');
+  });
+
+  it('refuses a REDIS_KEY_PREFIX that is not a plain name', () => {
+    expect(() => loadServerConfig({ ...required, REDIS_KEY_PREFIX: 'a:b' })).toThrow('REDIS_KEY_PREFIX');
+  });
+});
