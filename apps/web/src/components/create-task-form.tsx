@@ -59,7 +59,8 @@ export function CreateTaskForm({ initial, onCreated, onCancel }: { initial?: Par
   }
 
   return (
-    <form ref={formRef} className="card form" onSubmit={submit} aria-label="New task">
+    // submit() catches its own failures and shows them; React ignores a handler's promise.
+    <form ref={formRef} className="card form" onSubmit={(e) => void submit(e)} aria-label="New task">
       <h2>{initial ? 'New task (copy)' : 'New task'}</h2>
       <label>
         Title

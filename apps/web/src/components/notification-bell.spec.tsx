@@ -67,7 +67,7 @@ it('shows the unread count, a live notification as a toast with a link and in th
   fireEvent.click(list.getByRole('button', { name: 'Mark all read' }));
   await waitFor(() => expect(screen.queryByTestId('unread-count')).toBeNull());
   expect(requests.find((r) => r.url === '/api/notifications/read')?.body).toEqual({ all: true });
-  expect((list.getByRole('button', { name: 'Mark all read' }) as HTMLButtonElement).disabled).toBe(true);
+  expect(list.getByRole<HTMLButtonElement>('button', { name: 'Mark all read' }).disabled).toBe(true);
 });
 
 it('saves preferences per kind, and asks the browser before turning system notifications on', async () => {
@@ -79,7 +79,7 @@ it('saves preferences per kind, and asks the browser before turning system notif
   const merged = await screen.findByRole('checkbox', { name: 'Merged' });
   expect((merged as HTMLInputElement).checked).toBe(true);
   fireEvent.click(merged);
-  await waitFor(() => expect((screen.getByRole('checkbox', { name: 'Merged' }) as HTMLInputElement).checked).toBe(false));
+  await waitFor(() => expect(screen.getByRole<HTMLInputElement>('checkbox', { name: 'Merged' }).checked).toBe(false));
   expect(requests.filter((r) => r.method === 'PUT').at(-1)?.body).toEqual({ kinds: ['needs_clarification', 'pr_ready', 'changes_requested', 'ci_failed', 'failed'] });
 
   const browser = screen.getByRole('checkbox', { name: /Browser notifications/ });

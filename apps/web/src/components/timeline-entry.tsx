@@ -32,7 +32,7 @@ const DESCRIBE: Partial<Record<TimelineEvent['eventType'], (p: Payload) => Array
 };
 
 function describe(e: TimelineEvent): string {
-  const p = e.payload as Payload;
+  const p: Payload = e.payload;
   const own = DESCRIBE[e.eventType];
   const parts = own
     ? own(p)
@@ -50,7 +50,8 @@ function describe(e: TimelineEvent): string {
 
 /** Who or what did it: the user, the analyzer, a GitHub login — or the pipeline itself. */
 function actor(e: TimelineEvent): string {
-  const d = (e.payload as Payload).detail as Payload | undefined;
+  const payload: Payload = e.payload;
+  const d = payload.detail as Payload | undefined;
   const kind = d?.actorKind;
   if (kind === 'user') return `${d?.actor}${d?.actorLogin ? ` (@${d.actorLogin})` : ''}`;
   if (kind === 'github') return d?.actor ? `@${d.actor} on GitHub` : 'GitHub';
@@ -70,7 +71,7 @@ const LINKS: Partial<Record<TimelineEvent['eventType'], (p: Payload) => string |
 const safeHttps = (url: unknown) => (typeof url === 'string' && /^https:\/\//.test(url) ? url : undefined);
 
 export function TimelineEntry({ event }: { event: TimelineEvent }) {
-  const p = event.payload as Payload;
+  const p: Payload = event.payload;
   const link = safeHttps(LINKS[event.eventType]?.(p));
   return (
     <>

@@ -46,7 +46,7 @@ it('gives the create form its repositories, the default one selected', async () 
       <Loaded />
     </AppConfigProvider>,
   );
-  const select = (await screen.findByRole('combobox', { name: 'Repository' })) as HTMLSelectElement;
+  const select = await screen.findByRole<HTMLSelectElement>('combobox', { name: 'Repository' });
   expect([...select.options].map((o) => o.value)).toEqual(['acme/payments', 'acme/web']);
   expect(select.value).toBe('acme/payments');
 });

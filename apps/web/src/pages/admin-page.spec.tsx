@@ -84,7 +84,7 @@ it('replays a parked job with the CSRF header, says so, and shows the queue empt
   expect(screen.getByText('No parked jobs.')).toBeTruthy();
   // Nothing left to replay: the queue's button is off.
   const queueRow = screen.getAllByTestId('admin-queue').find((r) => within(r).getByRole('rowheader').textContent === 'github-webhooks')!;
-  expect((within(queueRow).getByRole('button') as HTMLButtonElement).disabled).toBe(true);
+  expect(within(queueRow).getByRole<HTMLButtonElement>('button').disabled).toBe(true);
 });
 
 it('shows "Page not found" and no figures when the server answers 404 (not an admin)', async () => {

@@ -48,8 +48,8 @@ it('opens the filtered view a shared link names, searched on the server, with it
   await waitFor(() => expect(listed()).toEqual(['Add CSV export']));
   const q = taskQueries()[0]!;
   expect([q.get('q'), q.get('repo'), q.getAll('status')]).toEqual(['csv', 'acme/web', ['coding', 'failed']]);
-  expect((screen.getByLabelText('Search') as HTMLInputElement).value).toBe('csv');
-  expect((screen.getByLabelText('Repository') as HTMLSelectElement).value).toBe('acme/web');
+  expect(screen.getByLabelText<HTMLInputElement>('Search').value).toBe('csv');
+  expect(screen.getByLabelText<HTMLSelectElement>('Repository').value).toBe('acme/web');
   // Counts are the filtered view's (from the server), not the org's.
   expect(screen.getByTestId('count-active').textContent).toContain('7');
   expect(screen.getByTestId('count-completed').textContent).toContain('2');

@@ -21,7 +21,8 @@ export function LoginPage() {
   }
   return (
     <main className="login">
-      <form className="card form" onSubmit={submit} aria-label="Log in">
+      {/* submit() catches its own failures and shows them; React ignores a handler's promise. */}
+      <form className="card form" onSubmit={(e) => void submit(e)} aria-label="Log in">
         <h1>Taskflow Live</h1>
         <p className="muted">Demo users: alice, bob (acme) · carol (globex)</p>
         <label>

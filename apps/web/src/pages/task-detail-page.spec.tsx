@@ -78,5 +78,5 @@ it('refuses actions while offline instead of losing them', async () => {
   render(<TaskDetailPage taskId={taskId} />, { wrapper: offline });
   const send = await screen.findByRole('button', { name: 'Send answers' });
   expect((send as HTMLButtonElement).disabled).toBe(true);
-  expect((screen.getByRole('button', { name: 'Cancel task' }) as HTMLButtonElement).disabled).toBe(true);
+  expect(screen.getByRole<HTMLButtonElement>('button', { name: 'Cancel task' }).disabled).toBe(true);
 });

@@ -70,7 +70,8 @@ function ClarificationForm({ task, offline }: { task: PublicTask; offline: boole
     }
   }
   return (
-    <form className="card form clarify" onSubmit={submit} aria-label="Clarification">
+    // submit() catches its own failures and shows them; React ignores a handler's promise.
+    <form className="card form clarify" onSubmit={(e) => void submit(e)} aria-label="Clarification">
       <h2>The analyzer needs a few answers</h2>
       {task.clarificationQuestions.map((q, i) => (
         <label key={q}>

@@ -38,7 +38,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await new Promise((r) => server.close(() => r(undefined)));
+  await server.close();
 });
 
 beforeEach(() => {

@@ -28,7 +28,7 @@ beforeAll(async () => {
   server = new Server(httpServer);
   server.on('connection', (socket) => {
     socket.on('task:join', (_msg, ack) => {
-      socket.join('t');
+      void socket.join('t'); // the in-memory adapter joins synchronously, before the snapshot below
       const { seq, status, events } = snapshot;
       socket.emit('task:state', { taskId, seq, task: { id: taskId, seq, status } as PublicTask, events });
       ack({ ok: true, data: { seq } });
@@ -39,13 +39,13 @@ beforeAll(async () => {
     });
   });
   await new Promise<void>((r) => httpServer.listen(0, '127.0.0.1', r));
-  client = io(`http://127.0.0.1:${(httpServer.address() as AddressInfo).port}`, { transports: ['websocket'] }) as AppSocket;
+  client = io(`http://127.0.0.1:${(httpServer.address() as AddressInfo).port}`, { transports: ['websocket'] });
   await new Promise((r) => client.once('connect', () => r(undefined)));
 });
 
 afterAll(async () => {
   client.close();
-  await new Promise((r) => server.close(() => r(undefined)));
+  await server.close();
 });
 
 const wrapper = ({ children }: { children: ReactNode }) => (

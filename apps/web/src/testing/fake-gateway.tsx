@@ -53,7 +53,7 @@ export async function startFakeGateway(): Promise<FakeGateway> {
     ),
     close: async () => {
       client.close();
-      await new Promise((r) => server.close(() => r(undefined)));
+      await server.close();
     },
   };
 }
