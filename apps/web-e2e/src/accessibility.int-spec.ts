@@ -100,8 +100,8 @@ function focusedName(page: Page): Promise<string> {
   })()`);
 }
 
-const focusedId = (page: Page) => page.evaluate('document.activeElement?.id') as Promise<string | undefined>;
-const focusInDialog = (page: Page) => page.evaluate(`!!document.activeElement?.closest('[role="alertdialog"]')`) as Promise<boolean>;
+const focusedId = (page: Page) => page.evaluate<string | undefined>('document.activeElement?.id');
+const focusInDialog = (page: Page) => page.evaluate<boolean>(`!!document.activeElement?.closest('[role="alertdialog"]')`);
 
 /** Whether the focused element draws a focus indicator (an outline of some width). */
 function focusRingWidth(page: Page): Promise<number> {

@@ -175,7 +175,7 @@ describe('the dashboard through HAProxy', () => {
       expect(w.loads).toBe(0);
     }
     const delays = async (w: Watched) => {
-      const rows = (await w.page.evaluate('window.__rows')) as Record<string, number>;
+      const rows = await w.page.evaluate<Record<string, number>>('window.__rows');
       return created.map((t) => rows[t.id]! - t.at);
     };
     const [wsDelays, pollingDelays] = await Promise.all([delays(ws), delays(polling)]);

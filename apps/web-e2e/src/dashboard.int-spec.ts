@@ -61,7 +61,7 @@ async function createThroughUi(page: Page, title: string, description: string): 
 
 /** When each status of a task first became visible on the page, by the browser's clock. */
 async function seen(page: Page, taskId: string): Promise<Record<string, number>> {
-  const all = (await page.evaluate('window.__seen')) as Array<{ key: string; at: number }>;
+  const all = await page.evaluate<Array<{ key: string; at: number }>>('window.__seen');
   return Object.fromEntries(all.filter((s) => s.key.startsWith(taskId)).map((s) => [s.key.split(' ')[1]!, s.at]));
 }
 

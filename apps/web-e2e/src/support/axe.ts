@@ -23,12 +23,12 @@ export interface AxeFinding {
 export async function axeFindings(page: Page, options: { exclude?: string[] } = {}): Promise<AxeFinding[]> {
   const loaded = await page.evaluate('typeof window.axe === "object"');
   if (!loaded) await page.evaluate(AXE_SOURCE);
-  const results = (await page.evaluate(
+  const results = await page.evaluate<AxeFinding[]>(
     `window.axe.run(${options.exclude?.length ? JSON.stringify({ exclude: options.exclude.map((s) => [s]) }) : 'document'}, {
        runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'] },
        resultTypes: ['violations'],
      }).then((r) => r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => n.target.join(' ') + ' — ' + n.failureSummary) })))`,
-  )) as AxeFinding[];
+  );
   return results;
 }
 
