@@ -10,7 +10,7 @@ describe('broadcastsFor', () => {
   it('sends task:created to the dashboards that may see the task (nobody can be in its room yet), without the timeline detail', () => {
     const emits = broadcastsFor(task, [created], counts);
     expect(emits.filter((e) => e.event === 'task:created')).toEqual([{ room: rooms.org('o1'), event: 'task:created', payload: { taskId: 't1', seq: 1, status: 'received' } }]);
-    const own = broadcastsFor({ ...task, isPrivate: true } as TaskRecord, [created], { ...counts, scope: 'private' });
+    const own = broadcastsFor({ ...task, isPrivate: true }, [created], { ...counts, scope: 'private' });
     expect(own.find((e) => e.event === 'task:created')?.room).toBe(rooms.user('u1'));
     expect(emits.find((e) => e.event === 'task:event_added')?.room).toBe(rooms.task('t1'));
   });

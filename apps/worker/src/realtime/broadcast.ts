@@ -31,7 +31,7 @@ export function broadcastsFor(
   const dashboardRoom = task.isPrivate ? rooms.user(task.creatorId) : rooms.org(task.orgId);
   for (const event of events) {
     // The stored payload is the allow-listed status payload plus timeline `detail`; the status event carries only the former.
-    const { detail: _detail, ...status } = event.payload as Record<string, unknown>;
+    const { detail: _detail, ...status } = event.payload;
     // Nobody can have joined a new task's room yet: `task:created` goes to the dashboards that may see it.
     const room = event.eventType === 'created' ? dashboardRoom : taskRoom;
     emits.push(statusEmit(room, event.eventType, status));

@@ -58,7 +58,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const c of clients) c.close();
-  await new Promise((r) => io.close(r));
+  await io.close();
   for (const c of [pub, sub, publisherRedis]) c.disconnect();
 });
 

@@ -92,9 +92,9 @@ const ACTIVITIES: { [K in Exclude<Kind, 'branch_created'>]: Activity<K> } = {
 export async function applyActivity(db: Db, job: Exclude<WebhookJobData, { kind: 'branch_created' }>, log: Logger): Promise<string | undefined> {
   const activity = ACTIVITIES[job.kind] as Activity<typeof job.kind>;
   for (let attempt = 0; attempt < 5; attempt++) {
-    const task = await activity.find(db, job as never);
+    const task = await activity.find(db, job);
     if (!task) return undefined;
-    const update = activity.update(task, job as never);
+    const update = activity.update(task, job);
     if (!update) return undefined;
     try {
       const { event } = await appendEvent(db, { taskId: task.id, ...update, statuses: update.statuses, delivery: deliveryRef(job) });
