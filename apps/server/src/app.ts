@@ -49,9 +49,11 @@ export interface AppDeps {
 /** Builds the Fastify app without listening, so tests can drive it with `inject` or a real port. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config, db, queue } = deps;
+  // Typed as Fastify's own logger so the instance is a plain FastifyInstance (pino's Logger
+  // would become its logger type parameter, which no plugin's signature expects).
+  const loggerInstance: FastifyBaseLogger = deps.logger;
   const app = Fastify({
-    // pino's Logger is a FastifyBaseLogger; the cast only bridges two copies of its types.
-    loggerInstance: deps.logger as FastifyBaseLogger,
+    loggerInstance,
     bodyLimit: 64 * 1024,
     // X-Forwarded-For names the client only when the load balancer sent it; from anyone else it is ignored.
     trustProxy: proxyTrust(config.trustedProxies),

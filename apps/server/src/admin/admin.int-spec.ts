@@ -139,7 +139,7 @@ describe('the cluster as one admin sees it', () => {
     workerConnection.disconnect();
 
     const { cookie, csrf } = await cookieSession(b, 'ops');
-    const get = async () => (await b.inject({ method: 'GET', url: '/api/admin/overview', headers: { cookie } })).json() as AdminOverview;
+    const get = async () => (await b.inject({ method: 'GET', url: '/api/admin/overview', headers: { cookie } })).json<AdminOverview>();
     const before = await get();
     expect(before.queues![QUEUES.webhooks]).toMatchObject({ failed: 2, waiting: 0 });
     expect(before.webhooks.failed).toBe(2);
@@ -167,7 +167,7 @@ describe('the cluster as one admin sees it', () => {
     expect(one.statusCode).toBe(200);
     expect(one.json()).toEqual({ replayed: [{ queue: QUEUES.webhooks, id: 'd1' }] });
     expect(await (await hooks.getJob('d1'))!.getState()).toBe('waiting');
-    expect((await (await hooks.getJob('d1'))!).attemptsMade).toBe(0);
+    expect((await hooks.getJob('d1'))!.attemptsMade).toBe(0);
     expect((await get()).parked.map((j) => j.id)).toEqual(['d2']);
     const rest = await retry({ [CSRF_HEADER]: csrf }, { queue: QUEUES.webhooks });
     expect(rest.json()).toEqual({ replayed: [{ queue: QUEUES.webhooks, id: 'd2' }] });

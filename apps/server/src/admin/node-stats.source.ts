@@ -26,7 +26,7 @@ export function nodeStatsSource(app: FastifyInstance, metrics: RealtimeMetrics):
         .filter((v) => v.metricName?.endsWith('_bucket'))
         .map((v) => [v.labels.le === '+Inf' ? Number.POSITIVE_INFINITY : Number(v.labels.le), v.value]);
     },
-    errors: () => byLabel(metrics.errors as Counter, 'code'),
+    errors: () => byLabel(metrics.errors, 'code'),
     // Registered by the webhook routes on the same registry.
     webhooksIgnored: () => byLabel(metrics.registry.getSingleMetric(IGNORED_WEBHOOKS) as Counter | undefined, 'reason'),
   };

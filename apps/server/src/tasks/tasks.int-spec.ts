@@ -390,7 +390,7 @@ describe('POST /api/tasks/:id/clarify', () => {
   });
 
   it('answers 400 when the answers do not match the questions one to one', async () => {
-    const { task } = await t.f.newTask(alice() as PublicUserRow);
+    const { task } = await t.f.newTask(alice());
     await drive(task.id, 'needs_clarification', ['Which page?', 'Which browser?']);
     for (const answers of [['Checkout'], ['Checkout', 'Firefox', 'Also Safari']]) {
       const res = await as(alice(), 'POST', `/api/tasks/${task.id}/clarify`, { answers });
@@ -413,7 +413,7 @@ describe('POST /api/tasks/:id/clarify', () => {
   });
 
   it('stores the answers, moves the task back to analyzing and queues a new analysis', async () => {
-    const { task } = await t.f.newTask(alice() as PublicUserRow);
+    const { task } = await t.f.newTask(alice());
     await drive(task.id, 'needs_clarification', ['Which page?', 'Which browser?']);
     const jobsBefore = await analysis.count();
 
@@ -450,7 +450,7 @@ describe('POST /api/tasks/:id/retry', () => {
   });
 
   it('sends a failed task back to received, counts the retry, clears the old attempt and queues its analysis', async () => {
-    const { task } = await t.f.newTask(alice() as PublicUserRow);
+    const { task } = await t.f.newTask(alice());
     await drive(task.id, 'dispatched');
     await drive(task.id, 'failed');
 
