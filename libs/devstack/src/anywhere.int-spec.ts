@@ -61,8 +61,8 @@ async function runServices(clone: Clone, user?: { uid: number; gid: number }) {
     ...(user ?? {}),
   });
   let out = '';
-  proc.stdout!.on('data', (d) => (out += d));
-  proc.stderr!.on('data', (d) => (out += d));
+  proc.stdout.on('data', (d) => (out += d));
+  proc.stderr.on('data', (d) => (out += d));
   const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
   const urls = await waitFor('the services to print their URLs', async () => {
     if (proc.exitCode !== null) throw new Error(`services exited early:\n${out}`);
@@ -141,8 +141,8 @@ describe('services from a clone in a private directory', () => {
     });
     let stderr = '';
     let stdout = '';
-    proc.stdout!.on('data', (d) => (stdout += d));
-    proc.stderr!.on('data', (d) => (stderr += d));
+    proc.stdout.on('data', (d) => (stdout += d));
+    proc.stderr.on('data', (d) => (stderr += d));
     const code = await new Promise<number | null>((resolve) => proc.on('exit', (c) => resolve(c)));
     expect(code).toBe(1);
     expect(stdout).toContain('embedded PostgreSQL on');

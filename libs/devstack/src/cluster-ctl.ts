@@ -88,7 +88,7 @@ async function main(): Promise<number> {
     return 1;
   }
   const [method, route] = parsed.command === 'status' ? ['GET', '/status'] : ['POST', `/${parsed.command}`];
-  const answer = await call(socketPath, method!, route!, parsed.body, (line) => !parsed.json && console.log(String(line.progress)));
+  const answer = await call(socketPath, method, route, parsed.body, (line) => !parsed.json && console.log(String(line.progress)));
   if (parsed.json) console.log(JSON.stringify(answer));
   else if (answer.ok) {
     if (typeof answer.tookMs === 'number') console.log(`done in ${(answer.tookMs / 1000).toFixed(1)} s`);

@@ -76,8 +76,8 @@ beforeAll(async () => {
   // `exec`: the bootstrap itself leads the terminal's session (as a shell would stay there, not die on SIGINT).
   const proc = spawn('script', ['-qefc', `exec ${process.execPath} ${path.join(REPO_ROOT, 'infra/local/bootstrap.mjs')} dev`, '/dev/null'], { cwd: REPO_ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
   let out = '';
-  proc.stdout!.on('data', (d) => (out += d));
-  proc.stderr!.on('data', (d) => (out += d));
+  proc.stdout.on('data', (d) => (out += d));
+  proc.stderr.on('data', (d) => (out += d));
   const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
   dev = { proc, apiPort, webPort, dataDir, output: () => out.replace(ANSI, ''), exited };
   await waitFor('npm run dev to print its URL', async () => {

@@ -1,4 +1,4 @@
-import { Type, type Static, type TLiteral, type TUnion } from '@sinclair/typebox';
+import { Type, type Static } from '@sinclair/typebox';
 import type { TimelineEventType } from './status-machine';
 import { IsoDate, Seq, TaskId } from './task.schema';
 
@@ -10,9 +10,7 @@ const strict = { additionalProperties: false } as const;
 
 export const NOTIFICATION_KINDS = ['needs_clarification', 'pr_ready', 'changes_requested', 'ci_failed', 'merged', 'failed'] as const;
 export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
-export const NotificationKindSchema = Type.Union(NOTIFICATION_KINDS.map((k) => Type.Literal(k))) as unknown as TUnion<
-  TLiteral<NotificationKind>[]
->;
+export const NotificationKindSchema = Type.Union(NOTIFICATION_KINDS.map((k) => Type.Literal(k)));
 
 export const NotificationSchema = Type.Object(
   {

@@ -1,4 +1,4 @@
-import { Type, type Static, type TLiteral, type TUnion } from '@sinclair/typebox';
+import { Type, type Static } from '@sinclair/typebox';
 import { TASK_STATUSES, TIMELINE_EVENT_TYPES } from './status-machine';
 
 /** Shared building blocks of the public task shape (what a browser may ever see). */
@@ -8,7 +8,7 @@ export const IsoDate = Type.String({ format: 'date-time' });
 
 /** A union of string literals whose static type stays the literal union (not `string`). */
 const literals = <T extends string>(values: readonly T[]) =>
-  Type.Union(values.map((v) => Type.Literal(v))) as unknown as TUnion<TLiteral<T>[]>;
+  Type.Union(values.map((v) => Type.Literal(v)));
 
 export const TaskStatusSchema = literals(TASK_STATUSES);
 export const TaskEventTypeSchema = literals(TIMELINE_EVENT_TYPES);

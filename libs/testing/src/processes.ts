@@ -19,8 +19,8 @@ export function spawnApp(entry: string, env: NodeJS.ProcessEnv): AppProcess {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
-  proc.stdout!.on('data', (d) => (out += d));
-  proc.stderr!.on('data', (d) => (out += d));
+  proc.stdout.on('data', (d) => (out += d));
+  proc.stderr.on('data', (d) => (out += d));
   const exited = new Promise<number | null>((resolve) => proc.on('exit', (code, signal) => resolve(code ?? (signal ? 128 : null))));
   const matches = (text: string | RegExp) => (typeof text === 'string' ? out.includes(text) : text.test(out));
   return {

@@ -29,8 +29,8 @@ export async function spawnCluster(dataDir: string, env: NodeJS.ProcessEnv): Pro
   for (const k of ['REDIS_URL', 'JWT_SECRET']) delete full[k];
   const proc = spawn(process.execPath, [path.join(REPO_ROOT, 'infra/local/bootstrap.mjs'), 'cluster'], { env: full, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  proc.stdout!.on('data', (d) => (out += d));
-  proc.stderr!.on('data', (d) => (out += d));
+  proc.stdout.on('data', (d) => (out += d));
+  proc.stderr.on('data', (d) => (out += d));
   const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
   await waitFor('npm run cluster to be ready', async () => {
     if (proc.exitCode !== null) throw new Error(`cluster exited early:\n${out}`);

@@ -32,7 +32,7 @@ export async function createStoreFixture(): Promise<StoreFixture> {
   return {
     db,
     url: database.url,
-    users: { alice: alice!, bob: bob!, carol: carol! },
+    users: { alice, bob, carol },
     newTask: (creator, overrides = {}) =>
       createTask(db, {
         orgId: creator.orgId,
