@@ -29,7 +29,8 @@ io.on('connection', (socket) => {
 });
 httpServer.listen(port, '127.0.0.1', () => process.send?.({ type: 'listening', port }));
 const stop = () => {
-  io.close();
+  // Not awaited: close() never rejects, and the exit below ends whatever it has not closed yet.
+  void io.close();
   pub.disconnect();
   sub.disconnect();
   process.exit(0);

@@ -21,7 +21,7 @@ describe('LightSocket against a Socket.IO server', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });
-  afterAll(() => new Promise<void>((r) => io.close(() => r())));
+  afterAll(() => io.close());
 
   it('authenticates, gets acks and room broadcasts, and stays connected by answering pings', async () => {
     const events: Array<[string, unknown]> = [];

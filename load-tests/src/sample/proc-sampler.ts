@@ -91,7 +91,7 @@ export function sampleComponents(sources: Record<string, PidSource>): Sample {
     for (const pid of source.pids()) visit(pid, true);
     out[name] = { cpuSeconds: ticks / CLK_TCK, rssKB };
   }
-  return out as Sample;
+  return out;
 }
 
 /** CPU seconds used between two samples, per component. */

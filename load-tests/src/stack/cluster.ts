@@ -61,8 +61,8 @@ export async function startCluster(opts: { port: number; nodes: number; workers:
     output += d.toString();
     if (output.length > 200_000) output = output.slice(-100_000);
   };
-  proc.stdout!.on('data', onData);
-  proc.stderr!.on('data', onData);
+  proc.stdout.on('data', onData);
+  proc.stderr.on('data', onData);
   const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
   const stop = () => stopCluster(proc, exited, dataDir);
   try {
