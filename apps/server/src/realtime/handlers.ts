@@ -13,6 +13,7 @@ import type { DashboardSnapshots } from './dashboard-snapshots';
 import type { TaskflowSocket } from './socket-types';
 import type { Presence } from './presence';
 import type { SessionGuard } from './session-guard';
+import { userRooms } from './shared-users';
 import { normaliseTaskId } from './task-id';
 import { readTaskSnapshot } from './task-snapshot';
 
@@ -70,7 +71,8 @@ export const HANDLERS: { [M in ClientMessageName]: Handler<M> } = {
   async 'dashboard:join'({ socket, snapshots, flags }) {
     if (!flags.dashboard) throw DISABLED('dashboard');
     const user = socket.data.user;
-    await socket.join(rooms.org(user.orgId));
+    // The user's shared room name: the adapter keeps one per socket that joins.
+    await socket.join(userRooms(user).org);
     // Read after the join (see DashboardSnapshots): a user's tabs joining together share one read.
     const state = await snapshots.state(user);
     socket.emit('dashboard:state', state);

@@ -3,8 +3,9 @@ import { SESSION_COOKIE, type ClientMessage } from '@taskflow/events';
 import { AppError, type Logger } from '@taskflow/platform';
 import { readSession, slideSession } from '@taskflow/store';
 import { sessionOfCookie, type CookieSessionDeps } from '../auth/session.cookie';
-import { runAt, type ExpiryTimer } from './expiry-timer';
+import { DeadlineQueue } from './expiry-timer';
 import type { RealtimeMetrics } from './metrics';
+import { SharedUsers } from './shared-users';
 import type { TaskflowSocket } from './socket-types';
 
 export interface SessionGuard {
@@ -19,13 +20,18 @@ export interface SessionGuard {
 const EXPIRED = 'Session expired: log in again';
 
 export function createSessionGuard(app: FastifyInstance, deps: { cookie: CookieSessionDeps; metrics: RealtimeMetrics; logger: Logger }): SessionGuard {
-  const timers = new WeakMap<TaskflowSocket, ExpiryTimer>();
+  // One timer for every socket's deadline (not one each), and one user object per user: see their modules.
+  const deadlines = new DeadlineQueue<TaskflowSocket>((socket) => void onDeadline(socket));
+  const users = new SharedUsers();
+  // Shared by every socket (EventEmitter calls it with the socket as `this`): no closure per socket.
+  function forgetDeadline(this: TaskflowSocket): void {
+    deadlines.cancel(this);
+  }
 
   const arm = (socket: TaskflowSocket, deadline: number) => {
-    timers.get(socket)?.cancel();
     socket.data.expiresAt = deadline;
-    // runAt, not setTimeout: a deadline may lie further ahead than a Node timer can wait.
-    timers.set(socket, runAt(deadline, () => void onDeadline(socket)));
+    // A socket that went while its session was re-read must not be held until its deadline.
+    if (socket.connected) deadlines.set(socket, deadline);
   };
 
   async function onDeadline(socket: TaskflowSocket): Promise<void> {
@@ -52,8 +58,10 @@ export function createSessionGuard(app: FastifyInstance, deps: { cookie: CookieS
       if (typeof token === 'string' && token.length > 0) {
         try {
           const { user, expiresAt } = app.verifySession(token);
-          socket.data.user = user;
+          socket.data.user = users.intern(user);
           socket.data.expiresAt = expiresAt;
+          // Verified: the socket need not keep its copy of the token (a few hundred bytes) for its whole life.
+          delete (socket.handshake.auth as { token?: unknown }).token;
           return next();
         } catch (err) {
           const expired = (err as { code?: string }).code === 'FAST_JWT_EXPIRED';
@@ -69,7 +77,7 @@ export function createSessionGuard(app: FastifyInstance, deps: { cookie: CookieS
       sessionOfCookie(deps.cookie, cookie).then(
         (session) => {
           const { id, orgId, username, name } = session.user;
-          socket.data.user = { id, orgId, username, name, sessionId: session.id };
+          socket.data.user = users.intern({ id, orgId, username, name, sessionId: session.id });
           socket.data.expiresAt = session.expiresAt.getTime();
           next();
         },
@@ -86,7 +94,7 @@ export function createSessionGuard(app: FastifyInstance, deps: { cookie: CookieS
 
     watch(socket) {
       arm(socket, socket.data.expiresAt);
-      socket.on('disconnect', () => timers.get(socket)?.cancel());
+      socket.on('disconnect', forgetDeadline);
     },
 
     async refresh(socket, message) {
