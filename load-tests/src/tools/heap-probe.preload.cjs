@@ -1,0 +1,60 @@
+/* global process, global, setImmediate, URL, require */
+/* eslint-disable @typescript-eslint/no-require-imports -- a CommonJS preload (`node --require`) */
+/**
+ * Preload (`--require`) for heap-per-socket.ts: a tiny HTTP listener on 127.0.0.1:HEAP_PROBE_PORT inside the
+ * measured process. GET /memory answers process.memoryUsage() as it is; GET /heap collects garbage first (the
+ * process runs with --expose-gc) and adds its active timers and handles; GET /snapshot?file=PATH writes a V8
+ * heap snapshot there. Test tooling only: nothing loads it otherwise.
+ */
+'use strict';
+const http = require('node:http');
+const v8 = require('node:v8');
+
+const port = Number(process.env.HEAP_PROBE_PORT);
+
+/** Several full collections, with turns of the event loop between them so weak callbacks and finalizers run. */
+async function collect() {
+  if (typeof global.gc !== 'function') throw new Error('run with --expose-gc');
+  for (let i = 0; i < 4; i++) {
+    global.gc();
+    await new Promise((r) => setImmediate(r));
+  }
+}
+
+/** Active handles and requests by type (a `Timeout` per pending timer): per-socket timers show up here. */
+function countResources() {
+  const counts = {};
+  for (const type of process.getActiveResourcesInfo()) counts[type] = (counts[type] || 0) + 1;
+  return counts;
+}
+
+async function answer(req) {
+  const url = new URL(req.url, 'http://probe');
+  // As an outside sampler sees it: no collection first.
+  if (url.pathname === '/memory') return process.memoryUsage();
+  if (url.pathname === '/heap') {
+    await collect();
+    const m = process.memoryUsage();
+    const h = v8.getHeapStatistics();
+    return { rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers, mallocedMemory: h.malloced_memory, resources: countResources() };
+  }
+  if (url.pathname === '/snapshot') {
+    await collect();
+    return { file: v8.writeHeapSnapshot(url.searchParams.get('file') || undefined) };
+  }
+  throw Object.assign(new Error('not found'), { status: 404 });
+}
+
+// Node runs preloads in the module-hooks thread of `--import tsx` too: only the main thread listens.
+if (port > 0 && require('node:worker_threads').isMainThread) listen();
+
+function listen() {
+  const server = http.createServer((req, res) => {
+    answer(req).then(
+      (body) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body)),
+      (err) => res.writeHead(err.status || 500).end(String(err.message)),
+    );
+  });
+  server.listen(port, '127.0.0.1');
+  server.unref();
+}
