@@ -57,6 +57,13 @@ async function run(opts: BenchOptions, cluster: BenchCluster): Promise<void> {
     components: (generatorPids) => productComponents(cluster, generatorPids),
     haproxyCfg: readHaproxyCfg(cluster),
     redisUrl: cluster.redisUrl,
+    browserCookies: async () => {
+      const started = Date.now();
+      // Other source addresses than the Bearer logins', whose per-address login budget may still be spent.
+      const cookies = await loginAll(users.map((u) => u.username), PASSWORD, nodeUrls().length ? nodeUrls() : [cluster.url], { kind: 'cookie', firstAddress: 100 });
+      say(`${cookies.size} browser sessions logged in (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+      return new Map(users.map((u) => [tokens.get(u.username)!, cookies.get(u.username)!]));
+    },
     log: say,
   };
   const outcome = await scenarioRunner(opts.scenario)(ctx);

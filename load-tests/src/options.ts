@@ -19,6 +19,8 @@ export interface BenchOptions {
   children: number;
   /** Sockets per second while connecting; 0 = as fast as the server accepts them. */
   connectRate: number;
+  /** How polling dashboards authenticate: the browser's session cookie (as the web app) or a Bearer token. */
+  pollAuth: 'cookie' | 'bearer';
   /** Fresh dashboard sockets per second probing `dashboard:join` while the sockets are held; 0 = no probe. */
   joinProbeRate: number;
   /** Task rates to step through (dashboard/storm), for p99 against load and the chart. */
@@ -50,6 +52,7 @@ export const USAGE = `Usage: npm run bench -- <${SCENARIOS.join('|')}> [options]
   --data-dir DIR     its DATA_DIR (default .data: stack.json and secrets.json), to seed users and sample it
   --baseline / --no-baseline   run the bare Socket.IO fan-out at the same frames/s too
   --orgs N  --users N  --children N  --connect-rate N (sockets/s, 0 = unthrottled)
+  --poll-auth cookie|bearer   polling dashboards send a browser session cookie (default, as the web app) or a Bearer token
   --join-probe-rate N   fresh sockets/s timing dashboard:join while the others are held (default 5, 0 = off)
   --sweep R1,R2,…    step the task rate (dashboard, storm)     --chart FILE.svg   p99 against load
   --port P  --nodes N  --workers N   the cluster the harness starts (defaults 3900, 2, 1)`;
@@ -79,6 +82,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
       children: { type: 'string' },
       'connect-rate': { type: 'string' },
       'join-probe-rate': { type: 'string' },
+      'poll-auth': { type: 'string' },
       sweep: { type: 'string' },
       chart: { type: 'string' },
       port: { type: 'string' },
@@ -90,6 +94,8 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
   if (!scenario || !SCENARIOS.includes(scenario) || positionals.length > 1) throw new Error(`Unknown or missing scenario.\n\n${USAGE}`);
   if (values.url && !/^http:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?\/?$/.test(values.url)) throw new Error('--url must point at this machine (127.0.0.0/8, localhost or [::1])');
   const d = DEFAULTS[scenario];
+  const pollAuth = values['poll-auth'] ?? 'cookie';
+  if (pollAuth !== 'cookie' && pollAuth !== 'bearer') throw new Error(`--poll-auth must be cookie or bearer, got "${pollAuth}"`);
   const sockets = Math.round(positive('sockets', values.sockets, d.sockets, 1));
   const orgs = Math.round(positive('orgs', values.orgs, d.orgs, 1));
   const sweep = (values.sweep ?? '').split(',').filter(Boolean).map((r) => positive('sweep', r, 0, 0.01));
@@ -107,6 +113,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     users: Math.round(positive('users', values.users, Math.min(1000, Math.max(orgs * 5, Math.ceil(sockets / 10), scenario === 'smoke' ? 50 : 100)), 1)),
     children: Math.round(positive('children', values.children, Math.min(4, Math.max(2, Math.ceil(sockets / 2000))), 1)),
     connectRate: positive('connect-rate', values['connect-rate'], 0),
+    pollAuth,
     joinProbeRate: positive('join-probe-rate', values['join-probe-rate'], 5),
     sweep,
     chart: values.chart,

@@ -152,7 +152,7 @@ async function pollAll(url: string, dashboards: PollPlan[], everyMs: number, dur
     while (Date.now() < end) {
       const next = Date.now() + everyMs;
       try {
-        const res = await fetch(`${url}${POLL_PATH}`, { headers: { authorization: `Bearer ${d.token}` }, signal: AbortSignal.timeout(everyMs) });
+        const res = await fetch(`${url}${POLL_PATH}`, { headers: d.cookie ? { cookie: d.cookie } : { authorization: `Bearer ${d.token}` }, signal: AbortSignal.timeout(everyMs) });
         const body = (await res.json()) as { tasks?: Array<Row & { id?: string }> };
         const at = nowMs();
         polls += 1;

@@ -16,6 +16,8 @@ export interface SocketPlan {
 export interface PollPlan {
   scope: string;
   token: string;
+  /** `taskflow_session=…`: poll as a browser does, with its session cookie instead of the Bearer token. */
+  cookie?: string;
 }
 
 /** Final seq of every task the run touched, by scope (org id or task id), for the lost count. */

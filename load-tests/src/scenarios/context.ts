@@ -21,6 +21,8 @@ export interface ScenarioContext {
   components(generatorPids: () => number[]): Record<string, PidSource>;
   haproxyCfg: string | undefined;
   redisUrl: string | undefined;
+  /** A browser session cookie for each user, keyed by the user's Bearer token (logged in on first use). */
+  browserCookies(): Promise<Map<string, string>>;
   log(line: string): void;
 }
 

@@ -108,7 +108,9 @@ const SCENARIOS: Record<ScenarioName, Scenario> = {
     const live = await productPhase(ctx, { label: 'product, live dashboards', plans: dashboardPlans(ctx, ctx.opts.sockets), rate: ctx.opts.rate, durationS: ctx.opts.durationS });
     // Between the two sides, so that drift on the shared machine touches both alike.
     const pipeline = await productPhase(ctx, { label: 'product, pipeline only', plans: [], rate: ctx.opts.rate, durationS: ctx.opts.durationS });
-    const dashboards = dashboardPlans(ctx, ctx.opts.sockets).map((p) => ({ scope: p.scope, token: p.token! }));
+    const cookies = ctx.opts.pollAuth === 'cookie' ? await ctx.browserCookies() : undefined;
+    // A user's dashboards share that user's browser session (tabs of one browser).
+    const dashboards = dashboardPlans(ctx, ctx.opts.sockets).map((p) => ({ scope: p.scope, token: p.token!, cookie: cookies?.get(p.token!) }));
     const polled = await productPhase(ctx, { label: 'product, 5 s polling', plans: [], rate: ctx.opts.rate, durationS: ctx.opts.durationS, polling: { dashboards, everyMs: 5000 } });
     const cpu = pollingCpu({ live, pipelineOnly: pipeline, polling: polled });
     return {
@@ -119,6 +121,7 @@ const SCENARIOS: Record<ScenarioName, Scenario> = {
       extra: {
         polling: polled.product,
         pollingDrive: polled.drive,
+        pollAuth: ctx.opts.pollAuth,
         pipelineOnly: pipeline.product,
         pipelineOnlyDrive: pipeline.drive,
         serverCpu: cpu.server,
