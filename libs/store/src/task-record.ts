@@ -1,6 +1,6 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
-import type { TaskSource } from '@taskflow/events';
-import type { Database } from './schema';
+import { PublicTaskSchema, type TaskSource } from '@taskflow/events';
+import type { Database, TasksTable } from './schema';
 
 export type Executor = Kysely<Database> | Transaction<Database>;
 
@@ -15,12 +15,20 @@ export interface Viewer {
   orgId: string;
 }
 
+/**
+ * The columns of a TaskRecord, listed from the contract's schema (the creator is a join) plus the internal
+ * ones: not `t.*`, which would also carry columns that are nobody's business, such as the search vector.
+ */
+const TASK_RECORD_COLUMNS = [...Object.keys(PublicTaskSchema.properties).filter((k) => k !== 'creator'), 'creatorId', 'analysis'].map(
+  (column) => `t.${column}`,
+) as Array<`t.${keyof TasksTable}`>;
+
 /** tasks joined with their creator, selected in the shape of a TaskRecord. */
 export function selectTasks(db: Executor) {
   return db
     .selectFrom('tasks as t')
     .innerJoin('users as u', 'u.id', 't.creatorId')
-    .selectAll('t')
+    .select(TASK_RECORD_COLUMNS)
     .select(['u.username as creatorUsername', 'u.name as creatorName', sql<string>`t.updated_at::text`.as('cursorTs')]);
 }
 
