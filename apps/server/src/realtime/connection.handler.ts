@@ -4,6 +4,7 @@ import type { MessageDispatch } from './message-dispatch';
 import type { RealtimeMetrics } from './metrics';
 import type { Presence } from './presence';
 import type { SessionGuard } from './session-guard';
+import { userRooms } from './shared-users';
 import type { TaskflowSocket } from './socket-types';
 
 export interface ConnectionDeps {
@@ -20,24 +21,29 @@ export interface ConnectionDeps {
  * presence when it goes.
  */
 export function connectionHandler({ metrics, logger, session, presence, onMessage }: ConnectionDeps): (socket: TaskflowSocket) => void {
+  // Registered on every socket as they are, not as closures per socket (thousands of sockets per node):
+  // Socket.IO calls them with the socket as `this`.
+  function onFrame(this: TaskflowSocket, event: unknown, ...args: unknown[]): void {
+    // Nothing a frame carries may become an unhandled rejection; onMessage answers every expected failure itself.
+    onMessage(this, event, args).catch((err: unknown) => {
+      metrics.recordError('INTERNAL');
+      logger.warn({ err, userId: this.data.user?.id }, 'socket message failed');
+    });
+  }
+  function onDisconnect(this: TaskflowSocket): void {
+    metrics.connections.dec();
+    void presence.leaveAll(this).catch((err: unknown) => logger.warn({ err }, 'presence cleanup failed'));
+  }
+
   return (socket) => {
     const user = socket.data.user;
     metrics.connections.inc();
-    void socket.join(rooms.user(user.id));
+    void socket.join(userRooms(user).user);
     // All tabs of one browser session share a room: a logout anywhere ends them together.
     if (user.sessionId) void socket.join(rooms.session(user.sessionId));
     // Middleware runs once per connection: a session that ends later must end the socket then.
     session.watch(socket);
-    // Nothing a frame carries may become an unhandled rejection; onMessage answers every expected failure itself.
-    socket.onAny((event: unknown, ...args: unknown[]) => {
-      onMessage(socket, event, args).catch((err: unknown) => {
-        metrics.recordError('INTERNAL');
-        logger.warn({ err, userId: socket.data.user?.id }, 'socket message failed');
-      });
-    });
-    socket.on('disconnect', () => {
-      metrics.connections.dec();
-      void presence.leaveAll(socket).catch((err: unknown) => logger.warn({ err }, 'presence cleanup failed'));
-    });
+    socket.onAny(onFrame);
+    socket.on('disconnect', onDisconnect);
   };
 }
