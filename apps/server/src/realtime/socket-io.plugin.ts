@@ -1,4 +1,3 @@
-import { createAdapter } from '@socket.io/redis-adapter';
 import type { FastifyPluginAsync } from 'fastify';
 import fp from 'fastify-plugin';
 import fastifySocketIO from 'fastify-socket.io';
@@ -6,6 +5,7 @@ import type { IncomingMessage } from 'node:http';
 import { SOCKET_IO_REDIS_KEY } from '@taskflow/events';
 import type { ServerConfig } from '../config';
 import type { TaskflowServer } from './socket-types';
+import { createFanoutAdapter } from './yielding-fanout.adapter';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -14,7 +14,7 @@ declare module 'fastify' {
 }
 
 export interface SocketIoOptions {
-  config: Pick<ServerConfig, 'WEBSOCKET_MAX_FRAME_BYTES' | 'allowedOrigins'>;
+  config: Pick<ServerConfig, 'WEBSOCKET_MAX_FRAME_BYTES' | 'WEBSOCKET_FANOUT_CHUNK' | 'allowedOrigins'>;
   /** True once the node drains: no new connections. */
   isDraining: () => boolean;
 }
@@ -39,7 +39,8 @@ const socketIo: FastifyPluginAsync<SocketIoOptions> = async (app, { config, isDr
       if (origin && !config.allowedOrigins.includes(origin)) return callback('Origin not allowed', false);
       callback(null, true);
     },
-    adapter: createAdapter(pub, sub, { key: SOCKET_IO_REDIS_KEY }),
+    // Broadcasts written in chunks that yield, so health checks and new connections are served under load.
+    adapter: createFanoutAdapter(pub, sub, { key: SOCKET_IO_REDIS_KEY }, { chunkSockets: config.WEBSOCKET_FANOUT_CHUNK, onError: (err) => app.log.warn({ err }, 'broadcast write failed') }),
     // Recovery comes from PostgreSQL by seq (docs/architecture.md#the-event-log-and-seq): the Redis adapter keeps nothing to recover from.
     connectionStateRecovery: undefined,
     // Drain: close each transport rather than send a server-side disconnect (`io server disconnect`), after

@@ -49,6 +49,11 @@ export class YieldingFanoutAdapter extends HookableRedisAdapter {
     this.fanout = new FanoutQueue<Socket>(fanout.chunkSockets, fanout.onError);
   }
 
+  /** Socket writes per turn of the event loop. */
+  get chunkSockets(): number {
+    return this.fanout.chunk;
+  }
+
   /** Socket writes waiting for a later turn of the event loop. */
   get pendingWrites(): number {
     return this.fanout.pending;
