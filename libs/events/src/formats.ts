@@ -14,9 +14,13 @@ const parses = (v: string) => {
   }
 };
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The contract's `uuid` format: a plain UUID only, as PostgreSQL's uuid type parses it (not the `urn:uuid:` form). */
+export const isUuid = (value: string): boolean => UUID.test(value);
+
 const FORMATS: Readonly<Record<string, (value: string) => boolean>> = {
-  // A plain UUID only: PostgreSQL's uuid type does not parse the `urn:uuid:` form Ajv's format admits.
-  uuid: (v) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(v),
+  uuid: isUuid,
   // RFC 3339, as toISOString() writes it (a zone is required), and a real instant.
   'date-time': (v) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i.test(v) && !Number.isNaN(Date.parse(v)),
   date: (v) => /^\d{4}-\d{2}-\d{2}$/.test(v) && new Date(`${v}T00:00:00Z`).toISOString().startsWith(v),

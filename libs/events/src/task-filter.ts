@@ -1,3 +1,4 @@
+import { isUuid } from './formats';
 import { TASK_STATUSES, type TaskStatus } from './status-machine';
 import { CODING_AGENTS, PRIORITIES, type CodingAgent, type DashboardTask, type Priority } from './task.schema';
 
@@ -119,7 +120,7 @@ export function filterFromSearchParams(params: URLSearchParams): TaskFilter {
   const status = params.getAll('status').filter((s): s is TaskStatus => (TASK_STATUSES as readonly string[]).includes(s));
   if (status.length) filter.status = [...new Set(status)];
   const creator = one('creator');
-  if (creator && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(creator)) filter.creator = creator;
+  if (creator && isUuid(creator)) filter.creator = creator;
   for (const key of DATE_FILTER_KEYS) {
     const value = one(key);
     if (value && new RegExp(FILTER_DATE_PATTERN).test(value) && filterBound(value, 'from')) filter[key] = value;

@@ -1,5 +1,5 @@
 import { sql, type RawBuilder } from 'kysely';
-import { STATUSES_BY_GROUP, type TaskCounts, type TaskFilter, type TaskStatus } from '@taskflow/events';
+import { isUuid, STATUSES_BY_GROUP, type TaskCounts, type TaskFilter, type TaskStatus } from '@taskflow/events';
 import { AppError } from '@taskflow/platform';
 import type { Db } from './db';
 import type { TaskEventRow } from './schema';
@@ -123,7 +123,6 @@ export function countOrgTasks(db: Db, orgId: string): Promise<TaskCounts> {
   return countGroups(db, sql<boolean>`t.org_id = ${orgId} and not t.is_private`);
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 // PostgreSQL's text form of a timestamptz, e.g. `2026-11-25 18:45:12.123456+00`.
 const PG_TIMESTAMP = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?[+-]\d{2}(:\d{2})?$/;
 
@@ -133,7 +132,7 @@ export function encodeCursor(ts: string, id: string): string {
 
 export function decodeCursor(cursor: string): { ts: string; id: string } {
   const [ts, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
-  if (!ts || !id || !UUID.test(id) || !PG_TIMESTAMP.test(ts)) {
+  if (!ts || !id || !isUuid(id) || !PG_TIMESTAMP.test(ts)) {
     throw new AppError('INVALID_CURSOR', 400, 'The cursor is not valid');
   }
   return { ts, id };

@@ -1,7 +1,7 @@
 import { AppError } from '@taskflow/platform';
 import { createStoreFixture, type StoreFixture } from './testing';
 import { transition } from './tasks.commands';
-import { countOrgTasks, countPrivateTasks, countTasks, getTask, listTasks } from './tasks.queries';
+import { countOrgTasks, countPrivateTasks, countTasks, encodeCursor, getTask, listTasks } from './tasks.queries';
 import type { TaskRecord } from './task-record';
 
 let f: StoreFixture;
@@ -95,6 +95,10 @@ describe('pagination', () => {
     const bad = Buffer.from("2026-01-01'; drop table tasks; --|x").toString('base64url');
     await expect(listTasks(f.db, f.users.alice, { cursor: bad })).rejects.toBeInstanceOf(AppError);
     await expect(listTasks(f.db, f.users.alice, { cursor: 'garbage' })).rejects.toMatchObject({ code: 'INVALID_CURSOR', statusCode: 400 });
+    // A well-formed time with an id that is not a UUID is refused before PostgreSQL would fail on it.
+    const ts = '2026-11-25 18:45:12.123456+00';
+    await expect(listTasks(f.db, f.users.alice, { cursor: encodeCursor(ts, 'urn:uuid:3f2b8c1e-8d9a-4c6b-9f1e-2a3b4c5d6e7f') })).rejects.toMatchObject({ code: 'INVALID_CURSOR' });
+    await expect(listTasks(f.db, f.users.alice, { cursor: encodeCursor(ts, '3F2B8C1E-8D9A-4C6B-9F1E-2A3B4C5D6E7F') })).resolves.toMatchObject({ tasks: expect.any(Array) });
   });
 
   it('caps the page size', async () => {
