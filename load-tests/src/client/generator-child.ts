@@ -81,8 +81,9 @@ async function openAll(url: string, plans: SocketPlan[], connectsPerSec: number,
   let errors = 0;
   const gapMs = connectsPerSec > 0 ? 1000 / connectsPerSec : 0;
   const started = nowMs();
-  // Bounded concurrency when no ramp is asked for: the sockets still open as fast as the server takes them.
-  const maxInFlight = 256;
+  // Unpaced: bounded concurrency, the sockets open as fast as the server takes them. Paced: arrivals at the
+  // asked rate whatever the server's answer time (clients arriving do not wait for each other).
+  const maxInFlight = gapMs > 0 ? Number.POSITIVE_INFINITY : 256;
   let inFlight = 0;
   const waiters: Array<() => void> = [];
   const openOne = async (plan: SocketPlan) => {
