@@ -105,7 +105,7 @@ const SCENARIOS: Record<ScenarioName, Scenario> = {
   },
 
   polling: async (ctx) => {
-    const live = await productPhase(ctx, { label: 'product, live dashboards', plans: dashboardPlans(ctx, ctx.opts.sockets), rate: ctx.opts.rate, durationS: ctx.opts.durationS });
+    const live = await productPhase(ctx, { label: 'product, live dashboards', plans: dashboardPlans(ctx, ctx.opts.sockets), rate: ctx.opts.rate, durationS: ctx.opts.durationS, joinProbe: false });
     // Between the two sides, so that drift on the shared machine touches both alike.
     const pipeline = await productPhase(ctx, { label: 'product, pipeline only', plans: [], rate: ctx.opts.rate, durationS: ctx.opts.durationS });
     const cookies = ctx.opts.pollAuth === 'cookie' ? await ctx.browserCookies() : undefined;
