@@ -2,6 +2,7 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import type { ServerEventPayload } from './server-events';
 import { SessionRefreshMessage } from './sessions';
 import { Seq, TaskId, type TimelineEvent } from './task.schema';
+import { validate, type Validation } from './validation';
 
 /**
  * Client → server messages (docs/architecture.md#the-wire-contract; documented in docs/websocket.md). Each is sent
@@ -33,7 +34,15 @@ export const CLIENT_MESSAGES = {
 } as const satisfies Record<string, TSchema>;
 
 export type ClientMessageName = keyof typeof CLIENT_MESSAGES;
-export type ClientMessage<M extends ClientMessageName> = Static<(typeof CLIENT_MESSAGES)[M]>;
+/** Each message's payload, resolved per name: a generic `ClientMessage<M>` stays tied to M instead of widening. */
+export type ClientMessages = { [M in ClientMessageName]: Static<(typeof CLIENT_MESSAGES)[M]> };
+export type ClientMessage<M extends ClientMessageName> = ClientMessages[M];
+
+/** Checks a payload against message M's schema, typed as M's payload. */
+export function validateClientMessage<M extends ClientMessageName>(name: M, payload: unknown): Validation<ClientMessage<M>> {
+  // TypeScript cannot follow Static<> through a generic index; the schema is the one ClientMessages maps M to.
+  return validate(CLIENT_MESSAGES[name], payload) as Validation<ClientMessage<M>>;
+}
 
 export const AckErrorSchema = Type.Object({ code: Type.String(), message: Type.String() }, strict);
 export type AckError = Static<typeof AckErrorSchema>;

@@ -1,4 +1,4 @@
-import { CLIENT_MESSAGES, validate, type Ack, type ClientMessageAck, type ClientMessageName } from '@taskflow/events';
+import { validateClientMessage, type Ack, type ClientMessageAck, type ClientMessageName } from '@taskflow/events';
 import { AppError, type Logger } from '@taskflow/platform';
 import { isClientMessage, unknownEventMessage } from './client-event';
 import { HANDLERS, type HandlerContext } from './handlers';
@@ -54,7 +54,7 @@ export function createMessageDispatch({ limits, metrics, logger, context }: Mess
 
 /** Validates a payload against the message's schema and runs the message's handler with it. */
 async function dispatch<N extends ClientMessageName>(name: N, ctx: HandlerContext, payload: unknown): Promise<Ack<ClientMessageAck<N>>> {
-  const checked = validate(CLIENT_MESSAGES[name], payload ?? {});
+  const checked = validateClientMessage(name, payload ?? {});
   if (!checked.ok) {
     const message = `Invalid ${name}: ${checked.issues.map((i) => `${i.path} ${i.message}`).join('; ')}`;
     return { ok: false, error: { code: 'INVALID_PAYLOAD', message } };
