@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { taskBranch } from '@taskflow/events';
+import { isUuid, taskBranch } from '@taskflow/events';
 import { checkRunEvent, issueCommentEvent, pullRequestReviewEvent, reviewCommentEvent } from './activity-payloads';
 import { createBranchEvent, pullRequestEvent } from './payloads';
 import { sendWebhook } from './send';
@@ -18,8 +18,6 @@ const STEPS = [
   'ci-pass', 'ci-fail', 'comment', 'pr-comment', 'review-comment', 'merge', 'close',
 ] as const;
 type Step = (typeof STEPS)[number];
-
-const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const USAGE = `Usage: npm run simulate -- <taskId> <${STEPS.join('|')}>
 
@@ -64,7 +62,7 @@ function defaultPrNumber(taskId: string): number {
 function parseArgs(args: string[]): { taskId: string; step: Step } {
   if (args.length !== 2) throw usageError(`Expected 2 arguments, got ${args.length}.`);
   const [rawId = '', rawStep = ''] = args;
-  if (!UUID_PATTERN.test(rawId)) throw usageError(`Not a task id (UUID): "${rawId}".`);
+  if (!isUuid(rawId)) throw usageError(`Not a task id (UUID): "${rawId}".`);
   if (!(STEPS as readonly string[]).includes(rawStep)) throw usageError(`Unknown step: "${rawStep}".`);
   // The server stores ids in lower case and derives branch names from them.
   return { taskId: rawId.toLowerCase(), step: rawStep as Step };
