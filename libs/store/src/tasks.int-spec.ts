@@ -2,7 +2,7 @@ import { PublicTaskSchema, statusEventPayload } from '@taskflow/events';
 import { IllegalTransitionError, RetryLimitError, StaleTransitionError, TaskNotFoundError } from './errors';
 import { createStoreFixture, type StoreFixture } from './testing';
 import { transition, type TransitionInput } from './tasks.commands';
-import { getEventsSince, getTask, isTaskVisible, listTasks } from './tasks.queries';
+import { getTask, isTaskVisible, listTasks } from './tasks.queries';
 import { findTaskForWebhook } from './pipeline.queries';
 import { readForResync } from './resync.queries';
 
@@ -197,13 +197,5 @@ describe('transition', () => {
     expect(visible).toEqual([true, true, false, true, false, false]);
     const read = await Promise.all(cases.map(async ([viewer, id]) => (await getTask(f.db, viewer, id)) !== undefined));
     expect(visible).toEqual(read);
-  });
-
-  it('returns events after a seq for resync', async () => {
-    const { task } = await f.newTask(f.users.alice);
-    await transition(f.db, { taskId: task.id, from: 'received', to: 'analyzing', event: 'analyzing' });
-    await transition(f.db, { taskId: task.id, from: 'analyzing', to: 'failed', event: 'failed', patch: { errorMessage: 'x' } });
-    expect((await getEventsSince(f.db, task.id, 1)).map((e) => e.seq)).toEqual([2, 3]);
-    expect(await getEventsSince(f.db, task.id, 3)).toEqual([]);
   });
 });

@@ -38,17 +38,6 @@ export async function isTaskVisible(db: Db, viewer: Viewer, taskId: string): Pro
   return row !== undefined;
 }
 
-/** Events of a task after `sinceSeq`, in order (resync). */
-export async function getEventsSince(db: Db, taskId: string, sinceSeq: number): Promise<TaskEventRow[]> {
-  return db
-    .selectFrom('taskEvents')
-    .selectAll()
-    .where('taskId', '=', taskId)
-    .where('seq', '>', sinceSeq)
-    .orderBy('seq')
-    .execute();
-}
-
 export interface ListTasksQuery {
   scope?: 'all' | 'mine';
   status?: TaskStatus | readonly TaskStatus[];
