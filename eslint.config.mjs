@@ -31,6 +31,24 @@ export default tseslint.config(
     },
   },
   {
+    // Type-aware rules for the mistakes types can see: a promise nobody awaits (its rejection
+    // becomes an unhandled one), an async function where a callback's result is ignored (an
+    // event emitter, a React handler), an await of a non-promise, a cast that changes nothing.
+    // Each file is checked with the nearest tsconfig.json, which includes its tests.
+    files: ['**/*.ts', '**/*.tsx', '**/*.mts'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/await-thenable': 'error',
+      '@typescript-eslint/return-await': ['error', 'in-try-catch'],
+      '@typescript-eslint/only-throw-error': 'error',
+      // Like only-throw-error's defaults: passing on a caught `unknown` is fine, a string is not.
+      '@typescript-eslint/prefer-promise-reject-errors': ['error', { allowThrowingUnknown: true, allowThrowingAny: true }],
+      '@typescript-eslint/no-unnecessary-type-assertion': 'error',
+    },
+  },
+  {
     // Test files and command-line tools may print to the terminal.
     files: ['**/*.spec.ts', '**/*.int-spec.ts', 'libs/devstack/**', 'libs/*/src/cli.ts'],
     rules: { 'no-console': 'off' },
