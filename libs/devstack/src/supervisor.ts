@@ -95,7 +95,7 @@ export class Supervisor {
 
   addWorker(): Managed {
     const m = this.register('worker', this.freeSlot('worker'));
-    void this.launch(m);
+    void this.launch(m).catch((err: Error) => this.opts.log(`${m.name} could not be started: ${err.message}`));
     return m;
   }
 

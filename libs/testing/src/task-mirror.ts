@@ -68,7 +68,8 @@ export class TaskMirror {
     if (outcome === 'duplicate') return;
     if (outcome === 'gap') {
       this.gaps += 1;
-      void this.resync();
+      // A failed resync leaves the gap open: the next event finds it again and asks again.
+      void this.resync().catch(() => undefined);
       return;
     }
     this.applied.push(seq);
