@@ -35,11 +35,16 @@ async function main(): Promise<void> {
     await queue.close();
     await db.destroy();
   });
-  await app.listen({ port: config.PORT, host: config.HOST });
+  // A deep accept queue: while a connect burst stalls the event loop, the kernel still completes the load
+  // balancer's TCP health checks (Node's default of 511 filled at ~800 connects/s and HAProxy marked nodes DOWN).
+  await app.listen({ port: config.PORT, host: config.HOST, backlog: LISTEN_BACKLOG });
   // Metrics on their own listener: the public port (and so the load balancer) never serves them.
   const metricsAt = await app.metricsServer.listen({ port: config.METRICS_PORT, host: config.METRICS_HOST });
   logger.info({ url: `${metricsAt}/metrics` }, 'metrics listening');
 }
+
+/** Capped by the kernel's net.core.somaxconn (4096 on current kernels). */
+const LISTEN_BACKLOG = 4096;
 
 main().catch((err: unknown) => {
   // Before the logger exists the only place to report is stderr.
