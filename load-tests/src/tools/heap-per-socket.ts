@@ -16,7 +16,7 @@ import { diffPerSocket, groupHeapSnapshot } from './heap-snapshot-diff';
  * Memory one dashboard socket costs a server process, measured inside it rather than from RSS:
  *
  *   node --conditions=taskflow-source --import tsx load-tests/src/tools/heap-per-socket.ts \
- *     [--sockets 2000] [--users 200] [--target product|bare|both] [--snapshots DIR] [--top 25] [--repo DIR]
+ *     [--sockets 2000] [--users 200] [--target product|bare|both] [--snapshots DIR] [--top 25] [--repo DIR] [--concurrency 100]
  *
  * Starts one product server node (apps/server/src/main.ts, on a fresh migrated database of the test
  * PostgreSQL, TEST_DATABASE_URL, and TEST_REDIS_URL) and/or the bare baseline server, each under
@@ -40,12 +40,14 @@ const { values: args } = parseArgs({
     snapshots: { type: 'string' },
     top: { type: 'string', default: '25' },
     repo: { type: 'string', default: REPO_ROOT },
+    concurrency: { type: 'string', default: '100' },
   },
 });
 const SOCKETS = Number(args.sockets);
 const WARM = Number(args.warm);
 const USERS = Number(args.users);
-if (![SOCKETS, WARM, USERS].every((n) => Number.isInteger(n) && n > 0)) throw new Error('--sockets, --warm and --users must be positive integers');
+const CONCURRENCY = Number(args.concurrency);
+if (![SOCKETS, WARM, USERS, CONCURRENCY].every((n) => Number.isInteger(n) && n > 0)) throw new Error('--sockets, --warm, --users and --concurrency must be positive integers');
 if (!['product', 'bare', 'both'].includes(args.target)) throw new Error(`--target must be product, bare or both, got "${args.target}"`);
 
 interface Heap {
@@ -55,6 +57,7 @@ interface Heap {
   arrayBuffers: number;
   mallocedMemory: number;
   resources: Record<string, number>;
+  spaces?: Record<string, number>;
 }
 
 interface Measured {
@@ -65,9 +68,13 @@ interface Measured {
   rssPerSocketKB: number;
   /** RSS growth as the harness samples it: no collection before either reading. */
   rssNoGcPerSocketKB: number;
+  /** MB each V8 heap space reserved before → after the sockets, no collection first (the young generation grows with allocation, not with sockets). */
+  spacesNoGcMB: Record<string, [number, number]>;
   resourcesPerSocket: Record<string, number>;
   kinds?: Array<{ kind: string; countPerSocket: number; bytesPerSocket: number }>;
 }
+
+const mb = (bytes = 0) => Math.round((bytes / 2 ** 20) * 10) / 10;
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -108,7 +115,7 @@ async function probe(port: number, what: 'heap' | 'memory' | 'snapshot', file?: 
   return res.json();
 }
 
-/** Opens `n` sockets (bounded concurrency), each acked on `dashboard:join`; throws on the first failure. */
+/** Opens `n` sockets, `--concurrency` at a time, each acked on `dashboard:join`; throws on the first failure. */
 async function openSockets(url: string, tokens: string[], n: number, into: LightSocket[]): Promise<void> {
   let next = 0;
   const one = async (i: number) => {
@@ -120,7 +127,7 @@ async function openSockets(url: string, tokens: string[], n: number, into: Light
     if (!ack?.ok) throw new Error(`dashboard:join failed: ${JSON.stringify(ack)}`);
   };
   await Promise.all(
-    Array.from({ length: 100 }, async () => {
+    Array.from({ length: CONCURRENCY }, async () => {
       while (next < n) await one(next++);
     }),
   );
@@ -154,6 +161,9 @@ async function measure(target: string, url: string, probePort: number, tokens: s
       externalPerSocketKB: kb(before.external, after.external),
       rssPerSocketKB: kb(before.rss, after.rss),
       rssNoGcPerSocketKB: kb(rawBefore.rss, rawAfter.rss),
+      spacesNoGcMB: Object.fromEntries(
+        Object.keys(rawAfter.spaces ?? {}).map((name) => [name, [mb(rawBefore.spaces?.[name]), mb(rawAfter.spaces?.[name])]]),
+      ),
       resourcesPerSocket,
     };
     if (beforeFile && snapDir) {
@@ -179,6 +189,19 @@ async function stopProcess(proc: ChildProcess): Promise<void> {
   clearTimeout(t);
 }
 
+/** loginAll, again after a pause when the shared database answered 503 (busy machine): up to three tries. */
+async function loginWithRetries(usernames: string[], url: string): Promise<Map<string, string>> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await loginAll(usernames, PASSWORD, [url], { concurrency: 4 });
+    } catch (err) {
+      if (attempt >= 3 || !/failed: 503/.test((err as Error).message)) throw err;
+      say(`${(err as Error).message}; logging in again in 5 s`);
+      await new Promise((r) => setTimeout(r, 5000));
+    }
+  }
+}
+
 async function runProduct(redisUrl: string): Promise<Measured> {
   const fixture = await createStoreFixture();
   const [port, metricsPort, probePort] = [await freePort(), await freePort(), await freePort()];
@@ -200,10 +223,9 @@ async function runProduct(redisUrl: string): Promise<Measured> {
   const url = `http://127.0.0.1:${port}`;
   try {
     await until('the product node', async () => (await fetch(`${url}/api/ready`)).ok && (await probe(probePort, 'heap').then(() => true)));
-    const tokens = await loginAll(
+    const tokens = await loginWithRetries(
       users.map((u) => u.username),
-      PASSWORD,
-      [url],
+      url,
     );
     return await measure('product', url, probePort, [...tokens.values()]);
   } catch (err) {

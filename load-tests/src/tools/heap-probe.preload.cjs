@@ -11,6 +11,9 @@ const http = require('node:http');
 const v8 = require('node:v8');
 
 const port = Number(process.env.HEAP_PROBE_PORT);
+// Set instead for a whole stack (NODE_OPTIONS reaches every Node process of it): each listens on a free port
+// and writes it to `<HEAP_PROBE_DIR>/<pid>.port`.
+const dir = process.env.HEAP_PROBE_DIR;
 
 /** Several full collections, with turns of the event loop between them so weak callbacks and finalizers run. */
 async function collect() {
@@ -28,10 +31,17 @@ function countResources() {
   return counts;
 }
 
+/** Bytes V8 holds per heap space (`new_space`, `old_space`…), used or not: what RSS sees of the heap. */
+function spaceSizes() {
+  const sizes = {};
+  for (const space of v8.getHeapSpaceStatistics()) sizes[space.space_name] = space.space_size;
+  return sizes;
+}
+
 async function answer(req) {
   const url = new URL(req.url, 'http://probe');
   // As an outside sampler sees it: no collection first.
-  if (url.pathname === '/memory') return process.memoryUsage();
+  if (url.pathname === '/memory') return { ...process.memoryUsage(), spaces: spaceSizes() };
   if (url.pathname === '/heap') {
     await collect();
     const m = process.memoryUsage();
@@ -46,7 +56,7 @@ async function answer(req) {
 }
 
 // Node runs preloads in the module-hooks thread of `--import tsx` too: only the main thread listens.
-if (port > 0 && require('node:worker_threads').isMainThread) listen();
+if ((port > 0 || dir) && require('node:worker_threads').isMainThread) listen();
 
 function listen() {
   const server = http.createServer((req, res) => {
@@ -55,6 +65,8 @@ function listen() {
       (err) => res.writeHead(err.status || 500).end(String(err.message)),
     );
   });
-  server.listen(port, '127.0.0.1');
+  server.listen(dir ? 0 : port, '127.0.0.1', () => {
+    if (dir) require('node:fs').writeFileSync(require('node:path').join(dir, `${process.pid}.port`), String(server.address().port));
+  });
   server.unref();
 }
