@@ -16,14 +16,15 @@ import { diffPerSocket, groupHeapSnapshot } from './heap-snapshot-diff';
  * Memory one dashboard socket costs a server process, measured inside it rather than from RSS:
  *
  *   node --conditions=taskflow-source --import tsx load-tests/src/tools/heap-per-socket.ts \
- *     [--sockets 2000] [--users 200] [--target product|bare|both] [--snapshots DIR] [--top 25] [--repo DIR] [--concurrency 100]
+ *     [--sockets 2000] [--users 200] [--target product|bare|both] [--snapshots DIR] [--top 25] [--repo DIR] [--concurrency 100] [--allocations]
  *
  * Starts one product server node (apps/server/src/main.ts, on a fresh migrated database of the test
  * PostgreSQL, TEST_DATABASE_URL, and TEST_REDIS_URL) and/or the bare baseline server, each under
  * `--expose-gc` with heap-probe.preload.cjs; opens `--warm` sockets, collects garbage and reads the heap,
  * opens `--sockets` more (authenticated, `dashboard:join` acked), reads it again, and reports the
  * difference per socket. With `--snapshots DIR` it also writes a heap snapshot at both points and
- * lists the kinds of objects each socket added (count and shallow bytes per socket).
+ * lists the kinds of objects each socket added (count and shallow bytes per socket); `--allocations` lists where
+ * the ramp allocated, by function (sampling heap profiler, collected objects included).
  * `--repo DIR` measures another checkout's server (e.g. a `git worktree` of the commit before a change), with
  * this checkout's dependencies. Last line of stdout: one JSON object.
  */
@@ -41,6 +42,7 @@ const { values: args } = parseArgs({
     top: { type: 'string', default: '25' },
     repo: { type: 'string', default: REPO_ROOT },
     concurrency: { type: 'string', default: '100' },
+    allocations: { type: 'boolean', default: false },
   },
 });
 const SOCKETS = Number(args.sockets);
@@ -68,10 +70,14 @@ interface Measured {
   rssPerSocketKB: number;
   /** RSS growth as the harness samples it: no collection before either reading. */
   rssNoGcPerSocketKB: number;
+  /** Heap the sockets' connecting allocated and dropped: freed by collections during the ramp, plus what was still uncollected at its end. */
+  garbagePerSocketKB: number;
   /** MB each V8 heap space reserved before → after the sockets, no collection first (the young generation grows with allocation, not with sockets). */
   spacesNoGcMB: Record<string, [number, number]>;
   resourcesPerSocket: Record<string, number>;
   kinds?: Array<{ kind: string; countPerSocket: number; bytesPerSocket: number }>;
+  /** With --allocations: where the ramp allocated (sampled, collected objects included), per socket. */
+  allocators?: Array<{ where: string; bytesPerSocket: number }>;
 }
 
 const mb = (bytes = 0) => Math.round((bytes / 2 ** 20) * 10) / 10;
@@ -108,7 +114,7 @@ function startProcess(entry: string, env: Record<string, string>): { proc: Child
   return { proc, output: () => out };
 }
 
-async function probe(port: number, what: 'heap' | 'memory' | 'snapshot', file?: string): Promise<any> {
+async function probe(port: number, what: 'heap' | 'memory' | 'snapshot' | 'gc-start' | 'gc-stop' | 'alloc-start' | 'alloc-stop', file?: string): Promise<any> {
   const url = `http://127.0.0.1:${port}/${what}${file ? `?file=${encodeURIComponent(file)}` : ''}`;
   const res = await fetch(url, { signal: AbortSignal.timeout(300_000) });
   if (!res.ok) throw new Error(`probe ${what}: ${res.status} ${await res.text()}`);
@@ -143,10 +149,14 @@ async function measure(target: string, url: string, probePort: number, tokens: s
     const before = (await probe(probePort, 'heap')) as Heap;
     const beforeFile = snapDir && path.join(snapDir, `${target}-before.heapsnapshot`);
     if (beforeFile) await probe(probePort, 'snapshot', beforeFile);
+    await probe(probePort, 'gc-start');
+    if (args.allocations) await probe(probePort, 'alloc-start');
     const started = Date.now();
     await openSockets(url, tokens, SOCKETS, sockets);
     say(`${target}: ${SOCKETS} sockets connected and joined in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     const rawAfter = (await probe(probePort, 'memory')) as Heap;
+    const freed = (await probe(probePort, 'gc-stop')) as { collections: number; freedBytes: number };
+    const allocated = args.allocations ? ((await probe(probePort, 'alloc-stop')) as { top: Array<[string, number]> }).top : undefined;
     await new Promise((r) => setTimeout(r, 2000));
     const after = (await probe(probePort, 'heap')) as Heap;
     const kb = (a: number, b: number) => Math.round(((b - a) / SOCKETS / 1024) * 100) / 100;
@@ -161,11 +171,13 @@ async function measure(target: string, url: string, probePort: number, tokens: s
       externalPerSocketKB: kb(before.external, after.external),
       rssPerSocketKB: kb(before.rss, after.rss),
       rssNoGcPerSocketKB: kb(rawBefore.rss, rawAfter.rss),
+      garbagePerSocketKB: kb(0, freed.freedBytes + Math.max(0, rawAfter.heapUsed - after.heapUsed)),
       spacesNoGcMB: Object.fromEntries(
         Object.keys(rawAfter.spaces ?? {}).map((name) => [name, [mb(rawBefore.spaces?.[name]), mb(rawAfter.spaces?.[name])]]),
       ),
       resourcesPerSocket,
     };
+    if (allocated) result.allocators = allocated.map(([where, bytes]) => ({ where, bytesPerSocket: Math.round(bytes / SOCKETS) }));
     if (beforeFile && snapDir) {
       const afterFile = path.join(snapDir, `${target}-after.heapsnapshot`);
       await probe(probePort, 'snapshot', afterFile);
@@ -249,8 +261,12 @@ async function runBare(redisUrl: string): Promise<Measured> {
 }
 
 function table(results: Measured[]): string {
-  const lines = ['| | heap KB/socket | external KB/socket | RSS KB/socket (after GC) | RSS KB/socket (no GC) | timers/socket |', '|---|---|---|---|---|---|'];
-  for (const r of results) lines.push(`| ${r.target} (${r.sockets}) | ${r.heapPerSocketKB} | ${r.externalPerSocketKB} | ${r.rssPerSocketKB} | ${r.rssNoGcPerSocketKB} | ${r.resourcesPerSocket.Timeout ?? 0} |`);
+  const lines = ['| | heap KB/socket | external KB/socket | RSS KB/socket (after GC) | RSS KB/socket (no GC) | garbage KB/socket (connect) | timers/socket |', '|---|---|---|---|---|---|---|'];
+  for (const r of results) lines.push(`| ${r.target} (${r.sockets}) | ${r.heapPerSocketKB} | ${r.externalPerSocketKB} | ${r.rssPerSocketKB} | ${r.rssNoGcPerSocketKB} | ${r.garbagePerSocketKB} | ${r.resourcesPerSocket.Timeout ?? 0} |`);
+  for (const r of results.filter((x) => x.allocators)) {
+    lines.push('', `${r.target}: allocated while connecting, by function (sampled; bytes per socket)`, '', '| function | bytes per socket |', '|---|---|');
+    for (const a of r.allocators!) lines.push(`| \`${a.where.replace(/\|/g, '\\|')}\` | ${a.bytesPerSocket} |`);
+  }
   for (const r of results.filter((x) => x.kinds)) {
     lines.push('', `${r.target}: what each socket added (heap snapshot, shallow bytes)`, '', '| kind | per socket | bytes per socket |', '|---|---|---|');
     for (const k of r.kinds!) lines.push(`| \`${k.kind.replace(/\|/g, '\\|')}\` | ${k.countPerSocket} | ${k.bytesPerSocket} |`);
@@ -269,7 +285,7 @@ async function main(): Promise<void> {
   const bare = results.find((r) => r.target === 'bare');
   const ratio = product && bare && bare.heapPerSocketKB > 0 ? Math.round((product.heapPerSocketKB / bare.heapPerSocketKB) * 100) / 100 : undefined;
   process.stdout.write(`${table(results)}\n\nload average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}\n`);
-  process.stdout.write(`${JSON.stringify({ sockets: SOCKETS, results: results.map(({ kinds: _k, ...r }) => r), heapRatio: ratio })}\n`);
+  process.stdout.write(`${JSON.stringify({ sockets: SOCKETS, results: results.map(({ kinds: _k, allocators: _a, ...r }) => r), heapRatio: ratio })}\n`);
 }
 
 main().then(

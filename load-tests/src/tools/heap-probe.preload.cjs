@@ -3,7 +3,8 @@
 /**
  * Preload (`--require`) for heap-per-socket.ts: a tiny HTTP listener on 127.0.0.1:HEAP_PROBE_PORT inside the
  * measured process. GET /memory answers process.memoryUsage() as it is; GET /heap collects garbage first (the
- * process runs with --expose-gc) and adds its active timers and handles; GET /snapshot?file=PATH writes a V8
+ * process runs with --expose-gc) and adds its active timers and handles; GET /gc-start and /gc-stop sum what the
+ * collector freed in between; GET /snapshot?file=PATH writes a V8
  * heap snapshot there. Test tooling only: nothing loads it otherwise.
  */
 'use strict';
@@ -38,10 +39,58 @@ function spaceSizes() {
   return sizes;
 }
 
+let profiler;
+let session;
+const post = (method, params) => new Promise((resolve, reject) => session.post(method, params, (err, res) => (err ? reject(err) : resolve(res))));
+
+/** Bytes allocated per function (self), from a sampling heap profile: `name file:line`. */
+function topAllocators(profile, n) {
+  const bytes = new Map();
+  const walk = (node) => {
+    const self = node.selfSize;
+    if (self > 0) {
+      const f = node.callFrame;
+      const key = `${f.functionName || '(anonymous)'} ${f.url.replace(/^.*node_modules\//, '').replace(/^file:\/\/.*?\/(apps|libs)\//, '$1/')}:${f.lineNumber + 1}`;
+      bytes.set(key, (bytes.get(key) || 0) + self);
+    }
+    for (const child of node.children) walk(child);
+  };
+  walk(profile.head);
+  return [...bytes].sort((a, b) => b[1] - a[1]).slice(0, n);
+}
+
 async function answer(req) {
   const url = new URL(req.url, 'http://probe');
   // As an outside sampler sees it: no collection first.
   if (url.pathname === '/memory') return { ...process.memoryUsage(), spaces: spaceSizes() };
+  // Bytes the collector freed between start and stop (what the process allocated and dropped meanwhile).
+  if (url.pathname === '/gc-start') {
+    profiler?.stop();
+    profiler = new v8.GCProfiler();
+    profiler.start();
+    return { started: true };
+  }
+  if (url.pathname === '/gc-stop') {
+    const stats = profiler ? profiler.stop().statistics : [];
+    profiler = undefined;
+    let freedBytes = 0;
+    for (const gc of stats) freedBytes += Math.max(0, gc.beforeGC.heapStatistics.usedHeapSize - gc.afterGC.heapStatistics.usedHeapSize);
+    return { collections: stats.length, freedBytes };
+  }
+  // Sampled allocations, collected ones included, by allocating function (GET /alloc-stop?top=N).
+  if (url.pathname === '/alloc-start') {
+    session = new (require('node:inspector').Session)();
+    session.connect();
+    await post('HeapProfiler.enable');
+    await post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+    return { started: true };
+  }
+  if (url.pathname === '/alloc-stop') {
+    const { profile } = await post('HeapProfiler.stopSampling');
+    session.disconnect();
+    session = undefined;
+    return { top: topAllocators(profile, Number(url.searchParams.get('top') || 30)) };
+  }
   if (url.pathname === '/heap') {
     await collect();
     const m = process.memoryUsage();
