@@ -115,7 +115,8 @@ function startProcess(entry: string, env: Record<string, string>): { proc: Child
 }
 
 async function probe(port: number, what: 'heap' | 'memory' | 'snapshot' | 'gc-start' | 'gc-stop' | 'alloc-start' | 'alloc-stop', file?: string): Promise<any> {
-  const url = `http://127.0.0.1:${port}/${what}${file ? `?file=${encodeURIComponent(file)}` : ''}`;
+  const query = file ? `?file=${encodeURIComponent(file)}` : what === 'alloc-stop' ? `?top=${Number(args.top)}` : '';
+  const url = `http://127.0.0.1:${port}/${what}${query}`;
   const res = await fetch(url, { signal: AbortSignal.timeout(300_000) });
   if (!res.ok) throw new Error(`probe ${what}: ${res.status} ${await res.text()}`);
   return res.json();
