@@ -39,8 +39,11 @@ export const ServerEnvSchema = Type.Object({
   WEBSOCKET_CORS_ORIGIN: Type.String({ default: 'http://localhost:3000,http://127.0.0.1:3000' }),
   /** Largest socket frame a client may send. */
   WEBSOCKET_MAX_FRAME_BYTES: Type.Integer({ minimum: 1024, maximum: 1_048_576, default: 32 * 1024 }),
-  /** Sockets a broadcast is written to per turn of the event loop, yielding between chunks; 0 writes each at once. */
-  WEBSOCKET_FANOUT_CHUNK: Type.Integer({ minimum: 0, maximum: 100_000, default: 256 }),
+  /**
+   * Sockets a broadcast is written to per turn of the event loop, yielding between chunks; 0 (the default) writes
+   * each at once. Off by default: it cut the nodes' event-loop delay but not delivery p99 (docs/benchmarks.md).
+   */
+  WEBSOCKET_FANOUT_CHUNK: Type.Integer({ minimum: 0, maximum: 100_000, default: 0 }),
   /** Client→server messages allowed per second, per socket and per user (across nodes). */
   WEBSOCKET_RATE_PER_SOCKET: Type.Integer({ minimum: 1, default: 20 }),
   WEBSOCKET_RATE_PER_USER: Type.Integer({ minimum: 1, default: 60 }),

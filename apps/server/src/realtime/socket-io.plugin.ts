@@ -39,7 +39,7 @@ const socketIo: FastifyPluginAsync<SocketIoOptions> = async (app, { config, isDr
       if (origin && !config.allowedOrigins.includes(origin)) return callback('Origin not allowed', false);
       callback(null, true);
     },
-    // Broadcasts written in chunks that yield, so health checks and new connections are served under load.
+    // WEBSOCKET_FANOUT_CHUNK > 0: broadcasts written in chunks that yield (health checks, connections served under load).
     adapter: createFanoutAdapter(pub, sub, { key: SOCKET_IO_REDIS_KEY }, { chunkSockets: config.WEBSOCKET_FANOUT_CHUNK, onError: (err) => app.log.warn({ err }, 'broadcast write failed') }),
     // Recovery comes from PostgreSQL by seq (docs/architecture.md#the-event-log-and-seq): the Redis adapter keeps nothing to recover from.
     connectionStateRecovery: undefined,
