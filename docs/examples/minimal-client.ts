@@ -16,8 +16,18 @@ const password = process.env.TASKFLOW_PASSWORD ?? 'taskflow';
 const taskId = process.argv[2] ?? process.env.TASKFLOW_TASK;
 
 type Ack<T> = { ok: true; data?: T } | { ok: false; error: { code: string; message: string } };
-interface TimelineEvent { seq: number; eventType: string; payload: Record<string, unknown>; createdAt: string }
-interface TaskState { taskId: string; seq: number; task: { status: string } & Record<string, unknown>; events: TimelineEvent[] }
+interface TimelineEvent {
+  seq: number;
+  eventType: string;
+  payload: Record<string, unknown>;
+  createdAt: string;
+}
+interface TaskState {
+  taskId: string;
+  seq: number;
+  task: { status: string } & Record<string, unknown>;
+  events: TimelineEvent[];
+}
 type ResyncResult =
   | { taskId: string; kind: 'events'; events: TimelineEvent[] }
   | { taskId: string; kind: 'state'; state: TaskState }
@@ -25,9 +35,23 @@ type ResyncResult =
 
 /** Every server→client event about one task carries its taskId and seq (task:event_added repeats the seq of the other). */
 const TASK_EVENTS = [
-  'task:created', 'task:analyzing', 'task:clarification_needed', 'task:clarified', 'task:dispatched', 'task:coding',
-  'task:pr_opened', 'task:pr_merged', 'task:pr_closed', 'task:failed', 'task:cancelled', 'task:retried',
-  'task:llm_response', 'task:pr_updated', 'task:review_submitted', 'task:checks_completed', 'task:comment_added',
+  'task:created',
+  'task:analyzing',
+  'task:clarification_needed',
+  'task:clarified',
+  'task:dispatched',
+  'task:coding',
+  'task:pr_opened',
+  'task:pr_merged',
+  'task:pr_closed',
+  'task:failed',
+  'task:cancelled',
+  'task:retried',
+  'task:llm_response',
+  'task:pr_updated',
+  'task:review_submitted',
+  'task:checks_completed',
+  'task:comment_added',
   'task:event_added',
 ];
 
@@ -77,7 +101,9 @@ function applyLive(event: { seq: number; status?: string }): void {
 
 async function resync(): Promise<void> {
   if (!taskId) return;
-  const ack = (await socket.emitWithAck('resync_requested', { taskIds: [taskId], since: { [taskId]: mirror.seq } })) as Ack<{ results: ResyncResult[] }>;
+  const ack = (await socket.emitWithAck('resync_requested', { taskIds: [taskId], since: { [taskId]: mirror.seq } })) as Ack<{
+    results: ResyncResult[];
+  }>;
   if (!ack.ok) return log(`resync refused: ${ack.error.code} ${ack.error.message}`);
   for (const result of ack.data?.results ?? []) {
     if (result.kind === 'state') applySnapshot(result.state);

@@ -72,7 +72,13 @@ export function haproxyConfigFor(template: string, opts: { port: number; statsSo
 /** Runs the bare fan-out, directly against its two nodes and (optionally) behind HAProxy, at the given frame rate. */
 export async function runBareBaseline(opts: BareOptions): Promise<{ direct: Measurement; haproxy: Measurement | undefined }> {
   const ports = [await freePort(), await freePort()];
-  const servers = ports.map((port) => fork(path.join(__dirname, 'bare-server.ts'), [], { execArgv: EXEC_ARGV, env: { ...process.env, PORT: String(port), REDIS_URL: opts.redisUrl }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+  const servers = ports.map((port) =>
+    fork(path.join(__dirname, 'bare-server.ts'), [], {
+      execArgv: EXEC_ARGV,
+      env: { ...process.env, PORT: String(port), REDIS_URL: opts.redisUrl },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    }),
+  );
   let haproxy: ChildProcess | undefined;
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'taskflow-bare-'));
   try {
@@ -89,7 +95,13 @@ export async function runBareBaseline(opts: BareOptions): Promise<{ direct: Meas
       const phaseComponents = { ...components, generator: { pids: () => [...gen.pids(), ...pool.pids], descendants: false } };
       let finalSeq = 0;
       try {
-        const plans: SocketPlan[] = Array.from({ length: opts.sockets }, (_, i) => ({ scope: 'bare', token: undefined, join: { event: 'dashboard:join', data: {} }, localAddress: undefined, url: urls[i % urls.length] }));
+        const plans: SocketPlan[] = Array.from({ length: opts.sockets }, (_, i) => ({
+          scope: 'bare',
+          token: undefined,
+          join: { event: 'dashboard:join', data: {} },
+          localAddress: undefined,
+          url: urls[i % urls.length],
+        }));
         return await measurePhase({
           label,
           pool,
@@ -102,7 +114,12 @@ export async function runBareBaseline(opts: BareOptions): Promise<{ direct: Meas
           drive: async () => {
             const emitter = fork(path.join(__dirname, 'bare-emitter.ts'), [], {
               execArgv: EXEC_ARGV,
-              env: { ...process.env, REDIS_URL: opts.redisUrl, RATE: String(opts.framesPerSocketPerSec), DURATION_MS: String(opts.durationS * 1000) },
+              env: {
+                ...process.env,
+                REDIS_URL: opts.redisUrl,
+                RATE: String(opts.framesPerSocketPerSec),
+                DURATION_MS: String(opts.durationS * 1000),
+              },
               stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
             });
             finalSeq = (await waitMessage<{ finalSeq: number }>(emitter, 'done', opts.durationS * 1000 + 30_000)).finalSeq;
@@ -113,7 +130,10 @@ export async function runBareBaseline(opts: BareOptions): Promise<{ direct: Meas
         await pool.close();
       }
     };
-    const direct = await run('bare, direct', ports.map((p) => `http://127.0.0.1:${p}`));
+    const direct = await run(
+      'bare, direct',
+      ports.map((p) => `http://127.0.0.1:${p}`),
+    );
     opts.log(`baseline direct: p99 ${direct.p99Ms} ms at ${direct.deliveriesPerSec} deliveries/s`);
     if (!opts.behindHaproxy || !opts.haproxyCfg) return { direct, haproxy: undefined };
     const port = await freePort();
@@ -135,7 +155,10 @@ async function waitReady(url: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     // HAProxy marks servers up after `rise` checks: wait until it routes.
-    const ok = await fetch(url, { signal: AbortSignal.timeout(1000) }).then((r) => r.ok, () => false);
+    const ok = await fetch(url, { signal: AbortSignal.timeout(1000) }).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) return;
     await new Promise((r) => setTimeout(r, 200));
   }

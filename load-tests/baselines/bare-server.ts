@@ -20,7 +20,11 @@ const httpServer = http.createServer((req, res) => {
   if (req.url === '/api/ready') return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"ready":true}');
   res.writeHead(404).end();
 });
-const io = new Server(httpServer, { transports: ['websocket', 'polling'], perMessageDeflate: false, adapter: createAdapter(pub, sub, { key: BARE_KEY }) });
+const io = new Server(httpServer, {
+  transports: ['websocket', 'polling'],
+  perMessageDeflate: false,
+  adapter: createAdapter(pub, sub, { key: BARE_KEY }),
+});
 io.on('connection', (socket) => {
   socket.on('dashboard:join', (_data: unknown, ack?: (a: unknown) => void) => {
     void socket.join(BARE_ROOM);

@@ -17,8 +17,22 @@ const durationS = Number(__ENV.DURATION_S || 30);
 
 export const options = {
   scenarios: {
-    viewers: { executor: 'per-vu-iterations', vus: Number(__ENV.VUS || 100), iterations: 1, maxDuration: `${durationS + 60}s`, exec: 'viewer' },
-    driver: { executor: 'constant-arrival-rate', rate: Number(__ENV.RATE || 2), timeUnit: '1s', duration: `${durationS}s`, preAllocatedVUs: 5, startTime: '5s', exec: 'driver' },
+    viewers: {
+      executor: 'per-vu-iterations',
+      vus: Number(__ENV.VUS || 100),
+      iterations: 1,
+      maxDuration: `${durationS + 60}s`,
+      exec: 'viewer',
+    },
+    driver: {
+      executor: 'constant-arrival-rate',
+      rate: Number(__ENV.RATE || 2),
+      timeUnit: '1s',
+      duration: `${durationS}s`,
+      preAllocatedVUs: 5,
+      startTime: '5s',
+      exec: 'driver',
+    },
   },
   thresholds: {
     commit_to_receipt_ms: ['p(99)<=200'],
@@ -60,7 +74,10 @@ export function driver(data: { tokens: string[] }): void {
   const token = data.tokens[Math.floor(Math.random() * data.tokens.length)]!;
   const res = http.post(
     `${BASE_URL}/api/tasks`,
-    JSON.stringify({ title: `k6 task ${__VU}-${__ITER}`, description: 'Fix the crash in src/payments/refund.ts when a refund amount is zero, and add a regression test for it.' }),
+    JSON.stringify({
+      title: `k6 task ${__VU}-${__ITER}`,
+      description: 'Fix the crash in src/payments/refund.ts when a refund amount is zero, and add a regression test for it.',
+    }),
     { headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' } },
   );
   check(res, { 'task accepted (202)': (r) => r.status === 202 });

@@ -41,7 +41,10 @@ export function setup(): Setup {
   for (let i = 0; i < tasks; i++) {
     const res = http.post(
       `${BASE_URL}/api/tasks`,
-      JSON.stringify({ title: `k6 room ${i}`, description: 'Fix the crash in src/payments/refund.ts when a refund amount is zero, and add a regression test for it.' }),
+      JSON.stringify({
+        title: `k6 room ${i}`,
+        description: 'Fix the crash in src/payments/refund.ts when a refund amount is zero, and add a regression test for it.',
+      }),
       { headers: { authorization: `Bearer ${tokens[0]}`, 'content-type': 'application/json' } },
     );
     taskIds.push((res.json() as { task: { id: string } }).task.id);
@@ -83,7 +86,12 @@ export function viewer(data: Setup): void {
 function webhook(event: string, payload: object): void {
   const body = JSON.stringify(payload);
   const res = http.post(`${BASE_URL}/api/webhooks/github`, body, {
-    headers: { 'content-type': 'application/json', 'x-github-event': event, 'x-github-delivery': `k6-${__VU}-${Date.now()}-${Math.random().toString(16).slice(2)}`, 'x-hub-signature-256': `sha256=${crypto.hmac('sha256', __ENV.WEBHOOK_SECRET || '', body, 'hex')}` },
+    headers: {
+      'content-type': 'application/json',
+      'x-github-event': event,
+      'x-github-delivery': `k6-${__VU}-${Date.now()}-${Math.random().toString(16).slice(2)}`,
+      'x-hub-signature-256': `sha256=${crypto.hmac('sha256', __ENV.WEBHOOK_SECRET || '', body, 'hex')}`,
+    },
   });
   check(res, { 'webhook accepted (2xx)': (r) => r.status >= 200 && r.status < 300 });
 }
@@ -98,7 +106,13 @@ export function driver(data: Setup): void {
     webhook('pull_request', {
       action: 'opened',
       repository,
-      pull_request: { number: prNumber, html_url: `https://github.com/${REPO}/pull/${prNumber}`, title: `k6 ${id}`, body: null, head: { ref: branch, repo: repository } },
+      pull_request: {
+        number: prNumber,
+        html_url: `https://github.com/${REPO}/pull/${prNumber}`,
+        title: `k6 ${id}`,
+        body: null,
+        head: { ref: branch, repo: repository },
+      },
     });
   });
 }

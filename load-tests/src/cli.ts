@@ -22,14 +22,20 @@ const say = (line: string) => process.stderr.write(`[bench] ${line}\n`);
 
 function machineLine(): string {
   const cpus = os.cpus();
-  return `Machine: ${cpus.length} × ${cpus[0]?.model ?? 'CPU'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} at the end (shared with other work), Node ${process.versions.node}.`;
+  return `Machine: ${cpus.length} × ${cpus[0]?.model ?? 'CPU'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, load average ${os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')} at the end (shared with other work), Node ${process.versions.node}.`;
 }
 
 async function run(opts: BenchOptions, cluster: BenchCluster): Promise<void> {
   const runId = randomBytes(3).toString('hex');
   const nodeUrls = () => {
     try {
-      return cluster.state().nodes.filter((n) => n.port).map((n) => `http://127.0.0.1:${n.port}`);
+      return cluster
+        .state()
+        .nodes.filter((n) => n.port)
+        .map((n) => `http://127.0.0.1:${n.port}`);
     } catch {
       return [];
     }
@@ -37,7 +43,11 @@ async function run(opts: BenchOptions, cluster: BenchCluster): Promise<void> {
   const metrics = new MetricsEndpoints();
   const seedStarted = Date.now();
   const { users, orgIds } = await seedUsers(cluster.databaseUrl, { runId, orgs: opts.orgs, users: opts.users, password: PASSWORD });
-  const tokens = await loginAll(users.map((u) => u.username), PASSWORD, nodeUrls().length ? nodeUrls() : [cluster.url]);
+  const tokens = await loginAll(
+    users.map((u) => u.username),
+    PASSWORD,
+    nodeUrls().length ? nodeUrls() : [cluster.url],
+  );
   say(`seeded ${users.length} users in ${orgIds.length} orgs and logged them in (${((Date.now() - seedStarted) / 1000).toFixed(1)} s)`);
   const orgs = orgIds.map((orgId) => ({ orgId, tokens: users.filter((u) => u.orgId === orgId).map((u) => tokens.get(u.username)!) }));
   const ctx: ScenarioContext = {
@@ -60,7 +70,12 @@ async function run(opts: BenchOptions, cluster: BenchCluster): Promise<void> {
     browserCookies: async () => {
       const started = Date.now();
       // Other source addresses than the Bearer logins', whose per-address login budget may still be spent.
-      const cookies = await loginAll(users.map((u) => u.username), PASSWORD, nodeUrls().length ? nodeUrls() : [cluster.url], { kind: 'cookie', firstAddress: 100 });
+      const cookies = await loginAll(
+        users.map((u) => u.username),
+        PASSWORD,
+        nodeUrls().length ? nodeUrls() : [cluster.url],
+        { kind: 'cookie', firstAddress: 100 },
+      );
       say(`${cookies.size} browser sessions logged in (${((Date.now() - started) / 1000).toFixed(1)} s)`);
       return new Map(users.map((u) => [tokens.get(u.username)!, cookies.get(u.username)!]));
     },
@@ -70,7 +85,10 @@ async function run(opts: BenchOptions, cluster: BenchCluster): Promise<void> {
   const markdown = markdownReport(opts, outcome, machineLine());
   const summary = summarize(opts, outcome);
   if (opts.chart && outcome.sweep) {
-    fs.writeFileSync(opts.chart, p99Chart(outcome.sweep, `p99 against load: ${opts.sockets} sockets (${opts.scenario}), product vs bare Socket.IO`));
+    fs.writeFileSync(
+      opts.chart,
+      p99Chart(outcome.sweep, `p99 against load: ${opts.sockets} sockets (${opts.scenario}), product vs bare Socket.IO`),
+    );
     say(`chart written to ${opts.chart}`);
   }
   if (opts.out) fs.writeFileSync(opts.out, `${markdown}\n\n\`\`\`json\n${JSON.stringify(summary, null, 2)}\n\`\`\`\n`);

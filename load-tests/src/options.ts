@@ -92,13 +92,17 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
   });
   const scenario = positionals[0] as ScenarioName | undefined;
   if (!scenario || !SCENARIOS.includes(scenario) || positionals.length > 1) throw new Error(`Unknown or missing scenario.\n\n${USAGE}`);
-  if (values.url && !/^http:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?\/?$/.test(values.url)) throw new Error('--url must point at this machine (127.0.0.0/8, localhost or [::1])');
+  if (values.url && !/^http:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?\/?$/.test(values.url))
+    throw new Error('--url must point at this machine (127.0.0.0/8, localhost or [::1])');
   const d = DEFAULTS[scenario];
   const pollAuth = values['poll-auth'] ?? 'cookie';
   if (pollAuth !== 'cookie' && pollAuth !== 'bearer') throw new Error(`--poll-auth must be cookie or bearer, got "${pollAuth}"`);
   const sockets = Math.round(positive('sockets', values.sockets, d.sockets, 1));
   const orgs = Math.round(positive('orgs', values.orgs, d.orgs, 1));
-  const sweep = (values.sweep ?? '').split(',').filter(Boolean).map((r) => positive('sweep', r, 0, 0.01));
+  const sweep = (values.sweep ?? '')
+    .split(',')
+    .filter(Boolean)
+    .map((r) => positive('sweep', r, 0, 0.01));
   return Object.freeze({
     scenario,
     sockets,
@@ -110,7 +114,9 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     baseline: values['no-baseline'] ? false : (values.baseline ?? d.baseline),
     orgs,
     // Enough users that per-user limits never shape the result: ~10 sockets each, at least 5 per org.
-    users: Math.round(positive('users', values.users, Math.min(1000, Math.max(orgs * 5, Math.ceil(sockets / 10), scenario === 'smoke' ? 50 : 100)), 1)),
+    users: Math.round(
+      positive('users', values.users, Math.min(1000, Math.max(orgs * 5, Math.ceil(sockets / 10), scenario === 'smoke' ? 50 : 100)), 1),
+    ),
     children: Math.round(positive('children', values.children, Math.min(4, Math.max(2, Math.ceil(sockets / 2000))), 1)),
     connectRate: positive('connect-rate', values['connect-rate'], 0),
     pollAuth,

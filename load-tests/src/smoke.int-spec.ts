@@ -2,7 +2,24 @@ import { spawn } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
 
-const REQUIRED = ['scenario', 'sockets', 'rate', 'durationS', 'deliveries', 'deliveriesPerSec', 'lost', 'duplicated', 'outOfOrder', 'p50Ms', 'p95Ms', 'p99Ms', 'maxMs', 'connectP99Ms', 'rssPerSocketKB', 'cpuSecondsByComponent'];
+const REQUIRED = [
+  'scenario',
+  'sockets',
+  'rate',
+  'durationS',
+  'deliveries',
+  'deliveriesPerSec',
+  'lost',
+  'duplicated',
+  'outOfOrder',
+  'p50Ms',
+  'p95Ms',
+  'p99Ms',
+  'maxMs',
+  'connectP99Ms',
+  'rssPerSocketKB',
+  'cpuSecondsByComponent',
+];
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -23,10 +40,14 @@ function freePort(): Promise<number> {
 describe('npm run bench -- smoke', () => {
   it('delivers every row once and in order, and ends stdout with the JSON summary', async () => {
     const port = await freePort();
-    const proc = spawn(process.execPath, ['--conditions=taskflow-source', '--import', 'tsx', path.join(__dirname, 'cli.ts'), 'smoke', '--port', String(port)], {
-      cwd: path.resolve(__dirname, '../..'),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const proc = spawn(
+      process.execPath,
+      ['--conditions=taskflow-source', '--import', 'tsx', path.join(__dirname, 'cli.ts'), 'smoke', '--port', String(port)],
+      {
+        cwd: path.resolve(__dirname, '../..'),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let out = '';
     let err = '';
     proc.stdout.on('data', (d) => (out += d));
@@ -37,7 +58,16 @@ describe('npm run bench -- smoke', () => {
     const summary = JSON.parse(lines[lines.length - 1]!) as Record<string, unknown>;
     for (const field of REQUIRED) expect(summary).toHaveProperty(field);
     expect(out).toContain('| lost / duplicated / out of order |');
-    expect(summary).toMatchObject({ scenario: 'smoke', sockets: 300, connected: 300, connectErrors: 0, lost: 0, duplicated: 0, outOfOrder: 0, unexpectedCloses: 0 });
+    expect(summary).toMatchObject({
+      scenario: 'smoke',
+      sockets: 300,
+      connected: 300,
+      connectErrors: 0,
+      lost: 0,
+      duplicated: 0,
+      outOfOrder: 0,
+      unexpectedCloses: 0,
+    });
     // Every smoke task is merged: 6 committed states, each row reaching every socket of its org.
     expect(summary.drive).toMatchObject({ createErrors: 0, webhookErrors: 0, notMerged: 0 });
     expect(summary.deliveries as number).toBeGreaterThanOrEqual(300 * 2);
@@ -48,6 +78,13 @@ describe('npm run bench -- smoke', () => {
     expect(probe.join.count).toBe(probe.count);
     expect(probe.rejoin.count).toBe(probe.count);
     expect(summary.joinSteadyP99Ms).toEqual(expect.any(Number));
-    expect(Object.keys(summary.cpuSecondsByComponent as object).sort()).toEqual(['generator', 'haproxy', 'nodes', 'postgres', 'redis', 'workers']);
+    expect(Object.keys(summary.cpuSecondsByComponent as object).sort()).toEqual([
+      'generator',
+      'haproxy',
+      'nodes',
+      'postgres',
+      'redis',
+      'workers',
+    ]);
   }, 150_000);
 });

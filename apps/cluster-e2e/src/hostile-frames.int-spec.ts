@@ -1,5 +1,14 @@
 import { login } from '@taskflow/testing';
-import { clusterSuite, DEMO_PASSWORD, hostileFrames, itStopsCleanly, RawSocketIo, recordMeasurements, TaskAuthor, untilStatus } from './harness';
+import {
+  clusterSuite,
+  DEMO_PASSWORD,
+  hostileFrames,
+  itStopsCleanly,
+  RawSocketIo,
+  recordMeasurements,
+  TaskAuthor,
+  untilStatus,
+} from './harness';
 
 /**
  * 10 000 random and malformed Socket.IO frames from one client (a user of
@@ -74,7 +83,10 @@ describe('hostile Socket.IO frames', () => {
     // Prototype names are events like any other unknown name: never a handler run, never an internal error.
     const prototypeAnswers = frames
       .filter((f) => f.unknownEventAck !== undefined && acks.has(f.unknownEventAck))
-      .map((f) => ({ frame: String(f.data).slice(0, 60), code: (acks.get(f.unknownEventAck!) as { error?: { code?: string } })?.error?.code }));
+      .map((f) => ({
+        frame: String(f.data).slice(0, 60),
+        code: (acks.get(f.unknownEventAck!) as { error?: { code?: string } })?.error?.code,
+      }));
     const controlsDisconnected = watchers.all.filter((w) => w.reconnects > 0).map((w) => `${w.label}: ${w.history.join(', ')}`);
     const survivors = cluster.survivors(before);
     console.log(

@@ -34,12 +34,16 @@ describe('a server node killed', () => {
       killed: [{ role: 'node', name: 'server-1' }],
       afterFault: async () => {
         // Back: a new process in server-1's place, and HAProxy routing its sticky cookie to it.
-        await until('server-1 to be restarted and routed to', async () => {
-          const now = cluster.processes().find((p) => p.name === 'server-1');
-          if (!now || now.pid === doomed.pid) return false;
-          const res = await fetch(`${cluster.url}/api/ready`, { headers: { cookie: 'tfnode=server-1' } }).catch(() => undefined);
-          return Boolean(res?.ok && !res.headers.get('set-cookie'));
-        }, 60_000);
+        await until(
+          'server-1 to be restarted and routed to',
+          async () => {
+            const now = cluster.processes().find((p) => p.name === 'server-1');
+            if (!now || now.pid === doomed.pid) return false;
+            const res = await fetch(`${cluster.url}/api/ready`, { headers: { cookie: 'tfnode=server-1' } }).catch(() => undefined);
+            return Boolean(res?.ok && !res.headers.get('set-cookie'));
+          },
+          60_000,
+        );
         return { nodeBackMs: Date.now() - killedAt };
       },
       deliveries: 6,
@@ -48,7 +52,10 @@ describe('a server node killed', () => {
     });
     polling = false;
     await reader;
-    console.log(o.report, JSON.stringify({ apiRequests: requests, apiFailures: failures.length, lastFailureMsAfterKill: failures.at(-1) ?? null }));
+    console.log(
+      o.report,
+      JSON.stringify({ apiRequests: requests, apiFailures: failures.length, lastFailureMsAfterKill: failures.at(-1) ?? null }),
+    );
     expectHeld(o);
     // HAProxy notices a dead node within its health checks (2 × 1 s): after that, every request is served.
     expect(failures.filter((ms) => ms > 5000)).toEqual([]);

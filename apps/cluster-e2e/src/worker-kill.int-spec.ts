@@ -54,17 +54,28 @@ describe('a worker killed during dispatch', () => {
       // A dispatch in flight: GitHub has the issue, the worker waits for the answer.
       await until('a dispatch in flight to kill', () => held.length > 0, 30_000);
       const victims = cluster.processes().filter((p) => p.role === 'worker');
-      signal(victims.map((v) => v.pid), 'SIGKILL');
+      signal(
+        victims.map((v) => v.pid),
+        'SIGKILL',
+      );
       const killedAt = Date.now();
       held.splice(0).forEach((release) => release());
       // Keep work coming for the next round.
       await create(100 + kills);
       const replaced = () => cluster.processes().some((p) => p.role === 'worker' && !victims.some((v) => v.pid === p.pid));
-      await until(`the supervisor to restart the worker after kill ${kills + 1}, or to give up on it`, async () => {
-        if (replaced()) return true;
-        const status = await cluster.control('GET', '/status').catch(() => undefined);
-        return Boolean(status?.status?.workers?.some((w: { name: string; state: string }) => w.state === 'crash-loop' && victims.some((v) => v.name === w.name)));
-      }, 20_000);
+      await until(
+        `the supervisor to restart the worker after kill ${kills + 1}, or to give up on it`,
+        async () => {
+          if (replaced()) return true;
+          const status = await cluster.control('GET', '/status').catch(() => undefined);
+          return Boolean(
+            status?.status?.workers?.some(
+              (w: { name: string; state: string }) => w.state === 'crash-loop' && victims.some((v) => v.name === w.name),
+            ),
+          );
+        },
+        20_000,
+      );
       if (!replaced()) {
         // Five exits within a minute is a crash loop to the supervisor (README): it leaves the worker
         // stopped. An operator then adds one (`npm run cluster:ctl -- scale --workers N`); so does the test.
@@ -80,11 +91,24 @@ describe('a worker killed during dispatch', () => {
     held.splice(0).forEach((release) => release());
     const notDispatched = await untilStatus(cluster, tasks, ['dispatched'], 90_000);
     const committed = await committedState(cluster, tasks);
-    const issueNumbers = new Map((await cluster.db().query<{ id: string; n: number | null }>('SELECT id, github_issue_number AS n FROM tasks WHERE id = ANY($1::uuid[])', [tasks])).rows.map((r) => [r.id, r.n]));
+    const issueNumbers = new Map(
+      (
+        await cluster
+          .db()
+          .query<{ id: string; n: number | null }>('SELECT id, github_issue_number AS n FROM tasks WHERE id = ANY($1::uuid[])', [tasks])
+      ).rows.map((r) => [r.id, r.n]),
+    );
     const issuesOf = (id: string): FakeIssue[] => fake.issues.filter((i) => i.body.includes(marker(id)));
     const wrongIssues = tasks
       .filter((id) => issuesOf(id).length !== 1 || issuesOf(id)[0]!.number !== issueNumbers.get(id))
-      .map((id) => `${id} (${committed.get(id)?.status}): issues #${issuesOf(id).map((i) => i.number).join(', #') || 'none'} on GitHub, #${issueNumbers.get(id)} on the task`);
+      .map(
+        (id) =>
+          `${id} (${committed.get(id)?.status}): issues #${
+            issuesOf(id)
+              .map((i) => i.number)
+              .join(', #') || 'none'
+          } on GitHub, #${issueNumbers.get(id)} on the task`,
+      );
     let convergedMs: number | string = 'not converged';
     let convergeError: string | undefined;
     try {

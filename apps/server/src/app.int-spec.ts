@@ -79,7 +79,12 @@ describe('error handler', () => {
   });
 
   it('answers malformed JSON with 400', async () => {
-    const res = await app.inject({ method: 'POST', url: '/api/test/validated', payload: '{not json', headers: { 'content-type': 'application/json' } });
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/test/validated',
+      payload: '{not json',
+      headers: { 'content-type': 'application/json' },
+    });
     expect(res.statusCode).toBe(400);
     expect(res.json()).toHaveProperty('error');
   });
@@ -99,6 +104,7 @@ describe('config', () => {
     } catch (err) {
       message = (err as Error).message;
     }
-    for (const name of ['DATABASE_URL', 'REDIS_URL', 'JWT_SECRET', 'GITHUB_WEBHOOK_SECRET', 'GITHUB_REPOS']) expect(message).toContain(name);
+    for (const name of ['DATABASE_URL', 'REDIS_URL', 'JWT_SECRET', 'GITHUB_WEBHOOK_SECRET', 'GITHUB_REPOS'])
+      expect(message).toContain(name);
   });
 });

@@ -66,7 +66,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const limits = new HttpRateLimits(config.REDIS_URL, config.REDIS_KEY_PREFIX, deps.logger);
   app.addHook('onClose', () => limits.close());
   const cookieSessions = { db, limits: config.sessionLimits, secret: config.JWT_SECRET, allowedOrigins: config.allowedOrigins };
-  await app.register(authPlugin, { secret: config.JWT_SECRET, ttlSeconds: config.JWT_TTL_SECONDS, cookieAuth: cookieAuthenticator(cookieSessions) });
+  await app.register(authPlugin, {
+    secret: config.JWT_SECRET,
+    ttlSeconds: config.JWT_TTL_SECONDS,
+    cookieAuth: cookieAuthenticator(cookieSessions),
+  });
 
   const metrics = new RealtimeMetrics();
   registerJobMetrics(metrics.registry, queue);
@@ -78,7 +82,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     draining = true;
   });
   const isDraining = () => draining;
-  const gateway = config.FEATURE_WEBSOCKET_ENABLED ? await registerGateway(app, { config, db, logger: deps.logger, metrics, isDraining, sessions: cookieSessions }) : undefined;
+  const gateway = config.FEATURE_WEBSOCKET_ENABLED
+    ? await registerGateway(app, { config, db, logger: deps.logger, metrics, isDraining, sessions: cookieSessions })
+    : undefined;
 
   await app.register(healthRoutes, { db, nodeId: config.NODE_ID, startedAt: new Date(), metrics, queue, gateway, isDraining });
   const loginLimiter = new LoginLimiter(limits, {

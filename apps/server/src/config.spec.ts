@@ -11,7 +11,10 @@ describe('Redis key prefixes', () => {
   it('keeps presence, rate-limit and snapshot keys under QUEUE_PREFIX unless REDIS_KEY_PREFIX is set (keys of a running stack stay where they are)', () => {
     expect(loadServerConfig(required)).toMatchObject({ QUEUE_PREFIX: 'taskflow', REDIS_KEY_PREFIX: 'taskflow' });
     expect(loadServerConfig({ ...required, QUEUE_PREFIX: 'blue' })).toMatchObject({ QUEUE_PREFIX: 'blue', REDIS_KEY_PREFIX: 'blue' });
-    expect(loadServerConfig({ ...required, QUEUE_PREFIX: 'blue', REDIS_KEY_PREFIX: 'green' })).toMatchObject({ QUEUE_PREFIX: 'blue', REDIS_KEY_PREFIX: 'green' });
+    expect(loadServerConfig({ ...required, QUEUE_PREFIX: 'blue', REDIS_KEY_PREFIX: 'green' })).toMatchObject({
+      QUEUE_PREFIX: 'blue',
+      REDIS_KEY_PREFIX: 'green',
+    });
     expect(loadServerConfig({ ...required, REDIS_KEY_PREFIX: '' }).REDIS_KEY_PREFIX).toBe('taskflow');
   });
 

@@ -96,8 +96,15 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env) {
     repos: Object.freeze(repoList(parsed.GITHUB_REPOS)),
     githubWebHost: githubWebHost({ apiUrl: parsed.GITHUB_API_URL, webUrl: parsed.GITHUB_WEB_URL }),
     trustedProxies: trustedProxies(parsed.TRUSTED_PROXIES),
-    allowedOrigins: Object.freeze(parsed.WEBSOCKET_CORS_ORIGIN.split(',').map((o) => o.trim()).filter(Boolean)),
-    sessionLimits: Object.freeze({ idleMs: Math.round(parsed.SESSION_IDLE_MINUTES * 60_000), maxAgeMs: Math.round(parsed.SESSION_MAX_HOURS * 3_600_000) }),
+    allowedOrigins: Object.freeze(
+      parsed.WEBSOCKET_CORS_ORIGIN.split(',')
+        .map((o) => o.trim())
+        .filter(Boolean),
+    ),
+    sessionLimits: Object.freeze({
+      idleMs: Math.round(parsed.SESSION_IDLE_MINUTES * 60_000),
+      maxAgeMs: Math.round(parsed.SESSION_MAX_HOURS * 3_600_000),
+    }),
   });
 }
 export type ServerConfig = ReturnType<typeof loadServerConfig>;
@@ -112,7 +119,10 @@ export type MigrateConfig = ReturnType<typeof loadMigrateConfig>;
 
 /** TRUSTED_PROXIES as a list of entries (checked here, so a bad one stops the start), or false for `none`. */
 function trustedProxies(value: string): readonly string[] | false {
-  const list = value.split(',').map((p) => p.trim()).filter(Boolean);
+  const list = value
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean);
   if (list.length === 0 || list.includes('none')) return false;
   try {
     proxyList(list);

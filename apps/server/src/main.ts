@@ -48,6 +48,6 @@ const LISTEN_BACKLOG = 4096;
 
 main().catch((err: unknown) => {
   // Before the logger exists the only place to report is stderr.
-  process.stderr.write(`${err instanceof ConfigError ? err.message : (err as Error)?.stack ?? String(err)}\n`);
+  process.stderr.write(`${err instanceof ConfigError ? err.message : ((err as Error)?.stack ?? String(err))}\n`);
   process.exit(1);
 });

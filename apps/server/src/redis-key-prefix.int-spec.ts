@@ -79,7 +79,15 @@ it('keeps presence, rate-limit and node-snapshot keys under REDIS_KEY_PREFIX, an
     (keys) => keys.includes(`${keyPrefix}:admin:node:test-node`) && keys.includes(`${keyPrefix}:presence:${task.id}`),
     'the node snapshot and the presence key',
   );
-  expect(kinds(own, keyPrefix)).toEqual(['admin', 'presence', 'rl-http-login-address', 'rl-http-login-user', 'rl-http-task-create', 'rl-socket', 'rl-user']);
+  expect(kinds(own, keyPrefix)).toEqual([
+    'admin',
+    'presence',
+    'rl-http-login-address',
+    'rl-http-login-user',
+    'rl-http-task-create',
+    'rl-socket',
+    'rl-user',
+  ]);
   const queue = kinds(await keysUnder(t.prefix), t.prefix);
   expect(queue).toContain(QUEUES.analysis);
   expect(queue.filter((kind) => !Object.values<string>(QUEUES).includes(kind))).toEqual([]);

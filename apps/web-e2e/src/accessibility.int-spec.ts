@@ -32,7 +32,9 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const c of contexts) await c.close();
   await e2e?.stop();
-  console.log(`axe-core checked ${checked.length} page states: ${checked.join(', ')}\nminor/moderate findings: ${JSON.stringify(advisory)}`);
+  console.log(
+    `axe-core checked ${checked.length} page states: ${checked.join(', ')}\nminor/moderate findings: ${JSON.stringify(advisory)}`,
+  );
 });
 
 async function newPage(): Promise<Page> {
@@ -51,7 +53,8 @@ async function logIn(page: Page, username: string, url = stack.url): Promise<Pag
   return page;
 }
 
-const format = (findings: AxeFinding[]) => findings.map((f) => `[${f.impact}] ${f.id}: ${f.help}\n    ${f.nodes.slice(0, 5).join('\n    ')}`).join('\n');
+const format = (findings: AxeFinding[]) =>
+  findings.map((f) => `[${f.impact}] ${f.id}: ${f.help}\n    ${f.nodes.slice(0, 5).join('\n    ')}`).join('\n');
 
 /** Fails with axe's own description of what is wrong, and where, when a page has a serious or critical finding. */
 async function expectAccessible(page: Page, name: string): Promise<void> {
@@ -78,7 +81,11 @@ async function taskIn(title: string, description: string, status: string): Promi
   const created = await api.post('/api/tasks', { title, description, repo: REPO });
   expect(created.status).toBe(202);
   const id = created.body.task.id as string;
-  await eventually(`${title} ${status}`, async () => ((await api.get(`/api/tasks/${id}`)).body.status === status ? true : undefined), 30_000);
+  await eventually(
+    `${title} ${status}`,
+    async () => ((await api.get(`/api/tasks/${id}`)).body.status === status ? true : undefined),
+    30_000,
+  );
   return id;
 }
 
@@ -132,10 +139,14 @@ describe('axe-core finds nothing serious on any page', () => {
     await hook('pull_request', pullRequestEvent({ ...pr(ids.failed, 73), action: 'opened' }));
     await hook('pull_request', pullRequestEvent({ ...pr(ids.failed, 73), action: 'closed', merged: false }));
     const api = await aliceApi();
-    await eventually('merged and failed', async () => {
-      const [m, f] = await Promise.all([api.get(`/api/tasks/${ids.merged}`), api.get(`/api/tasks/${ids.failed}`)]);
-      return m.body.status === 'merged' && f.body.status === 'failed' ? true : undefined;
-    }, 30_000);
+    await eventually(
+      'merged and failed',
+      async () => {
+        const [m, f] = await Promise.all([api.get(`/api/tasks/${ids.merged}`), api.get(`/api/tasks/${ids.failed}`)]);
+        return m.body.status === 'merged' && f.body.status === 'failed' ? true : undefined;
+      },
+      30_000,
+    );
   });
 
   it('the login page, also with a wrong password', async () => {
@@ -217,7 +228,12 @@ describe('axe-core finds nothing serious on any page', () => {
     await page.getByRole('link', { name: 'Stats' }).focus();
     await hook('pull_request', pullRequestEvent({ repo: REPO, branch: taskBranch(id), prNumber: 74, action: 'opened' }));
     await page.locator('.toast').first().waitFor();
-    expect(await page.locator('[role="status"][aria-live="polite"]').filter({ has: page.locator('.toast') }).count()).toBe(1);
+    expect(
+      await page
+        .locator('[role="status"][aria-live="polite"]')
+        .filter({ has: page.locator('.toast') })
+        .count(),
+    ).toBe(1);
     expect(await focusedName(page)).toBe('Stats');
     await page.getByRole('button', { name: /^Notifications, [1-9]\d* unread$/ }).click();
     await page.getByRole('region', { name: 'Notifications' }).getByRole('button', { name: 'Preferences' }).click();

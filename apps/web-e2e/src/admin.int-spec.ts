@@ -47,7 +47,10 @@ const number = async (page: Page, testId: string) => Number(await page.getByTest
 /** Waits until the page shows `want` in `testId`, without reloading: only the page's own refresh can change it. */
 async function shows(page: Page, testId: string, want: number, timeoutMs = 15_000): Promise<void> {
   // A locator, not waitForFunction: the app's CSP (no eval) stops string predicates.
-  await page.getByTestId(testId).filter({ hasText: new RegExp(`^${want}$`) }).waitFor({ timeout: timeoutMs });
+  await page
+    .getByTestId(testId)
+    .filter({ hasText: new RegExp(`^${want}$`) })
+    .waitFor({ timeout: timeoutMs });
 }
 
 describe('the operations view', () => {
@@ -71,15 +74,26 @@ describe('the operations view', () => {
     expect(await admin.getByTestId('admin-node-sockets').first().textContent()).toBe('2');
 
     // A pull request from a repository we do not serve: acknowledged, ignored, counted.
-    const res = await sendWebhook(`${stack.url}/api/webhooks/github`, 'pull_request', pullRequestEvent({ repo: 'mallory/elsewhere', branch: 'taskflow/x', prNumber: 5, action: 'opened' }), { secret: stack.webhookSecret });
+    const res = await sendWebhook(
+      `${stack.url}/api/webhooks/github`,
+      'pull_request',
+      pullRequestEvent({ repo: 'mallory/elsewhere', branch: 'taskflow/x', prNumber: 5, action: 'opened' }),
+      { secret: stack.webhookSecret },
+    );
     expect(res.status).toBe(202);
     await admin.getByTestId('admin-webhooks-ignored').getByRole('row').first().waitFor({ timeout: 15_000 });
     expect(await admin.getByTestId('admin-webhooks-ignored').getByRole('row').first().textContent()).toMatch(/1$/);
 
     // Bob creates a task: his dashboard gets its rows, and the lag of those deliveries shows up.
     const api = apiClient(stack.url, await login(stack.url, 'bob', PASSWORD));
-    expect((await api.post('/api/tasks', { title: 'Add CSV export', description: 'Export the invoice list in src/invoices/list.ts as CSV.' })).status).toBe(202);
-    await admin.getByTestId('admin-cluster-lag').filter({ hasText: /^\d+ ms \/ \d+ ms$/ }).waitFor({ timeout: 15_000 });
+    expect(
+      (await api.post('/api/tasks', { title: 'Add CSV export', description: 'Export the invoice list in src/invoices/list.ts as CSV.' }))
+        .status,
+    ).toBe(202);
+    await admin
+      .getByTestId('admin-cluster-lag')
+      .filter({ hasText: /^\d+ ms \/ \d+ ms$/ })
+      .waitFor({ timeout: 15_000 });
 
     if (shots) {
       fs.mkdirSync(shots, { recursive: true });
@@ -104,7 +118,11 @@ describe('the operations view', () => {
     const answers = (await alice.evaluate(async () => {
       const session = (await (await fetch('/api/auth/session')).json()) as { csrfToken: string };
       const get = await fetch('/api/admin/overview');
-      const post = await fetch('/api/admin/jobs/retry', { method: 'POST', headers: { 'content-type': 'application/json', 'x-csrf-token': session.csrfToken }, body: JSON.stringify({ queue: 'github-webhooks' }) });
+      const post = await fetch('/api/admin/jobs/retry', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-csrf-token': session.csrfToken },
+        body: JSON.stringify({ queue: 'github-webhooks' }),
+      });
       return [get.status, await get.json(), post.status];
     })) as [number, { error: string }, number];
     expect(answers).toEqual([404, { error: 'NOT_FOUND', message: 'No route for GET /api/admin/overview' }, 404]);

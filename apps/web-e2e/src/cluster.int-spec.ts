@@ -32,7 +32,14 @@ beforeAll(async () => {
   const [port, proxyPort] = [await freePort(), await freePort()];
   // The page behind the WebSocket-refusing proxy comes from another origin: allow it, as an operator would.
   process.env.WEBSOCKET_CORS_ORIGIN = `http://127.0.0.1:${port},http://127.0.0.1:${proxyPort}`;
-  const env = loadStackEnv({ PORT: String(port), DATA_DIR: dataDir, DATABASE_URL: database.url, SEED_DEMO: 'true', DEMO_PASSWORD: PASSWORD, LOG_LEVEL: 'warn' });
+  const env = loadStackEnv({
+    PORT: String(port),
+    DATA_DIR: dataDir,
+    DATABASE_URL: database.url,
+    SEED_DEMO: 'true',
+    DEMO_PASSWORD: PASSWORD,
+    LOG_LEVEL: 'warn',
+  });
   stack = await startStack(env, () => undefined, { nodes: 2, workers: 1, haproxy: true });
   blockingProxy = await startUpgradeRefusingProxy(proxyPort, port);
   browser = await launchChromium();
@@ -63,7 +70,11 @@ async function startUpgradeRefusingProxy(port: number, target: number): Promise<
   );
   const proc = spawn('haproxy', ['-db', '-f', config], { stdio: 'ignore' });
   const url = `http://127.0.0.1:${port}`;
-  await eventually('the upgrade-refusing proxy', async () => ((await fetch(`${url}/api/ready`).catch(() => undefined))?.ok ? true : undefined), 15_000);
+  await eventually(
+    'the upgrade-refusing proxy',
+    async () => ((await fetch(`${url}/api/ready`).catch(() => undefined))?.ok ? true : undefined),
+    15_000,
+  );
   return {
     url,
     stop: async () => {

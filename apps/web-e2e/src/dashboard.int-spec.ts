@@ -47,7 +47,8 @@ async function loggedIn(username: string, viewport = { width: 1280, height: 860 
   return page;
 }
 
-const hook = (event: string, payload: object) => sendWebhook(`${stack.url}/api/webhooks/github`, event, payload, { secret: stack.webhookSecret });
+const hook = (event: string, payload: object) =>
+  sendWebhook(`${stack.url}/api/webhooks/github`, event, payload, { secret: stack.webhookSecret });
 
 async function createThroughUi(page: Page, title: string, description: string): Promise<string> {
   await page.getByRole('button', { name: 'New task' }).click();
@@ -65,7 +66,14 @@ async function seen(page: Page, taskId: string): Promise<Record<string, number>>
   return Object.fromEntries(all.filter((s) => s.key.startsWith(taskId)).map((s) => [s.key.split(' ')[1]!, s.at]));
 }
 
-const STATUS_OF_EVENT: Record<string, string> = { created: 'received', analyzing: 'analyzing', dispatched: 'dispatched', coding: 'coding', pr_opened: 'pr_open', pr_merged: 'merged' };
+const STATUS_OF_EVENT: Record<string, string> = {
+  created: 'received',
+  analyzing: 'analyzing',
+  dispatched: 'dispatched',
+  coding: 'coding',
+  pr_opened: 'pr_open',
+  pr_merged: 'merged',
+};
 
 describe('the dashboard in a real browser', () => {
   let taskId: string;
@@ -74,17 +82,25 @@ describe('the dashboard in a real browser', () => {
 
   it('shows a task created by one user on a colleague’s dashboard, and every status change within 500 ms of its commit', async () => {
     [alice, bob] = await Promise.all([loggedIn('alice'), loggedIn('bob')]);
-    taskId = await createThroughUi(alice, 'Add CSV export', 'Export the invoice list in src/invoices/list.ts as CSV with the same columns as the table.');
+    taskId = await createThroughUi(
+      alice,
+      'Add CSV export',
+      'Export the invoice list in src/invoices/list.ts as CSV with the same columns as the table.',
+    );
     await bob.locator(`[data-task-id="${taskId}"]`).waitFor();
     await alice.getByRole('link', { name: '← All tasks' }).click();
     await alice.locator(`[data-task-id="${taskId}"][data-status="dispatched"]`).waitFor();
     const branch = taskBranch(taskId);
     await hook('create', createBranchEvent({ repo: 'acme/payments', branch }));
     await bob.locator(`[data-task-id="${taskId}"][data-status="coding"]`).waitFor();
-    await hook('pull_request', pullRequestEvent({ repo: 'acme/payments', branch, prNumber: 12, action: 'opened', title: 'Add CSV export' }));
+    await hook(
+      'pull_request',
+      pullRequestEvent({ repo: 'acme/payments', branch, prNumber: 12, action: 'opened', title: 'Add CSV export' }),
+    );
     await bob.locator(`[data-task-id="${taskId}"][data-status="pr_open"]`).waitFor();
     await hook('pull_request', pullRequestEvent({ repo: 'acme/payments', branch, prNumber: 12, action: 'closed', merged: true }));
-    for (const page of [alice, bob]) await page.locator(`[data-section="completed"] [data-task-id="${taskId}"][data-status="merged"]`).waitFor();
+    for (const page of [alice, bob])
+      await page.locator(`[data-section="completed"] [data-task-id="${taskId}"][data-status="merged"]`).waitFor();
 
     const api = apiClient(stack.url, await login(stack.url, 'alice', PASSWORD));
     const events = (await api.get(`/api/tasks/${taskId}`)).body.events as Array<{ eventType: string; createdAt: string }>;
@@ -131,7 +147,10 @@ describe('the dashboard in a real browser', () => {
   it('shows the PR link, the merged badge and the timeline entries live as the simulator walks the task to merged', async () => {
     const branch = taskBranch(taskId);
     await hook('create', createBranchEvent({ repo: 'acme/payments', branch }));
-    await hook('pull_request', pullRequestEvent({ repo: 'acme/payments', branch, prNumber: 31, action: 'opened', title: 'Fix the checkout' }));
+    await hook(
+      'pull_request',
+      pullRequestEvent({ repo: 'acme/payments', branch, prNumber: 31, action: 'opened', title: 'Fix the checkout' }),
+    );
     await alice.getByTestId('pr-link').waitFor();
     expect(await alice.getByTestId('pr-link').getAttribute('href')).toBe('https://github.com/acme/payments/pull/31');
     await hook('pull_request', pullRequestEvent({ repo: 'acme/payments', branch, prNumber: 31, action: 'closed', merged: true }));
@@ -154,7 +173,10 @@ describe('the dashboard in a real browser', () => {
     await form.getByLabel('Title').fill('   ');
     await form.getByLabel('Description').fill('Blank titles are refused by the API.');
     await form.getByRole('button', { name: 'Create task' }).click();
-    await form.getByRole('alert').filter({ hasText: /Invalid request body/ }).waitFor();
+    await form
+      .getByRole('alert')
+      .filter({ hasText: /Invalid request body/ })
+      .waitFor();
     await form.getByRole('button', { name: 'Cancel' }).click();
 
     const id = await createThroughUi(alice, 'Improve it', 'Make it better.');
@@ -166,7 +188,11 @@ describe('the dashboard in a real browser', () => {
     expect(id).toMatch(/^[0-9a-f-]{36}$/);
 
     await alice.getByRole('link', { name: 'Taskflow Live' }).click();
-    const failing = await createThroughUi(alice, 'Speed up invoices', 'Invoice listing by customer is slow; add an index on invoices.customer_id and a migration.');
+    const failing = await createThroughUi(
+      alice,
+      'Speed up invoices',
+      'Invoice listing by customer is slow; add an index on invoices.customer_id and a migration.',
+    );
     await alice.locator('.badge[data-status="dispatched"]').first().waitFor();
     const branch = taskBranch(failing);
     await hook('pull_request', pullRequestEvent({ repo: 'acme/payments', branch, prNumber: 50, action: 'opened' }));
@@ -196,13 +222,23 @@ describe('the dashboard in a real browser', () => {
     expect(before).toBeGreaterThan(0);
     await alice.getByRole('img', { name: 'Tasks by status' }).waitFor();
     const bobApi = apiClient(stack.url, await login(stack.url, 'bob', PASSWORD));
-    await bobApi.post('/api/tasks', { title: 'One more task', description: 'Add pagination to the invoices list page in src/invoices/list.ts.' });
-    await alice.getByTestId('stat-total').filter({ hasText: new RegExp(`^${before + 1}$`) }).waitFor();
+    await bobApi.post('/api/tasks', {
+      title: 'One more task',
+      description: 'Add pagination to the invoices list page in src/invoices/list.ts.',
+    });
+    await alice
+      .getByTestId('stat-total')
+      .filter({ hasText: new RegExp(`^${before + 1}$`) })
+      .waitFor();
     if (shots) await alice.screenshot({ path: path.join(shots, 'stats.png'), fullPage: true });
   });
 
   it('converges to the committed state after being offline, without a reload', async () => {
-    const id = await createThroughUi(bob, 'Add an index', 'Invoice listing by customer is slow; add a migration with an index on invoices.customer_id.');
+    const id = await createThroughUi(
+      bob,
+      'Add an index',
+      'Invoice listing by customer is slow; add a migration with an index on invoices.customer_id.',
+    );
     await bob.locator('.badge[data-status="dispatched"]').first().waitFor();
     await bob.context().setOffline(true);
     await bob.getByTestId('connection-status').getByText('Offline').waitFor();
@@ -212,7 +248,9 @@ describe('the dashboard in a real browser', () => {
     // Committed before the next delivery, so both changes happen while the page is offline.
     const api = apiClient(stack.url, await login(stack.url, 'bob', PASSWORD));
     await eventually('coding committed', async () => ((await api.get(`/api/tasks/${id}`)).body.status === 'coding' ? true : undefined));
-    expect((await hook('pull_request', pullRequestEvent({ repo: 'acme/payments', branch, prNumber: 44, action: 'opened' }))).status).toBe(202);
+    expect((await hook('pull_request', pullRequestEvent({ repo: 'acme/payments', branch, prNumber: 44, action: 'opened' }))).status).toBe(
+      202,
+    );
     await new Promise((r) => setTimeout(r, 1000));
     expect(await bob.locator('.badge[data-status="pr_open"]').count()).toBe(0);
     await bob.context().setOffline(false);

@@ -3,7 +3,14 @@ import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { RunningStack } from '@taskflow/devstack';
 import { taskBranch } from '@taskflow/events';
-import { checkRunEvent, createBranchEvent, issueCommentEvent, pullRequestEvent, pullRequestReviewEvent, sendWebhook } from '@taskflow/github-sim';
+import {
+  checkRunEvent,
+  createBranchEvent,
+  issueCommentEvent,
+  pullRequestEvent,
+  pullRequestReviewEvent,
+  sendWebhook,
+} from '@taskflow/github-sim';
 import { apiClient, eventually, login } from '@taskflow/testing';
 import { E2E_PASSWORD, startBrowserStack, type BrowserStack } from './support/browser-stack';
 
@@ -62,13 +69,20 @@ const hook = async (event: string, payload: object) => {
 /** A task of alice's, analysed and dispatched by the real worker, with its issue number. */
 async function dispatchedTask(title: string): Promise<{ id: string; issue: number; issueUrl: string; branch: string }> {
   const api = apiClient(stack.url, await login(stack.url, 'alice', PASSWORD));
-  const created = await api.post('/api/tasks', { title, description: 'Export the invoice list in src/invoices/list.ts as CSV with the same columns as the table.' });
+  const created = await api.post('/api/tasks', {
+    title,
+    description: 'Export the invoice list in src/invoices/list.ts as CSV with the same columns as the table.',
+  });
   expect(created.status).toBe(202);
   const id = created.body.task.id as string;
-  const task = await eventually(`task ${id} dispatched`, async () => {
-    const t = (await api.get(`/api/tasks/${id}`)).body;
-    return t.status === 'dispatched' ? t : undefined;
-  }, 30_000);
+  const task = await eventually(
+    `task ${id} dispatched`,
+    async () => {
+      const t = (await api.get(`/api/tasks/${id}`)).body;
+      return t.status === 'dispatched' ? t : undefined;
+    },
+    30_000,
+  );
   return { id, issue: task.githubIssueNumber, issueUrl: task.githubIssueUrl, branch: taskBranch(id) };
 }
 
@@ -133,14 +147,21 @@ describe('notifications and the PR story in a real browser', () => {
     // The detail page shows the same story, with the CI badge linking to the check.
     const header = alice.locator('main header').filter({ has: alice.getByRole('heading', { name: 'Walk the PR story' }) });
     await header.getByRole('link', { name: 'CI passing' }).waitFor();
-    expect(await header.getByRole('link', { name: 'CI passing' }).getAttribute('href')).toMatch(/^https:\/\/github\.com\/acme\/payments\/runs\//);
+    expect(await header.getByRole('link', { name: 'CI passing' }).getAttribute('href')).toMatch(
+      /^https:\/\/github\.com\/acme\/payments\/runs\//,
+    );
 
-    await hook('issue_comment', issueCommentEvent({ repo: REPO, number: 42, body: 'Looks great, merging after lunch.', author: 'linus', onPullRequest: true }));
+    await hook(
+      'issue_comment',
+      issueCommentEvent({ repo: REPO, number: 42, body: 'Looks great, merging after lunch.', author: 'linus', onPullRequest: true }),
+    );
     const comment = alice.locator('[data-event="comment_added"]');
     await comment.waitFor();
     expect(await comment.textContent()).toContain('@linus on GitHub');
     expect(await comment.locator('blockquote').textContent()).toBe('Looks great, merging after lunch.');
-    expect(await comment.getByRole('link', { name: 'view on GitHub' }).getAttribute('href')).toMatch(new RegExp(`^https://github.com/${REPO}/pull/42#issuecomment-`));
+    expect(await comment.getByRole('link', { name: 'view on GitHub' }).getAttribute('href')).toMatch(
+      new RegExp(`^https://github.com/${REPO}/pull/42#issuecomment-`),
+    );
 
     await hook('pull_request', pullRequestEvent({ ...pr, action: 'closed', merged: true }));
     await card.locator('[data-status="merged"]').first().waitFor();

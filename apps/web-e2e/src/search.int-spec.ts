@@ -25,16 +25,44 @@ beforeAll(async () => {
   database = await createTestDatabase('e2e_search');
   // Inherited by the stack's server and worker.
   process.env.GITHUB_REPOS = 'acme/payments,acme/web';
-  const env = loadStackEnv({ PORT: String(await freePort()), DATA_DIR: dataDir, DATABASE_URL: database.url, SEED_DEMO: 'true', DEMO_PASSWORD: PASSWORD, LOG_LEVEL: 'warn' });
+  const env = loadStackEnv({
+    PORT: String(await freePort()),
+    DATA_DIR: dataDir,
+    DATABASE_URL: database.url,
+    SEED_DEMO: 'true',
+    DEMO_PASSWORD: PASSWORD,
+    LOG_LEVEL: 'warn',
+  });
   stack = await startStack(env, () => undefined);
   browser = await launchChromium();
   db = createDb(database.url, { max: 2 });
   const alice = await db.selectFrom('users').select(['id', 'orgId']).where('username', '=', 'alice').executeTakeFirstOrThrow();
-  const base = { orgId: alice.orgId, creatorId: alice.id, isPrivate: false, taskTypeHint: 'auto' as const, filesHint: [], acceptanceCriteria: [], priority: 'normal' as const, preferredAgent: 'auto' as const };
+  const base = {
+    orgId: alice.orgId,
+    creatorId: alice.id,
+    isPrivate: false,
+    taskTypeHint: 'auto' as const,
+    filesHint: [],
+    acceptanceCriteria: [],
+    priority: 'normal' as const,
+    preferredAgent: 'auto' as const,
+  };
   // The oldest task carries the words we search for; more than a page of newer tasks bury it.
-  needleId = (await createTask(db, { ...base, title: 'Reconcile ledger totals', description: 'The zanzibar ledger drifts by a cent each night.', repo: 'acme/web' })).task.id;
+  needleId = (
+    await createTask(db, {
+      ...base,
+      title: 'Reconcile ledger totals',
+      description: 'The zanzibar ledger drifts by a cent each night.',
+      repo: 'acme/web',
+    })
+  ).task.id;
   for (let i = 0; i < FILLERS; i++) {
-    await createTask(db, { ...base, title: `Filler task ${i}`, description: 'Routine maintenance work.', repo: i % 10 === 0 ? 'acme/web' : 'acme/payments' });
+    await createTask(db, {
+      ...base,
+      title: `Filler task ${i}`,
+      description: 'Routine maintenance work.',
+      repo: i % 10 === 0 ? 'acme/web' : 'acme/payments',
+    });
   }
 });
 
@@ -87,13 +115,18 @@ describe('search and filters in a real browser', () => {
 
     // Live within the filter: a new acme/web task appears, a new acme/payments task does not.
     const api = apiClient(stack.url, await login(stack.url, 'bob', PASSWORD));
-    const other = await api.post('/api/tasks', { title: 'Payments only', description: 'Not in the web repository at all.', repo: 'acme/payments' });
+    const other = await api.post('/api/tasks', {
+      title: 'Payments only',
+      description: 'Not in the web repository at all.',
+      repo: 'acme/payments',
+    });
     const web = await api.post('/api/tasks', { title: 'Web live task', description: 'Arrives while the filter is on.', repo: 'acme/web' });
     expect([other.status, web.status]).toEqual([202, 202]);
     await page.locator(`[data-task-id="${web.body.task.id}"]`).waitFor();
     expect(await page.locator(`[data-task-id="${other.body.task.id}"]`).count()).toBe(0);
-    await eventually('the filtered count to include the live task', async () =>
-      (await page.getByTestId('count-active').textContent())?.includes(String(expected + 1)) || undefined,
+    await eventually(
+      'the filtered count to include the live task',
+      async () => (await page.getByTestId('count-active').textContent())?.includes(String(expected + 1)) || undefined,
     );
   });
 });

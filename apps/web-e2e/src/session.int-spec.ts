@@ -27,7 +27,14 @@ beforeAll(async () => {
   database = await createTestDatabase('e2e');
   // The stack passes the environment on to its server node.
   process.env.SESSION_IDLE_MINUTES = String(IDLE_SECONDS / 60);
-  const env = loadStackEnv({ PORT: String(await freePort()), DATA_DIR: dataDir, DATABASE_URL: database.url, SEED_DEMO: 'true', DEMO_PASSWORD: PASSWORD, LOG_LEVEL: 'warn' });
+  const env = loadStackEnv({
+    PORT: String(await freePort()),
+    DATA_DIR: dataDir,
+    DATABASE_URL: database.url,
+    SEED_DEMO: 'true',
+    DEMO_PASSWORD: PASSWORD,
+    LOG_LEVEL: 'warn',
+  });
   stack = await startStack(env, () => undefined);
   browser = await launchChromium();
   context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
@@ -109,7 +116,10 @@ describe('a browser session', () => {
     }
     // Still receiving live events: a colleague's new task appears in both tabs.
     const bob = apiClient(stack.url, await login(stack.url, 'bob', PASSWORD));
-    const created = await bob.post('/api/tasks', { title: 'Slide the session', description: 'Keep the socket while the user works in src/session.ts.' });
+    const created = await bob.post('/api/tasks', {
+      title: 'Slide the session',
+      description: 'Keep the socket while the user works in src/session.ts.',
+    });
     expect(created.status).toBe(202);
     const taskId = created.body.task.id as string;
     for (const page of [first, second]) await page.locator(`[data-task-id="${taskId}"]`).waitFor({ timeout: 10_000 });

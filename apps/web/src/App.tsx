@@ -23,49 +23,81 @@ function Shell() {
   const taskId = /^\/tasks\/([0-9a-f-]{36})$/i.exec(path)?.[1];
   return (
     <AppConfigProvider>
-    <RealtimeProvider>
-      <NotificationsProvider>
-      <LiveAnnouncerProvider>
-      <SkipLink />
-      <header className="topbar">
-        <a className="brand" href="/" onClick={(e) => { e.preventDefault(); navigate('/'); }}>
-          Taskflow Live
-        </a>
-        <nav className="nav">
-          <a href="/" onClick={(e) => { e.preventDefault(); navigate('/'); }} aria-current={path === '/' ? 'page' : undefined}>
-            Tasks
-          </a>
-          <a href="/stats" onClick={(e) => { e.preventDefault(); navigate('/stats'); }} aria-current={path === '/stats' ? 'page' : undefined}>
-            Stats
-          </a>
-          {session.user.role === 'admin' && (
-            <a href="/admin" onClick={(e) => { e.preventDefault(); navigate('/admin'); }} aria-current={path === '/admin' ? 'page' : undefined}>
-              Operations
-            </a>
-          )}
-        </nav>
-        <ConnectionStatus />
-        <NotificationBell />
-        <span className="user">
-          {session.user.name} <button onClick={logout}>Log out</button>
-        </span>
-      </header>
-      <div id={MAIN_CONTENT_ID} tabIndex={-1} className="main-content">
-        {taskId ? (
-          <TaskDetailPage key={taskId} taskId={taskId} />
-        ) : path === '/stats' ? (
-          <StatsPage />
-        ) : path === '/admin' ? (
-          // To anyone but an admin, the operations view does not exist (its API answers 404 too).
-          session.user.role === 'admin' ? <AdminPage /> : <NotFound />
-        ) : (
-          <DashboardPage />
-        )}
-      </div>
-      <NotificationToasts />
-      </LiveAnnouncerProvider>
-      </NotificationsProvider>
-    </RealtimeProvider>
+      <RealtimeProvider>
+        <NotificationsProvider>
+          <LiveAnnouncerProvider>
+            <SkipLink />
+            <header className="topbar">
+              <a
+                className="brand"
+                href="/"
+                onClick={(e) => {
+                  e.preventDefault();
+                  navigate('/');
+                }}
+              >
+                Taskflow Live
+              </a>
+              <nav className="nav">
+                <a
+                  href="/"
+                  onClick={(e) => {
+                    e.preventDefault();
+                    navigate('/');
+                  }}
+                  aria-current={path === '/' ? 'page' : undefined}
+                >
+                  Tasks
+                </a>
+                <a
+                  href="/stats"
+                  onClick={(e) => {
+                    e.preventDefault();
+                    navigate('/stats');
+                  }}
+                  aria-current={path === '/stats' ? 'page' : undefined}
+                >
+                  Stats
+                </a>
+                {session.user.role === 'admin' && (
+                  <a
+                    href="/admin"
+                    onClick={(e) => {
+                      e.preventDefault();
+                      navigate('/admin');
+                    }}
+                    aria-current={path === '/admin' ? 'page' : undefined}
+                  >
+                    Operations
+                  </a>
+                )}
+              </nav>
+              <ConnectionStatus />
+              <NotificationBell />
+              <span className="user">
+                {session.user.name} <button onClick={logout}>Log out</button>
+              </span>
+            </header>
+            <div id={MAIN_CONTENT_ID} tabIndex={-1} className="main-content">
+              {taskId ? (
+                <TaskDetailPage key={taskId} taskId={taskId} />
+              ) : path === '/stats' ? (
+                <StatsPage />
+              ) : path === '/admin' ? (
+                // To anyone but an admin, the operations view does not exist (its API answers 404 too).
+                session.user.role === 'admin' ? (
+                  <AdminPage />
+                ) : (
+                  <NotFound />
+                )
+              ) : (
+                <DashboardPage />
+              )}
+            </div>
+            <NotificationToasts />
+          </LiveAnnouncerProvider>
+        </NotificationsProvider>
+      </RealtimeProvider>
     </AppConfigProvider>
   );
 }

@@ -9,6 +9,8 @@ describe('status legend', () => {
   it('gives received and analyzing one colour and each key status its own', () => {
     expect(STATUS_COLOURS.analyzing).toBe(STATUS_COLOURS.received);
     expect(STATUS_COLOURS.merged).not.toBe(STATUS_COLOURS.failed);
-    expect(new Set([STATUS_COLOURS.needs_clarification, STATUS_COLOURS.dispatched, STATUS_COLOURS.merged, STATUS_COLOURS.failed]).size).toBe(4);
+    expect(
+      new Set([STATUS_COLOURS.needs_clarification, STATUS_COLOURS.dispatched, STATUS_COLOURS.merged, STATUS_COLOURS.failed]).size,
+    ).toBe(4);
   });
 });

@@ -6,7 +6,10 @@ describe('Redis key prefixes', () => {
   it('keeps the sandbox keys under QUEUE_PREFIX unless REDIS_KEY_PREFIX is set', () => {
     expect(loadWorkerConfig(required)).toMatchObject({ QUEUE_PREFIX: 'taskflow', REDIS_KEY_PREFIX: 'taskflow' });
     expect(loadWorkerConfig({ ...required, QUEUE_PREFIX: 'blue' })).toMatchObject({ QUEUE_PREFIX: 'blue', REDIS_KEY_PREFIX: 'blue' });
-    expect(loadWorkerConfig({ ...required, QUEUE_PREFIX: 'blue', REDIS_KEY_PREFIX: 'green' })).toMatchObject({ QUEUE_PREFIX: 'blue', REDIS_KEY_PREFIX: 'green' });
+    expect(loadWorkerConfig({ ...required, QUEUE_PREFIX: 'blue', REDIS_KEY_PREFIX: 'green' })).toMatchObject({
+      QUEUE_PREFIX: 'blue',
+      REDIS_KEY_PREFIX: 'green',
+    });
   });
 
   it('refuses a REDIS_KEY_PREFIX that is not a plain name', () => {

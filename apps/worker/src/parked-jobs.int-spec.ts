@@ -42,7 +42,10 @@ const hook = (event: WebhookEventName, payload: object, deliveryId: string) =>
 const parked = (queue: Queue, id: string) =>
   eventually(`job ${id} to be parked`, async () => ((await (await queue.getJob(id))?.getState()) === 'failed' ? true : undefined), 20_000);
 const jobs = (...args: string[]) =>
-  run('npm', ['run', '-s', 'jobs', '--', ...args], { cwd: REPO_ROOT, env: { ...process.env, REDIS_URL: testEnv('TEST_REDIS_URL'), QUEUE_PREFIX: stack.prefix } });
+  run('npm', ['run', '-s', 'jobs', '--', ...args], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, REDIS_URL: testEnv('TEST_REDIS_URL'), QUEUE_PREFIX: stack.prefix },
+  });
 
 it('parks what fails for good, and applies it once when redelivered, reconciled or replayed', async () => {
   const alice = await stack.asUser('alice');
@@ -63,18 +66,24 @@ it('parks what fails for good, and applies it once when redelivered, reconciled 
   expect(first.status).toBe(202);
   await parked(hooks, webhookJobId(coding));
   const prOpen = randomUUID();
-  expect((await hook('pull_request', pullRequestEvent({ repo: 'acme/payments', branch, prNumber: 31, action: 'opened' }), prOpen)).status).toBe(202);
+  expect(
+    (await hook('pull_request', pullRequestEvent({ repo: 'acme/payments', branch, prNumber: 31, action: 'opened' }), prOpen)).status,
+  ).toBe(202);
   await parked(hooks, webhookJobId(prOpen));
   // A new task whose analysis is parked: its failure cannot be written either, so the task stays received.
-  const stuck = (await alice.post('/api/tasks', {
-    title: 'Add an index on invoices.customer_id',
-    description: 'Invoice listing by customer is slow; add a migration with an index on invoices.customer_id.',
-  })).body.task;
+  const stuck = (
+    await alice.post('/api/tasks', {
+      title: 'Add an index on invoices.customer_id',
+      description: 'Invoice listing by customer is slow; add a migration with an index on invoices.customer_id.',
+    })
+  ).body.task;
   await parked(analysis, jobId('analyze', stuck.id, 1));
   await broken.stop();
   expect((await alice.get(`/api/tasks/${taskId}`)).body).toMatchObject({ status: 'dispatched', seq: dispatched.seq });
   expect((await alice.get(`/api/tasks/${stuck.id}`)).body.status).toBe('received');
-  expect(await stack.f.db.selectFrom('webhookDeliveries').select('deliveryId').where('deliveryId', 'in', [coding, prOpen]).execute()).toEqual([]);
+  expect(
+    await stack.f.db.selectFrom('webhookDeliveries').select('deliveryId').where('deliveryId', 'in', [coding, prOpen]).execute(),
+  ).toEqual([]);
 
   // GitHub's Redeliver (same X-GitHub-Delivery) replays the parked job; a second one while it waits is a duplicate.
   const redelivered = await hook('create', createBranchEvent({ repo: 'acme/payments', branch }), coding);
@@ -113,7 +122,11 @@ it('parks what fails for good, and applies it once when redelivered, reconciled 
   }
   await new Promise((r) => setTimeout(r, 500));
   expect((await alice.get(`/api/tasks/${taskId}`)).body).toMatchObject({ status: 'pr_open', seq: open.seq });
-  const ledger = await stack.f.db.selectFrom('webhookDeliveries').select(['deliveryId', 'outcome', 'taskId']).where('deliveryId', 'in', [coding, prOpen]).execute();
+  const ledger = await stack.f.db
+    .selectFrom('webhookDeliveries')
+    .select(['deliveryId', 'outcome', 'taskId'])
+    .where('deliveryId', 'in', [coding, prOpen])
+    .execute();
   expect(ledger).toHaveLength(2);
   expect(ledger.every((row) => row.outcome === 'applied' && row.taskId === taskId)).toBe(true);
   await healthy.stop();

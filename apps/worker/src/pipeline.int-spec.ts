@@ -76,10 +76,24 @@ describe('with the built-in analyzer and the GitHub sandbox', () => {
 
     const merged = await walkToMerged(id, 'acme/payments', 41);
     expect(merged.mergeCommitSha).toMatch(/^[0-9a-f]{40}$/);
-    expectGaplessLog(merged, ['created', 'analyzing', 'llm_response', 'clarification_needed', 'clarified', 'llm_response', 'dispatched', 'coding', 'pr_opened', 'pr_merged']);
+    expectGaplessLog(merged, [
+      'created',
+      'analyzing',
+      'llm_response',
+      'clarification_needed',
+      'clarified',
+      'llm_response',
+      'dispatched',
+      'coding',
+      'pr_opened',
+      'pr_merged',
+    ]);
 
     // Every committed event went through the outbox and was handed to the broadcaster.
-    const outbox = await sql<{ n: string; published: string }>`select count(*) as n, count(published_at) as published from task_events where task_id = ${id}`.execute(stack.f.db);
+    const outbox = await sql<{
+      n: string;
+      published: string;
+    }>`select count(*) as n, count(published_at) as published from task_events where task_id = ${id}`.execute(stack.f.db);
     expect(outbox.rows[0]).toEqual({ n: '10', published: '10' });
   });
 
@@ -87,7 +101,8 @@ describe('with the built-in analyzer and the GitHub sandbox', () => {
     const alice = await stack.asUser('alice');
     const { body } = await alice.post('/api/tasks', {
       title: 'Add retry to webhook delivery',
-      description: 'Outgoing webhook deliveries in src/webhooks/deliver.ts give up after the first failure. Retry three times with backoff.',
+      description:
+        'Outgoing webhook deliveries in src/webhooks/deliver.ts give up after the first failure. Retry three times with backoff.',
       repo: 'acme/web',
       preferredAgent: 'copilot',
       acceptanceCriteria: ['Three retries with exponential backoff'],
@@ -95,7 +110,12 @@ describe('with the built-in analyzer and the GitHub sandbox', () => {
     const dispatched = await stack.waitForStatus(alice, body.task.id, 'dispatched');
     expect(dispatched.events.map((e: any) => e.eventType)).toEqual(['created', 'analyzing', 'llm_response', 'dispatched']);
     // The analyzer's answer is on the timeline, by the analyzer, before the dispatch that acts on it.
-    expect(dispatched.events[2].payload).toMatchObject({ status: 'analyzing', summary: expect.any(String), taskType: expect.any(String), detail: { actorKind: 'analyzer' } });
+    expect(dispatched.events[2].payload).toMatchObject({
+      status: 'analyzing',
+      summary: expect.any(String),
+      taskType: expect.any(String),
+      detail: { actorKind: 'analyzer' },
+    });
     expect(dispatched.events[3].payload).toMatchObject({ summary: dispatched.summary, recommendedAgent: dispatched.recommendedAgent });
     expect(dispatched.events[3].payload.detail).toMatchObject({ agent: 'copilot', tracker: expect.stringMatching(/sandbox/) });
     expect(dispatched.githubIssueUrl).toContain('/acme/web/issues/');
@@ -113,7 +133,9 @@ describe('with the built-in analyzer and the GitHub sandbox', () => {
     await hook('pull_request', pullRequestEvent({ repo: 'acme/payments', branch, prNumber: 77, action: 'closed', merged: true }));
     const merged = await stack.waitForStatus(alice, id, 'merged');
     // The late "opened" changes nothing.
-    expect((await hook('pull_request', pullRequestEvent({ repo: 'acme/payments', branch, prNumber: 77, action: 'opened' }))).status).toBe(202);
+    expect((await hook('pull_request', pullRequestEvent({ repo: 'acme/payments', branch, prNumber: 77, action: 'opened' }))).status).toBe(
+      202,
+    );
     await new Promise((r) => setTimeout(r, 1000));
     const after = (await alice.get(`/api/tasks/${id}`)).body;
     expect(after.status).toBe('merged');
@@ -151,10 +173,12 @@ describe('with the built-in analyzer and the GitHub sandbox', () => {
     const late = await alice.post(`/api/tasks/${vague.id}/clarify`, { answers: asked.clarificationQuestions.map(() => 'too late') });
     expect(late.status).toBe(409);
 
-    const clear = (await alice.post('/api/tasks', {
-      title: 'Add an index on invoices.customer_id',
-      description: 'Invoice listing by customer is slow; add a migration with an index on invoices.customer_id.',
-    })).body.task;
+    const clear = (
+      await alice.post('/api/tasks', {
+        title: 'Add an index on invoices.customer_id',
+        description: 'Invoice listing by customer is slow; add a migration with an index on invoices.customer_id.',
+      })
+    ).body.task;
     await stack.waitForStatus(alice, clear.id, 'dispatched');
     const refused = await alice.post(`/api/tasks/${clear.id}/cancel`);
     expect(refused.status).toBe(409);
@@ -179,11 +203,37 @@ describe('against OpenAI- and GitHub-compatible servers, through the real SDKs',
       apiKey: 'sk-test',
       reply: (_req, n) =>
         n === 0
-          ? { json: { needsClarification: true, questions: ['Which card networks fail?'], summary: 'Card payments fail', taskType: 'bug-fix', recommendedAgent: 'codex', likelyFiles: [], suggestedCriteria: [] } }
-          : { json: { needsClarification: false, questions: [], summary: 'Fix 3-D Secure for Visa', taskType: 'bug-fix', recommendedAgent: 'codex', likelyFiles: ['src/pay/3ds.ts'], suggestedCriteria: ['Visa 3DS payment succeeds'] } },
+          ? {
+              json: {
+                needsClarification: true,
+                questions: ['Which card networks fail?'],
+                summary: 'Card payments fail',
+                taskType: 'bug-fix',
+                recommendedAgent: 'codex',
+                likelyFiles: [],
+                suggestedCriteria: [],
+              },
+            }
+          : {
+              json: {
+                needsClarification: false,
+                questions: [],
+                summary: 'Fix 3-D Secure for Visa',
+                taskType: 'bug-fix',
+                recommendedAgent: 'codex',
+                likelyFiles: ['src/pay/3ds.ts'],
+                suggestedCriteria: ['Visa 3DS payment succeeds'],
+              },
+            },
     });
     const github = await startFakeGitHub({ token: 'ghp_test' });
-    const worker = stack.startWorker({ LLM_API_KEY: 'sk-test', LLM_BASE_URL: llm.baseUrl, LLM_MODEL: 'gpt-test', GITHUB_TOKEN: 'ghp_test', GITHUB_API_URL: github.url });
+    const worker = stack.startWorker({
+      LLM_API_KEY: 'sk-test',
+      LLM_BASE_URL: llm.baseUrl,
+      LLM_MODEL: 'gpt-test',
+      GITHUB_TOKEN: 'ghp_test',
+      GITHUB_API_URL: github.url,
+    });
     try {
       const bob = await stack.asUser('bob');
       const { body } = await bob.post('/api/tasks', {
@@ -198,7 +248,15 @@ describe('against OpenAI- and GitHub-compatible servers, through the real SDKs',
       const asked = await stack.waitForStatus(bob, id, 'needs_clarification');
       expect(asked.clarificationQuestions).toEqual(['Which card networks fail?']);
       const first = JSON.parse((llm.calls()[0]!.body as any).messages[1].content);
-      expect(first).toMatchObject({ title: 'Payments fail', typeHint: 'bug-fix', filesToLookAt: ['src/pay/'], acceptanceCriteria: ['Checkout works again'], priority: 'urgent', repository: 'acme/payments', clarifications: [] });
+      expect(first).toMatchObject({
+        title: 'Payments fail',
+        typeHint: 'bug-fix',
+        filesToLookAt: ['src/pay/'],
+        acceptanceCriteria: ['Checkout works again'],
+        priority: 'urgent',
+        repository: 'acme/payments',
+        clarifications: [],
+      });
       expect((llm.calls()[0]!.body as any).response_format).toEqual({ type: 'json_object' });
 
       await bob.post(`/api/tasks/${id}/clarify`, { answers: ['Only Visa with 3-D Secure'] });
@@ -208,7 +266,11 @@ describe('against OpenAI- and GitHub-compatible servers, through the real SDKs',
 
       expect(github.issues).toHaveLength(1);
       const issue = github.issues[0]!;
-      expect(dispatched).toMatchObject({ githubIssueNumber: issue.number, githubIssueUrl: `https://github.com/acme/payments/issues/${issue.number}`, summary: 'Fix 3-D Secure for Visa' });
+      expect(dispatched).toMatchObject({
+        githubIssueNumber: issue.number,
+        githubIssueUrl: `https://github.com/acme/payments/issues/${issue.number}`,
+        summary: 'Fix 3-D Secure for Visa',
+      });
       expect(issue.labels).toEqual(['ai-task', 'bug-fix', 'agent:codex']);
       expect(issue.title).toBe('Fix 3-D Secure for Visa');
       expect(issue.body).toContain(`\`${taskBranch(id)}\``);
@@ -216,7 +278,10 @@ describe('against OpenAI- and GitHub-compatible servers, through the real SDKs',
       expect(issue.body).toContain('- [ ] Visa 3DS payment succeeds');
       expect(issue.body).toContain('**A:** Only Visa with 3-D Secure');
       expect(issue.body).toContain(`https://taskflow.test/tasks/${id}`);
-      expect(dispatched.events.find((e: any) => e.eventType === 'dispatched').payload.detail).toMatchObject({ analyzer: 'LLM gpt-test', tracker: 'GitHub' });
+      expect(dispatched.events.find((e: any) => e.eventType === 'dispatched').payload.detail).toMatchObject({
+        analyzer: 'LLM gpt-test',
+        tracker: 'GitHub',
+      });
     } finally {
       await worker.stop();
       await llm.close();
@@ -230,7 +295,17 @@ describe('against OpenAI- and GitHub-compatible servers, through the real SDKs',
       apiKey: 'sk-test',
       reply: (_req, n) =>
         healthy
-          ? { json: { needsClarification: false, questions: [], summary: 'Add CSV export', taskType: 'feature', recommendedAgent: 'claude-code', likelyFiles: [], suggestedCriteria: [] } }
+          ? {
+              json: {
+                needsClarification: false,
+                questions: [],
+                summary: 'Add CSV export',
+                taskType: 'feature',
+                recommendedAgent: 'claude-code',
+                likelyFiles: [],
+                suggestedCriteria: [],
+              },
+            }
           : n === 0
             ? { status: 503, error: 'The server is overloaded' }
             : { json: { needsClarification: false, questions: ['a', 'b', 'c', 'd'], summary: '' } },
@@ -238,7 +313,10 @@ describe('against OpenAI- and GitHub-compatible servers, through the real SDKs',
     const worker = stack.startWorker({ LLM_API_KEY: 'sk-test', LLM_BASE_URL: llm.baseUrl });
     try {
       const carol = await stack.asUser('carol');
-      const { body } = await carol.post('/api/tasks', { title: 'CSV export', description: 'Export the invoice list as CSV from the invoices page.' });
+      const { body } = await carol.post('/api/tasks', {
+        title: 'CSV export',
+        description: 'Export the invoice list as CSV from the invoices page.',
+      });
       const id = body.task.id;
       const failed = await stack.waitForStatus(carol, id, 'failed');
       expect(failed.errorMessage).toMatch(/^Analysis failed after 2 attempt\(s\): The LLM answer did not match the expected format/);
@@ -250,7 +328,15 @@ describe('against OpenAI- and GitHub-compatible servers, through the real SDKs',
       expect(retried.status).toBe(202);
       expect(retried.body.task).toMatchObject({ status: 'received', retryCount: 1, errorMessage: null });
       const done = await stack.waitForStatus(carol, id, 'dispatched');
-      expect(done.events.map((e: any) => e.eventType)).toEqual(['created', 'analyzing', 'failed', 'retried', 'analyzing', 'llm_response', 'dispatched']);
+      expect(done.events.map((e: any) => e.eventType)).toEqual([
+        'created',
+        'analyzing',
+        'failed',
+        'retried',
+        'analyzing',
+        'llm_response',
+        'dispatched',
+      ]);
     } finally {
       await worker.stop();
       await llm.close();

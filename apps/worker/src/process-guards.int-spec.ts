@@ -16,7 +16,12 @@ beforeAll(async () => {
   f = await createStoreFixture();
   worker = spawnApp(
     'apps/worker/src/main.ts',
-    unhandledRejectionOnSignal({ DATABASE_URL: f.url, REDIS_URL: testEnv('TEST_REDIS_URL'), QUEUE_PREFIX: `t${randomBytes(4).toString('hex')}`, LOG_LEVEL: 'info' }),
+    unhandledRejectionOnSignal({
+      DATABASE_URL: f.url,
+      REDIS_URL: testEnv('TEST_REDIS_URL'),
+      QUEUE_PREFIX: `t${randomBytes(4).toString('hex')}`,
+      LOG_LEVEL: 'info',
+    }),
   );
   await worker.waitForOutput('worker ready');
 });

@@ -15,7 +15,12 @@ import { RedisBroadcaster } from './realtime/redis.broadcaster';
 
 function analyzerFor(config: WorkerConfig) {
   return config.LLM_API_KEY
-    ? new OpenAiAnalyzer({ apiKey: config.LLM_API_KEY, baseUrl: config.LLM_BASE_URL, model: config.LLM_MODEL, timeoutMs: config.LLM_TIMEOUT_MS })
+    ? new OpenAiAnalyzer({
+        apiKey: config.LLM_API_KEY,
+        baseUrl: config.LLM_BASE_URL,
+        model: config.LLM_MODEL,
+        timeoutMs: config.LLM_TIMEOUT_MS,
+      })
     : new BuiltinAnalyzer();
 }
 

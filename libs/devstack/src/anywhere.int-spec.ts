@@ -64,12 +64,16 @@ async function runServices(clone: Clone, user?: { uid: number; gid: number }) {
   proc.stdout.on('data', (d) => (out += d));
   proc.stderr.on('data', (d) => (out += d));
   const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
-  const urls = await waitFor('the services to print their URLs', async () => {
-    if (proc.exitCode !== null) throw new Error(`services exited early:\n${out}`);
-    const db = /^DATABASE_URL=(\S+)$/m.exec(out)?.[1];
-    const redis = /^REDIS_URL=(\S+)$/m.exec(out)?.[1];
-    return db && redis && out.includes('Press Ctrl-C') ? { db, redis } : undefined;
-  }, 150_000).catch((err: Error) => {
+  const urls = await waitFor(
+    'the services to print their URLs',
+    async () => {
+      if (proc.exitCode !== null) throw new Error(`services exited early:\n${out}`);
+      const db = /^DATABASE_URL=(\S+)$/m.exec(out)?.[1];
+      const redis = /^REDIS_URL=(\S+)$/m.exec(out)?.[1];
+      return db && redis && out.includes('Press Ctrl-C') ? { db, redis } : undefined;
+    },
+    150_000,
+  ).catch((err: Error) => {
     proc.kill('SIGKILL');
     throw new Error(`${err.message}\n${out}`);
   });
@@ -151,7 +155,11 @@ describe('services from a clone in a private directory', () => {
     expect(lines[0]).toMatch(/^\[stack\] .*(redis|EEXIST|ENOTDIR).* — /);
     expect(stderr).not.toMatch(/^\s+at /m);
     const pgData = fs.realpathSync(path.join(clone.dir, '.data', 'postgres'));
-    await waitFor('PostgreSQL to be gone', async () => (processesMentioning(pgData).length === 0 && processesMentioning(clone!.dir).length === 0) || undefined, 20_000);
+    await waitFor(
+      'PostgreSQL to be gone',
+      async () => (processesMentioning(pgData).length === 0 && processesMentioning(clone!.dir).length === 0) || undefined,
+      20_000,
+    );
     if (isRoot) fs.rmSync(path.dirname(pgData), { recursive: true, force: true });
   });
 
@@ -171,7 +179,18 @@ describe('services from a clone in a private directory', () => {
     const user = { uid: id('-u'), gid: id('-g') };
     clone = cloneIntoPrivateDir();
     // The user owns the clone (not the hard-linked dependencies, which stay root's and world-readable).
-    execFileSync('find', [clone.base, '-path', path.join(clone.dir, 'node_modules'), '-prune', '-o', '-exec', 'chown', `${user.uid}:${user.gid}`, '{}', '+']);
+    execFileSync('find', [
+      clone.base,
+      '-path',
+      path.join(clone.dir, 'node_modules'),
+      '-prune',
+      '-o',
+      '-exec',
+      'chown',
+      `${user.uid}:${user.gid}`,
+      '{}',
+      '+',
+    ]);
     const run = await runServices(clone, user);
     expect(run.owner(run.pgPid)).toBe(user.uid);
     expect(run.owner(run.redisPid)).toBe(user.uid);

@@ -59,7 +59,7 @@ async function run(env: StackEnv, topology: Topology): Promise<number> {
       '',
       `  Taskflow Live is running at ${stack.url}   (ready in ${((Date.now() - started) / 1000).toFixed(1)} s)`,
       topology.haproxy ? `  Cluster: HAProxy → ${topology.nodes} server nodes, ${topology.workers} workers` : null,
-      env.SEED_DEMO ?? !env.DATABASE_URL
+      (env.SEED_DEMO ?? !env.DATABASE_URL)
         ? `  Demo users: alice, bob (org acme), carol (org globex); password "${env.DEMO_PASSWORD}"`
         : '  Demo users were not seeded (external database; set SEED_DEMO=true to seed them).',
       external ? `  Using external ${external}.` : `  Data: ${env.DATA_DIR}`,
@@ -91,8 +91,10 @@ async function dev(env: StackEnv, _args: string[]): Promise<number> {
       '',
       `  Taskflow Live (development) is running at ${web.url}   (ready in ${((Date.now() - started) / 1000).toFixed(1)} s)`,
       `  Vite serves the web app with hot reload; /api and /socket.io go to the server node on ${stack.url}.`,
-      '  The server and the worker restart when their sources or a library\'s change.',
-      env.SEED_DEMO ?? !env.DATABASE_URL ? `  Demo users: alice, bob (org acme), carol (org globex); password "${env.DEMO_PASSWORD}"` : '  Demo users were not seeded (external database).',
+      "  The server and the worker restart when their sources or a library's change.",
+      (env.SEED_DEMO ?? !env.DATABASE_URL)
+        ? `  Demo users: alice, bob (org acme), carol (org globex); password "${env.DEMO_PASSWORD}"`
+        : '  Demo users were not seeded (external database).',
       '  Press Ctrl-C to stop.',
       '',
     ].join('\n'),
@@ -105,8 +107,16 @@ async function dev(env: StackEnv, _args: string[]): Promise<number> {
 
 async function services(env: StackEnv, _args: string[]): Promise<number> {
   const secrets = loadOrCreateSecrets(env.DATA_DIR);
-  const svc = await startServices({ dataDir: env.DATA_DIR, databaseUrl: env.DATABASE_URL, redisUrl: env.REDIS_URL, pgPassword: secrets.pgPassword, log });
-  console.log(`\nDATABASE_URL=${svc.databaseUrl}\nTEST_DATABASE_URL=${svc.adminDatabaseUrl ?? svc.databaseUrl}\nREDIS_URL=${svc.redisUrl}\nTEST_REDIS_URL=${svc.redisUrl}\n\nPress Ctrl-C to stop.`);
+  const svc = await startServices({
+    dataDir: env.DATA_DIR,
+    databaseUrl: env.DATABASE_URL,
+    redisUrl: env.REDIS_URL,
+    pgPassword: secrets.pgPassword,
+    log,
+  });
+  console.log(
+    `\nDATABASE_URL=${svc.databaseUrl}\nTEST_DATABASE_URL=${svc.adminDatabaseUrl ?? svc.databaseUrl}\nREDIS_URL=${svc.redisUrl}\nTEST_REDIS_URL=${svc.redisUrl}\n\nPress Ctrl-C to stop.`,
+  );
   return untilSignal(svc.stop);
 }
 
@@ -174,7 +184,8 @@ let logsDir = '.data/logs';
 function setupFailure(err: unknown): string {
   const message = err instanceof Error ? (err.message.split('\n')[0] ?? err.message) : String(err);
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
-  if (code === 'EACCES' || code === 'EPERM') return `${message} — a file or directory above is not accessible to this user; fix its permissions or run from a clone you own.`;
+  if (code === 'EACCES' || code === 'EPERM')
+    return `${message} — a file or directory above is not accessible to this user; fix its permissions or run from a clone you own.`;
   if (code === 'ENOSPC') return `${message} — the disk is full; free some space and try again.`;
   return `${message}${/see |Set |set |run /.test(message) ? '' : ` — see the logs under ${logsDir}.`}`;
 }

@@ -26,7 +26,8 @@ function parse(argv: string[]): { command: string; body?: object; json: boolean 
     options: { nodes: { type: 'string' }, workers: { type: 'string' }, json: { type: 'boolean', default: false } },
   });
   const [command, ...extra] = positionals;
-  if (!command || !['status', 'scale', 'restart'].includes(command) || extra.length) throw new UsageError(`unknown or missing command${command ? ` "${[command, ...extra].join(' ')}"` : ''}`);
+  if (!command || !['status', 'scale', 'restart'].includes(command) || extra.length)
+    throw new UsageError(`unknown or missing command${command ? ` "${[command, ...extra].join(' ')}"` : ''}`);
   const json = values.json ?? false;
   if (command !== 'scale') {
     if (values.nodes !== undefined || values.workers !== undefined) throw new UsageError(`--nodes/--workers only go with scale`);
@@ -43,7 +44,13 @@ function parse(argv: string[]): { command: string; body?: object; json: boolean 
 }
 
 /** Sends one command and prints progress lines as they come; resolves with the final line. */
-function call(socketPath: string, method: string, route: string, body: object | undefined, onLine: (line: Record<string, unknown>) => void): Promise<Record<string, unknown>> {
+function call(
+  socketPath: string,
+  method: string,
+  route: string,
+  body: object | undefined,
+  onLine: (line: Record<string, unknown>) => void,
+): Promise<Record<string, unknown>> {
   return new Promise((resolve, reject) => {
     const req = http.request({ socketPath, method, path: route, headers: { 'content-type': 'application/json' } }, (res) => {
       let buffer = '';
@@ -67,10 +74,26 @@ function call(socketPath: string, method: string, route: string, body: object | 
 
 function table(status: ClusterStatus): string {
   const row = (p: ProcessStatus) =>
-    [p.name, p.pid ?? '-', p.port ?? '-', p.state + (p.haproxy ? ` (haproxy ${p.haproxy})` : ''), p.uptimeSeconds === null ? '-' : `${p.uptimeSeconds}s`, p.kind === 'node' ? `${p.sockets ?? '-'} sockets / ${p.users ?? '-'} users` : '', p.exits ? `${p.exits} crash(es)` : ''].map(String);
+    [
+      p.name,
+      p.pid ?? '-',
+      p.port ?? '-',
+      p.state + (p.haproxy ? ` (haproxy ${p.haproxy})` : ''),
+      p.uptimeSeconds === null ? '-' : `${p.uptimeSeconds}s`,
+      p.kind === 'node' ? `${p.sockets ?? '-'} sockets / ${p.users ?? '-'} users` : '',
+      p.exits ? `${p.exits} crash(es)` : '',
+    ].map(String);
   const rows = [['NAME', 'PID', 'PORT', 'STATE', 'UPTIME', 'CONNECTIONS', 'EXITS'], ...[...status.nodes, ...status.workers].map(row)];
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return [`${status.url}`, ...rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd())].join('\n');
+  return [
+    `${status.url}`,
+    ...rows.map((r) =>
+      r
+        .map((c, i) => c.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd(),
+    ),
+  ].join('\n');
 }
 
 async function main(): Promise<number> {

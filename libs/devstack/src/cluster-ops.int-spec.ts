@@ -42,7 +42,13 @@ beforeAll(async () => {
   token = await login(cluster.url, 'alice', PASSWORD);
   const bob = await login(cluster.url, 'bob', PASSWORD);
   // One after the other, so that HAProxy's leastconn spreads them over both nodes.
-  for (const [t, transport] of [[token, 'websocket'], [token, 'polling'], [bob, 'websocket'], [bob, 'polling']] as const) await addClient(t, transport);
+  for (const [t, transport] of [
+    [token, 'websocket'],
+    [token, 'polling'],
+    [bob, 'websocket'],
+    [bob, 'polling'],
+  ] as const)
+    await addClient(t, transport);
 }, 180_000);
 
 afterAll(async () => {
@@ -52,7 +58,14 @@ afterAll(async () => {
   fs.rmSync(dataDir, { recursive: true, force: true });
   console.log(`cluster operations, measured: ${JSON.stringify(measured)}`);
   // What the supervisor said along the way (restarts, drains, scaling).
-  console.log(cluster?.output().split('\n').filter((l) => l.startsWith('[stack]') || /error|Error/.test(l)).slice(-60).join('\n'));
+  console.log(
+    cluster
+      ?.output()
+      .split('\n')
+      .filter((l) => l.startsWith('[stack]') || /error|Error/.test(l))
+      .slice(-60)
+      .join('\n'),
+  );
   expect(code).toBe(0);
 });
 
@@ -87,15 +100,22 @@ async function committedSeq(taskId: string): Promise<number> {
 /** Every client has every task at its committed seq and final status, having applied 1..seq with nothing missing. */
 async function everyClientConverged(ids: string[]): Promise<void> {
   let seen = '';
-  await waitFor('every client to converge', async () => {
-    for (const id of ids) {
-      const seq = await committedSeq(id);
-      const behind = mirrors.get(id)!.filter((m) => m.last !== seq || m.status !== 'merged');
-      seen = `${id}: committed ${seq}; clients ${mirrors.get(id)!.map((m) => `${m.last}/${m.status}`).join(', ')}`;
-      if (behind.length) return undefined;
-    }
-    return true;
-  }, 20_000).catch((err: Error) => {
+  await waitFor(
+    'every client to converge',
+    async () => {
+      for (const id of ids) {
+        const seq = await committedSeq(id);
+        const behind = mirrors.get(id)!.filter((m) => m.last !== seq || m.status !== 'merged');
+        seen = `${id}: committed ${seq}; clients ${mirrors
+          .get(id)!
+          .map((m) => `${m.last}/${m.status}`)
+          .join(', ')}`;
+        if (behind.length) return undefined;
+      }
+      return true;
+    },
+    20_000,
+  ).catch((err: Error) => {
     const detail = clients.map((c) => ({
       transport: c.socket.io.opts.transports?.[0],
       connected: c.socket.connected,
@@ -108,9 +128,13 @@ async function everyClientConverged(ids: string[]): Promise<void> {
     throw new Error(`${err.message} (${seen}) ${JSON.stringify(detail)}`);
   });
   for (const id of ids) for (const m of mirrors.get(id)!) expect(m.applied).toEqual(Array.from({ length: m.last }, (_, i) => i + 1));
-  await waitFor('every client connected', async () => (clients.every((c) => c.socket.connected) ? true : undefined), 10_000).catch((err: Error) => {
-    throw new Error(`${err.message}: ${JSON.stringify(clients.map((c) => ({ connected: c.socket.connected, disconnects: c.disconnects.map((d) => d.reason), connects: c.connects.length })))}`);
-  });
+  await waitFor('every client connected', async () => (clients.every((c) => c.socket.connected) ? true : undefined), 10_000).catch(
+    (err: Error) => {
+      throw new Error(
+        `${err.message}: ${JSON.stringify(clients.map((c) => ({ connected: c.socket.connected, disconnects: c.disconnects.map((d) => d.reason), connects: c.connects.length })))}`,
+      );
+    },
+  );
 }
 
 const newStats = (): LoadStats => ({ requests: 0, retried: {}, failures: [] });
@@ -120,10 +144,17 @@ const lifecycle = (stats: LoadStats, title: string, options: { retryConnectionEr
 /** Longest time each client went without a connection, and without any event, within [from, to]. */
 function outages(from: number, to: number) {
   return clients.map((c) => {
-    const down = c.disconnects.filter((d) => d.at >= from && d.at <= to).map((d) => (c.connects.find((at) => at >= d.at) ?? Date.now()) - d.at);
+    const down = c.disconnects
+      .filter((d) => d.at >= from && d.at <= to)
+      .map((d) => (c.connects.find((at) => at >= d.at) ?? Date.now()) - d.at);
     const times = [from, ...c.events.map((e) => e.at).filter((at) => at > from && at < to), to];
     const quiet = Math.max(...times.slice(1).map((at, i) => at - times[i]!));
-    return { transport: c.socket.io.opts.transports?.[0], disconnects: down.length, longestDisconnectMs: Math.max(0, ...down), longestWithoutEventsMs: quiet };
+    return {
+      transport: c.socket.io.opts.transports?.[0],
+      disconnects: down.length,
+      longestDisconnectMs: Math.max(0, ...down),
+      longestWithoutEventsMs: quiet,
+    };
   });
 }
 
@@ -133,7 +164,9 @@ async function nodeHealth(port: number): Promise<any> {
 
 describe('npm run cluster under operations', () => {
   it('spreads the watching clients over both nodes', async () => {
-    const sockets = await Promise.all(cluster.state().nodes.map(async (n) => (await nodeHealth(n.port)).websocket.connectedSockets as number));
+    const sockets = await Promise.all(
+      cluster.state().nodes.map(async (n) => (await nodeHealth(n.port)).websocket.connectedSockets as number),
+    );
     expect(sockets.every((n) => n > 0)).toBe(true);
   });
 
@@ -153,10 +186,14 @@ describe('npm run cluster under operations', () => {
     await new Promise((r) => setTimeout(r, 300));
     const killedAt = Date.now();
     process.kill(victim.pid, 'SIGKILL');
-    const back = await waitFor('the node to be restarted and ready', async () => {
-      const n = cluster.state().nodes.find((x) => x.name === victim.name);
-      return n && n.pid !== victim.pid && n.state === 'ready' ? n : undefined;
-    }, 30_000).finally(() => (probing = false));
+    const back = await waitFor(
+      'the node to be restarted and ready',
+      async () => {
+        const n = cluster.state().nodes.find((x) => x.name === victim.name);
+        return n && n.pid !== victim.pid && n.state === 'ready' ? n : undefined;
+      },
+      30_000,
+    ).finally(() => (probing = false));
     measured.nodeKillRestartMs = Date.now() - killedAt;
     await probe;
     const id = await task;
@@ -165,7 +202,12 @@ describe('npm run cluster under operations', () => {
     measured.nodeKillRequests = { requests: stats.requests, retried: stats.retried };
     expect(cluster.output()).toContain(`${victim.name} pid ${victim.pid} exited unexpectedly`);
     const { answer } = await clusterCtl(dataDir, ['status']);
-    expect(answer.status.nodes.find((n: any) => n.name === victim.name)).toMatchObject({ pid: back.pid, state: 'ready', exits: 1, haproxy: expect.stringMatching(/^UP/) });
+    expect(answer.status.nodes.find((n: any) => n.name === victim.name)).toMatchObject({
+      pid: back.pid,
+      state: 'ready',
+      exits: 1,
+      haproxy: expect.stringMatching(/^UP/),
+    });
   });
 
   it('`cluster:ctl -- restart` under load: nothing fails without a retryable status, no job is lost, clients converge with no gap', async () => {
@@ -217,7 +259,11 @@ describe('npm run cluster under operations', () => {
     const { code, answer } = await clusterCtl(dataDir, ['scale', '--nodes', '3', '--workers', '2']);
     expect({ code, nodes: answer.status.nodes.map((n: any) => [n.name, n.state]), workers: answer.status.workers.length }).toEqual({
       code: 0,
-      nodes: [['server-1', 'ready'], ['server-2', 'ready'], ['server-3', 'ready']],
+      nodes: [
+        ['server-1', 'ready'],
+        ['server-2', 'ready'],
+        ['server-3', 'ready'],
+      ],
       workers: 2,
     });
     // Routed to: a request carrying the new slot's sticky cookie is answered by the new node.
@@ -238,20 +284,33 @@ describe('npm run cluster under operations', () => {
     const tasks = [lifecycle(stats, 'Scale in A'), lifecycle(stats, 'Scale in B')];
     await new Promise((r) => setTimeout(r, 300));
     const { code, answer } = await clusterCtl(dataDir, ['scale', '--nodes', '1', '--workers', '1']);
-    expect({ code, nodes: answer.status.nodes.map((n: any) => n.name), workers: answer.status.workers.map((w: any) => w.name) }).toEqual({ code: 0, nodes: ['server-1'], workers: ['worker-1'] });
+    expect({ code, nodes: answer.status.nodes.map((n: any) => n.name), workers: answer.status.workers.map((w: any) => w.name) }).toEqual({
+      code: 0,
+      nodes: ['server-1'],
+      workers: ['worker-1'],
+    });
     const ids = await Promise.all(tasks);
     expect(stats.failures).toEqual([]);
     await everyClientConverged(ids);
     const port = cluster.state().nodes[0]!.port;
     let sockets = 0;
-    await waitFor('every client on the remaining node', async () => ((sockets = (await nodeHealth(port)).websocket.connectedSockets) === clients.length ? true : undefined), 10_000).catch((err: Error) => {
-      throw new Error(`${err.message}: ${sockets} sockets there, ${clients.length} clients (${clients.filter((c) => c.socket.connected).length} connected)`);
+    await waitFor(
+      'every client on the remaining node',
+      async () => ((sockets = (await nodeHealth(port)).websocket.connectedSockets) === clients.length ? true : undefined),
+      10_000,
+    ).catch((err: Error) => {
+      throw new Error(
+        `${err.message}: ${sockets} sockets there, ${clients.length} clients (${clients.filter((c) => c.socket.connected).length} connected)`,
+      );
     });
   });
 
   it('refuses bad input and changes nothing', async () => {
     const bad = await clusterCtl(dataDir, ['scale', '--nodes', '0']);
-    expect({ code: bad.code, answer: bad.answer }).toEqual({ code: 2, answer: { ok: false, error: 'nodes must be an integer from 1 to 16 (got 0)', badRequest: true } });
+    expect({ code: bad.code, answer: bad.answer }).toEqual({
+      code: 2,
+      answer: { ok: false, error: 'nodes must be an integer from 1 to 16 (got 0)', badRequest: true },
+    });
     const usage = await clusterCtl(dataDir, ['scale', '--nodes', 'many']);
     expect(usage.code).toBe(2);
     expect(usage.stderr).toContain('--nodes must be a whole number (got "many")');

@@ -65,6 +65,8 @@ async function readHaproxyStates(supervisor: Supervisor): Promise<Map<string, st
 
 async function nodeSockets(port: number): Promise<{ sockets: number | null; users: number | null }> {
   const res = await fetch(`http://127.0.0.1:${port}/api/health`, { signal: AbortSignal.timeout(2000) }).catch(() => undefined);
-  const ws = ((await res?.json().catch(() => undefined)) as { websocket?: { connectedUsers?: number; connectedSockets?: number } } | undefined)?.websocket;
+  const ws = (
+    (await res?.json().catch(() => undefined)) as { websocket?: { connectedUsers?: number; connectedSockets?: number } } | undefined
+  )?.websocket;
   return { sockets: ws?.connectedSockets ?? null, users: ws?.connectedUsers ?? null };
 }

@@ -4,7 +4,16 @@ import path from 'node:path';
 import { createBranchEvent, pullRequestEvent, sendWebhook } from '@taskflow/github-sim';
 import { SERVER_EVENTS, taskBranch, validate } from '@taskflow/events';
 import { createDb, createUser, findUserById, getTask, transition } from '@taskflow/store';
-import { apiClient, createTestDatabase, eventually, login, openSocket, TaskMirror, type TestDatabase, type TestSocket } from '@taskflow/testing';
+import {
+  apiClient,
+  createTestDatabase,
+  eventually,
+  login,
+  openSocket,
+  TaskMirror,
+  type TestDatabase,
+  type TestSocket,
+} from '@taskflow/testing';
 import { loadStackEnv } from './config';
 import { freePort } from './net';
 import { startRedis } from './redis';
@@ -29,7 +38,14 @@ beforeAll(async () => {
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'taskflow-cluster-'));
   database = await createTestDatabase('cluster');
   const port = await freePort();
-  const env = loadStackEnv({ PORT: String(port), DATA_DIR: dataDir, DATABASE_URL: database.url, SEED_DEMO: 'true', LOG_LEVEL: 'warn', DEMO_PASSWORD: 'cluster-pw' });
+  const env = loadStackEnv({
+    PORT: String(port),
+    DATA_DIR: dataDir,
+    DATABASE_URL: database.url,
+    SEED_DEMO: 'true',
+    LOG_LEVEL: 'warn',
+    DEMO_PASSWORD: 'cluster-pw',
+  });
   process.env.DRAIN_DELAY_MS = '500';
   // Short, so the test sees a dead node's viewers disappear.
   process.env.PRESENCE_TTL_MS = '2000';
@@ -45,12 +61,18 @@ afterAll(async () => {
   console.log(`convergence after faults (ms): ${JSON.stringify(convergence)}`);
 });
 
-const hook = (event: string, payload: object) => sendWebhook(`${stack.url}/api/webhooks/github`, event, payload, { secret: stack.webhookSecret });
+const hook = (event: string, payload: object) =>
+  sendWebhook(`${stack.url}/api/webhooks/github`, event, payload, { secret: stack.webhookSecret });
 
 async function client(user: string, transport: 'websocket' | 'polling', node?: string): Promise<TestSocket> {
   const token = await login(stack.url, user, 'cluster-pw');
   // HAProxy's sticky cookie picks the node when a test needs a client on a given one.
-  const s = await openSocket(stack.url, { token, transports: [transport], reconnection: node === undefined, ...(node ? { extraHeaders: { cookie: `tfnode=${node}` } } : {}) });
+  const s = await openSocket(stack.url, {
+    token,
+    transports: [transport],
+    reconnection: node === undefined,
+    ...(node ? { extraHeaders: { cookie: `tfnode=${node}` } } : {}),
+  });
   sockets.push(s);
   return s;
 }
@@ -67,11 +89,15 @@ async function committedSeq(taskId: string): Promise<number> {
 
 async function converge(mirrors: TaskMirror[], taskId: string, status: string, timeoutMs = 15_000) {
   let seen = '';
-  await eventually(`clients to converge on ${status}`, async () => {
-    const seq = await committedSeq(taskId);
-    seen = `committed seq ${seq}; clients ${mirrors.map((m) => `${m.last}/${m.status}`).join(', ')}`;
-    return mirrors.every((m) => m.last === seq && m.status === status) ? true : undefined;
-  }, timeoutMs).catch((err: Error) => {
+  await eventually(
+    `clients to converge on ${status}`,
+    async () => {
+      const seq = await committedSeq(taskId);
+      seen = `committed seq ${seq}; clients ${mirrors.map((m) => `${m.last}/${m.status}`).join(', ')}`;
+      return mirrors.every((m) => m.last === seq && m.status === status) ? true : undefined;
+    },
+    timeoutMs,
+  ).catch((err: Error) => {
     throw new Error(`${err.message} (${seen})`);
   });
   for (const m of mirrors) expect(m.applied).toEqual(Array.from({ length: m.last }, (_, i) => i + 1));
@@ -85,14 +111,21 @@ describe('cluster behind HAProxy', () => {
   beforeAll(async () => {
     // One after the other, so HAProxy's leastconn sees each open connection and alternates nodes.
     clients = [];
-    for (const [user, transport] of [['alice', 'websocket'], ['alice', 'polling'], ['bob', 'websocket'], ['bob', 'polling']] as const) {
+    for (const [user, transport] of [
+      ['alice', 'websocket'],
+      ['alice', 'polling'],
+      ['bob', 'websocket'],
+      ['bob', 'polling'],
+    ] as const) {
       clients.push(await client(user, transport));
     }
     alice = apiClient(stack.url, await login(stack.url, 'alice', 'cluster-pw'));
   });
 
   it('spreads clients over both nodes', async () => {
-    const users = await Promise.all(stack.nodePorts.map(async (p) => ((await (await fetch(`http://127.0.0.1:${p}/api/health`)).json()) as any).websocket.connectedUsers));
+    const users = await Promise.all(
+      stack.nodePorts.map(async (p) => ((await (await fetch(`http://127.0.0.1:${p}/api/health`)).json()) as any).websocket.connectedUsers),
+    );
     expect(users.every((n: number) => n > 0)).toBe(true);
   });
 
@@ -103,7 +136,9 @@ describe('cluster behind HAProxy', () => {
     await Promise.all(mirrors.map((m) => m.join()));
     await converge(mirrors, id, 'needs_clarification');
     const task = (await alice.get(`/api/tasks/${id}`)).body;
-    await alice.post(`/api/tasks/${id}/clarify`, { answers: task.clarificationQuestions.map(() => 'The checkout page, src/checkout/pay.ts') });
+    await alice.post(`/api/tasks/${id}/clarify`, {
+      answers: task.clarificationQuestions.map(() => 'The checkout page, src/checkout/pay.ts'),
+    });
     await converge(mirrors, id, 'dispatched');
     const branch = taskBranch(id);
     await hook('create', createBranchEvent({ repo: 'acme/payments', branch }));
@@ -116,7 +151,11 @@ describe('cluster behind HAProxy', () => {
     for (const c of clients) {
       for (const e of c.events) {
         const schema = SERVER_EVENTS[e.event as keyof typeof SERVER_EVENTS];
-        expect({ event: e.event, known: Boolean(schema), valid: schema ? validate(schema, e.payload).ok : false }).toEqual({ event: e.event, known: true, valid: true });
+        expect({ event: e.event, known: Boolean(schema), valid: schema ? validate(schema, e.payload).ok : false }).toEqual({
+          event: e.event,
+          known: true,
+          valid: true,
+        });
       }
     }
     const lastSeq = await committedSeq(id);
@@ -135,8 +174,14 @@ describe('cluster behind HAProxy', () => {
     await carol.request('dashboard:join');
     const bob = clients[2]!;
     await clients[3]!.request('dashboard:join');
-    const { body } = await alice.post('/api/tasks', { title: 'Secret refactor', description: 'Rename src/billing/old.ts to src/billing/invoices.ts and update every import that uses it.', isPrivate: true });
-    const publicTask = (await alice.post('/api/tasks', { title: 'Public task', description: 'Add an index on invoices.customer_id for the listing query.' })).body.task;
+    const { body } = await alice.post('/api/tasks', {
+      title: 'Secret refactor',
+      description: 'Rename src/billing/old.ts to src/billing/invoices.ts and update every import that uses it.',
+      isPrivate: true,
+    });
+    const publicTask = (
+      await alice.post('/api/tasks', { title: 'Public task', description: 'Add an index on invoices.customer_id for the listing query.' })
+    ).body.task;
     for (const taskId of [body.task.id, publicTask.id]) {
       expect(await carol.request('task:join', { taskId })).toEqual({ ok: false, error: { code: 'NOT_FOUND', message: 'Task not found' } });
     }
@@ -144,7 +189,9 @@ describe('cluster behind HAProxy', () => {
     const aliceMirror = new TaskMirror(clients[0]!, body.task.id);
     await aliceMirror.join();
     await converge([aliceMirror], body.task.id, 'dispatched');
-    await eventually('public task dispatched', async () => ((await alice.get(`/api/tasks/${publicTask.id}`)).body.status === 'dispatched' ? true : undefined));
+    await eventually('public task dispatched', async () =>
+      (await alice.get(`/api/tasks/${publicTask.id}`)).body.status === 'dispatched' ? true : undefined,
+    );
     await new Promise((r) => setTimeout(r, 500));
     const leaked = (s: TestSocket, taskId: string) => s.events.filter((e) => JSON.stringify(e.payload ?? '').includes(taskId));
     expect(leaked(carol, body.task.id)).toEqual([]);
@@ -160,7 +207,10 @@ describe('cluster behind HAProxy', () => {
     let faultMirrors: TaskMirror[];
 
     beforeAll(async () => {
-      const { body } = await alice.post('/api/tasks', { title: 'Add CSV export', description: 'Export the invoice list in src/invoices/list.ts as CSV, same columns as the table.' });
+      const { body } = await alice.post('/api/tasks', {
+        title: 'Add CSV export',
+        description: 'Export the invoice list in src/invoices/list.ts as CSV, same columns as the table.',
+      });
       id = body.task.id;
       branch = taskBranch(id);
       faultMirrors = clients.map((c) => new TaskMirror(c, id));
@@ -172,7 +222,12 @@ describe('cluster behind HAProxy', () => {
       // Presence across nodes: Alice watches from server-2, Dave (a viewer of no other socket) from server-1, which dies.
       const db = createDb(database.url, { max: 1 });
       try {
-        await createUser(db, { orgId: (await findUserById(db, (await getTask(db, 'system', id))!.task.creatorId))!.orgId, username: 'dave', name: 'Dave Doe', password: 'cluster-pw' });
+        await createUser(db, {
+          orgId: (await findUserById(db, (await getTask(db, 'system', id))!.task.creatorId))!.orgId,
+          username: 'dave',
+          name: 'Dave Doe',
+          password: 'cluster-pw',
+        });
       } finally {
         await db.destroy();
       }
@@ -181,15 +236,24 @@ describe('cluster behind HAProxy', () => {
       await watcher.request('task:join', { taskId: id });
       await doomed.request('task:join', { taskId: id });
       const names = (e: { payload: { viewers: Array<{ name: string }> } }) => e.payload.viewers.map((v) => v.name);
-      await watcher.waitFor((e) => e.event === 'presence:updated' && names(e).includes('Dave Doe') && names(e).includes('Alice Anders'), 'both viewers');
+      await watcher.waitFor(
+        (e) => e.event === 'presence:updated' && names(e).includes('Dave Doe') && names(e).includes('Alice Anders'),
+        'both viewers',
+      );
       const killedAt = Date.now();
       stack.nodes[0]!.process.kill('SIGKILL');
-      await eventually('webhook accepted by the surviving node', async () => ((await hook('create', createBranchEvent({ repo: 'acme/payments', branch }))).status === 202 ? true : undefined));
+      await eventually('webhook accepted by the surviving node', async () =>
+        (await hook('create', createBranchEvent({ repo: 'acme/payments', branch }))).status === 202 ? true : undefined,
+      );
       await converge(faultMirrors, id, 'coding', 10_000);
       convergence.nodeKill = Date.now() - killedAt;
       expect(convergence.nodeKill).toBeLessThan(10_000);
       // Dave's entry expires (TTL 2 s) and the surviving node tells the room.
-      const gone = await watcher.waitFor((e) => e.event === 'presence:updated' && e.at > killedAt && !names(e).includes('Dave Doe'), 'dead viewer removed', 10_000);
+      const gone = await watcher.waitFor(
+        (e) => e.event === 'presence:updated' && e.at > killedAt && !names(e).includes('Dave Doe'),
+        'dead viewer removed',
+        10_000,
+      );
       convergence.presenceCleanup = gone.at - killedAt;
       expect(names(gone)).toContain('Alice Anders');
     });
@@ -199,8 +263,19 @@ describe('cluster behind HAProxy', () => {
       await redis.stop();
       const stoppedAt = Date.now();
       await new Promise((r) => setTimeout(r, 1000));
-      restartedRedis = await startRedis({ dataDir: path.join(dataDir, 'redis'), port: redis.port, logFile: path.join(dataDir, 'logs', 'redis.log') });
-      await eventually('webhook accepted after the restart', async () => ((await hook('pull_request', pullRequestEvent({ repo: 'acme/payments', branch, prNumber: 21, action: 'opened' }))).status === 202 ? true : undefined), 15_000);
+      restartedRedis = await startRedis({
+        dataDir: path.join(dataDir, 'redis'),
+        port: redis.port,
+        logFile: path.join(dataDir, 'logs', 'redis.log'),
+      });
+      await eventually(
+        'webhook accepted after the restart',
+        async () =>
+          (await hook('pull_request', pullRequestEvent({ repo: 'acme/payments', branch, prNumber: 21, action: 'opened' }))).status === 202
+            ? true
+            : undefined,
+        15_000,
+      );
       await converge(faultMirrors, id, 'pr_open', 15_000);
       convergence.redisRestart = Date.now() - stoppedAt;
     });
@@ -210,7 +285,13 @@ describe('cluster behind HAProxy', () => {
       const db = createDb(database.url, { max: 1 });
       try {
         // What a worker does right before dying: the commit, with no publish after it.
-        await transition(db, { taskId: id, from: 'pr_open', to: 'merged', event: 'pr_merged', patch: { mergeCommitSha: 'a'.repeat(40), mergedAt: new Date() } });
+        await transition(db, {
+          taskId: id,
+          from: 'pr_open',
+          to: 'merged',
+          event: 'pr_merged',
+          patch: { mergeCommitSha: 'a'.repeat(40), mergedAt: new Date() },
+        });
       } finally {
         await db.destroy();
       }

@@ -62,7 +62,10 @@ const appServices = Object.entries(compose.services).filter(([, s]) => s.build);
 /** `apps/x/dist/a.js` → `apps/x/src/a.ts`, from that project's build config (rootDir → outDir). */
 function sourceOf(distFile: string): string {
   const project = distFile.split('/').slice(0, 2).join('/');
-  const build = JSON.parse(read(`${project}/tsconfig.build.json`)) as { compilerOptions: { outDir: string; rootDir: string }; exclude?: string[] };
+  const build = JSON.parse(read(`${project}/tsconfig.build.json`)) as {
+    compilerOptions: { outDir: string; rootDir: string };
+    exclude?: string[];
+  };
   const outDir = `${project}/${build.compilerOptions.outDir}/`;
   expect(distFile.startsWith(outDir)).toBe(true);
   const source = `${project}/${build.compilerOptions.rootDir}/${distFile.slice(outDir.length).replace(/\.js$/, '.ts')}`;
@@ -93,7 +96,10 @@ for (const [entry, { file, name }] of Object.entries(${JSON.stringify(SCHEMA_OF)
   out[entry] = { keys, defaults, required: keys.filter((k) => (s.required ?? []).includes(k) && !('default' in s.properties[k])) };
 }
 process.stdout.write(JSON.stringify(out));`;
-  const out = execFileSync(process.execPath, ['--conditions=taskflow-source', '--import', 'tsx', '-e', script], { cwd: REPO_ROOT, encoding: 'utf8' });
+  const out = execFileSync(process.execPath, ['--conditions=taskflow-source', '--import', 'tsx', '-e', script], {
+    cwd: REPO_ROOT,
+    encoding: 'utf8',
+  });
   return JSON.parse(out) as Record<string, SchemaInfo>;
 }
 
@@ -139,7 +145,9 @@ describe('the image and the compose file name only things that exist', () => {
     const target = path.join(scratch, 'manifests');
     execFileSync('sh', ['-c', collect.replaceAll('/manifests', target)], { cwd: REPO_ROOT });
     // npm's own list of workspaces: npm ci in the image needs every one's manifest.
-    const workspaces = (JSON.parse(execFileSync('npm', ['query', '.workspace'], { cwd: REPO_ROOT, encoding: 'utf8' })) as Array<{ location: string }>).map((w) => `${w.location}/package.json`);
+    const workspaces = (
+      JSON.parse(execFileSync('npm', ['query', '.workspace'], { cwd: REPO_ROOT, encoding: 'utf8' })) as Array<{ location: string }>
+    ).map((w) => `${w.location}/package.json`);
     expect(workspaces.length).toBeGreaterThan(5);
     for (const manifest of workspaces) expect([manifest, fs.existsSync(path.join(target, manifest))]).toEqual([manifest, true]);
     fs.rmSync(scratch, { recursive: true, force: true });
@@ -155,7 +163,9 @@ describe('the image and the compose file name only things that exist', () => {
   });
 
   it('keeps secrets, host dependencies, builds and test output out of the build context', () => {
-    const ignored = read('.dockerignore').split('\n').map((l) => l.trim());
+    const ignored = read('.dockerignore')
+      .split('\n')
+      .map((l) => l.trim());
     for (const entry of ['.data/', '**/node_modules/', '.git/', '**/dist/', '**/coverage/', '.env']) expect(ignored).toContain(entry);
   });
 
@@ -179,7 +189,8 @@ describe('the image and the compose file name only things that exist', () => {
   });
 
   it('migrates once before the apps, with demo users off unless asked, and Redis that loses no job', () => {
-    for (const name of ['server', 'worker']) expect(service(name).depends_on?.migrate).toEqual({ condition: 'service_completed_successfully' });
+    for (const name of ['server', 'worker'])
+      expect(service(name).depends_on?.migrate).toEqual({ condition: 'service_completed_successfully' });
     expect(service('server').environment?.MIGRATE_ON_START).toBe('false');
     expect(service('server').environment?.SEED_DEMO).toBe('false');
     expect(interpolate(service('migrate').environment?.SEED_DEMO ?? '', {})).toBe('false');
@@ -188,7 +199,8 @@ describe('the image and the compose file name only things that exist', () => {
     expect(redis).toContain('--appendfsync everysec');
     expect(redis).toContain('--maxmemory-policy noeviction');
     // Secrets have no fallback: compose refuses to start without them.
-    for (const secret of Object.keys(SECRETS)) expect(() => interpolate(read('docker-compose.yml'), { ...SECRETS, [secret]: '' })).toThrow(secret);
+    for (const secret of Object.keys(SECRETS))
+      expect(() => interpolate(read('docker-compose.yml'), { ...SECRETS, [secret]: '' })).toThrow(secret);
   });
 
   it('lists in .env.example every variable the apps and the compose file read', () => {
@@ -240,14 +252,23 @@ describe('the image and the compose file name only things that exist', () => {
 describe('docker-compose config', () => {
   const available = ensureDockerCompose();
   const run = (envFile: string) =>
-    spawnSync('docker-compose', ['--project-directory', REPO_ROOT, '-f', path.join(REPO_ROOT, 'docker-compose.yml'), '--env-file', envFile, 'config'], {
-      encoding: 'utf8',
-      // Only the env file may provide variables: none leak in from the machine running the test.
-      env: { PATH: process.env.PATH, HOME: os.tmpdir() },
-    });
+    spawnSync(
+      'docker-compose',
+      ['--project-directory', REPO_ROOT, '-f', path.join(REPO_ROOT, 'docker-compose.yml'), '--env-file', envFile, 'config'],
+      {
+        encoding: 'utf8',
+        // Only the env file may provide variables: none leak in from the machine running the test.
+        env: { PATH: process.env.PATH, HOME: os.tmpdir() },
+      },
+    );
   const envFile = (vars: Record<string, string>) => {
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'compose-')), '.env');
-    fs.writeFileSync(file, Object.entries(vars).map(([k, v]) => `${k}=${v}\n`).join(''));
+    fs.writeFileSync(
+      file,
+      Object.entries(vars)
+        .map(([k, v]) => `${k}=${v}\n`)
+        .join(''),
+    );
     return file;
   };
 
@@ -257,7 +278,9 @@ describe('docker-compose config', () => {
     expect(res.status).toBe(0);
     const resolved = parse(res.stdout) as typeof compose;
     expect(service('server', resolved).environment?.JWT_SECRET).toBe(SECRETS.JWT_SECRET);
-    expect(service('server', resolved).environment?.DATABASE_URL).toBe(`postgres://taskflow:${SECRETS.POSTGRES_PASSWORD}@postgres:5432/taskflow`);
+    expect(service('server', resolved).environment?.DATABASE_URL).toBe(
+      `postgres://taskflow:${SECRETS.POSTGRES_PASSWORD}@postgres:5432/taskflow`,
+    );
     expect(service('migrate', resolved).environment?.SEED_DEMO).toBe('false');
   });
 
@@ -306,7 +329,7 @@ describe('the entry points the containers run, with the environment compose give
     const first = spawnApp(entryOf('migrate'), env);
     expect(await first.exited).toBe(0);
     expect(first.output()).toContain('applied migrations');
-    expect(await rowCount('select 1 from information_schema.tables where table_name = \'tasks\'')).toBe(1);
+    expect(await rowCount("select 1 from information_schema.tables where table_name = 'tasks'")).toBe(1);
     expect(await rowCount('select 1 from users')).toBe(0);
     const again = spawnApp(entryOf('migrate'), env);
     expect(await again.exited).toBe(0);
@@ -318,7 +341,14 @@ describe('the entry points the containers run, with the environment compose give
 
   it('a server node started through the entrypoint is named after its host and passes the HEALTHCHECK; a worker starts', async () => {
     const port = await freePort();
-    const env = serviceEnv('server', { DATABASE_URL: db.url, REDIS_URL: testEnv('TEST_REDIS_URL'), PORT: String(port), HOST: '127.0.0.1', QUEUE_PREFIX: prefix, DRAIN_DELAY_MS: '0' });
+    const env = serviceEnv('server', {
+      DATABASE_URL: db.url,
+      REDIS_URL: testEnv('TEST_REDIS_URL'),
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      QUEUE_PREFIX: prefix,
+      DRAIN_DELAY_MS: '0',
+    });
     const healthcheck = () =>
       new Promise<number | null>((resolve) => {
         const p = spawn('node', [inRepo(HEALTHCHECK[1])], { env: { PATH: process.env.PATH, PORT: String(port) }, stdio: 'ignore' });
@@ -329,23 +359,39 @@ describe('the entry points the containers run, with the environment compose give
     // What Docker does: the entrypoint with the service's command (its source form, as `npm run cluster`
     // runs it), with HOSTNAME set to the container's name and no NODE_ID.
     expect(env.NODE_ID).toBeUndefined();
-    const proc = spawn('sh', [ENTRYPOINT, process.execPath, '--conditions=taskflow-source', '--import', 'tsx', path.join(REPO_ROOT, entryOf('server'))], {
-      env: { PATH: process.env.PATH, HOSTNAME: 'container-abc123', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const proc = spawn(
+      'sh',
+      [ENTRYPOINT, process.execPath, '--conditions=taskflow-source', '--import', 'tsx', path.join(REPO_ROOT, entryOf('server'))],
+      {
+        env: { PATH: process.env.PATH, HOSTNAME: 'container-abc123', ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let out = '';
     proc.stdout.on('data', (d) => (out += d));
     proc.stderr.on('data', (d) => (out += d));
     const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
     try {
-      await eventually('the node to answer /api/ready', async () => ((await fetch(`http://127.0.0.1:${port}/api/ready`).catch(() => undefined))?.ok ? true : undefined), 60_000).catch((err: Error) => {
+      await eventually(
+        'the node to answer /api/ready',
+        async () => ((await fetch(`http://127.0.0.1:${port}/api/ready`).catch(() => undefined))?.ok ? true : undefined),
+        60_000,
+      ).catch((err: Error) => {
         throw new Error(`${err.message}\n${out}`);
       });
       const body = (await (await fetch(`http://127.0.0.1:${port}/api/health`)).json()) as { node: string };
       expect(body.node).toBe('container-abc123');
       expect(await healthcheck()).toBe(0);
 
-      const worker = spawnApp(entryOf('worker'), serviceEnv('worker', { DATABASE_URL: db.url, REDIS_URL: testEnv('TEST_REDIS_URL'), QUEUE_PREFIX: prefix, NODE_ID: 'worker-compose-test' }));
+      const worker = spawnApp(
+        entryOf('worker'),
+        serviceEnv('worker', {
+          DATABASE_URL: db.url,
+          REDIS_URL: testEnv('TEST_REDIS_URL'),
+          QUEUE_PREFIX: prefix,
+          NODE_ID: 'worker-compose-test',
+        }),
+      );
       procs.push(worker);
       await worker.waitForOutput('worker ready', 60_000);
     } finally {
@@ -361,12 +407,14 @@ function ensureDockerCompose(): boolean {
   const has = () => spawnSync('sh', ['-c', 'command -v docker-compose'], { stdio: 'ignore' }).status === 0;
   if (has()) return true;
   if (process.getuid?.() !== 0 || spawnSync('sh', ['-c', 'command -v apt-get'], { stdio: 'ignore' }).status !== 0) {
-    process.stdout.write('[compose.int-spec] docker-compose is missing and this is not root with apt-get: skipping `docker-compose config` (run `sudo apt-get install docker-compose`)\n');
+    process.stdout.write(
+      '[compose.int-spec] docker-compose is missing and this is not root with apt-get: skipping `docker-compose config` (run `sudo apt-get install docker-compose`)\n',
+    );
     return false;
   }
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   spawnSync('apt-get', ['update', '-qq'], { stdio: 'ignore', env });
   const res = spawnSync('apt-get', ['install', '-y', '-qq', 'docker-compose'], { stdio: 'ignore', env });
-  if (res.status !== 0 || !has()) throw new Error('installing Debian\'s docker-compose failed: run `apt-get install docker-compose`');
+  if (res.status !== 0 || !has()) throw new Error("installing Debian's docker-compose failed: run `apt-get install docker-compose`");
   return true;
 }

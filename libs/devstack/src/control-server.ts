@@ -33,15 +33,20 @@ type Handler = (body: Record<string, unknown>, progress: Reply) => Promise<objec
  * network. Each answer is newline-delimited JSON: progress lines, then one
  * `{ ok, … }` line.
  */
-export function startControlServer(opts: { socketPath: string; supervisor: Supervisor; url: string; log(line: string): void }): { close(): Promise<void> } {
+export function startControlServer(opts: { socketPath: string; supervisor: Supervisor; url: string; log(line: string): void }): {
+  close(): Promise<void>;
+} {
   const { supervisor, url } = opts;
   const routes: Record<string, Handler> = {
     'GET /status': async () => ({ status: await clusterStatus(supervisor, url) }),
     'POST /scale': async (body, progress) => {
       const target = parseScale(body);
-      if (!supervisor.haproxy && target.nodes !== undefined && target.nodes !== 1) throw new BadRequest('npm start runs one node without HAProxy: use npm run cluster to scale nodes');
+      if (!supervisor.haproxy && target.nodes !== undefined && target.nodes !== 1)
+        throw new BadRequest('npm start runs one node without HAProxy: use npm run cluster to scale nodes');
       const before = { nodes: supervisor.nodes.length, workers: supervisor.workers.length };
-      opts.log(`scaling: ${before.nodes} → ${target.nodes ?? before.nodes} nodes, ${before.workers} → ${target.workers ?? before.workers} workers`);
+      opts.log(
+        `scaling: ${before.nodes} → ${target.nodes ?? before.nodes} nodes, ${before.workers} → ${target.workers ?? before.workers} workers`,
+      );
       await supervisor.exclusive(() => supervisor.scale(target));
       progress({ progress: `now ${supervisor.nodes.length} nodes, ${supervisor.workers.length} workers` });
       return { status: await clusterStatus(supervisor, url) };
@@ -103,7 +108,8 @@ export function parseScale(body: Record<string, unknown>): { nodes?: number; wor
   const read = (key: 'nodes' | 'workers', max: number) => {
     const v = body[key];
     if (v === undefined) return undefined;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > max) problems.push(`${key} must be an integer from 1 to ${max} (got ${JSON.stringify(v)})`);
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > max)
+      problems.push(`${key} must be an integer from 1 to ${max} (got ${JSON.stringify(v)})`);
     return v as number;
   };
   const target = { nodes: read('nodes', HAPROXY_SLOTS), workers: read('workers', MAX_WORKERS) };

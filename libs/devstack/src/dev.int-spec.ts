@@ -71,19 +71,35 @@ function commandLine(pid: number): string {
 beforeAll(async () => {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'taskflow-dev-'));
   const [apiPort, webPort] = [await freePort(), await freePort()];
-  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, TERM: 'xterm', DATA_DIR: dataDir, PORT: String(apiPort), WEB_DEV_PORT: String(webPort), LOG_LEVEL: 'info' };
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    TERM: 'xterm',
+    DATA_DIR: dataDir,
+    PORT: String(apiPort),
+    WEB_DEV_PORT: String(webPort),
+    LOG_LEVEL: 'info',
+  };
   // `script` gives the command a terminal of its own: stdout is a TTY, and a 0x03 written to it is a Ctrl-C.
   // `exec`: the bootstrap itself leads the terminal's session (as a shell would stay there, not die on SIGINT).
-  const proc = spawn('script', ['-qefc', `exec ${process.execPath} ${path.join(REPO_ROOT, 'infra/local/bootstrap.mjs')} dev`, '/dev/null'], { cwd: REPO_ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
+  const proc = spawn(
+    'script',
+    ['-qefc', `exec ${process.execPath} ${path.join(REPO_ROOT, 'infra/local/bootstrap.mjs')} dev`, '/dev/null'],
+    { cwd: REPO_ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] },
+  );
   let out = '';
   proc.stdout.on('data', (d) => (out += d));
   proc.stderr.on('data', (d) => (out += d));
   const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
   dev = { proc, apiPort, webPort, dataDir, output: () => out.replace(ANSI, ''), exited };
-  await waitFor('npm run dev to print its URL', async () => {
-    if (proc.exitCode !== null) throw new Error(`dev exited early:\n${out}`);
-    return dev!.output().includes(`running at http://127.0.0.1:${webPort}`) || undefined;
-  }, 90_000).catch((err: Error) => {
+  await waitFor(
+    'npm run dev to print its URL',
+    async () => {
+      if (proc.exitCode !== null) throw new Error(`dev exited early:\n${out}`);
+      return dev!.output().includes(`running at http://127.0.0.1:${webPort}`) || undefined;
+    },
+    90_000,
+  ).catch((err: Error) => {
     proc.kill('SIGKILL');
     throw new Error(`${err.message}\n${out}`);
   });
@@ -111,7 +127,11 @@ describe('npm run dev', () => {
 
   it("accepts sockets and cookie writes from Vite's origin, and still refuses other origins", async () => {
     const web = `http://127.0.0.1:${dev!.webPort}`;
-    const login = await fetch(`${web}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'alice', password: 'taskflow' }) });
+    const login = await fetch(`${web}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'alice', password: 'taskflow' }),
+    });
     expect(login.status).toBe(200);
     const { token } = (await login.json()) as { token: string };
     const connect = (origin: string) =>
@@ -130,18 +150,28 @@ describe('npm run dev', () => {
     // Refused at the upgrade (the error names no reason on the websocket transport).
     await expect(connect('http://evil.example')).rejects.toThrow();
 
-    const session = await fetch(`${web}/api/auth/session`, { method: 'POST', headers: { 'content-type': 'application/json', origin: web }, body: JSON.stringify({ username: 'alice', password: 'taskflow' }) });
+    const session = await fetch(`${web}/api/auth/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: web },
+      body: JSON.stringify({ username: 'alice', password: 'taskflow' }),
+    });
     expect(session.status).toBe(200);
     const cookie = session.headers.get('set-cookie')!.split(';')[0]!;
     const { csrfToken } = (await session.json()) as { csrfToken: string };
-    const logout = (origin: string) => fetch(`${web}/api/auth/session`, { method: 'DELETE', headers: { cookie, origin, 'x-csrf-token': csrfToken } });
+    const logout = (origin: string) =>
+      fetch(`${web}/api/auth/session`, { method: 'DELETE', headers: { cookie, origin, 'x-csrf-token': csrfToken } });
     expect((await logout('http://evil.example')).status).toBe(403);
     expect((await logout(web)).status).toBe(204);
   });
 
   it('runs the server and the worker under tsx watch, with pretty logs on the terminal', () => {
-    const state = JSON.parse(fs.readFileSync(path.join(dev!.dataDir, 'stack.json'), 'utf8')) as { nodes: { pid: number }[]; workers: { pid: number }[] };
-    expect(commandLine(state.nodes[0]!.pid)).toMatch(/tsx\/dist\/cli\.mjs watch .*--conditions=taskflow-source .*apps\/server\/src\/main\.ts/);
+    const state = JSON.parse(fs.readFileSync(path.join(dev!.dataDir, 'stack.json'), 'utf8')) as {
+      nodes: { pid: number }[];
+      workers: { pid: number }[];
+    };
+    expect(commandLine(state.nodes[0]!.pid)).toMatch(
+      /tsx\/dist\/cli\.mjs watch .*--conditions=taskflow-source .*apps\/server\/src\/main\.ts/,
+    );
     expect(commandLine(state.workers[0]!.pid)).toMatch(/tsx\/dist\/cli\.mjs watch .*apps\/worker\/src\/main\.ts/);
     const out = dev!.output();
     expect(out).toMatch(/INFO \(server\/\d+\): Server listening/);
@@ -151,12 +181,15 @@ describe('npm run dev', () => {
 
   it('stops everything on one Ctrl-C', async () => {
     const started = tree.map((pid) => commandLine(pid)).join('\n');
-    for (const part of ['vite.js', 'cli.mjs watch', 'apps/server/src/main.ts', 'apps/worker/src/main.ts', 'postgres', 'redis-server']) expect(started).toContain(part);
+    for (const part of ['vite.js', 'cli.mjs watch', 'apps/server/src/main.ts', 'apps/worker/src/main.ts', 'postgres', 'redis-server'])
+      expect(started).toContain(part);
     dev!.proc.stdin!.write('\x03');
     expect(await dev!.exited).toBe(0);
-    await waitFor('every process of the stack to be gone', async () => tree.every((pid) => !isAlive(pid)) || undefined, 10_000).catch(() => {
-      throw new Error(`still running:\n${tree.filter(isAlive).map(commandLine).join('\n')}`);
-    });
+    await waitFor('every process of the stack to be gone', async () => tree.every((pid) => !isAlive(pid)) || undefined, 10_000).catch(
+      () => {
+        throw new Error(`still running:\n${tree.filter(isAlive).map(commandLine).join('\n')}`);
+      },
+    );
     const out = dev!.output();
     expect(out).toContain('SIGINT: stopping');
     // One signal reached each app (the supervisor's): tsx never had to kill one.

@@ -16,7 +16,8 @@ describe('docs/websocket.md', () => {
   const doc = read('docs/websocket.md');
 
   it('documents every server event and client message of libs/events', () => {
-    for (const name of [...Object.keys(SERVER_EVENTS), ...Object.keys(CLIENT_MESSAGES)]) expect([name, doc.includes(`\`${name}\``)]).toEqual([name, true]);
+    for (const name of [...Object.keys(SERVER_EVENTS), ...Object.keys(CLIENT_MESSAGES)])
+      expect([name, doc.includes(`\`${name}\``)]).toEqual([name, true]);
   });
 
   it('shows the minimal client exactly as docs/examples/minimal-client.ts, which the tests run', () => {
@@ -29,7 +30,9 @@ describe('docs/websocket.md', () => {
     const listed = /const TASK_EVENTS = \[([^\]]*)\]/.exec(client)?.[1] ?? '';
     const names = [...listed.matchAll(/'([^']+)'/g)].map((m) => m[1]);
     const withSeq = Object.entries(SERVER_EVENTS)
-      .filter(([name, schema]) => name.startsWith('task:') && name !== 'task:state' && 'seq' in (schema as { properties?: object }).properties!)
+      .filter(
+        ([name, schema]) => name.startsWith('task:') && name !== 'task:state' && 'seq' in (schema as { properties?: object }).properties!,
+      )
       .map(([name]) => name);
     expect(withSeq.length).toBeGreaterThan(10);
     expect(names.sort()).toEqual(withSeq.sort());
@@ -46,8 +49,12 @@ describe('docs/operations.md', () => {
         return /\.ts$/.test(e.name) && !/\.(int-)?spec\.ts$/.test(e.name) ? [p] : [];
       });
     // Metrics are declared through prom-client; other `taskflow_*` names (the session cookie) are not metrics.
-    const metricSources = sources(path.join(REPO_ROOT, 'apps/server/src')).filter((f) => fs.readFileSync(f, 'utf8').includes('prom-client'));
-    const metrics = new Set(metricSources.flatMap((f) => [...fs.readFileSync(f, 'utf8').matchAll(/name: '(taskflow_[a-z_]+)'/g)].map((m) => m[1])));
+    const metricSources = sources(path.join(REPO_ROOT, 'apps/server/src')).filter((f) =>
+      fs.readFileSync(f, 'utf8').includes('prom-client'),
+    );
+    const metrics = new Set(
+      metricSources.flatMap((f) => [...fs.readFileSync(f, 'utf8').matchAll(/name: '(taskflow_[a-z_]+)'/g)].map((m) => m[1])),
+    );
     expect(metrics.size).toBeGreaterThan(8);
     for (const metric of metrics) expect([metric, doc.includes(`\`${metric}`)]).toEqual([metric, true]);
   });
@@ -78,7 +85,12 @@ describe('the operator docs', () => {
 describe('the repository is self-contained', () => {
   const tracked = execFileSync('git', ['ls-files', '-z'], { cwd: REPO_ROOT, encoding: 'utf8' })
     .split('\0')
-    .filter((f) => /\.(ts|tsx|js|cjs|mjs|md|json|yml|yaml|cfg|sh)$|Dockerfile$/.test(f) && f !== 'package-lock.json' && fs.existsSync(path.join(REPO_ROOT, f)));
+    .filter(
+      (f) =>
+        /\.(ts|tsx|js|cjs|mjs|md|json|yml|yaml|cfg|sh)$|Dockerfile$/.test(f) &&
+        f !== 'package-lock.json' &&
+        fs.existsSync(path.join(REPO_ROOT, f)),
+    );
 
   it('no tracked source or doc cites a document that is not in it (a design doc, a spec section, an appendix, a sibling folder)', () => {
     // Built from parts so this file does not match itself.
@@ -108,8 +120,13 @@ describe('the repository is self-contained', () => {
     expect(checked).toBeGreaterThan(15);
   });
 
-  it("every anchor of docs/architecture.md that a comment or doc points to is a heading of it", () => {
-    const slug = (h: string) => h.trim().toLowerCase().replace(/[^\w\s-]/g, '').replace(/\s/g, '-');
+  it('every anchor of docs/architecture.md that a comment or doc points to is a heading of it', () => {
+    const slug = (h: string) =>
+      h
+        .trim()
+        .toLowerCase()
+        .replace(/[^\w\s-]/g, '')
+        .replace(/\s/g, '-');
     const anchors = new Set([...read('docs/architecture.md').matchAll(/^#{1,6} (.+)$/gm)].map((m) => slug(m[1]!)));
     const cited = tracked.flatMap((f) => [...read(f).matchAll(/architecture\.md#([\w-]+)/g)].map((m) => [f, m[1]!] as const));
     expect(cited.length).toBeGreaterThan(8);

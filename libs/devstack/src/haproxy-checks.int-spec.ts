@@ -48,7 +48,12 @@ beforeAll(async () => {
       probe.close(() => resolve(p));
     });
   });
-  haproxy = startHaproxy({ configFile: path.join(dir, 'haproxy.cfg'), config: haproxyConfig({ port, statsSocket, slots: 2 }), logFile: path.join(dir, 'haproxy.log'), statsSocket });
+  haproxy = startHaproxy({
+    configFile: path.join(dir, 'haproxy.cfg'),
+    config: haproxyConfig({ port, statsSocket, slots: 2 }),
+    logFile: path.join(dir, 'haproxy.log'),
+    statsSocket,
+  });
   for (let i = 0; i < 50 && !fs.existsSync(statsSocket); i += 1) await new Promise((r) => setTimeout(r, 100));
 });
 

@@ -112,7 +112,11 @@ it('finds server replicas through DNS, sticks each client to one, and follows sc
   const startReplica = async (ip: string) => {
     const node = spawnApp('apps/server/src/main.ts', { ...env, HOST: ip, NODE_ID: `replica-${ip}` });
     nodes.set(ip, node);
-    await eventually(`${ip} to be ready`, async () => ((await fetch(`http://${ip}:${nodePort}/api/ready`).catch(() => undefined))?.ok ? true : undefined), 60_000);
+    await eventually(
+      `${ip} to be ready`,
+      async () => ((await fetch(`http://${ip}:${nodePort}/api/ready`).catch(() => undefined))?.ok ? true : undefined),
+      60_000,
+    );
   };
   await startReplica('127.0.0.2'); // migrates (MIGRATE_ON_START), then the others start on a migrated schema
   await startReplica('127.0.0.3');
@@ -142,10 +146,14 @@ it('finds server replicas through DNS, sticks each client to one, and follows sc
   };
 
   // Both replicas discovered; new clients spread over them, each replica with a cookie of its own.
-  const both = await eventually('HAProxy to route to both replicas', async () => {
-    const seen = await nodesSeen(10);
-    return seen.size === 2 ? seen : undefined;
-  }, 30_000).catch((err: Error) => {
+  const both = await eventually(
+    'HAProxy to route to both replicas',
+    async () => {
+      const seen = await nodesSeen(10);
+      return seen.size === 2 ? seen : undefined;
+    },
+    30_000,
+  ).catch((err: Error) => {
     throw new Error(`${err.message}\nhaproxy log:\n${fs.readFileSync(path.join(tmp, 'haproxy.log'), 'utf8')}`);
   });
   expect([...both.keys()].sort()).toEqual(['replica-127.0.0.2', 'replica-127.0.0.3']);
@@ -164,15 +172,23 @@ it('finds server replicas through DNS, sticks each client to one, and follows sc
   const haproxyPid = haproxy.process.pid;
   await startReplica('127.0.0.4');
   dns.replicas = ['127.0.0.2', '127.0.0.3', '127.0.0.4'];
-  await eventually('new clients to reach the new replica', async () => ((await nodesSeen(9)).has('replica-127.0.0.4') ? true : undefined), 30_000);
+  await eventually(
+    'new clients to reach the new replica',
+    async () => ((await nodesSeen(9)).has('replica-127.0.0.4') ? true : undefined),
+    30_000,
+  );
 
   // Scale in: 127.0.0.3 drains and leaves DNS; no new client lands there, and its clients move on.
   dns.replicas = ['127.0.0.2', '127.0.0.4'];
   await nodes.get('127.0.0.3')!.stop('SIGTERM');
-  await eventually('HAProxy to stop routing to the removed replica', async () => {
-    const seen = await nodesSeen(9);
-    return !seen.has('replica-127.0.0.3') && seen.size === 2 ? true : undefined;
-  }, 30_000);
+  await eventually(
+    'HAProxy to stop routing to the removed replica',
+    async () => {
+      const seen = await nodesSeen(9);
+      return !seen.has('replica-127.0.0.3') && seen.size === 2 ? true : undefined;
+    },
+    30_000,
+  );
   const moved = await fetch(`${url}/api/health`, { headers: { cookie: `tfnode=${cookieOf3}` } });
   expect(moved.status).toBe(200);
   expect(((await moved.json()) as { node: string }).node).not.toBe('replica-127.0.0.3');

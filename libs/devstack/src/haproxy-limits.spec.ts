@@ -6,11 +6,23 @@ import { HAPROXY_MAXCONN, haproxyConfig, haproxyLimits } from './haproxy';
 
 describe('haproxyLimits', () => {
   it('asks for the full maxconn and descriptors for both sides when the hard limit may be raised', () => {
-    expect(haproxyLimits(50_000, () => true, () => 20_000)).toEqual({ maxconn: 50_000, ulimitN: 100_064 });
+    expect(
+      haproxyLimits(
+        50_000,
+        () => true,
+        () => 20_000,
+      ),
+    ).toEqual({ maxconn: 50_000, ulimitN: 100_064 });
   });
 
   it('caps maxconn to half the hard limit (minus a reserve) when it may not, and says so', () => {
-    expect(haproxyLimits(HAPROXY_MAXCONN, () => false, () => 20_000)).toEqual({ maxconn: 9_968, ulimitN: 20_000, cappedBy: 20_000 });
+    expect(
+      haproxyLimits(
+        HAPROXY_MAXCONN,
+        () => false,
+        () => 20_000,
+      ),
+    ).toEqual({ maxconn: 9_968, ulimitN: 20_000, cappedBy: 20_000 });
   });
 
   it('writes maxconn and ulimit-n into a config HAProxy accepts', () => {

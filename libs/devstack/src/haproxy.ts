@@ -99,7 +99,8 @@ export function haproxyCommand(socketPath: string, line: string): Promise<string
     conn.on('close', () => {
       const text = answer.trim();
       // Accepted commands answer nothing or an informational line; refusals say why.
-      if (/^(No such|Unknown|Require|Permission denied|Invalid|.*: not allowed|.*expects)/im.test(text)) reject(new Error(`HAProxy refused "${line}": ${text}`));
+      if (/^(No such|Unknown|Require|Permission denied|Invalid|.*: not allowed|.*expects)/im.test(text))
+        reject(new Error(`HAProxy refused "${line}": ${text}`));
       else resolve(text);
     });
   });
@@ -122,7 +123,11 @@ export interface HaproxyLimits {
  * may raise that too (root with CAP_SYS_RESOURCE; containers often drop it). A shell probe tells which:
  * past the hard limit maxconn is cut to what the descriptors allow, instead of HAProxy failing accepts.
  */
-export function haproxyLimits(wanted = HAPROXY_MAXCONN, probe: (n: number) => boolean = canSetHardFdLimit, hardLimit: () => number = fdHardLimit): HaproxyLimits {
+export function haproxyLimits(
+  wanted = HAPROXY_MAXCONN,
+  probe: (n: number) => boolean = canSetHardFdLimit,
+  hardLimit: () => number = fdHardLimit,
+): HaproxyLimits {
   const needed = wanted * 2 + FD_RESERVE;
   if (probe(needed)) return { maxconn: wanted, ulimitN: needed };
   const hard = hardLimit();

@@ -1,5 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { apiClient, createTestDatabase, eventually, freePort, login, spawnApp, testEnv, type AppProcess, type TestDatabase } from '@taskflow/testing';
+import {
+  apiClient,
+  createTestDatabase,
+  eventually,
+  freePort,
+  login,
+  spawnApp,
+  testEnv,
+  type AppProcess,
+  type TestDatabase,
+} from '@taskflow/testing';
 
 /**
  * The minimal client of docs/websocket.md (docs/examples/minimal-client.ts), run as a
@@ -21,7 +31,11 @@ function startNode(port: number, name: string): AppProcess {
   return node;
 }
 const ready = (port: number) =>
-  eventually(`the node on ${port} to be ready`, async () => ((await fetch(`http://127.0.0.1:${port}/api/ready`).catch(() => undefined))?.ok ? true : undefined), 60_000);
+  eventually(
+    `the node on ${port} to be ready`,
+    async () => ((await fetch(`http://127.0.0.1:${port}/api/ready`).catch(() => undefined))?.ok ? true : undefined),
+    60_000,
+  );
 
 beforeAll(async () => {
   db = await createTestDatabase('minclient');
@@ -46,7 +60,10 @@ afterAll(async () => {
 
 /** The last `task <id> … seq=N status=S` line the client printed. */
 function lastTaskLine(client: AppProcess, taskId: string): { seq: number; status: string } | undefined {
-  const lines = client.output().split('\n').filter((l) => l.startsWith(`task ${taskId} `) && / seq=\d+ status=/.test(l));
+  const lines = client
+    .output()
+    .split('\n')
+    .filter((l) => l.startsWith(`task ${taskId} `) && / seq=\d+ status=/.test(l));
   const m = / seq=(\d+) status=(\S+)/.exec(lines.at(-1) ?? '');
   return m ? { seq: Number(m[1]), status: m[2]! } : undefined;
 }
@@ -68,7 +85,13 @@ it('follows a task live, reconnects after its node drains, and catches up on wha
   const created = await api.post<{ task: { id: string } }>('/api/tasks', { title: 'Fix it', description: 'It is broken.' });
   expect(created.status).toBe(202);
   const taskId = created.body.task.id;
-  const client = spawnApp(CLIENT, { PATH: process.env.PATH, TASKFLOW_URL: urlA, TASKFLOW_USER: 'alice', TASKFLOW_PASSWORD: 'taskflow', TASKFLOW_TASK: taskId });
+  const client = spawnApp(CLIENT, {
+    PATH: process.env.PATH,
+    TASKFLOW_URL: urlA,
+    TASKFLOW_USER: 'alice',
+    TASKFLOW_PASSWORD: 'taskflow',
+    TASKFLOW_TASK: taskId,
+  });
   procs.push(client);
   await client.waitForOutput('connected over websocket', 30_000);
   await client.waitForOutput(`task ${taskId} snapshot seq=`, 30_000);
@@ -83,18 +106,27 @@ it('follows a task live, reconnects after its node drains, and catches up on wha
   expect(lastTaskLine(client, taskId)).toEqual({ seq: asked.seq, status: 'needs_clarification' });
 
   // A new task on the dashboard arrives live.
-  const other = await api.post<{ task: { id: string } }>('/api/tasks', { title: 'Add a CSV export to the payments report', description: 'Add a CSV export button to the payments report page.' });
+  const other = await api.post<{ task: { id: string } }>('/api/tasks', {
+    title: 'Add a CSV export to the payments report',
+    description: 'Add a CSV export button to the payments report page.',
+  });
   await client.waitForOutput(`dashboard ${other.body.task.id} received`, 15_000);
 
   // Drain the client's node (SIGTERM, as a rolling deploy does); change the task while the client is away.
   await nodeA.stop('SIGTERM');
   await client.waitForOutput('disconnected: transport close', 15_000);
-  const answered = await api.post(`/api/tasks/${taskId}/clarify`, { answers: asked.clarificationQuestions.map((_q, i) => `Answer ${i + 1}: the checkout page, since Monday.`) });
+  const answered = await api.post(`/api/tasks/${taskId}/clarify`, {
+    answers: asked.clarificationQuestions.map((_q, i) => `Answer ${i + 1}: the checkout page, since Monday.`),
+  });
   expect(answered.status).toBe(202);
-  const moved = await eventually('the task to move on after the answers', async () => {
-    const t = await truth(taskId);
-    return t.seq > asked.seq && !['analyzing', 'needs_clarification'].includes(t.status) ? t : undefined;
-  }, 30_000);
+  const moved = await eventually(
+    'the task to move on after the answers',
+    async () => {
+      const t = await truth(taskId);
+      return t.seq > asked.seq && !['analyzing', 'needs_clarification'].includes(t.status) ? t : undefined;
+    },
+    30_000,
+  );
   expect(lastTaskLine(client, taskId)?.seq).toBe(asked.seq);
 
   // The node comes back on the same address: the client reconnects by itself and catches up.

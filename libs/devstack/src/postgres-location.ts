@@ -39,12 +39,15 @@ async function packagedBinaries(): Promise<PostgresBinaries> {
   try {
     return (await import(pkg)) as PostgresBinaries;
   } catch {
-    throw new Error(`No embedded PostgreSQL binaries for ${os.platform()}-${os.arch()} (${pkg}); set DATABASE_URL to a PostgreSQL server instead.`);
+    throw new Error(
+      `No embedded PostgreSQL binaries for ${os.platform()}-${os.arch()} (${pkg}); set DATABASE_URL to a PostgreSQL server instead.`,
+    );
   }
 }
 
 function postgresUser(): { uid: number; gid: number } {
-  const id = (flag: string) => Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim());
+  const id = (flag: string) =>
+    Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim());
   try {
     return { uid: id('-u'), gid: id('-g') };
   } catch {
@@ -128,7 +131,10 @@ export function pruneOrphanClusters(log: (line: string) => void = () => undefine
  * Resolves binaries and data directory for `userDataDir` (the clone's `.data/…/postgres`).
  * As root, prepares the system copies, owned by `postgres`, and points `userDataDir` at them.
  */
-export async function resolvePostgresLocation(userDataDir: string, log: (line: string) => void = () => undefined): Promise<PostgresLocation> {
+export async function resolvePostgresLocation(
+  userDataDir: string,
+  log: (line: string) => void = () => undefined,
+): Promise<PostgresLocation> {
   const packaged = await packagedBinaries();
   fs.mkdirSync(path.dirname(userDataDir), { recursive: true });
   if (process.getuid?.() !== 0) {
@@ -146,7 +152,10 @@ export async function resolvePostgresLocation(userDataDir: string, log: (line: s
   const clusterDir = systemClusterDir(userDataDir);
   const dataDir = path.join(clusterDir, 'data');
   fs.mkdirSync(clusterDir, { recursive: true, mode: 0o700 });
-  fs.writeFileSync(path.join(clusterDir, ORIGIN_FILE), `${path.join(fs.realpathSync(path.dirname(userDataDir)), path.basename(userDataDir))}\n`);
+  fs.writeFileSync(
+    path.join(clusterDir, ORIGIN_FILE),
+    `${path.join(fs.realpathSync(path.dirname(userDataDir)), path.basename(userDataDir))}\n`,
+  );
 
   const existing = fs.lstatSync(userDataDir, { throwIfNoEntry: false });
   if (!existing && fs.existsSync(dataDir)) {

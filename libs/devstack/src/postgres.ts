@@ -47,7 +47,15 @@ export async function startPostgres(opts: PostgresOptions): Promise<PostgresHand
     try {
       execFileSync(
         initdb,
-        [`--pgdata=${dataDir}`, '--auth=scram-sha-256', '--username=postgres', `--pwfile=${pwFile}`, '--encoding=UTF8', '--locale=C', '--no-instructions'],
+        [
+          `--pgdata=${dataDir}`,
+          '--auth=scram-sha-256',
+          '--username=postgres',
+          `--pwfile=${pwFile}`,
+          '--encoding=UTF8',
+          '--locale=C',
+          '--no-instructions',
+        ],
         { stdio: ['ignore', logFd, logFd], ...ids },
       );
     } catch {
@@ -71,8 +79,7 @@ export async function startPostgres(opts: PostgresOptions): Promise<PostgresHand
   const child: Child = startChild('postgres', postgres, flags, { stdio: ['ignore', logFd, logFd], detached: true, ...ids });
   fs.closeSync(logFd);
 
-  const url = (database: string) =>
-    `postgres://postgres:${encodeURIComponent(opts.password)}@127.0.0.1:${opts.port}/${database}`;
+  const url = (database: string) => `postgres://postgres:${encodeURIComponent(opts.password)}@127.0.0.1:${opts.port}/${database}`;
   const adminUrl = url('postgres');
   let exited = false;
   void child.exited.then(() => (exited = true));

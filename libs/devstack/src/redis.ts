@@ -41,16 +41,26 @@ export async function startRedis(opts: { dataDir: string; port: number; logFile:
     if (stalePid > 0) await stopStale(stalePid, 'SIGTERM', 'redis-server');
   }
   const args = [
-    '--port', String(opts.port),
-    '--bind', '127.0.0.1',
-    '--dir', opts.dataDir,
-    '--pidfile', pidFile,
-    '--logfile', opts.logFile,
-    '--daemonize', 'no',
-    '--appendonly', opts.fast ? 'no' : 'yes',
-    '--appendfsync', 'everysec',
-    '--save', '',
-    '--maxmemory-policy', 'noeviction',
+    '--port',
+    String(opts.port),
+    '--bind',
+    '127.0.0.1',
+    '--dir',
+    opts.dataDir,
+    '--pidfile',
+    pidFile,
+    '--logfile',
+    opts.logFile,
+    '--daemonize',
+    'no',
+    '--appendonly',
+    opts.fast ? 'no' : 'yes',
+    '--appendfsync',
+    'everysec',
+    '--save',
+    '',
+    '--maxmemory-policy',
+    'noeviction',
   ];
   const child = startChild('redis', 'redis-server', args, { stdio: 'ignore', detached: true });
   let exitedEarly = false;

@@ -34,11 +34,15 @@ async function startStack(dataDir: string): Promise<Started> {
   proc.stdout.on('data', (d) => (out += d));
   proc.stderr.on('data', (d) => (out += d));
   const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
-  await waitFor(`health on port ${port}`, async () => {
-    if (proc.exitCode !== null) throw new Error(`stack exited early:\n${out}`);
-    const res = await fetch(`http://127.0.0.1:${port}/api/health`).catch(() => undefined);
-    return (res?.status === 200 && out.includes('Press Ctrl-C')) || undefined;
-  }, 150_000);
+  await waitFor(
+    `health on port ${port}`,
+    async () => {
+      if (proc.exitCode !== null) throw new Error(`stack exited early:\n${out}`);
+      const res = await fetch(`http://127.0.0.1:${port}/api/health`).catch(() => undefined);
+      return (res?.status === 200 && out.includes('Press Ctrl-C')) || undefined;
+    },
+    150_000,
+  );
   return { proc, port, dataDir, output: () => out, exited };
 }
 
@@ -112,7 +116,8 @@ describe('npm start (embedded stack)', () => {
     for (const s of started) {
       if (s.proc.exitCode === null) process.kill(-s.proc.pid!, 'SIGKILL');
       const state = path.join(s.dataDir, 'stack.json');
-      if (fs.existsSync(state)) for (const pid of JSON.parse(fs.readFileSync(state, 'utf8')).pids as number[]) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+      if (fs.existsSync(state))
+        for (const pid of JSON.parse(fs.readFileSync(state, 'utf8')).pids as number[]) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
     }
     for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
   });

@@ -23,7 +23,15 @@ export function nodeTsArgs(entry: string): string[] {
  */
 export function nodeTsWatchArgs(entry: string): string[] {
   const tsx = path.join(path.dirname(require.resolve('tsx/package.json', { paths: [REPO_ROOT] })), 'dist/cli.mjs');
-  return ['--require', path.join(__dirname, 'watch-guard.cjs'), tsx, 'watch', '--clear-screen=false', '--conditions=taskflow-source', path.join(REPO_ROOT, entry)];
+  return [
+    '--require',
+    path.join(__dirname, 'watch-guard.cjs'),
+    tsx,
+    'watch',
+    '--clear-screen=false',
+    '--conditions=taskflow-source',
+    path.join(REPO_ROOT, entry),
+  ];
 }
 
 export interface StackOptions {
@@ -63,7 +71,13 @@ export const ENTRIES = { node: 'apps/server/src/main.ts', worker: 'apps/worker/s
  * worker(s) under a supervisor that restarts them, and, for a cluster, HAProxy
  * in front of the nodes.
  */
-export async function startStack(env: StackEnv, log: (line: string) => void, topology: Topology = { nodes: 1, workers: 1, haproxy: false }, policy?: RestartPolicyOptions, options: StackOptions = {}): Promise<RunningStack> {
+export async function startStack(
+  env: StackEnv,
+  log: (line: string) => void,
+  topology: Topology = { nodes: 1, workers: 1, haproxy: false },
+  policy?: RestartPolicyOptions,
+  options: StackOptions = {},
+): Promise<RunningStack> {
   fs.mkdirSync(env.DATA_DIR, { recursive: true });
   if (!options.dev) ensureWebBuilt(log);
   const secrets = loadOrCreateSecrets(env.DATA_DIR);
@@ -106,7 +120,9 @@ export async function startStack(env: StackEnv, log: (line: string) => void, top
       GITHUB_WEBHOOK_SECRET: webhookSecret,
       APP_URL: process.env.APP_URL || options.dev?.webOrigins[0] || url,
       // The dev server's page calls the API and opens its socket with its own Origin (the proxy keeps it).
-      WEBSOCKET_CORS_ORIGIN: process.env.WEBSOCKET_CORS_ORIGIN || [url, `http://127.0.0.1:${env.PORT}`, `http://localhost:${env.PORT}`, ...(options.dev?.webOrigins ?? [])].join(','),
+      WEBSOCKET_CORS_ORIGIN:
+        process.env.WEBSOCKET_CORS_ORIGIN ||
+        [url, `http://127.0.0.1:${env.PORT}`, `http://localhost:${env.PORT}`, ...(options.dev?.webOrigins ?? [])].join(','),
       LOG_LEVEL: env.LOG_LEVEL,
       // Behind HAProxy a draining node fails readiness for two health checks before closing its sockets.
       ...(behindProxy ? { DRAIN_DELAY_MS: process.env.DRAIN_DELAY_MS || '2500' } : {}),
@@ -114,16 +130,34 @@ export async function startStack(env: StackEnv, log: (line: string) => void, top
     if (behindProxy) {
       const statsSocket = path.join(sockets, 'haproxy.sock');
       const limits = haproxyLimits();
-      if (limits.cappedBy) log(`haproxy: maxconn ${limits.maxconn} (this machine's hard descriptor limit is ${limits.cappedBy} and cannot be raised; two descriptors per connection)`);
-      haproxy = startHaproxy({ configFile: path.join(env.DATA_DIR, 'haproxy.cfg'), config: haproxyConfig({ port: env.PORT, statsSocket, limits }), logFile: path.join(env.DATA_DIR, 'logs', 'haproxy.log'), statsSocket });
-      void haproxy.exited.then((code) => !stopping && log(`haproxy exited unexpectedly (code ${code}): the stack has no entry point; press Ctrl-C and start it again`));
-      await waitFor('HAProxy\'s runtime API', async () => (await haproxy!.command('show info').catch(() => undefined)) || undefined, 15_000);
+      if (limits.cappedBy)
+        log(
+          `haproxy: maxconn ${limits.maxconn} (this machine's hard descriptor limit is ${limits.cappedBy} and cannot be raised; two descriptors per connection)`,
+        );
+      haproxy = startHaproxy({
+        configFile: path.join(env.DATA_DIR, 'haproxy.cfg'),
+        config: haproxyConfig({ port: env.PORT, statsSocket, limits }),
+        logFile: path.join(env.DATA_DIR, 'logs', 'haproxy.log'),
+        statsSocket,
+      });
+      void haproxy.exited.then(
+        (code) =>
+          !stopping && log(`haproxy exited unexpectedly (code ${code}): the stack has no entry point; press Ctrl-C and start it again`),
+      );
+      await waitFor("HAProxy's runtime API", async () => (await haproxy!.command('show info').catch(() => undefined)) || undefined, 15_000);
     }
     const writeState = () => {
       if (stopping || !supervisor) return;
-      const live = [...supervisor.processes.map((m) => m.child), haproxy].filter((c): c is Child => Boolean(c && c.process.exitCode === null && c.process.signalCode === null));
+      const live = [...supervisor.processes.map((m) => m.child), haproxy].filter((c): c is Child =>
+        Boolean(c && c.process.exitCode === null && c.process.signalCode === null),
+      );
       const servicePids = [services.embeddedPostgres?.pid, services.embeddedRedis?.pid].filter((p): p is number => Boolean(p));
-      const entry = (m: Managed) => ({ name: m.name, pid: m.child?.process.pid ?? null, ...(m.port ? { port: m.port } : {}), state: m.state });
+      const entry = (m: Managed) => ({
+        name: m.name,
+        pid: m.child?.process.pid ?? null,
+        ...(m.port ? { port: m.port } : {}),
+        state: m.state,
+      });
       fs.writeFileSync(
         stateFile,
         JSON.stringify({
@@ -148,7 +182,12 @@ export async function startStack(env: StackEnv, log: (line: string) => void, top
       policy,
       onChange: writeState,
       // The IPC channel lets an app notice when this supervisor dies and stop with it.
-      spawn: (name, kind, extra) => startChild(name, process.execPath, (options.dev ? nodeTsWatchArgs : nodeTsArgs)(ENTRIES[kind]), { env: { ...appEnv, ...extra }, stdio: [options.dev ? 'ignore' : 'inherit', 'inherit', 'inherit', 'ipc'], detached: Boolean(options.dev) }),
+      spawn: (name, kind, extra) =>
+        startChild(name, process.execPath, (options.dev ? nodeTsWatchArgs : nodeTsArgs)(ENTRIES[kind]), {
+          env: { ...appEnv, ...extra },
+          stdio: [options.dev ? 'ignore' : 'inherit', 'inherit', 'inherit', 'ipc'],
+          detached: Boolean(options.dev),
+        }),
     });
     const sup = supervisor;
     for (let i = 0; i < topology.workers; i++) sup.addWorker();
@@ -156,19 +195,31 @@ export async function startStack(env: StackEnv, log: (line: string) => void, top
     await waitFor(`the stack on ${url}`, async () => (await fetch(`${url}/api/ready`).catch(() => undefined))?.ok || undefined, 30_000);
     control = startControlServer({ socketPath: controlSocket, supervisor: sup, url, log });
     writeState();
-    const current = <T>(pick: (m: Managed) => T | undefined, list: () => Managed[]) => list().map(pick).filter((v): v is T => v !== undefined);
+    const current = <T>(pick: (m: Managed) => T | undefined, list: () => Managed[]) =>
+      list()
+        .map(pick)
+        .filter((v): v is T => v !== undefined);
     return {
       url,
       services,
       supervisor: sup,
       get nodes() {
-        return current((m) => m.child, () => sup.nodes);
+        return current(
+          (m) => m.child,
+          () => sup.nodes,
+        );
       },
       get nodePorts() {
-        return current((m) => m.port, () => sup.nodes);
+        return current(
+          (m) => m.port,
+          () => sup.nodes,
+        );
       },
       get workers() {
-        return current((m) => m.child, () => sup.workers);
+        return current(
+          (m) => m.child,
+          () => sup.workers,
+        );
       },
       appEnv,
       webhookSecret,

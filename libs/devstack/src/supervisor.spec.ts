@@ -32,7 +32,9 @@ describe('Supervisor with real processes', () => {
     expect(crashing.exits).toBe(5);
     // 1 healthy + the crashing one started 5 times (first start and 4 restarts), then left alone.
     expect(spawned).toBe(6);
-    const restarts = supervisor.events.filter((e) => e.name === 'worker-2' && e.kind === 'restart').map((e) => Number(/in (\d+) ms/.exec(e.detail)![1]));
+    const restarts = supervisor.events
+      .filter((e) => e.name === 'worker-2' && e.kind === 'restart')
+      .map((e) => Number(/in (\d+) ms/.exec(e.detail)![1]));
     expect(restarts).toEqual([20, 40, 80, 160]);
     expect(lines.at(-1)).toMatch(/^worker-2 5 exits within 60 s: not restarting it/);
     await new Promise((r) => setTimeout(r, 300));

@@ -84,7 +84,8 @@ export class Supervisor {
 
   /** Starts a node in the lowest free slot and resolves once HAProxy routes to it. */
   async addNode(): Promise<Managed> {
-    if (!this.opts.haproxy && this.nodes.length > 0) throw new Error('without HAProxy (npm start) the stack runs exactly one node; use npm run cluster');
+    if (!this.opts.haproxy && this.nodes.length > 0)
+      throw new Error('without HAProxy (npm start) the stack runs exactly one node; use npm run cluster');
     const slot = this.freeSlot('node');
     if (slot > HAPROXY_SLOTS) throw new Error(`at most ${HAPROXY_SLOTS} nodes (HAProxy slots)`);
     const m = this.register('node', slot);
@@ -171,7 +172,15 @@ export class Supervisor {
   }
 
   private register(kind: ProcessKind, slot: number): Managed {
-    const m: Managed = { kind, slot, name: kind === 'node' ? slotName(slot) : `worker-${slot}`, state: 'starting', startedAt: Date.now(), exits: 0, policy: new RestartPolicy(this.opts.policy ?? DEFAULT_RESTART_POLICY) };
+    const m: Managed = {
+      kind,
+      slot,
+      name: kind === 'node' ? slotName(slot) : `worker-${slot}`,
+      state: 'starting',
+      startedAt: Date.now(),
+      exits: 0,
+      policy: new RestartPolicy(this.opts.policy ?? DEFAULT_RESTART_POLICY),
+    };
     this.processes.push(m);
     return m;
   }
@@ -265,12 +274,19 @@ export class Supervisor {
     this.record(m, 'exit', `pid ${child.process.pid} exited unexpectedly (code ${code}); exit #${m.exits}`);
     if (decision.action === 'give-up') {
       m.state = 'crash-loop';
-      this.record(m, 'crash-loop', `${decision.recentExits} exits within ${Math.round((this.opts.policy ?? DEFAULT_RESTART_POLICY).windowMs / 1000)} s: not restarting it (the rest keeps serving; \`npm run cluster:ctl -- restart\` tries again)`);
+      this.record(
+        m,
+        'crash-loop',
+        `${decision.recentExits} exits within ${Math.round((this.opts.policy ?? DEFAULT_RESTART_POLICY).windowMs / 1000)} s: not restarting it (the rest keeps serving; \`npm run cluster:ctl -- restart\` tries again)`,
+      );
       return;
     }
     m.state = 'backoff';
     this.record(m, 'restart', `restarting in ${decision.delayMs} ms`);
-    m.timer = setTimeout(() => void this.launch(m).catch((err: Error) => this.opts.log(`${m.name} could not be restarted: ${err.message}`)), decision.delayMs);
+    m.timer = setTimeout(
+      () => void this.launch(m).catch((err: Error) => this.opts.log(`${m.name} could not be restarted: ${err.message}`)),
+      decision.delayMs,
+    );
   }
 
   private record(m: Managed, kind: SupervisorEvent['kind'], detail: string): void {

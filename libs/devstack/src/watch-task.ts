@@ -33,7 +33,8 @@ async function main(): Promise<number> {
   const stamp = () => new Date().toISOString().slice(11, 23);
   socket.on('connect', async () => {
     console.log(`[${stamp()}] connected as ${username} over ${transports[0]} (${url})`);
-    const ack = target === 'dashboard' ? await socket.emitWithAck('dashboard:join', {}) : await socket.emitWithAck('task:join', { taskId: target });
+    const ack =
+      target === 'dashboard' ? await socket.emitWithAck('dashboard:join', {}) : await socket.emitWithAck('task:join', { taskId: target });
     if (!ack.ok) console.log(`[${stamp()}] join refused: ${ack.error.code} ${ack.error.message}`);
   });
   let sessionEnded = false;

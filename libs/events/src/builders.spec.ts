@@ -1,4 +1,12 @@
-import { ATTEMPT_RESET, eventPayload, eventAddedPayload, statusEventPayload, toDashboardTask, toPublicTask, wireEventName } from './builders';
+import {
+  ATTEMPT_RESET,
+  eventPayload,
+  eventAddedPayload,
+  statusEventPayload,
+  toDashboardTask,
+  toPublicTask,
+  wireEventName,
+} from './builders';
 import { SERVER_EVENTS } from './server-events';
 import { STATUS_AFTER_EVENT, TASK_EVENT_TYPES, TASK_UPDATE_EVENT_TYPES } from './status-machine';
 import { notificationKindFor } from './notifications';
@@ -103,7 +111,13 @@ const FACTS = {
   pr_updated: { action: 'converted_to_draft' },
   review_submitted: { outcome: 'approved', reviewer: 'octocat', url: 'https://github.com/acme/payments/pull/13#pullrequestreview-1' },
   checks_completed: { checkName: 'ci' },
-  comment_added: { on: 'pull_request', number: 13, author: 'octocat', body: 'x'.repeat(5000), url: 'https://github.com/acme/payments/pull/13#issuecomment-1' },
+  comment_added: {
+    on: 'pull_request',
+    number: 13,
+    author: 'octocat',
+    body: 'x'.repeat(5000),
+    url: 'https://github.com/acme/payments/pull/13#issuecomment-1',
+  },
 } as const;
 
 describe('update event payloads (status unchanged)', () => {
@@ -121,7 +135,12 @@ describe('update event payloads (status unchanged)', () => {
   });
 
   it('carries the analysis on dispatched and the PR state on PR status events', () => {
-    expect(statusEventPayload('dispatched', task)).toMatchObject({ summary: 'Fix 3DS', taskType: 'bug-fix', recommendedAgent: 'codex', likelyFiles: ['src/pay.ts'] });
+    expect(statusEventPayload('dispatched', task)).toMatchObject({
+      summary: 'Fix 3DS',
+      taskType: 'bug-fix',
+      recommendedAgent: 'codex',
+      likelyFiles: ['src/pay.ts'],
+    });
     expect(statusEventPayload('pr_opened', { ...task, prState: 'draft' }).prState).toBe('draft');
     expect(statusEventPayload('pr_closed', task).prState).toBe('closed');
   });

@@ -71,7 +71,26 @@ export function toDashboardTask(t: TaskSource): DashboardTask {
 }
 
 /** The dashboard row of a task as the REST API shows it (also for clients that poll instead of listening). */
-export function dashboardTaskFromPublic(t: Pick<PublicTask, 'id' | 'seq' | 'title' | 'status' | 'isPrivate' | 'priority' | 'repo' | 'creator' | 'createdAt' | 'updatedAt' | 'prUrl' | 'githubIssueUrl' | 'prState' | 'reviewState' | 'checksState'>): DashboardTask {
+export function dashboardTaskFromPublic(
+  t: Pick<
+    PublicTask,
+    | 'id'
+    | 'seq'
+    | 'title'
+    | 'status'
+    | 'isPrivate'
+    | 'priority'
+    | 'repo'
+    | 'creator'
+    | 'createdAt'
+    | 'updatedAt'
+    | 'prUrl'
+    | 'githubIssueUrl'
+    | 'prState'
+    | 'reviewState'
+    | 'checksState'
+  >,
+): DashboardTask {
   return {
     taskId: t.id,
     seq: t.seq,
@@ -303,4 +322,3 @@ export function toTimelineEvent(e: EventSource): TimelineEvent {
 export function eventAddedPayload(taskId: string, e: EventSource): ServerEventPayload<'task:event_added'> {
   return { taskId, seq: e.seq, event: toTimelineEvent(e) };
 }
-

@@ -35,7 +35,9 @@ for (const [name, check] of Object.entries(FORMATS)) {
 // TypeBox says "Unexpected property" at the field's path; name the rule too, so a client reading
 // only the message knows unknown fields are refused rather than dropped.
 SetErrorFunction((error) =>
-  error.errorType === ValueErrorType.ObjectAdditionalProperties ? 'Unexpected property: additional properties are not allowed' : DefaultErrorFunction(error),
+  error.errorType === ValueErrorType.ObjectAdditionalProperties
+    ? 'Unexpected property: additional properties are not allowed'
+    : DefaultErrorFunction(error),
 );
 
 /** The formats the contract's schemas may use. */

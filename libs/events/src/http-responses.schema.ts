@@ -32,7 +32,13 @@ export const MeResponse = Type.Object({ user: AccountResponse }, strict);
 export const SessionResponse = Type.Object(
   {
     user: Type.Object(
-      { id: TaskId, orgId: Type.String(), username: Type.String(), name: Type.String(), role: Type.Union([Type.Literal('member'), Type.Literal('admin')]) },
+      {
+        id: TaskId,
+        orgId: Type.String(),
+        username: Type.String(),
+        name: Type.String(),
+        role: Type.Union([Type.Literal('member'), Type.Literal('admin')]),
+      },
       strict,
     ),
     csrfToken: Type.String({ description: 'Send it as X-CSRF-Token on every cookie-authenticated write' }),
@@ -49,7 +55,10 @@ export const TaskListResponse = Type.Object(
   { tasks: Type.Array(PublicTaskSchema), nextCursor: Nullable(Type.String()), counts: TaskCountsSchema },
   strict,
 );
-export const ReposResponse = Type.Object({ repos: Type.Array(Type.Object({ fullName: Type.String(), isDefault: Type.Boolean() }, strict)) }, strict);
+export const ReposResponse = Type.Object(
+  { repos: Type.Array(Type.Object({ fullName: Type.String(), isDefault: Type.Boolean() }, strict)) },
+  strict,
+);
 
 const Rate = Nullable(Type.Number({ minimum: 0, maximum: 1 }));
 const Seconds = Nullable(Type.Number({ minimum: 0 }));
@@ -73,8 +82,14 @@ export const StatsResponse = Type.Object(
   strict,
 );
 
-export const NotificationListResponse = Type.Object({ notifications: Type.Array(NotificationSchema), unreadCount: Type.Integer({ minimum: 0 }) }, strict);
-export const NotificationsReadResponse = Type.Object({ ids: Type.Array(Type.String({ format: 'uuid' })), unreadCount: Type.Integer({ minimum: 0 }) }, strict);
+export const NotificationListResponse = Type.Object(
+  { notifications: Type.Array(NotificationSchema), unreadCount: Type.Integer({ minimum: 0 }) },
+  strict,
+);
+export const NotificationsReadResponse = Type.Object(
+  { ids: Type.Array(Type.String({ format: 'uuid' })), unreadCount: Type.Integer({ minimum: 0 }) },
+  strict,
+);
 export const NotificationPreferencesResponse = Type.Object({ kinds: Type.Array(NotificationKindSchema) }, strict);
 export const FollowResponse = Type.Object({ following: Type.Boolean() }, strict);
 
@@ -97,7 +112,12 @@ export const HealthResponse = Type.Object(
     timestamp: IsoDate,
     checks: Type.Object({ database: UpDown, redis: UpDown, socketAdapter: Type.Union([UpDown, Type.Literal('off')]) }, strict),
     websocket: Type.Object(
-      { connectedUsers: Type.Integer({ minimum: 0 }), messagesPerSecond: Type.Number({ minimum: 0 }), totalErrors: Type.Integer({ minimum: 0 }), connectedSockets: Type.Integer({ minimum: 0 }) },
+      {
+        connectedUsers: Type.Integer({ minimum: 0 }),
+        messagesPerSecond: Type.Number({ minimum: 0 }),
+        totalErrors: Type.Integer({ minimum: 0 }),
+        connectedSockets: Type.Integer({ minimum: 0 }),
+      },
       strict,
     ),
   },
@@ -115,7 +135,14 @@ export const WebhookResponse = Type.Object(
 
 const QueueNameSchema = Type.Union(Object.values(QUEUES).map((q) => Type.Literal(q))) as unknown as TUnion<TLiteral<QueueName>[]>;
 const AdminParkedJobResponse = Type.Object(
-  { queue: QueueNameSchema, id: Type.String(), name: Type.String(), attemptsMade: Type.Integer({ minimum: 0 }), failedReason: Type.String(), failedAt: Nullable(IsoDate) },
+  {
+    queue: QueueNameSchema,
+    id: Type.String(),
+    name: Type.String(),
+    attemptsMade: Type.Integer({ minimum: 0 }),
+    failedReason: Type.String(),
+    failedAt: Nullable(IsoDate),
+  },
   strict,
 );
 const Lag = Type.Object({ count: Type.Integer({ minimum: 0 }), p50Ms: Nullable(Type.Number()), p99Ms: Nullable(Type.Number()) }, strict);
@@ -130,9 +157,10 @@ const QueueCounts = Type.Object(
   { waiting: Type.Integer(), active: Type.Integer(), delayed: Type.Integer(), prioritized: Type.Integer(), failed: Type.Integer() },
   strict,
 );
-const QueueCountsByQueue = Type.Object(Object.fromEntries(Object.values(QUEUES).map((q) => [q, QueueCounts])), strict) as unknown as TObject<
-  Record<QueueName, typeof QueueCounts>
->;
+const QueueCountsByQueue = Type.Object(
+  Object.fromEntries(Object.values(QUEUES).map((q) => [q, QueueCounts])),
+  strict,
+) as unknown as TObject<Record<QueueName, typeof QueueCounts>>;
 export const AdminOverviewResponse = Type.Object(
   {
     generatedAt: IsoDate,
@@ -146,7 +174,10 @@ export const AdminOverviewResponse = Type.Object(
   strict,
 );
 export const AdminParkedJobsResponse = Type.Object({ jobs: Type.Array(AdminParkedJobResponse) }, strict);
-export const AdminReplayedResponse = Type.Object({ replayed: Type.Array(Type.Object({ queue: QueueNameSchema, id: Type.String() }, strict)) }, strict);
+export const AdminReplayedResponse = Type.Object(
+  { replayed: Type.Array(Type.Object({ queue: QueueNameSchema, id: Type.String() }, strict)) },
+  strict,
+);
 
 // The stats and operations answers are also declared as interfaces (stats.ts, admin.ts): keep both in step.
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;

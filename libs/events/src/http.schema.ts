@@ -2,13 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { NOTIFICATION_KINDS, NotificationKindSchema } from './notifications';
 import { TASK_STATUSES } from './status-machine';
 import { FILTER_DATE_PATTERN } from './task-filter';
-import {
-  CodingAgentSchema,
-  PreferredAgentSchema,
-  PrioritySchema,
-  TaskStatusSchema,
-  TaskTypeHintSchema,
-} from './task.schema';
+import { CodingAgentSchema, PreferredAgentSchema, PrioritySchema, TaskStatusSchema, TaskTypeHintSchema } from './task.schema';
 
 /**
  * Request bodies and queries of the public HTTP API. The server validates with
@@ -34,10 +28,7 @@ const List = Type.Array(Line(LIMITS.listItem), { maxItems: LIMITS.listItems });
 /** `owner/name` as GitHub spells repositories. */
 export const REPO_PATTERN = '^[A-Za-z0-9_.-]{1,100}/[A-Za-z0-9_.-]{1,100}$';
 
-export const LoginBody = Type.Object(
-  { username: Line(LIMITS.username), password: Line(LIMITS.password) },
-  strict,
-);
+export const LoginBody = Type.Object({ username: Line(LIMITS.username), password: Line(LIMITS.password) }, strict);
 export type LoginBody = Static<typeof LoginBody>;
 
 export const CreateTaskBody = Type.Object(

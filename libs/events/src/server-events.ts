@@ -76,13 +76,17 @@ export const TaskPrMergedPayload = Type.Object(
 );
 /** `errorMessage`: the reason, shown live. */
 export const TaskPrClosedPayload = Type.Object(
-  { taskId: TaskId, seq: Seq, status: S('failed'), prNumber: Type.Integer(), errorMessage: Type.String(), prState: Type.Optional(S('closed')) },
+  {
+    taskId: TaskId,
+    seq: Seq,
+    status: S('failed'),
+    prNumber: Type.Integer(),
+    errorMessage: Type.String(),
+    prState: Type.Optional(S('closed')),
+  },
   strict,
 );
-export const TaskFailedPayload = Type.Object(
-  { taskId: TaskId, seq: Seq, status: S('failed'), errorMessage: Type.String() },
-  strict,
-);
+export const TaskFailedPayload = Type.Object({ taskId: TaskId, seq: Seq, status: S('failed'), errorMessage: Type.String() }, strict);
 export const TaskCancelledPayload = Type.Object({ taskId: TaskId, seq: Seq, status: S('cancelled') }, strict);
 export const TaskRetriedPayload = Type.Object(
   { taskId: TaskId, seq: Seq, status: S('received'), retryCount: Type.Integer({ minimum: 1 }) },
@@ -115,7 +119,12 @@ export const TaskPrUpdatedPayload = Type.Object(
     taskId: TaskId,
     seq: Seq,
     status: TaskStatusSchema,
-    action: Type.Union([Type.Literal('converted_to_draft'), Type.Literal('ready_for_review'), Type.Literal('reopened'), Type.Literal('synchronize')]),
+    action: Type.Union([
+      Type.Literal('converted_to_draft'),
+      Type.Literal('ready_for_review'),
+      Type.Literal('reopened'),
+      Type.Literal('synchronize'),
+    ]),
     prNumber: Type.Integer(),
     prUrl: Url,
     prState: Nullable(PrStateSchema),
@@ -217,10 +226,7 @@ export const PresenceUpdatedPayload = Type.Object(
  */
 export const SyncRequiredPayload = Type.Object({ reason: Type.Union([Type.Literal('subscription_interrupted')]) }, strict);
 
-export const ErrorPayload = Type.Object(
-  { message: Type.String(), code: Type.Optional(Type.String()) },
-  strict,
-);
+export const ErrorPayload = Type.Object({ message: Type.String(), code: Type.Optional(Type.String()) }, strict);
 
 /** The registry: wire name → payload schema. Names never change without a migration note. */
 export const SERVER_EVENTS = {

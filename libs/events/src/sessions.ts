@@ -5,7 +5,10 @@ import { Type } from '@sinclair/typebox';
  * opened with (cookie) and re-arms the server's expiry timer without reconnecting; a
  * Bearer client passes its new token instead. The ack's data is `{ expiresAt }`.
  */
-export const SessionRefreshMessage = Type.Object({ token: Type.Optional(Type.String({ minLength: 1, maxLength: 4096 })) }, { additionalProperties: false });
+export const SessionRefreshMessage = Type.Object(
+  { token: Type.Optional(Type.String({ minLength: 1, maxLength: 4096 })) },
+  { additionalProperties: false },
+);
 
 /** To every socket of a session that ended (logout on any tab or node, or expiry): go to the login page. */
 export const SessionEndedPayload = Type.Object(

@@ -19,4 +19,3 @@ export interface TaskStats {
   byRepo: StatsGroup[];
   byAgent: StatsGroup[];
 }
-

@@ -45,7 +45,11 @@ describe('task status machine', () => {
   });
 
   it('lists exactly the expected transitions', () => {
-    expect(allowedTransitions().map(([f, t]) => `${f}>${t}`).sort()).toEqual(Object.keys(EXPECTED).sort());
+    expect(
+      allowedTransitions()
+        .map(([f, t]) => `${f}>${t}`)
+        .sort(),
+    ).toEqual(Object.keys(EXPECTED).sort());
   });
 
   it('never leaves merged or cancelled, and never self-loops', () => {

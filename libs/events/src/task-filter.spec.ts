@@ -1,5 +1,13 @@
 import type { DashboardTask } from './task.schema';
-import { filterBound, filterFromSearchParams, filterProblems, filterToSearchParams, isEmptyFilter, taskMatchesFilter, type TaskFilter } from './task-filter';
+import {
+  filterBound,
+  filterFromSearchParams,
+  filterProblems,
+  filterToSearchParams,
+  isEmptyFilter,
+  taskMatchesFilter,
+  type TaskFilter,
+} from './task-filter';
 
 const row: DashboardTask = {
   taskId: '3f2b8c1e-8d9a-4c1e-9d5e-2b8c1e8d9a4c',
@@ -50,9 +58,17 @@ describe('filter validation and the URL', () => {
   });
 
   it('round-trips through query parameters and drops values that cannot be valid', () => {
-    const filter: TaskFilter = { q: 'csv export', repo: 'acme/web', status: ['failed', 'cancelled'], priority: 'urgent', createdFrom: '2026-03-01' };
+    const filter: TaskFilter = {
+      q: 'csv export',
+      repo: 'acme/web',
+      status: ['failed', 'cancelled'],
+      priority: 'urgent',
+      createdFrom: '2026-03-01',
+    };
     expect(filterFromSearchParams(filterToSearchParams(filter))).toEqual(filter);
-    expect(filterFromSearchParams(new URLSearchParams('status=bogus&priority=high&repo=x&creator=bob&agent=codex&createdTo=2026-13-40'))).toEqual({ agent: 'codex' });
+    expect(
+      filterFromSearchParams(new URLSearchParams('status=bogus&priority=high&repo=x&creator=bob&agent=codex&createdTo=2026-13-40')),
+    ).toEqual({ agent: 'codex' });
     expect(isEmptyFilter({ status: [], q: '' })).toBe(true);
     expect(isEmptyFilter({ repo: 'acme/web' })).toBe(false);
   });

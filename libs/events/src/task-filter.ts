@@ -24,7 +24,18 @@ export interface TaskFilter {
   updatedTo?: string;
 }
 
-export const TASK_FILTER_KEYS = ['q', 'repo', 'priority', 'agent', 'status', 'creator', 'createdFrom', 'createdTo', 'updatedFrom', 'updatedTo'] as const;
+export const TASK_FILTER_KEYS = [
+  'q',
+  'repo',
+  'priority',
+  'agent',
+  'status',
+  'creator',
+  'createdFrom',
+  'createdTo',
+  'updatedFrom',
+  'updatedTo',
+] as const;
 export type TaskFilterKey = (typeof TASK_FILTER_KEYS)[number];
 export const DATE_FILTER_KEYS = ['createdFrom', 'createdTo', 'updatedFrom', 'updatedTo'] as const;
 
@@ -52,9 +63,13 @@ export function filterProblems(filter: TaskFilter): string[] {
   const problems: string[] = [];
   for (const key of DATE_FILTER_KEYS) {
     const value = filter[key];
-    if (value !== undefined && !filterBound(value, key.endsWith('From') ? 'from' : 'to')) problems.push(`${key} "${value}" is not a real date`);
+    if (value !== undefined && !filterBound(value, key.endsWith('From') ? 'from' : 'to'))
+      problems.push(`${key} "${value}" is not a real date`);
   }
-  for (const [from, to] of [['createdFrom', 'createdTo'], ['updatedFrom', 'updatedTo']] as const) {
+  for (const [from, to] of [
+    ['createdFrom', 'createdTo'],
+    ['updatedFrom', 'updatedTo'],
+  ] as const) {
     const a = filter[from] && filterBound(filter[from], 'from');
     const b = filter[to] && filterBound(filter[to], 'to');
     if (a && b && a >= b) problems.push(`${from} must not be after ${to}`);

@@ -7,8 +7,7 @@ export const Seq = Type.Integer({ minimum: 1 });
 export const IsoDate = Type.String({ format: 'date-time' });
 
 /** A union of string literals whose static type stays the literal union (not `string`). */
-const literals = <T extends string>(values: readonly T[]) =>
-  Type.Union(values.map((v) => Type.Literal(v)));
+const literals = <T extends string>(values: readonly T[]) => Type.Union(values.map((v) => Type.Literal(v)));
 
 export const TaskStatusSchema = literals(TASK_STATUSES);
 export const TaskEventTypeSchema = literals(TIMELINE_EVENT_TYPES);
@@ -104,7 +103,13 @@ export const PublicTaskSchema = Type.Object(
 export type PublicTask = Static<typeof PublicTaskSchema>;
 
 /** The task's fields that are ISO strings on the wire and `Date`s inside the system. */
-export const TASK_DATE_FIELDS = ['createdAt', 'updatedAt', 'mergedAt', 'dispatchedAt', 'completedAt'] as const satisfies readonly (keyof PublicTask)[];
+export const TASK_DATE_FIELDS = [
+  'createdAt',
+  'updatedAt',
+  'mergedAt',
+  'dispatchedAt',
+  'completedAt',
+] as const satisfies readonly (keyof PublicTask)[];
 type TaskDateField = (typeof TASK_DATE_FIELDS)[number];
 
 /**

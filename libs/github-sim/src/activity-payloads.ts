@@ -45,12 +45,16 @@ export interface PrActivityInput {
 /** A PR as pull_request_review(_comment) carries it. */
 function setPullRequest(payload: JsonObject, input: PrActivityInput): void {
   const headRepo = input.headRepo === undefined ? input.repo : input.headRepo;
-  const pr = payload.pull_request as JsonObject & { head: JsonObject & { repo: JsonObject | null }; base: JsonObject & { repo: JsonObject } };
+  const pr = payload.pull_request as JsonObject & {
+    head: JsonObject & { repo: JsonObject | null };
+    base: JsonObject & { repo: JsonObject };
+  };
   pr.number = input.prNumber;
   pr.html_url = `https://github.com/${input.repo}/pull/${input.prNumber}`;
   pr.url = `https://api.github.com/repos/${input.repo}/pulls/${input.prNumber}`;
   pr.head.ref = input.branch;
-  pr.head.repo = headRepo === null ? null : { ...pr.head.repo, full_name: headRepo, name: headRepo.split('/')[1], fork: headRepo !== input.repo };
+  pr.head.repo =
+    headRepo === null ? null : { ...pr.head.repo, full_name: headRepo, name: headRepo.split('/')[1], fork: headRepo !== input.repo };
   pr.base.repo = { ...pr.base.repo, full_name: input.repo, name: input.repo.split('/')[1] };
 }
 
@@ -78,7 +82,14 @@ function checkPrs(input: PrActivityInput): JsonObject[] {
   // GitHub lists no pull request for a check on a fork's head.
   if (headRepo !== input.repo) return [];
   const repoRef = { url: `https://api.github.com/repos/${input.repo}`, name: input.repo.split('/')[1] };
-  return [{ url: `https://api.github.com/repos/${input.repo}/pulls/${input.prNumber}`, number: input.prNumber, head: { ref: input.branch, sha: randomBytes(20).toString('hex'), repo: repoRef }, base: { ref: 'main', repo: repoRef } }];
+  return [
+    {
+      url: `https://api.github.com/repos/${input.repo}/pulls/${input.prNumber}`,
+      number: input.prNumber,
+      head: { ref: input.branch, sha: randomBytes(20).toString('hex'), repo: repoRef },
+      base: { ref: 'main', repo: repoRef },
+    },
+  ];
 }
 
 /** A `check_suite` completed on the PR's head. */
@@ -111,7 +122,13 @@ export function checkRunEvent(input: PrActivityInput & { conclusion: CheckConclu
 }
 
 /** An `issue_comment` created on the task's issue, or on its PR with `onPullRequest`. */
-export function issueCommentEvent(input: { repo: string; number: number; body: string; author?: string; onPullRequest?: boolean }): JsonObject {
+export function issueCommentEvent(input: {
+  repo: string;
+  number: number;
+  body: string;
+  author?: string;
+  onPullRequest?: boolean;
+}): JsonObject {
   checkRepo(input.repo);
   const payload = example('issue_comment', 'created');
   setRepository(payload, input.repo);

@@ -85,7 +85,11 @@ describe('simulate CLI', () => {
     });
 
     it('delivers a merged pull_request with the derived PR number', async () => {
-      const { code } = await runCli([TASK_ID, 'merge'], { APP_URL: receiver.url, GITHUB_WEBHOOK_SECRET: SECRET, GITHUB_REPO: 'globex/billing' });
+      const { code } = await runCli([TASK_ID, 'merge'], {
+        APP_URL: receiver.url,
+        GITHUB_WEBHOOK_SECRET: SECRET,
+        GITHUB_REPO: 'globex/billing',
+      });
 
       expect(code).toBe(0);
       const body = JSON.parse(receiver.requests[0]!.rawBody.toString('utf8'));
@@ -102,7 +106,11 @@ describe('simulate CLI', () => {
     it('plays a pull request from a fork with GITHUB_HEAD_REPO, and says when the server ignored it', async () => {
       await receiver.close();
       receiver = await startWebhookReceiver(202, { status: 'ignored', reason: 'pull request from mallory/payments, not acme/payments' });
-      const { code, stdout } = await runCli([TASK_ID, 'pr-open'], { APP_URL: receiver.url, GITHUB_WEBHOOK_SECRET: SECRET, GITHUB_HEAD_REPO: 'mallory/payments' });
+      const { code, stdout } = await runCli([TASK_ID, 'pr-open'], {
+        APP_URL: receiver.url,
+        GITHUB_WEBHOOK_SECRET: SECRET,
+        GITHUB_HEAD_REPO: 'mallory/payments',
+      });
 
       expect(code).toBe(0);
       expect(JSON.parse(receiver.requests[0]!.rawBody.toString('utf8'))).toMatchObject({
@@ -115,7 +123,11 @@ describe('simulate CLI', () => {
     it('exits 1 when the server rejects the delivery', async () => {
       await receiver.close();
       receiver = await startWebhookReceiver(401);
-      const { code, stderr } = await runCli([TASK_ID, 'pr-open'], { APP_URL: receiver.url, GITHUB_WEBHOOK_SECRET: SECRET, PR_NUMBER: '42' });
+      const { code, stderr } = await runCli([TASK_ID, 'pr-open'], {
+        APP_URL: receiver.url,
+        GITHUB_WEBHOOK_SECRET: SECRET,
+        PR_NUMBER: '42',
+      });
       expect(code).toBe(1);
       expect(stderr).toContain('401');
       expect(JSON.parse(receiver.requests[0]!.rawBody.toString('utf8'))).toMatchObject({ action: 'opened', number: 42 });

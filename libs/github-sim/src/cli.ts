@@ -14,8 +14,22 @@ import { sendWebhook } from './send';
 const REPO_ROOT = path.resolve(__dirname, '../../..');
 const WEBHOOK_PATH = '/api/webhooks/github';
 const STEPS = [
-  'coding', 'pr-open', 'pr-draft', 'draft', 'ready', 'push', 'reopen', 'approve', 'request-changes',
-  'ci-pass', 'ci-fail', 'comment', 'pr-comment', 'review-comment', 'merge', 'close',
+  'coding',
+  'pr-open',
+  'pr-draft',
+  'draft',
+  'ready',
+  'push',
+  'reopen',
+  'approve',
+  'request-changes',
+  'ci-pass',
+  'ci-fail',
+  'comment',
+  'pr-comment',
+  'review-comment',
+  'merge',
+  'close',
 ] as const;
 type Step = (typeof STEPS)[number];
 
@@ -99,13 +113,19 @@ interface DeliveryInput {
 }
 type Delivery = { event: string; payload: object };
 
-const pr = (d: DeliveryInput) => ({ repo: d.repo, headRepo: d.headRepo, branch: taskBranch(d.taskId), prNumber: d.prNumber, title: `Task ${d.taskId}` });
+const pr = (d: DeliveryInput) => ({
+  repo: d.repo,
+  headRepo: d.headRepo,
+  branch: taskBranch(d.taskId),
+  prNumber: d.prNumber,
+  title: `Task ${d.taskId}`,
+});
 const login = (d: DeliveryInput) => d.env.GITHUB_LOGIN || 'octo-reviewer';
 const body = (d: DeliveryInput) => d.env.COMMENT_BODY || 'Looks good from here; one nit inline.';
 
 function issueNumber(d: DeliveryInput): number {
   const n = Number(d.env.ISSUE_NUMBER);
-  if (!Number.isSafeInteger(n) || n < 1) throw usageError('comment needs ISSUE_NUMBER (the task\'s issue number, shown on its page).');
+  if (!Number.isSafeInteger(n) || n < 1) throw usageError("comment needs ISSUE_NUMBER (the task's issue number, shown on its page).");
   return n;
 }
 
@@ -119,12 +139,24 @@ const DELIVERIES: Readonly<Record<Step, (d: DeliveryInput) => Delivery>> = {
   push: (d) => ({ event: 'pull_request', payload: pullRequestEvent({ ...pr(d), action: 'synchronize' }) }),
   reopen: (d) => ({ event: 'pull_request', payload: pullRequestEvent({ ...pr(d), action: 'reopened' }) }),
   approve: (d) => ({ event: 'pull_request_review', payload: pullRequestReviewEvent({ ...pr(d), state: 'approved', reviewer: login(d) }) }),
-  'request-changes': (d) => ({ event: 'pull_request_review', payload: pullRequestReviewEvent({ ...pr(d), state: 'changes_requested', reviewer: login(d) }) }),
+  'request-changes': (d) => ({
+    event: 'pull_request_review',
+    payload: pullRequestReviewEvent({ ...pr(d), state: 'changes_requested', reviewer: login(d) }),
+  }),
   'ci-pass': (d) => ({ event: 'check_run', payload: checkRunEvent({ ...pr(d), conclusion: 'success' }) }),
   'ci-fail': (d) => ({ event: 'check_run', payload: checkRunEvent({ ...pr(d), conclusion: 'failure' }) }),
-  comment: (d) => ({ event: 'issue_comment', payload: issueCommentEvent({ repo: d.repo, number: issueNumber(d), body: body(d), author: login(d) }) }),
-  'pr-comment': (d) => ({ event: 'issue_comment', payload: issueCommentEvent({ repo: d.repo, number: d.prNumber, body: body(d), author: login(d), onPullRequest: true }) }),
-  'review-comment': (d) => ({ event: 'pull_request_review_comment', payload: reviewCommentEvent({ ...pr(d), body: body(d), author: login(d) }) }),
+  comment: (d) => ({
+    event: 'issue_comment',
+    payload: issueCommentEvent({ repo: d.repo, number: issueNumber(d), body: body(d), author: login(d) }),
+  }),
+  'pr-comment': (d) => ({
+    event: 'issue_comment',
+    payload: issueCommentEvent({ repo: d.repo, number: d.prNumber, body: body(d), author: login(d), onPullRequest: true }),
+  }),
+  'review-comment': (d) => ({
+    event: 'pull_request_review_comment',
+    payload: reviewCommentEvent({ ...pr(d), body: body(d), author: login(d) }),
+  }),
   merge: (d) => ({ event: 'pull_request', payload: pullRequestEvent({ ...pr(d), action: 'closed', merged: true }) }),
   close: (d) => ({ event: 'pull_request', payload: pullRequestEvent({ ...pr(d), action: 'closed', merged: false }) }),
 };

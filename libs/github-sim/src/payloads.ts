@@ -119,7 +119,10 @@ function githubTime(date: Date): string {
 /** A `create` delivery announcing a new branch. */
 export function createBranchEvent({ repo, branch }: CreateBranchInput): CreateEventPayload {
   parseRepo(repo);
-  const payload = cloneForRepo<CreateEventPayload>(findExample('create', () => true), repo);
+  const payload = cloneForRepo<CreateEventPayload>(
+    findExample('create', () => true),
+    repo,
+  );
   payload.ref = branch;
   payload.ref_type = 'branch';
   setRepoFields(payload.repository, repo);

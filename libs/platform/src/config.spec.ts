@@ -77,7 +77,8 @@ describe('configuration errors never print a secret', () => {
       message = (err as ConfigError).message;
     }
     for (const name of Object.keys(env)) expect(message).toContain(`${name}:`);
-    for (const secret of ['hunter2', 'xoxp-not', 'sk-live', 'pa55word', 'metrics-token-value', 'db-pa55', 'redis-pa55']) expect(message).not.toContain(secret);
+    for (const secret of ['hunter2', 'xoxp-not', 'sk-live', 'pa55word', 'metrics-token-value', 'db-pa55', 'redis-pa55'])
+      expect(message).not.toContain(secret);
     expect(message).toContain('JWT_SECRET: ');
     expect(message).toContain('(got a value of 17 characters, hidden)');
     expect(message).toContain('redis://:***@cache.internal:6379');

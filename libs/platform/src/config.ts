@@ -9,7 +9,11 @@ export class ConfigError extends Error {
   }
 }
 
-type DeepReadonly<T> = T extends (infer U)[] ? readonly DeepReadonly<U>[] : T extends object ? { readonly [K in keyof T]: DeepReadonly<T[K]> } : T;
+type DeepReadonly<T> = T extends (infer U)[]
+  ? readonly DeepReadonly<U>[]
+  : T extends object
+    ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
+    : T;
 
 /**
  * Parses environment variables against a TypeBox schema whose keys are the
@@ -72,13 +76,19 @@ export const Env = {
   repos: (def: string) => Type.String({ pattern: REPO_LIST_PATTERN, default: def }),
   secret: () => Type.String({ minLength: 32 }),
   logLevel: () =>
-    Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), {
-      default: 'info',
-    }),
+    Type.Union(
+      ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+      {
+        default: 'info',
+      },
+    ),
 };
 
 /** `owner/name,owner/name` (GITHUB_REPOS) as a schema and as a list. */
 export const REPO_LIST_PATTERN = '^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+(,\\s*[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+)*$';
 export function repoList(value: string): string[] {
-  return value.split(',').map((r) => r.trim()).filter(Boolean);
+  return value
+    .split(',')
+    .map((r) => r.trim())
+    .filter(Boolean);
 }

@@ -43,7 +43,16 @@ export interface LogOutput {
 export function createLogger(name: string, level: string, output: LogOutput = {}): Logger {
   const options = loggerOptions(name, level);
   if (output.pretty ?? process.stdout.isTTY === true) {
-    return pino(options, pinoPretty({ destination: output.destination ?? process.stdout, sync: true, ignore: 'hostname,app', singleLine: true, translateTime: 'SYS:HH:MM:ss.l' }));
+    return pino(
+      options,
+      pinoPretty({
+        destination: output.destination ?? process.stdout,
+        sync: true,
+        ignore: 'hostname,app',
+        singleLine: true,
+        translateTime: 'SYS:HH:MM:ss.l',
+      }),
+    );
   }
   return output.destination ? pino(options, output.destination) : pino(options);
 }

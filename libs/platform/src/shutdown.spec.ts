@@ -3,7 +3,9 @@ import path from 'node:path';
 
 /** Starts the fixture, sends it signals `delaysMs` apart, and returns what it printed and its exit code. */
 async function signalled(delaysMs: number[]): Promise<{ out: string; code: number | null }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'testing', 'stop-signals.fixture.ts')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'testing', 'stop-signals.fixture.ts')], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));

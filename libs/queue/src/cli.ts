@@ -41,7 +41,8 @@ const usageError = (problem: string) => new CliExit(2, `${problem}\n\n${USAGE}`)
 
 function parseArgs(args: string[]): { command: Command; queue?: QueueName; json: boolean } {
   const [command, ...rest] = args;
-  if (!command || !(COMMANDS as readonly string[]).includes(command)) throw usageError(command ? `Unknown command: "${command}".` : 'Missing command.');
+  if (!command || !(COMMANDS as readonly string[]).includes(command))
+    throw usageError(command ? `Unknown command: "${command}".` : 'Missing command.');
   let queue: QueueName | undefined;
   let json = false;
   for (let i = 0; i < rest.length; i++) {
@@ -65,7 +66,8 @@ function redisUrl(env: NodeJS.ProcessEnv): string {
   } catch {
     // No running stack: reported below.
   }
-  if (typeof port !== 'number') throw new CliExit(1, `No Redis: set REDIS_URL, or start the local stack (npm start) so ${file} names its Redis.`);
+  if (typeof port !== 'number')
+    throw new CliExit(1, `No Redis: set REDIS_URL, or start the local stack (npm start) so ${file} names its Redis.`);
   return `redis://127.0.0.1:${port}`;
 }
 
@@ -88,7 +90,8 @@ async function main(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
         const jobs = await parked.list();
         if (json) console.log(JSON.stringify(jobs, null, 2));
         else {
-          for (const j of jobs) console.log(`${j.queue}  ${j.id}  ${j.name}  attempts=${j.attemptsMade}  failed=${j.failedAt ?? '?'}  ${j.failedReason}`);
+          for (const j of jobs)
+            console.log(`${j.queue}  ${j.id}  ${j.name}  attempts=${j.attemptsMade}  failed=${j.failedAt ?? '?'}  ${j.failedReason}`);
           console.log(`${jobs.length} parked job(s)`);
         }
       } else {

@@ -80,10 +80,15 @@ describe('PipelineQueue', () => {
       await analysis.drain();
       await capped.enqueueAnalysis(id, 1);
       const startedAt: number[] = [];
-      await runJobs(QUEUES.analysis, () => {
-        startedAt.push(Date.now());
-        throw new Error('database unreachable');
-      }, async () => (await capped.jobState('analyze', jobId('analyze', id, 1))) === 'failed', 250);
+      await runJobs(
+        QUEUES.analysis,
+        () => {
+          startedAt.push(Date.now());
+          throw new Error('database unreachable');
+        },
+        async () => (await capped.jobState('analyze', jobId('analyze', id, 1))) === 'failed',
+        250,
+      );
       expect(startedAt).toHaveLength(4);
       const gaps = startedAt.slice(1).map((t, i) => t - startedAt[i]!);
       // 100, 200, then 400 capped at 250 (BullMQ promotes delayed jobs on time, give or take its polling).
@@ -102,9 +107,13 @@ describe('PipelineQueue', () => {
     const github = new Queue(QUEUES.github, { connection: redis, prefix });
     try {
       expect(await queue.enqueueDispatch(id, 5)).toBe('queued');
-      await runJobs(QUEUES.github, () => {
-        throw new UnrecoverableError('GitHub said no');
-      }, async () => (await queue.jobState('dispatch', dispatchJobId(id, 5))) === 'failed');
+      await runJobs(
+        QUEUES.github,
+        () => {
+          throw new UnrecoverableError('GitHub said no');
+        },
+        async () => (await queue.jobState('dispatch', dispatchJobId(id, 5))) === 'failed',
+      );
       expect(await queue.enqueueDispatch(id, 5)).toBe('queued');
       const job = await github.getJob(dispatchJobId(id, 5));
       expect(await job!.getState()).toBe('waiting');
@@ -120,12 +129,20 @@ describe('PipelineQueue', () => {
   it('answers done for a completed webhook job, and the reconciler may replay a completed analysis', async () => {
     const deliveryId = 'delivery-done-1';
     expect(await queue.enqueueWebhook({ deliveryId, kind: 'branch_created', repo: 'acme/web', branch: 'taskflow/y' })).toBe('queued');
-    await runJobs(QUEUES.webhooks, () => undefined, async () => (await queue.jobState('apply-webhook', webhookJobId(deliveryId))) === 'completed');
+    await runJobs(
+      QUEUES.webhooks,
+      () => undefined,
+      async () => (await queue.jobState('apply-webhook', webhookJobId(deliveryId))) === 'completed',
+    );
     expect(await queue.enqueueWebhook({ deliveryId, kind: 'branch_created', repo: 'acme/web', branch: 'taskflow/y' })).toBe('done');
 
     const id = '5d2b8c1e-8d9a-4c6b-9f1e-2a3b4c5d6e7f';
     await queue.enqueueAnalysis(id, 2);
-    await runJobs(QUEUES.analysis, () => undefined, async () => (await queue.jobState('analyze', jobId('analyze', id, 2))) === 'completed');
+    await runJobs(
+      QUEUES.analysis,
+      () => undefined,
+      async () => (await queue.jobState('analyze', jobId('analyze', id, 2))) === 'completed',
+    );
     expect(await queue.enqueueAnalysis(id, 2)).toBe('done');
     expect(await queue.enqueueAnalysis(id, 2, { replaceCompleted: true })).toBe('queued');
     expect(await queue.jobState('analyze', jobId('analyze', id, 2))).toBe('pending');

@@ -1,6 +1,17 @@
 import { ErrorCode, Queue, type Job, type JobsOptions } from 'bullmq';
 import { Redis } from 'ioredis';
-import { dispatchJobId, JOB_QUEUE, jobId, JOBS, QUEUES, webhookJobId, type JobData, type JobName, type QueueName, type WebhookJobData } from '@taskflow/events';
+import {
+  dispatchJobId,
+  JOB_QUEUE,
+  jobId,
+  JOBS,
+  QUEUES,
+  webhookJobId,
+  type JobData,
+  type JobName,
+  type QueueName,
+  type WebhookJobData,
+} from '@taskflow/events';
 import { AppError, type Logger } from '@taskflow/platform';
 import { CAPPED_BACKOFF, DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry-policy';
 
@@ -54,7 +65,12 @@ export class PipelineQueue {
     this.queues = new Map(Object.values(QUEUES).map((name) => [name, new Queue(name, { connection, prefix, defaultJobOptions })]));
   }
 
-  static connect(url: string, prefix: string, logger: Logger, retry: Partial<Pick<RetryPolicy, 'attempts' | 'backoffMs'>> = {}): PipelineQueue {
+  static connect(
+    url: string,
+    prefix: string,
+    logger: Logger,
+    retry: Partial<Pick<RetryPolicy, 'attempts' | 'backoffMs'>> = {},
+  ): PipelineQueue {
     const connection = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
     // Without a listener an unreachable Redis would crash the process.
     connection.on('error', (err) => logger.warn({ err: err.message }, 'queue redis error'));
@@ -78,7 +94,12 @@ export class PipelineQueue {
    * that is still stuck although its job finished (processors are idempotent).
    */
   async enqueueAnalysis(taskId: string, seq: number, opts: { replaceCompleted?: boolean } = {}): Promise<EnqueueOutcome> {
-    return this.add(JOBS.analyze, { taskId }, jobId(JOBS.analyze, taskId, seq), opts.replaceCompleted ? ['failed', 'completed'] : ['failed']);
+    return this.add(
+      JOBS.analyze,
+      { taskId },
+      jobId(JOBS.analyze, taskId, seq),
+      opts.replaceCompleted ? ['failed', 'completed'] : ['failed'],
+    );
   }
 
   /**
@@ -87,7 +108,12 @@ export class PipelineQueue {
    * of this attempt's job (one that found no analysis) must run again.
    */
   async enqueueDispatch(taskId: string, attempt: number, opts: { replaceCompleted?: boolean } = {}): Promise<EnqueueOutcome> {
-    return this.add(JOBS.dispatch, { taskId }, dispatchJobId(taskId, attempt), opts.replaceCompleted ? ['failed', 'completed'] : ['failed']);
+    return this.add(
+      JOBS.dispatch,
+      { taskId },
+      dispatchJobId(taskId, attempt),
+      opts.replaceCompleted ? ['failed', 'completed'] : ['failed'],
+    );
   }
 
   /**
@@ -126,7 +152,13 @@ export class PipelineQueue {
     return withTimeout(this.addOrReplay(queue, name, data, id, replace), ADD_TIMEOUT_MS, `enqueue ${name} timed out`);
   }
 
-  private async addOrReplay(queue: Queue, name: JobName, data: unknown, id: string, replace: readonly FinishedState[]): Promise<EnqueueOutcome> {
+  private async addOrReplay(
+    queue: Queue,
+    name: JobName,
+    data: unknown,
+    id: string,
+    replace: readonly FinishedState[],
+  ): Promise<EnqueueOutcome> {
     const existing = await queue.getJob(id);
     if (existing) {
       const state = await existing.getState();

@@ -27,7 +27,9 @@ export function cappedBackoffDelay(attemptsMade: number, baseMs: number, maxMs: 
 
 /** Every delay a job waits between its attempts, in order (attempts − 1 of them). */
 export function retrySchedule(policy: RetryPolicy): number[] {
-  return Array.from({ length: Math.max(policy.attempts - 1, 0) }, (_, i) => cappedBackoffDelay(i + 1, policy.backoffMs, policy.backoffMaxMs));
+  return Array.from({ length: Math.max(policy.attempts - 1, 0) }, (_, i) =>
+    cappedBackoffDelay(i + 1, policy.backoffMs, policy.backoffMaxMs),
+  );
 }
 
 /** How long a job keeps being retried before it is parked. */

@@ -1,5 +1,11 @@
 import { sql } from 'kysely';
-import { NOTIFICATION_KINDS, notificationKindFor, notificationMessage, type NotificationKind, type TimelineEventType } from '@taskflow/events';
+import {
+  NOTIFICATION_KINDS,
+  notificationKindFor,
+  notificationMessage,
+  type NotificationKind,
+  type TimelineEventType,
+} from '@taskflow/events';
 import type { Db } from './db';
 import type { Executor, TaskRecord } from './task-record';
 
@@ -34,7 +40,11 @@ export async function createNotifications(
 
 /** Marks some (or all) of a user's notifications read; returns the ids it changed. */
 export async function markNotificationsRead(db: Db, userId: string, which: { ids: readonly string[] } | { all: true }): Promise<string[]> {
-  let query = db.updateTable('notifications').set({ readAt: sql`now()` }).where('userId', '=', userId).where('readAt', 'is', null);
+  let query = db
+    .updateTable('notifications')
+    .set({ readAt: sql`now()` })
+    .where('userId', '=', userId)
+    .where('readAt', 'is', null);
   if ('ids' in which) query = query.where('id', 'in', [...which.ids]);
   const rows = await query.returning('id').execute();
   return rows.map((r) => r.id);
@@ -58,7 +68,11 @@ export async function setNotificationPreferences(db: Db, userId: string, kinds: 
 /** Follows are only for tasks the caller has checked the user can see. */
 export async function setFollow(db: Db, userId: string, taskId: string, following: boolean): Promise<void> {
   if (following) {
-    await db.insertInto('taskFollows').values({ userId, taskId }).onConflict((oc) => oc.doNothing()).execute();
+    await db
+      .insertInto('taskFollows')
+      .values({ userId, taskId })
+      .onConflict((oc) => oc.doNothing())
+      .execute();
   } else {
     await db.deleteFrom('taskFollows').where('userId', '=', userId).where('taskId', '=', taskId).execute();
   }

@@ -23,7 +23,12 @@ async function withOpenPr(pr: number, opts: { isPrivate?: boolean; draft?: boole
     from: 'analyzing',
     to: 'dispatched',
     event: 'dispatched',
-    patch: { githubIssueNumber: pr - 1, githubIssueUrl: `https://github.com/${repo}/issues/${pr - 1}`, githubBranch: `taskflow/n-${pr}`, dispatchedAt: new Date() },
+    patch: {
+      githubIssueNumber: pr - 1,
+      githubIssueUrl: `https://github.com/${repo}/issues/${pr - 1}`,
+      githubBranch: `taskflow/n-${pr}`,
+      dispatchedAt: new Date(),
+    },
   });
   const opened = await transition(f.db, {
     taskId: task.id,
@@ -49,12 +54,21 @@ describe('appendEvent (same status, own seq)', () => {
       facts: { action: 'ready_for_review' },
     });
     expect(ready.task).toMatchObject({ status: 'pr_open', seq: opened.task.seq + 1, prState: 'ready' });
-    expect(ready.event).toMatchObject({ seq: opened.task.seq + 1, eventType: 'pr_updated', payload: { status: 'pr_open', action: 'ready_for_review', prState: 'ready' } });
+    expect(ready.event).toMatchObject({
+      seq: opened.task.seq + 1,
+      eventType: 'pr_updated',
+      payload: { status: 'pr_open', action: 'ready_for_review', prState: 'ready' },
+    });
   });
 
   it('refuses (writing nothing) when the task is no longer in the expected status or has another PR', async () => {
     const opened = await withOpenPr(21);
-    const base = { taskId: opened.task.id, event: 'checks_completed' as const, patch: { checksState: 'passing' as const, checksUrl: 'https://github.com/x' }, facts: { checkName: 'ci' } };
+    const base = {
+      taskId: opened.task.id,
+      event: 'checks_completed' as const,
+      patch: { checksState: 'passing' as const, checksUrl: 'https://github.com/x' },
+      facts: { checkName: 'ci' },
+    };
     await expect(appendEvent(f.db, { ...base, statuses: ['merged'] })).rejects.toBeInstanceOf(StaleTransitionError);
     await expect(appendEvent(f.db, { ...base, statuses: ['pr_open'], prNumber: 99 })).rejects.toBeInstanceOf(StaleTransitionError);
     const after = await getTask(f.db, 'system', opened.task.id);
@@ -77,7 +91,13 @@ describe('notifications', () => {
     });
     const pushed = await notificationsOfEvents(f.db, task.id, [asked.event.seq]);
     expect(pushed.map((n) => n.userId).sort()).toEqual([f.users.alice.id, f.users.bob.id].sort());
-    expect(pushed[0]?.notification).toMatchObject({ kind: 'needs_clarification', taskId: task.id, seq: asked.event.seq, taskTitle: task.title, readAt: null });
+    expect(pushed[0]?.notification).toMatchObject({
+      kind: 'needs_clarification',
+      taskId: task.id,
+      seq: asked.event.seq,
+      taskTitle: task.title,
+      readAt: null,
+    });
     expect(pushed[0]?.notification.message).toContain(task.title);
     expect(await listNotifications(f.db, f.users.carol.id)).toEqual([]);
     // The analyzing event raised nothing.
@@ -87,7 +107,13 @@ describe('notifications', () => {
   it('a private task notifies only its creator, even if someone follows it', async () => {
     const { task } = await f.newTask(f.users.alice, { isPrivate: true });
     await setFollow(f.db, f.users.bob.id, task.id, true);
-    const failed = await transition(f.db, { taskId: task.id, from: 'received', to: 'failed', event: 'failed', patch: { errorMessage: 'x' } });
+    const failed = await transition(f.db, {
+      taskId: task.id,
+      from: 'received',
+      to: 'failed',
+      event: 'failed',
+      patch: { errorMessage: 'x' },
+    });
     expect((await notificationsOfEvents(f.db, task.id, [failed.event.seq])).map((n) => n.userId)).toEqual([f.users.alice.id]);
   });
 
@@ -116,13 +142,47 @@ describe('notifications', () => {
   it('PR sub-states notify: ready for review, changes requested, CI failed, merged', async () => {
     const opened = await withOpenPr(31, { draft: true });
     const id = opened.task.id;
-    const kinds = async () => (await listNotifications(f.db, f.users.alice.id)).filter((n) => n.taskId === id).map((n) => n.kind).reverse();
+    const kinds = async () =>
+      (await listNotifications(f.db, f.users.alice.id))
+        .filter((n) => n.taskId === id)
+        .map((n) => n.kind)
+        .reverse();
     expect(await kinds()).toEqual([]); // a draft is not ready for review
-    await appendEvent(f.db, { taskId: id, event: 'pr_updated', statuses: ['pr_open'], patch: { prState: 'ready' }, facts: { action: 'ready_for_review' } });
-    await appendEvent(f.db, { taskId: id, event: 'review_submitted', statuses: ['pr_open'], patch: { reviewState: 'changes_requested' }, facts: { outcome: 'changes_requested', reviewer: 'bob', url: 'https://github.com/r' } });
-    await appendEvent(f.db, { taskId: id, event: 'checks_completed', statuses: ['pr_open'], patch: { checksState: 'failing', checksUrl: 'https://github.com/c' }, facts: { checkName: 'ci' } });
-    await appendEvent(f.db, { taskId: id, event: 'checks_completed', statuses: ['pr_open'], patch: { checksState: 'passing', checksUrl: 'https://github.com/c' }, facts: { checkName: 'ci' } });
-    await transition(f.db, { taskId: id, from: 'pr_open', to: 'merged', event: 'pr_merged', patch: { mergeCommitSha: 'abc', mergedAt: new Date(), prState: 'merged' } });
+    await appendEvent(f.db, {
+      taskId: id,
+      event: 'pr_updated',
+      statuses: ['pr_open'],
+      patch: { prState: 'ready' },
+      facts: { action: 'ready_for_review' },
+    });
+    await appendEvent(f.db, {
+      taskId: id,
+      event: 'review_submitted',
+      statuses: ['pr_open'],
+      patch: { reviewState: 'changes_requested' },
+      facts: { outcome: 'changes_requested', reviewer: 'bob', url: 'https://github.com/r' },
+    });
+    await appendEvent(f.db, {
+      taskId: id,
+      event: 'checks_completed',
+      statuses: ['pr_open'],
+      patch: { checksState: 'failing', checksUrl: 'https://github.com/c' },
+      facts: { checkName: 'ci' },
+    });
+    await appendEvent(f.db, {
+      taskId: id,
+      event: 'checks_completed',
+      statuses: ['pr_open'],
+      patch: { checksState: 'passing', checksUrl: 'https://github.com/c' },
+      facts: { checkName: 'ci' },
+    });
+    await transition(f.db, {
+      taskId: id,
+      from: 'pr_open',
+      to: 'merged',
+      event: 'pr_merged',
+      patch: { mergeCommitSha: 'abc', mergedAt: new Date(), prState: 'merged' },
+    });
     expect(await kinds()).toEqual(['pr_ready', 'changes_requested', 'ci_failed', 'merged']);
   });
 
@@ -140,8 +200,20 @@ describe('retry', () => {
   it('clears everything of the previous attempt', async () => {
     const opened = await withOpenPr(41);
     const id = opened.task.id;
-    await appendEvent(f.db, { taskId: id, event: 'checks_completed', statuses: ['pr_open'], patch: { checksState: 'failing', checksUrl: 'https://github.com/c' }, facts: { checkName: 'ci' } });
-    await transition(f.db, { taskId: id, from: 'pr_open', to: 'failed', event: 'pr_closed', patch: { errorMessage: 'closed', prState: 'closed' } });
+    await appendEvent(f.db, {
+      taskId: id,
+      event: 'checks_completed',
+      statuses: ['pr_open'],
+      patch: { checksState: 'failing', checksUrl: 'https://github.com/c' },
+      facts: { checkName: 'ci' },
+    });
+    await transition(f.db, {
+      taskId: id,
+      from: 'pr_open',
+      to: 'failed',
+      event: 'pr_closed',
+      patch: { errorMessage: 'closed', prState: 'closed' },
+    });
     const retried = await transition(f.db, { taskId: id, from: 'failed', to: 'received', event: 'retried', actorId: f.users.alice.id });
     expect(retried.task).toMatchObject({
       status: 'received',

@@ -4,7 +4,16 @@ import type { Db } from './db';
 
 const columns = ['n.id', 'n.kind', 'n.taskId', 't.title as taskTitle', 'n.seq', 'n.message', 'n.createdAt', 'n.readAt'] as const;
 
-type Row = { id: string; kind: Notification['kind']; taskId: string; taskTitle: string; seq: number; message: string; createdAt: Date; readAt: Date | null };
+type Row = {
+  id: string;
+  kind: Notification['kind'];
+  taskId: string;
+  taskTitle: string;
+  seq: number;
+  message: string;
+  createdAt: Date;
+  readAt: Date | null;
+};
 
 export function toNotification(r: Row): Notification {
   return {
@@ -21,9 +30,17 @@ export function toNotification(r: Row): Notification {
 
 /** A user's notifications, newest first. */
 export async function listNotifications(db: Db, userId: string, opts: { limit?: number; unread?: boolean } = {}): Promise<Notification[]> {
-  let query = db.selectFrom('notifications as n').innerJoin('tasks as t', 't.id', 'n.taskId').select(columns).where('n.userId', '=', userId);
+  let query = db
+    .selectFrom('notifications as n')
+    .innerJoin('tasks as t', 't.id', 'n.taskId')
+    .select(columns)
+    .where('n.userId', '=', userId);
   if (opts.unread) query = query.where('n.readAt', 'is', null);
-  const rows = await query.orderBy('n.createdAt', 'desc').orderBy('n.id', 'desc').limit(opts.limit ?? 30).execute();
+  const rows = await query
+    .orderBy('n.createdAt', 'desc')
+    .orderBy('n.id', 'desc')
+    .limit(opts.limit ?? 30)
+    .execute();
   return rows.map(toNotification);
 }
 
@@ -59,6 +76,11 @@ export async function notificationsOfEvents(db: Db, taskId: string, seqs: readon
 }
 
 export async function isFollowing(db: Db, userId: string, taskId: string): Promise<boolean> {
-  const row = await db.selectFrom('taskFollows').select('taskId').where('userId', '=', userId).where('taskId', '=', taskId).executeTakeFirst();
+  const row = await db
+    .selectFrom('taskFollows')
+    .select('taskId')
+    .where('userId', '=', userId)
+    .where('taskId', '=', taskId)
+    .executeTakeFirst();
   return row !== undefined;
 }

@@ -17,7 +17,12 @@ export async function unpublishedEvents(db: Db, opts: { limit?: number; olderTha
   if (opts.olderThanMs) {
     query = query.where('createdAt', '<', sql<Date>`now() - make_interval(secs => ${opts.olderThanMs / 1000})`);
   }
-  return query.orderBy('createdAt').orderBy('taskId').orderBy('seq').limit(opts.limit ?? 500).execute();
+  return query
+    .orderBy('createdAt')
+    .orderBy('taskId')
+    .orderBy('seq')
+    .limit(opts.limit ?? 500)
+    .execute();
 }
 
 export async function markPublished(db: Db, keys: readonly EventKey[]): Promise<number> {

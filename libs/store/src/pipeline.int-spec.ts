@@ -17,7 +17,12 @@ async function dispatched(repo: string, issue: number, branch: string) {
     from: 'analyzing',
     to: 'dispatched',
     event: 'dispatched',
-    patch: { githubIssueNumber: issue, githubIssueUrl: `https://github.com/${repo}/issues/${issue}`, githubBranch: branch, dispatchedAt: new Date() },
+    patch: {
+      githubIssueNumber: issue,
+      githubIssueUrl: `https://github.com/${repo}/issues/${issue}`,
+      githubBranch: branch,
+      dispatchedAt: new Date(),
+    },
   });
   return task;
 }

@@ -39,7 +39,11 @@ export async function saveAnalysis(db: Db, taskId: string, analysis: unknown): P
  * Tasks sitting in `received` or `analyzing` longer than `olderThanMs`: their
  * job was lost (e.g. Redis was down when the API enqueued it) and is re-enqueued.
  */
-export async function stuckTasks(db: Db, olderThanMs: number, limit = 100): Promise<Array<Pick<TaskRecord, 'id' | 'seq' | 'status' | 'retryCount'>>> {
+export async function stuckTasks(
+  db: Db,
+  olderThanMs: number,
+  limit = 100,
+): Promise<Array<Pick<TaskRecord, 'id' | 'seq' | 'status' | 'retryCount'>>> {
   return db
     .selectFrom('tasks')
     .select(['id', 'seq', 'status', 'retryCount'])

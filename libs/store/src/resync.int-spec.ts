@@ -31,9 +31,16 @@ async function advance(taskId: string, times: number) {
 describe('readForResync', () => {
   it('answers 100 tasks with a constant number of queries, whatever their number', async () => {
     const tasks = await Promise.all(Array.from({ length: 100 }, () => f.newTask(f.users.alice)));
-    await Promise.all(tasks.slice(0, 10).map(({ task }) => transition(f.db, { taskId: task.id, from: 'received', to: 'analyzing', event: 'analyzing' })));
+    await Promise.all(
+      tasks.slice(0, 10).map(({ task }) => transition(f.db, { taskId: task.id, from: 'received', to: 'analyzing', event: 'analyzing' })),
+    );
     const c = counting();
-    const results = await readForResync(c.db, f.users.bob, tasks.map(({ task }) => ({ taskId: task.id, since: 1 })), 50);
+    const results = await readForResync(
+      c.db,
+      f.users.bob,
+      tasks.map(({ task }) => ({ taskId: task.id, since: 1 })),
+      50,
+    );
     expect(c.count()).toBeLessThanOrEqual(3);
     expect(results).toHaveLength(100);
     expect(results.slice(0, 10).map((r) => r.kind === 'events' && r.events.map((e) => e.seq))).toEqual(Array(10).fill([2]));

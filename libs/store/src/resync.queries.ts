@@ -21,7 +21,12 @@ export type ResyncRead =
  * the tasks that need a snapshot instead). Answers in the order asked; hidden
  * and missing tasks alike are `not_found`.
  */
-export async function readForResync(db: Db, viewer: Viewer, requests: readonly ResyncRequest[], eventsLimit: number): Promise<ResyncRead[]> {
+export async function readForResync(
+  db: Db,
+  viewer: Viewer,
+  requests: readonly ResyncRequest[],
+  eventsLimit: number,
+): Promise<ResyncRead[]> {
   const asked = requests.map((r) => ({ taskId: r.taskId.toLowerCase(), since: r.since }));
   if (asked.length === 0) return [];
   return db
@@ -53,7 +58,13 @@ export async function readForResync(db: Db, viewer: Viewer, requests: readonly R
       const overflow = wanted.filter((r, i) => r.since !== undefined && (byRequest.get(i)?.length ?? 0) > eventsLimit).map((r) => r.taskId);
       const full = new Map<string, TaskEventRow[]>();
       if (overflow.length > 0) {
-        const events = await trx.selectFrom('taskEvents').selectAll().where('taskId', 'in', overflow).orderBy('taskId').orderBy('seq').execute();
+        const events = await trx
+          .selectFrom('taskEvents')
+          .selectAll()
+          .where('taskId', 'in', overflow)
+          .orderBy('taskId')
+          .orderBy('seq')
+          .execute();
         for (const e of events) full.set(e.taskId, [...(full.get(e.taskId) ?? []), e]);
       }
       return asked.map((r): ResyncRead => {

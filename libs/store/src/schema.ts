@@ -39,7 +39,10 @@ export interface SessionsTable {
 type KeysOf<T, K extends keyof T> = K;
 
 /** Task columns the database fills in when an insert leaves them out. */
-type DefaultedTaskColumn = KeysOf<TaskSource, 'likelyFiles' | 'suggestedCriteria' | 'clarificationQuestions' | 'clarificationAnswers' | 'retryCount'>;
+type DefaultedTaskColumn = KeysOf<
+  TaskSource,
+  'likelyFiles' | 'suggestedCriteria' | 'clarificationQuestions' | 'clarificationAnswers' | 'retryCount'
+>;
 
 /**
  * The task's columns, derived from the contract's TaskSource (itself derived from PublicTaskSchema):

@@ -36,7 +36,13 @@ async function seedInside(db: Db, password: string): Promise<{ created: string[]
   for (const user of DEMO_USERS) {
     const existing = await db.selectFrom('users').select('id').where('username', '=', user.username).executeTakeFirst();
     if (existing) continue;
-    await createUser(db, { orgId: orgIds.get(user.org)!, username: user.username, name: user.name, password, role: 'role' in user ? user.role : 'member' });
+    await createUser(db, {
+      orgId: orgIds.get(user.org)!,
+      username: user.username,
+      name: user.name,
+      password,
+      role: 'role' in user ? user.role : 'member',
+    });
     created.push(user.username);
   }
   return { created };

@@ -32,7 +32,11 @@ export async function createSession(db: Db, userId: string, limits: SessionLimit
 }
 
 /** The live session of a cookie token (or id), or undefined when unknown, revoked, idle too long or too old. */
-export async function readSession(db: Db, key: { token: string } | { id: string }, limits: SessionLimits): Promise<SessionRecord | undefined> {
+export async function readSession(
+  db: Db,
+  key: { token: string } | { id: string },
+  limits: SessionLimits,
+): Promise<SessionRecord | undefined> {
   let query = db
     .selectFrom('sessions as s')
     .innerJoin('users as u', 'u.id', 's.userId')
@@ -43,7 +47,11 @@ export async function readSession(db: Db, key: { token: string } | { id: string 
   query = 'token' in key ? query.where('s.tokenHash', '=', hash(key.token)) : query.where('s.id', '=', key.id);
   const row = await query.executeTakeFirst();
   if (!row) return undefined;
-  return { id: row.id, expiresAt: row.expiresAt, user: { id: row.userId, orgId: row.orgId, username: row.username, name: row.name, role: row.role } };
+  return {
+    id: row.id,
+    expiresAt: row.expiresAt,
+    user: { id: row.userId, orgId: row.orgId, username: row.username, name: row.name, role: row.role },
+  };
 }
 
 /**
@@ -51,7 +59,12 @@ export async function readSession(db: Db, key: { token: string } | { id: string 
  * Writes only when the deadline would move by more than `minStepMs`, so a busy tab does not
  * write on every request. Undefined when the session has ended meanwhile.
  */
-export async function slideSession(db: Db, session: SessionRecord, limits: SessionLimits, minStepMs = Math.min(30_000, limits.idleMs / 10)): Promise<SessionRecord | undefined> {
+export async function slideSession(
+  db: Db,
+  session: SessionRecord,
+  limits: SessionLimits,
+  minStepMs = Math.min(30_000, limits.idleMs / 10),
+): Promise<SessionRecord | undefined> {
   if (Date.now() + limits.idleMs - session.expiresAt.getTime() < minStepMs) return session;
   const row = await db
     .updateTable('sessions')
@@ -69,7 +82,12 @@ export async function slideSession(db: Db, session: SessionRecord, limits: Sessi
 
 /** Ends a session everywhere: every later request or socket check of it fails. */
 export async function revokeSession(db: Db, id: string): Promise<boolean> {
-  const res = await db.updateTable('sessions').set({ revokedAt: sql<Date>`now()` }).where('id', '=', id).where('revokedAt', 'is', null).executeTakeFirst();
+  const res = await db
+    .updateTable('sessions')
+    .set({ revokedAt: sql<Date>`now()` })
+    .where('id', '=', id)
+    .where('revokedAt', 'is', null)
+    .executeTakeFirst();
   return Number(res.numUpdatedRows) > 0;
 }
 

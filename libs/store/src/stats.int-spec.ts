@@ -15,15 +15,49 @@ async function mergedAfter(repo: string, agent: 'codex' | 'copilot', prSeconds: 
   const id = task.id;
   await transition(f.db, { taskId: id, from: 'received', to: 'analyzing', event: 'analyzing' });
   if (clarify) {
-    await transition(f.db, { taskId: id, from: 'analyzing', to: 'needs_clarification', event: 'clarification_needed', patch: { clarificationQuestions: ['q'] } });
-    await transition(f.db, { taskId: id, from: 'needs_clarification', to: 'analyzing', event: 'clarified', patch: { clarificationAnswers: ['a'] } });
+    await transition(f.db, {
+      taskId: id,
+      from: 'analyzing',
+      to: 'needs_clarification',
+      event: 'clarification_needed',
+      patch: { clarificationQuestions: ['q'] },
+    });
+    await transition(f.db, {
+      taskId: id,
+      from: 'needs_clarification',
+      to: 'analyzing',
+      event: 'clarified',
+      patch: { clarificationAnswers: ['a'] },
+    });
   }
-  await transition(f.db, { taskId: id, from: 'analyzing', to: 'dispatched', event: 'dispatched', patch: { githubIssueNumber: 1, githubIssueUrl: 'u', githubBranch: `b-${id}` } });
-  await transition(f.db, { taskId: id, from: 'dispatched', to: 'pr_open', event: 'pr_opened', patch: { prNumber: 1, prUrl: 'p', prTitle: 't' } });
-  await transition(f.db, { taskId: id, from: 'pr_open', to: 'merged', event: 'pr_merged', patch: { mergeCommitSha: 's', mergedAt: new Date() } });
+  await transition(f.db, {
+    taskId: id,
+    from: 'analyzing',
+    to: 'dispatched',
+    event: 'dispatched',
+    patch: { githubIssueNumber: 1, githubIssueUrl: 'u', githubBranch: `b-${id}` },
+  });
+  await transition(f.db, {
+    taskId: id,
+    from: 'dispatched',
+    to: 'pr_open',
+    event: 'pr_opened',
+    patch: { prNumber: 1, prUrl: 'p', prTitle: 't' },
+  });
+  await transition(f.db, {
+    taskId: id,
+    from: 'pr_open',
+    to: 'merged',
+    event: 'pr_merged',
+    patch: { mergeCommitSha: 's', mergedAt: new Date() },
+  });
   // Place the milestones at known distances from creation.
-  await sql`update task_events set created_at = (select created_at from tasks where id = ${id}) + make_interval(secs => ${prSeconds}) where task_id = ${id} and event_type = 'pr_opened'`.execute(f.db);
-  await sql`update task_events set created_at = (select created_at from tasks where id = ${id}) + make_interval(secs => ${mergeSeconds}) where task_id = ${id} and event_type = 'pr_merged'`.execute(f.db);
+  await sql`update task_events set created_at = (select created_at from tasks where id = ${id}) + make_interval(secs => ${prSeconds}) where task_id = ${id} and event_type = 'pr_opened'`.execute(
+    f.db,
+  );
+  await sql`update task_events set created_at = (select created_at from tasks where id = ${id}) + make_interval(secs => ${mergeSeconds}) where task_id = ${id} and event_type = 'pr_merged'`.execute(
+    f.db,
+  );
 }
 
 it('counts, rates and time-to-PR/merge percentiles, overall, by repo and by agent, for visible tasks only', async () => {
@@ -46,7 +80,12 @@ it('counts, rates and time-to-PR/merge percentiles, overall, by repo and by agen
     medianSecondsToMerge: 240,
   });
   expect(stats.overall.p95SecondsToPr).toBeCloseTo(282, 0);
-  expect(stats.byRepo.find((g) => g.key === 'acme/payments')).toMatchObject({ total: 2, byStatus: { merged: 2 }, successRate: 1, medianSecondsToPr: 90 });
+  expect(stats.byRepo.find((g) => g.key === 'acme/payments')).toMatchObject({
+    total: 2,
+    byStatus: { merged: 2 },
+    successRate: 1,
+    medianSecondsToPr: 90,
+  });
   expect(stats.byRepo.find((g) => g.key === 'acme/web')).toMatchObject({ total: 3, byStatus: { merged: 1, failed: 1, received: 1 } });
   expect(stats.byAgent.find((g) => g.key === 'copilot')).toMatchObject({ total: 1, medianSecondsToMerge: 600 });
   expect(stats.byAgent.map((g) => g.key)).toContain('unassigned');

@@ -84,10 +84,27 @@ export async function taskStats(db: Db, viewer: Viewer): Promise<TaskStats> {
       p95SecondsToMerge: round(r.p95Merge),
     };
   };
-  const empty: StatsGroup = { key: 'all', total: 0, byStatus: {}, successRate: null, failureRate: null, clarificationRate: null, medianSecondsToPr: null, p95SecondsToPr: null, medianSecondsToMerge: null, p95SecondsToMerge: null };
+  const empty: StatsGroup = {
+    key: 'all',
+    total: 0,
+    byStatus: {},
+    successRate: null,
+    failureRate: null,
+    clarificationRate: null,
+    medianSecondsToPr: null,
+    p95SecondsToPr: null,
+    medianSecondsToMerge: null,
+    p95SecondsToMerge: null,
+  };
   return {
     overall: rows.filter((r) => r.grp === 'all').map(toGroup)[0] ?? empty,
-    byRepo: rows.filter((r) => r.grp === 'repo').map(toGroup).sort((a, b) => b.total - a.total),
-    byAgent: rows.filter((r) => r.grp === 'agent').map(toGroup).sort((a, b) => b.total - a.total),
+    byRepo: rows
+      .filter((r) => r.grp === 'repo')
+      .map(toGroup)
+      .sort((a, b) => b.total - a.total),
+    byAgent: rows
+      .filter((r) => r.grp === 'agent')
+      .map(toGroup)
+      .sort((a, b) => b.total - a.total),
   };
 }

@@ -14,19 +14,29 @@ beforeAll(async () => {
   const make = async (key: string, creator: typeof alice, o: Parameters<StoreFixture['newTask']>[1]) => {
     ids[key] = (await f.newTask(creator, o)).task.id;
   };
-  await make('csv', alice, { title: 'Add CSV export', description: 'Exporting invoices as CSV files', repo: 'acme/web', priority: 'urgent' });
+  await make('csv', alice, {
+    title: 'Add CSV export',
+    description: 'Exporting invoices as CSV files',
+    repo: 'acme/web',
+    priority: 'urgent',
+  });
   await make('refund', alice, { title: 'Refund flow', description: 'Refunds fail for partial captures', preferredAgent: 'codex' });
   await make('bobCsv', bob, { title: 'CSV import', description: 'Import customers from a spreadsheet', repo: 'acme/web' });
   await make('private', bob, { title: 'Secret CSV thing', description: 'Only bob sees this', isPrivate: true });
   await make('carol', carol, { title: 'Globex CSV export', description: 'Another org entirely' });
   // Dated for the range filters: refund two days old, bobCsv updated a week ago.
-  await sql`update tasks set created_at = '2026-03-10T12:00:00Z', updated_at = '2026-03-12T12:00:00Z' where id = ${ids.refund}`.execute(f.db);
-  await sql`update tasks set created_at = '2026-03-01T08:00:00Z', updated_at = '2026-03-05T08:00:00Z' where id = ${ids.bobCsv}`.execute(f.db);
+  await sql`update tasks set created_at = '2026-03-10T12:00:00Z', updated_at = '2026-03-12T12:00:00Z' where id = ${ids.refund}`.execute(
+    f.db,
+  );
+  await sql`update tasks set created_at = '2026-03-01T08:00:00Z', updated_at = '2026-03-05T08:00:00Z' where id = ${ids.bobCsv}`.execute(
+    f.db,
+  );
 });
 afterAll(() => f.close());
 
 const titles = (tasks: TaskRecord[]) => tasks.map((t) => t.title).sort();
-const search = (filter: TaskFilter, extra: { limit?: number; cursor?: string | null } = {}) => listTasks(f.db, f.users.alice, { ...extra, filter });
+const search = (filter: TaskFilter, extra: { limit?: number; cursor?: string | null } = {}) =>
+  listTasks(f.db, f.users.alice, { ...extra, filter });
 
 describe('task search', () => {
   it('matches title and description by stemmed words, only among tasks the viewer can see', async () => {
@@ -40,7 +50,9 @@ describe('task search', () => {
 
   it('uses the GIN index on the generated search vector', async () => {
     await sql`set enable_seqscan = off`.execute(f.db);
-    const plan = await sql<{ 'QUERY PLAN': string }>`explain select id from tasks where search_vector @@ websearch_to_tsquery('english', 'csv')`.execute(f.db);
+    const plan = await sql<{
+      'QUERY PLAN': string;
+    }>`explain select id from tasks where search_vector @@ websearch_to_tsquery('english', 'csv')`.execute(f.db);
     await sql`reset enable_seqscan`.execute(f.db);
     expect(plan.rows.map((r) => r['QUERY PLAN']).join('\n')).toContain('tasks_search_idx');
   });
@@ -53,12 +65,15 @@ describe('task search', () => {
     expect(titles((await search({ createdFrom: '2026-03-10', createdTo: '2026-03-10' })).tasks)).toEqual(['Refund flow']);
     expect(titles((await search({ updatedTo: '2026-03-12' })).tasks)).toEqual(['CSV import', 'Refund flow']);
     expect(titles((await search({ updatedFrom: '2026-03-06T00:00:00Z', updatedTo: '2026-03-12T11:59:59Z' })).tasks)).toEqual([]);
-    expect(titles((await listTasks(f.db, f.users.alice, { status: ['received'], filter: { repo: 'acme/payments' } })).tasks)).toEqual(['Refund flow']);
+    expect(titles((await listTasks(f.db, f.users.alice, { status: ['received'], filter: { repo: 'acme/payments' } })).tasks)).toEqual([
+      'Refund flow',
+    ]);
   });
 
   it('pages through a filtered view with the keyset cursor, without repeats or gaps', async () => {
     const extra: string[] = [];
-    for (let i = 0; i < 7; i++) extra.push((await f.newTask(f.users.alice, { title: `Paging widget ${i}`, description: 'paging test', repo: 'acme/web' })).task.id);
+    for (let i = 0; i < 7; i++)
+      extra.push((await f.newTask(f.users.alice, { title: `Paging widget ${i}`, description: 'paging test', repo: 'acme/web' })).task.id);
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
@@ -70,14 +85,30 @@ describe('task search', () => {
   });
 
   it('counts the whole filtered view, not the page', async () => {
-    expect(await countFilteredTasks(f.db, f.users.alice, 'all', { q: 'csv' })).toEqual({ activeCount: 2, completedCount: 0, failedCount: 0 });
+    expect(await countFilteredTasks(f.db, f.users.alice, 'all', { q: 'csv' })).toEqual({
+      activeCount: 2,
+      completedCount: 0,
+      failedCount: 0,
+    });
     expect(await countFilteredTasks(f.db, f.users.bob, 'all', { q: 'csv' })).toEqual({ activeCount: 3, completedCount: 0, failedCount: 0 });
-    expect(await countFilteredTasks(f.db, f.users.alice, 'mine', { q: 'csv' })).toEqual({ activeCount: 1, completedCount: 0, failedCount: 0 });
-    expect(await countFilteredTasks(f.db, f.users.alice, 'all', { status: ['failed'] })).toEqual({ activeCount: 0, completedCount: 0, failedCount: 0 });
+    expect(await countFilteredTasks(f.db, f.users.alice, 'mine', { q: 'csv' })).toEqual({
+      activeCount: 1,
+      completedCount: 0,
+      failedCount: 0,
+    });
+    expect(await countFilteredTasks(f.db, f.users.alice, 'all', { status: ['failed'] })).toEqual({
+      activeCount: 0,
+      completedCount: 0,
+      failedCount: 0,
+    });
   });
 
   it('refuses impossible dates and reversed ranges with a clear 400, before querying', async () => {
-    await expect(search({ createdFrom: '2026-02-31' })).rejects.toMatchObject({ code: 'INVALID_FILTER', statusCode: 400, message: expect.stringContaining('createdFrom "2026-02-31" is not a real date') });
+    await expect(search({ createdFrom: '2026-02-31' })).rejects.toMatchObject({
+      code: 'INVALID_FILTER',
+      statusCode: 400,
+      message: expect.stringContaining('createdFrom "2026-02-31" is not a real date'),
+    });
     await expect(search({ updatedFrom: '2026-03-10', updatedTo: '2026-03-01' })).rejects.toBeInstanceOf(AppError);
   });
 
@@ -92,7 +123,10 @@ describe('task search', () => {
     ];
     for (const filter of filters) {
       const fromServer = (await search(filter, { limit: 200 })).tasks.map((t) => t.id).sort();
-      const fromPredicate = all.filter((t) => taskMatchesFilter(toDashboardTask(t), filter) === true).map((t) => t.id).sort();
+      const fromPredicate = all
+        .filter((t) => taskMatchesFilter(toDashboardTask(t), filter) === true)
+        .map((t) => t.id)
+        .sort();
       expect({ filter, ids: fromPredicate }).toEqual({ filter, ids: fromServer });
     }
   });

@@ -24,7 +24,10 @@ describe('createTask', () => {
     const { task, event } = await f.newTask(f.users.alice, { title: 'Add retries' });
     expect(task).toMatchObject({ status: 'received', seq: 1, title: 'Add retries', creator: { username: 'alice' } });
     expect(event).toMatchObject({ taskId: task.id, seq: 1, eventType: 'created', publishedAt: null });
-    expect(event.payload).toEqual({ ...statusEventPayload('created', task), detail: { actor: 'Alice', actorLogin: 'alice', actorKind: 'user' } });
+    expect(event.payload).toEqual({
+      ...statusEventPayload('created', task),
+      detail: { actor: 'Alice', actorLogin: 'alice', actorKind: 'user' },
+    });
   });
 });
 
@@ -73,7 +76,11 @@ describe('transition', () => {
       detail: { analyzer: 'built-in rules' },
     });
     expect(d.task).toMatchObject({ status: 'dispatched', seq: 3, githubIssueNumber: 42, summary: 'Fix 3-D Secure payments' });
-    expect(d.event.payload).toMatchObject({ issueNumber: 42, githubBranch: dispatchPatch.githubBranch, detail: { analyzer: 'built-in rules' } });
+    expect(d.event.payload).toMatchObject({
+      issueNumber: 42,
+      githubBranch: dispatchPatch.githubBranch,
+      detail: { analyzer: 'built-in rules' },
+    });
     expect(d.task.updatedAt.getTime()).toBeGreaterThan(task.updatedAt.getTime());
   });
 

@@ -22,12 +22,7 @@ export async function getTask(db: Db, viewer: Viewer | 'system', taskId: string)
       if (viewer !== 'system') query = query.where(visibleTo(viewer));
       const row = await query.executeTakeFirst();
       if (!row) return undefined;
-      const events = await trx
-        .selectFrom('taskEvents')
-        .selectAll()
-        .where('taskId', '=', taskId)
-        .orderBy('seq')
-        .execute();
+      const events = await trx.selectFrom('taskEvents').selectAll().where('taskId', '=', taskId).orderBy('seq').execute();
       return { task: toTaskRecord(row), events };
     });
 }
@@ -71,7 +66,11 @@ export async function listTasks(db: Db, viewer: Viewer, q: ListTasksQuery = {}):
     const { ts, id } = decodeCursor(q.cursor);
     query = query.where(sql<boolean>`(t.updated_at, t.id) < (${ts}::timestamptz, ${id}::uuid)`);
   }
-  const rows = await query.orderBy('t.updatedAt', 'desc').orderBy('t.id', 'desc').limit(limit + 1).execute();
+  const rows = await query
+    .orderBy('t.updatedAt', 'desc')
+    .orderBy('t.id', 'desc')
+    .limit(limit + 1)
+    .execute();
   const page = rows.slice(0, limit);
   const last = page[page.length - 1];
   const nextCursor = rows.length > limit && last ? encodeCursor(last.cursorTs, last.id) : null;
@@ -82,7 +81,11 @@ export async function listTasks(db: Db, viewer: Viewer, q: ListTasksQuery = {}):
 async function countGroups(db: Db, where: RawBuilder<boolean>): Promise<TaskCounts> {
   const row = await db
     .selectFrom('tasks as t')
-    .select([countIn(STATUSES_BY_GROUP.active).as('active'), countIn(STATUSES_BY_GROUP.completed).as('completed'), countIn(STATUSES_BY_GROUP.failed).as('failed')])
+    .select([
+      countIn(STATUSES_BY_GROUP.active).as('active'),
+      countIn(STATUSES_BY_GROUP.completed).as('completed'),
+      countIn(STATUSES_BY_GROUP.failed).as('failed'),
+    ])
     .where(where)
     .executeTakeFirstOrThrow();
   return { activeCount: Number(row.active), completedCount: Number(row.completed), failedCount: Number(row.failed) };
@@ -98,7 +101,11 @@ export function countTasks(db: Db, viewer: Viewer, scope: 'all' | 'mine' = 'all'
 
 /** Counts of the tasks the viewer can see that match a filter (the dashboard's filtered view). */
 export async function countFilteredTasks(db: Db, viewer: Viewer, scope: 'all' | 'mine', filter: TaskFilter): Promise<TaskCounts> {
-  const parts = [visibleTo(viewer), ...(scope === 'mine' ? [sql<boolean>`t.creator_id = ${viewer.id}`] : []), taskFilterSql(filter) ?? sql<boolean>`true`];
+  const parts = [
+    visibleTo(viewer),
+    ...(scope === 'mine' ? [sql<boolean>`t.creator_id = ${viewer.id}`] : []),
+    taskFilterSql(filter) ?? sql<boolean>`true`,
+  ];
   return countGroups(db, sql<boolean>`${sql.join(parts, sql` and `)}`);
 }
 

@@ -21,11 +21,7 @@ export async function createUser(
 }
 
 export async function findUserById(db: Db, id: string): Promise<PublicUserRow | undefined> {
-  return db
-    .selectFrom('users')
-    .select(['id', 'orgId', 'username', 'name', 'createdAt', 'role'])
-    .where('id', '=', id)
-    .executeTakeFirst();
+  return db.selectFrom('users').select(['id', 'orgId', 'username', 'name', 'createdAt', 'role']).where('id', '=', id).executeTakeFirst();
 }
 
 // Verifying against a fixed hash when the user is unknown keeps the timing of

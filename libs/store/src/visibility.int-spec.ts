@@ -97,8 +97,12 @@ describe('pagination', () => {
     await expect(listTasks(f.db, f.users.alice, { cursor: 'garbage' })).rejects.toMatchObject({ code: 'INVALID_CURSOR', statusCode: 400 });
     // A well-formed time with an id that is not a UUID is refused before PostgreSQL would fail on it.
     const ts = '2026-11-25 18:45:12.123456+00';
-    await expect(listTasks(f.db, f.users.alice, { cursor: encodeCursor(ts, 'urn:uuid:3f2b8c1e-8d9a-4c6b-9f1e-2a3b4c5d6e7f') })).rejects.toMatchObject({ code: 'INVALID_CURSOR' });
-    await expect(listTasks(f.db, f.users.alice, { cursor: encodeCursor(ts, '3F2B8C1E-8D9A-4C6B-9F1E-2A3B4C5D6E7F') })).resolves.toMatchObject({ tasks: expect.any(Array) });
+    await expect(
+      listTasks(f.db, f.users.alice, { cursor: encodeCursor(ts, 'urn:uuid:3f2b8c1e-8d9a-4c6b-9f1e-2a3b4c5d6e7f') }),
+    ).rejects.toMatchObject({ code: 'INVALID_CURSOR' });
+    await expect(
+      listTasks(f.db, f.users.alice, { cursor: encodeCursor(ts, '3F2B8C1E-8D9A-4C6B-9F1E-2A3B4C5D6E7F') }),
+    ).resolves.toMatchObject({ tasks: expect.any(Array) });
   });
 
   it('caps the page size', async () => {

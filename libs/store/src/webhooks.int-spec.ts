@@ -31,14 +31,19 @@ describe('a webhook delivery counts as seen only once applied', () => {
   it('is not recorded when its transition does not commit, so a redelivery can still apply it', async () => {
     const { task } = await f.newTask(f.users.bob);
     const delivery = { deliveryId: 'dlv-stale', event: 'pull_request' };
-    await expect(transition(f.db, { taskId: task.id, from: 'analyzing', to: 'cancelled', event: 'cancelled', delivery })).rejects.toBeInstanceOf(StaleTransitionError);
+    await expect(
+      transition(f.db, { taskId: task.id, from: 'analyzing', to: 'cancelled', event: 'cancelled', delivery }),
+    ).rejects.toBeInstanceOf(StaleTransitionError);
     expect(await rows(delivery.deliveryId)).toEqual([]);
     await transition(f.db, { taskId: task.id, from: 'received', to: 'analyzing', event: 'analyzing', delivery });
     expect(await deliveryOutcome(f.db, delivery.deliveryId)).toBe('applied');
   });
 
   it('treats a row an older version wrote before queueing as not seen, and takes it over', async () => {
-    await f.db.insertInto('webhookDeliveries').values({ deliveryId: 'dlv-legacy', event: 'create', outcome: 'queued', taskId: null }).execute();
+    await f.db
+      .insertInto('webhookDeliveries')
+      .values({ deliveryId: 'dlv-legacy', event: 'create', outcome: 'queued', taskId: null })
+      .execute();
     expect(await deliveryOutcome(f.db, 'dlv-legacy')).toBeUndefined();
     expect(await recordDelivery(f.db, { deliveryId: 'dlv-legacy', event: 'create', outcome: 'ignored' })).toBe(true);
     expect(await deliveryOutcome(f.db, 'dlv-legacy')).toBe('ignored');

@@ -55,9 +55,17 @@ export async function startFakeGitHub(opts: FakeGitHubOptions) {
     if (opts.unavailable?.()) return sendJson(res, 503, { message: 'Service Unavailable' });
     const login = loginOf(req.headers.authorization);
     if (!login) return sendJson(res, 401, { message: 'Bad credentials' });
-    if (req.method === 'GET' && req.path === '/user') return sendJson(res, 200, { login, id: [...logins.values()].indexOf(login) + 1, type: 'User' });
+    if (req.method === 'GET' && req.path === '/user')
+      return sendJson(res, 200, { login, id: [...logins.values()].indexOf(login) + 1, type: 'User' });
     const one = /^\/repos\/([^/]+\/[^/]+)\/issues\/(\d+)(\/comments)?$/.exec(req.path);
-    if (one) return oneIssue(req, res, issues.find((i) => i.repo === one[1] && i.number === Number(one[2])), Boolean(one[3]), fake.url);
+    if (one)
+      return oneIssue(
+        req,
+        res,
+        issues.find((i) => i.repo === one[1] && i.number === Number(one[2])),
+        Boolean(one[3]),
+        fake.url,
+      );
     const m = /^\/repos\/([^/]+)\/([^/]+)\/issues$/.exec(req.path);
     if (!m) return sendJson(res, 404, { message: 'Not Found' });
     const repo = `${m[1]}/${m[2]}`;
@@ -85,7 +93,11 @@ export async function startFakeGitHub(opts: FakeGitHubOptions) {
       const list = issues
         .filter((i) => i.repo === repo && labels.every((l) => i.labels.includes(l)) && (!since || i.createdAt >= since))
         .reverse();
-      return sendJson(res, 200, list.map((i) => toJson(i, fake.url)));
+      return sendJson(
+        res,
+        200,
+        list.map((i) => toJson(i, fake.url)),
+      );
     }
     return sendJson(res, 405, { message: 'Method not allowed' });
   });

@@ -1,10 +1,7 @@
 import { sendJson, startFake, type RecordedRequest } from './http-fake';
 
 /** What the fake model answers to one chat-completions request. */
-export type OpenAiReply =
-  | { content: string }
-  | { json: unknown }
-  | { status: number; error: string };
+export type OpenAiReply = { content: string } | { json: unknown } | { status: number; error: string };
 
 /**
  * A local server that speaks OpenAI's chat-completions wire format
@@ -15,7 +12,9 @@ export async function startFakeOpenAI(opts: { apiKey: string; reply: (req: Recor
   const fake = await startFake((req, res) => {
     if (req.method !== 'POST' || req.path !== '/v1/chat/completions') return sendJson(res, 404, { error: { message: 'not found' } });
     if (req.headers.authorization !== `Bearer ${opts.apiKey}`) {
-      return sendJson(res, 401, { error: { message: 'Incorrect API key provided', type: 'invalid_request_error', code: 'invalid_api_key' } });
+      return sendJson(res, 401, {
+        error: { message: 'Incorrect API key provided', type: 'invalid_request_error', code: 'invalid_api_key' },
+      });
     }
     const reply = opts.reply(req, n++);
     if ('status' in reply) return sendJson(res, reply.status, { error: { message: reply.error, type: 'server_error', code: null } });

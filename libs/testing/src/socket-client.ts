@@ -81,7 +81,8 @@ export function openSocket(url: string, opts: OpenSocketOptions = {}): Promise<T
     disconnects,
     connects,
     of: (event) => events.filter((e) => e.event === event),
-    request: (event, payload, timeoutMs = 5000) => requestRaw(event, payload, timeoutMs) as Promise<AckAnswer<ClientMessageAck<typeof event>>>,
+    request: (event, payload, timeoutMs = 5000) =>
+      requestRaw(event, payload, timeoutMs) as Promise<AckAnswer<ClientMessageAck<typeof event>>>,
     requestRaw,
     async waitFor(predicate, what, timeoutMs = 10_000) {
       const deadline = Date.now() + timeoutMs;

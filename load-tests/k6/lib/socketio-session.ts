@@ -16,7 +16,9 @@ export function loadTokens(): string[] {
   if (__ENV.TOKENS_FILE) return JSON.parse(open(__ENV.TOKENS_FILE)) as string[];
   const users = (__ENV.USERS || 'alice,bob,carol').split(',');
   return users.map((username) => {
-    const res = http.post(`${BASE_URL}/api/auth/login`, JSON.stringify({ username, password: __ENV.PASSWORD || 'taskflow' }), { headers: { 'content-type': 'application/json' } });
+    const res = http.post(`${BASE_URL}/api/auth/login`, JSON.stringify({ username, password: __ENV.PASSWORD || 'taskflow' }), {
+      headers: { 'content-type': 'application/json' },
+    });
     if (res.status !== 200) throw new Error(`login as ${username}: HTTP ${res.status}`);
     return (res.json() as { token: string }).token;
   });

@@ -153,7 +153,10 @@ async function pollAll(url: string, dashboards: PollPlan[], everyMs: number, dur
     while (Date.now() < end) {
       const next = Date.now() + everyMs;
       try {
-        const res = await fetch(`${url}${POLL_PATH}`, { headers: d.cookie ? { cookie: d.cookie } : { authorization: `Bearer ${d.token}` }, signal: AbortSignal.timeout(everyMs) });
+        const res = await fetch(`${url}${POLL_PATH}`, {
+          headers: d.cookie ? { cookie: d.cookie } : { authorization: `Bearer ${d.token}` },
+          signal: AbortSignal.timeout(everyMs),
+        });
         const body = (await res.json()) as { tasks?: Array<Row & { id?: string }> };
         const at = nowMs();
         polls += 1;
@@ -183,10 +186,17 @@ function report(finals: Finals): void {
   const count = (ledger: SeqLedger, scope: string, kinds: Array<[suffix: string, kind: 'latest' | 'every']>) => {
     duplicated += ledger.duplicated;
     outOfOrder += ledger.outOfOrder;
-    for (const [taskId, seq] of Object.entries(finals[scope] ?? {})) for (const [suffix, kind] of kinds) lost += ledger.lost(`${taskId}${suffix}`, kind, seq);
+    for (const [taskId, seq] of Object.entries(finals[scope] ?? {}))
+      for (const [suffix, kind] of kinds) lost += ledger.lost(`${taskId}${suffix}`, kind, seq);
   };
   for (const t of tracked) {
-    const kinds: Array<[string, 'latest' | 'every']> = t.plan.join.event === 'task:join' ? [['|status', 'every'], ['|event', 'every']] : [['', 'latest']];
+    const kinds: Array<[string, 'latest' | 'every']> =
+      t.plan.join.event === 'task:join'
+        ? [
+            ['|status', 'every'],
+            ['|event', 'every'],
+          ]
+        : [['', 'latest']];
     count(t.ledger, t.plan.scope, kinds);
   }
   for (const [d, ledger] of pollLedgers) count(ledger, d.scope, [['', 'latest']]);
@@ -211,8 +221,10 @@ function closeAll(): void {
 }
 
 const COMMANDS: { [K in ParentMessage['type']]: (m: Extract<ParentMessage, { type: K }>) => void } = {
-  open: (m) => void openAll(m.url, m.sockets, m.connectsPerSec, m.timeoutMs).catch((err: Error) => send({ type: 'error', message: err.message })),
-  poll: (m) => void pollAll(m.url, m.dashboards, m.everyMs, m.durationMs).catch((err: Error) => send({ type: 'error', message: err.message })),
+  open: (m) =>
+    void openAll(m.url, m.sockets, m.connectsPerSec, m.timeoutMs).catch((err: Error) => send({ type: 'error', message: err.message })),
+  poll: (m) =>
+    void pollAll(m.url, m.dashboards, m.everyMs, m.durationMs).catch((err: Error) => send({ type: 'error', message: err.message })),
   report: (m) => report(m.finals),
   close: () => {
     closeAll();

@@ -28,7 +28,10 @@ export class GeneratorPool {
 
   constructor(size: number) {
     this.children = Array.from({ length: size }, () =>
-      fork(CHILD_ENTRY, [], { execArgv: ['--conditions=taskflow-source', '--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
+      fork(CHILD_ENTRY, [], {
+        execArgv: ['--conditions=taskflow-source', '--import', 'tsx'],
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      }),
     );
   }
 
@@ -36,9 +39,17 @@ export class GeneratorPool {
     return this.children.map((c) => c.pid!).filter(Boolean);
   }
 
-  private ask<T extends ChildMessage['type']>(child: ChildProcess, message: ParentMessage, answer: T, timeoutMs: number): Promise<Extract<ChildMessage, { type: T }>> {
+  private ask<T extends ChildMessage['type']>(
+    child: ChildProcess,
+    message: ParentMessage,
+    answer: T,
+    timeoutMs: number,
+  ): Promise<Extract<ChildMessage, { type: T }>> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => done(new Error(`generator child ${child.pid} did not answer ${message.type} in ${timeoutMs} ms`)), timeoutMs);
+      const timer = setTimeout(
+        () => done(new Error(`generator child ${child.pid} did not answer ${message.type} in ${timeoutMs} ms`)),
+        timeoutMs,
+      );
       const onMessage = (m: ChildMessage) => {
         if (m.type === answer) done(undefined, m as Extract<ChildMessage, { type: T }>);
         else if (m.type === 'error') done(new Error(`generator child: ${m.message}`));
@@ -58,12 +69,21 @@ export class GeneratorPool {
   }
 
   /** Opens and joins every planned socket; `connectsPerSec` (0 = as fast as accepted) is for the whole pool. */
-  async open(url: string, plans: SocketPlan[], opts: { connectsPerSec: number; timeoutMs: number; deadlineMs: number }): Promise<OpenResult> {
+  async open(
+    url: string,
+    plans: SocketPlan[],
+    opts: { connectsPerSec: number; timeoutMs: number; deadlineMs: number },
+  ): Promise<OpenResult> {
     const shares = this.deal(plans);
     const started = Date.now();
     const answers = await Promise.all(
       this.children.map((c, i) =>
-        this.ask(c, { type: 'open', url, sockets: shares[i]!, connectsPerSec: opts.connectsPerSec / this.children.length, timeoutMs: opts.timeoutMs }, 'opened', opts.deadlineMs),
+        this.ask(
+          c,
+          { type: 'open', url, sockets: shares[i]!, connectsPerSec: opts.connectsPerSec / this.children.length, timeoutMs: opts.timeoutMs },
+          'opened',
+          opts.deadlineMs,
+        ),
       ),
     );
     const connectJoin = mergeSnapshots(answers.map((a: OpenedReport) => a.connectJoin));
@@ -81,16 +101,42 @@ export class GeneratorPool {
   /** Runs polling dashboards for `durationMs` and resolves when every child is done. */
   async poll(url: string, dashboards: PollPlan[], everyMs: number, durationMs: number): Promise<void> {
     const shares = this.deal(dashboards);
-    await Promise.all(this.children.map((c, i) => this.ask(c, { type: 'poll', url, dashboards: shares[i]!, everyMs, durationMs }, 'polled', durationMs + everyMs + 30_000)));
+    await Promise.all(
+      this.children.map((c, i) =>
+        this.ask(c, { type: 'poll', url, dashboards: shares[i]!, everyMs, durationMs }, 'polled', durationMs + everyMs + 30_000),
+      ),
+    );
   }
 
   async report(finals: Finals): Promise<MergedReport> {
     const answers = await Promise.all(this.children.map((c) => this.ask(c, { type: 'report', finals }, 'report', 60_000)));
     const latency = new Histogram();
-    const merged: MergedReport = { latency, deliveries: 0, frames: 0, lost: 0, duplicated: 0, outOfOrder: 0, unexpectedCloses: 0, connected: 0, pollErrors: 0, polls: 0 };
+    const merged: MergedReport = {
+      latency,
+      deliveries: 0,
+      frames: 0,
+      lost: 0,
+      duplicated: 0,
+      outOfOrder: 0,
+      unexpectedCloses: 0,
+      connected: 0,
+      pollErrors: 0,
+      polls: 0,
+    };
     for (const a of answers) {
       latency.merge(a.latency);
-      for (const k of ['deliveries', 'frames', 'lost', 'duplicated', 'outOfOrder', 'unexpectedCloses', 'connected', 'pollErrors', 'polls'] as const) merged[k] += a[k];
+      for (const k of [
+        'deliveries',
+        'frames',
+        'lost',
+        'duplicated',
+        'outOfOrder',
+        'unexpectedCloses',
+        'connected',
+        'pollErrors',
+        'polls',
+      ] as const)
+        merged[k] += a[k];
     }
     return merged;
   }

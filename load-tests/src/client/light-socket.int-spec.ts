@@ -26,7 +26,13 @@ describe('LightSocket against a Socket.IO server', () => {
   it('authenticates, gets acks and room broadcasts, and stays connected by answering pings', async () => {
     const events: Array<[string, unknown]> = [];
     let dropped = 0;
-    const s = new LightSocket({ url, auth: { token: 'good' }, timeoutMs: 5000, onEvent: (name, payload) => events.push([name, payload]), onUnexpectedClose: () => (dropped += 1) });
+    const s = new LightSocket({
+      url,
+      auth: { token: 'good' },
+      timeoutMs: 5000,
+      onEvent: (name, payload) => events.push([name, payload]),
+      onUnexpectedClose: () => (dropped += 1),
+    });
     await s.connect();
     await expect(s.emitWithAck('dashboard:join', { a: 1 })).resolves.toEqual({ ok: true, data: { echo: { a: 1 } } });
     io.to('room').emit('dashboard:task_list_updated', { taskId: 't', seq: 1 });
@@ -45,7 +51,13 @@ describe('LightSocket against a Socket.IO server', () => {
 
   it('counts a connection the server drops as an unexpected close', async () => {
     let dropped = 0;
-    const s = new LightSocket({ url, auth: { token: 'good' }, timeoutMs: 5000, onEvent: () => undefined, onUnexpectedClose: () => (dropped += 1) });
+    const s = new LightSocket({
+      url,
+      auth: { token: 'good' },
+      timeoutMs: 5000,
+      onEvent: () => undefined,
+      onUnexpectedClose: () => (dropped += 1),
+    });
     await s.connect();
     for (const socket of io.of('/').sockets.values()) socket.disconnect(true);
     await new Promise((r) => setTimeout(r, 200));

@@ -24,8 +24,21 @@ const DESCRIPTION = 'Fix the crash in src/payments/refund.ts when a refund amoun
 /** After each status the watcher sees, the signed GitHub delivery that moves the task on. */
 const NEXT_WEBHOOK: Partial<Record<TaskStatus, (t: Driven) => { event: string; payload: object }>> = {
   dispatched: (t) => ({ event: 'create', payload: createBranchEvent({ repo: REPO, branch: taskBranch(t.id) }) }),
-  coding: (t) => ({ event: 'pull_request', payload: pullRequestEvent({ repo: REPO, branch: taskBranch(t.id), prNumber: t.prNumber, action: 'opened', title: `Bench ${t.id}` }) }),
-  pr_open: (t) => ({ event: 'pull_request', payload: pullRequestEvent({ repo: REPO, branch: taskBranch(t.id), prNumber: t.prNumber, action: 'closed', merged: true, title: `Bench ${t.id}` }) }),
+  coding: (t) => ({
+    event: 'pull_request',
+    payload: pullRequestEvent({ repo: REPO, branch: taskBranch(t.id), prNumber: t.prNumber, action: 'opened', title: `Bench ${t.id}` }),
+  }),
+  pr_open: (t) => ({
+    event: 'pull_request',
+    payload: pullRequestEvent({
+      repo: REPO,
+      branch: taskBranch(t.id),
+      prNumber: t.prNumber,
+      action: 'closed',
+      merged: true,
+      title: `Bench ${t.id}`,
+    }),
+  }),
 };
 const TERMINAL = new Set<TaskStatus>(['merged', 'failed', 'cancelled', 'needs_clarification']);
 
@@ -49,7 +62,12 @@ export class TaskDriver {
 
   async start(): Promise<void> {
     for (const org of this.opts.orgs) {
-      const w = new LightSocket({ url: this.opts.url, auth: { token: org.tokens[0] }, timeoutMs: 15_000, onEvent: (name, payload) => this.onEvent(name, payload) });
+      const w = new LightSocket({
+        url: this.opts.url,
+        auth: { token: org.tokens[0] },
+        timeoutMs: 15_000,
+        onEvent: (name, payload) => this.onEvent(name, payload),
+      });
       await w.connect();
       const ack = (await w.emitWithAck('dashboard:join', {})) as { ok?: boolean };
       if (!ack?.ok) throw new Error('the driver could not join a dashboard');
@@ -75,7 +93,10 @@ export class TaskDriver {
   private advance(t: Driven): void {
     const next = NEXT_WEBHOOK[t.stage]?.(t);
     if (!next) return;
-    void sendWebhook(`${this.opts.url}/api/webhooks/github`, next.event, next.payload, { secret: this.opts.webhookSecret, timeoutMs: 30_000 }).then(
+    void sendWebhook(`${this.opts.url}/api/webhooks/github`, next.event, next.payload, {
+      secret: this.opts.webhookSecret,
+      timeoutMs: 30_000,
+    }).then(
       (res) => {
         if (res.status >= 300) {
           this.webhookErrors += 1;
@@ -152,10 +173,11 @@ export class TaskDriver {
   /** Waits until every driven task reached `status` (or a terminal one), at most `timeoutMs`. */
   async waitAll(status: TaskStatus, timeoutMs: number, ids: string[] = [...this.tasks.keys()]): Promise<number> {
     const deadline = Date.now() + timeoutMs;
-    const done = () => ids.filter((id) => {
-      const s = this.tasks.get(id)?.stage;
-      return s === status || (s !== undefined && TERMINAL.has(s));
-    }).length;
+    const done = () =>
+      ids.filter((id) => {
+        const s = this.tasks.get(id)?.stage;
+        return s === status || (s !== undefined && TERMINAL.has(s));
+      }).length;
     while (done() < ids.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     return ids.length - done();
   }
@@ -176,7 +198,10 @@ export class TaskDriver {
       let cursor: string | null = null;
       for (let page = 0; page < 1000; page++) {
         const qs: string = `scope=all&limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
-        const res = await fetch(`${this.opts.url}/api/tasks?${qs}`, { headers: { authorization: `Bearer ${org.tokens[0]}` }, signal: AbortSignal.timeout(30_000) });
+        const res = await fetch(`${this.opts.url}/api/tasks?${qs}`, {
+          headers: { authorization: `Bearer ${org.tokens[0]}` },
+          signal: AbortSignal.timeout(30_000),
+        });
         if (!res.ok) throw new Error(`GET /api/tasks: HTTP ${res.status}`);
         const body = (await res.json()) as { tasks: Array<{ id: string; seq: number }>; nextCursor: string | null };
         for (const row of body.tasks) {

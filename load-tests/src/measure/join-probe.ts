@@ -81,7 +81,12 @@ export class JoinProbe {
 
   private async cycle(token: string): Promise<void> {
     this.count += 1;
-    const socket = new LightSocket({ url: this.opts.url, auth: { token }, timeoutMs: this.opts.timeoutMs ?? 15_000, onEvent: () => undefined });
+    const socket = new LightSocket({
+      url: this.opts.url,
+      auth: { token },
+      timeoutMs: this.opts.timeoutMs ?? 15_000,
+      onEvent: () => undefined,
+    });
     const timed = async (event: 'dashboard:join' | 'dashboard:leave', into: Histogram | undefined) => {
       const t0 = nowMs();
       const ack = (await socket.emitWithAck(event, {})) as Ack;

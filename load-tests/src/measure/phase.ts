@@ -82,7 +82,11 @@ export async function measurePhase(spec: PhaseSpec): Promise<Measurement> {
   await spec.health?.start();
   const s0 = sampleComponents(spec.components);
   const opened = spec.plans.length
-    ? await spec.pool.open(spec.url, spec.plans, { connectsPerSec: spec.connectsPerSec, timeoutMs: 30_000, deadlineMs: 30_000 + spec.plans.length * 50 })
+    ? await spec.pool.open(spec.url, spec.plans, {
+        connectsPerSec: spec.connectsPerSec,
+        timeoutMs: 30_000,
+        deadlineMs: 30_000 + spec.plans.length * 50,
+      })
     : undefined;
   // Let the nodes' heaps settle after the connect burst before reading memory.
   await new Promise((r) => setTimeout(r, 1000));

@@ -17,7 +17,12 @@ describe('Socket.IO framing', () => {
     });
     expect(decodeFrame('2')).toEqual({ kind: 'ping' });
     expect(decodeFrame('40{"sid":"abc"}')).toEqual({ kind: 'connect', sid: 'abc' });
-    expect(decodeFrame('42["dashboard:task_list_updated",{"taskId":"t","seq":3}]')).toEqual({ kind: 'event', name: 'dashboard:task_list_updated', args: [{ taskId: 't', seq: 3 }], ackId: undefined });
+    expect(decodeFrame('42["dashboard:task_list_updated",{"taskId":"t","seq":3}]')).toEqual({
+      kind: 'event',
+      name: 'dashboard:task_list_updated',
+      args: [{ taskId: 't', seq: 3 }],
+      ackId: undefined,
+    });
     expect(decodeFrame('4317[{"ok":true}]')).toEqual({ kind: 'ack', ackId: 17, args: [{ ok: true }] });
     expect(decodeFrame('44{"message":"Invalid token"}')).toEqual({ kind: 'connect_error', message: 'Invalid token', data: undefined });
     expect(decodeFrame('42/admin,["x",1]')).toEqual({ kind: 'event', name: 'x', args: [1], ackId: undefined });

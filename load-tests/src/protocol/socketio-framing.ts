@@ -71,7 +71,13 @@ export function decodeFrame(frame: string): Decoded {
       const o = json.value as Partial<OpenPacket>;
       return {
         kind: 'open',
-        open: { sid: String(o.sid), upgrades: o.upgrades ?? [], pingInterval: Number(o.pingInterval), pingTimeout: Number(o.pingTimeout), maxPayload: Number(o.maxPayload) },
+        open: {
+          sid: String(o.sid),
+          upgrades: o.upgrades ?? [],
+          pingInterval: Number(o.pingInterval),
+          pingTimeout: Number(o.pingTimeout),
+          maxPayload: Number(o.maxPayload),
+        },
       };
     }
     case '1':

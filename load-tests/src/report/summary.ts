@@ -71,7 +71,14 @@ export function summarize(opts: BenchOptions, outcome: ScenarioOutcome) {
       : {}),
     ...(outcome.extra ? { extra: outcome.extra } : {}),
     ...(outcome.sweep
-      ? { sweep: outcome.sweep.map((s) => ({ rate: s.rate, product: fields(s.product), baseline: s.baseline ? fields(s.baseline) : null, baselineDirect: s.baselineDirect ? fields(s.baselineDirect) : null })) }
+      ? {
+          sweep: outcome.sweep.map((s) => ({
+            rate: s.rate,
+            product: fields(s.product),
+            baseline: s.baseline ? fields(s.baseline) : null,
+            baselineDirect: s.baselineDirect ? fields(s.baselineDirect) : null,
+          })),
+        }
       : {}),
   };
 }
@@ -91,7 +98,10 @@ export function markdownReport(opts: BenchOptions, outcome: ScenarioOutcome, mac
     ['connect errors', (m) => m.connectErrors],
     ['connect + join p50 / p99 ms', (m) => `${cell(m.connectP50Ms)} / ${cell(m.connectP99Ms)}`],
     ['join alone (sent → ack) p50 / p99 ms, during the ramp', (m) => `${cell(m.joinP50Ms)} / ${cell(m.joinP99Ms)}`],
-    ['join, steady state (fresh probe socket) p50 / p99 ms', (m) => (m.joinProbe ? `${cell(m.joinSteadyP50Ms)} / ${cell(m.joinSteadyP99Ms)}` : '–')],
+    [
+      'join, steady state (fresh probe socket) p50 / p99 ms',
+      (m) => (m.joinProbe ? `${cell(m.joinSteadyP50Ms)} / ${cell(m.joinSteadyP99Ms)}` : '–'),
+    ],
     [
       'join probes: count, errors, skipped; re-join p50 / p99 ms; handshake p99 ms; prober event-loop delay p99 / max ms',
       (m) => {
@@ -108,12 +118,21 @@ export function markdownReport(opts: BenchOptions, outcome: ScenarioOutcome, mac
     ['latency p50 / p95 / p99 / max ms', (m) => `${cell(m.p50Ms)} / ${cell(m.p95Ms)} / ${cell(m.p99Ms)} / ${cell(m.maxMs)}`],
     ['lost / duplicated / out of order', (m) => `${m.lost} / ${m.duplicated} / ${m.outOfOrder}`],
     ['unexpected disconnects', (m) => m.unexpectedCloses],
-    ['health checks: DOWN / UP transitions, failed checks', (m) => (m.health ? `${m.health.down} / ${m.health.up}, ${cell(m.health.failedChecks)}` : '–')],
+    [
+      'health checks: DOWN / UP transitions, failed checks',
+      (m) => (m.health ? `${m.health.down} / ${m.health.up}, ${cell(m.health.failedChecks)}` : '–'),
+    ],
     ['RSS per socket (server) KB', (m) => m.rssPerSocketKB],
     ['CPU ms per frame (all but generator)', (m) => cpuMsPerFrame(m)],
-    ['event-loop delay p99 / max ms (nodes)', (m) => (m.eventLoopLag ? `${cell(m.eventLoopLag.p99Ms)} / ${cell(m.eventLoopLag.maxMs)}` : '–')],
+    [
+      'event-loop delay p99 / max ms (nodes)',
+      (m) => (m.eventLoopLag ? `${cell(m.eventLoopLag.p99Ms)} / ${cell(m.eventLoopLag.maxMs)}` : '–'),
+    ],
     ...components.map((c): [string, (m: Measurement) => unknown] => [`CPU s: ${c}`, (m) => m.cpuSecondsByComponent[c]]),
-    ...components.map((c): [string, (m: Measurement) => unknown] => [`RSS MB: ${c}`, (m) => (m.rssKBByComponent[c] === undefined ? undefined : round2(m.rssKBByComponent[c] / 1024))]),
+    ...components.map((c): [string, (m: Measurement) => unknown] => [
+      `RSS MB: ${c}`,
+      (m) => (m.rssKBByComponent[c] === undefined ? undefined : round2(m.rssKBByComponent[c] / 1024)),
+    ]),
   ];
   const lines = [
     `### ${opts.scenario}: ${opts.sockets} sockets, ${headlineRate(opts, outcome)} task/s, ${opts.durationS} s`,
@@ -128,7 +147,9 @@ export function markdownReport(opts: BenchOptions, outcome: ScenarioOutcome, mac
   ];
   if (outcome.drive) {
     const d = outcome.drive;
-    lines.push(`Driver: ${d.tasks} tasks, ${d.transitionsPerSec} transitions/s, ${d.createErrors} create errors, ${d.webhookErrors} webhook errors, ${d.notMerged} not merged${d.errorSamples.length ? ` (${d.errorSamples.join('; ')})` : ''}.`);
+    lines.push(
+      `Driver: ${d.tasks} tasks, ${d.transitionsPerSec} transitions/s, ${d.createErrors} create errors, ${d.webhookErrors} webhook errors, ${d.notMerged} not merged${d.errorSamples.length ? ` (${d.errorSamples.join('; ')})` : ''}.`,
+    );
   }
   return lines.join('\n');
 }

@@ -18,7 +18,10 @@ export class EventLoopLagScraper {
   private timer: NodeJS.Timeout | undefined;
   private summary: LagSummary = { p99Ms: null, maxMs: null, scrapes: 0, unavailable: 0 };
 
-  constructor(private readonly nodeUrls: () => Promise<string[]>, private readonly everyMs = 2000) {}
+  constructor(
+    private readonly nodeUrls: () => Promise<string[]>,
+    private readonly everyMs = 2000,
+  ) {}
 
   start(): void {
     this.summary = { p99Ms: null, maxMs: null, scrapes: 0, unavailable: 0 };

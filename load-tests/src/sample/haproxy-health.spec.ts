@@ -11,7 +11,7 @@ const LOG = [
   '[WARNING]  (17535) : Server servers/server-1 is going DOWN for maintenance. 1 active and 0 backup servers left.',
   '[WARNING]  (17535) : Server servers/server-1 was DOWN and now enters maintenance.',
   '[WARNING]  (17535) : Server bare/node-1 is DOWN, reason: Layer4 connection problem, info: "Connection refused", check duration: 0ms.',
-  '[ALERT]    (17535) : backend \'servers\' has no server available!',
+  "[ALERT]    (17535) : backend 'servers' has no server available!",
 ].join('\n');
 
 describe('HAProxy health of the product servers', () => {

@@ -71,7 +71,10 @@ export class HaproxyHealthWatch {
   private offset = 0;
   private chkfail0: number | null = null;
 
-  constructor(private readonly logFile: string, private readonly statsSocket: string | undefined) {}
+  constructor(
+    private readonly logFile: string,
+    private readonly statsSocket: string | undefined,
+  ) {}
 
   private async chkfail(): Promise<number | null> {
     if (!this.statsSocket || !fs.existsSync(this.statsSocket)) return null;

@@ -2,7 +2,8 @@ import type { Measurement } from '../measure/phase';
 import { compareCpu, pollingCpu, SERVER_COMPONENTS } from './polling-cpu';
 import type { DriveStats, PhaseResult } from './product-phase';
 
-const phase = (durationS: number, cpu: Record<string, number>) => ({ durationS, cpuSecondsByComponent: cpu, healthCheckFailures: 0 }) as unknown as Measurement;
+const phase = (durationS: number, cpu: Record<string, number>) =>
+  ({ durationS, cpuSecondsByComponent: cpu, healthCheckFailures: 0 }) as unknown as Measurement;
 const clean: DriveStats = { tasks: 30, createErrors: 0, webhookErrors: 0, notMerged: 0, transitionsPerSec: 5, errorSamples: [] };
 const run = (product: Measurement, drive: Partial<DriveStats> = {}): PhaseResult => ({ product, drive: { ...clean, ...drive } });
 
@@ -34,7 +35,10 @@ describe('compareCpu', () => {
     const overloaded = { ...m, healthCheckFailures: 3 } as Measurement;
     const cpu = pollingCpu({ live: run(m), pipelineOnly: run(m), polling: run(overloaded, { tasks: 20, createErrors: 10, notMerged: 8 }) });
     expect(cpu.comparable).toBe(false);
-    expect(cpu.problems).toEqual(['tasks created differ between phases (live 30, pipelineOnly 30, polling 20)', 'polling: 10 failed creates, 8 tasks not merged, HAProxy marked a node DOWN 3 times']);
+    expect(cpu.problems).toEqual([
+      'tasks created differ between phases (live 30, pipelineOnly 30, polling 20)',
+      'polling: 10 failed creates, 8 tasks not merged, HAProxy marked a node DOWN 3 times',
+    ]);
     expect(cpu.notes.join('\n')).toContain('**Not comparable**');
   });
 });

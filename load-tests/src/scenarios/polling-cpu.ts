@@ -38,7 +38,12 @@ const side = (m: Measurement, components: readonly string[]): Side => {
  * keeping the dashboards current, plus the idle cost of a longer window (small: timers
  * and health checks) and the machine's noise: a net near 0 is within that noise.
  */
-export function compareCpu(live: Measurement, polling: Measurement, pipelineOnly: Measurement, components: readonly string[]): CpuComparison {
+export function compareCpu(
+  live: Measurement,
+  polling: Measurement,
+  pipelineOnly: Measurement,
+  components: readonly string[],
+): CpuComparison {
   const l = side(live, components);
   const p = side(polling, components);
   const base = side(pipelineOnly, components);
@@ -46,7 +51,15 @@ export function compareCpu(live: Measurement, polling: Measurement, pipelineOnly
   const netLive = net(l);
   const netPolling = net(p);
   const ratio = (a: number, b: number) => (b > 0 ? round2(a / b) : null);
-  return { components, live: l, polling: p, pipelineOnly: base, netLive, netPolling, ratios: { raw: ratio(p.perSec, l.perSec), net: ratio(netPolling.perSec, netLive.perSec) } };
+  return {
+    components,
+    live: l,
+    polling: p,
+    pipelineOnly: base,
+    netLive,
+    netPolling,
+    ratios: { raw: ratio(p.perSec, l.perSec), net: ratio(netPolling.perSec, netLive.perSec) },
+  };
 }
 
 /**
@@ -64,7 +77,12 @@ export function comparabilityProblems(phases: Record<string, PhaseResult>): stri
     ].filter(Boolean);
     return issues.length ? [`${name}: ${issues.join(', ')}`] : [];
   });
-  if (new Set(tasks).size > 1) problems.unshift(`tasks created differ between phases (${Object.entries(phases).map(([n, p]) => `${n} ${p.drive.tasks}`).join(', ')})`);
+  if (new Set(tasks).size > 1)
+    problems.unshift(
+      `tasks created differ between phases (${Object.entries(phases)
+        .map(([n, p]) => `${n} ${p.drive.tasks}`)
+        .join(', ')})`,
+    );
   return problems;
 }
 
@@ -85,7 +103,10 @@ export function pollingCpu(phases: { live: PhaseResult; pipelineOnly: PhaseResul
     line(`server (${SERVER_COMPONENTS.join(' + ')})`, server),
     line(`all (+ workers, Redis)`, all),
     ...(problems.length
-      ? ['', `**Not comparable**: ${problems.join('; ')}. A side that did less of the pipeline under-counts its CPU, so its ratios are not a measurement of the same work.`]
+      ? [
+          '',
+          `**Not comparable**: ${problems.join('; ')}. A side that did less of the pipeline under-counts its CPU, so its ratios are not a measurement of the same work.`,
+        ]
       : []),
   ];
   return { server, all, comparable: problems.length === 0, problems, notes };

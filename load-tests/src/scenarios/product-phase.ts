@@ -81,7 +81,9 @@ export async function productPhase(
         const left = await driver.waitAll('merged', PIPELINE_GRACE_MS);
         if (left) ctx.log(`${left} task(s) had not finished their pipeline ${PIPELINE_GRACE_MS / 1000} s after the last start`);
       },
-      pollDuring: spec.polling ? () => pool.poll(ctx.url, spec.polling!.dashboards, spec.polling!.everyMs, spec.durationS * 1000 + PIPELINE_GRACE_MS / 3) : undefined,
+      pollDuring: spec.polling
+        ? () => pool.poll(ctx.url, spec.polling!.dashboards, spec.polling!.everyMs, spec.durationS * 1000 + PIPELINE_GRACE_MS / 3)
+        : undefined,
       // Polling dashboards see the last change only at their next poll.
       settleMs: spec.polling ? spec.polling.everyMs + 1000 : 1500,
       finals: (): Promise<Finals> => driver.finals(Boolean(spec.taskRoom)),
@@ -108,7 +110,9 @@ function joinProbe(ctx: ScenarioContext, plans: SocketPlan[], orgs: OrgUsers[]):
   if (!ctx.opts.joinProbeRate || !plans.some((p) => p.join.event === 'dashboard:join')) return undefined;
   // Users in turn across the orgs (org 1's first user, org 2's first user, …), as the held sockets are dealt.
   const depth = Math.max(...orgs.map((o) => o.tokens.length));
-  const tokens = Array.from({ length: depth }, (_, i) => orgs.map((o) => o.tokens[i])).flat().filter((t): t is string => Boolean(t));
+  const tokens = Array.from({ length: depth }, (_, i) => orgs.map((o) => o.tokens[i]))
+    .flat()
+    .filter((t): t is string => Boolean(t));
   return new JoinProbe({ url: ctx.url, tokens, ratePerSec: ctx.opts.joinProbeRate });
 }
 

@@ -29,7 +29,12 @@ export interface ScenarioOutcome {
 type Scenario = (ctx: ScenarioContext) => Promise<ScenarioOutcome>;
 
 async function dashboardAt(ctx: ScenarioContext, rate: number, label: string): Promise<ScenarioOutcome> {
-  const { product, drive } = await productPhase(ctx, { label, plans: dashboardPlans(ctx, ctx.opts.sockets), rate, durationS: ctx.opts.durationS });
+  const { product, drive } = await productPhase(ctx, {
+    label,
+    plans: dashboardPlans(ctx, ctx.opts.sockets),
+    rate,
+    durationS: ctx.opts.durationS,
+  });
   const baseline = ctx.opts.baseline ? await baselineFor(ctx, product, ctx.opts.durationS) : undefined;
   return { product, drive, baseline };
 }
@@ -50,13 +55,21 @@ async function driven(ctx: ScenarioContext): Promise<ScenarioOutcome> {
 /** Highest frame rate delivered with p99 ≤ 200 ms and nothing lost, for the product and the baseline behind HAProxy. */
 function saturation(steps: SweepStep[]) {
   const best = (pick: (s: SweepStep) => Measurement | undefined) =>
-    steps.map(pick).filter((m): m is Measurement => Boolean(m && m.p99Ms !== null && m.p99Ms <= 200 && m.lost === 0)).reduce((a, m) => Math.max(a, m.framesPerSec), 0);
+    steps
+      .map(pick)
+      .filter((m): m is Measurement => Boolean(m && m.p99Ms !== null && m.p99Ms <= 200 && m.lost === 0))
+      .reduce((a, m) => Math.max(a, m.framesPerSec), 0);
   return { productFramesPerSec: best((s) => s.product), baselineFramesPerSec: best((s) => s.baseline) };
 }
 
 const SCENARIOS: Record<ScenarioName, Scenario> = {
   connect: async (ctx) => {
-    const { product, drive } = await productPhase(ctx, { label: 'product, connect', plans: dashboardPlans(ctx, ctx.opts.sockets), rate: 0, durationS: ctx.opts.durationS });
+    const { product, drive } = await productPhase(ctx, {
+      label: 'product, connect',
+      plans: dashboardPlans(ctx, ctx.opts.sockets),
+      rate: 0,
+      durationS: ctx.opts.durationS,
+    });
     const baseline = ctx.opts.baseline ? await baselineFor(ctx, product, ctx.opts.durationS) : undefined;
     return { product, drive, baseline };
   },
@@ -79,7 +92,12 @@ const SCENARIOS: Record<ScenarioName, Scenario> = {
           Array.from({ length: ctx.opts.sockets }, (_, i): SocketPlan => {
             const t = i % ids.length;
             const org = orgOf.get(orgIdOf(ids[t]!) ?? '') ?? ctx.orgs[0]!;
-            return { scope: ids[t]!, token: org.tokens[Math.floor(i / ids.length) % org.tokens.length], join: { event: 'task:join', data: { taskId: ids[t]! } }, localAddress: sourceAddress(i, ctx.opts.sockets) };
+            return {
+              scope: ids[t]!,
+              token: org.tokens[Math.floor(i / ids.length) % org.tokens.length],
+              join: { event: 'task:join', data: { taskId: ids[t]! } },
+              localAddress: sourceAddress(i, ctx.opts.sockets),
+            };
           }),
       },
     });
@@ -90,28 +108,70 @@ const SCENARIOS: Record<ScenarioName, Scenario> = {
     const samples: Array<{ atS: number; nodesRssKB: number }> = [];
     const started = Date.now();
     const components = ctx.components(() => []);
-    const timer = setInterval(() => samples.push({ atS: Math.round((Date.now() - started) / 1000), nodesRssKB: sampleComponents({ nodes: components.nodes! }).nodes!.rssKB }), 10_000);
+    const timer = setInterval(
+      () =>
+        samples.push({
+          atS: Math.round((Date.now() - started) / 1000),
+          nodesRssKB: sampleComponents({ nodes: components.nodes! }).nodes!.rssKB,
+        }),
+      10_000,
+    );
     try {
-      const { product, drive } = await productPhase(ctx, { label: 'product, soak', plans: dashboardPlans(ctx, ctx.opts.sockets), rate: ctx.opts.rate, durationS: ctx.opts.durationS });
+      const { product, drive } = await productPhase(ctx, {
+        label: 'product, soak',
+        plans: dashboardPlans(ctx, ctx.opts.sockets),
+        rate: ctx.opts.rate,
+        durationS: ctx.opts.durationS,
+      });
       // Samples from after the connect ramp: growth while the sockets are only held.
       const held = samples.filter((s) => s.atS >= 20);
       const first = held[0];
       const lastSample = held[held.length - 1];
       const driftKB = first && lastSample ? lastSample.nodesRssKB - first.nodesRssKB : null;
-      return { product, drive, extra: { nodesRssDriftKB: driftKB, driftKBPerSocket: driftKB === null ? null : round2(driftKB / Math.max(1, product.connected)), unexpectedDisconnects: product.unexpectedCloses, rssSamples: samples } };
+      return {
+        product,
+        drive,
+        extra: {
+          nodesRssDriftKB: driftKB,
+          driftKBPerSocket: driftKB === null ? null : round2(driftKB / Math.max(1, product.connected)),
+          unexpectedDisconnects: product.unexpectedCloses,
+          rssSamples: samples,
+        },
+      };
     } finally {
       clearInterval(timer);
     }
   },
 
   polling: async (ctx) => {
-    const live = await productPhase(ctx, { label: 'product, live dashboards', plans: dashboardPlans(ctx, ctx.opts.sockets), rate: ctx.opts.rate, durationS: ctx.opts.durationS, joinProbe: false });
+    const live = await productPhase(ctx, {
+      label: 'product, live dashboards',
+      plans: dashboardPlans(ctx, ctx.opts.sockets),
+      rate: ctx.opts.rate,
+      durationS: ctx.opts.durationS,
+      joinProbe: false,
+    });
     // Between the two sides, so that drift on the shared machine touches both alike.
-    const pipeline = await productPhase(ctx, { label: 'product, pipeline only', plans: [], rate: ctx.opts.rate, durationS: ctx.opts.durationS });
+    const pipeline = await productPhase(ctx, {
+      label: 'product, pipeline only',
+      plans: [],
+      rate: ctx.opts.rate,
+      durationS: ctx.opts.durationS,
+    });
     const cookies = ctx.opts.pollAuth === 'cookie' ? await ctx.browserCookies() : undefined;
     // A user's dashboards share that user's browser session (tabs of one browser).
-    const dashboards = dashboardPlans(ctx, ctx.opts.sockets).map((p) => ({ scope: p.scope, token: p.token!, cookie: cookies?.get(p.token!) }));
-    const polled = await productPhase(ctx, { label: 'product, 5 s polling', plans: [], rate: ctx.opts.rate, durationS: ctx.opts.durationS, polling: { dashboards, everyMs: 5000 } });
+    const dashboards = dashboardPlans(ctx, ctx.opts.sockets).map((p) => ({
+      scope: p.scope,
+      token: p.token!,
+      cookie: cookies?.get(p.token!),
+    }));
+    const polled = await productPhase(ctx, {
+      label: 'product, 5 s polling',
+      plans: [],
+      rate: ctx.opts.rate,
+      durationS: ctx.opts.durationS,
+      polling: { dashboards, everyMs: 5000 },
+    });
     const cpu = pollingCpu({ live, pipelineOnly: pipeline, polling: polled });
     return {
       product: live.product,
@@ -129,7 +189,11 @@ const SCENARIOS: Record<ScenarioName, Scenario> = {
         cpuComparable: cpu.comparable,
         cpuComparabilityProblems: cpu.problems,
         // Kept for earlier readers of the JSON line: the raw comparison.
-        serverCpuSecondsPerSecond: { live: cpu.server.live.perSec, polling: cpu.server.polling.perSec, pollingOverLive: cpu.server.ratios.raw },
+        serverCpuSecondsPerSecond: {
+          live: cpu.server.live.perSec,
+          polling: cpu.server.polling.perSec,
+          pollingOverLive: cpu.server.ratios.raw,
+        },
         staleness: { liveP99Ms: live.product.p99Ms, pollingP50Ms: polled.product.p50Ms, pollingP99Ms: polled.product.p99Ms },
       },
     };

@@ -34,7 +34,11 @@ export interface LocalSecrets {
 }
 
 function writeSecrets(dataDir: string): LocalSecrets {
-  const secrets = { pgPassword: randomBytes(18).toString('base64url'), jwtSecret: randomBytes(48).toString('base64url'), githubWebhookSecret: randomBytes(24).toString('base64url') };
+  const secrets = {
+    pgPassword: randomBytes(18).toString('base64url'),
+    jwtSecret: randomBytes(48).toString('base64url'),
+    githubWebhookSecret: randomBytes(24).toString('base64url'),
+  };
   fs.writeFileSync(path.join(dataDir, 'secrets.json'), JSON.stringify(secrets, null, 2), { mode: 0o600 });
   return secrets;
 }
@@ -46,14 +50,28 @@ const SYSTEM_CLUSTERS = '/var/lib/taskflow-live/clusters/';
  * in a private temporary DATA_DIR on its own port, and waits until it says it is running.
  * The secrets are written first so the harness knows the webhook secret and database password.
  */
-export async function startCluster(opts: { port: number; nodes: number; workers: number; log: (line: string) => void; startTimeoutMs?: number }): Promise<BenchCluster> {
+export async function startCluster(opts: {
+  port: number;
+  nodes: number;
+  workers: number;
+  log: (line: string) => void;
+  startTimeoutMs?: number;
+}): Promise<BenchCluster> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'taskflow-bench-'));
   const secrets = writeSecrets(dataDir);
   // The bench cluster owns its PostgreSQL and Redis, whatever the caller's environment points at.
   const { DATABASE_URL: _db, REDIS_URL: _redis, ...inherited } = process.env;
   const proc = spawn(process.execPath, [path.join(REPO_ROOT, 'infra/local/bootstrap.mjs'), 'cluster'], {
     cwd: REPO_ROOT,
-    env: { ...inherited, DATA_DIR: dataDir, PORT: String(opts.port), NODES: String(opts.nodes), WORKERS: String(opts.workers), LOG_LEVEL: 'warn', SEED_DEMO: 'false' },
+    env: {
+      ...inherited,
+      DATA_DIR: dataDir,
+      PORT: String(opts.port),
+      NODES: String(opts.nodes),
+      WORKERS: String(opts.workers),
+      LOG_LEVEL: 'warn',
+      SEED_DEMO: 'false',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -93,7 +111,8 @@ export async function startCluster(opts: { port: number; nodes: number; workers:
 async function waitForText(proc: ChildProcess, output: () => string, pattern: RegExp, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!pattern.test(output())) {
-    if (proc.exitCode !== null || proc.signalCode !== null) throw new Error(`the cluster exited before it was running (code ${proc.exitCode})`);
+    if (proc.exitCode !== null || proc.signalCode !== null)
+      throw new Error(`the cluster exited before it was running (code ${proc.exitCode})`);
     if (Date.now() > deadline) throw new Error(`the cluster was not running after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 100));
   }

@@ -4,22 +4,40 @@ import { SESSION_COOKIE } from '@taskflow/events';
 /** The login route allows 20 attempts per minute per client address (apps/server auth.routes). */
 const LOGINS_PER_ADDRESS = 18;
 
-function post(url: string, body: unknown, localAddress: string): Promise<{ status: number; body: any; retryAfterS: number; cookies: string[] }> {
+function post(
+  url: string,
+  body: unknown,
+  localAddress: string,
+): Promise<{ status: number; body: any; retryAfterS: number; cookies: string[] }> {
   return new Promise((resolve, reject) => {
     const data = JSON.stringify(body);
-    const req = http.request(url, { method: 'POST', localAddress, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) }, timeout: 30_000 }, (res) => {
-      let text = '';
-      res.on('data', (d) => (text += d));
-      res.on('end', () => {
-        let parsed: unknown = text;
-        try {
-          parsed = JSON.parse(text);
-        } catch {
-          // not JSON
-        }
-        resolve({ status: res.statusCode ?? 0, body: parsed, retryAfterS: Number(res.headers['retry-after'] ?? 0), cookies: res.headers['set-cookie'] ?? [] });
-      });
-    });
+    const req = http.request(
+      url,
+      {
+        method: 'POST',
+        localAddress,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) },
+        timeout: 30_000,
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (d) => (text += d));
+        res.on('end', () => {
+          let parsed: unknown = text;
+          try {
+            parsed = JSON.parse(text);
+          } catch {
+            // not JSON
+          }
+          resolve({
+            status: res.statusCode ?? 0,
+            body: parsed,
+            retryAfterS: Number(res.headers['retry-after'] ?? 0),
+            cookies: res.headers['set-cookie'] ?? [],
+          });
+        });
+      },
+    );
     req.on('timeout', () => req.destroy(new Error('login timed out')));
     req.on('error', reject);
     req.end(data);
@@ -32,7 +50,10 @@ export type LoginKind = 'bearer' | 'cookie';
 const LOGIN: Record<LoginKind, { path: string; credential: (res: Awaited<ReturnType<typeof post>>) => string | undefined }> = {
   bearer: { path: '/api/auth/login', credential: (res) => (typeof res.body?.token === 'string' ? res.body.token : undefined) },
   // What a browser sends back: `cookie: taskflow_session=…` (the Set-Cookie's first pair).
-  cookie: { path: '/api/auth/session', credential: (res) => res.cookies.map((c) => c.split(';')[0]!).find((c) => c.startsWith(`${SESSION_COOKIE}=`)) },
+  cookie: {
+    path: '/api/auth/session',
+    credential: (res) => res.cookies.map((c) => c.split(';')[0]!).find((c) => c.startsWith(`${SESSION_COOKIE}=`)),
+  },
 };
 
 /**
@@ -58,7 +79,8 @@ export async function loginAll(
       const res = await post(`${target}${login.path}`, { username, password }, localAddress);
       const credential = res.status === 200 ? login.credential(res) : undefined;
       if (credential) return tokens.set(username, credential);
-      if (res.status !== 429 || Date.now() > deadline) throw new Error(`login as ${username} failed: ${res.status} ${JSON.stringify(res.body).slice(0, 200)}`);
+      if (res.status !== 429 || Date.now() > deadline)
+        throw new Error(`login as ${username} failed: ${res.status} ${JSON.stringify(res.body).slice(0, 200)}`);
       await new Promise((r) => setTimeout(r, Math.min(60, Math.max(1, res.retryAfterS)) * 1000));
     }
   };

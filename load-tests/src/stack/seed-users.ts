@@ -11,7 +11,10 @@ export interface BenchUser {
  * API). Every user gets the same password hash, made once by the store's own function:
  * hashing hundreds of times would cost minutes of scrypt for nothing the run measures.
  */
-export async function seedUsers(databaseUrl: string, opts: { runId: string; orgs: number; users: number; password: string }): Promise<{ users: BenchUser[]; orgIds: string[] }> {
+export async function seedUsers(
+  databaseUrl: string,
+  opts: { runId: string; orgs: number; users: number; password: string },
+): Promise<{ users: BenchUser[]; orgIds: string[] }> {
   const db = createDb(databaseUrl, { max: 2, applicationName: 'taskflow-bench-seed' });
   try {
     const orgIds: string[] = [];
@@ -25,7 +28,11 @@ export async function seedUsers(databaseUrl: string, opts: { runId: string; orgs
     }));
     const users: BenchUser[] = [];
     for (let i = 0; i < rows.length; i += 500) {
-      const inserted = await db.insertInto('users').values(rows.slice(i, i + 500)).returning(['id', 'username', 'orgId']).execute();
+      const inserted = await db
+        .insertInto('users')
+        .values(rows.slice(i, i + 500))
+        .returning(['id', 'username', 'orgId'])
+        .execute();
       users.push(...inserted);
     }
     return { users, orgIds };

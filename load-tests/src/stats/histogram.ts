@@ -59,7 +59,13 @@ export class Histogram {
   }
 
   percentiles(): Percentiles {
-    return { count: this.count, p50Ms: this.quantile(0.5), p95Ms: this.quantile(0.95), p99Ms: this.quantile(0.99), maxMs: this.count ? round(this.maxMs) : null };
+    return {
+      count: this.count,
+      p50Ms: this.quantile(0.5),
+      p95Ms: this.quantile(0.95),
+      p99Ms: this.quantile(0.99),
+      maxMs: this.count ? round(this.maxMs) : null,
+    };
   }
 }
 

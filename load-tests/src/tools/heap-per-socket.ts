@@ -49,7 +49,8 @@ const SOCKETS = Number(args.sockets);
 const WARM = Number(args.warm);
 const USERS = Number(args.users);
 const CONCURRENCY = Number(args.concurrency);
-if (![SOCKETS, WARM, USERS, CONCURRENCY].every((n) => Number.isInteger(n) && n > 0)) throw new Error('--sockets, --warm, --users and --concurrency must be positive integers');
+if (![SOCKETS, WARM, USERS, CONCURRENCY].every((n) => Number.isInteger(n) && n > 0))
+  throw new Error('--sockets, --warm, --users and --concurrency must be positive integers');
 if (!['product', 'bare', 'both'].includes(args.target)) throw new Error(`--target must be product, bare or both, got "${args.target}"`);
 
 interface Heap {
@@ -103,10 +104,14 @@ async function until(what: string, check: () => Promise<boolean>, timeoutMs = 60
 
 /** A TypeScript entry under tsx, with the probe preloaded and the collector exposed. */
 function startProcess(entry: string, env: Record<string, string>): { proc: ChildProcess; output: () => string } {
-  const proc = spawn(process.execPath, ['--expose-gc', '--require', PROBE, '--conditions=taskflow-source', '--import', 'tsx', path.join(path.resolve(args.repo), entry)], {
-    env: { PATH: process.env.PATH, ...env },
-    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-  });
+  const proc = spawn(
+    process.execPath,
+    ['--expose-gc', '--require', PROBE, '--conditions=taskflow-source', '--import', 'tsx', path.join(path.resolve(args.repo), entry)],
+    {
+      env: { PATH: process.env.PATH, ...env },
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    },
+  );
   let out = '';
   const keep = (d: Buffer) => (out = (out + d.toString()).slice(-20_000));
   proc.stdout!.on('data', keep);
@@ -114,7 +119,11 @@ function startProcess(entry: string, env: Record<string, string>): { proc: Child
   return { proc, output: () => out };
 }
 
-async function probe(port: number, what: 'heap' | 'memory' | 'snapshot' | 'gc-start' | 'gc-stop' | 'alloc-start' | 'alloc-stop', file?: string): Promise<any> {
+async function probe(
+  port: number,
+  what: 'heap' | 'memory' | 'snapshot' | 'gc-start' | 'gc-stop' | 'alloc-start' | 'alloc-stop',
+  file?: string,
+): Promise<any> {
   const query = file ? `?file=${encodeURIComponent(file)}` : what === 'alloc-stop' ? `?top=${Number(args.top)}` : '';
   const url = `http://127.0.0.1:${port}/${what}${query}`;
   const res = await fetch(url, { signal: AbortSignal.timeout(300_000) });
@@ -185,7 +194,9 @@ async function measure(target: string, url: string, probePort: number, tokens: s
       say(`${target}: snapshots written (${beforeFile}, ${afterFile}); grouping…`);
       const rows = diffPerSocket(groupHeapSnapshot(beforeFile), groupHeapSnapshot(afterFile), SOCKETS);
       const round = (n: number) => Math.round(n * 100) / 100;
-      result.kinds = rows.slice(0, Number(args.top)).map((r) => ({ kind: r.kind, countPerSocket: round(r.countPerSocket), bytesPerSocket: round(r.bytesPerSocket) }));
+      result.kinds = rows
+        .slice(0, Number(args.top))
+        .map((r) => ({ kind: r.kind, countPerSocket: round(r.countPerSocket), bytesPerSocket: round(r.bytesPerSocket) }));
     }
     return result;
   } finally {
@@ -251,7 +262,11 @@ async function runProduct(redisUrl: string): Promise<Measured> {
 
 async function runBare(redisUrl: string): Promise<Measured> {
   const [port, probePort] = [await freePort(), await freePort()];
-  const bare = startProcess('load-tests/baselines/bare-server.ts', { PORT: String(port), REDIS_URL: redisUrl, HEAP_PROBE_PORT: String(probePort) });
+  const bare = startProcess('load-tests/baselines/bare-server.ts', {
+    PORT: String(port),
+    REDIS_URL: redisUrl,
+    HEAP_PROBE_PORT: String(probePort),
+  });
   const url = `http://127.0.0.1:${port}`;
   try {
     await until('the bare server', async () => (await fetch(`${url}/api/ready`)).ok && (await probe(probePort, 'heap').then(() => true)));
@@ -262,14 +277,32 @@ async function runBare(redisUrl: string): Promise<Measured> {
 }
 
 function table(results: Measured[]): string {
-  const lines = ['| | heap KB/socket | external KB/socket | RSS KB/socket (after GC) | RSS KB/socket (no GC) | garbage KB/socket (connect) | timers/socket |', '|---|---|---|---|---|---|---|'];
-  for (const r of results) lines.push(`| ${r.target} (${r.sockets}) | ${r.heapPerSocketKB} | ${r.externalPerSocketKB} | ${r.rssPerSocketKB} | ${r.rssNoGcPerSocketKB} | ${r.garbagePerSocketKB} | ${r.resourcesPerSocket.Timeout ?? 0} |`);
+  const lines = [
+    '| | heap KB/socket | external KB/socket | RSS KB/socket (after GC) | RSS KB/socket (no GC) | garbage KB/socket (connect) | timers/socket |',
+    '|---|---|---|---|---|---|---|',
+  ];
+  for (const r of results)
+    lines.push(
+      `| ${r.target} (${r.sockets}) | ${r.heapPerSocketKB} | ${r.externalPerSocketKB} | ${r.rssPerSocketKB} | ${r.rssNoGcPerSocketKB} | ${r.garbagePerSocketKB} | ${r.resourcesPerSocket.Timeout ?? 0} |`,
+    );
   for (const r of results.filter((x) => x.allocators)) {
-    lines.push('', `${r.target}: allocated while connecting, by function (sampled; bytes per socket)`, '', '| function | bytes per socket |', '|---|---|');
+    lines.push(
+      '',
+      `${r.target}: allocated while connecting, by function (sampled; bytes per socket)`,
+      '',
+      '| function | bytes per socket |',
+      '|---|---|',
+    );
     for (const a of r.allocators!) lines.push(`| \`${a.where.replace(/\|/g, '\\|')}\` | ${a.bytesPerSocket} |`);
   }
   for (const r of results.filter((x) => x.kinds)) {
-    lines.push('', `${r.target}: what each socket added (heap snapshot, shallow bytes)`, '', '| kind | per socket | bytes per socket |', '|---|---|---|');
+    lines.push(
+      '',
+      `${r.target}: what each socket added (heap snapshot, shallow bytes)`,
+      '',
+      '| kind | per socket | bytes per socket |',
+      '|---|---|---|',
+    );
     for (const k of r.kinds!) lines.push(`| \`${k.kind.replace(/\|/g, '\\|')}\` | ${k.countPerSocket} | ${k.bytesPerSocket} |`);
   }
   return lines.join('\n');
@@ -277,16 +310,25 @@ function table(results: Measured[]): string {
 
 async function main(): Promise<void> {
   const redisUrl = process.env.TEST_REDIS_URL;
-  if (!redisUrl || !process.env.TEST_DATABASE_URL) throw new Error('set TEST_DATABASE_URL (a superuser URL) and TEST_REDIS_URL, e.g. from `npm run services`');
+  if (!redisUrl || !process.env.TEST_DATABASE_URL)
+    throw new Error('set TEST_DATABASE_URL (a superuser URL) and TEST_REDIS_URL, e.g. from `npm run services`');
   if (args.snapshots) fs.mkdirSync(args.snapshots, { recursive: true });
   const results: Measured[] = [];
   if (args.target !== 'bare') results.push(await runProduct(redisUrl));
   if (args.target !== 'product') results.push(await runBare(redisUrl));
   const product = results.find((r) => r.target === 'product');
   const bare = results.find((r) => r.target === 'bare');
-  const ratio = product && bare && bare.heapPerSocketKB > 0 ? Math.round((product.heapPerSocketKB / bare.heapPerSocketKB) * 100) / 100 : undefined;
-  process.stdout.write(`${table(results)}\n\nload average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}\n`);
-  process.stdout.write(`${JSON.stringify({ sockets: SOCKETS, results: results.map(({ kinds: _k, allocators: _a, ...r }) => r), heapRatio: ratio })}\n`);
+  const ratio =
+    product && bare && bare.heapPerSocketKB > 0 ? Math.round((product.heapPerSocketKB / bare.heapPerSocketKB) * 100) / 100 : undefined;
+  process.stdout.write(
+    `${table(results)}\n\nload average ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}\n`,
+  );
+  process.stdout.write(
+    `${JSON.stringify({ sockets: SOCKETS, results: results.map(({ kinds: _k, allocators: _a, ...r }) => r), heapRatio: ratio })}\n`,
+  );
 }
 
 main().then(

@@ -41,7 +41,8 @@ function spaceSizes() {
 
 let profiler;
 let session;
-const post = (method, params) => new Promise((resolve, reject) => session.post(method, params, (err, res) => (err ? reject(err) : resolve(res))));
+const post = (method, params) =>
+  new Promise((resolve, reject) => session.post(method, params, (err, res) => (err ? reject(err) : resolve(res))));
 
 /** Bytes allocated per function (self), from a sampling heap profile: `name file:line`. */
 function topAllocators(profile, n) {
@@ -82,7 +83,11 @@ async function answer(req) {
     session = new (require('node:inspector').Session)();
     session.connect();
     await post('HeapProfiler.enable');
-    await post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+    await post('HeapProfiler.startSampling', {
+      samplingInterval: 4096,
+      includeObjectsCollectedByMajorGC: true,
+      includeObjectsCollectedByMinorGC: true,
+    });
     return { started: true };
   }
   if (url.pathname === '/alloc-stop') {
@@ -95,7 +100,15 @@ async function answer(req) {
     await collect();
     const m = process.memoryUsage();
     const h = v8.getHeapStatistics();
-    return { rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers, mallocedMemory: h.malloced_memory, resources: countResources() };
+    return {
+      rss: m.rss,
+      heapUsed: m.heapUsed,
+      heapTotal: m.heapTotal,
+      external: m.external,
+      arrayBuffers: m.arrayBuffers,
+      mallocedMemory: h.malloced_memory,
+      resources: countResources(),
+    };
   }
   if (url.pathname === '/snapshot') {
     await collect();

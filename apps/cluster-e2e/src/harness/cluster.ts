@@ -98,17 +98,33 @@ export class Cluster {
     const out = fs.openSync(outputFile, 'a');
     const bootstrap = spawn(process.execPath, [path.join(REPO_ROOT, 'infra/local/bootstrap.mjs'), 'cluster'], {
       cwd: REPO_ROOT,
-      env: { ...baseEnv(), ...FAST_TIMINGS, DATA_DIR: dataDir, PORT: String(port), NODES: '2', WORKERS: '1', LOG_LEVEL: 'warn', DEMO_PASSWORD, ...env },
+      env: {
+        ...baseEnv(),
+        ...FAST_TIMINGS,
+        DATA_DIR: dataDir,
+        PORT: String(port),
+        NODES: '2',
+        WORKERS: '1',
+        LOG_LEVEL: 'warn',
+        DEMO_PASSWORD,
+        ...env,
+      },
       // Into a file: a pipe nobody drains would block the stack once full.
       stdio: ['ignore', out, out],
     });
     fs.closeSync(out);
     const output = () => fs.readFileSync(outputFile, 'utf8');
     try {
-      await until('the cluster to print "is running at"', () => {
-        if (bootstrap.exitCode !== null || bootstrap.signalCode !== null) throw new Error(`npm run cluster exited (${bootstrap.exitCode ?? bootstrap.signalCode}) before it was running`);
-        return output().includes('is running at');
-      }, 240_000, 200);
+      await until(
+        'the cluster to print "is running at"',
+        () => {
+          if (bootstrap.exitCode !== null || bootstrap.signalCode !== null)
+            throw new Error(`npm run cluster exited (${bootstrap.exitCode ?? bootstrap.signalCode}) before it was running`);
+          return output().includes('is running at');
+        },
+        240_000,
+        200,
+      );
     } catch (err) {
       bootstrap.kill('SIGINT');
       throw new Error(`${(err as Error).message}\n--- output (${outputFile}) ---\n${output().slice(-4000)}`);
@@ -152,11 +168,14 @@ export class Cluster {
       } else if (joined.includes('apps/worker/src/main.ts')) {
         found.push({ role: 'worker', name: environ(pid).NODE_ID ?? `worker-${pid}`, pid });
       } else if (/(^|\/)haproxy$/.test(cmd[0] ?? '')) found.push({ role: 'haproxy', name: 'haproxy', pid });
-      else if (/(^|\/)postgres$/.test(cmd[0] ?? '')) found.push({ role: 'postgres', name: 'postgres', pid, port: this.stackFile.postgres?.port });
+      else if (/(^|\/)postgres$/.test(cmd[0] ?? ''))
+        found.push({ role: 'postgres', name: 'postgres', pid, port: this.stackFile.postgres?.port });
       else if (/redis-server/.test(cmd[0] ?? '')) found.push({ role: 'redis', name: 'redis', pid, port: this.stackFile.redis?.port });
     }
-    if (this.ownPostgres && isRunning(this.ownPostgres.pid)) found.push({ role: 'postgres', name: 'postgres', pid: this.ownPostgres.pid, port: this.ownPostgres.port });
-    if (this.ownRedis && isRunning(this.ownRedis.pid)) found.push({ role: 'redis', name: 'redis', pid: this.ownRedis.pid, port: this.ownRedis.port });
+    if (this.ownPostgres && isRunning(this.ownPostgres.pid))
+      found.push({ role: 'postgres', name: 'postgres', pid: this.ownPostgres.pid, port: this.ownPostgres.port });
+    if (this.ownRedis && isRunning(this.ownRedis.pid))
+      found.push({ role: 'redis', name: 'redis', pid: this.ownRedis.pid, port: this.ownRedis.port });
     for (const p of found) this.seen.set(p.pid, p);
     return found.sort((a, b) => `${a.role}${a.name}`.localeCompare(`${b.role}${b.name}`));
   }
@@ -188,7 +207,8 @@ export class Cluster {
         problems.push(`${p.name} (pid ${p.pid}) exited${current.length ? ` (now pid ${current.map((c) => c.pid).join(', ')})` : ''}`);
       }
     }
-    for (const p of now) if (!before.some((b) => b.role === p.role && b.name === p.name)) problems.push(`unexpected new process ${p.name} (pid ${p.pid})`);
+    for (const p of now)
+      if (!before.some((b) => b.role === p.role && b.name === p.name)) problems.push(`unexpected new process ${p.name} (pid ${p.pid})`);
     return problems;
   }
 
@@ -238,18 +258,23 @@ export class Cluster {
     const child = spawn(command[0]!, command.slice(1), { detached: true, stdio: ['ignore', log, log], ...user });
     fs.closeSync(log);
     this.ownPostgres = { pid: child.pid!, port, child };
-    await until('PostgreSQL to accept connections again', async () => {
-      const client = new pg.Client({ connectionString: this.databaseUrl, connectionTimeoutMillis: 1000 });
-      try {
-        await client.connect();
-        await client.query('SELECT 1');
-        return true;
-      } catch {
-        return false;
-      } finally {
-        await client.end().catch(() => undefined);
-      }
-    }, 30_000, 200);
+    await until(
+      'PostgreSQL to accept connections again',
+      async () => {
+        const client = new pg.Client({ connectionString: this.databaseUrl, connectionTimeoutMillis: 1000 });
+        try {
+          await client.connect();
+          await client.query('SELECT 1');
+          return true;
+        } catch {
+          return false;
+        } finally {
+          await client.end().catch(() => undefined);
+        }
+      },
+      30_000,
+      200,
+    );
   }
 
   async stallRedis(ms: number): Promise<void> {
@@ -266,7 +291,11 @@ export class Cluster {
     signal([old.pid], 'SIGTERM');
     await until('Redis to shut down', () => !isRunning(old.pid), 15_000);
     await sleep(downMs);
-    this.ownRedis = await startRedis({ dataDir: path.join(this.dataDir, 'redis'), port, logFile: path.join(this.dataDir, 'logs', 'redis.log') });
+    this.ownRedis = await startRedis({
+      dataDir: path.join(this.dataDir, 'redis'),
+      port,
+      logFile: path.join(this.dataDir, 'logs', 'redis.log'),
+    });
   }
 
   /** A small pool on the stack's database (for reading the committed state); survives PostgreSQL restarts. */
@@ -323,7 +352,9 @@ export class Cluster {
     const everything = new Set<number>([...this.seen.keys(), ...this.stackFile.pids, this.stackFile.supervisorPid]);
     // Give PostgreSQL backends a moment to notice their postmaster is gone.
     await until('every process of the stack to exit', () => [...everything].every((pid) => !isRunning(pid)), 10_000).catch(() => undefined);
-    const leftovers = [...everything].filter(isRunning).map((pid) => `${this.seen.get(pid)?.name ?? 'process'} ${pid}: ${cmdline(pid).join(' ').slice(0, 120)}`);
+    const leftovers = [...everything]
+      .filter(isRunning)
+      .map((pid) => `${this.seen.get(pid)?.name ?? 'process'} ${pid}: ${cmdline(pid).join(' ').slice(0, 120)}`);
     if (exitCode === 'timeout') {
       for (const pid of everything) signal(processTree(pid), 'SIGKILL');
       leftovers.unshift('npm run cluster did not exit within 60 s of Ctrl-C');
@@ -331,7 +362,8 @@ export class Cluster {
     if (!opts.keepData && leftovers.length === 0) {
       // As root the database lives outside the data directory, which holds a link to it.
       const link = path.join(this.dataDir, 'postgres');
-      if (fs.lstatSync(link, { throwIfNoEntry: false })?.isSymbolicLink()) fs.rmSync(path.dirname(fs.realpathSync(link)), { recursive: true, force: true });
+      if (fs.lstatSync(link, { throwIfNoEntry: false })?.isSymbolicLink())
+        fs.rmSync(path.dirname(fs.realpathSync(link)), { recursive: true, force: true });
       fs.rmSync(this.dataDir, { recursive: true, force: true });
     }
     return { exitCode: exitCode === 'timeout' ? null : exitCode, leftovers, tookMs: Date.now() - started };

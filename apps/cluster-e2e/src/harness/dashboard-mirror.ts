@@ -20,7 +20,9 @@ export class DashboardMirror {
       this.snapshots += 1;
       for (const t of p.tasks) this.apply(t.taskId, t.seq, t.status, false);
     });
-    socket.on('dashboard:task_list_updated', (t: { taskId: string; seq: number; status: string }) => this.apply(t.taskId, t.seq, t.status, true));
+    socket.on('dashboard:task_list_updated', (t: { taskId: string; seq: number; status: string }) =>
+      this.apply(t.taskId, t.seq, t.status, true),
+    );
     socket.on('connect', () => void this.join());
   }
 

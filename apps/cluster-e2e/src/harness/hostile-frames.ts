@@ -13,7 +13,18 @@ export function prng(seed: number): () => number {
 }
 
 /** Names that exist on every object: an event dispatch keyed on a plain object finds them. */
-export const PROTOTYPE_NAMES = ['__proto__', 'toString', 'constructor', 'hasOwnProperty', 'valueOf', '__defineGetter__', 'isPrototypeOf', 'toLocaleString', 'propertyIsEnumerable', '__lookupGetter__'];
+export const PROTOTYPE_NAMES = [
+  '__proto__',
+  'toString',
+  'constructor',
+  'hasOwnProperty',
+  'valueOf',
+  '__defineGetter__',
+  'isPrototypeOf',
+  'toLocaleString',
+  'propertyIsEnumerable',
+  '__lookupGetter__',
+];
 
 export interface HostileFrame {
   data: string | Buffer;
@@ -41,29 +52,104 @@ export function hostileFrames(seed: number, count: number): HostileFrame[] {
   let ackId = 1;
   const randomText = (n: number) => Array.from({ length: n }, () => String.fromCharCode(int(0xffff))).join('');
   const weirdValues = (): unknown[] => [
-    null, true, 0, -1, 1e308, -0, 2 ** 53 + 1, '', 'x'.repeat(int(20_000)), randomText(int(50)), [], {}, [[[[[[[[[[]]]]]]]]]],
-    { __proto__: { polluted: true } }, JSON.parse('{"__proto__":{"polluted":true}}'), { constructor: { prototype: { polluted: true } } },
-    { taskId: '../../etc/passwd' }, { taskId: '00000000-0000-0000-0000-000000000000' }, { taskId: 'A2B4C6D8-0000-4000-8000-00000000000A' },
-    { taskId: 12345 }, { taskId: ['x'] }, { taskIds: 'all' }, { taskIds: Array.from({ length: 500 }, () => crypto.randomUUID()) },
-    { taskIds: [crypto.randomUUID()], since: { __proto__: 1 } }, { taskIds: [crypto.randomUUID()], since: JSON.parse('{"__proto__":5}') },
+    null,
+    true,
+    0,
+    -1,
+    1e308,
+    -0,
+    2 ** 53 + 1,
+    '',
+    'x'.repeat(int(20_000)),
+    randomText(int(50)),
+    [],
+    {},
+    [[[[[[[[[[]]]]]]]]]],
+    { __proto__: { polluted: true } },
+    JSON.parse('{"__proto__":{"polluted":true}}'),
+    { constructor: { prototype: { polluted: true } } },
+    { taskId: '../../etc/passwd' },
+    { taskId: '00000000-0000-0000-0000-000000000000' },
+    { taskId: 'A2B4C6D8-0000-4000-8000-00000000000A' },
+    { taskId: 12345 },
+    { taskId: ['x'] },
+    { taskIds: 'all' },
+    { taskIds: Array.from({ length: 500 }, () => crypto.randomUUID()) },
+    { taskIds: [crypto.randomUUID()], since: { __proto__: 1 } },
+    { taskIds: [crypto.randomUUID()], since: JSON.parse('{"__proto__":5}') },
     { taskIds: [crypto.randomUUID()], since: { toString: 1 } },
   ];
   const makers: Array<[weight: number, make: () => Omit<HostileFrame, 'binary'> & { binary?: boolean }]> = [
-    [30, () => {
-      const id = ackId++;
-      return { kind: 'prototype-name', data: `42${id}${JSON.stringify([pick(PROTOTYPE_NAMES), pick(weirdValues())])}`, unknownEventAck: id, fatal: false };
-    }],
+    [
+      30,
+      () => {
+        const id = ackId++;
+        return {
+          kind: 'prototype-name',
+          data: `42${id}${JSON.stringify([pick(PROTOTYPE_NAMES), pick(weirdValues())])}`,
+          unknownEventAck: id,
+          fatal: false,
+        };
+      },
+    ],
     [25, () => ({ kind: 'known-wrong-types', data: `42${ackId++}${JSON.stringify([pick(KNOWN), pick(weirdValues())])}`, fatal: false })],
-    [8, () => ({ kind: 'known-extra-args', data: `42${JSON.stringify([pick(KNOWN), pick(weirdValues()), pick(weirdValues()), pick(weirdValues())])}`, fatal: false })],
-    [8, () => ({ kind: 'huge-ack-id', data: `42${'9'.repeat(1 + int(40))}${JSON.stringify([pick([...KNOWN, ...PROTOTYPE_NAMES]), {}])}`, fatal: false })],
-    [8, () => {
-      const id = ackId++;
-      return { kind: 'random-event-name', data: `42${id}${JSON.stringify([randomText(1 + int(300)), {}])}`, fatal: false };
-    }],
+    [
+      8,
+      () => ({
+        kind: 'known-extra-args',
+        data: `42${JSON.stringify([pick(KNOWN), pick(weirdValues()), pick(weirdValues()), pick(weirdValues())])}`,
+        fatal: false,
+      }),
+    ],
+    [
+      8,
+      () => ({
+        kind: 'huge-ack-id',
+        data: `42${'9'.repeat(1 + int(40))}${JSON.stringify([pick([...KNOWN, ...PROTOTYPE_NAMES]), {}])}`,
+        fatal: false,
+      }),
+    ],
+    [
+      8,
+      () => {
+        const id = ackId++;
+        return { kind: 'random-event-name', data: `42${id}${JSON.stringify([randomText(1 + int(300)), {}])}`, fatal: false };
+      },
+    ],
     [4, () => ({ kind: 'lone-surrogates', data: `42["task:join",{"taskId":"\\ud800\\udbff${randomText(5)}"}]`, fatal: false })],
     [4, () => ({ kind: 'ack-for-nothing', data: `43${int(1000)}[{"ok":true}]`, fatal: false })],
-    [2, () => ({ kind: 'bad-json', data: pick(['42[', '42["task:join",', '42{"a":1}', '42[]', '42[1,2]', '42[null]', '42"str"', '42[{}]']), fatal: true })],
-    [2, () => ({ kind: 'bad-packet-type', data: pick(['49', '4x', '47[]', '45-["task:join",{}]', '46', '4', '7', '9', '', '0{"sid":"x"}', '1', '5', '6', '41/admin,', '40/x,{}']), fatal: true })],
+    [
+      2,
+      () => ({
+        kind: 'bad-json',
+        data: pick(['42[', '42["task:join",', '42{"a":1}', '42[]', '42[1,2]', '42[null]', '42"str"', '42[{}]']),
+        fatal: true,
+      }),
+    ],
+    [
+      2,
+      () => ({
+        kind: 'bad-packet-type',
+        data: pick([
+          '49',
+          '4x',
+          '47[]',
+          '45-["task:join",{}]',
+          '46',
+          '4',
+          '7',
+          '9',
+          '',
+          '0{"sid":"x"}',
+          '1',
+          '5',
+          '6',
+          '41/admin,',
+          '40/x,{}',
+        ]),
+        fatal: true,
+      }),
+    ],
     [2, () => ({ kind: 'bad-utf8', data: Buffer.from([0x34, 0x32, 0x5b, 0x22, 0xff, 0xfe, 0xc3, 0x28, 0x22, 0x5d]), fatal: true })],
     [2, () => ({ kind: 'binary', data: Buffer.from(Array.from({ length: 1 + int(200) }, () => int(256))), binary: true, fatal: true })],
     [1, () => ({ kind: 'oversized', data: `42["task:join",{"taskId":"${'x'.repeat(40_000)}"}]`, fatal: true })],

@@ -8,6 +8,9 @@ export const RESULTS_DIR = path.join(os.tmpdir(), 'taskflow-faults');
 /** Keeps one case's measurements (time to converge, redeliveries, parked jobs…) and answers the line to print. */
 export function recordMeasurements(name: string, numbers: Record<string, unknown>): string {
   fs.mkdirSync(RESULTS_DIR, { recursive: true });
-  fs.writeFileSync(path.join(RESULTS_DIR, `${name}.json`), JSON.stringify({ case: name, at: new Date().toISOString(), ...numbers }, null, 2));
+  fs.writeFileSync(
+    path.join(RESULTS_DIR, `${name}.json`),
+    JSON.stringify({ case: name, at: new Date().toISOString(), ...numbers }, null, 2),
+  );
   return `[faults] ${name}: ${JSON.stringify(numbers)}`;
 }

@@ -13,7 +13,10 @@ export interface ClusterSuite {
  * port), watched by clients from the start; the file's last test stops it with
  * Ctrl-C and checks that nothing is left running.
  */
-export function clusterSuite(name: string, opts: { env?: () => Record<string, string>; watchers?: Array<[string, Transport, string?]> } = {}): ClusterSuite {
+export function clusterSuite(
+  name: string,
+  opts: { env?: () => Record<string, string>; watchers?: Array<[string, Transport, string?]> } = {},
+): ClusterSuite {
   const suite = {} as ClusterSuite;
   beforeAll(async () => {
     suite.cluster = await Cluster.start(name, opts.env?.() ?? {});

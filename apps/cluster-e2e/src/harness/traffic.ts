@@ -32,13 +32,23 @@ export class DeliveryLedger {
     const delivery: Delivery =
       n % 2 === 0
         ? { id: crypto.randomUUID(), event: 'create', payload: createBranchEvent({ repo: 'acme/payments', branch }), taskId, answers: [] }
-        : { id: crypto.randomUUID(), event: 'pull_request', payload: pullRequestEvent({ repo: 'acme/payments', branch, prNumber: (this.prNumber += 1), action: 'opened' }), taskId, answers: [] };
+        : {
+            id: crypto.randomUUID(),
+            event: 'pull_request',
+            payload: pullRequestEvent({ repo: 'acme/payments', branch, prNumber: (this.prNumber += 1), action: 'opened' }),
+            taskId,
+            answers: [],
+          };
     this.deliveries.push(delivery);
     return this.send(delivery);
   }
 
   private async send(d: Delivery): Promise<Answer> {
-    const answer = await sendWebhook(`${this.cluster.url}/api/webhooks/github`, d.event, d.payload, { secret: this.cluster.webhookSecret, deliveryId: d.id, timeoutMs: 10_000 }).then(
+    const answer = await sendWebhook(`${this.cluster.url}/api/webhooks/github`, d.event, d.payload, {
+      secret: this.cluster.webhookSecret,
+      deliveryId: d.id,
+      timeoutMs: 10_000,
+    }).then(
       (r) => r.status,
       () => 0,
     );
@@ -61,7 +71,10 @@ export class DeliveryLedger {
     const deadline = Date.now() + timeoutMs;
     const redelivered = new Set<string>();
     while (this.unaccepted.length > 0) {
-      if (Date.now() > deadline) throw new Error(`${this.unaccepted.length} deliveries still not accepted after ${timeoutMs} ms: ${this.unaccepted.map((d) => `${d.id} [${d.answers.join(',')}]`).join('; ')}`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `${this.unaccepted.length} deliveries still not accepted after ${timeoutMs} ms: ${this.unaccepted.map((d) => `${d.id} [${d.answers.join(',')}]`).join('; ')}`,
+        );
       for (const d of this.unaccepted) {
         redelivered.add(d.id);
         await this.send(d);
@@ -126,12 +139,20 @@ export class TaskAuthor {
   }
 
   async get(path: string, timeoutMs = 5000): Promise<Response | undefined> {
-    return fetch(`${this.cluster.url}${path}`, { headers: { authorization: `Bearer ${this.token}` }, signal: AbortSignal.timeout(timeoutMs) }).catch(() => undefined);
+    return fetch(`${this.cluster.url}${path}`, {
+      headers: { authorization: `Bearer ${this.token}` },
+      signal: AbortSignal.timeout(timeoutMs),
+    }).catch(() => undefined);
   }
 }
 
 /** Waits until every task is in one of `statuses` in PostgreSQL; answers the ones that are not. */
-export async function untilStatus(cluster: Cluster, ids: readonly string[], statuses: readonly string[], timeoutMs: number): Promise<string[]> {
+export async function untilStatus(
+  cluster: Cluster,
+  ids: readonly string[],
+  statuses: readonly string[],
+  timeoutMs: number,
+): Promise<string[]> {
   const deadline = Date.now() + timeoutMs;
   let off: string[] = ids.map((id) => `${id}: unknown`);
   while (Date.now() < deadline) {

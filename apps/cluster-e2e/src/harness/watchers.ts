@@ -32,7 +32,9 @@ export async function committedState(cluster: Cluster, ids: readonly string[]): 
       WHERE t.id = ANY($1::uuid[]) GROUP BY t.id`,
     [ids],
   );
-  return new Map(rows.map((r) => [r.id, { id: r.id, seq: r.seq, status: r.status, events: Number(r.events), maxEventSeq: r.max_seq ?? 0 }]));
+  return new Map(
+    rows.map((r) => [r.id, { id: r.id, seq: r.seq, status: r.status, events: Number(r.events), maxEventSeq: r.max_seq ?? 0 }]),
+  );
 }
 
 /**
@@ -59,10 +61,22 @@ export class Watchers {
     for (const [user, transport, node] of spec) {
       if (!tokens.has(user)) tokens.set(user, await login(cluster.url, user, DEMO_PASSWORD));
       // HAProxy's sticky cookie pins a client to a node when the test needs it there.
-      const client = await openSocket(cluster.url, { token: tokens.get(user)!, transports: [transport], reconnection: true, ...(node ? { extraHeaders: { cookie: `tfnode=${node}` } } : {}) });
+      const client = await openSocket(cluster.url, {
+        token: tokens.get(user)!,
+        transports: [transport],
+        reconnection: true,
+        ...(node ? { extraHeaders: { cookie: `tfnode=${node}` } } : {}),
+      });
       const dashboard = new DashboardMirror(client);
       await dashboard.join();
-      const watcher: Watcher = { label: `${user}/${transport}${node ? `@${node}` : ''}`, reconnects: 0, history: [], client, dashboard, tasks: new Map() };
+      const watcher: Watcher = {
+        label: `${user}/${transport}${node ? `@${node}` : ''}`,
+        reconnects: 0,
+        history: [],
+        client,
+        dashboard,
+        tasks: new Map(),
+      };
       const note = (what: string) => watcher.history.push(`${new Date().toISOString().slice(11, 23)} ${what}`);
       client.socket.on('connect', () => {
         watcher.reconnects += 1;
@@ -128,7 +142,10 @@ export class Watchers {
       }
       await new Promise((r) => setTimeout(r, 250));
     }
-    const histories = this.all.map((w) => `${w.label} (${w.client.socket.connected ? 'connected' : 'disconnected'}): ${w.history.slice(-8).join(', ') || 'no reconnects'}`);
+    const histories = this.all.map(
+      (w) =>
+        `${w.label} (${w.client.socket.connected ? 'connected' : 'disconnected'}): ${w.history.slice(-8).join(', ') || 'no reconnects'}`,
+    );
     throw new Error(
       `clients did not converge within ${timeoutMs} ms:\n  ${diff.slice(0, 20).join('\n  ')}${diff.length > 20 ? `\n  … ${diff.length - 20} more` : ''}\n  clients: ${histories.join('\n    ')}`,
     );
@@ -144,9 +161,11 @@ export class Watchers {
       }
       for (const w of this.all) {
         const m = w.tasks.get(id);
-        if (m && (m.last !== c.seq || m.status !== c.status)) diff.push(`${w.label} task ${id}: ${m.last}/${m.status}, committed ${c.seq}/${c.status}`);
+        if (m && (m.last !== c.seq || m.status !== c.status))
+          diff.push(`${w.label} task ${id}: ${m.last}/${m.status}, committed ${c.seq}/${c.status}`);
         const row = w.dashboard.rows.get(id);
-        if (!row || row.seq !== c.seq || row.status !== c.status) diff.push(`${w.label} dashboard ${id}: ${row ? `${row.seq}/${row.status}` : 'missing'}, committed ${c.seq}/${c.status}`);
+        if (!row || row.seq !== c.seq || row.status !== c.status)
+          diff.push(`${w.label} dashboard ${id}: ${row ? `${row.seq}/${row.status}` : 'missing'}, committed ${c.seq}/${c.status}`);
       }
     }
     return diff;
@@ -161,12 +180,14 @@ export class Watchers {
     const problems: string[] = [];
     for (const id of ids) {
       const c = committed.get(id)!;
-      if (c.events !== c.seq || c.maxEventSeq !== c.seq) problems.push(`${id}: task seq ${c.seq} but ${c.events} events up to ${c.maxEventSeq}`);
+      if (c.events !== c.seq || c.maxEventSeq !== c.seq)
+        problems.push(`${id}: task seq ${c.seq} but ${c.events} events up to ${c.maxEventSeq}`);
       for (const w of this.all) {
         const m = w.tasks.get(id);
         if (!m) continue;
         const expected = Array.from({ length: c.seq }, (_, i) => i + 1);
-        if (m.applied.join(',') !== expected.join(',')) problems.push(`${w.label} task ${id}: applied [${m.applied.join(',')}], expected 1..${c.seq}`);
+        if (m.applied.join(',') !== expected.join(','))
+          problems.push(`${w.label} task ${id}: applied [${m.applied.join(',')}], expected 1..${c.seq}`);
       }
     }
     return problems;

@@ -5,7 +5,8 @@ import { userRole, type Db } from '@taskflow/store';
 import { sessionOfCookie, type CookieSessionDeps } from '../auth/session.cookie';
 
 /** Exactly what an unknown route answers: to anyone but an admin, the operations view does not exist. */
-export const hiddenRoute = (request: FastifyRequest) => new AppError('NOT_FOUND', 404, `No route for ${request.method} ${request.url.split('?')[0]}`);
+export const hiddenRoute = (request: FastifyRequest) =>
+  new AppError('NOT_FOUND', 404, `No route for ${request.method} ${request.url.split('?')[0]}`);
 
 /** Who is asking, by Bearer token or session cookie, without the write checks (CSRF) yet. */
 async function whoIsAsking(request: FastifyRequest, cookie: CookieSessionDeps): Promise<string> {

@@ -25,7 +25,14 @@ const addUp = (maps: Array<Record<string, number>>) => {
   return sum;
 };
 
-export const toParkedView = (j: { queue: AdminParkedJob['queue']; id: string; name: string; attemptsMade: number; failedReason: string; failedAt: string | null }): AdminParkedJob => ({
+export const toParkedView = (j: {
+  queue: AdminParkedJob['queue'];
+  id: string;
+  name: string;
+  attemptsMade: number;
+  failedReason: string;
+  failedAt: string | null;
+}): AdminParkedJob => ({
   queue: j.queue,
   id: j.id,
   name: j.name,
@@ -51,7 +58,13 @@ export function aggregateNodes(snapshots: NodeStatsSnapshot[]): Pick<AdminOvervi
 }
 
 /** What any node answers for the whole cluster: node snapshots from Redis, queue state from BullMQ. */
-export async function buildOverview(deps: { redis: Redis; prefix: string; queue: PipelineQueue; parked: ParkedJobs; logger: Logger }): Promise<AdminOverview> {
+export async function buildOverview(deps: {
+  redis: Redis;
+  prefix: string;
+  queue: PipelineQueue;
+  parked: ParkedJobs;
+  logger: Logger;
+}): Promise<AdminOverview> {
   const soft = <T>(what: string, work: Promise<T>) =>
     withTimeout(work).catch((err: unknown) => {
       deps.logger.warn({ err, what }, 'operations view: read failed');

@@ -96,7 +96,9 @@ describe('the cluster as one admin sees it', () => {
     await expect(onB.request('task:join', { taskId: 'not-a-task' })).resolves.toMatchObject({ ok: false });
 
     // A broadcast committed 600 ms ago, sent from node B through Redis to alice's sockets on node A.
-    b.io.to(rooms.user(t.f.users.alice.id)).emit('dashboard:task_list_updated', { updatedAt: new Date(Date.now() - 600).toISOString() } as never);
+    b.io
+      .to(rooms.user(t.f.users.alice.id))
+      .emit('dashboard:task_list_updated', { updatedAt: new Date(Date.now() - 600).toISOString() } as never);
     await onA[0]!.waitFor((e) => e.event === 'dashboard:task_list_updated', 'the broadcast on node A');
 
     // Asked of node B, answered for both.
@@ -104,7 +106,13 @@ describe('the cluster as one admin sees it', () => {
       const v = await overview(b, admin);
       const ids = v.nodes.map((n) => n.nodeId);
       const nodeA = v.nodes.find((n) => n.nodeId === 'node-a');
-      return ids.includes('node-a') && ids.includes('node-b') && v.cluster.sockets === 3 && (nodeA?.lag.count ?? 0) >= 1 && v.cluster.errors.INVALID_PAYLOAD ? v : undefined;
+      return ids.includes('node-a') &&
+        ids.includes('node-b') &&
+        v.cluster.sockets === 3 &&
+        (nodeA?.lag.count ?? 0) >= 1 &&
+        v.cluster.errors.INVALID_PAYLOAD
+        ? v
+        : undefined;
     });
     const byId = Object.fromEntries(view.nodes.map((n) => [n.nodeId, n]));
     expect(byId['node-a']).toMatchObject({ sockets: 2, errors: {} });
@@ -133,7 +141,10 @@ describe('the cluster as one admin sees it', () => {
     // Two deliveries whose only attempt fails: parked.
     for (const id of ['d1', 'd2']) await hooks.add('apply-webhook', { deliveryId: id }, { jobId: id, attempts: 1 });
     const workerConnection = connection.duplicate();
-    const failing = new Worker(QUEUES.webhooks, async () => Promise.reject(new Error('GitHub said no')), { connection: workerConnection, prefix: t.prefix });
+    const failing = new Worker(QUEUES.webhooks, async () => Promise.reject(new Error('GitHub said no')), {
+      connection: workerConnection,
+      prefix: t.prefix,
+    });
     await eventually('both parked', async () => ((await hooks.getFailedCount()) === 2 ? true : undefined));
     await failing.close();
     workerConnection.disconnect();
@@ -147,9 +158,15 @@ describe('the cluster as one admin sees it', () => {
     expect(before.parked.map((j) => j.id).sort()).toEqual(['d1', 'd2']);
     expect(before.parked[0]).toMatchObject({ queue: QUEUES.webhooks, failedReason: 'GitHub said no', attemptsMade: 1 });
     const listed = await b.inject({ method: 'GET', url: '/api/admin/jobs/failed', headers: { cookie } });
-    expect(listed.json().jobs.map((j: { id: string }) => j.id).sort()).toEqual(['d1', 'd2']);
+    expect(
+      listed
+        .json()
+        .jobs.map((j: { id: string }) => j.id)
+        .sort(),
+    ).toEqual(['d1', 'd2']);
 
-    const retry = (headers: Record<string, string>, payload: object) => b.inject({ method: 'POST', url: '/api/admin/jobs/retry', headers: { cookie, ...headers }, payload });
+    const retry = (headers: Record<string, string>, payload: object) =>
+      b.inject({ method: 'POST', url: '/api/admin/jobs/retry', headers: { cookie, ...headers }, payload });
     // Without the CSRF header: refused, nothing replayed.
     const noCsrf = await retry({}, { queue: QUEUES.webhooks, id: 'd1' });
     expect(noCsrf.statusCode).toBe(403);
@@ -187,28 +204,40 @@ describe('to anyone but an admin, the operations view does not exist', () => {
     ['POST', '/api/admin/jobs/retry'],
   ] as const;
 
-  it.each(ROUTES)('%s %s answers 404 as an unknown route: no credentials, a member by token or cookie (with CSRF), a bad body', async (method, url) => {
-    const notFound = { error: 'NOT_FOUND', message: `No route for ${method} ${url}` };
-    const alice = await bearer(a, 'alice');
-    const session = await cookieSession(a, 'alice');
-    const attempts: Array<Record<string, string>> = [
-      {},
-      { authorization: alice },
-      { authorization: 'Bearer not-a-token' },
-      { cookie: session.cookie, [CSRF_HEADER]: session.csrf },
-      { cookie: `${SESSION_COOKIE}=forged` },
-    ];
-    for (const headers of attempts) {
-      for (const payload of [{ queue: QUEUES.webhooks }, { queue: 'nope', extra: 1 }]) {
-        const res = await a.inject({ method, url, headers, ...(method === 'POST' ? { payload } : {}) });
-        expect({ headers: Object.keys(headers), status: res.statusCode, body: res.json() }).toEqual({ headers: Object.keys(headers), status: 404, body: notFound });
+  it.each(ROUTES)(
+    '%s %s answers 404 as an unknown route: no credentials, a member by token or cookie (with CSRF), a bad body',
+    async (method, url) => {
+      const notFound = { error: 'NOT_FOUND', message: `No route for ${method} ${url}` };
+      const alice = await bearer(a, 'alice');
+      const session = await cookieSession(a, 'alice');
+      const attempts: Array<Record<string, string>> = [
+        {},
+        { authorization: alice },
+        { authorization: 'Bearer not-a-token' },
+        { cookie: session.cookie, [CSRF_HEADER]: session.csrf },
+        { cookie: `${SESSION_COOKIE}=forged` },
+      ];
+      for (const headers of attempts) {
+        for (const payload of [{ queue: QUEUES.webhooks }, { queue: 'nope', extra: 1 }]) {
+          const res = await a.inject({ method, url, headers, ...(method === 'POST' ? { payload } : {}) });
+          expect({ headers: Object.keys(headers), status: res.statusCode, body: res.json() }).toEqual({
+            headers: Object.keys(headers),
+            status: 404,
+            body: notFound,
+          });
+        }
       }
-    }
-    // The control: the same request as an admin is answered.
-    const admin = await bearer(a, 'ops');
-    const res = await a.inject({ method, url, headers: { authorization: admin }, ...(method === 'POST' ? { payload: { queue: QUEUES.analysis } } : {}) });
-    expect(res.statusCode).toBe(200);
-  });
+      // The control: the same request as an admin is answered.
+      const admin = await bearer(a, 'ops');
+      const res = await a.inject({
+        method,
+        url,
+        headers: { authorization: admin },
+        ...(method === 'POST' ? { payload: { queue: QUEUES.analysis } } : {}),
+      });
+      expect(res.statusCode).toBe(200);
+    },
+  );
 
   it('answers 404 once an admin is demoted, at once', async () => {
     const admin = await bearer(a, 'ops');

@@ -63,12 +63,19 @@ export async function adminRoutes(plain: FastifyInstance, deps: AdminDeps): Prom
 
   const overviewDoc = {
     ...doc,
-    description: 'Admins only (404 to anyone else): every live node (sockets, messages/s, lag p50/p99, errors), BullMQ queues, ignored and failed webhooks, parked jobs.',
+    description:
+      'Admins only (404 to anyone else): every live node (sockets, messages/s, lag p50/p99, errors), BullMQ queues, ignored and failed webhooks, parked jobs.',
     response: { 200: AdminOverviewResponse, ...ERROR_RESPONSES },
   };
-  app.get('/api/admin/overview', { schema: overviewDoc }, async () => buildOverview({ redis, prefix: deps.keyPrefix, queue: deps.queue, parked, logger: deps.logger }));
+  app.get('/api/admin/overview', { schema: overviewDoc }, async () =>
+    buildOverview({ redis, prefix: deps.keyPrefix, queue: deps.queue, parked, logger: deps.logger }),
+  );
 
-  const failedDoc = { ...doc, description: 'Admins only: the parked (failed) jobs of every queue.', response: { 200: AdminParkedJobsResponse, ...ERROR_RESPONSES } };
+  const failedDoc = {
+    ...doc,
+    description: 'Admins only: the parked (failed) jobs of every queue.',
+    response: { 200: AdminParkedJobsResponse, ...ERROR_RESPONSES },
+  };
   app.get('/api/admin/jobs/failed', { schema: failedDoc }, async () => {
     const jobs = await withTimeout(parked.list(FAILED_LIST_LIMIT), 5000).catch(() => {
       throw new AppError('UNAVAILABLE', 503, 'The job queues cannot be read right now; try again in a moment');

@@ -4,7 +4,13 @@ const INF = Number.POSITIVE_INFINITY;
 
 describe('histogramQuantile', () => {
   // 100 observations: 10 ≤ 10 ms, 80 in (10, 50] ms, 9 in (50, 100] ms, 1 above 1 s.
-  const buckets: Array<[number, number]> = [[0.01, 10], [0.05, 90], [0.1, 99], [1, 99], [INF, 100]];
+  const buckets: Array<[number, number]> = [
+    [0.01, 10],
+    [0.05, 90],
+    [0.1, 99],
+    [1, 99],
+    [INF, 100],
+  ];
 
   it('interpolates inside the bucket the rank falls in', () => {
     // Rank 50: 40 of the 80 in (0.01, 0.05] → half-way.
@@ -17,7 +23,12 @@ describe('histogramQuantile', () => {
 
   it('answers the highest finite bound when the rank is in +Inf, and null with no observations', () => {
     expect(histogramQuantile(0.999, buckets)).toBe(1);
-    expect(histogramQuantile(0.5, [[0.01, 0], [INF, 0]])).toBeNull();
+    expect(
+      histogramQuantile(0.5, [
+        [0.01, 0],
+        [INF, 0],
+      ]),
+    ).toBeNull();
     expect(histogramQuantile(0.5, [])).toBeNull();
   });
 
@@ -28,14 +39,34 @@ describe('histogramQuantile', () => {
 
 describe('bucket arithmetic', () => {
   it('sums nodes bound by bound and takes the difference of two snapshots', () => {
-    const a: Array<[number, number]> = [[0.01, 1], [INF, 2]];
-    const b: Array<[number, number]> = [[0.01, 3], [INF, 5]];
-    expect(sumBuckets([a, b])).toEqual([[0.01, 4], [INF, 7]]);
-    expect(diffBuckets(b, a)).toEqual([[0.01, 2], [INF, 3]]);
+    const a: Array<[number, number]> = [
+      [0.01, 1],
+      [INF, 2],
+    ];
+    const b: Array<[number, number]> = [
+      [0.01, 3],
+      [INF, 5],
+    ];
+    expect(sumBuckets([a, b])).toEqual([
+      [0.01, 4],
+      [INF, 7],
+    ]);
+    expect(diffBuckets(b, a)).toEqual([
+      [0.01, 2],
+      [INF, 3],
+    ]);
     expect(diffBuckets(b, undefined)).toEqual(b);
   });
 
   it('summarises in milliseconds', () => {
-    expect(lagSummary([[0.01, 10], [0.05, 90], [0.1, 99], [1, 99], [INF, 100]])).toEqual({ count: 100, p50Ms: 30, p99Ms: 100 });
+    expect(
+      lagSummary([
+        [0.01, 10],
+        [0.05, 90],
+        [0.1, 99],
+        [1, 99],
+        [INF, 100],
+      ]),
+    ).toEqual({ count: 100, p50Ms: 30, p99Ms: 100 });
   });
 });

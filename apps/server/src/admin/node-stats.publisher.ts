@@ -29,7 +29,10 @@ export function nodeStatsKeys(prefix: string): NodeStatsKeys {
 /** JSON has no Infinity: the `+Inf` bound travels as a string. */
 const encodeBuckets = (b: HistogramBuckets) => JSON.stringify(b.map(([le, n]) => [Number.isFinite(le) ? le : '+Inf', n]));
 export const decodeBuckets = (json: string): HistogramBuckets =>
-  (JSON.parse(json) as Array<[number | string, number]>).map(([le, n]) => [le === '+Inf' ? Number.POSITIVE_INFINITY : Number(le), Number(n)]);
+  (JSON.parse(json) as Array<[number | string, number]>).map(([le, n]) => [
+    le === '+Inf' ? Number.POSITIVE_INFINITY : Number(le),
+    Number(n),
+  ]);
 
 /**
  * Every few seconds this node writes a small snapshot of itself to Redis (a hash that

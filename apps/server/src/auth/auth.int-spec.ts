@@ -45,7 +45,11 @@ describe('POST /api/auth/login', () => {
 
     // The token is HS256, carries our issuer and the user, and opens protected routes.
     expect(decodeHeader(body.token)).toMatchObject({ alg: 'HS256' });
-    expect(app.jwt.decode<Record<string, unknown>>(body.token)).toMatchObject({ ...aliceClaims(), iss: JWT_ISSUER, exp: expect.any(Number) });
+    expect(app.jwt.decode<Record<string, unknown>>(body.token)).toMatchObject({
+      ...aliceClaims(),
+      iss: JWT_ISSUER,
+      exp: expect.any(Number),
+    });
     const me = await getWith('/api/auth/me', `Bearer ${body.token}`);
     expect(me.statusCode).toBe(200);
     expect(me.json().user.id).toBe(a.id);

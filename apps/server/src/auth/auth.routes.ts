@@ -17,7 +17,8 @@ export async function authRoutes(plain: FastifyInstance, deps: { db: Db; loginLi
   const app = plain.withTypeProvider<TypeBoxTypeProvider>();
   const loginDoc = {
     tags,
-    description: 'Log in for a Bearer token (API clients; browsers use POST /api/auth/session). Failed attempts are limited per user and address.',
+    description:
+      'Log in for a Bearer token (API clients; browsers use POST /api/auth/session). Failed attempts are limited per user and address.',
     body: LoginBody,
     response: { 200: LoginResponse, ...ERROR_RESPONSES },
   };
@@ -27,7 +28,12 @@ export async function authRoutes(plain: FastifyInstance, deps: { db: Db; loginLi
     return { token: app.signSession(session), user: publicUser(user) };
   });
 
-  const meDoc = { tags, security: SIGNED_IN, description: 'The signed-in user, read from the database.', response: { 200: MeResponse, ...ERROR_RESPONSES } };
+  const meDoc = {
+    tags,
+    security: SIGNED_IN,
+    description: 'The signed-in user, read from the database.',
+    response: { 200: MeResponse, ...ERROR_RESPONSES },
+  };
   app.get('/api/auth/me', { schema: meDoc, preHandler: app.authenticate }, async (request) => {
     // The token may outlive the account: answer from the database, not the claims.
     const user = await findUserById(deps.db, request.user.id);

@@ -8,7 +8,12 @@ import type { LoginLimiter } from './login-limiter';
  * username, counted as failed or succeeded. `ip` is the client's own address (X-Forwarded-For counts only
  * from TRUSTED_PROXIES).
  */
-export async function checkLogin(deps: { db: Db; loginLimiter: LoginLimiter }, ip: string, body: { username: string; password: string }, reply: FastifyReply) {
+export async function checkLogin(
+  deps: { db: Db; loginLimiter: LoginLimiter },
+  ip: string,
+  body: { username: string; password: string },
+  reply: FastifyReply,
+) {
   const username = body.username.toLowerCase();
   await deps.loginLimiter.assertAllowed(ip, username, reply);
   const user = await verifyCredentials(deps.db, username, body.password);

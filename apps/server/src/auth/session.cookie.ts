@@ -61,7 +61,13 @@ export function cookieAuthenticator(deps: CookieSessionDeps) {
 
 /** Sets the session cookie: httpOnly (out of page scripts' reach), SameSite=Strict, Secure over HTTPS. */
 export function setSessionCookie(reply: FastifyReply, token: string, limits: SessionLimits): void {
-  reply.setCookie(SESSION_COOKIE, token, { httpOnly: true, sameSite: 'strict', secure: 'auto', path: '/', maxAge: Math.floor(limits.maxAgeMs / 1000) });
+  reply.setCookie(SESSION_COOKIE, token, {
+    httpOnly: true,
+    sameSite: 'strict',
+    secure: 'auto',
+    path: '/',
+    maxAge: Math.floor(limits.maxAgeMs / 1000),
+  });
 }
 
 export function clearSessionCookie(reply: FastifyReply): void {

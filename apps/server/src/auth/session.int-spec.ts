@@ -37,8 +37,13 @@ async function logIn(username = 'alice') {
   return { res, cookie: `${SESSION_COOKIE}=${cookie.value}`, raw: cookie, csrf: res.json().csrfToken as string };
 }
 
-const withCookie = (cookie: string, method: 'GET' | 'POST' | 'DELETE', path: string, headers: Record<string, string> = {}, payload?: object) =>
-  app.inject({ method, url: path, headers: { cookie, ...headers }, ...(payload ? { payload } : {}) });
+const withCookie = (
+  cookie: string,
+  method: 'GET' | 'POST' | 'DELETE',
+  path: string,
+  headers: Record<string, string> = {},
+  payload?: object,
+) => app.inject({ method, url: path, headers: { cookie, ...headers }, ...(payload ? { payload } : {}) });
 
 async function taskCount(): Promise<number> {
   return Number((await sql<{ n: string }>`select count(*) as n from tasks`.execute(t.f.db)).rows[0]!.n);
@@ -54,7 +59,12 @@ describe('cookie sessions over HTTP', () => {
   it('logs in into an httpOnly, SameSite=Strict cookie and never hands the token to page scripts', async () => {
     const { res, raw, cookie } = await logIn();
     expect(raw).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/' });
-    expect(res.json()).toEqual({ user: expect.objectContaining({ username: 'alice', role: 'member' }), csrfToken: expect.any(String), expiresAt: expect.any(String), idleSeconds: 3 });
+    expect(res.json()).toEqual({
+      user: expect.objectContaining({ username: 'alice', role: 'member' }),
+      csrfToken: expect.any(String),
+      expiresAt: expect.any(String),
+      idleSeconds: 3,
+    });
     expect(JSON.stringify(res.json())).not.toContain(raw.value);
     // A second tab: the same cookie answers who it is.
     const again = await withCookie(cookie, 'GET', '/api/auth/session');
@@ -69,7 +79,9 @@ describe('cookie sessions over HTTP', () => {
     const missing = await withCookie(cookie, 'POST', '/api/tasks', {}, body);
     expect([missing.statusCode, missing.json().error]).toEqual([403, 'CSRF_FAILED']);
     expect((await withCookie(cookie, 'POST', '/api/tasks', { [CSRF_HEADER]: `${csrf}x` }, body)).statusCode).toBe(403);
-    expect((await withCookie(cookie, 'POST', '/api/tasks', { [CSRF_HEADER]: csrf, origin: 'https://evil.test' }, body)).statusCode).toBe(403);
+    expect((await withCookie(cookie, 'POST', '/api/tasks', { [CSRF_HEADER]: csrf, origin: 'https://evil.test' }, body)).statusCode).toBe(
+      403,
+    );
     expect(await taskCount()).toBe(before);
     const ok = await withCookie(cookie, 'POST', '/api/tasks', { [CSRF_HEADER]: csrf, origin: ORIGIN }, body);
     expect(ok.statusCode).toBe(202);
@@ -80,7 +92,12 @@ describe('cookie sessions over HTTP', () => {
 
   it('keeps Bearer tokens working for API clients, without CSRF', async () => {
     const login = await app.inject({ method: 'POST', url: '/api/auth/login', payload: { username: 'bob', password: FIXTURE_PASSWORD } });
-    const res = await app.inject({ method: 'POST', url: '/api/tasks', headers: { authorization: `Bearer ${login.json().token}` }, payload: { title: 'Bearer task', description: 'Made by a CLI.' } });
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/tasks',
+      headers: { authorization: `Bearer ${login.json().token}` },
+      payload: { title: 'Bearer task', description: 'Made by a CLI.' },
+    });
     expect(res.statusCode).toBe(202);
   });
 
@@ -109,7 +126,9 @@ describe('cookie sessions on the socket', () => {
     const s = await socketOf(cookie);
     expect(s.socket.connected).toBe(true);
     await expect(openSocket(url, { extraHeaders: { origin: ORIGIN } })).rejects.toThrow(/Authentication required/);
-    await expect(openSocket(url, { extraHeaders: { cookie: `${SESSION_COOKIE}=forged`, origin: ORIGIN } })).rejects.toThrow(/Session expired/);
+    await expect(openSocket(url, { extraHeaders: { cookie: `${SESSION_COOKIE}=forged`, origin: ORIGIN } })).rejects.toThrow(
+      /Session expired/,
+    );
   });
 
   it('refreshes before expiry without dropping the socket, then ends it when left idle', async () => {
@@ -165,7 +184,8 @@ describe('cookie sessions on the socket', () => {
 
   it('lets a Bearer socket move its deadline with a new token, but not with someone else’s', async () => {
     const tokenOf = async (username: string) =>
-      (await app.inject({ method: 'POST', url: '/api/auth/login', payload: { username, password: FIXTURE_PASSWORD } })).json().token as string;
+      (await app.inject({ method: 'POST', url: '/api/auth/login', payload: { username, password: FIXTURE_PASSWORD } })).json()
+        .token as string;
     const s = await openSocket(url, { token: await tokenOf('alice') });
     open.push(s);
     expect((await s.request('session:refresh', {})).error?.code).toBe('INVALID_PAYLOAD');

@@ -38,7 +38,12 @@ export async function sessionRoutes(plain: FastifyInstance, deps: CookieSessionD
   });
 
   // A new tab (or a reload) asks who it is: the cookie answers, and the session slides.
-  const readDoc = { tags, security: SIGNED_IN, description: 'The current browser session (it slides); 404 NO_SESSION for a Bearer token.', response: { 200: SessionResponse, ...ERROR_RESPONSES } };
+  const readDoc = {
+    tags,
+    security: SIGNED_IN,
+    description: 'The current browser session (it slides); 404 NO_SESSION for a Bearer token.',
+    response: { 200: SessionResponse, ...ERROR_RESPONSES },
+  };
   app.get('/api/auth/session', { schema: readDoc, preHandler: app.authenticate }, async (request) => {
     if (!request.session) throw new AppError('NO_SESSION', 404, 'This request was not made with a browser session');
     return answer(request.session);

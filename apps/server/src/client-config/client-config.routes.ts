@@ -8,7 +8,11 @@ import { ERROR_RESPONSES } from '../http/route-schema';
 export async function clientConfigRoutes(plain: FastifyInstance, deps: { config: ServerConfig }): Promise<void> {
   const app = plain.withTypeProvider<TypeBoxTypeProvider>();
   const { config } = deps;
-  const schema = { tags: ['web'], description: "The web app's start-up configuration: feature flags and repositories.", response: { 200: ClientConfigResponse, ...ERROR_RESPONSES } };
+  const schema = {
+    tags: ['web'],
+    description: "The web app's start-up configuration: feature flags and repositories.",
+    response: { 200: ClientConfigResponse, ...ERROR_RESPONSES },
+  };
   app.get('/api/config', { schema }, async () => ({
     features: {
       websocket: config.FEATURE_WEBSOCKET_ENABLED,

@@ -29,7 +29,8 @@ export async function healthRoutes(plain: FastifyInstance, deps: HealthDeps): Pr
   // web app and its open sockets, so that is `degraded` (200), not down. Only its database makes it fail.
   const healthDoc = {
     tags,
-    description: 'How this node is doing: `ok`, or `degraded` with reasons (200) while Redis or the socket adapter is away; 503 without its database.',
+    description:
+      'How this node is doing: `ok`, or `degraded` with reasons (200) while Redis or the socket adapter is away; 503 without its database.',
     response: { 200: HealthResponse, 503: HealthResponse, ...ERROR_RESPONSES },
   };
   app.get('/api/health', { schema: healthDoc }, async (_request, reply) => {
@@ -51,7 +52,10 @@ export async function healthRoutes(plain: FastifyInstance, deps: HealthDeps): Pr
       timestamp: new Date().toISOString(),
       checks: { database, redis, socketAdapter: adapter },
       // connectedSockets (additive): what `npm run cluster:ctl -- status` shows per node.
-      websocket: { ...deps.metrics.summary(deps.gateway?.connectedUsers() ?? 0), connectedSockets: (await deps.metrics.connections.get()).values[0]?.value ?? 0 },
+      websocket: {
+        ...deps.metrics.summary(deps.gateway?.connectedUsers() ?? 0),
+        connectedSockets: (await deps.metrics.connections.get()).values[0]?.value ?? 0,
+      },
     });
   });
 
@@ -63,13 +67,21 @@ export async function healthRoutes(plain: FastifyInstance, deps: HealthDeps): Pr
     response: { 200: ReadyResponse, 503: ReadyResponse, ...ERROR_RESPONSES },
   };
   app.get('/api/ready', { schema: readyDoc }, async (_request, reply) => {
-    const problems = [deps.isDraining() && 'draining', !(await databaseUp()) && 'database unreachable'].filter((p): p is string => Boolean(p));
+    const problems = [deps.isDraining() && 'draining', !(await databaseUp()) && 'database unreachable'].filter((p): p is string =>
+      Boolean(p),
+    );
     return reply.status(problems.length ? 503 : 200).send({ ready: problems.length === 0, problems });
   });
 
   // Metrics have a listener of their own (METRICS_PORT); say so rather than serve the web app's page here.
-  const metricsDoc = { tags, description: 'Always 404: Prometheus metrics are served on the metrics listener (METRICS_PORT).', response: { 404: ErrorResponse } };
+  const metricsDoc = {
+    tags,
+    description: 'Always 404: Prometheus metrics are served on the metrics listener (METRICS_PORT).',
+    response: { 404: ErrorResponse },
+  };
   app.get('/metrics', { schema: metricsDoc }, async (_request, reply) =>
-    reply.status(404).send({ error: 'NOT_FOUND', message: 'Metrics are served on the metrics listener (METRICS_HOST:METRICS_PORT), not here' }),
+    reply
+      .status(404)
+      .send({ error: 'NOT_FOUND', message: 'Metrics are served on the metrics listener (METRICS_HOST:METRICS_PORT), not here' }),
   );
 }

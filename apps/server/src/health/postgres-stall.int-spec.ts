@@ -28,7 +28,13 @@ let queue: PipelineQueue;
 let app: FastifyInstance;
 let stalledPids: number[] = [];
 
-const processesOf = (pid: number) => [pid, ...execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' }).split('\n').map(Number).filter((n) => n > 0)];
+const processesOf = (pid: number) => [
+  pid,
+  ...execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' })
+    .split('\n')
+    .map(Number)
+    .filter((n) => n > 0),
+];
 const stall = () => {
   stalledPids = processesOf(pg.pid);
   for (const pid of stalledPids) process.kill(pid, 'SIGSTOP');

@@ -22,7 +22,8 @@ let t: TestApp;
 let url: string;
 const open: TestSocket[] = [];
 
-const startOwnRedis = () => startRedis({ dataDir: path.join(dir, 'redis'), port: redisPort, logFile: path.join(dir, 'redis.log'), fast: true });
+const startOwnRedis = () =>
+  startRedis({ dataDir: path.join(dir, 'redis'), port: redisPort, logFile: path.join(dir, 'redis.log'), fast: true });
 
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'taskflow-outage-'));

@@ -41,7 +41,12 @@ afterAll(async () => {
 });
 
 const BALANCER = '127.0.0.1';
-const baseEnv = () => ({ DATABASE_URL: t.f.url, REDIS_URL: testEnv('TEST_REDIS_URL'), JWT_SECRET: TEST_JWT_SECRET, GITHUB_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET });
+const baseEnv = () => ({
+  DATABASE_URL: t.f.url,
+  REDIS_URL: testEnv('TEST_REDIS_URL'),
+  JWT_SECRET: TEST_JWT_SECRET,
+  GITHUB_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
+});
 const OUTSIDER = '203.0.113.9';
 
 /** A login as it reaches a node: from `remote` (the balancer or someone else), maybe with X-Forwarded-For. */
@@ -57,7 +62,14 @@ function loginAs(username: string, password: string, remote: string, forwardedFo
 
 describe('client address', () => {
   const seen = async (remoteAddress: string, forwardedFor?: string) =>
-    (await t.app.inject({ method: 'GET', url: '/test/client-address', remoteAddress, headers: forwardedFor ? { 'x-forwarded-for': forwardedFor } : {} })).json().ip;
+    (
+      await t.app.inject({
+        method: 'GET',
+        url: '/test/client-address',
+        remoteAddress,
+        headers: forwardedFor ? { 'x-forwarded-for': forwardedFor } : {},
+      })
+    ).json().ip;
 
   it('is the X-Forwarded-For entry the balancer appended, and only when the balancer sent it', async () => {
     expect(await seen(BALANCER, '192.0.2.10')).toBe('192.0.2.10');
@@ -71,9 +83,15 @@ describe('client address', () => {
   });
 
   it('rejects a bad TRUSTED_PROXIES entry at start, naming it', () => {
-    expect(() => loadServerConfig({ ...baseEnv(), TRUSTED_PROXIES: '127.0.0.1,haproxy' })).toThrow(/TRUSTED_PROXIES: "haproxy" is not an address/);
+    expect(() => loadServerConfig({ ...baseEnv(), TRUSTED_PROXIES: '127.0.0.1,haproxy' })).toThrow(
+      /TRUSTED_PROXIES: "haproxy" is not an address/,
+    );
     expect(loadServerConfig({ ...baseEnv(), TRUSTED_PROXIES: 'none' }).trustedProxies).toBe(false);
-    expect(loadServerConfig({ ...baseEnv(), TRUSTED_PROXIES: 'loopback, 10.0.0.0/8, fd00::1' }).trustedProxies).toEqual(['loopback', '10.0.0.0/8', 'fd00::1']);
+    expect(loadServerConfig({ ...baseEnv(), TRUSTED_PROXIES: 'loopback, 10.0.0.0/8, fd00::1' }).trustedProxies).toEqual([
+      'loopback',
+      '10.0.0.0/8',
+      'fd00::1',
+    ]);
   });
 });
 
@@ -82,7 +100,10 @@ describe('login limiter', () => {
     for (let i = 0; i < 5; i++) expect((await loginAs('alice', 'wrong', OUTSIDER, `198.51.100.${i}`)).statusCode).toBe(401);
     const blocked = await loginAs('alice', FIXTURE_PASSWORD, OUTSIDER, '198.51.100.99');
     expect(blocked.statusCode).toBe(429);
-    expect(blocked.json()).toEqual({ error: 'RATE_LIMITED', message: expect.stringMatching(/^Too many failed logins; try again in \d+ s$/) });
+    expect(blocked.json()).toEqual({
+      error: 'RATE_LIMITED',
+      message: expect.stringMatching(/^Too many failed logins; try again in \d+ s$/),
+    });
     expect(Number(blocked.headers['retry-after'])).toBeGreaterThan(0);
     // Only alice, from that address: bob there, and alice elsewhere (a real client behind the balancer), still log in.
     expect((await loginAs('bob', FIXTURE_PASSWORD, OUTSIDER)).statusCode).toBe(200);
@@ -111,7 +132,12 @@ describe('login limiter', () => {
 describe('per-user limits', () => {
   const auth = (user: 'alice' | 'bob') => ({ authorization: `Bearer ${t.app.signSession({ ...t.f.users[user] })}` });
   const create = (user: 'alice' | 'bob', app = t.app) =>
-    app.inject({ method: 'POST', url: '/api/tasks', headers: auth(user), payload: { title: 'Task', description: 'Add an index on invoices.customer_id.' } });
+    app.inject({
+      method: 'POST',
+      url: '/api/tasks',
+      headers: auth(user),
+      payload: { title: 'Task', description: 'Add an index on invoices.customer_id.' },
+    });
 
   it('limits task creation per user, across nodes, without touching other users', async () => {
     const codes = [(await create('alice')).statusCode, (await create('alice', second)).statusCode, (await create('alice')).statusCode];
@@ -119,7 +145,11 @@ describe('per-user limits', () => {
     const refused = await create('alice', second);
     expect(refused.statusCode).toBe(429);
     expect(refused.json()).toMatchObject({ error: 'RATE_LIMITED', message: expect.stringMatching(/^Too many tasks created/) });
-    const { count } = await t.f.db.selectFrom('tasks').select((eb) => eb.fn.countAll<string>().as('count')).where('creatorId', '=', t.f.users.alice.id).executeTakeFirstOrThrow();
+    const { count } = await t.f.db
+      .selectFrom('tasks')
+      .select((eb) => eb.fn.countAll<string>().as('count'))
+      .where('creatorId', '=', t.f.users.alice.id)
+      .executeTakeFirstOrThrow();
     expect(Number(count)).toBe(3);
     expect((await create('bob')).statusCode).toBe(202);
   });
@@ -127,7 +157,8 @@ describe('per-user limits', () => {
   it('limits clarify / retry / cancel per user', async () => {
     const { task } = await t.f.newTask(t.f.users.bob);
     const codes: number[] = [];
-    for (let i = 0; i < 5; i++) codes.push((await t.app.inject({ method: 'POST', url: `/api/tasks/${task.id}/retry`, headers: auth('bob') })).statusCode);
+    for (let i = 0; i < 5; i++)
+      codes.push((await t.app.inject({ method: 'POST', url: `/api/tasks/${task.id}/retry`, headers: auth('bob') })).statusCode);
     expect(codes).toEqual([409, 409, 409, 409, 429]);
   });
 

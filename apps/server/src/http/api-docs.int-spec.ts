@@ -57,13 +57,20 @@ describe('/api/docs', () => {
       .filter(({ method, url }) => method !== 'HEAD' && (url.startsWith('/api/') || url === '/metrics') && !url.startsWith('/api/docs'))
       .map(({ method, url }) => `${method} ${url.replace(/:(\w+)/g, '{$1}')}`);
     expect(api.length).toBeGreaterThanOrEqual(25);
-    expect(api).toEqual(expect.arrayContaining(['POST /api/tasks', 'GET /api/tasks/{id}', 'DELETE /api/auth/session', 'POST /api/admin/jobs/retry']));
+    expect(api).toEqual(
+      expect.arrayContaining(['POST /api/tasks', 'GET /api/tasks/{id}', 'DELETE /api/auth/session', 'POST /api/admin/jobs/retry']),
+    );
 
-    const documented = Object.entries(doc.paths).flatMap(([url, ops]) => Object.keys(ops).map((method) => `${method.toUpperCase()} ${url}`));
+    const documented = Object.entries(doc.paths).flatMap(([url, ops]) =>
+      Object.keys(ops).map((method) => `${method.toUpperCase()} ${url}`),
+    );
     expect([...documented].sort()).toEqual([...new Set(api)].sort());
     for (const [url, ops] of Object.entries(doc.paths)) {
       for (const [method, op] of Object.entries(ops)) {
-        expect({ route: `${method} ${url}`, description: Boolean(op.description?.trim()) }).toEqual({ route: `${method} ${url}`, description: true });
+        expect({ route: `${method} ${url}`, description: Boolean(op.description?.trim()) }).toEqual({
+          route: `${method} ${url}`,
+          description: true,
+        });
         // Its answers by status (a route's own ones, not only the shared error shape; /metrics only ever answers 404).
         const own = Object.keys(op.responses ?? {}).filter((status) => /^\d{3}$/.test(status));
         expect({ route: `${method} ${url}`, answers: own.length > 0 }).toEqual({ route: `${method} ${url}`, answers: true });

@@ -15,7 +15,8 @@ export async function registerApiDocs(app: FastifyInstance): Promise<void> {
     const schema = route.schema;
     if (schema?.hide) return;
     const missing = [!schema?.description && 'a description', !schema?.response && 'response schemas'].filter(Boolean);
-    if (missing.length > 0) throw new Error(`${String(route.method)} ${route.url} lacks ${missing.join(' and ')}: document it for /api/docs, or hide it`);
+    if (missing.length > 0)
+      throw new Error(`${String(route.method)} ${route.url} lacks ${missing.join(' and ')}: document it for /api/docs, or hide it`);
   });
   await app.register(swagger, {
     openapi: {
@@ -29,7 +30,12 @@ export async function registerApiDocs(app: FastifyInstance): Promise<void> {
       components: {
         securitySchemes: {
           bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'The token of POST /api/auth/login' },
-          session: { type: 'apiKey', in: 'cookie', name: 'taskflow_session', description: 'The browser session of POST /api/auth/session; writes also need X-CSRF-Token' },
+          session: {
+            type: 'apiKey',
+            in: 'cookie',
+            name: 'taskflow_session',
+            description: 'The browser session of POST /api/auth/session; writes also need X-CSRF-Token',
+          },
         },
       },
     },

@@ -12,7 +12,8 @@ const DIST = path.join(REPO_ROOT, 'apps/web/dist');
 let t: TestApp;
 
 beforeAll(async () => {
-  if (!fs.existsSync(path.join(DIST, 'index.html'))) throw new Error(`the web app is not built (${DIST}); npm test builds it, or run npm run build -w @taskflow/web`);
+  if (!fs.existsSync(path.join(DIST, 'index.html')))
+    throw new Error(`the web app is not built (${DIST}); npm test builds it, or run npm run build -w @taskflow/web`);
   t = await startTestApp({ WEB_DIST_DIR: DIST });
 });
 afterAll(() => t.close());
@@ -39,7 +40,12 @@ describe('security headers', () => {
     ['an API 404', 'GET', '/api/nope'],
     ['a validation error', 'POST', '/api/auth/login'],
   ] as const)('are on %s', async (_what, method, url) => {
-    const res = await t.app.inject({ method, url: typeof url === 'function' ? url() : url, payload: method === 'POST' ? { nope: 1 } : undefined, headers: { host: 'tf.example:8080' } });
+    const res = await t.app.inject({
+      method,
+      url: typeof url === 'function' ? url() : url,
+      payload: method === 'POST' ? { nope: 1 } : undefined,
+      headers: { host: 'tf.example:8080' },
+    });
     const policy = csp(res.headers['content-security-policy']);
     expect(policy.get('default-src')).toEqual(["'self'"]);
     expect(policy.get('script-src')).toEqual(["'self'"]);

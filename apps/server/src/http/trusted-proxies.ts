@@ -13,7 +13,8 @@ export function proxyList(entries: readonly string[]): BlockList {
   for (const entry of entries.flatMap((e) => NAMED[e] ?? [e])) {
     const [address = '', bits] = entry.split('/');
     const family = isIP(address);
-    if (family === 0 || (bits !== undefined && !/^\d{1,3}$/.test(bits))) throw new Error(`TRUSTED_PROXIES: "${entry}" is not an address, a CIDR range or one of ${Object.keys(NAMED).join(', ')}`);
+    if (family === 0 || (bits !== undefined && !/^\d{1,3}$/.test(bits)))
+      throw new Error(`TRUSTED_PROXIES: "${entry}" is not an address, a CIDR range or one of ${Object.keys(NAMED).join(', ')}`);
     const type = family === 4 ? 'ipv4' : 'ipv6';
     if (bits === undefined) list.addAddress(address, type);
     else list.addSubnet(address, Number(bits), type);

@@ -23,7 +23,9 @@ export function registerValidator(app: FastifyInstance): void {
     return (data) => {
       if (!check.Check(data)) {
         const first = check.Errors(data).First();
-        throw new Error(`Response of ${method} ${url} (${httpStatus}) breaks its schema at ${first?.path || '/'}: ${first?.message ?? 'invalid'}`);
+        throw new Error(
+          `Response of ${method} ${url} (${httpStatus}) breaks its schema at ${first?.path || '/'}: ${first?.message ?? 'invalid'}`,
+        );
       }
       return JSON.stringify(data);
     };

@@ -28,7 +28,8 @@ async function failedTask(creator: User, opts: { isPrivate?: boolean } = {}) {
   const { task } = await t.f.newTask(creator as PublicUserRow, { isPrivate: opts.isPrivate ?? false });
   return task;
 }
-const fail = (taskId: string) => transition(t.f.db, { taskId, from: 'received', to: 'failed', event: 'failed', patch: { errorMessage: 'boom' } });
+const fail = (taskId: string) =>
+  transition(t.f.db, { taskId, from: 'received', to: 'failed', event: 'failed', patch: { errorMessage: 'boom' } });
 
 describe('GET /api/notifications', () => {
   it('lists the user’s notifications, newest first, with the unread count', async () => {
@@ -36,7 +37,10 @@ describe('GET /api/notifications', () => {
     await fail(task.id);
     const res = await as(users().alice, 'GET', '/api/notifications');
     expect(res.statusCode).toBe(200);
-    expect(res.json()).toMatchObject({ unreadCount: 1, notifications: [{ kind: 'failed', taskId: task.id, taskTitle: task.title, readAt: null }] });
+    expect(res.json()).toMatchObject({
+      unreadCount: 1,
+      notifications: [{ kind: 'failed', taskId: task.id, taskTitle: task.title, readAt: null }],
+    });
     // Nobody else's.
     expect((await as(users().bob, 'GET', '/api/notifications')).json()).toEqual({ notifications: [], unreadCount: 0 });
   });
@@ -150,7 +154,11 @@ describe('following a task', () => {
     const { alice, bob, carol } = users();
     const shared = await failedTask(alice);
     const secret = await failedTask(alice, { isPrivate: true });
-    for (const [who, id] of [[carol, shared.id], [bob, secret.id], [bob, '00000000-0000-4000-8000-00000000dead']] as const) {
+    for (const [who, id] of [
+      [carol, shared.id],
+      [bob, secret.id],
+      [bob, '00000000-0000-4000-8000-00000000dead'],
+    ] as const) {
       const res = await as(who, 'POST', `/api/tasks/${id}/follow`);
       expect(res.statusCode).toBe(404);
       expect(res.json().error).toBe('NOT_FOUND');

@@ -68,7 +68,7 @@ export async function notificationsRoutes(plain: FastifyInstance, deps: Notifica
 
   const readDoc = {
     ...doc,
-    description: "Mark some notifications (`ids`) or all of them (`all: true`) read; every tab of the user hears `notification:read`.",
+    description: 'Mark some notifications (`ids`) or all of them (`all: true`) read; every tab of the user hears `notification:read`.',
     body: MarkNotificationsReadBody,
     response: { 200: NotificationsReadResponse, ...ERROR_RESPONSES },
   };
@@ -80,22 +80,38 @@ export async function notificationsRoutes(plain: FastifyInstance, deps: Notifica
     return { ids, unreadCount };
   });
 
-  const prefsDoc = { ...doc, description: 'The notification kinds the user wants; the others are neither stored nor pushed.', response: { 200: NotificationPreferencesResponse, ...ERROR_RESPONSES } };
-  app.get('/api/notifications/preferences', { schema: prefsDoc }, async (request) => ({ kinds: await getNotificationPreferences(db, request.user.id) }));
+  const prefsDoc = {
+    ...doc,
+    description: 'The notification kinds the user wants; the others are neither stored nor pushed.',
+    response: { 200: NotificationPreferencesResponse, ...ERROR_RESPONSES },
+  };
+  app.get('/api/notifications/preferences', { schema: prefsDoc }, async (request) => ({
+    kinds: await getNotificationPreferences(db, request.user.id),
+  }));
 
   app.put(
     '/api/notifications/preferences',
-    { schema: { ...prefsDoc, description: 'Choose the notification kinds the user wants.', body: NotificationPreferencesBody }, preHandler: write },
+    {
+      schema: { ...prefsDoc, description: 'Choose the notification kinds the user wants.', body: NotificationPreferencesBody },
+      preHandler: write,
+    },
     async (request) => ({ kinds: await setNotificationPreferences(db, request.user.id, request.body.kinds) }),
   );
 
   const followDoc = { ...doc, params: TaskIdParams, response: { 200: FollowResponse, ...ERROR_RESPONSES } };
-  app.get('/api/tasks/:id/follow', { schema: { ...followDoc, description: 'Whether the user follows the task (is notified of it).' } }, async (request) => {
-    await visibleTask(request.user, request.params.id);
-    return { following: await isFollowing(db, request.user.id, request.params.id) };
-  });
+  app.get(
+    '/api/tasks/:id/follow',
+    { schema: { ...followDoc, description: 'Whether the user follows the task (is notified of it).' } },
+    async (request) => {
+      await visibleTask(request.user, request.params.id);
+      return { following: await isFollowing(db, request.user.id, request.params.id) };
+    },
+  );
 
-  for (const [method, following] of [['POST', true], ['DELETE', false]] as const) {
+  for (const [method, following] of [
+    ['POST', true],
+    ['DELETE', false],
+  ] as const) {
     app.route({
       method,
       url: '/api/tasks/:id/follow',

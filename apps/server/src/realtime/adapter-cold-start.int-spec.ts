@@ -24,7 +24,8 @@ let url: string;
 let client: TestSocket | undefined;
 let publisher: Redis | undefined;
 
-const startOwnRedis = () => startRedis({ dataDir: path.join(dir, 'redis'), port: redisPort, logFile: path.join(dir, 'redis.log'), fast: true });
+const startOwnRedis = () =>
+  startRedis({ dataDir: path.join(dir, 'redis'), port: redisPort, logFile: path.join(dir, 'redis.log'), fast: true });
 const health = async () => (await (await fetch(`${url}/api/health`)).json()) as { status: string; checks: { socketAdapter: string } };
 
 beforeAll(async () => {

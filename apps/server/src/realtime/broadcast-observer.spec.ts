@@ -3,7 +3,8 @@ import { RealtimeMetrics } from './metrics';
 import { observeBroadcast } from './broadcast-observer';
 
 /** A message as `@socket.io/redis-emitter` publishes it: msgpack of [uid, packet, opts]. */
-const message = (event: string, payload: unknown) => encode(['emitter', { type: 2, data: [event, payload], nsp: '/' }, { rooms: ['org:x'], flags: {}, except: [] }]);
+const message = (event: string, payload: unknown) =>
+  encode(['emitter', { type: 2, data: [event, payload], nsp: '/' }, { rooms: ['org:x'], flags: {}, except: [] }]);
 
 async function lag(metrics: RealtimeMetrics): Promise<{ count: number; sum: number }> {
   const values = (await metrics.publishLag.get()).values;
@@ -22,7 +23,11 @@ describe('observeBroadcast', () => {
 
   it('records the lag of a timeline event from its createdAt', async () => {
     const metrics = new RealtimeMetrics();
-    observeBroadcast(message('task:event_added', { taskId: 't', seq: 2, event: { seq: 2, createdAt: '2026-01-01T00:00:09.900Z' } }), metrics, now);
+    observeBroadcast(
+      message('task:event_added', { taskId: 't', seq: 2, event: { seq: 2, createdAt: '2026-01-01T00:00:09.900Z' } }),
+      metrics,
+      now,
+    );
     expect((await lag(metrics)).count).toBe(1);
     expect((await lag(metrics)).sum).toBeCloseTo(0.1, 6);
   });
@@ -34,7 +39,12 @@ describe('observeBroadcast', () => {
     observeBroadcast(Buffer.from('not msgpack at all'), metrics, now);
     expect((await lag(metrics)).count).toBe(0);
     const broadcasts = (await metrics.broadcasts.get()).values.map((v) => [v.labels.event, v.value]);
-    expect(broadcasts).toEqual(expect.arrayContaining([['dashboard:task_count_changed', 1], ['task:event_added', 1]]));
+    expect(broadcasts).toEqual(
+      expect.arrayContaining([
+        ['dashboard:task_count_changed', 1],
+        ['task:event_added', 1],
+      ]),
+    );
     expect(broadcasts).toHaveLength(2);
   });
 });

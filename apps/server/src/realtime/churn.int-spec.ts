@@ -83,7 +83,13 @@ it(`keeps memory flat under ${SECONDS} s of connect / join / disconnect churn wi
   // Broadcasts keep flowing to the org room (the rate window counts each one).
   const emitter = new Emitter<ServerToClientEvents>(redis, { key: SOCKET_IO_REDIS_KEY });
   let n = 0;
-  const ticker = setInterval(() => emitter.to(rooms.org(f.users.bob.orgId)).emit('dashboard:task_count_changed', { activeCount: ++n, completedCount: 0, failedCount: 0, scope: 'shared' }), 10);
+  const ticker = setInterval(
+    () =>
+      emitter
+        .to(rooms.org(f.users.bob.orgId))
+        .emit('dashboard:task_count_changed', { activeCount: ++n, completedCount: 0, failedCount: 0, scope: 'shared' }),
+    10,
+  );
 
   const samples: Sample[] = [];
   const sample = async () => {
@@ -123,10 +129,14 @@ it(`keeps memory flat under ${SECONDS} s of connect / join / disconnect churn wi
   await sample();
 
   // Deterministic: nothing of the churn is left once its sockets are gone.
-  await eventually('churn state released', async () => {
-    const [presence, sockets] = [await metric('taskflow_presence_local_entries'), await metric('taskflow_socket_connections')];
-    return presence === 0 && sockets === 1 ? true : undefined;
-  }, 15_000);
+  await eventually(
+    'churn state released',
+    async () => {
+      const [presence, sockets] = [await metric('taskflow_presence_local_entries'), await metric('taskflow_socket_connections')];
+      return presence === 0 && sockets === 1 ? true : undefined;
+    },
+    15_000,
+  );
   expect(await metric('taskflow_rate_window_entries')).toBeLessThanOrEqual(10);
   expect(Math.max(...samples.map((s) => s.window))).toBeLessThanOrEqual(10);
   expect(control.socket.connected).toBe(true);
@@ -140,8 +150,16 @@ it(`keeps memory flat under ${SECONDS} s of connect / join / disconnect churn wi
     raced,
     broadcasts: n,
     samples: samples.length,
-    rssMb: { warm: mb(median(warm.map((s) => s.rss))), end: mb(median(end.map((s) => s.rss))), max: mb(Math.max(...samples.map((s) => s.rss))) },
-    heapMb: { warm: mb(median(warm.map((s) => s.heap))), end: mb(median(end.map((s) => s.heap))), max: mb(Math.max(...samples.map((s) => s.heap))) },
+    rssMb: {
+      warm: mb(median(warm.map((s) => s.rss))),
+      end: mb(median(end.map((s) => s.rss))),
+      max: mb(Math.max(...samples.map((s) => s.rss))),
+    },
+    heapMb: {
+      warm: mb(median(warm.map((s) => s.heap))),
+      end: mb(median(end.map((s) => s.heap))),
+      max: mb(Math.max(...samples.map((s) => s.heap))),
+    },
     maxPresenceEntries: Math.max(...samples.map((s) => s.presence)),
   };
   process.stdout.write(`churn: ${JSON.stringify(report)}\n`);

@@ -12,5 +12,7 @@ export function isClientMessage(event: unknown): event is ClientMessageName {
 
 /** The UNKNOWN_EVENT message: the name (bounded) when it is a string, else only its type. */
 export function unknownEventMessage(event: unknown): string {
-  return typeof event === 'string' ? `Unknown event "${event.slice(0, 50)}"` : `Unknown event of type ${event === null ? 'null' : typeof event}`;
+  return typeof event === 'string'
+    ? `Unknown event "${event.slice(0, 50)}"`
+    : `Unknown event of type ${event === null ? 'null' : typeof event}`;
 }

@@ -88,7 +88,11 @@ export class DashboardSnapshots {
   }
 
   private async read(viewer: Viewer): Promise<DashboardState> {
-    const [page, counts, privateCounts] = await Promise.all([listTasks(this.db, viewer, { limit: 50 }), countTasks(this.db, viewer), countPrivateTasks(this.db, viewer.id)]);
+    const [page, counts, privateCounts] = await Promise.all([
+      listTasks(this.db, viewer, { limit: 50 }),
+      countTasks(this.db, viewer),
+      countPrivateTasks(this.db, viewer.id),
+    ]);
     return { tasks: page.tasks.map(toDashboardTask), counts, privateCounts, nextCursor: page.nextCursor };
   }
 }

@@ -52,7 +52,12 @@ it('answers numeric event names with UNKNOWN_EVENT, counts them, and leaves no u
   expect(await metric('taskflow_unhandled_rejections_total')).toBe(0);
   expect(await metric('taskflow_socket_errors_total\\{code="UNKNOWN_EVENT"\\}')).toBeGreaterThanOrEqual(201);
   expect(server.output()).not.toMatch(/socket handler failed|is not a function|unhandled promise rejection/);
-  expect(server.output().split('\n').filter((line) => line.includes('UNKNOWN_EVENT')).length).toBeLessThan(5);
+  expect(
+    server
+      .output()
+      .split('\n')
+      .filter((line) => line.includes('UNKNOWN_EVENT')).length,
+  ).toBeLessThan(5);
   expect(server.proc.exitCode).toBeNull();
 });
 

@@ -37,7 +37,11 @@ async function connect(user: 'alice' | 'bob' | 'carol', opts: Parameters<typeof 
 }
 
 beforeAll(async () => {
-  t = await startTestApp({ WEBSOCKET_CORS_ORIGIN: 'http://allowed.test', WEBSOCKET_RATE_PER_SOCKET: '5', WEBSOCKET_MAX_FRAME_BYTES: '4096' });
+  t = await startTestApp({
+    WEBSOCKET_CORS_ORIGIN: 'http://allowed.test',
+    WEBSOCKET_RATE_PER_SOCKET: '5',
+    WEBSOCKET_MAX_FRAME_BYTES: '4096',
+  });
   await t.app.listen({ port: 0, host: '127.0.0.1' });
   const address = t.app.server.address() as { port: number };
   url = `http://127.0.0.1:${address.port}`;
@@ -46,7 +50,13 @@ beforeAll(async () => {
   control = await connect('bob');
   await control.request('dashboard:join');
   let n = 0;
-  ticker = setInterval(() => emitter.to(rooms.org(t.f.users.bob.orgId)).emit('dashboard:task_count_changed', { activeCount: ++n, completedCount: 0, failedCount: 0, scope: 'shared' }), 50);
+  ticker = setInterval(
+    () =>
+      emitter
+        .to(rooms.org(t.f.users.bob.orgId))
+        .emit('dashboard:task_count_changed', { activeCount: ++n, completedCount: 0, failedCount: 0, scope: 'shared' }),
+    50,
+  );
 });
 afterAll(async () => {
   clearInterval(ticker);
@@ -72,7 +82,7 @@ describe('connection', () => {
   it('refuses a token signed with another secret', async () => {
     await expect(openSocket(url, { token: token(t.f.users.alice, { secret: 'x'.repeat(40) }) })).rejects.toThrow(/Invalid token/);
   });
-  it("refuses a browser Origin that is not allowed, and accepts the allowed one", async () => {
+  it('refuses a browser Origin that is not allowed, and accepts the allowed one', async () => {
     await expect(connect('alice', { extraHeaders: { origin: 'http://evil.test' } })).rejects.toThrow();
     await expect(connect('alice', { transports: ['polling'], extraHeaders: { origin: 'http://evil.test' } })).rejects.toThrow();
     const ok = await connect('alice', { extraHeaders: { origin: 'http://allowed.test' } });
@@ -186,7 +196,9 @@ describe('rooms', () => {
     const cached = (await second.waitFor((e) => e.event === 'dashboard:state', 'second state')).payload;
     expect(cached).toEqual(before);
     // The broadcast reaches the node: the next join reads afresh and sees the task.
-    emitter.to(rooms.org(t.f.users.carol.orgId)).emit('dashboard:task_list_updated', { ...toDashboardTask(task), seq: 1, updatedAt: new Date().toISOString() });
+    emitter
+      .to(rooms.org(t.f.users.carol.orgId))
+      .emit('dashboard:task_list_updated', { ...toDashboardTask(task), seq: 1, updatedAt: new Date().toISOString() });
     await second.waitFor((e) => e.event === 'dashboard:task_list_updated' && e.payload.taskId === task.id, 'the announced row');
     const third = await connect('carol');
     expect((await third.request('dashboard:join')).ok).toBe(true);
@@ -217,7 +229,11 @@ describe('presence', () => {
     const { task } = await t.f.newTask(t.f.users.alice);
     const alice = await connect('alice');
     const bob = await connect('bob');
-    const viewers = (s: TestSocket) => s.of('presence:updated').filter((e) => e.payload.taskId === task.id).map((e) => e.payload.viewers.map((v: any) => v.name));
+    const viewers = (s: TestSocket) =>
+      s
+        .of('presence:updated')
+        .filter((e) => e.payload.taskId === task.id)
+        .map((e) => e.payload.viewers.map((v: any) => v.name));
     await alice.request('task:join', { taskId: task.id });
     await alice.waitFor((e) => e.event === 'presence:updated', 'first presence');
     expect(viewers(alice).at(-1)).toEqual(['Alice']);
@@ -237,7 +253,12 @@ describe('presence', () => {
 describe('health, readiness, metrics', () => {
   it('reports the websocket block, readiness and Prometheus series', async () => {
     const health = await t.app.inject({ method: 'GET', url: '/api/health' });
-    expect(health.json().websocket).toEqual({ connectedUsers: expect.any(Number), messagesPerSecond: expect.any(Number), totalErrors: expect.any(Number), connectedSockets: expect.any(Number) });
+    expect(health.json().websocket).toEqual({
+      connectedUsers: expect.any(Number),
+      messagesPerSecond: expect.any(Number),
+      totalErrors: expect.any(Number),
+      connectedSockets: expect.any(Number),
+    });
     expect(health.json().websocket.connectedUsers).toBeGreaterThan(0);
     expect(health.json().websocket.connectedSockets).toBeGreaterThanOrEqual(health.json().websocket.connectedUsers);
     expect(health.json().websocket.totalErrors).toBeGreaterThan(0);
@@ -272,13 +293,16 @@ async function metricValue(name: string): Promise<number> {
 }
 
 describe('hardening', () => {
-  it.each(['toString', '__proto__', 'constructor', 'hasOwnProperty', 'valueOf'])('answers the prototype name %s with UNKNOWN_EVENT, not an internal error', async (event) => {
-    const s = await connect('alice');
-    const ack = await s.requestRaw(event, { taskId: 'x' });
-    expect(ack).toEqual({ ok: false, error: { code: 'UNKNOWN_EVENT', message: `Unknown event "${event}"` } });
-    expect(s.socket.connected).toBe(true);
-    await controlStillReceives();
-  });
+  it.each(['toString', '__proto__', 'constructor', 'hasOwnProperty', 'valueOf'])(
+    'answers the prototype name %s with UNKNOWN_EVENT, not an internal error',
+    async (event) => {
+      const s = await connect('alice');
+      const ack = await s.requestRaw(event, { taskId: 'x' });
+      expect(ack).toEqual({ ok: false, error: { code: 'UNKNOWN_EVENT', message: `Unknown event "${event}"` } });
+      expect(s.socket.connected).toBe(true);
+      await controlStillReceives();
+    },
+  );
 
   it('joins the room of an upper-case task id under its canonical (lower-case) name', async () => {
     const { task } = await t.f.newTask(t.f.users.alice);
@@ -291,7 +315,12 @@ describe('hardening', () => {
     const presence = await alice.waitFor((e) => e.event === 'presence:updated', 'presence');
     expect(presence.payload.taskId).toBe(task.id);
     expect(await alice.request('task:leave', { taskId: task.id.toUpperCase() })).toEqual({ ok: true });
-    expect(t.app.io.of('/').adapter.rooms.get(rooms.task(task.id))?.has(alice.socket.id as string) ?? false).toBe(false);
+    expect(
+      t.app.io
+        .of('/')
+        .adapter.rooms.get(rooms.task(task.id))
+        ?.has(alice.socket.id as string) ?? false,
+    ).toBe(false);
     const resync = await alice.request('resync_requested', { taskIds: [task.id.toUpperCase()], since: { [task.id.toUpperCase()]: 0 } });
     expect(resync.data?.results).toEqual([{ taskId: task.id, kind: 'events', events: [expect.objectContaining({ seq: 1 })] }]);
   });

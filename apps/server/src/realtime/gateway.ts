@@ -54,7 +54,12 @@ export async function registerGateway(app: FastifyInstance, deps: GatewayDeps): 
   resyncClientsAfterResubscribe(redis.sub, io, { logger, metrics });
   const snapshots = new DashboardSnapshots(db, redis.sub);
   tapBroadcasts(redis.sub, io, { snapshots, metrics });
-  const presence = new Presence(io, redis.pub, { nodeId: config.NODE_ID, ttlMs: config.PRESENCE_TTL_MS, prefix: config.REDIS_KEY_PREFIX, logger });
+  const presence = new Presence(io, redis.pub, {
+    nodeId: config.NODE_ID,
+    ttlMs: config.PRESENCE_TTL_MS,
+    prefix: config.REDIS_KEY_PREFIX,
+    logger,
+  });
   presenceRef.current = presence;
   metrics.observeState({ presenceEntries: () => presence.size });
   const limits = new SocketRateLimits(redis.limiter, {

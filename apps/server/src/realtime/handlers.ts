@@ -90,7 +90,12 @@ export const HANDLERS: { [M in ClientMessageName]: Handler<M> } = {
   async resync_requested({ socket, db }, { taskIds, since }) {
     const sinceById = new Map(Object.entries(since ?? {}).map(([id, seq]) => [normaliseTaskId(id), seq]));
     const ids = [...new Set(taskIds.map(normaliseTaskId))];
-    const reads = await readForResync(db, socket.data.user, ids.map((taskId) => ({ taskId, since: sinceById.get(taskId) })), RESYNC_EVENTS_LIMIT);
+    const reads = await readForResync(
+      db,
+      socket.data.user,
+      ids.map((taskId) => ({ taskId, since: sinceById.get(taskId) })),
+      RESYNC_EVENTS_LIMIT,
+    );
     const results = reads.map((r): ResyncResult => {
       if (r.kind === 'not_found') return r;
       if (r.kind === 'events') return { taskId: r.taskId, kind: 'events', events: r.events.map(toTimelineEvent) };

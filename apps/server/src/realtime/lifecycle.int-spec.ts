@@ -61,7 +61,10 @@ describe('feature flags', () => {
       await t.app.listen({ port: 0, host: '127.0.0.1' });
       const url = `http://127.0.0.1:${(t.app.server.address() as { port: number }).port}`;
       s = await openSocket(url, { token: t.app.signSession({ ...t.f.users.alice }) });
-      expect(await s.request('dashboard:join')).toEqual({ ok: false, error: { code: 'FEATURE_DISABLED', message: 'Live dashboard updates are switched off' } });
+      expect(await s.request('dashboard:join')).toEqual({
+        ok: false,
+        error: { code: 'FEATURE_DISABLED', message: 'Live dashboard updates are switched off' },
+      });
       const { task } = await t.f.newTask(t.f.users.alice);
       expect((await s.request('task:join', { taskId: task.id })).error?.code).toBe('FEATURE_DISABLED');
     } finally {

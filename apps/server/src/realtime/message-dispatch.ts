@@ -40,7 +40,8 @@ export function createMessageDispatch({ limits, metrics, logger, context }: Mess
       const cost = messageCost(event, payload);
       const firstJoin = event === 'dashboard:join' && !dashboardJoined.has(socket);
       if (firstJoin) dashboardJoined.add(socket);
-      if (!(await limits.allow(socket.id, socket.data.user.id, cost, firstJoin ? 0 : cost))) return fail('RATE_LIMITED', 'Too many messages; slow down');
+      if (!(await limits.allow(socket.id, socket.data.user.id, cost, firstJoin ? 0 : cost)))
+        return fail('RATE_LIMITED', 'Too many messages; slow down');
       const answer = await dispatch(event, { socket, ...context }, payload);
       if (!answer.ok) return fail(answer.error.code, answer.error.message);
       ack?.(answer);

@@ -8,15 +8,29 @@ import { RateWindow } from './rate-window';
  */
 export class RealtimeMetrics {
   readonly registry = new Registry();
-  readonly connections = new Gauge({ name: 'taskflow_socket_connections', help: 'Connected sockets on this node', registers: [this.registry] });
+  readonly connections = new Gauge({
+    name: 'taskflow_socket_connections',
+    help: 'Connected sockets on this node',
+    registers: [this.registry],
+  });
   readonly broadcasts = new Counter({
     name: 'taskflow_socket_broadcasts_total',
     help: 'Broadcasts delivered to this node’s sockets, by event',
     labelNames: ['event'],
     registers: [this.registry],
   });
-  readonly received = new Counter({ name: 'taskflow_socket_messages_received_total', help: 'Client messages received', labelNames: ['event'], registers: [this.registry] });
-  readonly errors = new Counter({ name: 'taskflow_socket_errors_total', help: 'Socket errors answered, by code', labelNames: ['code'], registers: [this.registry] });
+  readonly received = new Counter({
+    name: 'taskflow_socket_messages_received_total',
+    help: 'Client messages received',
+    labelNames: ['event'],
+    registers: [this.registry],
+  });
+  readonly errors = new Counter({
+    name: 'taskflow_socket_errors_total',
+    help: 'Socket errors answered, by code',
+    labelNames: ['code'],
+    registers: [this.registry],
+  });
   readonly publishLag = new Histogram({
     name: 'taskflow_publish_lag_seconds',
     help: 'Time from an event’s commit to its broadcast reaching this node',

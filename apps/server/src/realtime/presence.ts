@@ -27,14 +27,17 @@ export class Presence {
     private readonly redis: Redis,
     private readonly opts: { nodeId: string; ttlMs: number; prefix: string; logger: Logger; deadlineMs?: number },
   ) {
-    this.timer = setInterval(() => {
-      // One refresh at a time: while Redis stalls, they would pile up behind each other.
-      if (this.refreshing) return;
-      this.refreshing = true;
-      this.refresh()
-        .catch((err: unknown) => opts.logger.warn({ err }, 'presence refresh failed'))
-        .finally(() => (this.refreshing = false));
-    }, Math.max(500, Math.floor(opts.ttlMs / 3)));
+    this.timer = setInterval(
+      () => {
+        // One refresh at a time: while Redis stalls, they would pile up behind each other.
+        if (this.refreshing) return;
+        this.refreshing = true;
+        this.refresh()
+          .catch((err: unknown) => opts.logger.warn({ err }, 'presence refresh failed'))
+          .finally(() => (this.refreshing = false));
+      },
+      Math.max(500, Math.floor(opts.ttlMs / 3)),
+    );
     this.timer.unref();
   }
 
@@ -110,7 +113,8 @@ export class Presence {
       timer = setTimeout(() => resolve('late'), this.opts.deadlineMs ?? PRESENCE_DEADLINE_MS);
     });
     try {
-      if ((await Promise.race([work, late])) === 'late') this.opts.logger.warn({ taskId }, `presence ${what} still waiting for Redis; going on without it`);
+      if ((await Promise.race([work, late])) === 'late')
+        this.opts.logger.warn({ taskId }, `presence ${what} still waiting for Redis; going on without it`);
     } finally {
       clearTimeout(timer);
     }

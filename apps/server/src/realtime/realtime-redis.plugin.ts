@@ -37,7 +37,11 @@ const realtimeRedis: FastifyPluginAsync<RealtimeRedisOptions> = async (app, { re
   // given up (ioredis re-subscribes after a reconnect only what Redis had acknowledged).
   const sub = pub.duplicate({ maxRetriesPerRequest: null });
   const limiter = new Redis(redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: LIMITER_COMMAND_TIMEOUT_MS });
-  for (const [name, client] of [['pub', pub], ['sub', sub], ['limiter', limiter]] as const) {
+  for (const [name, client] of [
+    ['pub', pub],
+    ['sub', sub],
+    ['limiter', limiter],
+  ] as const) {
     // Without listeners a Redis outage would crash the node; ioredis reconnects and resubscribes by itself.
     client.on('error', (err) => logger.warn({ err: err.message, client: name }, 'realtime redis error'));
   }

@@ -28,7 +28,12 @@ const stall = (on: boolean) => {
 
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'taskflow-redis-stall-'));
-  redis = await startRedis({ dataDir: path.join(dir, 'redis'), port: await devFreePort(), logFile: path.join(dir, 'redis.log'), fast: true });
+  redis = await startRedis({
+    dataDir: path.join(dir, 'redis'),
+    port: await devFreePort(),
+    logFile: path.join(dir, 'redis.log'),
+    fast: true,
+  });
   t = await startTestApp({ REDIS_URL: redis.url });
   url = await t.app.listen({ port: 0, host: '127.0.0.1' });
 });

@@ -19,7 +19,10 @@ export interface SessionGuard {
 
 const EXPIRED = 'Session expired: log in again';
 
-export function createSessionGuard(app: FastifyInstance, deps: { cookie: CookieSessionDeps; metrics: RealtimeMetrics; logger: Logger }): SessionGuard {
+export function createSessionGuard(
+  app: FastifyInstance,
+  deps: { cookie: CookieSessionDeps; metrics: RealtimeMetrics; logger: Logger },
+): SessionGuard {
   // One timer for every socket's deadline (not one each), and one user object per user: see their modules.
   const deadlines = new DeadlineQueue<TaskflowSocket>((socket) => void onDeadline(socket));
   const users = new SharedUsers();

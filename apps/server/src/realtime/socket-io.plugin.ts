@@ -40,7 +40,12 @@ const socketIo: FastifyPluginAsync<SocketIoOptions> = async (app, { config, isDr
       callback(null, true);
     },
     // WEBSOCKET_FANOUT_CHUNK > 0: broadcasts written in chunks that yield (health checks, connections served under load).
-    adapter: createFanoutAdapter(pub, sub, { key: SOCKET_IO_REDIS_KEY }, { chunkSockets: config.WEBSOCKET_FANOUT_CHUNK, onError: (err) => app.log.warn({ err }, 'broadcast write failed') }),
+    adapter: createFanoutAdapter(
+      pub,
+      sub,
+      { key: SOCKET_IO_REDIS_KEY },
+      { chunkSockets: config.WEBSOCKET_FANOUT_CHUNK, onError: (err) => app.log.warn({ err }, 'broadcast write failed') },
+    ),
     // Recovery comes from PostgreSQL by seq (docs/architecture.md#the-event-log-and-seq): the Redis adapter keeps nothing to recover from.
     connectionStateRecovery: undefined,
     // Drain: close each transport rather than send a server-side disconnect (`io server disconnect`), after

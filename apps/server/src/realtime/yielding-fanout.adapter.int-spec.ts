@@ -44,7 +44,10 @@ interface Node {
 async function startNode(chunk: number, key: string): Promise<Node> {
   const { pub, sub } = redisPair();
   const server = http.createServer();
-  const io = new Server(server, { transports: ['websocket'], adapter: createFanoutAdapter(pub, sub, { key }, { chunkSockets: chunk, onError: (err) => writeErrors.push(err) }) });
+  const io = new Server(server, {
+    transports: ['websocket'],
+    adapter: createFanoutAdapter(pub, sub, { key }, { chunkSockets: chunk, onError: (err) => writeErrors.push(err) }),
+  });
   io.on('connection', (socket) => void socket.join((socket.handshake.auth as { rooms: string[] }).rooms));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   closers.push(() => io.close());
@@ -88,7 +91,9 @@ async function connectClients(url: string, roomsOf: (i: number) => string[], cou
 
 /** Resolves once every socket joined its rooms on `node` (joins happen right after the handshake). */
 async function roomsJoined(node: Node, room: string, expected: number): Promise<void> {
-  await eventually(`${expected} sockets in ${room}`, async () => (node.io.of('/').adapter.rooms.get(room)?.size === expected ? true : undefined));
+  await eventually(`${expected} sockets in ${room}`, async () =>
+    node.io.of('/').adapter.rooms.get(room)?.size === expected ? true : undefined,
+  );
 }
 
 /** Resolves once `count` adapters of this test listen on the request channel (acks and server counts need the other node). */
@@ -148,7 +153,11 @@ describe('one node with 1,000 sockets and chunks of 25', () => {
     for (let n = 0; n < N; n++) other.to('all').emit('n', { stream: 'remote', n });
     // The node's own emits, while the remote ones are still being written, queue behind them.
     for (let n = 0; n < 10; n++) node.io.to('all').emit('n', { stream: 'local', n });
-    await eventually('every socket to receive everything', async () => (clients.every((c) => c.got.length === N + 10) ? true : undefined), 60_000);
+    await eventually(
+      'every socket to receive everything',
+      async () => (clients.every((c) => c.got.length === N + 10) ? true : undefined),
+      60_000,
+    );
     const expected = Array.from({ length: N }, (_, n) => n);
     for (const c of clients) {
       expect(c.got.filter((g) => g.stream === 'remote').map((g) => g.n)).toEqual(expected);
@@ -158,7 +167,14 @@ describe('one node with 1,000 sockets and chunks of 25', () => {
   });
 
   it('keeps each socket’s order when broadcasts to different rooms interleave (rooms, both, except)', async () => {
-    const targets: Array<{ to: string[]; except?: string }> = [{ to: ['a'] }, { to: ['b'] }, { to: ['a', 'b'] }, { to: ['a'], except: 'b' }, { to: ['few'] }, { to: ['all'] }];
+    const targets: Array<{ to: string[]; except?: string }> = [
+      { to: ['a'] },
+      { to: ['b'] },
+      { to: ['a', 'b'] },
+      { to: ['a'], except: 'b' },
+      { to: ['few'] },
+      { to: ['all'] },
+    ];
     const sent: Array<{ n: number; to: string[]; except?: string }> = [];
     for (let n = 0; n < 100; n++) {
       const target = targets[n % targets.length]!;
@@ -166,8 +182,13 @@ describe('one node with 1,000 sockets and chunks of 25', () => {
       op.emit('n', { stream: 'mixed', n });
       sent.push({ n, ...target });
     }
-    const expectedFor = (rooms: string[]) => sent.filter((s) => s.to.some((r) => rooms.includes(r)) && !(s.except && rooms.includes(s.except))).map((s) => s.n);
-    await eventually('every socket to receive its rooms’ broadcasts', async () => (clients.every((c) => c.got.length === expectedFor(c.rooms).length) ? true : undefined), 60_000);
+    const expectedFor = (rooms: string[]) =>
+      sent.filter((s) => s.to.some((r) => rooms.includes(r)) && !(s.except && rooms.includes(s.except))).map((s) => s.n);
+    await eventually(
+      'every socket to receive its rooms’ broadcasts',
+      async () => (clients.every((c) => c.got.length === expectedFor(c.rooms).length) ? true : undefined),
+      60_000,
+    );
     for (const c of clients) expect(c.got.map((g) => g.n)).toEqual(expectedFor(c.rooms));
   });
 
@@ -199,7 +220,9 @@ describe('one node with 1,000 sockets and chunks of 25', () => {
   });
 
   it('writes a small room’s broadcast at once when nothing is queued (no added latency)', async () => {
-    await eventually('queue empty', async () => ((node.io.of('/').adapter as unknown as YieldingFanoutAdapter).pendingWrites === 0 ? true : undefined));
+    await eventually('queue empty', async () =>
+      (node.io.of('/').adapter as unknown as YieldingFanoutAdapter).pendingWrites === 0 ? true : undefined,
+    );
     const member = membersOf(node, 'all')[0]!;
     const solo = `solo-${member.id}`;
     await member.join(solo);

@@ -17,7 +17,12 @@ interface RedisAdapterWithInternals extends Omit<RedisAdapter, 'broadcast' | 'cl
   broadcast(packet: Packet, opts: BroadcastOptions): void;
   close(): Promise<void> | void;
 }
-const HookableRedisAdapter = RedisAdapter as unknown as new (nsp: unknown, pub: unknown, sub: unknown, opts?: Partial<RedisAdapterOptions>) => RedisAdapterWithInternals;
+const HookableRedisAdapter = RedisAdapter as unknown as new (
+  nsp: unknown,
+  pub: unknown,
+  sub: unknown,
+  opts?: Partial<RedisAdapterOptions>,
+) => RedisAdapterWithInternals;
 
 export interface FanoutOptions {
   /** Socket writes per turn of the event loop; 0 = every broadcast written at once (the plain Redis adapter). */
@@ -112,7 +117,12 @@ export class YieldingFanoutAdapter extends HookableRedisAdapter {
 }
 
 /** The Socket.IO adapter factory: the yielding fan-out, or the plain Redis adapter when `chunkSockets` is 0. */
-export function createFanoutAdapter(pub: unknown, sub: unknown, opts: Partial<RedisAdapterOptions>, fanout: FanoutOptions): (nsp: unknown) => RedisAdapter {
+export function createFanoutAdapter(
+  pub: unknown,
+  sub: unknown,
+  opts: Partial<RedisAdapterOptions>,
+  fanout: FanoutOptions,
+): (nsp: unknown) => RedisAdapter {
   if (fanout.chunkSockets === 0) return createAdapter(pub, sub, opts);
   // Socket.IO calls the factory with `new`, so not an arrow function. It is a RedisAdapter at run time; its type
   // only lacks the base classes' private members (the hooks above).

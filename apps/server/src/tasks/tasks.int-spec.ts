@@ -44,7 +44,10 @@ const carol = () => t.f.users.carol;
 const validBody = { title: 'Fix the 3-D Secure redirect', description: 'Card payments fail when 3-D Secure is required.' };
 
 async function taskRows(): Promise<number> {
-  const row = await t.f.db.selectFrom('tasks').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
+  const row = await t.f.db
+    .selectFrom('tasks')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .executeTakeFirstOrThrow();
   return Number(row.n);
 }
 
@@ -187,7 +190,9 @@ describe('POST /api/tasks', () => {
       const [rowsBefore, jobsBefore] = [await taskRows(), await analysis.count()];
       const res = await as(alice(), 'POST', '/api/tasks', body);
       expect(res.statusCode).toBe(400);
-      expect(res.json()).toEqual(expect.objectContaining({ error: expect.stringMatching(/^(VALIDATION_FAILED|BAD_REQUEST)$/), message: expect.any(String) }));
+      expect(res.json()).toEqual(
+        expect.objectContaining({ error: expect.stringMatching(/^(VALIDATION_FAILED|BAD_REQUEST)$/), message: expect.any(String) }),
+      );
       expect(await taskRows()).toBe(rowsBefore);
       expect(await analysis.count()).toBe(jobsBefore);
     });
@@ -421,7 +426,11 @@ describe('POST /api/tasks/:id/clarify', () => {
     expect(res.statusCode).toBe(202);
     const body = res.json().task;
     expect(body).toMatchObject({ id: task.id, status: 'analyzing', seq: 4, clarificationAnswers: ['The checkout page', 'Firefox'] });
-    expect(await storedTask(task.id)).toMatchObject({ status: 'analyzing', seq: 4, clarificationAnswers: ['The checkout page', 'Firefox'] });
+    expect(await storedTask(task.id)).toMatchObject({
+      status: 'analyzing',
+      seq: 4,
+      clarificationAnswers: ['The checkout page', 'Firefox'],
+    });
 
     const job = await analysis.getJob(jobId('analyze', task.id, 4));
     expect(job?.data).toEqual({ taskId: task.id });

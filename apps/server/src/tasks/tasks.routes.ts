@@ -34,14 +34,25 @@ export async function tasksRoutes(plain: FastifyInstance, deps: TasksRoutesDeps)
 
   app.get(
     '/api/repos',
-    { schema: { ...doc, description: 'The configured repositories a task may target; the first is the default.', response: { 200: ReposResponse, ...ERROR_RESPONSES } } },
+    {
+      schema: {
+        ...doc,
+        description: 'The configured repositories a task may target; the first is the default.',
+        response: { 200: ReposResponse, ...ERROR_RESPONSES },
+      },
+    },
     async () => ({ repos: deps.repos.map((fullName, i) => ({ fullName, isDefault: i === 0 })) }),
   );
 
   app.post(
     '/api/tasks',
     {
-      schema: { ...doc, description: 'Submit a task; it is analysed in the background (202, status `received`).', body: CreateTaskBody, response: { 202: TaskResponse, ...ERROR_RESPONSES } },
+      schema: {
+        ...doc,
+        description: 'Submit a task; it is analysed in the background (202, status `received`).',
+        body: CreateTaskBody,
+        response: { 202: TaskResponse, ...ERROR_RESPONSES },
+      },
       preHandler: create,
     },
     async (request, reply) => reply.status(202).send({ task: await tasks.create(request.user, request.body) }),
@@ -52,7 +63,8 @@ export async function tasksRoutes(plain: FastifyInstance, deps: TasksRoutesDeps)
     {
       schema: {
         ...doc,
-        description: 'A page of the tasks the user can see, filtered, newest first, with the counts of the whole filtered view; `nextCursor` fetches the next page.',
+        description:
+          'A page of the tasks the user can see, filtered, newest first, with the counts of the whole filtered view; `nextCursor` fetches the next page.',
         querystring: ListTasksQuerySchema,
         response: { 200: TaskListResponse, ...ERROR_RESPONSES },
       },
@@ -91,13 +103,29 @@ export async function tasksRoutes(plain: FastifyInstance, deps: TasksRoutesDeps)
 
   app.post(
     '/api/tasks/:id/retry',
-    { schema: { ...doc, description: 'Start a failed task again from the analysis (creator only).', params: TaskIdParams, response: { 202: TaskResponse, ...ERROR_RESPONSES } }, preHandler: write },
+    {
+      schema: {
+        ...doc,
+        description: 'Start a failed task again from the analysis (creator only).',
+        params: TaskIdParams,
+        response: { 202: TaskResponse, ...ERROR_RESPONSES },
+      },
+      preHandler: write,
+    },
     async (request, reply) => reply.status(202).send({ task: await tasks.retry(request.user, request.params.id) }),
   );
 
   app.post(
     '/api/tasks/:id/cancel',
-    { schema: { ...doc, description: 'Cancel a task that has not finished (creator only).', params: TaskIdParams, response: { 202: TaskResponse, ...ERROR_RESPONSES } }, preHandler: write },
+    {
+      schema: {
+        ...doc,
+        description: 'Cancel a task that has not finished (creator only).',
+        params: TaskIdParams,
+        response: { 202: TaskResponse, ...ERROR_RESPONSES },
+      },
+      preHandler: write,
+    },
     async (request, reply) => reply.status(202).send({ task: await tasks.cancel(request.user, request.params.id) }),
   );
 }

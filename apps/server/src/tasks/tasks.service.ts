@@ -1,4 +1,11 @@
-import { CANCELLABLE_STATUSES, isEmptyFilter, toPublicTask, toTimelineEvent, type CreateTaskBody, type ListTasksQuery } from '@taskflow/events';
+import {
+  CANCELLABLE_STATUSES,
+  isEmptyFilter,
+  toPublicTask,
+  toTimelineEvent,
+  type CreateTaskBody,
+  type ListTasksQuery,
+} from '@taskflow/events';
 import { AppError, type Logger } from '@taskflow/platform';
 import {
   assertValidFilter,
@@ -106,7 +113,16 @@ export class TasksService {
         to: 'received',
         event: 'retried',
         // A retry starts a fresh attempt: new analysis, new issue, new branch.
-        patch: { githubIssueNumber: null, githubIssueUrl: null, githubBranch: null, prNumber: null, prUrl: null, prTitle: null, analysis: null, dispatchedAt: null },
+        patch: {
+          githubIssueNumber: null,
+          githubIssueUrl: null,
+          githubBranch: null,
+          prNumber: null,
+          prUrl: null,
+          prTitle: null,
+          analysis: null,
+          dispatchedAt: null,
+        },
         actorId: user.id,
       }),
     );

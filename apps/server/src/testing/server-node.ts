@@ -14,7 +14,11 @@ export interface ServerNode {
  * A server node as its own process (`apps/server/src/main.ts`) on the given database and the test Redis, with its
  * own queue prefix, port and metrics port; resolves once `/api/ready` answers. `wrapEnv` lets a test add a preload.
  */
-export async function startServerNode(databaseUrl: string, env: NodeJS.ProcessEnv = {}, wrapEnv: (env: NodeJS.ProcessEnv) => NodeJS.ProcessEnv = (e) => e): Promise<ServerNode> {
+export async function startServerNode(
+  databaseUrl: string,
+  env: NodeJS.ProcessEnv = {},
+  wrapEnv: (env: NodeJS.ProcessEnv) => NodeJS.ProcessEnv = (e) => e,
+): Promise<ServerNode> {
   const [port, metricsPort] = [await freePort(), await freePort()];
   const url = `http://127.0.0.1:${port}`;
   const metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;

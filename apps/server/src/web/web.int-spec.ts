@@ -45,7 +45,11 @@ describe('GET /api/stats', () => {
   it('answers the viewer’s statistics, and 401 without a session', async () => {
     expect((await t.app.inject({ method: 'GET', url: '/api/stats' })).statusCode).toBe(401);
     await t.f.newTask(t.f.users.alice);
-    const res = await t.app.inject({ method: 'GET', url: '/api/stats', headers: { authorization: `Bearer ${t.app.signSession({ ...t.f.users.bob })}` } });
+    const res = await t.app.inject({
+      method: 'GET',
+      url: '/api/stats',
+      headers: { authorization: `Bearer ${t.app.signSession({ ...t.f.users.bob })}` },
+    });
     expect(res.statusCode).toBe(200);
     expect(res.json().overall).toMatchObject({ total: 1, byStatus: { received: 1 } });
   });

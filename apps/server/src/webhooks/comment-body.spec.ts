@@ -19,7 +19,10 @@ describe('comment bodies from GitHub are bounded before they reach a timeline', 
 
   it.each([
     ['issue_comment', issueCommentEvent({ repo, number: 7, body: 'x'.repeat(1_000_000) })],
-    ['pull_request_review_comment', reviewCommentEvent({ repo, branch: 'taskflow/3f2b8c1e-8d9a', prNumber: 7, body: 'x'.repeat(1_000_000) })],
+    [
+      'pull_request_review_comment',
+      reviewCommentEvent({ repo, branch: 'taskflow/3f2b8c1e-8d9a', prNumber: 7, body: 'x'.repeat(1_000_000) }),
+    ],
   ] as const)('normalises a %s with a 1 MB body into a job holding at most the limit', (event, payload) => {
     const out = normalizeDelivery(event, 'd', payload, scope) as { job: { body: string } };
     expect(out.job.body.length).toBe(MAX_COMMENT_BODY_CHARS);

@@ -90,7 +90,14 @@ function sameRepoPrs(prs: ReadonlyArray<Static<typeof CheckPr>>, repo: string): 
 function checkJob(
   deliveryId: string,
   scope: WebhookScope,
-  c: { fullName: string; conclusion: string | null; branch: string | null; prs: Static<typeof CheckPr>[]; name: string; url: (repo: string, pr: number) => string },
+  c: {
+    fullName: string;
+    conclusion: string | null;
+    branch: string | null;
+    prs: Static<typeof CheckPr>[];
+    name: string;
+    url: (repo: string, pr: number) => string;
+  },
 ): Normalized {
   const repo = ourRepo(scope, c.fullName);
   if (!repo) return notOurs(c.fullName);
@@ -116,7 +123,8 @@ export const ACTIVITY_NORMALIZERS: Record<string, Normalizer> = {
     const repo = ourRepo(scope, p.repository.full_name);
     if (!repo) return notOurs(p.repository.full_name);
     const headRepo = p.pull_request.head.repo?.full_name;
-    if (!headRepo || !sameRepo(headRepo, repo)) return ignored('fork', `review of a pull request from ${headRepo ?? 'a deleted repository'}, not ${repo}`);
+    if (!headRepo || !sameRepo(headRepo, repo))
+      return ignored('fork', `review of a pull request from ${headRepo ?? 'a deleted repository'}, not ${repo}`);
     if (!isGithubWebUrl(p.review.html_url, scope.webHost)) return foreign(scope);
     return job({
       deliveryId,
@@ -169,7 +177,16 @@ export const ACTIVITY_NORMALIZERS: Record<string, Normalizer> = {
     if (!repo) return notOurs(p.repository.full_name);
     if (!isGithubWebUrl(p.comment.html_url, scope.webHost)) return foreign(scope);
     const on = p.issue.pull_request === undefined ? 'issue' : 'pull_request';
-    return job({ deliveryId, kind: 'comment', repo, on, number: p.issue.number, author: p.comment.user.login, body: storedCommentBody(p.comment.body), url: p.comment.html_url });
+    return job({
+      deliveryId,
+      kind: 'comment',
+      repo,
+      on,
+      number: p.issue.number,
+      author: p.comment.user.login,
+      body: storedCommentBody(p.comment.body),
+      url: p.comment.html_url,
+    });
   },
   pull_request_review_comment(deliveryId, payload, scope) {
     const v = validate(ReviewCommentPayload, payload);
@@ -179,8 +196,18 @@ export const ACTIVITY_NORMALIZERS: Record<string, Normalizer> = {
     const repo = ourRepo(scope, p.repository.full_name);
     if (!repo) return notOurs(p.repository.full_name);
     const headRepo = p.pull_request.head.repo?.full_name;
-    if (!headRepo || !sameRepo(headRepo, repo)) return ignored('fork', `comment on a pull request from ${headRepo ?? 'a deleted repository'}, not ${repo}`);
+    if (!headRepo || !sameRepo(headRepo, repo))
+      return ignored('fork', `comment on a pull request from ${headRepo ?? 'a deleted repository'}, not ${repo}`);
     if (!isGithubWebUrl(p.comment.html_url, scope.webHost)) return foreign(scope);
-    return job({ deliveryId, kind: 'comment', repo, on: 'review', number: p.pull_request.number, author: p.comment.user.login, body: storedCommentBody(p.comment.body), url: p.comment.html_url });
+    return job({
+      deliveryId,
+      kind: 'comment',
+      repo,
+      on: 'review',
+      number: p.pull_request.number,
+      author: p.comment.user.login,
+      body: storedCommentBody(p.comment.body),
+      url: p.comment.html_url,
+    });
   },
 };

@@ -11,7 +11,10 @@ const pr = (overrides: Partial<Parameters<typeof pullRequestEvent>[0]> = {}) =>
 describe('normalizeDelivery: only our repositories move tasks', () => {
   it('makes a job of a pull request from a branch of the repository itself', () => {
     const n = normalizeDelivery('pull_request', 'd1', pr(), scope);
-    expect(n).toMatchObject({ kind: 'job', job: { repo, headRepo: repo, branch, issueRefs: [12], prUrl: 'https://github.com/acme/payments/pull/7' } });
+    expect(n).toMatchObject({
+      kind: 'job',
+      job: { repo, headRepo: repo, branch, issueRefs: [12], prUrl: 'https://github.com/acme/payments/pull/7' },
+    });
   });
 
   it.each(['opened', 'closed'] as const)('ignores a pull request %s from a fork, whatever its branch is called', (action) => {
@@ -25,7 +28,10 @@ describe('normalizeDelivery: only our repositories move tasks', () => {
   });
 
   it('ignores a pull request whose head repository was deleted (head.repo null)', () => {
-    expect(normalizeDelivery('pull_request', 'd4', pr({ action: 'closed', headRepo: null }), scope)).toMatchObject({ kind: 'ignored', code: 'fork' });
+    expect(normalizeDelivery('pull_request', 'd4', pr({ action: 'closed', headRepo: null }), scope)).toMatchObject({
+      kind: 'ignored',
+      code: 'fork',
+    });
   });
 
   it('ignores a pull request that does not say where its head is', () => {
@@ -64,7 +70,10 @@ describe('normalizeDelivery: only our repositories move tasks', () => {
     const payload = pr();
     payload.pull_request.html_url = 'https://ghe.example/acme/payments/pull/7';
     expect(normalizeDelivery('pull_request', 'd10', payload, { ...scope, webHost: 'ghe.example' })).toMatchObject({ kind: 'job' });
-    expect(normalizeDelivery('pull_request', 'd11', pr(), { ...scope, webHost: 'ghe.example' })).toMatchObject({ kind: 'ignored', code: 'foreign_url' });
+    expect(normalizeDelivery('pull_request', 'd11', pr(), { ...scope, webHost: 'ghe.example' })).toMatchObject({
+      kind: 'ignored',
+      code: 'foreign_url',
+    });
   });
 
   it.each(['toString', '__proto__', 'constructor'])('ignores the event name %j as an unknown event', (event) => {

@@ -45,9 +45,7 @@ export interface WebhookScope {
 export type IgnoreCode = 'event' | 'action' | 'ref_type' | 'repo_not_configured' | 'fork' | 'foreign_url';
 
 export type Normalized =
-  | { kind: 'job'; job: WebhookJobData }
-  | { kind: 'ignored'; code: IgnoreCode; reason: string }
-  | { kind: 'invalid'; reason: string };
+  { kind: 'job'; job: WebhookJobData } | { kind: 'ignored'; code: IgnoreCode; reason: string } | { kind: 'invalid'; reason: string };
 
 const ignored = (code: IgnoreCode, reason: string): Normalized => ({ kind: 'ignored', code, reason });
 
@@ -81,7 +79,8 @@ const NORMALIZERS: Record<string, Normalizer> = {
     const pr = p.pull_request;
     // Anyone can open a PR from a fork, with any branch name (task branches are public in the issue).
     const headRepo = pr.head.repo?.full_name;
-    if (!headRepo || !sameRepo(headRepo, repo)) return ignored('fork', `pull request from ${headRepo ?? 'a deleted repository'}, not ${repo}`);
+    if (!headRepo || !sameRepo(headRepo, repo))
+      return ignored('fork', `pull request from ${headRepo ?? 'a deleted repository'}, not ${repo}`);
     if (!isGithubWebUrl(pr.html_url, scope.webHost)) return ignored('foreign_url', `html_url is not an https URL on ${scope.webHost}`);
     const merged = p.action === 'closed' && pr.merged === true;
     return {

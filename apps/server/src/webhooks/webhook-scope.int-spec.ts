@@ -69,7 +69,11 @@ describe('deliveries from outside the repository', () => {
   });
 
   it("ignores 'Closes #N' in a pull request from a fork", async () => {
-    await expectIgnored('pull_request', pullRequestEvent({ repo, branch: 'patch-1', prNumber: 667, action: 'opened', body: 'Closes #12', headRepo: 'mallory/payments' }), 'fork');
+    await expectIgnored(
+      'pull_request',
+      pullRequestEvent({ repo, branch: 'patch-1', prNumber: 667, action: 'opened', body: 'Closes #12', headRepo: 'mallory/payments' }),
+      'fork',
+    );
   });
 
   it('ignores a pull request whose fork was deleted', async () => {
@@ -77,7 +81,11 @@ describe('deliveries from outside the repository', () => {
   });
 
   it('ignores a pull request and a branch in a repository that is not configured', async () => {
-    await expectIgnored('pull_request', pullRequestEvent({ repo: 'mallory/payments', branch, prNumber: 669, action: 'opened' }), 'repo_not_configured');
+    await expectIgnored(
+      'pull_request',
+      pullRequestEvent({ repo: 'mallory/payments', branch, prNumber: 669, action: 'opened' }),
+      'repo_not_configured',
+    );
     await expectIgnored('create', createBranchEvent({ repo: 'mallory/payments', branch }), 'repo_not_configured');
   });
 

@@ -32,7 +32,12 @@ beforeAll(async () => {
     from: 'analyzing',
     to: 'dispatched',
     event: 'dispatched',
-    patch: { githubIssueNumber: 12, githubIssueUrl: `https://github.com/${repo}/issues/12`, githubBranch: branch, dispatchedAt: new Date() },
+    patch: {
+      githubIssueNumber: 12,
+      githubIssueUrl: `https://github.com/${repo}/issues/12`,
+      githubBranch: branch,
+      dispatchedAt: new Date(),
+    },
   });
 });
 afterAll(async () => {
@@ -158,7 +163,11 @@ describe('POST /api/webhooks/github with a good signature', () => {
   it('answers duplicate to a redelivery of an applied delivery, queueing nothing', async () => {
     const deliveryId = randomUUID();
     await t.f.db.insertInto('webhookDeliveries').values({ deliveryId, event: 'pull_request', outcome: 'applied', taskId: null }).execute();
-    const res = await deliver({ event: 'pull_request', body: JSON.stringify(pullRequestEvent({ repo, branch, prNumber: 9, action: 'opened' })), deliveryId });
+    const res = await deliver({
+      event: 'pull_request',
+      body: JSON.stringify(pullRequestEvent({ repo, branch, prNumber: 9, action: 'opened' })),
+      deliveryId,
+    });
     expect(res.statusCode).toBe(200);
     expect(res.json()).toEqual({ status: 'duplicate' });
     expect(await jobsFor(deliveryId)).toEqual([]);
@@ -172,7 +181,11 @@ describe('POST /api/webhooks/github with a good signature', () => {
     const job = (await hooks.getJob(webhookJobId(deliveryId)))!;
     await redis.zadd(`${t.prefix}:${QUEUES.webhooks}:failed`, Date.now(), job.id!);
     await redis.lrem(`${t.prefix}:${QUEUES.webhooks}:wait`, 0, job.id!);
-    await redis.hset(`${t.prefix}:${QUEUES.webhooks}:${job.id}`, { atm: '12', finishedOn: String(Date.now()), failedReason: 'database unreachable' });
+    await redis.hset(`${t.prefix}:${QUEUES.webhooks}:${job.id}`, {
+      atm: '12',
+      finishedOn: String(Date.now()),
+      failedReason: 'database unreachable',
+    });
     expect(await job.getState()).toBe('failed');
 
     const res = await deliver({ event: 'create', body, deliveryId });
@@ -186,16 +199,27 @@ describe('POST /api/webhooks/github with a good signature', () => {
 
   it('counts queued and parked jobs per queue on /metrics', async () => {
     const text = await t.metricsText();
-    const sample = (state: string) => Number(new RegExp(`^taskflow_jobs\\{queue="${QUEUES.webhooks}",state="${state}"\\} (\\d+)$`, 'm').exec(text)?.[1]);
+    const sample = (state: string) =>
+      Number(new RegExp(`^taskflow_jobs\\{queue="${QUEUES.webhooks}",state="${state}"\\} (\\d+)$`, 'm').exec(text)?.[1]);
     expect(sample('waiting')).toBe(await hooks.getWaitingCount());
     expect(sample('failed')).toBe(await hooks.getFailedCount());
     expect(sample('waiting')).toBeGreaterThan(0);
   });
 
   it.each<[string, string, () => object, string]>([
-    ['an event type we do not handle', 'issues', () => ({ action: 'opened', issue: { number: 12 }, repository: { full_name: repo } }), 'event issues'],
+    [
+      'an event type we do not handle',
+      'issues',
+      () => ({ action: 'opened', issue: { number: 12 }, repository: { full_name: repo } }),
+      'event issues',
+    ],
     ['the creation of a tag', 'create', () => ({ ...createBranchEvent({ repo, branch: 'v1.2.0' }), ref_type: 'tag' }), 'ref_type tag'],
-    ['a pull request action we do not follow', 'pull_request', () => ({ ...pullRequestEvent({ repo, branch, prNumber: 7, action: 'opened' }), action: 'labeled' }), 'action labeled'],
+    [
+      'a pull request action we do not follow',
+      'pull_request',
+      () => ({ ...pullRequestEvent({ repo, branch, prNumber: 7, action: 'opened' }), action: 'labeled' }),
+      'action labeled',
+    ],
   ])('answers 202 ignored for %s, queueing and recording nothing', async (_case, event, payload, reason) => {
     const deliveryId = randomUUID();
     const jobsBefore = await hooks.count();
@@ -222,7 +246,11 @@ describe('POST /api/webhooks/github with a good signature', () => {
 
   it('answers 400 to a correctly signed payload of the wrong shape', async () => {
     const deliveryId = randomUUID();
-    const res = await deliver({ event: 'pull_request', body: JSON.stringify({ action: 'opened', repository: { full_name: repo } }), deliveryId });
+    const res = await deliver({
+      event: 'pull_request',
+      body: JSON.stringify({ action: 'opened', repository: { full_name: repo } }),
+      deliveryId,
+    });
     expect(res.statusCode).toBe(400);
     expect(res.json()).toMatchObject({ error: 'BAD_REQUEST', message: expect.stringContaining('pull_request payload') });
     expect(await deliveryRows(deliveryId)).toEqual([]);
@@ -234,7 +262,11 @@ describe('POST /api/webhooks/github with a good signature', () => {
     const res = await app.inject({
       method: 'POST',
       url: '/api/webhooks/github',
-      headers: { 'content-type': 'application/json', 'x-github-event': 'create', 'x-hub-signature-256': signPayload(TEST_WEBHOOK_SECRET, body) },
+      headers: {
+        'content-type': 'application/json',
+        'x-github-event': 'create',
+        'x-hub-signature-256': signPayload(TEST_WEBHOOK_SECRET, body),
+      },
       payload: body,
     });
     expect(res.statusCode).toBe(400);
@@ -279,7 +311,10 @@ describe('POST /api/webhooks/github with a bad or missing signature', () => {
   ])('answers 401 to %s', (_case, signature) => expectRejected({ event: 'create', body: body(), signature: signature() }, INVALID));
 
   it('answers 401 without a signature header', () =>
-    expectRejected({ event: 'create', body: body(), signature: null }, { error: 'SIGNATURE_MISSING', message: 'Missing X-Hub-Signature-256' }));
+    expectRejected(
+      { event: 'create', body: body(), signature: null },
+      { error: 'SIGNATURE_MISSING', message: 'Missing X-Hub-Signature-256' },
+    ));
 
   it('answers 401 to an unsigned ping', async () => {
     const res = await deliver({ event: 'ping', body: '{"zen":"x"}', signature: null });

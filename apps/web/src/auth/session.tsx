@@ -61,7 +61,9 @@ export function SessionProvider({ children, initial }: { children: ReactNode; in
     [ended],
   );
   const logout = useCallback(() => {
-    void api('DELETE', '/api/auth/session').catch(() => undefined).finally(ended);
+    void api('DELETE', '/api/auth/session')
+      .catch(() => undefined)
+      .finally(ended);
   }, [ended]);
   const extended = useCallback((expiresAt: string) => setState((s) => (s ? { ...s, expiresAt } : s)), []);
   const value = useMemo(() => ({ session, login, logout, ended, extended }), [session, login, logout, ended, extended]);

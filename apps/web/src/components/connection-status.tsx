@@ -1,6 +1,12 @@
 import { useWebSocket } from '../realtime/socket';
 
-const LABELS = { connecting: 'Connecting…', connected: 'Live', reconnecting: 'Reconnecting…', offline: 'Offline', disabled: 'Live updates off (refreshing every 5 s)' } as const;
+const LABELS = {
+  connecting: 'Connecting…',
+  connected: 'Live',
+  reconnecting: 'Reconnecting…',
+  offline: 'Offline',
+  disabled: 'Live updates off (refreshing every 5 s)',
+} as const;
 
 /** Connection state in the header, and a banner while offline or reconnecting. */
 export function ConnectionStatus() {

@@ -5,10 +5,22 @@ import { useRepositories } from '../config/app-config';
 import { useWebSocket } from '../realtime/socket';
 import { useFocusTrap } from './use-focus-trap';
 
-const lines = (text: string) => text.split('\n').map((l) => l.trim()).filter(Boolean);
+const lines = (text: string) =>
+  text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
 
 /** Create (or clone) a task. The API's validation messages are shown next to the form. */
-export function CreateTaskForm({ initial, onCreated, onCancel }: { initial?: Partial<PublicTask>; onCreated: (id: string) => void; onCancel: () => void }) {
+export function CreateTaskForm({
+  initial,
+  onCreated,
+  onCancel,
+}: {
+  initial?: Partial<PublicTask>;
+  onCreated: (id: string) => void;
+  onCancel: () => void;
+}) {
   const repos = useRepositories();
   const { status } = useWebSocket();
   const [title, setTitle] = useState(initial?.title ?? '');
@@ -52,7 +64,11 @@ export function CreateTaskForm({ initial, onCreated, onCancel }: { initial?: Par
     } catch (err) {
       const apiError = err as ApiError;
       setInvalid(new Set((apiError.details ?? []).map((d) => d.path.replace(/^\//, '').split('/')[0]!)));
-      setError(apiError.details?.length ? `${apiError.message} (${apiError.details.map((d) => `${d.path}: ${d.message}`).join('; ')})` : apiError.message);
+      setError(
+        apiError.details?.length
+          ? `${apiError.message} (${apiError.details.map((d) => `${d.path}: ${d.message}`).join('; ')})`
+          : apiError.message,
+      );
     } finally {
       setBusy(false);
     }
@@ -64,11 +80,25 @@ export function CreateTaskForm({ initial, onCreated, onCancel }: { initial?: Par
       <h2>{initial ? 'New task (copy)' : 'New task'}</h2>
       <label>
         Title
-        <input {...described('title')} value={title} onChange={(e) => setTitle(e.target.value)} maxLength={LIMITS.title} required minLength={3} />
+        <input
+          {...described('title')}
+          value={title}
+          onChange={(e) => setTitle(e.target.value)}
+          maxLength={LIMITS.title}
+          required
+          minLength={3}
+        />
       </label>
       <label>
         Description
-        <textarea {...described('description')} value={description} onChange={(e) => setDescription(e.target.value)} maxLength={LIMITS.description} rows={5} required />
+        <textarea
+          {...described('description')}
+          value={description}
+          onChange={(e) => setDescription(e.target.value)}
+          maxLength={LIMITS.description}
+          rows={5}
+          required
+        />
       </label>
       <div className="row">
         <label>

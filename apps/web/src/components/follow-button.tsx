@@ -6,7 +6,10 @@ export function FollowButton({ taskId, disabled }: { taskId: string; disabled?: 
   const [following, setFollowing] = useState<boolean | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
-    api<{ following: boolean }>('GET', `/api/tasks/${taskId}/follow`).then((r) => setFollowing(r.following), () => setFollowing(false));
+    api<{ following: boolean }>('GET', `/api/tasks/${taskId}/follow`).then(
+      (r) => setFollowing(r.following),
+      () => setFollowing(false),
+    );
   }, [taskId]);
   const toggle = async () => {
     setError(null);

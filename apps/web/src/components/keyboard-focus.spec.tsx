@@ -18,7 +18,15 @@ beforeEach(() => {
   // The network boundary only: a create refused with the API's validation details.
   globalThis.fetch = (async (url: string) => {
     if (url === '/api/tasks') {
-      return { ok: false, status: 400, json: async () => ({ error: 'INVALID_PAYLOAD', message: 'Invalid request body', details: [{ path: '/title', message: 'must NOT have fewer than 3 characters' }] }) } as Response;
+      return {
+        ok: false,
+        status: 400,
+        json: async () => ({
+          error: 'INVALID_PAYLOAD',
+          message: 'Invalid request body',
+          details: [{ path: '/title', message: 'must NOT have fewer than 3 characters' }],
+        }),
+      } as Response;
     }
     return { ok: true, status: 200, json: async () => ({ notifications: [], unreadCount: 0 }) } as Response;
   }) as typeof fetch;

@@ -10,7 +10,12 @@ function Board({ tasks }: { tasks: AnnouncedTask[] }) {
   return <p>{tasks.length} tasks</p>;
 }
 
-const task = (taskId: string, title: string, status: AnnouncedTask['status'], extra: Partial<AnnouncedTask> = {}): AnnouncedTask => ({ taskId, title, status, ...extra });
+const task = (taskId: string, title: string, status: AnnouncedTask['status'], extra: Partial<AnnouncedTask> = {}): AnnouncedTask => ({
+  taskId,
+  title,
+  status,
+  ...extra,
+});
 const region = () => screen.getByRole('status');
 const said = () => [...region().querySelectorAll('p')].map((p) => p.textContent);
 
@@ -49,7 +54,11 @@ it('announces the PR’s own changes in the badges’ words, and a closed PR as 
   update([task('a', 'Fix payment bug', 'pr_open', { prState: 'ready' })]);
   update([task('a', 'Fix payment bug', 'pr_open', { prState: 'ready', reviewState: 'approved', checksState: 'failing' })]);
   update([task('a', 'Fix payment bug', 'failed', { prState: 'closed' })]);
-  expect(said()).toEqual(['Fix payment bug: Ready for review', 'Fix payment bug: Approved, CI failing', 'Fix payment bug: Closed, unmerged']);
+  expect(said()).toEqual([
+    'Fix payment bug: Ready for review',
+    'Fix payment bug: Approved, CI failing',
+    'Fix payment bug: Closed, unmerged',
+  ]);
 });
 
 it('does not announce a task that appears for the first time (a new row, or another filter’s results)', () => {

@@ -82,7 +82,9 @@ export function useTaskChangeAnnouncer(tasks: Iterable<AnnouncedTask>): void {
       const before = known.current.get(task.taskId);
       known.current.set(task.taskId, words);
       if (!before) continue;
-      const changed = (['status', 'pr', 'review', 'checks'] as const).filter((k) => words[k] !== null && words[k] !== before[k]).map((k) => words[k]);
+      const changed = (['status', 'pr', 'review', 'checks'] as const)
+        .filter((k) => words[k] !== null && words[k] !== before[k])
+        .map((k) => words[k]);
       if (changed.length > 0) announce(`${task.title}: ${changed.join(', ')}`);
     }
   });

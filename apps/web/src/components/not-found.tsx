@@ -7,7 +7,13 @@ export function NotFound() {
       <h1>Page not found</h1>
       <p>
         There is nothing here.{' '}
-        <a href="/" onClick={(e) => { e.preventDefault(); navigate('/'); }}>
+        <a
+          href="/"
+          onClick={(e) => {
+            e.preventDefault();
+            navigate('/');
+          }}
+        >
           Back to the tasks
         </a>
       </p>

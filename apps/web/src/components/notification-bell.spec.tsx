@@ -11,7 +11,14 @@ import { NotificationToasts } from './notification-toasts';
 
 const taskId = '5a2b8c1e-8d9a-4c6b-9f1e-2a3b4c5d6e7f';
 const note = (id: string, kind: Notification['kind'], message: string, readAt: string | null = null): Notification => ({
-  id, kind, taskId, taskTitle: 'Add CSV export', seq: 4, message, createdAt: new Date().toISOString(), readAt,
+  id,
+  kind,
+  taskId,
+  taskTitle: 'Add CSV export',
+  seq: 4,
+  message,
+  createdAt: new Date().toISOString(),
+  readAt,
 });
 const ID = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
 
@@ -50,10 +57,18 @@ it('shows the unread count, a live notification as a toast with a link and in th
   ui();
   expect((await screen.findByTestId('unread-count')).textContent).toBe('1');
 
-  act(() => void gw.server.emit('notification:created', { notification: note(ID(2), 'pr_ready', '“Add CSV export”: pull request ready for review'), unreadCount: 2 }));
+  act(
+    () =>
+      void gw.server.emit('notification:created', {
+        notification: note(ID(2), 'pr_ready', '“Add CSV export”: pull request ready for review'),
+        unreadCount: 2,
+      }),
+  );
   await waitFor(() => expect(screen.getByTestId('unread-count').textContent).toBe('2'));
   const toast = within(screen.getByRole('status'));
-  expect(toast.getByRole('link', { name: '“Add CSV export”: pull request ready for review' }).getAttribute('href')).toBe(`/tasks/${taskId}`);
+  expect(toast.getByRole('link', { name: '“Add CSV export”: pull request ready for review' }).getAttribute('href')).toBe(
+    `/tasks/${taskId}`,
+  );
 
   fireEvent.click(screen.getByRole('button', { name: 'Notifications, 2 unread' }));
   const list = within(screen.getByRole('region', { name: 'Notifications' }));
@@ -80,7 +95,9 @@ it('saves preferences per kind, and asks the browser before turning system notif
   expect((merged as HTMLInputElement).checked).toBe(true);
   fireEvent.click(merged);
   await waitFor(() => expect(screen.getByRole<HTMLInputElement>('checkbox', { name: 'Merged' }).checked).toBe(false));
-  expect(requests.filter((r) => r.method === 'PUT').at(-1)?.body).toEqual({ kinds: ['needs_clarification', 'pr_ready', 'changes_requested', 'ci_failed', 'failed'] });
+  expect(requests.filter((r) => r.method === 'PUT').at(-1)?.body).toEqual({
+    kinds: ['needs_clarification', 'pr_ready', 'changes_requested', 'ci_failed', 'failed'],
+  });
 
   const browser = screen.getByRole('checkbox', { name: /Browser notifications/ });
   fireEvent.click(browser);

@@ -9,7 +9,10 @@ export function NotificationPreferences() {
   const [kinds, setKinds] = useState<NotificationKind[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
-    api<{ kinds: NotificationKind[] }>('GET', '/api/notifications/preferences').then((r) => setKinds(r.kinds), (err: Error) => setError(err.message));
+    api<{ kinds: NotificationKind[] }>('GET', '/api/notifications/preferences').then(
+      (r) => setKinds(r.kinds),
+      (err: Error) => setError(err.message),
+    );
   }, []);
   const toggle = async (kind: NotificationKind, on: boolean) => {
     if (!kinds) return;
@@ -29,12 +32,13 @@ export function NotificationPreferences() {
       {kinds &&
         NOTIFICATION_KINDS.map((kind) => (
           <label key={kind}>
-            <input type="checkbox" checked={kinds.includes(kind)} onChange={(e) => void toggle(kind, e.target.checked)} /> {NOTIFICATION_LABELS[kind]}
+            <input type="checkbox" checked={kinds.includes(kind)} onChange={(e) => void toggle(kind, e.target.checked)} />{' '}
+            {NOTIFICATION_LABELS[kind]}
           </label>
         ))}
       <label>
-        <input type="checkbox" disabled={!supported} checked={browserEnabled} onChange={(e) => void setBrowserEnabled(e.target.checked)} /> Browser notifications when this tab is
-        hidden{!supported && ' (not supported here)'}
+        <input type="checkbox" disabled={!supported} checked={browserEnabled} onChange={(e) => void setBrowserEnabled(e.target.checked)} />{' '}
+        Browser notifications when this tab is hidden{!supported && ' (not supported here)'}
       </label>
       {error && (
         <p className="error" role="alert">

@@ -19,8 +19,12 @@ const CHECKS: Readonly<Record<ChecksState, { label: string; colour: string }>> =
 
 /** The badges' words, for the screen-reader announcements of live changes. */
 export const PR_LABELS = Object.fromEntries(Object.entries(PR).map(([k, v]) => [k, v.label])) as Readonly<Record<PrState, string>>;
-export const REVIEW_LABELS = Object.fromEntries(Object.entries(REVIEW).map(([k, v]) => [k, v.label])) as Readonly<Record<ReviewState, string>>;
-export const CHECKS_LABELS = Object.fromEntries(Object.entries(CHECKS).map(([k, v]) => [k, v.label])) as Readonly<Record<ChecksState, string>>;
+export const REVIEW_LABELS = Object.fromEntries(Object.entries(REVIEW).map(([k, v]) => [k, v.label])) as Readonly<
+  Record<ReviewState, string>
+>;
+export const CHECKS_LABELS = Object.fromEntries(Object.entries(CHECKS).map(([k, v]) => [k, v.label])) as Readonly<
+  Record<ChecksState, string>
+>;
 
 export interface PrBadgesProps {
   prState: PrState | null;

@@ -1,5 +1,13 @@
 import { useEffect, useState } from 'react';
-import { CODING_AGENTS, PRIORITIES, TASK_STATUSES, isEmptyFilter, type PublicUser, type TaskFilter, type TaskStatus } from '@taskflow/events';
+import {
+  CODING_AGENTS,
+  PRIORITIES,
+  TASK_STATUSES,
+  isEmptyFilter,
+  type PublicUser,
+  type TaskFilter,
+  type TaskStatus,
+} from '@taskflow/events';
 
 export interface TaskFiltersProps {
   filter: TaskFilter;
@@ -29,7 +37,8 @@ export function TaskFilters({ filter, onChange, me, creators, repos, error }: Ta
     return () => clearTimeout(timer);
   }, [text, filter, onChange]);
 
-  const set = <K extends keyof TaskFilter>(key: K, value: TaskFilter[K] | '') => onChange({ ...filter, [key]: value === '' ? undefined : value });
+  const set = <K extends keyof TaskFilter>(key: K, value: TaskFilter[K] | '') =>
+    onChange({ ...filter, [key]: value === '' ? undefined : value });
   const toggleStatus = (status: TaskStatus, on: boolean) => {
     const current = new Set(filter.status ?? []);
     if (on) current.add(status);
@@ -75,7 +84,8 @@ export function TaskFilters({ filter, onChange, me, creators, repos, error }: Ta
           <legend>Status</legend>
           {TASK_STATUSES.map((s) => (
             <label key={s}>
-              <input type="checkbox" checked={filter.status?.includes(s) ?? false} onChange={(e) => toggleStatus(s, e.target.checked)} /> {s}
+              <input type="checkbox" checked={filter.status?.includes(s) ?? false} onChange={(e) => toggleStatus(s, e.target.checked)} />{' '}
+              {s}
             </label>
           ))}
         </fieldset>

@@ -23,7 +23,12 @@ const PR_ACTIONS: Record<string, string> = {
 
 /** The meaningful fields of an event's payload, in words (typed per event where it has its own shape). */
 const DESCRIBE: Partial<Record<TimelineEvent['eventType'], (p: Payload) => Array<string | false | undefined>>> = {
-  llm_response: (p) => [p.taskType, p.recommendedAgent && `agent ${p.recommendedAgent}`, p.questions?.length && `${p.questions.length} question(s)`, p.summary],
+  llm_response: (p) => [
+    p.taskType,
+    p.recommendedAgent && `agent ${p.recommendedAgent}`,
+    p.questions?.length && `${p.questions.length} question(s)`,
+    p.summary,
+  ],
   pr_updated: (p) => [`PR #${p.prNumber} ${PR_ACTIONS[p.action] ?? p.action}`],
   review_submitted: (p) => [`PR #${p.prNumber} ${String(p.outcome).replace('_', ' ')}`],
   checks_completed: (p) => [`${p.checkName}: ${p.checksState === 'passing' ? 'passing' : 'failing'}`],
@@ -75,8 +80,8 @@ export function TimelineEntry({ event }: { event: TimelineEvent }) {
   const link = safeHttps(LINKS[event.eventType]?.(p));
   return (
     <>
-      <span className="event-type">{LABELS[event.eventType] ?? event.eventType.replace('_', ' ')}</span> <span className="actor">{actor(event)}</span>{' '}
-      <RelativeTime iso={event.createdAt} />
+      <span className="event-type">{LABELS[event.eventType] ?? event.eventType.replace('_', ' ')}</span>{' '}
+      <span className="actor">{actor(event)}</span> <RelativeTime iso={event.createdAt} />
       <div className="muted">
         {describe(event)}
         {link && (

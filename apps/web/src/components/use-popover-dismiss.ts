@@ -4,7 +4,12 @@ import { useEffect, type RefObject } from 'react';
  * A popover's way out: Escape closes it and puts focus back on the button that opened it;
  * a click or focus landing outside it closes it and leaves focus where it went.
  */
-export function usePopoverDismiss(container: RefObject<HTMLElement | null>, trigger: RefObject<HTMLElement | null>, open: boolean, close: () => void): void {
+export function usePopoverDismiss(
+  container: RefObject<HTMLElement | null>,
+  trigger: RefObject<HTMLElement | null>,
+  open: boolean,
+  close: () => void,
+): void {
   useEffect(() => {
     if (!open) return;
     const outside = (target: EventTarget | null) => target instanceof Node && !container.current?.contains(target);

@@ -9,15 +9,28 @@ import { AdminPage } from './admin-page';
 
 const lagOf = (p50Ms: number | null, p99Ms: number | null, count = 10) => ({ count, p50Ms, p99Ms });
 const node = (nodeId: string, sockets: number) => ({
-  nodeId, at: new Date().toISOString(), startedAt: new Date().toISOString(), sockets, messagesPerSecond: 1.5,
-  errors: { RATE_LIMITED: 2 }, webhooksIgnored: {}, lag: lagOf(12, 180),
+  nodeId,
+  at: new Date().toISOString(),
+  startedAt: new Date().toISOString(),
+  sockets,
+  messagesPerSecond: 1.5,
+  errors: { RATE_LIMITED: 2 },
+  webhooksIgnored: {},
+  lag: lagOf(12, 180),
 });
 function overview(socketsA: number, parked: AdminOverview['parked']): AdminOverview {
   const nodes = [node('node-a', socketsA), node('node-b', 1)];
   return {
     generatedAt: new Date().toISOString(),
     nodes,
-    cluster: { nodes: 2, sockets: socketsA + 1, messagesPerSecond: 3, lag: lagOf(12, 180, 20), errors: { RATE_LIMITED: 4 }, webhooksIgnored: { fork: 3 } },
+    cluster: {
+      nodes: 2,
+      sockets: socketsA + 1,
+      messagesPerSecond: 3,
+      lag: lagOf(12, 180, 20),
+      errors: { RATE_LIMITED: 4 },
+      webhooksIgnored: { fork: 3 },
+    },
     queues: {
       'task-analysis': { waiting: 1, active: 0, delayed: 0, prioritized: 0, failed: 0 },
       'task-github': { waiting: 0, active: 1, delayed: 0, prioritized: 0, failed: 0 },
@@ -28,14 +41,26 @@ function overview(socketsA: number, parked: AdminOverview['parked']): AdminOverv
     parkedTotal: parked.length,
   };
 }
-const PARKED = { queue: 'github-webhooks' as const, id: 'd-1', name: 'apply-webhook', attemptsMade: 12, failedReason: 'GitHub said no', failedAt: new Date().toISOString() };
+const PARKED = {
+  queue: 'github-webhooks' as const,
+  id: 'd-1',
+  name: 'apply-webhook',
+  attemptsMade: 12,
+  failedReason: 'GitHub said no',
+  failedAt: new Date().toISOString(),
+};
 
 type Call = { method: string; url: string; body: unknown; headers: Record<string, string> };
 function serve(answer: (call: Call) => { status: number; body: unknown }): Call[] {
   const calls: Call[] = [];
   // The network boundary only: the page's own code runs unchanged.
   globalThis.fetch = (async (url: string, init: RequestInit) => {
-    const call = { method: init.method ?? 'GET', url, body: init.body ? JSON.parse(String(init.body)) : undefined, headers: (init.headers ?? {}) as Record<string, string> };
+    const call = {
+      method: init.method ?? 'GET',
+      url,
+      body: init.body ? JSON.parse(String(init.body)) : undefined,
+      headers: (init.headers ?? {}) as Record<string, string>,
+    };
     calls.push(call);
     const { status, body } = answer(call);
     return { ok: status < 400, status, json: async () => body } as Response;
@@ -77,7 +102,12 @@ it('replays a parked job with the CSRF header, says so, and shows the queue empt
   expect(screen.getByTestId('admin-webhooks-failed').textContent).toBe('1');
   await act(async () => fireEvent.click(within(row).getByRole('button', { name: 'Replay job d-1' })));
   expect(calls.filter((c) => c.method === 'POST')).toEqual([
-    { method: 'POST', url: '/api/admin/jobs/retry', body: { queue: 'github-webhooks', id: 'd-1' }, headers: expect.objectContaining({ 'x-csrf-token': 'the-csrf-token' }) },
+    {
+      method: 'POST',
+      url: '/api/admin/jobs/retry',
+      body: { queue: 'github-webhooks', id: 'd-1' },
+      headers: expect.objectContaining({ 'x-csrf-token': 'the-csrf-token' }),
+    },
   ]);
   await screen.findByText('1 job replayed from github-webhooks');
   await waitFor(() => expect(screen.queryByTestId('admin-parked-job')).toBeNull());

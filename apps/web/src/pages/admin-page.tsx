@@ -103,12 +103,24 @@ export function AdminPage({ pollMs = ADMIN_POLL_MS }: { pollMs?: number }) {
         Updated {time(view.generatedAt)}.
       </p>
       <section className="counts" aria-label="Cluster">
-        <div className="count"><strong data-testid="admin-cluster-nodes">{c.nodes}</strong> nodes</div>
-        <div className="count"><strong data-testid="admin-cluster-sockets">{c.sockets}</strong> connected sockets</div>
-        <div className="count"><strong data-testid="admin-cluster-rate">{c.messagesPerSecond}</strong> messages/s</div>
-        <div className="count"><strong data-testid="admin-cluster-lag">{lag(c.lag)}</strong> lag p50 / p99 (last minute)</div>
-        <div className="count"><strong data-testid="admin-cluster-errors">{total(c.errors)}</strong> socket errors</div>
-        <div className="count"><strong data-testid="admin-cluster-parked">{view.parkedTotal ?? '–'}</strong> parked jobs</div>
+        <div className="count">
+          <strong data-testid="admin-cluster-nodes">{c.nodes}</strong> nodes
+        </div>
+        <div className="count">
+          <strong data-testid="admin-cluster-sockets">{c.sockets}</strong> connected sockets
+        </div>
+        <div className="count">
+          <strong data-testid="admin-cluster-rate">{c.messagesPerSecond}</strong> messages/s
+        </div>
+        <div className="count">
+          <strong data-testid="admin-cluster-lag">{lag(c.lag)}</strong> lag p50 / p99 (last minute)
+        </div>
+        <div className="count">
+          <strong data-testid="admin-cluster-errors">{total(c.errors)}</strong> socket errors
+        </div>
+        <div className="count">
+          <strong data-testid="admin-cluster-parked">{view.parkedTotal ?? '–'}</strong> parked jobs
+        </div>
       </section>
 
       <section className="card" aria-labelledby="admin-nodes-title">
@@ -117,8 +129,14 @@ export function AdminPage({ pollMs = ADMIN_POLL_MS }: { pollMs?: number }) {
           <table>
             <thead>
               <tr>
-                <th scope="col">Node</th><th scope="col">Sockets</th><th scope="col">Messages/s</th><th scope="col">Lag p50 / p99</th>
-                <th scope="col">Errors</th><th scope="col">Webhooks ignored</th><th scope="col">Up since</th><th scope="col">Snapshot</th>
+                <th scope="col">Node</th>
+                <th scope="col">Sockets</th>
+                <th scope="col">Messages/s</th>
+                <th scope="col">Lag p50 / p99</th>
+                <th scope="col">Errors</th>
+                <th scope="col">Webhooks ignored</th>
+                <th scope="col">Up since</th>
+                <th scope="col">Snapshot</th>
               </tr>
             </thead>
             <tbody>
@@ -127,7 +145,9 @@ export function AdminPage({ pollMs = ADMIN_POLL_MS }: { pollMs?: number }) {
                   <th scope="row">{n.nodeId}</th>
                   <td data-testid="admin-node-sockets">{n.sockets}</td>
                   <td>{n.messagesPerSecond}</td>
-                  <td>{lag(n.lag)} <span className="muted">({n.lag.count})</span></td>
+                  <td>
+                    {lag(n.lag)} <span className="muted">({n.lag.count})</span>
+                  </td>
                   <td>{total(n.errors)}</td>
                   <td>{total(n.webhooksIgnored)}</td>
                   <td>{time(n.startedAt)}</td>
@@ -153,8 +173,14 @@ export function AdminPage({ pollMs = ADMIN_POLL_MS }: { pollMs?: number }) {
             <table>
               <thead>
                 <tr>
-                  <th scope="col">Queue</th><th scope="col">Waiting</th><th scope="col">Running</th><th scope="col">Backing off</th>
-                  <th scope="col">Parked</th><th scope="col"><span className="sr-only">Replay</span></th>
+                  <th scope="col">Queue</th>
+                  <th scope="col">Waiting</th>
+                  <th scope="col">Running</th>
+                  <th scope="col">Backing off</th>
+                  <th scope="col">Parked</th>
+                  <th scope="col">
+                    <span className="sr-only">Replay</span>
+                  </th>
                 </tr>
               </thead>
               <tbody>
@@ -166,7 +192,12 @@ export function AdminPage({ pollMs = ADMIN_POLL_MS }: { pollMs?: number }) {
                     <td>{q.delayed}</td>
                     <td data-testid="admin-queue-failed">{q.failed}</td>
                     <td>
-                      <button type="button" disabled={q.failed === 0 || busy !== null} onClick={() => void replay(name)} aria-label={`Replay all parked jobs of ${name}`}>
+                      <button
+                        type="button"
+                        disabled={q.failed === 0 || busy !== null}
+                        onClick={() => void replay(name)}
+                        aria-label={`Replay all parked jobs of ${name}`}
+                      >
                         Replay all
                       </button>
                     </td>
@@ -176,12 +207,16 @@ export function AdminPage({ pollMs = ADMIN_POLL_MS }: { pollMs?: number }) {
             </table>
           </div>
         )}
-        <p className="muted">Failed webhook deliveries (parked): <strong data-testid="admin-webhooks-failed">{view.webhooks.failed ?? '–'}</strong></p>
+        <p className="muted">
+          Failed webhook deliveries (parked): <strong data-testid="admin-webhooks-failed">{view.webhooks.failed ?? '–'}</strong>
+        </p>
       </section>
 
       <section className="card" aria-labelledby="admin-parked-title">
         <h2 id="admin-parked-title">Parked jobs</h2>
-        <div role="status" aria-live="polite">{notice}</div>
+        <div role="status" aria-live="polite">
+          {notice}
+        </div>
         {view.parked.length === 0 ? (
           <p className="muted">No parked jobs.</p>
         ) : (
@@ -189,20 +224,33 @@ export function AdminPage({ pollMs = ADMIN_POLL_MS }: { pollMs?: number }) {
             <table>
               <thead>
                 <tr>
-                  <th scope="col">Queue</th><th scope="col">Job</th><th scope="col">Attempts</th><th scope="col">Reason</th>
-                  <th scope="col">Parked at</th><th scope="col"><span className="sr-only">Replay</span></th>
+                  <th scope="col">Queue</th>
+                  <th scope="col">Job</th>
+                  <th scope="col">Attempts</th>
+                  <th scope="col">Reason</th>
+                  <th scope="col">Parked at</th>
+                  <th scope="col">
+                    <span className="sr-only">Replay</span>
+                  </th>
                 </tr>
               </thead>
               <tbody>
                 {view.parked.map((j) => (
                   <tr key={`${j.queue}/${j.id}`} data-testid="admin-parked-job">
                     <td>{j.queue}</td>
-                    <th scope="row">{j.name} {j.id}</th>
+                    <th scope="row">
+                      {j.name} {j.id}
+                    </th>
                     <td>{j.attemptsMade}</td>
                     <td>{j.failedReason}</td>
                     <td>{time(j.failedAt)}</td>
                     <td>
-                      <button type="button" disabled={busy !== null} onClick={() => void replay(j.queue, j)} aria-label={`Replay job ${j.id}`}>
+                      <button
+                        type="button"
+                        disabled={busy !== null}
+                        onClick={() => void replay(j.queue, j)}
+                        aria-label={`Replay job ${j.id}`}
+                      >
                         Replay
                       </button>
                     </td>

@@ -20,7 +20,11 @@ beforeAll(async () => {
   // One task, whatever the number of joins (a re-join after a reconnect sends the same task again).
   const unfiltered = row('Unfiltered row', { repo: 'acme/payments' });
   gw.on('dashboard:join', (socket) => {
-    socket.emit('dashboard:state', { tasks: [unfiltered], counts: { activeCount: 1, completedCount: 0, failedCount: 0 }, nextCursor: null });
+    socket.emit('dashboard:state', {
+      tasks: [unfiltered],
+      counts: { activeCount: 1, completedCount: 0, failedCount: 0 },
+      nextCursor: null,
+    });
   });
 });
 afterAll(() => gw.close());
@@ -37,7 +41,10 @@ const page = (tasks: DashboardTask[], counts = { activeCount: tasks.length, comp
   status: 200,
   body: { tasks: tasks.map((t) => ({ ...t, id: t.taskId })), nextCursor: null, counts },
 });
-const listed = () => within(screen.getByRole('region', { name: 'active tasks' })).queryAllByRole('link').map((a) => a.querySelector('.title')?.textContent);
+const listed = () =>
+  within(screen.getByRole('region', { name: 'active tasks' }))
+    .queryAllByRole('link')
+    .map((a) => a.querySelector('.title')?.textContent);
 const taskQueries = () => urls.filter((u) => u.startsWith('/api/tasks?')).map((u) => new URL(u, 'http://x').searchParams);
 
 it('opens the filtered view a shared link names, searched on the server, with its counts', async () => {
@@ -68,8 +75,21 @@ it('writes every control into the address and asks the server again', async () =
   fireEvent.change(screen.getByLabelText('Created from'), { target: { value: '2026-03-01' } });
   fireEvent.click(screen.getByRole('button', { name: 'My tasks' }));
   const address = new URLSearchParams(window.location.search);
-  expect(Object.fromEntries(address)).toEqual({ q: 'refund', priority: 'urgent', status: 'failed', createdFrom: '2026-03-01', creator: ALICE.id });
-  await waitFor(() => expect(Object.fromEntries(taskQueries().at(-1)!)).toMatchObject({ q: 'refund', priority: 'urgent', status: 'failed', createdFrom: '2026-03-01' }));
+  expect(Object.fromEntries(address)).toEqual({
+    q: 'refund',
+    priority: 'urgent',
+    status: 'failed',
+    createdFrom: '2026-03-01',
+    creator: ALICE.id,
+  });
+  await waitFor(() =>
+    expect(Object.fromEntries(taskQueries().at(-1)!)).toMatchObject({
+      q: 'refund',
+      priority: 'urgent',
+      status: 'failed',
+      createdFrom: '2026-03-01',
+    }),
+  );
   fireEvent.click(screen.getByRole('button', { name: 'Clear filters' }));
   expect(window.location.search).toBe('');
   await screen.findByText('Unfiltered row');
@@ -82,7 +102,13 @@ it('applies live rows through the shared predicate: matching rows arrive, leavin
   render(<DashboardPage />, { wrapper: gw.wrapper });
   await waitFor(() => expect(listed()).toEqual(['Web task']));
   const before = taskQueries().length;
-  act(() => void gw.server.emit('dashboard:task_list_updated', row('Payments task', { repo: 'acme/payments', updatedAt: new Date().toISOString() })));
+  act(
+    () =>
+      void gw.server.emit(
+        'dashboard:task_list_updated',
+        row('Payments task', { repo: 'acme/payments', updatedAt: new Date().toISOString() }),
+      ),
+  );
   act(() => void gw.server.emit('dashboard:task_list_updated', row('New web task', { updatedAt: new Date().toISOString() })));
   await waitFor(() => expect(listed()).toEqual(['New web task', 'Web task']));
   act(() => void gw.server.emit('dashboard:task_list_updated', { ...a, seq: 2, status: 'pr_open', updatedAt: new Date().toISOString() }));

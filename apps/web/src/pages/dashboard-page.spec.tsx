@@ -11,7 +11,13 @@ import { DashboardPage } from './dashboard-page';
 const BOB = { id: 'u-bob', username: 'bob', name: 'Bob Brown', orgId: 'o1' };
 const row = (title: string, status: DashboardTask['status'], creator = ALICE, minutesAgo = 1): DashboardTask => {
   const at = new Date(Date.now() - minutesAgo * 60_000).toISOString();
-  return dashboardRow({ title, status, creator: { id: creator.id, username: creator.username, name: creator.name }, createdAt: at, updatedAt: at });
+  return dashboardRow({
+    title,
+    status,
+    creator: { id: creator.id, username: creator.username, name: creator.name },
+    createdAt: at,
+    updatedAt: at,
+  });
 };
 
 let gw: FakeGateway;
@@ -20,10 +26,18 @@ beforeAll(async () => {
 });
 afterAll(() => gw.close());
 
-const titles = (section: string) => within(screen.getByRole('region', { name: `${section} tasks` })).queryAllByRole('link').map((a) => a.querySelector('.title')?.textContent);
+const titles = (section: string) =>
+  within(screen.getByRole('region', { name: `${section} tasks` }))
+    .queryAllByRole('link')
+    .map((a) => a.querySelector('.title')?.textContent);
 
 it('shows the live org view, keeps the newest update first, and moves merged tasks to Completed', async () => {
-  const rows = [row('Alice analyzing', 'analyzing', ALICE, 3), row('Bob coding', 'coding', BOB, 2), row('Alice merged', 'merged', ALICE, 1), row('Bob failed', 'failed', BOB, 4)];
+  const rows = [
+    row('Alice analyzing', 'analyzing', ALICE, 3),
+    row('Bob coding', 'coding', BOB, 2),
+    row('Alice merged', 'merged', ALICE, 1),
+    row('Bob failed', 'failed', BOB, 4),
+  ];
   gw.on('dashboard:join', (socket) => {
     socket.emit('dashboard:state', { tasks: rows, counts: { activeCount: 2, completedCount: 1, failedCount: 1 }, nextCursor: null });
   });
@@ -44,7 +58,9 @@ it('shows the live org view, keeps the newest update first, and moves merged tas
   act(() => void gw.server.emit('dashboard:task_list_updated', { ...rows[0]!, seq: 2, status: 'analyzing' }));
   await new Promise((r) => setTimeout(r, 100));
   expect(screen.getAllByText('Dispatched').length).toBeGreaterThan(0);
-  act(() => void gw.server.emit('dashboard:task_list_updated', { ...updated, seq: 9, status: 'merged', updatedAt: new Date().toISOString() }));
+  act(
+    () => void gw.server.emit('dashboard:task_list_updated', { ...updated, seq: 9, status: 'merged', updatedAt: new Date().toISOString() }),
+  );
   await waitFor(() => expect(titles('completed')).toEqual(['Alice analyzing', 'Alice merged']));
   act(() => void gw.server.emit('dashboard:task_count_changed', { activeCount: 1, completedCount: 2, failedCount: 1 }));
   await waitFor(() => expect(screen.getByTestId('count-completed').textContent).toContain('2'));
@@ -56,13 +72,25 @@ describe('without live updates (FEATURE_WEBSOCKET_* off)', () => {
     const urls: string[] = [];
     globalThis.fetch = (async (url: string) => {
       urls.push(url);
-      return { ok: true, status: 200, json: async () => ({ tasks: listed.map((r) => ({ ...r, id: r.taskId })), nextCursor: null, counts: { activeCount: listed.length, completedCount: 0, failedCount: 0 } }) } as Response;
+      return {
+        ok: true,
+        status: 200,
+        json: async () => ({
+          tasks: listed.map((r) => ({ ...r, id: r.taskId })),
+          nextCursor: null,
+          counts: { activeCount: listed.length, completedCount: 0, failedCount: 0 },
+        }),
+      } as Response;
     }) as typeof fetch;
     const { RealtimeContext } = await import('../realtime/socket');
     const { SessionProvider } = await import('../auth/session');
     const offWrapper = ({ children }: { children: React.ReactNode }) => (
       <SessionProvider initial={SESSION}>
-        <RealtimeContext.Provider value={{ socket: null, status: 'disabled', features: { websocket: false, dashboard: false, taskDetail: false } }}>{children}</RealtimeContext.Provider>
+        <RealtimeContext.Provider
+          value={{ socket: null, status: 'disabled', features: { websocket: false, dashboard: false, taskDetail: false } }}
+        >
+          {children}
+        </RealtimeContext.Provider>
       </SessionProvider>
     );
     render(<DashboardPage />, { wrapper: offWrapper });

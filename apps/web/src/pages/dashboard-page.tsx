@@ -68,7 +68,10 @@ export function DashboardPage() {
   const [creating, setCreating] = useState(false);
   const [limit, setLimit] = useState(PAGE);
 
-  const creators = useMemo(() => [...new Map([...live.rows.values(), ...rows.values()].map((r) => [r.creator.id, r.creator])).values()], [live.rows, rows]);
+  const creators = useMemo(
+    () => [...new Map([...live.rows.values(), ...rows.values()].map((r) => [r.creator.id, r.creator])).values()],
+    [live.rows, rows],
+  );
   const visible = useMemo(() => sortByUpdate(rows.values()), [rows]);
   const sections = {
     active: visible.filter((r) => statusGroup(r.status) === 'active'),

@@ -28,9 +28,19 @@ const row: DashboardTask = {
 let gw: FakeGateway;
 beforeAll(async () => {
   gw = await startFakeGateway();
-  globalThis.fetch = (async () => ({ ok: true, status: 200, json: async () => ({ tasks: [], nextCursor: null, counts: { activeCount: 0, completedCount: 0, failedCount: 0 } }) }) as Response);
+  globalThis.fetch = async () =>
+    ({
+      ok: true,
+      status: 200,
+      json: async () => ({ tasks: [], nextCursor: null, counts: { activeCount: 0, completedCount: 0, failedCount: 0 } }),
+    }) as Response;
   gw.on('dashboard:join', (socket) => {
-    socket.emit('dashboard:state', { tasks: [row], counts: { activeCount: 1, completedCount: 0, failedCount: 0 }, privateCounts: { activeCount: 0, completedCount: 0, failedCount: 0 }, nextCursor: null });
+    socket.emit('dashboard:state', {
+      tasks: [row],
+      counts: { activeCount: 1, completedCount: 0, failedCount: 0 },
+      privateCounts: { activeCount: 0, completedCount: 0, failedCount: 0 },
+      nextCursor: null,
+    });
   });
 });
 afterAll(() => gw.close());

@@ -12,7 +12,8 @@ type Group = StatsGroup;
 type Stats = TaskStats;
 
 const pct = (x: number | null) => (x === null ? '–' : `${Math.round(x * 100)} %`);
-const dur = (s: number | null) => (s === null ? '–' : s < 120 ? `${Math.round(s)} s` : s < 7200 ? `${Math.round(s / 60)} min` : `${(s / 3600).toFixed(1)} h`);
+const dur = (s: number | null) =>
+  s === null ? '–' : s < 120 ? `${Math.round(s)} s` : s < 7200 ? `${Math.round(s / 60)} min` : `${(s / 3600).toFixed(1)} h`;
 
 /** Tasks by status as a bar chart (text labels too: colour is never the only cue). */
 function StatusChart({ byStatus }: { byStatus: Record<string, number> }) {
@@ -23,9 +24,13 @@ function StatusChart({ byStatus }: { byStatus: Record<string, number> }) {
         const n = byStatus[s] ?? 0;
         return (
           <g key={s} transform={`translate(0 ${i * 26})`}>
-            <text x="0" y="17" fontSize="12">{STATUS_LABELS[s]}</text>
+            <text x="0" y="17" fontSize="12">
+              {STATUS_LABELS[s]}
+            </text>
             <rect x="140" y="4" height="16" rx="3" width={(n / max) * 220} fill={STATUS_COLOURS[s]} />
-            <text x={146 + (n / max) * 220} y="17" fontSize="12">{n}</text>
+            <text x={146 + (n / max) * 220} y="17" fontSize="12">
+              {n}
+            </text>
           </g>
         );
       })}
@@ -41,15 +46,29 @@ function Table({ title, groups }: { title: string; groups: Group[] }) {
         <table>
           <thead>
             <tr>
-              <th scope="col">{title.split(' ').pop()}</th><th scope="col">Tasks</th><th scope="col">Success</th><th scope="col">Failure</th><th scope="col">Clarified</th>
-              <th scope="col">To PR (median / p95)</th><th scope="col">To merge (median / p95)</th>
+              <th scope="col">{title.split(' ').pop()}</th>
+              <th scope="col">Tasks</th>
+              <th scope="col">Success</th>
+              <th scope="col">Failure</th>
+              <th scope="col">Clarified</th>
+              <th scope="col">To PR (median / p95)</th>
+              <th scope="col">To merge (median / p95)</th>
             </tr>
           </thead>
           <tbody>
             {groups.map((g) => (
               <tr key={g.key}>
-                <th scope="row">{g.key}</th><td>{g.total}</td><td>{pct(g.successRate)}</td><td>{pct(g.failureRate)}</td><td>{pct(g.clarificationRate)}</td>
-                <td>{dur(g.medianSecondsToPr)} / {dur(g.p95SecondsToPr)}</td><td>{dur(g.medianSecondsToMerge)} / {dur(g.p95SecondsToMerge)}</td>
+                <th scope="row">{g.key}</th>
+                <td>{g.total}</td>
+                <td>{pct(g.successRate)}</td>
+                <td>{pct(g.failureRate)}</td>
+                <td>{pct(g.clarificationRate)}</td>
+                <td>
+                  {dur(g.medianSecondsToPr)} / {dur(g.p95SecondsToPr)}
+                </td>
+                <td>
+                  {dur(g.medianSecondsToMerge)} / {dur(g.p95SecondsToMerge)}
+                </td>
               </tr>
             ))}
           </tbody>
@@ -75,7 +94,11 @@ export function StatsPage() {
     load();
     const timer = setInterval(load, 30_000);
     socket?.on('dashboard:task_list_updated', soon);
-    const join = () => void socket?.timeout(5000).emitWithAck('dashboard:join', {}).catch(() => undefined);
+    const join = () =>
+      void socket
+        ?.timeout(5000)
+        .emitWithAck('dashboard:join', {})
+        .catch(() => undefined);
     socket?.on('connect', join);
     if (socket?.connected) join();
     return () => {
@@ -85,19 +108,41 @@ export function StatsPage() {
       socket?.off('connect', join);
     };
   }, [socket]);
-  if (error) return <main className="page"><p role="alert">{error}</p></main>;
-  if (!stats) return <main className="page"><p aria-busy="true">Loading…</p></main>;
+  if (error)
+    return (
+      <main className="page">
+        <p role="alert">{error}</p>
+      </main>
+    );
+  if (!stats)
+    return (
+      <main className="page">
+        <p aria-busy="true">Loading…</p>
+      </main>
+    );
   const o = stats.overall;
   return (
     <main className="page">
       <h1 className="sr-only">Stats</h1>
       <section className="counts" aria-label="Rates">
-        <div className="count"><strong data-testid="stat-total">{o.total}</strong> tasks</div>
-        <div className="count"><strong>{pct(o.successRate)}</strong> success</div>
-        <div className="count"><strong>{pct(o.failureRate)}</strong> failure</div>
-        <div className="count"><strong>{pct(o.clarificationRate)}</strong> needed clarification</div>
-        <div className="count"><strong>{dur(o.medianSecondsToPr)}</strong> median to PR (p95 {dur(o.p95SecondsToPr)})</div>
-        <div className="count"><strong>{dur(o.medianSecondsToMerge)}</strong> median to merge (p95 {dur(o.p95SecondsToMerge)})</div>
+        <div className="count">
+          <strong data-testid="stat-total">{o.total}</strong> tasks
+        </div>
+        <div className="count">
+          <strong>{pct(o.successRate)}</strong> success
+        </div>
+        <div className="count">
+          <strong>{pct(o.failureRate)}</strong> failure
+        </div>
+        <div className="count">
+          <strong>{pct(o.clarificationRate)}</strong> needed clarification
+        </div>
+        <div className="count">
+          <strong>{dur(o.medianSecondsToPr)}</strong> median to PR (p95 {dur(o.p95SecondsToPr)})
+        </div>
+        <div className="count">
+          <strong>{dur(o.medianSecondsToMerge)}</strong> median to merge (p95 {dur(o.p95SecondsToMerge)})
+        </div>
       </section>
       <section className="card">
         <h2>Tasks by status</h2>

@@ -10,14 +10,52 @@ import { TaskDetailPage } from './task-detail-page';
 const taskId = '4a2b8c1e-8d9a-4c6b-9f1e-2a3b4c5d6e7f';
 const BOB = { id: 'u-bob', username: 'bob', name: 'Bob Brown' };
 const at = (s: number) => new Date(Date.now() - 60_000 + s * 1000).toISOString();
-const ev = (seq: number, eventType: TimelineEvent['eventType'], payload: Record<string, unknown>): TimelineEvent => ({ seq, eventType, payload: { taskId, seq, ...payload }, createdAt: at(seq) });
+const ev = (seq: number, eventType: TimelineEvent['eventType'], payload: Record<string, unknown>): TimelineEvent => ({
+  seq,
+  eventType,
+  payload: { taskId, seq, ...payload },
+  createdAt: at(seq),
+});
 const base = {
-  id: taskId, title: 'Add CSV export', description: 'Export the report.', status: 'analyzing', seq: 2, isPrivate: false, orgId: 'o1',
-  creator: BOB, createdAt: at(0), updatedAt: at(2), repo: 'acme/payments', taskTypeHint: 'auto', filesHint: [], acceptanceCriteria: [],
-  priority: 'normal', preferredAgent: 'auto', summary: null, taskType: null, recommendedAgent: null, likelyFiles: [], suggestedCriteria: [],
-  clarificationQuestions: [], clarificationAnswers: [], githubIssueNumber: null, githubIssueUrl: null, githubBranch: null, prNumber: null,
-  prUrl: null, prTitle: null, mergeCommitSha: null, mergedAt: null, dispatchedAt: null, completedAt: null, errorMessage: null, retryCount: 0,
-  prState: null, reviewState: null, checksState: null, checksUrl: null,
+  id: taskId,
+  title: 'Add CSV export',
+  description: 'Export the report.',
+  status: 'analyzing',
+  seq: 2,
+  isPrivate: false,
+  orgId: 'o1',
+  creator: BOB,
+  createdAt: at(0),
+  updatedAt: at(2),
+  repo: 'acme/payments',
+  taskTypeHint: 'auto',
+  filesHint: [],
+  acceptanceCriteria: [],
+  priority: 'normal',
+  preferredAgent: 'auto',
+  summary: null,
+  taskType: null,
+  recommendedAgent: null,
+  likelyFiles: [],
+  suggestedCriteria: [],
+  clarificationQuestions: [],
+  clarificationAnswers: [],
+  githubIssueNumber: null,
+  githubIssueUrl: null,
+  githubBranch: null,
+  prNumber: null,
+  prUrl: null,
+  prTitle: null,
+  mergeCommitSha: null,
+  mergedAt: null,
+  dispatchedAt: null,
+  completedAt: null,
+  errorMessage: null,
+  retryCount: 0,
+  prState: null,
+  reviewState: null,
+  checksState: null,
+  checksUrl: null,
 } as PublicTask;
 
 let gw: FakeGateway;
@@ -27,7 +65,15 @@ beforeAll(async () => {
   gw = await startFakeGateway();
   gw.on('task:join', (socket) => {
     void socket.join('t');
-    socket.emit('task:state', { taskId, seq: 2, task: base, events: [ev(1, 'created', { status: 'received', detail: { actor: 'Bob Brown', actorLogin: 'bob', actorKind: 'user' } }), ev(2, 'analyzing', { status: 'analyzing' })] });
+    socket.emit('task:state', {
+      taskId,
+      seq: 2,
+      task: base,
+      events: [
+        ev(1, 'created', { status: 'received', detail: { actor: 'Bob Brown', actorLogin: 'bob', actorKind: 'user' } }),
+        ev(2, 'analyzing', { status: 'analyzing' }),
+      ],
+    });
     return { seq: 2 };
   });
   let following = false;
@@ -56,8 +102,15 @@ it('every field updates from the event that changed it: analysis, PR story, comm
   expect(within(entries()[0]!).getByText('Bob Brown (@bob)')).toBeTruthy();
 
   emit('llm_response', {
-    status: 'analyzing', analyzer: 'built-in rules', summary: 'Add a CSV download to the report page', taskType: 'feature', recommendedAgent: 'codex',
-    likelyFiles: ['src/report.ts'], suggestedCriteria: ['CSV has a header row'], questions: [], detail: { actor: 'built-in rules', actorKind: 'analyzer' },
+    status: 'analyzing',
+    analyzer: 'built-in rules',
+    summary: 'Add a CSV download to the report page',
+    taskType: 'feature',
+    recommendedAgent: 'codex',
+    likelyFiles: ['src/report.ts'],
+    suggestedCriteria: ['CSV has a header row'],
+    questions: [],
+    detail: { actor: 'built-in rules', actorKind: 'analyzer' },
   });
   expect((await screen.findByTestId('summary')).textContent).toBe('Add a CSV download to the report page');
   expect(screen.getByText('feature')).toBeTruthy();
@@ -66,25 +119,69 @@ it('every field updates from the event that changed it: analysis, PR story, comm
   expect(screen.getByText('CSV has a header row')).toBeTruthy();
   await waitFor(() => expect(within(entries().at(-1)!).getByText('analyzer: built-in rules')).toBeTruthy());
 
-  emit('dispatched', { status: 'dispatched', issueNumber: 12, issueUrl: 'https://github.com/acme/payments/issues/12', githubBranch: 'taskflow/4a2b8c1e-8d9a' });
-  emit('pr_opened', { status: 'pr_open', prNumber: 13, prUrl: 'https://github.com/acme/payments/pull/13', prTitle: 'CSV export', prState: 'draft', detail: { actor: 'octocat', actorKind: 'github' } });
+  emit('dispatched', {
+    status: 'dispatched',
+    issueNumber: 12,
+    issueUrl: 'https://github.com/acme/payments/issues/12',
+    githubBranch: 'taskflow/4a2b8c1e-8d9a',
+  });
+  emit('pr_opened', {
+    status: 'pr_open',
+    prNumber: 13,
+    prUrl: 'https://github.com/acme/payments/pull/13',
+    prTitle: 'CSV export',
+    prState: 'draft',
+    detail: { actor: 'octocat', actorKind: 'github' },
+  });
   const header = () => within(screen.getByRole('banner'));
   expect(await header().findByText('Draft')).toBeTruthy();
-  emit('pr_updated', { status: 'pr_open', action: 'ready_for_review', prNumber: 13, prUrl: 'https://github.com/acme/payments/pull/13', prState: 'ready', reviewState: null, checksState: null });
+  emit('pr_updated', {
+    status: 'pr_open',
+    action: 'ready_for_review',
+    prNumber: 13,
+    prUrl: 'https://github.com/acme/payments/pull/13',
+    prState: 'ready',
+    reviewState: null,
+    checksState: null,
+  });
   expect(await header().findByText('Ready for review')).toBeTruthy();
-  emit('review_submitted', { status: 'pr_open', prNumber: 13, outcome: 'changes_requested', reviewer: 'grace', url: 'https://github.com/acme/payments/pull/13#r1', reviewState: 'changes_requested', detail: { actor: 'grace', actorKind: 'github' } });
+  emit('review_submitted', {
+    status: 'pr_open',
+    prNumber: 13,
+    outcome: 'changes_requested',
+    reviewer: 'grace',
+    url: 'https://github.com/acme/payments/pull/13#r1',
+    reviewState: 'changes_requested',
+    detail: { actor: 'grace', actorKind: 'github' },
+  });
   expect(await header().findByText('Changes requested')).toBeTruthy();
   await waitFor(() => expect(within(entries().at(-1)!).getByText('@grace on GitHub')).toBeTruthy());
-  emit('checks_completed', { status: 'pr_open', prNumber: 13, checkName: 'ci / unit', checksState: 'failing', checksUrl: 'https://github.com/acme/payments/runs/9' });
+  emit('checks_completed', {
+    status: 'pr_open',
+    prNumber: 13,
+    checkName: 'ci / unit',
+    checksState: 'failing',
+    checksUrl: 'https://github.com/acme/payments/runs/9',
+  });
   const ci = await header().findByRole('link', { name: 'CI failing' });
   expect(ci.getAttribute('href')).toBe('https://github.com/acme/payments/runs/9');
-  emit('comment_added', { status: 'pr_open', on: 'pull_request', number: 13, author: 'linus', body: 'Please add a test <b>now</b>', url: 'https://github.com/acme/payments/pull/13#issuecomment-5', detail: { actor: 'linus', actorKind: 'github' } });
+  emit('comment_added', {
+    status: 'pr_open',
+    on: 'pull_request',
+    number: 13,
+    author: 'linus',
+    body: 'Please add a test <b>now</b>',
+    url: 'https://github.com/acme/payments/pull/13#issuecomment-5',
+    detail: { actor: 'linus', actorKind: 'github' },
+  });
   await waitFor(() => expect(entries().at(-1)?.getAttribute('data-event')).toBe('comment_added'));
   const comment = entries().at(-1)!;
   expect(within(comment).getByText('@linus on GitHub')).toBeTruthy();
   // The body is text, never markup.
   expect(within(comment).getByText('Please add a test <b>now</b>')).toBeTruthy();
-  expect(within(comment).getByRole('link', { name: 'view on GitHub' }).getAttribute('href')).toBe('https://github.com/acme/payments/pull/13#issuecomment-5');
+  expect(within(comment).getByRole('link', { name: 'view on GitHub' }).getAttribute('href')).toBe(
+    'https://github.com/acme/payments/pull/13#issuecomment-5',
+  );
 
   emit('pr_closed', { status: 'failed', prNumber: 13, errorMessage: 'Pull request #13 was closed without merging', prState: 'closed' });
   expect(await header().findByText('Closed, unmerged')).toBeTruthy();

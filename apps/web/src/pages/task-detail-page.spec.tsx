@@ -9,15 +9,52 @@ import { TaskDetailPage } from './task-detail-page';
 
 const taskId = '3f2b8c1e-8d9a-4c6b-9f1e-2a3b4c5d6e7f';
 const at = (s: number) => new Date(Date.now() - 60_000 + s * 1000).toISOString();
-const ev = (seq: number, eventType: TimelineEvent['eventType'], payload: Record<string, unknown>): TimelineEvent => ({ seq, eventType, payload: { taskId, seq, ...payload }, createdAt: at(seq) });
+const ev = (seq: number, eventType: TimelineEvent['eventType'], payload: Record<string, unknown>): TimelineEvent => ({
+  seq,
+  eventType,
+  payload: { taskId, seq, ...payload },
+  createdAt: at(seq),
+});
 const task = {
-  id: taskId, title: 'Fix it', description: 'It is broken.', status: 'needs_clarification', seq: 3, isPrivate: false, orgId: 'o1',
-  creator: { id: ALICE.id, username: 'alice', name: ALICE.name }, createdAt: at(0), updatedAt: at(3), repo: 'acme/payments',
-  taskTypeHint: 'auto', filesHint: [], acceptanceCriteria: [], priority: 'normal', preferredAgent: 'auto', summary: null, taskType: null,
-  recommendedAgent: null, likelyFiles: [], suggestedCriteria: [], clarificationQuestions: ['Which page?', 'What should happen?'],
-  clarificationAnswers: [], githubIssueNumber: null, githubIssueUrl: null, githubBranch: null, prNumber: null, prUrl: null, prTitle: null,
-  mergeCommitSha: null, mergedAt: null, dispatchedAt: null, completedAt: null, errorMessage: null, retryCount: 0,
-  prState: null, reviewState: null, checksState: null, checksUrl: null,
+  id: taskId,
+  title: 'Fix it',
+  description: 'It is broken.',
+  status: 'needs_clarification',
+  seq: 3,
+  isPrivate: false,
+  orgId: 'o1',
+  creator: { id: ALICE.id, username: 'alice', name: ALICE.name },
+  createdAt: at(0),
+  updatedAt: at(3),
+  repo: 'acme/payments',
+  taskTypeHint: 'auto',
+  filesHint: [],
+  acceptanceCriteria: [],
+  priority: 'normal',
+  preferredAgent: 'auto',
+  summary: null,
+  taskType: null,
+  recommendedAgent: null,
+  likelyFiles: [],
+  suggestedCriteria: [],
+  clarificationQuestions: ['Which page?', 'What should happen?'],
+  clarificationAnswers: [],
+  githubIssueNumber: null,
+  githubIssueUrl: null,
+  githubBranch: null,
+  prNumber: null,
+  prUrl: null,
+  prTitle: null,
+  mergeCommitSha: null,
+  mergedAt: null,
+  dispatchedAt: null,
+  completedAt: null,
+  errorMessage: null,
+  retryCount: 0,
+  prState: null,
+  reviewState: null,
+  checksState: null,
+  checksUrl: null,
 } as PublicTask;
 
 let gw: FakeGateway;
@@ -25,7 +62,16 @@ beforeAll(async () => {
   gw = await startFakeGateway();
   gw.on('task:join', (socket) => {
     void socket.join('t');
-    socket.emit('task:state', { taskId, seq: 3, task, events: [ev(1, 'created', { status: 'received' }), ev(2, 'analyzing', { status: 'analyzing' }), ev(3, 'clarification_needed', { status: 'needs_clarification', questions: task.clarificationQuestions })] });
+    socket.emit('task:state', {
+      taskId,
+      seq: 3,
+      task,
+      events: [
+        ev(1, 'created', { status: 'received' }),
+        ev(2, 'analyzing', { status: 'analyzing' }),
+        ev(3, 'clarification_needed', { status: 'needs_clarification', questions: task.clarificationQuestions }),
+      ],
+    });
     return { seq: 3 };
   });
 });
@@ -52,19 +98,41 @@ it('walks the clarification form through its states: answers, sending (disabled)
   expect(requests).toEqual([{ url: `/api/tasks/${taskId}/clarify`, body: { answers: ['Checkout', 'Payments succeed'] } }]);
   await act(async () => answer({ ok: true, status: 202, json: async () => ({ task: { ...task, status: 'analyzing' } }) } as Response));
 
-  act(() => void gw.server.to('t').emit('task:event_added', { taskId, seq: 4, event: ev(4, 'clarified', { status: 'analyzing', clarificationAnswers: ['Checkout', 'Payments succeed'] }) }));
+  act(
+    () =>
+      void gw.server.to('t').emit('task:event_added', {
+        taskId,
+        seq: 4,
+        event: ev(4, 'clarified', { status: 'analyzing', clarificationAnswers: ['Checkout', 'Payments succeed'] }),
+      }),
+  );
   await screen.findByText(/Re-analyzing/);
   expect(screen.queryByRole('form', { name: 'Clarification' })).toBeNull();
 
-  act(() => void gw.server.to('t').emit('task:event_added', { taskId, seq: 5, event: ev(5, 'dispatched', { status: 'dispatched', issueNumber: 12, issueUrl: 'https://github.com/acme/payments/issues/12', githubBranch: 'taskflow/3f2b8c1e-8d9a' }) }));
+  act(
+    () =>
+      void gw.server.to('t').emit('task:event_added', {
+        taskId,
+        seq: 5,
+        event: ev(5, 'dispatched', {
+          status: 'dispatched',
+          issueNumber: 12,
+          issueUrl: 'https://github.com/acme/payments/issues/12',
+          githubBranch: 'taskflow/3f2b8c1e-8d9a',
+        }),
+      }),
+  );
   const link = await screen.findByTestId('issue-link');
   expect(link.getAttribute('href')).toBe('https://github.com/acme/payments/issues/12');
   expect(link.getAttribute('target')).toBe('_blank');
   expect(link.getAttribute('rel')).toBe('noopener noreferrer');
   await waitFor(() => expect(screen.queryByText(/Re-analyzing/)).toBeNull());
-  expect(screen.getAllByRole('listitem').filter((li) => li.getAttribute('data-event')).map((li) => li.getAttribute('data-event'))).toEqual([
-    'created', 'analyzing', 'clarification_needed', 'clarified', 'dispatched',
-  ]);
+  expect(
+    screen
+      .getAllByRole('listitem')
+      .filter((li) => li.getAttribute('data-event'))
+      .map((li) => li.getAttribute('data-event')),
+  ).toEqual(['created', 'analyzing', 'clarification_needed', 'clarified', 'dispatched']);
 });
 
 it('refuses actions while offline instead of losing them', async () => {
@@ -72,7 +140,11 @@ it('refuses actions while offline instead of losing them', async () => {
   const { SessionProvider } = await import('../auth/session');
   const offline = ({ children }: { children: React.ReactNode }) => (
     <SessionProvider initial={SESSION}>
-      <RealtimeContext.Provider value={{ socket: gw.client, status: 'offline', features: { websocket: true, dashboard: true, taskDetail: true } }}>{children}</RealtimeContext.Provider>
+      <RealtimeContext.Provider
+        value={{ socket: gw.client, status: 'offline', features: { websocket: true, dashboard: true, taskDetail: true } }}
+      >
+        {children}
+      </RealtimeContext.Provider>
     </SessionProvider>
   );
   render(<TaskDetailPage taskId={taskId} />, { wrapper: offline });

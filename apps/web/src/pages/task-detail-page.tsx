@@ -28,7 +28,11 @@ function Stepper({ status }: { status: TaskStatus }) {
   return (
     <ol className="stepper" aria-label="Pipeline progress">
       {STAGES.map((stage, i) => (
-        <li key={stage.label} className={i < current ? 'done' : i === current ? 'current' : ''} aria-current={i === current ? 'step' : undefined}>
+        <li
+          key={stage.label}
+          className={i < current ? 'done' : i === current ? 'current' : ''}
+          aria-current={i === current ? 'step' : undefined}
+        >
           {stage.label}
         </li>
       ))}
@@ -76,7 +80,14 @@ function ClarificationForm({ task, offline }: { task: PublicTask; offline: boole
       {task.clarificationQuestions.map((q, i) => (
         <label key={q}>
           {q}
-          <textarea rows={2} required aria-invalid={error ? true : undefined} aria-describedby={error ? errorId : undefined} value={answers[i] ?? ''} onChange={(e) => setAnswers((a) => a.map((x, k) => (k === i ? e.target.value : x)))} />
+          <textarea
+            rows={2}
+            required
+            aria-invalid={error ? true : undefined}
+            aria-describedby={error ? errorId : undefined}
+            value={answers[i] ?? ''}
+            onChange={(e) => setAnswers((a) => a.map((x, k) => (k === i ? e.target.value : x)))}
+          />
         </label>
       ))}
       {error && (
@@ -101,8 +112,18 @@ export function TaskDetailPage({ taskId }: { taskId: string }) {
   const [confirming, setConfirming] = useState<'retry' | 'cancel' | null>(null);
   const offline = connection === 'offline';
   useTaskChangeAnnouncer(view ? [{ ...view.task, taskId: view.task.id }] : []);
-  if (notFound) return <main className="page"><p role="alert">This task does not exist, or you may not see it.</p></main>;
-  if (!view) return <main className="page"><p aria-busy="true">Loading…</p></main>;
+  if (notFound)
+    return (
+      <main className="page">
+        <p role="alert">This task does not exist, or you may not see it.</p>
+      </main>
+    );
+  if (!view)
+    return (
+      <main className="page">
+        <p aria-busy="true">Loading…</p>
+      </main>
+    );
   const { task, events } = view;
   const mine = task.creator.id === session?.user.id;
   const act = async (action: 'retry' | 'cancel') => {
@@ -114,7 +135,13 @@ export function TaskDetailPage({ taskId }: { taskId: string }) {
   return (
     <main className="page detail">
       <p>
-        <a href="/" onClick={(e) => { e.preventDefault(); navigate('/'); }}>
+        <a
+          href="/"
+          onClick={(e) => {
+            e.preventDefault();
+            navigate('/');
+          }}
+        >
           ← All tasks
         </a>
       </p>
@@ -141,7 +168,10 @@ export function TaskDetailPage({ taskId }: { taskId: string }) {
           <p className="presence" aria-label="Also viewing">
             {others.map((v) => (
               <span key={v.userId} className="avatar" title={v.name}>
-                {v.name.split(' ').map((w) => w[0]).join('')}
+                {v.name
+                  .split(' ')
+                  .map((w) => w[0])
+                  .join('')}
               </span>
             ))}{' '}
             <span className="muted">also viewing</span>
@@ -149,8 +179,14 @@ export function TaskDetailPage({ taskId }: { taskId: string }) {
         )}
       </header>
       {task.status === 'needs_clarification' && mine && <ClarificationForm key={task.seq} task={task} offline={offline} />}
-      {task.status === 'needs_clarification' && !mine && <p className="card">Waiting for @{task.creator.username} to answer the analyzer’s questions.</p>}
-      {task.status === 'analyzing' && <p className="card spinner" role="status">Re-analyzing… the next step appears here as soon as it is decided.</p>}
+      {task.status === 'needs_clarification' && !mine && (
+        <p className="card">Waiting for @{task.creator.username} to answer the analyzer’s questions.</p>
+      )}
+      {task.status === 'analyzing' && (
+        <p className="card spinner" role="status">
+          Re-analyzing… the next step appears here as soon as it is decided.
+        </p>
+      )}
       <section className="card">
         <h2>Details</h2>
         {task.summary && <p data-testid="summary">{task.summary}</p>}
@@ -200,7 +236,11 @@ export function TaskDetailPage({ taskId }: { taskId: string }) {
           {task.likelyFiles.length > 0 && (
             <>
               <dt>Likely files</dt>
-              <dd>{task.likelyFiles.map((f) => <code key={f}>{f} </code>)}</dd>
+              <dd>
+                {task.likelyFiles.map((f) => (
+                  <code key={f}>{f} </code>
+                ))}
+              </dd>
             </>
           )}
           {task.errorMessage && (
@@ -224,7 +264,11 @@ export function TaskDetailPage({ taskId }: { taskId: string }) {
           <button onClick={() => setCloning(true)}>Clone</button>
           {!mine && <FollowButton taskId={task.id} disabled={offline} />}
         </div>
-        {actionError && <p className="error" role="alert">{actionError}</p>}
+        {actionError && (
+          <p className="error" role="alert">
+            {actionError}
+          </p>
+        )}
         {confirming === 'cancel' && (
           <ConfirmDialog
             title="Cancel this task?"
@@ -245,7 +289,16 @@ export function TaskDetailPage({ taskId }: { taskId: string }) {
           />
         )}
       </section>
-      {cloning && <CreateTaskForm initial={task} onCancel={() => setCloning(false)} onCreated={(id) => { setCloning(false); navigate(`/tasks/${id}`); }} />}
+      {cloning && (
+        <CreateTaskForm
+          initial={task}
+          onCancel={() => setCloning(false)}
+          onCreated={(id) => {
+            setCloning(false);
+            navigate(`/tasks/${id}`);
+          }}
+        />
+      )}
       <section className="card">
         <h2>Timeline</h2>
         <Timeline events={events} />

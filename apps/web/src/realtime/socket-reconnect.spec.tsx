@@ -34,7 +34,11 @@ beforeAll(async () => {
   await new Promise<void>((r) => httpServer.listen(0, '127.0.0.1', r));
   url = `http://127.0.0.1:${(httpServer.address() as AddressInfo).port}`;
   // The app reads its feature flags from /api/config (the browser's fetch; jsdom has none).
-  globalThis.fetch = (async () => ({ ok: true, status: 200, json: async () => ({ features: { websocket: true, dashboard: true, taskDetail: true }, repos: [] }) })) as unknown as typeof fetch;
+  globalThis.fetch = (async () => ({
+    ok: true,
+    status: 200,
+    json: async () => ({ features: { websocket: true, dashboard: true, taskDetail: true }, repos: [] }),
+  })) as unknown as typeof fetch;
 });
 
 afterAll(async () => {
@@ -103,10 +107,12 @@ it('leaves when another tab logged out (session:ended) and does not come back', 
 
 it('slides the session on user activity with session:refresh on the same connection', async () => {
   const refreshes: unknown[] = [];
-  server.once('connection', (socket) => socket.on('session:refresh', (m: unknown, ack: (a: unknown) => void) => {
-    refreshes.push(m);
-    ack({ ok: true, data: { expiresAt: new Date(Date.now() + 4000).toISOString() } });
-  }));
+  server.once('connection', (socket) =>
+    socket.on('session:refresh', (m: unknown, ack: (a: unknown) => void) => {
+      refreshes.push(m);
+      ack({ ok: true, data: { expiresAt: new Date(Date.now() + 4000).toISOString() } });
+    }),
+  );
   const { result, unmount } = renderHook(() => useWebSocket(), { wrapper });
   await waitFor(() => expect(result.current.status).toBe('connected'));
   const socket = result.current.socket;

@@ -23,7 +23,13 @@ export const RealtimeContext = createContext<RealtimeState>({ socket: null, stat
  * off there is no socket and the hooks poll the REST API instead. The flags come
  * from AppConfigProvider, which must be above it.
  */
-export function RealtimeProvider({ children, url }: { children: ReactNode; /** The gateway; the page's own origin unless given (tests give a server of their own). */ url?: string }) {
+export function RealtimeProvider({
+  children,
+  url,
+}: {
+  children: ReactNode;
+  /** The gateway; the page's own origin unless given (tests give a server of their own). */ url?: string;
+}) {
   const { session, ended, extended } = useSession();
   // The socket lives as long as the login, not as long as one value of the session (its deadline slides).
   const userId = session?.user.id;
@@ -57,7 +63,8 @@ export function RealtimeProvider({ children, url }: { children: ReactNode; /** T
       setConnected(false);
       // After a server-side disconnect socket.io-client does not reconnect by itself: do it (jittered, so the
       // clients of a node that goes away do not all come back at once), unless the session itself ended.
-      if (reason === 'io server disconnect' && !sessionEnded) setTimeout(() => !disposed && !sessionEnded && s.connect(), 200 + Math.random() * 800);
+      if (reason === 'io server disconnect' && !sessionEnded)
+        setTimeout(() => !disposed && !sessionEnded && s.connect(), 200 + Math.random() * 800);
     });
     s.on('connect_error', (err) => {
       if (/Session expired|Invalid token/.test(err.message)) endSession();

@@ -8,11 +8,19 @@ const ev = (seq: number, eventType: TimelineEvent['eventType'], payload: Record<
   payload: { taskId, seq, ...payload },
   createdAt: new Date(2026, 0, 1, 0, 0, seq).toISOString(),
 });
-const view = (last: number): TaskView => ({ task: { id: taskId, seq: last, status: 'analyzing' } as PublicTask, events: [ev(1, 'created')], last });
+const view = (last: number): TaskView => ({
+  task: { id: taskId, seq: last, status: 'analyzing' } as PublicTask,
+  events: [ev(1, 'created')],
+  last,
+});
 
 describe('applying events by seq', () => {
   it('applies seq = last + 1 and patches the task from the payload', () => {
-    const { view: next, outcome } = applyEvent(view(1), { taskId, seq: 2, event: ev(2, 'dispatched', { status: 'dispatched', issueNumber: 7, issueUrl: 'u', githubBranch: 'b' }) });
+    const { view: next, outcome } = applyEvent(view(1), {
+      taskId,
+      seq: 2,
+      event: ev(2, 'dispatched', { status: 'dispatched', issueNumber: 7, issueUrl: 'u', githubBranch: 'b' }),
+    });
     expect(outcome).toBe('applied');
     expect(next.last).toBe(2);
     expect(next.task).toMatchObject({ status: 'dispatched', githubIssueNumber: 7, githubIssueUrl: 'u', githubBranch: 'b', seq: 2 });
@@ -39,21 +47,58 @@ describe('applying events by seq', () => {
   });
 
   it('maps every payload field to the task field of the same meaning', () => {
-    expect(patchFrom(ev(2, 'clarification_needed', { status: 'needs_clarification', questions: ['q'] }))).toEqual({ status: 'needs_clarification', clarificationQuestions: ['q'] });
-    expect(patchFrom(ev(3, 'pr_merged', { status: 'merged', mergeCommitSha: 'abc', mergedAt: 'x' }))).toEqual({ status: 'merged', mergeCommitSha: 'abc', mergedAt: 'x' });
+    expect(patchFrom(ev(2, 'clarification_needed', { status: 'needs_clarification', questions: ['q'] }))).toEqual({
+      status: 'needs_clarification',
+      clarificationQuestions: ['q'],
+    });
+    expect(patchFrom(ev(3, 'pr_merged', { status: 'merged', mergeCommitSha: 'abc', mergedAt: 'x' }))).toEqual({
+      status: 'merged',
+      mergeCommitSha: 'abc',
+      mergedAt: 'x',
+    });
     // A retry clears everything of the previous attempt.
-    expect(patchFrom(ev(4, 'retried', { status: 'received', retryCount: 1 }))).toEqual({ status: 'received', retryCount: 1, ...ATTEMPT_RESET });
+    expect(patchFrom(ev(4, 'retried', { status: 'received', retryCount: 1 }))).toEqual({
+      status: 'received',
+      retryCount: 1,
+      ...ATTEMPT_RESET,
+    });
   });
 
   it('applies the analysis and the PR sub-state from the events that change them', () => {
     const analysis = { summary: 's', taskType: 'feature', recommendedAgent: 'codex', likelyFiles: ['a.ts'], suggestedCriteria: ['c'] };
-    expect(patchFrom(ev(5, 'llm_response', { status: 'analyzing', analyzer: 'x', questions: [], ...analysis }))).toEqual({ status: 'analyzing', ...analysis });
-    expect(patchFrom(ev(6, 'pr_updated', { status: 'pr_open', action: 'synchronize', prNumber: 3, prUrl: 'u', prState: 'ready', reviewState: 'approved', checksState: 'pending' }))).toEqual({
-      status: 'pr_open', prNumber: 3, prUrl: 'u', prState: 'ready', reviewState: 'approved', checksState: 'pending',
+    expect(patchFrom(ev(5, 'llm_response', { status: 'analyzing', analyzer: 'x', questions: [], ...analysis }))).toEqual({
+      status: 'analyzing',
+      ...analysis,
     });
-    expect(patchFrom(ev(7, 'checks_completed', { status: 'pr_open', prNumber: 3, checkName: 'ci', checksState: 'failing', checksUrl: 'https://c' }))).toMatchObject({ checksState: 'failing', checksUrl: 'https://c' });
+    expect(
+      patchFrom(
+        ev(6, 'pr_updated', {
+          status: 'pr_open',
+          action: 'synchronize',
+          prNumber: 3,
+          prUrl: 'u',
+          prState: 'ready',
+          reviewState: 'approved',
+          checksState: 'pending',
+        }),
+      ),
+    ).toEqual({
+      status: 'pr_open',
+      prNumber: 3,
+      prUrl: 'u',
+      prState: 'ready',
+      reviewState: 'approved',
+      checksState: 'pending',
+    });
+    expect(
+      patchFrom(
+        ev(7, 'checks_completed', { status: 'pr_open', prNumber: 3, checkName: 'ci', checksState: 'failing', checksUrl: 'https://c' }),
+      ),
+    ).toMatchObject({ checksState: 'failing', checksUrl: 'https://c' });
     // A comment changes no task field.
-    expect(patchFrom(ev(8, 'comment_added', { status: 'pr_open', on: 'issue', number: 2, author: 'a', body: 'b', url: 'https://x' }))).toEqual({ status: 'pr_open' });
+    expect(
+      patchFrom(ev(8, 'comment_added', { status: 'pr_open', on: 'issue', number: 2, author: 'a', body: 'b', url: 'https://x' })),
+    ).toEqual({ status: 'pr_open' });
   });
 });
 

@@ -58,14 +58,19 @@ export function useDashboardSubscription(): Dashboard {
       const timer = setInterval(() => void poll().catch(() => undefined), 5000);
       return () => clearInterval(timer);
     }
-    const join = () => void socket.timeout(5000).emitWithAck('dashboard:join', {}).catch(() => undefined);
+    const join = () =>
+      void socket
+        .timeout(5000)
+        .emitWithAck('dashboard:join', {})
+        .catch(() => undefined);
     const onState = (state: ServerEventPayload<'dashboard:state'>) => {
       setRows((prev) => state.tasks.reduce(upsertRow, loaded.current ? prev : new Map()));
       setCounts(state.counts, state.privateCounts);
       if (!loaded.current) setNextCursor(state.nextCursor);
       loaded.current = true;
     };
-    const onCounts = ({ scope, ...c }: ServerEventPayload<'dashboard:task_count_changed'>) => (scope === 'private' ? setOwn(c) : setShared(c));
+    const onCounts = ({ scope, ...c }: ServerEventPayload<'dashboard:task_count_changed'>) =>
+      scope === 'private' ? setOwn(c) : setShared(c);
     // A row carries its room's counts as of that change (one frame per change); older servers send them apart.
     const onRow = ({ counts: rowCounts, ...row }: ServerEventPayload<'dashboard:task_list_updated'>) => {
       setRows((prev) => upsertRow(prev, row));
@@ -90,7 +95,10 @@ export function useDashboardSubscription(): Dashboard {
 
   const loadMore = useCallback(async () => {
     if (!nextCursor) return;
-    const res = await api<{ tasks: PublicTask[]; nextCursor: string | null }>('GET', `/api/tasks?limit=100&cursor=${encodeURIComponent(nextCursor)}`);
+    const res = await api<{ tasks: PublicTask[]; nextCursor: string | null }>(
+      'GET',
+      `/api/tasks?limit=100&cursor=${encodeURIComponent(nextCursor)}`,
+    );
     setRows((prev) => res.tasks.map(toRow).reduce(upsertRow, prev));
     setNextCursor(res.nextCursor);
   }, [nextCursor]);

@@ -1,5 +1,14 @@
 import { useCallback, useEffect, useEffectEvent, useRef, useState } from 'react';
-import { dashboardTaskFromPublic, filterToSearchParams, taskMatchesFilter, type DashboardTask, type PublicTask, type ServerEventPayload, type TaskCounts, type TaskFilter } from '@taskflow/events';
+import {
+  dashboardTaskFromPublic,
+  filterToSearchParams,
+  taskMatchesFilter,
+  type DashboardTask,
+  type PublicTask,
+  type ServerEventPayload,
+  type TaskCounts,
+  type TaskFilter,
+} from '@taskflow/events';
 import { api, ApiError } from '../api/client';
 import { throttledReload } from '../pages/throttled-reload';
 import { useWebSocket } from './socket';

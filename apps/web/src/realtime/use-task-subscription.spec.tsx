@@ -14,7 +14,12 @@ import { useTaskSubscription } from './use-task-subscription';
 
 /** The hook against a real in-process Socket.IO server that plays the gateway's part. */
 const taskId = '3f2b8c1e-8d9a-4c6b-9f1e-2a3b4c5d6e7f';
-const ev = (seq: number, status: string): TimelineEvent => ({ seq, eventType: 'analyzing', payload: { taskId, seq, status }, createdAt: new Date(seq * 1000).toISOString() });
+const ev = (seq: number, status: string): TimelineEvent => ({
+  seq,
+  eventType: 'analyzing',
+  payload: { taskId, seq, status },
+  createdAt: new Date(seq * 1000).toISOString(),
+});
 
 let httpServer: http.Server;
 let server: Server;
@@ -49,7 +54,11 @@ afterAll(async () => {
 });
 
 const wrapper = ({ children }: { children: ReactNode }) => (
-  <RealtimeContext.Provider value={{ socket: client, status: 'connected', features: { websocket: true, dashboard: true, taskDetail: true } }}>{children}</RealtimeContext.Provider>
+  <RealtimeContext.Provider
+    value={{ socket: client, status: 'connected', features: { websocket: true, dashboard: true, taskDetail: true } }}
+  >
+    {children}
+  </RealtimeContext.Provider>
 );
 
 it('applies seq = last + 1, ignores duplicates and resyncs on a gap', async () => {

@@ -33,7 +33,10 @@ export function useTaskSubscription(taskId: string): TaskSubscription {
   const heldRef = useRef<Held | undefined>(undefined);
   const pending = useRef<EventAdded[] | null>(null);
 
-  const current = useCallback((): TaskView | undefined => (heldRef.current?.taskId === taskId ? heldRef.current.view : undefined), [taskId]);
+  const current = useCallback(
+    (): TaskView | undefined => (heldRef.current?.taskId === taskId ? heldRef.current.view : undefined),
+    [taskId],
+  );
   const set = useCallback(
     (view: TaskView) => {
       const next = { taskId, view };

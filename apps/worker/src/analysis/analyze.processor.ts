@@ -66,7 +66,11 @@ export const analyzeProcessor: Processor<'analyze'> = async (job, ctx, log) => {
         from: 'analyzing',
         to: 'needs_clarification',
         event: 'clarification_needed',
-        patch: { clarificationQuestions: result.questions, clarificationAnswers: [], analysis: JSON.stringify({ analyzer: ctx.analyzer.label, result }) },
+        patch: {
+          clarificationQuestions: result.questions,
+          clarificationAnswers: [],
+          analysis: JSON.stringify({ analyzer: ctx.analyzer.label, result }),
+        },
         detail: { analyzer: ctx.analyzer.label, actor: ctx.analyzer.label, actorKind: 'analyzer' },
       }),
     );

@@ -151,7 +151,8 @@ describe('BuiltinAnalyzer', () => {
     it('extracts files from the title, description and answers, after the files hint, without duplicates', async () => {
       const result = await analyze({
         title: 'Speed up apps/api/src/users.ts',
-        description: 'Cache the lookups in src/api/users.ts and `libs/db/schema.sql`, see also (docs/caching.md) and src/api/users.ts again.',
+        description:
+          'Cache the lookups in src/api/users.ts and `libs/db/schema.sql`, see also (docs/caching.md) and src/api/users.ts again.',
         filesHint: ['src/api/users.ts', 'config/app.yaml'],
         clarifications: [{ question: 'Where?', answer: 'Also README.md and "web/src/App.tsx".' }],
       });

@@ -28,8 +28,10 @@ const CRITERIA_FOR_TYPE: Record<TaskType, string[]> = {
 };
 
 // Names may hold several dots (users.controller.ts, .eslintrc.json); the last one starts the extension.
-const FILE_PATTERN = /(?:^|[\s`'"(])((?:[\w.-]+\/)*[\w.-]*[\w-]\.(?:tsx?|jsx?|mjs|cjs|py|go|rb|java|kt|rs|cs|php|sql|css|scss|html|vue|svelte|ya?ml|json|md))\b/g;
-const VAGUE = /^(fix( it| this| the bug)?|it('s| is) broken|doesn'?t work|not working|improve( it)?|make it better|update( it)?|asap|bug|help)[.!]*$/i;
+const FILE_PATTERN =
+  /(?:^|[\s`'"(])((?:[\w.-]+\/)*[\w.-]*[\w-]\.(?:tsx?|jsx?|mjs|cjs|py|go|rb|java|kt|rs|cs|php|sql|css|scss|html|vue|svelte|ya?ml|json|md))\b/g;
+const VAGUE =
+  /^(fix( it| this| the bug)?|it('s| is) broken|doesn'?t work|not working|improve( it)?|make it better|update( it)?|asap|bug|help)[.!]*$/i;
 
 /**
  * The intent word that comes first wins ("Refactor the error handling" is a

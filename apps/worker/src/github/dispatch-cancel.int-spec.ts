@@ -53,11 +53,20 @@ const run = (ctx: PipelineContext, taskId: string, attemptsStarted = 1) =>
 async function analysedTask(): Promise<string> {
   const { task } = await f.newTask(f.users.alice);
   await transition(f.db, { taskId: task.id, from: 'received', to: 'analyzing', event: 'analyzing' });
-  const result = { needsClarification: false, questions: [], summary: 'Fix 3-D Secure', taskType: 'bug-fix', recommendedAgent: 'codex', likelyFiles: [], suggestedCriteria: [] };
+  const result = {
+    needsClarification: false,
+    questions: [],
+    summary: 'Fix 3-D Secure',
+    taskType: 'bug-fix',
+    recommendedAgent: 'codex',
+    likelyFiles: [],
+    suggestedCriteria: [],
+  };
   expect(await saveAnalysis(f.db, task.id, { analyzer: 'test', result })).toBe(true);
   return task.id;
 }
-const cancel = (taskId: string) => transition(f.db, { taskId, from: ['received', 'analyzing', 'needs_clarification'], to: 'cancelled', event: 'cancelled' });
+const cancel = (taskId: string) =>
+  transition(f.db, { taskId, from: ['received', 'analyzing', 'needs_clarification'], to: 'cancelled', event: 'cancelled' });
 const statusOf = async (taskId: string) => (await getTask(f.db, 'system', taskId))!.task;
 
 describe('through Octokit against the GitHub stand-in', () => {

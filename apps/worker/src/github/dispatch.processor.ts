@@ -5,7 +5,8 @@ import type { Processor } from '../pipeline/context';
 import { issueContent, issueMarker } from './issue-content';
 
 /** Why we close an issue nobody should work on: a user reads it on GitHub. */
-export const CANCELLED_ISSUE_COMMENT = 'Closed by Taskflow Live: the task was cancelled while this issue was being created, so no agent should pick it up.';
+export const CANCELLED_ISSUE_COMMENT =
+  'Closed by Taskflow Live: the task was cancelled while this issue was being created, so no agent should pick it up.';
 
 /**
  * analyzing (with a saved analysis) → dispatched: creates the GitHub issue and

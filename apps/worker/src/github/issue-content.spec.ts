@@ -63,7 +63,11 @@ function analysis(overrides: Partial<AnalysisResult> = {}): AnalysisResult {
   };
 }
 
-function content(overrides: { task?: Partial<TaskSource>; analysis?: Partial<AnalysisResult> } & Partial<Omit<IssueContentInput, 'task' | 'analysis'>> = {}) {
+function content(
+  overrides: { task?: Partial<TaskSource>; analysis?: Partial<AnalysisResult> } & Partial<
+    Omit<IssueContentInput, 'task' | 'analysis'>
+  > = {},
+) {
   const { task: t, analysis: a, ...rest } = overrides;
   return issueContent({
     task: task(t),
@@ -166,11 +170,14 @@ describe('issueContent', () => {
       expect(full()).toContain(`https://taskflow.example.com/tasks/${TASK_ID}`);
     });
 
-    it.each(['https://taskflow.example.com/', 'https://taskflow.example.com'])('has no double slash in the link for appUrl %j', (appUrl) => {
-      const body = content({ appUrl }).body;
-      expect(body).toContain(`https://taskflow.example.com/tasks/${TASK_ID}`);
-      expect(body).not.toContain('.com//tasks');
-    });
+    it.each(['https://taskflow.example.com/', 'https://taskflow.example.com'])(
+      'has no double slash in the link for appUrl %j',
+      (appUrl) => {
+        const body = content({ appUrl }).body;
+        expect(body).toContain(`https://taskflow.example.com/tasks/${TASK_ID}`);
+        expect(body).not.toContain('.com//tasks');
+      },
+    );
 
     it('ends with the hidden marker of the attempt', () => {
       const body = content({ marker: issueMarker(TASK_ID, 2) }).body;
@@ -201,7 +208,16 @@ describe('issueContent', () => {
 
     it('keeps the sections in order', () => {
       const body = full();
-      const order = ['## Summary', '## Description', '## Acceptance criteria', '## Likely files', '## Clarifications', '## Instructions', '/tasks/', '<!--'];
+      const order = [
+        '## Summary',
+        '## Description',
+        '## Acceptance criteria',
+        '## Likely files',
+        '## Clarifications',
+        '## Instructions',
+        '/tasks/',
+        '<!--',
+      ];
       const positions = order.map((h) => body.indexOf(h));
       expect(positions.every((p) => p >= 0)).toBe(true);
       expect([...positions].sort((a, b) => a - b)).toEqual(positions);
@@ -219,7 +235,11 @@ describe('issueContent', () => {
     });
 
     it('use the agent given, not the recommended one', () => {
-      expect(content({ analysis: { recommendedAgent: 'codex' }, agent: 'copilot' }).labels).toEqual(['ai-task', 'feature', 'agent:copilot']);
+      expect(content({ analysis: { recommendedAgent: 'codex' }, agent: 'copilot' }).labels).toEqual([
+        'ai-task',
+        'feature',
+        'agent:copilot',
+      ]);
     });
   });
 });

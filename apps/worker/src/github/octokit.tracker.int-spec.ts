@@ -27,7 +27,14 @@ afterEach(() => github.close());
 const bodyFor = (description: string, marker: string) => `## Description\n${description}\n\n<!-- ${marker} -->`;
 const request = (taskId: string, description = 'Fix the rounding.') => {
   const marker = issueMarker(taskId, 0);
-  return { repo: REPO, title: `Task ${taskId}`, body: bodyFor(description, marker), labels: ['ai-task', 'bug-fix'], marker, since: since() };
+  return {
+    repo: REPO,
+    title: `Task ${taskId}`,
+    body: bodyFor(description, marker),
+    labels: ['ai-task', 'bug-fix'],
+    marker,
+    since: since(),
+  };
 };
 
 describe('OctokitTracker.ensureIssue', () => {
@@ -43,7 +50,13 @@ describe('OctokitTracker.ensureIssue', () => {
   it('does not adopt an issue a colleague opened with our label and the task marker', async () => {
     const colleague = new Octokit({ auth: COLLEAGUE, baseUrl: github.url });
     const marker = issueMarker(TASK_A, 0);
-    await colleague.rest.issues.create({ owner: 'acme', repo: 'payments', title: 'Mine now', body: bodyFor('Look at me.', marker), labels: ['ai-task'] });
+    await colleague.rest.issues.create({
+      owner: 'acme',
+      repo: 'payments',
+      title: 'Mine now',
+      body: bodyFor('Look at me.', marker),
+      labels: ['ai-task'],
+    });
 
     const issue = await tracker.ensureIssue(request(TASK_A));
     expect(issue.number).toBe(2);

@@ -73,7 +73,9 @@ export class OctokitTracker implements IssueTracker {
       ({ data }) => data.login,
       (err: unknown) => {
         this.login = undefined;
-        throw new Error(`GitHub did not say which user GITHUB_TOKEN belongs to (GET /user): ${err instanceof Error ? err.message : String(err)}`);
+        throw new Error(
+          `GitHub did not say which user GITHUB_TOKEN belongs to (GET /user): ${err instanceof Error ? err.message : String(err)}`,
+        );
       },
     );
     return this.login;
@@ -82,7 +84,9 @@ export class OctokitTracker implements IssueTracker {
   /** The issue's link reaches browsers: it must be an https page of our GitHub. */
   private checked(issue: { number: number; html_url: string }): CreatedIssue {
     if (!isGithubWebUrl(issue.html_url, this.webHost)) {
-      throw new Error(`GitHub returned issue #${issue.number} at ${issue.html_url}, not an https URL on ${this.webHost} (set GITHUB_WEB_URL)`);
+      throw new Error(
+        `GitHub returned issue #${issue.number} at ${issue.html_url}, not an https URL on ${this.webHost} (set GITHUB_WEB_URL)`,
+      );
     }
     return { number: issue.number, url: issue.html_url };
   }

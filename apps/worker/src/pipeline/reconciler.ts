@@ -27,14 +27,17 @@ export async function reconcile(ctx: PipelineContext, olderThanMs: number): Prom
 
 export function startReconciler(ctx: PipelineContext, olderThanMs: number): () => void {
   let running = false;
-  const timer = setInterval(() => {
-    if (running) return;
-    running = true;
-    reconcile(ctx, olderThanMs)
-      .then((n) => n > 0 && ctx.logger.info({ tasks: n }, 'reconciler re-enqueued stuck tasks'))
-      .catch((err: unknown) => ctx.logger.warn({ err }, 'reconciler failed'))
-      .finally(() => (running = false));
-  }, Math.max(1000, Math.floor(olderThanMs / 2)));
+  const timer = setInterval(
+    () => {
+      if (running) return;
+      running = true;
+      reconcile(ctx, olderThanMs)
+        .then((n) => n > 0 && ctx.logger.info({ tasks: n }, 'reconciler re-enqueued stuck tasks'))
+        .catch((err: unknown) => ctx.logger.warn({ err }, 'reconciler failed'))
+        .finally(() => (running = false));
+    },
+    Math.max(1000, Math.floor(olderThanMs / 2)),
+  );
   timer.unref();
   return () => clearInterval(timer);
 }

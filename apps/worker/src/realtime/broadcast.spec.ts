@@ -2,14 +2,31 @@ import { rooms } from '@taskflow/events';
 import type { EventNotification, TaskEventRow, TaskRecord } from '@taskflow/store';
 import { broadcastsFor } from './broadcast';
 
-const task = { id: 't1', orgId: 'o1', creatorId: 'u1', isPrivate: false, seq: 1, createdAt: new Date(), updatedAt: new Date(), creator: { id: 'u1', username: 'a', name: 'A' } } as unknown as TaskRecord;
-const created = { taskId: 't1', seq: 1, eventType: 'created', payload: { taskId: 't1', seq: 1, status: 'received', detail: { actor: 'A' } }, createdAt: new Date() } as unknown as TaskEventRow;
+const task = {
+  id: 't1',
+  orgId: 'o1',
+  creatorId: 'u1',
+  isPrivate: false,
+  seq: 1,
+  createdAt: new Date(),
+  updatedAt: new Date(),
+  creator: { id: 'u1', username: 'a', name: 'A' },
+} as unknown as TaskRecord;
+const created = {
+  taskId: 't1',
+  seq: 1,
+  eventType: 'created',
+  payload: { taskId: 't1', seq: 1, status: 'received', detail: { actor: 'A' } },
+  createdAt: new Date(),
+} as unknown as TaskEventRow;
 const counts = { activeCount: 1, completedCount: 0, failedCount: 0, scope: 'shared' as const };
 
 describe('broadcastsFor', () => {
   it('sends task:created to the dashboards that may see the task (nobody can be in its room yet), without the timeline detail', () => {
     const emits = broadcastsFor(task, [created], counts);
-    expect(emits.filter((e) => e.event === 'task:created')).toEqual([{ room: rooms.org('o1'), event: 'task:created', payload: { taskId: 't1', seq: 1, status: 'received' } }]);
+    expect(emits.filter((e) => e.event === 'task:created')).toEqual([
+      { room: rooms.org('o1'), event: 'task:created', payload: { taskId: 't1', seq: 1, status: 'received' } },
+    ]);
     const own = broadcastsFor({ ...task, isPrivate: true }, [created], { ...counts, scope: 'private' });
     expect(own.find((e) => e.event === 'task:created')?.room).toBe(rooms.user('u1'));
     expect(emits.find((e) => e.event === 'task:event_added')?.room).toBe(rooms.task('t1'));

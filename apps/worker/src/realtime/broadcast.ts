@@ -1,4 +1,12 @@
-import { eventAddedPayload, rooms, toDashboardTask, wireEventName, type Emit, type ServerEventPayload, type TimelineEventType } from '@taskflow/events';
+import {
+  eventAddedPayload,
+  rooms,
+  toDashboardTask,
+  wireEventName,
+  type Emit,
+  type ServerEventPayload,
+  type TimelineEventType,
+} from '@taskflow/events';
 import type { EventNotification, TaskEventRow, TaskRecord } from '@taskflow/store';
 
 export type { Emit };
@@ -39,7 +47,11 @@ export function broadcastsFor(
   }
   // Each recipient's notifications go to their own room: every tab and device of theirs.
   for (const n of notifications) {
-    emits.push({ room: rooms.user(n.userId), event: 'notification:created', payload: { notification: n.notification, unreadCount: n.unreadCount } });
+    emits.push({
+      room: rooms.user(n.userId),
+      event: 'notification:created',
+      payload: { notification: n.notification, unreadCount: n.unreadCount },
+    });
   }
   if (!counts) return emits;
   // One frame per change: the row carries the counts; the count event only goes out when they changed.

@@ -37,7 +37,11 @@ afterAll(async () => {
   await stack?.close();
 });
 
-const rowSeqs = (taskId: string) => client.of('dashboard:task_list_updated').filter((e) => e.payload.taskId === taskId).map((e) => e.payload.seq as number);
+const rowSeqs = (taskId: string) =>
+  client
+    .of('dashboard:task_list_updated')
+    .filter((e) => e.payload.taskId === taskId)
+    .map((e) => e.payload.seq as number);
 
 it('sends a burst of commits as rising rows, never one seq twice, ending at the latest', async () => {
   const ids: string[] = [];
@@ -53,7 +57,12 @@ it('sends a burst of commits as rising rows, never one seq twice, ending at the 
         from: 'analyzing',
         to: 'dispatched',
         event: 'dispatched',
-        patch: { githubIssueNumber: 12, githubIssueUrl: 'https://github.com/acme/payments/issues/12', githubBranch: `taskflow/${taskId}`, dispatchedAt: new Date() },
+        patch: {
+          githubIssueNumber: 12,
+          githubIssueUrl: 'https://github.com/acme/payments/issues/12',
+          githubBranch: `taskflow/${taskId}`,
+          dispatchedAt: new Date(),
+        },
       });
       await new Promise((r) => setTimeout(r, i % 5));
       const first = publisher.publishTask(taskId);
@@ -82,20 +91,38 @@ it('sends one frame per change: the row carries its counts, the count event only
   const counts = await countOrgTasks(stack.f.db, stack.f.users.alice.orgId);
   expect(created.payload.counts).toEqual({ ...counts, scope: 'shared' });
   // A new task changes the counts: the count event still goes out, with the same counts.
-  await eventually('the count event', async () => (client.of('dashboard:task_count_changed').some((e) => e.payload.activeCount === counts.activeCount) ? true : undefined));
+  await eventually('the count event', async () =>
+    client.of('dashboard:task_count_changed').some((e) => e.payload.activeCount === counts.activeCount) ? true : undefined,
+  );
   const before = countFrames();
 
   await transition(stack.f.db, { taskId: task.id, from: 'received', to: 'analyzing', event: 'analyzing' });
   await publisher.publishTask(task.id);
-  const moved = await client.waitFor((e) => e.event === 'dashboard:task_list_updated' && e.payload.taskId === task.id && e.payload.seq === 2, 'the analyzing row');
+  const moved = await client.waitFor(
+    (e) => e.event === 'dashboard:task_list_updated' && e.payload.taskId === task.id && e.payload.seq === 2,
+    'the analyzing row',
+  );
   expect(moved.payload.counts).toEqual({ ...counts, scope: 'shared' });
 
   await transition(stack.f.db, { taskId: task.id, from: 'analyzing', to: 'failed', event: 'failed', patch: { errorMessage: 'no' } });
   await publisher.publishTask(task.id);
-  const failed = await client.waitFor((e) => e.event === 'dashboard:task_list_updated' && e.payload.taskId === task.id && e.payload.seq === 3, 'the failed row');
-  expect(failed.payload.counts).toEqual({ ...counts, activeCount: counts.activeCount - 1, failedCount: counts.failedCount + 1, scope: 'shared' });
+  const failed = await client.waitFor(
+    (e) => e.event === 'dashboard:task_list_updated' && e.payload.taskId === task.id && e.payload.seq === 3,
+    'the failed row',
+  );
+  expect(failed.payload.counts).toEqual({
+    ...counts,
+    activeCount: counts.activeCount - 1,
+    failedCount: counts.failedCount + 1,
+    scope: 'shared',
+  });
   await eventually('the changed counts', async () => (countFrames() > before ? true : undefined));
   // Exactly one count event for the three changes: the move between active statuses sent none.
   await new Promise((r) => setTimeout(r, 300));
-  expect(client.of('dashboard:task_count_changed').slice(before).map((e) => e.payload)).toEqual([failed.payload.counts]);
+  expect(
+    client
+      .of('dashboard:task_count_changed')
+      .slice(before)
+      .map((e) => e.payload),
+  ).toEqual([failed.payload.counts]);
 });

@@ -23,7 +23,8 @@ let client: TestSocket;
 const rejections: unknown[] = [];
 const onRejection = (reason: unknown) => rejections.push(reason);
 
-const startOwnRedis = (port: number) => startRedis({ dataDir: path.join(dataDir, 'redis'), port, logFile: path.join(dataDir, 'redis.log'), fast: true });
+const startOwnRedis = (port: number) =>
+  startRedis({ dataDir: path.join(dataDir, 'redis'), port, logFile: path.join(dataDir, 'redis.log'), fast: true });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const unpublishedSeqs = async (taskId: string) => (await unpublishedEventsOf(stack.f.db, taskId)).map((e) => e.seq);
 

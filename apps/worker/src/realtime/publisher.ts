@@ -1,5 +1,12 @@
 import pg from 'pg';
-import { rooms, STATUS_AFTER_EVENT, statusGroup, TASK_EVENTS_CHANNEL, TASK_UPDATE_EVENT_TYPES, type ServerEventPayload } from '@taskflow/events';
+import {
+  rooms,
+  STATUS_AFTER_EVENT,
+  statusGroup,
+  TASK_EVENTS_CHANNEL,
+  TASK_UPDATE_EVENT_TYPES,
+  type ServerEventPayload,
+} from '@taskflow/events';
 import type { Logger } from '@taskflow/platform';
 import {
   countOrgTasks,
@@ -93,12 +100,19 @@ export class EventPublisher {
     const counts = withRow ? await this.countsOf(task, room, events) : undefined;
     const countsKey = counts && JSON.stringify(counts);
     const countsChanged = countsKey !== undefined && countsKey !== this.roomCounts.get(room)?.sent;
-    const notifications = await notificationsOfEvents(this.db, taskId, events.map((e) => e.seq));
+    const notifications = await notificationsOfEvents(
+      this.db,
+      taskId,
+      events.map((e) => e.seq),
+    );
     // Throws when Redis did not take the batch: the rows stay unpublished for the sweep.
     await this.broadcaster.publish(broadcastsFor(task, events, counts, notifications, countsChanged));
     if (withRow) this.rememberRow(taskId, task.seq);
     if (counts) this.remember(this.roomCounts, room, { counts, sent: countsKey });
-    await markPublished(this.db, events.map((e) => ({ taskId: e.taskId, seq: e.seq })));
+    await markPublished(
+      this.db,
+      events.map((e) => ({ taskId: e.taskId, seq: e.seq })),
+    );
     this.logger.debug({ taskId, seqs: events.map((e) => e.seq), row: withRow ? task.seq : null }, 'published');
   }
 

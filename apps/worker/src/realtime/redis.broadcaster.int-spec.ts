@@ -29,7 +29,12 @@ const received = new Map<string, Array<{ event: string; payload: unknown }>>();
 /** A client whose socket the server puts in `room` (none when undefined). */
 async function clientIn(name: string, room?: string): Promise<void> {
   const { port } = http.address() as AddressInfo;
-  const socket = connect(`http://127.0.0.1:${port}`, { transports: ['websocket'], query: room ? { room } : {}, forceNew: true, reconnection: false });
+  const socket = connect(`http://127.0.0.1:${port}`, {
+    transports: ['websocket'],
+    query: room ? { room } : {},
+    forceNew: true,
+    reconnection: false,
+  });
   received.set(name, []);
   socket.onAny((event: string, payload: unknown) => received.get(name)!.push({ event, payload }));
   clients.push(socket);
@@ -42,7 +47,11 @@ async function clientIn(name: string, room?: string): Promise<void> {
 beforeAll(async () => {
   pub = new Redis(testEnv('TEST_REDIS_URL'));
   sub = pub.duplicate();
-  publisherRedis = new Redis(testEnv('TEST_REDIS_URL'), { commandTimeout: 2000, enableOfflineQueue: false, autoResendUnfulfilledCommands: false });
+  publisherRedis = new Redis(testEnv('TEST_REDIS_URL'), {
+    commandTimeout: 2000,
+    enableOfflineQueue: false,
+    autoResendUnfulfilledCommands: false,
+  });
   await Promise.all([pub, sub, publisherRedis].map((c) => new Promise((r) => c.once('ready', r))));
   http = createServer();
   io = new Server(http, { adapter: createAdapter(pub, sub, { key }) });
@@ -96,7 +105,11 @@ describe('encoding', () => {
 
 describe('delivery through a real Socket.IO server with the Redis adapter', () => {
   it('reaches the sockets of the room, in order, and no one else', async () => {
-    const added: ServerEventPayload<'task:event_added'> = { taskId: 'a', seq: 2, event: { seq: 2, eventType: 'analyzing', createdAt: '2026-01-01T00:00:00.000Z', payload: {} } };
+    const added: ServerEventPayload<'task:event_added'> = {
+      taskId: 'a',
+      seq: 2,
+      event: { seq: 2, eventType: 'analyzing', createdAt: '2026-01-01T00:00:00.000Z', payload: {} },
+    };
     const broadcaster = new RedisBroadcaster(publisherRedis, key);
     await broadcaster.publish([
       { room: 'task:a', event: 'task:analyzing', payload: { taskId: 'a', seq: 2, status: 'analyzing' } },
@@ -115,16 +128,25 @@ describe('delivery through a real Socket.IO server with the Redis adapter', () =
   });
 
   it('reaches every socket when no room is named', async () => {
-    const { channel, message } = encodeBroadcast({ event: 'dashboard:task_count_changed', payload: { activeCount: 1, completedCount: 0, failedCount: 0, scope: 'shared' } }, key);
+    const { channel, message } = encodeBroadcast(
+      { event: 'dashboard:task_count_changed', payload: { activeCount: 1, completedCount: 0, failedCount: 0, scope: 'shared' } },
+      key,
+    );
     await publisherRedis.publish(channel, message);
     for (const name of ['a', 'b', 'nobody']) {
-      await eventually(`${name} to receive it`, async () => (received.get(name)!.some((e) => e.event === 'dashboard:task_count_changed') ? true : undefined));
+      await eventually(`${name} to receive it`, async () =>
+        received.get(name)!.some((e) => e.event === 'dashboard:task_count_changed') ? true : undefined,
+      );
     }
   });
 
   it('rejects instead of resolving when Redis did not take the batch', async () => {
     const closed = new Redis(testEnv('TEST_REDIS_URL'), { enableOfflineQueue: false, lazyConnect: true });
-    await expect(new RedisBroadcaster(closed, key).publish([{ room: 'task:a', event: 'task:coding', payload: { taskId: 'a', seq: 3, status: 'coding' } }])).rejects.toThrow();
+    await expect(
+      new RedisBroadcaster(closed, key).publish([
+        { room: 'task:a', event: 'task:coding', payload: { taskId: 'a', seq: 3, status: 'coding' } },
+      ]),
+    ).rejects.toThrow();
     closed.disconnect();
   });
 });

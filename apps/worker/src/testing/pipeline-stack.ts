@@ -31,7 +31,15 @@ export async function startPipelineStack(opts: { redisUrl?: string } = {}): Prom
   const prefix = `t${randomBytes(4).toString('hex')}`;
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const common = { DATABASE_URL: f.url, REDIS_URL: opts.redisUrl ?? testEnv('TEST_REDIS_URL'), QUEUE_PREFIX: prefix, GITHUB_REPOS: REPOS, LOG_LEVEL: 'warn', JOB_ATTEMPTS: '2', JOB_BACKOFF_MS: '200' };
+  const common = {
+    DATABASE_URL: f.url,
+    REDIS_URL: opts.redisUrl ?? testEnv('TEST_REDIS_URL'),
+    QUEUE_PREFIX: prefix,
+    GITHUB_REPOS: REPOS,
+    LOG_LEVEL: 'warn',
+    JOB_ATTEMPTS: '2',
+    JOB_BACKOFF_MS: '200',
+  };
   const server = spawnApp('apps/server/src/main.ts', {
     ...common,
     PORT: String(port),
@@ -60,11 +68,15 @@ export async function startPipelineStack(opts: { redisUrl?: string } = {}): Prom
       return apiClient(url, await login(url, username, FIXTURE_PASSWORD));
     },
     async waitForStatus(api, taskId, status, timeoutMs = 20_000) {
-      return eventually(`task ${taskId} to be ${status}`, async () => {
-        const res = await api.get(`/api/tasks/${taskId}`);
-        if (res.body?.status === 'failed' && status !== 'failed') throw new Error(`task failed: ${res.body.errorMessage}`);
-        return res.body?.status === status ? res.body : undefined;
-      }, timeoutMs);
+      return eventually(
+        `task ${taskId} to be ${status}`,
+        async () => {
+          const res = await api.get(`/api/tasks/${taskId}`);
+          if (res.body?.status === 'failed' && status !== 'failed') throw new Error(`task failed: ${res.body.errorMessage}`);
+          return res.body?.status === status ? res.body : undefined;
+        },
+        timeoutMs,
+      );
     },
     async close() {
       await Promise.all(workers.map((w) => w.stop()));

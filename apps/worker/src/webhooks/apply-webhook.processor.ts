@@ -47,8 +47,18 @@ export function plan(task: TaskRecord, job: WebhookJobData): Step[] {
   const openNow = s === 'pr_open' || open.length > 0;
   if (!openNow || (s === 'pr_open' && task.prNumber !== null && task.prNumber !== job.prNumber)) return [];
   const close: Step = job.merged
-    ? { from: 'pr_open', to: 'merged', event: 'pr_merged', patch: { mergeCommitSha: job.mergeCommitSha ?? 'unknown', mergedAt: job.mergedAt ?? new Date().toISOString(), prState: 'merged' } }
-    : { from: 'pr_open', to: 'failed', event: 'pr_closed', patch: { errorMessage: `Pull request #${job.prNumber} was closed without merging`, prState: 'closed' } };
+    ? {
+        from: 'pr_open',
+        to: 'merged',
+        event: 'pr_merged',
+        patch: { mergeCommitSha: job.mergeCommitSha ?? 'unknown', mergedAt: job.mergedAt ?? new Date().toISOString(), prState: 'merged' },
+      }
+    : {
+        from: 'pr_open',
+        to: 'failed',
+        event: 'pr_closed',
+        patch: { errorMessage: `Pull request #${job.prNumber} was closed without merging`, prState: 'closed' },
+      };
   return [...open, close];
 }
 

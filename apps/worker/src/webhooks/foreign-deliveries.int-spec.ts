@@ -45,7 +45,12 @@ async function dispatchedTask() {
     from: 'analyzing',
     to: 'dispatched',
     event: 'dispatched',
-    patch: { githubIssueNumber: issue, githubIssueUrl: `https://github.com/acme/payments/issues/${issue}`, githubBranch: branch, dispatchedAt: new Date() },
+    patch: {
+      githubIssueNumber: issue,
+      githubIssueUrl: `https://github.com/acme/payments/issues/${issue}`,
+      githubBranch: branch,
+      dispatchedAt: new Date(),
+    },
   });
   expect((await watcher.request('task:join', { taskId: task.id })).ok).toBe(true);
   return { id: task.id, issue, branch };

@@ -167,7 +167,12 @@ describe('plan (webhook delivery → status transitions)', () => {
       const job = merged();
       expect(planned(task(status), job)).toEqual([
         { from: status, to: 'pr_open', event: 'pr_opened', patch: { prNumber: 17, prUrl: job.prUrl, prTitle: job.prTitle, ...FRESH_PR } },
-        { from: 'pr_open', to: 'merged', event: 'pr_merged', patch: { mergeCommitSha: 'abc123def', mergedAt: '2024-05-02T12:00:00.000Z', prState: 'merged' } },
+        {
+          from: 'pr_open',
+          to: 'merged',
+          event: 'pr_merged',
+          patch: { mergeCommitSha: 'abc123def', mergedAt: '2024-05-02T12:00:00.000Z', prState: 'merged' },
+        },
       ]);
     });
 
@@ -184,9 +189,12 @@ describe('plan (webhook delivery → status transitions)', () => {
       expect(steps.map((s) => s.event)).toEqual(['pr_merged']);
     });
 
-    it.each(['merged', 'cancelled', 'received', 'analyzing', 'needs_clarification'] as const)('does nothing when the task is %s', (status) => {
-      expect(planned(task(status, status === 'merged' ? withPr() : {}), merged())).toEqual([]);
-    });
+    it.each(['merged', 'cancelled', 'received', 'analyzing', 'needs_clarification'] as const)(
+      'does nothing when the task is %s',
+      (status) => {
+        expect(planned(task(status, status === 'merged' ? withPr() : {}), merged())).toEqual([]);
+      },
+    );
   });
 
   describe('pull_request closed without merging', () => {
@@ -206,7 +214,9 @@ describe('plan (webhook delivery → status transitions)', () => {
     });
 
     it('does nothing for a task that already failed', () => {
-      expect(planned(task('failed', { ...withPr(), errorMessage: 'Pull request #17 was closed without merging' }), pr('closed'))).toEqual([]);
+      expect(planned(task('failed', { ...withPr(), errorMessage: 'Pull request #17 was closed without merging' }), pr('closed'))).toEqual(
+        [],
+      );
     });
   });
 
@@ -276,7 +286,9 @@ describe('plan (webhook delivery → status transitions)', () => {
     });
 
     it('treats the repository name case-insensitively, as GitHub does', () => {
-      expect(planned(task('dispatched'), { ...branchCreated(), repo: 'Acme/Shop' })).toEqual([{ from: 'dispatched', to: 'coding', event: 'coding' }]);
+      expect(planned(task('dispatched'), { ...branchCreated(), repo: 'Acme/Shop' })).toEqual([
+        { from: 'dispatched', to: 'coding', event: 'coding' },
+      ]);
     });
   });
 

@@ -54,14 +54,27 @@ async function dispatchedTask() {
     from: 'analyzing',
     to: 'dispatched',
     event: 'dispatched',
-    patch: { githubIssueNumber: issue, githubIssueUrl: `https://github.com/${REPO}/issues/${issue}`, githubBranch: branch, dispatchedAt: new Date() },
+    patch: {
+      githubIssueNumber: issue,
+      githubIssueUrl: `https://github.com/${REPO}/issues/${issue}`,
+      githubBranch: branch,
+      dispatchedAt: new Date(),
+    },
   });
   expect((await alice.request('task:join', { taskId: task.id })).ok).toBe(true);
   return { id: task.id, issue, branch, pr: issue + 1000 };
 }
 
 const taskEvent = (taskId: string, type: string, seq?: number) =>
-  alice.waitFor((e) => e.event === 'task:event_added' && e.payload.taskId === taskId && e.payload.event.eventType === type && (seq === undefined || e.payload.seq === seq), `${type} of ${taskId}`, 20_000);
+  alice.waitFor(
+    (e) =>
+      e.event === 'task:event_added' &&
+      e.payload.taskId === taskId &&
+      e.payload.event.eventType === type &&
+      (seq === undefined || e.payload.seq === seq),
+    `${type} of ${taskId}`,
+    20_000,
+  );
 
 describe('the whole PR story, live', () => {
   it('draft → ready → approved → CI failing → CI passing → comment → merged, each an event with its seq and actor', async () => {
@@ -79,31 +92,60 @@ describe('the whole PR story, live', () => {
     expect(ready.payload.event.payload).toMatchObject({ status: 'pr_open', action: 'ready_for_review', prState: 'ready' });
     // The creator and the follower hear "ready for review" in their own rooms.
     for (const s of [alice, bob]) {
-      const n = await s.waitFor((e) => e.event === 'notification:created' && e.payload.notification.taskId === t.id, 'pr_ready notification');
+      const n = await s.waitFor(
+        (e) => e.event === 'notification:created' && e.payload.notification.taskId === t.id,
+        'pr_ready notification',
+      );
       expect(n.payload.notification).toMatchObject({ kind: 'pr_ready', seq: ready.payload.seq, readAt: null });
       expect(n.payload.unreadCount).toBeGreaterThanOrEqual(1);
     }
 
     await hook('pull_request_review', pullRequestReviewEvent({ ...pr, state: 'approved', reviewer: 'grace' }));
     const review = await taskEvent(t.id, 'review_submitted');
-    expect(review.payload.event.payload).toMatchObject({ outcome: 'approved', reviewer: 'grace', reviewState: 'approved', detail: { actor: 'grace', actorKind: 'github' } });
+    expect(review.payload.event.payload).toMatchObject({
+      outcome: 'approved',
+      reviewer: 'grace',
+      reviewState: 'approved',
+      detail: { actor: 'grace', actorKind: 'github' },
+    });
 
     await hook('check_run', checkRunEvent({ ...pr, conclusion: 'failure', name: 'ci / unit' }));
     const failing = await taskEvent(t.id, 'checks_completed', review.payload.seq + 1);
-    expect(failing.payload.event.payload).toMatchObject({ checksState: 'failing', checkName: 'ci / unit', checksUrl: expect.stringMatching(/^https:\/\/github\.com\/acme\/payments\/runs\//) });
-    await alice.waitFor((e) => e.event === 'notification:created' && e.payload.notification.kind === 'ci_failed' && e.payload.notification.taskId === t.id, 'ci_failed notification');
+    expect(failing.payload.event.payload).toMatchObject({
+      checksState: 'failing',
+      checkName: 'ci / unit',
+      checksUrl: expect.stringMatching(/^https:\/\/github\.com\/acme\/payments\/runs\//),
+    });
+    await alice.waitFor(
+      (e) => e.event === 'notification:created' && e.payload.notification.kind === 'ci_failed' && e.payload.notification.taskId === t.id,
+      'ci_failed notification',
+    );
 
     await hook('check_suite', checkSuiteEvent({ ...pr, conclusion: 'success', app: 'GitHub Actions' }));
     const passing = await taskEvent(t.id, 'checks_completed', failing.payload.seq + 1);
-    expect(passing.payload.event.payload).toMatchObject({ checksState: 'passing', checksUrl: `https://github.com/${REPO}/pull/${t.pr}/checks` });
+    expect(passing.payload.event.payload).toMatchObject({
+      checksState: 'passing',
+      checksUrl: `https://github.com/${REPO}/pull/${t.pr}/checks`,
+    });
 
     await hook('issue_comment', issueCommentEvent({ repo: REPO, number: t.pr, body: 'Ship it!', author: 'linus', onPullRequest: true }));
     const comment = await taskEvent(t.id, 'comment_added');
-    expect(comment.payload.event.payload).toMatchObject({ on: 'pull_request', author: 'linus', body: 'Ship it!', url: expect.stringContaining(`/pull/${t.pr}#issuecomment-`) });
+    expect(comment.payload.event.payload).toMatchObject({
+      on: 'pull_request',
+      author: 'linus',
+      body: 'Ship it!',
+      url: expect.stringContaining(`/pull/${t.pr}#issuecomment-`),
+    });
     await hook('pull_request_review_comment', reviewCommentEvent({ ...pr, body: 'nit: rename', author: 'grace' }));
-    expect((await taskEvent(t.id, 'comment_added', comment.payload.seq + 1)).payload.event.payload).toMatchObject({ on: 'review', body: 'nit: rename' });
+    expect((await taskEvent(t.id, 'comment_added', comment.payload.seq + 1)).payload.event.payload).toMatchObject({
+      on: 'review',
+      body: 'nit: rename',
+    });
     await hook('issue_comment', issueCommentEvent({ repo: REPO, number: t.issue, body: 'On the issue', author: 'ada' }));
-    expect((await taskEvent(t.id, 'comment_added', comment.payload.seq + 2)).payload.event.payload).toMatchObject({ on: 'issue', author: 'ada' });
+    expect((await taskEvent(t.id, 'comment_added', comment.payload.seq + 2)).payload.event.payload).toMatchObject({
+      on: 'issue',
+      author: 'ada',
+    });
 
     await hook('pull_request', pullRequestEvent({ ...pr, action: 'closed', merged: true }));
     const merged = await taskEvent(t.id, 'pr_merged');
@@ -113,7 +155,9 @@ describe('the whole PR story, live', () => {
     expect(body).toMatchObject({ status: 'merged', prState: 'merged', reviewState: 'approved', checksState: 'passing' });
     // One gapless log: every delivery is an event with the next seq.
     expect(body.events.map((e: { seq: number }) => e.seq)).toEqual(body.events.map((_: unknown, i: number) => i + 1));
-    const kinds = (await api.get('/api/notifications')).body.notifications.filter((n: { taskId: string }) => n.taskId === t.id).map((n: { kind: string }) => n.kind);
+    const kinds = (await api.get('/api/notifications')).body.notifications
+      .filter((n: { taskId: string }) => n.taskId === t.id)
+      .map((n: { kind: string }) => n.kind);
     expect(kinds).toEqual(['merged', 'ci_failed', 'pr_ready']);
   });
 
@@ -135,13 +179,23 @@ describe('the whole PR story, live', () => {
     await hook('pull_request', pullRequestEvent({ ...pr, action: 'opened' }));
     const opened = await taskEvent(t.id, 'pr_opened');
     const fork = { ...pr, headRepo: 'mallory/payments' };
-    expect((await hook('pull_request_review', pullRequestReviewEvent({ ...fork, state: 'approved' }))).body).toMatchObject({ status: 'ignored' });
+    expect((await hook('pull_request_review', pullRequestReviewEvent({ ...fork, state: 'approved' }))).body).toMatchObject({
+      status: 'ignored',
+    });
     expect((await hook('check_run', checkRunEvent({ ...fork, conclusion: 'success' }))).body).toMatchObject({ status: 'ignored' });
-    expect((await hook('pull_request_review_comment', reviewCommentEvent({ ...fork, body: 'x' }))).body).toMatchObject({ status: 'ignored' });
-    expect((await hook('check_suite', checkSuiteEvent({ ...pr, repo: 'mallory/payments', conclusion: 'failure' }))).body).toMatchObject({ status: 'ignored' });
-    expect((await hook('issue_comment', issueCommentEvent({ repo: 'mallory/payments', number: t.pr, body: 'x' }))).body).toMatchObject({ status: 'ignored' });
+    expect((await hook('pull_request_review_comment', reviewCommentEvent({ ...fork, body: 'x' }))).body).toMatchObject({
+      status: 'ignored',
+    });
+    expect((await hook('check_suite', checkSuiteEvent({ ...pr, repo: 'mallory/payments', conclusion: 'failure' }))).body).toMatchObject({
+      status: 'ignored',
+    });
+    expect((await hook('issue_comment', issueCommentEvent({ repo: 'mallory/payments', number: t.pr, body: 'x' }))).body).toMatchObject({
+      status: 'ignored',
+    });
     // Same repository, but another PR from the same branch: queued, applied to nothing.
-    expect((await hook('pull_request_review', pullRequestReviewEvent({ ...pr, prNumber: t.pr + 1, state: 'changes_requested' }))).body.status).toBe('queued');
+    expect(
+      (await hook('pull_request_review', pullRequestReviewEvent({ ...pr, prNumber: t.pr + 1, state: 'changes_requested' }))).body.status,
+    ).toBe('queued');
     // A genuine one afterwards: deliveries are applied in arrival order, so the others were handled by then.
     await hook('pull_request_review', pullRequestReviewEvent({ ...pr, state: 'commented', reviewer: 'grace' }));
     const review = await taskEvent(t.id, 'review_submitted');

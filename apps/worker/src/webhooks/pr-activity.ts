@@ -1,5 +1,13 @@
 import { TASK_STATUSES, type WebhookJobData } from '@taskflow/events';
-import { appendEvent, findTaskByNumber, findTaskForWebhook, StaleTransitionError, type AppendInput, type Db, type TaskRecord } from '@taskflow/store';
+import {
+  appendEvent,
+  findTaskByNumber,
+  findTaskForWebhook,
+  StaleTransitionError,
+  type AppendInput,
+  type Db,
+  type TaskRecord,
+} from '@taskflow/store';
 import type { Logger } from '@taskflow/platform';
 import { deliveryRef } from './delivery-ledger';
 
@@ -16,7 +24,8 @@ interface Activity<K extends Kind> {
   update(task: TaskRecord, job: JobOf<K>): Update | undefined;
 }
 
-const github = (login: string | undefined): Record<string, string> => (login ? { actor: login, actorKind: 'github' } : { actorKind: 'github' });
+const github = (login: string | undefined): Record<string, string> =>
+  login ? { actor: login, actorKind: 'github' } : { actorKind: 'github' };
 const byBranch = (db: Db, job: { repo: string; branch: string }) => findTaskForWebhook(db, { repo: job.repo, branch: job.branch });
 /** Only the task's own open PR: another PR from the same branch (or an old one) changes nothing. */
 const onOpenPr = (task: TaskRecord, prNumber: number) => task.status === 'pr_open' && task.prNumber === prNumber;
@@ -36,7 +45,14 @@ const ACTIVITIES: { [K in Exclude<Kind, 'branch_created'>]: Activity<K> } = {
     update(task, job) {
       const patch = Object.hasOwn(PR_UPDATES, job.action) ? PR_UPDATES[job.action]?.(task) : undefined;
       if (!patch || !onOpenPr(task, job.prNumber)) return undefined;
-      return { event: 'pr_updated', statuses: ['pr_open'], prNumber: job.prNumber, patch, facts: { action: job.action }, detail: github(job.sender) };
+      return {
+        event: 'pr_updated',
+        statuses: ['pr_open'],
+        prNumber: job.prNumber,
+        patch,
+        facts: { action: job.action },
+        detail: github(job.sender),
+      };
     },
   },
   pull_request_review: {
@@ -89,7 +105,11 @@ const ACTIVITIES: { [K in Exclude<Kind, 'branch_created'>]: Activity<K> } = {
  * same-status event; returns undefined when it does not apply to any task, so the caller
  * can report why. Re-reads the task when another delivery changed it meanwhile.
  */
-export async function applyActivity(db: Db, job: Exclude<WebhookJobData, { kind: 'branch_created' }>, log: Logger): Promise<string | undefined> {
+export async function applyActivity(
+  db: Db,
+  job: Exclude<WebhookJobData, { kind: 'branch_created' }>,
+  log: Logger,
+): Promise<string | undefined> {
   const activity = ACTIVITIES[job.kind] as Activity<typeof job.kind>;
   for (let attempt = 0; attempt < 5; attempt++) {
     const task = await activity.find(db, job);

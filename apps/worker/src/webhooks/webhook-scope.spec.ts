@@ -34,7 +34,9 @@ describe('outsideScope', () => {
 
   it('stops a repository that is not configured', () => {
     expect(outsideScope(pr({ repo: 'mallory/payments', headRepo: 'mallory/payments' }), scope)).toMatch(/not in GITHUB_REPOS/);
-    expect(outsideScope({ deliveryId: 'd', kind: 'branch_created', repo: 'mallory/payments', branch: 'b' }, scope)).toMatch(/not in GITHUB_REPOS/);
+    expect(outsideScope({ deliveryId: 'd', kind: 'branch_created', repo: 'mallory/payments', branch: 'b' }, scope)).toMatch(
+      /not in GITHUB_REPOS/,
+    );
   });
 
   it('stops a pull request from a fork', () => {
@@ -46,7 +48,10 @@ describe('outsideScope', () => {
     expect(outsideScope(legacy as PullRequestJob, scope)).toMatch(/unknown repository/);
   });
 
-  it.each(['http://github.com/acme/payments/pull/7', 'https://evil.example/acme/payments/pull/7', 'javascript:alert(1)'])('stops a PR linking to %s', (prUrl) => {
-    expect(outsideScope(pr({ prUrl }), scope)).toMatch(/https URL on github.com/);
-  });
+  it.each(['http://github.com/acme/payments/pull/7', 'https://evil.example/acme/payments/pull/7', 'javascript:alert(1)'])(
+    'stops a PR linking to %s',
+    (prUrl) => {
+      expect(outsideScope(pr({ prUrl }), scope)).toMatch(/https URL on github.com/);
+    },
+  );
 });

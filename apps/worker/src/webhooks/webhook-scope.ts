@@ -13,13 +13,15 @@ export interface GithubScope {
  */
 export function outsideScope(job: WebhookJobData, scope: GithubScope): string | undefined {
   if (!scope.repos.some((r) => sameRepo(r, job.repo))) return `repository ${job.repo} is not in GITHUB_REPOS`;
-  if (job.kind === 'pull_request_review' && !sameRepo(job.headRepo, job.repo)) return `review of a pull request from ${job.headRepo}, not ${job.repo}`;
+  if (job.kind === 'pull_request_review' && !sameRepo(job.headRepo, job.repo))
+    return `review of a pull request from ${job.headRepo}, not ${job.repo}`;
   if (job.kind !== 'pull_request' && job.kind !== 'branch_created') {
     return isGithubWebUrl(job.url, scope.webHost) ? undefined : `link is not an https URL on ${scope.webHost}`;
   }
   if (job.kind !== 'pull_request') return undefined;
   // A job without headRepo predates the check: its origin is unknown, so it is treated like a fork.
-  if (!job.headRepo || !sameRepo(job.headRepo, job.repo)) return `pull request from ${job.headRepo ?? 'an unknown repository'}, not ${job.repo}`;
+  if (!job.headRepo || !sameRepo(job.headRepo, job.repo))
+    return `pull request from ${job.headRepo ?? 'an unknown repository'}, not ${job.repo}`;
   if (!isGithubWebUrl(job.prUrl, scope.webHost)) return `PR URL is not an https URL on ${scope.webHost}`;
   return undefined;
 }

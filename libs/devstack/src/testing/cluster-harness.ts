@@ -18,7 +18,11 @@ export interface SpawnedCluster {
   proc: ChildProcess;
   output(): string;
   /** stack.json as the supervisor last wrote it. */
-  state(): { nodes: Array<{ name: string; pid: number; port: number; state: string }>; workers: Array<{ name: string; pid: number }>; pids: number[] };
+  state(): {
+    nodes: Array<{ name: string; pid: number; port: number; state: string }>;
+    workers: Array<{ name: string; pid: number }>;
+    pids: number[];
+  };
   webhookSecret(): string;
   stop(): Promise<number | null>;
 }
@@ -27,15 +31,23 @@ export async function spawnCluster(dataDir: string, env: NodeJS.ProcessEnv): Pro
   const port = await freePort();
   const full: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), DATA_DIR: dataDir, LOG_LEVEL: 'warn', ...env };
   for (const k of ['REDIS_URL', 'JWT_SECRET']) delete full[k];
-  const proc = spawn(process.execPath, [path.join(REPO_ROOT, 'infra/local/bootstrap.mjs'), 'cluster'], { env: full, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [path.join(REPO_ROOT, 'infra/local/bootstrap.mjs'), 'cluster'], {
+    env: full,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   proc.stdout.on('data', (d) => (out += d));
   proc.stderr.on('data', (d) => (out += d));
   const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
-  await waitFor('npm run cluster to be ready', async () => {
-    if (proc.exitCode !== null) throw new Error(`cluster exited early:\n${out}`);
-    return out.includes('Press Ctrl-C') || undefined;
-  }, 150_000);
+  await waitFor(
+    'npm run cluster to be ready',
+    async () => {
+      if (proc.exitCode !== null) throw new Error(`cluster exited early:\n${out}`);
+      return out.includes('Press Ctrl-C') || undefined;
+    },
+    150_000,
+  );
   const stateFile = path.join(dataDir, 'stack.json');
   return {
     url: `http://127.0.0.1:${port}`,
@@ -43,7 +55,8 @@ export async function spawnCluster(dataDir: string, env: NodeJS.ProcessEnv): Pro
     proc,
     output: () => out,
     state: () => JSON.parse(fs.readFileSync(stateFile, 'utf8')),
-    webhookSecret: () => (JSON.parse(fs.readFileSync(path.join(dataDir, 'secrets.json'), 'utf8')) as { githubWebhookSecret: string }).githubWebhookSecret,
+    webhookSecret: () =>
+      (JSON.parse(fs.readFileSync(path.join(dataDir, 'secrets.json'), 'utf8')) as { githubWebhookSecret: string }).githubWebhookSecret,
     async stop() {
       const pids = fs.existsSync(stateFile) ? (JSON.parse(fs.readFileSync(stateFile, 'utf8')).pids as number[]) : [];
       if (proc.exitCode === null) proc.kill('SIGINT');
@@ -59,7 +72,11 @@ export async function spawnCluster(dataDir: string, env: NodeJS.ProcessEnv): Pro
 /** `npm run cluster:ctl -- <args> --json` against the cluster's DATA_DIR; resolves with its final JSON line. */
 export function clusterCtl(dataDir: string, args: string[]): Promise<{ code: number | null; answer: any; stderr: string }> {
   return new Promise((resolve) => {
-    const proc = spawn('npm', ['run', '-s', 'cluster:ctl', '--', ...args, '--json'], { cwd: REPO_ROOT, env: { ...process.env, DATA_DIR: dataDir }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn('npm', ['run', '-s', 'cluster:ctl', '--', ...args, '--json'], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, DATA_DIR: dataDir },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     proc.stdout.on('data', (d) => (out += d));
@@ -92,7 +109,11 @@ const RETRYABLE = new Set([502, 503, 504]);
  * no time to answer; GitHub, for one, redelivers). Anything else unexpected is a failure.
  */
 export function retryingClient(url: string, stats: LoadStats, options: { retryConnectionErrors?: boolean } = {}) {
-  return async function call(method: string, route: string, opts: { token?: string; body?: unknown; expect: number[]; send?: () => Promise<{ status: number; body: string }> }): Promise<any> {
+  return async function call(
+    method: string,
+    route: string,
+    opts: { token?: string; body?: unknown; expect: number[]; send?: () => Promise<{ status: number; body: string }> },
+  ): Promise<any> {
     for (let attempt = 1; ; attempt++) {
       stats.requests += 1;
       let status: number | string;
@@ -102,7 +123,10 @@ export function retryingClient(url: string, stats: LoadStats, options: { retryCo
         else {
           const res = await fetch(`${url}${route}`, {
             method,
-            headers: { ...(opts.body !== undefined ? { 'content-type': 'application/json' } : {}), ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}) },
+            headers: {
+              ...(opts.body !== undefined ? { 'content-type': 'application/json' } : {}),
+              ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}),
+            },
             body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
           });
           status = res.status;
@@ -131,13 +155,32 @@ export function retryingClient(url: string, stats: LoadStats, options: { retryCo
  * (REST), analysis and dispatch (worker), then signed webhooks for coding, PR
  * opened and merged, one step after the status of the previous one is seen.
  */
-export async function runTaskLifecycle(call: ReturnType<typeof retryingClient>, url: string, token: string, secret: string, title: string, onCreated?: (id: string) => void): Promise<string> {
-  const created = await call('POST', '/api/tasks', { token, expect: [202], body: { title, description: 'Export the invoice list in src/invoices/list.ts as CSV, same columns as the table.' } });
+export async function runTaskLifecycle(
+  call: ReturnType<typeof retryingClient>,
+  url: string,
+  token: string,
+  secret: string,
+  title: string,
+  onCreated?: (id: string) => void,
+): Promise<string> {
+  const created = await call('POST', '/api/tasks', {
+    token,
+    expect: [202],
+    body: { title, description: 'Export the invoice list in src/invoices/list.ts as CSV, same columns as the table.' },
+  });
   const id = created.task.id as string;
   onCreated?.(id);
   const until = async (status: string) =>
-    waitFor(`${id} to reach ${status}`, async () => ((await call('GET', `/api/tasks/${id}`, { token, expect: [200] })).status === status ? true : undefined), 30_000);
-  const hook = (event: string, payload: object) => call('POST', '/api/webhooks/github', { expect: [202], send: () => sendWebhook(`${url}/api/webhooks/github`, event, payload, { secret }) });
+    waitFor(
+      `${id} to reach ${status}`,
+      async () => ((await call('GET', `/api/tasks/${id}`, { token, expect: [200] })).status === status ? true : undefined),
+      30_000,
+    );
+  const hook = (event: string, payload: object) =>
+    call('POST', '/api/webhooks/github', {
+      expect: [202],
+      send: () => sendWebhook(`${url}/api/webhooks/github`, event, payload, { secret }),
+    });
   const branch = taskBranch(id);
   const prNumber = 100 + Math.floor(Math.random() * 100_000);
   await until('dispatched');

@@ -9,9 +9,10 @@ const logger = pino({ base: null });
 installProcessGuards(logger);
 const fault = process.argv[2];
 if (fault === 'rejection') void Promise.reject(new Error('redis went away'));
-if (fault === 'exception') setImmediate(() => {
-  throw new Error('state is corrupt');
-});
+if (fault === 'exception')
+  setImmediate(() => {
+    throw new Error('state is corrupt');
+  });
 setTimeout(() => {
   process.stdout.write(`still running; unhandled rejections: ${unhandledRejectionCount()}\n`);
   process.exit(0);
