@@ -3,60 +3,23 @@
  * @jest-environment-options {"customExportConditions": ["taskflow-source", "node", "require", "default"]}
  */
 import { act, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
-import type { PublicTask, TimelineEvent } from '@taskflow/events';
+import type { TimelineEvent } from '@taskflow/events';
 import { startFakeGateway, type FakeGateway } from '../testing/fake-gateway';
+import { publicTask, timelineEvent } from '../testing/task-detail';
 import { TaskDetailPage } from './task-detail-page';
 
 const taskId = '4a2b8c1e-8d9a-4c6b-9f1e-2a3b4c5d6e7f';
 const BOB = { id: 'u-bob', username: 'bob', name: 'Bob Brown' };
-const at = (s: number) => new Date(Date.now() - 60_000 + s * 1000).toISOString();
-const ev = (seq: number, eventType: TimelineEvent['eventType'], payload: Record<string, unknown>): TimelineEvent => ({
-  seq,
-  eventType,
-  payload: { taskId, seq, ...payload },
-  createdAt: at(seq),
-});
-const base = {
+const ev = (seq: number, eventType: TimelineEvent['eventType'], payload: Record<string, unknown>) =>
+  timelineEvent(taskId, seq, eventType, payload);
+const base = publicTask({
   id: taskId,
   title: 'Add CSV export',
   description: 'Export the report.',
   status: 'analyzing',
   seq: 2,
-  isPrivate: false,
-  orgId: 'o1',
   creator: BOB,
-  createdAt: at(0),
-  updatedAt: at(2),
-  repo: 'acme/payments',
-  taskTypeHint: 'auto',
-  filesHint: [],
-  acceptanceCriteria: [],
-  priority: 'normal',
-  preferredAgent: 'auto',
-  summary: null,
-  taskType: null,
-  recommendedAgent: null,
-  likelyFiles: [],
-  suggestedCriteria: [],
-  clarificationQuestions: [],
-  clarificationAnswers: [],
-  githubIssueNumber: null,
-  githubIssueUrl: null,
-  githubBranch: null,
-  prNumber: null,
-  prUrl: null,
-  prTitle: null,
-  mergeCommitSha: null,
-  mergedAt: null,
-  dispatchedAt: null,
-  completedAt: null,
-  errorMessage: null,
-  retryCount: 0,
-  prState: null,
-  reviewState: null,
-  checksState: null,
-  checksUrl: null,
-} as PublicTask;
+});
 
 let gw: FakeGateway;
 let seq = 2;

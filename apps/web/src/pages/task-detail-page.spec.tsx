@@ -3,59 +3,23 @@
  * @jest-environment-options {"customExportConditions": ["taskflow-source", "node", "require", "default"]}
  */
 import { act, fireEvent, render, screen, waitFor } from '@testing-library/react';
-import type { PublicTask, TimelineEvent } from '@taskflow/events';
+import type { TimelineEvent } from '@taskflow/events';
 import { ALICE, SESSION, startFakeGateway, type FakeGateway } from '../testing/fake-gateway';
+import { publicTask, timelineEvent } from '../testing/task-detail';
 import { TaskDetailPage } from './task-detail-page';
 
 const taskId = '3f2b8c1e-8d9a-4c6b-9f1e-2a3b4c5d6e7f';
-const at = (s: number) => new Date(Date.now() - 60_000 + s * 1000).toISOString();
-const ev = (seq: number, eventType: TimelineEvent['eventType'], payload: Record<string, unknown>): TimelineEvent => ({
-  seq,
-  eventType,
-  payload: { taskId, seq, ...payload },
-  createdAt: at(seq),
-});
-const task = {
+const ev = (seq: number, eventType: TimelineEvent['eventType'], payload: Record<string, unknown>) =>
+  timelineEvent(taskId, seq, eventType, payload);
+const task = publicTask({
   id: taskId,
   title: 'Fix it',
   description: 'It is broken.',
   status: 'needs_clarification',
   seq: 3,
-  isPrivate: false,
-  orgId: 'o1',
   creator: { id: ALICE.id, username: 'alice', name: ALICE.name },
-  createdAt: at(0),
-  updatedAt: at(3),
-  repo: 'acme/payments',
-  taskTypeHint: 'auto',
-  filesHint: [],
-  acceptanceCriteria: [],
-  priority: 'normal',
-  preferredAgent: 'auto',
-  summary: null,
-  taskType: null,
-  recommendedAgent: null,
-  likelyFiles: [],
-  suggestedCriteria: [],
   clarificationQuestions: ['Which page?', 'What should happen?'],
-  clarificationAnswers: [],
-  githubIssueNumber: null,
-  githubIssueUrl: null,
-  githubBranch: null,
-  prNumber: null,
-  prUrl: null,
-  prTitle: null,
-  mergeCommitSha: null,
-  mergedAt: null,
-  dispatchedAt: null,
-  completedAt: null,
-  errorMessage: null,
-  retryCount: 0,
-  prState: null,
-  reviewState: null,
-  checksState: null,
-  checksUrl: null,
-} as PublicTask;
+});
 
 let gw: FakeGateway;
 beforeAll(async () => {
