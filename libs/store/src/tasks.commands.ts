@@ -84,7 +84,7 @@ export async function transition(db: Db, input: TransitionInput): Promise<Commit
         updatedAt: sql`clock_timestamp()`,
         completedAt: TERMINAL_STATUSES.includes(to) ? sql`clock_timestamp()` : null,
         // A retry starts a new attempt: nothing of the previous one (issue, PR, CI, analysis) stays on the task.
-        ...(isRetry ? { retryCount: sql`retry_count + 1`, ...ATTEMPT_RESET } : {}),
+        ...(isRetry ? { retryCount: sql`retry_count + 1`, ...ATTEMPT_RESET, analysis: null } : {}),
       })
       .where('id', '=', taskId)
       .where('status', 'in', from);

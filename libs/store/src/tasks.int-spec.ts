@@ -178,6 +178,26 @@ describe('transition', () => {
     expect((await getTask(f.db, 'system', task.id))?.task).toMatchObject({ status: 'failed', retryCount: 3 });
   });
 
+  it('clears the previous attempt on retry, analysis included, whoever asks for it', async () => {
+    const { task } = await f.newTask(f.users.alice);
+    const analysis = JSON.stringify({ analyzer: 'rules', summary: 'old' });
+    await transition(f.db, {
+      taskId: task.id,
+      from: 'received',
+      to: 'failed',
+      event: 'failed',
+      patch: {
+        errorMessage: 'x',
+        analysis,
+        githubIssueNumber: 7,
+        githubIssueUrl: 'https://github.com/acme/payments/issues/7',
+        prNumber: 8,
+      },
+    });
+    const r = await transition(f.db, { taskId: task.id, from: 'failed', to: 'received', event: 'retried' });
+    expect(r.task).toMatchObject({ analysis: null, githubIssueNumber: null, githubIssueUrl: null, prNumber: null, errorMessage: null });
+  });
+
   it('stamps completedAt on terminal statuses and clears it on retry', async () => {
     const { task } = await f.newTask(f.users.alice);
     const c = await transition(f.db, { taskId: task.id, from: 'received', to: 'cancelled', event: 'cancelled' });

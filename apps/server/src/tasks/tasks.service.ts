@@ -112,17 +112,7 @@ export class TasksService {
         from: 'failed',
         to: 'received',
         event: 'retried',
-        // A retry starts a fresh attempt: new analysis, new issue, new branch.
-        patch: {
-          githubIssueNumber: null,
-          githubIssueUrl: null,
-          githubBranch: null,
-          prNumber: null,
-          prUrl: null,
-          prTitle: null,
-          analysis: null,
-          dispatchedAt: null,
-        },
+        // The store clears the previous attempt (analysis, issue, branch, PR, CI) on every retry.
         actorId: user.id,
       }),
     );
