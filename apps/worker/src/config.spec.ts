@@ -16,3 +16,11 @@ describe('Redis key prefixes', () => {
     expect(() => loadWorkerConfig({ ...required, REDIS_KEY_PREFIX: 'a b' })).toThrow('REDIS_KEY_PREFIX');
   });
 });
+
+describe('JOB_MAX_STALLED', () => {
+  it('lets a job outlive several worker deaths by default, and takes a bound', () => {
+    expect(loadWorkerConfig(required).JOB_MAX_STALLED).toBe(8);
+    expect(loadWorkerConfig({ ...required, JOB_MAX_STALLED: '1' }).JOB_MAX_STALLED).toBe(1);
+    expect(() => loadWorkerConfig({ ...required, JOB_MAX_STALLED: '-1' })).toThrow('JOB_MAX_STALLED');
+  });
+});

@@ -27,6 +27,9 @@ export const WorkerEnvSchema = Type.Object({
   /** How soon a job whose worker died is picked up again (BullMQ stalled-job check). */
   STALLED_INTERVAL_MS: Type.Integer({ minimum: 500, default: 30_000 }),
   LOCK_DURATION_MS: Type.Integer({ minimum: 1000, default: 30_000 }),
+  /** Worker deaths a job survives before it is parked (its task failed): a job that crashes every worker stops, crashes of
+   *  the worker for other reasons (OOM, deploys, kills) do not fail the tasks it happened to hold. */
+  JOB_MAX_STALLED: Type.Integer({ minimum: 0, maximum: 100, default: 8 }),
   /** Re-enqueue tasks left in received/analyzing this long (their job was lost). */
   RECONCILE_AFTER_MS: Type.Integer({ minimum: 1000, default: 60_000 }),
   /** How often the publishing worker sweeps the outbox, and how old an unpublished event must be to be swept. */

@@ -61,6 +61,7 @@ export function startWorkerRuntime(config: WorkerConfig, logger: Logger): Worker
     concurrency: config.WORKER_CONCURRENCY,
     stalledIntervalMs: config.STALLED_INTERVAL_MS,
     lockDurationMs: config.LOCK_DURATION_MS,
+    maxStalledCount: config.JOB_MAX_STALLED,
     backoffMaxMs: config.JOB_BACKOFF_MAX_MS,
   });
   const stopReconciler = startReconciler(ctx, config.RECONCILE_AFTER_MS);

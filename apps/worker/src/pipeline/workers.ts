@@ -11,6 +11,8 @@ export interface WorkerOptions {
   concurrency: number;
   stalledIntervalMs: number;
   lockDurationMs: number;
+  /** Worker deaths a job survives before BullMQ parks it. */
+  maxStalledCount: number;
   /** Longest delay between two attempts (the first comes from the job; it doubles up to this). */
   backoffMaxMs: number;
 }
@@ -40,7 +42,7 @@ export function startWorkers(connection: Redis, ctx: PipelineContext, opts: Work
         concurrency: queueName === QUEUES.webhooks ? 1 : opts.concurrency,
         stalledInterval: opts.stalledIntervalMs,
         lockDuration: opts.lockDurationMs,
-        maxStalledCount: 2,
+        maxStalledCount: opts.maxStalledCount,
         settings: { backoffStrategy: cappedBackoffStrategy(opts.backoffMaxMs) },
       },
     );
