@@ -5,13 +5,15 @@ import type { TestSocket } from '@taskflow/testing';
  * snapshot, then each `dashboard:task_list_updated` row applied when its seq is
  * newer than the row held (a row carries the task's latest seq, so seqs may
  * skip here; an older or equal one is a duplicate and dropped). Re-joins after
- * every reconnect.
+ * every reconnect and on `sync:required`.
  */
 export class DashboardMirror {
   readonly rows = new Map<string, { seq: number; status: string }>();
   /** Rows received live with a seq not newer than the one held (dropped). */
   stale = 0;
   snapshots = 0;
+  /** `sync:required` events honoured. */
+  syncsRequired = 0;
   private joining = false;
 
   constructor(readonly client: TestSocket) {
@@ -24,6 +26,11 @@ export class DashboardMirror {
       this.apply(t.taskId, t.seq, t.status, true),
     );
     socket.on('connect', () => void this.join());
+    // The node missed broadcasts (its Redis subscription was interrupted): a fresh snapshot, as the web app asks for.
+    socket.on('sync:required', () => {
+      this.syncsRequired += 1;
+      void this.join();
+    });
   }
 
   /** Joins the dashboard room; retried until answered, since the server may be unable to read the list for a while. */
