@@ -15,9 +15,6 @@ module.exports = {
       },
     ],
   },
-  // Node ≥ 20.19 requires ES modules from CommonJS; Jest (before Node 24.9) cannot, so the few ESM-only
-  // packages a CommonJS dependency requires (content-disposition 3, under @fastify/static) go through SWC too.
-  transformIgnorePatterns: ['/node_modules/(?!content-disposition/)'],
   testMatch: ['<rootDir>/src/**/*.spec.ts?(x)', '<rootDir>/src/**/*.int-spec.ts?(x)'],
   reporters: ['default', require.resolve('./infra/jest/summary-reporter.js')],
   moduleFileExtensions: ['ts', 'tsx', 'js', 'mjs', 'cjs', 'json'],
