@@ -16,6 +16,15 @@ module.exports = {
     ],
   },
   testMatch: ['<rootDir>/src/**/*.spec.ts?(x)', '<rootDir>/src/**/*.int-spec.ts?(x)'],
-  reporters: ['default', require.resolve('./infra/jest/summary-reporter.js')],
+  // Most tests touch PostgreSQL, Redis, a process or a socket: Jest's 5 s default fails them on a busy machine.
+  // A ceiling for hangs, not an expected duration; slower files set their own budgets (3x their idle time).
+  testTimeout: 60_000,
+  setupFilesAfterEnv: [require.resolve('./infra/jest/budget-recorder.js')],
+  reporters: [
+    'default',
+    require.resolve('./infra/jest/summary-reporter.js'),
+    // Prints each slow file's duration, and each test using more than a third of its budget.
+    require.resolve('./infra/jest/durations-reporter.js'),
+  ],
   moduleFileExtensions: ['ts', 'tsx', 'js', 'mjs', 'cjs', 'json'],
 };
