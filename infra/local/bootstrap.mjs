@@ -1,17 +1,21 @@
 #!/usr/bin/env node
-// First step of `npm start` / `npm run dev` / `npm test` on a fresh machine. Plain Node, no
-// dependencies: checks Node, installs npm dependencies when missing or stale,
-// makes sure redis-server exists when no REDIS_URL is given (installing Debian's
-// package as root), then hands over to the TypeScript stack CLI
-// (libs/devstack/src/cli.ts) and forwards Ctrl-C / SIGTERM to it.
+// First step of every `npm run` script that needs the dependencies, on a fresh machine. Plain
+// Node, no dependencies: checks Node, installs npm dependencies when missing or stale, then
+//  - start, dev, cluster, services, test: makes sure redis-server exists when no REDIS_URL is
+//    given (installing Debian's package as root), and HAProxy/Chromium where needed, then hands
+//    over to the TypeScript stack CLI (libs/devstack/src/cli.ts), forwarding Ctrl-C / SIGTERM;
+//  - run <entry.ts> [args]: runs that TypeScript tool of the repo (simulate, jobs, bench…) with its
+//    arguments, exit code and signals. Nothing of ours goes to stdout then (tools print JSON there).
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const command = process.argv[2] ?? 'start';
-const say = (line) => process.stdout.write(`[bootstrap] ${line}\n`);
+// A tool's stdout is its output (parsed in --json modes): our lines and npm's go to stderr then.
+const say = (line) => (command === 'run' ? process.stderr : process.stdout).write(`[bootstrap] ${line}\n`);
 const fail = (line) => {
   process.stderr.write(`[bootstrap] ${line}\n`);
   process.exit(1);
@@ -28,8 +32,34 @@ function dependenciesStale() {
 
 if (dependenciesStale()) {
   say('installing npm dependencies (npm ci)…');
-  const res = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
+  const res = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: ['inherit', command === 'run' ? 2 : 1, 2] });
   if (res.status !== 0) fail('npm ci failed; see the output above.');
+}
+
+if (command === 'run') await runTool(process.argv[3], process.argv.slice(4));
+
+/** `run <entry.ts> [args]`: the tool with the workspace packages resolved to their sources; ends this process with its outcome. */
+async function runTool(entry, args) {
+  const file = entry && path.resolve(root, entry);
+  if (!file || !file.startsWith(root + path.sep) || !/\.ts$/.test(file) || !fs.existsSync(file))
+    fail(`run needs a TypeScript entry point of this repository (got ${entry ? `"${entry}"` : 'nothing'}).`);
+  // tsx by its absolute URL: the tool may be started from any directory.
+  const tool = spawn(process.execPath, ['--conditions=taskflow-source', '--import', import.meta.resolve('tsx'), file, ...args], {
+    stdio: 'inherit',
+  });
+  // A Ctrl-C in the terminal reaches the tool too; a signal sent to this process alone is passed on.
+  const forward = (signal) => tool.kill(signal);
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, forward);
+  tool.on('error', (err) => fail(`could not start ${entry}: ${err.message}`));
+  tool.on('exit', (code, signal) => {
+    if (code !== null) process.exit(code);
+    // Ended by a signal: end the same way, so the shell sees what the tool's own process would have shown.
+    for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.off(s, forward);
+    process.kill(process.pid, signal);
+    setTimeout(() => process.exit(128 + (os.constants.signals[signal] ?? 0)), 1000);
+  });
+  // Nothing below applies to a tool (no services, no stack CLI): wait here until the tool's exit ends this process.
+  await new Promise(() => undefined);
 }
 
 function onPath(bin) {
