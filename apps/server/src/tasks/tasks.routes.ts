@@ -49,7 +49,7 @@ export async function tasksRoutes(plain: FastifyInstance, deps: TasksRoutesDeps)
     {
       schema: {
         ...doc,
-        description: 'Submit a task; it is analysed in the background (202, status `received`).',
+        description: 'Submit a task; it is analysed in the background. Answers 202 with the task wrapped, `{ task }`, status `received`.',
         body: CreateTaskBody,
         response: { 202: TaskResponse, ...ERROR_RESPONSES },
       },
@@ -78,7 +78,8 @@ export async function tasksRoutes(plain: FastifyInstance, deps: TasksRoutesDeps)
     {
       schema: {
         ...doc,
-        description: 'One task with its timeline. 404 alike for a task that does not exist and one the user may not see.',
+        description:
+          'One task with its timeline (`events`), the task itself, not wrapped in `{ task }`. 404 alike for a task that does not exist and one the user may not see.',
         params: TaskIdParams,
         response: { 200: TaskWithEventsResponse, ...ERROR_RESPONSES },
       },
@@ -91,7 +92,8 @@ export async function tasksRoutes(plain: FastifyInstance, deps: TasksRoutesDeps)
     {
       schema: {
         ...doc,
-        description: "Answer the analysis' clarification questions, one answer per question (creator only); the task is dispatched.",
+        description:
+          "Answer the analysis' clarification questions, one answer per question (creator only). Answers 202 `{ task }`, status `analyzing`: the task is analysed again with the answers, then dispatched.",
         params: TaskIdParams,
         body: ClarifyBody,
         response: { 202: TaskResponse, ...ERROR_RESPONSES },
@@ -120,7 +122,7 @@ export async function tasksRoutes(plain: FastifyInstance, deps: TasksRoutesDeps)
     {
       schema: {
         ...doc,
-        description: 'Cancel a task that has not finished (creator only).',
+        description: 'Cancel a task before it is dispatched: received, analyzing or needs_clarification (creator only).',
         params: TaskIdParams,
         response: { 202: TaskResponse, ...ERROR_RESPONSES },
       },

@@ -27,11 +27,16 @@ export interface SpawnedCluster {
   stop(): Promise<number | null>;
 }
 
-export async function spawnCluster(dataDir: string, env: NodeJS.ProcessEnv): Promise<SpawnedCluster> {
+export function spawnCluster(dataDir: string, env: NodeJS.ProcessEnv): Promise<SpawnedCluster> {
+  return spawnStack('cluster', dataDir, env);
+}
+
+/** `npm start` (one node, one worker, no HAProxy) or `npm run cluster`, through the bootstrap, as a user runs it. */
+export async function spawnStack(command: 'start' | 'cluster', dataDir: string, env: NodeJS.ProcessEnv): Promise<SpawnedCluster> {
   const port = await freePort();
   const full: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), DATA_DIR: dataDir, LOG_LEVEL: 'warn', ...env };
   for (const k of ['REDIS_URL', 'JWT_SECRET']) delete full[k];
-  const proc = spawn(process.execPath, [path.join(REPO_ROOT, 'infra/local/bootstrap.mjs'), 'cluster'], {
+  const proc = spawn(process.execPath, [path.join(REPO_ROOT, 'infra/local/bootstrap.mjs'), command], {
     env: full,
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -41,9 +46,9 @@ export async function spawnCluster(dataDir: string, env: NodeJS.ProcessEnv): Pro
   proc.stderr.on('data', (d) => (out += d));
   const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
   await waitFor(
-    'npm run cluster to be ready',
+    `npm ${command === 'start' ? 'start' : 'run cluster'} to be ready`,
     async () => {
-      if (proc.exitCode !== null) throw new Error(`cluster exited early:\n${out}`);
+      if (proc.exitCode !== null) throw new Error(`${command} exited early:\n${out}`);
       return out.includes('Press Ctrl-C') || undefined;
     },
     150_000,
@@ -60,7 +65,8 @@ export async function spawnCluster(dataDir: string, env: NodeJS.ProcessEnv): Pro
     async stop() {
       const pids = fs.existsSync(stateFile) ? (JSON.parse(fs.readFileSync(stateFile, 'utf8')).pids as number[]) : [];
       if (proc.exitCode === null) proc.kill('SIGINT');
-      const code = await Promise.race([exited, new Promise<null>((r) => setTimeout(() => r(null), 30_000))]);
+      // Unref'd: a timer left pending after a clean exit would hold Jest open for its 30 s.
+      const code = await Promise.race([exited, new Promise<null>((r) => setTimeout(() => r(null), 30_000).unref())]);
       // After a failure, leave nothing running.
       if (proc.exitCode === null) process.kill(-proc.pid!, 'SIGKILL');
       for (const pid of pids) if (isAlive(pid)) process.kill(pid, 'SIGKILL');

@@ -1,0 +1,124 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { TASK_STATUSES } from '@taskflow/events';
+import { REPO_ROOT } from './config';
+import { waitFor } from './net';
+import { spawnStack, type SpawnedCluster } from './testing/cluster-harness';
+
+/**
+ * The README's "Walk a task through the pipeline" block, pasted as is: the test takes the
+ * fenced block from README.md itself, starts the product as `npm start` does (the bootstrap, on
+ * a free port other than 3000, with its own DATA_DIR) and runs the block with
+ * `bash -euo pipefail` from the repository root, with only PORT and DATA_DIR set, as a user
+ * of another port would. Each status the block prints must be the one its comment promises.
+ */
+const BLOCK_BUDGET_MS = 120_000; // the block took 7.5 s at load 2, 21.6 s at load 10 (three tsx starts of the simulator)
+jest.setTimeout(330_000); // the stack's start (up to 150 s) + the block's budget + its stop
+
+const HEADING = '### Walk a task through the pipeline';
+const README_FLOW = ['received', 'needs_clarification', 'analyzing', 'dispatched', 'coding', 'pr_open', 'merged'];
+
+/** The first fenced ```sh block under the heading. */
+function walkthroughBlock(): string {
+  const readme = fs.readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
+  const at = readme.indexOf(`\n${HEADING}\n`);
+  expect(at).toBeGreaterThan(0);
+  const section = readme.slice(at + HEADING.length + 2).split(/\n#{2,6} /)[0]!;
+  const block = /^```sh\n([\s\S]*?)^```$/m.exec(section)?.[1];
+  expect(block).toBeDefined();
+  return block!;
+}
+
+/** Statuses the block's comments promise, in order: `# → merged` (a word after the arrow). */
+function promisedStatuses(block: string): string[] {
+  return [...block.matchAll(/#\s*→\s*([a-z_]+)/g)].map((m) => m[1]!);
+}
+
+interface BlockRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+function runBlock(script: string, env: NodeJS.ProcessEnv): Promise<BlockRun> {
+  const started = Date.now();
+  // Own process group, so a block stuck past its budget is ended with everything it started (npm, the simulator).
+  const proc = spawn('bash', ['-euo', 'pipefail', '-c', script], {
+    cwd: REPO_ROOT,
+    env,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  proc.stdout.on('data', (d) => (stdout += d));
+  proc.stderr.on('data', (d) => (stderr += d));
+  const exited = new Promise<number | null>((resolve) => proc.on('exit', (code, signal) => resolve(code ?? (signal ? 128 : null))));
+  return waitFor(
+    'the walkthrough block to finish',
+    async () => proc.exitCode !== null || proc.signalCode !== null || undefined,
+    BLOCK_BUDGET_MS,
+  )
+    .then(async () => ({ code: await exited, stdout, stderr, ms: Date.now() - started }))
+    .catch((err: Error) => {
+      process.kill(-proc.pid!, 'SIGKILL');
+      throw new Error(`${err.message}\nstdout:\n${stdout}\nstderr:\n${stderr}`);
+    });
+}
+
+let dataDir: string;
+let stack: SpawnedCluster | undefined;
+
+beforeAll(() => {
+  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'taskflow-readme-'));
+});
+
+afterAll(async () => {
+  if (stack) expect(await stack.stop()).toBe(0);
+  fs.rmSync(dataDir, { recursive: true, force: true });
+});
+
+it("the README's walkthrough runs as pasted on another port and prints the statuses it promises, ending merged", async () => {
+  const block = walkthroughBlock();
+  // What the README promises is the whole pipeline, in the order the product goes through it.
+  expect(promisedStatuses(block)).toEqual(README_FLOW);
+
+  // Nothing but what a user's shell has: no seeded secrets or URLs from the test environment.
+  stack = await spawnStack('start', dataDir, { DATABASE_URL: undefined, SEED_DEMO: undefined });
+  const port = Number(new URL(stack.url).port);
+  expect(port).not.toBe(3000);
+
+  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), DATA_DIR: dataDir };
+  for (const k of ['APP_URL', 'GITHUB_WEBHOOK_SECRET', 'GITHUB_REPO', 'GITHUB_HEAD_REPO', 'PR_NUMBER', 'DATABASE_URL', 'REDIS_URL'])
+    delete env[k];
+  // The block as it stands, then one line of the test's own: the id the block extracted.
+  const run = await runBlock(`${block}\necho "walkthrough-task-id=$ID"\n`, env);
+  console.log(`README walkthrough: ${(run.ms / 1000).toFixed(1)} s`);
+  expect({ code: run.code, output: run.code === 0 ? '' : `${run.stdout}\n${run.stderr}` }).toEqual({ code: 0, output: '' });
+
+  const lines = run.stdout.split('\n').map((l) => l.trim());
+  const printed = lines.filter((l) => (TASK_STATUSES as readonly string[]).includes(l));
+  expect(printed).toEqual(README_FLOW);
+  // The clarification questions are shown before they are answered.
+  expect(run.stdout).toMatch(/needs_clarification\n[^\n]*\?\n[\s\S]*\nanalyzing\n/);
+
+  // The task as the API has it afterwards: merged, with the whole pipeline on its timeline.
+  const id = /^walkthrough-task-id=([0-9a-f-]{36})$/m.exec(run.stdout)?.[1];
+  expect(id).toBeDefined();
+  const login = await fetch(`${stack.url}/api/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'alice', password: 'taskflow' }),
+  });
+  const { token } = (await login.json()) as { token: string };
+  const res = await fetch(`${stack.url}/api/tasks/${id}`, { headers: { authorization: `Bearer ${token}` } });
+  expect(res.status).toBe(200);
+  const task = (await res.json()) as { status: string; prState: string | null; events: Array<{ eventType: string }> };
+  expect({ status: task.status, prState: task.prState }).toEqual({ status: 'merged', prState: 'merged' });
+  expect(task.events.map((e) => e.eventType)).toEqual(
+    expect.arrayContaining(['created', 'clarification_needed', 'clarified', 'dispatched', 'coding', 'pr_opened', 'pr_merged']),
+  );
+});
