@@ -133,3 +133,66 @@ describe('the repository is self-contained', () => {
     for (const [file, anchor] of cited) expect([file, anchor, anchors.has(anchor)]).toEqual([file, anchor, true]);
   });
 });
+
+/**
+ * What a markdown table's rows lack, as GitHub renders them: a row after a blank line (the table
+ * ended: it shows raw pipes), or a row whose cell count differs from the header's (an unescaped `|`
+ * splits a cell, even inside `code`). Fenced code is not markdown.
+ */
+function tableProblems(markdown: string): string[] {
+  const lines = markdown.replace(/^```[\s\S]*?^```$/gm, (fence) => fence.replace(/[^\n]/g, '')).split('\n');
+  const cells = (row: string) =>
+    row
+      .trim()
+      .replace(/^\|/, '')
+      .replace(/(?<!\\)\|$/, '')
+      .split(/(?<!\\)\|/).length;
+  const isDelimiter = (line: string | undefined) => line !== undefined && /^\s*\|?(\s*:?-+:?\s*\|)+(\s*:?-+:?\s*)?$/.test(line);
+  const problems: string[] = [];
+  let columns = 0;
+  lines.forEach((line, i) => {
+    if (!/^\s*\|/.test(line)) {
+      columns = 0;
+      return;
+    }
+    if (columns === 0) {
+      if (isDelimiter(lines[i + 1])) columns = cells(line);
+      else problems.push(`line ${i + 1}: a row outside any table: ${line.slice(0, 80)}`);
+      return;
+    }
+    if (cells(line) !== columns) problems.push(`line ${i + 1}: ${cells(line)} cells, the header has ${columns}: ${line.slice(0, 80)}`);
+  });
+  return problems;
+}
+
+describe('markdown tables in README.md and docs/', () => {
+  it('finds a row cut off by a blank line and a cell split by a pipe inside code', () => {
+    const doc = [
+      '| What | Value |',
+      '|---|---|',
+      '| a | 1 |',
+      '',
+      '| b | 2 |',
+      '',
+      '| A | B |',
+      '|---|---|',
+      '| `x|y` | 3 |',
+      '| `x\\|y` | 4 |',
+    ];
+    expect(tableProblems(doc.join('\n'))).toEqual([
+      'line 5: a row outside any table: | b | 2 |',
+      'line 9: 3 cells, the header has 2: | `x|y` | 3 |',
+    ]);
+  });
+
+  it('have every row inside its table, with the header’s number of cells', () => {
+    const files = [
+      'README.md',
+      ...execFileSync('git', ['ls-files', 'docs/*.md'], { cwd: REPO_ROOT, encoding: 'utf8' }).trim().split('\n'),
+    ].filter((f) => fs.existsSync(path.join(REPO_ROOT, f)));
+    expect(files).toContain('docs/operations.md');
+    const tables = files.reduce((n, f) => n + (read(f).match(/^\s*\|?(\s*:?-+:?\s*\|)+/gm)?.length ?? 0), 0);
+    expect(tables).toBeGreaterThan(20);
+    expect(files.flatMap((f) => tableProblems(read(f)).map((p) => `${f}: ${p}`))).toEqual([]);
+  });
+});
