@@ -1,10 +1,11 @@
 /**
  * A complete minimal Taskflow Live client (docs/websocket.md): logs in, follows the
  * dashboard and, optionally, one task, and keeps an exact copy of that task through
- * disconnects, node drains and restarts. Its only dependency is socket.io-client.
+ * disconnects, node drains and restarts. Its only dependency is socket.io-client (v4); outside
+ * the clone, next to this file: `npm i socket.io-client@4.8 tsx`, then
  *
  *   TASKFLOW_URL=http://localhost:3000 TASKFLOW_USER=alice TASKFLOW_PASSWORD=taskflow \
- *     node --import tsx docs/examples/minimal-client.ts [taskId]     (or TASKFLOW_TASK=<taskId>)
+ *     npx tsx minimal-client.ts [taskId]     (or TASKFLOW_TASK=<taskId>)
  *
  * It prints one line per thing it does or learns, e.g. `task <id> seq=3 status=dispatched`.
  */

@@ -1,10 +1,14 @@
 import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import {
   apiClient,
   createTestDatabase,
   eventually,
   freePort,
   login,
+  REPO_ROOT,
   spawnApp,
   testEnv,
   type AppProcess,
@@ -15,15 +19,31 @@ import {
  * The minimal client of docs/websocket.md (docs/examples/minimal-client.ts), run as a
  * client author would run it, against real server nodes and a worker: it follows a task
  * live, rides through its node's drain and restart, and ends with the task's true state,
- * including what changed while it was disconnected.
+ * including what changed while it was disconnected. It runs from a directory outside the
+ * repository where only socket.io-client is installed, as docs/websocket.md tells a client author.
  */
 const CLIENT = 'docs/examples/minimal-client.ts';
+
+/** The client file alone in a directory of its own, with socket.io-client as its only package. */
+function clientOutsideTheRepository(): { dir: string; entry: string } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'taskflow-client-'));
+  fs.copyFileSync(path.join(REPO_ROOT, CLIENT), path.join(dir, 'minimal-client.ts'));
+  fs.mkdirSync(path.join(dir, 'node_modules'));
+  // Linked, not installed again (no network): the package's own dependencies resolve from its real path.
+  fs.symlinkSync(path.dirname(require.resolve('socket.io-client/package.json')), path.join(dir, 'node_modules', 'socket.io-client'));
+  // Nothing of the workspace is reachable from there.
+  expect(() => require.resolve('@taskflow/events', { paths: [dir] })).toThrow();
+  expect(require.resolve('socket.io-client', { paths: [dir] })).toContain('socket.io-client');
+  // spawnApp takes a path from the repository root; this one leads out of it.
+  return { dir, entry: path.relative(REPO_ROOT, path.join(dir, 'minimal-client.ts')) };
+}
 jest.setTimeout(120_000);
 
 let db: TestDatabase;
 const procs: AppProcess[] = [];
 const prefix = `mc${randomBytes(4).toString('hex')}`;
 let env: NodeJS.ProcessEnv;
+let outside: { dir: string; entry: string } | undefined;
 
 function startNode(port: number, name: string): AppProcess {
   const node = spawnApp('apps/server/src/main.ts', { ...env, PORT: String(port), NODE_ID: name });
@@ -56,6 +76,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all(procs.map((p) => p.stop()));
   await db?.drop();
+  if (outside) fs.rmSync(outside.dir, { recursive: true, force: true });
 });
 
 /** The last `task <id> … seq=N status=S` line the client printed. */
@@ -85,7 +106,8 @@ it('follows a task live, reconnects after its node drains, and catches up on wha
   const created = await api.post<{ task: { id: string } }>('/api/tasks', { title: 'Fix it', description: 'It is broken.' });
   expect(created.status).toBe(202);
   const taskId = created.body.task.id;
-  const client = spawnApp(CLIENT, {
+  outside = clientOutsideTheRepository();
+  const client = spawnApp(outside.entry, {
     PATH: process.env.PATH,
     TASKFLOW_URL: urlA,
     TASKFLOW_USER: 'alice',
