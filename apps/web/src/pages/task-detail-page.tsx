@@ -136,6 +136,7 @@ export function TaskDetailPage({ taskId }: { taskId: string }) {
     <main className="page detail">
       <p>
         <a
+          className="back-link"
           href="/"
           onClick={(e) => {
             e.preventDefault();
