@@ -5,6 +5,7 @@ import { checkRunEvent, createBranchEvent, pullRequestEvent, pullRequestReviewEv
 import { apiClient, eventually, login } from '@taskflow/testing';
 import { E2E_PASSWORD, startBrowserStack, type BrowserStack } from './support/browser-stack';
 import { axeFindings, blockingAxeFindings, type AxeFinding } from './support/axe';
+import { MIN_TARGET_PX, undersizedTargets } from './support/target-size';
 
 /**
  * Accessibility in Debian's Chromium against the stack as `npm start` runs it: axe-core on
@@ -56,15 +57,29 @@ async function logIn(page: Page, username: string, url = stack.url): Promise<Pag
 const format = (findings: AxeFinding[]) =>
   findings.map((f) => `[${f.impact}] ${f.id}: ${f.help}\n    ${f.nodes.slice(0, 5).join('\n    ')}`).join('\n');
 
-/** Fails with axe's own description of what is wrong, and where, when a page has a serious or critical finding. */
+/**
+ * Fails with axe's own description of what is wrong, and where, when a page has a serious or critical finding;
+ * and, measured without axe, when a target is under 24×24 px (WCAG 2.2, 2.5.8), which axe may let pass on one
+ * machine's fonts and not on another's.
+ */
 async function expectAccessible(page: Page, name: string): Promise<void> {
   // Let entrance animations (a fresh row fades in) finish: axe reads colours as painted.
   await page.waitForTimeout(700);
   const all = await axeFindings(page);
   for (const f of all) if (f.impact !== 'serious' && f.impact !== 'critical') advisory.push({ page: name, id: f.id, impact: f.impact });
   const blocking = await blockingAxeFindings(page);
+  const small = await undersizedTargets(page);
   checked.push(name);
-  if (blocking.length > 0) throw new Error(`${name}: ${blocking.length} serious/critical accessibility findings\n${format(blocking)}`);
+  const failures = [
+    ...(blocking.length > 0 ? [`${blocking.length} serious/critical accessibility findings\n${format(blocking)}`] : []),
+    ...(small.length > 0
+      ? [
+          `${small.length} targets under ${MIN_TARGET_PX}×${MIN_TARGET_PX} px\n    ` +
+            small.map((t) => `${t.target}: ${t.width}×${t.height} px, ${t.reason}`).join('\n    '),
+        ]
+      : []),
+  ];
+  if (failures.length > 0) throw new Error(`${name}: ${failures.join('\n')}`);
 }
 
 const hook = async (event: string, payload: object) => {
@@ -187,6 +202,39 @@ describe('axe-core finds nothing serious on any page', () => {
     expect(await form.getByLabel('Title', { exact: true }).getAttribute('aria-invalid')).toBe('true');
     expect(await page.locator(`[id="${describedBy}"]`).textContent()).toMatch(/Invalid request body/);
     await expectAccessible(page, 'create-task form with error');
+  });
+
+  it('draws its text in its own typeface (Inter, served by the app), not in whatever fonts the machine has', async () => {
+    const page = await logIn(await newPage(), 'alice');
+    await page.locator(`[data-task-id="${ids.merged}"] .badge`).waitFor();
+    // The page's text asks for the font and it loads (font-display: swap: the page does not wait for it).
+    const loaded = `[...document.fonts].some((f) => f.family.replace(/["']/g, '') === 'Inter Variable' && f.status === 'loaded')`;
+    await page.waitForFunction(loaded, null, { timeout: 10_000 });
+    const font = await page.evaluate<{ body: string; ready: boolean; files: string[] }>(`(() => ({
+      body: getComputedStyle(document.body).fontFamily,
+      ready: document.fonts.check('16px "Inter Variable"'),
+      files: performance.getEntriesByType('resource').map((e) => e.name).filter((n) => /\\.woff2$/.test(n)),
+    }))()`);
+    expect(font.body).toMatch(/^"Inter Variable",/);
+    expect(font.ready).toBe(true);
+    // Bundled with the app and served by it: nothing fetched from elsewhere.
+    expect(font.files.length).toBeGreaterThan(0);
+    for (const file of font.files) expect(file.startsWith(`${stack.url}/assets/`)).toBe(true);
+
+    // What Chromium drew the glyphs with (DevTools' own answer): the web font (named Inter inside), no system font as a fallback.
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('DOM.enable');
+    await cdp.send('CSS.enable');
+    const { root } = await cdp.send('DOM.getDocument', { depth: -1 });
+    const drawn: Array<{ selector: string; fonts: string[] }> = [];
+    const texts = ['.topbar .brand', '.nav a', 'button.primary', '.filters label', 'h2', '.task-row .title', '.task-row .meta', '.badge'];
+    for (const selector of texts) {
+      const { nodeId } = await cdp.send('DOM.querySelector', { nodeId: root.nodeId, selector });
+      expect(nodeId).toBeGreaterThan(0);
+      const { fonts } = await cdp.send('CSS.getPlatformFontsForNode', { nodeId });
+      drawn.push({ selector, fonts: fonts.map((f) => `${f.familyName}${f.isCustomFont ? ' (web font)' : ' (system)'}`) });
+    }
+    expect(drawn).toEqual(drawn.map(({ selector }) => ({ selector, fonts: ['Inter (web font)'] })));
   });
 
   it('the task detail page: needs clarification, dispatched, PR under review, merged with PR badges, failed', async () => {
