@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
+import { READY_MESSAGE } from '@taskflow/platform';
 import { createTestDatabase, testEnv, type TestDatabase } from '@taskflow/testing';
 
 /** The worker process starts against real PostgreSQL/Redis, reports ready, and stops cleanly on SIGTERM. */
@@ -11,10 +12,11 @@ beforeAll(async () => {
 });
 afterAll(() => database.drop());
 
-function runWorker(env: NodeJS.ProcessEnv) {
+/** `ipc`: started as the local stack's supervisor starts it, with an IPC channel. */
+function runWorker(env: NodeJS.ProcessEnv, { ipc = false } = {}) {
   const proc = spawn(process.execPath, ['--conditions=taskflow-source', '--import', 'tsx', path.join(__dirname, 'main.ts')], {
     env: { PATH: process.env.PATH, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe', ...(ipc ? (['ipc'] as const) : [])],
   });
   let out = '';
   proc.stdout.on('data', (d) => (out += d));
@@ -37,6 +39,18 @@ describe('worker process', () => {
     // The output says what went wrong when the exit code does not.
     expect({ code, output: code === 0 ? '' : w.output() }).toEqual({ code: 0, output: '' });
     expect(w.output()).toContain('"msg":"stopped"');
+  });
+
+  it("tells the supervisor over IPC once its queues' workers are connected", async () => {
+    const w = runWorker({ DATABASE_URL: database.url, REDIS_URL: testEnv('TEST_REDIS_URL'), NODE_ID: 'worker-ipc' }, { ipc: true });
+    const message = await new Promise<unknown>((resolve, reject) => {
+      w.proc.once('message', resolve);
+      w.proc.once('exit', (code) => reject(new Error(`exited ${code} before saying it was ready:\n${w.output()}`)));
+      setTimeout(() => reject(new Error(`no ready message after 30 s:\n${w.output()}`)), 30_000).unref();
+    });
+    expect(message).toEqual(READY_MESSAGE);
+    w.proc.kill('SIGTERM');
+    expect(await w.exited).toBe(0);
   });
 
   it('refuses to start with bad configuration, naming every bad variable', async () => {

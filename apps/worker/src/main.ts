@@ -1,4 +1,4 @@
-import { ConfigError, createLogger, installProcessGuards, onShutdown } from '@taskflow/platform';
+import { ConfigError, createLogger, installProcessGuards, onShutdown, tellSupervisorReady } from '@taskflow/platform';
 import { loadWorkerConfig } from './config';
 import { startWorkerRuntime } from './runtime';
 
@@ -10,6 +10,8 @@ async function main(): Promise<void> {
   installProcessGuards(logger);
   const runtime = startWorkerRuntime(config, logger);
   onShutdown(logger, runtime.stop);
+  // Under the local stack's supervisor: a rolling restart moves on once this worker takes jobs.
+  runtime.ready.then(tellSupervisorReady, (err: unknown) => logger.warn({ err }, 'worker not ready'));
 }
 
 main().catch((err: unknown) => {

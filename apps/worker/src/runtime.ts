@@ -26,6 +26,8 @@ function analyzerFor(config: WorkerConfig) {
 
 export interface WorkerRuntime {
   ctx: PipelineContext;
+  /** Resolves once every queue's BullMQ worker is connected and taking jobs. */
+  ready: Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -87,6 +89,7 @@ export function startWorkerRuntime(config: WorkerConfig, logger: Logger): Worker
   let stopped: Promise<void> | undefined;
   return {
     ctx,
+    ready: Promise.all(workers.map((w) => w.waitUntilReady())).then(() => undefined),
     stop: () =>
       (stopped ??= (async () => {
         stopReconciler();

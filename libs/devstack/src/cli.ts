@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ConfigError, onStopSignals } from '@taskflow/platform';
+import { plural } from './cluster-status';
 import { loadStackEnv, REPO_ROOT, type StackEnv } from './config';
 import { loadOrCreateSecrets } from './secrets';
 import { startServices } from './services';
@@ -58,7 +59,7 @@ async function run(env: StackEnv, topology: Topology): Promise<number> {
     [
       '',
       `  Taskflow Live is running at ${stack.url}   (ready in ${((Date.now() - started) / 1000).toFixed(1)} s)`,
-      topology.haproxy ? `  Cluster: HAProxy → ${topology.nodes} server nodes, ${topology.workers} workers` : null,
+      topology.haproxy ? `  Cluster: HAProxy → ${plural(topology.nodes, 'server node')}, ${plural(topology.workers, 'worker')}` : null,
       (env.SEED_DEMO ?? !env.DATABASE_URL)
         ? `  Demo users: alice, bob (org acme), carol (org globex); password "${env.DEMO_PASSWORD}"`
         : '  Demo users were not seeded (external database; set SEED_DEMO=true to seed them).',

@@ -3,7 +3,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError } from '@taskflow/platform';
-import type { ClusterStatus, ProcessStatus } from './cluster-status';
+import { plural, type ClusterStatus, type ProcessStatus } from './cluster-status';
 import { loadStackEnv } from './config';
 import { CONTROL_SOCKET, socketDir } from './control-server';
 
@@ -12,10 +12,10 @@ import { CONTROL_SOCKET, socketDir } from './control-server';
  * `npm start`) runs under the same DATA_DIR, through its supervisor's Unix socket.
  */
 const USAGE = `usage: npm run cluster:ctl -- <command> [--json]
-  status                              nodes and workers: pid, port, state, uptime, sockets
+  status                              nodes and workers: pid, port, state, uptime, sockets, unexpected exits
   scale [--nodes N] [--workers M]     start, or drain and stop, processes until the counts match
   restart                             rolling restart: every node, one at a time, then every worker
-env: DATA_DIR (the running stack's, default .data)`;
+env: DATA_DIR (the running stack's, default .data). Gives up when its supervisor is silent for 5 s.`;
 
 class UsageError extends Error {}
 
@@ -43,7 +43,13 @@ function parse(argv: string[]): { command: string; body?: object; json: boolean 
   return { command, body, json };
 }
 
-/** Sends one command and prints progress lines as they come; resolves with the final line. */
+/** How long the supervisor may stay silent: before it answers at all, and between two lines (it sends one every second). */
+const ANSWER_TIMEOUT_MS = 5000;
+
+/** A failure said in one line (no stack trace). */
+class CtlError extends Error {}
+
+/** Sends one command and prints progress lines as they come; resolves with the final line, or gives up after ANSWER_TIMEOUT_MS of silence. */
 function call(
   socketPath: string,
   method: string,
@@ -52,22 +58,71 @@ function call(
   onLine: (line: Record<string, unknown>) => void,
 ): Promise<Record<string, unknown>> {
   return new Promise((resolve, reject) => {
+    let settled = false;
+    const settle = (fn: () => void) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      fn();
+    };
+    const fail = (message: string) =>
+      settle(() => {
+        req.destroy();
+        reject(new CtlError(message));
+      });
+    let answered = false;
+    let timer: NodeJS.Timeout;
+    const arm = () => {
+      clearTimeout(timer);
+      timer = setTimeout(
+        () =>
+          fail(
+            answered
+              ? `the stack's supervisor (${socketPath}) went silent for ${ANSWER_TIMEOUT_MS / 1000} s mid-answer: giving up; its own log says what it is doing`
+              : `the stack's supervisor (${socketPath}) did not answer within ${ANSWER_TIMEOUT_MS / 1000} s: is that stack stopped or stuck?`,
+          ),
+        ANSWER_TIMEOUT_MS,
+      );
+    };
+    arm();
     const req = http.request({ socketPath, method, path: route, headers: { 'content-type': 'application/json' } }, (res) => {
+      answered = true;
+      arm();
       let buffer = '';
       let last: Record<string, unknown> | undefined;
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => {
+        arm();
         buffer += chunk;
         for (let i = buffer.indexOf('\n'); i >= 0; i = buffer.indexOf('\n')) {
-          const line = JSON.parse(buffer.slice(0, i)) as Record<string, unknown>;
+          const text = buffer.slice(0, i);
           buffer = buffer.slice(i + 1);
+          let line: Record<string, unknown>;
+          try {
+            line = JSON.parse(text) as Record<string, unknown>;
+          } catch {
+            return fail(`the stack's supervisor (${socketPath}) answered something that is not JSON: ${text.slice(0, 80)}`);
+          }
           if ('ok' in line) last = line;
-          else onLine(line);
+          else if ('progress' in line) onLine(line);
+          // Anything else is its heartbeat.
         }
       });
-      res.on('end', () => (last ? resolve(last) : reject(new Error('the supervisor closed the connection without an answer'))));
+      res.on('end', () => {
+        const answer = last;
+        if (answer) settle(() => resolve(answer));
+        else fail(`the stack's supervisor (${socketPath}) closed the connection without an answer`);
+      });
+      res.on('error', () => fail(`the stack's supervisor (${socketPath}) closed the connection mid-answer`));
+      res.on('close', () => !res.complete && fail(`the stack's supervisor (${socketPath}) closed the connection mid-answer`));
     });
-    req.on('error', reject);
+    req.on('error', (err: NodeJS.ErrnoException) =>
+      fail(
+        err.code === 'ECONNREFUSED' || err.code === 'ENOENT'
+          ? `no running stack answers on ${socketPath} (${err.code}: left behind by a stack that was killed?): start one with npm run cluster, or set DATA_DIR`
+          : `could not reach the stack's supervisor on ${socketPath}: ${err.message}`,
+      ),
+    );
     req.end(body ? JSON.stringify(body) : undefined);
   });
 }
@@ -80,8 +135,10 @@ function table(status: ClusterStatus): string {
       p.port ?? '-',
       p.state + (p.haproxy ? ` (haproxy ${p.haproxy})` : ''),
       p.uptimeSeconds === null ? '-' : `${p.uptimeSeconds}s`,
-      p.kind === 'node' ? `${p.sockets ?? '-'} sockets / ${p.users ?? '-'} users` : '',
-      p.exits ? `${p.exits} crash(es)` : '',
+      p.kind === 'node'
+        ? `${p.sockets === null || p.sockets === undefined ? '- sockets' : plural(p.sockets, 'socket')} / ${p.users === null || p.users === undefined ? '- users' : plural(p.users, 'user')}`
+        : '',
+      String(p.exits),
     ].map(String);
   const rows = [['NAME', 'PID', 'PORT', 'STATE', 'UPTIME', 'CONNECTIONS', 'EXITS'], ...[...status.nodes, ...status.workers].map(row)];
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
@@ -123,7 +180,7 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (err) => {
-    console.error(err instanceof ConfigError ? err.message : err);
+    console.error(err instanceof ConfigError || err instanceof CtlError ? err.message : err);
     process.exit(1);
   },
 );

@@ -1,6 +1,9 @@
 import { HAPROXY_BACKEND } from './haproxy';
 import type { Supervisor } from './supervisor';
 
+/** `1 worker`, `2 workers`. */
+export const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+
 export interface ProcessStatus {
   kind: 'node' | 'worker';
   name: string;

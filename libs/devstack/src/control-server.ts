@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { clusterStatus } from './cluster-status';
+import { clusterStatus, plural } from './cluster-status';
 import { HAPROXY_SLOTS } from './haproxy';
 import type { Supervisor } from './supervisor';
 
@@ -20,6 +20,9 @@ export function socketDir(dataDir: string): string {
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   return dir;
 }
+
+/** How often a running command's answer says it is still working (a `{ heartbeat: true }` line). */
+const HEARTBEAT_MS = 1000;
 
 /** Largest worker count `scale` accepts (as NODES/WORKERS at start). */
 export const MAX_WORKERS = 16;
@@ -45,10 +48,10 @@ export function startControlServer(opts: { socketPath: string; supervisor: Super
         throw new BadRequest('npm start runs one node without HAProxy: use npm run cluster to scale nodes');
       const before = { nodes: supervisor.nodes.length, workers: supervisor.workers.length };
       opts.log(
-        `scaling: ${before.nodes} → ${target.nodes ?? before.nodes} nodes, ${before.workers} → ${target.workers ?? before.workers} workers`,
+        `scaling: ${before.nodes} → ${plural(target.nodes ?? before.nodes, 'node')}, ${before.workers} → ${plural(target.workers ?? before.workers, 'worker')}`,
       );
       await supervisor.exclusive(() => supervisor.scale(target));
-      progress({ progress: `now ${supervisor.nodes.length} nodes, ${supervisor.workers.length} workers` });
+      progress({ progress: `now ${plural(supervisor.nodes.length, 'node')}, ${plural(supervisor.workers.length, 'worker')}` });
       return { status: await clusterStatus(supervisor, url) };
     },
     'POST /restart': async (_body, progress) => {
@@ -70,7 +73,11 @@ export function startControlServer(opts: { socketPath: string; supervisor: Super
     req.on('data', (d) => (raw += d));
     req.on('end', () => {
       res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+      // Answer at once, then keep saying so while a long command runs: cluster:ctl gives up after 5 s of silence.
+      res.flushHeaders();
       const send: Reply = (line) => res.write(`${JSON.stringify(line)}\n`);
+      const heartbeat = setInterval(() => send({ heartbeat: true }), HEARTBEAT_MS);
+      res.on('close', () => clearInterval(heartbeat));
       const handler = routes[`${req.method} ${(req.url ?? '').split('?')[0]}`];
       const run = async () => {
         if (!handler) throw new BadRequest(`unknown command ${req.method} ${req.url} (expected ${Object.keys(routes).join(', ')})`);

@@ -181,6 +181,8 @@ export async function startStack(
       fixedPort: behindProxy ? undefined : env.PORT,
       policy,
       onChange: writeState,
+      // apps/worker says when its queues are connected; under `tsx watch` (dev) its messages do not reach us.
+      workersSayReady: !options.dev,
       // The IPC channel lets an app notice when this supervisor dies and stop with it.
       spawn: (name, kind, extra) =>
         startChild(name, process.execPath, (options.dev ? nodeTsWatchArgs : nodeTsArgs)(ENTRIES[kind]), {

@@ -1,3 +1,4 @@
+import { READY_MESSAGE } from '@taskflow/platform';
 import { startChild } from './child';
 import { Supervisor } from './supervisor';
 
@@ -68,5 +69,53 @@ describe('Supervisor with real processes', () => {
     await new Promise((r) => setTimeout(r, 200));
     expect(supervisor.workers).toEqual([]);
     expect(w.exits).toBe(1);
+  });
+
+  describe('a worker started with an IPC channel', () => {
+    const READY_AFTER_MS = 800;
+    /** A worker that says it is ready (as apps/worker does once its queues are connected) `readyAfterMs` after it starts, or never. */
+    const worker = (readyAfterMs: number | null) =>
+      `setInterval(() => undefined, 1000); process.on("SIGTERM", () => process.exit(0));` +
+      (readyAfterMs === null ? '' : ` setTimeout(() => process.send(${JSON.stringify(READY_MESSAGE)}), ${readyAfterMs});`);
+    const supervise = (readyAfterMs: number | null) =>
+      new Supervisor({
+        url: 'http://127.0.0.1:9',
+        log: () => undefined,
+        readyTimeoutMs: 3000,
+        workersSayReady: true,
+        spawn: (name) =>
+          startChild(name, process.execPath, ['-e', worker(readyAfterMs)], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] }),
+      });
+
+    it('is starting until it says it is ready, and a rolling restart reports it only then', async () => {
+      const supervisor = supervise(READY_AFTER_MS);
+      const w = supervisor.addWorker();
+      expect(w.state).toBe('starting');
+      await supervisor.untilReady(w, 5000);
+      const firstPid = w.child!.process.pid;
+
+      const started = Date.now();
+      const reported: Array<{ line: string; state: string; pid: number | undefined; afterMs: number }> = [];
+      await supervisor.restart((line) => reported.push({ line, state: w.state, pid: w.child?.process.pid, afterMs: Date.now() - started }));
+      expect(reported).toEqual([
+        {
+          line: expect.stringMatching(/^worker-1 restarted \(pid \d+\) and ready in \d+ ms$/),
+          state: 'ready',
+          pid: expect.any(Number),
+          afterMs: expect.any(Number),
+        },
+      ]);
+      expect(reported[0]!.pid).not.toBe(firstPid);
+      expect(reported[0]!.afterMs).toBeGreaterThanOrEqual(READY_AFTER_MS);
+      await supervisor.stopAll();
+    });
+
+    it('that never says it is ready fails the rolling restart, named', async () => {
+      const supervisor = supervise(null);
+      const w = supervisor.addWorker();
+      await expect(supervisor.restart()).rejects.toThrow('worker-1 was not ready within 3000 ms');
+      expect(w.state).toBe('starting');
+      await supervisor.stopAll();
+    });
   });
 });

@@ -1,3 +1,4 @@
+import { isReadyMessage } from '@taskflow/platform';
 import { stopChild, type Child } from './child';
 import { HAPROXY_BACKEND, HAPROXY_SLOTS, slotName, type Haproxy } from './haproxy';
 import { freePort } from './net';
@@ -40,6 +41,11 @@ export interface SupervisorOptions {
   /** How long a stopping process may take (drain, in-flight jobs) before it is killed. */
   stopGraceMs?: number;
   readyTimeoutMs?: number;
+  /**
+   * Workers say over IPC when they take jobs (apps/worker does; not through `tsx watch`, which keeps its
+   * child's messages): until then they are `starting`. Otherwise a worker counts as ready once spawned.
+   */
+  workersSayReady?: boolean;
   /** Called whenever a process starts or goes away (the stack rewrites stack.json). */
   onChange?(): void;
 }
@@ -153,7 +159,8 @@ export class Supervisor {
       await this.stopProcess(m);
       m.policy.reset();
       await this.launch(m);
-      progress(`${m.name} restarted (pid ${m.child?.process.pid}) in ${Date.now() - started} ms`);
+      await this.untilReady(m);
+      progress(`${m.name} restarted (pid ${m.child?.process.pid}) and ready in ${Date.now() - started} ms`);
     }
   }
 
@@ -199,8 +206,15 @@ export class Supervisor {
     void child.exited.then((code) => this.onExit(m, child, code));
     this.record(m, 'started', `pid ${child.process.pid}${m.port ? `, port ${m.port}` : ''}`);
     this.opts.onChange?.();
-    if (m.kind === 'worker') m.state = 'ready';
-    else
+    if (m.kind === 'worker') {
+      if (this.opts.workersSayReady && child.process.connected)
+        child.process.on('message', (message) => {
+          if (!isReadyMessage(message) || m.child !== child || m.state !== 'starting') return;
+          m.state = 'ready';
+          this.opts.onChange?.();
+        });
+      else m.state = 'ready';
+    } else
       void this.bringUp(m, child).catch((err: Error) => {
         // HAProxy refused or did not answer: this node cannot take traffic; kill it and let the restart policy decide.
         this.opts.log(`${m.name} (pid ${child.process.pid}) could not join HAProxy: ${err.message}; killing it`);
@@ -239,7 +253,7 @@ export class Supervisor {
     }
   }
 
-  /** Resolves once the node is routed to; rejects when it gives up (crash loop) or times out. */
+  /** Resolves once the node is routed to (a worker: once it said it takes jobs); rejects when it gives up (crash loop) or times out. */
   async untilReady(m: Managed, timeoutMs = this.opts.readyTimeoutMs ?? 120_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (m.state !== 'ready') {

@@ -3,4 +3,5 @@ export * from './config';
 export * from './github-host';
 export * from './logger';
 export * from './shutdown';
+export * from './supervised';
 export * from './process-guards';
