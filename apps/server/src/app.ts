@@ -29,6 +29,7 @@ import { webRoutes } from './web/web.routes';
 import { clientConfigRoutes } from './client-config/client-config.routes';
 import { registerGateway } from './realtime/gateway';
 import { RealtimeMetrics } from './realtime/metrics';
+import { RequestLog } from './http/request-log';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -54,6 +55,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const loggerInstance: FastifyBaseLogger = deps.logger;
   const app = Fastify({
     loggerInstance,
+    logController: new RequestLog(config.REQUEST_LOG_LEVEL),
     bodyLimit: 64 * 1024,
     // X-Forwarded-For names the client only when the load balancer sent it; from anyone else it is ignored.
     trustProxy: proxyTrust(config.trustedProxies),

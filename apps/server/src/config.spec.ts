@@ -22,3 +22,13 @@ describe('Redis key prefixes', () => {
     expect(() => loadServerConfig({ ...required, REDIS_KEY_PREFIX: 'a:b' })).toThrow('REDIS_KEY_PREFIX');
   });
 });
+
+describe('REQUEST_LOG_LEVEL', () => {
+  it('is debug on a terminal and info otherwise (containers, pipes) unless set', () => {
+    expect(loadServerConfig(required, true).REQUEST_LOG_LEVEL).toBe('debug');
+    expect(loadServerConfig(required, false).REQUEST_LOG_LEVEL).toBe('info');
+    expect(loadServerConfig({ ...required, REQUEST_LOG_LEVEL: 'info' }, true).REQUEST_LOG_LEVEL).toBe('info');
+    expect(loadServerConfig({ ...required, REQUEST_LOG_LEVEL: '' }, true).REQUEST_LOG_LEVEL).toBe('debug');
+    expect(() => loadServerConfig({ ...required, REQUEST_LOG_LEVEL: 'loud' })).toThrow('REQUEST_LOG_LEVEL');
+  });
+});

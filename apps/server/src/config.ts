@@ -10,6 +10,8 @@ export const ServerEnvSchema = Type.Object({
   DATABASE_URL: Env.url(),
   REDIS_URL: Env.url(),
   LOG_LEVEL: Env.logLevel(),
+  /** Level of the per-request lines ("incoming request", "request completed"); unset: debug on a terminal, else info. */
+  REQUEST_LOG_LEVEL: Env.optionalLogLevel(),
   JWT_SECRET: Env.secret(),
   /** Session token lifetime. */
   JWT_TTL_SECONDS: Type.Integer({ minimum: 60, maximum: 30 * 86_400, default: 12 * 3600 }),
@@ -87,10 +89,12 @@ export const ServerEnvSchema = Type.Object({
   NODE_ID: Type.String({ default: `server-${process.pid}` }),
 });
 
-export function loadServerConfig(env: NodeJS.ProcessEnv = process.env) {
+export function loadServerConfig(env: NodeJS.ProcessEnv = process.env, stdoutIsTerminal = process.stdout.isTTY === true) {
   const parsed = parseEnv(ServerEnvSchema, env);
   return Object.freeze({
     ...parsed,
+    // On a terminal they would be most of what a developer reads; containers and pipes keep them (JSON, info).
+    REQUEST_LOG_LEVEL: parsed.REQUEST_LOG_LEVEL ?? (stdoutIsTerminal ? 'debug' : 'info'),
     // Defaults to QUEUE_PREFIX, under which these keys lived before they had a prefix of their own.
     REDIS_KEY_PREFIX: parsed.REDIS_KEY_PREFIX ?? parsed.QUEUE_PREFIX,
     repos: Object.freeze(repoList(parsed.GITHUB_REPOS)),

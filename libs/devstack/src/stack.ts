@@ -124,6 +124,8 @@ export async function startStack(
         process.env.WEBSOCKET_CORS_ORIGIN ||
         [url, `http://127.0.0.1:${env.PORT}`, `http://localhost:${env.PORT}`, ...(options.dev?.webOrigins ?? [])].join(','),
       LOG_LEVEL: env.LOG_LEVEL,
+      // On a terminal, request lines are debug (about 80 % of the lines otherwise); piped, they stay info.
+      ...(process.stdout.isTTY && !process.env.REQUEST_LOG_LEVEL ? { REQUEST_LOG_LEVEL: 'debug' } : {}),
       // Behind HAProxy a draining node fails readiness for two health checks before closing its sockets.
       ...(behindProxy ? { DRAIN_DELAY_MS: process.env.DRAIN_DELAY_MS || '2500' } : {}),
     };

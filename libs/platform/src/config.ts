@@ -68,6 +68,8 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
 /** Common variable shapes, so every app spells them the same way. */
 export const Env = {
   port: (def: number) => Type.Integer({ minimum: 0, maximum: 65535, default: def }),
@@ -77,11 +79,11 @@ export const Env = {
   secret: () => Type.String({ minLength: 32 }),
   logLevel: () =>
     Type.Union(
-      ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
-      {
-        default: 'info',
-      },
+      LOG_LEVELS.map((l) => Type.Literal(l)),
+      { default: 'info' },
     ),
+  /** A level without a default: the app decides what unset means. */
+  optionalLogLevel: () => Type.Optional(Type.Union(LOG_LEVELS.map((l) => Type.Literal(l)))),
 };
 
 /** `owner/name,owner/name` (GITHUB_REPOS) as a schema and as a list. */
