@@ -16,12 +16,13 @@ let f: StoreFixture;
 let server: AppProcess;
 let port: number;
 
+// Starts a server process (up to 60 s on a busy machine, see startServerNode): a budget above that.
 beforeAll(async () => {
   f = await createStoreFixture();
   const node = await startServerNode(f.url);
   server = node.process;
   port = Number(new URL(node.url).port);
-});
+}, 120_000);
 
 afterAll(async () => {
   server.proc.kill('SIGCONT');

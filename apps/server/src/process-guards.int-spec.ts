@@ -14,12 +14,13 @@ let server: AppProcess;
 let url: string;
 let metricsUrl: string;
 
+// Starts a server process (up to 60 s on a busy machine, see startServerNode): a budget above that.
 beforeAll(async () => {
   f = await createStoreFixture();
   const node = await startServerNode(f.url, {}, unhandledRejectionOnSignal);
   ({ url, metricsUrl } = node);
   server = node.process;
-});
+}, 120_000);
 
 afterAll(async () => {
   await server.stop('SIGKILL');
@@ -38,6 +39,7 @@ it('logs and counts an unhandled rejection and keeps serving', async () => {
   expect(server.output()).toContain('test-only unhandled rejection');
   server.proc.kill('SIGUSR2');
   await eventually('the second one counted', async () => ((await rejectionsCounted()) === 2 ? true : undefined), 10_000);
+  // Still running a moment later: time for a fatal rejection to have ended the process.
   await new Promise((r) => setTimeout(r, 300));
   expect(server.proc.exitCode).toBeNull();
   expect((await fetch(`${url}/api/health`)).status).toBe(200);

@@ -174,6 +174,7 @@ describe('the dashboard through HAProxy', () => {
     const restart = stack.supervisor.exclusive(() => stack.supervisor.restart()).finally(() => (restarting = false));
     while (restarting) {
       created.push(await createTask(token, `During the restart ${created.length + 1}`, retried));
+      // Paces the load: a new task every ~400 ms while the nodes restart.
       await new Promise((r) => setTimeout(r, 400));
     }
     await restart;

@@ -251,6 +251,7 @@ describe('the dashboard in a real browser', () => {
     expect((await hook('pull_request', pullRequestEvent({ repo: 'acme/payments', branch, prNumber: 44, action: 'opened' }))).status).toBe(
       202,
     );
+    // Nothing reaches the offline page: a time in which it would have, were it online.
     await new Promise((r) => setTimeout(r, 1000));
     expect(await bob.locator('.badge[data-status="pr_open"]').count()).toBe(0);
     await bob.context().setOffline(false);

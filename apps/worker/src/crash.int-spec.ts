@@ -10,9 +10,10 @@ import { startPipelineStack, type PipelineStack } from './testing/pipeline-stack
 jest.setTimeout(90_000);
 
 let stack: PipelineStack;
+// Starts a server process (up to 60 s on a busy machine, see startPipelineStack): a budget above that.
 beforeAll(async () => {
   stack = await startPipelineStack();
-});
+}, 120_000);
 afterAll(() => stack.close());
 
 it('loses no task and creates no second issue when a worker dies mid-dispatch', async () => {

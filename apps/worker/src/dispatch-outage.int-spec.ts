@@ -14,11 +14,12 @@ jest.setTimeout(90_000);
 let stack: PipelineStack;
 let redis: Redis;
 let github: Queue;
+// Starts a server process (up to 60 s on a busy machine, see startPipelineStack): a budget above that.
 beforeAll(async () => {
   stack = await startPipelineStack();
   redis = new Redis(testEnv('TEST_REDIS_URL'));
   github = new Queue(QUEUES.github, { connection: redis, prefix: stack.prefix });
-});
+}, 120_000);
 afterAll(async () => {
   await github.close();
   redis.disconnect();

@@ -120,6 +120,7 @@ it('parks what fails for good, and applies it once when redelivered, reconciled 
     expect(res.status).toBe(200);
     expect(JSON.parse(res.body)).toEqual({ status: 'duplicate' });
   }
+  // Nothing changes: time for a (wrongly) enqueued job to have been applied.
   await new Promise((r) => setTimeout(r, 500));
   expect((await alice.get(`/api/tasks/${taskId}`)).body).toMatchObject({ status: 'pr_open', seq: open.seq });
   const ledger = await stack.f.db

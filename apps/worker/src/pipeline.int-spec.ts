@@ -12,9 +12,10 @@ import { startPipelineStack, WEBHOOK_SECRET, type PipelineStack } from './testin
 jest.setTimeout(90_000);
 
 let stack: PipelineStack;
+// Starts a server process (up to 60 s on a busy machine, see startPipelineStack): a budget above that.
 beforeAll(async () => {
   stack = await startPipelineStack();
-});
+}, 120_000);
 afterAll(() => stack.close());
 
 const hook = (event: string, payload: object, deliveryId?: string) =>
@@ -136,6 +137,7 @@ describe('with the built-in analyzer and the GitHub sandbox', () => {
     expect((await hook('pull_request', pullRequestEvent({ repo: 'acme/payments', branch, prNumber: 77, action: 'opened' }))).status).toBe(
       202,
     );
+    // Time for its job to have run, if one had been enqueued.
     await new Promise((r) => setTimeout(r, 1000));
     const after = (await alice.get(`/api/tasks/${id}`)).body;
     expect(after.status).toBe('merged');

@@ -12,6 +12,7 @@ jest.setTimeout(60_000);
 let f: StoreFixture;
 let worker: AppProcess;
 
+// Starts a worker process (its ready line can take 30 s on a busy machine): a budget above that.
 beforeAll(async () => {
   f = await createStoreFixture();
   worker = spawnApp(
@@ -24,7 +25,7 @@ beforeAll(async () => {
     }),
   );
   await worker.waitForOutput('worker ready');
-});
+}, 120_000);
 
 afterAll(async () => {
   await worker.stop('SIGKILL');
@@ -37,6 +38,7 @@ it('logs and counts an unhandled rejection, keeps running, and still stops clean
   worker.proc.kill('SIGUSR2');
   await worker.waitForOutput(/"total":2,"msg":"unhandled promise rejection; carrying on"/, 10_000);
   expect(worker.output()).toContain('test-only unhandled rejection');
+  // Still running a moment later: time for a fatal rejection to have ended the process.
   await new Promise((r) => setTimeout(r, 300));
   expect(worker.proc.exitCode).toBeNull();
   expect(await worker.stop('SIGTERM')).toBe(0);

@@ -192,6 +192,7 @@ describe('cluster behind HAProxy', () => {
     await eventually('public task dispatched', async () =>
       (await alice.get(`/api/tasks/${publicTask.id}`)).body.status === 'dispatched' ? true : undefined,
     );
+    // Nothing reaches the others: a time in which it would have (both tasks are dispatched).
     await new Promise((r) => setTimeout(r, 500));
     const leaked = (s: TestSocket, taskId: string) => s.events.filter((e) => JSON.stringify(e.payload ?? '').includes(taskId));
     expect(leaked(carol, body.task.id)).toEqual([]);
@@ -262,6 +263,7 @@ describe('cluster behind HAProxy', () => {
       const redis = stack.services.embeddedRedis!;
       await redis.stop();
       const stoppedAt = Date.now();
+      // Down for a while: the nodes and workers notice.
       await new Promise((r) => setTimeout(r, 1000));
       restartedRedis = await startRedis({
         dataDir: path.join(dataDir, 'redis'),
@@ -296,6 +298,7 @@ describe('cluster behind HAProxy', () => {
         await db.destroy();
       }
       const committedAt = Date.now();
+      // Nothing is published while no worker runs: a time in which it would have been.
       await new Promise((r) => setTimeout(r, 500));
       expect(faultMirrors.every((m) => m.status === 'pr_open')).toBe(true);
       // No worker is started by the test: the supervisor restarts the killed ones.

@@ -54,7 +54,8 @@ beforeAll(async () => {
     logFile: path.join(dir, 'haproxy.log'),
     statsSocket,
   });
-  for (let i = 0; i < 50 && !fs.existsSync(statsSocket); i += 1) await new Promise((r) => setTimeout(r, 100));
+  for (const deadline = Date.now() + 15_000; !fs.existsSync(statsSocket) && Date.now() < deadline;)
+    await new Promise((r) => setTimeout(r, 100));
 });
 
 afterAll(async () => {

@@ -84,7 +84,7 @@ function describeProcess(pid: number): string {
   }
 }
 
-async function settle(list: () => number[], ms = 5000): Promise<number[]> {
+async function settle(list: () => number[], ms = 15_000): Promise<number[]> {
   const deadline = Date.now() + ms;
   while (list().length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
   return list();

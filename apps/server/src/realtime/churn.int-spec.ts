@@ -22,7 +22,8 @@ import { startServerNode } from '../testing/server-node';
 const SECONDS = Number(process.env.CHURN_TEST_SECONDS || 60);
 const CONCURRENCY = 8;
 const HEAP_LIMIT_MB = 160;
-jest.setTimeout((SECONDS + 90) * 1000);
+// The test churns for SECONDS, then checks for a few (62 s in all on a busy machine): a ceiling with 3x headroom.
+jest.setTimeout((SECONDS + 10) * 3 * 1000);
 
 let f: StoreFixture;
 let server: AppProcess;

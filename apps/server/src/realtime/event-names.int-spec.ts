@@ -18,12 +18,13 @@ let url: string;
 let metricsUrl: string;
 const open: TestSocket[] = [];
 
+// Starts a server process (up to 60 s on a busy machine, see startServerNode): a budget above that.
 beforeAll(async () => {
   f = await createStoreFixture();
   node = await startServerNode(f.url);
   ({ url, metricsUrl } = node);
   server = node.process;
-});
+}, 120_000);
 afterAll(async () => {
   for (const s of open) s.close();
   await server.stop('SIGKILL');

@@ -3,7 +3,7 @@ import { createSigner } from 'fast-jwt';
 import { Redis } from 'ioredis';
 import { rooms, SOCKET_IO_REDIS_KEY, toDashboardTask, validate, SERVER_EVENTS, type ServerToClientEvents } from '@taskflow/events';
 import { transition } from '@taskflow/store';
-import { openSocket, testEnv, type TestSocket } from '@taskflow/testing';
+import { eventually, openSocket, testEnv, type TestSocket } from '@taskflow/testing';
 import { JWT_ISSUER } from '../auth/auth.plugin';
 import { startTestApp, TEST_JWT_SECRET, type TestApp } from '../testing/test-app';
 
@@ -94,10 +94,10 @@ describe('connection', () => {
     s.close();
     const short = await openSocket(url, { token: token(t.f.users.alice, { expiresIn: 1500 }) });
     open.push(short);
-    const err = await short.waitFor((e) => e.event === 'error', 'expiry error', 5000);
+    // 1.5 s after the token was signed; the deadline is a ceiling for a busy machine.
+    const err = await short.waitFor((e) => e.event === 'error', 'expiry error', 15_000);
     expect(err.payload).toEqual({ code: 'TOKEN_EXPIRED', message: 'Session expired: log in again' });
-    await new Promise((r) => setTimeout(r, 200));
-    expect(short.socket.connected).toBe(false);
+    await eventually('the server to close the socket', async () => (short.socket.connected ? undefined : true), 5000);
   });
 });
 
@@ -165,12 +165,14 @@ describe('rooms', () => {
     emitter.to(rooms.task(task.id)).emit('task:analyzing', { taskId: task.id, seq: 2, status: 'analyzing' });
     emitter.to(rooms.task(secret.id)).emit('task:analyzing', { taskId: secret.id, seq: 2, status: 'analyzing' });
     await alice.waitFor((e) => e.event === 'task:analyzing' && e.payload.taskId === task.id, 'live event');
+    // Nothing arrives for the others: given the time it took Alice's to arrive, and then some.
     await new Promise((r) => setTimeout(r, 300));
     expect(carol.of('task:analyzing')).toEqual([]);
     expect(bob.of('task:analyzing')).toEqual([]);
 
     expect(await alice.request('task:leave', { taskId: task.id })).toEqual({ ok: true });
     emitter.to(rooms.task(task.id)).emit('task:coding', { taskId: task.id, seq: 3, status: 'coding' });
+    // Nothing arrives: a time in which it would have.
     await new Promise((r) => setTimeout(r, 300));
     expect(alice.of('task:coding')).toEqual([]);
   });
@@ -328,6 +330,7 @@ describe('hardening', () => {
   it('keeps a socket whose token outlives the 24.8-day timer limit connected', async () => {
     const long = await openSocket(url, { token: token(t.f.users.alice, { expiresIn: 29 * 86_400_000 }) });
     open.push(long);
+    // No expiry error comes: a time in which an overflowed (immediate) timer would have fired.
     await new Promise((r) => setTimeout(r, 500));
     expect(long.of('error')).toEqual([]);
     expect(long.socket.connected).toBe(true);
@@ -339,6 +342,7 @@ describe('hardening', () => {
     // The per-socket budget is 5 a second here: one 100-task resync costs 10 and is refused outright.
     const big = await s.request('resync_requested', { taskIds: ids });
     expect(big).toEqual({ ok: false, error: { code: 'RATE_LIMITED', message: 'Too many messages; slow down' } });
+    // A fresh one-second window.
     await new Promise((r) => setTimeout(r, 1100));
     const small = await s.request('resync_requested', { taskIds: ids.slice(0, 30) });
     expect(small.ok).toBe(true);
@@ -358,6 +362,7 @@ describe('hardening', () => {
       s.socket.emit('task:join', { taskId: task.id });
       s.socket.disconnect();
     }
+    // Time for the joins in flight to land (a wait for the count would pass before they had): none may stay.
     await new Promise((r) => setTimeout(r, 1500));
     expect(await metricValue('taskflow_presence_local_entries')).toBe(before);
     const room = t.app.io.of('/').adapter.rooms.get(rooms.task(task.id));

@@ -11,12 +11,14 @@ describe('graceful drain', () => {
   let f: StoreFixture;
   let server: AppProcess;
   let url: string;
+  // Starts a server process (up to 60 s on a busy machine, see startServerNode): a budget above that.
   beforeAll(async () => {
     f = await createStoreFixture();
-    const node = await startServerNode(f.url, { DRAIN_DELAY_MS: '1500' });
+    // Long enough for the checks made during the drain, on a busy machine.
+    const node = await startServerNode(f.url, { DRAIN_DELAY_MS: '3000' });
     url = node.url;
     server = node.process;
-  });
+  }, 120_000);
   afterAll(async () => {
     await server.stop('SIGKILL');
     await f.close();
@@ -29,7 +31,8 @@ describe('graceful drain', () => {
     const disconnected = new Promise<string>((resolve) => connected.socket.once('disconnect', resolve));
     const pollingDisconnected = new Promise<string>((resolve) => polling.socket.once('disconnect', resolve));
     server.proc.kill('SIGTERM');
-    await eventually('readiness to fail', async () => ((await fetch(`${url}/api/ready`)).status === 503 ? true : undefined), 1000);
+    // Within the drain delay, leaving time for the checks below.
+    await eventually('readiness to fail', async () => ((await fetch(`${url}/api/ready`)).status === 503 ? true : undefined), 2000);
     const ready = await (await fetch(`${url}/api/ready`)).json();
     expect(ready).toEqual({ ready: false, problems: ['draining'] });
     await expect(openSocket(url, { token })).rejects.toThrow();

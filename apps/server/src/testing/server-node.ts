@@ -38,7 +38,8 @@ export async function startServerNode(
       ...env,
     }),
   );
-  await eventually('server ready', async () => ((await fetch(`${url}/api/ready`).catch(() => undefined))?.ok ? true : undefined), 30_000);
+  // 3-5 s idle; over 20 s seen on a busy 2-core machine. Callers' beforeAll budgets allow for this deadline.
+  await eventually('server ready', async () => ((await fetch(`${url}/api/ready`).catch(() => undefined))?.ok ? true : undefined), 60_000);
   return {
     process: child,
     url,

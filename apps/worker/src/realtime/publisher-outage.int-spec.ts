@@ -85,6 +85,7 @@ it('leaves the event unpublished while Redis is down, and publishes it after a r
   await redis.stop();
   try {
     await startAnalysis(taskId);
+    // Several sweeps, each failing against the stopped Redis.
     await sleep(PUBLISH_TIMEOUT_MS * 5);
     expect(await unpublishedSeqs(taskId)).toEqual([2]);
     expect(mirror.last).toBe(1);

@@ -48,7 +48,8 @@ export async function startPipelineStack(opts: { redisUrl?: string } = {}): Prom
     GITHUB_WEBHOOK_SECRET: WEBHOOK_SECRET,
     MIGRATE_ON_START: 'false',
   });
-  await eventually('server health', async () => ((await fetch(`${url}/api/health`).catch(() => undefined))?.ok ? true : undefined), 30_000);
+  // 3-5 s idle; over 20 s seen on a busy 2-core machine. Callers' beforeAll budgets allow for this deadline.
+  await eventually('server health', async () => ((await fetch(`${url}/api/health`).catch(() => undefined))?.ok ? true : undefined), 60_000);
   const workers: WorkerRuntime[] = [];
   // The GitHub stand-in serves the API locally but links to github.com, as GitHub does.
   const workerEnv = { ...common, APP_URL: 'https://taskflow.test', RECONCILE_AFTER_MS: '600000', GITHUB_WEB_URL: 'https://github.com' };

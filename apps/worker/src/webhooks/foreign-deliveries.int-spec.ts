@@ -17,11 +17,12 @@ let stack: PipelineStack;
 let watcher: TestSocket;
 let issueNumber = 100;
 
+// Starts a server process (up to 60 s on a busy machine, see startPipelineStack): a budget above that.
 beforeAll(async () => {
   stack = await startPipelineStack();
   stack.startWorker();
   watcher = await openSocket(stack.url, { token: await login(stack.url, 'alice', FIXTURE_PASSWORD) });
-});
+}, 120_000);
 afterAll(async () => {
   watcher?.close();
   await stack.close();
@@ -58,7 +59,7 @@ async function dispatchedTask() {
 
 /** The genuine `create` for the task's branch, then the task's event log once it has been applied. */
 async function afterGenuineBranch(task: { id: string; branch: string }) {
-  expect(await hook('create', createBranchEvent({ repo: 'acme/payments', branch: task.branch }))).toEqual({ status: 'queued' });
+  expect(await hook('create', createBranchEvent({ repo: 'acme/payments', branch: task.branch }))).toEqual({ status: 'queued', matched: 1 });
   const alice = await stack.asUser('alice');
   const coding = await stack.waitForStatus(alice, task.id, 'coding');
   return coding.events.map((e: { eventType: string }) => e.eventType);
