@@ -88,7 +88,7 @@ it('parks what fails for good, and applies it once when redelivered, reconciled 
   // GitHub's Redeliver (same X-GitHub-Delivery) replays the parked job; a second one while it waits is a duplicate.
   const redelivered = await hook('create', createBranchEvent({ repo: 'acme/payments', branch }), coding);
   expect(redelivered.status).toBe(202);
-  expect(JSON.parse(redelivered.body)).toEqual({ status: 'queued' });
+  expect(JSON.parse(redelivered.body)).toEqual({ status: 'queued', matched: 1 });
   const again = await hook('create', createBranchEvent({ repo: 'acme/payments', branch }), coding);
   expect(again.status).toBe(200);
   expect(JSON.parse(again.body)).toEqual({ status: 'duplicate' });

@@ -129,6 +129,8 @@ export const WebhookResponse = Type.Object(
   {
     status: Type.Union([Type.Literal('pong'), Type.Literal('queued'), Type.Literal('duplicate'), Type.Literal('ignored')]),
     reason: Type.Optional(Type.String()),
+    /** With `queued`: the tasks the delivery matches now (0 or 1; absent when the database did not say in time). 0 most likely changes nothing. */
+    matched: Type.Optional(Type.Integer({ minimum: 0, maximum: 1 })),
   },
   strict,
 );

@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import type { WebhookJobData } from '@taskflow/events';
 import type { Db } from './db';
 import { selectTasks, toTaskRecord, type TaskRecord } from './task-record';
 
@@ -22,6 +23,15 @@ export async function findTaskForWebhook(
     .orderBy('t.createdAt', 'desc')
     .executeTakeFirst();
   return byIssue ? toTaskRecord(byIssue) : undefined;
+}
+
+/**
+ * The task a normalised GitHub delivery is about, looked up as the worker looks it up: a comment by its
+ * issue or pull request number, anything else by its branch (a pull request also by its `#issue` references).
+ */
+export function findTaskForDelivery(db: Db, job: WebhookJobData): Promise<TaskRecord | undefined> {
+  if (job.kind === 'comment') return findTaskByNumber(db, job.repo, job.number);
+  return findTaskForWebhook(db, { repo: job.repo, branch: job.branch, issueRefs: job.kind === 'pull_request' ? job.issueRefs : [] });
 }
 
 /** Keeps the analyzer's answer (internal) while the task is still being analysed. */

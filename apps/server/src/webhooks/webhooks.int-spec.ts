@@ -3,7 +3,7 @@ import { Queue } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { QUEUES, taskBranch, webhookJobId, type WebhookJobData } from '@taskflow/events';
-import { createBranchEvent, pullRequestEvent, signPayload } from '@taskflow/github-sim';
+import { createBranchEvent, issueCommentEvent, pullRequestEvent, signPayload } from '@taskflow/github-sim';
 import { transition } from '@taskflow/store';
 import { testEnv } from '@taskflow/testing';
 import { startTestApp, TEST_WEBHOOK_SECRET, type TestApp } from '../testing/test-app';
@@ -80,7 +80,7 @@ describe('POST /api/webhooks/github with a good signature', () => {
     const deliveryId = randomUUID();
     const res = await deliver({ event: 'create', body: JSON.stringify(createBranchEvent({ repo, branch })), deliveryId });
     expect(res.statusCode).toBe(202);
-    expect(res.json()).toEqual({ status: 'queued' });
+    expect(res.json()).toEqual({ status: 'queued', matched: 1 });
 
     const job = await hooks.getJob(webhookJobId(deliveryId));
     expect(job?.name).toBe('apply-webhook');
@@ -94,7 +94,7 @@ describe('POST /api/webhooks/github with a good signature', () => {
     const payload = pullRequestEvent({ repo, branch, prNumber: 7, action: 'opened', title: 'Fix 3DS redirect', body: 'Fixes #12.' });
     const res = await deliver({ event: 'pull_request', body: JSON.stringify(payload), deliveryId });
     expect(res.statusCode).toBe(202);
-    expect(res.json()).toEqual({ status: 'queued' });
+    expect(res.json()).toEqual({ status: 'queued', matched: 1 });
     expect((await hooks.getJob(webhookJobId(deliveryId)))?.data).toEqual({
       deliveryId,
       kind: 'pull_request',
@@ -144,6 +144,23 @@ describe('POST /api/webhooks/github with a good signature', () => {
     });
   });
 
+  it('says how many tasks a delivery matches: none for a branch or issue of no task (a mistyped id), still queued', async () => {
+    const unknown = taskBranch(randomUUID());
+    const cases = [
+      { event: 'create', payload: createBranchEvent({ repo, branch: unknown }), matched: 0 },
+      { event: 'pull_request', payload: pullRequestEvent({ repo, branch: unknown, prNumber: 4242, action: 'opened' }), matched: 0 },
+      { event: 'issue_comment', payload: issueCommentEvent({ repo, number: 4243, body: 'Anyone?' }), matched: 0 },
+      { event: 'issue_comment', payload: issueCommentEvent({ repo, number: 12, body: 'On it.' }), matched: 1 },
+    ];
+    for (const c of cases) {
+      const deliveryId = randomUUID();
+      const res = await deliver({ event: c.event, body: JSON.stringify(c.payload), deliveryId });
+      expect([c.event, res.statusCode, res.json()]).toEqual([c.event, 202, { status: 'queued', matched: c.matched }]);
+      // The worker decides: a task may yet appear (its dispatch committing late).
+      expect(await jobsFor(deliveryId)).toHaveLength(1);
+    }
+  });
+
   it('acknowledges a redelivery of the same delivery id as a duplicate, queueing one job only', async () => {
     const deliveryId = randomUUID();
     const body = JSON.stringify(pullRequestEvent({ repo, branch, prNumber: 9, action: 'opened' }));
@@ -151,7 +168,7 @@ describe('POST /api/webhooks/github with a good signature', () => {
 
     const first = await deliver({ event: 'pull_request', body, deliveryId });
     expect(first.statusCode).toBe(202);
-    expect(first.json()).toEqual({ status: 'queued' });
+    expect(first.json()).toEqual({ status: 'queued', matched: 1 });
     const second = await deliver({ event: 'pull_request', body, deliveryId });
     expect(second.statusCode).toBe(200);
     expect(second.json()).toEqual({ status: 'duplicate' });
@@ -190,7 +207,7 @@ describe('POST /api/webhooks/github with a good signature', () => {
 
     const res = await deliver({ event: 'create', body, deliveryId });
     expect(res.statusCode).toBe(202);
-    expect(res.json()).toEqual({ status: 'queued' });
+    expect(res.json()).toEqual({ status: 'queued', matched: 1 });
     const replayed = (await hooks.getJob(webhookJobId(deliveryId)))!;
     expect(await replayed.getState()).toBe('waiting');
     expect(replayed.attemptsMade).toBe(0);

@@ -1,8 +1,8 @@
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { WebhookResponse } from '@taskflow/events';
+import { WebhookResponse, type WebhookJobData } from '@taskflow/events';
 import { AppError } from '@taskflow/platform';
-import { deliveryOutcome, type Db } from '@taskflow/store';
+import { deliveryOutcome, findTaskForDelivery, type Db } from '@taskflow/store';
 import type { PipelineQueue } from '@taskflow/queue';
 import type { Counter } from 'prom-client';
 import { ERROR_RESPONSES } from '../http/route-schema';
@@ -29,6 +29,23 @@ async function appliedAlready(db: Db, deliveryId: string, log: FastifyBaseLogger
   }
 }
 
+/**
+ * How many tasks the delivery matches now (0 or 1), for the sender's sake (`npm run simulate` says when a
+ * mistyped id matched nothing); undefined while PostgreSQL does not answer. The worker looks again when it applies it.
+ */
+async function tasksMatched(db: Db, job: WebhookJobData, log: FastifyBaseLogger): Promise<number | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('timed out')), LEDGER_TIMEOUT_MS)));
+  try {
+    return (await Promise.race([findTaskForDelivery(db, job), timeout])) ? 1 : 0;
+  } catch (err) {
+    log.debug({ err }, 'could not look up the task of a delivery');
+    return undefined;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 const header = (value: string | string[] | undefined) => (Array.isArray(value) ? value[0] : value);
 
 /**
@@ -46,8 +63,8 @@ export async function webhooksRoutes(
   const doc = {
     tags: ['webhooks'],
     description:
-      "GitHub's webhook (signed with X-Hub-Signature-256, named by X-GitHub-Event and X-GitHub-Delivery): verified, deduplicated and queued (202); " +
-      'a delivery outside the configured repositories is acknowledged and `ignored`.',
+      "GitHub's webhook (signed with X-Hub-Signature-256, named by X-GitHub-Event and X-GitHub-Delivery): verified, deduplicated and queued (202, " +
+      '`matched`: how many tasks it matches now, 0 or 1); a delivery outside the configured repositories is acknowledged and `ignored`.',
     response: { 200: WebhookResponse, 202: WebhookResponse, ...ERROR_RESPONSES },
   };
   app.post('/api/webhooks/github', { schema: doc }, async (request, reply) => {
@@ -79,7 +96,8 @@ export async function webhooksRoutes(
     deps.queue.assertReady();
     // Seen means applied (the worker records it in the transition's transaction) or its job is still pending or
     // done; a delivery whose job was parked is replayed here, so GitHub's Redeliver applies it.
-    if (await appliedAlready(deps.db, deliveryId, log)) {
+    const [seen, matched] = await Promise.all([appliedAlready(deps.db, deliveryId, log), tasksMatched(deps.db, normalized.job, log)]);
+    if (seen) {
       log.info('duplicate delivery ignored');
       return reply.status(200).send({ status: 'duplicate' });
     }
@@ -94,6 +112,6 @@ export async function webhooksRoutes(
       log.info({ job: outcome }, 'duplicate delivery ignored');
       return reply.status(200).send({ status: 'duplicate' });
     }
-    return reply.status(202).send({ status: 'queued' });
+    return reply.status(202).send({ status: 'queued', ...(matched === undefined ? {} : { matched }) });
   });
 }
