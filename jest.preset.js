@@ -19,7 +19,11 @@ module.exports = {
   // Most tests touch PostgreSQL, Redis, a process or a socket: Jest's 5 s default fails them on a busy machine.
   // A ceiling for hangs, not an expected duration; slower files set their own budgets (3x their idle time).
   testTimeout: 60_000,
-  setupFilesAfterEnv: [require.resolve('./infra/jest/budget-recorder.js')],
+  setupFilesAfterEnv: [
+    require.resolve('./infra/jest/budget-recorder.js'),
+    // Ends each test's child processes (spawnTestProcess) when the test, or their describe block, ends.
+    require.resolve('./libs/testing/src/test-process.jest-setup.ts'),
+  ],
   reporters: [
     'default',
     require.resolve('./infra/jest/summary-reporter.js'),

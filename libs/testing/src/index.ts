@@ -3,6 +3,7 @@ export * from './http-fake';
 export * from './fake-openai';
 export * from './fake-github';
 export * from './processes';
+export { runTestProcess, spawnTestProcess, type TestProcess, type TestProcessOptions, type TestProcessResult } from './test-process';
 export * from './api-client';
 export * from './socket-client';
 export * from './task-mirror';

@@ -1,45 +1,23 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import { spawnTestProcess, type TestProcess } from './test-process';
 
 export const REPO_ROOT = path.resolve(__dirname, '../../..');
 
-export interface AppProcess {
-  proc: ChildProcess;
-  output(): string;
-  exited: Promise<number | null>;
-  /** Resolves when the output contains `text` (rejects on exit or timeout). */
-  waitForOutput(text: string | RegExp, timeoutMs?: number): Promise<void>;
-  stop(signal?: NodeJS.Signals): Promise<number | null>;
-}
+export type AppProcess = TestProcess;
 
-/** Runs an app's TypeScript entry point (e.g. `apps/server/src/main.ts`) as its own process. */
-export function spawnApp(entry: string, env: NodeJS.ProcessEnv): AppProcess {
-  const proc = spawn(process.execPath, ['--conditions=taskflow-source', '--import', 'tsx', path.join(REPO_ROOT, entry)], {
+/**
+ * Runs an app's TypeScript entry point (e.g. `apps/server/src/main.ts`) as its own process (see
+ * spawnTestProcess: its own group, ended with the test that started it or, from `beforeAll`, with the file).
+ */
+export function spawnApp(entry: string, env: NodeJS.ProcessEnv, opts: { deadlineMs?: number; scope?: 'test' | 'suite' } = {}): AppProcess {
+  return spawnTestProcess(process.execPath, ['--conditions=taskflow-source', '--import', 'tsx', path.join(REPO_ROOT, entry)], {
+    name: entry,
+    // A ceiling for a process that outlives everything meant to stop it, not an expected lifetime.
+    deadlineMs: opts.deadlineMs ?? 15 * 60_000,
+    scope: opts.scope,
     env: { PATH: process.env.PATH, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let out = '';
-  proc.stdout.on('data', (d) => (out += d));
-  proc.stderr.on('data', (d) => (out += d));
-  const exited = new Promise<number | null>((resolve) => proc.on('exit', (code, signal) => resolve(code ?? (signal ? 128 : null))));
-  const matches = (text: string | RegExp) => (typeof text === 'string' ? out.includes(text) : text.test(out));
-  return {
-    proc,
-    output: () => out,
-    exited,
-    async waitForOutput(text, timeoutMs = 30_000) {
-      const deadline = Date.now() + timeoutMs;
-      while (!matches(text)) {
-        if (proc.exitCode !== null || proc.signalCode !== null) throw new Error(`${entry} exited before printing ${text}:\n${out}`);
-        if (Date.now() > deadline) throw new Error(`${entry} did not print ${text} in ${timeoutMs} ms:\n${out}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    },
-    async stop(signal = 'SIGTERM') {
-      if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
-      return exited;
-    },
-  };
 }
 
 /** Polls until `check` returns a value (not undefined), or fails after `timeoutMs`. */
