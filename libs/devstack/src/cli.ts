@@ -5,6 +5,8 @@ import { ConfigError, onStopSignals } from '@taskflow/platform';
 import { plural } from './cluster-status';
 import { loadStackEnv, REPO_ROOT, type StackEnv } from './config';
 import { loadOrCreateSecrets } from './secrets';
+import { startCpuHog } from './cpu-hog';
+import { checkLeftovers } from './leftovers';
 import { startServices } from './services';
 import { startStack, type Topology } from './stack';
 import { ensureWebBuilt } from './web-build';
@@ -164,6 +166,12 @@ async function test(env: StackEnv, args: string[]): Promise<number> {
         TEST_DATABASE_URL: svc.adminDatabaseUrl ?? svc.databaseUrl,
         TEST_REDIS_URL: svc.redisUrl,
         TASKFLOW_TEST_REPORT_DIR: reportDir,
+  // TEST_LOAD=N: the whole run on a machine busy with something else (N cores kept busy throughout).
+  const hog = env.TEST_LOAD > 0 ? startCpuHog(env.TEST_LOAD, 90 * 60_000) : undefined;
+  if (hog)
+    log(
+      `TEST_LOAD=${env.TEST_LOAD}: busy-loop process(es) keep ${env.TEST_LOAD} core(s) busy until the tests end (pid ${hog.pids.join(', ')})`,
+    );
         NX_DAEMON: 'false',
         NX_NO_CLOUD: 'true',
         NX_TUI: 'false',
@@ -176,7 +184,10 @@ async function test(env: StackEnv, args: string[]): Promise<number> {
   const code = await new Promise<number>((resolve) => nx.on('exit', (c, s) => resolve(c ?? (s ? 1 : 0))));
   await svc.stop();
   printTotals(reportDir);
-  return code;
+  // Last, once nx, its Jest workers, the services and the load are gone: anything else still running
+  // under the clone outlived the test that started it. Named, killed, and the run fails.
+  const leftovers = await checkLeftovers(REPO_ROOT, { log });
+  return leftovers.failed && code === 0 ? 1 : code;
 }
 
 let logsDir = '.data/logs';
@@ -186,6 +197,7 @@ function setupFailure(err: unknown): string {
   const message = err instanceof Error ? (err.message.split('\n')[0] ?? err.message) : String(err);
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   if (code === 'EACCES' || code === 'EPERM')
+  await hog?.stop();
     return `${message} — a file or directory above is not accessible to this user; fix its permissions or run from a clone you own.`;
   if (code === 'ENOSPC') return `${message} — the disk is full; free some space and try again.`;
   return `${message}${/see |Set |set |run /.test(message) ? '' : ` — see the logs under ${logsDir}.`}`;

@@ -25,6 +25,8 @@ export const StackEnvSchema = Type.Object({
   TEST_REDIS_URL: Type.Optional(Env.url()),
 });
 
+  /** `npm test`: keep this many cores busy with a busy loop for the whole run (0: none), to prove the tests under load. */
+  TEST_LOAD: Type.Integer({ minimum: 0, maximum: 64, default: 0 }),
 export function loadStackEnv(env: NodeJS.ProcessEnv = process.env) {
   const parsed = parseEnv(StackEnvSchema, env);
   return { ...parsed, DATA_DIR: path.resolve(parsed.DATA_DIR) };
