@@ -1,4 +1,5 @@
 import { io } from 'socket.io-client';
+import { localAppUrl } from './app-url';
 
 /**
  * `npm run watch-task -- <taskId|dashboard> [--polling]`: logs in and prints every
@@ -6,7 +7,8 @@ import { io } from 'socket.io-client';
  * it is given (HAProxy in a cluster). Run it in two terminals to watch both
  * receive the same events.
  */
-const USAGE = 'usage: npm run watch-task -- <taskId|dashboard> [--polling]   (env: APP_URL, WATCH_USER, WATCH_PASSWORD)';
+const USAGE = `usage: npm run watch-task -- <taskId|dashboard> [--polling]
+env: APP_URL or PORT (default: the running local stack's, from DATA_DIR/stack.json, else port 3000), WATCH_USER, WATCH_PASSWORD`;
 
 async function main(): Promise<number> {
   const args = process.argv.slice(2);
@@ -15,14 +17,22 @@ async function main(): Promise<number> {
     console.error(USAGE);
     return 2;
   }
-  const url = process.env.APP_URL ?? `http://127.0.0.1:${process.env.PORT ?? 3000}`;
+  const { url, from } = localAppUrl(process.env);
   const username = process.env.WATCH_USER ?? 'alice';
   const password = process.env.WATCH_PASSWORD ?? process.env.DEMO_PASSWORD ?? 'taskflow';
-  const login = await fetch(`${url}/api/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username, password }),
-  });
+  let login: Response;
+  try {
+    login = await fetch(`${url}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username, password }),
+      signal: AbortSignal.timeout(10_000),
+    });
+  } catch (err) {
+    const cause = ((err as Error).cause as Error | undefined)?.message ?? (err as Error).message;
+    console.error(`cannot reach ${url} (${from}): ${cause}. Start the stack (npm start or npm run cluster), or set APP_URL or PORT.`);
+    return 1;
+  }
   if (!login.ok) {
     console.error(`login as ${username} at ${url} failed: HTTP ${login.status}`);
     return 1;
@@ -60,9 +70,10 @@ async function main(): Promise<number> {
     const detail = event === 'task:state' || event === 'dashboard:state' ? '' : ` ${JSON.stringify(payload).slice(0, 160)}`;
     console.log(`[${stamp()}] ${event}${seq}${status}${detail}`);
   });
+  // Ctrl-C may arrive more than once (the terminal's, and npm's and the bootstrap's passing it on): stop once, quietly.
   await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
+    process.on('SIGINT', () => resolve());
+    process.on('SIGTERM', () => resolve());
   });
   socket.close();
   return 0;
@@ -71,7 +82,7 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (err) => {
-    console.error(err);
+    console.error(err instanceof Error ? err.message : err);
     process.exit(1);
   },
 );

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -118,6 +118,60 @@ describe('simulate CLI', () => {
         pull_request: { head: { ref: 'taskflow/3f2b8c1e-8d9a', repo: { full_name: 'mallory/payments', fork: true } } },
       });
       expect(stdout).toContain('(ignored: pull request from mallory/payments, not acme/payments)');
+    });
+
+    it('says in one line that no task matched, and exits 1, when the server matched none (a mistyped id)', async () => {
+      await receiver.close();
+      receiver = await startWebhookReceiver(202, { status: 'queued', matched: 0 });
+      const { code, stdout, stderr } = await runCli([TASK_ID, 'coding'], { APP_URL: receiver.url, GITHUB_WEBHOOK_SECRET: SECRET });
+      expect(code).toBe(1);
+      expect(stdout).toBe('');
+      expect(stderr.trim().split('\n')).toEqual([
+        expect.stringMatching(
+          /^coding: no task matches branch taskflow\/3f2b8c1e-8d9a in acme\/payments at http:\/\/127\.0\.0\.1:\d+: check the task id/,
+        ),
+      ]);
+      expect(receiver.requests).toHaveLength(1);
+    });
+
+    it('exits 0 when the server matched the task', async () => {
+      await receiver.close();
+      receiver = await startWebhookReceiver(202, { status: 'queued', matched: 1 });
+      const { code, stdout } = await runCli([TASK_ID, 'pr-open'], { APP_URL: receiver.url, GITHUB_WEBHOOK_SECRET: SECRET });
+      expect(code).toBe(0);
+      expect(stdout.trim()).toMatch(/^pr-open: pull_request delivery \S+ → HTTP 202$/);
+    });
+
+    describe('without APP_URL', () => {
+      let dataDir: string;
+      beforeEach(() => {
+        dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'github-sim-stack-'));
+        fs.writeFileSync(path.join(dataDir, 'secrets.json'), JSON.stringify({ githubWebhookSecret: SECRET }));
+      });
+      afterEach(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+      const writeStack = (url: string, supervisorPid: number) =>
+        fs.writeFileSync(path.join(dataDir, 'stack.json'), JSON.stringify({ url, supervisorPid }));
+
+      it("posts to the running local stack named by DATA_DIR's stack.json", async () => {
+        writeStack(receiver.url, process.pid);
+        const { code } = await runCli([TASK_ID, 'coding'], { DATA_DIR: dataDir });
+        expect(code).toBe(0);
+        expect(receiver.requests.map((r) => r.path)).toEqual(['/api/webhooks/github']);
+      });
+
+      it('PORT wins over the stack.json', async () => {
+        writeStack('http://127.0.0.1:9', process.pid);
+        const { code } = await runCli([TASK_ID, 'coding'], { DATA_DIR: dataDir, PORT: new URL(receiver.url).port });
+        expect(code).toBe(0);
+        expect(receiver.requests).toHaveLength(1);
+      });
+
+      it('ignores the stack.json of a stack whose supervisor is gone', async () => {
+        const gone = spawnSync(process.execPath, ['-e', '']).pid;
+        writeStack(receiver.url, gone);
+        await runCli([TASK_ID, 'coding'], { DATA_DIR: dataDir });
+        expect(receiver.requests).toEqual([]);
+      });
     });
 
     it('exits 1 when the server rejects the delivery', async () => {

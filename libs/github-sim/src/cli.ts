@@ -47,7 +47,9 @@ const USAGE = `Usage: npm run simulate -- <taskId> <${STEPS.join('|')}>
   close            pull_request closed without merging
 
 Environment:
-  APP_URL                 server to post to (default http://127.0.0.1:$PORT, PORT default 3000)
+  APP_URL, PORT           server to post to: APP_URL, else http://127.0.0.1:$PORT, else the running
+                          local stack's (url in $DATA_DIR/stack.json), else http://127.0.0.1:3000
+  DATA_DIR                the local stack's data directory (default .data)
   GITHUB_WEBHOOK_SECRET   signing secret (default: githubWebhookSecret in $DATA_DIR/secrets.json)
   GITHUB_REPO             owner/name (default acme/payments)
   GITHUB_HEAD_REPO        owner/name a pull request comes from (default GITHUB_REPO; another one plays a fork)
@@ -56,7 +58,7 @@ Environment:
   COMMENT_BODY            text of a comment (default: a short note)
   GITHUB_LOGIN            who reviews or comments (default octo-reviewer)`;
 
-/** Exit codes: 0 delivered (2xx), 1 delivery or set-up failed, 2 bad usage. */
+/** Exit codes: 0 delivered (2xx) to a task, 1 delivery or set-up failed or no task matched, 2 bad usage. */
 class CliExit extends Error {
   constructor(
     readonly code: number,
@@ -82,9 +84,35 @@ function parseArgs(args: string[]): { taskId: string; step: Step } {
   return { taskId: rawId.toLowerCase(), step: rawStep as Step };
 }
 
+const dataDir = (env: NodeJS.ProcessEnv) => path.resolve(env.DATA_DIR || path.join(REPO_ROOT, '.data'));
+
+/** The server: explicit APP_URL or PORT, else the running local stack's (stack.json, while its supervisor lives), else port 3000. */
+function appUrl(env: NodeJS.ProcessEnv): { url: string; from: string } {
+  if (env.APP_URL) return { url: env.APP_URL.replace(/\/+$/, ''), from: 'APP_URL' };
+  if (env.PORT) return { url: `http://127.0.0.1:${env.PORT}`, from: 'PORT' };
+  const file = path.join(dataDir(env), 'stack.json');
+  try {
+    const stack = JSON.parse(fs.readFileSync(file, 'utf8')) as { url?: unknown; supervisorPid?: unknown };
+    if (typeof stack.url === 'string' && typeof stack.supervisorPid === 'number' && isAlive(stack.supervisorPid))
+      return { url: stack.url.replace(/\/+$/, ''), from: `the running stack's ${file}` };
+  } catch {
+    // No running local stack: the default port.
+  }
+  return { url: 'http://127.0.0.1:3000', from: `the default: no running stack in ${dataDir(env)}` };
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 function readWebhookSecret(env: NodeJS.ProcessEnv): string {
   if (env.GITHUB_WEBHOOK_SECRET) return env.GITHUB_WEBHOOK_SECRET;
-  const file = path.join(path.resolve(env.DATA_DIR || path.join(REPO_ROOT, '.data')), 'secrets.json');
+  const file = path.join(dataDir(env), 'secrets.json');
   let secret: unknown;
   try {
     secret = (JSON.parse(fs.readFileSync(file, 'utf8')) as { githubWebhookSecret?: unknown }).githubWebhookSecret;
@@ -161,14 +189,20 @@ const DELIVERIES: Readonly<Record<Step, (d: DeliveryInput) => Delivery>> = {
   close: (d) => ({ event: 'pull_request', payload: pullRequestEvent({ ...pr(d), action: 'closed', merged: false }) }),
 };
 
-/** A 2xx the server did not apply says why (a fork, another repository…). */
-function ignoredNote(body: string): string {
+/** What the server said of a 2xx delivery: ignored (a fork, another repository…, with its reason), or how many tasks it matched. */
+function serverAnswer(body: string): { status?: unknown; reason?: unknown; matched?: unknown } {
   try {
-    const parsed = JSON.parse(body) as { status?: unknown; reason?: unknown };
-    return parsed.status === 'ignored' ? `  (ignored: ${String(parsed.reason)})` : '';
+    return JSON.parse(body) as { status?: unknown; reason?: unknown; matched?: unknown };
   } catch {
-    return '';
+    return {};
   }
+}
+
+/** Which task a step's delivery names, as the server looks it up. */
+function matchedBy(step: Step, taskId: string, prNumber: number, env: NodeJS.ProcessEnv): string {
+  if (step === 'comment') return `issue #${env.ISSUE_NUMBER}`;
+  if (step === 'pr-comment' || step === 'review-comment') return `pull request #${prNumber}`;
+  return `branch ${taskBranch(taskId)}`;
 }
 
 async function main(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
@@ -189,22 +223,34 @@ async function main(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   }
   const { event, payload } = delivery;
   const secret = readWebhookSecret(env);
-  const appUrl = (env.APP_URL || `http://127.0.0.1:${env.PORT || 3000}`).replace(/\/+$/, '');
-  const url = `${appUrl}${WEBHOOK_PATH}`;
+  const server = appUrl(env);
+  const url = `${server.url}${WEBHOOK_PATH}`;
 
   let result;
   try {
     result = await sendWebhook(url, event, payload, { secret });
   } catch (err) {
     const cause = err instanceof Error ? ((err.cause as Error | undefined)?.message ?? err.message) : String(err);
-    throw new CliExit(1, `${step}: could not reach ${url}: ${cause}`);
+    throw new CliExit(
+      1,
+      `${step}: could not reach ${url} (${server.from}): ${cause}. Start the stack (npm start), or set APP_URL or PORT.`,
+    );
   }
-  const ok = result.status >= 200 && result.status < 300;
-  const detail = ok ? ignoredNote(result.body) : `  ${result.body.replace(/\s+/g, ' ').slice(0, 200)}`;
-  const line = `${step}: ${event} delivery ${result.deliveryId} → HTTP ${result.status}${detail}`;
-  if (ok) console.log(line);
-  else console.error(line);
-  return ok ? 0 : 1;
+  const line = `${step}: ${event} delivery ${result.deliveryId} → HTTP ${result.status}`;
+  if (result.status < 200 || result.status >= 300) {
+    console.error(`${line}  ${result.body.replace(/\s+/g, ' ').slice(0, 200)}`);
+    return 1;
+  }
+  const answer = serverAnswer(result.body);
+  if (answer.status === 'ignored') console.log(`${line}  (ignored: ${String(answer.reason)})`);
+  else if (answer.matched === 0) {
+    // Accepted, but it changes nothing: most likely a mistyped task id (or another repository: GITHUB_REPO).
+    console.error(
+      `${step}: no task matches ${matchedBy(step, taskId, prNumber, env)} in ${repo} at ${server.url}: check the task id (delivery ${result.deliveryId}, HTTP ${result.status})`,
+    );
+    return 1;
+  } else console.log(line);
+  return 0;
 }
 
 main(process.argv.slice(2), process.env).then(
