@@ -1,6 +1,6 @@
-import { spawn } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
+import { runTestProcess } from '@taskflow/testing';
 
 const REQUIRED = [
   'scenario',
@@ -41,19 +41,16 @@ describe('npm run bench -- smoke', () => {
   // 70 s on a busy 2-core machine (load 10); the budget is a ceiling for hangs with 3x headroom over that.
   it('delivers every row once and in order, and ends stdout with the JSON summary', async () => {
     const port = await freePort();
-    const proc = spawn(
+    // Its own process group: the bench's cluster and generators end with the test at the latest.
+    const {
+      code,
+      stdout: out,
+      stderr: err,
+    } = await runTestProcess(
       process.execPath,
       ['--conditions=taskflow-source', '--import', 'tsx', path.join(__dirname, 'cli.ts'), 'smoke', '--port', String(port)],
-      {
-        cwd: path.resolve(__dirname, '../..'),
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
+      { name: 'npm run bench -- smoke', deadlineMs: 240_000, cwd: path.resolve(__dirname, '../..') },
     );
-    let out = '';
-    let err = '';
-    proc.stdout.on('data', (d) => (out += d));
-    proc.stderr.on('data', (d) => (err += d));
-    const code = await new Promise<number | null>((resolve) => proc.on('exit', (c) => resolve(c)));
     if (code !== 0) throw new Error(`bench exited ${code}\n${err.slice(-3000)}`);
     const lines = out.trim().split('\n');
     const summary = JSON.parse(lines[lines.length - 1]!) as Record<string, unknown>;

@@ -1,10 +1,9 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { loadStackEnv, startStack, type RunningStack } from '@taskflow/devstack';
-import { createTestDatabase, eventually, freePort, login, type TestDatabase } from '@taskflow/testing';
+import { createTestDatabase, eventually, freePort, login, spawnTestProcess, type TestDatabase } from '@taskflow/testing';
 import { launchChromium } from './browser';
 
 /**
@@ -68,7 +67,11 @@ async function startUpgradeRefusingProxy(port: number, target: number): Promise<
       '',
     ].join('\n'),
   );
-  const proc = spawn('haproxy', ['-db', '-f', config], { stdio: 'ignore' });
+  const proc = spawnTestProcess('haproxy', ['-db', '-f', config], {
+    name: 'upgrade-refusing haproxy',
+    deadlineMs: 15 * 60_000,
+    stdio: 'ignore',
+  });
   const url = `http://127.0.0.1:${port}`;
   await eventually(
     'the upgrade-refusing proxy',
@@ -78,9 +81,7 @@ async function startUpgradeRefusingProxy(port: number, target: number): Promise<
   return {
     url,
     stop: async () => {
-      if (proc.exitCode !== null) return;
-      proc.kill('SIGTERM');
-      await new Promise((r) => proc.once('exit', r));
+      await proc.stop('SIGTERM');
     },
   };
 }

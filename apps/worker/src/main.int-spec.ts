@@ -1,7 +1,6 @@
-import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { READY_MESSAGE } from '@taskflow/platform';
-import { createTestDatabase, testEnv, type TestDatabase } from '@taskflow/testing';
+import { createTestDatabase, spawnTestProcess, testEnv, type TestDatabase } from '@taskflow/testing';
 
 /** The worker process starts against real PostgreSQL/Redis, reports ready, and stops cleanly on SIGTERM. */
 jest.setTimeout(60_000);
@@ -14,15 +13,12 @@ afterAll(() => database.drop());
 
 /** `ipc`: started as the local stack's supervisor starts it, with an IPC channel. */
 function runWorker(env: NodeJS.ProcessEnv, { ipc = false } = {}) {
-  const proc = spawn(process.execPath, ['--conditions=taskflow-source', '--import', 'tsx', path.join(__dirname, 'main.ts')], {
+  return spawnTestProcess(process.execPath, ['--conditions=taskflow-source', '--import', 'tsx', path.join(__dirname, 'main.ts')], {
+    name: 'worker',
+    deadlineMs: 60_000,
     env: { PATH: process.env.PATH, ...env },
     stdio: ['ignore', 'pipe', 'pipe', ...(ipc ? (['ipc'] as const) : [])],
   });
-  let out = '';
-  proc.stdout.on('data', (d) => (out += d));
-  proc.stderr.on('data', (d) => (out += d));
-  const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
-  return { proc, exited, output: () => out };
 }
 
 describe('worker process', () => {

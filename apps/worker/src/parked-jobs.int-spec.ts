@@ -1,12 +1,10 @@
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { jobId, QUEUES, taskBranch, webhookJobId } from '@taskflow/events';
 import { createBranchEvent, pullRequestEvent, sendWebhook, type WebhookEventName } from '@taskflow/github-sim';
-import { eventually, testEnv } from '@taskflow/testing';
+import { eventually, runTestProcess, testEnv } from '@taskflow/testing';
 import { startPipelineStack, WEBHOOK_SECRET, type PipelineStack } from './testing/pipeline-stack';
 
 /**
@@ -19,7 +17,6 @@ jest.setTimeout(120_000);
 
 const REPO_ROOT = path.resolve(__dirname, '../../..');
 const UNREACHABLE_DB = 'postgres://postgres:nothing@127.0.0.1:1/nowhere';
-const run = promisify(execFile);
 
 let stack: PipelineStack;
 let redis: Redis;
@@ -41,11 +38,16 @@ const hook = (event: WebhookEventName, payload: object, deliveryId: string) =>
   sendWebhook(`${stack.url}/api/webhooks/github`, event, payload, { secret: WEBHOOK_SECRET, deliveryId });
 const parked = (queue: Queue, id: string) =>
   eventually(`job ${id} to be parked`, async () => ((await (await queue.getJob(id))?.getState()) === 'failed' ? true : undefined), 20_000);
-const jobs = (...args: string[]) =>
-  run('npm', ['run', '-s', 'jobs', '--', ...args], {
+async function jobs(...args: string[]) {
+  const run = await runTestProcess('npm', ['run', '-s', 'jobs', '--', ...args], {
+    name: `npm run jobs -- ${args.join(' ')}`,
+    deadlineMs: 60_000,
     cwd: REPO_ROOT,
     env: { ...process.env, REDIS_URL: testEnv('TEST_REDIS_URL'), QUEUE_PREFIX: stack.prefix },
   });
+  if (run.code !== 0) throw new Error(`npm run jobs -- ${args.join(' ')} exited ${run.code}:\n${run.output}`);
+  return run;
+}
 
 it('parks what fails for good, and applies it once when redelivered, reconciled or replayed', async () => {
   const alice = await stack.asUser('alice');

@@ -1,9 +1,10 @@
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { Redis } from 'ioredis';
+import { runTestProcess, spawnTestProcess } from '@taskflow/testing';
 import { REPO_ROOT } from './config';
 import { isAlive, waitFor } from './net';
 import { systemClusterDir } from './postgres-location';
@@ -54,28 +55,28 @@ function processesMentioning(text: string): string[] {
 
 async function runServices(clone: Clone, user?: { uid: number; gid: number }) {
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: user ? clone.base : process.env.HOME, LOG_LEVEL: 'warn' };
-  const proc = spawn(process.execPath, [path.join(clone.dir, 'infra/local/bootstrap.mjs'), 'services'], {
+  const services = spawnTestProcess(process.execPath, [path.join(clone.dir, 'infra/local/bootstrap.mjs'), 'services'], {
+    name: 'npm run services',
+    deadlineMs: 5 * 60_000,
     cwd: clone.dir,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
     ...(user ?? {}),
   });
-  let out = '';
-  proc.stdout.on('data', (d) => (out += d));
-  proc.stderr.on('data', (d) => (out += d));
-  const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
+  const { proc, exited } = services;
+  const out = () => services.output();
   const urls = await waitFor(
     'the services to print their URLs',
     async () => {
-      if (proc.exitCode !== null) throw new Error(`services exited early:\n${out}`);
-      const db = /^DATABASE_URL=(\S+)$/m.exec(out)?.[1];
-      const redis = /^REDIS_URL=(\S+)$/m.exec(out)?.[1];
-      return db && redis && out.includes('Press Ctrl-C') ? { db, redis } : undefined;
+      if (proc.exitCode !== null) throw new Error(`services exited early:\n${out()}`);
+      const db = /^DATABASE_URL=(\S+)$/m.exec(out())?.[1];
+      const redis = /^REDIS_URL=(\S+)$/m.exec(out())?.[1];
+      return db && redis && out().includes('Press Ctrl-C') ? { db, redis } : undefined;
     },
     150_000,
   ).catch((err: Error) => {
     proc.kill('SIGKILL');
-    throw new Error(`${err.message}\n${out}`);
+    throw new Error(`${err.message}\n${out()}`);
   });
 
   const client = new pg.Client({ connectionString: urls.db });
@@ -93,7 +94,7 @@ async function runServices(clone: Clone, user?: { uid: number; gid: number }) {
   const redisPid = Number(fs.readFileSync(path.join(dataDir, 'redis', 'redis.pid'), 'utf8').trim());
   expect(isAlive(pgPid) && isAlive(redisPid)).toBe(true);
   const owner = (pid: number) => fs.statSync(`/proc/${pid}`).uid;
-  return { proc, exited, output: () => out, pgPid, redisPid, owner, dataDir };
+  return { proc, exited, output: out, pgPid, redisPid, owner, dataDir };
 }
 
 async function stopAndCheckNothingLeft(run: Awaited<ReturnType<typeof runServices>>, clone: Clone): Promise<void> {
@@ -138,16 +139,16 @@ describe('services from a clone in a private directory', () => {
     // PostgreSQL starts, then Redis cannot: its data directory's place is taken by a file.
     fs.mkdirSync(path.join(clone.dir, '.data'), { recursive: true });
     fs.writeFileSync(path.join(clone.dir, '.data', 'redis'), 'not a directory');
-    const proc = spawn(process.execPath, [path.join(clone.dir, 'infra/local/bootstrap.mjs'), 'services'], {
-      cwd: clone.dir,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stderr = '';
-    let stdout = '';
-    proc.stdout.on('data', (d) => (stdout += d));
-    proc.stderr.on('data', (d) => (stderr += d));
-    const code = await new Promise<number | null>((resolve) => proc.on('exit', (c) => resolve(c)));
+    const { code, stdout, stderr } = await runTestProcess(
+      process.execPath,
+      [path.join(clone.dir, 'infra/local/bootstrap.mjs'), 'services'],
+      {
+        name: 'npm run services (failing)',
+        deadlineMs: 5 * 60_000,
+        cwd: clone.dir,
+        env: { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: 'warn' },
+      },
+    );
     expect(code).toBe(1);
     expect(stdout).toContain('embedded PostgreSQL on');
     const lines = stderr.trim().split('\n');

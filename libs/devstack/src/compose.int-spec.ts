@@ -1,11 +1,21 @@
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { parse } from 'yaml';
-import { createTestDatabase, eventually, freePort, spawnApp, testEnv, type AppProcess, type TestDatabase } from '@taskflow/testing';
+import {
+  createTestDatabase,
+  eventually,
+  freePort,
+  runTestProcess,
+  spawnApp,
+  spawnTestProcess,
+  testEnv,
+  type AppProcess,
+  type TestDatabase,
+} from '@taskflow/testing';
 import { REPO_ROOT } from './config';
 import { ENTRIES } from './stack';
 
@@ -349,35 +359,37 @@ describe('the entry points the containers run, with the environment compose give
       QUEUE_PREFIX: prefix,
       DRAIN_DELAY_MS: '0',
     });
-    const healthcheck = () =>
-      new Promise<number | null>((resolve) => {
-        const p = spawn('node', [inRepo(HEALTHCHECK[1])], { env: { PATH: process.env.PATH, PORT: String(port) }, stdio: 'ignore' });
-        p.on('exit', (code) => resolve(code));
-      });
+    const healthcheck = async () =>
+      (
+        await runTestProcess('node', [inRepo(HEALTHCHECK[1])], {
+          name: 'HEALTHCHECK',
+          deadlineMs: 30_000,
+          env: { PATH: process.env.PATH, PORT: String(port) },
+          stdio: 'ignore',
+        })
+      ).code;
     expect(await healthcheck()).toBe(1);
 
     // What Docker does: the entrypoint with the service's command (its source form, as `npm run cluster`
     // runs it), with HOSTNAME set to the container's name and no NODE_ID.
     expect(env.NODE_ID).toBeUndefined();
-    const proc = spawn(
+    const node = spawnTestProcess(
       'sh',
       [ENTRYPOINT, process.execPath, '--conditions=taskflow-source', '--import', 'tsx', path.join(REPO_ROOT, entryOf('server'))],
       {
+        name: 'entrypoint server',
+        deadlineMs: 120_000,
         env: { PATH: process.env.PATH, HOSTNAME: 'container-abc123', ...env },
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     );
-    let out = '';
-    proc.stdout.on('data', (d) => (out += d));
-    proc.stderr.on('data', (d) => (out += d));
-    const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
     try {
       await eventually(
         'the node to answer /api/ready',
         async () => ((await fetch(`http://127.0.0.1:${port}/api/ready`).catch(() => undefined))?.ok ? true : undefined),
         60_000,
       ).catch((err: Error) => {
-        throw new Error(`${err.message}\n${out}`);
+        throw new Error(`${err.message}\n${node.output()}`);
       });
       const body = (await (await fetch(`http://127.0.0.1:${port}/api/health`)).json()) as { node: string };
       expect(body.node).toBe('container-abc123');
@@ -395,8 +407,8 @@ describe('the entry points the containers run, with the environment compose give
       procs.push(worker);
       await worker.waitForOutput('worker ready', 60_000);
     } finally {
-      proc.kill('SIGTERM');
-      expect(await exited).toBe(0);
+      node.proc.kill('SIGTERM');
+      expect(await node.exited).toBe(0);
     }
     expect(await healthcheck()).toBe(1);
   }, 120_000);

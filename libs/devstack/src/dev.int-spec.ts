@@ -1,8 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { io, type Socket } from 'socket.io-client';
+import { spawnTestProcess } from '@taskflow/testing';
 import { REPO_ROOT } from './config';
 import { freePort, isAlive, waitFor } from './net';
 
@@ -82,26 +83,24 @@ beforeAll(async () => {
   };
   // `script` gives the command a terminal of its own: stdout is a TTY, and a 0x03 written to it is a Ctrl-C.
   // `exec`: the bootstrap itself leads the terminal's session (as a shell would stay there, not die on SIGINT).
-  const proc = spawn(
+  const started = spawnTestProcess(
     'script',
     ['-qefc', `exec ${process.execPath} ${path.join(REPO_ROOT, 'infra/local/bootstrap.mjs')} dev`, '/dev/null'],
-    { cwd: REPO_ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] },
+    { name: 'npm run dev', deadlineMs: 10 * 60_000, cwd: REPO_ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] },
   );
-  let out = '';
-  proc.stdout.on('data', (d) => (out += d));
-  proc.stderr.on('data', (d) => (out += d));
-  const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
-  dev = { proc, apiPort, webPort, dataDir, output: () => out.replace(ANSI, ''), exited };
+  const { proc, exited } = started;
+  const out = () => started.output();
+  dev = { proc, apiPort, webPort, dataDir, output: () => out().replace(ANSI, ''), exited };
   await waitFor(
     'npm run dev to print its URL',
     async () => {
-      if (proc.exitCode !== null) throw new Error(`dev exited early:\n${out}`);
+      if (proc.exitCode !== null) throw new Error(`dev exited early:\n${out()}`);
       return dev!.output().includes(`running at http://127.0.0.1:${webPort}`) || undefined;
     },
     90_000,
   ).catch((err: Error) => {
     proc.kill('SIGKILL');
-    throw new Error(`${err.message}\n${out}`);
+    throw new Error(`${err.message}\n${out()}`);
   });
   tree = descendants(proc.pid!);
 });

@@ -1,5 +1,6 @@
 import { READY_MESSAGE } from '@taskflow/platform';
-import { startChild } from './child';
+import { spawnTestProcess } from '@taskflow/testing';
+import { startChild, type Child } from './child';
 import { Supervisor } from './supervisor';
 
 /**
@@ -9,6 +10,12 @@ import { Supervisor } from './supervisor';
  */
 const CRASHING = 'setTimeout(() => process.exit(3), 50)';
 const HEALTHY = 'setInterval(() => undefined, 1000); process.on("SIGTERM", () => process.exit(0))';
+
+/** A child as startChild makes it, in a process group of its own that ends with the test at the latest. */
+const testChild = (name: string, script: string): Child => {
+  const p = spawnTestProcess(process.execPath, ['-e', script], { name, deadlineMs: 60_000, stdio: 'ignore' });
+  return { name, process: p.proc, exited: p.exited };
+};
 
 describe('Supervisor with real processes', () => {
   it('restarts a crashing worker with backoff, gives up on the crash loop, keeps the healthy one', async () => {
@@ -20,7 +27,7 @@ describe('Supervisor with real processes', () => {
       policy: { maxExits: 5, windowMs: 60_000, baseDelayMs: 20, maxDelayMs: 200 },
       spawn: (name) => {
         spawned += 1;
-        return startChild(name, process.execPath, ['-e', name === 'worker-1' ? HEALTHY : CRASHING], { stdio: 'ignore' });
+        return testChild(name, name === 'worker-1' ? HEALTHY : CRASHING);
       },
     });
     const healthy = supervisor.addWorker();
@@ -54,7 +61,7 @@ describe('Supervisor with real processes', () => {
       url: 'http://127.0.0.1:9',
       log: () => undefined,
       policy: { maxExits: 5, windowMs: 60_000, baseDelayMs: 20, maxDelayMs: 200 },
-      spawn: (name) => startChild(name, process.execPath, ['-e', HEALTHY], { stdio: 'ignore' }),
+      spawn: (name) => testChild(name, HEALTHY),
     });
     const w = supervisor.addWorker();
     const first = w.child!;

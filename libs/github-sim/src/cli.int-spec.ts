@@ -1,8 +1,9 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { runTestProcess } from '@taskflow/testing';
 import { startWebhookReceiver, type WebhookReceiver } from './testing/webhook-receiver';
 
 const TASK_ID = '3f2b8c1e-8d9a-4c6b-9d1e-123456789abc';
@@ -17,23 +18,16 @@ interface RunResult {
 }
 
 /** Runs the CLI the way the root `simulate` script does; async so the in-process receiver can answer. */
-function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<RunResult> {
+async function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<RunResult> {
   const baseEnv = { ...process.env };
   // The developer's own settings must not steer the test.
   for (const name of ['APP_URL', 'PORT', 'GITHUB_WEBHOOK_SECRET', 'GITHUB_REPO', 'PR_NUMBER', 'DATA_DIR']) delete baseEnv[name];
-  const child = spawn(process.execPath, ['--conditions=taskflow-source', '--import', 'tsx', 'src/cli.ts', ...args], {
-    cwd: path.resolve(__dirname, '..'),
-    env: { ...baseEnv, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  const { code, stdout, stderr } = await runTestProcess(
+    process.execPath,
+    ['--conditions=taskflow-source', '--import', 'tsx', 'src/cli.ts', ...args],
+    { name: `simulate ${args.join(' ')}`, deadlineMs: 30_000, cwd: path.resolve(__dirname, '..'), env: { ...baseEnv, ...env } },
+  );
+  return { code, stdout, stderr };
 }
 
 describe('simulate CLI', () => {

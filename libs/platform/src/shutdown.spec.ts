@@ -1,22 +1,22 @@
-import { spawn } from 'node:child_process';
 import path from 'node:path';
+import { spawnTestProcess } from '@taskflow/testing';
 
 /** Starts the fixture, sends it signals `delaysMs` apart, and returns what it printed and its exit code. */
 async function signalled(delaysMs: number[]): Promise<{ out: string; code: number | null }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'testing', 'stop-signals.fixture.ts')], {
+  const child = spawnTestProcess(process.execPath, ['--import', 'tsx', path.join(__dirname, 'testing', 'stop-signals.fixture.ts')], {
+    name: 'stop-signals fixture',
+    deadlineMs: 30_000,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  let out = '';
-  child.stdout.on('data', (d) => (out += d));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  while (!out.includes('ready')) await new Promise((r) => setTimeout(r, 20));
+  await child.waitForOutput('ready', 20_000);
   for (const delay of delaysMs) {
     await new Promise((r) => setTimeout(r, delay));
-    child.kill('SIGINT');
+    child.proc.kill('SIGINT');
   }
   await new Promise((r) => setTimeout(r, 200));
-  child.kill('SIGKILL');
-  return { out, code: await exited };
+  child.proc.kill('SIGKILL');
+  const code = await child.exited;
+  return { out: child.stdout(), code: child.proc.signalCode ? null : code };
 }
 
 describe('onStopSignals', () => {

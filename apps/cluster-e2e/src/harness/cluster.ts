@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -7,7 +7,7 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { startRedis, type RedisHandle } from '@taskflow/devstack';
 import { QUEUES } from '@taskflow/events';
-import { freePort } from '@taskflow/testing';
+import { freePort, spawnTestProcess } from '@taskflow/testing';
 import { childrenOf, cmdline, environ, isRunning, owner, processTree, signal, sleep, until } from './proc';
 
 export const REPO_ROOT = path.resolve(__dirname, '../../../..');
@@ -96,7 +96,10 @@ export class Cluster {
     const port = await freePort();
     const outputFile = path.join(dataDir, 'cluster.out');
     const out = fs.openSync(outputFile, 'a');
-    const bootstrap = spawn(process.execPath, [path.join(REPO_ROOT, 'infra/local/bootstrap.mjs'), 'cluster'], {
+    // Its own process group, ended with the file at the latest (the suite starts it in beforeAll).
+    const bootstrap = spawnTestProcess(process.execPath, [path.join(REPO_ROOT, 'infra/local/bootstrap.mjs'), 'cluster'], {
+      name: `npm run cluster (${name})`,
+      deadlineMs: 60 * 60_000,
       cwd: REPO_ROOT,
       env: {
         ...baseEnv(),
@@ -111,7 +114,7 @@ export class Cluster {
       },
       // Into a file: a pipe nobody drains would block the stack once full.
       stdio: ['ignore', out, out],
-    });
+    }).proc;
     fs.closeSync(out);
     const output = () => fs.readFileSync(outputFile, 'utf8');
     try {
@@ -255,7 +258,14 @@ export class Cluster {
     await until('PostgreSQL to shut down', () => !isRunning(old.pid), 30_000);
     await sleep(downMs);
     const log = fs.openSync(path.join(this.dataDir, 'logs', 'postgres.log'), 'a');
-    const child = spawn(command[0]!, command.slice(1), { detached: true, stdio: ['ignore', log, log], ...user });
+    // For the tests after this one too: it ends with the file at the latest.
+    const child = spawnTestProcess(command[0]!, command.slice(1), {
+      name: 'restarted postgres',
+      deadlineMs: 60 * 60_000,
+      scope: 'suite',
+      stdio: ['ignore', log, log],
+      ...user,
+    }).proc;
     fs.closeSync(log);
     this.ownPostgres = { pid: child.pid!, port, child };
     await until(

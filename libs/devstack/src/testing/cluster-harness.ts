@@ -180,7 +180,8 @@ export async function runTaskLifecycle(
     waitFor(
       `${id} to reach ${status}`,
       async () => ((await call('GET', `/api/tasks/${id}`, { token, expect: [200] })).status === status ? true : undefined),
-      30_000,
+      // A ceiling for a busy machine, where a step can wait for a worker the test restarted.
+      60_000,
     );
   const hook = (event: string, payload: object) =>
     call('POST', '/api/webhooks/github', {
