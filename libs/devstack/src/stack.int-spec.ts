@@ -1,7 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { spawnTestProcess } from '@taskflow/testing';
 import { REPO_ROOT } from './config';
 import { freePort, isAlive, waitFor } from './net';
 
@@ -24,26 +25,25 @@ async function startStack(dataDir: string): Promise<Started> {
   const port = await freePort();
   const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), DATA_DIR: dataDir, LOG_LEVEL: 'warn' };
   for (const k of ['DATABASE_URL', 'REDIS_URL', 'SEED_DEMO', 'JWT_SECRET']) delete env[k];
-  // Own process group, as a terminal would give it, so leftovers can be found by group.
-  const proc = spawn(process.execPath, [path.join(REPO_ROOT, 'infra/local/bootstrap.mjs'), 'start'], {
+  // Own process group (as a terminal would give it), so leftovers can be found by group.
+  const started = spawnTestProcess(process.execPath, [path.join(REPO_ROOT, 'infra/local/bootstrap.mjs'), 'start'], {
+    name: 'npm start',
+    deadlineMs: 10 * 60_000,
     env,
-    detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let out = '';
-  proc.stdout.on('data', (d) => (out += d));
-  proc.stderr.on('data', (d) => (out += d));
-  const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
+  const { proc, exited } = started;
+  const out = () => started.output();
   await waitFor(
     `health on port ${port}`,
     async () => {
-      if (proc.exitCode !== null) throw new Error(`stack exited early:\n${out}`);
+      if (proc.exitCode !== null) throw new Error(`stack exited early:\n${out()}`);
       const res = await fetch(`http://127.0.0.1:${port}/api/health`).catch(() => undefined);
-      return (res?.status === 200 && out.includes('Press Ctrl-C')) || undefined;
+      return (res?.status === 200 && out().includes('Press Ctrl-C')) || undefined;
     },
     150_000,
   );
-  return { proc, port, dataDir, output: () => out, exited };
+  return { proc, port, dataDir, output: out, exited };
 }
 
 function groupMembers(pgid: number): number[] {

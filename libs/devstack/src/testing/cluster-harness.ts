@@ -1,8 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { createBranchEvent, pullRequestEvent, sendWebhook } from '@taskflow/github-sim';
 import { taskBranch } from '@taskflow/events';
+import { runTestProcess, spawnTestProcess } from '@taskflow/testing';
 import { REPO_ROOT } from '../config';
 import { freePort, isAlive, waitFor } from '../net';
 
@@ -36,20 +37,21 @@ export async function spawnStack(command: 'start' | 'cluster', dataDir: string, 
   const port = await freePort();
   const full: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), DATA_DIR: dataDir, LOG_LEVEL: 'warn', ...env };
   for (const k of ['REDIS_URL', 'JWT_SECRET']) delete full[k];
-  const proc = spawn(process.execPath, [path.join(REPO_ROOT, 'infra/local/bootstrap.mjs'), command], {
+  const name = `npm ${command === 'start' ? 'start' : 'run cluster'}`;
+  // Its own process group; ended with the describe block (or test) that started it at the latest.
+  const started = spawnTestProcess(process.execPath, [path.join(REPO_ROOT, 'infra/local/bootstrap.mjs'), command], {
+    name,
+    deadlineMs: 20 * 60_000,
     env: full,
-    detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let out = '';
-  proc.stdout.on('data', (d) => (out += d));
-  proc.stderr.on('data', (d) => (out += d));
-  const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
+  const { proc, exited } = started;
+  const out = () => started.output();
   await waitFor(
-    `npm ${command === 'start' ? 'start' : 'run cluster'} to be ready`,
+    `${name} to be ready`,
     async () => {
-      if (proc.exitCode !== null) throw new Error(`${command} exited early:\n${out}`);
-      return out.includes('Press Ctrl-C') || undefined;
+      if (proc.exitCode !== null) throw new Error(`${command} exited early:\n${out()}`);
+      return out().includes('Press Ctrl-C') || undefined;
     },
     150_000,
   );
@@ -58,7 +60,7 @@ export async function spawnStack(command: 'start' | 'cluster', dataDir: string, 
     url: `http://127.0.0.1:${port}`,
     dataDir,
     proc,
-    output: () => out,
+    output: out,
     state: () => JSON.parse(fs.readFileSync(stateFile, 'utf8')),
     webhookSecret: () =>
       (JSON.parse(fs.readFileSync(path.join(dataDir, 'secrets.json'), 'utf8')) as { githubWebhookSecret: string }).githubWebhookSecret,
@@ -76,27 +78,13 @@ export async function spawnStack(command: 'start' | 'cluster', dataDir: string, 
 }
 
 /** `npm run cluster:ctl -- <args> --json` against the cluster's DATA_DIR; resolves with its final JSON line. */
-export function clusterCtl(dataDir: string, args: string[]): Promise<{ code: number | null; answer: any; stderr: string }> {
-  return new Promise((resolve) => {
-    const proc = spawn('npm', ['run', '-s', 'cluster:ctl', '--', ...args, '--json'], {
-      cwd: REPO_ROOT,
-      env: { ...process.env, DATA_DIR: dataDir },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    proc.stdout.on('data', (d) => (out += d));
-    proc.stderr.on('data', (d) => (err += d));
-    proc.on('exit', (code) => {
-      const last = out.trim().split('\n').pop();
-      let answer: unknown;
-      try {
-        answer = last ? JSON.parse(last) : undefined;
-      } catch {
-        answer = last;
-      }
-      resolve({ code, answer, stderr: err });
-    });
+export async function clusterCtl(dataDir: string, args: string[]): Promise<{ code: number | null; answer: any; stderr: string }> {
+  const run = await runTestProcess('npm', ['run', '-s', 'cluster:ctl', '--', ...args, '--json'], {
+    name: `cluster:ctl ${args.join(' ')}`,
+    // A ceiling: a rolling restart under load takes tens of seconds; a status with no supervisor, seconds.
+    deadlineMs: 150_000,
+    cwd: REPO_ROOT,
+    env: { ...process.env, DATA_DIR: dataDir },
   });
 }
 
@@ -106,6 +94,14 @@ export interface LoadStats {
   retried: Record<string, number>;
   failures: string[];
 }
+  const last = run.stdout.trim().split('\n').pop();
+  let answer: unknown;
+  try {
+    answer = last ? JSON.parse(last) : undefined;
+  } catch {
+    answer = last;
+  }
+  return { code: run.code, answer, stderr: run.stderr };
 
 const RETRYABLE = new Set([502, 503, 504]);
 
