@@ -10,6 +10,7 @@ export * from './outbox';
 export * from './users';
 export * from './webhooks';
 export * from './seed';
+export * from './seed-tasks';
 export * from './pipeline.queries';
 export * from './stats.queries';
 export * from './resync.queries';
