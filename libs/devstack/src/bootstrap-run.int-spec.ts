@@ -1,8 +1,9 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { spawnTestProcess } from '@taskflow/testing';
 import { REPO_ROOT } from './config';
 import { waitFor } from './net';
 
@@ -50,17 +51,16 @@ afterAll(() => {
 
 /** The script as `npm run <name> -- <args>` runs it: under sh, in the clone, with the stand-in npm first on PATH. */
 function runScript(name: string, args: string[], env: NodeJS.ProcessEnv = {}) {
-  const proc = spawn('sh', ['-c', `exec ${scripts[name]} "$@"`, 'sh', ...args], {
+  const run = spawnTestProcess('sh', ['-c', `exec ${scripts[name]} "$@"`, 'sh', ...args], {
+    name: `npm run ${name}`,
+    deadlineMs: 60_000,
     cwd: clone,
     env: { PATH: `${path.join(base, 'bin')}:${process.env.PATH}`, HOME: process.env.HOME, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let stdout = '';
-  let stderr = '';
-  proc.stdout.on('data', (d) => (stdout += d));
-  proc.stderr.on('data', (d) => (stderr += d));
+  const { proc } = run;
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve) =>
-    proc.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })),
+    proc.on('close', (code, signal) => resolve({ code, signal, stdout: run.stdout(), stderr: run.stderr() })),
   );
   return { proc, exited };
 }

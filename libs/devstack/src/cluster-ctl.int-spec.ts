@@ -1,10 +1,10 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { READY_MESSAGE } from '@taskflow/platform';
-import { startChild } from './child';
+import { runTestProcess, spawnTestProcess } from '@taskflow/testing';
 import { REPO_ROOT } from './config';
 import { CONTROL_SOCKET, startControlServer } from './control-server';
 import { Supervisor } from './supervisor';
@@ -22,17 +22,15 @@ beforeEach(() => {
 });
 afterEach(() => fs.rmSync(dataDir, { recursive: true, force: true }));
 
-function ctl(args: string[], dir = dataDir): Promise<{ code: number | null; stdout: string; stderr: string; endedAt: number }> {
-  const proc = spawn('npm', ['run', '-s', 'cluster:ctl', '--', ...args], {
+async function ctl(args: string[], dir = dataDir): Promise<{ code: number | null; stdout: string; stderr: string; endedAt: number }> {
+  // Well past the 5 s it may wait in silence: a hang here is the bug under test, not a slow machine.
+  const { code, stdout, stderr } = await runTestProcess('npm', ['run', '-s', 'cluster:ctl', '--', ...args], {
+    name: `cluster:ctl ${args.join(' ')}`,
+    deadlineMs: 60_000,
     cwd: REPO_ROOT,
     env: { ...process.env, DATA_DIR: dir },
-    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let stdout = '';
-  let stderr = '';
-  proc.stdout.on('data', (d) => (stdout += d));
-  proc.stderr.on('data', (d) => (stderr += d));
-  return new Promise((resolve) => proc.on('close', (code) => resolve({ code, stdout, stderr, endedAt: Date.now() })));
+  return { code, stdout, stderr, endedAt: Date.now() };
 }
 
 /** A server on the control socket that does what `handle` says with each connection, and notes when it accepted it. */
@@ -121,7 +119,14 @@ describe('npm run cluster:ctl -- restart', () => {
       stopGraceMs: 4000,
       readyTimeoutMs: 20_000,
       workersSayReady: true,
-      spawn: (name) => startChild(name, process.execPath, ['-e', worker], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] }),
+      spawn: (name) => {
+        const p = spawnTestProcess(process.execPath, ['-e', worker], {
+          name,
+          deadlineMs: 60_000,
+          stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+        });
+        return { name, process: p.proc, exited: p.exited };
+      },
     });
     const control = startControlServer({
       socketPath: path.join(dataDir, CONTROL_SOCKET),

@@ -3,8 +3,17 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { createTestDatabase, eventually, freePort, spawnApp, testEnv, type AppProcess, type TestDatabase } from '@taskflow/testing';
-import { startChild, stopChild, type Child } from './child';
+import {
+  createTestDatabase,
+  eventually,
+  freePort,
+  spawnApp,
+  spawnTestProcess,
+  testEnv,
+  type AppProcess,
+  type TestDatabase,
+} from '@taskflow/testing';
+import { stopChild, type Child } from './child';
 import { REPO_ROOT } from './config';
 
 /**
@@ -125,7 +134,14 @@ it('finds server replicas through DNS, sticks each client to one, and follows sc
   const configFile = path.join(tmp, 'haproxy.cfg');
   fs.writeFileSync(configFile, localConfig(dns.port, nodePort, publicPort));
   const log = fs.openSync(path.join(tmp, 'haproxy.log'), 'a');
-  haproxy = startChild('haproxy', 'haproxy', ['-db', '-f', configFile], { stdio: ['ignore', log, log] });
+  // For afterAll's soft stop (SIGUSR1) rather than the end of this test's SIGTERM.
+  const proxy = spawnTestProcess('haproxy', ['-db', '-f', configFile], {
+    name: 'haproxy',
+    deadlineMs: 10 * 60_000,
+    scope: 'suite',
+    stdio: ['ignore', log, log],
+  });
+  haproxy = { name: 'haproxy', process: proxy.proc, exited: proxy.exited };
   fs.closeSync(log);
   const url = `http://127.0.0.1:${publicPort}`;
 

@@ -1,8 +1,8 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { TASK_STATUSES } from '@taskflow/events';
+import { spawnTestProcess } from '@taskflow/testing';
 import { REPO_ROOT } from './config';
 import { waitFor } from './net';
 import { spawnStack, type SpawnedCluster } from './testing/cluster-harness';
@@ -46,26 +46,23 @@ interface BlockRun {
 function runBlock(script: string, env: NodeJS.ProcessEnv): Promise<BlockRun> {
   const started = Date.now();
   // Own process group, so a block stuck past its budget is ended with everything it started (npm, the simulator).
-  const proc = spawn('bash', ['-euo', 'pipefail', '-c', script], {
+  const block = spawnTestProcess('bash', ['-euo', 'pipefail', '-c', script], {
+    name: 'the README block',
+    deadlineMs: BLOCK_BUDGET_MS + 30_000,
     cwd: REPO_ROOT,
     env,
-    detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let stdout = '';
-  let stderr = '';
-  proc.stdout.on('data', (d) => (stdout += d));
-  proc.stderr.on('data', (d) => (stderr += d));
-  const exited = new Promise<number | null>((resolve) => proc.on('exit', (code, signal) => resolve(code ?? (signal ? 128 : null))));
+  const { proc, exited } = block;
   return waitFor(
     'the walkthrough block to finish',
     async () => proc.exitCode !== null || proc.signalCode !== null || undefined,
     BLOCK_BUDGET_MS,
   )
-    .then(async () => ({ code: await exited, stdout, stderr, ms: Date.now() - started }))
+    .then(async () => ({ code: await exited, stdout: block.stdout(), stderr: block.stderr(), ms: Date.now() - started }))
     .catch((err: Error) => {
       process.kill(-proc.pid!, 'SIGKILL');
-      throw new Error(`${err.message}\nstdout:\n${stdout}\nstderr:\n${stderr}`);
+      throw new Error(`${err.message}\nstdout:\n${block.stdout()}\nstderr:\n${block.stderr()}`);
     });
 }
 

@@ -1,6 +1,7 @@
+import type { StdioOptions } from 'node:child_process';
 import { READY_MESSAGE } from '@taskflow/platform';
 import { spawnTestProcess } from '@taskflow/testing';
-import { startChild, type Child } from './child';
+import type { Child } from './child';
 import { Supervisor } from './supervisor';
 
 /**
@@ -12,8 +13,8 @@ const CRASHING = 'setTimeout(() => process.exit(3), 50)';
 const HEALTHY = 'setInterval(() => undefined, 1000); process.on("SIGTERM", () => process.exit(0))';
 
 /** A child as startChild makes it, in a process group of its own that ends with the test at the latest. */
-const testChild = (name: string, script: string): Child => {
-  const p = spawnTestProcess(process.execPath, ['-e', script], { name, deadlineMs: 60_000, stdio: 'ignore' });
+const testChild = (name: string, script: string, stdio: StdioOptions = 'ignore'): Child => {
+  const p = spawnTestProcess(process.execPath, ['-e', script], { name, deadlineMs: 60_000, stdio });
   return { name, process: p.proc, exited: p.exited };
 };
 
@@ -90,8 +91,7 @@ describe('Supervisor with real processes', () => {
         log: () => undefined,
         readyTimeoutMs: 3000,
         workersSayReady: true,
-        spawn: (name) =>
-          startChild(name, process.execPath, ['-e', worker(readyAfterMs)], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] }),
+        spawn: (name) => testChild(name, worker(readyAfterMs), ['ignore', 'ignore', 'inherit', 'ipc']),
       });
 
     it('is starting until it says it is ready, and a rolling restart reports it only then', async () => {

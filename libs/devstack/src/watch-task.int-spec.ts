@@ -1,8 +1,7 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { sendJson, startFake } from '@taskflow/testing';
+import { runTestProcess, sendJson, startFake } from '@taskflow/testing';
 import { REPO_ROOT } from './config';
 import { freePort } from './net';
 
@@ -11,19 +10,16 @@ jest.setTimeout(60_000);
 
 const TASK_ID = '3f2b8c1e-8d9a-4c6b-9d1e-123456789abc';
 
-function watchTask(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
+async function watchTask(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const base = { ...process.env };
   for (const name of ['APP_URL', 'PORT', 'DATA_DIR', 'WATCH_USER', 'WATCH_PASSWORD']) delete base[name];
-  const proc = spawn('npm', ['run', '-s', 'watch-task', '--', ...args], {
+  const { code, stdout, stderr } = await runTestProcess('npm', ['run', '-s', 'watch-task', '--', ...args], {
+    name: `npm run watch-task -- ${args.join(' ')}`,
+    deadlineMs: 60_000,
     cwd: REPO_ROOT,
     env: { ...base, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let stdout = '';
-  let stderr = '';
-  proc.stdout.on('data', (d) => (stdout += d));
-  proc.stderr.on('data', (d) => (stderr += d));
-  return new Promise((resolve) => proc.on('close', (code) => resolve({ code, stdout, stderr })));
+  return { code, stdout, stderr };
 }
 
 let dataDir: string;
