@@ -1,1 +1,7 @@
-module.exports = { ...require('../../jest.preset.js'), displayName: require('./package.json').name };
+const preset = require('../../jest.preset.js');
+
+module.exports = {
+  ...preset,
+  displayName: require('./package.json').name,
+  setupFilesAfterEnv: [...preset.setupFilesAfterEnv, '<rootDir>/src/testing/testing-library.jest-setup.ts'],
+};

@@ -56,6 +56,7 @@ it('shows the live org view, keeps the newest update first, and moves merged tas
   act(() => void gw.server.emit('dashboard:task_list_updated', updated));
   await waitFor(() => expect(titles('active')).toEqual(['Alice analyzing', 'Bob coding']));
   act(() => void gw.server.emit('dashboard:task_list_updated', { ...rows[0]!, seq: 2, status: 'analyzing' }));
+  // Nothing changes: a time in which the stale update would have been applied.
   await new Promise((r) => setTimeout(r, 100));
   expect(screen.getAllByText('Dispatched').length).toBeGreaterThan(0);
   act(
@@ -96,10 +97,11 @@ describe('without live updates (FEATURE_WEBSOCKET_* off)', () => {
     render(<DashboardPage />, { wrapper: offWrapper });
     await screen.findByText('Polled task');
     listed.push(row('Second polled task', 'received'));
-    await screen.findByText('Second polled task', undefined, { timeout: 7000 });
+    // The next poll, 5 s after the first; the deadline allows for a busy machine.
+    await screen.findByText('Second polled task', undefined, { timeout: 15_000 });
     expect(urls.every((u) => u.startsWith('/api/tasks?limit=100'))).toBe(true);
     expect(urls.length).toBeGreaterThanOrEqual(2);
-  }, 15_000);
+  }, 30_000);
 });
 
 it('keeps thousands of tasks manageable: 200 rows per section, then "Show more"', async () => {

@@ -73,7 +73,8 @@ it('opens one connection when the server is slow to accept it (no second CONNECT
   acceptDelayMs = 300;
   try {
     const { result, unmount } = renderHook(() => useWebSocket(), { wrapper });
-    await waitFor(() => expect(result.current.status).toBe('connected'), { timeout: 3000 });
+    await waitFor(() => expect(result.current.status).toBe('connected'), { timeout: 5000 });
+    // No second connection follows: a time in which it would have been opened.
     await new Promise((r) => setTimeout(r, 500));
     expect(connections).toHaveLength(1);
     unmount();
@@ -88,6 +89,7 @@ it('logs out, and does not reconnect, when the server ends an expired session', 
   connections[0]!.emit('error', { code: 'TOKEN_EXPIRED', message: 'Session expired: log in again' });
   connections[0]!.disconnect(true);
   await waitFor(() => expect(result.current.socket).toBeNull());
+  // No reconnection: a time in which one would have happened.
   await new Promise((r) => setTimeout(r, 1500));
   expect(connections).toHaveLength(1);
   expect(result.current.socket).toBeNull();
@@ -100,6 +102,7 @@ it('leaves when another tab logged out (session:ended) and does not come back', 
   connections[0]!.emit('session:ended', { reason: 'logout' });
   connections[0]!.disconnect(true);
   await waitFor(() => expect(result.current.socket).toBeNull());
+  // No reconnection: a time in which one would have happened.
   await new Promise((r) => setTimeout(r, 1500));
   expect(connections).toHaveLength(1);
   unmount();
@@ -121,6 +124,7 @@ it('slides the session on user activity with session:refresh on the same connect
   window.dispatchEvent(new KeyboardEvent('keydown'));
   await waitFor(() => expect(refreshes).toEqual([{}]));
   window.dispatchEvent(new KeyboardEvent('keydown'));
+  // No second refresh so soon after the first: a time in which it would have been sent.
   await new Promise((r) => setTimeout(r, 100));
   expect(refreshes).toHaveLength(1);
   expect(result.current.socket).toBe(socket);

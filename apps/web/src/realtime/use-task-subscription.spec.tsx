@@ -103,7 +103,8 @@ it("never shows another task's view: a new taskId starts empty in the same rende
   );
   await waitFor(() => expect(result.current.view?.task.id).toBe(taskId));
   rerender({ id: otherId });
-  // This server has only the first task: the second one stays empty, and no render showed the first for it.
+  // This server has only the first task: the second one stays empty, and no render showed the first for it
+  // (given a time in which a wrong render would have happened).
   await new Promise((r) => setTimeout(r, 200));
   expect(result.current.view).toBeUndefined();
   expect(rendered.filter(([asked, shown]) => shown !== undefined && shown !== asked)).toEqual([]);
