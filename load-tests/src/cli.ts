@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { loginAll } from './stack/login';
 import { seedUsers } from './stack/seed-users';
 import { attachCluster, REPO_ROOT, startCluster, type BenchCluster } from './stack/cluster';
-import { parseBenchArgs, USAGE, type BenchOptions } from './options';
+import { BenchUsageError, parseBenchArgs, USAGE, wantsHelp, type BenchOptions } from './options';
 import { MetricsEndpoints } from './sample/metrics-endpoints';
 import { productComponents, readHaproxyCfg, type ScenarioContext } from './scenarios/context';
 import { scenarioRunner } from './scenarios/scenarios';
@@ -96,16 +96,18 @@ async function run(opts: BenchOptions, cluster: BenchCluster): Promise<void> {
 }
 
 async function main(): Promise<number> {
-  let opts: BenchOptions;
-  try {
-    opts = parseBenchArgs(process.argv.slice(2));
-  } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n`);
-    return 2;
-  }
-  if (process.argv.includes('--help')) {
+  const argv = process.argv.slice(2);
+  if (wantsHelp(argv)) {
     process.stdout.write(`${USAGE}\n`);
     return 0;
+  }
+  let opts: BenchOptions;
+  try {
+    opts = parseBenchArgs(argv, process.env);
+  } catch (err) {
+    if (!(err instanceof BenchUsageError)) throw err;
+    process.stderr.write(`${err.message}\n`);
+    return 2;
   }
   const cluster = opts.url
     ? attachCluster(opts.url, path.resolve(opts.dataDir ?? path.join(REPO_ROOT, '.data')))

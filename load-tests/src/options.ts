@@ -44,7 +44,7 @@ const DEFAULTS: Record<ScenarioName, Defaults> = {
   smoke: { sockets: 300, rate: 2, durationS: 8, baseline: false, orgs: 5 },
 };
 
-export const USAGE = `Usage: npm run bench -- <${SCENARIOS.join('|')}> [options]
+export const USAGE = `Usage: npm run bench -- <${SCENARIOS.join('|')}> [--port P] [options]
 
   --sockets N        sockets (or polling dashboards)          --rate R      tasks started per second
   --duration S       measured seconds                          --out FILE    also write the report (Markdown + JSON)
@@ -55,48 +55,75 @@ export const USAGE = `Usage: npm run bench -- <${SCENARIOS.join('|')}> [options]
   --poll-auth cookie|bearer   polling dashboards send a browser session cookie (default, as the web app) or a Bearer token
   --join-probe-rate N   fresh sockets/s timing dashboard:join while the others are held (default 5, 0 = off)
   --sweep R1,R2,…    step the task rate (dashboard, storm)     --chart FILE.svg   p99 against load
-  --port P  --nodes N  --workers N   the cluster the harness starts (defaults 3900, 2, 1)`;
+  --port P  --nodes N  --workers N   the cluster the harness starts (defaults: $PORT, else 3900; 2; 1)
+  --help             this text`;
+
+/** A command line the harness does not understand: the problem, then the usage. */
+export class BenchUsageError extends Error {
+  constructor(problem: string) {
+    super(`${problem}\n\n${USAGE}`);
+  }
+}
+
+/** `--help` / `-h` anywhere: the usage, and nothing else happens. */
+export const wantsHelp = (argv: string[]): boolean => argv.includes('--help') || argv.includes('-h');
 
 const positive = (name: string, v: string | undefined, fallback: number, min = 0): number => {
   if (v === undefined) return fallback;
   const n = Number(v);
-  if (!Number.isFinite(n) || n < min) throw new Error(`--${name} must be a number ≥ ${min}, got "${v}"`);
+  if (!Number.isFinite(n) || n < min) throw new BenchUsageError(`--${name} must be a number ≥ ${min}, got "${v}"`);
   return n;
 };
 
-export function parseBenchArgs(argv: string[]): BenchOptions {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      sockets: { type: 'string' },
-      rate: { type: 'string' },
-      duration: { type: 'string' },
-      out: { type: 'string' },
-      url: { type: 'string' },
-      'data-dir': { type: 'string' },
-      baseline: { type: 'boolean' },
-      'no-baseline': { type: 'boolean' },
-      orgs: { type: 'string' },
-      users: { type: 'string' },
-      children: { type: 'string' },
-      'connect-rate': { type: 'string' },
-      'join-probe-rate': { type: 'string' },
-      'poll-auth': { type: 'string' },
-      sweep: { type: 'string' },
-      chart: { type: 'string' },
-      port: { type: 'string' },
-      nodes: { type: 'string' },
-      workers: { type: 'string' },
-    },
-  });
+/** The port the harness's own cluster listens on: --port, else PORT, else 3900. */
+function clusterPort(flag: string | undefined, env: NodeJS.ProcessEnv): number {
+  if (flag !== undefined) return Math.round(positive('port', flag, 0, 1));
+  if (env.PORT === undefined || env.PORT === '') return 3900;
+  const port = Number(env.PORT);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new BenchUsageError(`PORT must be a port number, got "${env.PORT}"`);
+  return port;
+}
+
+const OPTIONS = {
+  sockets: { type: 'string' },
+  rate: { type: 'string' },
+  duration: { type: 'string' },
+  out: { type: 'string' },
+  url: { type: 'string' },
+  'data-dir': { type: 'string' },
+  baseline: { type: 'boolean' },
+  'no-baseline': { type: 'boolean' },
+  orgs: { type: 'string' },
+  users: { type: 'string' },
+  children: { type: 'string' },
+  'connect-rate': { type: 'string' },
+  'join-probe-rate': { type: 'string' },
+  'poll-auth': { type: 'string' },
+  sweep: { type: 'string' },
+  chart: { type: 'string' },
+  port: { type: 'string' },
+  nodes: { type: 'string' },
+  workers: { type: 'string' },
+} as const;
+
+/** Parses the command line (and PORT from `env`); a problem throws BenchUsageError, whose message ends with the usage. */
+export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv = {}): BenchOptions {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, allowPositionals: true, options: OPTIONS });
+  } catch (err) {
+    // node:util's own words ("Unknown option '--sockts'…"), then what the harness does understand.
+    throw new BenchUsageError((err as Error).message);
+  }
+  const { values, positionals } = parsed;
   const scenario = positionals[0] as ScenarioName | undefined;
-  if (!scenario || !SCENARIOS.includes(scenario) || positionals.length > 1) throw new Error(`Unknown or missing scenario.\n\n${USAGE}`);
+  if (!scenario || !SCENARIOS.includes(scenario) || positionals.length > 1)
+    throw new BenchUsageError(scenario ? `Unknown scenario "${positionals.join(' ')}".` : 'Missing scenario.');
   if (values.url && !/^http:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?\/?$/.test(values.url))
-    throw new Error('--url must point at this machine (127.0.0.0/8, localhost or [::1])');
+    throw new BenchUsageError('--url must point at this machine (127.0.0.0/8, localhost or [::1])');
   const d = DEFAULTS[scenario];
   const pollAuth = values['poll-auth'] ?? 'cookie';
-  if (pollAuth !== 'cookie' && pollAuth !== 'bearer') throw new Error(`--poll-auth must be cookie or bearer, got "${pollAuth}"`);
+  if (pollAuth !== 'cookie' && pollAuth !== 'bearer') throw new BenchUsageError(`--poll-auth must be cookie or bearer, got "${pollAuth}"`);
   const sockets = Math.round(positive('sockets', values.sockets, d.sockets, 1));
   const orgs = Math.round(positive('orgs', values.orgs, d.orgs, 1));
   const sweep = (values.sweep ?? '')
@@ -123,7 +150,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     joinProbeRate: positive('join-probe-rate', values['join-probe-rate'], 5),
     sweep,
     chart: values.chart,
-    port: Math.round(positive('port', values.port, 3900, 1)),
+    port: clusterPort(values.port, env),
     nodes: Math.round(positive('nodes', values.nodes, 2, 1)),
     workers: Math.round(positive('workers', values.workers, 1, 1)),
   });

@@ -86,6 +86,18 @@ export function summarize(opts: BenchOptions, outcome: ScenarioOutcome) {
 /** A sweep's headline is its last step. */
 const headlineRate = (opts: BenchOptions, outcome: ScenarioOutcome) => outcome.sweep?.[outcome.sweep.length - 1]?.rate ?? opts.rate;
 
+/**
+ * RSS growth of the server processes below which a per-socket figure means nothing: a garbage collection moves
+ * a Node process's RSS by a few MB either way, so a few hundred sockets (the smoke) can even read negative.
+ */
+export const RSS_NOISE_FLOOR_KB = 8 * 1024;
+
+/** The table's RSS per socket: the figure, or "below the noise floor" when the growth is negative or within the noise. */
+export function rssPerSocketCell(m: Pick<Measurement, 'rssPerSocketKB' | 'connected'>): string {
+  if (m.rssPerSocketKB === null) return '–';
+  return m.rssPerSocketKB * m.connected < RSS_NOISE_FLOOR_KB ? 'below the noise floor' : String(m.rssPerSocketKB);
+}
+
 const cell = (v: unknown) => (v === null || v === undefined ? '–' : typeof v === 'number' ? String(v) : String(v));
 
 /** One Markdown table per run: the product and each baseline side by side. */
@@ -122,7 +134,7 @@ export function markdownReport(opts: BenchOptions, outcome: ScenarioOutcome, mac
       'health checks: DOWN / UP transitions, failed checks',
       (m) => (m.health ? `${m.health.down} / ${m.health.up}, ${cell(m.health.failedChecks)}` : '–'),
     ],
-    ['RSS per socket (server) KB', (m) => m.rssPerSocketKB],
+    ['RSS per socket (server) KB', rssPerSocketCell],
     ['CPU ms per frame (all but generator)', (m) => cpuMsPerFrame(m)],
     [
       'event-loop delay p99 / max ms (nodes)',

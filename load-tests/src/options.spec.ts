@@ -1,0 +1,37 @@
+import { BenchUsageError, parseBenchArgs, USAGE, wantsHelp } from './options';
+
+describe('npm run bench options', () => {
+  it('says --port on the usage line', () => {
+    expect(USAGE.split('\n')[0]).toContain('[--port P]');
+  });
+
+  it('asks for the usage with --help or -h, whatever else is there', () => {
+    expect(wantsHelp(['--help'])).toBe(true);
+    expect(wantsHelp(['smoke', '-h'])).toBe(true);
+    expect(wantsHelp(['smoke', '--port', '4100'])).toBe(false);
+  });
+
+  it("answers an option it does not know with node's words and the usage, not a raw parser error", () => {
+    let thrown: unknown;
+    try {
+      parseBenchArgs(['smoke', '--sockts', '5']);
+    } catch (err) {
+      thrown = err;
+    }
+    expect(thrown).toBeInstanceOf(BenchUsageError);
+    expect((thrown as Error).message).toMatch(/^Unknown option '--sockts'/);
+    expect((thrown as Error).message).toContain(`\n\n${USAGE}`);
+  });
+
+  it('answers a missing or unknown scenario with the usage', () => {
+    expect(() => parseBenchArgs([])).toThrow(new BenchUsageError('Missing scenario.'));
+    expect(() => parseBenchArgs(['smok'])).toThrow(new BenchUsageError('Unknown scenario "smok".'));
+  });
+
+  it('starts its cluster on --port, else PORT, else 3900', () => {
+    expect(parseBenchArgs(['smoke']).port).toBe(3900);
+    expect(parseBenchArgs(['smoke'], { PORT: '4100' }).port).toBe(4100);
+    expect(parseBenchArgs(['smoke', '--port', '4200'], { PORT: '4100' }).port).toBe(4200);
+    expect(() => parseBenchArgs(['smoke'], { PORT: 'http' })).toThrow(new BenchUsageError('PORT must be a port number, got "http"'));
+  });
+});
