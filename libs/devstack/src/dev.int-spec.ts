@@ -80,6 +80,8 @@ beforeAll(async () => {
     PORT: String(apiPort),
     WEB_DEV_PORT: String(webPort),
     LOG_LEVEL: 'info',
+    // A developer's `npm run dev` seeds demo tasks; a test's gets none.
+    SEED_DEMO_TASKS: 'false',
   };
   // `script` gives the command a terminal of its own: stdout is a TTY, and a 0x03 written to it is a Ctrl-C.
   // `exec`: the bootstrap itself leads the terminal's session (as a shell would stay there, not die on SIGINT).
@@ -176,6 +178,12 @@ describe('npm run dev', () => {
     expect(out).toMatch(/INFO \(server\/\d+\): Server listening/);
     expect(out).toMatch(/INFO \(worker\/\d+\): worker ready/);
     expect(out).not.toMatch(/^\{"level":/m);
+    // On a terminal, requests (the tests above made some) are debug lines: not shown at LOG_LEVEL=info.
+    expect(out).not.toMatch(/incoming request|request completed/);
+    // The same output, as JSON lines, in each process's log file.
+    const logs = path.join(dev!.dataDir, 'logs');
+    expect(fs.readFileSync(path.join(logs, 'server-1.log'), 'utf8')).toMatch(/^\{"level":30,.*"msg":"Server listening/m);
+    expect(fs.readFileSync(path.join(logs, 'worker-1.log'), 'utf8')).toMatch(/^\{"level":30,.*"msg":"worker ready/m);
   });
 
   it('stops everything on one Ctrl-C', async () => {

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { freePort } from './net';
 import { ensureDatabase, startPostgres, type PostgresHandle } from './postgres';
-import { startRedis, type RedisHandle } from './redis';
+import { startRedis, type RedisHandle, type RedisOptions } from './redis';
 
 export interface Services {
   /** URL of the application database. */
@@ -23,6 +23,8 @@ export interface ServicesOptions {
   database?: string;
   fast?: boolean;
   log?: (line: string) => void;
+  /** Restart the private redis-server when it dies (the stack's own; tests and `npm run services` leave it). */
+  keepRedis?: RedisOptions['keep'];
 }
 
 /**
@@ -68,6 +70,7 @@ export async function startServices(opts: ServicesOptions): Promise<Services> {
         port,
         logFile: path.join(logDir, 'redis.log'),
         fast: opts.fast,
+        keep: opts.keepRedis,
       });
       stops.push(embeddedRedis.stop);
       redisUrl = embeddedRedis.url;

@@ -1,6 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { createDb, migrateToLatest, seedDemo } from '@taskflow/store';
+import type { Writable } from 'node:stream';
+import { createDb, migrateToLatest, seedDemo, seedDemoTasks } from '@taskflow/store';
+import { AppOutput } from './app-output';
 import { startChild, type Child } from './child';
 import { REPO_ROOT, type StackEnv } from './config';
 import { CONTROL_SOCKET, socketDir, startControlServer } from './control-server';
@@ -37,6 +39,10 @@ export function nodeTsWatchArgs(entry: string): string[] {
 export interface StackOptions {
   /** `npm run dev`: apps under `tsx watch`, no web build (Vite serves the app from these origins, proxying to the node). */
   dev?: { webOrigins: string[] };
+  /** Seed demo tasks into the demo orgs that have none (`npm start`, `dev`, `cluster`; never test stacks). */
+  seedDemoTasks?: boolean;
+  /** Where the apps' output is relayed (besides .data/logs): this process's stdout and stderr unless given. */
+  terminal?: { stdout: Writable; stderr: Writable };
 }
 
 export interface Topology {
@@ -81,12 +87,20 @@ export async function startStack(
   fs.mkdirSync(env.DATA_DIR, { recursive: true });
   if (!options.dev) ensureWebBuilt(log);
   const secrets = loadOrCreateSecrets(env.DATA_DIR);
+  // What the apps print goes to this terminal and into .data/logs/<process>.log.
+  const output = await AppOutput.create({
+    logsDir: path.join(env.DATA_DIR, 'logs'),
+    pretty: !options.terminal && process.stdout.isTTY === true,
+    ...options.terminal,
+  });
+  let onServiceRestart: () => void = () => undefined;
   const services = await startServices({
     dataDir: env.DATA_DIR,
     databaseUrl: env.DATABASE_URL,
     redisUrl: env.REDIS_URL,
     pgPassword: secrets.pgPassword,
     log,
+    keepRedis: { log, policy, onRestart: () => onServiceRestart() },
   });
   const stateFile = path.join(env.DATA_DIR, 'stack.json');
   const sockets = socketDir(env.DATA_DIR);
@@ -100,13 +114,14 @@ export async function startStack(
       await control?.close();
       // App nodes first (they drain and close their connections), then the services they use.
       await supervisor?.stopAll();
+      await output.close();
       await haproxy?.stop();
       fs.rmSync(path.join(sockets, 'haproxy.sock'), { force: true });
       await services.stop();
       fs.rmSync(stateFile, { force: true });
     })());
   try {
-    await prepareDatabase(services.databaseUrl, env, log);
+    await prepareDatabase(services.databaseUrl, env, log, options.seedDemoTasks === true);
     const host = env.HOST === '0.0.0.0' ? 'localhost' : env.HOST;
     const url = `http://${host}:${env.PORT}`;
     const behindProxy = topology.haproxy || topology.nodes > 1;
@@ -186,13 +201,17 @@ export async function startStack(
       // apps/worker says when its queues are connected; under `tsx watch` (dev) its messages do not reach us.
       workersSayReady: !options.dev,
       // The IPC channel lets an app notice when this supervisor dies and stop with it.
-      spawn: (name, kind, extra) =>
-        startChild(name, process.execPath, (options.dev ? nodeTsWatchArgs : nodeTsArgs)(ENTRIES[kind]), {
+      spawn: (name, kind, extra) => {
+        const child = startChild(name, process.execPath, (options.dev ? nodeTsWatchArgs : nodeTsArgs)(ENTRIES[kind]), {
           env: { ...appEnv, ...extra },
-          stdio: [options.dev ? 'ignore' : 'inherit', 'inherit', 'inherit', 'ipc'],
+          stdio: [options.dev ? 'ignore' : 'inherit', 'pipe', 'pipe', 'ipc'],
           detached: Boolean(options.dev),
-        }),
+        });
+        output.attach(name, child.process);
+        return child;
+      },
     });
+    onServiceRestart = writeState;
     const sup = supervisor;
     for (let i = 0; i < topology.workers; i++) sup.addWorker();
     await Promise.all(Array.from({ length: topology.nodes }, () => sup.addNode()));
@@ -236,7 +255,7 @@ export async function startStack(
   }
 }
 
-async function prepareDatabase(databaseUrl: string, env: StackEnv, log: (line: string) => void): Promise<void> {
+async function prepareDatabase(databaseUrl: string, env: StackEnv, log: (line: string) => void, seedTasks: boolean): Promise<void> {
   const db = createDb(databaseUrl, { max: 2, applicationName: 'taskflow-devstack' });
   try {
     const applied = await migrateToLatest(db);
@@ -245,6 +264,12 @@ async function prepareDatabase(databaseUrl: string, env: StackEnv, log: (line: s
     if (env.SEED_DEMO ?? !env.DATABASE_URL) {
       const { created } = await seedDemo(db, env.DEMO_PASSWORD);
       if (created.length) log(`seeded demo users: ${created.join(', ')}`);
+      if (seedTasks) {
+        // In the first repository the apps are given (the server's default when none is).
+        const seeded = await seedDemoTasks(db, { repo: process.env.GITHUB_REPOS?.split(',')[0]?.trim() || undefined });
+        const counts = Object.entries(seeded).map(([org, count]) => `${count} in ${org}`);
+        if (counts.length) log(`seeded demo tasks: ${counts.join(', ')}`);
+      }
     }
   } finally {
     await db.destroy();

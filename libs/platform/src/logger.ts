@@ -1,5 +1,5 @@
 import pino, { type Logger, type LoggerOptions } from 'pino';
-import pinoPretty from 'pino-pretty';
+import pinoPretty, { prettyFactory } from 'pino-pretty';
 
 export type { Logger };
 
@@ -29,6 +29,14 @@ export function loggerOptions(name: string, level: string): LoggerOptions {
   };
 }
 
+/** How a JSON line reads on a terminal: the same here and where the local stack prints its apps' lines. */
+const PRETTY_OPTIONS = { ignore: 'hostname,app', singleLine: true, translateTime: 'SYS:HH:MM:ss.l' } as const;
+
+/** Turns one JSON log line into the readable line (ending in a newline); any other text is kept as it is. */
+export function prettyPrinter(): (line: string) => string {
+  return prettyFactory(PRETTY_OPTIONS);
+}
+
 export interface LogOutput {
   /** Human-readable lines (pino-pretty) instead of JSON; by default only when stdout is a terminal. */
   pretty?: boolean;
@@ -48,9 +56,7 @@ export function createLogger(name: string, level: string, output: LogOutput = {}
       pinoPretty({
         destination: output.destination ?? process.stdout,
         sync: true,
-        ignore: 'hostname,app',
-        singleLine: true,
-        translateTime: 'SYS:HH:MM:ss.l',
+        ...PRETTY_OPTIONS,
       }),
     );
   }

@@ -1,0 +1,177 @@
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { createTestDatabase, type TestDatabase } from '@taskflow/testing';
+import { loadStackEnv, REPO_ROOT } from './config';
+import { freePort, isAlive, waitFor } from './net';
+import { pingRedis } from './redis';
+import { startStack, type RunningStack } from './stack';
+
+/**
+ * The local stack as `npm start` runs it (private redis-server, one node, one worker), on a
+ * test database: what the apps print reaches the terminal and .data/logs/<process>.log, and
+ * a private Redis that dies is restarted on its port, said in one line, and the app recovers.
+ */
+jest.setTimeout(120_000);
+
+let database: TestDatabase;
+/** Stands for the clone's root: the stack's data is in `.data` under it, as `npm start`'s is. */
+let root: string;
+let dataDir: string;
+let stack: RunningStack;
+const stackLines: string[] = [];
+let terminal = '';
+
+beforeAll(async () => {
+  database = await createTestDatabase('private_redis');
+  root = fs.mkdtempSync(path.join(os.tmpdir(), 'taskflow-private-redis-'));
+  dataDir = path.join(root, '.data');
+  const env = loadStackEnv({
+    PORT: String(await freePort()),
+    DATA_DIR: dataDir,
+    DATABASE_URL: database.url,
+    SEED_DEMO: 'true',
+    DEMO_PASSWORD: 'redis-test',
+    LOG_LEVEL: 'info',
+  });
+  const out = new PassThrough();
+  out.on('data', (d) => (terminal += d));
+  // Quick restarts, and a crash loop after the third death within a minute.
+  const policy = { maxExits: 3, windowMs: 60_000, baseDelayMs: 200, maxDelayMs: 1000 };
+  stack = await startStack(env, (line) => stackLines.push(line), undefined, policy, { terminal: { stdout: out, stderr: out } });
+}, 120_000);
+
+afterAll(async () => {
+  await stack?.stop();
+  await database?.drop();
+  if (root) fs.rmSync(root, { recursive: true, force: true });
+});
+
+const redisLines = () => stackLines.filter((l) => l.includes('redis-server'));
+const state = () =>
+  JSON.parse(fs.readFileSync(path.join(dataDir, 'stack.json'), 'utf8')) as { pids: number[]; redis: { pid: number; port: number } };
+
+async function login(): Promise<string> {
+  const res = await fetch(`${stack.url}/api/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'alice', password: 'redis-test' }),
+  });
+  expect(res.status).toBe(200);
+  return ((await res.json()) as { token: string }).token;
+}
+
+it("prints the apps' output on the terminal and writes it to .data/logs/server-1.log and worker-1.log", async () => {
+  const logs = path.join(dataDir, 'logs');
+  await waitFor(
+    'the worker to say it is ready, in its log file',
+    async () =>
+      (fs.existsSync(path.join(logs, 'worker-1.log')) &&
+        fs.readFileSync(path.join(logs, 'worker-1.log'), 'utf8').includes('worker ready')) ||
+      undefined,
+    30_000,
+  );
+  const serverLog = fs.readFileSync(path.join(logs, 'server-1.log'), 'utf8');
+  // JSON lines as the app wrote them; the same lines went to the terminal (piped here, so JSON there too).
+  const listening = serverLog.split('\n').find((l) => l.includes('Server listening'));
+  expect(listening && JSON.parse(listening)).toMatchObject({ level: 30, name: 'server' });
+  expect(terminal).toContain(listening);
+  expect(terminal).toContain('worker ready');
+  expect(fs.readdirSync(logs)).toEqual(expect.arrayContaining(['redis.log', 'server-1.log', 'worker-1.log']));
+});
+
+it('restarts a private redis-server that died on the same port, says so in one line, and the app recovers', async () => {
+  const redis = stack.services.embeddedRedis!;
+  const { port } = redis;
+  const before = redis.pid;
+  const linesBefore = redisLines().length;
+  process.kill(before, 'SIGKILL');
+
+  await waitFor('a new redis-server on the same port', async () => (redis.pid !== before && (await pingRedis(port))) || undefined, 30_000);
+  expect(isAlive(before)).toBe(false);
+  expect(redisLines().slice(linesBefore)).toEqual([
+    expect.stringMatching(
+      new RegExp(
+        `^redis-server \\(pid ${before}\\) exited unexpectedly \\(SIGKILL\\); exit #1: restarting it on 127\\.0\\.0\\.1:${port} in 200 ms$`,
+      ),
+    ),
+  ]);
+  // stack.json names the new process (what `cluster:ctl status` and a later cleanup read).
+  await waitFor('stack.json to name the new redis-server', async () => state().redis.pid === redis.pid || undefined, 10_000);
+  expect(state()).toMatchObject({ redis: { pid: redis.pid, port } });
+  expect(state().pids).toContain(redis.pid);
+
+  // The app is whole again: healthy, and a new task goes through the queue to the worker.
+  await waitFor(
+    'the node to report Redis up',
+    async () => {
+      const res = await fetch(`${stack.url}/api/health`);
+      const body = (await res.json()) as { status: string; checks: Record<string, string> };
+      return (res.status === 200 && body.status === 'ok' && body.checks.redis === 'up') || undefined;
+    },
+    30_000,
+  );
+  expect((await fetch(`${stack.url}/api/ready`)).status).toBe(200);
+  const token = await login();
+  const created = await fetch(`${stack.url}/api/tasks`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ title: 'After the Redis restart', description: 'Fix the login button: it does nothing when clicked.' }),
+  });
+  expect(created.status).toBe(202);
+  const { id } = (await created.json()) as { id: string };
+  await waitFor(
+    'the worker to pick the task up',
+    async () => {
+      const res = await fetch(`${stack.url}/api/tasks/${id}`, { headers: { authorization: `Bearer ${token}` } });
+      const { status } = (await res.json()) as { status: string };
+      return status !== 'received' || undefined;
+    },
+    30_000,
+  );
+});
+
+it('gives up on a redis-server that keeps dying, saying so once', async () => {
+  const redis = stack.services.embeddedRedis!;
+  const linesBefore = redisLines().length;
+  // Deaths #2 and #3 within the minute: the second is restarted, the third is the crash loop.
+  const second = redis.pid;
+  process.kill(second, 'SIGKILL');
+  await waitFor(
+    'redis-server to come back once more',
+    async () => (redis.pid !== second && (await pingRedis(redis.port))) || undefined,
+    30_000,
+  );
+  const third = redis.pid;
+  process.kill(third, 'SIGKILL');
+  await waitFor('the stack to give up', async () => redisLines().length >= linesBefore + 2 || undefined, 10_000);
+  const lines = redisLines().slice(linesBefore);
+  expect(lines).toHaveLength(2);
+  expect(lines[0]).toMatch(/exit #2: restarting it on .* in 400 ms$/);
+  expect(lines[1]).toMatch(
+    new RegExp(`^redis-server \\(pid ${third}\\) exited unexpectedly \\(SIGKILL\\); exit #3: 3 exits within 60 s, not restarting it`),
+  );
+  expect(lines[1]).toContain('docs/troubleshooting.md');
+  expect(await pingRedis(redis.port)).toBe(false);
+});
+
+it("brings it back with docs/troubleshooting.md's recipe, and Ctrl-C (stop) stops that redis-server too", async () => {
+  const { port } = stack.services.embeddedRedis!;
+  const doc = fs.readFileSync(path.join(REPO_ROOT, 'docs/troubleshooting.md'), 'utf8');
+  const section = doc.slice(doc.indexOf('## `npm start`: the private Redis'));
+  const recipe = /```sh\n([\s\S]*?)```/.exec(section)?.[1];
+  expect(recipe).toContain('redis-server');
+  const run = spawnSync('sh', ['-ec', recipe!], { cwd: root, encoding: 'utf8', timeout: 30_000 });
+  expect({ status: run.status, stderr: run.stderr }).toEqual({ status: 0, stderr: '' });
+  await waitFor('redis-server on its port again', async () => (await pingRedis(port)) || undefined, 15_000);
+  const byHand = Number(fs.readFileSync(path.join(dataDir, 'redis', 'redis.pid'), 'utf8'));
+  await waitFor(
+    'the node to report Redis up',
+    async () => ((await (await fetch(`${stack.url}/api/health`)).json()) as { status: string }).status === 'ok' || undefined,
+    30_000,
+  );
+  await stack.stop();
+  expect(isAlive(byHand)).toBe(false);
+});
