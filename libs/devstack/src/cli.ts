@@ -2,11 +2,12 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ConfigError, onStopSignals } from '@taskflow/platform';
+import { DEMO_ORGS, DEMO_USERS } from '@taskflow/store';
 import { plural } from './cluster-status';
 import { loadStackEnv, REPO_ROOT, type StackEnv } from './config';
-import { loadOrCreateSecrets } from './secrets';
 import { startCpuHog } from './cpu-hog';
 import { checkLeftovers } from './leftovers';
+import { loadOrCreateSecrets } from './secrets';
 import { startServices } from './services';
 import { startStack, type Topology } from './stack';
 import { ensureWebBuilt } from './web-build';
@@ -53,9 +54,17 @@ async function cluster(env: StackEnv, _args: string[]): Promise<number> {
   return run(env, { nodes: env.NODES, workers: env.WORKERS, haproxy: true });
 }
 
+/** The demo logins as the store seeds them: `alice, bob, admin (role admin) in org acme; carol in org globex`. */
+function demoUsers(): string {
+  return DEMO_ORGS.map((org) => {
+    const users = DEMO_USERS.filter((u) => u.org === org.slug).map((u) => ('role' in u ? `${u.username} (role ${u.role})` : u.username));
+    return `${users.join(', ')} in org ${org.slug}`;
+  }).join('; ');
+}
+
 async function run(env: StackEnv, topology: Topology): Promise<number> {
   const started = Date.now();
-  const stack = await startStack(env, log, topology);
+  const stack = await startStack(env, log, topology, undefined, { seedDemoTasks: env.SEED_DEMO_TASKS });
   const external = [env.DATABASE_URL && 'PostgreSQL', env.REDIS_URL && 'Redis'].filter(Boolean).join(' and ');
   console.log(
     [
@@ -63,7 +72,7 @@ async function run(env: StackEnv, topology: Topology): Promise<number> {
       `  Taskflow Live is running at ${stack.url}   (ready in ${((Date.now() - started) / 1000).toFixed(1)} s)`,
       topology.haproxy ? `  Cluster: HAProxy → ${plural(topology.nodes, 'server node')}, ${plural(topology.workers, 'worker')}` : null,
       (env.SEED_DEMO ?? !env.DATABASE_URL)
-        ? `  Demo users: alice, bob (org acme), carol (org globex); password "${env.DEMO_PASSWORD}"`
+        ? `  Demo users: ${demoUsers()}; password "${env.DEMO_PASSWORD}"`
         : '  Demo users were not seeded (external database; set SEED_DEMO=true to seed them).',
       external ? `  Using external ${external}.` : `  Data: ${env.DATA_DIR}`,
       '  Control it: npm run cluster:ctl -- status | scale --nodes N --workers M | restart',
@@ -81,7 +90,10 @@ async function run(env: StackEnv, topology: Topology): Promise<number> {
 async function dev(env: StackEnv, _args: string[]): Promise<number> {
   const started = Date.now();
   const webOrigins = webDevOrigins(env.HOST, env.WEB_DEV_PORT);
-  const stack = await startStack(env, log, { nodes: 1, workers: 1, haproxy: false }, undefined, { dev: { webOrigins } });
+  const stack = await startStack(env, log, { nodes: 1, workers: 1, haproxy: false }, undefined, {
+    dev: { webOrigins },
+    seedDemoTasks: env.SEED_DEMO_TASKS,
+  });
   let web: WebDevServer;
   try {
     web = await startWebDevServer({ host: env.HOST, port: env.WEB_DEV_PORT, apiUrl: stack.url, log });
@@ -96,7 +108,7 @@ async function dev(env: StackEnv, _args: string[]): Promise<number> {
       `  Vite serves the web app with hot reload; /api and /socket.io go to the server node on ${stack.url}.`,
       "  The server and the worker restart when their sources or a library's change.",
       (env.SEED_DEMO ?? !env.DATABASE_URL)
-        ? `  Demo users: alice, bob (org acme), carol (org globex); password "${env.DEMO_PASSWORD}"`
+        ? `  Demo users: ${demoUsers()}; password "${env.DEMO_PASSWORD}"`
         : '  Demo users were not seeded (external database).',
       '  Press Ctrl-C to stop.',
       '',

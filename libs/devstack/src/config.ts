@@ -13,6 +13,8 @@ export const StackEnvSchema = Type.Object({
   REDIS_URL: Type.Optional(Env.url()),
   DEMO_PASSWORD: Type.String({ minLength: 4, default: 'taskflow' }),
   SEED_DEMO: Type.Optional(Type.Boolean()),
+  /** `npm start`, `dev`, `cluster`: a few demo tasks in each demo org that has none (only where demo users are seeded). */
+  SEED_DEMO_TASKS: Env.bool(true),
   LOG_LEVEL: Env.logLevel(),
   JWT_SECRET: Type.Optional(Type.String({ minLength: 32 })),
   /** `npm run cluster`: server nodes behind HAProxy, and workers. */

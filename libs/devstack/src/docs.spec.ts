@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { CLIENT_MESSAGES, SERVER_EVENTS } from '@taskflow/events';
+import { DEMO_ORGS, DEMO_USERS } from '@taskflow/store';
 import { REPO_ROOT } from './config';
 
 /**
@@ -79,6 +80,20 @@ describe('the operator docs', () => {
   it('are linked from the README', () => {
     const readme = read('README.md');
     expect(readme).toContain('docs/operations.md');
+  });
+});
+
+describe('the demo users', () => {
+  it('are all named, with their orgs, on the login page and in the README (the banner is built from the same list)', () => {
+    const hint = read('apps/web/src/pages/login-page.tsx')
+      .split('\n')
+      .find((l) => l.includes('Demo users:'));
+    const readme = /seed the demo users[^.]*/.exec(read('README.md'))?.[0];
+    for (const text of [hint, readme]) {
+      expect(text).toBeDefined();
+      for (const name of [...DEMO_USERS.map((u) => u.username), ...DEMO_ORGS.map((o) => o.slug)])
+        expect([name, new RegExp(`\\b${name}\\b`).test(text!)]).toEqual([name, true]);
+    }
   });
 });
 

@@ -21,10 +21,11 @@ interface Started {
   exited: Promise<number | null>;
 }
 
-async function startStack(dataDir: string): Promise<Started> {
+async function startStack(dataDir: string, extra: NodeJS.ProcessEnv = {}): Promise<Started> {
   const port = await freePort();
   const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), DATA_DIR: dataDir, LOG_LEVEL: 'warn' };
-  for (const k of ['DATABASE_URL', 'REDIS_URL', 'SEED_DEMO', 'JWT_SECRET']) delete env[k];
+  for (const k of ['DATABASE_URL', 'REDIS_URL', 'SEED_DEMO', 'SEED_DEMO_TASKS', 'JWT_SECRET']) delete env[k];
+  Object.assign(env, extra);
   // Own process group (as a terminal would give it), so leftovers can be found by group.
   const started = spawnTestProcess(process.execPath, [path.join(REPO_ROOT, 'infra/local/bootstrap.mjs'), 'start'], {
     name: 'npm start',
@@ -103,6 +104,20 @@ async function stopAndCheck(s: Started): Promise<void> {
   expect(fs.existsSync(path.join(s.dataDir, 'stack.json'))).toBe(false);
 }
 
+/** The tasks alice (org acme) sees. */
+async function tasksOf(port: number): Promise<Array<{ status: string }>> {
+  const url = `http://127.0.0.1:${port}`;
+  const login = await fetch(`${url}/api/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'alice', password: 'taskflow' }),
+  });
+  const { token } = (await login.json()) as { token: string };
+  const res = await fetch(`${url}/api/tasks?limit=200`, { headers: { authorization: `Bearer ${token}` } });
+  expect(res.status).toBe(200);
+  return ((await res.json()) as { tasks: Array<{ status: string }> }).tasks;
+}
+
 describe('npm start (embedded stack)', () => {
   const dirs: string[] = [];
   const started: Started[] = [];
@@ -123,11 +138,18 @@ describe('npm start (embedded stack)', () => {
   });
 
   it('runs two stacks side by side, stops each with SIGTERM leaving nothing behind, and keeps data across restarts', async () => {
-    const [a, b] = await Promise.all([startStack(tmp()), startStack(tmp())]);
+    // A as a user runs it; B as tests start it (no demo tasks).
+    const [a, b] = await Promise.all([startStack(tmp()), startStack(tmp(), { SEED_DEMO_TASKS: 'false' })]);
     started.push(a, b);
     expect(a.output()).toContain(`running at http://127.0.0.1:${a.port}`);
-    expect(a.output()).toMatch(/seeded demo users: alice, bob, carol/);
-    expect(a.output()).toMatch(/Demo users: alice, bob \(org acme\), carol \(org globex\); password "taskflow"/);
+    expect(a.output()).toMatch(/seeded demo users: alice, bob, carol, admin/);
+    expect(a.output()).toMatch(/Demo users: alice, bob, admin \(role admin\) in org acme; carol in org globex; password "taskflow"/);
+    // A first login finds tasks in several states; the test stack has none.
+    expect(a.output()).toMatch(/seeded demo tasks: \d+ in acme, \d+ in globex/);
+    const seeded = await tasksOf(a.port);
+    expect(new Set(seeded.map((t) => t.status)).size).toBeGreaterThanOrEqual(6);
+    expect(b.output()).not.toMatch(/seeded demo tasks/);
+    expect(await tasksOf(b.port)).toEqual([]);
 
     await stopAndCheck(a);
     // B is untouched by A's shutdown.
@@ -136,7 +158,8 @@ describe('npm start (embedded stack)', () => {
     // A again on the same data: no re-initialisation, demo users already there.
     const again = await startStack(a.dataDir);
     started.push(again);
-    expect(again.output()).not.toMatch(/seeded demo users/);
+    expect(again.output()).not.toMatch(/seeded demo users|seeded demo tasks/);
+    expect((await tasksOf(again.port)).length).toBe(seeded.length);
     await stopAndCheck(again);
     await stopAndCheck(b);
   });

@@ -109,6 +109,8 @@ export class Cluster {
         NODES: '2',
         WORKERS: '1',
         LOG_LEVEL: 'warn',
+        // The fault suite counts and mirrors its own tasks only.
+        SEED_DEMO_TASKS: 'false',
         DEMO_PASSWORD,
         ...env,
       },

@@ -35,7 +35,15 @@ export function spawnCluster(dataDir: string, env: NodeJS.ProcessEnv): Promise<S
 /** `npm start` (one node, one worker, no HAProxy) or `npm run cluster`, through the bootstrap, as a user runs it. */
 export async function spawnStack(command: 'start' | 'cluster', dataDir: string, env: NodeJS.ProcessEnv): Promise<SpawnedCluster> {
   const port = await freePort();
-  const full: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), DATA_DIR: dataDir, LOG_LEVEL: 'warn', ...env };
+  // No demo tasks: a test reads dashboards and counts of its own tasks.
+  const full: NodeJS.ProcessEnv = {
+    ...process.env,
+    PORT: String(port),
+    DATA_DIR: dataDir,
+    LOG_LEVEL: 'warn',
+    SEED_DEMO_TASKS: 'false',
+    ...env,
+  };
   for (const k of ['REDIS_URL', 'JWT_SECRET']) delete full[k];
   const name = `npm ${command === 'start' ? 'start' : 'run cluster'}`;
   // Its own process group; ended with the describe block (or test) that started it at the latest.
