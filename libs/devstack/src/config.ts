@@ -25,10 +25,10 @@ export const StackEnvSchema = Type.Object({
   /** `npm test`: superuser URL of an existing PostgreSQL to create test databases in (else embedded). */
   TEST_DATABASE_URL: Type.Optional(Env.url()),
   TEST_REDIS_URL: Type.Optional(Env.url()),
-});
-
   /** `npm test`: keep this many cores busy with a busy loop for the whole run (0: none), to prove the tests under load. */
   TEST_LOAD: Type.Integer({ minimum: 0, maximum: 64, default: 0 }),
+});
+
 export function loadStackEnv(env: NodeJS.ProcessEnv = process.env) {
   const parsed = parseEnv(StackEnvSchema, env);
   return { ...parsed, DATA_DIR: path.resolve(parsed.DATA_DIR) };
