@@ -26,6 +26,7 @@ const stall = (on: boolean) => {
   stalled = on;
 };
 
+// Starts a Redis of its own and the app (27 s at load 22 in resubscribe's): a budget with room above that.
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'taskflow-redis-stall-'));
   redis = await startRedis({
@@ -36,7 +37,7 @@ beforeAll(async () => {
   });
   t = await startTestApp({ REDIS_URL: redis.url });
   url = await t.app.listen({ port: 0, host: '127.0.0.1' });
-});
+}, 120_000);
 afterAll(async () => {
   if (stalled) stall(false);
   client?.close();

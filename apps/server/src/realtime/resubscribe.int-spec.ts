@@ -23,6 +23,7 @@ let t: TestApp;
 let url: string;
 let client: TestSocket;
 
+// Starts a Redis of its own and the app (27 s at load 22): a budget with room above that.
 beforeAll(async () => {
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'resubscribe-'));
   redis = await startRedis({ dataDir, port: await freePort(), logFile: path.join(dataDir, 'redis.log'), fast: true });
@@ -30,7 +31,7 @@ beforeAll(async () => {
   t = await startTestApp({ REDIS_URL: redis.url });
   url = await t.app.listen({ port: 0, host: '127.0.0.1' });
   client = await openSocket(url, { token: await login(url, 'alice', FIXTURE_PASSWORD) });
-});
+}, 120_000);
 
 afterAll(async () => {
   client?.close();
