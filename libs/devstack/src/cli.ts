@@ -166,6 +166,12 @@ async function test(env: StackEnv, args: string[]): Promise<number> {
     fast: true,
     log,
   });
+  // TEST_LOAD=N: the whole run on a machine busy with something else (N cores kept busy throughout).
+  const hog = env.TEST_LOAD > 0 ? startCpuHog(env.TEST_LOAD, 90 * 60_000) : undefined;
+  if (hog)
+    log(
+      `TEST_LOAD=${env.TEST_LOAD}: busy-loop process(es) keep ${env.TEST_LOAD} core(s) busy until the tests end (pid ${hog.pids.join(', ')})`,
+    );
   const nx = spawn(
     path.join(REPO_ROOT, 'node_modules/.bin/nx'),
     // The full suite always runs for real: results cached by `npm run test:unit`, `lint` or `typecheck` are for development.
@@ -178,12 +184,6 @@ async function test(env: StackEnv, args: string[]): Promise<number> {
         TEST_DATABASE_URL: svc.adminDatabaseUrl ?? svc.databaseUrl,
         TEST_REDIS_URL: svc.redisUrl,
         TASKFLOW_TEST_REPORT_DIR: reportDir,
-  // TEST_LOAD=N: the whole run on a machine busy with something else (N cores kept busy throughout).
-  const hog = env.TEST_LOAD > 0 ? startCpuHog(env.TEST_LOAD, 90 * 60_000) : undefined;
-  if (hog)
-    log(
-      `TEST_LOAD=${env.TEST_LOAD}: busy-loop process(es) keep ${env.TEST_LOAD} core(s) busy until the tests end (pid ${hog.pids.join(', ')})`,
-    );
         NX_DAEMON: 'false',
         NX_NO_CLOUD: 'true',
         NX_TUI: 'false',
@@ -194,6 +194,7 @@ async function test(env: StackEnv, args: string[]): Promise<number> {
   process.on('SIGINT', forward);
   process.on('SIGTERM', forward);
   const code = await new Promise<number>((resolve) => nx.on('exit', (c, s) => resolve(c ?? (s ? 1 : 0))));
+  await hog?.stop();
   await svc.stop();
   printTotals(reportDir);
   // Last, once nx, its Jest workers, the services and the load are gone: anything else still running
@@ -209,7 +210,6 @@ function setupFailure(err: unknown): string {
   const message = err instanceof Error ? (err.message.split('\n')[0] ?? err.message) : String(err);
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   if (code === 'EACCES' || code === 'EPERM')
-  await hog?.stop();
     return `${message} — a file or directory above is not accessible to this user; fix its permissions or run from a clone you own.`;
   if (code === 'ENOSPC') return `${message} — the disk is full; free some space and try again.`;
   return `${message}${/see |Set |set |run /.test(message) ? '' : ` — see the logs under ${logsDir}.`}`;
