@@ -94,14 +94,6 @@ export async function clusterCtl(dataDir: string, args: string[]): Promise<{ cod
     cwd: REPO_ROOT,
     env: { ...process.env, DATA_DIR: dataDir },
   });
-}
-
-/** What the load saw: retried answers (by status), and failures that were not retryable. */
-export interface LoadStats {
-  requests: number;
-  retried: Record<string, number>;
-  failures: string[];
-}
   const last = run.stdout.trim().split('\n').pop();
   let answer: unknown;
   try {
@@ -110,6 +102,14 @@ export interface LoadStats {
     answer = last;
   }
   return { code: run.code, answer, stderr: run.stderr };
+}
+
+/** What the load saw: retried answers (by status), and failures that were not retryable. */
+export interface LoadStats {
+  requests: number;
+  retried: Record<string, number>;
+  failures: string[];
+}
 
 const RETRYABLE = new Set([502, 503, 504]);
 
