@@ -2,6 +2,7 @@
 // with its duration and its slowest tests and hooks; and, for any test or beforeAll/afterAll hook that used more
 // than a third of its budget (less than 3x headroom over its duration here), a line saying so. Budgets come
 // from budget-recorder.js (a setup file), which writes them where this reporter reads them.
+// TASKFLOW_TEST_BUDGETS=all prints the share of its budget every test and hook used (for an audit of budgets).
 const crypto = require('node:crypto');
 const fs = require('node:fs');
 const os = require('node:os');
@@ -64,9 +65,10 @@ class DurationsReporter {
         .slice(0, SLOWEST_SHOWN);
       lines.push(`[slow] ${rel} ${seconds(fileMs)}${slowest.length ? ` (slowest: ${slowest.map(describe).join('; ')})` : ''}`);
     }
+    const all = process.env.TASKFLOW_TEST_BUDGETS === 'all';
     for (const e of entries) {
-      if (e.budgetMs !== undefined && e.ms * HEADROOM > e.budgetMs)
-        lines.push(`[budget] ${rel} ${describe(e)}: less than ${HEADROOM}x headroom`);
+      const tight = e.budgetMs !== undefined && e.ms * HEADROOM > e.budgetMs;
+      if (tight || all) lines.push(`[budget] ${rel} ${describe(e)}${tight ? `: less than ${HEADROOM}x headroom` : ''}`);
     }
     if (lines.length) process.stderr.write(`${lines.join('\n')}\n`);
   }
