@@ -5,7 +5,8 @@
 //    given (installing Debian's package as root), and HAProxy/Chromium where needed, then hands
 //    over to the TypeScript stack CLI (libs/devstack/src/cli.ts), forwarding Ctrl-C / SIGTERM;
 //  - run <entry.ts> [args]: runs that TypeScript tool of the repo (simulate, jobs, bench…) with its
-//    arguments, exit code and signals. Nothing of ours goes to stdout then (tools print JSON there).
+//    arguments, exit code and signals. Nothing of ours goes to stdout then (tools print JSON there);
+//  - nx [args]: runs the workspace's Nx (lint, typecheck, build, test:unit) the same way.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -15,7 +16,8 @@ import { fileURLToPath } from 'node:url';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const command = process.argv[2] ?? 'start';
 // A tool's stdout is its output (parsed in --json modes): our lines and npm's go to stderr then.
-const say = (line) => (command === 'run' ? process.stderr : process.stdout).write(`[bootstrap] ${line}\n`);
+const tool = command === 'run' || command === 'nx';
+const say = (line) => (tool ? process.stderr : process.stdout).write(`[bootstrap] ${line}\n`);
 const fail = (line) => {
   process.stderr.write(`[bootstrap] ${line}\n`);
   process.exit(1);
@@ -32,11 +34,12 @@ function dependenciesStale() {
 
 if (dependenciesStale()) {
   say('installing npm dependencies (npm ci)…');
-  const res = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: ['inherit', command === 'run' ? 2 : 1, 2] });
+  const res = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: ['inherit', tool ? 2 : 1, 2] });
   if (res.status !== 0) fail('npm ci failed; see the output above.');
 }
 
 if (command === 'run') await runTool(process.argv[3], process.argv.slice(4));
+if (command === 'nx') await runToolProcess('nx', path.join(root, 'node_modules/.bin/nx'), process.argv.slice(3));
 
 /** `run <entry.ts> [args]`: the tool with the workspace packages resolved to their sources; ends this process with its outcome. */
 async function runTool(entry, args) {
@@ -44,9 +47,12 @@ async function runTool(entry, args) {
   if (!file || !file.startsWith(root + path.sep) || !/\.ts$/.test(file) || !fs.existsSync(file))
     fail(`run needs a TypeScript entry point of this repository (got ${entry ? `"${entry}"` : 'nothing'}).`);
   // tsx by its absolute URL: the tool may be started from any directory.
-  const tool = spawn(process.execPath, ['--conditions=taskflow-source', '--import', import.meta.resolve('tsx'), file, ...args], {
-    stdio: 'inherit',
-  });
+  await runToolProcess(entry, process.execPath, ['--conditions=taskflow-source', '--import', import.meta.resolve('tsx'), file, ...args]);
+}
+
+/** Runs a tool in the foreground and ends this process with its outcome (exit code, or the same signal). */
+async function runToolProcess(entry, bin, args) {
+  const tool = spawn(bin, args, { cwd: command === 'nx' ? root : undefined, stdio: 'inherit' });
   // A Ctrl-C in the terminal reaches the tool too; a signal sent to this process alone is passed on.
   const forward = (signal) => tool.kill(signal);
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, forward);

@@ -83,6 +83,13 @@ describe('npm run <tool> in a fresh clone', () => {
     expect(again).toMatchObject({ code: 0, stdout: first.stdout, stderr: '' });
   });
 
+  it('runs Nx the same way (lint, typecheck, build, test:unit)', async () => {
+    const run = await runScript('typecheck', ['--help']).exited;
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('nx run-many');
+    expect(run.stderr).not.toContain('not found');
+  });
+
   it("passes the tool's exit code on", async () => {
     const bad = await runScript('jobs', ['no-such-command']).exited;
     expect(bad.code).toBe(2);

@@ -21,6 +21,14 @@ describe('the root package.json scripts', () => {
     expect(fs.existsSync(path.join(REPO_ROOT, scripts[name]!.split(' ')[3]!))).toBe(true);
   });
 
+  it.each(['test:unit', 'build', 'lint', 'typecheck'])('%s runs Nx through the bootstrap', (name) => {
+    expect(scripts[name]).toMatch(/^node infra\/local\/bootstrap\.mjs nx run-many -t /);
+  });
+
+  it('every script goes through the bootstrap, so each works as the first command in a fresh clone', () => {
+    expect(Object.entries(scripts).filter(([, command]) => !command.startsWith(`${BOOTSTRAP} `))).toEqual([]);
+  });
+
   it.each(['start', 'dev', 'test', 'services', 'cluster'])('%s starts the stack through the bootstrap', (name) => {
     expect(scripts[name]).toBe(`${BOOTSTRAP} ${name}`);
   });
