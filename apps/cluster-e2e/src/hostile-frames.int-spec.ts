@@ -46,6 +46,7 @@ describe('hostile Socket.IO frames', () => {
           created.push(id);
           watchers.watch([id]);
         }
+        // Paces the creations: one a second while the fuzzing goes on.
         await new Promise((r) => setTimeout(r, 1000));
       }
     })();
@@ -60,6 +61,7 @@ describe('hostile Socket.IO frames', () => {
       // The server answers a broken frame by closing the connection; give it the moment to do so.
       if (frame.fatal || i % 200 === 0) await new Promise((r) => setTimeout(r, 5));
     }
+    // Time for the answers to the last frames (which ones get one is not known in advance).
     await new Promise((r) => setTimeout(r, 2000));
     for (const [id, ack] of socket.acks) acks.set(id, ack);
     socket.close();

@@ -21,6 +21,7 @@ describe('a server node killed', () => {
         const res = await fetch(`${cluster.url}/api/repos`, { signal: AbortSignal.timeout(5000) }).catch(() => undefined);
         requests += 1;
         if (killedAt && res?.status !== 200 && res?.status !== 401) failures.push(Date.now() - killedAt);
+        // Paces the reader: five requests a second.
         await new Promise((r) => setTimeout(r, 200));
       }
     })();

@@ -46,6 +46,7 @@ describe('Supervisor with real processes', () => {
       .map((e) => Number(/in (\d+) ms/.exec(e.detail)![1]));
     expect(restarts).toEqual([20, 40, 80, 160]);
     expect(lines.at(-1)).toMatch(/^worker-2 5 exits within 60 s: not restarting it/);
+    // No sixth start: more than the longest backoff (200 ms) later.
     await new Promise((r) => setTimeout(r, 300));
     expect(spawned).toBe(6);
     expect(healthy.state).toBe('ready');
@@ -67,13 +68,14 @@ describe('Supervisor with real processes', () => {
     const w = supervisor.addWorker();
     const first = w.child!;
     first.process.kill('SIGKILL');
-    const deadline = Date.now() + 5000;
+    const deadline = Date.now() + 15_000;
     while ((w.child === first || w.state !== 'ready') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     expect(w.child).not.toBe(first);
     expect(w.exits).toBe(1);
     await supervisor.removeWorker(w);
     // Gone (by its handler or, if it had not installed it yet, by the signal), and not restarted.
     expect(w.child!.process.exitCode ?? w.child!.process.signalCode).not.toBeNull();
+    // No restart follows: a time in which the 20 ms backoff would have started one.
     await new Promise((r) => setTimeout(r, 200));
     expect(supervisor.workers).toEqual([]);
     expect(w.exits).toBe(1);

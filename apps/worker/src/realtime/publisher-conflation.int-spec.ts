@@ -64,6 +64,7 @@ it('sends a burst of commits as rising rows, never one seq twice, ending at the 
           dispatchedAt: new Date(),
         },
       });
+      // Staggers the publishes against the commits, differently for each task.
       await new Promise((r) => setTimeout(r, i % 5));
       const first = publisher.publishTask(taskId);
       await second;
