@@ -163,7 +163,13 @@ it("brings it back with docs/troubleshooting.md's recipe, and Ctrl-C (stop) stop
   const section = doc.slice(doc.indexOf('## `npm start`: the private Redis'));
   const recipe = /```sh\n([\s\S]*?)```/.exec(section)?.[1];
   expect(recipe).toContain('redis-server');
-  const run = spawnSync('sh', ['-ec', recipe!], { cwd: root, encoding: 'utf8', timeout: 30_000 });
+  // FORCE_COLOR as a terminal (or Nx) may set it: `node -p` then colours numbers, and the recipe must still work.
+  const run = spawnSync('sh', ['-ec', recipe!], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 30_000,
+    env: { ...process.env, FORCE_COLOR: '1' },
+  });
   expect({ status: run.status, stderr: run.stderr }).toEqual({ status: 0, stderr: '' });
   await waitFor('redis-server on its port again', async () => (await pingRedis(port)) || undefined, 15_000);
   const byHand = Number(fs.readFileSync(path.join(dataDir, 'redis', 'redis.pid'), 'utf8'));

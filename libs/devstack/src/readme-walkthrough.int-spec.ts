@@ -93,7 +93,8 @@ it("the README's walkthrough runs as pasted on another port and prints the statu
   const port = Number(new URL(stack.url).port);
   expect(port).not.toBe(3000);
 
-  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), DATA_DIR: dataDir };
+  // FORCE_COLOR as a terminal may set it: `node -p` colours numbers then, and the block must still work.
+  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), DATA_DIR: dataDir, FORCE_COLOR: '1' };
   for (const k of ['APP_URL', 'GITHUB_WEBHOOK_SECRET', 'GITHUB_REPO', 'GITHUB_HEAD_REPO', 'PR_NUMBER', 'DATABASE_URL', 'REDIS_URL'])
     delete env[k];
   // The block as it stands, then one line of the test's own: the id the block extracted.
