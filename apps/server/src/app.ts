@@ -93,6 +93,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     maxFailures: config.LOGIN_MAX_FAILURES,
     maxFailuresPerAddress: config.LOGIN_MAX_FAILURES_PER_ADDRESS,
     windowSeconds: config.LOGIN_WINDOW_SECONDS,
+    checks: { concurrency: config.LOGIN_CHECK_CONCURRENCY, queue: config.LOGIN_CHECK_QUEUE, perAddress: config.LOGIN_CHECKS_PER_ADDRESS },
   });
   await app.register(authRoutes, { db, loginLimiter });
   await app.register(sessionRoutes, { ...cookieSessions, loginLimiter });

@@ -77,6 +77,14 @@ export const ServerEnvSchema = Type.Object({
   LOGIN_MAX_FAILURES: Type.Integer({ minimum: 1, default: 10 }),
   LOGIN_MAX_FAILURES_PER_ADDRESS: Type.Integer({ minimum: 1, default: 100 }),
   LOGIN_WINDOW_SECONDS: Type.Integer({ minimum: 1, default: 900 }),
+  /**
+   * Password checks (scrypt on libuv's 4-thread pool, plus a database read) this node runs at once, how many more may
+   * wait (beyond: 503 LOGIN_BUSY with Retry-After), and how many one client address may have running or waiting
+   * (beyond: 429). Keeps a login flood from stalling the node's other work, /api/ready included.
+   */
+  LOGIN_CHECK_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 64, default: 2 }),
+  LOGIN_CHECK_QUEUE: Type.Integer({ minimum: 0, maximum: 10_000, default: 64 }),
+  LOGIN_CHECKS_PER_ADDRESS: Type.Integer({ minimum: 1, default: 10 }),
   /** Per-user requests a minute: task creations (each costs an LLM call), other task writes, stats reads. */
   TASK_CREATE_PER_MINUTE: Type.Integer({ minimum: 1, default: 30 }),
   TASK_WRITE_PER_MINUTE: Type.Integer({ minimum: 1, default: 60 }),

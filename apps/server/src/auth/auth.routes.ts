@@ -18,12 +18,13 @@ export async function authRoutes(plain: FastifyInstance, deps: { db: Db; loginLi
   const loginDoc = {
     tags,
     description:
-      'Log in for a Bearer token (API clients; browsers use POST /api/auth/session). Failed attempts are limited per user and address.',
+      'Log in for a Bearer token (API clients; browsers use POST /api/auth/session). Failed attempts are limited per user and address ' +
+      '(429 RATE_LIMITED); 503 LOGIN_BUSY with Retry-After while this server has too many logins to check.',
     body: LoginBody,
     response: { 200: LoginResponse, ...ERROR_RESPONSES },
   };
-  app.post('/api/auth/login', { schema: loginDoc }, async (request, reply) => {
-    const user = await checkLogin(deps, request.ip, request.body, reply);
+  app.post('/api/auth/login', { schema: loginDoc, onRequest: deps.loginLimiter.admit }, async (request, reply) => {
+    const user = await checkLogin(deps, request, request.body, reply);
     const session = { id: user.id, orgId: user.orgId, username: user.username, name: user.name };
     return { token: app.signSession(session), user: publicUser(user) };
   });

@@ -26,12 +26,14 @@ export async function sessionRoutes(plain: FastifyInstance, deps: CookieSessionD
   // Login CSRF: the body must be JSON (a cross-site form cannot send it without a CORS preflight we never grant).
   const loginDoc = {
     tags,
-    description: 'Log in to a browser session: an httpOnly cookie, and the CSRF token its writes must send. Failed attempts are limited.',
+    description:
+      'Log in to a browser session: an httpOnly cookie, and the CSRF token its writes must send. Failed attempts are limited ' +
+      '(429 RATE_LIMITED); 503 LOGIN_BUSY with Retry-After while this server has too many logins to check.',
     body: LoginBody,
     response: { 200: SessionResponse, ...ERROR_RESPONSES },
   };
-  app.post('/api/auth/session', { schema: loginDoc }, async (request, reply) => {
-    const user = await checkLogin(deps, request.ip, request.body, reply);
+  app.post('/api/auth/session', { schema: loginDoc, onRequest: deps.loginLimiter.admit }, async (request, reply) => {
+    const user = await checkLogin(deps, request, request.body, reply);
     const { token, session } = await createSession(deps.db, user.id, deps.limits);
     setSessionCookie(reply, token, deps.limits);
     return answer(session);
