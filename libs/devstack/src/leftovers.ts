@@ -46,18 +46,30 @@ function ancestors(): Set<number> {
   return found;
 }
 
-/** Processes running under `root` that started after process `since` did (defaults to this one). */
+/**
+ * Processes running under `root` that started after process `since` did (defaults to this one). This
+ * process's own descendants are not counted: they end with it (tsx's esbuild service, for one). A test's
+ * process that outlived it is never among them: its parents (Jest, Nx) have exited, so it was re-parented.
+ */
 export function findLeftovers(root: string, since: number = process.pid): Leftover[] {
   const inside = (p: string) => p === root || p.startsWith(root + path.sep);
   const mine = ancestors();
   const after = stat(since)?.start ?? 0;
-  const found: Leftover[] = [];
+  const stats = new Map<number, Stat>();
   for (const name of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
-    const pid = Number(name);
-    const s = stat(pid);
+    const s = stat(Number(name));
+    if (s) stats.set(Number(name), s);
+  }
+  const isDescendant = (pid: number) => {
+    for (let p = stats.get(pid)?.ppid, hops = 0; p !== undefined && p > 1 && hops < 64; p = stats.get(p)?.ppid, hops++)
+      if (p === process.pid) return true;
+    return false;
+  };
+  const found: Leftover[] = [];
+  for (const [pid, s] of stats) {
     // Zombies have exited already; kernel threads have no command line.
-    if (!s || mine.has(pid) || s.state === 'Z' || s.start < after) continue;
+    if (mine.has(pid) || s.state === 'Z' || s.start < after || isDescendant(pid)) continue;
     const args = read(() => fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8'))
       .split('\0')
       .filter(Boolean);
