@@ -85,6 +85,9 @@ describe('login checks per node', () => {
       });
       expect(Number(r.headers['retry-after'])).toBeGreaterThanOrEqual(1);
     }
+    // Load shed on purpose: one warning line each, no error with a stack trace.
+    expect(t.logs().filter((l) => l.level >= 50)).toEqual([]);
+    expect(t.logs().filter((l) => l.code === 'LOGIN_BUSY')).toHaveLength(7);
     // Once the burst is over the node checks again.
     expect((await login('alice', FIXTURE_PASSWORD, '198.51.100.10')).statusCode).toBe(200);
   });

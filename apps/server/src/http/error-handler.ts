@@ -12,7 +12,10 @@ function firstPerPath(details: Array<{ path: string; message: string }>) {
 export function registerErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError, request, reply) => {
     if (isAppError(err)) {
-      if (err.statusCode >= 500) request.log.error({ err }, err.message);
+      // A 503 is load shed or a dependency down on purpose (LOGIN_BUSY, queue unavailable): a flood of them is no
+      // bug, and must not flood the logs with stack traces either.
+      if (err.statusCode === 503) request.log.warn({ code: err.code }, err.message);
+      else if (err.statusCode >= 500) request.log.error({ err }, err.message);
       return reply.status(err.statusCode).send({ error: err.code, message: err.message });
     }
     if (err.validation) {

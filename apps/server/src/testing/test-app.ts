@@ -18,6 +18,8 @@ export interface TestApp {
   prefix: string;
   /** The node's Prometheus exposition, from its metrics listener (not the public port). */
   metricsText(): Promise<string>;
+  /** What the app logged at warn level and above, as pino's JSON objects. */
+  logs(): Array<{ level: number; msg: string; [key: string]: unknown }>;
   close(): Promise<void>;
 }
 
@@ -34,7 +36,8 @@ export async function startTestApp(env: NodeJS.ProcessEnv = {}): Promise<TestApp
     NODE_ID: 'test-node',
     ...env,
   });
-  const logger = pino({ level: 'silent' });
+  const logged: Array<{ level: number; msg: string }> = [];
+  const logger = pino({ level: 'warn' }, { write: (line: string) => void logged.push(JSON.parse(line) as { level: number; msg: string }) });
   const queue = PipelineQueue.connect(config.REDIS_URL, prefix, logger);
   // Wait for Redis so the first request does not meet a connecting queue.
   for (let i = 0; i < 100 && !queue.ready; i++) await new Promise((r) => setTimeout(r, 20));
@@ -44,6 +47,7 @@ export async function startTestApp(env: NodeJS.ProcessEnv = {}): Promise<TestApp
     f,
     queue,
     prefix,
+    logs: () => logged,
     metricsText: async () => (await app.metricsServer.inject({ method: 'GET', url: '/metrics' })).body,
     async close() {
       await app.close();
