@@ -97,12 +97,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(authRoutes, { db, loginLimiter });
   await app.register(sessionRoutes, { ...cookieSessions, loginLimiter });
-  const tasks = new TasksService({ db, queue, repos: config.repos, logger: deps.logger });
+  const tasks = new TasksService({ db, queue, repos: config.repos, logger: deps.logger, timelinePageSize: config.TIMELINE_PAGE_SIZE });
   await app.register(tasksRoutes, {
     tasks,
     repos: config.repos,
     limits,
-    perMinute: { create: config.TASK_CREATE_PER_MINUTE, write: config.TASK_WRITE_PER_MINUTE },
+    perMinute: {
+      create: config.TASK_CREATE_PER_MINUTE,
+      write: config.TASK_WRITE_PER_MINUTE,
+      list: config.TASK_LIST_PER_MINUTE,
+      read: config.TASK_READ_PER_MINUTE,
+    },
+    readsInFlightPerUser: config.TASK_READS_IN_FLIGHT_PER_USER,
   });
   await app.register(statsRoutes, { stats: new StatsCache(db, config.STATS_CACHE_MS), limits, perMinute: config.STATS_PER_MINUTE });
   await app.register(notificationsRoutes, { db, limits, perMinute: { write: config.TASK_WRITE_PER_MINUTE } });

@@ -49,6 +49,12 @@ export const ServerEnvSchema = Type.Object({
   /** Client→server messages allowed per second, per socket and per user (across nodes). */
   WEBSOCKET_RATE_PER_SOCKET: Type.Integer({ minimum: 1, default: 20 }),
   WEBSOCKET_RATE_PER_USER: Type.Integer({ minimum: 1, default: 60 }),
+  /**
+   * Sockets one user may have open across nodes (beyond: `connect_error` TOO_MANY_SOCKETS), and new connections a
+   * minute per user (beyond: SOCKET_RATE_LIMITED). Each socket costs every node memory and fan-out work.
+   */
+  WEBSOCKET_MAX_SOCKETS_PER_USER: Type.Integer({ minimum: 1, default: 30 }),
+  WEBSOCKET_CONNECTS_PER_MINUTE: Type.Integer({ minimum: 1, default: 60 }),
   /** How long a viewer stays listed after their node stops refreshing (a node died). */
   PRESENCE_TTL_MS: Type.Integer({ minimum: 1000, default: 30_000 }),
   /** On SIGTERM, how long readiness fails before sockets are closed (let the load balancer notice). */
@@ -89,6 +95,16 @@ export const ServerEnvSchema = Type.Object({
   TASK_CREATE_PER_MINUTE: Type.Integer({ minimum: 1, default: 30 }),
   TASK_WRITE_PER_MINUTE: Type.Integer({ minimum: 1, default: 60 }),
   STATS_PER_MINUTE: Type.Integer({ minimum: 1, default: 60 }),
+  /**
+   * Per-user task reads a minute: `GET /api/tasks` (search and counts included), and one task or a page of its
+   * timeline. And how many of them one user may have running at once on a node (beyond: 429), so that a burst of
+   * searches cannot hold the database pool that everyone's requests share.
+   */
+  TASK_LIST_PER_MINUTE: Type.Integer({ minimum: 1, default: 120 }),
+  TASK_READ_PER_MINUTE: Type.Integer({ minimum: 1, default: 300 }),
+  TASK_READS_IN_FLIGHT_PER_USER: Type.Integer({ minimum: 1, maximum: 100, default: 4 }),
+  /** Timeline events a task's detail (`GET /api/tasks/:id`, `task:join`) carries: the latest ones; older pages on demand. */
+  TIMELINE_PAGE_SIZE: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
   /** How long an org's statistics are served from this node's cache. */
   STATS_CACHE_MS: Type.Integer({ minimum: 0, default: 5000 }),
   /** How often this node publishes its snapshot for the operations view (/admin) to Redis. */

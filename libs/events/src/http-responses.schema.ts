@@ -50,7 +50,19 @@ export const SessionResponse = Type.Object(
 export type SessionResponse = Static<typeof SessionResponse>;
 
 export const TaskResponse = Type.Object({ task: PublicTaskSchema }, strict);
-export const TaskWithEventsResponse = Type.Composite([PublicTaskSchema, Type.Object({ events: Type.Array(TimelineEventSchema) })], strict);
+/** Paging of a timeline: whether older events exist, and the `before` that fetches the page preceding this one. */
+const TimelinePaging = {
+  hasOlder: Type.Boolean(),
+  olderCursor: Type.Union([Type.Integer({ minimum: 1 }), Type.Null()], {
+    description: 'Pass as `before` to GET /api/tasks/:id/events for the page before this one; null when there is none',
+  }),
+};
+/** The task with the latest events of its timeline (`events`, ascending by seq) and how to page back from them. */
+export const TaskWithEventsResponse = Type.Composite(
+  [PublicTaskSchema, Type.Object({ events: Type.Array(TimelineEventSchema), ...TimelinePaging })],
+  strict,
+);
+export const TimelinePageResponse = Type.Object({ taskId: TaskId, events: Type.Array(TimelineEventSchema), ...TimelinePaging }, strict);
 export const TaskListResponse = Type.Object(
   { tasks: Type.Array(PublicTaskSchema), nextCursor: Nullable(Type.String()), counts: TaskCountsSchema },
   strict,

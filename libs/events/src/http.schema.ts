@@ -81,6 +81,18 @@ export type ListTasksQuery = Static<typeof ListTasksQuerySchema>;
 export const TaskIdParams = Type.Object({ id: Uuid }, strict);
 export type TaskIdParams = Static<typeof TaskIdParams>;
 
+/** Largest page of timeline events one request may ask for. */
+export const MAX_TIMELINE_PAGE = 200;
+/** A page of a task's timeline: the events before seq `before` (all of the latest without it), at most `limit`. */
+export const TimelineEventsQuery = Type.Object(
+  {
+    before: Type.Optional(Type.Integer({ minimum: 1 })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_TIMELINE_PAGE })),
+  },
+  strict,
+);
+export type TimelineEventsQuery = Static<typeof TimelineEventsQuery>;
+
 export const ListNotificationsQuery = Type.Object(
   {
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),

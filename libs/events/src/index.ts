@@ -3,6 +3,7 @@ export * from './seq-order';
 export * from './task.schema';
 export * from './server-events';
 export * from './client-messages';
+export * from './connect-errors';
 export * from './builders';
 export * from './rooms';
 export * from './redis-keys';

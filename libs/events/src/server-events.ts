@@ -176,9 +176,20 @@ export const TaskCommentAddedPayload = Type.Object(
 
 export const TaskEventAddedPayload = Type.Object({ taskId: TaskId, seq: Seq, event: TimelineEventSchema }, strict);
 
-/** Snapshot of one task at `seq`; live events from seq + 1 continue it without a hole. */
+/**
+ * Snapshot of one task at `seq`; live events from seq + 1 continue it without a hole. `events` are the timeline's
+ * latest (a page, ascending by seq); with `hasOlder`, `GET /api/tasks/:id/events?before=<olderCursor>` reads the
+ * page before them (additive: a snapshot without these fields is the whole timeline).
+ */
 export const TaskStatePayload = Type.Object(
-  { taskId: TaskId, seq: Seq, task: PublicTaskSchema, events: Type.Array(TimelineEventSchema) },
+  {
+    taskId: TaskId,
+    seq: Seq,
+    task: PublicTaskSchema,
+    events: Type.Array(TimelineEventSchema),
+    hasOlder: Type.Optional(Type.Boolean()),
+    olderCursor: Type.Optional(Nullable(Seq)),
+  },
   strict,
 );
 

@@ -8,11 +8,22 @@ import { taskFilterSql } from './task-search';
 
 export interface TaskWithEvents {
   task: TaskRecord;
+  /** Ascending by seq: the whole timeline, or with `eventsLimit` its latest events. */
   events: TaskEventRow[];
+  /** Whether events older than the first one returned exist (fetch them with listTaskEvents). */
+  hasOlder: boolean;
 }
 
-/** A task with its whole timeline, or undefined when the viewer may not see it (no existence leak). */
-export async function getTask(db: Db, viewer: Viewer | 'system', taskId: string): Promise<TaskWithEvents | undefined> {
+/**
+ * A task with its timeline (whole, or the latest `eventsLimit` events), or undefined when the viewer may not see it
+ * (no existence leak).
+ */
+export async function getTask(
+  db: Db,
+  viewer: Viewer | 'system',
+  taskId: string,
+  opts: { eventsLimit?: number } = {},
+): Promise<TaskWithEvents | undefined> {
   // One snapshot for the task and its events, so task.seq equals the last event's seq.
   return db
     .transaction()
@@ -22,9 +33,43 @@ export async function getTask(db: Db, viewer: Viewer | 'system', taskId: string)
       if (viewer !== 'system') query = query.where(visibleTo(viewer));
       const row = await query.executeTakeFirst();
       if (!row) return undefined;
-      const events = await trx.selectFrom('taskEvents').selectAll().where('taskId', '=', taskId).orderBy('seq').execute();
-      return { task: toTaskRecord(row), events };
+      const events = trx.selectFrom('taskEvents').selectAll().where('taskId', '=', taskId);
+      if (opts.eventsLimit === undefined) return { task: toTaskRecord(row), events: await events.orderBy('seq').execute(), hasOlder: false };
+      const page = latestFirst(await events.orderBy('seq', 'desc').limit(opts.eventsLimit + 1).execute(), opts.eventsLimit);
+      return { task: toTaskRecord(row), ...page };
     });
+}
+
+export interface TimelinePage {
+  events: TaskEventRow[];
+  hasOlder: boolean;
+}
+
+/**
+ * The `limit` events just before seq `before` (ascending), or undefined when the viewer may not see the task.
+ * Events are append-only, so no snapshot is needed: the pages a client fetches fit the one it has.
+ */
+export async function listTaskEvents(
+  db: Db,
+  viewer: Viewer,
+  taskId: string,
+  opts: { before: number; limit: number },
+): Promise<TimelinePage | undefined> {
+  if (!(await isTaskVisible(db, viewer, taskId))) return undefined;
+  const rows = await db
+    .selectFrom('taskEvents')
+    .selectAll()
+    .where('taskId', '=', taskId)
+    .where('seq', '<', opts.before)
+    .orderBy('seq', 'desc')
+    .limit(opts.limit + 1)
+    .execute();
+  return latestFirst(rows, opts.limit);
+}
+
+/** Newest-first rows, read one past `limit` to learn whether more exist, as an ascending page. */
+function latestFirst(rows: TaskEventRow[], limit: number): TimelinePage {
+  return { events: rows.slice(0, limit).reverse(), hasOlder: rows.length > limit };
 }
 
 /** Whether the viewer may see the task: one indexed row, no timeline (an authorisation check before a read). */

@@ -1,5 +1,6 @@
 import { rooms } from '@taskflow/events';
 import type { Logger } from '@taskflow/platform';
+import type { ConnectionLimits } from './connection-limits';
 import type { MessageDispatch } from './message-dispatch';
 import type { RealtimeMetrics } from './metrics';
 import type { Presence } from './presence';
@@ -13,6 +14,8 @@ export interface ConnectionDeps {
   session: SessionGuard;
   presence: Presence;
   onMessage: MessageDispatch;
+  /** Counts the user's open sockets (their cap is checked in the handshake). */
+  connectionLimits: ConnectionLimits;
 }
 
 /**
@@ -20,7 +23,14 @@ export interface ConnectionDeps {
  * rooms, ends with its session, routes its frames to the dispatch and leaves
  * presence when it goes.
  */
-export function connectionHandler({ metrics, logger, session, presence, onMessage }: ConnectionDeps): (socket: TaskflowSocket) => void {
+export function connectionHandler({
+  metrics,
+  logger,
+  session,
+  presence,
+  onMessage,
+  connectionLimits,
+}: ConnectionDeps): (socket: TaskflowSocket) => void {
   // Registered on every socket as they are, not as closures per socket (thousands of sockets per node):
   // Socket.IO calls them with the socket as `this`.
   function onFrame(this: TaskflowSocket, event: unknown, ...args: unknown[]): void {
@@ -32,12 +42,14 @@ export function connectionHandler({ metrics, logger, session, presence, onMessag
   }
   function onDisconnect(this: TaskflowSocket): void {
     metrics.connections.dec();
+    connectionLimits.released(this);
     void presence.leaveAll(this).catch((err: unknown) => logger.warn({ err }, 'presence cleanup failed'));
   }
 
   return (socket) => {
     const user = socket.data.user;
     metrics.connections.inc();
+    connectionLimits.admitted(socket);
     void socket.join(userRooms(user).user);
     // All tabs of one browser session share a room: a logout anywhere ends them together.
     if (user.sessionId) void socket.join(rooms.session(user.sessionId));

@@ -6,6 +6,7 @@ import type { ServerConfig } from '../config';
 import { adapterSubscribed } from './adapter-health';
 import { tapBroadcasts } from './broadcast-tap';
 import { connectionHandler } from './connection.handler';
+import { ConnectionLimits } from './connection-limits';
 import { DashboardSnapshots } from './dashboard-snapshots';
 import { createMessageDispatch } from './message-dispatch';
 import type { RealtimeMetrics } from './metrics';
@@ -70,9 +71,29 @@ export async function registerGateway(app: FastifyInstance, deps: GatewayDeps): 
 
   const session = createSessionGuard(app, { cookie: deps.sessions, metrics, logger });
   io.use((socket, next) => session.middleware(socket, next));
+  // After the session guard (it names the user): how many sockets the user has, and how fast they open them.
+  const connectionLimits = new ConnectionLimits(redis.limiter, io, {
+    maxSocketsPerUser: config.WEBSOCKET_MAX_SOCKETS_PER_USER,
+    connectsPerMinute: config.WEBSOCKET_CONNECTS_PER_MINUTE,
+    prefix: config.REDIS_KEY_PREFIX,
+    nodeId: config.NODE_ID,
+    ttlMs: config.PRESENCE_TTL_MS,
+    logger,
+    metrics,
+  });
+  app.addHook('preClose', (done) => {
+    connectionLimits.close();
+    done();
+  });
+  io.use((socket, next) => connectionLimits.middleware(socket, next));
   const flags = { dashboard: config.FEATURE_WEBSOCKET_DASHBOARD, taskDetail: config.FEATURE_WEBSOCKET_TASK_DETAIL };
-  const onMessage = createMessageDispatch({ limits, metrics, logger, context: { db, presence, session, snapshots, flags } });
-  io.on('connection', connectionHandler({ metrics, logger, session, presence, onMessage }));
+  const onMessage = createMessageDispatch({
+    limits,
+    metrics,
+    logger,
+    context: { db, presence, session, snapshots, flags, timelinePageSize: config.TIMELINE_PAGE_SIZE },
+  });
+  io.on('connection', connectionHandler({ metrics, logger, session, presence, onMessage, connectionLimits }));
 
   return {
     redisReady: () => adapterSubscribed(redis.pub, redis.sub),

@@ -24,6 +24,8 @@ export interface HandlerContext {
   session: SessionGuard;
   snapshots: DashboardSnapshots;
   flags: { dashboard: boolean; taskDetail: boolean };
+  /** Timeline events a `task:state` carries: the latest; older pages over HTTP. */
+  timelinePageSize: number;
 }
 
 /** Resolves with the ack's `data` the contract names for the message. */
@@ -41,7 +43,7 @@ export const RESYNC_EVENTS_LIMIT = 50;
  * leave a hole; the client drops what it already has by seq.
  */
 export const HANDLERS: { [M in ClientMessageName]: Handler<M> } = {
-  async 'task:join'({ socket, db, flags, presence }, message) {
+  async 'task:join'({ socket, db, flags, presence, timelinePageSize }, message) {
     if (!flags.taskDetail) throw DISABLED('task');
     const taskId = normaliseTaskId(message.taskId);
     const user = socket.data.user;
@@ -51,7 +53,7 @@ export const HANDLERS: { [M in ClientMessageName]: Handler<M> } = {
     // Gone while we read: joining now would leave the room (and presence) behind after its cleanup ran.
     if (!socket.connected) return undefined;
     await socket.join(rooms.task(taskId));
-    const state = await readTaskSnapshot(db, user, taskId);
+    const state = await readTaskSnapshot(db, user, taskId, timelinePageSize);
     if (!state) {
       await socket.leave(rooms.task(taskId));
       throw NOT_FOUND();

@@ -9,6 +9,8 @@ import {
   TaskListResponse,
   TaskResponse,
   TaskWithEventsResponse,
+  TimelineEventsQuery,
+  TimelinePageResponse,
 } from '@taskflow/events';
 import type { HttpRateLimits } from '../http/rate-limits';
 import { ERROR_RESPONSES, SIGNED_IN } from '../http/route-schema';
@@ -18,7 +20,9 @@ export interface TasksRoutesDeps {
   tasks: TasksService;
   repos: readonly string[];
   limits: HttpRateLimits;
-  perMinute: { create: number; write: number };
+  perMinute: { create: number; write: number; list: number; read: number };
+  /** Task reads (list, detail, timeline pages) one user may have running at once on this node. */
+  readsInFlightPerUser: number;
 }
 
 const tags = ['tasks'];
@@ -31,6 +35,25 @@ export async function tasksRoutes(plain: FastifyInstance, deps: TasksRoutesDeps)
   // Per-user budgets across nodes (the hook above has identified the user by then).
   const create = deps.limits.perUser('task-create', deps.perMinute.create, 'tasks created');
   const write = deps.limits.perUser('task-write', deps.perMinute.write, 'task changes');
+  // Reads too: a search with its counts is the costliest query a user can start, and anyone can start many at once.
+  const list = deps.limits.perUser('task-list', deps.perMinute.list, 'task searches');
+  const read = deps.limits.perUser('task-read', deps.perMinute.read, 'task reads');
+  const inFlight = deps.limits.inFlightPerUser(deps.readsInFlightPerUser, 'task reads');
+
+  app.post(
+    '/api/tasks',
+    {
+      schema: {
+        ...doc,
+        description: 'Submit a task; it is analysed in the background. Answers 202 with the task wrapped, `{ task }`, status `received`.',
+        body: CreateTaskBody,
+        response: { 202: TaskResponse, ...ERROR_RESPONSES },
+      },
+      preHandler: create,
+    },
+    async (request, reply) => reply.status(202).send({ task: await tasks.create(request.user, request.body) }),
+  );
+
 
   app.get(
     '/api/repos',
@@ -68,6 +91,8 @@ export async function tasksRoutes(plain: FastifyInstance, deps: TasksRoutesDeps)
         querystring: ListTasksQuerySchema,
         response: { 200: TaskListResponse, ...ERROR_RESPONSES },
       },
+      preHandler: [list, inFlight.preHandler],
+      onResponse: inFlight.onResponse,
     },
     async (request) => tasks.list(request.user, request.query),
   );
@@ -79,12 +104,31 @@ export async function tasksRoutes(plain: FastifyInstance, deps: TasksRoutesDeps)
       schema: {
         ...doc,
         description:
-          'One task with its timeline (`events`), the task itself, not wrapped in `{ task }`. 404 alike for a task that does not exist and one the user may not see.',
+          'One task with the latest events of its timeline (`events`, ascending by seq), the task itself, not wrapped in `{ task }`. With `hasOlder`, GET /api/tasks/:id/events?before=`olderCursor` reads the page before. 404 alike for a task that does not exist and one the user may not see.',
         params: TaskIdParams,
         response: { 200: TaskWithEventsResponse, ...ERROR_RESPONSES },
       },
+      preHandler: [read, inFlight.preHandler],
+      onResponse: inFlight.onResponse,
     },
     async (request) => tasks.get(request.user, request.params.id),
+  );
+
+  app.get(
+    '/api/tasks/:id/events',
+    {
+      schema: {
+        ...doc,
+        description:
+          'A page of the task\'s timeline: the `limit` events before seq `before` (the latest without it), ascending by seq. Pass the answer\'s `olderCursor` as the next `before` while `hasOlder`.',
+        params: TaskIdParams,
+        querystring: TimelineEventsQuery,
+        response: { 200: TimelinePageResponse, ...ERROR_RESPONSES },
+      },
+      preHandler: [read, inFlight.preHandler],
+      onResponse: inFlight.onResponse,
+    },
+    async (request) => tasks.events(request.user, request.params.id, request.query),
   );
 
   app.post(

@@ -2,7 +2,6 @@ import {
   CANCELLABLE_STATUSES,
   isEmptyFilter,
   toPublicTask,
-  toTimelineEvent,
   type CreateTaskBody,
   type ListTasksQuery,
 } from '@taskflow/events';
@@ -13,6 +12,7 @@ import {
   countTasks,
   createTask,
   getTask,
+  listTaskEvents,
   listTasks,
   transition,
   type CommittedEvent,
@@ -21,12 +21,15 @@ import {
 } from '@taskflow/store';
 import type { SessionUser } from '../auth/auth.plugin';
 import type { PipelineQueue } from '@taskflow/queue';
+import { timelinePage } from './timeline-page';
 
 export interface TasksServiceDeps {
   db: Db;
   queue: PipelineQueue;
   repos: readonly string[];
   logger: Logger;
+  /** Timeline events a task's detail carries (the latest); older ones come a page at a time. */
+  timelinePageSize: number;
 }
 
 /**
@@ -72,11 +75,20 @@ export class TasksService {
     return { tasks: page.tasks.map(toPublicTask), nextCursor: page.nextCursor, counts };
   }
 
+  /** The task with the latest page of its timeline: a timeline grows with every comment on a public PR. */
   async get(user: SessionUser, taskId: string) {
-    const found = await getTask(this.deps.db, user, taskId);
+    const found = await getTask(this.deps.db, user, taskId, { eventsLimit: this.deps.timelinePageSize });
     // Same answer for "missing" and "not yours": no existence leak.
     if (!found) throw AppError.notFound('Task not found');
-    return { ...toPublicTask(found.task), events: found.events.map(toTimelineEvent) };
+    return { ...toPublicTask(found.task), ...timelinePage(found.events, found.hasOlder) };
+  }
+
+  /** The events before seq `before` (the latest without it), `limit` at most (the page size without it). */
+  async events(user: SessionUser, taskId: string, q: { before?: number; limit?: number }) {
+    const before = q.before ?? 2 ** 31 - 1;
+    const page = await listTaskEvents(this.deps.db, user, taskId, { before, limit: q.limit ?? this.deps.timelinePageSize });
+    if (!page) throw AppError.notFound('Task not found');
+    return { taskId, ...timelinePage(page.events, page.hasOlder) };
   }
 
   async clarify(user: SessionUser, taskId: string, answers: string[]) {
@@ -133,7 +145,7 @@ export class TasksService {
 
   /** Only the creator may act on a task; others get the same 404 as for a missing task or 403 if they can see it. */
   private async ownTask(user: SessionUser, taskId: string): Promise<TaskRecord> {
-    const found = await getTask(this.deps.db, user, taskId);
+    const found = await getTask(this.deps.db, user, taskId, { eventsLimit: 0 });
     if (!found) throw AppError.notFound('Task not found');
     if (found.task.creator.id !== user.id) throw AppError.forbidden('Only the task creator can do this');
     return found.task;
