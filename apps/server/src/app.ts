@@ -57,7 +57,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     loggerInstance,
     logController: new RequestLog(config.REQUEST_LOG_LEVEL),
     bodyLimit: 64 * 1024,
-    // X-Forwarded-For names the client only when the load balancer sent it; from anyone else it is ignored.
+    // The client is the first X-Forwarded-For hop from the right that is not a trusted proxy (TRUSTED_PROXIES).
     trustProxy: proxyTrust(config.trustedProxies),
     requestIdHeader: 'x-request-id',
   });
@@ -92,6 +92,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const loginLimiter = new LoginLimiter(limits, {
     maxFailures: config.LOGIN_MAX_FAILURES,
     maxFailuresPerAddress: config.LOGIN_MAX_FAILURES_PER_ADDRESS,
+    maxFailuresPerUser: config.LOGIN_MAX_FAILURES_PER_USER,
     windowSeconds: config.LOGIN_WINDOW_SECONDS,
     checks: { concurrency: config.LOGIN_CHECK_CONCURRENCY, queue: config.LOGIN_CHECK_QUEUE, perAddress: config.LOGIN_CHECKS_PER_ADDRESS },
   });

@@ -72,8 +72,9 @@ export const ServerEnvSchema = Type.Object({
   /** PostgreSQL statement_timeout of every query (0: none). */
   DB_QUERY_TIMEOUT_MS: Type.Integer({ minimum: 0, default: 60_000 }),
   /**
-   * Addresses whose X-Forwarded-For is believed (the load balancer's): IPs, CIDRs or proxy-addr's
-   * names (`loopback`, `uniquelocal`), comma-separated; `none` trusts nobody.
+   * The proxies in front of the node (HAProxy's address; a cloud load balancer's range too): IPs, CIDRs or proxy-addr's
+   * names (`loopback`, `uniquelocal`), comma-separated; `none` trusts nobody. The client is the first X-Forwarded-For
+   * entry from the right that is not one of them.
    */
   TRUSTED_PROXIES: Type.String({ pattern: '^\\s*[0-9A-Za-z.:/_\\s,-]+$', default: 'loopback' }),
   /** Prometheus /metrics listens here, never on PORT (so the public balancer cannot reach it); 0 picks a free port. */
@@ -82,6 +83,11 @@ export const ServerEnvSchema = Type.Object({
   /** Failed logins allowed per client address and username, and per address, in the window (across nodes). */
   LOGIN_MAX_FAILURES: Type.Integer({ minimum: 1, default: 10 }),
   LOGIN_MAX_FAILURES_PER_ADDRESS: Type.Integer({ minimum: 1, default: 100 }),
+  /**
+   * Failed logins allowed per username from all addresses together. Consulted only once an address's own budget is
+   * spent (many users behind one NAT): their logins are still checked until this one is spent too.
+   */
+  LOGIN_MAX_FAILURES_PER_USER: Type.Integer({ minimum: 1, default: 20 }),
   LOGIN_WINDOW_SECONDS: Type.Integer({ minimum: 1, default: 900 }),
   /**
    * Password checks (scrypt on libuv's 4-thread pool, plus a database read) this node runs at once, how many more may

@@ -33,9 +33,6 @@ defaults
   # Keep-alive on both sides (not http-server-close): WebSocket upgrades become plain tunnels, and
   # polling and REST requests reuse server connections instead of one connect per request.
   option http-keep-alive
-  option forwardfor
-  # The nodes see the client's address in X-Forwarded-For (they trust it from 127.0.0.1 only: TRUSTED_PROXIES).
-  option forwardfor
   # A client whose sticky node is down is sent to another one instead of failing.
   option redispatch
   retries 2
@@ -57,6 +54,9 @@ frontend http_in
   bind 127.0.0.1:${opts.port}
   # Metrics are served on each node's own metrics listener, never through the public port.
   http-request deny deny_status 404 if { path_beg /metrics }
+  # The nodes take the client's address from X-Forwarded-For (they trust loopback: TRUSTED_PROXIES). Local clients are
+  # on loopback too, so HAProxy replaces what a client sent with the address it saw instead of appending to it.
+  http-request set-header X-Forwarded-For %[src]
   default_backend ${HAPROXY_BACKEND}
 
 backend ${HAPROXY_BACKEND}

@@ -24,7 +24,7 @@ interface Started {
 async function startStack(dataDir: string, extra: NodeJS.ProcessEnv = {}): Promise<Started> {
   const port = await freePort();
   const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), DATA_DIR: dataDir, LOG_LEVEL: 'warn' };
-  for (const k of ['DATABASE_URL', 'REDIS_URL', 'SEED_DEMO', 'SEED_DEMO_TASKS', 'JWT_SECRET']) delete env[k];
+  for (const k of ['DATABASE_URL', 'REDIS_URL', 'SEED_DEMO', 'SEED_DEMO_TASKS', 'JWT_SECRET', 'TRUSTED_PROXIES']) delete env[k];
   Object.assign(env, extra);
   // Own process group (as a terminal would give it), so leftovers can be found by group.
   const started = spawnTestProcess(process.execPath, [path.join(REPO_ROOT, 'infra/local/bootstrap.mjs'), 'start'], {
@@ -139,8 +139,20 @@ describe('npm start (embedded stack)', () => {
 
   it('runs two stacks side by side, stops each with SIGTERM leaving nothing behind, and keeps data across restarts', async () => {
     // A as a user runs it; B as tests start it (no demo tasks).
-    const [a, b] = await Promise.all([startStack(tmp()), startStack(tmp(), { SEED_DEMO_TASKS: 'false' })]);
+    const [a, b] = await Promise.all([startStack(tmp()), startStack(tmp(), { SEED_DEMO_TASKS: 'false', LOGIN_MAX_FAILURES: '3' })]);
     started.push(a, b);
+    // No proxy in front of `npm start`: a local client's X-Forwarded-For is not believed, so rotating it buys no new
+    // login budget (it used to trust loopback's header: each guess had an address of its own).
+    const guesses: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      const res = await fetch(`http://127.0.0.1:${b.port}/api/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-forwarded-for': `198.51.100.${i}` },
+        body: JSON.stringify({ username: 'bob', password: 'wrong' }),
+      });
+      guesses.push(res.status);
+    }
+    expect(guesses).toEqual([401, 401, 401, 429]);
     expect(a.output()).toContain(`running at http://127.0.0.1:${a.port}`);
     expect(a.output()).toMatch(/seeded demo users: alice, bob, carol, admin/);
     expect(a.output()).toMatch(/Demo users: alice, bob, admin \(role admin\) in org acme; carol in org globex; password "taskflow"/);

@@ -143,6 +143,9 @@ export async function startStack(
       ...(process.stdout.isTTY && !process.env.REQUEST_LOG_LEVEL ? { REQUEST_LOG_LEVEL: 'debug' } : {}),
       // Behind HAProxy a draining node fails readiness for two health checks before closing its sockets.
       ...(behindProxy ? { DRAIN_DELAY_MS: process.env.DRAIN_DELAY_MS || '2500' } : {}),
+      // HAProxy (on loopback) is the only proxy there is; without it every local client connects directly, and
+      // believing loopback's X-Forwarded-For would let any of them pick a new address per login attempt.
+      TRUSTED_PROXIES: process.env.TRUSTED_PROXIES || (behindProxy ? 'loopback' : 'none'),
     };
     if (behindProxy) {
       const statsSocket = path.join(sockets, 'haproxy.sock');

@@ -109,8 +109,45 @@ describe('login checks per node', () => {
       const responses = await Promise.all(['alice', 'bob'].map((user) => login(user, FIXTURE_PASSWORD, ip)));
       expect(responses.map((r) => r.statusCode)).toEqual([200, 200]);
     }
-    // The budget is whole: 3 wrong passwords are checked, then even a right one is refused.
+    // The budget is whole: 3 wrong passwords are checked, then the address's budget is spent: a 4th username's wrong
+    // password is checked only because its own budget is not (shared NAT), and still counted.
     for (const user of ['alice', 'bob', 'nobody']) expect((await login(user, 'guess', ip)).statusCode).toBe(401);
-    expect((await login('carol', FIXTURE_PASSWORD, ip)).statusCode).toBe(429);
+    expect((await login('carol', 'guess', ip)).statusCode).toBe(401);
+  });
+});
+
+describe('login limiter behind a shared address (NAT)', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ LOGIN_MAX_FAILURES: '3', LOGIN_MAX_FAILURES_PER_ADDRESS: '4', LOGIN_MAX_FAILURES_PER_USER: '5' });
+    await t.app.ready();
+  });
+  afterAll(() => t?.close());
+
+  const login = (username: string, password: string, remoteAddress: string) =>
+    t.app.inject({ method: 'POST', url: '/api/auth/login', payload: { username, password }, remoteAddress });
+  const NAT = '192.0.2.200';
+
+  it('lets a right password in once the address budget is spent, unless that username has spent its own', async () => {
+    // Someone behind the NAT spends the address's whole budget on other usernames.
+    for (let i = 0; i < 4; i++) expect((await login(`sprayed${i}`, 'guess', NAT)).statusCode).toBe(401);
+    // alice, behind the same NAT, still logs in: her own budget is whole.
+    expect((await login('alice', FIXTURE_PASSWORD, NAT)).statusCode).toBe(200);
+
+    // Wrong passwords from the full address still count per address+username: 3 for bob, then his right one is refused.
+    for (let i = 0; i < 3; i++) expect((await login('bob', 'guess', NAT)).statusCode).toBe(401);
+    expect((await login('bob', FIXTURE_PASSWORD, NAT)).statusCode).toBe(429);
+
+    // carol's username budget is spent from elsewhere (5 addresses, one guess each: no address or pair budget spent).
+    for (let i = 0; i < 5; i++) expect((await login('carol', 'guess', `198.51.100.${200 + i}`)).statusCode).toBe(401);
+    // From the full NAT address both budgets are spent: refused, with the later retry time.
+    const refused = await login('carol', FIXTURE_PASSWORD, NAT);
+    expect(refused.statusCode).toBe(429);
+    expect(refused.json()).toEqual({
+      error: 'RATE_LIMITED',
+      message: expect.stringMatching(/^Too many failed logins; try again in \d+ s$/),
+    });
+    // From an address with budget left, carol's right password is checked as before.
+    expect((await login('carol', FIXTURE_PASSWORD, '198.51.100.210')).statusCode).toBe(200);
   });
 });

@@ -7,6 +7,8 @@ import { ClientGone, LoginGate, type LoginGateLimits, type LoginGateRefusal, typ
 export interface LoginLimits {
   maxFailures: number;
   maxFailuresPerAddress: number;
+  /** Per username from every address; refuses only once the address's own budget is spent too (shared NAT). */
+  maxFailuresPerUser: number;
   windowSeconds: number;
   /** Password checks per node: running at once, waiting, and per client address (running or waiting). */
   checks: LoginGateLimits;
@@ -17,6 +19,12 @@ export interface LoginLimits {
  * address and username (one user's typos lock out only that user from that
  * address), and per address (spraying many usernames). The address is the real
  * client's: X-Forwarded-For is believed only from TRUSTED_PROXIES.
+ *
+ * Many users can share one address (a NAT, a corporate proxy), so a spent
+ * address budget alone never refuses a login: it is refused only when that
+ * username's own budget (failures from every address) is spent as well. Past its
+ * address budget, one address may still try each username until that
+ * username's budgets are spent; every wrong password counts in all three.
  *
  * An attempt takes its point from both budgets atomically (one Redis script
  * each) before the password is checked, and a success gives it back (and clears
@@ -31,6 +39,7 @@ export interface LoginLimits {
 export class LoginLimiter {
   private readonly byUser: RateLimiterRedis;
   private readonly byAddress: RateLimiterRedis;
+  private readonly byUsername: RateLimiterRedis;
   private readonly gate: LoginGate;
   private readonly tickets = new WeakMap<FastifyRequest, LoginTicket>();
 
@@ -40,6 +49,7 @@ export class LoginLimiter {
   ) {
     this.byUser = limits.limiter('login-user', opts.maxFailures, opts.windowSeconds);
     this.byAddress = limits.limiter('login-address', opts.maxFailuresPerAddress, opts.windowSeconds);
+    this.byUsername = limits.limiter('login-username', opts.maxFailuresPerUser, opts.windowSeconds);
     this.gate = new LoginGate(opts.checks);
   }
 
@@ -92,30 +102,48 @@ export class LoginLimiter {
     }
   }
 
-  /** Takes one point from both budgets at once; a refusal gives back what it took (only checked attempts count). */
+  /**
+   * Takes one point from each budget at once. Refused while the address+username budget is spent, or the address's and
+   * the username's both are; a refusal gives back what it took (only checked attempts count).
+   */
   private async take(ip: string, username: string, reply: FastifyReply): Promise<void> {
     this.limits.noteFallback();
     const userKey = LoginLimiter.userKey(ip, username);
-    const [user, address] = await Promise.allSettled([this.byUser.consume(userKey), this.byAddress.consume(ip)]);
-    if (user.status === 'fulfilled' && address.status === 'fulfilled') return;
-    await Promise.allSettled([
-      user.status === 'fulfilled' && this.byUser.reward(userKey),
-      address.status === 'fulfilled' && this.byAddress.reward(ip),
+    const [pair, address, name] = await Promise.allSettled([
+      this.byUser.consume(userKey),
+      this.byAddress.consume(ip),
+      this.byUsername.consume(username),
     ]);
-    const reasons = [user, address].flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
-    const failure = reasons.find((r) => r instanceof Error);
-    if (failure) throw failure;
-    // Both spent: the later one says when to come back.
-    const res = (reasons as RateLimiterRes[]).sort((a, b) => b.msBeforeNext - a.msBeforeNext)[0];
+    const failure = [pair, address, name].find((r) => r.status === 'rejected' && r.reason instanceof Error);
+    const spent = (r: PromiseSettledResult<unknown>) => r.status === 'rejected';
+    if (!failure && !spent(pair) && !(spent(address) && spent(name))) return;
+    await Promise.allSettled([
+      pair.status === 'fulfilled' && this.byUser.reward(userKey),
+      address.status === 'fulfilled' && this.byAddress.reward(ip),
+      name.status === 'fulfilled' && this.byUsername.reward(username),
+    ]);
+    if (failure?.status === 'rejected') throw failure.reason;
+    // The later of the budgets that refused says when to come back.
+    const refusing = (spent(pair) ? [pair] : [address, name]) as PromiseRejectedResult[];
+    const res = refusing.map((r) => r.reason as RateLimiterRes).sort((a, b) => b.msBeforeNext - a.msBeforeNext)[0]!;
     throw rateLimited(res, reply, 'Too many failed logins');
   }
 
   private async giveBack(ip: string, username: string): Promise<void> {
-    await Promise.allSettled([this.byUser.reward(LoginLimiter.userKey(ip, username)), this.byAddress.reward(ip)]);
+    await Promise.allSettled([
+      this.byUser.reward(LoginLimiter.userKey(ip, username)),
+      this.byAddress.reward(ip),
+      this.byUsername.reward(username),
+    ]);
   }
 
+  /** A right password clears this address's count for the username; the others only get this attempt back. */
   private async succeeded(ip: string, username: string): Promise<void> {
-    await Promise.allSettled([this.byUser.delete(LoginLimiter.userKey(ip, username)), this.byAddress.reward(ip)]);
+    await Promise.allSettled([
+      this.byUser.delete(LoginLimiter.userKey(ip, username)),
+      this.byAddress.reward(ip),
+      this.byUsername.reward(username),
+    ]);
   }
 }
 

@@ -12,6 +12,7 @@ jest.setTimeout(60_000);
 const LIMITS = {
   LOGIN_MAX_FAILURES: '5',
   LOGIN_MAX_FAILURES_PER_ADDRESS: '12',
+  LOGIN_MAX_FAILURES_PER_USER: '6',
   TASK_CREATE_PER_MINUTE: '3',
   TASK_WRITE_PER_MINUTE: '4',
   STATS_PER_MINUTE: '5',
@@ -76,6 +77,8 @@ describe('client address', () => {
     // The client wrote the left part; the balancer appended what it saw, even a client on a trusted address.
     expect(await seen(BALANCER, '198.51.100.1, 192.0.2.10')).toBe('192.0.2.10');
     expect(await seen(BALANCER, '198.51.100.1, 127.0.0.5')).toBe('127.0.0.5');
+    // A second trusted hop (here the balancer itself) is skipped: the first untrusted entry from the right is the client.
+    expect(await seen(BALANCER, '198.51.100.1, 192.0.2.12, 127.0.0.1')).toBe('192.0.2.12');
     expect(await seen(`::ffff:${BALANCER}`, '192.0.2.11')).toBe('192.0.2.11');
     // Anyone else: the header is ignored.
     expect(await seen(OUTSIDER, '192.0.2.10')).toBe(OUTSIDER);
@@ -122,10 +125,14 @@ describe('login limiter', () => {
     expect((await loginAs('carol', FIXTURE_PASSWORD, BALANCER, '192.0.2.11')).statusCode).toBe(200);
   });
 
-  it('bounds one address spraying many usernames', async () => {
+  it("bounds one address spraying many usernames by each username's own budget, and lets a right password in", async () => {
     const sprayer = '192.0.2.66';
     for (let i = 0; i < 12; i++) expect((await loginAs(`user${i}`, 'guess', BALANCER, sprayer)).statusCode).toBe(401);
-    expect((await loginAs('bob', FIXTURE_PASSWORD, BALANCER, sprayer)).statusCode).toBe(429);
+    // The address's budget is spent, but bob may share it (NAT): his right password is checked.
+    expect((await loginAs('bob', FIXTURE_PASSWORD, BALANCER, sprayer)).statusCode).toBe(200);
+    // user0 has spent its own budget (LOGIN_MAX_FAILURES_PER_USER) from other addresses: refused from the full one.
+    for (let i = 1; i < 6; i++) expect((await loginAs('user0', 'guess', BALANCER, `192.0.2.${70 + i}`)).statusCode).toBe(401);
+    expect((await loginAs('user0', 'guess', BALANCER, sprayer)).statusCode).toBe(429);
   });
 });
 

@@ -23,18 +23,20 @@ export function proxyList(entries: readonly string[]): BlockList {
 }
 
 /**
- * Fastify's `trustProxy` for a balancer at one of `entries`: the connection's
- * own peer must be a trusted proxy, and then only the last X-Forwarded-For
- * entry (the one the balancer appended: the address it saw) is believed.
- * Entries further left were written by the client and are ignored, even when
- * the client itself sits in a trusted range (a local client of the local
- * cluster, a client on the same private network).
+ * Fastify's `trustProxy` for proxies at `entries`: the client is the first
+ * address from the right that is not a trusted proxy. Fastify (proxy-addr) asks
+ * about the connection's peer first, then each X-Forwarded-For entry from the
+ * right, and stops at the first untrusted one; entries left of it were written by
+ * someone we do not trust and are ignored. So a chain (cloud load balancer →
+ * HAProxy → node) yields the real client when both ranges are listed, and a
+ * client cannot pick its address by sending a header of its own. A client that
+ * itself sits in a trusted range can: list the proxies' own addresses, not
+ * whole private networks, where clients share them.
  */
-export function proxyTrust(entries: readonly string[] | false): false | ((address: string, hop: number) => boolean) {
+export function proxyTrust(entries: readonly string[] | false): false | ((address: string) => boolean) {
   if (entries === false) return false;
   const list = proxyList(entries);
-  return (address, hop) => {
-    if (hop !== 0) return false;
+  return (address) => {
     const plain = address.startsWith('::ffff:') && isIP(address.slice(7)) === 4 ? address.slice(7) : address;
     const family = isIP(plain);
     return family !== 0 && list.check(plain, family === 4 ? 'ipv4' : 'ipv6');
