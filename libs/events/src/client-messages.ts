@@ -1,7 +1,7 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import type { ServerEventPayload } from './server-events';
 import { SessionRefreshMessage } from './sessions';
-import { Seq, TaskId, type TimelineEvent } from './task.schema';
+import { MAX_SEQ, Seq, TaskId, type TimelineEvent } from './task.schema';
 import { validate, type Validation } from './validation';
 
 /**
@@ -19,7 +19,7 @@ export const DashboardLeaveMessage = Type.Object({}, strict);
 export const ResyncRequestedMessage = Type.Object(
   {
     taskIds: Type.Array(TaskId, { minItems: 1, maxItems: MAX_RESYNC_TASKS, uniqueItems: true }),
-    since: Type.Optional(Type.Record(Type.String({ format: 'uuid' }), Type.Integer({ minimum: 0 }))),
+    since: Type.Optional(Type.Record(Type.String({ format: 'uuid' }), Type.Integer({ minimum: 0, maximum: MAX_SEQ }))),
   },
   strict,
 );

@@ -1,5 +1,7 @@
+import { pgTimestampMs } from './formats';
 import type { DashboardTask } from './task.schema';
 import {
+  FILTER_DATE_PATTERN,
   filterBound,
   filterFromSearchParams,
   filterProblems,
@@ -55,6 +57,32 @@ describe('filter validation and the URL', () => {
       'updatedFrom must not be after updatedTo',
     ]);
     expect(filterProblems({ updatedFrom: '2026-04-01', updatedTo: '2026-04-01' })).toEqual([]);
+  });
+
+  it('keeps dates within years 0001 to 9999 as PostgreSQL reads them: no year 0, even through an offset', () => {
+    const pattern = new RegExp(FILTER_DATE_PATTERN);
+    expect(pattern.test('0000-01-01')).toBe(false);
+    expect(pattern.test('0001-01-01')).toBe(true);
+    expect(filterBound('0001-01-01', 'from')?.toISOString()).toBe('0001-01-01T00:00:00.000Z');
+    expect(filterBound('0001-01-01T00:00+01:00', 'from')).toBeUndefined();
+    expect(filterBound('9999-12-31T23:59:59.998Z', 'to')?.toISOString()).toBe('9999-12-31T23:59:59.999Z');
+    expect(filterBound('9999-12-31', 'to')).toBeUndefined();
+    expect(filterFromSearchParams(new URLSearchParams('createdFrom=0000-01-01&updatedFrom=0001-01-01'))).toEqual({
+      updatedFrom: '0001-01-01',
+    });
+  });
+
+  it('reads a cursor time only when PostgreSQL would: a real instant, not just the right shape', () => {
+    expect(pgTimestampMs('2026-11-25 18:45:12.123456+00')).toBe(Date.parse('2026-11-25T18:45:12.123Z'));
+    expect(pgTimestampMs('2026-11-25 18:45:12+05:30')).toBe(Date.parse('2026-11-25T18:45:12+05:30'));
+    for (const bad of [
+      '2026-13-45 99:99:99+00',
+      '2026-02-30 10:00:00+00',
+      '0000-06-01 00:00:00+00',
+      '2026-01-01 10:00:00+99',
+      '2026-01-01T10:00:00Z',
+    ])
+      expect({ bad, ms: pgTimestampMs(bad) }).toEqual({ bad, ms: undefined });
   });
 
   it('round-trips through query parameters and drops values that cannot be valid', () => {

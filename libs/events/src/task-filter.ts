@@ -1,4 +1,4 @@
-import { isUuid } from './formats';
+import { isStorableInstant, isUuid } from './formats';
 import { TASK_STATUSES, type TaskStatus } from './status-machine';
 import { CODING_AGENTS, PRIORITIES, type CodingAgent, type DashboardTask, type Priority } from './task.schema';
 
@@ -39,8 +39,8 @@ export const TASK_FILTER_KEYS = [
 export type TaskFilterKey = (typeof TASK_FILTER_KEYS)[number];
 export const DATE_FILTER_KEYS = ['createdFrom', 'createdTo', 'updatedFrom', 'updatedTo'] as const;
 
-/** `YYYY-MM-DD` or an ISO date-time with an explicit zone. */
-export const FILTER_DATE_PATTERN = '^\\d{4}-\\d{2}-\\d{2}(T\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,6})?)?(Z|[+-]\\d{2}:\\d{2}))?$';
+/** `YYYY-MM-DD` or an ISO date-time with an explicit zone; years 0001 to 9999 (PostgreSQL has no year 0). */
+export const FILTER_DATE_PATTERN = '^(?!0000)\\d{4}-\\d{2}-\\d{2}(T\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,6})?)?(Z|[+-]\\d{2}:\\d{2}))?$';
 const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
 const DAY_MS = 86_400_000;
 
@@ -54,8 +54,9 @@ export function filterBound(value: string, end: 'from' | 'to'): Date | undefined
   if (Number.isNaN(ms)) return undefined;
   // Date.parse rolls 2026-02-31 over to March: a date must print back as itself.
   if (dateOnly && new Date(ms).toISOString().slice(0, 10) !== value) return undefined;
-  if (end === 'from') return new Date(ms);
-  return new Date(dateOnly ? ms + DAY_MS : ms + 1);
+  const bound = end === 'from' ? ms : dateOnly ? ms + DAY_MS : ms + 1;
+  // An offset can still carry 0001-01-01 into year 0, or the end of 9999 past what PostgreSQL reads back.
+  return isStorableInstant(bound) ? new Date(bound) : undefined;
 }
 
 /** Problems a schema cannot see (impossible dates, ranges that end before they start); empty when fine. */

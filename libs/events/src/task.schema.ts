@@ -3,7 +3,9 @@ import { TASK_STATUSES, TIMELINE_EVENT_TYPES } from './status-machine';
 
 /** Shared building blocks of the public task shape (what a browser may ever see). */
 export const TaskId = Type.String({ format: 'uuid', maxLength: 36 });
-export const Seq = Type.Integer({ minimum: 1 });
+/** The largest seq a task's timeline can reach: PostgreSQL's `integer` column, which answers an error past it. */
+export const MAX_SEQ = 2_147_483_647;
+export const Seq = Type.Integer({ minimum: 1, maximum: MAX_SEQ });
 export const IsoDate = Type.String({ format: 'date-time' });
 
 /** A union of string literals whose static type stays the literal union (not `string`). */

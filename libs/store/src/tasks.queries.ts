@@ -1,5 +1,5 @@
 import { sql, type RawBuilder } from 'kysely';
-import { isUuid, STATUSES_BY_GROUP, type TaskCounts, type TaskFilter, type TaskStatus } from '@taskflow/events';
+import { isUuid, pgTimestampMs, STATUSES_BY_GROUP, type TaskCounts, type TaskFilter, type TaskStatus } from '@taskflow/events';
 import { AppError } from '@taskflow/platform';
 import type { Db } from './db';
 import type { TaskEventRow } from './schema';
@@ -164,16 +164,14 @@ export function countOrgTasks(db: Db, orgId: string): Promise<TaskCounts> {
   return countGroups(db, sql<boolean>`t.org_id = ${orgId} and not t.is_private`);
 }
 
-// PostgreSQL's text form of a timestamptz, e.g. `2026-11-25 18:45:12.123456+00`.
-const PG_TIMESTAMP = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?[+-]\d{2}(:\d{2})?$/;
-
 export function encodeCursor(ts: string, id: string): string {
   return Buffer.from(`${ts}|${id}`, 'utf8').toString('base64url');
 }
 
 export function decodeCursor(cursor: string): { ts: string; id: string } {
   const [ts, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
-  if (!ts || !id || !isUuid(id) || !PG_TIMESTAMP.test(ts)) {
+  // The time is PostgreSQL's text form of updated_at; a forged one must be a real instant, or PostgreSQL fails on it.
+  if (!ts || !id || !isUuid(id) || pgTimestampMs(ts) === undefined) {
     throw new AppError('INVALID_CURSOR', 400, 'The cursor is not valid');
   }
   return { ts, id };

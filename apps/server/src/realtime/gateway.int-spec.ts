@@ -124,6 +124,19 @@ describe('bad input', () => {
     expect(ack.error?.message).toMatch(new RegExp(`Invalid ${event}`));
   });
 
+  it('answers a resync `since` past PostgreSQL integer (the seq column) with INVALID_PAYLOAD, where it answered INTERNAL', async () => {
+    const { task } = await t.f.newTask(t.f.users.alice);
+    const s = await connect('alice');
+    const past = await s.requestRaw('resync_requested', { taskIds: [task.id], since: { [task.id]: 2 ** 31 } });
+    expect(past.error).toEqual({
+      code: 'INVALID_PAYLOAD',
+      message: expect.stringMatching(/^Invalid resync_requested: \/since\/.* 2147483647/),
+    });
+    const last = await s.request('resync_requested', { taskIds: [task.id], since: { [task.id]: 2 ** 31 - 1 } });
+    expect(last).toEqual({ ok: true, data: { results: [{ taskId: task.id, kind: 'events', events: [] }] } });
+    expect(t.logs().filter((l) => l.level >= 50)).toEqual([]);
+  });
+
   it('drops a client that sends an oversized frame, and only that client', async () => {
     const s = await connect('alice');
     const closed = new Promise<string>((resolve) => s.socket.once('disconnect', resolve));

@@ -51,6 +51,11 @@ describe('GET /api/tasks search and filters', () => {
     ['q=%20%20', 'VALIDATION_FAILED', /q/],
     ['createdFrom=yesterday', 'VALIDATION_FAILED', /createdFrom/],
     ['createdFrom=2026-02-30', 'INVALID_FILTER', /createdFrom "2026-02-30" is not a real date/],
+    // PostgreSQL has no year 0, and reads no year past 9999 as toISOString() writes it: these answered 500.
+    ['createdFrom=0000-01-01', 'VALIDATION_FAILED', /createdFrom/],
+    ['updatedTo=0000-12-31T23:00Z', 'VALIDATION_FAILED', /updatedTo/],
+    ['createdFrom=0001-01-01T00:00%2B01:00', 'INVALID_FILTER', /createdFrom "0001-01-01T00:00\+01:00" is not a real date/],
+    ['createdTo=9999-12-31', 'INVALID_FILTER', /createdTo "9999-12-31" is not a real date/],
     ['updatedFrom=2026-05-02&updatedTo=2026-05-01', 'INVALID_FILTER', /updatedFrom must not be after updatedTo/],
     ['colour=red', 'VALIDATION_FAILED', /additional/],
   ])('answers %s with a 400 %s naming the problem', async (query, code, message) => {

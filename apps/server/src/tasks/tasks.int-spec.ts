@@ -335,6 +335,19 @@ describe('GET /api/tasks', () => {
     expect(res.statusCode).toBe(400);
     expect(res.json()).toEqual({ error: 'INVALID_CURSOR', message: 'The cursor is not valid' });
   });
+
+  it.each([
+    '2026-13-45 99:99:99+00',
+    '2026-02-30 10:00:00+00',
+    '0000-06-01 00:00:00+00',
+    '2026-01-01 10:00:00+99',
+    '0001-01-01 00:00:00+01',
+  ])('answers 400 for a cursor whose time %j has the right shape but is no instant PostgreSQL takes', async (ts) => {
+    const cursor = Buffer.from(`${ts}|3f2b8c1e-8d9a-4c6b-9f1e-2a3b4c5d6e7f`).toString('base64url');
+    const res = await as(dave, 'GET', `/api/tasks?cursor=${cursor}`);
+    expect(res.json()).toEqual({ error: 'INVALID_CURSOR', message: 'The cursor is not valid' });
+    expect(res.statusCode).toBe(400);
+  });
 });
 
 describe('GET /api/tasks/:id', () => {
