@@ -127,6 +127,7 @@ async function services(env: StackEnv, _args: string[]): Promise<number> {
     databaseUrl: env.DATABASE_URL,
     redisUrl: env.REDIS_URL,
     pgPassword: secrets.pgPassword,
+    redisPassword: secrets.redisPassword,
     log,
   });
   console.log(
@@ -162,6 +163,7 @@ async function test(env: StackEnv, args: string[]): Promise<number> {
     databaseUrl: env.TEST_DATABASE_URL,
     redisUrl: env.TEST_REDIS_URL,
     pgPassword: secrets.pgPassword,
+    redisPassword: secrets.redisPassword,
     database: 'postgres',
     fast: true,
     log,

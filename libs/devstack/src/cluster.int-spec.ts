@@ -269,6 +269,7 @@ describe('cluster behind HAProxy', () => {
       restartedRedis = await startRedis({
         dataDir: path.join(dataDir, 'redis'),
         port: redis.port,
+        password: redis.password,
         logFile: path.join(dataDir, 'logs', 'redis.log'),
       });
       await eventually(

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
 import pg from 'pg';
 import { parse } from 'yaml';
 import {
@@ -31,7 +32,7 @@ interface Service {
   image?: string;
   command?: string[];
   environment?: Record<string, string>;
-  healthcheck?: { disable?: boolean };
+  healthcheck?: { disable?: boolean; test?: string[] };
   depends_on?: Record<string, { condition: string }>;
   volumes?: string[];
 }
@@ -128,6 +129,7 @@ const SECRETS = {
   JWT_SECRET: randomBytes(24).toString('base64'),
   GITHUB_WEBHOOK_SECRET: 'webhook-secret-for-compose-test',
   POSTGRES_PASSWORD: 'dummy-password',
+  REDIS_PASSWORD: `redis-${randomBytes(12).toString('hex')}`,
 };
 
 let schemas: Record<string, SchemaInfo>;
@@ -292,6 +294,9 @@ describe('docker-compose config', () => {
       `postgres://taskflow:${SECRETS.POSTGRES_PASSWORD}@postgres:5432/taskflow`,
     );
     expect(service('migrate', resolved).environment?.SEED_DEMO).toBe('false');
+    for (const name of ['server', 'worker'])
+      expect(service(name, resolved).environment?.REDIS_URL).toBe(`redis://:${SECRETS.REDIS_PASSWORD}@redis:6379`);
+    expect(service('redis', resolved).command).toEqual(expect.arrayContaining(['--requirepass', SECRETS.REDIS_PASSWORD]));
   });
 
   (available ? it : it.skip)('refuses to run when a secret is missing, saying which', () => {
@@ -303,6 +308,66 @@ describe('docker-compose config', () => {
     // .env.example as shipped (secrets blank) is refused too.
     const shipped = run(path.join(REPO_ROOT, '.env.example'));
     expect(shipped.status).not.toBe(0);
+  });
+});
+
+describe("the redis service as compose runs it (the image's redis-server is Debian's here)", () => {
+  let dir: string;
+  let port: number;
+  let redis: ReturnType<typeof spawnTestProcess> | undefined;
+  const resolvedCommand = () => (service('redis').command ?? []).map((arg) => interpolate(String(arg), SECRETS));
+  const resolvedEnv = () =>
+    Object.fromEntries(Object.entries(service('redis').environment ?? {}).map(([k, v]) => [k, interpolate(String(v), SECRETS)]));
+  /** The healthcheck's shell command, against this test's port. */
+  const healthcheck = (env: Record<string, string>) => {
+    const test = service('redis').healthcheck?.test ?? [];
+    expect(test[0]).toBe('CMD-SHELL');
+    return spawnSync('sh', ['-c', String(test[1]).replace(/\bredis-cli\b/, `redis-cli -p ${port}`)], {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH, ...env },
+    }).status;
+  };
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'compose-redis-'));
+    port = await freePort();
+    const [bin, ...args] = resolvedCommand();
+    expect(bin).toBe('redis-server');
+    // Its arguments as compose gives them; then where it listens and keeps data here (later arguments win).
+    redis = spawnTestProcess('redis-server', [...args, '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'no'], {
+      name: 'compose redis',
+      deadlineMs: 120_000,
+      env: { PATH: process.env.PATH, ...resolvedEnv() },
+      stdio: 'ignore',
+    });
+    await eventually('redis-server to listen', async () => (healthcheck(resolvedEnv()) === 0 ? true : undefined), 15_000);
+  });
+  afterAll(async () => {
+    redis?.proc.kill('SIGTERM');
+    await redis?.exited;
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('refuses a client without the password (NOAUTH), and serves the URL the apps are given', async () => {
+    const at = (url: string) => url.replace('@redis:6379', `@127.0.0.1:${port}`);
+    const anonymous = new Redis({ port, host: '127.0.0.1', lazyConnect: true, enableReadyCheck: false, maxRetriesPerRequest: 0 });
+    anonymous.on('error', () => undefined);
+    const app = new Redis(at(interpolate(String(service('server').environment?.REDIS_URL), SECRETS)), { lazyConnect: true });
+    try {
+      await anonymous.connect();
+      await expect(anonymous.set('k', 'v')).rejects.toThrow(/NOAUTH/);
+      await app.connect();
+      expect(await app.ping()).toBe('PONG');
+      // The worker gets the same URL.
+      expect(service('worker').environment?.REDIS_URL).toBe(service('server').environment?.REDIS_URL);
+    } finally {
+      anonymous.disconnect();
+      app.disconnect();
+    }
+  });
+
+  it('is healthy only to a redis-cli that sends the password', () => {
+    expect(healthcheck(resolvedEnv())).toBe(0);
+    expect(healthcheck({})).not.toBe(0);
   });
 });
 

@@ -1,12 +1,15 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { createTestDatabase, type TestDatabase } from '@taskflow/testing';
+import { Redis } from 'ioredis';
 import { loadStackEnv, REPO_ROOT } from './config';
 import { freePort, isAlive, waitFor } from './net';
-import { pingRedis } from './redis';
+import { pingRedis, REDIS_CONFIG_FILE } from './redis';
+import { loadOrCreateSecrets } from './secrets';
 import { startStack, type RunningStack } from './stack';
 
 /**
@@ -53,6 +56,26 @@ const redisLines = () => stackLines.filter((l) => l.includes('redis-server'));
 const state = () =>
   JSON.parse(fs.readFileSync(path.join(dataDir, 'stack.json'), 'utf8')) as { pids: number[]; redis: { pid: number; port: number } };
 
+/** Sends commands in RESP over a raw socket and resolves with every reply line, once there is one per command. */
+function redisReplies(port: number, ...commands: string[][]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1');
+    let reply = '';
+    socket.setTimeout(5000, () => reject(new Error(`no reply to ${commands.length} command(s): ${JSON.stringify(reply)}`)));
+    socket.on('data', (buf) => {
+      reply += buf.toString();
+      if (reply.split('\r\n').length > commands.length) {
+        socket.destroy();
+        resolve(reply);
+      }
+    });
+    socket.on('error', reject);
+    socket.on('connect', () =>
+      socket.write(commands.map((c) => `*${c.length}\r\n${c.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`).join('')),
+    );
+  });
+}
+
 async function login(): Promise<string> {
   const res = await fetch(`${stack.url}/api/auth/login`, {
     method: 'POST',
@@ -82,6 +105,35 @@ it("prints the apps' output on the terminal and writes it to .data/logs/server-1
   expect(fs.readdirSync(logs)).toEqual(expect.arrayContaining(['redis.log', 'server-1.log', 'worker-1.log']));
 });
 
+it('requires the password kept in secrets.json: a client without it gets NOAUTH, the apps connect with it, and ps never shows it', async () => {
+  const redis = stack.services.embeddedRedis!;
+  const { redisPassword } = loadOrCreateSecrets(dataDir);
+  expect(redis.password).toBe(redisPassword);
+  expect(stack.services.redisUrl).toBe(`redis://:${redisPassword}@127.0.0.1:${redis.port}`);
+  expect(await redisReplies(redis.port, ['PING'])).toMatch(/^-NOAUTH /);
+  expect(await redisReplies(redis.port, ['AUTH', 'not-it'], ['PING'])).toMatch(/^-WRONGPASS .*\r\n-NOAUTH /);
+  expect(await redisReplies(redis.port, ['AUTH', redisPassword], ['PING'])).toBe('+OK\r\n+PONG\r\n');
+  // ioredis (what every app uses) with the stack's URL.
+  const client = new Redis(stack.services.redisUrl, { lazyConnect: true });
+  try {
+    await client.connect();
+    expect(await client.ping()).toBe('PONG');
+  } finally {
+    client.disconnect();
+  }
+  expect(await pingRedis(redis.port)).toBe(false);
+  // The node's Redis checks are up: it connected with the URL the stack gave it.
+  const health = (await (await fetch(`${stack.url}/api/health`)).json()) as { checks: Record<string, string> };
+  expect(health.checks).toMatchObject({ redis: 'up', socketAdapter: 'up' });
+  // The password sits in a mode-600 config file, not on redis-server's command line, and no log line carries it.
+  expect(fs.statSync(path.join(dataDir, 'redis', REDIS_CONFIG_FILE)).mode & 0o777).toBe(0o600);
+  expect(fs.readFileSync(`/proc/${redis.pid}/cmdline`, 'utf8')).not.toContain(redisPassword);
+  for (const file of fs.readdirSync(path.join(dataDir, 'logs')))
+    expect([file, fs.readFileSync(path.join(dataDir, 'logs', file), 'utf8').includes(redisPassword)]).toEqual([file, false]);
+  expect(terminal).not.toContain(redisPassword);
+  expect(stackLines.join('\n')).not.toContain(redisPassword);
+});
+
 it('restarts a private redis-server that died on the same port, says so in one line, and the app recovers', async () => {
   const redis = stack.services.embeddedRedis!;
   const { port } = redis;
@@ -89,7 +141,11 @@ it('restarts a private redis-server that died on the same port, says so in one l
   const linesBefore = redisLines().length;
   process.kill(before, 'SIGKILL');
 
-  await waitFor('a new redis-server on the same port', async () => (redis.pid !== before && (await pingRedis(port))) || undefined, 30_000);
+  await waitFor(
+    'a new redis-server on the same port',
+    async () => (redis.pid !== before && (await pingRedis(port, redis.password))) || undefined,
+    30_000,
+  );
   expect(isAlive(before)).toBe(false);
   expect(redisLines().slice(linesBefore)).toEqual([
     expect.stringMatching(
@@ -141,7 +197,7 @@ it('gives up on a redis-server that keeps dying, saying so once', async () => {
   process.kill(second, 'SIGKILL');
   await waitFor(
     'redis-server to come back once more',
-    async () => (redis.pid !== second && (await pingRedis(redis.port))) || undefined,
+    async () => (redis.pid !== second && (await pingRedis(redis.port, redis.password))) || undefined,
     30_000,
   );
   const third = redis.pid;
@@ -154,11 +210,11 @@ it('gives up on a redis-server that keeps dying, saying so once', async () => {
     new RegExp(`^redis-server \\(pid ${third}\\) exited unexpectedly \\(SIGKILL\\); exit #3: 3 exits within 60 s, not restarting it`),
   );
   expect(lines[1]).toContain('docs/troubleshooting.md');
-  expect(await pingRedis(redis.port)).toBe(false);
+  expect(await pingRedis(redis.port, redis.password)).toBe(false);
 });
 
 it("brings it back with docs/troubleshooting.md's recipe, and Ctrl-C (stop) stops that redis-server too", async () => {
-  const { port } = stack.services.embeddedRedis!;
+  const { port, password } = stack.services.embeddedRedis!;
   const doc = fs.readFileSync(path.join(REPO_ROOT, 'docs/troubleshooting.md'), 'utf8');
   const section = doc.slice(doc.indexOf('## `npm start`: the private Redis'));
   const recipe = /```sh\n([\s\S]*?)```/.exec(section)?.[1];
@@ -171,7 +227,7 @@ it("brings it back with docs/troubleshooting.md's recipe, and Ctrl-C (stop) stop
     env: { ...process.env, FORCE_COLOR: '1' },
   });
   expect({ status: run.status, stderr: run.stderr }).toEqual({ status: 0, stderr: '' });
-  await waitFor('redis-server on its port again', async () => (await pingRedis(port)) || undefined, 15_000);
+  await waitFor('redis-server on its port again', async () => (await pingRedis(port, password)) || undefined, 15_000);
   const byHand = Number(fs.readFileSync(path.join(dataDir, 'redis', 'redis.pid'), 'utf8'));
   await waitFor(
     'the node to report Redis up',

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -6,23 +7,41 @@ import { waitFor } from './net';
 import { DEFAULT_RESTART_POLICY, RestartPolicy, type RestartPolicyOptions } from './restart-policy';
 
 export interface RedisHandle {
+  /** `redis://:<password>@127.0.0.1:<port>`: what every client connects with. */
   url: string;
   port: number;
+  /** What a client must send (AUTH) before any command: the server answers NOAUTH without it. */
+  password: string;
   /** The current redis-server's (a kept one that was restarted has a new one). */
   readonly pid: number;
   stop(): Promise<void>;
 }
 
-/** Sends PING over a raw socket; resolves true on +PONG. */
-export function pingRedis(port: number): Promise<boolean> {
+/** The URL of a private redis-server, with its password (URL-encoded: any character may be in it). */
+export function localRedisUrl(port: number, password: string): string {
+  return `redis://:${encodeURIComponent(password)}@127.0.0.1:${port}`;
+}
+
+/** A command in RESP (length-prefixed), so a password needs no quoting. */
+const resp = (...args: string[]) => `*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`;
+
+/**
+ * Sends PING over a raw socket (after AUTH when a password is given); resolves true on +PONG.
+ * A server that requires a password answers a bare PING with NOAUTH: false.
+ */
+export function pingRedis(port: number, password?: string): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect(port, '127.0.0.1');
     socket.setTimeout(1000);
-    socket.once('data', (buf) => {
+    let reply = '';
+    socket.on('data', (buf) => {
+      reply += buf.toString();
+      // AUTH's +OK comes first; an error (NOAUTH, WRONGPASS) settles it.
+      if (!reply.includes('+PONG') && !reply.startsWith('-') && !reply.includes('\r\n-')) return;
       socket.destroy();
-      resolve(buf.toString().startsWith('+PONG'));
+      resolve(reply.includes('+PONG'));
     });
-    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.once('connect', () => socket.write((password === undefined ? '' : resp('AUTH', password)) + resp('PING')));
     socket.once('error', () => resolve(false));
     socket.once('timeout', () => {
       socket.destroy();
@@ -37,6 +56,11 @@ export interface RedisOptions {
   logFile: string;
   fast?: boolean;
   /**
+   * Every client must AUTH with it (`requirepass`), as in the deployment; a random one when not
+   * given. Written to a mode-600 config file in `dataDir`, never on the command line (`ps` shows that).
+   */
+  password?: string;
+  /**
    * Keep it running: when it exits unasked, say so in one line and start it again on the same
    * port (its AOF brings the data back), with the app processes' restart policy — backoff, and
    * given up on (said so) after too many exits within the window.
@@ -48,14 +72,17 @@ export interface RedisOptions {
  * A private redis-server (Debian package) with AOF on (fsync every second) and
  * `noeviction`, as BullMQ requires. Data and logs live under `dataDir`.
  */
-export async function startRedis(opts: RedisOptions): Promise<RedisHandle> {
+export async function startRedis(given: RedisOptions): Promise<RedisHandle> {
+  const password = given.password ?? randomBytes(18).toString('base64url');
+  const opts = { ...given, password };
   fs.mkdirSync(opts.dataDir, { recursive: true });
   let child = await spawnRedis(opts);
   const keep = opts.keep;
   if (!keep) {
     return {
-      url: `redis://127.0.0.1:${opts.port}`,
+      url: localRedisUrl(opts.port, password),
       port: opts.port,
+      password,
       pid: child.process.pid!,
       // SIGTERM makes redis fsync the AOF and exit cleanly.
       stop: () => stopChild(child, 'SIGTERM', 15_000),
@@ -97,8 +124,9 @@ export async function startRedis(opts: RedisOptions): Promise<RedisHandle> {
     });
   watch(child);
   return {
-    url: `redis://127.0.0.1:${opts.port}`,
+    url: localRedisUrl(opts.port, password),
     port: opts.port,
+    password,
     get pid() {
       return child.process.pid!;
     },
@@ -120,11 +148,19 @@ async function stopFromPidFile(dataDir: string): Promise<void> {
   if (pid > 0) await stopStale(pid, 'SIGTERM', 'redis-server');
 }
 
+/** The config file redis-server reads first: only the password, kept out of `ps`. */
+export const REDIS_CONFIG_FILE = 'redis.conf';
+
 /** Starts redis-server and resolves once it answers PING; rejects when it exits first. */
-async function spawnRedis(opts: RedisOptions): Promise<Child> {
+async function spawnRedis(opts: RedisOptions & { password: string }): Promise<Child> {
   const pidFile = path.join(opts.dataDir, 'redis.pid');
   await stopFromPidFile(opts.dataDir);
+  const configFile = path.join(opts.dataDir, REDIS_CONFIG_FILE);
+  // A quoted string in redis.conf takes \\ and \" escapes; the base64url passwords we generate need none.
+  fs.writeFileSync(configFile, `requirepass "${opts.password.replace(/[\\"]/g, (c) => `\\${c}`)}"\n`, { mode: 0o600 });
+  fs.chmodSync(configFile, 0o600);
   const args = [
+    configFile,
     '--port',
     String(opts.port),
     '--bind',
@@ -151,7 +187,7 @@ async function spawnRedis(opts: RedisOptions): Promise<Child> {
   void child.exited.then(() => (exitedEarly = true));
   await waitFor('redis-server to answer PING', async () => {
     if (exitedEarly) throw new Error(`redis-server exited during start-up; see ${opts.logFile}`);
-    return (await pingRedis(opts.port)) || undefined;
+    return (await pingRedis(opts.port, opts.password)) || undefined;
   }).catch(async (err: unknown) => {
     await stopChild(child, 'SIGKILL', 1000);
     throw err;

@@ -6,6 +6,8 @@ export interface LocalSecrets {
   pgPassword: string;
   jwtSecret: string;
   githubWebhookSecret: string;
+  /** The private redis-server's `requirepass` (added later: an older secrets.json gains it). */
+  redisPassword: string;
 }
 
 /** Secrets of the embedded stack, generated once and kept (mode 600) under the data directory. */
@@ -16,6 +18,7 @@ export function loadOrCreateSecrets(dataDir: string): LocalSecrets {
     pgPassword: existing.pgPassword ?? randomBytes(18).toString('base64url'),
     jwtSecret: existing.jwtSecret ?? randomBytes(48).toString('base64url'),
     githubWebhookSecret: existing.githubWebhookSecret ?? randomBytes(24).toString('base64url'),
+    redisPassword: existing.redisPassword ?? randomBytes(18).toString('base64url'),
   };
   if (Object.entries(secrets).some(([k, v]) => existing[k as keyof LocalSecrets] !== v)) {
     fs.mkdirSync(dataDir, { recursive: true });

@@ -20,6 +20,8 @@ export interface ServicesOptions {
   databaseUrl?: string;
   redisUrl?: string;
   pgPassword: string;
+  /** The private redis-server's password (every client sends it); random when not given. */
+  redisPassword?: string;
   database?: string;
   fast?: boolean;
   log?: (line: string) => void;
@@ -69,6 +71,7 @@ export async function startServices(opts: ServicesOptions): Promise<Services> {
         dataDir: path.join(opts.dataDir, 'redis'),
         port,
         logFile: path.join(logDir, 'redis.log'),
+        password: opts.redisPassword,
         fast: opts.fast,
         keep: opts.keepRedis,
       });

@@ -99,6 +99,7 @@ export async function startStack(
     databaseUrl: env.DATABASE_URL,
     redisUrl: env.REDIS_URL,
     pgPassword: secrets.pgPassword,
+    redisPassword: secrets.redisPassword,
     log,
     keepRedis: { log, policy, onRestart: () => onServiceRestart() },
   });

@@ -59,16 +59,26 @@ function parseArgs(args: string[]): { command: Command; queue?: QueueName; json:
 
 function redisUrl(env: NodeJS.ProcessEnv): string {
   if (env.REDIS_URL) return env.REDIS_URL;
-  const file = path.join(path.resolve(env.DATA_DIR || path.join(REPO_ROOT, '.data')), 'stack.json');
-  let port: unknown;
-  try {
-    port = (JSON.parse(fs.readFileSync(file, 'utf8')) as { redis?: { port?: unknown } | null }).redis?.port;
-  } catch {
-    // No running stack: reported below.
-  }
+  const dataDir = path.resolve(env.DATA_DIR || path.join(REPO_ROOT, '.data'));
+  const file = path.join(dataDir, 'stack.json');
+  const readJson = <T>(name: string): T | undefined => {
+    try {
+      return JSON.parse(fs.readFileSync(path.join(dataDir, name), 'utf8')) as T;
+    } catch {
+      return undefined; // No running stack: reported below.
+    }
+  };
+  const port = readJson<{ redis?: { port?: unknown } | null }>('stack.json')?.redis?.port;
   if (typeof port !== 'number')
     throw new CliExit(1, `No Redis: set REDIS_URL, or start the local stack (npm start) so ${file} names its Redis.`);
-  return `redis://127.0.0.1:${port}`;
+  // The stack's private Redis requires the password it keeps in secrets.json (libs/devstack secrets.ts).
+  const password = readJson<{ redisPassword?: unknown }>('secrets.json')?.redisPassword;
+  if (typeof password !== 'string')
+    throw new CliExit(
+      1,
+      `No Redis password: ${path.join(dataDir, 'secrets.json')} has none; set REDIS_URL (redis://:<password>@host:port).`,
+    );
+  return `redis://:${encodeURIComponent(password)}@127.0.0.1:${port}`;
 }
 
 async function main(args: string[], env: NodeJS.ProcessEnv): Promise<number> {

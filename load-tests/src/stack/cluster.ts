@@ -31,13 +31,19 @@ export interface LocalSecrets {
   pgPassword: string;
   jwtSecret: string;
   githubWebhookSecret: string;
+  /** The private redis-server's password: every client sends it. */
+  redisPassword: string;
 }
+
+/** The private Redis of a stack, with its password (as libs/devstack's localRedisUrl spells it). */
+const redisUrlOf = (port: number, secrets: LocalSecrets) => `redis://:${encodeURIComponent(secrets.redisPassword)}@127.0.0.1:${port}`;
 
 function writeSecrets(dataDir: string): LocalSecrets {
   const secrets = {
     pgPassword: randomBytes(18).toString('base64url'),
     jwtSecret: randomBytes(48).toString('base64url'),
     githubWebhookSecret: randomBytes(24).toString('base64url'),
+    redisPassword: randomBytes(18).toString('base64url'),
   };
   fs.writeFileSync(path.join(dataDir, 'secrets.json'), JSON.stringify(secrets, null, 2), { mode: 0o600 });
   return secrets;
@@ -102,7 +108,7 @@ export async function startCluster(opts: {
     dataDir,
     secrets,
     databaseUrl: `postgres://postgres:${encodeURIComponent(secrets.pgPassword)}@127.0.0.1:${first.postgres.port}/taskflow`,
-    redisUrl: `redis://127.0.0.1:${first.redis.port}`,
+    redisUrl: redisUrlOf(first.redis.port, secrets),
     state,
     stop,
   };
@@ -156,7 +162,7 @@ export function attachCluster(url: string, dataDir: string): BenchCluster {
     dataDir,
     secrets,
     databaseUrl: `postgres://postgres:${encodeURIComponent(secrets.pgPassword)}@127.0.0.1:${first.postgres.port}/taskflow`,
-    redisUrl: `redis://127.0.0.1:${first.redis.port}`,
+    redisUrl: redisUrlOf(first.redis.port, secrets),
     state,
     stop: async () => undefined,
   };

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { startRedis, type RedisHandle } from '@taskflow/devstack';
+import { localRedisUrl, startRedis, type RedisHandle } from '@taskflow/devstack';
 import { QUEUES } from '@taskflow/events';
 import { freePort, spawnTestProcess } from '@taskflow/testing';
 import { childrenOf, cmdline, environ, isRunning, owner, processTree, signal, sleep, until } from './proc';
@@ -60,6 +60,7 @@ interface StackFile {
 interface Secrets {
   pgPassword: string;
   githubWebhookSecret: string;
+  redisPassword: string;
 }
 
 /**
@@ -306,6 +307,8 @@ export class Cluster {
     this.ownRedis = await startRedis({
       dataDir: path.join(this.dataDir, 'redis'),
       port,
+      // The stack's own password: the nodes and workers reconnect with the URL they were given.
+      password: this.secrets.redisPassword,
       logFile: path.join(this.dataDir, 'logs', 'redis.log'),
     });
   }
@@ -329,7 +332,7 @@ export class Cluster {
   }
 
   private redisUrlForTests(): string {
-    return `redis://127.0.0.1:${this.redisPort}`;
+    return localRedisUrl(this.redisPort, this.secrets.redisPassword);
   }
 
   /** Jobs BullMQ holds as failed, per queue: parked work that an operator would have to replay. */

@@ -22,8 +22,16 @@ let t: TestApp;
 let url: string;
 const open: TestSocket[] = [];
 
+/** Restarted with the same password: the node's REDIS_URL carries it. */
+const REDIS_PASSWORD = 'redis-outage-redis';
 const startOwnRedis = () =>
-  startRedis({ dataDir: path.join(dir, 'redis'), port: redisPort, logFile: path.join(dir, 'redis.log'), fast: true });
+  startRedis({
+    dataDir: path.join(dir, 'redis'),
+    port: redisPort,
+    password: REDIS_PASSWORD,
+    logFile: path.join(dir, 'redis.log'),
+    fast: true,
+  });
 
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'taskflow-outage-'));

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Emitter } from '@socket.io/redis-emitter';
 import { Redis } from 'ioredis';
-import { freePort as devFreePort, startRedis, type RedisHandle } from '@taskflow/devstack';
+import { freePort as devFreePort, localRedisUrl, startRedis, type RedisHandle } from '@taskflow/devstack';
 import { rooms, SOCKET_IO_REDIS_KEY, type ServerToClientEvents } from '@taskflow/events';
 import { FIXTURE_PASSWORD } from '@taskflow/store/testing';
 import { eventually, login, openSocket, type TestSocket } from '@taskflow/testing';
@@ -24,8 +24,16 @@ let url: string;
 let client: TestSocket | undefined;
 let publisher: Redis | undefined;
 
+/** The node is given the URL before Redis runs: the password is fixed in advance. */
+const REDIS_PASSWORD = 'cold-start-redis';
 const startOwnRedis = () =>
-  startRedis({ dataDir: path.join(dir, 'redis'), port: redisPort, logFile: path.join(dir, 'redis.log'), fast: true });
+  startRedis({
+    dataDir: path.join(dir, 'redis'),
+    port: redisPort,
+    password: REDIS_PASSWORD,
+    logFile: path.join(dir, 'redis.log'),
+    fast: true,
+  });
 const health = async () => (await (await fetch(`${url}/api/health`)).json()) as { status: string; checks: { socketAdapter: string } };
 
 beforeAll(async () => {
@@ -33,7 +41,7 @@ beforeAll(async () => {
   redisPort = await devFreePort();
   // Started once and stopped: the port is Redis's, and nothing listens on it when the node starts.
   await (await startOwnRedis()).stop();
-  t = await startTestApp({ REDIS_URL: `redis://127.0.0.1:${redisPort}` });
+  t = await startTestApp({ REDIS_URL: localRedisUrl(redisPort, REDIS_PASSWORD) });
   url = await t.app.listen({ port: 0, host: '127.0.0.1' });
 });
 afterAll(async () => {

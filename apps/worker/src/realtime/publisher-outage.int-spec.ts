@@ -23,8 +23,16 @@ let client: TestSocket;
 const rejections: unknown[] = [];
 const onRejection = (reason: unknown) => rejections.push(reason);
 
+/** Restarted with the same password: the worker's REDIS_URL carries it. */
+const REDIS_PASSWORD = 'publisher-outage-redis';
 const startOwnRedis = (port: number) =>
-  startRedis({ dataDir: path.join(dataDir, 'redis'), port, logFile: path.join(dataDir, 'redis.log'), fast: true });
+  startRedis({
+    dataDir: path.join(dataDir, 'redis'),
+    port,
+    password: REDIS_PASSWORD,
+    logFile: path.join(dataDir, 'redis.log'),
+    fast: true,
+  });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const unpublishedSeqs = async (taskId: string) => (await unpublishedEventsOf(stack.f.db, taskId)).map((e) => e.seq);
 
