@@ -22,6 +22,11 @@ export const ServerEnvSchema = Type.Object({
   /** Repositories tasks may target; the first is the default. */
   GITHUB_REPOS: Env.repos('acme/payments'),
   GITHUB_WEBHOOK_SECRET: Type.String({ minLength: 16 }),
+  /**
+   * How long a signed webhook body is remembered: the same bytes under another X-GitHub-Delivery within it are a replay
+   * (the signature does not cover the id). GitHub redelivers deliveries of the past 3 days.
+   */
+  WEBHOOK_REPLAY_WINDOW_HOURS: Type.Number({ exclusiveMinimum: 0, maximum: 30 * 24, default: 72 }),
   /** GitHub (Enterprise) API; its web host is the only one PR links may point to. */
   GITHUB_API_URL: Env.url('https://api.github.com'),
   /** GitHub's web address when it cannot be derived from GITHUB_API_URL. */

@@ -54,7 +54,7 @@ export class PipelineQueue {
 
   constructor(
     private readonly connection: Redis,
-    prefix: string,
+    private readonly prefix: string,
     retry: Partial<Pick<RetryPolicy, 'attempts' | 'backoffMs'>> = {},
   ) {
     const defaultJobOptions: JobsOptions = {
@@ -122,6 +122,20 @@ export class PipelineQueue {
    */
   async enqueueWebhook(data: WebhookJobData): Promise<EnqueueOutcome> {
     return this.add(JOBS.applyWebhook, data, webhookJobId(data.deliveryId), ['failed']);
+  }
+
+  /**
+   * Claims a signed webhook body (by its hash) for `deliveryId` for `windowMs`, and returns the id that holds it: this
+   * one, or the earlier delivery that carried the same bytes. GitHub's signature does not cover the delivery id, so a
+   * captured delivery could be replayed under a fresh id; GitHub's own Redeliver keeps the id, and passes.
+   */
+  async claimWebhookBody(bodyHash: string, deliveryId: string, windowMs: number): Promise<string> {
+    const earlier = await withTimeout(
+      this.connection.set(`${this.prefix}:webhook-body:${bodyHash}`, deliveryId, 'PX', windowMs, 'NX', 'GET'),
+      ADD_TIMEOUT_MS,
+      'webhook body claim timed out',
+    );
+    return earlier ?? deliveryId;
   }
 
   /** Where the job with this id is: waiting, delayed or running ('pending'), finished, or absent. */

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
@@ -177,6 +177,25 @@ describe('POST /api/webhooks/github with a good signature', () => {
     expect(await hooks.count()).toBe(jobsBefore + 1);
   });
 
+  it('answers duplicate to the same signed body under a fresh delivery id (a replay), queueing nothing', async () => {
+    const body = JSON.stringify(pullRequestEvent({ repo, branch, prNumber: 31, action: 'opened' }));
+    const original = randomUUID();
+    expect((await deliver({ event: 'pull_request', body, deliveryId: original })).statusCode).toBe(202);
+    const replayId = randomUUID();
+    const replay = await deliver({ event: 'pull_request', body, deliveryId: replayId });
+    expect(replay.statusCode).toBe(200);
+    expect(replay.json()).toEqual({ status: 'duplicate' });
+    expect(await jobsFor(replayId)).toEqual([]);
+    expect(await jobsFor(original)).toHaveLength(1);
+    // The body is remembered for the replay window (Redis TTL), then forgotten.
+    const ttl = await redis.pttl(`${t.prefix}:webhook-body:${createHash('sha256').update(body).digest('hex')}`);
+    expect(ttl).toBeGreaterThan(71 * 3_600_000);
+    expect(ttl).toBeLessThanOrEqual(72 * 3_600_000);
+    // GitHub's own Redeliver keeps the delivery id: not a replay (here the job is still pending: duplicate by id).
+    expect((await deliver({ event: 'pull_request', body, deliveryId: original })).json()).toEqual({ status: 'duplicate' });
+    expect(await jobsFor(original)).toHaveLength(1);
+  });
+
   it('answers duplicate to a redelivery of an applied delivery, queueing nothing', async () => {
     const deliveryId = randomUUID();
     await t.f.db.insertInto('webhookDeliveries').values({ deliveryId, event: 'pull_request', outcome: 'applied', taskId: null }).execute();
@@ -192,7 +211,8 @@ describe('POST /api/webhooks/github with a good signature', () => {
 
   it('replays the parked job of a delivery that failed for good when GitHub redelivers it', async () => {
     const deliveryId = randomUUID();
-    const body = JSON.stringify(createBranchEvent({ repo, branch }));
+    // Bytes of its own: the first test's body under another delivery id would be a replay.
+    const body = JSON.stringify(createBranchEvent({ repo, branch }), null, 1);
     expect((await deliver({ event: 'create', body, deliveryId })).statusCode).toBe(202);
     // Park it as a worker does after its last attempt.
     const job = (await hooks.getJob(webhookJobId(deliveryId)))!;

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { WebhookResponse, type WebhookJobData } from '@taskflow/events';
@@ -54,7 +55,7 @@ const header = (value: string | string[] | undefined) => (Array.isArray(value) ?
  */
 export async function webhooksRoutes(
   plain: FastifyInstance,
-  deps: { db: Db; queue: PipelineQueue; secret: string; scope: WebhookScope; ignored: Counter<'reason'> },
+  deps: { db: Db; queue: PipelineQueue; secret: string; scope: WebhookScope; ignored: Counter<'reason'>; replayWindowMs: number },
 ): Promise<void> {
   const app = plain.withTypeProvider<TypeBoxTypeProvider>();
   // The signature covers the exact bytes: keep the body raw in this plugin's scope.
@@ -64,6 +65,7 @@ export async function webhooksRoutes(
     tags: ['webhooks'],
     description:
       "GitHub's webhook (signed with X-Hub-Signature-256, named by X-GitHub-Event and X-GitHub-Delivery): verified, deduplicated and queued (202, " +
+      'or 200 `duplicate` for a delivery id seen before or the same signed body under another id within WEBHOOK_REPLAY_WINDOW_HOURS; ' +
       '`matched`: how many tasks it matches now, 0 or 1); a delivery outside the configured repositories is acknowledged and `ignored`.',
     response: { 200: WebhookResponse, 202: WebhookResponse, ...ERROR_RESPONSES },
   };
@@ -94,6 +96,19 @@ export async function webhooksRoutes(
     }
 
     deps.queue.assertReady();
+    // The same signed bytes under a new delivery id: a replay of a captured delivery, not GitHub's Redeliver (same id).
+    const bodyHash = createHash('sha256').update(raw).digest('hex');
+    let firstId: string;
+    try {
+      firstId = await deps.queue.claimWebhookBody(bodyHash, deliveryId, deps.replayWindowMs);
+    } catch (err) {
+      log.warn({ err }, 'could not check the webhook body for a replay');
+      throw AppError.unavailable('Could not queue the webhook; redeliver it in a moment');
+    }
+    if (firstId !== deliveryId) {
+      log.warn({ firstDeliveryId: firstId }, 'replayed webhook body under a new delivery id ignored');
+      return reply.status(200).send({ status: 'duplicate' });
+    }
     // Seen means applied (the worker records it in the transition's transaction) or its job is still pending or
     // done; a delivery whose job was parked is replayed here, so GitHub's Redeliver applies it.
     const [seen, matched] = await Promise.all([appliedAlready(deps.db, deliveryId, log), tasksMatched(deps.db, normalized.job, log)]);
