@@ -7,6 +7,10 @@ import { authRoutes } from './auth/auth.routes';
 import { LoginLimiter } from './auth/login-limiter';
 import { cookieAuthenticator } from './auth/session.cookie';
 import { sessionRoutes } from './auth/session.routes';
+import { forgetOnRevocation } from './auth/end-sign-ins';
+import { TokenStandingCache } from './auth/token-standing.cache';
+import { userStatusRoutes } from './admin/user-status.routes';
+import { secureRequestCheck } from './http/secure-request';
 import type { ServerConfig } from './config';
 import { healthRoutes } from './health/health.routes';
 import { registerJobMetrics } from './health/job-metrics';
@@ -63,14 +67,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   registerErrorHandler(app);
   registerValidator(app);
-  await registerSecurityHeaders(app);
+  // HTTPS or not (TLS here, or a trusted proxy's X-Forwarded-Proto): the session cookie's name and HSTS follow it.
+  const isSecure = secureRequestCheck(config.trustedProxies);
+  await registerSecurityHeaders(app, { hstsMaxAgeSeconds: config.HSTS_MAX_AGE_SECONDS, isSecure });
   await registerApiDocs(app);
   const limits = new HttpRateLimits(config.REDIS_URL, config.REDIS_KEY_PREFIX, deps.logger);
   app.addHook('onClose', () => limits.close());
-  const cookieSessions = { db, limits: config.sessionLimits, secret: config.JWT_SECRET, allowedOrigins: config.allowedOrigins };
+  const cookieSessions = { db, limits: config.sessionLimits, secret: config.JWT_SECRET, allowedOrigins: config.allowedOrigins, isSecure };
+  const standing = new TokenStandingCache(db, config.TOKEN_VERSION_CACHE_MS);
   await app.register(authPlugin, {
     secret: config.JWT_SECRET,
     ttlSeconds: config.JWT_TTL_SECONDS,
+    standing,
     cookieAuth: cookieAuthenticator(cookieSessions),
   });
 
@@ -97,7 +105,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     checks: { concurrency: config.LOGIN_CHECK_CONCURRENCY, queue: config.LOGIN_CHECK_QUEUE, perAddress: config.LOGIN_CHECKS_PER_ADDRESS },
   });
   await app.register(authRoutes, { db, loginLimiter });
-  await app.register(sessionRoutes, { ...cookieSessions, loginLimiter });
+  await app.register(sessionRoutes, { ...cookieSessions, loginLimiter, standing });
+  await app.register(userStatusRoutes, { db, standing });
+  forgetOnRevocation(app, standing);
   const tasks = new TasksService({ db, queue, repos: config.repos, logger: deps.logger, timelinePageSize: config.TIMELINE_PAGE_SIZE });
   await app.register(tasksRoutes, {
     tasks,
@@ -117,7 +127,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     db,
     queue,
     secret: config.GITHUB_WEBHOOK_SECRET,
-    replayWindowMs: Math.round(config.WEBHOOK_REPLAY_WINDOW_HOURS * 3_600_000),
     scope: { repos: config.repos, webHost: config.githubWebHost },
     ignored: webhookIgnoredCounter(metrics.registry),
   });

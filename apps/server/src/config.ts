@@ -15,6 +15,11 @@ export const ServerEnvSchema = Type.Object({
   JWT_SECRET: Env.secret(),
   /** Session token lifetime. */
   JWT_TTL_SECONDS: Type.Integer({ minimum: 60, maximum: 30 * 86_400, default: 12 * 3600 }),
+  /**
+   * How long a node trusts its cached copy of a user's token version and disabled flag: the most a revoked Bearer
+   * token (sign out everywhere, a disabled account) keeps working on a node that missed the revocation's broadcast.
+   */
+  TOKEN_VERSION_CACHE_MS: Type.Integer({ minimum: 0, maximum: 60_000, default: 5000 }),
   /** Browser sessions (httpOnly cookie): minutes without use before one ends (fractions allowed, for tests). */
   SESSION_IDLE_MINUTES: Type.Number({ exclusiveMinimum: 0, maximum: 7 * 1440, default: 120 }),
   /** Hard cap on a browser session's life, however busy. */
@@ -85,6 +90,11 @@ export const ServerEnvSchema = Type.Object({
   /** Prometheus /metrics listens here, never on PORT (so the public balancer cannot reach it); 0 picks a free port. */
   METRICS_PORT: Env.port(0),
   METRICS_HOST: Type.String({ default: '127.0.0.1' }),
+  /**
+   * Strict-Transport-Security max-age on HTTPS responses (TLS here or a trusted proxy's X-Forwarded-Proto: https);
+   * 0, the default, sends none. Switch it on only once every host name of the site serves HTTPS.
+   */
+  HSTS_MAX_AGE_SECONDS: Type.Integer({ minimum: 0, maximum: 2 * 365 * 86_400, default: 0 }),
   /** Failed logins allowed per client address and username, and per address, in the window (across nodes). */
   LOGIN_MAX_FAILURES: Type.Integer({ minimum: 1, default: 10 }),
   LOGIN_MAX_FAILURES_PER_ADDRESS: Type.Integer({ minimum: 1, default: 100 }),

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createSigner } from 'fast-jwt';
 import { Redis } from 'ioredis';
-import { QUEUES } from '@taskflow/events';
+import { QUEUES, TOKEN_AUDIENCE } from '@taskflow/events';
 import { openSocket, testEnv, type TestSocket } from '@taskflow/testing';
 import { JWT_ISSUER } from './auth/auth.plugin';
 import { startTestApp, TEST_JWT_SECRET, type TestApp } from './testing/test-app';
@@ -52,11 +52,12 @@ async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean
 
 it('keeps presence, rate-limit and node-snapshot keys under REDIS_KEY_PREFIX, and only queue keys under QUEUE_PREFIX', async () => {
   const alice = t.f.users.alice;
-  const token = createSigner({ key: TEST_JWT_SECRET, algorithm: 'HS256', iss: JWT_ISSUER, expiresIn: 3_600_000 })({
+  const token = createSigner({ key: TEST_JWT_SECRET, algorithm: 'HS256', iss: JWT_ISSUER, aud: TOKEN_AUDIENCE, expiresIn: 3_600_000 })({
     sub: alice.id,
     org: alice.orgId,
     username: alice.username,
     name: alice.name,
+    ver: 0,
   });
   // A failed login (HTTP rate limits), a task created through the API (its analysis job), a task:join (socket rate limits, presence).
   const login = await t.app.inject({ method: 'POST', url: '/api/auth/login', payload: { username: 'alice', password: 'wrong-password' } });

@@ -20,3 +20,4 @@ export * from './notifications.queries';
 export * from './task-updates.commands';
 export * from './task-search';
 export * from './sessions';
+export * from './account-revocation';

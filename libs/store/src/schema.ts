@@ -21,6 +21,10 @@ export interface UsersTable {
   passwordHash: string;
   createdAt: Timestamp;
   role: ColumnType<UserRole, UserRole | undefined, UserRole>;
+  /** Bumped to revoke every Bearer token issued before (their `ver` claim); migration 0006. */
+  tokenVersion: Generated<number>;
+  /** Set while an admin has disabled the account. */
+  disabledAt: NullableTimestamp;
 }
 
 export type UserRole = 'member' | 'admin';

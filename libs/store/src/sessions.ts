@@ -42,6 +42,7 @@ export async function readSession(
     .innerJoin('users as u', 'u.id', 's.userId')
     .select(['s.id', 's.expiresAt', 'u.id as userId', 'u.orgId', 'u.username', 'u.name', 'u.role'])
     .where('s.revokedAt', 'is', null)
+    .where('u.disabledAt', 'is', null)
     .where('s.expiresAt', '>', sql<Date>`now()`)
     .where('s.createdAt', '>', sql<Date>`now() - ${limits.maxAgeMs} * interval '1 millisecond'`);
   query = 'token' in key ? query.where('s.tokenHash', '=', hash(key.token)) : query.where('s.id', '=', key.id);

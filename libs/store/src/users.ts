@@ -2,7 +2,9 @@ import type { Db } from './db';
 import { hashPassword, verifyPassword } from './passwords';
 import type { OrgRow, UserRow } from './schema';
 
-export type PublicUserRow = Omit<UserRow, 'passwordHash'>;
+export type PublicUserRow = Omit<UserRow, 'passwordHash' | 'tokenVersion' | 'disabledAt'>;
+/** A user whose password was right: whether the account is disabled, and the token version a new token carries. */
+export type CheckedUserRow = PublicUserRow & Pick<UserRow, 'tokenVersion' | 'disabledAt'>;
 
 export async function createOrg(db: Db, slug: string, name: string): Promise<OrgRow> {
   return db.insertInto('orgs').values({ slug, name }).returningAll().executeTakeFirstOrThrow();
@@ -29,7 +31,7 @@ export async function findUserById(db: Db, id: string): Promise<PublicUserRow | 
 let dummyHash: Promise<string> | undefined;
 
 /** The user for these credentials, or undefined; never says which part was wrong. */
-export async function verifyCredentials(db: Db, username: string, password: string): Promise<PublicUserRow | undefined> {
+export async function verifyCredentials(db: Db, username: string, password: string): Promise<CheckedUserRow | undefined> {
   const row = await db.selectFrom('users').selectAll().where('username', '=', username).executeTakeFirst();
   if (!row) {
     dummyHash ??= hashPassword('not-a-real-password');

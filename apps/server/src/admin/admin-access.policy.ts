@@ -1,8 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { SESSION_COOKIE } from '@taskflow/events';
 import { AppError } from '@taskflow/platform';
 import { userRole, type Db } from '@taskflow/store';
-import { sessionOfCookie, type CookieSessionDeps } from '../auth/session.cookie';
+import { sessionCookieOf, sessionOfCookie, type CookieSessionDeps } from '../auth/session.cookie';
 
 /** Exactly what an unknown route answers: to anyone but an admin, the operations view does not exist. */
 export const hiddenRoute = (request: FastifyRequest) =>
@@ -14,7 +13,7 @@ async function whoIsAsking(request: FastifyRequest, cookie: CookieSessionDeps): 
     await request.jwtVerify();
     return request.user.id;
   }
-  return (await sessionOfCookie(cookie, request.cookies[SESSION_COOKIE])).user.id;
+  return (await sessionOfCookie(cookie, sessionCookieOf(cookie, request.raw, request.cookies))).user.id;
 }
 
 /**

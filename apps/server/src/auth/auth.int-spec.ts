@@ -1,7 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { createSigner, type SignerOptions } from 'fast-jwt';
-import { createUser } from '@taskflow/store';
+import { TOKEN_AUDIENCE } from '@taskflow/events';
+import { createUser, revokeEverything } from '@taskflow/store';
 import { FIXTURE_PASSWORD } from '@taskflow/store/testing';
+import { eventually } from '@taskflow/testing';
 import { startTestApp, TEST_JWT_SECRET, type TestApp } from '../testing/test-app';
 import { JWT_ISSUER } from './auth.plugin';
 
@@ -22,15 +24,17 @@ const getWith = (url: string, authorization?: string) =>
 const b64url = (value: object) => Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
 const decodeHeader = (token: string) => JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString('utf8'));
 
-/** The claims the server itself puts in a session token, for alice. */
+/** The claims the server itself puts in a session token, for alice (token version 0: she never revoked). */
 function aliceClaims() {
   const a = t.f.users.alice;
-  return { sub: a.id, org: a.orgId, username: a.username, name: a.name };
+  return { sub: a.id, org: a.orgId, username: a.username, name: a.name, ver: 0 };
 }
 
-/** Signs like the server does (HS256, our issuer, our secret) unless told otherwise. */
+/** Signs like the server does (HS256, our issuer and audience, our secret) unless told otherwise. */
 function sign(claims: object, options: Partial<SignerOptions & { key: string }> = {}): string {
-  return createSigner({ key: TEST_JWT_SECRET, algorithm: 'HS256', iss: JWT_ISSUER, expiresIn: 60_000, ...options })(claims);
+  return createSigner({ key: TEST_JWT_SECRET, algorithm: 'HS256', iss: JWT_ISSUER, aud: TOKEN_AUDIENCE, expiresIn: 60_000, ...options })(
+    claims,
+  );
 }
 
 describe('POST /api/auth/login', () => {
@@ -48,6 +52,8 @@ describe('POST /api/auth/login', () => {
     expect(app.jwt.decode<Record<string, unknown>>(body.token)).toMatchObject({
       ...aliceClaims(),
       iss: JWT_ISSUER,
+      aud: TOKEN_AUDIENCE,
+      ver: 0,
       exp: expect.any(Number),
     });
     const me = await getWith('/api/auth/me', `Bearer ${body.token}`);
@@ -93,7 +99,7 @@ describe('GET /api/auth/me', () => {
 
   it('answers 401 when the token outlived its account', async () => {
     const ghost = await createUser(t.f.db, { orgId: t.f.users.alice.orgId, username: 'ghost', name: 'Ghost', password: FIXTURE_PASSWORD });
-    const token = sign({ sub: ghost.id, org: ghost.orgId, username: ghost.username, name: ghost.name });
+    const token = sign({ sub: ghost.id, org: ghost.orgId, username: ghost.username, name: ghost.name, ver: 0 });
     await t.f.db.deleteFrom('users').where('id', '=', ghost.id).execute();
     const res = await getWith('/api/auth/me', `Bearer ${token}`);
     expect(res.statusCode).toBe(401);
@@ -163,6 +169,40 @@ describe('protected routes', () => {
     const res = await getWith('/api/tasks', `Bearer ${sign(aliceClaims(), { iss: 'someone-else' })}`);
     expect(res.statusCode).toBe(401);
     expect(res.json()).toEqual(UNAUTHORIZED);
+  });
+
+  it.each([
+    ['without an audience', () => sign(aliceClaims(), { aud: undefined })],
+    ['for another audience', () => sign(aliceClaims(), { aud: 'another-api' })],
+    ['without a token version', () => sign({ ...aliceClaims(), ver: undefined })],
+    ['with a token version that is not a number', () => sign({ ...aliceClaims(), ver: '0' })],
+  ])('answer 401 for a token %s', async (_case, token) => {
+    const res = await getWith('/api/tasks', `Bearer ${token()}`);
+    expect(res.json()).toEqual(UNAUTHORIZED);
+  });
+
+  it('answer 401 TOKEN_REVOKED once the user revoked their tokens, within the token-version cache (5 s) on a node not told', async () => {
+    const frank = await createUser(t.f.db, { orgId: t.f.users.alice.orgId, username: 'frank', name: 'Frank', password: FIXTURE_PASSWORD });
+    const token = sign({ sub: frank.id, org: frank.orgId, username: 'frank', name: 'Frank', ver: 0 });
+    expect((await getWith('/api/tasks', `Bearer ${token}`)).statusCode).toBe(200);
+    // Straight in the database, as another node would: this node hears of it only when its cached version expires.
+    const revokedAt = Date.now();
+    await revokeEverything(t.f.db, frank.id);
+    const res = await eventually(
+      'the revoked token to be refused',
+      async () => {
+        const r = await getWith('/api/tasks', `Bearer ${token}`);
+        return r.statusCode === 401 ? r : undefined;
+      },
+      7000,
+    );
+    expect(Date.now() - revokedAt).toBeLessThan(7000);
+    expect(res.json()).toEqual({ error: 'TOKEN_REVOKED', message: 'This token was revoked; log in again' });
+    // A token at the new version works at once.
+    expect(
+      (await getWith('/api/tasks', `Bearer ${sign({ sub: frank.id, org: frank.orgId, username: 'frank', name: 'Frank', ver: 1 })}`))
+        .statusCode,
+    ).toBe(200);
   });
 
   // The issuer is pinned: a token without one is not ours either. fast-jwt checks `allowedIss`

@@ -26,7 +26,7 @@ export async function authRoutes(plain: FastifyInstance, deps: { db: Db; loginLi
   app.post('/api/auth/login', { schema: loginDoc, onRequest: deps.loginLimiter.admit }, async (request, reply) => {
     const user = await checkLogin(deps, request, request.body, reply);
     const session = { id: user.id, orgId: user.orgId, username: user.username, name: user.name };
-    return { token: app.signSession(session), user: publicUser(user) };
+    return { token: app.signSession(session, user.tokenVersion), user: publicUser(user) };
   });
 
   const meDoc = {

@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { CREDENTIAL_ERRORS } from '@taskflow/events';
 import { AppError } from '@taskflow/platform';
 import { verifyCredentials, type Db } from '@taskflow/store';
 import type { LoginLimiter } from './login-limiter';
@@ -19,5 +20,7 @@ export async function checkLogin(
   // An unknown username is checked against a dummy hash (same time) and counted in the same budgets.
   const user = await deps.loginLimiter.attempt(request, username, reply, () => verifyCredentials(deps.db, username, body.password));
   if (!user) throw new AppError('INVALID_CREDENTIALS', 401, 'Wrong username or password');
+  // Said only to someone who knew the password.
+  if (user.disabledAt) throw new AppError('USER_DISABLED', 403, CREDENTIAL_ERRORS.USER_DISABLED);
   return user;
 }

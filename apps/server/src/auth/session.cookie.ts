@@ -1,6 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { CSRF_HEADER, SESSION_COOKIE } from '@taskflow/events';
+import { CSRF_HEADER, sessionCookieName } from '@taskflow/events';
 import { AppError } from '@taskflow/platform';
 import { readSession, slideSession, type Db, type SessionLimits, type SessionRecord } from '@taskflow/store';
 
@@ -11,6 +12,21 @@ export interface CookieSessionDeps {
   secret: string;
   /** Origins a cookie-authenticated write may come from (the web app's). */
   allowedOrigins: readonly string[];
+  /** Whether a request came over HTTPS (TLS here, or a trusted proxy's X-Forwarded-Proto): picks the cookie's name. */
+  isSecure: (req: IncomingMessage) => boolean;
+}
+
+/**
+ * The session cookie a request carries, under the name of its own scheme only: `__Host-taskflow_session` over
+ * HTTPS, `taskflow_session` over plain http. An unprefixed cookie sent over HTTPS (planted by a plain-http page or
+ * a subdomain) is ignored.
+ */
+export function sessionCookieOf(
+  deps: Pick<CookieSessionDeps, 'isSecure'>,
+  req: IncomingMessage,
+  cookies: Record<string, string | undefined>,
+) {
+  return cookies[sessionCookieName(deps.isSecure(req))];
 }
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -44,7 +60,7 @@ export async function sessionOfCookie(deps: CookieSessionDeps, token: string | u
  */
 export function cookieAuthenticator(deps: CookieSessionDeps) {
   return async (request: FastifyRequest): Promise<void> => {
-    const session = await sessionOfCookie(deps, request.cookies[SESSION_COOKIE]);
+    const session = await sessionOfCookie(deps, sessionCookieOf(deps, request.raw, request.cookies));
     if (!SAFE_METHODS.has(request.method)) {
       const origin = request.headers.origin;
       if (origin && !deps.allowedOrigins.includes(origin)) throw new AppError('CSRF_FAILED', 403, 'Cross-origin writes are not allowed');
@@ -59,19 +75,22 @@ export function cookieAuthenticator(deps: CookieSessionDeps) {
   };
 }
 
-/** Sets the session cookie: httpOnly (out of page scripts' reach), SameSite=Strict, Secure over HTTPS. */
-export function setSessionCookie(reply: FastifyReply, token: string, limits: SessionLimits): void {
-  reply.setCookie(SESSION_COOKIE, token, {
+/**
+ * Sets the session cookie: httpOnly (out of page scripts' reach), SameSite=Strict, Path=/, no Domain; over HTTPS
+ * `__Host-`-prefixed and Secure (a browser refuses the prefix without them).
+ */
+export function setSessionCookie(reply: FastifyReply, token: string, limits: SessionLimits, secure: boolean): void {
+  reply.setCookie(sessionCookieName(secure), token, {
     httpOnly: true,
     sameSite: 'strict',
-    secure: 'auto',
+    secure,
     path: '/',
     maxAge: Math.floor(limits.maxAgeMs / 1000),
   });
 }
 
-export function clearSessionCookie(reply: FastifyReply): void {
-  reply.clearCookie(SESSION_COOKIE, { httpOnly: true, sameSite: 'strict', secure: 'auto', path: '/' });
+export function clearSessionCookie(reply: FastifyReply, secure: boolean): void {
+  reply.clearCookie(sessionCookieName(secure), { httpOnly: true, sameSite: 'strict', secure, path: '/' });
 }
 
 declare module 'fastify' {

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
-import { CSRF_HEADER, SESSION_COOKIE } from '@taskflow/events';
+import { CSRF_HEADER, SECURE_SESSION_COOKIE, SESSION_COOKIE } from '@taskflow/events';
 import { FIXTURE_PASSWORD } from '@taskflow/store/testing';
 import { eventually, openSocket, type TestSocket } from '@taskflow/testing';
 import { startTestApp, type TestApp } from '../testing/test-app';
@@ -118,6 +118,47 @@ describe('cookie sessions over HTTP', () => {
     const { cookie } = await logIn();
     await sql`update sessions set created_at = now() - interval '400 days'`.execute(t.f.db);
     expect((await withCookie(cookie, 'GET', '/api/auth/session')).statusCode).toBe(401);
+  });
+});
+
+describe('the cookie name follows the scheme, known from a trusted proxy only', () => {
+  const HTTPS = { 'x-forwarded-proto': 'https' };
+  const logInOver = (headers: Record<string, string>, remoteAddress?: string) =>
+    app.inject({
+      method: 'POST',
+      url: '/api/auth/session',
+      headers,
+      remoteAddress,
+      payload: { username: 'bob', password: FIXTURE_PASSWORD },
+    });
+
+  it('is __Host- with Secure, Path=/ and no Domain behind a trusted HTTPS proxy; only that name is read there', async () => {
+    // inject's peer is 127.0.0.1: the default TRUSTED_PROXIES (loopback), as HAProxy on the same host.
+    const res = await logInOver(HTTPS);
+    expect(res.statusCode).toBe(200);
+    const setCookie = String(res.headers['set-cookie']);
+    expect(setCookie).toMatch(new RegExp(`^${SECURE_SESSION_COOKIE}=[^;]+; Max-Age=\\d+; Path=/; HttpOnly; Secure; SameSite=Strict$`));
+    expect(setCookie).not.toMatch(/Domain=/i);
+    const value = res.cookies.find((c) => c.name === SECURE_SESSION_COOKIE)!.value;
+    expect((await withCookie(`${SECURE_SESSION_COOKIE}=${value}`, 'GET', '/api/auth/session', HTTPS)).statusCode).toBe(200);
+    // The same token under the plain name is not read over HTTPS (a plain-http page could have planted it) ...
+    expect((await withCookie(`${SESSION_COOKIE}=${value}`, 'GET', '/api/auth/session', HTTPS)).statusCode).toBe(401);
+    // ... nor the __Host- one over plain http.
+    expect((await withCookie(`${SECURE_SESSION_COOKIE}=${value}`, 'GET', '/api/auth/session')).statusCode).toBe(401);
+    const socket = await openSocket(url, { extraHeaders: { cookie: `${SECURE_SESSION_COOKIE}=${value}`, origin: ORIGIN, ...HTTPS } });
+    open.push(socket);
+    expect(socket.socket.connected).toBe(true);
+    await expect(openSocket(url, { extraHeaders: { cookie: `${SESSION_COOKIE}=${value}`, origin: ORIGIN, ...HTTPS } })).rejects.toThrow(
+      /Authentication required/,
+    );
+  });
+
+  it('is the plain name without Secure over plain http, and when X-Forwarded-Proto comes from an untrusted peer', async () => {
+    for (const res of [await logInOver({}), await logInOver(HTTPS, '203.0.113.7')]) {
+      expect(res.statusCode).toBe(200);
+      const setCookie = String(res.headers['set-cookie']);
+      expect(setCookie).toMatch(new RegExp(`^${SESSION_COOKIE}=[^;]+; Max-Age=\\d+; Path=/; HttpOnly; SameSite=Strict$`));
+    }
   });
 });
 

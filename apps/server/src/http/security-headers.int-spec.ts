@@ -82,3 +82,26 @@ describe('security headers', () => {
     }
   });
 });
+
+describe('HSTS (HSTS_MAX_AGE_SECONDS)', () => {
+  const HTTPS = { 'x-forwarded-proto': 'https' };
+  const hsts = (app: TestApp['app'], headers: Record<string, string>, remoteAddress?: string) =>
+    app.inject({ method: 'GET', url: '/api/config', headers, remoteAddress }).then((res) => res.headers['strict-transport-security']);
+
+  it('is off by default, even over HTTPS', async () => {
+    expect(await hsts(t.app, HTTPS)).toBeUndefined();
+  });
+
+  it('when on, is sent on HTTPS requests only: a trusted proxy saying https, never plain http or an untrusted claim', async () => {
+    const on = await startTestApp({ HSTS_MAX_AGE_SECONDS: '31536000' });
+    try {
+      // inject's peer is 127.0.0.1, inside the default TRUSTED_PROXIES (loopback).
+      expect(await hsts(on.app, HTTPS)).toBe('max-age=31536000');
+      expect(await hsts(on.app, {})).toBeUndefined();
+      expect(await hsts(on.app, { 'x-forwarded-proto': 'http' })).toBeUndefined();
+      expect(await hsts(on.app, HTTPS, '203.0.113.7')).toBeUndefined();
+    } finally {
+      await on.close();
+    }
+  });
+});

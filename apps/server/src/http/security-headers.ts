@@ -14,7 +14,10 @@ const PLAIN_HOST = /^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
  * browsers whose 'self' does not cover WebSocket yet. No framing at all, no
  * MIME sniffing, no Referer leaving the page.
  */
-export async function registerSecurityHeaders(app: FastifyInstance): Promise<void> {
+export async function registerSecurityHeaders(
+  app: FastifyInstance,
+  opts: { hstsMaxAgeSeconds: number; isSecure: (req: IncomingMessage) => boolean } = { hstsMaxAgeSeconds: 0, isSecure: () => false },
+): Promise<void> {
   const sameHostSockets = (req: IncomingMessage) => {
     const host = req.headers.host;
     return host && PLAIN_HOST.test(host) ? `ws://${host} wss://${host}` : "'self'";
@@ -39,7 +42,13 @@ export async function registerSecurityHeaders(app: FastifyInstance): Promise<voi
     },
     frameguard: { action: 'deny' },
     referrerPolicy: { policy: 'no-referrer' },
-    // TLS ends before this node (or there is none, locally): HSTS is the TLS terminator's business.
+    // Set below, on HTTPS responses only: over plain http a browser ignores it, and locally there is no TLS at all.
     strictTransportSecurity: false,
   });
+  if (opts.hstsMaxAgeSeconds > 0) {
+    const value = `max-age=${opts.hstsMaxAgeSeconds}`;
+    app.addHook('onRequest', async (request, reply) => {
+      if (opts.isSecure(request.raw)) void reply.header('strict-transport-security', value);
+    });
+  }
 }

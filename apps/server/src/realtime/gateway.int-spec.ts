@@ -1,7 +1,15 @@
 import { Emitter } from '@socket.io/redis-emitter';
 import { createSigner } from 'fast-jwt';
 import { Redis } from 'ioredis';
-import { rooms, SOCKET_IO_REDIS_KEY, toDashboardTask, validate, SERVER_EVENTS, type ServerToClientEvents } from '@taskflow/events';
+import {
+  rooms,
+  SOCKET_IO_REDIS_KEY,
+  TOKEN_AUDIENCE,
+  toDashboardTask,
+  validate,
+  SERVER_EVENTS,
+  type ServerToClientEvents,
+} from '@taskflow/events';
 import { transition } from '@taskflow/store';
 import { eventually, openSocket, testEnv, type TestSocket } from '@taskflow/testing';
 import { JWT_ISSUER } from '../auth/auth.plugin';
@@ -23,11 +31,18 @@ let ticker: NodeJS.Timeout;
 const open: TestSocket[] = [];
 
 const token = (user: { id: string; orgId: string; username: string; name: string }, opts: { secret?: string; expiresIn?: number } = {}) =>
-  createSigner({ key: opts.secret ?? TEST_JWT_SECRET, algorithm: 'HS256', iss: JWT_ISSUER, expiresIn: opts.expiresIn ?? 3_600_000 })({
+  createSigner({
+    key: opts.secret ?? TEST_JWT_SECRET,
+    algorithm: 'HS256',
+    iss: JWT_ISSUER,
+    aud: TOKEN_AUDIENCE,
+    expiresIn: opts.expiresIn ?? 3_600_000,
+  })({
     sub: user.id,
     org: user.orgId,
     username: user.username,
     name: user.name,
+    ver: 0,
   });
 
 async function connect(user: 'alice' | 'bob' | 'carol', opts: Parameters<typeof openSocket>[1] = {}) {

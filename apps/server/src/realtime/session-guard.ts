@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
-import { SESSION_COOKIE, type ClientMessage } from '@taskflow/events';
+import type { ClientMessage } from '@taskflow/events';
 import { AppError, type Logger } from '@taskflow/platform';
 import { readSession, slideSession } from '@taskflow/store';
-import { sessionOfCookie, type CookieSessionDeps } from '../auth/session.cookie';
+import { sessionCookieOf, sessionOfCookie, type CookieSessionDeps } from '../auth/session.cookie';
 import { DeadlineQueue } from './expiry-timer';
 import type { RealtimeMetrics } from './metrics';
 import { SharedUsers } from './shared-users';
@@ -59,20 +59,30 @@ export function createSessionGuard(
     middleware(socket, next) {
       const token = (socket.handshake.auth as { token?: unknown } | undefined)?.token;
       if (typeof token === 'string' && token.length > 0) {
-        try {
-          const { user, expiresAt } = app.verifySession(token);
-          socket.data.user = users.intern(user);
-          socket.data.expiresAt = expiresAt;
-          // Verified: the socket need not keep its copy of the token (a few hundred bytes) for its whole life.
-          delete (socket.handshake.auth as { token?: unknown }).token;
-          return next();
-        } catch (err) {
-          const expired = (err as { code?: string }).code === 'FAST_JWT_EXPIRED';
-          deps.metrics.recordError(expired ? 'TOKEN_EXPIRED' : 'UNAUTHORIZED');
-          return next(new Error(expired ? EXPIRED : 'Invalid token'));
-        }
+        app.verifySession(token).then(
+          ({ user, expiresAt }) => {
+            socket.data.user = users.intern(user);
+            socket.data.expiresAt = expiresAt;
+            // Verified: the socket need not keep its copy of the token (a few hundred bytes) for its whole life.
+            delete (socket.handshake.auth as { token?: unknown }).token;
+            next();
+          },
+          (err: unknown) => {
+            if (!(err instanceof AppError) || err.statusCode >= 500) {
+              deps.logger.warn({ err }, 'token check failed during a handshake');
+              return next(new Error('Could not check the token; retrying'));
+            }
+            const code =
+              err.code === 'TOKEN_EXPIRED' || err.code === 'TOKEN_REVOKED' || err.code === 'USER_DISABLED' ? err.code : 'UNAUTHORIZED';
+            deps.metrics.recordError(code);
+            const message = code === 'TOKEN_EXPIRED' ? EXPIRED : code === 'UNAUTHORIZED' ? 'Invalid token' : err.message;
+            // `err.data.code`: the stable code socket.io-client hands to `connect_error` (docs/websocket.md).
+            next(Object.assign(new Error(message), { data: { code } }));
+          },
+        );
+        return;
       }
-      const cookie = app.parseCookie(socket.handshake.headers.cookie ?? '')[SESSION_COOKIE];
+      const cookie = sessionCookieOf(deps.cookie, socket.request, app.parseCookie(socket.handshake.headers.cookie ?? ''));
       if (!cookie) {
         deps.metrics.recordError('UNAUTHORIZED');
         return next(new Error('Authentication required: pass auth.token or log in'));
@@ -103,10 +113,11 @@ export function createSessionGuard(
     async refresh(socket, message) {
       const user = socket.data.user;
       if (message.token) {
-        let next: ReturnType<FastifyInstance['verifySession']>;
+        let next: Awaited<ReturnType<FastifyInstance['verifySession']>>;
         try {
-          next = app.verifySession(message.token);
-        } catch {
+          next = await app.verifySession(message.token);
+        } catch (err) {
+          if (err instanceof AppError && (err.code === 'TOKEN_REVOKED' || err.code === 'USER_DISABLED')) throw err;
           throw new AppError('UNAUTHORIZED', 401, 'The new token is not valid');
         }
         if (next.user.id !== user.id) throw new AppError('UNAUTHORIZED', 401, 'The new token belongs to someone else');

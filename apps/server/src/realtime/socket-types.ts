@@ -7,5 +7,11 @@ export interface SocketData {
   expiresAt: number;
 }
 
-export type TaskflowServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
-export type TaskflowSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
+/** Between server nodes (`io.serverSideEmit`, through the Redis adapter). */
+export interface ServerSideEvents {
+  /** A user's tokens were revoked or the account disabled: drop the cached token standing now, not at its expiry. */
+  'auth:forget': (userId: string) => void;
+}
+
+export type TaskflowServer = Server<ClientToServerEvents, ServerToClientEvents, ServerSideEvents, SocketData>;
+export type TaskflowSocket = Socket<ClientToServerEvents, ServerToClientEvents, ServerSideEvents, SocketData>;
