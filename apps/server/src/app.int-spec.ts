@@ -21,6 +21,20 @@ beforeAll(async () => {
   app.get('/api/test/crash', { schema: { hide } }, async () => {
     throw new Error('secret internal detail');
   });
+  // What dependencies throw: an LLM SDK's error with the provider's body, GitHub's 500, a PostgreSQL error.
+  const dependencyErrors: Record<string, () => Error> = {
+    llm: () =>
+      Object.assign(new Error('401 Incorrect API key provided: sk-live-SECRET. You can find your API key at ...'), { status: 401 }),
+    github: () =>
+      Object.assign(new Error('{"message":"Server Error","documentation_url":"https://docs.github.com/rest"} at ghe.internal:8443'), {
+        status: 500,
+        response: { data: 'ghe stack trace' },
+      }),
+    database: () => Object.assign(new Error('relation "tasks_secret_shadow" does not exist'), { code: '42P01', severity: 'ERROR' }),
+  };
+  app.get<{ Params: { kind: string } }>('/api/test/dependency/:kind', { schema: { hide } }, async (request) => {
+    throw dependencyErrors[request.params.kind]!();
+  });
   // Routes declare TypeBox schemas: the one engine (TypeBox's compiler) checks HTTP and sockets alike.
   app.post('/api/test/validated', { schema: { hide, body: Type.Object({ name: Type.String() }) } }, async () => ({ ok: true }));
   await app.ready();
@@ -66,10 +80,27 @@ describe('error handler', () => {
     expect(res.json()).toEqual({ error: 'SOME_CONFLICT', message: 'That clashes' });
   });
 
-  it('hides internal errors behind a 500', async () => {
+  it('hides internal errors behind a 500 with a correlation id, logging the details under it', async () => {
     const res = await app.inject({ method: 'GET', url: '/api/test/crash' });
     expect(res.statusCode).toBe(500);
-    expect(res.json()).toEqual({ error: 'INTERNAL', message: 'Something went wrong on our side' });
+    expect(res.json()).toEqual({ error: 'INTERNAL', message: 'Something went wrong on our side', correlationId: expect.any(String) });
+    const { correlationId } = res.json();
+    expect(t.logs().find((l) => l.correlationId === correlationId)).toMatchObject({
+      level: 50,
+      err: { message: 'secret internal detail' },
+    });
+  });
+
+  it.each(['llm', 'github', 'database'])('never answers with the %s error text', async (kind) => {
+    const res = await app.inject({ method: 'GET', url: `/api/test/dependency/${kind}` });
+    expect(res.statusCode).toBe(500);
+    expect(res.body).not.toMatch(/SECRET|ghe|tasks_secret_shadow|42P01|documentation_url/);
+    const body = res.json();
+    expect(body).toEqual({ error: 'INTERNAL', message: 'Something went wrong on our side', correlationId: expect.any(String) });
+    // Unique per request (not a per-process counter), and the error is in the log under it.
+    expect(body.correlationId).toMatch(/^[0-9a-f-]{36}$/);
+    const logged = t.logs().find((l) => l.correlationId === body.correlationId);
+    expect(JSON.stringify(logged)).toMatch(/SECRET|ghe|tasks_secret_shadow/);
   });
 
   it('answers schema violations with 400 and the problems', async () => {

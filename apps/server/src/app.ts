@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from '@taskflow/platform';
 import type { Db } from '@taskflow/store';
@@ -64,6 +65,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // The client is the first X-Forwarded-For hop from the right that is not a trusted proxy (TRUSTED_PROXIES).
     trustProxy: proxyTrust(config.trustedProxies),
     requestIdHeader: 'x-request-id',
+    // Unique across nodes and restarts: an internal error's answer quotes it as its correlation id (error-handler.ts).
+    genReqId: () => randomUUID(),
   });
   registerErrorHandler(app);
   registerValidator(app);

@@ -19,6 +19,11 @@ export const ErrorResponse = Type.Object(
     error: Type.String({ description: 'Stable code, e.g. VALIDATION_FAILED, NOT_FOUND, RATE_LIMITED' }),
     message: Type.String(),
     details: Type.Optional(Type.Array(Type.Object({ path: Type.String(), message: Type.String() }, strict))),
+    correlationId: Type.Optional(
+      Type.String({
+        description: 'With an internal error (500): the id its details are logged under on the server; quote it when reporting',
+      }),
+    ),
   },
   strict,
 );

@@ -8,14 +8,21 @@ function firstPerPath(details: Array<{ path: string; message: string }>) {
   return details.filter((d) => !seen.has(d.path) && seen.add(d.path));
 }
 
-/** Every error leaves as `{ error, message }` (plus `details` for validation), with the right status. */
+/**
+ * Every error leaves as `{ error, message }` (plus `details` for validation), with the right status. An internal error
+ * (a bug, or an LLM's, GitHub's or the database's answer nobody turned into an AppError) never shows its own text: the
+ * client gets a stable message and the request id as `correlationId`, and the log gets the error under that id.
+ */
 export function registerErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError, request, reply) => {
     if (isAppError(err)) {
       // A 503 is load shed or a dependency down on purpose (LOGIN_BUSY, queue unavailable): a flood of them is no
       // bug, and must not flood the logs with stack traces either.
       if (err.statusCode === 503) request.log.warn({ code: err.code }, err.message);
-      else if (err.statusCode >= 500) request.log.error({ err }, err.message);
+      else if (err.statusCode >= 500) {
+        request.log.error({ err, correlationId: request.id }, err.message);
+        return reply.status(err.statusCode).send({ error: err.code, message: err.message, correlationId: request.id });
+      }
       return reply.status(err.statusCode).send({ error: err.code, message: err.message });
     }
     if (err.validation) {
@@ -31,8 +38,8 @@ export function registerErrorHandler(app: FastifyInstance): void {
     }
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
     if (status >= 500) {
-      request.log.error({ err }, 'unhandled error');
-      return reply.status(500).send({ error: 'INTERNAL', message: 'Something went wrong on our side' });
+      request.log.error({ err, correlationId: request.id }, 'unhandled error');
+      return reply.status(500).send({ error: 'INTERNAL', message: 'Something went wrong on our side', correlationId: request.id });
     }
     return reply.status(status).send({ error: err.code ?? 'BAD_REQUEST', message: err.message });
   });
