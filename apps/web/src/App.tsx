@@ -1,4 +1,5 @@
 import { SessionProvider, useSession } from './auth/session';
+import { SignOutButtons } from './auth/sign-out-buttons';
 import { ConnectionStatus } from './components/connection-status';
 import { LiveAnnouncerProvider } from './components/live-announcer';
 import { MAIN_CONTENT_ID, SkipLink, useFocusOnNavigation } from './components/skip-link';
@@ -16,7 +17,7 @@ import { RealtimeProvider } from './realtime/socket';
 import { navigate, usePath } from './router';
 
 function Shell() {
-  const { session, logout } = useSession();
+  const { session } = useSession();
   const path = usePath();
   useFocusOnNavigation(path);
   if (!session) return <LoginPage />;
@@ -75,7 +76,7 @@ function Shell() {
               <ConnectionStatus />
               <NotificationBell />
               <span className="user">
-                {session.user.name} <button onClick={logout}>Log out</button>
+                {session.user.name} <SignOutButtons />
               </span>
             </header>
             <div id={MAIN_CONTENT_ID} tabIndex={-1} className="main-content">

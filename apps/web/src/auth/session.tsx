@@ -21,6 +21,11 @@ interface SessionContext {
   login(username: string, password: string): Promise<void>;
   /** Ends the session on the server (every tab of this browser), then here. */
   logout(): void;
+  /**
+   * Ends every session and API token of the user, in every browser and device (their sockets close too), then
+   * here. Rejects (and stays signed in) when the server could not do it.
+   */
+  signOutEverywhere(): Promise<void>;
   /** The session was ended elsewhere (another tab logged out, it expired): forget it here. */
   ended(): void;
   /** The server moved the session's deadline (it slid). */
@@ -65,8 +70,15 @@ export function SessionProvider({ children, initial }: { children: ReactNode; in
       .catch(() => undefined)
       .finally(ended);
   }, [ended]);
+  const signOutEverywhere = useCallback(async () => {
+    await api('POST', '/api/auth/sign-out-everywhere');
+    ended();
+  }, [ended]);
   const extended = useCallback((expiresAt: string) => setState((s) => (s ? { ...s, expiresAt } : s)), []);
-  const value = useMemo(() => ({ session, login, logout, ended, extended }), [session, login, logout, ended, extended]);
+  const value = useMemo(
+    () => ({ session, login, logout, signOutEverywhere, ended, extended }),
+    [session, login, logout, signOutEverywhere, ended, extended],
+  );
   // Until the server answered, neither the login page nor the app: a logged-in new tab must not flash the login form.
   if (!checked) return null;
   return <Ctx.Provider value={value}>{children}</Ctx.Provider>;
