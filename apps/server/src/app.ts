@@ -130,6 +130,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     db,
     queue,
     secret: config.GITHUB_WEBHOOK_SECRET,
+    replayWindowMs: Math.round(config.WEBHOOK_REPLAY_WINDOW_HOURS * 3_600_000),
     scope: { repos: config.repos, webHost: config.githubWebHost },
     ignored: webhookIgnoredCounter(metrics.registry),
   });
