@@ -24,6 +24,7 @@ import { proxyTrust } from './http/trusted-proxies';
 import { registerValidator } from './http/validator';
 import type { PipelineQueue } from '@taskflow/queue';
 import { notificationsRoutes } from './notifications/notifications.routes';
+import { reposRoutes } from './repos/repos.routes';
 import { tasksRoutes } from './tasks/tasks.routes';
 import { StatsCache } from './stats/stats-cache';
 import { statsRoutes } from './stats/stats.routes';
@@ -111,10 +112,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(sessionRoutes, { ...cookieSessions, loginLimiter, standing });
   await app.register(userStatusRoutes, { db, standing });
   forgetOnRevocation(app, standing);
-  const tasks = new TasksService({ db, queue, repos: config.repos, logger: deps.logger, timelinePageSize: config.TIMELINE_PAGE_SIZE });
+  const tasks = new TasksService({ db, queue, logger: deps.logger, timelinePageSize: config.TIMELINE_PAGE_SIZE });
+  await app.register(reposRoutes, { db, limits, perMinute: { write: config.TASK_WRITE_PER_MINUTE } });
   await app.register(tasksRoutes, {
     tasks,
-    repos: config.repos,
     limits,
     perMinute: {
       create: config.TASK_CREATE_PER_MINUTE,
@@ -131,7 +132,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     queue,
     secret: config.GITHUB_WEBHOOK_SECRET,
     replayWindowMs: Math.round(config.WEBHOOK_REPLAY_WINDOW_HOURS * 3_600_000),
-    scope: { repos: config.repos, webHost: config.githubWebHost },
+    webHost: config.githubWebHost,
     ignored: webhookIgnoredCounter(metrics.registry),
   });
   await app.register(adminRoutes, {

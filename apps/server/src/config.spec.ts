@@ -32,3 +32,17 @@ describe('REQUEST_LOG_LEVEL', () => {
     expect(() => loadServerConfig({ ...required, REQUEST_LOG_LEVEL: 'loud' })).toThrow('REQUEST_LOG_LEVEL');
   });
 });
+
+describe('GITHUB_REPOS', () => {
+  it('seeds nothing unless set; `owner/name` goes to the org named like the owner, `org:owner/name` to the org named', () => {
+    expect(loadServerConfig(required).repoSeeds).toEqual([]);
+    expect(loadServerConfig({ ...required, GITHUB_REPOS: 'acme/payments, globex:globex-corp/portal' }).repoSeeds).toEqual([
+      { org: 'acme', fullName: 'acme/payments' },
+      { org: 'globex', fullName: 'globex-corp/portal' },
+    ]);
+  });
+
+  it.each(['not a repo', 'acme:', 'a:b:c/d', 'acme/payments,'])('refuses %j', (value) => {
+    expect(() => loadServerConfig({ ...required, GITHUB_REPOS: value })).toThrow('GITHUB_REPOS');
+  });
+});

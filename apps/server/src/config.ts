@@ -24,8 +24,11 @@ export const ServerEnvSchema = Type.Object({
   SESSION_IDLE_MINUTES: Type.Number({ exclusiveMinimum: 0, maximum: 7 * 1440, default: 120 }),
   /** Hard cap on a browser session's life, however busy. */
   SESSION_MAX_HOURS: Type.Number({ exclusiveMinimum: 0, maximum: 90 * 24, default: 7 * 24 }),
-  /** Repositories tasks may target; the first is the default. */
-  GITHUB_REPOS: Env.repos('acme/payments'),
+  /**
+   * Repositories to register at start-up for a first deployment: `owner/name` for the org whose slug is the owner,
+   * `org:owner/name` for another; only into an org that owns none yet (then its admins manage them: /api/repos).
+   */
+  GITHUB_REPOS: Env.repos(''),
   GITHUB_WEBHOOK_SECRET: Type.String({ minLength: 16 }),
   /**
    * How long a signed webhook body is remembered: the same bytes under another X-GitHub-Delivery within it are a replay
@@ -142,7 +145,7 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env, stdoutIsT
     REQUEST_LOG_LEVEL: parsed.REQUEST_LOG_LEVEL ?? (stdoutIsTerminal ? 'debug' : 'info'),
     // Defaults to QUEUE_PREFIX, under which these keys lived before they had a prefix of their own.
     REDIS_KEY_PREFIX: parsed.REDIS_KEY_PREFIX ?? parsed.QUEUE_PREFIX,
-    repos: Object.freeze(repoList(parsed.GITHUB_REPOS)),
+    repoSeeds: Object.freeze(repoList(parsed.GITHUB_REPOS).map((r) => Object.freeze(r))),
     githubWebHost: githubWebHost({ apiUrl: parsed.GITHUB_API_URL, webUrl: parsed.GITHUB_WEB_URL }),
     trustedProxies: trustedProxies(parsed.TRUSTED_PROXIES),
     allowedOrigins: Object.freeze(

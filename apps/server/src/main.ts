@@ -1,5 +1,5 @@
 import { ConfigError, createLogger, installProcessGuards, onShutdown } from '@taskflow/platform';
-import { createDb, migrateToLatest, seedDemo } from '@taskflow/store';
+import { createDb, migrateToLatest, seedDemo, seedOrgRepos } from '@taskflow/store';
 import { buildApp } from './app';
 import { loadServerConfig } from './config';
 import { PipelineQueue } from '@taskflow/queue';
@@ -21,6 +21,10 @@ async function main(): Promise<void> {
     const { created } = await seedDemo(db, config.DEMO_PASSWORD);
     if (created.length) logger.info({ created }, 'seeded demo users');
   }
+  // GITHUB_REPOS seeds a first deployment's org repositories; an org that owns some already is left to its admins.
+  const repos = await seedOrgRepos(db, config.repoSeeds);
+  if (repos.added.length) logger.info({ added: repos.added }, 'registered repositories from GITHUB_REPOS');
+  if (repos.skipped.length) logger.info({ skipped: repos.skipped }, 'GITHUB_REPOS entries not registered');
   const queue = PipelineQueue.connect(config.REDIS_URL, config.QUEUE_PREFIX, logger, {
     attempts: config.JOB_ATTEMPTS,
     backoffMs: config.JOB_BACKOFF_MS,

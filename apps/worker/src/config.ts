@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { Env, githubWebHost, parseEnv, repoList } from '@taskflow/platform';
+import { Env, githubWebHost, parseEnv } from '@taskflow/platform';
 
 /** The worker's configuration: parsed once at start, frozen, every bad variable listed. */
 export const WorkerEnvSchema = Type.Object({
@@ -47,7 +47,6 @@ export const WorkerEnvSchema = Type.Object({
   GITHUB_API_URL: Env.url('https://api.github.com'),
   /** GitHub's web address when it cannot be derived from GITHUB_API_URL; issue and PR links must point there. */
   GITHUB_WEB_URL: Type.Optional(Env.url()),
-  GITHUB_REPOS: Env.repos('acme/payments'),
   /** Base URL of the web app, linked from every GitHub issue. */
   APP_URL: Env.url('http://localhost:3000'),
 });
@@ -58,7 +57,6 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env) {
     ...parsed,
     // Defaults to QUEUE_PREFIX, under which these keys lived before they had a prefix of their own.
     REDIS_KEY_PREFIX: parsed.REDIS_KEY_PREFIX ?? parsed.QUEUE_PREFIX,
-    repos: Object.freeze(repoList(parsed.GITHUB_REPOS)),
     githubWebHost: githubWebHost({ apiUrl: parsed.GITHUB_API_URL, webUrl: parsed.GITHUB_WEB_URL }),
   });
 }

@@ -55,7 +55,7 @@ export function startWorkerRuntime(config: WorkerConfig, logger: Logger): Worker
       ? new OctokitTracker({ token: config.GITHUB_TOKEN, baseUrl: config.GITHUB_API_URL, webHost: config.githubWebHost })
       : new SandboxTracker(connection, config.REDIS_KEY_PREFIX),
     appUrl: config.APP_URL,
-    github: { repos: config.repos, webHost: config.githubWebHost },
+    github: { webHost: config.githubWebHost },
     logger,
   };
   const workers = startWorkers(connection, ctx, {

@@ -269,8 +269,8 @@ async function prepareDatabase(databaseUrl: string, env: StackEnv, log: (line: s
       const { created } = await seedDemo(db, env.DEMO_PASSWORD);
       if (created.length) log(`seeded demo users: ${created.join(', ')}`);
       if (seedTasks) {
-        // In the first repository the apps are given (the server's default when none is).
-        const seeded = await seedDemoTasks(db, { repo: process.env.GITHUB_REPOS?.split(',')[0]?.trim() || undefined });
+        // Each org's in its own default repository (seedDemo registered the demo orgs' repositories).
+        const seeded = await seedDemoTasks(db);
         const counts = Object.entries(seeded).map(([org, count]) => `${count} in ${org}`);
         if (counts.length) log(`seeded demo tasks: ${counts.join(', ')}`);
       }

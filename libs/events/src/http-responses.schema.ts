@@ -72,10 +72,11 @@ export const TaskListResponse = Type.Object(
   { tasks: Type.Array(PublicTaskSchema), nextCursor: Nullable(Type.String()), counts: TaskCountsSchema },
   strict,
 );
-export const ReposResponse = Type.Object(
-  { repos: Type.Array(Type.Object({ fullName: Type.String(), isDefault: Type.Boolean() }, strict)) },
-  strict,
-);
+/** A repository of the signed-in user's org: the default (oldest) is where a task goes when it names none. */
+export const OrgRepoSchema = Type.Object({ fullName: Type.String(), isDefault: Type.Boolean(), isPrivate: Type.Boolean() }, strict);
+export type OrgRepo = Static<typeof OrgRepoSchema>;
+export const ReposResponse = Type.Object({ repos: Type.Array(OrgRepoSchema) }, strict);
+export const RepoResponse = Type.Object({ repo: OrgRepoSchema }, strict);
 
 const Rate = Nullable(Type.Number({ minimum: 0, maximum: 1 }));
 const Seconds = Nullable(Type.Number({ minimum: 0 }));
@@ -113,7 +114,6 @@ export const FollowResponse = Type.Object({ following: Type.Boolean() }, strict)
 export const ClientConfigResponse = Type.Object(
   {
     features: Type.Object({ websocket: Type.Boolean(), dashboard: Type.Boolean(), taskDetail: Type.Boolean() }, strict),
-    repos: Type.Array(Type.String()),
   },
   strict,
 );

@@ -48,6 +48,19 @@ export const CreateTaskBody = Type.Object(
 );
 export type CreateTaskBody = Static<typeof CreateTaskBody>;
 
+/** An org admin registers a repository the org owns; `isPrivate`: it is private on GitHub, so private tasks may go there. */
+export const AddRepoBody = Type.Object(
+  { fullName: Type.String({ pattern: REPO_PATTERN }), isPrivate: Type.Optional(Type.Boolean()) },
+  strict,
+);
+export type AddRepoBody = Static<typeof AddRepoBody>;
+/** `DELETE /api/repos/:owner/:name`. */
+export const RepoParams = Type.Object(
+  { owner: Type.String({ pattern: '^[A-Za-z0-9_.-]{1,100}$' }), name: Type.String({ pattern: '^[A-Za-z0-9_.-]{1,100}$' }) },
+  strict,
+);
+export type RepoParams = Static<typeof RepoParams>;
+
 export const ClarifyBody = Type.Object(
   { answers: Type.Array(Type.String({ minLength: 1, maxLength: LIMITS.answer, pattern: '\\S' }), { minItems: 1, maxItems: 3 }) },
   strict,

@@ -86,11 +86,20 @@ export const Env = {
   optionalLogLevel: () => Type.Optional(Type.Union(LOG_LEVELS.map((l) => Type.Literal(l)))),
 };
 
-/** `owner/name,owner/name` (GITHUB_REPOS) as a schema and as a list. */
-export const REPO_LIST_PATTERN = '^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+(,\\s*[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+)*$';
-export function repoList(value: string): string[] {
+const REPO_ENTRY = '([A-Za-z0-9_-]+:)?[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+';
+/**
+ * GITHUB_REPOS: `owner/name` or `org:owner/name` entries, comma-separated, or nothing; as a schema and as
+ * a list of which org (by slug; the owner when not given) each repository is registered for.
+ */
+export const REPO_LIST_PATTERN = `^\\s*(${REPO_ENTRY}(\\s*,\\s*${REPO_ENTRY})*)?\\s*$`;
+export function repoList(value: string): Array<{ org: string; fullName: string }> {
   return value
     .split(',')
     .map((r) => r.trim())
-    .filter(Boolean);
+    .filter(Boolean)
+    .map((entry) => {
+      // The pattern above allows one `org:` at most, and always an `owner/`.
+      const [org, fullName] = entry.includes(':') ? (entry.split(':') as [string, string]) : [entry.split('/')[0]!, entry];
+      return { org, fullName };
+    });
 }

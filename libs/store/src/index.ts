@@ -20,4 +20,5 @@ export * from './notifications.queries';
 export * from './task-updates.commands';
 export * from './task-search';
 export * from './sessions';
+export * from './org-repos';
 export * from './account-revocation';

@@ -6,20 +6,31 @@ import { selectTasks, toTaskRecord, type TaskRecord } from './task-record';
 /** Queries the pipeline's workers need (no viewer: workers act for the system). */
 
 /**
+ * A task whose org owns its repository (org_repos): only such a task can be moved by that repository's
+ * deliveries. Another org's task naming the same repository is not (docs/architecture.md#repositories-belong-to-orgs).
+ */
+const repoOwnedByTaskOrg = sql<boolean>`exists (select 1 from org_repos r where r.org_id = t.org_id and lower(r.full_name) = lower(t.repo))`;
+
+/**
  * The task a GitHub event is about: by its branch, else by an `#<issue>` reference,
  * always in the repository the event came from (another repository may well have
- * a branch of the same name).
+ * a branch of the same name), and only a task of the org that owns that repository.
  */
 export async function findTaskForWebhook(
   db: Db,
   ref: { repo: string; branch: string; issueRefs?: readonly number[] },
 ): Promise<TaskRecord | undefined> {
-  const byBranch = await selectTasks(db).where('t.repo', '=', ref.repo).where('t.githubBranch', '=', ref.branch).executeTakeFirst();
+  const byBranch = await selectTasks(db)
+    .where('t.repo', '=', ref.repo)
+    .where('t.githubBranch', '=', ref.branch)
+    .where(repoOwnedByTaskOrg)
+    .executeTakeFirst();
   if (byBranch) return toTaskRecord(byBranch);
   if (!ref.issueRefs?.length) return undefined;
   const byIssue = await selectTasks(db)
     .where('t.repo', '=', ref.repo)
     .where('t.githubIssueNumber', 'in', [...ref.issueRefs])
+    .where(repoOwnedByTaskOrg)
     .orderBy('t.createdAt', 'desc')
     .executeTakeFirst();
   return byIssue ? toTaskRecord(byIssue) : undefined;
@@ -69,6 +80,7 @@ export async function findTaskByNumber(db: Db, repo: string, number: number): Pr
   const row = await selectTasks(db)
     .where('t.repo', '=', repo)
     .where((eb) => eb.or([eb('t.githubIssueNumber', '=', number), eb('t.prNumber', '=', number)]))
+    .where(repoOwnedByTaskOrg)
     .orderBy('t.createdAt', 'desc')
     .executeTakeFirst();
   return row ? toTaskRecord(row) : undefined;

@@ -29,6 +29,14 @@ export interface UsersTable {
 
 export type UserRole = 'member' | 'admin';
 
+/** The GitHub repositories an org owns (migration 0005); `fullName` is unique case-insensitively. */
+export interface OrgReposTable {
+  orgId: string;
+  fullName: string;
+  isPrivate: ColumnType<boolean, boolean | undefined, boolean>;
+  createdAt: Timestamp;
+}
+
 export interface SessionsTable {
   id: Generated<string>;
   userId: string;
@@ -122,6 +130,7 @@ export interface Database {
   notifications: NotificationsTable;
   notificationPreferences: NotificationPreferencesTable;
   sessions: SessionsTable;
+  orgRepos: OrgReposTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

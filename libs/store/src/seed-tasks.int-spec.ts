@@ -41,7 +41,7 @@ it('seeds only an org without tasks, tasks in every state a task goes through, e
     creatorId: carol.id,
     title: 'Real work',
     description: 'Already here',
-    repo: 'acme/payments',
+    repo: 'globex/portal',
     taskTypeHint: 'auto',
     filesHint: [],
     acceptanceCriteria: [],
@@ -56,6 +56,22 @@ it('seeds only an org without tasks, tasks in every state a task goes through, e
 
   const tasks = await orgTasks('acme');
   expect(tasks).toHaveLength(seeded.acme!);
+  // In acme's own default repository.
+  expect(
+    new Set(
+      (
+        await db
+          .selectFrom('tasks')
+          .select('repo')
+          .where(
+            'id',
+            'in',
+            tasks.map((t) => t.id),
+          )
+          .execute()
+      ).map((t) => t.repo),
+    ),
+  ).toEqual(new Set(['acme/payments']));
   const statuses = new Set(tasks.map((t) => t.status));
   for (const s of ['received', 'needs_clarification', 'dispatched', 'coding', 'pr_open', 'merged', 'failed', 'cancelled'] as TaskStatus[])
     expect([s, statuses.has(s)]).toEqual([s, true]);
@@ -106,4 +122,28 @@ it('seeds nothing more on a second run (a restart of the stack)', async () => {
     .select((eb) => eb.fn.countAll<string>().as('n'))
     .executeTakeFirstOrThrow();
   expect(after.n).toBe(events.n);
+});
+
+it("puts each org's demo tasks in that org's own repository, never another org's", async () => {
+  const own = await createTestDatabase('seedtasks');
+  const ownDb = createDb(own.url, { max: 2 });
+  try {
+    await migrateToLatest(ownDb);
+    await seedDemo(ownDb, 'demo-password');
+    await seedDemoTasks(ownDb);
+    const repos = await ownDb
+      .selectFrom('tasks as t')
+      .innerJoin('orgs as o', 'o.id', 't.orgId')
+      .select(['o.slug', 't.repo'])
+      .distinct()
+      .orderBy('o.slug')
+      .execute();
+    expect(repos).toEqual([
+      { slug: 'acme', repo: 'acme/payments' },
+      { slug: 'globex', repo: 'globex/portal' },
+    ]);
+  } finally {
+    await ownDb.destroy();
+    await own.drop();
+  }
 });

@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { taskBranch, type TaskEventType, type TaskStatus, type TaskUpdateEventType } from '@taskflow/events';
 import type { EventDetail } from './actors';
 import type { Db } from './db';
+import { listOrgRepos } from './org-repos';
 import { saveAnalysis } from './pipeline.queries';
 import { DEMO_ORGS } from './seed';
 import { createTask, transition, type NewTask, type TaskPatch } from './tasks.commands';
@@ -357,11 +358,11 @@ const DEMO_TASKS: Record<(typeof DEMO_ORGS)[number]['slug'], DemoTask[]> = { acm
  * task goes through (received, needs_clarification, dispatched, coding, pr_open, merged,
  * failed, cancelled). Each one is created and moved through the store's own commands, so
  * its events, seq and notifications are those of a real task. Only an org without any task
- * gets them: a restart, or an org people already use, gets nothing. The demo users must exist.
+ * gets them: a restart, or an org people already use, gets nothing. The demo users and the org's
+ * repositories (seedDemo) must exist.
  * Returns how many tasks each org got.
  */
-export async function seedDemoTasks(db: Db, opts: { repo?: string } = {}): Promise<Record<string, number>> {
-  const repo = opts.repo ?? 'acme/payments';
+export async function seedDemoTasks(db: Db): Promise<Record<string, number>> {
   // One connection holds a session lock, so two stacks on one database cannot both seed an org.
   return db.connection().execute(async (conn) => {
     await sql`select pg_advisory_lock(hashtext('taskflow:seed-demo-tasks'))`.execute(conn);
@@ -372,6 +373,9 @@ export async function seedDemoTasks(db: Db, opts: { repo?: string } = {}): Promi
         if (!org) continue;
         const existing = await conn.selectFrom('tasks').select('id').where('orgId', '=', org.id).limit(1).executeTakeFirst();
         if (existing) continue;
+        // Each org's tasks go to its own default repository; an org that owns none gets none.
+        const repo = (await listOrgRepos(conn, org.id))[0]?.fullName;
+        if (!repo) continue;
         const users = new Map(
           (await conn.selectFrom('users').select(['id', 'username']).where('orgId', '=', org.id).execute()).map((u) => [u.username, u.id]),
         );

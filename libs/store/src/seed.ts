@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from './db';
+import { seedOrgRepos, type RepoSeed } from './org-repos';
 import { createOrg, createUser } from './users';
 
 export const DEMO_ORGS = [
@@ -15,15 +16,24 @@ export const DEMO_USERS = [
   { username: 'admin', name: 'Ada Admin', org: 'acme', role: 'admin' },
 ] as const satisfies ReadonlyArray<{ username: string; name: string; org: string; role?: 'admin' }>;
 
+/** Each demo org's own repositories (the first is its default); globex cannot file tasks for acme's. */
+export const DEMO_REPOS: readonly RepoSeed[] = [
+  { org: 'acme', fullName: 'acme/payments', isPrivate: true },
+  { org: 'acme', fullName: 'acme/web', isPrivate: false },
+  { org: 'globex', fullName: 'globex/portal', isPrivate: true },
+];
+
 /**
- * Creates the demo orgs and users that do not exist yet; existing ones are left
- * untouched. Several nodes may call it at boot: an advisory lock serialises them.
+ * Creates the demo orgs and users that do not exist yet, and the demo repositories of an org that has
+ * none; existing ones are left untouched. Several nodes may call it at boot: advisory locks serialise them.
  */
 export async function seedDemo(db: Db, password: string): Promise<{ created: string[] }> {
-  return db.transaction().execute(async (trx) => {
+  const seeded = await db.transaction().execute(async (trx) => {
     await sql`select pg_advisory_xact_lock(hashtext('taskflow:seed-demo'))`.execute(trx);
     return seedInside(trx, password);
   });
+  await seedOrgRepos(db, DEMO_REPOS);
+  return seeded;
 }
 
 async function seedInside(db: Db, password: string): Promise<{ created: string[] }> {

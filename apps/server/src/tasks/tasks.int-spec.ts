@@ -144,7 +144,7 @@ describe('POST /api/tasks', () => {
     const body = {
       title: '  Add retry to the webhook sender  ',
       description: '\nRetries with backoff.\n',
-      isPrivate: true,
+      isPrivate: false,
       repo: 'acme/web',
       taskTypeHint: 'feature',
       filesHint: ['src/webhooks/send.ts'],
@@ -156,7 +156,7 @@ describe('POST /api/tasks', () => {
     expect(res.statusCode).toBe(202);
     const { task } = res.json();
     expect(task).toMatchObject({ ...body, title: 'Add retry to the webhook sender', description: 'Retries with backoff.' });
-    expect(await storedTask(task.id)).toMatchObject({ repo: 'acme/web', isPrivate: true, priority: 'urgent', filesHint: body.filesHint });
+    expect(await storedTask(task.id)).toMatchObject({ repo: 'acme/web', isPrivate: false, priority: 'urgent', filesHint: body.filesHint });
   });
 
   it('accepts a title of exactly the maximum length', async () => {
@@ -178,6 +178,8 @@ describe('POST /api/tasks', () => {
       ['a description over 10 000 characters', { ...validBody, description: 'x'.repeat(LIMITS.description + 1) }],
       ['an unknown field', { ...validBody, assignee: 'bob' }],
       ['a repository that is not configured', { ...validBody, repo: 'acme/secret-project' }],
+      ["another org's repository", { ...validBody, repo: 'globex/portal' }],
+      ['a private task for a repository not marked private', { ...validBody, repo: 'acme/web', isPrivate: true }],
       ['a repository that is not owner/name', { ...validBody, repo: 'not a repo' }],
       ['too many filesHint items', { ...validBody, filesHint: tooMany }],
       ['too many acceptanceCriteria items', { ...validBody, acceptanceCriteria: tooMany }],
@@ -191,13 +193,16 @@ describe('POST /api/tasks', () => {
       const res = await as(alice(), 'POST', '/api/tasks', body);
       expect(res.statusCode).toBe(400);
       expect(res.json()).toEqual(
-        expect.objectContaining({ error: expect.stringMatching(/^(VALIDATION_FAILED|BAD_REQUEST)$/), message: expect.any(String) }),
+        expect.objectContaining({
+          error: expect.stringMatching(/^(VALIDATION_FAILED|BAD_REQUEST|REPO_NOT_PRIVATE)$/),
+          message: expect.any(String),
+        }),
       );
       expect(await taskRows()).toBe(rowsBefore);
       expect(await analysis.count()).toBe(jobsBefore);
     });
 
-    it('names the configured repositories when the repository is not one of them', async () => {
+    it("names the org's own repositories when the repository is not one of them", async () => {
       const res = await as(alice(), 'POST', '/api/tasks', { ...validBody, repo: 'acme/secret-project' });
       expect(res.statusCode).toBe(400);
       expect(res.json()).toEqual({ error: 'BAD_REQUEST', message: expect.stringContaining('acme/payments, acme/web') });
@@ -222,13 +227,13 @@ describe('POST /api/tasks', () => {
 });
 
 describe('GET /api/repos', () => {
-  it('lists the configured repositories, the first one as the default', async () => {
+  it("lists the org's own repositories, the first one as the default", async () => {
     const res = await as(bob(), 'GET', '/api/repos');
     expect(res.statusCode).toBe(200);
     expect(res.json()).toEqual({
       repos: [
-        { fullName: 'acme/payments', isDefault: true },
-        { fullName: 'acme/web', isDefault: false },
+        { fullName: 'acme/payments', isDefault: true, isPrivate: true },
+        { fullName: 'acme/web', isDefault: false, isPrivate: false },
       ],
     });
   });

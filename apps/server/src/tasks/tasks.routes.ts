@@ -4,7 +4,6 @@ import {
   ClarifyBody,
   CreateTaskBody,
   ListTasksQuerySchema,
-  ReposResponse,
   TaskIdParams,
   TaskListResponse,
   TaskResponse,
@@ -18,7 +17,6 @@ import type { TasksService } from './tasks.service';
 
 export interface TasksRoutesDeps {
   tasks: TasksService;
-  repos: readonly string[];
   limits: HttpRateLimits;
   perMinute: { create: number; write: number; list: number; read: number };
   /** Task reads (list, detail, timeline pages) one user may have running at once on this node. */
@@ -39,33 +37,6 @@ export async function tasksRoutes(plain: FastifyInstance, deps: TasksRoutesDeps)
   const list = deps.limits.perUser('task-list', deps.perMinute.list, 'task searches');
   const read = deps.limits.perUser('task-read', deps.perMinute.read, 'task reads');
   const inFlight = deps.limits.inFlightPerUser(deps.readsInFlightPerUser, 'task reads');
-
-  app.post(
-    '/api/tasks',
-    {
-      schema: {
-        ...doc,
-        description: 'Submit a task; it is analysed in the background. Answers 202 with the task wrapped, `{ task }`, status `received`.',
-        body: CreateTaskBody,
-        response: { 202: TaskResponse, ...ERROR_RESPONSES },
-      },
-      preHandler: create,
-    },
-    async (request, reply) => reply.status(202).send({ task: await tasks.create(request.user, request.body) }),
-  );
-
-
-  app.get(
-    '/api/repos',
-    {
-      schema: {
-        ...doc,
-        description: 'The configured repositories a task may target; the first is the default.',
-        response: { 200: ReposResponse, ...ERROR_RESPONSES },
-      },
-    },
-    async () => ({ repos: deps.repos.map((fullName, i) => ({ fullName, isDefault: i === 0 })) }),
-  );
 
   app.post(
     '/api/tasks',
@@ -120,7 +91,7 @@ export async function tasksRoutes(plain: FastifyInstance, deps: TasksRoutesDeps)
       schema: {
         ...doc,
         description:
-          'A page of the task\'s timeline: the `limit` events before seq `before` (the latest without it), ascending by seq. Pass the answer\'s `olderCursor` as the next `before` while `hasOlder`.',
+          "A page of the task's timeline: the `limit` events before seq `before` (the latest without it), ascending by seq. Pass the answer's `olderCursor` as the next `before` while `hasOlder`.",
         params: TaskIdParams,
         querystring: TimelineEventsQuery,
         response: { 200: TimelinePageResponse, ...ERROR_RESPONSES },

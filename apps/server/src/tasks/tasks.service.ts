@@ -1,10 +1,4 @@
-import {
-  CANCELLABLE_STATUSES,
-  isEmptyFilter,
-  toPublicTask,
-  type CreateTaskBody,
-  type ListTasksQuery,
-} from '@taskflow/events';
+import { CANCELLABLE_STATUSES, isEmptyFilter, toPublicTask, type CreateTaskBody, type ListTasksQuery } from '@taskflow/events';
 import { AppError, type Logger } from '@taskflow/platform';
 import {
   assertValidFilter,
@@ -13,6 +7,7 @@ import {
   createTask,
   getTask,
   listTaskEvents,
+  listOrgRepos,
   listTasks,
   transition,
   type CommittedEvent,
@@ -26,7 +21,6 @@ import { timelinePage } from './timeline-page';
 export interface TasksServiceDeps {
   db: Db;
   queue: PipelineQueue;
-  repos: readonly string[];
   logger: Logger;
   /** Timeline events a task's detail carries (the latest); older ones come a page at a time. */
   timelinePageSize: number;
@@ -40,10 +34,7 @@ export class TasksService {
   constructor(private readonly deps: TasksServiceDeps) {}
 
   async create(user: SessionUser, body: CreateTaskBody) {
-    const repo = body.repo ?? this.deps.repos[0]!;
-    if (!this.deps.repos.includes(repo)) {
-      throw AppError.badRequest(`Repository "${repo}" is not configured; choose one of: ${this.deps.repos.join(', ')}`);
-    }
+    const repo = await this.targetRepo(user, body);
     this.deps.queue.assertReady();
     const { task } = await createTask(this.deps.db, {
       orgId: user.orgId,
@@ -51,7 +42,7 @@ export class TasksService {
       title: body.title.trim(),
       description: body.description.trim(),
       isPrivate: body.isPrivate ?? false,
-      repo,
+      repo: repo.fullName,
       taskTypeHint: body.taskTypeHint ?? 'auto',
       filesHint: body.filesHint ?? [],
       acceptanceCriteria: body.acceptanceCriteria ?? [],
@@ -141,6 +132,34 @@ export class TasksService {
       transition(this.deps.db, { taskId, from: CANCELLABLE_STATUSES, to: 'cancelled', event: 'cancelled', actorId: user.id }),
     );
     return toPublicTask(committed.task);
+  }
+
+  /**
+   * The org's own repository the task goes to (the default when it names none). Any other repository is
+   * refused: its issue would carry this org's text into another org's code. A private task goes only to a
+   * repository the org marked private, since its issue copies the task's text in full.
+   */
+  private async targetRepo(user: SessionUser, body: CreateTaskBody) {
+    const repos = await listOrgRepos(this.deps.db, user.orgId);
+    if (repos.length === 0) {
+      throw AppError.badRequest('Your organisation has no repositories yet; an admin of it adds them (POST /api/repos)');
+    }
+    const wanted = body.repo?.toLowerCase();
+    // Stored as the org registered it, whatever the spelling asked for (GitHub's names are case-insensitive).
+    const repo = wanted ? repos.find((r) => r.fullName.toLowerCase() === wanted) : repos[0]!;
+    if (!repo) {
+      throw AppError.badRequest(
+        `Repository "${body.repo}" is not one of your organisation's; choose one of: ${repos.map((r) => r.fullName).join(', ')}`,
+      );
+    }
+    if ((body.isPrivate ?? false) && !repo.isPrivate) {
+      throw new AppError(
+        'REPO_NOT_PRIVATE',
+        400,
+        `A private task's text goes into its GitHub issue in full, and ${repo.fullName} is not marked private; choose a private repository or make the task public`,
+      );
+    }
+    return repo;
   }
 
   /** Only the creator may act on a task; others get the same 404 as for a missing task or 403 if they can see it. */

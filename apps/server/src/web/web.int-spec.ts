@@ -35,9 +35,9 @@ describe('web app serving', () => {
     expect(res.json()).toMatchObject({ error: 'NOT_FOUND' });
   });
 
-  it('publishes the client configuration (flags, repositories)', async () => {
+  it('publishes the client configuration (flags), and no org’s repositories to anyone unsigned', async () => {
     const res = await t.app.inject({ method: 'GET', url: '/api/config' });
-    expect(res.json()).toEqual({ features: { websocket: true, dashboard: false, taskDetail: true }, repos: ['acme/payments', 'acme/web'] });
+    expect(res.json()).toEqual({ features: { websocket: true, dashboard: false, taskDetail: true } });
   });
 });
 

@@ -6,7 +6,7 @@ import { storedCommentBody } from './comment-body';
 
 /**
  * Deliveries about a task's PR after it opened: reviews, CI results and comments. The
- * same rules as pull_request: only a GITHUB_REPOS repository, only a PR whose head is
+ * same rules as pull_request: only a repository an org owns, only a PR whose head is
  * that repository (never a fork), only links on the GitHub host.
  */
 const Repository = Type.Object({ full_name: Type.String({ maxLength: 201 }) });
@@ -62,7 +62,7 @@ const invalid = (event: string, v: { issues: Array<{ path: string; message: stri
 });
 const job = (j: WebhookJobData): Normalized => ({ kind: 'job', job: j });
 const ourRepo = (scope: WebhookScope, fullName: string) => scope.repos.find((r) => sameRepo(r, fullName));
-const notOurs = (fullName: string) => ignored('repo_not_configured', `repository ${fullName} is not in GITHUB_REPOS`);
+const notOurs = (fullName: string) => ignored('repo_not_configured', `repository ${fullName} is not registered to any organisation`);
 const foreign = (scope: WebhookScope) => ignored('foreign_url', `link is not an https URL on ${scope.webHost}`);
 
 /** CI outcomes; `neutral`/`skipped` do not fail a PR, `stale` says nothing. */

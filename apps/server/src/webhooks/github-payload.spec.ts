@@ -42,7 +42,11 @@ describe('normalizeDelivery: only our repositories move tasks', () => {
 
   it('ignores a pull request in a repository that is not configured', () => {
     const n = normalizeDelivery('pull_request', 'd6', pr({ repo: 'mallory/payments', headRepo: 'mallory/payments' }), scope);
-    expect(n).toEqual({ kind: 'ignored', code: 'repo_not_configured', reason: 'repository mallory/payments is not in GITHUB_REPOS' });
+    expect(n).toEqual({
+      kind: 'ignored',
+      code: 'repo_not_configured',
+      reason: 'repository mallory/payments is not registered to any organisation',
+    });
   });
 
   it('ignores a branch created in a repository that is not configured', () => {

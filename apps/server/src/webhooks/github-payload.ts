@@ -35,7 +35,7 @@ type PrAction = (typeof PR_ACTIONS)[number];
 
 /** Which deliveries may touch tasks: those of our repositories, linking to our GitHub host. */
 export interface WebhookScope {
-  /** GITHUB_REPOS, spelled as configured (tasks store these). */
+  /** The delivery's repository when an org owns it (org_repos), spelled as registered (tasks store these); else none. */
   repos: readonly string[];
   /** Host of GitHub's web pages (github.com, or the Enterprise host). */
   webHost: string;
@@ -66,7 +66,7 @@ const NORMALIZERS: Record<string, Normalizer> = {
     if (!v.ok) return { kind: 'invalid', reason: `create payload: ${v.issues[0]?.path} ${v.issues[0]?.message}` };
     if (v.value.ref_type !== 'branch') return ignored('ref_type', `ref_type ${v.value.ref_type}`);
     const repo = ourRepo(scope, v.value.repository.full_name);
-    if (!repo) return ignored('repo_not_configured', `repository ${v.value.repository.full_name} is not in GITHUB_REPOS`);
+    if (!repo) return ignored('repo_not_configured', `repository ${v.value.repository.full_name} is not registered to any organisation`);
     return { kind: 'job', job: { deliveryId, kind: 'branch_created', repo, branch: v.value.ref } };
   },
   pull_request(deliveryId, payload, scope) {
@@ -75,7 +75,7 @@ const NORMALIZERS: Record<string, Normalizer> = {
     const p: Static<typeof PullRequestPayload> = v.value;
     if (!PR_ACTIONS.includes(p.action as PrAction)) return ignored('action', `action ${p.action}`);
     const repo = ourRepo(scope, p.repository.full_name);
-    if (!repo) return ignored('repo_not_configured', `repository ${p.repository.full_name} is not in GITHUB_REPOS`);
+    if (!repo) return ignored('repo_not_configured', `repository ${p.repository.full_name} is not registered to any organisation`);
     const pr = p.pull_request;
     // Anyone can open a PR from a fork, with any branch name (task branches are public in the issue).
     const headRepo = pr.head.repo?.full_name;

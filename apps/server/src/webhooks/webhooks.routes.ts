@@ -3,7 +3,7 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { WebhookResponse, type WebhookJobData } from '@taskflow/events';
 import { AppError } from '@taskflow/platform';
-import { deliveryOutcome, findTaskForDelivery, type Db } from '@taskflow/store';
+import { deliveryOutcome, findRepoOwner, findTaskForDelivery, type Db } from '@taskflow/store';
 import type { PipelineQueue } from '@taskflow/queue';
 import type { Counter } from 'prom-client';
 import { ERROR_RESPONSES } from '../http/route-schema';
@@ -47,6 +47,27 @@ async function tasksMatched(db: Db, job: WebhookJobData, log: FastifyBaseLogger)
   }
 }
 
+/**
+ * Which repositories this delivery may touch: the one it names when an org owns it (in the org's spelling,
+ * as its tasks store it), none otherwise. While PostgreSQL does not answer, the named one: the worker's task
+ * lookup applies a delivery only to tasks of the org that owns the repository.
+ */
+async function deliveryScope(db: Db, payload: unknown, webHost: string, log: FastifyBaseLogger): Promise<WebhookScope> {
+  const named = (payload as { repository?: { full_name?: unknown } } | null)?.repository?.full_name;
+  if (typeof named !== 'string' || named.length > 201) return { repos: [], webHost };
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('timed out')), LEDGER_TIMEOUT_MS)));
+  try {
+    const owner = await Promise.race([findRepoOwner(db, named), timeout]);
+    return { repos: owner ? [owner.fullName] : [], webHost };
+  } catch (err) {
+    log.warn({ err }, 'could not look up the owner of a repository; queueing the delivery (the worker checks it)');
+    return { repos: [named], webHost };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 const header = (value: string | string[] | undefined) => (Array.isArray(value) ? value[0] : value);
 
 /**
@@ -55,7 +76,7 @@ const header = (value: string | string[] | undefined) => (Array.isArray(value) ?
  */
 export async function webhooksRoutes(
   plain: FastifyInstance,
-  deps: { db: Db; queue: PipelineQueue; secret: string; scope: WebhookScope; ignored: Counter<'reason'>; replayWindowMs: number },
+  deps: { db: Db; queue: PipelineQueue; secret: string; webHost: string; ignored: Counter<'reason'>; replayWindowMs: number },
 ): Promise<void> {
   const app = plain.withTypeProvider<TypeBoxTypeProvider>();
   // The signature covers the exact bytes: keep the body raw in this plugin's scope.
@@ -66,7 +87,7 @@ export async function webhooksRoutes(
     description:
       "GitHub's webhook (signed with X-Hub-Signature-256, named by X-GitHub-Event and X-GitHub-Delivery): verified, deduplicated and queued (202, " +
       'or 200 `duplicate` for a delivery id seen before or the same signed body under another id within WEBHOOK_REPLAY_WINDOW_HOURS; ' +
-      '`matched`: how many tasks it matches now, 0 or 1); a delivery outside the configured repositories is acknowledged and `ignored`.',
+      "`matched`: how many tasks it matches now, 0 or 1); a delivery of a repository no organisation owns is acknowledged and `ignored`, and one of an owned repository moves only that organisation's tasks.",
     response: { 200: WebhookResponse, 202: WebhookResponse, ...ERROR_RESPONSES },
   };
   app.post('/api/webhooks/github', { schema: doc }, async (request, reply) => {
@@ -87,7 +108,7 @@ export async function webhooksRoutes(
       throw AppError.badRequest('Webhook body is not valid JSON');
     }
     const log = request.log.child({ deliveryId, event });
-    const normalized = normalizeDelivery(event, deliveryId, payload, deps.scope);
+    const normalized = normalizeDelivery(event, deliveryId, payload, await deliveryScope(deps.db, payload, deps.webHost, log));
     if (normalized.kind === 'invalid') throw AppError.badRequest(normalized.reason);
     if (normalized.kind === 'ignored') {
       deps.ignored.inc({ reason: normalized.code });

@@ -1,7 +1,7 @@
 import { useId, useRef, useState, type FormEvent } from 'react';
 import { LIMITS, PREFERRED_AGENTS, PRIORITIES, TASK_TYPE_HINTS, type CreateTaskBody, type PublicTask } from '@taskflow/events';
 import { api, ApiError } from '../api/client';
-import { useRepositories } from '../config/app-config';
+import { useOrgRepositories } from '../config/app-config';
 import { useWebSocket } from '../realtime/socket';
 import { useFocusTrap } from './use-focus-trap';
 
@@ -21,11 +21,12 @@ export function CreateTaskForm({
   onCreated: (id: string) => void;
   onCancel: () => void;
 }) {
-  const repos = useRepositories();
+  const repos = useOrgRepositories();
   const { status } = useWebSocket();
   const [title, setTitle] = useState(initial?.title ?? '');
   const [description, setDescription] = useState(initial?.description ?? '');
-  const [repo, setRepo] = useState(initial?.repo ?? repos[0] ?? '');
+  // A copy keeps its repository only if it is still one of the org's.
+  const [repo, setRepo] = useState(repos.find((r) => r.fullName === initial?.repo)?.fullName ?? repos[0]?.fullName ?? '');
   const [taskTypeHint, setHint] = useState(initial?.taskTypeHint ?? 'auto');
   const [files, setFiles] = useState((initial?.filesHint ?? []).join('\n'));
   const [criteria, setCriteria] = useState((initial?.acceptanceCriteria ?? []).join('\n'));
@@ -36,6 +37,10 @@ export function CreateTaskForm({
   const [invalid, setInvalid] = useState<ReadonlySet<string>>(new Set());
   const [busy, setBusy] = useState(false);
   const errorId = useId();
+  const privacyId = useId();
+  const chosen = repos.find((r) => r.fullName === repo);
+  // The server refuses it too (REPO_NOT_PRIVATE); said here before anything is sent.
+  const privateToPublic = isPrivate && chosen !== undefined && !chosen.isPrivate;
   const formRef = useRef<HTMLFormElement>(null);
   // Opening the form puts the cursor in it; Escape closes it and focus goes back where it was.
   useFocusTrap(formRef, { trap: false, onEscape: onCancel });
@@ -105,7 +110,10 @@ export function CreateTaskForm({
           Repository
           <select {...described('repo')} value={repo} onChange={(e) => setRepo(e.target.value)}>
             {repos.map((r) => (
-              <option key={r}>{r}</option>
+              <option key={r.fullName} value={r.fullName}>
+                {r.fullName}
+                {r.isPrivate ? ' (private)' : ''}
+              </option>
             ))}
           </select>
         </label>
@@ -143,15 +151,28 @@ export function CreateTaskForm({
         <textarea {...described('acceptanceCriteria')} value={criteria} onChange={(e) => setCriteria(e.target.value)} rows={2} />
       </label>
       <label className="check">
-        <input type="checkbox" checked={isPrivate} onChange={(e) => setPrivate(e.target.checked)} /> Private (only you can see it)
+        <input
+          type="checkbox"
+          checked={isPrivate}
+          onChange={(e) => setPrivate(e.target.checked)}
+          {...(isPrivate ? { 'aria-describedby': privacyId } : {})}
+        />{' '}
+        Private (only you can see it here)
       </label>
+      {isPrivate && (
+        <p className={privateToPublic ? 'error' : 'muted'} id={privacyId} role={privateToPublic ? 'alert' : undefined}>
+          {privateToPublic
+            ? `${repo} is not marked private: a private task goes only to a private repository of your organisation. Choose one, or untick Private.`
+            : `Its title, description and criteria go in full into a GitHub issue in ${repo || 'the repository'}, for everyone who can read that repository.`}
+        </p>
+      )}
       {error && (
         <p className="error" role="alert" id={errorId}>
           {error}
         </p>
       )}
       <div className="actions">
-        <button type="submit" className="primary" disabled={busy || status === 'offline'}>
+        <button type="submit" className="primary" disabled={busy || status === 'offline' || privateToPublic}>
           {busy ? 'Creating…' : 'Create task'}
         </button>
         <button type="button" onClick={onCancel}>

@@ -2,33 +2,40 @@
  * @jest-environment jsdom
  * @jest-environment-options {"customExportConditions": ["taskflow-source", "node", "require", "default"]}
  */
-import { render, renderHook, screen, waitFor } from '@testing-library/react';
+import { fireEvent, render, renderHook, screen, waitFor } from '@testing-library/react';
 import type { ReactNode } from 'react';
+import type { OrgRepo } from '@taskflow/events';
 import { CreateTaskForm } from '../components/create-task-form';
 import { AppConfigProvider, useAppConfig, useRepositories } from './app-config';
 
 const wrapper = ({ children }: { children: ReactNode }) => <AppConfigProvider>{children}</AppConfigProvider>;
 const requested: string[] = [];
 
-/** The network boundary only: `/api/config` as the server answers it, or refused. */
-function serveConfig(answer: { features: object; repos: string[] } | 'refused') {
+const ACME: OrgRepo[] = [
+  { fullName: 'acme/payments', isDefault: true, isPrivate: true },
+  { fullName: 'acme/web', isDefault: false, isPrivate: false },
+];
+
+/** The network boundary only: `/api/config` and `/api/repos` as the server answers them, or refused. */
+function serveConfig(answer: { features: object; repos: OrgRepo[] } | 'refused') {
   requested.length = 0;
   globalThis.fetch = (async (url: string) => {
     requested.push(url);
     if (answer === 'refused') return { ok: false, status: 503, json: async () => ({ error: 'UNAVAILABLE', message: 'down' }) } as Response;
-    return { ok: true, status: 200, json: async () => answer } as Response;
+    const body = url === '/api/repos' ? { repos: answer.repos } : { features: answer.features };
+    return { ok: true, status: 200, json: async () => body } as Response;
   }) as typeof fetch;
 }
 
-it('reads /api/config once: the feature flags and the repositories, null until it answered', async () => {
-  serveConfig({ features: { websocket: true, dashboard: false, taskDetail: true }, repos: ['acme/payments', 'acme/web'] });
+it("reads /api/config and the org's /api/repos once: the feature flags and the repositories, null until both answered", async () => {
+  serveConfig({ features: { websocket: true, dashboard: false, taskDetail: true }, repos: ACME });
   const { result } = renderHook(() => ({ config: useAppConfig(), repos: useRepositories() }), { wrapper });
   expect(result.current.config).toBeNull();
   expect(result.current.repos).toEqual([]);
   await waitFor(() => expect(result.current.config).not.toBeNull());
   expect(result.current.config!.features).toEqual({ websocket: true, dashboard: false, taskDetail: true });
   expect(result.current.repos).toEqual(['acme/payments', 'acme/web']);
-  expect(requested).toEqual(['/api/config']);
+  expect(requested.sort()).toEqual(['/api/config', '/api/repos']);
 });
 
 it('falls back to no live updates and no repositories when /api/config cannot be read', async () => {
@@ -39,8 +46,8 @@ it('falls back to no live updates and no repositories when /api/config cannot be
   expect(result.current.repos).toEqual([]);
 });
 
-it('gives the create form its repositories, the default one selected', async () => {
-  serveConfig({ features: { websocket: false, dashboard: false, taskDetail: false }, repos: ['acme/payments', 'acme/web'] });
+it("gives the create form only the org's repositories, the default one selected", async () => {
+  serveConfig({ features: { websocket: false, dashboard: false, taskDetail: false }, repos: ACME });
   render(
     <AppConfigProvider>
       <Loaded />
@@ -49,6 +56,28 @@ it('gives the create form its repositories, the default one selected', async () 
   const select = await screen.findByRole<HTMLSelectElement>('combobox', { name: 'Repository' });
   expect([...select.options].map((o) => o.value)).toEqual(['acme/payments', 'acme/web']);
   expect(select.value).toBe('acme/payments');
+});
+
+it("says before submitting that a private task's text goes into the repository's issue, and refuses a public repository", async () => {
+  serveConfig({ features: { websocket: false, dashboard: false, taskDetail: false }, repos: ACME });
+  render(
+    <AppConfigProvider>
+      <Loaded />
+    </AppConfigProvider>,
+  );
+  const select = await screen.findByRole<HTMLSelectElement>('combobox', { name: 'Repository' });
+  expect(screen.queryByText(/GitHub issue/)).toBeNull();
+  const checkbox = screen.getByRole('checkbox', { name: /Private/ });
+  fireEvent.click(checkbox);
+  // Said next to the box and read with it, before anything is sent.
+  const note = document.getElementById(checkbox.getAttribute('aria-describedby') ?? '');
+  expect(note?.textContent).toMatch(/go in full into a GitHub issue in acme\/payments, for everyone who can read that repository/);
+  const submit = screen.getByRole<HTMLButtonElement>('button', { name: 'Create task' });
+  expect(submit.disabled).toBe(false);
+
+  fireEvent.change(select, { target: { value: 'acme/web' } });
+  expect(screen.getByRole('alert').textContent).toMatch(/acme\/web is not marked private/);
+  expect(submit.disabled).toBe(true);
 });
 
 /** The form mounted once the configuration is there (it takes its default repository when it opens). */

@@ -1,4 +1,5 @@
-import { createContext, useContext, useEffect, useState, type ReactNode } from 'react';
+import { createContext, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
+import type { OrgRepo } from '@taskflow/events';
 import { api } from '../api/client';
 
 /** Which views get live updates; off, the hooks poll the REST API instead. */
@@ -7,29 +8,35 @@ export interface Features {
   dashboard: boolean;
   taskDetail: boolean;
 }
-/** The app's start-up configuration, as `GET /api/config` answers it. */
+/** The app's start-up configuration: `GET /api/config` (flags) and `GET /api/repos` (the user's org's repositories). */
 export interface AppConfig {
   features: Features;
-  /** The repositories a task can target (`owner/name`), the default first. */
-  repos: string[];
+  /** The org's repositories, the only ones a task can target, the default first. */
+  repos: OrgRepo[];
 }
 
 /** Not known yet (null) until `/api/config` answered. */
 export const AppConfigContext = createContext<AppConfig | null>(null);
 
 /** When `/api/config` cannot be read the app still works: no live updates, no repository to choose. */
-const FALLBACK: AppConfig = { features: { websocket: false, dashboard: false, taskDetail: false }, repos: [] };
-const NO_REPOS: string[] = [];
+const FALLBACK: AppConfig['features'] = { websocket: false, dashboard: false, taskDetail: false };
+const NO_REPOS: OrgRepo[] = [];
 
-/** Reads `/api/config` once per login and gives it to the tree below. */
+/** Reads `/api/config` and the org's repositories once per login and gives them to the tree below. */
 export function AppConfigProvider({ children }: { children: ReactNode }) {
   const [config, setConfig] = useState<AppConfig | null>(null);
   useEffect(() => {
     let current = true;
-    api<AppConfig>('GET', '/api/config').then(
-      (c) => current && setConfig(c),
-      () => current && setConfig(FALLBACK),
-    );
+    void Promise.all([
+      api<Pick<AppConfig, 'features'>>('GET', '/api/config').then(
+        (c) => c.features,
+        () => FALLBACK,
+      ),
+      api<{ repos: OrgRepo[] }>('GET', '/api/repos').then(
+        (r) => r.repos,
+        () => NO_REPOS,
+      ),
+    ]).then(([features, repos]) => current && setConfig({ features, repos }));
     return () => {
       current = false;
     };
@@ -42,7 +49,13 @@ export function useAppConfig(): AppConfig | null {
   return useContext(AppConfigContext);
 }
 
-/** The repositories a new task can target (empty while the configuration loads). */
-export function useRepositories(): string[] {
+/** The org's repositories a new task can target, with their privacy (empty while the configuration loads). */
+export function useOrgRepositories(): OrgRepo[] {
   return useContext(AppConfigContext)?.repos ?? NO_REPOS;
+}
+
+/** Their names (`owner/name`), the default first. */
+export function useRepositories(): string[] {
+  const repos = useOrgRepositories();
+  return useMemo(() => repos.map((r) => r.fullName), [repos]);
 }

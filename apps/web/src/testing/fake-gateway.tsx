@@ -38,7 +38,10 @@ export async function startFakeGateway(): Promise<FakeGateway> {
   await new Promise<void>((r) => httpServer.listen(0, '127.0.0.1', r));
   const client = io(`http://127.0.0.1:${(httpServer.address() as AddressInfo).port}`, { transports: ['websocket'] }) as AppSocket;
   await new Promise((r) => client.once('connect', () => r(undefined)));
-  const config: AppConfig = { features: { websocket: true, dashboard: true, taskDetail: true }, repos: ['acme/payments'] };
+  const config: AppConfig = {
+    features: { websocket: true, dashboard: true, taskDetail: true },
+    repos: [{ fullName: 'acme/payments', isDefault: true, isPrivate: true }],
+  };
   const value = { socket: client, status: 'connected' as const, features: config.features };
   return {
     server,

@@ -42,7 +42,7 @@ const ctxWith = (tracker: IssueTracker): PipelineContext => ({
   analyzer: new BuiltinAnalyzer(),
   tracker,
   appUrl: 'https://taskflow.test',
-  github: { repos: ['acme/payments'], webHost: 'github.com' },
+  github: { webHost: 'github.com' },
   logger,
 });
 /** A run of the dispatch job (`attemptsStarted` > 1 is a retry or a re-run after a crash). */

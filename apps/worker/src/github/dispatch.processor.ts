@@ -1,7 +1,7 @@
 import { taskBranch, validate } from '@taskflow/events';
-import { getTask, StaleTransitionError, transition } from '@taskflow/store';
+import { findOrgRepo, getTask, StaleTransitionError, transition, type TaskRecord } from '@taskflow/store';
 import { AnalysisResultSchema } from '../analysis/analyzer';
-import type { Processor } from '../pipeline/context';
+import { skipWhenStale, type PipelineContext, type Processor } from '../pipeline/context';
 import { issueContent, issueMarker } from './issue-content';
 
 /** Why we close an issue nobody should work on: a user reads it on GitHub. */
@@ -35,6 +35,16 @@ export const dispatchProcessor: Processor<'dispatch'> = async (job, ctx, log) =>
       }
     }
     return `skipped: task is ${task.status}`;
+  }
+  const refused = await refusedRepo(ctx, task);
+  if (refused) {
+    // Checked again here, the last step before GitHub: a task queued before its org lost the repository, or
+    // written past the API, must not put one org's text into another's repository.
+    log.warn({ repo: task.repo, reason: refused }, 'dispatch refused');
+    const failed = await skipWhenStale(() =>
+      transition(ctx.db, { taskId, from: 'analyzing', to: 'failed', event: 'failed', patch: { errorMessage: refused } }),
+    );
+    return failed ?? `refused: ${refused}`;
   }
   const saved = task.analysis as { analyzer?: string; result?: unknown } | null;
   const analysis = validate(AnalysisResultSchema, saved?.result);
@@ -78,3 +88,12 @@ export const dispatchProcessor: Processor<'dispatch'> = async (job, ctx, log) =>
   }
   return `dispatched as issue #${issue.number}`;
 };
+
+/** Why this task may not become an issue in its repository, or undefined when it may. */
+async function refusedRepo(ctx: PipelineContext, task: TaskRecord): Promise<string | undefined> {
+  const repo = await findOrgRepo(ctx.db, task.orgId, task.repo);
+  if (!repo) return `Repository ${task.repo} does not belong to this task's organisation; no issue was created`;
+  if (task.isPrivate && !repo.isPrivate)
+    return `Repository ${task.repo} is not marked private: a private task's text is not copied into its issues; no issue was created`;
+  return undefined;
+}

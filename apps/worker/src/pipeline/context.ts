@@ -13,8 +13,8 @@ export interface PipelineContext {
   analyzer: Analyzer;
   tracker: IssueTracker;
   appUrl: string;
-  /** Whose deliveries may move tasks: GITHUB_REPOS, and the host PR links must be on. */
-  github: { repos: readonly string[]; webHost: string };
+  /** The host PR links must be on (whose repository a delivery is, org_repos says). */
+  github: { webHost: string };
   logger: Logger;
 }
 

@@ -1,4 +1,4 @@
-import { createBranchEvent, pullRequestEvent, sendWebhook } from '@taskflow/github-sim';
+import { createBranchEvent, issueCommentEvent, pullRequestEvent, sendWebhook } from '@taskflow/github-sim';
 import { taskBranch } from '@taskflow/events';
 import { transition } from '@taskflow/store';
 import { FIXTURE_PASSWORD } from '@taskflow/store/testing';
@@ -101,6 +101,35 @@ describe('deliveries from outside the task’s repository change nothing', () =>
     await hook('pull_request', pullRequestEvent({ repo: 'acme/payments', branch: task.branch, prNumber: 669, action: 'opened' }));
     const open = await stack.waitForStatus(alice, task.id, 'pr_open');
     expect(open.events.map((e: { eventType: string }) => e.eventType)).toEqual(['created', 'analyzing', 'dispatched', 'pr_opened']);
+  });
+});
+
+describe('deliveries of a repository another org owns', () => {
+  it('neither move nor annotate a task of an org that does not own the repository', async () => {
+    // globex's task naming acme's repository (filed before repositories belonged to orgs), dispatched there.
+    const { task } = await stack.f.newTask(stack.f.users.carol, { repo: 'acme/payments' });
+    const issue = ++issueNumber;
+    const branch = taskBranch(task.id);
+    await transition(stack.f.db, { taskId: task.id, from: 'received', to: 'analyzing', event: 'analyzing' });
+    await transition(stack.f.db, {
+      taskId: task.id,
+      from: 'analyzing',
+      to: 'dispatched',
+      event: 'dispatched',
+      patch: { githubIssueNumber: issue, githubIssueUrl: `https://github.com/acme/payments/issues/${issue}`, githubBranch: branch },
+    });
+    expect(await hook('create', createBranchEvent({ repo: 'acme/payments', branch }))).toEqual({ status: 'queued', matched: 0 });
+    await hook(
+      'pull_request',
+      pullRequestEvent({ repo: 'acme/payments', branch: 'patch-2', prNumber: 670, action: 'opened', body: `Closes #${issue}` }),
+    );
+    await hook('issue_comment', issueCommentEvent({ repo: 'acme/payments', number: issue, body: 'acme writes into globex’s task' }));
+    // A genuine delivery for acme's own task, applied after the ones above.
+    expect(await afterGenuineBranch(await dispatchedTask())).toEqual(UNMOVED);
+    const carol = await stack.asUser('carol');
+    const after = (await carol.get(`/api/tasks/${task.id}`)).body;
+    expect(after).toMatchObject({ status: 'dispatched', prNumber: null });
+    expect(after.events.map((e: { eventType: string }) => e.eventType)).toEqual(['created', 'analyzing', 'dispatched']);
   });
 });
 

@@ -2,17 +2,17 @@ import type { WebhookJobData } from '@taskflow/events';
 import { isGithubWebUrl, sameRepo } from '@taskflow/platform';
 
 export interface GithubScope {
-  repos: readonly string[];
   webHost: string;
 }
 
 /**
  * Why a delivery must not touch any task, or undefined when it may. The API
  * already drops these; checking again here covers jobs queued by an older
- * node and keeps the rule next to the code that moves tasks.
+ * node and keeps the rule next to the code that moves tasks. Whose repository
+ * it is, is checked by the task lookup: only a task of the org owning the
+ * repository (org_repos) is found.
  */
 export function outsideScope(job: WebhookJobData, scope: GithubScope): string | undefined {
-  if (!scope.repos.some((r) => sameRepo(r, job.repo))) return `repository ${job.repo} is not in GITHUB_REPOS`;
   if (job.kind === 'pull_request_review' && !sameRepo(job.headRepo, job.repo))
     return `review of a pull request from ${job.headRepo}, not ${job.repo}`;
   if (job.kind !== 'pull_request' && job.kind !== 'branch_created') {

@@ -3,6 +3,7 @@ import * as m0001 from './0001-initial';
 import * as m0002 from './0002-notifications-pr-state';
 import * as m0003 from './0003-task-search';
 import * as m0004 from './0004-sessions-and-roles';
+import * as m0005 from './0005-org-repos';
 import * as m0006 from './0006-session-revocation';
 
 /** Every migration, in order. Listed statically so bundled and source builds agree. */
@@ -11,5 +12,6 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0002-notifications-pr-state': m0002,
   '0003-task-search': m0003,
   '0004-sessions-and-roles': m0004,
+  '0005-org-repos': m0005,
   '0006-session-revocation': m0006,
 };

@@ -1,11 +1,13 @@
 import { createTestDatabase } from '@taskflow/testing';
 import { createDb, type Db } from '../db';
 import { migrateToLatest } from '../migrate';
+import { seedOrgRepos } from '../org-repos';
+import { DEMO_REPOS } from '../seed';
 import { createTask, type NewTask } from '../tasks.commands';
 import { createOrg, createUser, type PublicUserRow } from '../users';
 
 /**
- * A migrated database of its own with two orgs and three users, for tests of
+ * A migrated database of its own with two orgs, their repositories and three users, for tests of
  * the store and of the apps built on it (real PostgreSQL, no mocks).
  */
 export interface StoreFixture {
@@ -29,6 +31,8 @@ export async function createStoreFixture(): Promise<StoreFixture> {
     createUser(db, { orgId: acme.id, username: 'bob', name: 'Bob', password: FIXTURE_PASSWORD }),
     createUser(db, { orgId: globex.id, username: 'carol', name: 'Carol', password: FIXTURE_PASSWORD }),
   ]);
+  // The demo's repositories: acme owns acme/payments (private, its default) and acme/web, globex owns globex/portal.
+  await seedOrgRepos(db, DEMO_REPOS);
   return {
     db,
     url: database.url,
