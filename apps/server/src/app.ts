@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RouteOptions } from 'fastify';
 import type { Logger } from '@taskflow/platform';
 import type { Db } from '@taskflow/store';
 import { adminRoutes } from './admin/admin.routes';
@@ -51,6 +51,8 @@ export interface AppDeps {
   db: Db;
   logger: Logger;
   queue: PipelineQueue;
+  /** Sees every route as it is registered, schemas included (the fuzz test derives its requests from them). */
+  onRoute?: (route: RouteOptions) => void;
 }
 
 /** Builds the Fastify app without listening, so tests can drive it with `inject` or a real port. */
@@ -69,6 +71,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // Unique across nodes and restarts: an internal error's answer quotes it as its correlation id (error-handler.ts).
     genReqId: () => randomUUID(),
   });
+  if (deps.onRoute) app.addHook('onRoute', deps.onRoute);
   registerErrorHandler(app);
   registerValidator(app);
   // HTTPS or not (TLS here, or a trusted proxy's X-Forwarded-Proto): the session cookie's name and HSTS follow it.

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, RouteOptions } from 'fastify';
 import pino from 'pino';
 import { PipelineQueue } from '@taskflow/queue';
 import { createStoreFixture, type StoreFixture } from '@taskflow/store/testing';
@@ -18,6 +18,8 @@ export interface TestApp {
   prefix: string;
   /** The node's Prometheus exposition, from its metrics listener (not the public port). */
   metricsText(): Promise<string>;
+  /** Every route as registered (method, url, schema), in order. */
+  routes(): readonly RouteOptions[];
   /** What the app logged at warn level and above, as pino's JSON objects. */
   logs(): Array<{ level: number; msg: string; [key: string]: unknown }>;
   close(): Promise<void>;
@@ -41,13 +43,15 @@ export async function startTestApp(env: NodeJS.ProcessEnv = {}): Promise<TestApp
   const queue = PipelineQueue.connect(config.REDIS_URL, prefix, logger);
   // Wait for Redis so the first request does not meet a connecting queue.
   for (let i = 0; i < 100 && !queue.ready; i++) await new Promise((r) => setTimeout(r, 20));
-  const app = await buildApp({ config, db: f.db, logger, queue });
+  const routes: RouteOptions[] = [];
+  const app = await buildApp({ config, db: f.db, logger, queue, onRoute: (route) => void routes.push(route) });
   return {
     app,
     f,
     queue,
     prefix,
     logs: () => logged,
+    routes: () => routes,
     metricsText: async () => (await app.metricsServer.inject({ method: 'GET', url: '/metrics' })).body,
     async close() {
       await app.close();
