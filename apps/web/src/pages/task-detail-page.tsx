@@ -40,20 +40,41 @@ function Stepper({ status }: { status: TaskStatus }) {
   );
 }
 
-function Timeline({ events }: { events: TimelineEvent[] }) {
+function Timeline({ events, hasOlder, loadOlder }: { events: TimelineEvent[]; hasOlder: boolean; loadOlder: () => Promise<void> }) {
   const end = useRef<HTMLLIElement>(null);
+  const [loading, setLoading] = useState(false);
+  const [failed, setFailed] = useState(false);
+  const latest = events[events.length - 1]?.seq;
   useEffect(() => {
     // Braces matter: newer browsers return a promise from scrollIntoView, which React would take for a cleanup.
     end.current?.scrollIntoView?.({ block: 'nearest', behavior: 'smooth' });
-  }, [events.length]);
+    // On a new event only: older pages put in front must not scroll the reader away from them.
+  }, [latest]);
+  const older = () => {
+    setLoading(true);
+    setFailed(false);
+    loadOlder()
+      .catch(() => setFailed(true))
+      .finally(() => setLoading(false));
+  };
   return (
-    <ol className="timeline" aria-label="Timeline" tabIndex={0}>
-      {events.map((e, i) => (
-        <li key={e.seq} ref={i === events.length - 1 ? end : undefined} data-event={e.eventType}>
-          <TimelineEntry event={e} />
-        </li>
-      ))}
-    </ol>
+    <>
+      {hasOlder && (
+        <p>
+          <button type="button" onClick={older} disabled={loading}>
+            {loading ? 'Loading older events…' : 'Load older events'}
+          </button>
+          {failed && <span role="alert"> Could not load older events; try again.</span>}
+        </p>
+      )}
+      <ol className="timeline" aria-label="Timeline" tabIndex={0}>
+        {events.map((e, i) => (
+          <li key={e.seq} ref={i === events.length - 1 ? end : undefined} data-event={e.eventType}>
+            <TimelineEntry event={e} />
+          </li>
+        ))}
+      </ol>
+    </>
   );
 }
 
@@ -106,7 +127,7 @@ function ClarificationForm({ task, offline }: { task: PublicTask; offline: boole
 export function TaskDetailPage({ taskId }: { taskId: string }) {
   const { session } = useSession();
   const { status: connection } = useWebSocket();
-  const { view, viewers, notFound } = useTaskSubscription(taskId);
+  const { view, viewers, notFound, loadOlder } = useTaskSubscription(taskId);
   const [cloning, setCloning] = useState(false);
   const [actionError, setActionError] = useState<string | null>(null);
   const [confirming, setConfirming] = useState<'retry' | 'cancel' | null>(null);
@@ -302,7 +323,7 @@ export function TaskDetailPage({ taskId }: { taskId: string }) {
       )}
       <section className="card">
         <h2>Timeline</h2>
-        <Timeline events={events} />
+        <Timeline events={events} hasOlder={view.olderCursor !== null} loadOlder={loadOlder} />
       </section>
     </main>
   );

@@ -1,5 +1,5 @@
 import { ATTEMPT_RESET, type PublicTask, type TimelineEvent } from '@taskflow/events';
-import { applyEvent, fromSnapshot, patchFrom, sortByUpdate, upsertRow, type TaskView } from './task-state';
+import { applyEvent, fromSnapshot, patchFrom, prependOlder, sortByUpdate, upsertRow, type TaskView } from './task-state';
 
 const taskId = '3f2b8c1e-8d9a-4c6b-9f1e-2a3b4c5d6e7f';
 const ev = (seq: number, eventType: TimelineEvent['eventType'], payload: Record<string, unknown> = {}): TimelineEvent => ({
@@ -12,6 +12,51 @@ const view = (last: number): TaskView => ({
   task: { id: taskId, seq: last, status: 'analyzing' } as PublicTask,
   events: [ev(1, 'created')],
   last,
+  olderCursor: null,
+});
+
+describe('paging the timeline', () => {
+  const seqs = (v: TaskView) => v.events.map((e) => e.seq);
+  const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => ev(from + i, 'comment_added'));
+  const task = (seq: number) => ({ id: taskId, seq, status: 'pr_open' }) as PublicTask;
+  const latest = (from: number, to: number) => ({
+    taskId,
+    seq: to,
+    task: task(to),
+    events: range(from, to),
+    hasOlder: from > 1,
+    olderCursor: from > 1 ? from : null,
+  });
+
+  it('starts from the latest page, then puts older pages in front, each event once, while live events arrive', () => {
+    let v = fromSnapshot(undefined, latest(101, 200));
+    expect(v.olderCursor).toBe(101);
+    // A live event lands while the older page is on its way: both are kept, in seq order.
+    v = applyEvent(v, { taskId, seq: 201, event: ev(201, 'comment_added') }).view;
+    v = prependOlder(v, { events: range(51, 100), hasOlder: true, olderCursor: 51 });
+    expect(v.olderCursor).toBe(51);
+    // The same page again (a double click) changes nothing.
+    expect(prependOlder(v, { events: range(51, 100), hasOlder: true, olderCursor: 51 })).toBe(v);
+    v = prependOlder(v, { events: range(1, 50), hasOlder: false, olderCursor: null });
+    expect(seqs(v)).toEqual(range(1, 201).map((e) => e.seq));
+    expect(v.olderCursor).toBeNull();
+  });
+
+  it('keeps the older events paged in when a re-join sends the latest page again, unless a hole would open', () => {
+    let v = fromSnapshot(undefined, latest(101, 200));
+    v = prependOlder(v, { events: range(1, 100), hasOlder: false, olderCursor: null });
+    const rejoined = fromSnapshot(v, latest(106, 205));
+    expect(seqs(rejoined)).toEqual(range(1, 205).map((e) => e.seq));
+    expect(rejoined.olderCursor).toBeNull();
+    // Missed more than a page: what was paged in no longer joins on, so the snapshot's page starts over.
+    const far = fromSnapshot(v, latest(301, 400));
+    expect(seqs(far)).toEqual(range(301, 400).map((e) => e.seq));
+    expect(far.olderCursor).toBe(301);
+  });
+
+  it('reads a snapshot without paging fields as the whole timeline', () => {
+    expect(fromSnapshot(undefined, { taskId, seq: 2, task: task(2), events: range(1, 2) }).olderCursor).toBeNull();
+  });
 });
 
 describe('applying events by seq', () => {

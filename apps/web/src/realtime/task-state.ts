@@ -16,16 +16,45 @@ import {
  */
 export interface TaskView {
   task: PublicTask;
+  /** Ascending by seq, without holes: the latest page of the timeline, older pages as they are loaded. */
   events: TimelineEvent[];
   last: number;
+  /** The `before` of the page preceding `events` (GET /api/tasks/:id/events); null when `events` start the timeline. */
+  olderCursor: number | null;
 }
 
 export type EventAdded = ServerEventPayload<'task:event_added'>;
 export type TaskState = ServerEventPayload<'task:state'>;
+/** A page of older events (GET /api/tasks/:id/events). */
+export interface OlderPage {
+  events: TimelineEvent[];
+  hasOlder: boolean;
+  olderCursor: number | null;
+}
 
+/**
+ * A snapshot (the latest page) replaces the view; older events already loaded stay when they join on to it without
+ * a hole, so a re-join after a reconnect does not take back what the user paged in.
+ */
 export function fromSnapshot(current: TaskView | undefined, state: TaskState): TaskView {
   if (current && !snapshotApplies(current.last, state.seq)) return current;
-  return { task: state.task, events: state.events, last: state.seq };
+  const first = state.events[0]?.seq ?? state.seq + 1;
+  const ownCursor = state.hasOlder ? (state.olderCursor ?? first) : null;
+  const joins = current !== undefined && current.last >= first - 1 && (current.events[0]?.seq ?? Infinity) < first;
+  if (!joins) return { task: state.task, events: state.events, last: state.seq, olderCursor: ownCursor };
+  const kept = current.events.filter((e) => e.seq < first);
+  return { task: state.task, events: [...kept, ...state.events], last: state.seq, olderCursor: current.olderCursor };
+}
+
+/**
+ * Puts a page of older events before the view's: by seq, so live events appended meanwhile, or a page that
+ * arrives twice, neither lose nor double anything.
+ */
+export function prependOlder(view: TaskView, page: OlderPage): TaskView {
+  const first = view.events[0]?.seq ?? view.last + 1;
+  const older = page.events.filter((e) => e.seq < first);
+  if (older.length === 0 && page.events.length > 0) return view;
+  return { ...view, events: [...older, ...view.events], olderCursor: page.hasOlder ? page.olderCursor : null };
 }
 
 export type Applied = { view: TaskView; outcome: SeqOutcome };

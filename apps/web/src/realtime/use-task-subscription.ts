@@ -1,9 +1,9 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { inSeqOrder, type PublicTask, type ServerEventPayload, type TimelineEvent } from '@taskflow/events';
+import { inSeqOrder, type PublicTask, type ServerEventPayload } from '@taskflow/events';
 import { api } from '../api/client';
 import { emitWithAck } from './emit-with-ack';
 import { useWebSocket } from './socket';
-import { applyEvent, fromSnapshot, type EventAdded, type TaskState, type TaskView } from './task-state';
+import { applyEvent, fromSnapshot, prependOlder, type EventAdded, type OlderPage, type TaskState, type TaskView } from './task-state';
 
 type Viewers = ServerEventPayload<'presence:updated'>['viewers'];
 /** A view is kept with the task it shows: for another taskId the hook starts from nothing, in the same render. */
@@ -15,6 +15,8 @@ export interface TaskSubscription {
   notFound: boolean;
   /** Replace the view after an action answered with the task (the live event will follow and be deduplicated). */
   refresh(): Promise<void>;
+  /** Fetch the page of events before the oldest shown (the view's `olderCursor` says whether there is one). */
+  loadOlder(): Promise<void>;
 }
 
 /**
@@ -49,12 +51,21 @@ export function useTaskSubscription(taskId: string): TaskSubscription {
 
   const load = useCallback(async () => {
     try {
-      const task = await api<PublicTask & { events: TimelineEvent[] }>('GET', `/api/tasks/${taskId}`);
-      const { events, ...rest } = task;
-      set(fromSnapshot(current(), { taskId, seq: task.seq, task: rest, events }));
+      const task = await api<PublicTask & OlderPage>('GET', `/api/tasks/${taskId}`);
+      const { events, hasOlder, olderCursor, ...rest } = task;
+      set(fromSnapshot(current(), { taskId, seq: task.seq, task: rest, events, hasOlder, olderCursor }));
     } catch (err) {
       if ((err as { status?: number }).status === 404) setNotFoundId(taskId);
     }
+  }, [taskId, set, current]);
+
+  const loadOlder = useCallback(async () => {
+    const before = current()?.olderCursor;
+    if (before === undefined || before === null) return;
+    const page = await api<OlderPage>('GET', `/api/tasks/${taskId}/events?before=${before}`);
+    // Applied to the view as it is by then: live events may have come meanwhile (prependOlder merges by seq).
+    const view = current();
+    if (view) set(prependOlder(view, page));
   }, [taskId, set, current]);
 
   const apply = useCallback(
@@ -125,5 +136,5 @@ export function useTaskSubscription(taskId: string): TaskSubscription {
     };
   }, [socket, features?.taskDetail, taskId, set, apply, load, current]);
 
-  return { view: held?.taskId === taskId ? held.view : undefined, viewers, notFound: notFoundId === taskId, refresh: load };
+  return { view: held?.taskId === taskId ? held.view : undefined, viewers, notFound: notFoundId === taskId, refresh: load, loadOlder };
 }
