@@ -144,7 +144,7 @@ function numberEdges(s: JsonSchema): number[] {
 }
 
 /** Values the schema accepts (best effort: patterns and formats are honoured, unions pick a branch). */
-export function validArbitrary(s: JsonSchema, o: SchemaArbitraryOptions, depth = 0): fc.Arbitrary<unknown> {
+function validArbitrary(s: JsonSchema, o: SchemaArbitraryOptions, depth = 0): fc.Arbitrary<unknown> {
   if (s.const !== undefined) return fc.constant(s.const);
   if (Array.isArray(s.enum)) return fc.constantFrom(...(s.enum as unknown[]));
   const union = (s.anyOf ?? s.oneOf) as JsonSchema[] | undefined;
@@ -172,7 +172,7 @@ export function validArbitrary(s: JsonSchema, o: SchemaArbitraryOptions, depth =
 }
 
 /** Values at and past the schema's bounds, of the wrong type, or objects with a field missing or added. */
-export function edgeArbitrary(s: JsonSchema, o: SchemaArbitraryOptions, depth = 0): fc.Arbitrary<unknown> {
+function edgeArbitrary(s: JsonSchema, o: SchemaArbitraryOptions, depth = 0): fc.Arbitrary<unknown> {
   const union = (s.anyOf ?? s.oneOf) as JsonSchema[] | undefined;
   if (union) return fc.oneof(...union.map((b) => edgeArbitrary(b, o, depth)));
   if (s.const !== undefined || Array.isArray(s.enum))
