@@ -84,7 +84,7 @@ beforeEach(() => {
 
 it('plain http: the node hears http, whatever the client claimed', async () => {
   const port = await haproxyInFront('plain');
-  for (const claim of [{}, { 'x-forwarded-proto': 'https' }, { 'x-forwarded-proto': 'http, https' }])
+  for (const claim of [{}, { 'x-forwarded-proto': 'https' }, { 'x-forwarded-proto': 'http, https' }] as Array<Record<string, string>>)
     expect(await request(`http://127.0.0.1:${port}/api/config`, claim)).toBe(200);
   expect(seen.map((h) => h['x-forwarded-proto'])).toEqual(['http', 'http', 'http']);
 });
@@ -114,7 +114,8 @@ it('TLS at HAProxy: the node hears https, whatever the client claimed', async ()
   );
   fs.writeFileSync(pem, fs.readFileSync(`${pem}.crt`, 'utf8') + fs.readFileSync(`${pem}.key`, 'utf8'));
   const port = await haproxyInFront('tls', pem);
-  for (const claim of [{}, { 'x-forwarded-proto': 'http' }]) expect(await request(`https://127.0.0.1:${port}/api/config`, claim)).toBe(200);
+  for (const claim of [{}, { 'x-forwarded-proto': 'http' }] as Array<Record<string, string>>)
+    expect(await request(`https://127.0.0.1:${port}/api/config`, claim)).toBe(200);
   expect(seen.map((h) => h['x-forwarded-proto'])).toEqual(['https', 'https']);
 });
 
