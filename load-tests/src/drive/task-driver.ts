@@ -11,27 +11,28 @@ export interface OrgUsers {
 interface Driven {
   id: string;
   orgId: string;
+  /** The task's repository (its org's own): the deliveries that move it come from there. */
+  repo: string;
   prNumber: number;
   /** Highest status the watcher saw, so each webhook is sent once. */
   stage: TaskStatus;
   holdAtDispatched: boolean;
 }
 
-const REPO = 'acme/payments';
 // Clear enough for the built-in analyzer to dispatch without clarification questions.
 const DESCRIPTION = 'Fix the crash in src/payments/refund.ts when a refund amount is zero, and add a regression test for it.';
 
 /** After each status the watcher sees, the signed GitHub delivery that moves the task on. */
 const NEXT_WEBHOOK: Partial<Record<TaskStatus, (t: Driven) => { event: string; payload: object }>> = {
-  dispatched: (t) => ({ event: 'create', payload: createBranchEvent({ repo: REPO, branch: taskBranch(t.id) }) }),
+  dispatched: (t) => ({ event: 'create', payload: createBranchEvent({ repo: t.repo, branch: taskBranch(t.id) }) }),
   coding: (t) => ({
     event: 'pull_request',
-    payload: pullRequestEvent({ repo: REPO, branch: taskBranch(t.id), prNumber: t.prNumber, action: 'opened', title: `Bench ${t.id}` }),
+    payload: pullRequestEvent({ repo: t.repo, branch: taskBranch(t.id), prNumber: t.prNumber, action: 'opened', title: `Bench ${t.id}` }),
   }),
   pr_open: (t) => ({
     event: 'pull_request',
     payload: pullRequestEvent({
-      repo: REPO,
+      repo: t.repo,
       branch: taskBranch(t.id),
       prNumber: t.prNumber,
       action: 'closed',
@@ -120,11 +121,12 @@ export class TaskDriver {
         body: JSON.stringify({ title: `Bench task ${this.tasks.size + 1}`, description: DESCRIPTION }),
         signal: AbortSignal.timeout(30_000),
       });
-      const body = (await res.json()) as { id?: string; task?: { id?: string } };
+      const body = (await res.json()) as { id?: string; task?: { id?: string; repo?: string } };
       const id = body.id ?? body.task?.id;
-      if (res.status !== 202 || !id) throw new Error(`POST /api/tasks: HTTP ${res.status}`);
+      const repo = body.task?.repo;
+      if (res.status !== 202 || !id || !repo) throw new Error(`POST /api/tasks: HTTP ${res.status}`);
       const existing = this.tasks.get(id);
-      const t: Driven = { id, orgId: org.orgId, prNumber: this.prNumber++, stage: existing?.stage ?? 'received', holdAtDispatched };
+      const t: Driven = { id, orgId: org.orgId, repo, prNumber: this.prNumber++, stage: existing?.stage ?? 'received', holdAtDispatched };
       this.tasks.set(id, t);
       // The watcher may have seen rows of this task before the POST answered.
       if (t.stage !== 'received' && !(holdAtDispatched && t.stage === 'dispatched')) this.advance(t);

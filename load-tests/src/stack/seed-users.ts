@@ -1,4 +1,4 @@
-import { createDb, createOrg, hashPassword } from '@taskflow/store';
+import { addOrgRepo, createDb, createOrg, hashPassword } from '@taskflow/store';
 
 export interface BenchUser {
   id: string;
@@ -7,7 +7,7 @@ export interface BenchUser {
 }
 
 /**
- * Creates this run's orgs and users straight in the database (the product has no sign-up
+ * Creates this run's orgs (each with a repository of its own) and users straight in the database (the product has no sign-up
  * API). Every user gets the same password hash, made once by the store's own function:
  * hashing hundreds of times would cost minutes of scrypt for nothing the run measures.
  */
@@ -18,7 +18,13 @@ export async function seedUsers(
   const db = createDb(databaseUrl, { max: 2, applicationName: 'taskflow-bench-seed' });
   try {
     const orgIds: string[] = [];
-    for (let i = 0; i < opts.orgs; i++) orgIds.push((await createOrg(db, `bench-${opts.runId}-${i}`, `Bench org ${i}`)).id);
+    for (let i = 0; i < opts.orgs; i++) {
+      const slug = `bench-${opts.runId}-${i}`;
+      const orgId = (await createOrg(db, slug, `Bench org ${i}`)).id;
+      // Each org's own repository (repositories belong to one org): its tasks' default, and where their webhooks come from.
+      await addOrgRepo(db, { orgId, fullName: `${slug}/app`, isPrivate: false });
+      orgIds.push(orgId);
+    }
     const passwordHash = await hashPassword(opts.password);
     const rows = Array.from({ length: opts.users }, (_, i) => ({
       orgId: orgIds[i % orgIds.length]!,
