@@ -83,4 +83,16 @@ describe('readForResync', () => {
     const own = await readForResync(f.db, f.users.alice, [{ taskId: hidden.id, since: 0 }], 3);
     expect(own[0]).toMatchObject({ kind: 'events', events: [{ seq: 1 }] });
   });
+
+  it('bounds a snapshot to the latest events with snapshotLimit, saying whether older ones exist', async () => {
+    const { task: a } = await f.newTask(f.users.alice);
+    await advance(a.id, 3); // seq 1..8
+    const seqs = (r: Awaited<ReturnType<typeof readForResync>>[number] | undefined) =>
+      r?.kind === 'state' ? [r.events.map((e) => e.seq), r.hasOlder] : r?.kind;
+    const [noSince, overflow] = await readForResync(f.db, f.users.bob, [{ taskId: a.id }, { taskId: a.id, since: 1 }], 3, 3);
+    expect(seqs(noSince)).toEqual([[6, 7, 8], true]);
+    // More missed than eventsLimit: the snapshot, bounded the same way.
+    expect(seqs(overflow)).toEqual([[6, 7, 8], true]);
+    expect(seqs((await readForResync(f.db, f.users.bob, [{ taskId: a.id }], 3, 8))[0])).toEqual([[1, 2, 3, 4, 5, 6, 7, 8], false]);
+  });
 });

@@ -16,6 +16,7 @@ import type { SessionGuard } from './session-guard';
 import { userRooms } from './shared-users';
 import { normaliseTaskId } from './task-id';
 import { readTaskSnapshot } from './task-snapshot';
+import { timelinePage } from '../tasks/timeline-page';
 
 export interface HandlerContext {
   socket: TaskflowSocket;
@@ -89,7 +90,7 @@ export const HANDLERS: { [M in ClientMessageName]: Handler<M> } = {
   },
 
   // All tasks in one bounded read (not a transaction per task); its rate cost grows with its size.
-  async resync_requested({ socket, db }, { taskIds, since }) {
+  async resync_requested({ socket, db, timelinePageSize }, { taskIds, since }) {
     const sinceById = new Map(Object.entries(since ?? {}).map(([id, seq]) => [normaliseTaskId(id), seq]));
     const ids = [...new Set(taskIds.map(normaliseTaskId))];
     const reads = await readForResync(
@@ -97,11 +98,13 @@ export const HANDLERS: { [M in ClientMessageName]: Handler<M> } = {
       socket.data.user,
       ids.map((taskId) => ({ taskId, since: sinceById.get(taskId) })),
       RESYNC_EVENTS_LIMIT,
+      timelinePageSize,
     );
     const results = reads.map((r): ResyncResult => {
       if (r.kind === 'not_found') return r;
       if (r.kind === 'events') return { taskId: r.taskId, kind: 'events', events: r.events.map(toTimelineEvent) };
-      const state = { taskId: r.taskId, seq: r.task.seq, task: toPublicTask(r.task), events: r.events.map(toTimelineEvent) };
+      // A snapshot, like task:join's: the latest page of the timeline.
+      const state = { taskId: r.taskId, seq: r.task.seq, task: toPublicTask(r.task), ...timelinePage(r.events, r.hasOlder) };
       return { taskId: r.taskId, kind: 'state', state };
     });
     return { results };

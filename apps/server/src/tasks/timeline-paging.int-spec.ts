@@ -102,4 +102,15 @@ describe('task:join', () => {
     expect(seqs(state.events)).toEqual(range(EVENTS - PAGE + 1, EVENTS));
     expect(state).toMatchObject({ hasOlder: true, olderCursor: EVENTS - PAGE + 1 });
   });
+
+  it('bounds a resync snapshot the same way', async () => {
+    const s = await openSocket(url, { token: t.app.signSession({ ...t.f.users.alice }) });
+    sockets.push(s);
+    const ack = await s.request('resync_requested', { taskIds: [taskId] });
+    const result = ack.ok ? ack.data?.results[0] : undefined;
+    expect(result?.kind).toBe('state');
+    const state = result?.kind === 'state' ? result.state : undefined;
+    expect(seqs(state?.events ?? [])).toEqual(range(EVENTS - PAGE + 1, EVENTS));
+    expect(state).toMatchObject({ seq: EVENTS, hasOlder: true, olderCursor: EVENTS - PAGE + 1 });
+  });
 });
