@@ -10,6 +10,7 @@ import { Server, type Socket as ServerSocket } from 'socket.io';
 import { SessionProvider } from '../auth/session';
 import { AppConfigProvider } from '../config/app-config';
 import { SESSION } from '../testing/fake-gateway';
+import { CONNECT_ERRORS, type ConnectErrorCode } from '@taskflow/events';
 import { RealtimeProvider, useWebSocket } from './socket';
 
 /**
@@ -18,17 +19,29 @@ import { RealtimeProvider, useWebSocket } from './socket';
  * socket.io-client does not reconnect by itself) it connects again; after an
  * expired session it logs out instead.
  */
+/** A refusal as the server's connection limits send it (`err.data.code`). */
+const connectRefusal = (code: ConnectErrorCode, retryAfterSeconds: number) =>
+  Object.assign(new Error(CONNECT_ERRORS[code]), { data: { code, retryAfterSeconds } });
+
 let url: string;
 let httpServer: http.Server;
 let server: Server;
 const connections: ServerSocket[] = [];
 /** How long the server waits before accepting a namespace CONNECT. */
 let acceptDelayMs = 0;
+/** Handshakes the server refuses as its per-user connection rate does, before it accepts again. */
+let refuseForRate = 0;
 
 beforeAll(async () => {
   httpServer = http.createServer();
   server = new Server(httpServer);
-  server.use((_socket, next) => void (acceptDelayMs ? setTimeout(next, acceptDelayMs) : next()));
+  server.use((_socket, next) => {
+    if (refuseForRate > 0) {
+      refuseForRate -= 1;
+      return next(connectRefusal('SOCKET_RATE_LIMITED', 1));
+    }
+    void (acceptDelayMs ? setTimeout(next, acceptDelayMs) : next());
+  });
   server.on('connection', (socket) => connections.push(socket));
   // A port of its own (0: the system picks a free one), so runs side by side never collide.
   await new Promise<void>((r) => httpServer.listen(0, '127.0.0.1', r));
@@ -65,6 +78,16 @@ it('connects again after a server-side disconnect', async () => {
   await waitFor(() => expect(connections).toHaveLength(2), { timeout: 5000 });
   await waitFor(() => expect(result.current.status).toBe('connected'));
   expect(result.current.socket).not.toBeNull();
+  unmount();
+});
+
+it('tries again after retryAfterSeconds when a per-user limit refused the handshake', async () => {
+  refuseForRate = 1;
+  const { result, unmount } = renderHook(() => useWebSocket(), { wrapper });
+  // socket.io-client would stay down after a middleware refusal; the app comes back after the 1 s it was told.
+  await waitFor(() => expect(result.current.status).toBe('connected'), { timeout: 5000 });
+  expect(refuseForRate).toBe(0);
+  expect(connections).toHaveLength(1);
   unmount();
 });
 

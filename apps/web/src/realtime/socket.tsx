@@ -1,12 +1,14 @@
 import { createContext, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
 import { io, type Socket } from 'socket.io-client';
-import type { ClientToServerEvents, ServerToClientEvents } from '@taskflow/events';
+import type { ClientToServerEvents, ConnectErrorData, ServerToClientEvents } from '@taskflow/events';
 import { useSession } from '../auth/session';
 import { useAppConfig, type Features } from '../config/app-config';
 import { keepSessionAlive } from '../auth/use-session-keepalive';
 import { useOnlineStatus } from './use-online-status';
 
 export type AppSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+/** After TOO_MANY_SOCKETS (no Retry-After: the user's other sockets must close first), the wait before trying again. */
+const LIMIT_RETRY_SECONDS = 30;
 export type ConnectionStatus = 'connecting' | 'connected' | 'reconnecting' | 'offline' | 'disabled';
 export interface RealtimeState {
   socket: AppSocket | null;
@@ -68,6 +70,13 @@ export function RealtimeProvider({
     });
     s.on('connect_error', (err) => {
       if (/Session expired|Invalid token/.test(err.message)) endSession();
+      // Refused by a per-user limit (too many tabs, or reconnecting too fast): socket.io-client does not retry a
+      // refusal by the server's middleware by itself. Try again later, jittered so the user's tabs do not all return at once.
+      const data = (err as Error & { data?: Partial<ConnectErrorData> }).data;
+      if (data?.code === 'TOO_MANY_SOCKETS' || data?.code === 'SOCKET_RATE_LIMITED') {
+        const delayMs = (data.retryAfterSeconds ?? LIMIT_RETRY_SECONDS) * 1000 * (1 + Math.random() / 2);
+        setTimeout(() => !disposed && !sessionEnded && !s.connected && s.connect(), delayMs);
+      }
     });
     s.on('error', (e) => {
       if (e.code === 'TOKEN_EXPIRED') endSession();
