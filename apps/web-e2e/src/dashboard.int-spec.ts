@@ -214,6 +214,28 @@ describe('the dashboard in a real browser', () => {
     await carol.getByText('This task does not exist, or you may not see it.').waitFor();
   });
 
+  it("offers in the new-task form only the user's org's repositories, and says where a private task's text goes", async () => {
+    const carol = await loggedIn('carol');
+    await carol.getByRole('button', { name: 'New task' }).click();
+    const form = carol.getByRole('form', { name: 'New task' });
+    const options = await form
+      .getByLabel('Repository')
+      .locator('option')
+      .evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
+    expect(options).toEqual(['globex/portal']);
+    await form.getByLabel(/Private/).check();
+    await form.getByText('go in full into a GitHub issue in globex/portal').waitFor();
+    await form.getByRole('button', { name: 'Cancel' }).click();
+
+    const alice = await loggedIn('alice');
+    await alice.getByRole('button', { name: 'New task' }).click();
+    const aliceForm = alice.getByRole('form', { name: 'New task' });
+    await aliceForm.getByLabel(/Private/).check();
+    await aliceForm.getByLabel('Repository').selectOption('acme/web');
+    await aliceForm.getByRole('alert').getByText('acme/web is not marked private').waitFor();
+    expect(await aliceForm.getByRole('button', { name: 'Create task' }).isDisabled()).toBe(true);
+  });
+
   it('shows the stats view and updates it live as tasks are created', async () => {
     await alice.getByRole('link', { name: 'Stats' }).click();
     const total = alice.getByTestId('stat-total');
