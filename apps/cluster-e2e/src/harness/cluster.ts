@@ -40,6 +40,9 @@ const FAST_TIMINGS: Record<string, string> = {
   // The suites create tasks and open sockets faster than a person would.
   TASK_CREATE_PER_MINUTE: '1000',
   TASK_WRITE_PER_MINUTE: '1000',
+  // Every client of a killed node reconnects at once, several per user.
+  WEBSOCKET_CONNECTS_PER_MINUTE: '10000',
+  WEBSOCKET_MAX_SOCKETS_PER_USER: '1000',
 };
 
 /** Only what a shell would pass on: nothing of the test runner's own configuration reaches the stack. */

@@ -37,6 +37,9 @@ beforeAll(async () => {
     LOG_LEVEL: 'warn',
     WEBSOCKET_RATE_PER_SOCKET: '1000',
     WEBSOCKET_RATE_PER_USER: '100000',
+    // Two users opening and closing sockets as fast as they can: far above a person's connection rate.
+    WEBSOCKET_CONNECTS_PER_MINUTE: '1000000',
+    WEBSOCKET_MAX_SOCKETS_PER_USER: '10000',
     LOGIN_MAX_FAILURES: '1000',
     // A small old space makes V8 collect for real (a lazy heap would look like a leak), and a real leak fail loudly.
     NODE_OPTIONS: `--max-old-space-size=${HEAP_LIMIT_MB}`,
