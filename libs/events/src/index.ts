@@ -4,6 +4,7 @@ export * from './task.schema';
 export * from './server-events';
 export * from './client-messages';
 export * from './connect-errors';
+export * from './ack-retry';
 export * from './builders';
 export * from './rooms';
 export * from './redis-keys';

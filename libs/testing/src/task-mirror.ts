@@ -1,11 +1,20 @@
-import { inSeqOrder, seqOutcome, snapshotApplies, type ClientMessageAck, type ServerEventPayload } from '@taskflow/events';
+import {
+  ackRetryDelayMs,
+  inSeqOrder,
+  isRetryableAckError,
+  seqOutcome,
+  snapshotApplies,
+  type ClientMessageAck,
+  type ServerEventPayload,
+} from '@taskflow/events';
 import type { AckAnswer, TestSocket } from './socket-client';
 
 /**
  * A client's copy of one task, kept the way browsers keep it (docs/architecture.md#the-event-log-and-seq):
  * apply seq = last + 1, drop seq <= last, resync on a gap, and re-join (fresh
- * snapshot) after every reconnect, resync when the server says `sync:required`.
- * Records what it saw for assertions.
+ * snapshot) after every reconnect, resync when the server says `sync:required`; a re-join or resync
+ * that fails with a retryable code (UNAVAILABLE, RATE_LIMITED, INTERNAL) or gets no ack is sent again with
+ * the contract's backoff while connected. Records what it saw for assertions.
  */
 export class TaskMirror {
   last = 0;
@@ -18,8 +27,12 @@ export class TaskMirror {
   snapshots = 0;
   /** `sync:required` events honoured. */
   syncsRequired = 0;
+  /** Re-joins and resyncs sent again after a retryable failure or a missing ack. */
+  retries = 0;
   /** Live events that arrive between joining the room and the snapshot: applied after it, by seq. */
   private pending: Array<{ seq: number; status: string | undefined }> | undefined;
+  private resyncing = false;
+  private gapWhileResyncing = false;
 
   constructor(
     readonly client: TestSocket,
@@ -34,11 +47,11 @@ export class TaskMirror {
       else this.applyEvent(p.seq, statusOf(p.event.payload));
     });
     // After a reconnect the rooms are gone: join again, which answers a fresh snapshot.
-    socket.on('connect', () => void this.join().catch(() => undefined));
+    socket.on('connect', () => void this.retrying(() => this.join()).catch(() => undefined));
     // The node missed broadcasts (its Redis subscription was interrupted): fetch what came after `last`.
     socket.on('sync:required', () => {
       this.syncsRequired += 1;
-      void this.resync().catch(() => undefined);
+      void this.retrying(() => this.resync()).catch(() => undefined);
     });
   }
 
@@ -68,8 +81,7 @@ export class TaskMirror {
     if (outcome === 'duplicate') return;
     if (outcome === 'gap') {
       this.gaps += 1;
-      // A failed resync leaves the gap open: the next event finds it again and asks again.
-      void this.resync().catch(() => undefined);
+      this.resyncAfterGap();
       return;
     }
     this.applied.push(seq);
@@ -82,6 +94,35 @@ export class TaskMirror {
     const result = ack.ok ? ack.data?.results[0] : undefined;
     if (result?.kind === 'events') for (const e of result.events) this.applyEvent(e.seq, statusOf(e.payload));
     if (result?.kind === 'state') this.applySnapshot(result.state);
+    return ack;
+  }
+
+  /** One resync at a time, retried until answered; a gap seen meanwhile (an event it may not cover) asks once more after it. */
+  private resyncAfterGap() {
+    if (this.resyncing) {
+      this.gapWhileResyncing = true;
+      return;
+    }
+    this.resyncing = true;
+    this.gapWhileResyncing = false;
+    void this.retrying(() => this.resync())
+      .catch(() => undefined)
+      .finally(() => {
+        this.resyncing = false;
+        if (this.gapWhileResyncing) this.resyncAfterGap();
+      });
+  }
+
+  /** Retries `send` while it fails retryably (or times out) and the socket stays connected; a new connect starts its own. */
+  private async retrying<T>(send: () => Promise<{ ok: boolean; error?: { code: string } } & T>): Promise<void> {
+    const connection = this.client.connects.length;
+    for (let attempt = 1; attempt <= 30; attempt++) {
+      const ack = await send().catch(() => undefined);
+      if (ack && (ack.ok || !isRetryableAckError(ack.error))) return;
+      if (!this.client.socket.connected || this.client.connects.length !== connection) return;
+      this.retries += 1;
+      await new Promise((r) => setTimeout(r, ackRetryDelayMs(attempt)));
+    }
   }
 }
 

@@ -1,5 +1,6 @@
 import { validateClientMessage, type Ack, type ClientMessageAck, type ClientMessageName } from '@taskflow/events';
 import { AppError, type Logger } from '@taskflow/platform';
+import { isDatabaseUnavailable } from '../http/database-unavailable';
 import { isClientMessage, unknownEventMessage } from './client-event';
 import { HANDLERS, type HandlerContext } from './handlers';
 import type { RealtimeMetrics } from './metrics';
@@ -47,6 +48,11 @@ export function createMessageDispatch({ limits, metrics, logger, context }: Mess
       ack?.(answer);
     } catch (err) {
       if (err instanceof AppError) return fail(err.code, err.message);
+      // PostgreSQL restarting or out of connections is not a bug: the client retries (RETRYABLE_ACK_CODES), as HTTP's 503.
+      if (isDatabaseUnavailable(err)) {
+        logger.warn({ err, event, userId: socket.data.user.id }, 'socket handler: database unavailable');
+        return fail('UNAVAILABLE', 'The service is briefly unavailable; retry shortly');
+      }
       logger.error({ err, event, userId: socket.data.user.id }, 'socket handler failed');
       fail('INTERNAL', 'Something went wrong on our side');
     }

@@ -1,6 +1,8 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { dashboardTaskFromPublic, type DashboardTask, type PublicTask, type ServerEventPayload, type TaskCounts } from '@taskflow/events';
 import { api } from '../api/client';
+import { emitWithAck } from './emit-with-ack';
+import { joinWithRetry } from './join-with-retry';
 import { useWebSocket } from './socket';
 import { upsertRow } from './task-state';
 
@@ -58,11 +60,14 @@ export function useDashboardSubscription(): Dashboard {
       const timer = setInterval(() => void poll().catch(() => undefined), 5000);
       return () => clearInterval(timer);
     }
-    const join = () =>
-      void socket
-        .timeout(5000)
-        .emitWithAck('dashboard:join', {})
-        .catch(() => undefined);
+    let stopJoining: (() => void) | undefined;
+    const join = () => {
+      stopJoining?.();
+      stopJoining = joinWithRetry(
+        () => emitWithAck(socket, 'dashboard:join', {}),
+        () => undefined,
+      );
+    };
     const onState = (state: ServerEventPayload<'dashboard:state'>) => {
       setRows((prev) => state.tasks.reduce(upsertRow, loaded.current ? prev : new Map()));
       setCounts(state.counts, state.privateCounts);
@@ -90,6 +95,7 @@ export function useDashboardSubscription(): Dashboard {
       socket.off('dashboard:task_count_changed', onCounts);
       socket.off('connect', join);
       socket.off('sync:required', join);
+      stopJoining?.();
     };
   }, [socket, features, poll]);
 

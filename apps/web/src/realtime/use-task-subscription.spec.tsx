@@ -25,6 +25,9 @@ let httpServer: http.Server;
 let server: Server;
 let client: AppSocket;
 const resyncs: unknown[] = [];
+/** Codes the next joins are refused with, in order (then joins succeed); and how many joins arrived. */
+let joinFailures: string[] = [];
+let joins = 0;
 /** What the server's snapshot says (a test may commit more before the client re-joins). */
 let snapshot = { seq: 1, status: 'received', events: [ev(1, 'received')] };
 
@@ -33,6 +36,9 @@ beforeAll(async () => {
   server = new Server(httpServer);
   server.on('connection', (socket) => {
     socket.on('task:join', (_msg, ack) => {
+      joins += 1;
+      const refused = joinFailures.shift();
+      if (refused) return ack({ ok: false, error: { code: refused, message: refused } });
       void socket.join('t'); // the in-memory adapter joins synchronously, before the snapshot below
       const { seq, status, events } = snapshot;
       socket.emit('task:state', { taskId, seq, task: { id: taskId, seq, status } as PublicTask, events });
@@ -109,4 +115,24 @@ it("never shows another task's view: a new taskId starts empty in the same rende
   expect(result.current.view).toBeUndefined();
   expect(rendered.filter(([asked, shown]) => shown !== undefined && shown !== asked)).toEqual([]);
   expect(rendered.some(([asked]) => asked === otherId)).toBe(true);
+});
+
+it('joins again with backoff when a join is refused for a reason that passes, and shows the task', async () => {
+  snapshot = { seq: 1, status: 'received', events: [ev(1, 'received')] };
+  joins = 0;
+  joinFailures = ['UNAVAILABLE', 'RATE_LIMITED'];
+  const { result } = renderHook(() => useTaskSubscription(taskId), { wrapper });
+  await waitFor(() => expect(result.current.view?.last).toBe(1), { timeout: 10_000 });
+  expect(joins).toBe(3);
+  expect(result.current.notFound).toBe(false);
+});
+
+it('does not retry a join the server answers NOT_FOUND: the page says so', async () => {
+  joins = 0;
+  joinFailures = ['NOT_FOUND'];
+  const { result } = renderHook(() => useTaskSubscription(taskId), { wrapper });
+  await waitFor(() => expect(result.current.notFound).toBe(true));
+  // Longer than the first two backoff delays: a retry would have arrived.
+  await new Promise((r) => setTimeout(r, 1600));
+  expect(joins).toBe(1);
 });

@@ -2,6 +2,7 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import { inSeqOrder, type PublicTask, type ServerEventPayload } from '@taskflow/events';
 import { api } from '../api/client';
 import { emitWithAck } from './emit-with-ack';
+import { joinWithRetry } from './join-with-retry';
 import { useWebSocket } from './socket';
 import { applyEvent, fromSnapshot, prependOlder, type EventAdded, type OlderPage, type TaskState, type TaskView } from './task-state';
 
@@ -79,7 +80,9 @@ export function useTaskSubscription(taskId: string): TaskSubscription {
         if (outcome === 'gap' && socket) {
           void emitWithAck(socket, 'resync_requested', { taskIds: [taskId], since: { [taskId]: view.last } })
             .then((ack) => {
-              const result = ack.ok ? ack.data?.results[0] : undefined;
+              // Refused (busy, rate-limited): the REST read closes the gap instead of leaving it open until the next event.
+              if (!ack.ok) return void load();
+              const result = ack.data?.results[0];
               if (result?.kind === 'state') set(fromSnapshot(current(), result.state));
               if (result?.kind === 'events') for (const event of result.events) step({ taskId, seq: event.seq, event });
             })
@@ -98,13 +101,16 @@ export function useTaskSubscription(taskId: string): TaskSubscription {
       const timer = setInterval(() => void load(), 5000);
       return () => clearInterval(timer);
     }
+    let stopJoining: (() => void) | undefined;
     const join = () => {
+      stopJoining?.();
       pending.current = [];
-      emitWithAck(socket, 'task:join', { taskId })
-        .then((ack) => {
+      stopJoining = joinWithRetry(
+        () => emitWithAck(socket, 'task:join', { taskId }),
+        (ack) => {
           if (!ack.ok) setNotFoundId(taskId);
-        })
-        .catch(() => undefined);
+        },
+      );
     };
     const onState = (state: TaskState) => {
       if (state.taskId !== taskId) return;
@@ -132,6 +138,7 @@ export function useTaskSubscription(taskId: string): TaskSubscription {
       socket.off('presence:updated', onPresence);
       socket.off('connect', join);
       socket.off('sync:required', join);
+      stopJoining?.();
       if (socket.connected) socket.emit('task:leave', { taskId }, () => undefined);
     };
   }, [socket, features?.taskDetail, taskId, set, apply, load, current]);

@@ -20,6 +20,11 @@ export interface FakeGateway {
   close(): Promise<void>;
 }
 
+/** What a handler returns to refuse a message: the ack is `{ ok: false, error: { code, message } }`. */
+export class Refusal {
+  constructor(readonly code: string) {}
+}
+
 export const ALICE = { id: 'u-alice', username: 'alice', name: 'Alice Anders', orgId: 'o1' };
 /** A logged-in session as the server would answer `GET /api/auth/session`. */
 export const SESSION = { user: ALICE, csrfToken: 'csrf', expiresAt: new Date(Date.now() + 3_600_000).toISOString(), idleSeconds: 7200 };
@@ -32,7 +37,7 @@ export async function startFakeGateway(): Promise<FakeGateway> {
     socket.onAny((event: string, message: unknown, ack?: (a: unknown) => void) => {
       const handler = handlers.get(event);
       const data = handler ? handler(socket, message) : undefined;
-      ack?.({ ok: true, data });
+      ack?.(data instanceof Refusal ? { ok: false, error: { code: data.code, message: data.code } } : { ok: true, data });
     });
   });
   await new Promise<void>((r) => httpServer.listen(0, '127.0.0.1', r));

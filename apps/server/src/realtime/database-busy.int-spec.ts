@@ -1,0 +1,91 @@
+import { sql } from 'kysely';
+import { createDb, transition, type Db } from '@taskflow/store';
+import { FIXTURE_PASSWORD } from '@taskflow/store/testing';
+import { eventually, login, openSocket, TaskMirror, type TestSocket } from '@taskflow/testing';
+import { startTestApp, type TestApp } from '../testing/test-app';
+
+/**
+ * PostgreSQL out of connections (every connection of the node's pool busy for longer than it waits for one, as under
+ * a load spike or a slow migration): a join is answered UNAVAILABLE, a code the contract says to retry, not INTERNAL,
+ * and nothing is logged as an error. A client that reconnected meanwhile keeps re-joining with backoff and converges
+ * once connections free up, instead of showing what it had before the disconnect until the next event.
+ */
+jest.setTimeout(120_000);
+
+// The fixture's pool: 25 connections, each waited for 5 s (libs/store/src/testing).
+const POOL_SIZE = 25;
+
+let t: TestApp;
+let url: string;
+let token: string;
+let watcher: Db;
+const sockets: TestSocket[] = [];
+
+beforeAll(async () => {
+  t = await startTestApp();
+  url = await t.app.listen({ port: 0, host: '127.0.0.1' });
+  token = await login(url, 'alice', FIXTURE_PASSWORD);
+  watcher = createDb(t.f.url, { max: 2 });
+}, 120_000);
+
+afterAll(async () => {
+  for (const s of sockets) s.close();
+  await watcher?.destroy();
+  await t?.close();
+});
+
+/**
+ * Holds every connection of the app's pool: each waits for an advisory lock the watcher holds, until the returned
+ * release is called (a lock rather than a sleep: setting up 25 connections on a busy machine takes seconds).
+ */
+async function exhaustPool(): Promise<() => Promise<void>> {
+  let unlock!: () => void;
+  const unlocked = new Promise<void>((r) => (unlock = r));
+  let locked!: () => void;
+  const isLocked = new Promise<void>((r) => (locked = r));
+  const holder = watcher.connection().execute(async (conn) => {
+    await sql`select pg_advisory_lock(4242)`.execute(conn);
+    locked();
+    await unlocked;
+    await sql`select pg_advisory_unlock(4242)`.execute(conn);
+  });
+  await isLocked;
+  const waiting = Promise.all(Array.from({ length: POOL_SIZE }, () => sql`select pg_advisory_xact_lock_shared(4242)`.execute(t.f.db)));
+  await eventually('every pooled connection to wait for the lock', async () => {
+    const { rows } = await sql<{ n: string }>`select count(*) as n from pg_stat_activity
+      where datname = current_database() and wait_event_type = 'Lock'`.execute(watcher);
+    return Number(rows[0]!.n) >= POOL_SIZE ? true : undefined;
+  });
+  return async () => {
+    unlock();
+    await holder;
+    await waiting;
+  };
+}
+
+it('answers a join UNAVAILABLE while the pool is exhausted, and a reconnected client converges by retrying', async () => {
+  const { task } = await t.f.newTask(t.f.users.alice);
+  const probe = await openSocket(url, { token });
+  const client = await openSocket(url, { token, reconnection: true });
+  sockets.push(probe, client);
+  const mirror = new TaskMirror(client, task.id);
+  expect((await mirror.join()).ok).toBe(true);
+  await eventually('the snapshot', async () => (mirror.last === 1 ? true : undefined));
+
+  // The client drops; a change is committed and broadcast while it is away.
+  client.socket.disconnect();
+  await transition(t.f.db, { taskId: task.id, from: 'received', to: 'analyzing', event: 'analyzing' });
+
+  const release = await exhaustPool();
+  client.socket.connect();
+  const ack = await probe.request('task:join', { taskId: task.id }, 15_000);
+  expect(ack).toMatchObject({ ok: false, error: { code: 'UNAVAILABLE' } });
+  await release();
+
+  await eventually('the reconnected client to catch up to seq 2', async () => (mirror.last === 2 ? true : undefined), 60_000);
+  expect(mirror.applied).toEqual([1, 2]);
+  expect(mirror.status).toBe('analyzing');
+  expect(mirror.retries).toBeGreaterThan(0);
+  expect(t.logs().filter((l) => l.level >= 50)).toEqual([]);
+  expect(t.logs().some((l) => l.msg === 'socket handler: database unavailable')).toBe(true);
+});
