@@ -34,8 +34,15 @@ export async function getTask(
       const row = await query.executeTakeFirst();
       if (!row) return undefined;
       const events = trx.selectFrom('taskEvents').selectAll().where('taskId', '=', taskId);
-      if (opts.eventsLimit === undefined) return { task: toTaskRecord(row), events: await events.orderBy('seq').execute(), hasOlder: false };
-      const page = latestFirst(await events.orderBy('seq', 'desc').limit(opts.eventsLimit + 1).execute(), opts.eventsLimit);
+      if (opts.eventsLimit === undefined)
+        return { task: toTaskRecord(row), events: await events.orderBy('seq').execute(), hasOlder: false };
+      const page = latestFirst(
+        await events
+          .orderBy('seq', 'desc')
+          .limit(opts.eventsLimit + 1)
+          .execute(),
+        opts.eventsLimit,
+      );
       return { task: toTaskRecord(row), ...page };
     });
 }
