@@ -141,4 +141,35 @@ describe('a browser session', () => {
     expect(await second.evaluate('window.__sameDocument')).toBe(true);
     expect((await sessionOf(second)).status).toBe(401);
   });
+
+  it("signs out everywhere from another browser: this browser's tab goes to the login page, API tokens stop working", async () => {
+    // This browser, logged in again; another browser (its own cookies) and an API client, all as alice.
+    await first.getByLabel('Username').fill('alice');
+    await first.getByLabel('Password').fill(PASSWORD);
+    await first.getByRole('button', { name: 'Log in' }).click();
+    await first.getByTestId('connection-status').getByText('Live').waitFor();
+    await first.evaluate('window.__sameDocument = true');
+    const token = await login(stack.url, 'alice', PASSWORD);
+    expect((await apiClient(stack.url, token).get('/api/tasks')).status).toBe(200);
+    const otherBrowser = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+    try {
+      const other = await otherBrowser.newPage();
+      await other.goto(stack.url);
+      // A new browser loads the app cold; on a busy machine that took more than the default 30 s once.
+      await other.getByLabel('Username').waitFor({ timeout: 60_000 });
+      await other.getByLabel('Username').fill('alice');
+      await other.getByLabel('Password').fill(PASSWORD);
+      await other.getByRole('button', { name: 'Log in' }).click();
+      await other.getByRole('button', { name: 'Sign out everywhere' }).click();
+      await other.getByLabel('Username').waitFor();
+      // The first browser was told over its socket: the login page, without a reload.
+      await first.getByLabel('Username').waitFor({ timeout: 10_000 });
+      expect(await first.evaluate('window.__sameDocument')).toBe(true);
+      expect((await sessionOf(first)).status).toBe(401);
+      const revoked = await apiClient(stack.url, token).get('/api/tasks');
+      expect([revoked.status, revoked.body.error]).toEqual([401, 'TOKEN_REVOKED']);
+    } finally {
+      await otherBrowser.close();
+    }
+  });
 });
