@@ -8,7 +8,8 @@ import { E2E_PASSWORD, startBrowserStack, type BrowserStack } from './support/br
 
 /**
  * The operations view in Chromium against the stack as `npm start` runs it: live for the
- * seeded admin, absent for everyone else.
+ * seeded cluster operator (`ops`), the org's parked jobs only for acme's admin (`admin`),
+ * absent for everyone else.
  */
 jest.setTimeout(180_000);
 
@@ -54,8 +55,8 @@ async function shows(page: Page, testId: string, want: number, timeoutMs = 15_00
 }
 
 describe('the operations view', () => {
-  it('follows the cluster live for the admin: sockets come and go, ignored webhooks appear, without a reload', async () => {
-    const { page: admin } = await loggedIn('admin');
+  it('follows the cluster live for the operator: sockets come and go, ignored webhooks appear, without a reload', async () => {
+    const { page: admin } = await loggedIn('ops');
     await admin.getByRole('navigation').getByRole('link', { name: 'Operations' }).click();
     await admin.waitForURL(/\/admin$/);
     await admin.getByRole('heading', { name: 'Operations' }).waitFor();
@@ -126,5 +127,15 @@ describe('the operations view', () => {
       return [get.status, await get.json(), post.status];
     })) as [number, { error: string }, number];
     expect(answers).toEqual([404, { error: 'NOT_FOUND', message: 'No route for GET /api/admin/overview' }, 404]);
+  });
+
+  it("shows acme's admin the org's parked jobs only: no nodes, sockets or queues", async () => {
+    const { page } = await loggedIn('admin');
+    await page.getByRole('navigation').getByRole('link', { name: 'Operations' }).click();
+    await page.waitForURL(/\/admin$/);
+    await page.getByTestId('admin-org-scope').waitFor();
+    expect(await page.getByTestId('admin-org-parked').textContent()).toBe('0');
+    await page.getByText('No parked jobs.').waitFor();
+    for (const id of ['admin-cluster-sockets', 'admin-node', 'admin-queue']) expect(await page.getByTestId(id).count()).toBe(0);
   });
 });

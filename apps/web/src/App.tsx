@@ -1,4 +1,4 @@
-import { SessionProvider, useSession } from './auth/session';
+import { SessionProvider, useSession, type SessionUser } from './auth/session';
 import { SignOutButtons } from './auth/sign-out-buttons';
 import { ConnectionStatus } from './components/connection-status';
 import { LiveAnnouncerProvider } from './components/live-announcer';
@@ -15,6 +15,9 @@ import { TaskDetailPage } from './pages/task-detail-page';
 import { NotificationsProvider } from './realtime/notifications';
 import { RealtimeProvider } from './realtime/socket';
 import { navigate, usePath } from './router';
+
+/** Who has the Operations page: an org's admin (the org's parked jobs) and a cluster operator (everything). */
+const mayOperate = (role: SessionUser['role']) => role === 'admin' || role === 'operator';
 
 function Shell() {
   const { session } = useSession();
@@ -60,7 +63,7 @@ function Shell() {
                 >
                   Stats
                 </a>
-                {session.user.role === 'admin' && (
+                {mayOperate(session.user.role) && (
                   <a
                     href="/admin"
                     onClick={(e) => {
@@ -85,8 +88,8 @@ function Shell() {
               ) : path === '/stats' ? (
                 <StatsPage />
               ) : path === '/admin' ? (
-                // To anyone but an admin, the operations view does not exist (its API answers 404 too).
-                session.user.role === 'admin' ? (
+                // To anyone but an admin or an operator, the operations view does not exist (its API answers 404 too).
+                mayOperate(session.user.role) ? (
                   <AdminPage />
                 ) : (
                   <NotFound />

@@ -54,7 +54,7 @@ async function cluster(env: StackEnv, _args: string[]): Promise<number> {
   return run(env, { nodes: env.NODES, workers: env.WORKERS, haproxy: true });
 }
 
-/** The demo logins as the store seeds them: `alice, bob, admin (role admin) in org acme; carol in org globex`. */
+/** The demo logins as the store seeds them: `alice, bob, admin (role admin), ops (role operator) in org acme; carol in org globex`. */
 function demoUsers(): string {
   return DEMO_ORGS.map((org) => {
     const users = DEMO_USERS.filter((u) => u.org === org.slug).map((u) => ('role' in u ? `${u.username} (role ${u.role})` : u.username));

@@ -154,8 +154,10 @@ describe('npm start (embedded stack)', () => {
     }
     expect(guesses).toEqual([401, 401, 401, 429]);
     expect(a.output()).toContain(`running at http://127.0.0.1:${a.port}`);
-    expect(a.output()).toMatch(/seeded demo users: alice, bob, carol, admin/);
-    expect(a.output()).toMatch(/Demo users: alice, bob, admin \(role admin\) in org acme; carol in org globex; password "taskflow"/);
+    expect(a.output()).toMatch(/seeded demo users: alice, bob, carol, admin, ops/);
+    expect(a.output()).toMatch(
+      /Demo users: alice, bob, admin \(role admin\), ops \(role operator\) in org acme; carol in org globex; password "taskflow"/,
+    );
     // A first login finds tasks in several states; the test stack has none.
     expect(a.output()).toMatch(/seeded demo tasks: \d+ in acme, \d+ in globex/);
     const seeded = await tasksOf(a.port);

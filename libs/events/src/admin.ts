@@ -61,9 +61,15 @@ export type AdminQueueCounts = Record<QueueName, { waiting: number; active: numb
 /** `GET /api/admin/overview`. */
 export interface AdminOverview {
   generatedAt: string;
-  cluster: Omit<AdminNodeStats, 'nodeId' | 'at' | 'startedAt'> & { nodes: number };
+  /**
+   * `cluster` (an operator): everything below. `org` (an org's admin): only that org's parked jobs;
+   * node figures, queue depths and webhook deliveries are the cluster's, so `cluster` and `queues` are
+   * null, `nodes` and `webhooks.ignored` empty, `webhooks.failed` null.
+   */
+  scope: 'cluster' | 'org';
+  cluster: (Omit<AdminNodeStats, 'nodeId' | 'at' | 'startedAt'> & { nodes: number }) | null;
   nodes: AdminNodeStats[];
-  /** BullMQ jobs per queue and state (null while Redis cannot be read). */
+  /** BullMQ jobs per queue and state (null while Redis cannot be read, and to an org's admin). */
   queues: AdminQueueCounts | null;
   webhooks: { ignored: Record<string, number>; failed: number | null };
   /** The first parked jobs (all of them through `GET /api/admin/jobs/failed`). */

@@ -42,7 +42,9 @@ export const SessionResponse = Type.Object(
         orgId: Type.String(),
         username: Type.String(),
         name: Type.String(),
-        role: Type.Union([Type.Literal('member'), Type.Literal('admin')]),
+        role: Type.Union([Type.Literal('member'), Type.Literal('admin'), Type.Literal('operator')], {
+          description: "`admin`: of this org (its jobs in /admin); `operator`: runs the cluster (every node, every org's jobs)",
+        }),
       },
       strict,
     ),
@@ -183,7 +185,8 @@ const QueueCountsByQueue = Type.Object(
 export const AdminOverviewResponse = Type.Object(
   {
     generatedAt: IsoDate,
-    cluster: Type.Object({ ...NodeFigures, nodes: Type.Integer({ minimum: 0 }) }, strict),
+    scope: Type.Union([Type.Literal('cluster'), Type.Literal('org')]),
+    cluster: Nullable(Type.Object({ ...NodeFigures, nodes: Type.Integer({ minimum: 0 }) }, strict)),
     nodes: Type.Array(Type.Object({ nodeId: Type.String(), at: IsoDate, startedAt: IsoDate, ...NodeFigures }, strict)),
     queues: Nullable(QueueCountsByQueue),
     webhooks: Type.Object({ ignored: Counts, failed: Nullable(Type.Integer({ minimum: 0 })) }, strict),

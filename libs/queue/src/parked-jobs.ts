@@ -54,20 +54,27 @@ export class ParkedJobs {
     return Object.fromEntries(counts) as Record<QueueName, number>;
   }
 
-  /** Replays one parked job: 'not_parked' when it exists but is not in the failed set (running, done, replayed). */
-  async retry(queue: QueueName, id: string): Promise<'replayed' | 'moved' | 'gone' | 'not_parked'> {
+  /**
+   * Replays one parked job: 'not_parked' when it exists but is not in the failed set (running, done, replayed).
+   * `may` sees the job's data first: a job it refuses is 'gone', as if it did not exist.
+   */
+  async retry(
+    queue: QueueName,
+    id: string,
+    may?: (data: unknown) => Promise<boolean>,
+  ): Promise<'replayed' | 'moved' | 'gone' | 'not_parked'> {
     const job = await this.queues.find((q) => q.name === queue)?.getJob(id);
-    if (!job) return 'gone';
+    if (!job || (may && !(await may(job.data)))) return 'gone';
     if ((await job.getState()) !== 'failed') return 'not_parked';
     return replay(job, 'failed');
   }
 
   /** Moves every job parked now (of one queue, or all) back to waiting; returns those replayed (one replayed meanwhile by someone else is skipped). */
-  async retryAll(queue?: QueueName): Promise<Array<{ queue: QueueName; id: string }>> {
+  async retryAll(queue?: QueueName, may?: (jobs: ParkedJob[]) => Promise<ParkedJob[]>): Promise<Array<{ queue: QueueName; id: string }>> {
     const replayed: Array<{ queue: QueueName; id: string }> = [];
     // Listed first, then replayed: a replayed job that fails again at once is not picked up twice.
-    for (const parked of await this.list()) {
-      if (queue && parked.queue !== queue) continue;
+    const listed = (await this.list()).filter((parked) => !queue || parked.queue === queue);
+    for (const parked of may ? await may(listed) : listed) {
       const job = await this.queues.find((q) => q.name === parked.queue)!.getJob(parked.id);
       if (job && (await replay(job, 'failed')) === 'replayed') replayed.push({ queue: parked.queue, id: parked.id });
     }

@@ -18,7 +18,19 @@ describe('migrations and seed', () => {
       expect(indexes.rows.map((r) => r.indexname)).toEqual(
         expect.arrayContaining(['tasks_org_updated_idx', 'tasks_creator_updated_idx', 'tasks_org_status_idx']),
       );
-      expect((await seedDemo(dbs[0]!, 'pw-1234')).created).toEqual(['alice', 'bob', 'carol', 'admin']);
+      expect((await seedDemo(dbs[0]!, 'pw-1234')).created).toEqual(['alice', 'bob', 'carol', 'admin', 'ops']);
+      // 0007: an org's admin and a cluster operator are different roles; nothing else is one.
+      const roles = await dbs[0]!
+        .selectFrom('users')
+        .select(['username', 'role'])
+        .where('role', '!=', 'member')
+        .orderBy('username')
+        .execute();
+      expect(roles).toEqual([
+        { username: 'admin', role: 'admin' },
+        { username: 'ops', role: 'operator' },
+      ]);
+      await expect(sql`update users set role = 'root' where username = 'ops'`.execute(dbs[0]!)).rejects.toThrow(/users_role_check/);
       expect((await seedDemo(dbs[0]!, 'pw-1234')).created).toEqual([]);
     } finally {
       await Promise.all(dbs.map((db) => db.destroy()));

@@ -27,7 +27,8 @@ export interface UsersTable {
   disabledAt: NullableTimestamp;
 }
 
-export type UserRole = 'member' | 'admin';
+/** `admin`: of the user's own org; `operator`: runs the cluster, sees every org's jobs, administers no org (0007). */
+export type UserRole = 'member' | 'admin' | 'operator';
 
 /** The GitHub repositories an org owns (migration 0005); `fullName` is unique case-insensitively. */
 export interface OrgReposTable {

@@ -12,9 +12,11 @@ export const DEMO_USERS = [
   { username: 'alice', name: 'Alice Anders', org: 'acme' },
   { username: 'bob', name: 'Bob Brown', org: 'acme' },
   { username: 'carol', name: 'Carol Chen', org: 'globex' },
-  // The operator of the demo org: sees the operations view (/admin).
+  // The demo org's admin: its users, repositories and parked jobs (/admin shows acme's jobs only).
   { username: 'admin', name: 'Ada Admin', org: 'acme', role: 'admin' },
-] as const satisfies ReadonlyArray<{ username: string; name: string; org: string; role?: 'admin' }>;
+  // The cluster operator: every node's figures and every org's jobs; no org's admin.
+  { username: 'ops', name: 'Otto Ops', org: 'acme', role: 'operator' },
+] as const satisfies ReadonlyArray<{ username: string; name: string; org: string; role?: 'admin' | 'operator' }>;
 
 /** Each demo org's own repositories (the first is its default); globex cannot file tasks for acme's. */
 export const DEMO_REPOS: readonly RepoSeed[] = [

@@ -1,12 +1,13 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Db } from './db';
+import type { UserRole } from './schema';
 
 /** A live browser session with its user, as every request authenticated by the cookie sees it. */
 export interface SessionRecord {
   id: string;
   expiresAt: Date;
-  user: { id: string; orgId: string; username: string; name: string; role: 'member' | 'admin' };
+  user: { id: string; orgId: string; username: string; name: string; role: UserRole };
 }
 
 export interface SessionLimits {
@@ -93,7 +94,7 @@ export async function revokeSession(db: Db, id: string): Promise<boolean> {
 }
 
 /** A user's role, read from the database (a role change applies at once, not at the next login). */
-export async function userRole(db: Db, userId: string): Promise<'member' | 'admin' | undefined> {
+export async function userRole(db: Db, userId: string): Promise<UserRole | undefined> {
   const row = await db.selectFrom('users').select('role').where('id', '=', userId).executeTakeFirst();
   return row?.role;
 }

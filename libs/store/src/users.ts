@@ -1,6 +1,6 @@
 import type { Db } from './db';
 import { hashPassword, verifyPassword } from './passwords';
-import type { OrgRow, UserRow } from './schema';
+import type { OrgRow, UserRole, UserRow } from './schema';
 
 export type PublicUserRow = Omit<UserRow, 'passwordHash' | 'tokenVersion' | 'disabledAt'>;
 /** A user whose password was right: whether the account is disabled, and the token version a new token carries. */
@@ -12,7 +12,7 @@ export async function createOrg(db: Db, slug: string, name: string): Promise<Org
 
 export async function createUser(
   db: Db,
-  input: { orgId: string; username: string; name: string; password: string; role?: 'member' | 'admin' },
+  input: { orgId: string; username: string; name: string; password: string; role?: UserRole },
 ): Promise<PublicUserRow> {
   const passwordHash = await hashPassword(input.password);
   return db

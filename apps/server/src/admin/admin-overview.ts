@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import type { AdminNodeStats, AdminOverview, AdminParkedJob, NodeStatsSnapshot } from '@taskflow/events';
 import { QUEUES } from '@taskflow/events';
 import type { Logger } from '@taskflow/platform';
-import type { ParkedJobs, PipelineQueue } from '@taskflow/queue';
+import type { ParkedJob, ParkedJobs, PipelineQueue } from '@taskflow/queue';
 import { lagSummary, sumBuckets } from './histogram-quantile';
 import { readNodeStats } from './node-stats.publisher';
 
@@ -42,7 +42,10 @@ export const toParkedView = (j: {
 });
 
 /** The cluster from every live node's snapshot: sums, and the lag of all nodes' buckets together. */
-export function aggregateNodes(snapshots: NodeStatsSnapshot[]): Pick<AdminOverview, 'cluster' | 'nodes'> {
+export function aggregateNodes(snapshots: NodeStatsSnapshot[]): {
+  cluster: NonNullable<AdminOverview['cluster']>;
+  nodes: AdminNodeStats[];
+} {
   const nodes: AdminNodeStats[] = snapshots.map(({ lagBuckets, ...rest }) => ({ ...rest, lag: lagSummary(lagBuckets) }));
   return {
     nodes,
@@ -57,7 +60,34 @@ export function aggregateNodes(snapshots: NodeStatsSnapshot[]): Pick<AdminOvervi
   };
 }
 
-/** What any node answers for the whole cluster: node snapshots from Redis, queue state from BullMQ. */
+/**
+ * An org's admin sees the org's parked jobs only: node figures, queue depths and webhook deliveries are the
+ * cluster's (they would tell one org about the others' activity). `own` keeps the jobs that are the org's.
+ */
+export async function buildOrgOverview(deps: {
+  parked: ParkedJobs;
+  logger: Logger;
+  own: (jobs: ParkedJob[]) => Promise<ParkedJob[]>;
+  scanLimit: number;
+}): Promise<AdminOverview> {
+  const listed = await withTimeout(deps.parked.list(deps.scanLimit)).catch((err: unknown) => {
+    deps.logger.warn({ err, what: 'parked jobs' }, 'operations view: read failed');
+    return null;
+  });
+  const own = listed ? await deps.own(listed) : null;
+  return {
+    generatedAt: new Date().toISOString(),
+    scope: 'org',
+    cluster: null,
+    nodes: [],
+    queues: null,
+    webhooks: { ignored: {}, failed: null },
+    parked: (own ?? []).slice(0, OVERVIEW_PARKED_LIMIT).map(toParkedView),
+    parkedTotal: own ? own.length : null,
+  };
+}
+
+/** What any node answers for the whole cluster (to an operator): node snapshots from Redis, queue state from BullMQ. */
 export async function buildOverview(deps: {
   redis: Redis;
   prefix: string;
@@ -78,6 +108,7 @@ export async function buildOverview(deps: {
   const { cluster, nodes } = aggregateNodes(snapshots ?? []);
   return {
     generatedAt: new Date().toISOString(),
+    scope: 'cluster',
     cluster,
     nodes,
     queues,

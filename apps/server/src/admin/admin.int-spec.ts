@@ -13,7 +13,8 @@ import { startTestApp, TEST_JWT_SECRET, TEST_WEBHOOK_SECRET, type TestApp } from
 
 /**
  * The operations view on two server nodes sharing PostgreSQL and Redis: each publishes its
- * snapshot, either answers for both; admins only (404 to anyone else, as an unknown route).
+ * snapshot, either answers for both, to an operator; an org's admin sees and replays only the
+ * org's parked jobs; 404 to anyone else, as an unknown route.
  */
 jest.setTimeout(60_000);
 
@@ -35,7 +36,8 @@ async function listen(app: FastifyInstance): Promise<string> {
 beforeAll(async () => {
   t = await startTestApp({ NODE_ID: 'node-a', ADMIN_STATS_INTERVAL_MS: INTERVAL_MS });
   a = t.app;
-  await createUser(t.f.db, { orgId: t.f.users.alice.orgId, username: 'ops', name: 'Ops', password: FIXTURE_PASSWORD, role: 'admin' });
+  // The cluster operator (an org's admin sees only the org's jobs: 'admin rights per org' below).
+  await createUser(t.f.db, { orgId: t.f.users.alice.orgId, username: 'ops', name: 'Ops', password: FIXTURE_PASSWORD, role: 'operator' });
   // A second node on the same database, Redis and prefix.
   const config = loadServerConfig({
     DATABASE_URL: t.f.url,
@@ -108,7 +110,7 @@ describe('the cluster as one admin sees it', () => {
       const nodeA = v.nodes.find((n) => n.nodeId === 'node-a');
       return ids.includes('node-a') &&
         ids.includes('node-b') &&
-        v.cluster.sockets === 3 &&
+        v.cluster?.sockets === 3 &&
         (nodeA?.lag.count ?? 0) >= 1 &&
         v.cluster.errors.INVALID_PAYLOAD
         ? v
@@ -118,7 +120,7 @@ describe('the cluster as one admin sees it', () => {
     expect(byId['node-a']).toMatchObject({ sockets: 2, errors: {} });
     expect(byId['node-b']).toMatchObject({ sockets: 1, errors: { INVALID_PAYLOAD: 1 } });
     expect(view.cluster).toMatchObject({ nodes: 2, sockets: 3, errors: { INVALID_PAYLOAD: 1 } });
-    expect(view.cluster.messagesPerSecond).toBeGreaterThan(0);
+    expect(view.cluster!.messagesPerSecond).toBeGreaterThan(0);
     // 600 ms and a little delivery: in the (500, 1000] ms bucket, on both nodes (alice has sockets on each).
     for (const node of [byId['node-a']!, byId['node-b']!]) {
       expect(node.lag.count).toBe(1);
@@ -126,13 +128,13 @@ describe('the cluster as one admin sees it', () => {
       expect(node.lag.p50Ms).toBeLessThanOrEqual(1000);
       expect(node.lag.p99Ms).toBeGreaterThanOrEqual(node.lag.p50Ms!);
     }
-    expect(view.cluster.lag.count).toBe(2);
+    expect(view.cluster!.lag.count).toBe(2);
     // Node A answers the same cluster.
     expect((await overview(a, admin)).cluster).toMatchObject({ nodes: 2, sockets: 3 });
 
     // A socket leaves node A: the next snapshots say so.
     onA[1]!.close();
-    await eventually('node A down to one socket', async () => ((await overview(b, admin)).cluster.sockets === 2 ? true : undefined));
+    await eventually('node A down to one socket', async () => ((await overview(b, admin)).cluster?.sockets === 2 ? true : undefined));
   });
 
   it('shows queue depths, parked jobs and failed webhooks, and replays a parked job (CSRF required)', async () => {
@@ -247,8 +249,89 @@ describe('to anyone but an admin, the operations view does not exist', () => {
     try {
       expect((await a.inject({ method: 'GET', url: '/api/admin/overview', headers: { authorization: admin } })).statusCode).toBe(404);
     } finally {
-      await t.f.db.updateTable('users').set({ role: 'admin' }).where('username', '=', 'ops').execute();
+      await t.f.db.updateTable('users').set({ role: 'operator' }).where('username', '=', 'ops').execute();
     }
+  });
+});
+
+describe('admin rights per org', () => {
+  it("shows an org's admin only the org's parked jobs, replays only those (404 for another org's), and an operator all", async () => {
+    const { alice, carol } = t.f.users;
+    for (const [username, orgId] of [
+      ['acme-admin', alice.orgId],
+      ['globex-admin', carol.orgId],
+    ] as const)
+      await createUser(t.f.db, { orgId, username, name: username, password: FIXTURE_PASSWORD, role: 'admin' });
+    const acmeTask = (await t.f.newTask(alice)).task.id;
+    const globexTask = (await t.f.newTask(carol, { repo: 'globex/portal' })).task.id;
+
+    // Parked for real: an analysis job of each org's task and a webhook delivery, each failing its only attempt.
+    const connection = new Redis(process.env.TEST_REDIS_URL!, { maxRetriesPerRequest: null });
+    const analysis = new Queue(QUEUES.analysis, { connection, prefix: t.prefix });
+    const hooks = new Queue(QUEUES.webhooks, { connection, prefix: t.prefix });
+    await analysis.add('analyze', { taskId: acmeTask }, { jobId: 'acme-job', attempts: 1 });
+    await analysis.add('analyze', { taskId: globexTask }, { jobId: 'globex-job', attempts: 1 });
+    await hooks.add('apply-webhook', { deliveryId: 'hook-job' }, { jobId: 'hook-job', attempts: 1 });
+    const workerConnection = connection.duplicate();
+    const failing = [QUEUES.analysis, QUEUES.webhooks].map(
+      (q) => new Worker(q, async () => Promise.reject(new Error('no')), { connection: workerConnection, prefix: t.prefix }),
+    );
+    await eventually('all three parked', async () =>
+      (await analysis.getFailedCount()) === 2 && (await hooks.getFailedCount()) === 1 ? true : undefined,
+    );
+    await Promise.all(failing.map((w) => w.close()));
+    workerConnection.disconnect();
+
+    const ids = (jobs: Array<{ id: string }>) => jobs.map((j) => j.id).sort();
+    const asAcme = await bearer(a, 'acme-admin');
+    const acmeView = await overview(a, asAcme);
+    expect(acmeView).toMatchObject({ scope: 'org', cluster: null, nodes: [], queues: null, parkedTotal: 1 });
+    expect(ids(acmeView.parked)).toEqual(['acme-job']);
+    const failed = await a.inject({ method: 'GET', url: '/api/admin/jobs/failed', headers: { authorization: asAcme } });
+    expect(ids(failed.json().jobs)).toEqual(['acme-job']);
+    expect(ids((await overview(a, await bearer(a, 'globex-admin'))).parked)).toEqual(['globex-job']);
+
+    const retry = (authorization: string, payload: object) =>
+      a.inject({ method: 'POST', url: '/api/admin/jobs/retry', headers: { authorization }, payload });
+    // Another org's job, or a delivery (no org's): the very answer of a job that does not exist.
+    const missing = await retry(asAcme, { queue: QUEUES.analysis, id: 'no-such-job' });
+    expect(missing.statusCode).toBe(404);
+    for (const [queue, id] of [
+      [QUEUES.analysis, 'globex-job'],
+      [QUEUES.webhooks, 'hook-job'],
+    ] as const) {
+      const res = await retry(asAcme, { queue, id });
+      expect({ id, status: res.statusCode, body: res.json() }).toEqual({
+        id,
+        status: 404,
+        body: { error: 'NOT_FOUND', message: `No parked job ${id} in ${queue}` },
+      });
+    }
+    expect(await (await analysis.getJob('globex-job'))!.getState()).toBe('failed');
+    // "Replay all" of the queue replays the org's job only.
+    expect((await retry(asAcme, { queue: QUEUES.analysis })).json()).toEqual({ replayed: [{ queue: QUEUES.analysis, id: 'acme-job' }] });
+    expect(await (await analysis.getJob('acme-job'))!.getState()).toBe('waiting');
+    expect(await (await analysis.getJob('globex-job'))!.getState()).toBe('failed');
+    expect(await (await hooks.getJob('hook-job'))!.getState()).toBe('failed');
+
+    // The operator: the cluster, and every org's jobs.
+    const ops = await bearer(a, 'ops');
+    const opsView = await overview(a, ops);
+    expect(opsView.scope).toBe('cluster');
+    expect(opsView.cluster).not.toBeNull();
+    expect(ids(opsView.parked)).toEqual(['globex-job', 'hook-job']);
+    expect((await retry(ops, { queue: QUEUES.analysis, id: 'globex-job' })).json()).toEqual({
+      replayed: [{ queue: QUEUES.analysis, id: 'globex-job' }],
+    });
+    // ...and administers no org: its users are their org admin's (the same policy decides both).
+    const disable = (authorization: string, userId: string) =>
+      a.inject({ method: 'PUT', url: `/api/admin/users/${userId}/disabled`, headers: { authorization }, payload: { disabled: true } });
+    expect((await disable(ops, carol.id)).statusCode).toBe(404);
+    expect((await disable(asAcme, carol.id)).statusCode).toBe(404);
+    await analysis.obliterate({ force: true });
+    await hooks.obliterate({ force: true });
+    await Promise.all([analysis.close(), hooks.close()]);
+    connection.disconnect();
   });
 });
 

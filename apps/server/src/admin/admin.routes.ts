@@ -8,8 +8,8 @@ import type { Db } from '@taskflow/store';
 import type { CookieSessionDeps } from '../auth/session.cookie';
 import { ERROR_RESPONSES, SIGNED_IN } from '../http/route-schema';
 import type { RealtimeMetrics } from '../realtime/metrics';
-import { adminOnly } from './admin-access.policy';
-import { buildOverview, toParkedView, withTimeout } from './admin-overview';
+import { adminOnly, adminScope, jobsInScope } from './admin-access.policy';
+import { buildOrgOverview, buildOverview, toParkedView, withTimeout } from './admin-overview';
 import { NodeStatsPublisher } from './node-stats.publisher';
 import { nodeStatsSource } from './node-stats.source';
 
@@ -32,8 +32,10 @@ const FAILED_LIST_LIMIT = 500;
 
 /**
  * The operations view: this node publishes its snapshot, and answers for the whole cluster
- * (every live node's snapshot, BullMQ's queues), with a replay of parked jobs. Admins only;
- * to anyone else these routes do not exist (404, as an unknown route).
+ * (every live node's snapshot, BullMQ's queues), with a replay of parked jobs. Operators see
+ * all of it; an org's admin only the org's parked jobs (another org's job answers 404, as a
+ * job that does not exist). To anyone else these routes do not exist (404, as an unknown route).
+ * Left out of the public /api/docs (http/api-docs.ts); docs/operations.md lists them.
  */
 const doc = { tags: ['admin'], security: SIGNED_IN };
 
@@ -64,42 +66,58 @@ export async function adminRoutes(plain: FastifyInstance, deps: AdminDeps): Prom
   const overviewDoc = {
     ...doc,
     description:
-      'Admins only (404 to anyone else): every live node (sockets, messages/s, lag p50/p99, errors), BullMQ queues, ignored and failed webhooks, parked jobs.',
+      'Operators (404 to anyone else): every live node (sockets, messages/s, lag p50/p99, errors), BullMQ queues, ignored and failed webhooks, parked jobs. ' +
+      "An org's admin: `scope: org`, the org's parked jobs only.",
     response: { 200: AdminOverviewResponse, ...ERROR_RESPONSES },
   };
-  app.get('/api/admin/overview', { schema: overviewDoc }, async () =>
-    buildOverview({ redis, prefix: deps.keyPrefix, queue: deps.queue, parked, logger: deps.logger }),
-  );
+  app.get('/api/admin/overview', { schema: overviewDoc }, async (request) => {
+    const scope = adminScope(request);
+    if (scope.kind === 'org')
+      return buildOrgOverview({
+        parked,
+        logger: deps.logger,
+        own: (jobs) => jobsInScope(deps.db, scope, jobs),
+        scanLimit: FAILED_LIST_LIMIT,
+      });
+    return buildOverview({ redis, prefix: deps.keyPrefix, queue: deps.queue, parked, logger: deps.logger });
+  });
 
   const failedDoc = {
     ...doc,
-    description: 'Admins only: the parked (failed) jobs of every queue.',
+    description: "Admins only: the parked (failed) jobs of every queue (an org's admin: the org's).",
     response: { 200: AdminParkedJobsResponse, ...ERROR_RESPONSES },
   };
-  app.get('/api/admin/jobs/failed', { schema: failedDoc }, async () => {
+  app.get('/api/admin/jobs/failed', { schema: failedDoc }, async (request) => {
     const jobs = await withTimeout(parked.list(FAILED_LIST_LIMIT), 5000).catch(() => {
       throw new AppError('UNAVAILABLE', 503, 'The job queues cannot be read right now; try again in a moment');
     });
-    return { jobs: jobs.map(toParkedView) };
+    return { jobs: (await jobsInScope(deps.db, adminScope(request), jobs)).map(toParkedView) };
   });
 
   const retryDoc = {
     ...doc,
-    description: 'Admins only: replay one parked job (`id`) or every parked job of a queue.',
+    description:
+      "Admins only: replay one parked job (`id`) or every parked job of a queue (an org's admin: the org's; another org's job answers 404).",
     body: AdminRetryBody,
     response: { 200: AdminReplayedResponse, ...ERROR_RESPONSES },
   };
   app.post('/api/admin/jobs/retry', { schema: retryDoc }, async (request) => {
     const { queue, id } = request.body;
+    const scope = adminScope(request);
     const unavailable = () => {
       throw new AppError('UNAVAILABLE', 503, 'The job queues cannot be reached right now; nothing was replayed');
     };
     if (id === undefined) {
-      const replayed = await withTimeout(parked.retryAll(queue), 10_000).catch(unavailable);
+      const replayed = await withTimeout(
+        parked.retryAll(queue, (jobs) => jobsInScope(deps.db, scope, jobs)),
+        10_000,
+      ).catch(unavailable);
       request.log.info({ queue, replayed: replayed.length, by: request.user.username }, 'parked jobs replayed');
       return { replayed };
     }
-    const outcome = await withTimeout(parked.retry(queue, id), 5000).catch(unavailable);
+    // Another org's job is 'gone': the same 404 as an id that does not exist, so ids do not leak.
+    const may = async (data: unknown) => (await jobsInScope(deps.db, scope, [{ data }])).length === 1;
+    const outcome = await withTimeout(parked.retry(queue, id, may), 5000).catch(unavailable);
     if (outcome === 'gone' || outcome === 'not_parked') throw new AppError('NOT_FOUND', 404, `No parked job ${id} in ${queue}`);
     request.log.info({ queue, id, outcome, by: request.user.username }, 'parked job replayed');
     return { replayed: outcome === 'replayed' ? [{ queue, id }] : [] };

@@ -1,5 +1,8 @@
 import Fastify from 'fastify';
-import { registerApiDocs } from './api-docs';
+import fs from 'node:fs';
+import path from 'node:path';
+import { REPO_ROOT } from '@taskflow/testing';
+import { ADMIN_ROUTES_PREFIX, registerApiDocs } from './api-docs';
 import { startTestApp, type TestApp } from '../testing/test-app';
 
 let t: TestApp;
@@ -46,7 +49,7 @@ describe('/api/docs', () => {
     expect(String((await t.app.inject({ url: '/api/health' })).headers['content-security-policy'])).not.toContain('unsafe-inline');
   });
 
-  it('describes every API route, with a description and its responses, and nothing that does not exist', async () => {
+  it('describes every public API route, with a description and its responses, and nothing that does not exist', async () => {
     const res = await t.app.inject({ url: '/api/docs/json' });
     expect(res.statusCode).toBe(200);
     const doc = res.json<{ openapi: string; paths: Record<string, Record<string, OpenApiOperation>> }>();
@@ -64,7 +67,10 @@ describe('/api/docs', () => {
     const documented = Object.entries(doc.paths).flatMap(([url, ops]) =>
       Object.keys(ops).map((method) => `${method.toUpperCase()} ${url}`),
     );
-    expect([...documented].sort()).toEqual([...new Set(api)].sort());
+    // Admin routes are left out (docs/operations.md lists them: see the next test); every other route is in.
+    const isAdmin = (route: string) => route.split(' ')[1]!.startsWith(ADMIN_ROUTES_PREFIX);
+    expect(documented.filter(isAdmin)).toEqual([]);
+    expect([...documented].sort()).toEqual([...new Set(api.filter((r) => !isAdmin(r)))].sort());
     for (const [url, ops] of Object.entries(doc.paths)) {
       for (const [method, op] of Object.entries(ops)) {
         expect({ route: `${method} ${url}`, description: Boolean(op.description?.trim()) }).toEqual({
@@ -76,6 +82,18 @@ describe('/api/docs', () => {
         expect({ route: `${method} ${url}`, answers: own.length > 0 }).toEqual({ route: `${method} ${url}`, answers: true });
       }
     }
+  });
+
+  it('leaves the admin routes out of the public document, and docs/operations.md lists each of them', async () => {
+    const doc = (await t.app.inject({ url: '/api/docs/json' })).json<{ paths: Record<string, unknown> }>();
+    expect(Object.keys(doc.paths).filter((url) => url.startsWith('/api/admin'))).toEqual([]);
+    expect(JSON.stringify(doc)).not.toMatch(/\/api\/admin/);
+    const admin = registeredRoutes(t.app.printRoutes({ commonPrefix: false }))
+      .filter(({ method, url }) => method !== 'HEAD' && url.startsWith(ADMIN_ROUTES_PREFIX))
+      .map(({ method, url }) => `${method} ${url}`);
+    expect(admin).toEqual(expect.arrayContaining(['GET /api/admin/overview', 'POST /api/admin/jobs/retry']));
+    const operations = fs.readFileSync(path.join(REPO_ROOT, 'docs/operations.md'), 'utf8');
+    for (const route of new Set(admin)) expect({ route, listed: operations.includes(`\`${route}\``) }).toEqual({ route, listed: true });
   });
 
   it('puts the contract in the description: bodies, parameters and answers', async () => {

@@ -3,6 +3,11 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 
 export const API_DOCS_PATH = '/api/docs';
+/**
+ * Routes of operators and org admins: described like any route (the check below), but left out of the
+ * public document — docs/operations.md lists them for those who run the service.
+ */
+export const ADMIN_ROUTES_PREFIX = '/api/admin/';
 
 /**
  * The OpenAPI description of every route, generated from the routes' own schemas (those of
@@ -19,6 +24,7 @@ export async function registerApiDocs(app: FastifyInstance): Promise<void> {
       throw new Error(`${String(route.method)} ${route.url} lacks ${missing.join(' and ')}: document it for /api/docs, or hide it`);
   });
   await app.register(swagger, {
+    transform: ({ schema, url }) => ({ schema: url.startsWith(ADMIN_ROUTES_PREFIX) ? { ...schema, hide: true } : schema, url }),
     openapi: {
       openapi: '3.0.3',
       info: {

@@ -2,7 +2,8 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { AddRepoBody, RepoParams, RepoResponse, ReposResponse } from '@taskflow/events';
 import { AppError } from '@taskflow/platform';
-import { addOrgRepo, listOrgRepos, removeOrgRepo, userRole, type Db } from '@taskflow/store';
+import { addOrgRepo, listOrgRepos, removeOrgRepo, type Db } from '@taskflow/store';
+import { isOrgAdmin } from '../admin/admin-access.policy';
 import type { HttpRateLimits } from '../http/rate-limits';
 import { ERROR_RESPONSES, NO_CONTENT, SIGNED_IN } from '../http/route-schema';
 
@@ -23,9 +24,9 @@ export async function reposRoutes(plain: FastifyInstance, deps: ReposRoutesDeps)
   const { db } = deps;
   app.addHook('preHandler', app.authenticate);
   const write = deps.limits.perUser('repo-write', deps.perMinute.write, 'repository changes');
-  // The role is read from the database, so a demotion applies at once.
+  // Decided by the admin policy, from the database: a demotion applies at once; an operator is no org's admin.
   const adminOnly = async (request: FastifyRequest) => {
-    if ((await userRole(db, request.user.id)) !== 'admin')
+    if (!(await isOrgAdmin(db, request.user.id, request.user.orgId)))
       throw AppError.forbidden('Only an admin of your organisation can change its repositories');
   };
 

@@ -6,7 +6,8 @@ export interface SessionUser {
   username: string;
   name: string;
   orgId: string;
-  role?: 'member' | 'admin';
+  /** `admin`: of this org (its parked jobs at /admin); `operator`: runs the cluster (all of /admin). */
+  role?: 'member' | 'admin' | 'operator';
 }
 /** What the page knows of its session: never the session token itself (an httpOnly cookie page scripts cannot read). */
 export interface Session {

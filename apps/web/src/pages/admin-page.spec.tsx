@@ -22,6 +22,7 @@ function overview(socketsA: number, parked: AdminOverview['parked']): AdminOverv
   const nodes = [node('node-a', socketsA), node('node-b', 1)];
   return {
     generatedAt: new Date().toISOString(),
+    scope: 'cluster',
     nodes,
     cluster: {
       nodes: 2,
@@ -115,6 +116,38 @@ it('replays a parked job with the CSRF header, says so, and shows the queue empt
   // Nothing left to replay: the queue's button is off.
   const queueRow = screen.getAllByTestId('admin-queue').find((r) => within(r).getByRole('rowheader').textContent === 'github-webhooks')!;
   expect(within(queueRow).getByRole<HTMLButtonElement>('button').disabled).toBe(true);
+});
+
+it("shows an org's admin the org's parked jobs with their replay, and no cluster figures", async () => {
+  setSession('the-csrf-token');
+  const job = { ...PARKED, queue: 'task-analysis' as const, id: 'analyze-1', name: 'analyze' };
+  let parked = [job];
+  const calls = serve((call) => {
+    if (call.method === 'POST') {
+      parked = [];
+      return { status: 200, body: { replayed: [{ queue: job.queue, id: job.id }] } };
+    }
+    const body: AdminOverview = {
+      generatedAt: new Date().toISOString(),
+      scope: 'org',
+      cluster: null,
+      nodes: [],
+      queues: null,
+      webhooks: { ignored: {}, failed: null },
+      parked,
+      parkedTotal: parked.length,
+    };
+    return { status: 200, body };
+  });
+  render(<AdminPage pollMs={60_000} />);
+  const row = await screen.findByTestId('admin-parked-job');
+  expect(screen.getByTestId('admin-org-parked').textContent).toBe('1');
+  expect(screen.getByTestId('admin-org-scope').textContent).toMatch(/shown to cluster operators/);
+  for (const id of ['admin-cluster-sockets', 'admin-node', 'admin-queue', 'admin-errors']) expect(screen.queryByTestId(id)).toBeNull();
+  await act(async () => fireEvent.click(within(row).getByRole('button', { name: 'Replay job analyze-1' })));
+  expect(calls.filter((c) => c.method === 'POST').map((c) => c.body)).toEqual([{ queue: 'task-analysis', id: 'analyze-1' }]);
+  await screen.findByText('1 job replayed from task-analysis');
+  await waitFor(() => expect(screen.getByTestId('admin-org-parked').textContent).toBe('0'));
 });
 
 it('shows "Page not found" and no figures when the server answers 404 (not an admin)', async () => {

@@ -5,6 +5,7 @@ import * as m0003 from './0003-task-search';
 import * as m0004 from './0004-sessions-and-roles';
 import * as m0005 from './0005-org-repos';
 import * as m0006 from './0006-session-revocation';
+import * as m0007 from './0007-org-admins';
 
 /** Every migration, in order. Listed statically so bundled and source builds agree. */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -14,4 +15,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0004-sessions-and-roles': m0004,
   '0005-org-repos': m0005,
   '0006-session-revocation': m0006,
+  '0007-org-admins': m0007,
 };
