@@ -45,7 +45,21 @@ describe('GET /api/health', () => {
   it('answers 200 with the database up', async () => {
     const res = await app.inject({ method: 'GET', url: '/api/health' });
     expect(res.statusCode).toBe(200);
-    expect(res.json()).toMatchObject({ status: 'ok', node: 'test-node', checks: { database: 'up' } });
+    expect(res.json()).toMatchObject({ status: 'ok', checks: { database: 'up' } });
+  });
+
+  it('tells the public nothing about the node: no id, user or error counts; the metrics listener has them', async () => {
+    const res = await app.inject({ method: 'GET', url: '/api/health' });
+    expect(Object.keys(res.json()).sort()).toEqual(['checks', 'status']);
+    expect(res.body).not.toContain('test-node');
+    const detail = await app.metricsServer.inject({ method: 'GET', url: '/health' });
+    expect(detail.statusCode).toBe(200);
+    expect(detail.json()).toMatchObject({
+      status: 'ok',
+      node: 'test-node',
+      checks: { database: 'up' },
+      websocket: { connectedUsers: expect.any(Number), totalErrors: expect.any(Number), connectedSockets: expect.any(Number) },
+    });
   });
 
   it('answers 503 when the database is unreachable', async () => {

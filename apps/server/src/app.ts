@@ -103,7 +103,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ? await registerGateway(app, { config, db, logger: deps.logger, metrics, isDraining, sessions: cookieSessions })
     : undefined;
 
-  await app.register(healthRoutes, { db, nodeId: config.NODE_ID, startedAt: new Date(), metrics, queue, gateway, isDraining });
+  await app.register(healthRoutes, {
+    db,
+    nodeId: config.NODE_ID,
+    startedAt: new Date(),
+    metrics,
+    queue,
+    gateway,
+    isDraining,
+    metricsServer,
+  });
   const loginLimiter = new LoginLimiter(limits, {
     maxFailures: config.LOGIN_MAX_FAILURES,
     maxFailuresPerAddress: config.LOGIN_MAX_FAILURES_PER_ADDRESS,

@@ -43,7 +43,7 @@ export async function clusterStatus(supervisor: Supervisor, url: string): Promis
   const nodes = await Promise.all(
     supervisor.nodes.map(async (m) => {
       const s = base(m);
-      const live = s.pid && m.port ? await nodeSockets(m.port) : { sockets: null, users: null };
+      const live = s.pid && m.metricsPort ? await nodeSockets(m.metricsPort) : { sockets: null, users: null };
       return { ...s, ...(haproxyStates ? { haproxy: haproxyStates.get(m.name) ?? 'unknown' } : {}), ...live };
     }),
   );
@@ -66,8 +66,9 @@ async function readHaproxyStates(supervisor: Supervisor): Promise<Map<string, st
   return states;
 }
 
-async function nodeSockets(port: number): Promise<{ sockets: number | null; users: number | null }> {
-  const res = await fetch(`http://127.0.0.1:${port}/api/health`, { signal: AbortSignal.timeout(2000) }).catch(() => undefined);
+/** From the node's metrics listener: the public /api/health does not tell who is connected. */
+async function nodeSockets(metricsPort: number): Promise<{ sockets: number | null; users: number | null }> {
+  const res = await fetch(`http://127.0.0.1:${metricsPort}/health`, { signal: AbortSignal.timeout(2000) }).catch(() => undefined);
   const ws = (
     (await res?.json().catch(() => undefined)) as { websocket?: { connectedUsers?: number; connectedSockets?: number } } | undefined
   )?.websocket;

@@ -125,7 +125,10 @@ describe('cluster behind HAProxy', () => {
 
   it('spreads clients over both nodes', async () => {
     const users = await Promise.all(
-      stack.nodePorts.map(async (p) => ((await (await fetch(`http://127.0.0.1:${p}/api/health`)).json()) as any).websocket.connectedUsers),
+      // Each node's metrics listener: the public /api/health does not tell who is connected.
+      stack.nodeMetricsPorts.map(
+        async (p) => ((await (await fetch(`http://127.0.0.1:${p}/health`)).json()) as any).websocket.connectedUsers,
+      ),
     );
     expect(users.every((n: number) => n > 0)).toBe(true);
   });

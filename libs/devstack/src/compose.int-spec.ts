@@ -415,11 +415,12 @@ describe('the entry points the containers run, with the environment compose give
   }, 60_000);
 
   it('a server node started through the entrypoint is named after its host and passes the HEALTHCHECK; a worker starts', async () => {
-    const port = await freePort();
+    const [port, metricsPort] = [await freePort(), await freePort()];
     const env = serviceEnv('server', {
       DATABASE_URL: db.url,
       REDIS_URL: testEnv('TEST_REDIS_URL'),
       PORT: String(port),
+      METRICS_PORT: String(metricsPort),
       HOST: '127.0.0.1',
       QUEUE_PREFIX: prefix,
       DRAIN_DELAY_MS: '0',
@@ -456,7 +457,8 @@ describe('the entry points the containers run, with the environment compose give
       ).catch((err: Error) => {
         throw new Error(`${err.message}\n${node.output()}`);
       });
-      const body = (await (await fetch(`http://127.0.0.1:${port}/api/health`)).json()) as { node: string };
+      // The node's id is on its metrics listener only (the public /api/health does not name it).
+      const body = (await (await fetch(`http://127.0.0.1:${metricsPort}/health`)).json()) as { node: string };
       expect(body.node).toBe('container-abc123');
       expect(await healthcheck()).toBe(0);
 

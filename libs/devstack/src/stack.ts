@@ -61,6 +61,8 @@ export interface RunningStack {
   readonly nodes: Child[];
   /** Each server node's own port (behind HAProxy when there is one). */
   readonly nodePorts: number[];
+  /** Each server node's metrics listener, in the same order: GET /health there has its id and socket counts. */
+  readonly nodeMetricsPorts: number[];
   readonly workers: Child[];
   /** The environment every app process got (database, Redis, secrets…). */
   appEnv: NodeJS.ProcessEnv;
@@ -177,6 +179,7 @@ export async function startStack(
         name: m.name,
         pid: m.child?.process.pid ?? null,
         ...(m.port ? { port: m.port } : {}),
+        ...(m.metricsPort ? { metricsPort: m.metricsPort } : {}),
         state: m.state,
       });
       fs.writeFileSync(
@@ -239,6 +242,12 @@ export async function startStack(
       get nodePorts() {
         return current(
           (m) => m.port,
+          () => sup.nodes,
+        );
+      },
+      get nodeMetricsPorts() {
+        return current(
+          (m) => m.metricsPort,
           () => sup.nodes,
         );
       },

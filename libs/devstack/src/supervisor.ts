@@ -13,6 +13,8 @@ export interface Managed {
   name: string;
   slot: number;
   port?: number;
+  /** A node's metrics listener (loopback): /metrics and GET /health, the node's id and load, which the public port does not tell. */
+  metricsPort?: number;
   child?: Child;
   state: ProcessState;
   startedAt: number;
@@ -199,9 +201,14 @@ export class Supervisor {
   private async launch(m: Managed): Promise<void> {
     if (this.closing) return;
     m.port = m.kind === 'node' ? (this.opts.fixedPort ?? (await freePort())) : undefined;
+    m.metricsPort = m.kind === 'node' ? await freePort() : undefined;
     m.state = 'starting';
     m.startedAt = Date.now();
-    const child = this.opts.spawn(m.name, m.kind, m.kind === 'node' ? { PORT: String(m.port), NODE_ID: m.name } : { NODE_ID: m.name });
+    const child = this.opts.spawn(
+      m.name,
+      m.kind,
+      m.kind === 'node' ? { PORT: String(m.port), METRICS_PORT: String(m.metricsPort), NODE_ID: m.name } : { NODE_ID: m.name },
+    );
     m.child = child;
     void child.exited.then((code) => this.onExit(m, child, code));
     this.record(m, 'started', `pid ${child.process.pid}${m.port ? `, port ${m.port}` : ''}`);

@@ -121,15 +121,23 @@ export const ClientConfigResponse = Type.Object(
 );
 
 const UpDown = Type.Union([Type.Literal('up'), Type.Literal('down')]);
+const HealthStatus = Type.Union([Type.Literal('ok'), Type.Literal('degraded')]);
+const HealthChecks = Type.Object({ database: UpDown, redis: UpDown, socketAdapter: Type.Union([UpDown, Type.Literal('off')]) }, strict);
+/** Public GET /api/health: whether the product works, nothing about the node (id, users, errors). */
 export const HealthResponse = Type.Object(
+  { status: HealthStatus, reasons: Type.Optional(Type.Array(Type.String())), checks: HealthChecks },
+  strict,
+);
+/** GET /health on a node's metrics listener (never the public port): the public answer plus what identifies and loads the node. */
+export const NodeHealthResponse = Type.Object(
   {
-    status: Type.Union([Type.Literal('ok'), Type.Literal('degraded')]),
+    status: HealthStatus,
     reasons: Type.Optional(Type.Array(Type.String())),
     node: Type.String(),
     draining: Type.Boolean(),
     uptimeSeconds: Type.Integer({ minimum: 0 }),
     timestamp: IsoDate,
-    checks: Type.Object({ database: UpDown, redis: UpDown, socketAdapter: Type.Union([UpDown, Type.Literal('off')]) }, strict),
+    checks: HealthChecks,
     websocket: Type.Object(
       {
         connectedUsers: Type.Integer({ minimum: 0 }),

@@ -4,7 +4,7 @@ import type { Registry } from 'prom-client';
 /**
  * Prometheus /metrics on a listener of its own (METRICS_HOST:METRICS_PORT,
  * loopback by default), so the public port, and thus the load balancer, never
- * serves it.
+ * serves it. health.routes.ts adds GET /health (the node's id and load) here too.
  */
 export function buildMetricsServer(registry: Registry): FastifyInstance {
   const server = Fastify({ logger: false });

@@ -282,7 +282,8 @@ describe('presence', () => {
 
 describe('health, readiness, metrics', () => {
   it('reports the websocket block, readiness and Prometheus series', async () => {
-    const health = await t.app.inject({ method: 'GET', url: '/api/health' });
+    // The node's detail is on its metrics listener, not the public /api/health.
+    const health = await t.app.metricsServer.inject({ method: 'GET', url: '/health' });
     expect(health.json().websocket).toEqual({
       connectedUsers: expect.any(Number),
       messagesPerSecond: expect.any(Number),

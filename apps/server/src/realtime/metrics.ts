@@ -4,7 +4,7 @@ import { RateWindow } from './rate-window';
 
 /**
  * This node's real-time metrics: Prometheus series for /metrics, and the
- * `websocket` summary of /api/health (connected users, messages per second, errors).
+ * `websocket` summary of the metrics listener's /health (connected users, messages per second, errors).
  */
 export class RealtimeMetrics {
   readonly registry = new Registry();
@@ -90,7 +90,7 @@ export class RealtimeMetrics {
     this.totalErrors += 1;
   }
 
-  /** The `websocket` block of /api/health: messages per second over the last 10 s. */
+  /** The `websocket` block of the node health (metrics listener /health): messages per second over the last 10 s. */
   summary(connectedUsers: number) {
     return { connectedUsers, messagesPerSecond: Math.round(this.recent.perSecond() * 10) / 10, totalErrors: this.totalErrors };
   }

@@ -20,7 +20,7 @@ export interface SpawnedCluster {
   output(): string;
   /** stack.json as the supervisor last wrote it. */
   state(): {
-    nodes: Array<{ name: string; pid: number; port: number; state: string }>;
+    nodes: Array<{ name: string; pid: number; port: number; metricsPort: number; state: string }>;
     workers: Array<{ name: string; pid: number }>;
     pids: number[];
   };
