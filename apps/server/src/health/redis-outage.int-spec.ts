@@ -83,7 +83,9 @@ it('keeps reads, logins, the web app and sockets going while Redis is down; refu
   expect((await fetch(`${url}/`)).status).toBe(200);
   const bobToken = await login(url, 'bob', FIXTURE_PASSWORD);
   expect((await apiClient(url).post('/api/auth/login', { username: 'bob', password: 'wrong password' })).status).toBe(401);
-  expect(Date.now() - started).toBeLessThan(5000);
+  // Generous for a busy machine (1-2 s idle, 9 s seen at load 20): what it rules out is a request queued behind
+  // the dead Redis until the client's own timeout.
+  expect(Date.now() - started).toBeLessThan(20_000);
 
   // Writes that need the queue: a clear 503, and nothing committed.
   const before = (await alice.get('/api/tasks')).body.tasks.length;
