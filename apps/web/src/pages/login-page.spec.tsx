@@ -15,6 +15,8 @@ describe('LoginPage', () => {
       </SessionProvider>,
     );
     const hint = screen.getByText(/^Demo users:/);
-    expect(hint.textContent).toBe('Demo users: alice, bob, admin (acme; admin also sees Operations) · carol (globex)');
+    expect(hint.textContent).toBe(
+      "Demo users: alice, bob, admin, ops (acme; admin: acme's parked jobs, ops: the cluster, in Operations) · carol (globex)",
+    );
   });
 });

@@ -24,7 +24,9 @@ export function LoginPage() {
       {/* submit() catches its own failures and shows them; React ignores a handler's promise. */}
       <form className="card form" onSubmit={(e) => void submit(e)} aria-label="Log in">
         <h1>Taskflow Live</h1>
-        <p className="muted">Demo users: alice, bob, admin (acme; admin also sees Operations) · carol (globex)</p>
+        <p className="muted">
+          Demo users: alice, bob, admin, ops (acme; admin: acme&apos;s parked jobs, ops: the cluster, in Operations) · carol (globex)
+        </p>
         <label>
           Username
           <input value={username} onChange={(e) => setUsername(e.target.value)} autoComplete="username" required autoFocus />
