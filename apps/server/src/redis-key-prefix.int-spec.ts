@@ -83,11 +83,14 @@ it('keeps presence, rate-limit and node-snapshot keys under REDIS_KEY_PREFIX, an
   expect(kinds(own, keyPrefix)).toEqual([
     'admin',
     'presence',
+    'rl-connect',
     'rl-http-login-address',
     'rl-http-login-user',
+    'rl-http-login-username',
     'rl-http-task-create',
     'rl-socket',
     'rl-user',
+    'sockets',
   ]);
   const queue = kinds(await keysUnder(t.prefix), t.prefix);
   expect(queue).toContain(QUEUES.analysis);
