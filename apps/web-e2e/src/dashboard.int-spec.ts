@@ -221,7 +221,7 @@ describe('the dashboard in a real browser', () => {
     const options = await form
       .getByLabel('Repository')
       .locator('option')
-      .evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
+      .evaluateAll((os) => os.map((o) => o.getAttribute('value')));
     expect(options).toEqual(['globex/portal']);
     await form.getByLabel(/Private/).check();
     await form.getByText('go in full into a GitHub issue in globex/portal').waitFor();
