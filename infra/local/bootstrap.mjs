@@ -95,6 +95,8 @@ const redisUrl = command === 'test' ? process.env.TEST_REDIS_URL : process.env.R
 if (!redisUrl) ensureDebianPackage('redis-server', 'redis-server', 'set REDIS_URL to a Redis server');
 // The cluster runs behind HAProxy, and so do the cluster tests.
 if (command === 'cluster' || command === 'test') ensureDebianPackage('haproxy', 'haproxy');
+// A test of TLS at HAProxy makes its own self-signed certificate.
+if (command === 'test') ensureDebianPackage('openssl', 'openssl');
 // Browser tests drive Debian's Chromium through playwright-core (no browser download).
 if (command === 'test' && !process.env.CHROMIUM_PATH) ensureDebianPackage('chromium', 'chromium', 'set CHROMIUM_PATH to a Chromium binary');
 
