@@ -14,6 +14,7 @@ import {
   type TestDatabase,
   type TestSocket,
 } from '@taskflow/testing';
+import { clusterStatus } from './cluster-status';
 import { loadStackEnv } from './config';
 import { freePort } from './net';
 import { startRedis } from './redis';
@@ -131,6 +132,12 @@ describe('cluster behind HAProxy', () => {
       ),
     );
     expect(users.every((n: number) => n > 0)).toBe(true);
+    // `cluster:ctl -- status` shows them too, read from the same listeners.
+    const status = await clusterStatus(stack.supervisor, stack.url);
+    expect(status.nodes.map((n) => [n.name, (n.users ?? 0) > 0, (n.sockets ?? 0) > 0])).toEqual([
+      ['server-1', true, true],
+      ['server-2', true, true],
+    ]);
   });
 
   it('delivers a whole lifecycle to every client once, in order, over WebSocket and polling on both nodes', async () => {
