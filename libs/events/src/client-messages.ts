@@ -44,7 +44,15 @@ export function validateClientMessage<M extends ClientMessageName>(name: M, payl
   return validate(CLIENT_MESSAGES[name], payload) as Validation<ClientMessage<M>>;
 }
 
-export const AckErrorSchema = Type.Object({ code: Type.String(), message: Type.String() }, strict);
+export const AckErrorSchema = Type.Object(
+  {
+    code: Type.String(),
+    message: Type.String(),
+    /** On INTERNAL only: the id the server logged the failure under, for a support request (the details stay in the log). */
+    correlationId: Type.Optional(Type.String()),
+  },
+  strict,
+);
 export type AckError = Static<typeof AckErrorSchema>;
 export type Ack<T = undefined> = { ok: true; data?: T } | { ok: false; error: AckError };
 

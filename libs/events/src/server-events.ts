@@ -237,7 +237,10 @@ export const PresenceUpdatedPayload = Type.Object(
  */
 export const SyncRequiredPayload = Type.Object({ reason: Type.Union([Type.Literal('subscription_interrupted')]) }, strict);
 
-export const ErrorPayload = Type.Object({ message: Type.String(), code: Type.Optional(Type.String()) }, strict);
+export const ErrorPayload = Type.Object(
+  { message: Type.String(), code: Type.Optional(Type.String()), correlationId: Type.Optional(Type.String()) },
+  strict,
+);
 
 /** The registry: wire name → payload schema. Names never change without a migration note. */
 export const SERVER_EVENTS = {

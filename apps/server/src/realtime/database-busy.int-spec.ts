@@ -89,3 +89,25 @@ it('answers a join UNAVAILABLE while the pool is exhausted, and a reconnected cl
   expect(t.logs().filter((l) => l.level >= 50)).toEqual([]);
   expect(t.logs().some((l) => l.msg === 'socket handler: database unavailable')).toBe(true);
 });
+
+it('answers an unexpected failure INTERNAL with a stable sentence and a correlation id; the details go to the log only', async () => {
+  const { task } = await t.f.newTask(t.f.users.alice);
+  const client = await openSocket(url, { token });
+  sockets.push(client);
+  // A bug's worth of failure: the query meets a schema it does not expect.
+  await sql`alter table task_events rename to task_events_moved`.execute(t.f.db);
+  let ack;
+  try {
+    ack = await client.request('task:join', { taskId: task.id });
+  } finally {
+    await sql`alter table task_events_moved rename to task_events`.execute(t.f.db);
+  }
+  expect(ack).toEqual({
+    ok: false,
+    error: { code: 'INTERNAL', message: 'Something went wrong on our side', correlationId: expect.stringMatching(/^[0-9a-f-]{36}$/) },
+  });
+  const logged = t.logs().find((l) => l.correlationId === ack.error!.correlationId);
+  expect(logged).toMatchObject({ level: 50, msg: 'socket handler failed' });
+  expect(JSON.stringify(logged)).toContain('task_events');
+  expect(JSON.stringify(ack)).not.toContain('task_events');
+});

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { validateClientMessage, type Ack, type ClientMessageAck, type ClientMessageName } from '@taskflow/events';
 import { AppError, type Logger } from '@taskflow/platform';
 import { isDatabaseUnavailable } from '../http/database-unavailable';
@@ -29,10 +30,11 @@ export function createMessageDispatch({ limits, metrics, logger, context }: Mess
 
   return async (socket, event, args) => {
     const { payload, ack } = splitAck(args);
-    const fail = (code: string, message: string) => {
+    const fail = (code: string, message: string, correlationId?: string) => {
       metrics.recordError(code);
-      socket.emit('error', { code, message });
-      ack?.({ ok: false, error: { code, message } });
+      const error = correlationId ? { code, message, correlationId } : { code, message };
+      socket.emit('error', error);
+      ack?.({ ok: false, error });
     };
     const known = isClientMessage(event);
     metrics.received.inc({ event: known ? event : 'unknown' });
@@ -53,8 +55,10 @@ export function createMessageDispatch({ limits, metrics, logger, context }: Mess
         logger.warn({ err, event, userId: socket.data.user.id }, 'socket handler: database unavailable');
         return fail('UNAVAILABLE', 'The service is briefly unavailable; retry shortly');
       }
-      logger.error({ err, event, userId: socket.data.user.id }, 'socket handler failed');
-      fail('INTERNAL', 'Something went wrong on our side');
+      // The error's own text (SQL, a library's) stays in the log; the client gets a stable sentence and the id to quote.
+      const correlationId = randomUUID();
+      logger.error({ err, event, userId: socket.data.user.id, correlationId }, 'socket handler failed');
+      fail('INTERNAL', 'Something went wrong on our side', correlationId);
     }
   };
 }
