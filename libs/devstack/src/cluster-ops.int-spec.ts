@@ -39,6 +39,8 @@ beforeAll(async () => {
     // Three lifecycles at a time as one user: above the default task-creation budget.
     TASK_CREATE_PER_MINUTE: '1000',
     TASK_WRITE_PER_MINUTE: '1000',
+    // Every client re-reads its tasks after each reconnect (a node killed, drained, scaled in): above the default read budget.
+    TASK_READ_PER_MINUTE: '10000',
   });
   token = await login(cluster.url, 'alice', PASSWORD);
   const bob = await login(cluster.url, 'bob', PASSWORD);
