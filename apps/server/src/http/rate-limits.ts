@@ -67,27 +67,27 @@ export class HttpRateLimits {
   }
 
   /**
-   * Hooks holding one of the user's `max` slots on this node while a request runs (a 429 beyond): a rate per minute
-   * still lets a burst in at once, this bounds how much of the shared database pool one user's burst can hold.
+   * A preHandler holding one of the user's `max` slots on this node while a request runs (a 429 beyond): a rate per
+   * minute still lets a burst in at once, this bounds how much of the shared database pool one user's burst can hold.
    */
   inFlightPerUser(max: number, what: string) {
     const running = new Map<string, number>();
     const holding = new WeakSet<FastifyRequest>();
-    return {
-      preHandler: async (request: FastifyRequest, reply: FastifyReply) => {
-        const id = request.user.id;
-        const n = running.get(id) ?? 0;
-        if (n >= max) throw rateLimited(undefined, reply, `Too many ${what} at once`);
-        running.set(id, n + 1);
-        holding.add(request);
-      },
-      // onResponse runs once per request, answered or aborted, so every slot taken is given back.
-      onResponse: async (request: FastifyRequest) => {
-        if (!holding.delete(request)) return;
-        const n = (running.get(request.user.id) ?? 1) - 1;
-        if (n > 0) running.set(request.user.id, n);
-        else running.delete(request.user.id);
-      },
+    const release = (request: FastifyRequest) => {
+      if (!holding.delete(request)) return;
+      const n = (running.get(request.user.id) ?? 1) - 1;
+      if (n > 0) running.set(request.user.id, n);
+      else running.delete(request.user.id);
+    };
+    return async (request: FastifyRequest, reply: FastifyReply) => {
+      const id = request.user.id;
+      const n = running.get(id) ?? 0;
+      if (n >= max) throw rateLimited(undefined, reply, `Too many ${what} at once`);
+      running.set(id, n + 1);
+      holding.add(request);
+      // 'close' fires after the answer and also when the client went away; onResponse does not run then (no
+      // 'finish', fastify/fastify#6208), and a slot lost per abort would lock the user out of reads on this node.
+      reply.raw.once('close', () => release(request));
     };
   }
 

@@ -1,6 +1,8 @@
 import pino from 'pino';
 import type { FastifyInstance } from 'fastify';
-import { testEnv } from '@taskflow/testing';
+import { sql } from 'kysely';
+import { createDb } from '@taskflow/store';
+import { eventually, testEnv } from '@taskflow/testing';
 import { buildApp } from '../app';
 import { loadServerConfig } from '../config';
 import { startTestApp, TEST_JWT_SECRET, TEST_WEBHOOK_SECRET, type TestApp } from '../testing/test-app';
@@ -80,5 +82,56 @@ describe('reads running at once', () => {
     for (let i = 0; i < 5; i++) expect((await busy.app.inject({ method: 'GET', url: '/api/tasks', headers })).statusCode).toBe(200);
     const alice = { authorization: `Bearer ${busy.app.signSession({ ...busy.f.users.alice })}` };
     expect((await busy.app.inject({ method: 'GET', url: '/api/tasks', headers: alice })).statusCode).toBe(200);
+  });
+});
+
+describe('reads the client gave up on', () => {
+  let busy: TestApp;
+  let url: string;
+  beforeAll(async () => {
+    busy = await startTestApp({ TASK_READS_IN_FLIGHT_PER_USER: '2', TASK_LIST_PER_MINUTE: '1000' });
+    url = await busy.app.listen({ port: 0, host: '127.0.0.1' });
+  });
+  afterAll(() => busy.close());
+
+  it('gives the slot of an aborted read back, so the user can read again', async () => {
+    const headers = { authorization: `Bearer ${busy.app.signSession({ ...busy.f.users.bob })}` };
+    const watcher = createDb(busy.f.url, { max: 2 });
+    // A lock on the tasks table keeps the searches running (a lock rather than a sleep: it holds exactly as long as needed).
+    let unlock!: () => void;
+    const unlocked = new Promise<void>((r) => (unlock = r));
+    let locked!: () => void;
+    const isLocked = new Promise<void>((r) => (locked = r));
+    const lockWaiters = async () => {
+      const { rows } = await sql<{ n: string }>`select count(*) as n from pg_stat_activity
+        where datname = current_database() and wait_event_type = 'Lock'`.execute(watcher);
+      return Number(rows[0]!.n);
+    };
+    const holder = watcher.transaction().execute(async (trx) => {
+      await sql`lock table tasks in access exclusive mode`.execute(trx);
+      locked();
+      await unlocked;
+    });
+    try {
+      await isLocked;
+      const aborts = [new AbortController(), new AbortController()];
+      const gaveUp = aborts.map((a, i) => fetch(`${url}/api/tasks?q=slow${i}`, { headers, signal: a.signal }).catch((err: Error) => err));
+      // Each search waits on the lock with its page and its counts.
+      await eventually('both searches to wait on the lock', async () => ((await lockWaiters()) >= 4 ? true : undefined));
+      expect((await fetch(`${url}/api/tasks?q=probe`, { headers })).status).toBe(429);
+      for (const a of aborts) a.abort();
+      expect((await Promise.all(gaveUp)).map((r) => (r as Error).name)).toEqual(['AbortError', 'AbortError']);
+      unlock();
+      await holder;
+      // The aborted searches ran to their end (nothing waits on the lock any more) before the user reads again.
+      await eventually('the aborted searches to finish', async () => ((await lockWaiters()) === 0 ? true : undefined));
+      const codes: number[] = [];
+      for (let i = 0; i < 3; i++) codes.push((await fetch(`${url}/api/tasks`, { headers })).status);
+      expect(codes).toEqual([200, 200, 200]);
+    } finally {
+      unlock();
+      await holder.catch(() => undefined);
+      await watcher.destroy();
+    }
   });
 });

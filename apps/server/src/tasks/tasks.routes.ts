@@ -62,8 +62,7 @@ export async function tasksRoutes(plain: FastifyInstance, deps: TasksRoutesDeps)
         querystring: ListTasksQuerySchema,
         response: { 200: TaskListResponse, ...ERROR_RESPONSES },
       },
-      preHandler: [list, inFlight.preHandler],
-      onResponse: inFlight.onResponse,
+      preHandler: [list, inFlight],
     },
     async (request) => tasks.list(request.user, request.query),
   );
@@ -79,8 +78,7 @@ export async function tasksRoutes(plain: FastifyInstance, deps: TasksRoutesDeps)
         params: TaskIdParams,
         response: { 200: TaskWithEventsResponse, ...ERROR_RESPONSES },
       },
-      preHandler: [read, inFlight.preHandler],
-      onResponse: inFlight.onResponse,
+      preHandler: [read, inFlight],
     },
     async (request) => tasks.get(request.user, request.params.id),
   );
@@ -96,8 +94,7 @@ export async function tasksRoutes(plain: FastifyInstance, deps: TasksRoutesDeps)
         querystring: TimelineEventsQuery,
         response: { 200: TimelinePageResponse, ...ERROR_RESPONSES },
       },
-      preHandler: [read, inFlight.preHandler],
-      onResponse: inFlight.onResponse,
+      preHandler: [read, inFlight],
     },
     async (request) => tasks.events(request.user, request.params.id, request.query),
   );
