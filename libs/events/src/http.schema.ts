@@ -2,7 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { NOTIFICATION_KINDS, NotificationKindSchema } from './notifications';
 import { TASK_STATUSES } from './status-machine';
 import { FILTER_DATE_PATTERN } from './task-filter';
-import { CodingAgentSchema, PreferredAgentSchema, PrioritySchema, TaskStatusSchema, TaskTypeHintSchema } from './task.schema';
+import { CodingAgentSchema, MAX_SEQ, PreferredAgentSchema, PrioritySchema, TaskStatusSchema, TaskTypeHintSchema } from './task.schema';
 
 /**
  * Request bodies and queries of the public HTTP API. The server validates with
@@ -54,6 +54,11 @@ export const AddRepoBody = Type.Object(
   strict,
 );
 export type AddRepoBody = Static<typeof AddRepoBody>;
+/**
+ * 403 code of `POST /api/repos` for a repository under a GitHub owner (the part before '/') the org owns no repository
+ * under yet: nothing proves the org controls that owner on GitHub, so only the operator can seed it (GITHUB_REPOS).
+ */
+export const REPO_OWNER_NOT_ALLOWED = 'REPO_OWNER_NOT_ALLOWED';
 /** `DELETE /api/repos/:owner/:name`. */
 export const RepoParams = Type.Object(
   { owner: Type.String({ pattern: '^[A-Za-z0-9_.-]{1,100}$' }), name: Type.String({ pattern: '^[A-Za-z0-9_.-]{1,100}$' }) },
@@ -99,7 +104,8 @@ export const MAX_TIMELINE_PAGE = 200;
 /** A page of a task's timeline: the events before seq `before` (all of the latest without it), at most `limit`. */
 export const TimelineEventsQuery = Type.Object(
   {
-    before: Type.Optional(Type.Integer({ minimum: 1 })),
+    // Bounded like a seq (a PostgreSQL integer): a larger one failed in the query, a 500 rather than a 400.
+    before: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_SEQ })),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_TIMELINE_PAGE })),
   },
   strict,

@@ -34,7 +34,7 @@ it('seeds the demo orgs with repositories of their own: acme/payments is acme’
 });
 
 it('gives a repository one owner, whatever its spelling', async () => {
-  await expect(addOrgRepo(db, { orgId: await orgId('globex'), fullName: 'Acme/Payments', isPrivate: false })).rejects.toMatchObject({
+  await expect(addOrgRepo(db, { orgId: await orgId('acme'), fullName: 'ACME/Web', isPrivate: false })).rejects.toMatchObject({
     code: 'REPO_TAKEN',
     statusCode: 409,
   });
@@ -71,6 +71,33 @@ it('seeds from config only into an org that owns none yet, in the order given, n
   expect((await seedOrgRepos(db, [{ org: 'initech', fullName: 'initech/tps' }])).added).toEqual([]);
 });
 
+it('lets an org add repositories only under a GitHub owner it owns one under already (the seed decides), any spelling', async () => {
+  // globex cannot claim acme's owner, taken repository or not: it learns nothing, and captures no deliveries.
+  for (const fullName of ['acme/new', 'Acme/Payments', 'someone-else/x'])
+    await expect(addOrgRepo(db, { orgId: await orgId('globex'), fullName, isPrivate: false })).rejects.toMatchObject({
+      code: 'REPO_OWNER_NOT_ALLOWED',
+      statusCode: 403,
+      message: expect.stringContaining('the operator must seed'),
+    });
+  expect(await findRepoOwner(db, 'acme/new')).toBeUndefined();
+  expect(await addOrgRepo(db, { orgId: await orgId('acme'), fullName: 'ACME/new', isPrivate: false })).toMatchObject({
+    fullName: 'ACME/new',
+  });
+  // An org that owns none (no seed) can add none.
+  const hooli = (await db.insertInto('orgs').values({ slug: 'hooli', name: 'Hooli' }).returning('id').executeTakeFirstOrThrow()).id;
+  await expect(addOrgRepo(db, { orgId: hooli, fullName: 'hooli/app', isPrivate: false })).rejects.toMatchObject({ statusCode: 403 });
+  await removeOrgRepo(db, await orgId('acme'), 'acme/new');
+});
+
 it('refuses a name that is not owner/name', async () => {
-  await expect(addOrgRepo(db, { orgId: await orgId('acme'), fullName: 'not a repo', isPrivate: false })).rejects.toThrow(/check/);
+  await expect(addOrgRepo(db, { orgId: await orgId('acme'), fullName: 'not a repo', isPrivate: false })).rejects.toMatchObject({
+    statusCode: 403,
+  });
+  // And so does the table, whoever writes it.
+  await expect(
+    db
+      .insertInto('orgRepos')
+      .values({ orgId: await orgId('acme'), fullName: 'not a repo' })
+      .execute(),
+  ).rejects.toThrow(/check/);
 });

@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { REPO_OWNER_NOT_ALLOWED } from '@taskflow/events';
 import { AppError } from '@taskflow/platform';
 import type { Db } from './db';
 import type { Executor } from './task-record';
@@ -41,8 +42,23 @@ export async function findRepoOwner(db: Executor, fullName: string): Promise<{ o
     .executeTakeFirst();
 }
 
-/** Registers a repository for an org; 409 REPO_TAKEN when an org (this one or another) owns it already. */
+/** The part of `owner/name` before '/', lower-cased: GitHub compares owners case-insensitively. */
+const ownerOf = (fullName: string) => fullName.slice(0, fullName.indexOf('/')).toLowerCase();
+
+/**
+ * Registers a repository for an org. Dispatch acts with the deployment's one GitHub token, so an admin could
+ * otherwise claim (and capture the deliveries of) any repository that token reaches: an org may add one only
+ * under a GitHub owner it already owns a repository under, which only the operator's seeding establishes.
+ * 403 REPO_OWNER_NOT_ALLOWED otherwise; 409 REPO_TAKEN when an org (this one or another) owns it already.
+ */
 export async function addOrgRepo(db: Executor, input: { orgId: string; fullName: string; isPrivate: boolean }): Promise<OwnedRepo> {
+  const owner = ownerOf(input.fullName);
+  if (!(await listOrgRepos(db, input.orgId)).some((r) => ownerOf(r.fullName) === owner))
+    throw new AppError(
+      REPO_OWNER_NOT_ALLOWED,
+      403,
+      `Your organisation owns no repository under "${input.fullName.split('/')[0]}"; the operator must seed one there (GITHUB_REPOS) first`,
+    );
   const row = await db
     .insertInto('orgRepos')
     .values(input)

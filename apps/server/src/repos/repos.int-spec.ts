@@ -94,13 +94,39 @@ describe("an org's admins manage its repositories", () => {
     expect((await as(bob(), 'POST', '/api/tasks', { ...body, repo: 'acme/infra' })).statusCode).toBe(202);
   });
 
-  it("refuses a repository another org owns (409), and cannot remove another org's (404)", async () => {
+  it("refuses a repository another org owns, and cannot remove another org's (404)", async () => {
+    // Under an owner acme was never seeded with: 403, whether or not another org has the repository.
     const taken = await as(ada, 'POST', '/api/repos', { fullName: 'Globex/Portal' });
-    expect(taken.statusCode).toBe(409);
-    expect(taken.json()).toMatchObject({ error: 'REPO_TAKEN' });
+    expect(taken.statusCode).toBe(403);
+    expect(taken.json()).toMatchObject({ error: 'REPO_OWNER_NOT_ALLOWED' });
+    // Its own again, in another spelling: 409.
+    const again = await as(ada, 'POST', '/api/repos', { fullName: 'ACME/Web' });
+    expect(again.statusCode).toBe(409);
+    expect(again.json()).toMatchObject({ error: 'REPO_TAKEN' });
     const foreign = await as(ada, 'DELETE', '/api/repos/globex/portal');
     expect(foreign.statusCode).toBe(404);
     expect(await names(carol())).toEqual(['globex/portal']);
+  });
+
+  it("lets an admin add one only under a GitHub owner the operator seeded the org with: globex's admin cannot claim acme's", async () => {
+    const gina = await createUser(t.f.db, {
+      orgId: carol().orgId,
+      username: 'gina',
+      name: 'Gina',
+      password: FIXTURE_PASSWORD,
+      role: 'admin',
+    });
+    for (const fullName of ['acme/new', 'ACME/payments-v2', 'initech/tps']) {
+      const res = await as(gina, 'POST', '/api/repos', { fullName });
+      expect([fullName, res.statusCode]).toEqual([fullName, 403]);
+      expect(res.json()).toEqual({ error: 'REPO_OWNER_NOT_ALLOWED', message: expect.stringContaining('the operator must seed') });
+    }
+    expect(await names(carol())).toEqual(['globex/portal']);
+    // acme's admin can, whatever the owner's spelling; globex's under its own owner too.
+    expect((await as(ada, 'POST', '/api/repos', { fullName: 'Acme/new' })).statusCode).toBe(201);
+    expect((await as(gina, 'POST', '/api/repos', { fullName: 'globex/api' })).statusCode).toBe(201);
+    expect((await as(ada, 'DELETE', '/api/repos/acme/new')).statusCode).toBe(204);
+    expect((await as(gina, 'DELETE', '/api/repos/globex/api')).statusCode).toBe(204);
   });
 
   it('lets an admin remove one: no new task can target it; members get 403', async () => {

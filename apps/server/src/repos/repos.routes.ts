@@ -48,7 +48,7 @@ export async function reposRoutes(plain: FastifyInstance, deps: ReposRoutesDeps)
       schema: {
         ...doc,
         description:
-          'Register a repository your organisation owns (admins only; 403 otherwise). `isPrivate`: it is private on GitHub, so private tasks may go there. 409 `REPO_TAKEN` when an organisation has it already.',
+          'Register a repository your organisation owns (admins only; 403 otherwise), under a GitHub owner (before the `/`) it owns a repository under already: 403 `REPO_OWNER_NOT_ALLOWED` otherwise (the operator seeds new owners with GITHUB_REPOS). `isPrivate`: it is private on GitHub, so private tasks may go there. 409 `REPO_TAKEN` when an organisation has it already.',
         body: AddRepoBody,
         response: { 201: RepoResponse, ...ERROR_RESPONSES },
       },
