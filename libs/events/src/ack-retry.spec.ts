@@ -1,4 +1,4 @@
-import { ackRetryDelayMs, isRetryableAckError } from './ack-retry';
+import { ackRetryDelayMs, isRetryableAckError, MAX_UNEXPLAINED_ACK_ATTEMPTS, shouldRetryAck } from './ack-retry';
 
 describe('ack retry policy', () => {
   it('retries what passes, never what the client must change', () => {
@@ -6,6 +6,16 @@ describe('ack retry policy', () => {
     for (const code of ['NOT_FOUND', 'INVALID_PAYLOAD', 'UNKNOWN_EVENT', 'FEATURE_DISABLED', 'TOKEN_EXPIRED'])
       expect(isRetryableAckError({ code })).toBe(false);
     expect(isRetryableAckError(undefined)).toBe(false);
+  });
+
+  it('retries INTERNAL and a missing ack a few times only, what says it passes for as long as the client stays', () => {
+    expect(MAX_UNEXPLAINED_ACK_ATTEMPTS).toBe(5);
+    for (const error of [{ code: 'INTERNAL' }, undefined]) {
+      expect([1, 4].map((n) => shouldRetryAck(error, n))).toEqual([true, true]);
+      expect([5, 6].map((n) => shouldRetryAck(error, n))).toEqual([false, false]);
+    }
+    for (const code of ['UNAVAILABLE', 'RATE_LIMITED']) expect(shouldRetryAck({ code }, 100)).toBe(true);
+    expect(shouldRetryAck({ code: 'NOT_FOUND' }, 1)).toBe(false);
   });
 
   it('backs off from 250-500 ms, doubling, to at most 10 s, jittered', () => {

@@ -11,6 +11,20 @@ export function isRetryableAckError(error: { code: string } | undefined): boolea
 }
 
 /**
+ * INTERNAL (a bug, which may well repeat) and a missing ack are sent at most this many times in all: retried
+ * forever they would ask a failing server every 10 s for as long as the page is open. UNAVAILABLE and
+ * RATE_LIMITED say that they pass, and are retried for as long as the client is there.
+ */
+export const MAX_UNEXPLAINED_ACK_ATTEMPTS = 5;
+
+/** Whether attempt `attempt` (1, 2, …), answered `error` (undefined: no ack came), should be sent again. */
+export function shouldRetryAck(error: { code: string } | undefined, attempt: number): boolean {
+  if (error !== undefined && !isRetryableAckError(error)) return false;
+  if (error !== undefined && error.code !== 'INTERNAL') return true;
+  return attempt < MAX_UNEXPLAINED_ACK_ATTEMPTS;
+}
+
+/**
  * Delay before retry `attempt` (1, 2, …): 500 ms doubling to a 10 s cap, each drawn from its upper half so that
  * the clients of a node that failed together do not retry in step.
  */

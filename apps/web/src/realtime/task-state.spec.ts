@@ -54,6 +54,16 @@ describe('paging the timeline', () => {
     expect(far.olderCursor).toBe(301);
   });
 
+  it('ignores an older page that does not end right before the first event shown (a re-join replaced the view)', () => {
+    const asked = fromSnapshot(undefined, latest(101, 200));
+    // Missed more than a page meanwhile: the re-join's snapshot starts at 301, the page asked for ends at 100.
+    const rejoined = fromSnapshot(asked, latest(301, 400));
+    const after = prependOlder(rejoined, { events: range(51, 100), hasOlder: false, olderCursor: null });
+    expect(after).toBe(rejoined);
+    expect(seqs(after)).toEqual(range(301, 400).map((e) => e.seq));
+    expect(after.olderCursor).toBe(301);
+  });
+
   it('reads a snapshot without paging fields as the whole timeline', () => {
     expect(fromSnapshot(undefined, { taskId, seq: 2, task: task(2), events: range(1, 2) }).olderCursor).toBeNull();
   });

@@ -48,12 +48,15 @@ export function fromSnapshot(current: TaskView | undefined, state: TaskState): T
 
 /**
  * Puts a page of older events before the view's: by seq, so live events appended meanwhile, or a page that
- * arrives twice, neither lose nor double anything.
+ * arrives twice, neither lose nor double anything. Only a page that ends right before the view's first event
+ * joins on: one asked for an earlier view (a re-join replaced it by a later snapshot meanwhile) would leave a hole
+ * in front of which the timeline looks complete.
  */
 export function prependOlder(view: TaskView, page: OlderPage): TaskView {
   const first = view.events[0]?.seq ?? view.last + 1;
+  const pageLast = page.events.at(-1)?.seq;
+  if (pageLast !== undefined && pageLast !== first - 1) return view;
   const older = page.events.filter((e) => e.seq < first);
-  if (older.length === 0 && page.events.length > 0) return view;
   return { ...view, events: [...older, ...view.events], olderCursor: page.hasOlder ? page.olderCursor : null };
 }
 

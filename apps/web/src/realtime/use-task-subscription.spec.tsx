@@ -28,6 +28,9 @@ const resyncs: unknown[] = [];
 /** Codes the next joins are refused with, in order (then joins succeed); and how many joins arrived. */
 let joinFailures: string[] = [];
 let joins = 0;
+/** Codes the next resyncs are refused with, in order; and the events a resync answers (those after `since`). */
+let resyncFailures: string[] = [];
+let committed = [ev(3, 'dispatched'), ev(4, 'coding')];
 /** What the server's snapshot says (a test may commit more before the client re-joins). */
 let snapshot = { seq: 1, status: 'received', events: [ev(1, 'received')] };
 
@@ -44,9 +47,12 @@ beforeAll(async () => {
       socket.emit('task:state', { taskId, seq, task: { id: taskId, seq, status } as PublicTask, events });
       ack({ ok: true, data: { seq } });
     });
-    socket.on('resync_requested', (msg, ack) => {
+    socket.on('resync_requested', (msg: { since: Record<string, number> }, ack) => {
       resyncs.push(msg);
-      ack({ ok: true, data: { results: [{ taskId, kind: 'events', events: [ev(3, 'dispatched'), ev(4, 'coding')] }] } });
+      const refused = resyncFailures.shift();
+      if (refused) return ack({ ok: false, error: { code: refused, message: refused } });
+      const events = committed.filter((e) => e.seq > msg.since[taskId]!);
+      ack({ ok: true, data: { results: [{ taskId, kind: 'events', events }] } });
     });
   });
   await new Promise<void>((r) => httpServer.listen(0, '127.0.0.1', r));
@@ -135,4 +141,23 @@ it('does not retry a join the server answers NOT_FOUND: the page says so', async
   // Longer than the first two backoff delays: a retry would have arrived.
   await new Promise((r) => setTimeout(r, 1600));
   expect(joins).toBe(1);
+});
+
+it('sends one resync at a time after a gap, again while the server is busy, and asks once more for a gap seen meanwhile', async () => {
+  snapshot = { seq: 1, status: 'received', events: [ev(1, 'received')] };
+  committed = [ev(2, 'analyzing'), ev(3, 'dispatched'), ev(4, 'coding')];
+  resyncs.length = 0;
+  resyncFailures = ['UNAVAILABLE'];
+  const { result } = renderHook(() => useTaskSubscription(taskId), { wrapper });
+  await waitFor(() => expect(result.current.view?.last).toBe(1));
+  // Two out-of-order events while the server is busy: one resync, refused, sent again; not one per event, no giving up.
+  act(() => {
+    server.to('t').emit('task:event_added', { taskId, seq: 3, event: ev(3, 'dispatched') });
+    server.to('t').emit('task:event_added', { taskId, seq: 4, event: ev(4, 'coding') });
+  });
+  await waitFor(() => expect(result.current.view?.last).toBe(4), { timeout: 5000 });
+  expect(result.current.view?.events.map((e) => e.seq)).toEqual([1, 2, 3, 4]);
+  // Refused, sent again, then once more for the gap seen while the first was in flight (it found nothing new).
+  await waitFor(() => expect(resyncs).toHaveLength(3));
+  expect(resyncs).toEqual([1, 1, 4].map((since) => ({ taskIds: [taskId], since: { [taskId]: since } })));
 });

@@ -35,6 +35,8 @@ export function useTaskSubscription(taskId: string): TaskSubscription {
   // The latest view, for the socket handlers (they run between renders).
   const heldRef = useRef<Held | undefined>(undefined);
   const pending = useRef<EventAdded[] | null>(null);
+  /** The resync in flight (one per task at a time); `again`: a gap was seen meanwhile that it may not cover. */
+  const resyncing = useRef<{ stop: () => void; again: boolean } | null>(null);
 
   const current = useCallback(
     (): TaskView | undefined => (heldRef.current?.taskId === taskId ? heldRef.current.view : undefined),
@@ -64,9 +66,10 @@ export function useTaskSubscription(taskId: string): TaskSubscription {
     const before = current()?.olderCursor;
     if (before === undefined || before === null) return;
     const page = await api<OlderPage>('GET', `/api/tasks/${taskId}/events?before=${before}`);
-    // Applied to the view as it is by then: live events may have come meanwhile (prependOlder merges by seq).
+    // Applied to the view as it is by then: live events may have come meanwhile (prependOlder merges by seq). A view
+    // a re-join replaced meanwhile starts elsewhere: the page would not join on to it (the user asks again).
     const view = current();
-    if (view) set(prependOlder(view, page));
+    if (view && view.olderCursor === before) set(prependOlder(view, page));
   }, [taskId, set, current]);
 
   const apply = useCallback(
@@ -77,17 +80,31 @@ export function useTaskSubscription(taskId: string): TaskSubscription {
         if (!view) return;
         const { view: applied, outcome } = applyEvent(view, next);
         if (outcome === 'applied') set(applied);
-        if (outcome === 'gap' && socket) {
-          void emitWithAck(socket, 'resync_requested', { taskIds: [taskId], since: { [taskId]: view.last } })
-            .then((ack) => {
-              // Refused (busy, rate-limited): the REST read closes the gap instead of leaving it open until the next event.
-              if (!ack.ok) return void load();
-              const result = ack.data?.results[0];
-              if (result?.kind === 'state') set(fromSnapshot(current(), result.state));
-              if (result?.kind === 'events') for (const event of result.events) step({ taskId, seq: event.seq, event });
-            })
-            .catch(() => void load());
+        if (outcome === 'gap') resync();
+      }
+      // One resync at a time, sent again while the server is busy (one per out-of-order event would multiply the
+      // load that made it busy); a gap seen meanwhile asks once more after it, from where the view is by then.
+      function resync(): void {
+        if (!socket) return;
+        if (resyncing.current) {
+          resyncing.current.again = true;
+          return;
         }
+        const run: { stop: () => void; again: boolean } = { stop: () => undefined, again: false };
+        resyncing.current = run;
+        run.stop = joinWithRetry(
+          () => emitWithAck(socket, 'resync_requested', { taskIds: [taskId], since: { [taskId]: current()?.last ?? 0 } }),
+          (ack) => {
+            resyncing.current = null;
+            // Refused for good (or INTERNAL / no answer, a few times): the REST read closes the gap instead of
+            // leaving it open until the next event.
+            if (!ack?.ok) return void load();
+            const result = ack.data?.results[0];
+            if (result?.kind === 'state') set(fromSnapshot(current(), result.state));
+            if (result?.kind === 'events') for (const event of result.events) step({ taskId, seq: event.seq, event });
+            if (run.again) resync();
+          },
+        );
       }
       step(added);
     },
@@ -102,12 +119,23 @@ export function useTaskSubscription(taskId: string): TaskSubscription {
       return () => clearInterval(timer);
     }
     let stopJoining: (() => void) | undefined;
+    const stopResync = () => {
+      resyncing.current?.stop();
+      resyncing.current = null;
+    };
     const join = () => {
       stopJoining?.();
+      // The join's snapshot covers whatever a resync in flight was asked for.
+      stopResync();
       pending.current = [];
       stopJoining = joinWithRetry(
         () => emitWithAck(socket, 'task:join', { taskId }),
         (ack) => {
+          // INTERNAL a few times, or no answer: read the task over REST (which also says when it is not found).
+          if (!ack || (!ack.ok && ack.error.code === 'INTERNAL')) {
+            pending.current = null;
+            return void load();
+          }
           if (!ack.ok) setNotFoundId(taskId);
         },
       );
@@ -139,6 +167,7 @@ export function useTaskSubscription(taskId: string): TaskSubscription {
       socket.off('connect', join);
       socket.off('sync:required', join);
       stopJoining?.();
+      stopResync();
       if (socket.connected) socket.emit('task:leave', { taskId }, () => undefined);
     };
   }, [socket, features?.taskDetail, taskId, set, apply, load, current]);
