@@ -1,4 +1,5 @@
-import { findTaskForWebhook } from './pipeline.queries';
+import { sql } from 'kysely';
+import { findTaskByNumber, findTaskForWebhook } from './pipeline.queries';
 import { transition } from './tasks.commands';
 import { createStoreFixture, type StoreFixture } from './testing';
 
@@ -42,5 +43,29 @@ describe('findTaskForWebhook', () => {
     const task = await dispatched('acme/payments', 103, 'taskflow/by-issue');
     expect((await findTaskForWebhook(f.db, { repo: 'acme/payments', branch: 'feature/x', issueRefs: [103] }))?.id).toBe(task.id);
     expect(await findTaskForWebhook(f.db, { repo: 'acme/web', branch: 'feature/x', issueRefs: [103] })).toBeUndefined();
+  });
+
+  it("finds a task whatever the spelling of its repository, as ownership compares it (GitHub's names are case-insensitive)", async () => {
+    const task = await dispatched('Acme/Payments', 104, 'taskflow/by-spelling');
+    await f.db.updateTable('tasks').set({ prNumber: 204 }).where('id', '=', task.id).execute();
+    expect((await findTaskForWebhook(f.db, { repo: 'acme/payments', branch: 'taskflow/by-spelling' }))?.id).toBe(task.id);
+    expect((await findTaskForWebhook(f.db, { repo: 'ACME/payments', branch: 'feature/y', issueRefs: [104] }))?.id).toBe(task.id);
+    expect((await findTaskByNumber(f.db, 'acme/PAYMENTS', 104))?.id).toBe(task.id);
+    expect((await findTaskByNumber(f.db, 'acme/payments', 204))?.id).toBe(task.id);
+    expect(await findTaskByNumber(f.db, 'acme/web', 104)).toBeUndefined();
+  });
+
+  it('looks tasks up by number through an index on the lower-cased repository, not a scan of every task', async () => {
+    const plan = await f.db.connection().execute(async (conn) => {
+      await sql`set enable_seqscan = off`.execute(conn);
+      try {
+        const rows = await sql<{ 'QUERY PLAN': string }>`explain select id from tasks t
+          where lower(t.repo) = lower(${'acme/payments'}) and (t.github_issue_number = 1 or t.pr_number = 1)`.execute(conn);
+        return rows.rows.map((r) => r['QUERY PLAN']).join('\n');
+      } finally {
+        await sql`reset enable_seqscan`.execute(conn);
+      }
+    });
+    expect(plan).toMatch(/Index Cond: \(\(lower\(repo\)/);
   });
 });

@@ -12,6 +12,12 @@ import { selectTasks, toTaskRecord, type TaskRecord } from './task-record';
 const repoOwnedByTaskOrg = sql<boolean>`exists (select 1 from org_repos r where r.org_id = t.org_id and lower(r.full_name) = lower(t.repo))`;
 
 /**
+ * The task is in this repository, whatever either spelling: ownership compares names case-insensitively, so the lookup
+ * must too, or a delivery for `Acme/Payments` misses a task of `acme/payments`. Indexed by migration 0008.
+ */
+const inRepo = (repo: string) => sql<boolean>`lower(t.repo) = lower(${repo})`;
+
+/**
  * The task a GitHub event is about: by its branch, else by an `#<issue>` reference,
  * always in the repository the event came from (another repository may well have
  * a branch of the same name), and only a task of the org that owns that repository.
@@ -21,14 +27,14 @@ export async function findTaskForWebhook(
   ref: { repo: string; branch: string; issueRefs?: readonly number[] },
 ): Promise<TaskRecord | undefined> {
   const byBranch = await selectTasks(db)
-    .where('t.repo', '=', ref.repo)
+    .where(inRepo(ref.repo))
     .where('t.githubBranch', '=', ref.branch)
     .where(repoOwnedByTaskOrg)
     .executeTakeFirst();
   if (byBranch) return toTaskRecord(byBranch);
   if (!ref.issueRefs?.length) return undefined;
   const byIssue = await selectTasks(db)
-    .where('t.repo', '=', ref.repo)
+    .where(inRepo(ref.repo))
     .where('t.githubIssueNumber', 'in', [...ref.issueRefs])
     .where(repoOwnedByTaskOrg)
     .orderBy('t.createdAt', 'desc')
@@ -78,7 +84,7 @@ export async function stuckTasks(
 /** The task whose issue or pull request is `#number` in `repo` (comments name only the number). */
 export async function findTaskByNumber(db: Db, repo: string, number: number): Promise<TaskRecord | undefined> {
   const row = await selectTasks(db)
-    .where('t.repo', '=', repo)
+    .where(inRepo(repo))
     .where((eb) => eb.or([eb('t.githubIssueNumber', '=', number), eb('t.prNumber', '=', number)]))
     .where(repoOwnedByTaskOrg)
     .orderBy('t.createdAt', 'desc')
