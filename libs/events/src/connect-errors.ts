@@ -1,12 +1,23 @@
 /**
  * Why a socket's handshake was refused: Socket.IO's `connect_error` carries the sentence as `err.message` and
- * the stable code as `err.data.code` (documented in docs/websocket.md). socket.io-client keeps retrying with backoff.
+ * the stable code as `err.data.code` (documented in docs/websocket.md). socket.io-client does NOT retry a refusal
+ * by the server's middleware (`socket.active` turns false): a client calls `connect()` again itself for the codes
+ * that pass (TOO_MANY_SOCKETS, SOCKET_RATE_LIMITED, UNAVAILABLE: RETRYABLE_CONNECT_ERRORS), with backoff.
  */
 export const CONNECT_ERRORS = {
   TOO_MANY_SOCKETS: 'Too many open connections for this user: close some tabs, or wait for them to time out',
   SOCKET_RATE_LIMITED: 'Too many new connections for this user: try again shortly',
+  /** The token, session or connection-limit check failed (PostgreSQL or Redis briefly unreachable): not the client's fault. */
+  UNAVAILABLE: 'The server could not check this connection just now: try again shortly',
 } as const;
 export type ConnectErrorCode = keyof typeof CONNECT_ERRORS;
+
+/** The refusals that pass by themselves: a client connects again after a while (the others need a new login). */
+export const RETRYABLE_CONNECT_ERRORS: ReadonlySet<string> = new Set<ConnectErrorCode>([
+  'TOO_MANY_SOCKETS',
+  'SOCKET_RATE_LIMITED',
+  'UNAVAILABLE',
+]);
 
 /** `err.data` of a refused handshake. */
 export interface ConnectErrorData {

@@ -20,8 +20,8 @@ import { RealtimeProvider, useWebSocket } from './socket';
  * expired session it logs out instead.
  */
 /** A refusal as the server's connection limits send it (`err.data.code`). */
-const connectRefusal = (code: ConnectErrorCode, retryAfterSeconds: number) =>
-  Object.assign(new Error(CONNECT_ERRORS[code]), { data: { code, retryAfterSeconds } });
+const connectRefusal = (code: ConnectErrorCode, retryAfterSeconds?: number) =>
+  Object.assign(new Error(CONNECT_ERRORS[code]), { data: retryAfterSeconds === undefined ? { code } : { code, retryAfterSeconds } });
 
 let url: string;
 let httpServer: http.Server;
@@ -31,11 +31,20 @@ const connections: ServerSocket[] = [];
 let acceptDelayMs = 0;
 /** Handshakes the server refuses as its per-user connection rate does, before it accepts again. */
 let refuseForRate = 0;
+/** Handshakes the server refuses as when it could not check the session or the limits (PostgreSQL, Redis away). */
+let refuseUnavailable = 0;
+/** Handshakes the middleware saw. */
+let handshakes = 0;
 
 beforeAll(async () => {
   httpServer = http.createServer();
   server = new Server(httpServer);
   server.use((_socket, next) => {
+    handshakes += 1;
+    if (refuseUnavailable > 0) {
+      refuseUnavailable -= 1;
+      return next(connectRefusal('UNAVAILABLE'));
+    }
     if (refuseForRate > 0) {
       refuseForRate -= 1;
       return next(connectRefusal('SOCKET_RATE_LIMITED', 1));
@@ -89,6 +98,38 @@ it('tries again after retryAfterSeconds when a per-user limit refused the handsh
   expect(refuseForRate).toBe(0);
   expect(connections).toHaveLength(1);
   unmount();
+});
+
+it('tries again with backoff when the server could not check the handshake (UNAVAILABLE)', async () => {
+  refuseUnavailable = 2;
+  handshakes = 0;
+  const { result, unmount } = renderHook(() => useWebSocket(), { wrapper });
+  // socket.io-client would stay down after the refusal; the app asks again after 250-500 ms, then 500-1000 ms.
+  await waitFor(() => expect(result.current.status).toBe('connected'), { timeout: 5000 });
+  expect(refuseUnavailable).toBe(0);
+  expect(handshakes).toBe(3);
+  expect(connections).toHaveLength(1);
+  unmount();
+});
+
+it('does not send a second CONNECT when its limit retry fires while a connection is under way', async () => {
+  refuseForRate = 1;
+  const { result, unmount } = renderHook(() => useWebSocket(), { wrapper });
+  await waitFor(() => expect(refuseForRate).toBe(0));
+  // The client has the refusal (socket.io-client gave up: not active).
+  await waitFor(() => expect(result.current.socket?.active).toBe(false));
+  // Refused, retry due in 1-1.5 s; meanwhile the page connects by itself (back online), and the server is slow.
+  acceptDelayMs = 2500;
+  try {
+    result.current.socket!.connect();
+    await waitFor(() => expect(result.current.status).toBe('connected'), { timeout: 6000 });
+    // A time in which a second CONNECT, sent by the timer at 1-1.5 s, would have been accepted too (2.5 s later).
+    await new Promise((r) => setTimeout(r, 1600));
+    expect(connections).toHaveLength(1);
+    unmount();
+  } finally {
+    acceptDelayMs = 0;
+  }
 });
 
 it('opens one connection when the server is slow to accept it (no second CONNECT while connecting)', async () => {

@@ -1,6 +1,12 @@
 import { createContext, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
 import { io, type Socket } from 'socket.io-client';
-import type { ClientToServerEvents, ConnectErrorData, ServerToClientEvents } from '@taskflow/events';
+import {
+  ackRetryDelayMs,
+  RETRYABLE_CONNECT_ERRORS,
+  type ClientToServerEvents,
+  type ConnectErrorData,
+  type ServerToClientEvents,
+} from '@taskflow/events';
 import { useSession } from '../auth/session';
 import { useAppConfig, type Features } from '../config/app-config';
 import { keepSessionAlive } from '../auth/use-session-keepalive';
@@ -50,6 +56,8 @@ export function RealtimeProvider({
     const s: AppSocket = url === undefined ? io(options) : io(url, options);
     let sessionEnded = false;
     let disposed = false;
+    /** Handshakes refused in a row, for the backoff of UNAVAILABLE. */
+    let refusals = 0;
     const endSession = () => {
       sessionEnded = true;
       ended();
@@ -58,6 +66,7 @@ export function RealtimeProvider({
     s.on('session:ended', endSession);
     const stopKeepAlive = keepSessionAlive(s, idleSeconds, extended);
     s.on('connect', () => {
+      refusals = 0;
       setConnected(true);
       setEverConnected(true);
     });
@@ -70,12 +79,19 @@ export function RealtimeProvider({
     });
     s.on('connect_error', (err) => {
       if (/Session expired|Invalid token/.test(err.message)) endSession();
-      // Refused by a per-user limit (too many tabs, or reconnecting too fast): socket.io-client does not retry a
-      // refusal by the server's middleware by itself. Try again later, jittered so the user's tabs do not all return at once.
+      // Refused for a reason that passes (a per-user limit; the server could not check the session or the limits
+      // just now): socket.io-client does not retry a refusal by the server's middleware by itself. Try again later,
+      // jittered so the user's tabs do not all return at once.
       const data = (err as Error & { data?: Partial<ConnectErrorData> }).data;
-      if (data?.code === 'TOO_MANY_SOCKETS' || data?.code === 'SOCKET_RATE_LIMITED') {
-        const delayMs = (data.retryAfterSeconds ?? LIMIT_RETRY_SECONDS) * 1000 * (1 + Math.random() / 2);
-        setTimeout(() => !disposed && !sessionEnded && !s.connected && s.connect(), delayMs);
+      if (data?.code !== undefined && RETRYABLE_CONNECT_ERRORS.has(data.code)) {
+        refusals += 1;
+        const delayMs =
+          data.code === 'UNAVAILABLE'
+            ? ackRetryDelayMs(refusals)
+            : (data.retryAfterSeconds ?? LIMIT_RETRY_SECONDS) * 1000 * (1 + Math.random() / 2);
+        // Not while a connection is under way (the page came back online meanwhile): connect() on a socket still
+        // connecting sends a second CONNECT, and the server then holds two sockets for this tab.
+        setTimeout(() => !disposed && !sessionEnded && !s.active && s.connect(), delayMs);
       }
     });
     s.on('error', (e) => {
