@@ -45,7 +45,9 @@ declare module 'fastify' {
      * Verifies a token (as the HTTP preHandler does: signature, issuer, audience, expiry, then its version against
      * the user's through the per-node cache) and says when it expires. Throws AppError (401).
      */
-    verifySession(token: string): Promise<{ user: SessionUser; expiresAt: number }>;
+    verifySession(token: string): Promise<{ user: SessionUser; expiresAt: number; tokenVersion: number }>;
+    /** Checks again that a verified token's version (`ver`) still stands (through the per-node cache). Throws AppError (401). */
+    checkTokenStanding(userId: string, tokenVersion: number): Promise<void>;
   }
 }
 
@@ -104,8 +106,13 @@ export const authPlugin = fp<{
     }
     if (!Number.isSafeInteger(claims.ver) || claims.ver < 0) throw unauthorized();
     await checkStanding(claims.sub, claims.ver);
-    return { user: { id: claims.sub, orgId: claims.org, username: claims.username, name: claims.name }, expiresAt: claims.exp * 1000 };
+    return {
+      user: { id: claims.sub, orgId: claims.org, username: claims.username, name: claims.name },
+      expiresAt: claims.exp * 1000,
+      tokenVersion: claims.ver,
+    };
   });
+  app.decorate('checkTokenStanding', checkStanding);
   app.decorate('authenticate', async (request: FastifyRequest) => {
     // Browsers authenticate by the httpOnly session cookie; API clients (CLI, tests) by a Bearer token.
     const header = request.headers.authorization;

@@ -69,7 +69,7 @@ export async function registerGateway(app: FastifyInstance, deps: GatewayDeps): 
     prefix: config.REDIS_KEY_PREFIX,
   });
 
-  const session = createSessionGuard(app, { cookie: deps.sessions, metrics, logger });
+  const session = createSessionGuard(app, { cookie: deps.sessions, metrics, logger, tokenRecheckMs: config.TOKEN_VERSION_CACHE_MS });
   io.use((socket, next) => session.middleware(socket, next));
   // After the session guard (it names the user): how many sockets the user has, and how fast they open them.
   const connectionLimits = new ConnectionLimits(redis.limiter, io, {

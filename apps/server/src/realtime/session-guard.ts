@@ -18,10 +18,12 @@ export interface SessionGuard {
 }
 
 const EXPIRED = 'Session expired: log in again';
+/** With TOKEN_VERSION_CACHE_MS 0 (every HTTP check reads the database), a Bearer socket is still re-checked only this often. */
+const MIN_TOKEN_RECHECK_MS = 1000;
 
 export function createSessionGuard(
   app: FastifyInstance,
-  deps: { cookie: CookieSessionDeps; metrics: RealtimeMetrics; logger: Logger },
+  deps: { cookie: CookieSessionDeps; metrics: RealtimeMetrics; logger: Logger; tokenRecheckMs: number },
 ): SessionGuard {
   // One timer for every socket's deadline (not one each), and one user object per user: see their modules.
   const deadlines = new DeadlineQueue<TaskflowSocket>((socket) => void onDeadline(socket));
@@ -31,13 +33,46 @@ export function createSessionGuard(
     deadlines.cancel(this);
   }
 
-  const arm = (socket: TaskflowSocket, deadline: number) => {
-    socket.data.expiresAt = deadline;
+  // A Bearer socket's token standing is read once, at the handshake: a revocation broadcast that landed before the
+  // socket joined its user's room, or missed its node (whose cache then stays stale), would leave it open until the
+  // token expires. So its deadline is also the next standing check, every TOKEN_VERSION_CACHE_MS.
+  const recheckMs = Math.max(deps.tokenRecheckMs, MIN_TOKEN_RECHECK_MS);
+  const arm = (socket: TaskflowSocket, expiresAt: number) => {
+    socket.data.expiresAt = expiresAt;
+    const deadline = socket.data.tokenVersion === undefined ? expiresAt : Math.min(expiresAt, Date.now() + recheckMs);
     // A socket that went while its session was re-read must not be held until its deadline.
     if (socket.connected) deadlines.set(socket, deadline);
   };
 
+  /** A Bearer socket's check: true when it may stay (re-armed), false once it was ended (revoked, disabled, gone). */
+  async function tokenStillStands(socket: TaskflowSocket, tokenVersion: number): Promise<boolean> {
+    try {
+      await app.checkTokenStanding(socket.data.user.id, tokenVersion);
+      arm(socket, socket.data.expiresAt);
+      return true;
+    } catch (err) {
+      if (!(err instanceof AppError) || err.statusCode >= 500) {
+        // The database is unreachable: keep the socket until the next check rather than log everyone out.
+        deps.logger.warn({ err, userId: socket.data.user.id }, 'token re-check failed; retrying at the next one');
+        arm(socket, socket.data.expiresAt);
+        return true;
+      }
+      const disabled = err.code === 'USER_DISABLED';
+      const code = disabled ? 'USER_DISABLED' : 'TOKEN_REVOKED';
+      socket.emit('session:ended', { reason: disabled ? 'disabled' : 'signed-out-everywhere' });
+      deps.metrics.recordError(code);
+      socket.emit('error', { code, message: err.message });
+      socket.disconnect(true);
+      return false;
+    }
+  }
+
   async function onDeadline(socket: TaskflowSocket): Promise<void> {
+    const { tokenVersion } = socket.data;
+    if (tokenVersion !== undefined && socket.connected && socket.data.expiresAt > Date.now()) {
+      await tokenStillStands(socket, tokenVersion);
+      return;
+    }
     const sessionId = socket.data.user.sessionId;
     if (sessionId && socket.connected) {
       try {
@@ -60,9 +95,10 @@ export function createSessionGuard(
       const token = (socket.handshake.auth as { token?: unknown } | undefined)?.token;
       if (typeof token === 'string' && token.length > 0) {
         app.verifySession(token).then(
-          ({ user, expiresAt }) => {
+          ({ user, expiresAt, tokenVersion }) => {
             socket.data.user = users.intern(user);
             socket.data.expiresAt = expiresAt;
+            socket.data.tokenVersion = tokenVersion;
             // Verified: the socket need not keep its copy of the token (a few hundred bytes) for its whole life.
             delete (socket.handshake.auth as { token?: unknown }).token;
             next();
@@ -121,6 +157,7 @@ export function createSessionGuard(
           throw new AppError('UNAUTHORIZED', 401, 'The new token is not valid');
         }
         if (next.user.id !== user.id) throw new AppError('UNAUTHORIZED', 401, 'The new token belongs to someone else');
+        socket.data.tokenVersion = next.tokenVersion;
         arm(socket, next.expiresAt);
         return { expiresAt: new Date(next.expiresAt).toISOString() };
       }

@@ -5,6 +5,8 @@ import type { SessionUser } from '../auth/auth.plugin';
 export interface SocketData {
   user: SessionUser;
   expiresAt: number;
+  /** A Bearer socket's token version (`ver`), re-checked every TOKEN_VERSION_CACHE_MS; absent for a cookie socket. */
+  tokenVersion?: number;
 }
 
 /** Between server nodes (`io.serverSideEmit`, through the Redis adapter). */
