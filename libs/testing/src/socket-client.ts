@@ -1,5 +1,14 @@
 import { io, type Socket } from 'socket.io-client';
-import type { AckError, ClientMessage, ClientMessageAck, ClientMessageName, ServerToClientEvents } from '@taskflow/events';
+import {
+  ackRetryDelayMs,
+  RETRYABLE_CONNECT_ERRORS,
+  type AckError,
+  type ClientMessage,
+  type ClientMessageAck,
+  type ClientMessageName,
+  type ConnectErrorData,
+  type ServerToClientEvents,
+} from '@taskflow/events';
 
 export interface RecordedEvent {
   event: string;
@@ -63,7 +72,21 @@ export function openSocket(url: string, opts: OpenSocketOptions = {}): Promise<T
   const connects: number[] = [];
   let sessionEnded = false;
   let closed = false;
-  socket.on('connect', () => connects.push(Date.now()));
+  /** Handshakes refused in a row, for the backoff. */
+  let refusals = 0;
+  socket.on('connect', () => {
+    refusals = 0;
+    connects.push(Date.now());
+  });
+  // As the web app does: socket.io-client gives up after a refusal by the server's middleware; come back after one
+  // that passes (a per-user limit, or UNAVAILABLE: the server could not check the handshake just now).
+  socket.on('connect_error', (err: Error & { data?: Partial<ConnectErrorData> }) => {
+    const code = err.data?.code;
+    if (!opts.reconnection || code === undefined || !RETRYABLE_CONNECT_ERRORS.has(code)) return;
+    refusals += 1;
+    const delayMs = Math.max(ackRetryDelayMs(refusals), (err.data?.retryAfterSeconds ?? 0) * 1000);
+    setTimeout(() => !closed && !sessionEnded && !socket.active && socket.connect(), delayMs);
+  });
   socket.on('error' as never, (e: { code?: string }) => {
     if (e?.code === 'TOKEN_EXPIRED') sessionEnded = true;
   });

@@ -1,8 +1,8 @@
 import {
   ackRetryDelayMs,
   inSeqOrder,
-  isRetryableAckError,
   seqOutcome,
+  shouldRetryAck,
   snapshotApplies,
   type ClientMessageAck,
   type ServerEventPayload,
@@ -13,8 +13,8 @@ import type { AckAnswer, TestSocket } from './socket-client';
  * A client's copy of one task, kept the way browsers keep it (docs/architecture.md#the-event-log-and-seq):
  * apply seq = last + 1, drop seq <= last, resync on a gap, and re-join (fresh
  * snapshot) after every reconnect, resync when the server says `sync:required`; a re-join or resync
- * that fails with a retryable code (UNAVAILABLE, RATE_LIMITED, INTERNAL) or gets no ack is sent again with
- * the contract's backoff while connected. Records what it saw for assertions.
+ * that fails with a retryable code (UNAVAILABLE, RATE_LIMITED; INTERNAL and no ack only a few times, the
+ * contract's shouldRetryAck) is sent again with the contract's backoff while connected. Records what it saw for assertions.
  */
 export class TaskMirror {
   last = 0;
@@ -113,12 +113,15 @@ export class TaskMirror {
       });
   }
 
-  /** Retries `send` while it fails retryably (or times out) and the socket stays connected; a new connect starts its own. */
+  /**
+   * Retries `send` while it fails retryably (INTERNAL or a timeout at most MAX_UNEXPLAINED_ACK_ATTEMPTS times) and
+   * the socket stays connected; a new connect starts its own.
+   */
   private async retrying<T>(send: () => Promise<{ ok: boolean; error?: { code: string } } & T>): Promise<void> {
     const connection = this.client.connects.length;
     for (let attempt = 1; attempt <= 30; attempt++) {
       const ack = await send().catch(() => undefined);
-      if (ack && (ack.ok || !isRetryableAckError(ack.error))) return;
+      if (ack?.ok || !shouldRetryAck(ack?.error, attempt)) return;
       if (!this.client.socket.connected || this.client.connects.length !== connection) return;
       this.retries += 1;
       await new Promise((r) => setTimeout(r, ackRetryDelayMs(attempt)));

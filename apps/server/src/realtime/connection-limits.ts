@@ -78,13 +78,14 @@ export class ConnectionLimits {
     return `${this.opts.nodeId}|${socket.id}`;
   }
 
-  /** io.use, after the session guard: refuses with TOO_MANY_SOCKETS or SOCKET_RATE_LIMITED. */
+  /** io.use, after the session guard: refuses with TOO_MANY_SOCKETS or SOCKET_RATE_LIMITED (UNAVAILABLE if Redis fails). */
   middleware(socket: TaskflowSocket, next: (err?: Error) => void): void {
     this.admit(socket).then(
       (refusal) => next(refusal),
       (err: unknown) => {
         this.opts.logger.warn({ err }, 'connection limit check failed');
-        next(new Error('Could not check the connection limits; retrying'));
+        // Redis briefly away is not the user's doing: UNAVAILABLE, which clients retry (socket.io-client does not).
+        next(connectRefusal('UNAVAILABLE'));
       },
     );
   }

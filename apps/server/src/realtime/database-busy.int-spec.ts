@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { CONNECT_ERRORS } from '@taskflow/events';
 import { createDb, transition, type Db } from '@taskflow/store';
 import { FIXTURE_PASSWORD } from '@taskflow/store/testing';
 import { eventually, login, openSocket, TaskMirror, type TestSocket } from '@taskflow/testing';
@@ -110,4 +111,26 @@ it('answers an unexpected failure INTERNAL with a stable sentence and a correlat
   expect(logged).toMatchObject({ level: 50, msg: 'socket handler failed' });
   expect(JSON.stringify(logged)).toContain('task_events');
   expect(JSON.stringify(ack)).not.toContain('task_events');
+});
+
+it('refuses a handshake it cannot check with UNAVAILABLE, and a client connects again by itself once the database is back', async () => {
+  const client = await openSocket(url, { token: t.app.signSession({ ...t.f.users.bob }), reconnection: true });
+  sockets.push(client);
+  const checkedAt = Date.now();
+  client.socket.disconnect();
+  const refusals: Array<Error & { data?: unknown }> = [];
+  client.socket.on('connect_error', (err) => refusals.push(err));
+  const release = await exhaustPool();
+  try {
+    // The node's copy of bob's token standing (TOKEN_VERSION_CACHE_MS, 5 s) has run out: the handshake reads the database.
+    await eventually('the cached standing to expire', async () => (Date.now() - checkedAt > 5200 ? true : undefined), 15_000);
+    client.socket.connect();
+    await eventually('the handshake to be refused', async () => (refusals.length > 0 ? true : undefined), 30_000);
+  } finally {
+    await release();
+  }
+  expect(refusals[0]).toMatchObject({ message: CONNECT_ERRORS.UNAVAILABLE, data: { code: 'UNAVAILABLE' } });
+  // socket.io-client alone would stay down after a middleware refusal.
+  await eventually('the client to connect again', async () => (client.socket.connected ? true : undefined), 30_000);
+  expect(client.connects).toHaveLength(2);
 });

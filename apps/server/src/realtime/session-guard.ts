@@ -3,6 +3,7 @@ import type { ClientMessage } from '@taskflow/events';
 import { AppError, type Logger } from '@taskflow/platform';
 import { readSession, slideSession } from '@taskflow/store';
 import { sessionCookieOf, sessionOfCookie, type CookieSessionDeps } from '../auth/session.cookie';
+import { connectRefusal } from './connection-limits';
 import { DeadlineQueue } from './expiry-timer';
 import type { RealtimeMetrics } from './metrics';
 import { SharedUsers } from './shared-users';
@@ -106,7 +107,8 @@ export function createSessionGuard(
           (err: unknown) => {
             if (!(err instanceof AppError) || err.statusCode >= 500) {
               deps.logger.warn({ err }, 'token check failed during a handshake');
-              return next(new Error('Could not check the token; retrying'));
+              // UNAVAILABLE: socket.io-client does not retry a middleware refusal; the code tells clients to.
+              return next(connectRefusal('UNAVAILABLE'));
             }
             const code =
               err.code === 'TOKEN_EXPIRED' || err.code === 'TOKEN_REVOKED' || err.code === 'USER_DISABLED' ? err.code : 'UNAUTHORIZED';
@@ -136,7 +138,7 @@ export function createSessionGuard(
             return next(new Error(EXPIRED));
           }
           deps.logger.warn({ err }, 'session lookup failed during a handshake');
-          next(new Error('Could not check the session; retrying'));
+          next(connectRefusal('UNAVAILABLE'));
         },
       );
     },
