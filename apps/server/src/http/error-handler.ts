@@ -8,6 +8,8 @@ function firstPerPath(details: Array<{ path: string; message: string }>) {
   return details.filter((d) => !seen.has(d.path) && seen.add(d.path));
 }
 
+const UNSTORABLE_TEXT = new Set(['22021', '22P05']);
+
 /**
  * Every error leaves as `{ error, message }` (plus `details` for validation), with the right status. An internal error
  * (a bug, or an LLM's, GitHub's or the database's answer nobody turned into an AppError) never shows its own text: the
@@ -31,6 +33,11 @@ export function registerErrorHandler(app: FastifyInstance): void {
         message: `Invalid request ${err.validationContext ?? 'input'}: ${err.message}`,
         details: firstPerPath(err.validation.map((v) => ({ path: v.instancePath || '/', message: v.message ?? 'is invalid' }))),
       });
+    }
+    // Text PostgreSQL cannot store (a NUL character: SQLSTATE 22021 in text, 22P05 in jsonb) is the client's input,
+    // whichever field carried it: a 400, not an internal error.
+    if (UNSTORABLE_TEXT.has((err as { code?: unknown }).code as string)) {
+      return reply.status(400).send({ error: 'VALIDATION_FAILED', message: 'Invalid request input: text contains a NUL character' });
     }
     if (isDatabaseUnavailable(err)) {
       request.log.warn({ err: err.message }, 'database unavailable');

@@ -10,6 +10,8 @@ export type JsonSchema = { [key: string]: any };
 export interface SchemaArbitraryOptions {
   /** Ids that exist (tasks, users): a `uuid` is often one of them, so handlers get past "not found". */
   knownIds: readonly string[];
+  /** The id a field of this name names when valid (e.g. `userId`: a user an admin may manage), for `validSample`. */
+  idsByName?: Readonly<Record<string, string>>;
 }
 
 /** Strings that have broken parsers before: control and format characters, lone surrogates, escapes, injections. */
@@ -65,6 +67,14 @@ const AWKWARD_DATES = [
   '2026-12-06 10:00:00+00',
 ];
 
+const UUID_EDGES = [
+  '3F2B8C1E-8D9A-4C6B-9F1E-2A3B4C5D6E7F',
+  'urn:uuid:3f2b8c1e-8d9a-4c6b-9f1e-2a3b4c5d6e7f',
+  '00000000-0000-0000-0000-000000000000',
+  '3f2b8c1e8d9a4c6b9f1e2a3b4c5d6e7f',
+  '3f2b8c1e-8d9a-4c6b-9f1e-2a3b4c5d6e7',
+];
+
 const INTEGER_EDGES = [0, -1, 1, 2 ** 31 - 1, 2 ** 31, -(2 ** 31) - 1, 2 ** 53, -(2 ** 53), 1e21, 1e308, -1e308, 0.5, -0];
 
 const isObjectSchema = (s: JsonSchema) => s.type === 'object' || s.properties !== undefined || s.patternProperties !== undefined;
@@ -88,14 +98,7 @@ function stringEdges(s: JsonSchema): string[] {
   if (max !== undefined) edges.push('a'.repeat(max), 'a'.repeat(max + 1), '😀'.repeat(Math.ceil(max / 2) + 1), ' '.repeat(max));
   else edges.push('a'.repeat(5000));
   if (min !== undefined && min > 0) edges.push('a'.repeat(min - 1), 'a'.repeat(min));
-  if (s.format === 'uuid')
-    edges.push(
-      '3F2B8C1E-8D9A-4C6B-9F1E-2A3B4C5D6E7F',
-      'urn:uuid:3f2b8c1e-8d9a-4c6b-9f1e-2a3b4c5d6e7f',
-      '00000000-0000-0000-0000-000000000000',
-      '3f2b8c1e8d9a4c6b9f1e2a3b4c5d6e7f',
-      '3f2b8c1e-8d9a-4c6b-9f1e-2a3b4c5d6e7',
-    );
+  if (s.format === 'uuid') edges.push(...UUID_EDGES);
   if (s.format?.includes('date') || s.pattern?.includes('\\d{4}')) edges.push(...AWKWARD_DATES);
   return edges;
 }
@@ -226,4 +229,115 @@ export function valueArbitrary(s: JsonSchema, o: SchemaArbitraryOptions, depth =
     { weight: 3, arbitrary: edgeArbitrary(s, o, depth) },
     { weight: 1, arbitrary: anyJson },
   );
+}
+
+/** Values of the wrong JSON type for nearly any field. */
+const WRONG_TYPES: unknown[] = [null, true, 1, 'x', [], {}];
+
+/** One value the schema accepts, always the same one: the "otherwise valid" fields around an edge value. */
+export function validSample(s: JsonSchema, o: SchemaArbitraryOptions, name?: string): unknown {
+  if (s.const !== undefined) return s.const;
+  if (Array.isArray(s.enum)) return s.enum[0];
+  const union = (s.anyOf ?? s.oneOf) as JsonSchema[] | undefined;
+  if (union) return validSample(union.find((b) => b.type !== 'null') ?? union[0]!, o, name);
+  if (s.type === 'string') {
+    if (s.format === 'uuid') return (name && o.idsByName?.[name]) || o.knownIds[0] || '3f2b8c1e-8d9a-4c6b-9f1e-2a3b4c5d6e7f';
+    if (s.format === 'date-time') return '2026-12-06T10:00:00.000Z';
+    if (s.format === 'date') return '2026-12-06';
+    if (s.format === 'email') return 'someone@example.com';
+    if (s.format === 'uri') return 'https://example.com/';
+    if (typeof s.pattern === 'string') return fc.sample(validString(s, o), { numRuns: 1, seed: 1 })[0];
+    return 'a'.repeat(Math.min(Math.max((s.minLength as number | undefined) ?? 1, 1), (s.maxLength as number | undefined) ?? 1));
+  }
+  if (s.type === 'integer' || s.type === 'number') {
+    if (s.minimum !== undefined) return s.minimum;
+    if (s.exclusiveMinimum !== undefined) return (s.exclusiveMinimum as number) + 1;
+    return Math.min(1, (s.maximum as number | undefined) ?? 1);
+  }
+  if (s.type === 'boolean') return false;
+  if (s.type === 'null') return null;
+  if (s.type === 'array') return Array.from({ length: (s.minItems as number | undefined) ?? 0 }, () => validSample(s.items ?? {}, o));
+  if (isObjectSchema(s)) {
+    const props = (s.properties ?? {}) as Record<string, JsonSchema>;
+    return Object.fromEntries(((s.required ?? []) as string[]).map((k) => [k, validSample(props[k] ?? {}, o, k)]));
+  }
+  return null;
+}
+
+function stringBoundEdges(s: JsonSchema, o: SchemaArbitraryOptions, name?: string): unknown[] {
+  const min = s.minLength as number | undefined;
+  const max = s.maxLength as number | undefined;
+  const valid = validSample(s, o, name) as string;
+  const edges: unknown[] = ['', ' ', '\u0000', '\ud800', '__proto__', "'; drop table tasks; --", `${valid} `, valid.toUpperCase()];
+  if (min !== undefined && min > 0) edges.push('a'.repeat(min - 1), 'a'.repeat(min));
+  if (max !== undefined) edges.push('a'.repeat(max), 'a'.repeat(max + 1), '😀'.repeat(Math.ceil(max / 2) + 1));
+  else edges.push('a'.repeat(5000));
+  if (s.format === 'uuid') edges.push(...UUID_EDGES);
+  if (s.format?.includes('date') || s.pattern?.includes('\\d{4}')) edges.push(...AWKWARD_DATES);
+  return edges;
+}
+
+function numberBoundEdges(s: JsonSchema): unknown[] {
+  const edges: unknown[] = [0, -1, 0.5, 2 ** 31 - 1, 2 ** 31, -(2 ** 31) - 1, 2 ** 53, 1e21, -1e21, '1', '1e3'];
+  for (const key of ['minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum'] as const) {
+    const v = s[key] as number | undefined;
+    if (v !== undefined) edges.push(v - 1, v, v + 1);
+  }
+  return edges;
+}
+
+/**
+ * Every bound edge of a schema, each once, as whole values that are otherwise valid: for an object, each field in
+ * turn at each of its edges (min-1, min, max, max+1, 2^31-1, 2^31, 1e21, year 0/9999 dates, empty and over-long
+ * strings, wrong types), the others at `validSample`; each required field missing; an unknown field added.
+ */
+export function boundEdges(s: JsonSchema, o: SchemaArbitraryOptions, name?: string, depth = 0): unknown[] {
+  const unique = (values: unknown[]) => [...new Map(values.map((v) => [JSON.stringify(v) ?? 'undefined', v])).values()];
+  if (depth > 3) return WRONG_TYPES;
+  const union = (s.anyOf ?? s.oneOf) as JsonSchema[] | undefined;
+  if (union) return unique(union.flatMap((b) => boundEdges(b, o, name, depth)));
+  if (s.const !== undefined || Array.isArray(s.enum)) {
+    const members = (s.enum ?? [s.const]) as unknown[];
+    return unique([...members, ...members.map((v) => `${String(v)}x`), '', ...WRONG_TYPES]);
+  }
+  if (s.type === 'string') return unique([...stringBoundEdges(s, o, name), ...WRONG_TYPES.filter((v) => typeof v !== 'string')]);
+  if (s.type === 'integer' || s.type === 'number')
+    return unique([...numberBoundEdges(s), ...WRONG_TYPES.filter((v) => typeof v !== 'number')]);
+  if (s.type === 'boolean') return [true, false, 'true', 0, ...WRONG_TYPES.filter((v) => typeof v !== 'boolean')];
+  if (s.type === 'array') {
+    const item = s.items ?? {};
+    const valid = validSample(item, o);
+    const min = (s.minItems as number | undefined) ?? 0;
+    const of = (n: number) => Array.from({ length: n }, () => valid);
+    const lengths = [0, min - 1, min, min + 1, s.maxItems, s.maxItems === undefined ? 1001 : s.maxItems + 1].filter(
+      (n): n is number => typeof n === 'number' && n >= 0,
+    );
+    const items = boundEdges(item, o, undefined, depth + 1).map((e) => [e, ...of(Math.max(min - 1, 0))]);
+    return unique([...lengths.map(of), ...items, ...WRONG_TYPES.filter((v) => !Array.isArray(v))]);
+  }
+  if (isObjectSchema(s)) {
+    const props = (s.properties ?? {}) as Record<string, JsonSchema>;
+    const base = validSample(s, o, name) as Record<string, unknown>;
+    const fields = Object.entries(props).flatMap(([k, p]) => boundEdges(p, o, k, depth + 1).map((e) => ({ ...base, [k]: e })));
+    const missing = ((s.required ?? []) as string[]).map((k) => {
+      const { [k]: _dropped, ...rest } = base;
+      return rest;
+    });
+    const pattern = s.patternProperties ? (Object.values(s.patternProperties)[0] as JsonSchema) : undefined;
+    const keyed = pattern
+      ? boundEdges(pattern, o, undefined, depth + 1).map((e) => ({
+          ...base,
+          [validSample({ type: 'string', format: 'uuid' }, o) as string]: e,
+        }))
+      : [];
+    return unique([
+      base,
+      ...fields,
+      ...missing,
+      ...keyed,
+      { ...base, extra: 1 },
+      ...WRONG_TYPES.filter((v) => v === null || typeof v !== 'object' || Array.isArray(v)),
+    ]);
+  }
+  return WRONG_TYPES;
 }
