@@ -25,21 +25,32 @@ const addUp = (maps: Array<Record<string, number>>) => {
   return sum;
 };
 
-export const toParkedView = (j: {
-  queue: AdminParkedJob['queue'];
-  id: string;
-  name: string;
-  attemptsMade: number;
-  failedReason: string;
-  failedAt: string | null;
-}): AdminParkedJob => ({
-  queue: j.queue,
-  id: j.id,
-  name: j.name,
-  attemptsMade: j.attemptsMade,
-  failedReason: j.failedReason,
-  failedAt: j.failedAt,
-});
+/**
+ * A parked job as an admin of `scope` sees it. The raw failure reason is internal (LLM, GitHub or database error
+ * text, which may name hosts, queries or another org's data): the operator reads it, an org's admin a stable
+ * sentence with the job's reference to quote to the operator.
+ */
+export const toParkedView =
+  (scope: 'cluster' | 'org') =>
+  (j: {
+    queue: AdminParkedJob['queue'];
+    id: string;
+    name: string;
+    attemptsMade: number;
+    failedReason: string;
+    failedAt: string | null;
+  }): AdminParkedJob => ({
+    queue: j.queue,
+    id: j.id,
+    name: j.name,
+    attemptsMade: j.attemptsMade,
+    failedReason: scope === 'cluster' ? j.failedReason : orgFailedReason(j.queue, j.id),
+    failedAt: j.failedAt,
+  });
+
+/** The failure reason an org's admin reads. */
+export const orgFailedReason = (queue: string, id: string) =>
+  `The job failed; the cluster operator has the details under reference ${queue}/${id}`;
 
 /** The cluster from every live node's snapshot: sums, and the lag of all nodes' buckets together. */
 export function aggregateNodes(snapshots: NodeStatsSnapshot[]): {
@@ -82,7 +93,7 @@ export async function buildOrgOverview(deps: {
     nodes: [],
     queues: null,
     webhooks: { ignored: {}, failed: null },
-    parked: (own ?? []).slice(0, OVERVIEW_PARKED_LIMIT).map(toParkedView),
+    parked: (own ?? []).slice(0, OVERVIEW_PARKED_LIMIT).map(toParkedView('org')),
     parkedTotal: own ? own.length : null,
   };
 }
@@ -113,7 +124,7 @@ export async function buildOverview(deps: {
     nodes,
     queues,
     webhooks: { ignored: cluster.webhooksIgnored, failed: queues ? queues[QUEUES.webhooks].failed : null },
-    parked: (parked ?? []).map(toParkedView),
+    parked: (parked ?? []).map(toParkedView('cluster')),
     parkedTotal: queues ? Object.values(queues).reduce((n, q) => n + q.failed, 0) : null,
   };
 }

@@ -84,14 +84,16 @@ export async function adminRoutes(plain: FastifyInstance, deps: AdminDeps): Prom
 
   const failedDoc = {
     ...doc,
-    description: "Admins only: the parked (failed) jobs of every queue (an org's admin: the org's).",
+    description:
+      "Admins only: the parked (failed) jobs of every queue (an org's admin: the org's, with a reference to quote to the operator instead of the raw failure reason).",
     response: { 200: AdminParkedJobsResponse, ...ERROR_RESPONSES },
   };
   app.get('/api/admin/jobs/failed', { schema: failedDoc }, async (request) => {
     const jobs = await withTimeout(parked.list(FAILED_LIST_LIMIT), 5000).catch(() => {
       throw new AppError('UNAVAILABLE', 503, 'The job queues cannot be read right now; try again in a moment');
     });
-    return { jobs: (await jobsInScope(deps.db, adminScope(request), jobs)).map(toParkedView) };
+    const scope = adminScope(request);
+    return { jobs: (await jobsInScope(deps.db, scope, jobs)).map(toParkedView(scope.kind)) };
   });
 
   const retryDoc = {
