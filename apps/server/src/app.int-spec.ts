@@ -105,6 +105,17 @@ describe('error handler', () => {
     });
   });
 
+  it('generates the correlation id itself, whatever X-Request-Id the client sends', async () => {
+    const res = await app.inject({ method: 'GET', url: '/api/test/crash', headers: { 'x-request-id': 'forged' } });
+    const { correlationId } = res.json();
+    expect([res.statusCode, correlationId]).toEqual([
+      500,
+      expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/),
+    ]);
+    expect(t.logs().find((l) => l.correlationId === correlationId)).toMatchObject({ level: 50, reqId: correlationId });
+    expect(t.logs().filter((l) => JSON.stringify(l).includes('forged'))).toEqual([]);
+  });
+
   it.each(['llm', 'github', 'database'])('never answers with the %s error text', async (kind) => {
     const res = await app.inject({ method: 'GET', url: `/api/test/dependency/${kind}` });
     expect(res.statusCode).toBe(500);

@@ -67,7 +67,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     bodyLimit: 64 * 1024,
     // The client is the first X-Forwarded-For hop from the right that is not a trusted proxy (TRUSTED_PROXIES).
     trustProxy: proxyTrust(config.trustedProxies),
-    requestIdHeader: 'x-request-id',
+    // Never the client's X-Request-Id: one chosen by the client could be forged, collide with another's or be kilobytes long.
+    requestIdHeader: false,
     // Unique across nodes and restarts: an internal error's answer quotes it as its correlation id (error-handler.ts).
     genReqId: () => randomUUID(),
   });
