@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 import pino from 'pino';
 import { dispatchJobId, jobId, QUEUES, webhookJobId } from '@taskflow/events';
 import { AppError } from '@taskflow/platform';
-import { testEnv } from '@taskflow/testing';
+import { eventually, testEnv } from '@taskflow/testing';
 import { PipelineQueue } from './pipeline.queue';
 import { CAPPED_BACKOFF, cappedBackoffStrategy } from './retry-policy';
 
@@ -153,6 +153,30 @@ describe('PipelineQueue', () => {
     expect(Object.keys(counts).sort()).toEqual(Object.values(QUEUES).sort());
     expect(counts[QUEUES.analysis]).toMatchObject({ waiting: expect.any(Number), failed: expect.any(Number), active: 0 });
     expect(counts[QUEUES.analysis].failed).toBeGreaterThanOrEqual(1);
+  });
+
+  it('claims a webhook body for one delivery per window, with commands Redis 6.2 has too', async () => {
+    const bodyHash = randomBytes(16).toString('hex');
+    const key = `${prefix}:webhook-body:${bodyHash}`;
+    // What reaches Redis for this key (script commands included): `SET … GET` is a syntax error before Redis 7.0.
+    const monitor = await redis.monitor();
+    const seen: string[][] = [];
+    monitor.on('monitor', (_time: string, args: string[]) => void (args.includes(key) && seen.push(args)));
+    try {
+      expect(await queue.claimWebhookBody(bodyHash, 'd1', 300)).toBe('d1');
+      expect(await queue.claimWebhookBody(bodyHash, 'd2', 300)).toBe('d1');
+      expect(await redis.pttl(key)).toBeGreaterThan(0);
+      await eventually('the claim to expire', async () =>
+        (await queue.claimWebhookBody(bodyHash, 'd3', 300)) === 'd3' ? true : undefined,
+      );
+      await eventually('the claims on the monitor', async () =>
+        seen.filter((a) => a[0]!.toLowerCase() === 'set').length >= 2 ? true : undefined,
+      );
+      const sets = seen.filter((a) => a[0]!.toLowerCase() === 'set');
+      expect(sets.filter((a) => a.slice(3).some((arg) => arg.toUpperCase() === 'GET'))).toEqual([]);
+    } finally {
+      monitor.disconnect();
+    }
   });
 
   it('answers 503 instead of hanging while Redis is unreachable', async () => {

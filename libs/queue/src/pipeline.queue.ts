@@ -27,6 +27,14 @@ export const DEFAULT_JOB_OPTIONS: JobsOptions = {
 };
 
 const ADD_TIMEOUT_MS = 3000;
+/**
+ * The holder of KEYS[1], or (nil) after setting it to ARGV[1] for ARGV[2] ms: `SET … NX GET` in one step, which
+ * Redis accepts only from 7.0; a script is as atomic and runs on 6.2 too.
+ */
+const CLAIM_SCRIPT = `local earlier = redis.call('GET', KEYS[1])
+if earlier then return earlier end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return false`;
 
 function withTimeout<T>(work: Promise<T>, ms: number, message: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -131,7 +139,7 @@ export class PipelineQueue {
    */
   async claimWebhookBody(bodyHash: string, deliveryId: string, windowMs: number): Promise<string> {
     const earlier = await withTimeout(
-      this.connection.set(`${this.prefix}:webhook-body:${bodyHash}`, deliveryId, 'PX', windowMs, 'NX', 'GET'),
+      this.connection.eval(CLAIM_SCRIPT, 1, `${this.prefix}:webhook-body:${bodyHash}`, deliveryId, windowMs) as Promise<string | null>,
       ADD_TIMEOUT_MS,
       'webhook body claim timed out',
     );
