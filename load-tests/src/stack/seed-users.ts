@@ -1,4 +1,4 @@
-import { addOrgRepo, createDb, createOrg, hashPassword } from '@taskflow/store';
+import { createDb, createOrg, hashPassword, seedOrgRepos } from '@taskflow/store';
 
 export interface BenchUser {
   id: string;
@@ -22,7 +22,8 @@ export async function seedUsers(
       const slug = `bench-${opts.runId}-${i}`;
       const orgId = (await createOrg(db, slug, `Bench org ${i}`)).id;
       // Each org's own repository (repositories belong to one org): its tasks' default, and where their webhooks come from.
-      await addOrgRepo(db, { orgId, fullName: `${slug}/app`, isPrivate: false });
+      // Seeded as the operator does (an org admin may add repositories only under an owner the org already has).
+      await seedOrgRepos(db, [{ org: slug, fullName: `${slug}/app`, isPrivate: false }]);
       orgIds.push(orgId);
     }
     const passwordHash = await hashPassword(opts.password);
