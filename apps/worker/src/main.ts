@@ -8,8 +8,12 @@ async function main(): Promise<void> {
   const logger = createLogger('worker', config.LOG_LEVEL).child({ node: config.NODE_ID });
   // A failed I/O call nobody awaited is logged and counted, not fatal; an uncaught exception still exits.
   installProcessGuards(logger);
+  // Signal handlers first: "worker ready" is logged inside startWorkerRuntime, and a supervisor that answers it with
+  // SIGTERM at once (on a busy machine, before the next statement ran) would otherwise kill the process unclean.
+  let stop = async (): Promise<void> => undefined;
+  onShutdown(logger, () => stop());
   const runtime = startWorkerRuntime(config, logger);
-  onShutdown(logger, runtime.stop);
+  stop = runtime.stop;
   // Under the local stack's supervisor: a rolling restart moves on once this worker takes jobs.
   runtime.ready.then(tellSupervisorReady, (err: unknown) => logger.warn({ err }, 'worker not ready'));
 }
