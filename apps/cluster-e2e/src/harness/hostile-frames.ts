@@ -105,7 +105,8 @@ export function hostileFrames(seed: number, count: number): HostileFrame[] {
       8,
       () => ({
         kind: 'huge-ack-id',
-        data: `42${'9'.repeat(1 + int(40))}${JSON.stringify([pick([...KNOWN, ...PROTOTYPE_NAMES]), {}])}`,
+        // 10+ digits: above every sequential ack id, so its answer is never taken for another frame's (a `999` once was).
+        data: `42${'9'.repeat(10 + int(31))}${JSON.stringify([pick([...KNOWN, ...PROTOTYPE_NAMES]), {}])}`,
         fatal: false,
       }),
     ],
