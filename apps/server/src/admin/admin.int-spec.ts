@@ -9,7 +9,7 @@ import { FIXTURE_PASSWORD } from '@taskflow/store/testing';
 import { eventually, openSocket, type TestSocket } from '@taskflow/testing';
 import { buildApp } from '../app';
 import { loadServerConfig } from '../config';
-import { startTestApp, TEST_JWT_SECRET, TEST_WEBHOOK_SECRET, type TestApp } from '../testing/test-app';
+import { startTestApp, TEST_JWT_SECRET, TEST_WEBHOOK_SECRET, type TestApp, listenOnLoopback } from '../testing/test-app';
 
 /**
  * The operations view on two server nodes sharing PostgreSQL and Redis: each publishes its
@@ -27,11 +27,6 @@ let urlA: string;
 let urlB: string;
 let redis: Redis;
 const sockets: TestSocket[] = [];
-
-async function listen(app: FastifyInstance): Promise<string> {
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  return `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
-}
 
 beforeAll(async () => {
   t = await startTestApp({ NODE_ID: 'node-a', ADMIN_STATS_INTERVAL_MS: INTERVAL_MS });
@@ -51,8 +46,8 @@ beforeAll(async () => {
   const logger = pino({ level: 'silent' });
   bQueue = PipelineQueue.connect(config.REDIS_URL, t.prefix, logger);
   b = await buildApp({ config, db: t.f.db, logger, queue: bQueue });
-  urlA = await listen(a);
-  urlB = await listen(b);
+  urlA = await listenOnLoopback(a);
+  urlB = await listenOnLoopback(b);
   redis = new Redis(process.env.TEST_REDIS_URL!, { maxRetriesPerRequest: null });
 });
 afterAll(async () => {

@@ -7,7 +7,7 @@ import { FIXTURE_PASSWORD } from '@taskflow/store/testing';
 import { eventually, openSocket, type TestSocket } from '@taskflow/testing';
 import { buildApp } from '../app';
 import { loadServerConfig } from '../config';
-import { startTestApp, TEST_JWT_SECRET, TEST_WEBHOOK_SECRET, type TestApp } from '../testing/test-app';
+import { startTestApp, TEST_JWT_SECRET, TEST_WEBHOOK_SECRET, type TestApp, listenOnLoopback } from '../testing/test-app';
 
 /**
  * Ending sign-ins before they expire, on two server nodes sharing PostgreSQL and Redis: sign out everywhere
@@ -24,11 +24,6 @@ let bQueue: PipelineQueue;
 let urlA: string;
 let urlB: string;
 const sockets: TestSocket[] = [];
-
-async function listen(app: FastifyInstance): Promise<string> {
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  return `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
-}
 
 beforeAll(async () => {
   t = await startTestApp({ NODE_ID: 'node-a', WEBSOCKET_CORS_ORIGIN: ORIGIN });
@@ -51,8 +46,8 @@ beforeAll(async () => {
   const logger = pino({ level: 'silent' });
   bQueue = PipelineQueue.connect(config.REDIS_URL, t.prefix, logger);
   b = await buildApp({ config, db: t.f.db, logger, queue: bQueue });
-  urlA = await listen(a);
-  urlB = await listen(b);
+  urlA = await listenOnLoopback(a);
+  urlB = await listenOnLoopback(b);
 });
 afterAll(async () => {
   for (const s of sockets) s.close();

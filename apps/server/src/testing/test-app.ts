@@ -60,3 +60,9 @@ export async function startTestApp(env: NodeJS.ProcessEnv = {}): Promise<TestApp
     },
   };
 }
+
+/** Starts an app listening on a free loopback port; resolves with its base URL. */
+export async function listenOnLoopback(app: FastifyInstance): Promise<string> {
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  return `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+}
