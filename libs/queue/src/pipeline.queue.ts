@@ -12,7 +12,7 @@ import {
   type QueueName,
   type WebhookJobData,
 } from '@taskflow/events';
-import { AppError, type Logger } from '@taskflow/platform';
+import { AppError, withDeadline, type Logger } from '@taskflow/platform';
 import { CAPPED_BACKOFF, DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry-policy';
 
 /**
@@ -35,14 +35,6 @@ const CLAIM_SCRIPT = `local earlier = redis.call('GET', KEYS[1])
 if earlier then return earlier end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return false`;
-
-function withTimeout<T>(work: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(message)), ms);
-  });
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
-}
 
 /** What became of an enqueue: a new (or replayed) job, one already waiting/running, or one already finished. */
 export type EnqueueOutcome = 'queued' | 'pending' | 'done';
@@ -138,7 +130,7 @@ export class PipelineQueue {
    * captured delivery could be replayed under a fresh id; GitHub's own Redeliver keeps the id, and passes.
    */
   async claimWebhookBody(bodyHash: string, deliveryId: string, windowMs: number): Promise<string> {
-    const earlier = await withTimeout(
+    const earlier = await withDeadline(
       this.connection.eval(CLAIM_SCRIPT, 1, `${this.prefix}:webhook-body:${bodyHash}`, deliveryId, windowMs) as Promise<string | null>,
       ADD_TIMEOUT_MS,
       'webhook body claim timed out',
@@ -156,7 +148,7 @@ export class PipelineQueue {
 
   /** Jobs per queue and state, for /metrics (bounded: Redis may be unreachable). */
   async counts(): Promise<JobCounts> {
-    const entries = await withTimeout(
+    const entries = await withDeadline(
       Promise.all([...this.queues].map(async ([name, q]) => [name, await q.getJobCounts(...COUNTED_JOB_STATES)] as const)),
       ADD_TIMEOUT_MS,
       'job counts timed out',
@@ -171,7 +163,7 @@ export class PipelineQueue {
   private async add<J extends JobName>(name: J, data: JobData[J], id: string, replace: readonly FinishedState[]): Promise<EnqueueOutcome> {
     const queue = this.queueFor(name);
     // BullMQ waits for the connection to become ready, however long that takes: bound it.
-    return withTimeout(this.addOrReplay(queue, name, data, id, replace), ADD_TIMEOUT_MS, `enqueue ${name} timed out`);
+    return withDeadline(this.addOrReplay(queue, name, data, id, replace), ADD_TIMEOUT_MS, `enqueue ${name} timed out`);
   }
 
   private async addOrReplay(
@@ -200,7 +192,7 @@ export class PipelineQueue {
 
   async close(): Promise<void> {
     // A queue that never connected would wait forever to close.
-    await withTimeout(Promise.all([...this.queues.values()].map((q) => q.close())), ADD_TIMEOUT_MS, 'queue close timed out').catch(
+    await withDeadline(Promise.all([...this.queues.values()].map((q) => q.close())), ADD_TIMEOUT_MS, 'queue close timed out').catch(
       () => undefined,
     );
     this.connection.disconnect();

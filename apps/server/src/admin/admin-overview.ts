@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { AdminNodeStats, AdminOverview, AdminParkedJob, NodeStatsSnapshot } from '@taskflow/events';
 import { QUEUES } from '@taskflow/events';
-import type { Logger } from '@taskflow/platform';
+import { withDeadline, type Logger } from '@taskflow/platform';
 import type { ParkedJob, ParkedJobs, PipelineQueue } from '@taskflow/queue';
 import { lagSummary, sumBuckets } from './histogram-quantile';
 import { readNodeStats } from './node-stats.publisher';
@@ -11,13 +11,7 @@ export const OVERVIEW_PARKED_LIMIT = 20;
 /** Redis reads of the overview give up after this: the page shows what it has rather than hang. */
 const READ_TIMEOUT_MS = 1500;
 
-export function withTimeout<T>(work: Promise<T>, ms = READ_TIMEOUT_MS): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error('timed out')), ms);
-  });
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
-}
+const withTimeout = <T>(work: Promise<T>) => withDeadline(work, READ_TIMEOUT_MS);
 
 const addUp = (maps: Array<Record<string, number>>) => {
   const sum: Record<string, number> = {};

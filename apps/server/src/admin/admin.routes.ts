@@ -2,14 +2,14 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Redis } from 'ioredis';
 import { AdminOverviewResponse, AdminParkedJobsResponse, AdminReplayedResponse, AdminRetryBody } from '@taskflow/events';
-import { AppError, type Logger } from '@taskflow/platform';
+import { AppError, withDeadline, type Logger } from '@taskflow/platform';
 import { ParkedJobs, type PipelineQueue } from '@taskflow/queue';
 import type { Db } from '@taskflow/store';
 import type { CookieSessionDeps } from '../auth/session.cookie';
 import { ERROR_RESPONSES, SIGNED_IN } from '../http/route-schema';
 import type { RealtimeMetrics } from '../realtime/metrics';
 import { adminOnly, adminScope, jobsInScope } from './admin-access.policy';
-import { buildOrgOverview, buildOverview, toParkedView, withTimeout } from './admin-overview';
+import { buildOrgOverview, buildOverview, toParkedView } from './admin-overview';
 import { NodeStatsPublisher } from './node-stats.publisher';
 import { nodeStatsSource } from './node-stats.source';
 
@@ -54,10 +54,10 @@ export async function adminRoutes(plain: FastifyInstance, deps: AdminDeps): Prom
   });
   // A node that shuts down leaves the view at once rather than when its snapshot expires.
   app.addHook('preClose', async () => {
-    await withTimeout(publisher.stop(), 1000).catch(() => undefined);
+    await withDeadline(publisher.stop(), 1000).catch(() => undefined);
   });
   app.addHook('onClose', async () => {
-    await withTimeout(parked.close(), 1000).catch(() => undefined);
+    await withDeadline(parked.close(), 1000).catch(() => undefined);
     redis.disconnect();
   });
 
@@ -89,7 +89,7 @@ export async function adminRoutes(plain: FastifyInstance, deps: AdminDeps): Prom
     response: { 200: AdminParkedJobsResponse, ...ERROR_RESPONSES },
   };
   app.get('/api/admin/jobs/failed', { schema: failedDoc }, async (request) => {
-    const jobs = await withTimeout(parked.list(FAILED_LIST_LIMIT), 5000).catch(() => {
+    const jobs = await withDeadline(parked.list(FAILED_LIST_LIMIT), 5000).catch(() => {
       throw new AppError('UNAVAILABLE', 503, 'The job queues cannot be read right now; try again in a moment');
     });
     const scope = adminScope(request);
@@ -110,7 +110,7 @@ export async function adminRoutes(plain: FastifyInstance, deps: AdminDeps): Prom
       throw new AppError('UNAVAILABLE', 503, 'The job queues cannot be reached right now; nothing was replayed');
     };
     if (id === undefined) {
-      const replayed = await withTimeout(
+      const replayed = await withDeadline(
         parked.retryAll(queue, (jobs) => jobsInScope(deps.db, scope, jobs)),
         10_000,
       ).catch(unavailable);
@@ -119,7 +119,7 @@ export async function adminRoutes(plain: FastifyInstance, deps: AdminDeps): Prom
     }
     // Another org's job is 'gone': the same 404 as an id that does not exist, so ids do not leak.
     const may = async (data: unknown) => (await jobsInScope(deps.db, scope, [{ data }])).length === 1;
-    const outcome = await withTimeout(parked.retry(queue, id, may), 5000).catch(unavailable);
+    const outcome = await withDeadline(parked.retry(queue, id, may), 5000).catch(unavailable);
     if (outcome === 'gone' || outcome === 'not_parked') throw new AppError('NOT_FOUND', 404, `No parked job ${id} in ${queue}`);
     request.log.info({ queue, id, outcome, by: request.user.username }, 'parked job replayed');
     return { replayed: outcome === 'replayed' ? [{ queue, id }] : [] };

@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { withDeadline } from '@taskflow/platform';
 import type { Db } from '@taskflow/store';
 
 /** Well under HAProxy's check timeout: a stalled PostgreSQL makes the probe answer "down", not hang. */
@@ -6,21 +7,10 @@ export const DATABASE_PROBE_TIMEOUT_MS = 1000;
 
 /** Whether PostgreSQL answers `select 1` within the deadline (the query itself finishes, or fails, later). */
 export async function databaseAnswers(db: Db, timeoutMs = DATABASE_PROBE_TIMEOUT_MS): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<boolean>((resolve) => {
-    // After a stall of the event loop (a burst of requests) timers run before I/O: give an answer that has already
-    // arrived one turn to be read, or the probe says "down" about a database that answered in time.
-    timer = setTimeout(() => setImmediate(() => resolve(false)), timeoutMs);
-  });
-  try {
-    return await Promise.race([
-      sql`select 1`.execute(db).then(
-        () => true,
-        () => false,
-      ),
-      late,
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
+  // withDeadline reads an answer that arrived during a stall of the event loop (a burst of requests) before its late
+  // timer: the probe does not say "down" about a database that answered in time.
+  return withDeadline(sql`select 1`.execute(db), timeoutMs).then(
+    () => true,
+    () => false,
+  );
 }

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { rooms, type ServerEventPayload } from '@taskflow/events';
-import type { Logger } from '@taskflow/platform';
+import { DeadlineError, withDeadline, type Logger } from '@taskflow/platform';
 import type { TaskflowServer, TaskflowSocket } from './socket-types';
 
 type Viewers = ServerEventPayload<'presence:updated'>['viewers'];
@@ -108,15 +108,11 @@ export class Presence {
    * caller goes on, and the update finishes (or fails, logged) in the background.
    */
   private async withinDeadline(work: Promise<void>, what: string, taskId: string): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<'late'>((resolve) => {
-      timer = setTimeout(() => resolve('late'), this.opts.deadlineMs ?? PRESENCE_DEADLINE_MS);
-    });
     try {
-      if ((await Promise.race([work, late])) === 'late')
-        this.opts.logger.warn({ taskId }, `presence ${what} still waiting for Redis; going on without it`);
-    } finally {
-      clearTimeout(timer);
+      await withDeadline(work, this.opts.deadlineMs ?? PRESENCE_DEADLINE_MS);
+    } catch (err) {
+      if (!(err instanceof DeadlineError)) throw err;
+      this.opts.logger.warn({ taskId }, `presence ${what} still waiting for Redis; going on without it`);
     }
   }
 

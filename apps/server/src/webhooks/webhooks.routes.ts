@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { WebhookResponse, type WebhookJobData } from '@taskflow/events';
-import { AppError } from '@taskflow/platform';
+import { AppError, withDeadline } from '@taskflow/platform';
 import { deliveryOutcome, findRepoOwner, findTaskForDelivery, type Db } from '@taskflow/store';
 import type { PipelineQueue } from '@taskflow/queue';
 import type { Counter } from 'prom-client';
@@ -18,15 +18,11 @@ const LEDGER_TIMEOUT_MS = 2000;
  * delivery is then queued anyway, since the worker refuses to apply a delivery twice.
  */
 async function appliedAlready(db: Db, deliveryId: string, log: FastifyBaseLogger): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('timed out')), LEDGER_TIMEOUT_MS)));
   try {
-    return (await Promise.race([deliveryOutcome(db, deliveryId), timeout])) !== undefined;
+    return (await withDeadline(deliveryOutcome(db, deliveryId), LEDGER_TIMEOUT_MS)) !== undefined;
   } catch (err) {
     log.warn({ err }, 'delivery ledger unavailable; queueing the delivery (the worker dedupes)');
     return false;
-  } finally {
-    clearTimeout(timer);
   }
 }
 
@@ -35,15 +31,11 @@ async function appliedAlready(db: Db, deliveryId: string, log: FastifyBaseLogger
  * mistyped id matched nothing); undefined while PostgreSQL does not answer. The worker looks again when it applies it.
  */
 async function tasksMatched(db: Db, job: WebhookJobData, log: FastifyBaseLogger): Promise<number | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('timed out')), LEDGER_TIMEOUT_MS)));
   try {
-    return (await Promise.race([findTaskForDelivery(db, job), timeout])) ? 1 : 0;
+    return (await withDeadline(findTaskForDelivery(db, job), LEDGER_TIMEOUT_MS)) ? 1 : 0;
   } catch (err) {
     log.debug({ err }, 'could not look up the task of a delivery');
     return undefined;
-  } finally {
-    clearTimeout(timer);
   }
 }
 
@@ -55,16 +47,12 @@ async function tasksMatched(db: Db, job: WebhookJobData, log: FastifyBaseLogger)
 async function deliveryScope(db: Db, payload: unknown, webHost: string, log: FastifyBaseLogger): Promise<WebhookScope> {
   const named = (payload as { repository?: { full_name?: unknown } } | null)?.repository?.full_name;
   if (typeof named !== 'string' || named.length > 201) return { repos: [], webHost };
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('timed out')), LEDGER_TIMEOUT_MS)));
   try {
-    const owner = await Promise.race([findRepoOwner(db, named), timeout]);
+    const owner = await withDeadline(findRepoOwner(db, named), LEDGER_TIMEOUT_MS);
     return { repos: owner ? [owner.fullName] : [], webHost };
   } catch (err) {
     log.warn({ err }, 'could not look up the owner of a repository; queueing the delivery (the worker checks it)');
     return { repos: [named], webHost };
-  } finally {
-    clearTimeout(timer);
   }
 }
 
