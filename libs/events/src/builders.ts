@@ -66,6 +66,22 @@ export function toPublicTask(t: TaskSource): PublicTask {
   };
 }
 
+/** A page of the timeline as a snapshot carries it (the paging fields are absent for a whole timeline). */
+export interface TimelinePage {
+  events: TimelineEvent[];
+  hasOlder?: boolean;
+  olderCursor?: number | null;
+}
+
+/**
+ * `task:state`: the task's fields at the top level (as the original specification's clients read it), and the
+ * same task under the deprecated `task` for clients written before (removed in TASK_STATE_NESTED_TASK_REMOVED_IN).
+ */
+export function taskStatePayload(t: TaskSource, page: TimelinePage): ServerEventPayload<'task:state'> {
+  const task = toPublicTask(t);
+  return { ...task, taskId: t.id, seq: t.seq, task, ...page };
+}
+
 export function toDashboardTask(t: TaskSource): DashboardTask {
   return dashboardTaskFromPublic({ ...t, createdAt: iso(t.createdAt), updatedAt: iso(t.updatedAt) });
 }

@@ -15,11 +15,23 @@ export const TaskJoinMessage = Type.Object({ taskId: TaskId }, strict);
 export const TaskLeaveMessage = Type.Object({ taskId: TaskId }, strict);
 export const DashboardJoinMessage = Type.Object({}, strict);
 export const DashboardLeaveMessage = Type.Object({}, strict);
-/** `since[taskId]` is the last seq the client applied; without it the server answers a snapshot. */
+/**
+ * How a resync answers: `emit` (the default, the original specification's behaviour) sends each snapshot result
+ * as a `task:state` event too; `ack` answers in the acknowledgement only, for clients that apply its results
+ * (`@taskflow/client`, the test mirrors) and would otherwise receive every snapshot twice.
+ */
+export const RESYNC_REPLIES = ['emit', 'ack'] as const;
+export type ResyncReply = (typeof RESYNC_REPLIES)[number];
+
+/**
+ * `since[taskId]` is the last seq the client applied; without it the server answers a snapshot. Without `taskIds`
+ * (or with no payload at all, as the specification's clients send it) every task room the socket is in.
+ */
 export const ResyncRequestedMessage = Type.Object(
   {
-    taskIds: Type.Array(TaskId, { minItems: 1, maxItems: MAX_RESYNC_TASKS, uniqueItems: true }),
+    taskIds: Type.Optional(Type.Array(TaskId, { minItems: 1, maxItems: MAX_RESYNC_TASKS, uniqueItems: true })),
     since: Type.Optional(Type.Record(Type.String({ format: 'uuid' }), Type.Integer({ minimum: 0, maximum: MAX_SEQ }))),
+    reply: Type.Optional(Type.Union(RESYNC_REPLIES.map((r) => Type.Literal(r)))),
   },
   strict,
 );

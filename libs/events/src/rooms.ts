@@ -6,3 +6,8 @@ export const rooms = {
   /** Every socket opened with one browser session (all its tabs): ended together on logout. */
   session: (sessionId: string) => `session:${sessionId}`,
 } as const;
+
+/** The task id of a task room's name (`task:<id>`), else undefined: which tasks a socket has joined. */
+export function taskIdOfRoom(room: string): string | undefined {
+  return room.startsWith('task:') ? room.slice('task:'.length) : undefined;
+}

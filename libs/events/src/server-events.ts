@@ -176,16 +176,28 @@ export const TaskCommentAddedPayload = Type.Object(
 
 export const TaskEventAddedPayload = Type.Object({ taskId: TaskId, seq: Seq, event: TimelineEventSchema }, strict);
 
+/** The release that stops sending `task:state`'s nested `task` (docs/websocket.md#migration-notes). */
+export const TASK_STATE_NESTED_TASK_REMOVED_IN = '0.2.0';
+
 /**
  * Snapshot of one task at `seq`; live events from seq + 1 continue it without a hole. `events` are the timeline's
  * latest (a page, ascending by seq); with `hasOlder`, `GET /api/tasks/:id/events?before=<olderCursor>` reads the
  * page before them (additive: a snapshot without these fields is the whole timeline).
+ *
+ * The task's own fields (PublicTaskSchema) are at the top level, as the original specification's clients read
+ * the payload as the task. `task` repeats them for the clients written before that: deprecated, removed in 0.2.0.
  */
 export const TaskStatePayload = Type.Object(
   {
+    ...PublicTaskSchema.properties,
     taskId: TaskId,
     seq: Seq,
-    task: PublicTaskSchema,
+    /** @deprecated Read the fields at the top level; `task` is removed in 0.2.0 (TASK_STATE_NESTED_TASK_REMOVED_IN). */
+    task: Type.Object(PublicTaskSchema.properties, {
+      ...strict,
+      deprecated: true,
+      description: 'Deprecated: the same task as the top-level fields; removed in 0.2.0',
+    }),
     events: Type.Array(TimelineEventSchema),
     hasOlder: Type.Optional(Type.Boolean()),
     olderCursor: Type.Optional(Nullable(Seq)),

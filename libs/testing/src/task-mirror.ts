@@ -90,7 +90,12 @@ export class TaskMirror {
   }
 
   private async resync() {
-    const ack = await this.client.request('resync_requested', { taskIds: [this.taskId], since: { [this.taskId]: this.last } });
+    // `reply: 'ack'`: the results are applied from the ack; the server need not send the snapshots again as events.
+    const ack = await this.client.request('resync_requested', {
+      taskIds: [this.taskId],
+      since: { [this.taskId]: this.last },
+      reply: 'ack',
+    });
     const result = ack.ok ? ack.data?.results[0] : undefined;
     if (result?.kind === 'events') for (const e of result.events) this.applyEvent(e.seq, statusOf(e.payload));
     if (result?.kind === 'state') this.applySnapshot(result.state);

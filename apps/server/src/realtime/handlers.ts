@@ -1,6 +1,8 @@
 import {
+  MAX_RESYNC_TASKS,
   rooms,
-  toPublicTask,
+  taskIdOfRoom,
+  taskStatePayload,
   toTimelineEvent,
   type ClientMessage,
   type ClientMessageAck,
@@ -90,9 +92,10 @@ export const HANDLERS: { [M in ClientMessageName]: Handler<M> } = {
   },
 
   // All tasks in one bounded read (not a transaction per task); its rate cost grows with its size.
-  async resync_requested({ socket, db, timelinePageSize }, { taskIds, since }) {
+  async resync_requested({ socket, db, timelinePageSize }, { taskIds, since, reply }) {
     const sinceById = new Map(Object.entries(since ?? {}).map(([id, seq]) => [normaliseTaskId(id), seq]));
-    const ids = [...new Set(taskIds.map(normaliseTaskId))];
+    const ids = taskIds ? [...new Set(taskIds.map(normaliseTaskId))] : joinedTasks(socket);
+    if (ids.length === 0) return { results: [] };
     const reads = await readForResync(
       db,
       socket.data.user,
@@ -104,9 +107,27 @@ export const HANDLERS: { [M in ClientMessageName]: Handler<M> } = {
       if (r.kind === 'not_found') return r;
       if (r.kind === 'events') return { taskId: r.taskId, kind: 'events', events: r.events.map(toTimelineEvent) };
       // A snapshot, like task:join's: the latest page of the timeline.
-      const state = { taskId: r.taskId, seq: r.task.seq, task: toPublicTask(r.task), ...timelinePage(r.events, r.hasOlder) };
+      const state = taskStatePayload(r.task, timelinePage(r.events, r.hasOlder));
       return { taskId: r.taskId, kind: 'state', state };
     });
+    // The specification's clients read `task:state` events, not the ack. Never `task:event_added`: a resync's
+    // events are not live ones, and a listener for those must see each seq once.
+    if (reply !== 'ack') for (const r of results) if (r.kind === 'state') socket.emit('task:state', r.state);
     return { results };
   },
 };
+
+/**
+ * The tasks a resync without `taskIds` covers: every task room the socket is in, in the order it joined them.
+ * Beyond MAX_RESYNC_TASKS it is refused (nothing read) rather than silently cut short.
+ */
+export function joinedTasks(socket: TaskflowSocket): string[] {
+  const ids = [...socket.rooms].flatMap((room) => taskIdOfRoom(room) ?? []);
+  if (ids.length > MAX_RESYNC_TASKS)
+    throw new AppError(
+      'INVALID_PAYLOAD',
+      400,
+      `Invalid resync_requested: this socket is in ${ids.length} task rooms, more than ${MAX_RESYNC_TASKS}; name them in taskIds`,
+    );
+  return ids;
+}

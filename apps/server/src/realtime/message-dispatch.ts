@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { validateClientMessage, type Ack, type ClientMessageAck, type ClientMessageName } from '@taskflow/events';
+import { taskIdOfRoom, validateClientMessage, type Ack, type ClientMessageAck, type ClientMessageName } from '@taskflow/events';
 import { AppError, type Logger } from '@taskflow/platform';
 import { isDatabaseUnavailable } from '../http/database-unavailable';
 import { isClientMessage, unknownEventMessage } from './client-event';
@@ -40,7 +40,7 @@ export function createMessageDispatch({ limits, metrics, logger, context }: Mess
     metrics.received.inc({ event: known ? event : 'unknown' });
     if (!known) return fail('UNKNOWN_EVENT', unknownEventMessage(event));
     try {
-      const cost = messageCost(event, payload);
+      const cost = messageCost(event, payload, event === 'resync_requested' ? countTaskRooms(socket) : 0);
       const firstJoin = event === 'dashboard:join' && !dashboardJoined.has(socket);
       if (firstJoin) dashboardJoined.add(socket);
       if (!(await limits.allow(socket.id, socket.data.user.id, cost, firstJoin ? 0 : cost)))
@@ -72,6 +72,12 @@ async function dispatch<N extends ClientMessageName>(name: N, ctx: HandlerContex
   }
   const data = await HANDLERS[name](ctx, checked.value);
   return data === undefined ? { ok: true } : { ok: true, data };
+}
+
+function countTaskRooms(socket: TaskflowSocket): number {
+  let n = 0;
+  for (const room of socket.rooms) if (taskIdOfRoom(room) !== undefined) n += 1;
+  return n;
 }
 
 /** A frame's arguments: the payload, and the acknowledgement callback when the client asked for one (always last). */

@@ -15,12 +15,13 @@ export const RESYNC_TASKS_PER_POINT = 10;
  * What a message costs against the budgets: one, except a resync, which costs
  * one per started ten tasks (a full 100-task resync is 10 of the socket's 20
  * per second). Read from the raw payload, before validation, so oversized or
- * malformed ones are charged too.
+ * malformed ones are charged too; a resync that names no tasks covers the
+ * `joinedTasks` task rooms its socket is in.
  */
-export function messageCost(event: string, payload: unknown): number {
+export function messageCost(event: string, payload: unknown, joinedTasks = 0): number {
   if (event !== 'resync_requested') return 1;
   const ids = (payload as { taskIds?: unknown } | null | undefined)?.taskIds;
-  const n = Array.isArray(ids) ? Math.min(ids.length, MAX_RESYNC_TASKS) : 1;
+  const n = Math.min(Array.isArray(ids) ? ids.length : Math.max(1, joinedTasks), MAX_RESYNC_TASKS);
   return Math.max(1, Math.ceil(n / RESYNC_TASKS_PER_POINT));
 }
 

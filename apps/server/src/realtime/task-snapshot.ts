@@ -1,4 +1,4 @@
-import { toPublicTask, type ServerEventPayload } from '@taskflow/events';
+import { taskStatePayload, type ServerEventPayload } from '@taskflow/events';
 import { getTask, type Db } from '@taskflow/store';
 import type { SessionUser } from '../auth/auth.plugin';
 import { timelinePage } from '../tasks/timeline-page';
@@ -15,5 +15,5 @@ export async function readTaskSnapshot(
 ): Promise<ServerEventPayload<'task:state'> | undefined> {
   const found = await getTask(db, user, taskId, { eventsLimit: pageSize });
   if (!found) return undefined;
-  return { taskId, seq: found.task.seq, task: toPublicTask(found.task), ...timelinePage(found.events, found.hasOlder) };
+  return taskStatePayload(found.task, timelinePage(found.events, found.hasOlder));
 }
