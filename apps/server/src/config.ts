@@ -1,140 +1,286 @@
 import path from 'node:path';
 import { Type } from '@sinclair/typebox';
-import { ConfigError, Env, githubWebHost, parseEnv, repoList } from '@taskflow/platform';
+import { ConfigError, described, Env, githubWebHost, parseEnv, repoList } from '@taskflow/platform';
 import { proxyList } from './http/trusted-proxies';
 
-/** The server node's configuration: parsed once at start, frozen, every bad variable listed. */
+/** The server node's configuration: parsed once at start, frozen, every bad variable listed. Each `description` is docs/configuration.md. */
 export const ServerEnvSchema = Type.Object({
-  PORT: Env.port(3000),
-  HOST: Type.String({ default: '0.0.0.0' }),
-  DATABASE_URL: Env.url(),
-  REDIS_URL: Env.url(),
-  LOG_LEVEL: Env.logLevel(),
-  /** Level of the per-request lines ("incoming request", "request completed"); unset: debug on a terminal, else info. */
-  REQUEST_LOG_LEVEL: Env.optionalLogLevel(),
-  JWT_SECRET: Env.secret(),
-  /** Session token lifetime. */
-  JWT_TTL_SECONDS: Type.Integer({ minimum: 60, maximum: 30 * 86_400, default: 12 * 3600 }),
-  /**
-   * How long a node trusts its cached copy of a user's token version and disabled flag: the most a revoked Bearer
-   * token (sign out everywhere, a disabled account) keeps working on a node that missed the revocation's broadcast.
-   */
-  TOKEN_VERSION_CACHE_MS: Type.Integer({ minimum: 0, maximum: 60_000, default: 5000 }),
-  /** Browser sessions (httpOnly cookie): minutes without use before one ends (fractions allowed, for tests). */
-  SESSION_IDLE_MINUTES: Type.Number({ exclusiveMinimum: 0, maximum: 7 * 1440, default: 120 }),
-  /** Hard cap on a browser session's life, however busy. */
-  SESSION_MAX_HOURS: Type.Number({ exclusiveMinimum: 0, maximum: 90 * 24, default: 7 * 24 }),
-  /**
-   * Repositories to register at start-up for a first deployment: `owner/name` for the org whose slug is the owner,
-   * `org:owner/name` for another; only into an org that owns none yet (then its admins manage them: /api/repos).
-   */
-  GITHUB_REPOS: Env.repos(''),
-  GITHUB_WEBHOOK_SECRET: Type.String({ minLength: 16 }),
-  /**
-   * How long a signed webhook body is remembered: the same bytes under another X-GitHub-Delivery within it are a replay
-   * (the signature does not cover the id). GitHub redelivers deliveries of the past 3 days.
-   */
-  WEBHOOK_REPLAY_WINDOW_HOURS: Type.Number({ exclusiveMinimum: 0, maximum: 30 * 24, default: 72 }),
-  /** GitHub (Enterprise) API; its web host is the only one PR links may point to. */
-  GITHUB_API_URL: Env.url('https://api.github.com'),
-  /** GitHub's web address when it cannot be derived from GITHUB_API_URL. */
-  GITHUB_WEB_URL: Type.Optional(Env.url()),
-  /** Prefix of every BullMQ key; workers must use the same one. */
-  QUEUE_PREFIX: Type.String({ pattern: '^[A-Za-z0-9_-]+$', default: 'taskflow' }),
-  /** Prefix of this app's other Redis keys (presence, rate limits, admin snapshots); unset, QUEUE_PREFIX's value. */
-  REDIS_KEY_PREFIX: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]+$' })),
-  /** Attempts per pipeline job before it is parked, and the first backoff delay (workers double it up to their cap). */
-  JOB_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 100, default: 12 }),
-  JOB_BACKOFF_MS: Type.Integer({ minimum: 0, default: 1000 }),
-  /** Feature flags (FEATURE_WEBSOCKET_*): the whole gateway, and its dashboard and task-detail rooms. */
-  FEATURE_WEBSOCKET_ENABLED: Env.bool(true),
-  FEATURE_WEBSOCKET_DASHBOARD: Env.bool(true),
-  FEATURE_WEBSOCKET_TASK_DETAIL: Env.bool(true),
-  /** Browser origins allowed to open a socket (comma-separated); WebSocket is not covered by CORS. */
-  WEBSOCKET_CORS_ORIGIN: Type.String({ default: 'http://localhost:3000,http://127.0.0.1:3000' }),
-  /** Largest socket frame a client may send. */
-  WEBSOCKET_MAX_FRAME_BYTES: Type.Integer({ minimum: 1024, maximum: 1_048_576, default: 32 * 1024 }),
-  /**
-   * Sockets a broadcast is written to per turn of the event loop, yielding between chunks; 0 (the default) writes
-   * each at once. Off by default: it cut the nodes' event-loop delay but not delivery p99 (docs/benchmarks.md).
-   */
-  WEBSOCKET_FANOUT_CHUNK: Type.Integer({ minimum: 0, maximum: 100_000, default: 0 }),
-  /** Client→server messages allowed per second, per socket and per user (across nodes). */
-  WEBSOCKET_RATE_PER_SOCKET: Type.Integer({ minimum: 1, default: 20 }),
-  WEBSOCKET_RATE_PER_USER: Type.Integer({ minimum: 1, default: 60 }),
-  /**
-   * Sockets one user may have open across nodes (beyond: `connect_error` TOO_MANY_SOCKETS), and new connections a
-   * minute per user (beyond: SOCKET_RATE_LIMITED). Each socket costs every node memory and fan-out work.
-   */
-  WEBSOCKET_MAX_SOCKETS_PER_USER: Type.Integer({ minimum: 1, default: 30 }),
-  WEBSOCKET_CONNECTS_PER_MINUTE: Type.Integer({ minimum: 1, default: 60 }),
-  /** How long a viewer stays listed after their node stops refreshing (a node died). */
-  PRESENCE_TTL_MS: Type.Integer({ minimum: 1000, default: 30_000 }),
-  /** On SIGTERM, how long readiness fails before sockets are closed (let the load balancer notice). */
-  DRAIN_DELAY_MS: Type.Integer({ minimum: 0, maximum: 60_000, default: 0 }),
-  /** The built web app this node serves (`npm run build` / the local stack builds it). */
-  WEB_DIST_DIR: Type.String({ default: path.resolve(__dirname, '../../web/dist') }),
-  /** Run pending migrations at boot (safe on several nodes: they take an advisory lock). */
-  MIGRATE_ON_START: Env.bool(true),
-  /** Create the demo orgs and users at boot (never done unless asked). */
-  SEED_DEMO: Env.bool(false),
-  DEMO_PASSWORD: Type.String({ minLength: 4, default: 'taskflow' }),
-  DB_POOL_SIZE: Type.Integer({ minimum: 1, maximum: 100, default: 10 }),
-  /** How long to wait for a PostgreSQL connection (new, or a free one of the pool). */
-  DB_CONNECT_TIMEOUT_MS: Type.Integer({ minimum: 100, default: 5000 }),
-  /** PostgreSQL statement_timeout of every query (0: none). */
-  DB_QUERY_TIMEOUT_MS: Type.Integer({ minimum: 0, default: 60_000 }),
-  /**
-   * The proxies in front of the node (HAProxy's address; a cloud load balancer's range too): IPs, CIDRs or proxy-addr's
-   * names (`loopback`, `uniquelocal`), comma-separated; `none` trusts nobody. The client is the first X-Forwarded-For
-   * entry from the right that is not one of them.
-   */
-  TRUSTED_PROXIES: Type.String({ pattern: '^\\s*[0-9A-Za-z.:/_\\s,-]+$', default: 'loopback' }),
-  /** Prometheus /metrics listens here, never on PORT (so the public balancer cannot reach it); 0 picks a free port. */
-  METRICS_PORT: Env.port(0),
-  METRICS_HOST: Type.String({ default: '127.0.0.1' }),
-  /**
-   * Strict-Transport-Security max-age on HTTPS responses (TLS here or a trusted proxy's X-Forwarded-Proto: https);
-   * 0, the default, sends none. Switch it on only once every host name of the site serves HTTPS.
-   */
-  HSTS_MAX_AGE_SECONDS: Type.Integer({ minimum: 0, maximum: 2 * 365 * 86_400, default: 0 }),
-  /** Failed logins allowed per client address and username, and per address, in the window (across nodes). */
-  LOGIN_MAX_FAILURES: Type.Integer({ minimum: 1, default: 10 }),
-  LOGIN_MAX_FAILURES_PER_ADDRESS: Type.Integer({ minimum: 1, default: 100 }),
-  /**
-   * Failed logins allowed per username from all addresses together. Consulted only once an address's own budget is
-   * spent (many users behind one NAT): their logins are still checked until this one is spent too.
-   */
-  LOGIN_MAX_FAILURES_PER_USER: Type.Integer({ minimum: 1, default: 20 }),
-  LOGIN_WINDOW_SECONDS: Type.Integer({ minimum: 1, default: 900 }),
-  /**
-   * Password checks (scrypt on libuv's 4-thread pool, plus a database read) this node runs at once, how many more may
-   * wait (beyond: 503 LOGIN_BUSY with Retry-After), and how many one client address may have running or waiting
-   * (beyond: 429). Keeps a login flood from stalling the node's other work, /api/ready included.
-   */
-  LOGIN_CHECK_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 64, default: 2 }),
-  LOGIN_CHECK_QUEUE: Type.Integer({ minimum: 0, maximum: 10_000, default: 64 }),
-  LOGIN_CHECKS_PER_ADDRESS: Type.Integer({ minimum: 1, default: 10 }),
-  /** Per-user requests a minute: task creations (each costs an LLM call), other task writes, stats reads. */
-  TASK_CREATE_PER_MINUTE: Type.Integer({ minimum: 1, default: 30 }),
-  TASK_WRITE_PER_MINUTE: Type.Integer({ minimum: 1, default: 60 }),
-  STATS_PER_MINUTE: Type.Integer({ minimum: 1, default: 60 }),
-  /**
-   * Per-user task reads a minute: `GET /api/tasks` (search and counts included), and one task or a page of its
-   * timeline. And how many of them one user may have running at once on a node (beyond: 429), so that a burst of
-   * searches cannot hold the database pool that everyone's requests share.
-   */
-  TASK_LIST_PER_MINUTE: Type.Integer({ minimum: 1, default: 120 }),
-  TASK_READ_PER_MINUTE: Type.Integer({ minimum: 1, default: 300 }),
-  TASK_READS_IN_FLIGHT_PER_USER: Type.Integer({ minimum: 1, maximum: 100, default: 4 }),
-  /** Timeline events a task's detail (`GET /api/tasks/:id`, `task:join`) carries: the latest ones; older pages on demand. */
-  TIMELINE_PAGE_SIZE: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
-  /** How long an org's statistics are served from this node's cache. */
-  STATS_CACHE_MS: Type.Integer({ minimum: 0, default: 5000 }),
-  /** How often this node publishes its snapshot for the operations view (/admin) to Redis. */
-  ADMIN_STATS_INTERVAL_MS: Type.Integer({ minimum: 100, maximum: 60_000, default: 2000 }),
-  /** Identifies this node in logs and health output when several run side by side. */
-  NODE_ID: Type.String({ default: `server-${process.pid}` }),
+  PORT: described(Env.port(3000), 'HTTP port of the server node (the API, the sockets and the web app).'),
+  HOST: Type.String({ default: '0.0.0.0', description: 'Interface to listen on (`npm start` sets `127.0.0.1`).' }),
+  DATABASE_URL: described(Env.url(), 'PostgreSQL to use.'),
+  REDIS_URL: described(Env.url(), 'Redis to use (`redis://:<password>@host:port`).'),
+  LOG_LEVEL: described(Env.logLevel(), 'pino level (lines are pretty on a terminal, JSON otherwise).'),
+  REQUEST_LOG_LEVEL: described(
+    Env.optionalLogLevel(),
+    'Level of the per-request lines (`incoming request`, `request completed`); unset: `debug` when stdout is a terminal ' +
+      '(hidden under the default `LOG_LEVEL`), else `info`. A failed request still logs its error.',
+  ),
+  JWT_SECRET: described(Env.secret(), 'Secret for signing session tokens (the stack generates one into `DATA_DIR/secrets.json`).'),
+  JWT_TTL_SECONDS: Type.Integer({
+    minimum: 60,
+    maximum: 30 * 86_400,
+    default: 12 * 3600,
+    description: 'Lifetime of Bearer tokens (`POST /api/auth/login`, API clients).',
+  }),
+  TOKEN_VERSION_CACHE_MS: Type.Integer({
+    minimum: 0,
+    maximum: 60_000,
+    default: 5000,
+    description:
+      "How long a node trusts its cached copy of a user's token version and disabled flag: the most a revoked Bearer " +
+      "token (sign out everywhere, a disabled account) keeps working on a node that missed the revocation's broadcast " +
+      '([operations](operations.md#ending-sessions-and-tokens)).',
+  }),
+  SESSION_IDLE_MINUTES: Type.Number({
+    exclusiveMinimum: 0,
+    maximum: 7 * 1440,
+    default: 120,
+    description:
+      'A browser session (httpOnly cookie) ends after this long without use; it slides while used (fractions allowed, for tests).',
+  }),
+  SESSION_MAX_HOURS: Type.Number({
+    exclusiveMinimum: 0,
+    maximum: 90 * 24,
+    default: 7 * 24,
+    description: "Hard cap on a browser session's life, however busy.",
+  }),
+  GITHUB_REPOS: described(
+    Env.repos(''),
+    'Repositories to register at start-up for a first deployment: `owner/name` for the org whose slug is the owner, ' +
+      '`org:owner/name` for another; the first an org gets is its default. Only into an org that owns none yet, never one ' +
+      "another org owns; afterwards the org's admins manage them (`POST`/`DELETE /api/repos`), but only under the GitHub " +
+      'owners seeded here: every org shares the one `GITHUB_TOKEN` ' +
+      '([repositories belong to orgs](architecture.md#repositories-belong-to-orgs)).',
+  ),
+  GITHUB_WEBHOOK_SECRET: Type.String({ minLength: 16, description: 'Secret GitHub signs webhooks with (the stack generates one).' }),
+  WEBHOOK_REPLAY_WINDOW_HOURS: Type.Number({
+    exclusiveMinimum: 0,
+    maximum: 30 * 24,
+    default: 72,
+    description:
+      'How long a signed webhook body is remembered (Redis, with a TTL): the same bytes under another `X-GitHub-Delivery` ' +
+      'within it answer `200 duplicate` (the signature does not cover the id). GitHub redelivers deliveries of the past 3 days; its Redeliver keeps the id and is applied.',
+  }),
+  GITHUB_API_URL: described(
+    Env.url('https://api.github.com'),
+    'GitHub (Enterprise) API base URL; its web host is the only one PR links may point to.',
+  ),
+  GITHUB_WEB_URL: described(
+    Type.Optional(Env.url()),
+    "GitHub's web address when it cannot be derived from `GITHUB_API_URL` (`api.github.com` → `github.com`, " +
+      '`https://ghe.example/api/v3` → `ghe.example`); issue and PR links must be `https://` URLs on it, others are ignored.',
+  ),
+  QUEUE_PREFIX: Type.String({
+    pattern: '^[A-Za-z0-9_-]+$',
+    default: 'taskflow',
+    description: 'Prefix of every BullMQ key; servers and workers must use the same one.',
+  }),
+  REDIS_KEY_PREFIX: Type.Optional(
+    Type.String({
+      pattern: '^[A-Za-z0-9_-]+$',
+      description:
+        "Prefix of the app's other Redis keys: presence, socket and HTTP rate limits, the operations view's node snapshots " +
+        "(servers), the built-in GitHub sandbox's issue numbers (workers); unset, `QUEUE_PREFIX`'s value.",
+    }),
+  ),
+  JOB_ATTEMPTS: Type.Integer({
+    minimum: 1,
+    maximum: 100,
+    default: 12,
+    description:
+      'Attempts per pipeline job before it is parked (failed, replayable: `npm run jobs`) and its task fails; the delay ' +
+      'doubles from `JOB_BACKOFF_MS` up to `JOB_BACKOFF_MAX_MS`, so the defaults ride out about 6 minutes of outage.',
+  }),
+  JOB_BACKOFF_MS: Type.Integer({
+    minimum: 0,
+    default: 1000,
+    description: "A pipeline job's first retry delay (doubled each attempt up to `JOB_BACKOFF_MAX_MS`).",
+  }),
+  FEATURE_WEBSOCKET_ENABLED: described(Env.bool(true), 'Feature flag: the whole Socket.IO gateway.'),
+  FEATURE_WEBSOCKET_DASHBOARD: described(Env.bool(true), "Feature flag: the gateway's dashboard rooms."),
+  FEATURE_WEBSOCKET_TASK_DETAIL: described(Env.bool(true), "Feature flag: the gateway's task rooms."),
+  WEBSOCKET_CORS_ORIGIN: Type.String({
+    default: 'http://localhost:3000,http://127.0.0.1:3000',
+    description:
+      "Browser origins allowed to open a socket (comma-separated); WebSocket is not covered by CORS. The stack sets its own URL's.",
+  }),
+  WEBSOCKET_MAX_FRAME_BYTES: Type.Integer({
+    minimum: 1024,
+    maximum: 1_048_576,
+    default: 32 * 1024,
+    description: 'Largest socket frame a client may send.',
+  }),
+  WEBSOCKET_FANOUT_CHUNK: Type.Integer({
+    minimum: 0,
+    maximum: 100_000,
+    default: 0,
+    description:
+      "Sockets a broadcast is written to per turn of the node's event loop, yielding between chunks, so health checks and " +
+      'new connections are served during large fan-outs; `0` writes each broadcast at once. Off by default: `256` cut the ' +
+      "nodes' event-loop delay p99 about 3× at 2,000 sockets but made delivery p99 slightly worse " +
+      '([benchmarks](benchmarks.md#yielding-fan-out-on-the-nodes-ab)).',
+  }),
+  WEBSOCKET_RATE_PER_SOCKET: Type.Integer({
+    minimum: 1,
+    default: 20,
+    description: 'Client messages per second per socket (Redis-backed, across nodes).',
+  }),
+  WEBSOCKET_RATE_PER_USER: Type.Integer({
+    minimum: 1,
+    default: 60,
+    description: 'Client messages per second per user, all their sockets together (across nodes).',
+  }),
+  WEBSOCKET_MAX_SOCKETS_PER_USER: Type.Integer({
+    minimum: 1,
+    default: 30,
+    description:
+      'Sockets one user may have open across nodes; beyond, `connect_error` `TOO_MANY_SOCKETS`. Each socket costs every node memory and fan-out work.',
+  }),
+  WEBSOCKET_CONNECTS_PER_MINUTE: Type.Integer({
+    minimum: 1,
+    default: 60,
+    description: 'New socket connections a minute per user; beyond, `connect_error` `SOCKET_RATE_LIMITED`.',
+  }),
+  PRESENCE_TTL_MS: Type.Integer({
+    minimum: 1000,
+    default: 30_000,
+    description: 'How long a viewer stays listed after their node stops refreshing (a node died).',
+  }),
+  DRAIN_DELAY_MS: Type.Integer({
+    minimum: 0,
+    maximum: 60_000,
+    default: 0,
+    description: 'On SIGTERM, how long readiness fails before sockets are closed, so the load balancer notices (`npm run cluster`: 2500).',
+  }),
+  WEB_DIST_DIR: Type.String({
+    default: path.resolve(__dirname, '../../web/dist'),
+    description: 'The built web app this node serves (`npm run build`; the local stack builds it when missing or stale).',
+  }),
+  MIGRATE_ON_START: described(Env.bool(true), 'Apply pending migrations at boot (safe on several nodes: they take an advisory lock).'),
+  SEED_DEMO: described(
+    Env.bool(false),
+    'Create the demo orgs and users at boot (never done unless asked; the stack asks with its embedded database).',
+  ),
+  DEMO_PASSWORD: Type.String({ minLength: 4, default: 'taskflow', description: 'Password of the demo users.' }),
+  DB_POOL_SIZE: Type.Integer({ minimum: 1, maximum: 100, default: 10, description: 'PostgreSQL connections per process.' }),
+  DB_CONNECT_TIMEOUT_MS: Type.Integer({
+    minimum: 100,
+    default: 5000,
+    description: 'How long to wait for a PostgreSQL connection (new, or a free one of the pool) before the request or job fails.',
+  }),
+  DB_QUERY_TIMEOUT_MS: Type.Integer({
+    minimum: 0,
+    default: 60_000,
+    description:
+      'PostgreSQL `statement_timeout` of every query (`0`: none); the health and readiness probes give up after 1 s whatever it is.',
+  }),
+  TRUSTED_PROXIES: Type.String({
+    pattern: '^\\s*[0-9A-Za-z.:/_\\s,-]+$',
+    default: 'loopback',
+    description:
+      "The proxies in front of the node (HAProxy's address; a cloud load balancer's range too): IPs, CIDRs, `loopback`, " +
+      '`linklocal`, `uniquelocal`, comma-separated; `none` trusts nobody (`npm start`, `npm run dev`). The client is the first ' +
+      '`X-Forwarded-For` entry from the right that is not one of them ([operations](operations.md#client-addresses-trusted_proxies)).',
+  }),
+  METRICS_PORT: described(
+    Env.port(0),
+    'Port of the separate listener serving Prometheus `/metrics`, never on `PORT` (so the public balancer cannot reach it); `0` picks a free port, logged at start.',
+  ),
+  METRICS_HOST: Type.String({ default: '127.0.0.1', description: 'Interface of the metrics listener.' }),
+  HSTS_MAX_AGE_SECONDS: Type.Integer({
+    minimum: 0,
+    maximum: 2 * 365 * 86_400,
+    default: 0,
+    description:
+      "`Strict-Transport-Security` max-age on HTTPS responses (TLS here or a trusted proxy's `X-Forwarded-Proto: https`); " +
+      '`0` sends none. Switch it on only once every host name of the site serves HTTPS ([TLS layouts](operations.md#tls-layouts)).',
+  }),
+  LOGIN_MAX_FAILURES: Type.Integer({
+    minimum: 1,
+    default: 10,
+    description:
+      'Failed logins allowed per client address and username in the window (across nodes); an attempt is counted before its ' +
+      'password is checked and given back when it was right, so parallel guesses cannot slip past.',
+  }),
+  LOGIN_MAX_FAILURES_PER_ADDRESS: Type.Integer({
+    minimum: 1,
+    default: 100,
+    description: 'Failed logins allowed per client address in the window.',
+  }),
+  LOGIN_MAX_FAILURES_PER_USER: Type.Integer({
+    minimum: 1,
+    default: 20,
+    description:
+      "Failed logins allowed per username from all addresses together. Consulted only once an address's own budget is " +
+      'spent (many users behind one NAT): their logins are still checked until this one is spent too.',
+  }),
+  LOGIN_WINDOW_SECONDS: Type.Integer({ minimum: 1, default: 900, description: 'The window of the failed-login limits.' }),
+  LOGIN_CHECK_CONCURRENCY: Type.Integer({
+    minimum: 1,
+    maximum: 64,
+    default: 2,
+    description:
+      "Password checks (scrypt, ~100 ms of CPU each, plus a database read) this node runs at once: a login flood cannot stall the node's other work, `/api/ready` included.",
+  }),
+  LOGIN_CHECK_QUEUE: Type.Integer({
+    minimum: 0,
+    maximum: 10_000,
+    default: 64,
+    description: 'Password checks that may wait for one of those; beyond, `503 LOGIN_BUSY` with `Retry-After`.',
+  }),
+  LOGIN_CHECKS_PER_ADDRESS: Type.Integer({
+    minimum: 1,
+    default: 10,
+    description: 'Password checks one client address may have running or waiting on a node; beyond, `429`.',
+  }),
+  TASK_CREATE_PER_MINUTE: Type.Integer({
+    minimum: 1,
+    default: 30,
+    description: 'Task creations per user a minute (each costs an LLM call).',
+  }),
+  TASK_WRITE_PER_MINUTE: Type.Integer({
+    minimum: 1,
+    default: 60,
+    description: 'Other task writes (clarify, retry, cancel) per user a minute.',
+  }),
+  STATS_PER_MINUTE: Type.Integer({ minimum: 1, default: 60, description: '`GET /api/stats` requests per user a minute.' }),
+  TASK_LIST_PER_MINUTE: Type.Integer({
+    minimum: 1,
+    default: 120,
+    description:
+      '`GET /api/tasks` requests (search and counts included) per user a minute; a filtered dashboard tab reloads it at most every 5 s, so three such tabs fit.',
+  }),
+  TASK_READ_PER_MINUTE: Type.Integer({
+    minimum: 1,
+    default: 300,
+    description: '`GET /api/tasks/:id` and timeline pages per user a minute.',
+  }),
+  TASK_READS_IN_FLIGHT_PER_USER: Type.Integer({
+    minimum: 1,
+    maximum: 100,
+    default: 4,
+    description:
+      "Task reads one user may have running at once on a node (beyond: 429), so a burst of searches cannot hold the database pool everyone's requests share.",
+  }),
+  TIMELINE_PAGE_SIZE: Type.Integer({
+    minimum: 1,
+    maximum: 1000,
+    default: 100,
+    description:
+      "Timeline events a task's detail (`GET /api/tasks/:id`, `task:join`) carries, the latest; older pages via `GET /api/tasks/:id/events?before=`.",
+  }),
+  STATS_CACHE_MS: Type.Integer({
+    minimum: 0,
+    default: 5000,
+    description: "How long an org's statistics are served from this node's cache (`0`: no cache).",
+  }),
+  ADMIN_STATS_INTERVAL_MS: Type.Integer({
+    minimum: 100,
+    maximum: 60_000,
+    default: 2000,
+    description: 'How often this node writes its snapshot for the operations view (`/admin`) to Redis.',
+  }),
+  NODE_ID: Type.String({ default: `server-${process.pid}`, description: 'Name of this node in logs and health output.' }),
 });
 
 export function loadServerConfig(env: NodeJS.ProcessEnv = process.env, stdoutIsTerminal = process.stdout.isTTY === true) {

@@ -1,4 +1,4 @@
-import { Type, type Static, type TObject } from '@sinclair/typebox';
+import { CloneType, Type, type Static, type TObject, type TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 
 /** Thrown when the environment is invalid; lists every bad variable at once. */
@@ -66,6 +66,11 @@ function deepFreeze<T>(value: T): T {
     Object.freeze(value);
   }
   return value;
+}
+
+/** A variable's schema with its `description`, which the configuration reference (docs/configuration.md) shows. */
+export function described<T extends TSchema>(schema: T, description: string): T {
+  return CloneType(schema, { description });
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
