@@ -7,6 +7,7 @@ export * from './connect-errors';
 export * from './ack-retry';
 export * from './builders';
 export * from './rooms';
+export * from './task-rules';
 export * from './redis-keys';
 export * from './pg-channels';
 export * from './queues';

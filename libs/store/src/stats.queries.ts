@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { Db } from './db';
 import type { StatsGroup, TaskStats } from '@taskflow/events';
-import { visibleTo, type Viewer } from './task-record';
+import { EFFECTIVE_AGENT_SQL, visibleTo, type Viewer } from './task-record';
 
 export type { StatsGroup, TaskStats };
 
@@ -30,7 +30,7 @@ export async function taskStats(db: Db, viewer: Viewer): Promise<TaskStats> {
   const { rows } = await sql<Row>`
     with visible as (
       select t.id, t.repo, t.status, t.created_at,
-             coalesce(nullif(t.preferred_agent, 'auto'), t.recommended_agent, 'unassigned') as agent
+             coalesce(${EFFECTIVE_AGENT_SQL}, 'unassigned') as agent
       from tasks t
       where ${visibleTo(viewer)}
     ),

@@ -1,5 +1,5 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
-import { PublicTaskSchema, type TaskSource } from '@taskflow/events';
+import { PublicTaskSchema, type CodingAgent, type TaskSource } from '@taskflow/events';
 import type { Database, TasksTable } from './schema';
 
 export type Executor = Kysely<Database> | Transaction<Database>;
@@ -39,6 +39,9 @@ export function toTaskRecord(row: SelectedTask): TaskRecord {
   const { creatorUsername, creatorName, cursorTs: _cursorTs, ...task } = row;
   return { ...task, creator: { id: row.creatorId, username: creatorUsername, name: creatorName } };
 }
+
+/** The agent a task goes to, over `tasks` aliased `t`: the SQL of the contract's `effectiveAgent`. */
+export const EFFECTIVE_AGENT_SQL = sql<CodingAgent | null>`coalesce(nullif(t.preferred_agent, 'auto'), t.recommended_agent)`;
 
 /**
  * Visibility (docs/architecture.md#rooms-and-authorization): the creator sees their task; the org sees it unless it is private.

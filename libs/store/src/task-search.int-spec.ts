@@ -1,9 +1,9 @@
 import { sql } from 'kysely';
-import { taskMatchesFilter, toDashboardTask, type TaskFilter } from '@taskflow/events';
+import { CODING_AGENTS, effectiveAgent, PREFERRED_AGENTS, taskMatchesFilter, toDashboardTask, type TaskFilter } from '@taskflow/events';
 import { AppError } from '@taskflow/platform';
 import { createStoreFixture, type StoreFixture } from './testing';
 import { countFilteredTasks, listTasks } from './tasks.queries';
-import type { TaskRecord } from './task-record';
+import { EFFECTIVE_AGENT_SQL, type TaskRecord } from './task-record';
 
 let f: StoreFixture;
 const ids: Record<string, string> = {};
@@ -129,5 +129,23 @@ describe('task search', () => {
         .sort();
       expect({ filter, ids: fromPredicate }).toEqual({ filter, ids: fromServer });
     }
+  });
+});
+
+describe('EFFECTIVE_AGENT_SQL', () => {
+  it("agrees with the contract's effectiveAgent for every choice, before and after the analysis", async () => {
+    const seen: Array<[unknown, unknown]> = [];
+    for (const preferredAgent of PREFERRED_AGENTS) {
+      for (const recommendedAgent of [null, ...CODING_AGENTS]) {
+        const { task } = await f.newTask(f.users.alice, { title: `agent ${preferredAgent}`, preferredAgent });
+        await sql`update tasks set recommended_agent = ${recommendedAgent} where id = ${task.id}`.execute(f.db);
+        const { rows } = await sql<{
+          agent: string | null;
+        }>`select ${EFFECTIVE_AGENT_SQL} as agent from tasks t where t.id = ${task.id}`.execute(f.db);
+        seen.push([rows[0]!.agent, effectiveAgent({ preferredAgent, recommendedAgent })]);
+      }
+    }
+    expect(seen).toHaveLength(16);
+    for (const [fromSql, fromContract] of seen) expect(fromSql).toBe(fromContract);
   });
 });

@@ -1,6 +1,7 @@
 import { sql, type RawBuilder } from 'kysely';
 import { filterBound, filterProblems, type TaskFilter } from '@taskflow/events';
 import { AppError } from '@taskflow/platform';
+import { EFFECTIVE_AGENT_SQL } from './task-record';
 
 /**
  * The SQL of a dashboard filter over `tasks as t`: the same meaning as the
@@ -14,8 +15,7 @@ export function taskFilterSql(filter: TaskFilter): RawBuilder<boolean> | undefin
   if (filter.q?.trim()) parts.push(sql<boolean>`t.search_vector @@ websearch_to_tsquery('english', ${filter.q.trim()})`);
   if (filter.repo) parts.push(sql<boolean>`t.repo = ${filter.repo}`);
   if (filter.priority) parts.push(sql<boolean>`t.priority = ${filter.priority}`);
-  // The agent a task goes to: the creator's choice, else the analysis' recommendation (as dispatch decides).
-  if (filter.agent) parts.push(sql<boolean>`coalesce(nullif(t.preferred_agent, 'auto'), t.recommended_agent) = ${filter.agent}`);
+  if (filter.agent) parts.push(sql<boolean>`${EFFECTIVE_AGENT_SQL} = ${filter.agent}`);
   if (filter.status?.length) parts.push(sql<boolean>`t.status in (${sql.join(filter.status)})`);
   if (filter.creator) parts.push(sql<boolean>`t.creator_id = ${filter.creator}`);
   for (const [column, from, to] of [

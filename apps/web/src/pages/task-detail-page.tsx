@@ -1,5 +1,5 @@
 import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
-import { CANCELLABLE_STATUSES, type PublicTask, type TaskStatus, type TimelineEvent } from '@taskflow/events';
+import { CANCELLABLE_STATUSES, effectiveAgent, type PublicTask, type TaskStatus, type TimelineEvent } from '@taskflow/events';
 import { api } from '../api/client';
 import { useSession } from '../auth/session';
 import { ConfirmDialog } from '../components/confirm-dialog';
@@ -180,9 +180,7 @@ export function TaskDetailPage({ taskId }: { taskId: string }) {
           <span className="tag">{task.repo}</span>
           <span className={`tag priority-${task.priority}`}>{task.priority}</span>
           {task.taskType && <span className="tag">{task.taskType}</span>}
-          {(task.preferredAgent !== 'auto' ? task.preferredAgent : task.recommendedAgent) && (
-            <span className="tag">agent: {task.preferredAgent !== 'auto' ? task.preferredAgent : task.recommendedAgent}</span>
-          )}
+          {effectiveAgent(task) && <span className="tag">agent: {effectiveAgent(task)}</span>}
           {task.isPrivate && <span className="tag">private</span>}
         </div>
         <Stepper status={task.status} />

@@ -1,4 +1,4 @@
-import { taskBranch, validate } from '@taskflow/events';
+import { effectiveAgent, taskBranch, validate } from '@taskflow/events';
 import { findOrgRepo, getTask, StaleTransitionError, transition, type TaskRecord } from '@taskflow/store';
 import { AnalysisResultSchema } from '../analysis/analyzer';
 import { skipWhenStale, type PipelineContext, type Processor } from '../pipeline/context';
@@ -53,7 +53,7 @@ export const dispatchProcessor: Processor<'dispatch'> = async (job, ctx, log) =>
     await ctx.queue.enqueueAnalysis(taskId, task.seq);
     return 'no saved analysis; analysis re-enqueued';
   }
-  const agent = task.preferredAgent !== 'auto' ? task.preferredAgent : analysis.value.recommendedAgent;
+  const agent = effectiveAgent({ preferredAgent: task.preferredAgent, recommendedAgent: analysis.value.recommendedAgent });
   const branch = taskBranch(taskId);
   const content = issueContent({ task, analysis: analysis.value, agent, branch, appUrl: ctx.appUrl, marker });
   const issue = await ctx.tracker.ensureIssue({ repo: task.repo, ...content, marker, since });

@@ -1,4 +1,5 @@
 import {
+  dashboardRoomOf,
   eventAddedPayload,
   rooms,
   toDashboardTask,
@@ -36,7 +37,7 @@ export function broadcastsFor(
 ): Emit[] {
   const emits: Emit[] = [];
   const taskRoom = rooms.task(task.id);
-  const dashboardRoom = task.isPrivate ? rooms.user(task.creatorId) : rooms.org(task.orgId);
+  const dashboardRoom = dashboardRoomOf(task);
   for (const event of events) {
     // The stored payload is the allow-listed status payload plus timeline `detail`; the status event carries only the former.
     const { detail: _detail, ...status } = event.payload;

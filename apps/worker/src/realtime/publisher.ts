@@ -1,6 +1,6 @@
 import pg from 'pg';
 import {
-  rooms,
+  dashboardRoomOf,
   STATUS_AFTER_EVENT,
   statusGroup,
   TASK_EVENTS_CHANNEL,
@@ -96,7 +96,7 @@ export class EventPublisher {
     const batchSeq = Math.max(...events.map((e) => e.seq));
     // A later commit (seq > batchSeq) is already in the row: its own publish, which follows, carries the row.
     const withRow = task.seq <= batchSeq && task.seq > (this.rowSent.get(taskId) ?? 0);
-    const room = task.isPrivate ? rooms.user(task.creatorId) : rooms.org(task.orgId);
+    const room = dashboardRoomOf(task);
     const counts = withRow ? await this.countsOf(task, room, events) : undefined;
     const countsKey = counts && JSON.stringify(counts);
     const countsChanged = countsKey !== undefined && countsKey !== this.roomCounts.get(room)?.sent;
