@@ -78,7 +78,7 @@ describe('a worker killed during dispatch', () => {
         20_000,
       );
       if (!replaced()) {
-        // Five exits within a minute is a crash loop to the supervisor (README): it leaves the worker
+        // Five exits within a minute is a crash loop to the supervisor (docs/development.md): it leaves the worker
         // stopped. An operator then adds one (`npm run cluster:ctl -- scale --workers N`); so does the test.
         givenUp += 1;
         const slots = ((await cluster.control('GET', '/status')).status.workers as unknown[]).length;

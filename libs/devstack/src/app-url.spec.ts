@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { localAppUrl } from './app-url';
 
-/** The tools find the app as the README says: APP_URL, else PORT, else the running stack's stack.json, else 3000. */
+/** The tools find the app as docs/development.md says: APP_URL, else PORT, else the running stack's stack.json, else 3000. */
 describe('localAppUrl', () => {
   let dataDir: string;
   beforeEach(() => {

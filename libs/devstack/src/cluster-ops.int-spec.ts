@@ -7,7 +7,7 @@ import { waitFor } from './net';
 import { clusterCtl, retryingClient, runTaskLifecycle, spawnCluster, type LoadStats, type SpawnedCluster } from './testing/cluster-harness';
 
 /**
- * Operating a running cluster the way the README says: `npm run cluster`, then
+ * Operating a running cluster the way docs/development.md says: `npm run cluster`, then
  * a node SIGKILLed, `npm run cluster:ctl -- restart` under load, scale out and
  * scale in — with clients watching over WebSocket and long-polling, and tasks
  * moving through their lifecycle (REST + signed webhooks) all along.

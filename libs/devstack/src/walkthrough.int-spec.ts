@@ -8,8 +8,8 @@ import { waitFor } from './net';
 import { spawnStack, type SpawnedCluster } from './testing/cluster-harness';
 
 /**
- * The README's "Walk a task through the pipeline" block, pasted as is: the test takes the
- * fenced block from README.md itself, starts the product as `npm start` does (the bootstrap, on
+ * The walkthrough's block (docs/walkthrough.md), pasted as is: the test takes the fenced block
+ * from the doc itself, starts the product as `npm start` does (the bootstrap, on
  * a free port other than 3000, with its own DATA_DIR) and runs the block with
  * `bash -euo pipefail` from the repository root, with only PORT and DATA_DIR set, as a user
  * of another port would. Each status the block prints must be the one its comment promises.
@@ -17,16 +17,13 @@ import { spawnStack, type SpawnedCluster } from './testing/cluster-harness';
 const BLOCK_BUDGET_MS = 120_000; // the block took 7.5 s at load 2, 22-26 s at load 10-14 (three tsx starts of the simulator)
 jest.setTimeout(330_000); // the stack's start (up to 150 s) + the block's budget + its stop
 
-const HEADING = '### Walk a task through the pipeline';
-const README_FLOW = ['received', 'needs_clarification', 'analyzing', 'dispatched', 'coding', 'pr_open', 'merged'];
+const WALKTHROUGH = 'docs/walkthrough.md';
+const FLOW = ['received', 'needs_clarification', 'analyzing', 'dispatched', 'coding', 'pr_open', 'merged'];
 
-/** The first fenced ```sh block under the heading. */
+/** The doc's first fenced ```sh block. */
 function walkthroughBlock(): string {
-  const readme = fs.readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
-  const at = readme.indexOf(`\n${HEADING}\n`);
-  expect(at).toBeGreaterThan(0);
-  const section = readme.slice(at + HEADING.length + 2).split(/\n#{2,6} /)[0]!;
-  const block = /^```sh\n([\s\S]*?)^```$/m.exec(section)?.[1];
+  const doc = fs.readFileSync(path.join(REPO_ROOT, WALKTHROUGH), 'utf8');
+  const block = /^```sh\n([\s\S]*?)^```$/m.exec(doc)?.[1];
   expect(block).toBeDefined();
   return block!;
 }
@@ -47,7 +44,7 @@ function runBlock(script: string, env: NodeJS.ProcessEnv): Promise<BlockRun> {
   const started = Date.now();
   // Own process group, so a block stuck past its budget is ended with everything it started (npm, the simulator).
   const block = spawnTestProcess('bash', ['-euo', 'pipefail', '-c', script], {
-    name: 'the README block',
+    name: 'the walkthrough block',
     deadlineMs: BLOCK_BUDGET_MS + 30_000,
     cwd: REPO_ROOT,
     env,
@@ -83,10 +80,10 @@ afterAll(async () => {
   fs.rmSync(dataDir, { recursive: true, force: true });
 });
 
-it("the README's walkthrough runs as pasted on another port and prints the statuses it promises, ending merged", async () => {
+it('the walkthrough (docs/walkthrough.md) runs as pasted on another port and prints the statuses it promises, ending merged', async () => {
   const block = walkthroughBlock();
-  // What the README promises is the whole pipeline, in the order the product goes through it.
-  expect(promisedStatuses(block)).toEqual(README_FLOW);
+  // What the doc promises is the whole pipeline, in the order the product goes through it.
+  expect(promisedStatuses(block)).toEqual(FLOW);
 
   // Nothing but what a user's shell has: no seeded secrets or URLs from the test environment.
   stack = await spawnStack('start', dataDir, { DATABASE_URL: undefined, SEED_DEMO: undefined });
@@ -99,12 +96,12 @@ it("the README's walkthrough runs as pasted on another port and prints the statu
     delete env[k];
   // The block as it stands, then one line of the test's own: the id the block extracted.
   const run = await runBlock(`${block}\necho "walkthrough-task-id=$ID"\n`, env);
-  console.log(`README walkthrough: ${(run.ms / 1000).toFixed(1)} s`);
+  console.log(`walkthrough: ${(run.ms / 1000).toFixed(1)} s`);
   expect({ code: run.code, output: run.code === 0 ? '' : `${run.stdout}\n${run.stderr}` }).toEqual({ code: 0, output: '' });
 
   const lines = run.stdout.split('\n').map((l) => l.trim());
   const printed = lines.filter((l) => (TASK_STATUSES as readonly string[]).includes(l));
-  expect(printed).toEqual(README_FLOW);
+  expect(printed).toEqual(FLOW);
   // The clarification questions are shown before they are answered.
   expect(run.stdout).toMatch(/needs_clarification\n[^\n]*\?\n[\s\S]*\nanalyzing\n/);
 
