@@ -7,16 +7,16 @@ import {
   type TimelineEventType,
 } from '@taskflow/events';
 import type { Db } from './db';
-import type { Executor, TaskRecord } from './task-record';
+import { TASK_VISIBLE_TO_USER_ROW, type Executor, type TaskRecord } from './task-record';
 
 /**
  * Writes the notifications a task event raises, in the event's own transaction: to the
- * task's creator and its followers who can still see it and want this kind. Keyed by
+ * task's creator and its followers who can still see it (the store's one visibility rule) and want this kind. Keyed by
  * (user, task, seq), so writing them twice changes nothing.
  */
 export async function createNotifications(
   trx: Executor,
-  task: Pick<TaskRecord, 'id' | 'title' | 'creatorId' | 'orgId' | 'isPrivate'>,
+  task: Pick<TaskRecord, 'id' | 'title'>,
   seq: number,
   eventType: TimelineEventType,
   payload: Record<string, unknown>,
@@ -28,10 +28,10 @@ export async function createNotifications(
     INSERT INTO notifications (user_id, task_id, seq, kind, message)
     SELECT u.id, ${task.id}, ${seq}, ${kind}, ${message}
     FROM users u
+    JOIN tasks t ON t.id = ${task.id}
     LEFT JOIN notification_preferences p ON p.user_id = u.id
-    WHERE (u.id = ${task.creatorId}
-           OR (u.id IN (SELECT user_id FROM task_follows WHERE task_id = ${task.id})
-               AND u.org_id = ${task.orgId} AND NOT ${task.isPrivate}))
+    WHERE (u.id = t.creator_id OR u.id IN (SELECT user_id FROM task_follows WHERE task_id = t.id))
+      AND ${TASK_VISIBLE_TO_USER_ROW}
       AND (p.kinds IS NULL OR ${kind} = ANY (p.kinds))
     ON CONFLICT (user_id, task_id, seq) DO NOTHING
   `.execute(trx);

@@ -48,5 +48,12 @@ export const EFFECTIVE_AGENT_SQL = sql<CodingAgent | null>`coalesce(nullif(t.pre
  * The one statement of the rule, over `tasks` aliased `t`: reads, counts, resync and statistics all filter with it.
  */
 export function visibleTo(viewer: Viewer) {
-  return sql<boolean>`(t.creator_id = ${viewer.id} OR (t.org_id = ${viewer.orgId} AND NOT t.is_private))`;
+  return visibility(viewer.id, viewer.orgId);
+}
+
+/** The same rule from the other side, over `tasks t` and `users u`: whether user `u` may see task `t` (notification recipients). */
+export const TASK_VISIBLE_TO_USER_ROW = visibility(sql.ref('u.id'), sql.ref('u.org_id'));
+
+function visibility(viewerId: unknown, viewerOrgId: unknown) {
+  return sql<boolean>`(t.creator_id = ${viewerId} OR (t.org_id = ${viewerOrgId} AND NOT t.is_private))`;
 }

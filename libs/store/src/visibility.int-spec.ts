@@ -2,7 +2,8 @@ import { AppError } from '@taskflow/platform';
 import { createStoreFixture, type StoreFixture } from './testing';
 import { transition } from './tasks.commands';
 import { countOrgTasks, countPrivateTasks, countTasks, encodeCursor, getTask, listTasks } from './tasks.queries';
-import type { TaskRecord } from './task-record';
+import { sql } from 'kysely';
+import { TASK_VISIBLE_TO_USER_ROW, type TaskRecord } from './task-record';
 
 let f: StoreFixture;
 let alicePublic: TaskRecord;
@@ -63,6 +64,24 @@ describe('visibility', () => {
     expect(await countPrivateTasks(f.db, f.users.alice.id)).toEqual({ activeCount: 0, completedCount: 1, failedCount: 0 });
     expect(await countOrgTasks(f.db, f.users.alice.orgId)).toEqual({ activeCount: 2, completedCount: 0, failedCount: 0 });
     expect(await countTasks(f.db, f.users.alice)).toEqual({ activeCount: 2, completedCount: 1, failedCount: 0 });
+  });
+});
+
+describe("visibility from the recipients' side", () => {
+  it('names, for every task, exactly the users its reads show it to (the notifications path uses it)', async () => {
+    const users = Object.values(f.users);
+    for (const task of [alicePublic, alicePrivate, bobPublic, carolPublic]) {
+      const { rows } = await sql<{ id: string }>`
+        select u.id from users u join tasks t on t.id = ${task.id}
+        where u.id in (${sql.join(users.map((u) => u.id))}) and ${TASK_VISIBLE_TO_USER_ROW}`.execute(f.db);
+      const readers: string[] = [];
+      for (const u of users) if (await getTask(f.db, u, task.id)) readers.push(u.id);
+      expect(rows.map((r) => r.id).sort()).toEqual(readers.sort());
+    }
+    // The private task reaches only its creator; the shared one the whole org.
+    const { rows } = await sql<{ id: string }>`
+      select u.id from users u join tasks t on t.id = ${alicePrivate.id} where ${TASK_VISIBLE_TO_USER_ROW}`.execute(f.db);
+    expect(rows.map((r) => r.id)).toEqual([f.users.alice.id]);
   });
 });
 
