@@ -4,6 +4,7 @@ export * from './postgres';
 export * from './redis';
 export * from './services';
 export * from './stack';
+export * from './stack-state';
 export * from './haproxy';
 export * from './restart-policy';
 export * from './supervisor';

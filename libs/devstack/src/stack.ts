@@ -11,6 +11,7 @@ import { waitFor } from './net';
 import type { RestartPolicyOptions } from './restart-policy';
 import { loadOrCreateSecrets } from './secrets';
 import { startServices, type Services } from './services';
+import { stackStateFile, type StackProcess, type StackState } from './stack-state';
 import { Supervisor, type Managed } from './supervisor';
 import { ensureWebBuilt } from './web-build';
 
@@ -105,7 +106,7 @@ export async function startStack(
     log,
     keepRedis: { log, policy, onRestart: () => onServiceRestart() },
   });
-  const stateFile = path.join(env.DATA_DIR, 'stack.json');
+  const stateFile = stackStateFile(env.DATA_DIR);
   const sockets = socketDir(env.DATA_DIR);
   const controlSocket = path.join(sockets, CONTROL_SOCKET);
   let haproxy: Haproxy | undefined;
@@ -175,7 +176,7 @@ export async function startStack(
         Boolean(c && c.process.exitCode === null && c.process.signalCode === null),
       );
       const servicePids = [services.embeddedPostgres?.pid, services.embeddedRedis?.pid].filter((p): p is number => Boolean(p));
-      const entry = (m: Managed) => ({
+      const entry = (m: Managed): StackProcess => ({
         name: m.name,
         pid: m.child?.process.pid ?? null,
         ...(m.port ? { port: m.port } : {}),
@@ -195,7 +196,7 @@ export async function startStack(
           haproxy: haproxy ? { pid: haproxy.process.pid } : null,
           postgres: services.embeddedPostgres ? { pid: services.embeddedPostgres.pid, port: services.embeddedPostgres.port } : null,
           redis: services.embeddedRedis ? { pid: services.embeddedRedis.pid, port: services.embeddedRedis.port } : null,
-        }),
+        } satisfies StackState),
       );
     };
     supervisor = new Supervisor({

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Redis } from 'ioredis';
+import { readStackState, stackStateFile } from '@taskflow/devstack';
 import { QUEUES, type QueueName } from '@taskflow/events';
 import { ParkedJobs } from './parked-jobs';
 
@@ -60,7 +61,7 @@ function parseArgs(args: string[]): { command: Command; queue?: QueueName; json:
 function redisUrl(env: NodeJS.ProcessEnv): string {
   if (env.REDIS_URL) return env.REDIS_URL;
   const dataDir = path.resolve(env.DATA_DIR || path.join(REPO_ROOT, '.data'));
-  const file = path.join(dataDir, 'stack.json');
+  const file = stackStateFile(dataDir);
   const readJson = <T>(name: string): T | undefined => {
     try {
       return JSON.parse(fs.readFileSync(path.join(dataDir, name), 'utf8')) as T;
@@ -68,9 +69,8 @@ function redisUrl(env: NodeJS.ProcessEnv): string {
       return undefined; // No running stack: reported below.
     }
   };
-  const port = readJson<{ redis?: { port?: unknown } | null }>('stack.json')?.redis?.port;
-  if (typeof port !== 'number')
-    throw new CliExit(1, `No Redis: set REDIS_URL, or start the local stack (npm start) so ${file} names its Redis.`);
+  const port = readStackState(dataDir)?.redis?.port;
+  if (port === undefined) throw new CliExit(1, `No Redis: set REDIS_URL, or start the local stack (npm start) so ${file} names its Redis.`);
   // The stack's private Redis requires the password it keeps in secrets.json (libs/devstack secrets.ts).
   const password = readJson<{ redisPassword?: unknown }>('secrets.json')?.redisPassword;
   if (typeof password !== 'string')

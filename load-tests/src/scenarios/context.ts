@@ -34,7 +34,7 @@ export function productComponents(cluster: BenchCluster | undefined, generatorPi
       return undefined;
     }
   };
-  const pids = (list: Array<{ pid: number | null }> | undefined) => (list ?? []).map((e) => e.pid).filter((p): p is number => Boolean(p));
+  const pids = (list: Array<{ pid?: number | null }> | undefined) => (list ?? []).map((e) => e.pid).filter((p): p is number => Boolean(p));
   return {
     nodes: { pids: () => pids(state()?.nodes), descendants: true },
     workers: { pids: () => pids(state()?.workers), descendants: true },

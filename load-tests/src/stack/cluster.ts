@@ -3,18 +3,9 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { readStackState, type StackState } from '@taskflow/devstack';
 
 export const REPO_ROOT = path.resolve(__dirname, '../../..');
-
-/** What `<DATA_DIR>/stack.json` says about the running processes (rewritten by the stack as they change). */
-export interface StackState {
-  url: string;
-  nodes: Array<{ name: string; pid: number | null; port?: number }>;
-  workers: Array<{ name: string; pid: number | null }>;
-  haproxy: { pid: number } | null;
-  postgres: { pid: number; port: number } | null;
-  redis: { pid: number; port: number } | null;
-}
 
 export interface BenchCluster {
   url: string;
@@ -96,7 +87,11 @@ export async function startCluster(opts: {
     throw new Error(`${(err as Error).message}\n--- cluster output ---\n${output.slice(-4000)}`);
   }
   const url = `http://127.0.0.1:${opts.port}`;
-  const state = () => JSON.parse(fs.readFileSync(path.join(dataDir, 'stack.json'), 'utf8')) as StackState;
+  const state = () => {
+    const read = readStackState(dataDir);
+    if (!read) throw new Error(`no stack.json in ${dataDir}`);
+    return read;
+  };
   const first = state();
   if (!first.postgres || !first.redis) {
     await stop();

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { localRedisUrl, startRedis, type RedisHandle } from '@taskflow/devstack';
+import { localRedisUrl, readStackState, startRedis, type RedisHandle, type StackState } from '@taskflow/devstack';
 import { QUEUES } from '@taskflow/events';
 import { freePort, spawnTestProcess } from '@taskflow/testing';
 import { childrenOf, cmdline, environ, isRunning, owner, processTree, signal, sleep, until } from './proc';
@@ -51,15 +51,6 @@ function baseEnv(): NodeJS.ProcessEnv {
   return Object.fromEntries(keep.filter((k) => process.env[k] !== undefined).map((k) => [k, process.env[k]]));
 }
 
-interface StackFile {
-  url: string;
-  supervisorPid: number;
-  pids: number[];
-  nodes?: Array<{ name: string; pid: number; port: number }>;
-  postgres?: { pid: number; port: number } | null;
-  redis?: { pid: number; port: number } | null;
-}
-
 interface Secrets {
   pgPassword: string;
   githubWebhookSecret: string;
@@ -85,7 +76,7 @@ export class Cluster {
   private constructor(
     readonly dataDir: string,
     readonly bootstrap: ChildProcess,
-    readonly stackFile: StackFile,
+    readonly stackFile: StackState,
     readonly secrets: Secrets,
     readonly outputFile: string,
   ) {
@@ -138,7 +129,8 @@ export class Cluster {
       bootstrap.kill('SIGINT');
       throw new Error(`${(err as Error).message}\n--- output (${outputFile}) ---\n${output().slice(-4000)}`);
     }
-    const stackFile = JSON.parse(fs.readFileSync(path.join(dataDir, 'stack.json'), 'utf8')) as StackFile;
+    const stackFile = readStackState(dataDir);
+    if (!stackFile) throw new Error(`npm run cluster is running but wrote no stack.json in ${dataDir}`);
     const secrets = JSON.parse(fs.readFileSync(path.join(dataDir, 'secrets.json'), 'utf8')) as Secrets;
     const cluster = new Cluster(dataDir, bootstrap, stackFile, secrets, outputFile);
     cluster.processes();

@@ -6,6 +6,7 @@ import { taskBranch } from '@taskflow/events';
 import { runTestProcess, spawnTestProcess } from '@taskflow/testing';
 import { REPO_ROOT } from '../config';
 import { freePort, isAlive, waitFor } from '../net';
+import { readStackState, type StackState } from '../stack-state';
 
 /**
  * `npm run cluster` and `npm run cluster:ctl` as an operator runs them, for
@@ -19,11 +20,7 @@ export interface SpawnedCluster {
   proc: ChildProcess;
   output(): string;
   /** stack.json as the supervisor last wrote it. */
-  state(): {
-    nodes: Array<{ name: string; pid: number; port: number; metricsPort: number; state: string }>;
-    workers: Array<{ name: string; pid: number }>;
-    pids: number[];
-  };
+  state(): StackState;
   webhookSecret(): string;
   stop(): Promise<number | null>;
 }
@@ -63,17 +60,20 @@ export async function spawnStack(command: 'start' | 'cluster', dataDir: string, 
     },
     150_000,
   );
-  const stateFile = path.join(dataDir, 'stack.json');
   return {
     url: `http://127.0.0.1:${port}`,
     dataDir,
     proc,
     output: out,
-    state: () => JSON.parse(fs.readFileSync(stateFile, 'utf8')),
+    state: () => {
+      const state = readStackState(dataDir);
+      if (!state) throw new Error(`no stack.json in ${dataDir}`);
+      return state;
+    },
     webhookSecret: () =>
       (JSON.parse(fs.readFileSync(path.join(dataDir, 'secrets.json'), 'utf8')) as { githubWebhookSecret: string }).githubWebhookSecret,
     async stop() {
-      const pids = fs.existsSync(stateFile) ? (JSON.parse(fs.readFileSync(stateFile, 'utf8')).pids as number[]) : [];
+      const pids = readStackState(dataDir)?.pids ?? [];
       if (proc.exitCode === null) proc.kill('SIGINT');
       // Unref'd: a timer left pending after a clean exit would hold Jest open for its 30 s.
       const code = await Promise.race([exited, new Promise<null>((r) => setTimeout(() => r(null), 30_000).unref())]);
