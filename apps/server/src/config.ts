@@ -1,15 +1,30 @@
 import path from 'node:path';
 import { Type } from '@sinclair/typebox';
-import { ConfigError, described, Env, githubWebHost, parseEnv, repoList } from '@taskflow/platform';
+import {
+  ConfigError,
+  databaseEnv,
+  described,
+  Env,
+  githubEnv,
+  jobRetryEnv,
+  parseEnv,
+  processEnv,
+  redisEnv,
+  repoList,
+  sharedSettings,
+} from '@taskflow/platform';
 import { proxyList } from './http/trusted-proxies';
 
-/** The server node's configuration: parsed once at start, frozen, every bad variable listed. Each `description` is docs/configuration.md. */
+/**
+ * The server node's configuration: parsed once at start, frozen, every bad variable listed. Each `description` is docs/configuration.md.
+ * The variables the worker reads too are libs/platform's fragments (env-fragments.ts).
+ */
 export const ServerEnvSchema = Type.Object({
   PORT: described(Env.port(3000), 'HTTP port of the server node (the API, the sockets and the web app).'),
   HOST: Type.String({ default: '0.0.0.0', description: 'Interface to listen on (`npm start` sets `127.0.0.1`).' }),
-  DATABASE_URL: described(Env.url(), 'PostgreSQL to use.'),
-  REDIS_URL: described(Env.url(), 'Redis to use (`redis://:<password>@host:port`).'),
-  LOG_LEVEL: described(Env.logLevel(), 'pino level (lines are pretty on a terminal, JSON otherwise).'),
+  ...databaseEnv(10),
+  ...redisEnv,
+  ...processEnv('server'),
   REQUEST_LOG_LEVEL: described(
     Env.optionalLogLevel(),
     'Level of the per-request lines (`incoming request`, `request completed`); unset: `debug` when stdout is a terminal ' +
@@ -61,41 +76,8 @@ export const ServerEnvSchema = Type.Object({
       'How long a signed webhook body is remembered (Redis, with a TTL): the same bytes under another `X-GitHub-Delivery` ' +
       'within it answer `200 duplicate` (the signature does not cover the id). GitHub redelivers deliveries of the past 3 days; its Redeliver keeps the id and is applied.',
   }),
-  GITHUB_API_URL: described(
-    Env.url('https://api.github.com'),
-    'GitHub (Enterprise) API base URL; its web host is the only one PR links may point to.',
-  ),
-  GITHUB_WEB_URL: described(
-    Type.Optional(Env.url()),
-    "GitHub's web address when it cannot be derived from `GITHUB_API_URL` (`api.github.com` → `github.com`, " +
-      '`https://ghe.example/api/v3` → `ghe.example`); issue and PR links must be `https://` URLs on it, others are ignored.',
-  ),
-  QUEUE_PREFIX: Type.String({
-    pattern: '^[A-Za-z0-9_-]+$',
-    default: 'taskflow',
-    description: 'Prefix of every BullMQ key; servers and workers must use the same one.',
-  }),
-  REDIS_KEY_PREFIX: Type.Optional(
-    Type.String({
-      pattern: '^[A-Za-z0-9_-]+$',
-      description:
-        "Prefix of the app's other Redis keys: presence, socket and HTTP rate limits, the operations view's node snapshots " +
-        "(servers), the built-in GitHub sandbox's issue numbers (workers); unset, `QUEUE_PREFIX`'s value.",
-    }),
-  ),
-  JOB_ATTEMPTS: Type.Integer({
-    minimum: 1,
-    maximum: 100,
-    default: 12,
-    description:
-      'Attempts per pipeline job before it is parked (failed, replayable: `npm run jobs`) and its task fails; the delay ' +
-      'doubles from `JOB_BACKOFF_MS` up to `JOB_BACKOFF_MAX_MS`, so the defaults ride out about 6 minutes of outage.',
-  }),
-  JOB_BACKOFF_MS: Type.Integer({
-    minimum: 0,
-    default: 1000,
-    description: "A pipeline job's first retry delay (doubled each attempt up to `JOB_BACKOFF_MAX_MS`).",
-  }),
+  ...githubEnv,
+  ...jobRetryEnv,
   FEATURE_WEBSOCKET_ENABLED: described(Env.bool(true), 'Feature flag: the whole Socket.IO gateway.'),
   FEATURE_WEBSOCKET_DASHBOARD: described(Env.bool(true), "Feature flag: the gateway's dashboard rooms."),
   FEATURE_WEBSOCKET_TASK_DETAIL: described(Env.bool(true), "Feature flag: the gateway's task rooms."),
@@ -162,18 +144,6 @@ export const ServerEnvSchema = Type.Object({
     'Create the demo orgs and users at boot (never done unless asked; the stack asks with its embedded database).',
   ),
   DEMO_PASSWORD: Type.String({ minLength: 4, default: 'taskflow', description: 'Password of the demo users.' }),
-  DB_POOL_SIZE: Type.Integer({ minimum: 1, maximum: 100, default: 10, description: 'PostgreSQL connections per process.' }),
-  DB_CONNECT_TIMEOUT_MS: Type.Integer({
-    minimum: 100,
-    default: 5000,
-    description: 'How long to wait for a PostgreSQL connection (new, or a free one of the pool) before the request or job fails.',
-  }),
-  DB_QUERY_TIMEOUT_MS: Type.Integer({
-    minimum: 0,
-    default: 60_000,
-    description:
-      'PostgreSQL `statement_timeout` of every query (`0`: none); the health and readiness probes give up after 1 s whatever it is.',
-  }),
   TRUSTED_PROXIES: Type.String({
     pattern: '^\\s*[0-9A-Za-z.:/_\\s,-]+$',
     default: 'loopback',
@@ -280,7 +250,6 @@ export const ServerEnvSchema = Type.Object({
     default: 2000,
     description: 'How often this node writes its snapshot for the operations view (`/admin`) to Redis.',
   }),
-  NODE_ID: Type.String({ default: `server-${process.pid}`, description: 'Name of this node in logs and health output.' }),
 });
 
 export function loadServerConfig(env: NodeJS.ProcessEnv = process.env, stdoutIsTerminal = process.stdout.isTTY === true) {
@@ -289,10 +258,8 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env, stdoutIsT
     ...parsed,
     // On a terminal they would be most of what a developer reads; containers and pipes keep them (JSON, info).
     REQUEST_LOG_LEVEL: parsed.REQUEST_LOG_LEVEL ?? (stdoutIsTerminal ? 'debug' : 'info'),
-    // Defaults to QUEUE_PREFIX, under which these keys lived before they had a prefix of their own.
-    REDIS_KEY_PREFIX: parsed.REDIS_KEY_PREFIX ?? parsed.QUEUE_PREFIX,
+    ...sharedSettings(parsed),
     repoSeeds: Object.freeze(repoList(parsed.GITHUB_REPOS).map((r) => Object.freeze(r))),
-    githubWebHost: githubWebHost({ apiUrl: parsed.GITHUB_API_URL, webUrl: parsed.GITHUB_WEB_URL }),
     trustedProxies: trustedProxies(parsed.TRUSTED_PROXIES),
     allowedOrigins: Object.freeze(
       parsed.WEBSOCKET_CORS_ORIGIN.split(',')

@@ -1,6 +1,7 @@
 export * from './app-error';
 export * from './config';
 export * from './deadline';
+export * from './env-fragments';
 export * from './github-host';
 export * from './logger';
 export * from './shutdown';

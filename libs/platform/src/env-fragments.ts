@@ -1,0 +1,95 @@
+import { Type } from '@sinclair/typebox';
+import { described, Env } from './config';
+import { githubWebHost } from './github-host';
+
+/*
+ * The variables the server and the worker both read, declared once and spread into each app's schema, so that a
+ * bound, a default or a description (docs/configuration.md) cannot differ between them by accident.
+ */
+
+const PREFIX_PATTERN = '^[A-Za-z0-9_-]+$';
+
+/** How a process names itself and how much it logs; `role` prefixes the default node id (`server-<pid>`). */
+export const processEnv = (role: string) => ({
+  LOG_LEVEL: described(Env.logLevel(), 'pino level (lines are pretty on a terminal, JSON otherwise).'),
+  NODE_ID: Type.String({ default: `${role}-${process.pid}`, description: 'Name of this node in logs and health output.' }),
+});
+
+/** PostgreSQL and its pool; `poolSize`: the app's default number of connections. */
+export const databaseEnv = (poolSize: number) => ({
+  DATABASE_URL: described(Env.url(), 'PostgreSQL to use.'),
+  DB_POOL_SIZE: Type.Integer({ minimum: 1, maximum: 100, default: poolSize, description: 'PostgreSQL connections per process.' }),
+  DB_CONNECT_TIMEOUT_MS: Type.Integer({
+    minimum: 100,
+    default: 5000,
+    description: 'How long to wait for a PostgreSQL connection (new, or a free one of the pool) before the request or job fails.',
+  }),
+  DB_QUERY_TIMEOUT_MS: Type.Integer({
+    minimum: 0,
+    default: 60_000,
+    description:
+      'PostgreSQL `statement_timeout` of every query (`0`: none); the health and readiness probes give up after 1 s whatever it is.',
+  }),
+});
+
+/** Redis, and the key prefixes servers and workers must agree on. */
+export const redisEnv = {
+  REDIS_URL: described(Env.url(), 'Redis to use (`redis://:<password>@host:port`).'),
+  QUEUE_PREFIX: Type.String({
+    pattern: PREFIX_PATTERN,
+    default: 'taskflow',
+    description: 'Prefix of every BullMQ key; servers and workers must use the same one.',
+  }),
+  REDIS_KEY_PREFIX: Type.Optional(
+    Type.String({
+      pattern: PREFIX_PATTERN,
+      description:
+        "Prefix of the app's other Redis keys: presence, socket and HTTP rate limits, the operations view's node snapshots " +
+        "(servers), the built-in GitHub sandbox's issue numbers (workers); unset, `QUEUE_PREFIX`'s value.",
+    }),
+  ),
+};
+
+/** Retries of pipeline jobs: the server enqueues with them, the worker runs them. */
+export const jobRetryEnv = {
+  JOB_ATTEMPTS: Type.Integer({
+    minimum: 1,
+    maximum: 100,
+    default: 12,
+    description:
+      'Attempts per pipeline job before it is parked (failed, replayable: `npm run jobs`) and its task fails; the delay ' +
+      'doubles from `JOB_BACKOFF_MS` up to `JOB_BACKOFF_MAX_MS`, so the defaults ride out about 6 minutes of outage.',
+  }),
+  JOB_BACKOFF_MS: Type.Integer({
+    minimum: 0,
+    default: 1000,
+    description: "A pipeline job's first retry delay (doubled each attempt up to `JOB_BACKOFF_MAX_MS`).",
+  }),
+};
+
+/** Which GitHub: its API, and the web host every issue and PR link must be on. */
+export const githubEnv = {
+  GITHUB_API_URL: described(
+    Env.url('https://api.github.com'),
+    'GitHub (Enterprise) API base URL; its web host is the only one PR links may point to.',
+  ),
+  GITHUB_WEB_URL: described(
+    Type.Optional(Env.url()),
+    "GitHub's web address when it cannot be derived from `GITHUB_API_URL` (`api.github.com` → `github.com`, " +
+      '`https://ghe.example/api/v3` → `ghe.example`); issue and PR links must be `https://` URLs on it, others are ignored.',
+  ),
+};
+
+/** What both apps derive from the shared variables once they are parsed. */
+export function sharedSettings(parsed: {
+  QUEUE_PREFIX: string;
+  REDIS_KEY_PREFIX?: string;
+  GITHUB_API_URL: string;
+  GITHUB_WEB_URL?: string;
+}) {
+  return {
+    // Defaults to QUEUE_PREFIX, under which these keys lived before they had a prefix of their own.
+    REDIS_KEY_PREFIX: parsed.REDIS_KEY_PREFIX ?? parsed.QUEUE_PREFIX,
+    githubWebHost: githubWebHost({ apiUrl: parsed.GITHUB_API_URL, webUrl: parsed.GITHUB_WEB_URL }),
+  };
+}
