@@ -2,13 +2,21 @@ import {
   ATTEMPT_RESET,
   eventPayload,
   eventAddedPayload,
+  PR_OPENED_RESET,
   statusEventPayload,
+  taskPatchFromEvent,
   toDashboardTask,
   toPublicTask,
   wireEventName,
 } from './builders';
 import { SERVER_EVENTS } from './server-events';
-import { STATUS_AFTER_EVENT, TASK_EVENT_TYPES, TASK_UPDATE_EVENT_TYPES } from './status-machine';
+import {
+  STATUS_AFTER_EVENT,
+  TASK_EVENT_TYPES,
+  TASK_UPDATE_EVENT_TYPES,
+  TIMELINE_EVENT_TYPES,
+  type TimelineEventType,
+} from './status-machine';
 import { notificationKindFor } from './notifications';
 import { DashboardTaskSchema, PublicTaskSchema, type TaskSource } from './task.schema';
 import { validate } from './validation';
@@ -149,6 +157,36 @@ describe('update event payloads (status unchanged)', () => {
     const reset = toPublicTask({ ...task, ...ATTEMPT_RESET, likelyFiles: [], suggestedCriteria: [], mergedAt: null, dispatchedAt: null });
     expect(validate(PublicTaskSchema, reset).ok).toBe(true);
     expect(reset).toMatchObject({ githubIssueUrl: null, prUrl: null, prState: null, checksState: null, summary: null, errorMessage: null });
+  });
+});
+
+describe('task fields from an event (the inverse of the builders)', () => {
+  /** The task right after an event of `type`, as the store holds it then. */
+  const after = (type: TimelineEventType): TaskSource => {
+    if (type === 'retried') return { ...task, ...ATTEMPT_RESET, likelyFiles: [], suggestedCriteria: [], status: 'received', retryCount: 1 };
+    if (type === 'pr_opened') return { ...task, ...PR_OPENED_RESET, status: 'pr_open' };
+    // The worker records the PR's end beside the status.
+    if (type === 'pr_merged') return { ...task, status: 'merged', prState: 'merged' };
+    if (type === 'pr_closed') return { ...task, status: 'failed', prState: 'closed' };
+    return { ...task, status: type in STATUS_AFTER_EVENT ? STATUS_AFTER_EVENT[type as keyof typeof STATUS_AFTER_EVENT] : task.status };
+  };
+  const facts = (type: TimelineEventType) => (type in FACTS ? FACTS[type as keyof typeof FACTS] : {});
+
+  it.each(TIMELINE_EVENT_TYPES)('%s: the patch of its built payload reproduces the public task it was built from', (type) => {
+    const source = after(type);
+    const event = { seq: source.seq, eventType: type, payload: eventPayload(type, source, facts(type)), createdAt: now.toISOString() };
+    const patch = taskPatchFromEvent(event);
+    expect(patch.status).toBe(source.status);
+    expect(toPublicTask(source)).toMatchObject(patch);
+  });
+
+  it("renames the payload fields back to the task's and clears what a new PR or a retry leaves behind", () => {
+    const dispatched = taskPatchFromEvent({ seq: 3, eventType: 'dispatched', payload: eventPayload('dispatched', task), createdAt: '' });
+    expect(dispatched).toMatchObject({ githubIssueNumber: 12, githubIssueUrl: task.githubIssueUrl });
+    const opened = taskPatchFromEvent({ seq: 5, eventType: 'pr_opened', payload: eventPayload('pr_opened', task), createdAt: '' });
+    expect(opened).toMatchObject({ ...PR_OPENED_RESET, prNumber: 13 });
+    const retried = taskPatchFromEvent({ seq: 9, eventType: 'retried', payload: eventPayload('retried', task), createdAt: '' });
+    expect(retried).toMatchObject(ATTEMPT_RESET);
   });
 });
 

@@ -326,6 +326,135 @@ export const ATTEMPT_RESET = {
   checksUrl: null,
 } as const satisfies Partial<PublicTask>;
 
+/**
+ * What opening a PR clears: the reviews and CI of any PR before it, and the failure a reopened PR revives the task
+ * from. The worker writes it with the PR's fields; clients apply it when they see `task:pr_opened`.
+ */
+export const PR_OPENED_RESET = {
+  errorMessage: null,
+  reviewState: null,
+  checksState: null,
+  checksUrl: null,
+} as const satisfies Partial<PublicTask>;
+
+/** The payload a timeline event of each type carries (stored and broadcast alike): what the builders above build. */
+export type TimelineEventPayloads = StatusEventPayloads & UpdateEventPayloads;
+export type TimelineEventPayload<T extends TimelineEventType = TimelineEventType> = TimelineEventPayloads[T];
+/** A timeline event with its payload typed by its type (a discriminated union on `eventType`). */
+export type TypedTimelineEvent = {
+  [T in TimelineEventType]: { seq: number; eventType: T; payload: TimelineEventPayload<T>; createdAt: string };
+}[TimelineEventType];
+
+/** A timeline event read as its type's payload. The one cast: the payload was built for that type (eventPayload). */
+export function typedTimelineEvent(event: TimelineEvent): TypedTimelineEvent {
+  return event as TypedTimelineEvent;
+}
+
+/**
+ * The task fields an event sets, in the task's own field names: the inverse of the builders, so a client that
+ * holds the task at seq N and applies event N+1 holds the task at N+1 (builders.spec.ts checks the round trip).
+ * The switch is exhaustive: a new event type does not compile until it says what it changes.
+ */
+export function taskPatchFromEvent(event: TimelineEvent): Partial<PublicTask> {
+  const e = typedTimelineEvent(event);
+  switch (e.eventType) {
+    case 'created':
+      return { status: e.payload.status, title: e.payload.title };
+    case 'analyzing':
+    case 'coding':
+    case 'cancelled':
+    case 'comment_added':
+      return { status: e.payload.status };
+    case 'clarification_needed':
+      return { status: e.payload.status, clarificationQuestions: [...e.payload.questions] };
+    case 'clarified':
+      return { status: e.payload.status, clarificationAnswers: [...e.payload.clarificationAnswers] };
+    case 'dispatched': {
+      const p = e.payload;
+      return {
+        status: p.status,
+        githubIssueNumber: p.issueNumber,
+        githubIssueUrl: p.issueUrl,
+        githubBranch: p.githubBranch,
+        // The analysis this dispatch acted on: absent from events stored before it was added.
+        ...(p.summary !== undefined ? { summary: p.summary } : {}),
+        ...(p.taskType !== undefined ? { taskType: p.taskType } : {}),
+        ...(p.recommendedAgent !== undefined ? { recommendedAgent: p.recommendedAgent } : {}),
+        ...(p.likelyFiles !== undefined ? { likelyFiles: [...p.likelyFiles] } : {}),
+      };
+    }
+    case 'pr_opened': {
+      const p = e.payload;
+      return {
+        ...PR_OPENED_RESET,
+        status: p.status,
+        prNumber: p.prNumber,
+        prUrl: p.prUrl,
+        prTitle: p.prTitle,
+        ...(p.prState !== undefined ? { prState: p.prState } : {}),
+      };
+    }
+    case 'pr_merged': {
+      const p = e.payload;
+      return {
+        status: p.status,
+        mergeCommitSha: p.mergeCommitSha,
+        mergedAt: p.mergedAt,
+        ...(p.prState !== undefined ? { prState: p.prState } : {}),
+      };
+    }
+    case 'pr_closed': {
+      const p = e.payload;
+      return {
+        status: p.status,
+        prNumber: p.prNumber,
+        errorMessage: p.errorMessage,
+        ...(p.prState !== undefined ? { prState: p.prState } : {}),
+      };
+    }
+    case 'failed':
+      return { status: e.payload.status, errorMessage: e.payload.errorMessage };
+    // A retry starts a new attempt: nothing of the previous one stays.
+    case 'retried':
+      return { ...ATTEMPT_RESET, status: e.payload.status, retryCount: e.payload.retryCount };
+    case 'llm_response': {
+      const p = e.payload;
+      return {
+        status: p.status,
+        summary: p.summary,
+        taskType: p.taskType,
+        recommendedAgent: p.recommendedAgent,
+        likelyFiles: [...p.likelyFiles],
+        suggestedCriteria: [...p.suggestedCriteria],
+      };
+    }
+    case 'pr_updated': {
+      const p = e.payload;
+      return {
+        status: p.status,
+        prNumber: p.prNumber,
+        prUrl: p.prUrl,
+        prState: p.prState,
+        reviewState: p.reviewState,
+        checksState: p.checksState,
+      };
+    }
+    case 'review_submitted':
+      return { status: e.payload.status, prNumber: e.payload.prNumber, reviewState: e.payload.reviewState };
+    case 'checks_completed': {
+      const p = e.payload;
+      return { status: p.status, prNumber: p.prNumber, checksState: p.checksState, checksUrl: p.checksUrl };
+    }
+    default:
+      return unhandled(e);
+  }
+}
+
+/** Compile time: every type is handled. Run time: a type from a newer server changes nothing (its next snapshot will). */
+function unhandled(_event: never): Partial<PublicTask> {
+  return {};
+}
+
 /** The wire name of a stored event type: `pr_opened` → `task:pr_opened`. */
 export function wireEventName<T extends TimelineEventType>(type: T): `task:${T}` {
   return `task:${type}`;

@@ -1,4 +1,4 @@
-import type { TaskEventType, TaskStatus, WebhookJobData } from '@taskflow/events';
+import { PR_OPENED_RESET, type TaskEventType, type TaskStatus, type WebhookJobData } from '@taskflow/events';
 import { sameRepo } from '@taskflow/platform';
 import { StaleTransitionError, findTaskForWebhook, transition, type TaskPatch, type TaskRecord } from '@taskflow/store';
 import type { Processor } from '../pipeline/context';
@@ -15,14 +15,13 @@ interface Step {
 
 type PullRequestJob = Extract<WebhookJobData, { kind: 'pull_request' }>;
 
+/** The PR's fields, and what a new PR clears (the contract's PR_OPENED_RESET, which clients apply on `task:pr_opened`). */
 const prFields = (job: PullRequestJob): TaskPatch => ({
+  ...PR_OPENED_RESET,
   prNumber: job.prNumber,
   prUrl: job.prUrl,
   prTitle: job.prTitle,
   prState: job.draft ? 'draft' : 'ready',
-  reviewState: null,
-  checksState: null,
-  checksUrl: null,
 });
 
 /**
@@ -40,7 +39,7 @@ export function plan(task: TaskRecord, job: WebhookJobData): Step[] {
       ? [{ from: s, to: 'pr_open', event: 'pr_opened', patch: prFields(job) }]
       : // Reopening (or, if the reopen was lost, merging) a closed PR revives the task it had failed.
         s === 'failed' && task.prNumber === job.prNumber && (job.action !== 'closed' || job.merged)
-        ? [{ from: 'failed', to: 'pr_open', event: 'pr_opened', patch: { ...prFields(job), errorMessage: null } }]
+        ? [{ from: 'failed', to: 'pr_open', event: 'pr_opened', patch: prFields(job) }]
         : [];
   if (job.action !== 'closed') return open;
 

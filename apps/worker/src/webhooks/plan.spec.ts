@@ -105,7 +105,8 @@ function planned(t: TaskRecord, job: WebhookJobData): Steps {
 }
 
 /** A PR that (re)opens starts without reviews or CI results; a draft opens as one. */
-const FRESH_PR = { prState: 'ready', reviewState: null, checksState: null, checksUrl: null } as const;
+/** What opening a PR writes besides its own fields: a fresh review and CI state, and no error (the contract's PR_OPENED_RESET). */
+const FRESH_PR = { prState: 'ready', errorMessage: null, reviewState: null, checksState: null, checksUrl: null } as const;
 
 const OTHER_THAN = (...keep: TaskStatus[]) => TASK_STATUSES.filter((s) => !keep.includes(s));
 

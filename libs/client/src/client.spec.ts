@@ -1,0 +1,130 @@
+import { TaskflowClient } from './client';
+import { TaskflowError } from './errors';
+import { FakeGateway, refusal, until } from './testing/fake-gateway';
+
+/** The connection policy against a real in-process Socket.IO server. */
+let gateway: FakeGateway;
+const open: TaskflowClient[] = [];
+
+beforeAll(async () => {
+  gateway = await FakeGateway.start();
+});
+afterAll(async () => {
+  await gateway.close();
+});
+beforeEach(() => {
+  gateway.refuse = [];
+  gateway.handshakes = 0;
+  gateway.joinFailures = [];
+});
+afterEach(() => {
+  for (const c of open.splice(0)) c.close();
+});
+
+function connect(token?: string): TaskflowClient {
+  const client = new TaskflowClient({ url: gateway.url, ...(token ? { token } : {}), socketOptions: { forceNew: true } });
+  open.push(client);
+  return client;
+}
+
+it('connects over WebSocket first, and says so', async () => {
+  const client = connect('good');
+  expect(client.getSnapshot().status).toBe('connecting');
+  await until(() => expect(client.getSnapshot()).toEqual({ status: 'connected', error: undefined }));
+  expect(client.socket?.io.engine.transport.name).toBe('websocket');
+});
+
+it('ends the session when the handshake refuses the token: TaskflowError with the server code, no retry', async () => {
+  const client = connect('bad');
+  await until(() => expect(client.getSnapshot().status).toBe('ended'));
+  const error = client.getSnapshot().error;
+  expect(error).toBeInstanceOf(TaskflowError);
+  expect(error).toMatchObject({ code: 'UNAUTHORIZED', message: 'Invalid token' });
+  await new Promise((r) => setTimeout(r, 1200));
+  expect(gateway.handshakes).toBe(1);
+});
+
+it('tries a refusal that passes again with backoff (UNAVAILABLE), then connects', async () => {
+  gateway.refuse = [refusal({ code: 'UNAVAILABLE' }), refusal({ code: 'UNAVAILABLE' })];
+  const client = connect('good');
+  const seen: string[] = [];
+  client.subscribe(() =>
+    seen.push(`${client.getSnapshot().status}${client.getSnapshot().error ? `:${client.getSnapshot().error!.code}` : ''}`),
+  );
+  await until(() => expect(client.getSnapshot().status).toBe('connected'));
+  expect(gateway.handshakes).toBe(3);
+  // Each refusal is told (a new error each time); never 'ended'.
+  expect([...new Set(seen)]).toEqual(['connecting:UNAVAILABLE', 'connected']);
+});
+
+it('waits retryAfterSeconds after SOCKET_RATE_LIMITED before trying again', async () => {
+  gateway.refuse = [refusal({ code: 'SOCKET_RATE_LIMITED', retryAfterSeconds: 1 })];
+  const started = Date.now();
+  const client = connect('good');
+  await until(() => expect(client.getSnapshot().status).toBe('connected'));
+  expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+  expect(gateway.handshakes).toBe(2);
+});
+
+it('ends on session:ended and on a TOKEN_EXPIRED error, and does not come back', async () => {
+  for (const end of [
+    () => gateway.emitAll('session:ended', { reason: 'logout' }),
+    () => gateway.emitAll('error', { code: 'TOKEN_EXPIRED', message: 'Session expired: log in again' }),
+  ]) {
+    const client = connect('good');
+    await until(() => expect(client.getSnapshot().status).toBe('connected'));
+    end();
+    await until(() => expect(client.getSnapshot().status).toBe('ended'));
+    expect(client.getSnapshot().error?.code).toMatch(/SESSION_ENDED|TOKEN_EXPIRED/);
+    // The server closes the socket after saying so: no reconnect (a server disconnect is otherwise followed by one).
+    const handshakes = gateway.handshakes;
+    gateway.sockets.at(-1)!.disconnect(true);
+    await new Promise((r) => setTimeout(r, 1200));
+    expect(gateway.handshakes).toBe(handshakes);
+    expect(client.getSnapshot().status).toBe('ended');
+    client.close();
+  }
+});
+
+it('goes offline on purpose and connects again when back online', async () => {
+  const client = connect('good');
+  await until(() => expect(client.getSnapshot().status).toBe('connected'));
+  client.setOnline(false);
+  expect(client.getSnapshot().status).toBe('offline');
+  expect(client.connected).toBe(false);
+  client.setOnline(true);
+  await until(() => expect(client.getSnapshot().status).toBe('connected'));
+});
+
+it('answers a request with the typed ack, and TIMEOUT when none comes', async () => {
+  const client = connect('good');
+  await until(() => expect(client.connected).toBe(true));
+  const ack = await client.request('dashboard:join', {});
+  expect(ack).toEqual({ ok: true, data: { count: 0 } });
+  // The fake gateway does not answer session:refresh.
+  await expect(client.request('session:refresh', {}, { timeoutMs: 100 })).rejects.toMatchObject({ code: 'TIMEOUT' });
+});
+
+it('stops requestUntilAnswered when asked, and hands over a failure retrying cannot fix', async () => {
+  const client = connect('good');
+  await until(() => expect(client.connected).toBe(true));
+  const answers: unknown[] = [];
+  gateway.joinFailures = ['VALIDATION'];
+  client.requestUntilAnswered('task:join', { taskId: '3f2b8c1e-8d9a-4c6b-9f1e-2a3b4c5d6e7f' }, (ack) => answers.push(ack));
+  await until(() => expect(answers).toEqual([{ ok: false, error: { code: 'VALIDATION', message: 'VALIDATION' } }]));
+  gateway.joinFailures = ['UNAVAILABLE', 'UNAVAILABLE', 'UNAVAILABLE'];
+  const before = gateway.joins;
+  const stop = client.requestUntilAnswered('task:join', { taskId: '3f2b8c1e-8d9a-4c6b-9f1e-2a3b4c5d6e7f' }, (ack) => answers.push(ack));
+  await until(() => expect(gateway.joins).toBe(before + 1));
+  stop();
+  await new Promise((r) => setTimeout(r, 1200));
+  expect(gateway.joins).toBe(before + 1);
+  expect(answers).toHaveLength(1);
+});
+
+it('has no socket when realtime is off: requests fail with NO_SOCKET', async () => {
+  const client = new TaskflowClient({ realtime: false });
+  open.push(client);
+  expect(client.socket).toBeNull();
+  await expect(client.request('dashboard:join', {})).rejects.toMatchObject({ code: 'NO_SOCKET' });
+});

@@ -1,0 +1,326 @@
+import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
+import {
+  ackRetryDelayMs,
+  RETRYABLE_CONNECT_ERRORS,
+  shouldRetryAck,
+  type Ack,
+  type ClientMessage,
+  type ClientMessageAck,
+  type ClientMessageName,
+  type ClientToServerEvents,
+  type ServerEventName,
+  type ServerEventPayload,
+  type ServerToClientEvents,
+  type TaskFilter,
+} from '@taskflow/events';
+import { DashboardFeed, DashboardRoom, FilteredDashboardFeed, type DashboardFeedOptions } from './dashboard-feed';
+import { TaskflowError } from './errors';
+import { fetchHttp, type HttpClient } from './http';
+import { NotificationFeed } from './notification-feed';
+import { Store } from './store';
+import { TaskFeed, type TaskFeedOptions } from './task-feed';
+
+export type TaskflowSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+export type SocketOptionsOverride = Partial<ManagerOptions & SocketOptions>;
+
+/**
+ * `polling`: realtime is off (no socket; the feeds read the REST API every few seconds). `ended`: the session
+ * ended or the credentials were refused (log in again); `closed`: `close()` was called.
+ */
+export type ConnectionStatus = 'connecting' | 'connected' | 'reconnecting' | 'offline' | 'ended' | 'closed' | 'polling';
+export interface ConnectionState {
+  status: ConnectionStatus;
+  /** Why the last connection attempt failed, or why the session ended. */
+  error?: TaskflowError;
+}
+
+export interface TaskflowClientOptions {
+  /** The gateway's origin (`http://localhost:3000`); the page's own origin when absent (a browser on the app). */
+  url?: string;
+  /** A Bearer token (POST /api/auth/login). Without it the handshake and REST reads carry the browser's cookies. */
+  token?: string;
+  /** How feeds read the REST API; by default `fetch` against `url` with the token (fetchHttp). */
+  http?: HttpClient;
+  /** false: no socket at all, every feed polls the REST API (the deployment's `websocket` feature off). */
+  realtime?: boolean;
+  /** Passed to socket.io-client last (forceNew, extraHeaders, transports, reconnection delays, …). */
+  socketOptions?: SocketOptionsOverride;
+  /** How long a request waits for its ack by default (ms). */
+  requestTimeoutMs?: number;
+}
+
+export interface RequestOptions {
+  timeoutMs?: number;
+}
+
+export interface UntilAnsweredOptions extends RequestOptions {
+  /** Told before each repeat: which attempt failed (1, 2, …) and its answer (undefined: no ack). */
+  onRetry?: (attempt: number, error: TaskflowError | undefined) => void;
+}
+
+/** After TOO_MANY_SOCKETS with no Retry-After (the user's other sockets must close first), the wait before trying again. */
+const LIMIT_RETRY_SECONDS = 30;
+const POLL_MS = 5000;
+
+type ReservedEvents = { connect: () => void; disconnect: (reason: Socket.DisconnectReason) => void };
+
+/**
+ * One connection to Taskflow Live (docs/websocket.md), and the feeds over it. It owns the reconnect policy the
+ * contract asks of clients: after a server-side disconnect (`io server disconnect`, which socket.io-client does
+ * not retry) it connects again, jittered, unless the session ended; a handshake refused for a reason that passes
+ * (RETRYABLE_CONNECT_ERRORS) is tried again with backoff or after `retryAfterSeconds`; `session:ended`, a
+ * TOKEN_EXPIRED `error` and a refused credential end it. Feeds re-join on every connect.
+ */
+export class TaskflowClient extends Store<ConnectionState> {
+  /** null when realtime is off. */
+  readonly socket: TaskflowSocket | null;
+  readonly http: HttpClient;
+  readonly pollMs = POLL_MS;
+  /** The dashboard room, shared by every dashboard feed of this client (one join, one leave). */
+  readonly dashboardRoom: DashboardRoom | null;
+  private readonly requestTimeoutMs: number;
+  private readonly taskFeeds = new Map<string, number>();
+  private everConnected = false;
+  private online = true;
+  private ended = false;
+  private closed = false;
+  private lastError: TaskflowError | undefined;
+  /** Handshakes refused in a row, for the backoff. */
+  private refusals = 0;
+  private readonly timers = new Set<ReturnType<typeof setTimeout>>();
+
+  constructor(options: TaskflowClientOptions = {}) {
+    super({ status: options.realtime === false ? 'polling' : 'connecting' });
+    this.http =
+      options.http ?? fetchHttp({ ...(options.url ? { url: options.url } : {}), ...(options.token ? { token: options.token } : {}) });
+    this.requestTimeoutMs = options.requestTimeoutMs ?? 5000;
+    if (options.realtime === false) {
+      this.socket = null;
+      this.dashboardRoom = null;
+      return;
+    }
+    const socketOptions: SocketOptionsOverride = {
+      // WebSocket first; where it cannot open (a proxy refusing Upgrade), long-polling.
+      transports: ['websocket', 'polling'],
+      tryAllTransports: true,
+      reconnectionDelayMax: 5000,
+      // The load balancer's sticky cookie (and the session cookie without a token) travel with polling requests.
+      withCredentials: true,
+      ...(options.token ? { auth: { token: options.token } } : {}),
+      ...options.socketOptions,
+    };
+    this.socket = options.url === undefined ? io(socketOptions) : io(options.url, socketOptions);
+    this.dashboardRoom = new DashboardRoom(this);
+    this.watch(this.socket, socketOptions.reconnection !== false);
+  }
+
+  private watch(s: TaskflowSocket, reconnect: boolean): void {
+    s.on('connect', () => {
+      this.refusals = 0;
+      this.everConnected = true;
+      this.lastError = undefined;
+      this.refresh();
+    });
+    s.on('disconnect', (reason) => {
+      this.refresh();
+      // socket.io-client does not come back after a server-side disconnect: jittered, so the clients of a node
+      // that goes away do not all return at once.
+      if (reconnect && reason === 'io server disconnect') this.later(200 + Math.random() * 800, () => this.connectIfIdle());
+    });
+    s.on('connect_error', (err) => {
+      const error = TaskflowError.fromConnectError(err, !s.active);
+      this.lastError = error;
+      if (RETRYABLE_CONNECT_ERRORS.has(error.code)) {
+        // A refusal that passes (a per-user limit; the server could not check the session just now):
+        // socket.io-client does not retry a middleware refusal by itself.
+        this.refusals += 1;
+        const delayMs =
+          error.code === 'UNAVAILABLE'
+            ? ackRetryDelayMs(this.refusals)
+            : Math.max(ackRetryDelayMs(this.refusals), (error.retryAfterSeconds ?? LIMIT_RETRY_SECONDS) * 1000 * (1 + Math.random() / 2));
+        if (reconnect) this.later(delayMs, () => this.connectIfIdle());
+      } else if (!s.active) {
+        // Refused for good (no, expired, revoked or invalid credentials, a disabled account): log in again.
+        return this.end(error);
+      }
+      this.refresh();
+    });
+    s.on('error', (e) => {
+      if (e.code === 'TOKEN_EXPIRED') this.end(new TaskflowError('TOKEN_EXPIRED', e.message));
+    });
+    // Logout in another tab (any node), an expiry, an admin: back to the login.
+    s.on('session:ended', ({ reason }) => this.end(new TaskflowError('SESSION_ENDED', `The session ended (${reason})`)));
+  }
+
+  /** Never while a connection is under way: connect() then sends a second CONNECT and the server holds two sockets. */
+  private connectIfIdle(): void {
+    if (this.socket && !this.closed && !this.ended && this.online && !this.socket.active) this.socket.connect();
+  }
+
+  private later(ms: number, fn: () => void): void {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      fn();
+    }, ms);
+    this.timers.add(timer);
+  }
+
+  /** No reconnect after this; the server closes the socket itself (a refused handshake left none open). */
+  private end(error: TaskflowError): void {
+    this.ended = true;
+    this.lastError = error;
+    this.refresh();
+  }
+
+  private refresh(): void {
+    const status: ConnectionStatus = this.closed
+      ? 'closed'
+      : this.ended
+        ? 'ended'
+        : !this.socket
+          ? 'polling'
+          : !this.online
+            ? 'offline'
+            : this.socket.connected
+              ? 'connected'
+              : this.everConnected
+                ? 'reconnecting'
+                : 'connecting';
+    const error = status === 'connected' || status === 'closed' ? undefined : this.lastError;
+    if (this.getSnapshot().status !== status || this.getSnapshot().error !== error) this.update({ status, error });
+  }
+
+  get connected(): boolean {
+    return this.socket?.connected ?? false;
+  }
+
+  /** The browser's view of the network: offline closes the socket on purpose; back online, a fresh connection re-joins. */
+  setOnline(online: boolean): void {
+    this.online = online;
+    if (this.socket && !online) this.socket.disconnect();
+    else this.connectIfIdle();
+    this.refresh();
+  }
+
+  /** A server → client event, typed by the contract (and `connect`/`disconnect`). Returns the unsubscribe. */
+  on<E extends ServerEventName>(event: E, listener: (payload: ServerEventPayload<E>) => void): () => void;
+  on<E extends keyof ReservedEvents>(event: E, listener: ReservedEvents[E]): () => void;
+  on(event: string, listener: (...args: any[]) => void): () => void {
+    const s = this.socket;
+    if (!s) return () => undefined;
+    // The overloads above type each name's listener; socket.io's own overloads cannot take a name chosen at run time.
+    s.on(event as 'connect', listener);
+    return () => void s.off(event as 'connect', listener);
+  }
+
+  /**
+   * Sends a message and resolves with its acknowledgement, typed by the contract. Rejects with TaskflowError
+   * TIMEOUT when no ack came in time, NO_SOCKET when realtime is off or the client is closed.
+   */
+  async request<M extends ClientMessageName>(
+    name: M,
+    message: ClientMessage<M>,
+    options: RequestOptions = {},
+  ): Promise<Ack<ClientMessageAck<M>>> {
+    if (!this.socket || this.closed) throw new TaskflowError('NO_SOCKET', 'No realtime connection');
+    // The one cast: socket.io types `timeout(…).emitWithAck` answers as any, and cannot follow a generic name.
+    const timed = this.socket.timeout(options.timeoutMs ?? this.requestTimeoutMs) as unknown as {
+      emitWithAck(event: M, message: ClientMessage<M>): Promise<Ack<ClientMessageAck<M>>>;
+    };
+    try {
+      return await timed.emitWithAck(name, message);
+    } catch (err) {
+      throw new TaskflowError('TIMEOUT', `No answer to ${name}: ${(err as Error).message}`);
+    }
+  }
+
+  /**
+   * Sends `name` until it is answered for good: ok, or a failure retrying cannot fix (NOT_FOUND, …). A retryable
+   * failure (UNAVAILABLE, RATE_LIMITED) or a missing ack is sent again with the contract's backoff; INTERNAL and a
+   * missing ack only a few times (shouldRetryAck), then `onAnswer` gets the last failure, or undefined when no ack
+   * came at all. While disconnected it waits for the next connect. `message` may be a function, read at each
+   * attempt (a resync asks from where the copy is by then). Returns the stop.
+   */
+  requestUntilAnswered<M extends ClientMessageName>(
+    name: M,
+    message: ClientMessage<M> | (() => ClientMessage<M>),
+    onAnswer: (ack: Ack<ClientMessageAck<M>> | undefined) => void,
+    options: UntilAnsweredOptions = {},
+  ): () => void {
+    let stopped = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let unwait: (() => void) | undefined;
+    const attempt = (n: number): void => {
+      if (stopped) return;
+      if (!this.socket?.connected) {
+        // Answered later, never before this returns its stop (callers keep it until the answer).
+        if (!this.socket || this.closed) return void Promise.resolve().then(() => !stopped && onAnswer(undefined));
+        // After the connect's own handlers ran: a feed that re-joins on connect stops this one first.
+        unwait = this.on('connect', () => {
+          unwait?.();
+          timer = setTimeout(() => attempt(n), 0);
+        });
+        return;
+      }
+      const body = typeof message === 'function' ? (message as () => ClientMessage<M>)() : message;
+      this.request(name, body, options).then(
+        (ack) => answered(n, ack),
+        () => answered(n, undefined),
+      );
+    };
+    const answered = (n: number, ack: Ack<ClientMessageAck<M>> | undefined): void => {
+      if (stopped) return;
+      const error = ack && !ack.ok ? ack.error : undefined;
+      if (ack?.ok || !shouldRetryAck(error, n)) return onAnswer(ack);
+      options.onRetry?.(n, error ? TaskflowError.fromAck(error) : undefined);
+      timer = setTimeout(() => attempt(n + 1), ackRetryDelayMs(n));
+    };
+    attempt(1);
+    return () => {
+      stopped = true;
+      clearTimeout(timer);
+      unwait?.();
+    };
+  }
+
+  /** One task, live (TaskFeed). */
+  task(taskId: string, options: TaskFeedOptions = {}): TaskFeed {
+    return new TaskFeed(this, taskId, options);
+  }
+
+  /** The dashboard, live; with a non-empty `filter`, the server-side search kept current by live rows. */
+  dashboard(options?: DashboardFeedOptions & { filter?: undefined }): DashboardFeed;
+  dashboard(options: DashboardFeedOptions & { filter: TaskFilter }): FilteredDashboardFeed;
+  dashboard(options: DashboardFeedOptions & { filter?: TaskFilter } = {}): DashboardFeed | FilteredDashboardFeed {
+    return options.filter ? new FilteredDashboardFeed(this, options.filter, options) : new DashboardFeed(this, options);
+  }
+
+  /** The signed-in user's notifications (NotificationFeed). */
+  notifications(): NotificationFeed {
+    return new NotificationFeed(this);
+  }
+
+  /** @internal Task feeds open per task, so the last one to close leaves the room. Returns the release. */
+  holdTask(taskId: string): () => boolean {
+    this.taskFeeds.set(taskId, (this.taskFeeds.get(taskId) ?? 0) + 1);
+    let held = true;
+    return () => {
+      if (!held) return false;
+      held = false;
+      const left = (this.taskFeeds.get(taskId) ?? 1) - 1;
+      if (left > 0) this.taskFeeds.set(taskId, left);
+      else this.taskFeeds.delete(taskId);
+      return left === 0;
+    };
+  }
+
+  /** Closes the socket and stops every retry; feeds should be closed first (their leave needs the socket). */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+    this.socket?.close();
+    this.refresh();
+  }
+}

@@ -1,0 +1,127 @@
+import type { PublicTask, TaskCounts } from '@taskflow/events';
+import { TaskflowClient } from './client';
+import type { DashboardFeedTrace } from './dashboard-feed';
+import { FakeGateway, fakeHttp, row, until } from './testing/fake-gateway';
+
+/** DashboardFeed and its filtered variant against a real in-process Socket.IO server. */
+let gateway: FakeGateway;
+const open: Array<{ close(): void }> = [];
+/** Counts with their total, as the feed shows them (and as the wire carries them since issue 19). */
+const counts = (activeCount: number, completedCount = 0, failedCount = 0): TaskCounts & { total: number } => {
+  const c = { activeCount, completedCount, failedCount, total: activeCount + completedCount + failedCount };
+  return c;
+};
+const A = '11111111-1111-4111-8111-111111111111';
+const B = '22222222-2222-4222-8222-222222222222';
+const user = { id: 'u', username: 'u', name: 'U' };
+/** A task as GET /api/tasks lists it (only what a row needs); the creator under both its names (issue 19's `createdBy`). */
+const listed = (id: string, seq: number, status: string) => ({ id, seq, status, creator: user, createdBy: user }) as unknown as PublicTask;
+
+beforeAll(async () => {
+  gateway = await FakeGateway.start();
+});
+afterAll(async () => {
+  await gateway.close();
+});
+beforeEach(() => {
+  gateway.dashboardJoins = 0;
+  gateway.dashboardLeaves = 0;
+  gateway.dashboardState = { tasks: [row(A, 2, 'analyzing')], counts: counts(3, 1), privateCounts: counts(1), nextCursor: 'c1' };
+});
+afterEach(() => {
+  for (const o of open.splice(0).reverse()) o.close();
+});
+
+function connect(http = fakeHttp({})): TaskflowClient {
+  const client = new TaskflowClient({ url: gateway.url, http, socketOptions: { transports: ['websocket'], forceNew: true } });
+  open.push(client);
+  return client;
+}
+
+it('takes the state, then only newer rows, and adds the shared and private counts', async () => {
+  const client = connect();
+  const traces: DashboardFeedTrace[] = [];
+  const feed = client.dashboard({ onTrace: (t) => traces.push(t) });
+  open.push(feed);
+  await until(() => expect(feed.getSnapshot().loaded).toBe(true));
+  expect(feed.getSnapshot()).toMatchObject({
+    counts: counts(3, 1),
+    sharedCounts: counts(2, 1),
+    privateCounts: counts(1),
+    nextCursor: 'c1',
+  });
+  gateway.toDashboard('dashboard:task_list_updated', { ...row(A, 1, 'received') });
+  gateway.toDashboard('dashboard:task_list_updated', { ...row(A, 3, 'dispatched'), counts: { ...counts(4, 1), scope: 'shared' } });
+  gateway.toDashboard('dashboard:task_count_changed', { ...counts(2), scope: 'private' });
+  await until(() => expect(feed.getSnapshot().counts).toEqual(counts(6, 1)));
+  expect(feed.getSnapshot().rows.get(A)).toMatchObject({ seq: 3, status: 'dispatched' });
+  expect([...feed.getSnapshot().fresh]).toEqual([A]);
+  expect(traces).toEqual([
+    { kind: 'snapshot', rows: 1 },
+    { kind: 'duplicate', taskId: A, seq: 1 },
+    { kind: 'applied', taskId: A, seq: 3 },
+  ]);
+});
+
+it('joins again on sync:required and after a reconnect, once per client however many feeds', async () => {
+  const client = connect();
+  const traces: DashboardFeedTrace[] = [];
+  const feed = client.dashboard({ onTrace: (t) => traces.push(t) });
+  const filtered = client.dashboard({ filter: { status: ['analyzing'] } });
+  open.push(feed, filtered);
+  await until(() => expect(gateway.dashboardJoins).toBe(1));
+  gateway.dashboardState = { ...gateway.dashboardState, tasks: [row(A, 2, 'analyzing'), row(B, 5, 'coding')] };
+  gateway.emitAll('sync:required', { reason: 'subscription_interrupted' });
+  await until(() => expect(feed.getSnapshot().rows.get(B)?.seq).toBe(5));
+  expect(gateway.dashboardJoins).toBe(2);
+  expect(traces.filter((t) => t.kind === 'sync_required')).toHaveLength(1);
+  gateway.sockets.at(-1)!.disconnect(true);
+  await until(() => expect(gateway.dashboardJoins).toBe(3));
+  // The room is left only when the last feed closes.
+  feed.close();
+  await new Promise((r) => setTimeout(r, 100));
+  expect(gateway.dashboardLeaves).toBe(0);
+  filtered.close();
+  await until(() => expect(gateway.dashboardLeaves).toBe(1));
+});
+
+it('loads more rows over REST', async () => {
+  const page = {
+    tasks: [listed(B, 1, 'received')],
+    nextCursor: null,
+    counts: counts(0),
+  };
+  const client = connect(fakeHttp({ '/api/tasks?limit=100&cursor=c1': page }));
+  const feed = client.dashboard();
+  open.push(feed);
+  await until(() => expect(feed.getSnapshot().loaded).toBe(true));
+  await feed.loadMore();
+  expect([...feed.getSnapshot().rows.keys()].sort()).toEqual([A, B]);
+  expect(feed.getSnapshot().nextCursor).toBeNull();
+});
+
+it('filtered: searches on the server, keeps matching live rows, drops rows that stop matching', async () => {
+  const found = {
+    tasks: [listed(A, 2, 'analyzing')],
+    nextCursor: null,
+    counts: counts(1),
+  };
+  const http = fakeHttp({ '/api/tasks?limit=100&status=analyzing': found });
+  const client = connect(http);
+  const feed = client.dashboard({ filter: { status: ['analyzing'] } });
+  open.push(feed);
+  await until(() => expect(feed.getSnapshot().counts).toEqual(counts(1)));
+  await until(() => expect(gateway.dashboardJoins).toBe(1));
+  gateway.toDashboard('dashboard:task_list_updated', row(B, 1, 'analyzing'));
+  await until(() => expect(feed.getSnapshot().rows.has(B)).toBe(true));
+  gateway.toDashboard('dashboard:task_list_updated', row(A, 3, 'coding'));
+  await until(() => expect(feed.getSnapshot().rows.has(A)).toBe(false));
+});
+
+it('polls the REST API when realtime is off', async () => {
+  const http = fakeHttp({ '/api/tasks?limit=100': { tasks: [], nextCursor: null, counts: counts(7) } });
+  const client = new TaskflowClient({ realtime: false, http });
+  const feed = client.dashboard();
+  open.push(client, feed);
+  await until(() => expect(feed.getSnapshot().counts).toEqual(counts(7)));
+});

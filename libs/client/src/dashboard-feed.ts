@@ -1,0 +1,350 @@
+import {
+  dashboardTaskFromPublic,
+  filterToSearchParams,
+  taskMatchesFilter,
+  type Ack,
+  type ClientMessageAck,
+  type DashboardTask,
+  type PublicTask,
+  type ServerEventPayload,
+  type TaskCounts,
+  type TaskFilter,
+} from '@taskflow/events';
+import type { TaskflowClient } from './client';
+import { TaskflowError, toTaskflowError } from './errors';
+import { Store } from './store';
+import { throttledReload } from './throttled-reload';
+import { upsertRow } from './task-view';
+
+type JoinAnswer = Ack<ClientMessageAck<'dashboard:join'>> | undefined;
+type Page = { tasks: PublicTask[]; nextCursor: string | null; counts: TaskCounts };
+const PAGE_SIZE = 100;
+/** Counts with their `total` (what the specification shows), whether or not the server sent one. */
+export type DashboardCounts = TaskCounts & { total: number };
+const counted = ({ activeCount, completedCount, failedCount }: TaskCounts): DashboardCounts => ({
+  activeCount,
+  completedCount,
+  failedCount,
+  total: activeCount + completedCount + failedCount,
+});
+const ZERO: DashboardCounts = Object.freeze(counted({ activeCount: 0, completedCount: 0, failedCount: 0 }));
+
+/**
+ * The client's membership of its dashboard room, shared by all its dashboard feeds: joined while at least one
+ * holds it, again on every connect and on `sync:required` (a node that missed broadcasts: the re-join's
+ * `dashboard:state` catches up); left when the last lets go.
+ */
+export class DashboardRoom {
+  private holders = 0;
+  private stopJoining: (() => void) | undefined;
+  private waiters: Array<(ack: JoinAnswer) => void> = [];
+  private readonly answerListeners = new Set<(ack: JoinAnswer) => void>();
+
+  constructor(private readonly client: TaskflowClient) {
+    client.on('connect', () => this.holders > 0 && this.rejoin());
+    client.on('sync:required', () => this.holders > 0 && this.rejoin());
+  }
+
+  /** Holds the room (joining it if this is the first holder); `onAnswer` hears every join's final answer. Returns the release. */
+  hold(onAnswer?: (ack: JoinAnswer) => void): () => void {
+    this.holders += 1;
+    if (onAnswer) this.answerListeners.add(onAnswer);
+    if (this.holders === 1 && this.client.connected) this.rejoin();
+    let held = true;
+    return () => {
+      if (!held) return;
+      held = false;
+      if (onAnswer) this.answerListeners.delete(onAnswer);
+      this.holders -= 1;
+      if (this.holders > 0) return;
+      this.stopJoining?.();
+      this.stopJoining = undefined;
+      if (this.client.connected) this.client.request('dashboard:leave', {}).catch(() => undefined);
+    };
+  }
+
+  /** Resolves with the final answer of the join under way, or of a new one. */
+  join(): Promise<JoinAnswer> {
+    const answer = new Promise<JoinAnswer>((resolve) => this.waiters.push(resolve));
+    if (!this.stopJoining) this.rejoin();
+    return answer;
+  }
+
+  /** Joins again, retried until answered, dropping the join under way. */
+  private rejoin(): void {
+    this.stopJoining?.();
+    this.stopJoining = this.client.requestUntilAnswered('dashboard:join', {}, (ack) => {
+      this.stopJoining = undefined;
+      for (const listener of [...this.answerListeners]) listener(ack);
+      for (const resolve of this.waiters.splice(0)) resolve(ack);
+    });
+  }
+}
+
+export interface DashboardFeedState {
+  rows: ReadonlyMap<string, DashboardTask>;
+  /** What the viewer sees: the org's shared tasks plus the viewer's private ones; null until the first state. */
+  counts: DashboardCounts | null;
+  /** The two parts of `counts`, which live updates change separately (`scope`). */
+  sharedCounts: DashboardCounts | null;
+  privateCounts: DashboardCounts;
+  /** The cursor of the next page (loadMore); null at the end. */
+  nextCursor: string | null;
+  /** Rows changed live since the first state (for the fade-in of new rows). */
+  fresh: ReadonlySet<string>;
+  loaded: boolean;
+  error?: TaskflowError;
+}
+
+export type DashboardFeedTrace =
+  | { kind: 'snapshot'; rows: number }
+  | { kind: 'applied'; taskId: string; seq: number }
+  /** A live row whose seq is not newer than the one held: dropped. */
+  | { kind: 'duplicate'; taskId: string; seq: number }
+  | { kind: 'sync_required' };
+
+export interface DashboardFeedOptions {
+  onTrace?: (trace: DashboardFeedTrace) => void;
+}
+
+const sum = (a: TaskCounts, b: TaskCounts): DashboardCounts =>
+  counted({
+    activeCount: a.activeCount + b.activeCount,
+    completedCount: a.completedCount + b.completedCount,
+    failedCount: a.failedCount + b.failedCount,
+  });
+const minus = (a: TaskCounts, b: TaskCounts): DashboardCounts =>
+  counted({
+    activeCount: a.activeCount - b.activeCount,
+    completedCount: a.completedCount - b.completedCount,
+    failedCount: a.failedCount - b.failedCount,
+  });
+
+/**
+ * The dashboard, live: `dashboard:state` on join (and after every reconnect and `sync:required`, which is the
+ * dashboard's resync), then row and count updates. Rows are replaced only by newer ones (seq). Without realtime it
+ * polls the REST API.
+ */
+export class DashboardFeed extends Store<DashboardFeedState> {
+  private readonly cleanup: Array<() => void> = [];
+  private closed = false;
+
+  constructor(
+    readonly client: TaskflowClient,
+    private readonly options: DashboardFeedOptions = {},
+  ) {
+    super({ rows: new Map(), counts: null, sharedCounts: null, privateCounts: ZERO, nextCursor: null, fresh: new Set(), loaded: false });
+    const room = client.dashboardRoom;
+    if (!room) {
+      void this.poll();
+      const timer = setInterval(() => void this.poll(), client.pollMs);
+      this.cleanup.push(() => clearInterval(timer));
+      return;
+    }
+    this.cleanup.push(
+      client.on('dashboard:state', (state) => this.onState(state)),
+      client.on('dashboard:task_list_updated', (row) => this.onRow(row)),
+      client.on('dashboard:task_count_changed', (counts) => this.onCounts(counts)),
+      client.on('sync:required', () => this.options.onTrace?.({ kind: 'sync_required' })),
+      // Refused for good, INTERNAL a few times or no answer: the REST list instead of nothing.
+      room.hold((ack) => !ack?.ok && void this.poll()),
+    );
+  }
+
+  /** Resolves with the final answer of the room's join under way, or of a new one (a fresh `dashboard:state`). */
+  join(): Promise<JoinAnswer> {
+    return this.client.dashboardRoom?.join() ?? Promise.resolve(undefined);
+  }
+
+  /** The state's fields for a total that includes `privateCounts`. */
+  private countsOf(total: TaskCounts, privateCounts: TaskCounts = ZERO): Partial<DashboardFeedState> {
+    // The parts are kept apart: live updates change one or the other.
+    const sharedCounts = minus(total, privateCounts);
+    return { sharedCounts, privateCounts: counted(privateCounts), counts: sum(sharedCounts, privateCounts) };
+  }
+
+  private onState(state: ServerEventPayload<'dashboard:state'>): void {
+    const s = this.getSnapshot();
+    this.options.onTrace?.({ kind: 'snapshot', rows: state.tasks.length });
+    this.update({
+      rows: state.tasks.reduce(upsertRow, s.loaded ? s.rows : new Map()),
+      ...(s.loaded ? {} : { nextCursor: state.nextCursor }),
+      loaded: true,
+      error: undefined,
+      ...this.countsOf(state.counts, state.privateCounts),
+    });
+  }
+
+  /** A row carries its room's counts as of that change (one frame per change); older servers send them apart. */
+  private onRow({ counts, ...row }: ServerEventPayload<'dashboard:task_list_updated'>): void {
+    const s = this.getSnapshot();
+    const rows = upsertRow(s.rows, row);
+    if (rows === s.rows) this.options.onTrace?.({ kind: 'duplicate', taskId: row.taskId, seq: row.seq });
+    else {
+      this.options.onTrace?.({ kind: 'applied', taskId: row.taskId, seq: row.seq });
+      this.update({ rows, fresh: new Set(s.fresh).add(row.taskId) });
+    }
+    if (counts) this.onCounts(counts);
+  }
+
+  private onCounts({ scope, ...counts }: ServerEventPayload<'dashboard:task_count_changed'>): void {
+    const s = this.getSnapshot();
+    if (scope === 'private') this.update({ privateCounts: counted(counts), counts: s.sharedCounts && sum(s.sharedCounts, counts) });
+    else this.update({ sharedCounts: counted(counts), counts: sum(counts, s.privateCounts) });
+  }
+
+  private async poll(): Promise<void> {
+    try {
+      const page = await this.client.http.get<Page>(`/api/tasks?limit=${PAGE_SIZE}`);
+      if (this.closed) return;
+      const s = this.getSnapshot();
+      this.update({
+        rows: page.tasks.map(dashboardTaskFromPublic).reduce(upsertRow, s.rows),
+        nextCursor: s.loaded ? s.nextCursor : page.nextCursor,
+        loaded: true,
+        error: undefined,
+        ...this.countsOf(page.counts),
+      });
+    } catch (err) {
+      if (!this.closed) this.update({ error: toTaskflowError(err) });
+    }
+  }
+
+  /** The next page of rows (older tasks), from the REST API. */
+  async loadMore(): Promise<void> {
+    const cursor = this.getSnapshot().nextCursor;
+    if (!cursor) return;
+    const page = await this.client.http.get<Page>(`/api/tasks?limit=${PAGE_SIZE}&cursor=${encodeURIComponent(cursor)}`);
+    this.update({ rows: page.tasks.map(dashboardTaskFromPublic).reduce(upsertRow, this.getSnapshot().rows), nextCursor: page.nextCursor });
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const off of this.cleanup.splice(0)) off();
+  }
+}
+
+export interface FilteredDashboardState {
+  rows: ReadonlyMap<string, DashboardTask>;
+  /** The filter's own counts (from the server's search); null until they arrive for the current filter. */
+  counts: DashboardCounts | null;
+  nextCursor: string | null;
+  loaded: boolean;
+  /** The server's answer when it refused the filter (e.g. a range that ends before it starts). */
+  error?: TaskflowError;
+}
+
+/**
+ * Live changes reload a filtered view at most this often: every reload is a `GET /api/tasks`, which the server
+ * budgets per user (TASK_LIST_PER_MINUTE, 120): at 5 s, 12 a minute, so three filtered tabs (36) and the unfiltered
+ * dashboard's own reads fit.
+ */
+export const FILTER_RELOAD_MIN_INTERVAL_MS = 5000;
+
+/**
+ * A filtered view of the dashboard, searched on the server (the whole history, not just the rows loaded). Live rows
+ * from the dashboard room are applied with the predicate the server's query shares (taskMatchesFilter): a row that
+ * matches is shown, one that no longer matches leaves. Where the client cannot decide (free text, which PostgreSQL
+ * stems; the agent, not on a row) an unseen row triggers a reload of the first page instead. The filter's counts
+ * are reloaded, throttled, after any row change that touches it.
+ */
+export class FilteredDashboardFeed extends Store<FilteredDashboardState> {
+  private readonly cleanup: Array<() => void> = [];
+  private readonly reload = throttledReload(() => void this.fetchFirst(false), {
+    delayMs: 300,
+    minIntervalMs: FILTER_RELOAD_MIN_INTERVAL_MS,
+  });
+  /** Answers to an older filter are dropped: typing fast must not show the results of a previous query. */
+  private generation = 0;
+  private query: string;
+  private closed = false;
+
+  constructor(
+    readonly client: TaskflowClient,
+    private filter: TaskFilter,
+    options: DashboardFeedOptions = {},
+  ) {
+    super({ rows: new Map(), counts: null, nextCursor: null, loaded: false });
+    this.query = filterToSearchParams(filter).toString();
+    void this.fetchFirst(true);
+    const room = client.dashboardRoom;
+    if (!room) {
+      const timer = setInterval(() => void this.fetchFirst(false), client.pollMs);
+      this.cleanup.push(() => clearInterval(timer));
+      return;
+    }
+    this.cleanup.push(
+      client.on('dashboard:task_list_updated', (row) => this.onRow(row)),
+      client.on('connect', () => void this.fetchFirst(false)),
+      client.on('sync:required', () => {
+        options.onTrace?.({ kind: 'sync_required' });
+        void this.fetchFirst(false);
+      }),
+      room.hold(),
+    );
+  }
+
+  /** Another filter: its first page replaces the rows, and its own counts replace the old ones. */
+  setFilter(filter: TaskFilter): void {
+    const query = filterToSearchParams(filter).toString();
+    if (query === this.query) return;
+    this.filter = filter;
+    this.query = query;
+    this.update({ counts: null });
+    void this.fetchFirst(true);
+  }
+
+  private async fetchFirst(reset: boolean): Promise<void> {
+    const mine = ++this.generation;
+    this.reload.ran();
+    try {
+      const page = await this.client.http.get<Page>(`/api/tasks?limit=${PAGE_SIZE}&${this.query}`);
+      if (mine !== this.generation || this.closed) return;
+      const rows = page.tasks.map(dashboardTaskFromPublic).reduce(upsertRow, reset ? new Map() : this.getSnapshot().rows);
+      this.update({
+        rows,
+        counts: counted(page.counts),
+        loaded: true,
+        error: undefined,
+        ...(reset ? { nextCursor: page.nextCursor } : {}),
+      });
+    } catch (err) {
+      if (mine !== this.generation || this.closed) return;
+      this.update({ error: toTaskflowError(err), loaded: true, ...(reset ? { rows: new Map(), nextCursor: null } : {}) });
+    }
+  }
+
+  /** The row's `counts` are the whole room's; this view counts its own filter (reloaded). */
+  private onRow({ counts: _roomCounts, ...row }: ServerEventPayload<'dashboard:task_list_updated'>): void {
+    const rows = this.getSnapshot().rows;
+    const match = taskMatchesFilter(row, this.filter);
+    if (match === false) {
+      if (!rows.has(row.taskId)) return;
+      const next = new Map(rows);
+      next.delete(row.taskId);
+      this.update({ rows: next });
+    } else if (match === 'unknown' && !rows.has(row.taskId)) {
+      // Whether it belongs here only the server can say.
+    } else {
+      this.update({ rows: upsertRow(rows, row) });
+    }
+    this.reload.changed();
+  }
+
+  async loadMore(): Promise<void> {
+    const cursor = this.getSnapshot().nextCursor;
+    if (!cursor) return;
+    const query = this.query;
+    const page = await this.client.http.get<Page>(`/api/tasks?limit=${PAGE_SIZE}&${query}&cursor=${encodeURIComponent(cursor)}`);
+    if (query !== this.query || this.closed) return;
+    this.update({ rows: page.tasks.map(dashboardTaskFromPublic).reduce(upsertRow, this.getSnapshot().rows), nextCursor: page.nextCursor });
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.reload.cancel();
+    for (const off of this.cleanup.splice(0)) off();
+  }
+}

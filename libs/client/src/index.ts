@@ -1,0 +1,37 @@
+export {
+  TaskflowClient,
+  type ConnectionState,
+  type ConnectionStatus,
+  type RequestOptions,
+  type SocketOptionsOverride,
+  type TaskflowClientOptions,
+  type TaskflowSocket,
+  type UntilAnsweredOptions,
+} from './client';
+export { TaskflowError, isNotFound } from './errors';
+export { fetchHttp, type FetchHttpOptions, type HttpClient } from './http';
+export { Store } from './store';
+export { TaskFeed, type TaskFeedOptions, type TaskFeedState, type TaskFeedTrace, type Viewers } from './task-feed';
+export {
+  DashboardFeed,
+  FilteredDashboardFeed,
+  FILTER_RELOAD_MIN_INTERVAL_MS,
+  type DashboardFeedOptions,
+  type DashboardFeedState,
+  type DashboardFeedTrace,
+  type FilteredDashboardState,
+} from './dashboard-feed';
+export { NotificationFeed, MAX_NOTIFICATIONS, type MarkRead, type NotificationFeedState } from './notification-feed';
+export {
+  applyEvent,
+  fromSnapshot,
+  prependOlder,
+  sortByUpdate,
+  upsertRow,
+  type Applied,
+  type EventAdded,
+  type OlderPage,
+  type TaskState,
+  type TaskView,
+} from './task-view';
+export { throttledReload } from './throttled-reload';

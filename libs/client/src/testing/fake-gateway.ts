@@ -1,0 +1,171 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Server, type Socket as ServerSocket } from 'socket.io';
+import type { ConnectErrorData, DashboardTask, PublicTask, ServerEventPayload, TimelineEvent } from '@taskflow/events';
+import type { HttpClient } from '../http';
+
+export const TASK_ID = '3f2b8c1e-8d9a-4c6b-9f1e-2a3b4c5d6e7f';
+/** No tasks (with the total the wire carries since issue 19). */
+const zero = { activeCount: 0, completedCount: 0, failedCount: 0, total: 0 };
+const NONE: ServerEventPayload<'dashboard:state'>['counts'] = zero;
+
+export const ev = (seq: number, status: string, taskId = TASK_ID): TimelineEvent => ({
+  seq,
+  eventType: 'analyzing',
+  payload: { taskId, seq, status },
+  createdAt: new Date(seq * 1000).toISOString(),
+});
+
+export const task = (seq: number, status: string, taskId = TASK_ID): PublicTask => ({ id: taskId, seq, status }) as PublicTask;
+
+export const row = (taskId: string, seq: number, status = 'received', extra: Partial<DashboardTask> = {}): DashboardTask =>
+  ({ taskId, seq, status, title: `task ${taskId}`, updatedAt: new Date(seq * 1000).toISOString(), ...extra }) as DashboardTask;
+
+/** A refusal as the server's middleware sends it (`err.data.code`). */
+export const refusal = (data: ConnectErrorData | { code: string }, message = data.code) => Object.assign(new Error(message), { data });
+
+/**
+ * A real in-process Socket.IO server that plays the gateway's part for the feeds' tests: what it answers is
+ * set per test through its fields (refusals, snapshots, the events a resync returns).
+ */
+export class FakeGateway {
+  readonly server: Server;
+  url = '';
+  readonly sockets: ServerSocket[] = [];
+  /** Handshakes to refuse, in order (then accept). */
+  refuse: Array<Error> = [];
+  handshakes = 0;
+  joins = 0;
+  /** Codes the next task joins are refused with, in order. */
+  joinFailures: string[] = [];
+  /** Live events sent to the joining socket before its snapshot (the server joins first, then reads). */
+  beforeSnapshot: TimelineEvent[] = [];
+  snapshot = { seq: 1, status: 'received', events: [ev(1, 'received')] };
+  resyncs: Array<{ taskIds?: string[]; since?: Record<string, number> }> = [];
+  resyncFailures: string[] = [];
+  /** What a resync answers with: the committed events after `since`. */
+  committed: TimelineEvent[] = [];
+  dashboardJoins = 0;
+  dashboardLeaves = 0;
+  taskLeaves = 0;
+  dashboardState: ServerEventPayload<'dashboard:state'> = { tasks: [], counts: NONE, privateCounts: NONE, nextCursor: null };
+
+  private constructor(private readonly httpServer: http.Server) {
+    this.server = new Server(httpServer);
+    this.server.use((socket, next) => {
+      this.handshakes += 1;
+      const refused = this.refuse.shift();
+      if (refused) return next(refused);
+      if ((socket.handshake.auth as { token?: string }).token === 'bad') return next(refusal({ code: 'UNAUTHORIZED' }, 'Invalid token'));
+      next();
+    });
+    this.server.on('connection', (socket) => {
+      this.sockets.push(socket);
+      socket.on('task:join', (msg: { taskId: string }, ack: (a: unknown) => void) => {
+        this.joins += 1;
+        const code = this.joinFailures.shift();
+        if (code) return ack({ ok: false, error: { code, message: code } });
+        void socket.join(`task:${msg.taskId}`);
+        for (const event of this.beforeSnapshot) socket.emit('task:event_added', { taskId: msg.taskId, seq: event.seq, event });
+        const { seq, status, events } = this.snapshot;
+        socket.emit('task:state', {
+          taskId: msg.taskId,
+          seq,
+          task: task(seq, status, msg.taskId),
+          events,
+        });
+        ack({ ok: true, data: { seq } });
+      });
+      socket.on('task:leave', (_msg: unknown, ack: (a: unknown) => void) => {
+        this.taskLeaves += 1;
+        ack({ ok: true });
+      });
+      socket.on('resync_requested', (msg: { taskIds: string[]; since: Record<string, number> }, ack: (a: unknown) => void) => {
+        this.resyncs.push(msg);
+        const code = this.resyncFailures.shift();
+        if (code) return ack({ ok: false, error: { code, message: code } });
+        const results = msg.taskIds.map((taskId) => ({
+          taskId,
+          kind: 'events',
+          events: this.committed.filter((e) => e.seq > (msg.since[taskId] ?? 0)),
+        }));
+        ack({ ok: true, data: { results } });
+      });
+      socket.on('dashboard:join', (_msg: unknown, ack: (a: unknown) => void) => {
+        this.dashboardJoins += 1;
+        void socket.join('org');
+        socket.emit('dashboard:state', this.dashboardState);
+        ack({ ok: true, data: { count: this.dashboardState.tasks.length } });
+      });
+      socket.on('dashboard:leave', (_msg: unknown, ack: (a: unknown) => void) => {
+        this.dashboardLeaves += 1;
+        void socket.leave('org');
+        ack({ ok: true });
+      });
+    });
+  }
+
+  static async start(): Promise<FakeGateway> {
+    const httpServer = http.createServer();
+    const gateway = new FakeGateway(httpServer);
+    await new Promise<void>((r) => httpServer.listen(0, '127.0.0.1', r));
+    gateway.url = `http://127.0.0.1:${(httpServer.address() as AddressInfo).port}`;
+    return gateway;
+  }
+
+  /** Emits to the sockets in a task's room. */
+  toTask<E extends 'task:event_added' | 'presence:updated'>(event: E, payload: ServerEventPayload<E>, taskId = TASK_ID): void {
+    this.server.to(`task:${taskId}`).emit(event, payload);
+  }
+
+  added(seq: number, status: string, taskId = TASK_ID): void {
+    this.toTask('task:event_added', { taskId, seq, event: ev(seq, status, taskId) }, taskId);
+  }
+
+  toDashboard<E extends 'dashboard:task_list_updated' | 'dashboard:task_count_changed'>(event: E, payload: ServerEventPayload<E>): void {
+    this.server.to('org').emit(event, payload);
+  }
+
+  emitAll<E extends 'sync:required' | 'session:ended' | 'error' | 'notification:created' | 'notification:read'>(
+    event: E,
+    payload: ServerEventPayload<E>,
+  ): void {
+    this.server.emit(event, payload);
+  }
+
+  async close(): Promise<void> {
+    await this.server.close();
+  }
+}
+
+/** An HttpClient answering from a table of paths (a function per path, or a value); records what was asked. */
+export function fakeHttp(routes: Record<string, unknown | ((body?: unknown) => unknown)>): HttpClient & { asked: string[] } {
+  const asked: string[] = [];
+  const answer = async (path: string, body?: unknown) => {
+    asked.push(body === undefined ? path : `${path} ${JSON.stringify(body)}`);
+    const route = Object.hasOwn(routes, path) ? routes[path] : Object.entries(routes).find(([p]) => path.startsWith(p))?.[1];
+    if (route === undefined) throw Object.assign(new Error(`no route ${path}`), { status: 404, code: 'NOT_FOUND' });
+    const value = typeof route === 'function' ? (route as (b?: unknown) => unknown)(body) : route;
+    if (value instanceof Error) throw value;
+    return value;
+  };
+  return {
+    asked,
+    get: async <T>(path: string) => (await answer(path)) as T,
+    post: async <T>(path: string, body: unknown) => (await answer(path, body)) as T,
+  };
+}
+
+/** Waits until `check` passes (it throws until then), or fails with its last error after `timeoutMs`. */
+export async function until(check: () => void, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      check();
+      return;
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+}
