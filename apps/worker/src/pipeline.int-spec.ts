@@ -51,7 +51,13 @@ describe('with the built-in analyzer and the GitHub sandbox', () => {
     const alice = await stack.asUser('alice');
     const created = await alice.post('/api/tasks', { title: 'Fix it', description: 'It is broken.' });
     expect(created.status).toBe(202);
-    expect(created.body.task).toMatchObject({ status: 'received', seq: 1, repo: 'acme/payments', creator: { username: 'alice' } });
+    expect(created.body.task).toMatchObject({
+      status: 'received',
+      seq: 1,
+      repo: 'acme/payments',
+      creator: 'Alice',
+      createdBy: { username: 'alice' },
+    });
     const id = created.body.task.id;
 
     const asked = await stack.waitForStatus(alice, id, 'needs_clarification');

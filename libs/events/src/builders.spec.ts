@@ -30,7 +30,7 @@ const task: TaskSource = {
   seq: 7,
   isPrivate: false,
   orgId: 'org-1',
-  creator: { id: 'u1', username: 'alice', name: 'Alice' },
+  createdBy: { id: 'u1', username: 'alice', name: 'Alice' },
   createdAt: now,
   updatedAt: now,
   repo: 'acme/payments',
@@ -68,7 +68,7 @@ const task: TaskSource = {
 const rowWithSecrets = {
   ...task,
   analysis: { raw: 'LLM output', apiKey: 'sk-secret' },
-  creator: { ...task.creator, passwordHash: 'scrypt$…', email: 'alice@acme.test' },
+  createdBy: { ...task.createdBy, passwordHash: 'scrypt$…', email: 'alice@acme.test' },
   creatorId: 'u1',
   passwordHash: 'scrypt$…',
   publishedAt: null,

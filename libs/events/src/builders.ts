@@ -31,7 +31,8 @@ export function toPublicTask(t: TaskSource): PublicTask {
     seq: t.seq,
     isPrivate: t.isPrivate,
     orgId: t.orgId,
-    creator: toPublicUser(t.creator),
+    creator: t.createdBy.name,
+    createdBy: toPublicUser(t.createdBy),
     createdAt: iso(t.createdAt),
     updatedAt: iso(t.updatedAt),
     repo: t.repo,
@@ -97,7 +98,7 @@ export function dashboardTaskFromPublic(
     | 'isPrivate'
     | 'priority'
     | 'repo'
-    | 'creator'
+    | 'createdBy'
     | 'createdAt'
     | 'updatedAt'
     | 'prUrl'
@@ -115,7 +116,8 @@ export function dashboardTaskFromPublic(
     isPrivate: t.isPrivate,
     priority: t.priority,
     repo: t.repo,
-    creator: toPublicUser(t.creator),
+    creator: t.createdBy.name,
+    createdBy: toPublicUser(t.createdBy),
     createdAt: t.createdAt,
     updatedAt: t.updatedAt,
     prUrl: t.prUrl,
@@ -154,7 +156,8 @@ const STATUS_PAYLOAD_BUILDERS: { [T in TaskEventType]: (t: TaskSource) => Status
     taskId: t.id,
     seq: t.seq,
     title: t.title,
-    creator: toPublicUser(t.creator),
+    creator: t.createdBy.name,
+    createdBy: toPublicUser(t.createdBy),
     status: 'received',
     createdAt: iso(t.createdAt),
   }),
@@ -461,7 +464,17 @@ export function wireEventName<T extends TimelineEventType>(type: T): `task:${T}`
 }
 
 export function toTimelineEvent(e: EventSource): TimelineEvent {
-  return { seq: e.seq, eventType: e.eventType, payload: { ...e.payload }, createdAt: iso(e.createdAt) };
+  return { seq: e.seq, eventType: e.eventType, payload: storedPayloadOnWire(e.eventType, e.payload), createdAt: iso(e.createdAt) };
+}
+
+/**
+ * A stored payload as the wire has it now. `created` events written before issue 19 (2026-12-06) stored `creator` as the user
+ * object: it becomes the name, the object `createdBy` (docs/websocket.md#migration-notes). Others are copied.
+ */
+export function storedPayloadOnWire(type: TimelineEventType, payload: Record<string, unknown>): Record<string, unknown> {
+  const creator = payload.creator;
+  if (type !== 'created' || typeof creator !== 'object' || creator === null) return { ...payload };
+  return { ...payload, creator: String((creator as { name?: unknown }).name ?? ''), createdBy: creator };
 }
 
 export function eventAddedPayload(taskId: string, e: EventSource): ServerEventPayload<'task:event_added'> {

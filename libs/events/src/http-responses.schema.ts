@@ -3,7 +3,7 @@ import type { AdminOverview, AdminParkedJob } from './admin';
 import { NotificationKindSchema, NotificationSchema } from './notifications';
 import { QUEUES, type QueueName } from './queues';
 import type { StatsGroup, TaskStats } from './stats';
-import { IsoDate, PublicTaskSchema, TaskCountsSchema, TaskId, TimelineEventSchema } from './task.schema';
+import { IsoDate, PublicTaskSchema, TaskCountsWithTotalSchema, TaskId, TimelineEventSchema } from './task.schema';
 
 /**
  * What each HTTP route answers: the server declares these as its routes' response schemas
@@ -71,7 +71,7 @@ export const TaskWithEventsResponse = Type.Composite(
 );
 export const TimelinePageResponse = Type.Object({ taskId: TaskId, events: Type.Array(TimelineEventSchema), ...TimelinePaging }, strict);
 export const TaskListResponse = Type.Object(
-  { tasks: Type.Array(PublicTaskSchema), nextCursor: Nullable(Type.String()), counts: TaskCountsSchema },
+  { tasks: Type.Array(PublicTaskSchema), nextCursor: Nullable(Type.String()), counts: TaskCountsWithTotalSchema },
   strict,
 );
 /** A repository of the signed-in user's org: the default (oldest) is where a task goes when it names none. */

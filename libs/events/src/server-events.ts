@@ -11,7 +11,7 @@ import {
   PublicUserSchema,
   ReviewStateSchema,
   Seq,
-  TaskCountsSchema,
+  TaskCountsWithTotalSchema,
   TaskId,
   TaskStatusSchema,
   TaskTypeSchema,
@@ -27,8 +27,17 @@ const S = <T extends string>(status: T) => Type.Literal(status);
 const Url = Type.String({ maxLength: 2048 });
 const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 
+/** `creator`: the creator's display name (the specification's string); `createdBy`: the user (docs/websocket.md#migration-notes). */
 export const TaskCreatedPayload = Type.Object(
-  { taskId: TaskId, seq: Seq, title: Type.String(), creator: PublicUserSchema, status: S('received'), createdAt: IsoDate },
+  {
+    taskId: TaskId,
+    seq: Seq,
+    title: Type.String(),
+    creator: Type.String(),
+    createdBy: PublicUserSchema,
+    status: S('received'),
+    createdAt: IsoDate,
+  },
   strict,
 );
 export const TaskAnalyzingPayload = Type.Object({ taskId: TaskId, seq: Seq, status: S('analyzing') }, strict);
@@ -209,9 +218,9 @@ export const DashboardStatePayload = Type.Object(
   {
     tasks: Type.Array(DashboardTaskSchema),
     /** Everything the viewer sees: the org's shared tasks plus the viewer's own private ones. */
-    counts: TaskCountsSchema,
+    counts: TaskCountsWithTotalSchema,
     /** The viewer's private tasks alone (included in `counts`), so live updates of either part add up. */
-    privateCounts: TaskCountsSchema,
+    privateCounts: TaskCountsWithTotalSchema,
     nextCursor: Type.Union([Type.String(), Type.Null()]),
   },
   strict,
@@ -221,7 +230,7 @@ export const DashboardStatePayload = Type.Object(
  * that user's private tasks. A dashboard shows shared + private.
  */
 export const DashboardTaskCountChangedPayload = Type.Object(
-  { ...TaskCountsSchema.properties, scope: Type.Union([Type.Literal('shared'), Type.Literal('private')]) },
+  { ...TaskCountsWithTotalSchema.properties, scope: Type.Union([Type.Literal('shared'), Type.Literal('private')]) },
   strict,
 );
 /**

@@ -95,7 +95,7 @@ export function taskMatchesFilter(row: DashboardTask, filter: TaskFilter): boole
   if (filter.repo && row.repo !== filter.repo) return false;
   if (filter.priority && row.priority !== filter.priority) return false;
   if (filter.status?.length && !filter.status.includes(row.status)) return false;
-  if (filter.creator && row.creator.id !== filter.creator) return false;
+  if (filter.creator && row.createdBy.id !== filter.creator) return false;
   if (!inRange(row.createdAt, filter.createdFrom, filter.createdTo)) return false;
   if (!inRange(row.updatedAt, filter.updatedFrom, filter.updatedTo)) return false;
   return filter.q || filter.agent ? 'unknown' : true;

@@ -67,7 +67,10 @@ export const PublicTaskSchema = Type.Object(
     seq: Seq,
     isPrivate: Type.Boolean(),
     orgId: Type.String(),
-    creator: PublicUserSchema,
+    /** The creator's display name, as the original specification has it (a string). */
+    creator: Type.String(),
+    /** The creator as `{ id, username, name }`: what `creator` was before issue 19, 2026-12-06 (docs/websocket.md#migration-notes). */
+    createdBy: PublicUserSchema,
     createdAt: IsoDate,
     updatedAt: IsoDate,
     repo: Type.String(),
@@ -117,10 +120,11 @@ type TaskDateField = (typeof TASK_DATE_FIELDS)[number];
 /**
  * A task as the server, the workers and the store hold it: PublicTaskSchema's shape with `Date`s
  * for its dates. Derived, not redeclared: a field renamed or retyped in the schema is renamed or
- * retyped here, in the store's table type (`TasksTable`) and in every payload builder.
+ * retyped here, in the store's table type (`TasksTable`) and in every payload builder. Without the
+ * wire's `creator` string, which the builders derive from `createdBy` (one source for the name).
  */
 export type TaskSource = {
-  [K in keyof PublicTask]: K extends TaskDateField ? (null extends PublicTask[K] ? Date | null : Date) : PublicTask[K];
+  [K in Exclude<keyof PublicTask, 'creator'>]: K extends TaskDateField ? (null extends PublicTask[K] ? Date | null : Date) : PublicTask[K];
 };
 
 /** One row of the dashboard list: enough to render and sort it, nothing more. */
@@ -133,7 +137,9 @@ export const DashboardTaskSchema = Type.Object(
     isPrivate: Type.Boolean(),
     priority: PrioritySchema,
     repo: Type.String(),
-    creator: PublicUserSchema,
+    /** The creator's display name (the specification's string); the whole user in `createdBy`. */
+    creator: Type.String(),
+    createdBy: PublicUserSchema,
     createdAt: IsoDate,
     updatedAt: IsoDate,
     prUrl: Nullable(Type.String()),
@@ -167,3 +173,19 @@ export const TaskCountsSchema = Type.Object(
   { additionalProperties: false },
 );
 export type TaskCounts = Static<typeof TaskCountsSchema>;
+
+/**
+ * Counts as the wire carries them (dashboard:state, dashboard:task_count_changed, a row's `counts`, GET /api/tasks):
+ * with `total` = activeCount + completedCount + failedCount, as the original specification's clients show it.
+ */
+export const TaskCountsWithTotalSchema = Type.Object(
+  { ...TaskCountsSchema.properties, total: Type.Integer({ minimum: 0 }) },
+  { additionalProperties: false },
+);
+export type TaskCountsWithTotal = Static<typeof TaskCountsWithTotalSchema>;
+
+/** The counts with their total. */
+export function withTotal(c: TaskCounts): TaskCountsWithTotal {
+  const { activeCount, completedCount, failedCount } = c;
+  return { activeCount, completedCount, failedCount, total: activeCount + completedCount + failedCount };
+}

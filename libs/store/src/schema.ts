@@ -59,10 +59,10 @@ type DefaultedTaskColumn = KeysOf<
 
 /**
  * The task's columns, derived from the contract's TaskSource (itself derived from PublicTaskSchema):
- * the same names and types, with Kysely's insert/update rules. The creator is a join, not a column.
+ * the same names and types, with Kysely's insert/update rules. The creator (`createdBy`) is a join, not a column.
  */
 type TaskColumns = {
-  [K in Exclude<keyof TaskSource, 'creator'>]: K extends 'id'
+  [K in Exclude<keyof TaskSource, 'createdBy'>]: K extends 'id'
     ? Generated<string>
     : TaskSource[K] extends Date
       ? Timestamp

@@ -19,9 +19,11 @@ export interface Viewer {
  * The columns of a TaskRecord, listed from the contract's schema (the creator is a join) plus the internal
  * ones: not `t.*`, which would also carry columns that are nobody's business, such as the search vector.
  */
-const TASK_RECORD_COLUMNS = [...Object.keys(PublicTaskSchema.properties).filter((k) => k !== 'creator'), 'creatorId', 'analysis'].map(
-  (column) => `t.${column}`,
-) as Array<`t.${keyof TasksTable}`>;
+const TASK_RECORD_COLUMNS = [
+  ...Object.keys(PublicTaskSchema.properties).filter((k) => k !== 'creator' && k !== 'createdBy'),
+  'creatorId',
+  'analysis',
+].map((column) => `t.${column}`) as Array<`t.${keyof TasksTable}`>;
 
 /** tasks joined with their creator, selected in the shape of a TaskRecord. */
 export function selectTasks(db: Executor) {
@@ -34,10 +36,10 @@ export function selectTasks(db: Executor) {
 
 type SelectedTask = Awaited<ReturnType<ReturnType<typeof selectTasks>['executeTakeFirstOrThrow']>>;
 
-/** A selected row as a TaskRecord: the creator nested, the pagination column (`cursorTs`, read by listTasks from the row) left out. */
+/** A selected row as a TaskRecord: the creator nested (`createdBy`), the pagination column (`cursorTs`, read by listTasks from the row) left out. */
 export function toTaskRecord(row: SelectedTask): TaskRecord {
   const { creatorUsername, creatorName, cursorTs: _cursorTs, ...task } = row;
-  return { ...task, creator: { id: row.creatorId, username: creatorUsername, name: creatorName } };
+  return { ...task, createdBy: { id: row.creatorId, username: creatorUsername, name: creatorName } };
 }
 
 /** The agent a task goes to, over `tasks` aliased `t`: the SQL of the contract's `effectiveAgent`. */

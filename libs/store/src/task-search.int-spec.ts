@@ -89,17 +89,25 @@ describe('task search', () => {
       activeCount: 2,
       completedCount: 0,
       failedCount: 0,
+      total: 2,
     });
-    expect(await countFilteredTasks(f.db, f.users.bob, 'all', { q: 'csv' })).toEqual({ activeCount: 3, completedCount: 0, failedCount: 0 });
+    expect(await countFilteredTasks(f.db, f.users.bob, 'all', { q: 'csv' })).toEqual({
+      activeCount: 3,
+      completedCount: 0,
+      failedCount: 0,
+      total: 3,
+    });
     expect(await countFilteredTasks(f.db, f.users.alice, 'mine', { q: 'csv' })).toEqual({
       activeCount: 1,
       completedCount: 0,
       failedCount: 0,
+      total: 1,
     });
     expect(await countFilteredTasks(f.db, f.users.alice, 'all', { status: ['failed'] })).toEqual({
       activeCount: 0,
       completedCount: 0,
       failedCount: 0,
+      total: 0,
     });
   });
 

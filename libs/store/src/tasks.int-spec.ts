@@ -22,7 +22,7 @@ const dispatchPatch = {
 describe('createTask', () => {
   it('creates the task in received with its created event at seq 1, in one go', async () => {
     const { task, event } = await f.newTask(f.users.alice, { title: 'Add retries' });
-    expect(task).toMatchObject({ status: 'received', seq: 1, title: 'Add retries', creator: { username: 'alice' } });
+    expect(task).toMatchObject({ status: 'received', seq: 1, title: 'Add retries', createdBy: { username: 'alice' } });
     expect(event).toMatchObject({ taskId: task.id, seq: 1, eventType: 'created', publishedAt: null });
     expect(event.payload).toEqual({
       ...statusEventPayload('created', task),
@@ -32,9 +32,10 @@ describe('createTask', () => {
 });
 
 describe('task records', () => {
-  const RECORD_KEYS = [...Object.keys(PublicTaskSchema.properties), 'creatorId', 'analysis'].sort();
+  // The wire's `creator` (the name) is derived by the builders from `createdBy`.
+  const RECORD_KEYS = [...Object.keys(PublicTaskSchema.properties).filter((k) => k !== 'creator'), 'creatorId', 'analysis'].sort();
 
-  it('every reader returns exactly the contract fields (creator nested) and the internal creatorId and analysis', async () => {
+  it('every reader returns exactly the contract fields (creator nested as createdBy) and the internal creatorId and analysis', async () => {
     const created = await f.newTask(f.users.alice, { title: 'Record shape' });
     const moved = await transition(f.db, { taskId: created.task.id, from: 'received', to: 'analyzing', event: 'analyzing' });
     const [resync] = await readForResync(f.db, f.users.alice, [{ taskId: created.task.id }], 10);
@@ -56,7 +57,7 @@ describe('task records', () => {
     for (const [reader, record] of Object.entries(records)) {
       expect([reader, record?.id]).toEqual([reader, created.task.id]);
       expect([reader, Object.keys(record ?? {}).sort()]).toEqual([reader, RECORD_KEYS]);
-      expect([reader, record?.creator]).toEqual([reader, { id: f.users.alice.id, username: 'alice', name: f.users.alice.name }]);
+      expect([reader, record?.createdBy]).toEqual([reader, { id: f.users.alice.id, username: 'alice', name: f.users.alice.name }]);
     }
   });
 });

@@ -1,5 +1,13 @@
 import { sql, type RawBuilder } from 'kysely';
-import { isUuid, pgTimestampMs, STATUSES_BY_GROUP, type TaskCounts, type TaskFilter, type TaskStatus } from '@taskflow/events';
+import {
+  isUuid,
+  pgTimestampMs,
+  STATUSES_BY_GROUP,
+  withTotal,
+  type TaskCountsWithTotal,
+  type TaskFilter,
+  type TaskStatus,
+} from '@taskflow/events';
 import { AppError } from '@taskflow/platform';
 import type { Db } from './db';
 import type { TaskEventRow } from './schema';
@@ -130,7 +138,7 @@ export async function listTasks(db: Db, viewer: Viewer, q: ListTasksQuery = {}):
 }
 
 /** Active / completed / failed counts of the tasks matching `where` (one aggregate query). */
-async function countGroups(db: Db, where: RawBuilder<boolean>): Promise<TaskCounts> {
+async function countGroups(db: Db, where: RawBuilder<boolean>): Promise<TaskCountsWithTotal> {
   const row = await db
     .selectFrom('tasks as t')
     .select([
@@ -140,19 +148,19 @@ async function countGroups(db: Db, where: RawBuilder<boolean>): Promise<TaskCoun
     ])
     .where(where)
     .executeTakeFirstOrThrow();
-  return { activeCount: Number(row.active), completedCount: Number(row.completed), failedCount: Number(row.failed) };
+  return withTotal({ activeCount: Number(row.active), completedCount: Number(row.completed), failedCount: Number(row.failed) });
 }
 
 const countIn = (statuses: readonly TaskStatus[]) =>
   sql<string>`count(*) filter (where t.status in (${sql.join(statuses.map((s) => sql.lit(s)))}))`;
 
 /** Counts of the tasks the viewer can see (or, with `mine`, created). */
-export function countTasks(db: Db, viewer: Viewer, scope: 'all' | 'mine' = 'all'): Promise<TaskCounts> {
+export function countTasks(db: Db, viewer: Viewer, scope: 'all' | 'mine' = 'all'): Promise<TaskCountsWithTotal> {
   return countGroups(db, scope === 'mine' ? sql<boolean>`${visibleTo(viewer)} and t.creator_id = ${viewer.id}` : visibleTo(viewer));
 }
 
 /** Counts of the tasks the viewer can see that match a filter (the dashboard's filtered view). */
-export async function countFilteredTasks(db: Db, viewer: Viewer, scope: 'all' | 'mine', filter: TaskFilter): Promise<TaskCounts> {
+export async function countFilteredTasks(db: Db, viewer: Viewer, scope: 'all' | 'mine', filter: TaskFilter): Promise<TaskCountsWithTotal> {
   const parts = [
     visibleTo(viewer),
     ...(scope === 'mine' ? [sql<boolean>`t.creator_id = ${viewer.id}`] : []),
@@ -162,12 +170,12 @@ export async function countFilteredTasks(db: Db, viewer: Viewer, scope: 'all' | 
 }
 
 /** Counts of one user's private tasks (only they see them). */
-export function countPrivateTasks(db: Db, userId: string): Promise<TaskCounts> {
+export function countPrivateTasks(db: Db, userId: string): Promise<TaskCountsWithTotal> {
   return countGroups(db, sql<boolean>`t.creator_id = ${userId} and t.is_private`);
 }
 
 /** Counts of an org's shared (non-private) tasks: what every member's dashboard has in common. */
-export function countOrgTasks(db: Db, orgId: string): Promise<TaskCounts> {
+export function countOrgTasks(db: Db, orgId: string): Promise<TaskCountsWithTotal> {
   return countGroups(db, sql<boolean>`t.org_id = ${orgId} and not t.is_private`);
 }
 

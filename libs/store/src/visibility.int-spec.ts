@@ -55,15 +55,15 @@ describe('visibility', () => {
 
   it('counts only visible tasks, per group', async () => {
     await transition(f.db, { taskId: carolPublic.id, from: 'received', to: 'failed', event: 'failed', patch: { errorMessage: 'x' } });
-    expect(await countTasks(f.db, f.users.alice)).toEqual({ activeCount: 3, completedCount: 0, failedCount: 0 });
-    expect(await countTasks(f.db, f.users.bob)).toEqual({ activeCount: 2, completedCount: 0, failedCount: 0 });
-    expect(await countTasks(f.db, f.users.carol)).toEqual({ activeCount: 0, completedCount: 0, failedCount: 1 });
+    expect(await countTasks(f.db, f.users.alice)).toEqual({ activeCount: 3, completedCount: 0, failedCount: 0, total: 3 });
+    expect(await countTasks(f.db, f.users.bob)).toEqual({ activeCount: 2, completedCount: 0, failedCount: 0, total: 2 });
+    expect(await countTasks(f.db, f.users.carol)).toEqual({ activeCount: 0, completedCount: 0, failedCount: 1, total: 1 });
     await transition(f.db, { taskId: alicePrivate.id, from: 'received', to: 'cancelled', event: 'cancelled' });
-    expect(await countTasks(f.db, f.users.alice, 'mine')).toEqual({ activeCount: 1, completedCount: 1, failedCount: 0 });
+    expect(await countTasks(f.db, f.users.alice, 'mine')).toEqual({ activeCount: 1, completedCount: 1, failedCount: 0, total: 2 });
     // Shared (org) + private (own) add up to what the creator sees.
-    expect(await countPrivateTasks(f.db, f.users.alice.id)).toEqual({ activeCount: 0, completedCount: 1, failedCount: 0 });
-    expect(await countOrgTasks(f.db, f.users.alice.orgId)).toEqual({ activeCount: 2, completedCount: 0, failedCount: 0 });
-    expect(await countTasks(f.db, f.users.alice)).toEqual({ activeCount: 2, completedCount: 1, failedCount: 0 });
+    expect(await countPrivateTasks(f.db, f.users.alice.id)).toEqual({ activeCount: 0, completedCount: 1, failedCount: 0, total: 1 });
+    expect(await countOrgTasks(f.db, f.users.alice.orgId)).toEqual({ activeCount: 2, completedCount: 0, failedCount: 0, total: 2 });
+    expect(await countTasks(f.db, f.users.alice)).toEqual({ activeCount: 2, completedCount: 1, failedCount: 0, total: 3 });
   });
 });
 

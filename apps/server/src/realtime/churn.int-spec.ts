@@ -91,7 +91,7 @@ it(`keeps memory flat under ${SECONDS} s of connect / join / disconnect churn wi
     () =>
       emitter
         .to(rooms.org(f.users.bob.orgId))
-        .emit('dashboard:task_count_changed', { activeCount: ++n, completedCount: 0, failedCount: 0, scope: 'shared' }),
+        .emit('dashboard:task_count_changed', { activeCount: ++n, completedCount: 0, failedCount: 0, total: n, scope: 'shared' }),
     10,
   );
 

@@ -69,7 +69,7 @@ beforeAll(async () => {
     () =>
       emitter
         .to(rooms.org(t.f.users.bob.orgId))
-        .emit('dashboard:task_count_changed', { activeCount: ++n, completedCount: 0, failedCount: 0, scope: 'shared' }),
+        .emit('dashboard:task_count_changed', { activeCount: ++n, completedCount: 0, failedCount: 0, total: n, scope: 'shared' }),
     50,
   );
 });
@@ -212,7 +212,7 @@ describe('rooms', () => {
     const state = await carol.waitFor((e) => e.event === 'dashboard:state', 'dashboard:state');
     expect(validate(SERVER_EVENTS['dashboard:state'], state.payload).ok).toBe(true);
     expect(state.payload.tasks.map((x: any) => x.title)).toEqual(['globex task']);
-    expect(state.payload.counts).toEqual({ activeCount: 1, completedCount: 0, failedCount: 0 });
+    expect(state.payload.counts).toEqual({ activeCount: 1, completedCount: 0, failedCount: 0, total: 1 });
   });
 
   it("serves a user's further dashboard joins from the node's snapshot until a broadcast to the room changes it", async () => {

@@ -23,7 +23,7 @@ describe('GET /api/tasks search and filters', () => {
   it('searches text and repository together, pages with the cursor, and counts the filtered view', async () => {
     const first = await get('q=invoice&repo=acme/web&limit=2');
     expect(first.statusCode).toBe(200);
-    expect(first.json().counts).toEqual({ activeCount: 5, completedCount: 0, failedCount: 0 });
+    expect(first.json().counts).toEqual({ activeCount: 5, completedCount: 0, failedCount: 0, total: 5 });
     const titles: string[] = first.json().tasks.map((x: { title: string }) => x.title);
     let cursor = first.json().nextCursor as string | null;
     while (cursor) {

@@ -108,7 +108,8 @@ describe('POST /api/tasks', () => {
       title: validBody.title,
       description: validBody.description,
       orgId: alice().orgId,
-      creator: { id: alice().id, username: 'alice', name: 'Alice' },
+      creator: 'Alice',
+      createdBy: { id: alice().id, username: 'alice', name: 'Alice' },
       retryCount: 0,
     });
     expect(await storedTask(task.id)).toMatchObject({ status: 'received', seq: 1, creatorId: alice().id });
@@ -265,7 +266,7 @@ describe('GET /api/tasks', () => {
     expect(res.statusCode).toBe(200);
     const body = res.json();
     expect(idsOf(res)).toEqual([ids.erinPublic, ids.daveCancelled, ids.daveFailed, ids.daveReceived]);
-    expect(body.counts).toEqual({ activeCount: 2, completedCount: 1, failedCount: 1 });
+    expect(body.counts).toEqual({ activeCount: 2, completedCount: 1, failedCount: 1, total: 4 });
     expect(body.nextCursor).toBeNull();
     const updated = body.tasks.map((x: { updatedAt: string }) => Date.parse(x.updatedAt));
     expect(updated).toEqual([...updated].sort((a, b) => b - a));
@@ -287,7 +288,7 @@ describe('GET /api/tasks', () => {
     const res = await as(dave, 'GET', '/api/tasks?status=failed');
     expect(res.statusCode).toBe(200);
     expect(idsOf(res)).toEqual([ids.daveFailed]);
-    expect(res.json().counts).toEqual({ activeCount: 0, completedCount: 0, failedCount: 1 });
+    expect(res.json().counts).toEqual({ activeCount: 0, completedCount: 0, failedCount: 1, total: 1 });
   });
 
   it('filters by creator', async () => {
@@ -300,7 +301,7 @@ describe('GET /api/tasks', () => {
     const res = await as(dave, 'GET', '/api/tasks?scope=mine');
     expect(res.statusCode).toBe(200);
     expect(idsOf(res)).toEqual([ids.daveCancelled, ids.daveFailed, ids.daveReceived]);
-    expect(res.json().counts).toEqual({ activeCount: 1, completedCount: 1, failedCount: 1 });
+    expect(res.json().counts).toEqual({ activeCount: 1, completedCount: 1, failedCount: 1, total: 3 });
   });
 
   it('pages through everything with nextCursor, without gaps or repeats', async () => {

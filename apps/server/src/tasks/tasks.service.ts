@@ -166,7 +166,7 @@ export class TasksService {
   private async ownTask(user: SessionUser, taskId: string): Promise<TaskRecord> {
     const found = await getTask(this.deps.db, user, taskId, { eventsLimit: 0 });
     if (!found) throw AppError.notFound('Task not found');
-    if (found.task.creator.id !== user.id) throw AppError.forbidden('Only the task creator can do this');
+    if (found.task.createdBy.id !== user.id) throw AppError.forbidden('Only the task creator can do this');
     return found.task;
   }
 

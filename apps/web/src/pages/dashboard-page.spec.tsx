@@ -14,7 +14,8 @@ const row = (title: string, status: DashboardTask['status'], creator = ALICE, mi
   return dashboardRow({
     title,
     status,
-    creator: { id: creator.id, username: creator.username, name: creator.name },
+    creator: creator.name,
+    createdBy: { id: creator.id, username: creator.username, name: creator.name },
     createdAt: at,
     updatedAt: at,
   });

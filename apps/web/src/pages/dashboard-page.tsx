@@ -33,7 +33,7 @@ function TaskRow({ row, fresh }: { row: DashboardTask; fresh: boolean }) {
           {row.isPrivate && <span className="private">Private</span>}
         </span>
         <span className="meta">
-          created by @{row.creator.username} · <RelativeTime iso={row.createdAt} /> · {row.repo}
+          created by @{row.createdBy.username} · <RelativeTime iso={row.createdAt} /> · {row.repo}
         </span>
       </a>
       <span className="row-links">
@@ -69,7 +69,7 @@ export function DashboardPage() {
   const [limit, setLimit] = useState(PAGE);
 
   const creators = useMemo(
-    () => [...new Map([...live.rows.values(), ...rows.values()].map((r) => [r.creator.id, r.creator])).values()],
+    () => [...new Map([...live.rows.values(), ...rows.values()].map((r) => [r.createdBy.id, r.createdBy])).values()],
     [live.rows, rows],
   );
   const visible = useMemo(() => sortByUpdate(rows.values()), [rows]);

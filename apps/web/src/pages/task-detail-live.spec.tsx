@@ -18,7 +18,7 @@ const base = publicTask({
   description: 'Export the report.',
   status: 'analyzing',
   seq: 2,
-  creator: BOB,
+  createdBy: BOB,
 });
 
 let gw: FakeGateway;

@@ -17,7 +17,7 @@ const task = publicTask({
   title: 'Busy PR',
   status: 'pr_open',
   seq: 200,
-  creator: { id: ALICE.id, username: 'alice', name: ALICE.name },
+  createdBy: { id: ALICE.id, username: 'alice', name: ALICE.name },
 });
 
 let gw: FakeGateway;

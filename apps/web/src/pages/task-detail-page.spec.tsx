@@ -17,7 +17,7 @@ const task = publicTask({
   description: 'It is broken.',
   status: 'needs_clarification',
   seq: 3,
-  creator: { id: ALICE.id, username: 'alice', name: ALICE.name },
+  createdBy: { id: ALICE.id, username: 'alice', name: ALICE.name },
   clarificationQuestions: ['Which page?', 'What should happen?'],
 });
 

@@ -146,7 +146,7 @@ export function TaskDetailPage({ taskId }: { taskId: string }) {
       </main>
     );
   const { task, events } = view;
-  const mine = task.creator.id === session?.user.id;
+  const mine = task.createdBy.id === session?.user.id;
   const act = async (action: 'retry' | 'cancel') => {
     setConfirming(null);
     setActionError(null);
@@ -174,7 +174,7 @@ export function TaskDetailPage({ taskId }: { taskId: string }) {
           <PrBadges prState={task.prState} reviewState={task.reviewState} checksState={task.checksState} checksUrl={task.checksUrl} />
         </div>
         <p className="muted">
-          created by @{task.creator.username} · <RelativeTime iso={task.createdAt} /> · updated <RelativeTime iso={task.updatedAt} />
+          created by @{task.createdBy.username} · <RelativeTime iso={task.createdAt} /> · updated <RelativeTime iso={task.updatedAt} />
         </p>
         <div className="badges">
           <span className="tag">{task.repo}</span>
@@ -200,7 +200,7 @@ export function TaskDetailPage({ taskId }: { taskId: string }) {
       </header>
       {task.status === 'needs_clarification' && mine && <ClarificationForm key={task.seq} task={task} offline={offline} />}
       {task.status === 'needs_clarification' && !mine && (
-        <p className="card">Waiting for @{task.creator.username} to answer the analyzer’s questions.</p>
+        <p className="card">Waiting for @{task.createdBy.username} to answer the analyzer’s questions.</p>
       )}
       {task.status === 'analyzing' && (
         <p className="card spinner" role="status">

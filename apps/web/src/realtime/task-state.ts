@@ -24,7 +24,8 @@ export interface TaskView {
 }
 
 export type EventAdded = ServerEventPayload<'task:event_added'>;
-export type TaskState = ServerEventPayload<'task:state'>;
+/** The part of `task:state` this page reads: the nested (deprecated) `task`, until @taskflow/client replaces this file. */
+export type TaskState = Pick<ServerEventPayload<'task:state'>, 'taskId' | 'seq' | 'task' | 'events' | 'hasOlder' | 'olderCursor'>;
 /** A page of older events (GET /api/tasks/:id/events). */
 export interface OlderPage {
   events: TimelineEvent[];

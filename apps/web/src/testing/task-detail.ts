@@ -14,8 +14,9 @@ export function timelineEvent(
 }
 
 /** A task as `task:state` carries it: in acme/payments, nothing analysed or on GitHub yet; `over` sets the rest. */
-export function publicTask(over: Partial<PublicTask> & Pick<PublicTask, 'id' | 'creator'>): PublicTask {
+export function publicTask(over: Partial<PublicTask> & Pick<PublicTask, 'id' | 'createdBy'>): PublicTask {
   return {
+    creator: over.createdBy.name,
     title: 'A task',
     description: 'Something to do.',
     status: 'analyzing',

@@ -14,7 +14,7 @@ function task(overrides: Partial<TaskSource> = {}): TaskSource {
     seq: 3,
     isPrivate: false,
     orgId: 'org-1',
-    creator: { id: 'user-1', username: 'ada', name: 'Ada' },
+    createdBy: { id: 'user-1', username: 'ada', name: 'Ada' },
     createdAt: created,
     updatedAt: created,
     repo: 'acme/shop',

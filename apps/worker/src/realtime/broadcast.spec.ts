@@ -10,7 +10,7 @@ const task = {
   seq: 1,
   createdAt: new Date(),
   updatedAt: new Date(),
-  creator: { id: 'u1', username: 'a', name: 'A' },
+  createdBy: { id: 'u1', username: 'a', name: 'A' },
 } as unknown as TaskRecord;
 const created = {
   taskId: 't1',
@@ -19,7 +19,7 @@ const created = {
   payload: { taskId: 't1', seq: 1, status: 'received', detail: { actor: 'A' } },
   createdAt: new Date(),
 } as unknown as TaskEventRow;
-const counts = { activeCount: 1, completedCount: 0, failedCount: 0, scope: 'shared' as const };
+const counts = { activeCount: 1, completedCount: 0, failedCount: 0, total: 1, scope: 'shared' as const };
 
 describe('broadcastsFor', () => {
   it('sends task:created to the dashboards that may see the task (nobody can be in its room yet), without the timeline detail', () => {
@@ -30,6 +30,22 @@ describe('broadcastsFor', () => {
     const own = broadcastsFor({ ...task, isPrivate: true }, [created], { ...counts, scope: 'private' });
     expect(own.find((e) => e.event === 'task:created')?.room).toBe(rooms.user('u1'));
     expect(emits.find((e) => e.event === 'task:event_added')?.room).toBe(rooms.task('t1'));
+  });
+
+  it('sends a `created` stored with the old creator object with the name as creator and the object as createdBy', () => {
+    const user = { id: 'u1', username: 'a', name: 'A' };
+    const old = { ...created, payload: { ...created.payload, creator: user } } as TaskEventRow;
+    const emits = broadcastsFor(task, [old], counts);
+    expect(emits.find((e) => e.event === 'task:created')?.payload).toEqual({
+      taskId: 't1',
+      seq: 1,
+      status: 'received',
+      creator: 'A',
+      createdBy: user,
+    });
+    const added = emits.find((e) => e.event === 'task:event_added')?.payload as { event: { payload: unknown } };
+    expect(added.event.payload).toMatchObject({ creator: 'A', createdBy: user });
+    expect(emits.find((e) => e.event === 'dashboard:task_list_updated')?.payload).toMatchObject({ creator: 'A', createdBy: user });
   });
 
   it('sends each notification to its own user’s room', () => {

@@ -2,6 +2,7 @@ import {
   dashboardRoomOf,
   eventAddedPayload,
   rooms,
+  storedPayloadOnWire,
   toDashboardTask,
   wireEventName,
   type Emit,
@@ -43,7 +44,8 @@ export function broadcastsFor(
     const { detail: _detail, ...status } = event.payload;
     // Nobody can have joined a new task's room yet: `task:created` goes to the dashboards that may see it.
     const room = event.eventType === 'created' ? dashboardRoom : taskRoom;
-    emits.push(statusEmit(room, event.eventType, status));
+    // A `created` stored before issue 19 (creator an object) goes out in today's shape, as its timeline entry does.
+    emits.push(statusEmit(room, event.eventType, storedPayloadOnWire(event.eventType, status)));
     emits.push({ room: taskRoom, event: 'task:event_added', payload: eventAddedPayload(task.id, event) });
   }
   // Each recipient's notifications go to their own room: every tab and device of theirs.

@@ -129,7 +129,7 @@ describe('delivery through a real Socket.IO server with the Redis adapter', () =
 
   it('reaches every socket when no room is named', async () => {
     const { channel, message } = encodeBroadcast(
-      { event: 'dashboard:task_count_changed', payload: { activeCount: 1, completedCount: 0, failedCount: 0, scope: 'shared' } },
+      { event: 'dashboard:task_count_changed', payload: { activeCount: 1, completedCount: 0, failedCount: 0, total: 1, scope: 'shared' } },
       key,
     );
     await publisherRedis.publish(channel, message);

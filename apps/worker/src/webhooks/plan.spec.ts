@@ -19,7 +19,7 @@ function task(status: TaskStatus, overrides: Partial<TaskRecord> = {}): TaskReco
     isPrivate: false,
     orgId: 'org-1',
     creatorId: 'user-1',
-    creator: { id: 'user-1', username: 'ada', name: 'Ada' },
+    createdBy: { id: 'user-1', username: 'ada', name: 'Ada' },
     createdAt: created,
     updatedAt: created,
     repo: REPO,
