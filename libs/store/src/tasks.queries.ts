@@ -93,6 +93,18 @@ export async function isTaskVisible(db: Db, viewer: Viewer, taskId: string): Pro
   return row !== undefined;
 }
 
+/** Those of `taskIds` the viewer may see, in one query (a resync that joins their rooms checks them all at once). */
+export async function visibleTaskIds(db: Db, viewer: Viewer, taskIds: readonly string[]): Promise<Set<string>> {
+  if (taskIds.length === 0) return new Set();
+  const rows = await db
+    .selectFrom('tasks as t')
+    .select('t.id')
+    .where('t.id', 'in', [...taskIds])
+    .where(visibleTo(viewer))
+    .execute();
+  return new Set(rows.map((r) => r.id));
+}
+
 export interface ListTasksQuery {
   scope?: 'all' | 'mine';
   status?: TaskStatus | readonly TaskStatus[];

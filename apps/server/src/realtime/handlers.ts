@@ -10,7 +10,7 @@ import {
   type ResyncResult,
 } from '@taskflow/events';
 import { AppError } from '@taskflow/platform';
-import { isTaskVisible, readForResync, type Db } from '@taskflow/store';
+import { isTaskVisible, readForResync, visibleTaskIds, type Db } from '@taskflow/store';
 import type { DashboardSnapshots } from './dashboard-snapshots';
 import type { TaskflowSocket } from './socket-types';
 import type { Presence } from './presence';
@@ -96,6 +96,9 @@ export const HANDLERS: { [M in ClientMessageName]: Handler<M> } = {
     const sinceById = new Map(Object.entries(since ?? {}).map(([id, seq]) => [normaliseTaskId(id), seq]));
     const ids = taskIds ? [...new Set(taskIds.map(normaliseTaskId))] : joinedTasks(socket);
     if (ids.length === 0) return { results: [] };
+    // The specification's clients resync after a reconnect instead of re-joining (a new connection is in no room):
+    // by default, the named tasks it may see are joined, before the read as task:join does (no hole after it).
+    if (reply !== 'ack') await joinVisible(socket, db, ids);
     const reads = await readForResync(
       db,
       socket.data.user,
@@ -116,6 +119,16 @@ export const HANDLERS: { [M in ClientMessageName]: Handler<M> } = {
     return { results };
   },
 };
+
+/** Joins the rooms of those tasks the socket is not in and its user may see (checked first: never a room it may not). */
+async function joinVisible(socket: TaskflowSocket, db: Db, taskIds: readonly string[]): Promise<void> {
+  const outside = taskIds.filter((id) => !socket.rooms.has(rooms.task(id)));
+  if (outside.length === 0) return;
+  const visible = await visibleTaskIds(db, socket.data.user, outside);
+  // Gone while we read: joining now would leave the rooms behind after its cleanup ran.
+  if (!socket.connected) return;
+  for (const id of visible) await socket.join(rooms.task(id));
+}
 
 /**
  * The tasks a resync without `taskIds` covers: every task room the socket is in, in the order it joined them.

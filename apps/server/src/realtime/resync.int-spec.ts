@@ -1,6 +1,8 @@
-import { MAX_RESYNC_TASKS, SERVER_EVENTS, validate } from '@taskflow/events';
+import { Emitter } from '@socket.io/redis-emitter';
+import { Redis } from 'ioredis';
+import { MAX_RESYNC_TASKS, rooms, SERVER_EVENTS, SOCKET_IO_REDIS_KEY, validate, type ServerToClientEvents } from '@taskflow/events';
 import { transition } from '@taskflow/store';
-import { login, openSocket, type AckAnswer, type TestSocket } from '@taskflow/testing';
+import { login, openSocket, testEnv, type AckAnswer, type TestSocket } from '@taskflow/testing';
 import { FIXTURE_PASSWORD } from '@taskflow/store/testing';
 import { listenOnLoopback, startTestApp, type TestApp } from '../testing/test-app';
 
@@ -12,20 +14,25 @@ jest.setTimeout(60_000);
 
 let t: TestApp;
 let url: string;
+let redis: Redis;
+let emitter: Emitter<ServerToClientEvents>;
 const open: TestSocket[] = [];
 
 beforeAll(async () => {
   // Room for the 101 joins of the bound's test within a second or two.
   t = await startTestApp({ WEBSOCKET_RATE_PER_SOCKET: '500', WEBSOCKET_RATE_PER_USER: '500' });
   url = await listenOnLoopback(t.app);
+  redis = new Redis(testEnv('TEST_REDIS_URL'));
+  emitter = new Emitter<ServerToClientEvents>(redis, { key: SOCKET_IO_REDIS_KEY });
 });
 afterAll(async () => {
   for (const s of open) s.close();
+  redis.disconnect();
   await t.close();
 });
 
-async function connect(): Promise<TestSocket> {
-  const s = await openSocket(url, { token: await login(url, 'alice', FIXTURE_PASSWORD) });
+async function connect(user: 'alice' | 'bob' = 'alice'): Promise<TestSocket> {
+  const s = await openSocket(url, { token: await login(url, user, FIXTURE_PASSWORD) });
   open.push(s);
   return s;
 }
@@ -133,5 +140,31 @@ describe("resync_requested's reply", () => {
     expect(ack.error?.message).toMatch(detail);
     expect(s.of('error').map((e) => e.payload.code)).toEqual(['INVALID_PAYLOAD']);
     expect(s.of('task:state')).toHaveLength(2);
+  });
+});
+
+describe('resync_requested naming tasks the socket has not joined', () => {
+  /** Whether a broadcast to the task's room reaches the socket: a marker event, waited for with a deadline. */
+  async function receivesRoom(s: TestSocket, taskId: string, seq: number): Promise<boolean> {
+    emitter.to(rooms.task(taskId)).emit('task:analyzing', { taskId, seq, status: 'analyzing' });
+    // A control broadcast to the user's own room, sent after it: once that arrived, the room's would have too.
+    emitter.to(rooms.user(t.f.users.alice.id)).emit('task:analyzing', { taskId, seq: seq + 1000, status: 'analyzing' });
+    await s.waitFor((e) => e.event === 'task:analyzing' && e.payload.seq === seq + 1000, 'the control broadcast');
+    return s.of('task:analyzing').some((e) => e.payload.taskId === taskId && e.payload.seq === seq);
+  }
+
+  it('joins the rooms of the tasks it may see by default (a spec client resyncs after a reconnect), not with reply ack', async () => {
+    const { task: mine } = await t.f.newTask(t.f.users.alice);
+    const { task: other } = await t.f.newTask(t.f.users.alice);
+    const { task: hidden } = await t.f.newTask(t.f.users.bob, { isPrivate: true });
+    const s = await connect();
+    const ack = await s.request('resync_requested', { taskIds: [mine.id, hidden.id] });
+    expect(ack.data?.results.map((r) => r.kind)).toEqual(['state', 'not_found']);
+    expect(s.of('task:state').map((e) => e.payload.taskId)).toEqual([mine.id]);
+    expect(await receivesRoom(s, mine.id, 2)).toBe(true);
+    expect(await receivesRoom(s, hidden.id, 3)).toBe(false);
+    // Ours apply the ack and stay out of rooms they did not join.
+    expect((await s.request('resync_requested', { taskIds: [other.id], reply: 'ack' })).ok).toBe(true);
+    expect(await receivesRoom(s, other.id, 4)).toBe(false);
   });
 });
