@@ -1,3 +1,5 @@
+import { CREDENTIAL_ERRORS } from './sessions';
+
 /**
  * Why a socket's handshake was refused: Socket.IO's `connect_error` carries the sentence as `err.message` and
  * the stable code as `err.data.code` (documented in docs/websocket.md). socket.io-client does NOT retry a refusal
@@ -5,6 +7,18 @@
  * that pass (TOO_MANY_SOCKETS, SOCKET_RATE_LIMITED, UNAVAILABLE: RETRYABLE_CONNECT_ERRORS), with backoff.
  */
 export const CONNECT_ERRORS = {
+  /** No token in `auth` and no session cookie. */
+  UNAUTHENTICATED: 'Authentication required: pass auth.token or log in',
+  /** Not one of our tokens: bad signature (e.g. JWT_SECRET changed), wrong issuer or audience, garbage. */
+  INVALID_TOKEN: 'Invalid token',
+  /** The token's `exp` passed. */
+  TOKEN_EXPIRED: 'Session expired: log in again',
+  /** The browser session of the cookie ended (logged out, expired, signed out everywhere) or is unknown. */
+  SESSION_EXPIRED: 'Session expired: log in again',
+  /** A token issued before its user signed out everywhere (or was disabled). */
+  TOKEN_REVOKED: CREDENTIAL_ERRORS.TOKEN_REVOKED,
+  /** An admin disabled the account. */
+  USER_DISABLED: CREDENTIAL_ERRORS.USER_DISABLED,
   TOO_MANY_SOCKETS: 'Too many open connections for this user: close some tabs, or wait for them to time out',
   SOCKET_RATE_LIMITED: 'Too many new connections for this user: try again shortly',
   /** The token, session or connection-limit check failed (PostgreSQL or Redis briefly unreachable): not the client's fault. */
@@ -17,6 +31,16 @@ export const RETRYABLE_CONNECT_ERRORS: ReadonlySet<string> = new Set<ConnectErro
   'TOO_MANY_SOCKETS',
   'SOCKET_RATE_LIMITED',
   'UNAVAILABLE',
+]);
+
+/** The refusals that need a new login (show the login page, do not retry): every auth refusal. */
+export const LOGIN_REQUIRED_CONNECT_ERRORS: ReadonlySet<string> = new Set<ConnectErrorCode>([
+  'UNAUTHENTICATED',
+  'INVALID_TOKEN',
+  'TOKEN_EXPIRED',
+  'SESSION_EXPIRED',
+  'TOKEN_REVOKED',
+  'USER_DISABLED',
 ]);
 
 /** `err.data` of a refused handshake. */

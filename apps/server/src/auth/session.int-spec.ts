@@ -168,10 +168,14 @@ describe('cookie sessions on the socket', () => {
     const { cookie } = await logIn();
     const s = await socketOf(cookie);
     expect(s.socket.connected).toBe(true);
-    await expect(openSocket(url, { extraHeaders: { origin: ORIGIN } })).rejects.toThrow(/Authentication required/);
-    await expect(openSocket(url, { extraHeaders: { cookie: `${SESSION_COOKIE}=forged`, origin: ORIGIN } })).rejects.toThrow(
-      /Session expired/,
-    );
+    await expect(openSocket(url, { extraHeaders: { origin: ORIGIN } })).rejects.toMatchObject({
+      message: expect.stringMatching(/Authentication required/),
+      data: { code: 'UNAUTHENTICATED' },
+    });
+    await expect(openSocket(url, { extraHeaders: { cookie: `${SESSION_COOKIE}=forged`, origin: ORIGIN } })).rejects.toMatchObject({
+      message: expect.stringMatching(/Session expired/),
+      data: { code: 'SESSION_EXPIRED' },
+    });
   });
 
   it('refreshes before expiry without dropping the socket, then ends it when left idle', async () => {
@@ -222,7 +226,10 @@ describe('cookie sessions on the socket', () => {
     // Alice's other session (another browser) is untouched.
     expect(other.socket.connected).toBe(true);
     expect((await withCookie(cookie, 'GET', '/api/tasks')).statusCode).toBe(401);
-    await expect(openSocket(url, { extraHeaders: { cookie, origin: ORIGIN } })).rejects.toThrow(/Session expired/);
+    await expect(openSocket(url, { extraHeaders: { cookie, origin: ORIGIN } })).rejects.toMatchObject({
+      message: expect.stringMatching(/Session expired/),
+      data: { code: 'SESSION_EXPIRED' },
+    });
   });
 
   it('lets a Bearer socket move its deadline with a new token, but not with someone else’s', async () => {

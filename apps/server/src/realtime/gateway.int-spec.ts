@@ -88,14 +88,24 @@ async function controlStillReceives() {
 }
 
 describe('connection', () => {
+  // The message for people, the contract's code (CONNECT_ERRORS) in `err.data.code` for programs.
   it('refuses a missing token', async () => {
-    await expect(openSocket(url, {})).rejects.toThrow(/Authentication required/);
+    await expect(openSocket(url, {})).rejects.toMatchObject({
+      message: expect.stringMatching(/Authentication required/),
+      data: { code: 'UNAUTHENTICATED' },
+    });
   });
   it('refuses an expired token', async () => {
-    await expect(openSocket(url, { token: token(t.f.users.alice, { expiresIn: 1 }) })).rejects.toThrow(/Session expired/);
+    await expect(openSocket(url, { token: token(t.f.users.alice, { expiresIn: 1 }) })).rejects.toMatchObject({
+      message: expect.stringMatching(/Session expired/),
+      data: { code: 'TOKEN_EXPIRED' },
+    });
   });
   it('refuses a token signed with another secret', async () => {
-    await expect(openSocket(url, { token: token(t.f.users.alice, { secret: 'x'.repeat(40) }) })).rejects.toThrow(/Invalid token/);
+    await expect(openSocket(url, { token: token(t.f.users.alice, { secret: 'x'.repeat(40) }) })).rejects.toMatchObject({
+      message: 'Invalid token',
+      data: { code: 'INVALID_TOKEN' },
+    });
   });
   it('refuses a browser Origin that is not allowed, and accepts the allowed one', async () => {
     await expect(connect('alice', { extraHeaders: { origin: 'http://evil.test' } })).rejects.toThrow();

@@ -111,11 +111,10 @@ export function createSessionGuard(
               return next(connectRefusal('UNAVAILABLE'));
             }
             const code =
-              err.code === 'TOKEN_EXPIRED' || err.code === 'TOKEN_REVOKED' || err.code === 'USER_DISABLED' ? err.code : 'UNAUTHORIZED';
-            deps.metrics.recordError(code);
-            const message = code === 'TOKEN_EXPIRED' ? EXPIRED : code === 'UNAUTHORIZED' ? 'Invalid token' : err.message;
+              err.code === 'TOKEN_EXPIRED' || err.code === 'TOKEN_REVOKED' || err.code === 'USER_DISABLED' ? err.code : 'INVALID_TOKEN';
+            deps.metrics.recordError(code === 'INVALID_TOKEN' ? 'UNAUTHORIZED' : code);
             // `err.data.code`: the stable code socket.io-client hands to `connect_error` (docs/websocket.md).
-            next(Object.assign(new Error(message), { data: { code } }));
+            next(connectRefusal(code));
           },
         );
         return;
@@ -123,7 +122,7 @@ export function createSessionGuard(
       const cookie = sessionCookieOf(deps.cookie, socket.request, app.parseCookie(socket.handshake.headers.cookie ?? ''));
       if (!cookie) {
         deps.metrics.recordError('UNAUTHORIZED');
-        return next(new Error('Authentication required: pass auth.token or log in'));
+        return next(connectRefusal('UNAUTHENTICATED'));
       }
       sessionOfCookie(deps.cookie, cookie).then(
         (session) => {
@@ -135,7 +134,7 @@ export function createSessionGuard(
         (err: unknown) => {
           if (err instanceof AppError) {
             deps.metrics.recordError(err.code === 'SESSION_EXPIRED' ? 'TOKEN_EXPIRED' : 'UNAUTHORIZED');
-            return next(new Error(EXPIRED));
+            return next(connectRefusal('SESSION_EXPIRED'));
           }
           deps.logger.warn({ err }, 'session lookup failed during a handshake');
           next(connectRefusal('UNAVAILABLE'));

@@ -33,6 +33,8 @@ let acceptDelayMs = 0;
 let refuseForRate = 0;
 /** Handshakes the server refuses as when it could not check the session or the limits (PostgreSQL, Redis away). */
 let refuseUnavailable = 0;
+/** Handshakes the server refuses as its auth middleware does for an ended session (a code that needs a new login). */
+let refuseSessionExpired = 0;
 /** Handshakes the middleware saw. */
 let handshakes = 0;
 
@@ -44,6 +46,11 @@ beforeAll(async () => {
     if (refuseUnavailable > 0) {
       refuseUnavailable -= 1;
       return next(connectRefusal('UNAVAILABLE'));
+    }
+    if (refuseSessionExpired > 0) {
+      refuseSessionExpired -= 1;
+      // The code decides, not the sentence (which may change): a message the old /Session expired/ test missed.
+      return next(Object.assign(new Error('Your browser session has ended'), { data: { code: 'SESSION_EXPIRED' } }));
     }
     if (refuseForRate > 0) {
       refuseForRate -= 1;
@@ -157,6 +164,20 @@ it('logs out, and does not reconnect, when the server ends an expired session', 
   await new Promise((r) => setTimeout(r, 1500));
   expect(connections).toHaveLength(1);
   expect(result.current.socket).toBeNull();
+  unmount();
+});
+
+it('logs out, and does not retry, when the handshake is refused with a code that needs a new login', async () => {
+  refuseSessionExpired = 1;
+  handshakes = 0;
+  const { result, unmount } = renderHook(() => useWebSocket(), { wrapper });
+  // The socket exists once the handshake was sent; the refusal's code then ends the session, which drops it.
+  await waitFor(() => expect(handshakes).toBe(1));
+  await waitFor(() => expect(result.current.socket).toBeNull(), { timeout: 5000 });
+  // No retry: a time in which the backoff of a passing refusal would have sent one.
+  await new Promise((r) => setTimeout(r, 1500));
+  expect(handshakes).toBe(1);
+  expect(connections).toHaveLength(0);
   unmount();
 });
 

@@ -2,6 +2,7 @@ import { createContext, useContext, useEffect, useMemo, useState, type ReactNode
 import { io, type Socket } from 'socket.io-client';
 import {
   ackRetryDelayMs,
+  LOGIN_REQUIRED_CONNECT_ERRORS,
   RETRYABLE_CONNECT_ERRORS,
   type ClientToServerEvents,
   type ConnectErrorData,
@@ -78,11 +79,11 @@ export function RealtimeProvider({
         setTimeout(() => !disposed && !sessionEnded && s.connect(), 200 + Math.random() * 800);
     });
     s.on('connect_error', (err) => {
-      if (/Session expired|Invalid token/.test(err.message)) endSession();
+      const data = (err as Error & { data?: Partial<ConnectErrorData> }).data;
+      if (data?.code !== undefined && LOGIN_REQUIRED_CONNECT_ERRORS.has(data.code)) endSession();
       // Refused for a reason that passes (a per-user limit; the server could not check the session or the limits
       // just now): socket.io-client does not retry a refusal by the server's middleware by itself. Try again later,
       // jittered so the user's tabs do not all return at once.
-      const data = (err as Error & { data?: Partial<ConnectErrorData> }).data;
       if (data?.code !== undefined && RETRYABLE_CONNECT_ERRORS.has(data.code)) {
         refusals += 1;
         const delayMs =
