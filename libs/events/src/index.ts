@@ -8,6 +8,7 @@ export * from './ack-retry';
 export * from './builders';
 export * from './rooms';
 export * from './task-rules';
+export * from './webhook-scope';
 export * from './redis-keys';
 export * from './pg-channels';
 export * from './queues';

@@ -9,19 +9,3 @@ export function githubWebHost(opts: { apiUrl: string; webUrl?: string }): string
   const host = new URL(opts.apiUrl).host.toLowerCase();
   return host.startsWith('api.') ? host.slice('api.'.length) : host;
 }
-
-/** True for an `https://` URL on exactly `host` (no credentials): safe to show as a link to GitHub. */
-export function isGithubWebUrl(url: string, host: string): boolean {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    return false;
-  }
-  return parsed.protocol === 'https:' && parsed.host === host.toLowerCase() && !parsed.username && !parsed.password;
-}
-
-/** GitHub names are case-insensitive: `Acme/Payments` is `acme/payments`. */
-export function sameRepo(a: string, b: string): boolean {
-  return a.toLowerCase() === b.toLowerCase();
-}

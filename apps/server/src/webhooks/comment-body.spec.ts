@@ -1,6 +1,7 @@
 import { issueCommentEvent, reviewCommentEvent } from '@taskflow/github-sim';
 import { MAX_COMMENT_BODY_CHARS, storedCommentBody } from './comment-body';
-import { normalizeDelivery, type WebhookScope } from './github-payload';
+import type { WebhookScope } from '@taskflow/events';
+import { normalizeDelivery } from './github-payload';
 
 const scope: WebhookScope = { repos: ['acme/payments'], webHost: 'github.com' };
 const repo = 'acme/payments';

@@ -6,7 +6,8 @@ import {
   pullRequestReviewEvent,
   reviewCommentEvent,
 } from '@taskflow/github-sim';
-import { normalizeDelivery, type WebhookScope } from './github-payload';
+import type { WebhookScope } from '@taskflow/events';
+import { normalizeDelivery } from './github-payload';
 
 const scope: WebhookScope = { repos: ['acme/payments'], webHost: 'github.com' };
 const repo = 'acme/payments';

@@ -1,7 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { validate, type WebhookJobData } from '@taskflow/events';
-import { isGithubWebUrl, sameRepo } from '@taskflow/platform';
-import type { IgnoreCode, Normalized, WebhookScope } from './github-payload';
+import { isGithubWebUrl, sameRepo, validate, type WebhookJobData, type WebhookScope } from '@taskflow/events';
+import type { IgnoreCode, Normalized } from './github-payload';
 import { storedCommentBody } from './comment-body';
 
 /**

@@ -1,5 +1,6 @@
 import { createBranchEvent, pullRequestEvent } from '@taskflow/github-sim';
-import { normalizeDelivery, type WebhookScope } from './github-payload';
+import type { WebhookScope } from '@taskflow/events';
+import { normalizeDelivery } from './github-payload';
 
 const scope: WebhookScope = { repos: ['acme/payments', 'acme/web'], webHost: 'github.com' };
 const repo = 'acme/payments';

@@ -1,6 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { validate, type WebhookJobData } from '@taskflow/events';
-import { isGithubWebUrl, sameRepo } from '@taskflow/platform';
+import { isGithubWebUrl, sameRepo, validate, type WebhookJobData, type WebhookScope } from '@taskflow/events';
 import { ACTIVITY_NORMALIZERS } from './github-activity';
 
 /** Just the parts of GitHub's payloads we read; everything else GitHub sends is allowed and ignored. */
@@ -32,14 +31,6 @@ const PullRequestPayload = Type.Object({
 
 const PR_ACTIONS = ['opened', 'reopened', 'ready_for_review', 'closed', 'converted_to_draft', 'synchronize'] as const;
 type PrAction = (typeof PR_ACTIONS)[number];
-
-/** Which deliveries may touch tasks: those of our repositories, linking to our GitHub host. */
-export interface WebhookScope {
-  /** The delivery's repository when an org owns it (org_repos), spelled as registered (tasks store these); else none. */
-  repos: readonly string[];
-  /** Host of GitHub's web pages (github.com, or the Enterprise host). */
-  webHost: string;
-}
 
 /** Why a delivery was acknowledged but not applied; a bounded set, so it can label a metric. */
 export type IgnoreCode = 'event' | 'action' | 'ref_type' | 'repo_not_configured' | 'fork' | 'foreign_url';

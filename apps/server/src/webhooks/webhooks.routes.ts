@@ -1,13 +1,13 @@
 import { createHash } from 'node:crypto';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { WebhookResponse, type WebhookJobData } from '@taskflow/events';
+import { WebhookResponse, type WebhookJobData, type WebhookScope } from '@taskflow/events';
 import { AppError, withDeadline } from '@taskflow/platform';
 import { deliveryOutcome, findRepoOwner, findTaskForDelivery, type Db } from '@taskflow/store';
 import type { PipelineQueue } from '@taskflow/queue';
 import type { Counter } from 'prom-client';
 import { ERROR_RESPONSES } from '../http/route-schema';
-import { normalizeDelivery, type WebhookScope } from './github-payload';
+import { normalizeDelivery } from './github-payload';
 import { verifyGithubSignature } from './github-signature';
 
 /** How long the duplicate check may wait for PostgreSQL before the delivery is queued anyway. */

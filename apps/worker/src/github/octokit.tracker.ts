@@ -1,5 +1,5 @@
 import { Octokit } from '@octokit/rest';
-import { isGithubWebUrl } from '@taskflow/platform';
+import { isGithubWebUrl } from '@taskflow/events';
 import { endsWithMarker } from './issue-content';
 import type { CreatedIssue, IssueRequest, IssueTracker } from './issue-tracker';
 

@@ -1,5 +1,5 @@
 import type { Job } from 'bullmq';
-import type { JobData, JobName } from '@taskflow/events';
+import type { JobData, JobName, WebhookScope } from '@taskflow/events';
 import type { Logger } from '@taskflow/platform';
 import type { PipelineQueue } from '@taskflow/queue';
 import { StaleTransitionError, type Db } from '@taskflow/store';
@@ -14,7 +14,7 @@ export interface PipelineContext {
   tracker: IssueTracker;
   appUrl: string;
   /** The host PR links must be on (whose repository a delivery is, org_repos says). */
-  github: { webHost: string };
+  github: Pick<WebhookScope, 'webHost'>;
   logger: Logger;
 }
 

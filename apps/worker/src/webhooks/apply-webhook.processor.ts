@@ -1,10 +1,8 @@
-import { PR_OPENED_RESET, type TaskEventType, type TaskStatus, type WebhookJobData } from '@taskflow/events';
-import { sameRepo } from '@taskflow/platform';
+import { outsideScope, PR_OPENED_RESET, sameRepo, type TaskEventType, type TaskStatus, type WebhookJobData } from '@taskflow/events';
 import { StaleTransitionError, findTaskForWebhook, transition, type TaskPatch, type TaskRecord } from '@taskflow/store';
 import type { Processor } from '../pipeline/context';
 import { deliveryRef } from './delivery-ledger';
 import { applyActivity } from './pr-activity';
-import { outsideScope } from './webhook-scope';
 
 interface Step {
   from: TaskStatus;

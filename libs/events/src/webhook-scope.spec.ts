@@ -1,5 +1,5 @@
-import type { WebhookJobData } from '@taskflow/events';
-import { outsideScope } from './webhook-scope';
+import type { WebhookJobData } from './queues';
+import { isGithubWebUrl, outsideScope, sameRepo } from './webhook-scope';
 
 type PullRequestJob = Extract<WebhookJobData, { kind: 'pull_request' }>;
 
@@ -48,4 +48,32 @@ describe('outsideScope', () => {
       expect(outsideScope(pr({ prUrl }), scope)).toMatch(/https URL on github.com/);
     },
   );
+});
+
+describe('isGithubWebUrl', () => {
+  it('accepts an https URL on the host', () => {
+    expect(isGithubWebUrl('https://github.com/acme/payments/pull/7', 'github.com')).toBe(true);
+    expect(isGithubWebUrl('https://GitHub.com/acme/payments/pull/7', 'github.com')).toBe(true);
+  });
+
+  it.each([
+    'http://github.com/acme/payments/pull/7',
+    'javascript:alert(1)//github.com',
+    'https://github.com.evil.example/acme/payments/pull/7',
+    'https://evil.example/github.com/acme/payments/pull/7',
+    'https://user:pw@github.com/acme/payments/pull/7',
+    'https://github.com:444/acme/payments/pull/7',
+    '//github.com/acme/payments/pull/7',
+    'not a url',
+    '',
+  ])('rejects %j', (url) => {
+    expect(isGithubWebUrl(url, 'github.com')).toBe(false);
+  });
+});
+
+describe('sameRepo', () => {
+  it('ignores case only', () => {
+    expect(sameRepo('Acme/Payments', 'acme/payments')).toBe(true);
+    expect(sameRepo('mallory/payments', 'acme/payments')).toBe(false);
+  });
 });
