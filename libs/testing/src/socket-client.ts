@@ -1,14 +1,6 @@
-import { io, type Socket } from 'socket.io-client';
-import {
-  ackRetryDelayMs,
-  RETRYABLE_CONNECT_ERRORS,
-  type AckError,
-  type ClientMessage,
-  type ClientMessageAck,
-  type ClientMessageName,
-  type ConnectErrorData,
-  type ServerToClientEvents,
-} from '@taskflow/events';
+import type { Socket } from 'socket.io-client';
+import { TaskflowClient } from '@taskflow/client';
+import type { AckError, ClientMessage, ClientMessageAck, ClientMessageName, ServerToClientEvents } from '@taskflow/events';
 
 export interface RecordedEvent {
   event: string;
@@ -32,6 +24,8 @@ export interface AckAnswer<T> {
 
 export interface TestSocket {
   socket: TestClientSocket;
+  /** The client library driving `socket`: its reconnect policy, and the feeds (TaskMirror) that browsers run. */
+  taskflow: TaskflowClient;
   events: RecordedEvent[];
   /** Events named `event` received so far. */
   of(event: string): RecordedEvent[];
@@ -53,53 +47,42 @@ export interface OpenSocketOptions {
   reconnection?: boolean;
 }
 
-/** Connects and resolves once connected, or rejects with the `connect_error` message. */
+/**
+ * Connects and resolves once connected, or rejects with the `connect_error` message. With `reconnection`, the
+ * client library's policy (TaskflowClient) brings it back as it does browsers: after `io server disconnect` and after
+ * a refusal that passes (TOO_MANY_SOCKETS, SOCKET_RATE_LIMITED, UNAVAILABLE), unless the session ended.
+ */
 export function openSocket(url: string, opts: OpenSocketOptions = {}): Promise<TestSocket> {
-  const socket = io(url, {
-    auth: opts.token === undefined ? {} : { token: opts.token },
-    transports: opts.transports ?? ['websocket'],
-    extraHeaders: opts.extraHeaders,
-    reconnection: opts.reconnection ?? false,
-    reconnectionDelay: 100,
-    reconnectionDelayMax: 1000,
-    // Cookies (HAProxy's sticky-session cookie) must travel with polling requests.
-    withCredentials: true,
-    forceNew: true,
+  const taskflow = new TaskflowClient({
+    url,
+    ...(opts.token === undefined ? {} : { token: opts.token }),
+    socketOptions: {
+      auth: opts.token === undefined ? {} : { token: opts.token },
+      transports: opts.transports ?? ['websocket'],
+      tryAllTransports: false,
+      ...(opts.extraHeaders ? { extraHeaders: opts.extraHeaders } : {}),
+      reconnection: opts.reconnection ?? false,
+      reconnectionDelay: 100,
+      reconnectionDelayMax: 1000,
+      // Cookies (HAProxy's sticky-session cookie) must travel with polling requests.
+      withCredentials: true,
+      forceNew: true,
+    },
   });
+  // Sending is left free-form here (requestRaw); the library's socket is the same object.
+  const socket = taskflow.socket as unknown as TestClientSocket;
   const events: RecordedEvent[] = [];
   socket.onAny((event: string, payload: unknown) => events.push({ event, payload, at: Date.now() }));
   const disconnects: TestSocket['disconnects'] = [];
   const connects: number[] = [];
-  let sessionEnded = false;
-  let closed = false;
-  /** Handshakes refused in a row, for the backoff. */
-  let refusals = 0;
-  socket.on('connect', () => {
-    refusals = 0;
-    connects.push(Date.now());
-  });
-  // As the web app does: socket.io-client gives up after a refusal by the server's middleware; come back after one
-  // that passes (a per-user limit, or UNAVAILABLE: the server could not check the handshake just now).
-  socket.on('connect_error', (err: Error & { data?: Partial<ConnectErrorData> }) => {
-    const code = err.data?.code;
-    if (!opts.reconnection || code === undefined || !RETRYABLE_CONNECT_ERRORS.has(code)) return;
-    refusals += 1;
-    const delayMs = Math.max(ackRetryDelayMs(refusals), (err.data?.retryAfterSeconds ?? 0) * 1000);
-    setTimeout(() => !closed && !sessionEnded && !socket.active && socket.connect(), delayMs);
-  });
-  socket.on('error' as never, (e: { code?: string }) => {
-    if (e?.code === 'TOKEN_EXPIRED') sessionEnded = true;
-  });
-  socket.on('disconnect', (reason) => {
-    disconnects.push({ reason, at: Date.now() });
-    // As the web app does: come back after a server-side disconnect too, unless the session ended.
-    if (opts.reconnection && reason === 'io server disconnect' && !sessionEnded) setTimeout(() => !closed && socket.connect(), 100);
-  });
+  socket.on('connect', () => void connects.push(Date.now()));
+  socket.on('disconnect', (reason) => void disconnects.push({ reason, at: Date.now() }));
   // The contract's names are checked by `request`'s signature; on the wire a frame is a name and a payload.
   const requestRaw = (event: string | number, payload: unknown = {}, timeoutMs = 5000): Promise<AckAnswer<unknown>> =>
     socket.timeout(timeoutMs).emitWithAck(event as string, payload);
   const api: TestSocket = {
     socket,
+    taskflow,
     events,
     disconnects,
     connects,
@@ -116,10 +99,7 @@ export function openSocket(url: string, opts: OpenSocketOptions = {}): Promise<T
         await new Promise((r) => setTimeout(r, 20));
       }
     },
-    close: () => {
-      closed = true;
-      socket.close();
-    },
+    close: () => taskflow.close(),
   };
   return new Promise((resolve, reject) => {
     // Only the first connection may fail the open: left in place, this listener would close the socket
@@ -130,7 +110,7 @@ export function openSocket(url: string, opts: OpenSocketOptions = {}): Promise<T
     };
     const onError = (err: Error) => {
       socket.off('connect', onConnect);
-      socket.close();
+      taskflow.close();
       reject(err);
     };
     socket.once('connect', onConnect);

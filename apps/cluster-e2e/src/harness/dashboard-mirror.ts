@@ -1,59 +1,37 @@
-import type { TestSocket } from '@taskflow/testing';
+import type { DashboardFeed, DashboardFeedTrace } from '@taskflow/client';
+import type { ClientMessageAck, DashboardTask } from '@taskflow/events';
+import type { AckAnswer, TestSocket } from '@taskflow/testing';
 
 /**
- * A client's dashboard, kept as the web app keeps it: the `dashboard:state`
- * snapshot, then each `dashboard:task_list_updated` row applied when its seq is
- * newer than the row held (a row carries the task's latest seq, so seqs may
- * skip here; an older or equal one is a duplicate and dropped). Re-joins after
- * every reconnect and on `sync:required`.
+ * A client's dashboard, kept by the client library's DashboardFeed, as the web app keeps it: the
+ * `dashboard:state` snapshot, then each `dashboard:task_list_updated` row applied when its seq is newer than the
+ * row held (a row carries the task's latest seq, so seqs may skip here; an older or equal one is dropped),
+ * re-joined after every reconnect and on `sync:required`. The mirror records what the feed saw.
  */
 export class DashboardMirror {
-  readonly rows = new Map<string, { seq: number; status: string }>();
-  /** Rows received live with a seq not newer than the one held (dropped). */
+  /** Live rows with a seq not newer than the one held (dropped). */
   stale = 0;
   snapshots = 0;
   /** `sync:required` events honoured. */
   syncsRequired = 0;
-  private joining = false;
+  readonly feed: DashboardFeed;
 
   constructor(readonly client: TestSocket) {
-    const socket = client.socket;
-    socket.on('dashboard:state', (p: { tasks: Array<{ taskId: string; seq: number; status: string }> }) => {
-      this.snapshots += 1;
-      for (const t of p.tasks) this.apply(t.taskId, t.seq, t.status, false);
-    });
-    socket.on('dashboard:task_list_updated', (t: { taskId: string; seq: number; status: string }) =>
-      this.apply(t.taskId, t.seq, t.status, true),
-    );
-    socket.on('connect', () => void this.join());
-    // The node missed broadcasts (its Redis subscription was interrupted): a fresh snapshot, as the web app asks for.
-    socket.on('sync:required', () => {
-      this.syncsRequired += 1;
-      void this.join();
-    });
+    this.feed = client.taskflow.dashboard({ onTrace: (t) => this.record(t) });
   }
 
-  /** Joins the dashboard room; retried until answered, since the server may be unable to read the list for a while. */
-  async join(): Promise<void> {
-    if (this.joining) return;
-    this.joining = true;
-    try {
-      for (let attempt = 0; attempt < 60 && this.client.socket.connected; attempt++) {
-        const ack = await this.client.request('dashboard:join', {}, 5000).catch(() => undefined);
-        if (ack?.ok) return;
-        await new Promise((r) => setTimeout(r, 1000));
-      }
-    } finally {
-      this.joining = false;
-    }
+  get rows(): ReadonlyMap<string, DashboardTask> {
+    return this.feed.getSnapshot().rows;
   }
 
-  private apply(taskId: string, seq: number, status: string, live: boolean): void {
-    const held = this.rows.get(taskId);
-    if (held && seq <= held.seq) {
-      if (live) this.stale += 1;
-      return;
-    }
-    this.rows.set(taskId, { seq, status });
+  private record(t: DashboardFeedTrace): void {
+    if (t.kind === 'snapshot') this.snapshots += 1;
+    else if (t.kind === 'duplicate') this.stale += 1;
+    else if (t.kind === 'sync_required') this.syncsRequired += 1;
+  }
+
+  /** The answer of the room's join under way (retried until answered), or of a fresh one. */
+  async join(): Promise<AckAnswer<ClientMessageAck<'dashboard:join'>>> {
+    return (await this.feed.join()) ?? { ok: false, error: { code: 'TIMEOUT', message: 'dashboard:join was not answered' } };
   }
 }
