@@ -1,5 +1,4 @@
-import { emitWithAck } from '../realtime/emit-with-ack';
-import type { AppSocket } from '../realtime/socket';
+import type { TaskflowClient } from '@taskflow/client';
 
 const ACTIVITY = ['pointerdown', 'keydown', 'wheel', 'touchstart'] as const;
 
@@ -9,13 +8,14 @@ const ACTIVITY = ['pointerdown', 'keydown', 'wheel', 'touchstart'] as const;
  * the server's deadline for this socket without reconnecting. An idle tab sends nothing, so the
  * session ends after the idle time. Returns the cleanup.
  */
-export function keepSessionAlive(socket: AppSocket, idleSeconds: number, onExtended: (expiresAt: string) => void): () => void {
+export function keepSessionAlive(client: TaskflowClient, idleSeconds: number, onExtended: (expiresAt: string) => void): () => void {
   const everyMs = Math.min(60_000, (idleSeconds * 1000) / 4);
   let last = Date.now();
   const onActivity = () => {
-    if (Date.now() - last < everyMs || !socket.connected) return;
+    if (Date.now() - last < everyMs || !client.connected) return;
     last = Date.now();
-    emitWithAck(socket, 'session:refresh', {})
+    client
+      .request('session:refresh', {})
       .then((ack) => {
         if (ack.ok && ack.data) onExtended(ack.data.expiresAt);
       })

@@ -84,12 +84,15 @@ describe('without live updates (FEATURE_WEBSOCKET_* off)', () => {
         }),
       } as Response;
     }) as typeof fetch;
-    const { RealtimeContext } = await import('../realtime/socket');
+    const { RealtimeContext, webHttp } = await import('../realtime/socket');
     const { SessionProvider } = await import('../auth/session');
+    const { TaskflowClient } = await import('@taskflow/client');
+    // As the app makes it with the websocket feature off: no socket, the feeds poll.
+    const polling = new TaskflowClient({ realtime: false, http: webHttp });
     const offWrapper = ({ children }: { children: React.ReactNode }) => (
       <SessionProvider initial={SESSION}>
         <RealtimeContext.Provider
-          value={{ socket: null, status: 'disabled', features: { websocket: false, dashboard: false, taskDetail: false } }}
+          value={{ client: polling, status: 'disabled', features: { websocket: false, dashboard: false, taskDetail: false } }}
         >
           {children}
         </RealtimeContext.Provider>

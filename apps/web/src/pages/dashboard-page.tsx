@@ -11,7 +11,7 @@ import { useRepositories } from '../config/app-config';
 import { useFilteredDashboard } from '../realtime/use-filtered-dashboard';
 import { useUrlFilter } from '../realtime/use-url-filter';
 import { useDashboardSubscription } from '../realtime/use-dashboard-subscription';
-import { sortByUpdate } from '../realtime/task-state';
+import { sortByUpdate } from '@taskflow/client';
 import { navigate } from '../router';
 import { LEGEND } from '../status-style';
 

@@ -3,7 +3,7 @@ import { TASK_STATUSES, type StatsGroup, type TaskStats } from '@taskflow/events
 import { api } from '../api/client';
 import { useWebSocket } from '../realtime/socket';
 import { STATUS_COLOURS, STATUS_LABELS } from '../status-style';
-import { throttledReload } from './throttled-reload';
+import { throttledReload } from '@taskflow/client';
 
 /** Live stats refresh at most this often: longer than the server caches them (STATS_CACHE_MS, 5 s by default). */
 const STATS_MIN_INTERVAL_MS = 6000;
@@ -80,7 +80,7 @@ function Table({ title, groups }: { title: string; groups: Group[] }) {
 
 /** Pipeline statistics, refreshed when tasks of the org change (at most every 6 s) and every 30 s. */
 export function StatsPage() {
-  const { socket } = useWebSocket();
+  const { client } = useWebSocket();
   const [stats, setStats] = useState<Stats | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
@@ -93,21 +93,16 @@ export function StatsPage() {
     const soon = () => reloads.changed();
     load();
     const timer = setInterval(load, 30_000);
-    socket?.on('dashboard:task_list_updated', soon);
-    const join = () =>
-      void socket
-        ?.timeout(5000)
-        .emitWithAck('dashboard:join', {})
-        .catch(() => undefined);
-    socket?.on('connect', join);
-    if (socket?.connected) join();
+    // Holding the dashboard room (joined on every connect, left with the last holder) brings its row changes.
+    const stopRows = client?.on('dashboard:task_list_updated', soon);
+    const release = client?.dashboardRoom?.hold();
     return () => {
       clearInterval(timer);
       reloads.cancel();
-      socket?.off('dashboard:task_list_updated', soon);
-      socket?.off('connect', join);
+      stopRows?.();
+      release?.();
     };
-  }, [socket]);
+  }, [client]);
   if (error)
     return (
       <main className="page">

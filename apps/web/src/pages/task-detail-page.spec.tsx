@@ -105,7 +105,7 @@ it('refuses actions while offline instead of losing them', async () => {
   const offline = ({ children }: { children: React.ReactNode }) => (
     <SessionProvider initial={SESSION}>
       <RealtimeContext.Provider
-        value={{ socket: gw.client, status: 'offline', features: { websocket: true, dashboard: true, taskDetail: true } }}
+        value={{ client: gw.client, status: 'offline', features: { websocket: true, dashboard: true, taskDetail: true } }}
       >
         {children}
       </RealtimeContext.Provider>

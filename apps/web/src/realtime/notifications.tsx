@@ -1,19 +1,29 @@
-import { createContext, useCallback, useContext, useEffect, useEffectEvent, useMemo, useState, type ReactNode } from 'react';
-import type { Notification, ServerEventPayload } from '@taskflow/events';
-import { api } from '../api/client';
-import { useWebSocket } from './socket';
+import {
+  createContext,
+  useCallback,
+  useContext,
+  useEffect,
+  useEffectEvent,
+  useMemo,
+  useState,
+  useSyncExternalStore,
+  type ReactNode,
+} from 'react';
+import type { MarkRead, NotificationFeed, NotificationFeedState } from '@taskflow/client';
+import type { Notification } from '@taskflow/events';
+import { useFeedClient } from './socket';
 
 const BROWSER_KEY = 'taskflow.browserNotifications';
 const MAX_TOASTS = 3;
 const TOAST_MS = 8000;
 
 export interface NotificationsState {
-  notifications: Notification[];
+  notifications: readonly Notification[];
   unreadCount: number;
   /** Notifications that arrived live, shown as toasts until dismissed or timed out. */
   toasts: Notification[];
   dismissToast(id: string): void;
-  markRead(which: { ids: string[] } | { all: true }): Promise<void>;
+  markRead(which: MarkRead): Promise<void>;
   /** Opt-in (this browser): a system notification when one arrives while the tab is hidden. */
   browserEnabled: boolean;
   setBrowserEnabled(on: boolean): Promise<void>;
@@ -30,14 +40,17 @@ function browserNotify(n: Notification): void {
   };
 }
 
+const noSubscribe = () => () => undefined;
+const NOTHING: NotificationFeedState = Object.freeze({ notifications: [], unreadCount: 0, loaded: false });
+const nothing = () => NOTHING;
+
 /**
- * The signed-in user's notifications: loaded once per (re)connection and on `sync:required`, then live from
- * the user's own room (`notification:created`, and `notification:read` from any tab).
+ * The signed-in user's notifications (NotificationFeed of @taskflow/client: read on every (re)connect and on
+ * `sync:required`, then live from the user's own room), and toasts for those that arrive live.
  */
 export function NotificationsProvider({ children }: { children: ReactNode }) {
-  const { socket } = useWebSocket();
-  const [notifications, setNotifications] = useState<Notification[]>([]);
-  const [unreadCount, setUnreadCount] = useState(0);
+  const client = useFeedClient('notifications');
+  const [opened, setOpened] = useState<NotificationFeed | null>(null);
   const [toasts, setToasts] = useState<Notification[]>([]);
   const [browserEnabled, setBrowser] = useState(() => localStorage.getItem(BROWSER_KEY) === 'on');
   // The current choice, without re-subscribing when it changes.
@@ -45,51 +58,26 @@ export function NotificationsProvider({ children }: { children: ReactNode }) {
     if (browserEnabled && document.visibilityState === 'hidden') browserNotify(notification);
   });
 
-  const load = useCallback(() => {
-    api<{ notifications: Notification[]; unreadCount: number }>('GET', '/api/notifications').then(
-      (res) => {
-        setNotifications(res.notifications);
-        setUnreadCount(res.unreadCount);
-      },
-      () => undefined,
-    );
-  }, []);
-
   useEffect(() => {
-    load();
-    if (!socket) return;
-    const onCreated = ({ notification, unreadCount: count }: ServerEventPayload<'notification:created'>) => {
-      setNotifications((list) => (list.some((n) => n.id === notification.id) ? list : [notification, ...list].slice(0, 50)));
-      setUnreadCount(count);
+    if (!client) return;
+    const feed = client.notifications();
+    const timers = new Set<ReturnType<typeof setTimeout>>();
+    feed.onCreated((notification) => {
       setToasts((list) => [notification, ...list.filter((t) => t.id !== notification.id)].slice(0, MAX_TOASTS));
-      setTimeout(() => setToasts((list) => list.filter((t) => t.id !== notification.id)), TOAST_MS);
+      timers.add(setTimeout(() => setToasts((list) => list.filter((t) => t.id !== notification.id)), TOAST_MS));
       notifyBrowser(notification);
-    };
-    const onRead = ({ ids, all, unreadCount: count }: ServerEventPayload<'notification:read'>) => {
-      const now = new Date().toISOString();
-      setNotifications((list) => list.map((n) => (n.readAt === null && (all || ids.includes(n.id)) ? { ...n, readAt: now } : n)));
-      setUnreadCount(count);
-    };
-    // After a reconnect, catch up on what arrived meanwhile; likewise when the node's Redis subscription
-    // was interrupted (sync:required): notifications broadcast meanwhile never reached this tab.
-    socket.on('connect', load);
-    socket.on('sync:required', load);
-    socket.on('notification:created', onCreated);
-    socket.on('notification:read', onRead);
+    });
+    // eslint-disable-next-line react-hooks/set-state-in-effect -- one render per client, it cannot be created during render
+    setOpened(feed);
     return () => {
-      socket.off('connect', load);
-      socket.off('sync:required', load);
-      socket.off('notification:created', onCreated);
-      socket.off('notification:read', onRead);
+      feed.close();
+      for (const timer of timers) clearTimeout(timer);
     };
-  }, [socket, load]);
+  }, [client]);
+  const feed = opened?.client === client ? opened : null;
+  const { notifications, unreadCount } = useSyncExternalStore(feed?.subscribe ?? noSubscribe, feed?.getSnapshot ?? nothing);
 
-  const markRead = useCallback(async (which: { ids: string[] } | { all: true }) => {
-    const res = await api<{ ids: string[]; unreadCount: number }>('POST', '/api/notifications/read', which);
-    const now = new Date().toISOString();
-    setNotifications((list) => list.map((n) => (res.ids.includes(n.id) ? { ...n, readAt: n.readAt ?? now } : n)));
-    setUnreadCount(res.unreadCount);
-  }, []);
+  const markRead = useCallback(async (which: MarkRead) => feed?.markRead(which), [feed]);
 
   const setBrowserEnabled = useCallback(async (on: boolean) => {
     if (on && typeof window.Notification !== 'undefined' && window.Notification.permission !== 'granted') {

@@ -14,7 +14,7 @@ import { CONNECT_ERRORS, type ConnectErrorCode } from '@taskflow/events';
 import { RealtimeProvider, useWebSocket } from './socket';
 
 /**
- * The app's socket against a real Socket.IO server (on a free port, given to the provider):
+ * The app's client (@taskflow/client, one per login) against a real Socket.IO server (on a free port, given to the provider):
  * after a server-side disconnect (`io server disconnect`, after which
  * socket.io-client does not reconnect by itself) it connects again; after an
  * expired session it logs out instead.
@@ -93,7 +93,7 @@ it('connects again after a server-side disconnect', async () => {
   connections[0]!.disconnect(true);
   await waitFor(() => expect(connections).toHaveLength(2), { timeout: 5000 });
   await waitFor(() => expect(result.current.status).toBe('connected'));
-  expect(result.current.socket).not.toBeNull();
+  expect(result.current.client).not.toBeNull();
   unmount();
 });
 
@@ -124,11 +124,11 @@ it('does not send a second CONNECT when its limit retry fires while a connection
   const { result, unmount } = renderHook(() => useWebSocket(), { wrapper });
   await waitFor(() => expect(refuseForRate).toBe(0));
   // The client has the refusal (socket.io-client gave up: not active).
-  await waitFor(() => expect(result.current.socket?.active).toBe(false));
+  await waitFor(() => expect(result.current.client?.socket?.active).toBe(false));
   // Refused, retry due in 1-1.5 s; meanwhile the page connects by itself (back online), and the server is slow.
   acceptDelayMs = 2500;
   try {
-    result.current.socket!.connect();
+    result.current.client!.socket!.connect();
     await waitFor(() => expect(result.current.status).toBe('connected'), { timeout: 6000 });
     // A time in which a second CONNECT, sent by the timer at 1-1.5 s, would have been accepted too (2.5 s later).
     await new Promise((r) => setTimeout(r, 1600));
@@ -159,11 +159,11 @@ it('logs out, and does not reconnect, when the server ends an expired session', 
   await waitFor(() => expect(result.current.status).toBe('connected'));
   connections[0]!.emit('error', { code: 'TOKEN_EXPIRED', message: 'Session expired: log in again' });
   connections[0]!.disconnect(true);
-  await waitFor(() => expect(result.current.socket).toBeNull());
+  await waitFor(() => expect(result.current.client).toBeNull());
   // No reconnection: a time in which one would have happened.
   await new Promise((r) => setTimeout(r, 1500));
   expect(connections).toHaveLength(1);
-  expect(result.current.socket).toBeNull();
+  expect(result.current.client).toBeNull();
   unmount();
 });
 
@@ -173,7 +173,7 @@ it('logs out, and does not retry, when the handshake is refused with a code that
   const { result, unmount } = renderHook(() => useWebSocket(), { wrapper });
   // The socket exists once the handshake was sent; the refusal's code then ends the session, which drops it.
   await waitFor(() => expect(handshakes).toBe(1));
-  await waitFor(() => expect(result.current.socket).toBeNull(), { timeout: 5000 });
+  await waitFor(() => expect(result.current.client).toBeNull(), { timeout: 5000 });
   // No retry: a time in which the backoff of a passing refusal would have sent one.
   await new Promise((r) => setTimeout(r, 1500));
   expect(handshakes).toBe(1);
@@ -186,7 +186,7 @@ it('leaves when another tab logged out (session:ended) and does not come back', 
   await waitFor(() => expect(result.current.status).toBe('connected'));
   connections[0]!.emit('session:ended', { reason: 'logout' });
   connections[0]!.disconnect(true);
-  await waitFor(() => expect(result.current.socket).toBeNull());
+  await waitFor(() => expect(result.current.client).toBeNull());
   // No reconnection: a time in which one would have happened.
   await new Promise((r) => setTimeout(r, 1500));
   expect(connections).toHaveLength(1);
@@ -203,7 +203,7 @@ it('slides the session on user activity with session:refresh on the same connect
   );
   const { result, unmount } = renderHook(() => useWebSocket(), { wrapper });
   await waitFor(() => expect(result.current.status).toBe('connected'));
-  const socket = result.current.socket;
+  const client = result.current.client;
   // A quarter of the 4 s idle time later, activity sends a refresh; the socket stays the same.
   await new Promise((r) => setTimeout(r, 1100));
   window.dispatchEvent(new KeyboardEvent('keydown'));
@@ -212,7 +212,7 @@ it('slides the session on user activity with session:refresh on the same connect
   // No second refresh so soon after the first: a time in which it would have been sent.
   await new Promise((r) => setTimeout(r, 100));
   expect(refreshes).toHaveLength(1);
-  expect(result.current.socket).toBe(socket);
+  expect(result.current.client).toBe(client);
   expect(connections).toHaveLength(1);
   unmount();
 });

@@ -7,9 +7,10 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ReactNode } from 'react';
 import { Server } from 'socket.io';
-import { io } from 'socket.io-client';
 import type { PublicTask, TimelineEvent } from '@taskflow/events';
-import { RealtimeContext, type AppSocket } from './socket';
+import type { TaskflowClient } from '@taskflow/client';
+import { connectTestClient } from '../testing/fake-gateway';
+import { RealtimeContext } from './socket';
 import { useTaskSubscription } from './use-task-subscription';
 
 /** The hook against a real in-process Socket.IO server that plays the gateway's part. */
@@ -23,7 +24,7 @@ const ev = (seq: number, status: string): TimelineEvent => ({
 
 let httpServer: http.Server;
 let server: Server;
-let client: AppSocket;
+let client: TaskflowClient;
 const resyncs: unknown[] = [];
 /** Codes the next joins are refused with, in order (then joins succeed); and how many joins arrived. */
 let joinFailures: string[] = [];
@@ -56,8 +57,8 @@ beforeAll(async () => {
     });
   });
   await new Promise<void>((r) => httpServer.listen(0, '127.0.0.1', r));
-  client = io(`http://127.0.0.1:${(httpServer.address() as AddressInfo).port}`, { transports: ['websocket'] });
-  await new Promise((r) => client.once('connect', () => r(undefined)));
+  client = connectTestClient(`http://127.0.0.1:${(httpServer.address() as AddressInfo).port}`);
+  await new Promise((r) => client.on('connect', () => r(undefined)));
 });
 
 afterAll(async () => {
@@ -66,9 +67,7 @@ afterAll(async () => {
 });
 
 const wrapper = ({ children }: { children: ReactNode }) => (
-  <RealtimeContext.Provider
-    value={{ socket: client, status: 'connected', features: { websocket: true, dashboard: true, taskDetail: true } }}
-  >
+  <RealtimeContext.Provider value={{ client, status: 'connected', features: { websocket: true, dashboard: true, taskDetail: true } }}>
     {children}
   </RealtimeContext.Provider>
 );
@@ -86,15 +85,15 @@ it('applies seq = last + 1, ignores duplicates and resyncs on a gap', async () =
   await waitFor(() => expect(result.current.view?.last).toBe(4));
   expect(result.current.view?.events.map((e) => e.seq)).toEqual([1, 2, 3, 4]);
   expect(result.current.view?.task.status).toBe('coding');
-  expect(resyncs).toEqual([{ taskIds: [taskId], since: { [taskId]: 2 } }]);
+  expect(resyncs).toEqual([{ taskIds: [taskId], since: { [taskId]: 2 }, reply: 'ack' }]);
 });
 
-it('catches up through a fresh snapshot when the server says sync:required', async () => {
+it('catches up since its last seq when the server says sync:required', async () => {
   snapshot = { seq: 1, status: 'received', events: [ev(1, 'received')] };
+  committed = [ev(2, 'analyzing'), ev(3, 'dispatched')];
   const { result } = renderHook(() => useTaskSubscription(taskId), { wrapper });
   await waitFor(() => expect(result.current.view?.last).toBe(1));
-  // Committed while the node's subscription was down: the broadcasts never came.
-  snapshot = { seq: 3, status: 'dispatched', events: [ev(1, 'received'), ev(2, 'analyzing'), ev(3, 'dispatched')] };
+  // Committed while the node's subscription was down (`committed`): the broadcasts never came.
   act(() => void server.emit('sync:required', { reason: 'subscription_interrupted' }));
   await waitFor(() => expect(result.current.view?.last).toBe(3));
   expect(result.current.view?.events.map((e) => e.seq)).toEqual([1, 2, 3]);
@@ -159,5 +158,5 @@ it('sends one resync at a time after a gap, again while the server is busy, and 
   expect(result.current.view?.events.map((e) => e.seq)).toEqual([1, 2, 3, 4]);
   // Refused, sent again, then once more for the gap seen while the first was in flight (it found nothing new).
   await waitFor(() => expect(resyncs).toHaveLength(3));
-  expect(resyncs).toEqual([1, 1, 4].map((since) => ({ taskIds: [taskId], since: { [taskId]: since } })));
+  expect(resyncs).toEqual([1, 1, 4].map((since) => ({ taskIds: [taskId], since: { [taskId]: since }, reply: 'ack' })));
 });

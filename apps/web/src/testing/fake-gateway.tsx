@@ -2,10 +2,10 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ReactElement, ReactNode } from 'react';
 import { Server, type Socket as ServerSocket } from 'socket.io';
-import { io } from 'socket.io-client';
+import { TaskflowClient } from '@taskflow/client';
 import { SessionProvider } from '../auth/session';
 import { AppConfigContext, type AppConfig } from '../config/app-config';
-import { RealtimeContext, type AppSocket } from '../realtime/socket';
+import { RealtimeContext, webHttp } from '../realtime/socket';
 
 /**
  * A real in-process Socket.IO server playing the gateway's part for component
@@ -13,7 +13,8 @@ import { RealtimeContext, type AppSocket } from '../realtime/socket';
  */
 export interface FakeGateway {
   server: Server;
-  client: AppSocket;
+  /** The app's client (@taskflow/client), connected; REST reads go through the app's `api` (tests stub `fetch`). */
+  client: TaskflowClient;
   /** Handlers for client messages: return the ack's data, and emit through `socket`. */
   on(event: string, handler: (socket: ServerSocket, message: any) => unknown): void;
   wrapper(props: { children: ReactNode }): ReactElement;
@@ -41,13 +42,13 @@ export async function startFakeGateway(): Promise<FakeGateway> {
     });
   });
   await new Promise<void>((r) => httpServer.listen(0, '127.0.0.1', r));
-  const client = io(`http://127.0.0.1:${(httpServer.address() as AddressInfo).port}`, { transports: ['websocket'] }) as AppSocket;
-  await new Promise((r) => client.once('connect', () => r(undefined)));
+  const client = connectTestClient(`http://127.0.0.1:${(httpServer.address() as AddressInfo).port}`);
+  await new Promise((r) => client.on('connect', () => r(undefined)));
   const config: AppConfig = {
     features: { websocket: true, dashboard: true, taskDetail: true },
     repos: [{ fullName: 'acme/payments', isDefault: true, isPrivate: true }],
   };
-  const value = { socket: client, status: 'connected' as const, features: config.features };
+  const value = { client, status: 'connected' as const, features: config.features };
   return {
     server,
     client,
@@ -64,4 +65,9 @@ export async function startFakeGateway(): Promise<FakeGateway> {
       await server.close();
     },
   };
+}
+
+/** A TaskflowClient as the app makes one (the app's `api` for REST), on WebSocket only, to a test server at `url`. */
+export function connectTestClient(url: string): TaskflowClient {
+  return new TaskflowClient({ url, http: webHttp, socketOptions: { transports: ['websocket'] } });
 }
