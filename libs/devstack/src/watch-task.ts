@@ -1,11 +1,12 @@
-import { io } from 'socket.io-client';
+import { TaskflowClient, type DashboardFeed, type TaskFeed, type TaskflowError } from '@taskflow/client';
 import { localAppUrl } from './app-url';
 
 /**
  * `npm run watch-task -- <taskId|dashboard> [--polling]`: logs in and prints every
  * event of one task (or of the dashboard) as it arrives, through whatever URL
  * it is given (HAProxy in a cluster). Run it in two terminals to watch both
- * receive the same events.
+ * receive the same events. The protocol (join, re-join, resync, reconnects) is
+ * @taskflow/client's, as in the web app; this only prints what arrives.
  */
 const USAGE = `usage: npm run watch-task -- <taskId|dashboard> [--polling]
 env: APP_URL or PORT (default: the running local stack's, from DATA_DIR/stack.json, else port 3000), WATCH_USER, WATCH_PASSWORD`;
@@ -38,45 +39,68 @@ async function main(): Promise<number> {
     return 1;
   }
   const { token } = (await login.json()) as { token: string };
-  const transports: Array<'websocket' | 'polling'> = args.includes('--polling') ? ['polling'] : ['websocket'];
-  const socket = io(url, { auth: { token }, transports, withCredentials: true });
+  // --polling: long-polling only (what a proxy without WebSocket leaves); else the client's WebSocket, polling as fallback.
+  const client = new TaskflowClient({ url, token, ...(args.includes('--polling') ? { socketOptions: { transports: ['polling'] } } : {}) });
+  const socket = client.socket!;
   const stamp = () => new Date().toISOString().slice(11, 23);
-  socket.on('connect', async () => {
-    console.log(`[${stamp()}] connected as ${username} over ${transports[0]} (${url})`);
-    const ack =
-      target === 'dashboard' ? await socket.emitWithAck('dashboard:join', {}) : await socket.emitWithAck('task:join', { taskId: target });
-    if (!ack.ok) console.log(`[${stamp()}] join refused: ${ack.error.code} ${ack.error.message}`);
+  const print = (line: string) => console.log(`[${stamp()}] ${line}`);
+  const refused = (error: { code: string; message: string } | undefined) => error && print(`join refused: ${error.code} ${error.message}`);
+
+  let feed: TaskFeed | DashboardFeed;
+  if (target === 'dashboard') {
+    feed = client.dashboard();
+  } else {
+    const taskFeed = client.task(target, {
+      // What the feed does about order: a gap and the resync that fills it, a join or resync sent again.
+      onTrace: (t) => {
+        if (t.kind === 'gap') print(`gap: seq=${t.seq} after ${t.last}, resyncing`);
+        if (t.kind === 'resync') print(`resync since seq=${t.since}`);
+        if (t.kind === 'retry') print(`${t.message} retried (attempt ${t.attempt}${t.code ? `: ${t.code}` : ''})`);
+      },
+    });
+    let lastError: TaskflowError | undefined;
+    taskFeed.subscribe(() => {
+      const { error } = taskFeed.getSnapshot();
+      if (error !== lastError) refused((lastError = error));
+    });
+    feed = taskFeed;
+  }
+  client.on('connect', () => {
+    print(`connected as ${username} over ${socket.io.engine.transport.name} (${url})`);
+    // The feed joins by itself on every connect; this hears that join's answer.
+    if (target === 'dashboard') void feed.join().then((ack) => ack && !ack.ok && refused(ack.error));
   });
-  let sessionEnded = false;
-  socket.on('connect_error', (err) => {
-    console.log(`[${stamp()}] connect error: ${err.message}`);
-    // An expired or invalid session does not heal by retrying.
-    if (/Session expired|Invalid token/.test(err.message)) {
-      sessionEnded = true;
-      socket.close();
-    }
-  });
-  socket.on('error', (e: { code?: string }) => {
-    if (e?.code === 'TOKEN_EXPIRED') sessionEnded = true;
-  });
-  socket.on('disconnect', (reason) => {
-    console.log(`[${stamp()}] disconnected: ${reason}`);
-    // socket.io-client reconnects by itself after a lost transport, not after a server-side disconnect: do it here.
-    if (reason === 'io server disconnect' && !sessionEnded) setTimeout(() => socket.connect(), 500);
+  client.on('disconnect', (reason) => print(`disconnected: ${reason}`));
+  const ended = new Promise<number>((resolve) => {
+    let lastError: TaskflowError | undefined;
+    client.subscribe(() => {
+      const { status, error } = client.getSnapshot();
+      if (status === 'ended') return resolve(1);
+      if (error && error !== lastError) print(`connect error: ${error.message}`);
+      lastError = error;
+    });
   });
   socket.onAny((event: string, payload: Record<string, unknown>) => {
     const seq = payload && 'seq' in payload ? ` seq=${String(payload.seq)}` : '';
     const status = payload && 'status' in payload ? ` status=${String(payload.status)}` : '';
     const detail = event === 'task:state' || event === 'dashboard:state' ? '' : ` ${JSON.stringify(payload).slice(0, 160)}`;
-    console.log(`[${stamp()}] ${event}${seq}${status}${detail}`);
+    print(`${event}${seq}${status}${detail}`);
   });
   // Ctrl-C may arrive more than once (the terminal's, and npm's and the bootstrap's passing it on): stop once, quietly.
-  await new Promise<void>((resolve) => {
-    process.on('SIGINT', () => resolve());
-    process.on('SIGTERM', () => resolve());
-  });
-  socket.close();
-  return 0;
+  const code = await Promise.race([
+    ended.then((c) => {
+      const error = client.getSnapshot().error;
+      console.error(`session ended${error ? `: ${error.code} ${error.message}` : ''}`);
+      return c;
+    }),
+    new Promise<number>((resolve) => {
+      process.on('SIGINT', () => resolve(0));
+      process.on('SIGTERM', () => resolve(0));
+    }),
+  ]);
+  feed.close();
+  client.close();
+  return code;
 }
 
 main().then(
