@@ -26,17 +26,18 @@ describe('docs/websocket.md', () => {
     expect(doc).toContain(`\`\`\`ts\n${client}\`\`\``);
   });
 
-  it('has the minimal client listen to every task-scoped event that carries a seq', () => {
+  it('has the minimal client use @taskflow/client, with no protocol loop of its own', () => {
     const client = read('docs/examples/minimal-client.ts');
-    const listed = /const TASK_EVENTS = \[([^\]]*)\]/.exec(client)?.[1] ?? '';
-    const names = [...listed.matchAll(/'([^']+)'/g)].map((m) => m[1]);
-    const withSeq = Object.entries(SERVER_EVENTS)
-      .filter(
-        ([name, schema]) => name.startsWith('task:') && name !== 'task:state' && 'seq' in (schema as { properties?: object }).properties!,
-      )
-      .map(([name]) => name);
-    expect(withSeq.length).toBeGreaterThan(10);
-    expect(names.sort()).toEqual(withSeq.sort());
+    expect([...client.matchAll(/^import .* from '([^']+)';$/gm)].map((m) => m[1])).toEqual(['@taskflow/client']);
+    // Joins, resyncs and reconnects are the library's: none is sent or handled here (comments aside).
+    const code = client.replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/.*$/gm, '');
+    expect(code).not.toMatch(/task:join|dashboard:join|resync_requested|sync:required|emitWithAck|socket\.connect\(/);
+  });
+
+  it('tells an integrator to install the packed client, as the minimal client test does', () => {
+    expect(doc).toContain('## Integrate with @taskflow/client');
+    expect(doc).toContain('npm i /path/to/taskflow-client-<version>.tgz socket.io-client@4.8');
+    expect(read('package.json')).toContain('"client:pack": "node infra/local/bootstrap.mjs run tools/src/pack-client.ts"');
   });
 });
 

@@ -9,41 +9,78 @@ import {
   freePort,
   login,
   REPO_ROOT,
+  runTestProcess,
   spawnApp,
+  spawnTestProcess,
   testEnv,
   type AppProcess,
   type TestDatabase,
 } from '@taskflow/testing';
 
 /**
- * The minimal client of docs/websocket.md (docs/examples/minimal-client.ts), run as a
- * client author would run it, against real server nodes and a worker: it follows a task
- * live, rides through its node's drain and restart, and ends with the task's true state,
- * including what changed while it was disconnected. It runs from a directory outside the
- * repository where only socket.io-client is installed, as docs/websocket.md tells a client author.
+ * The minimal client of docs/websocket.md (docs/examples/minimal-client.ts) and the README's "Follow one task live"
+ * example, run as an integrator would run them, against real server nodes and a worker: they follow a task live,
+ * ride through a node's drain and restart, and end with the task's true state, including what changed while they
+ * were disconnected. They run from a directory outside the repository where only what docs/websocket.md tells an
+ * integrator to install is: the packed @taskflow/client (`npm run client:pack`), socket.io-client and tsx, from npm.
  */
 const CLIENT = 'docs/examples/minimal-client.ts';
+const PACK = 'tools/src/pack-client.ts';
 
-/** The client file alone in a directory of its own, with socket.io-client as its only package. */
-function clientOutsideTheRepository(): { dir: string; entry: string } {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'taskflow-client-'));
-  fs.copyFileSync(path.join(REPO_ROOT, CLIENT), path.join(dir, 'minimal-client.ts'));
-  fs.mkdirSync(path.join(dir, 'node_modules'));
-  // Linked, not installed again (no network): the package's own dependencies resolve from its real path.
-  fs.symlinkSync(path.dirname(require.resolve('socket.io-client/package.json')), path.join(dir, 'node_modules', 'socket.io-client'));
-  // Nothing of the workspace is reachable from there.
-  expect(() => require.resolve('@taskflow/events', { paths: [dir] })).toThrow();
-  expect(require.resolve('socket.io-client', { paths: [dir] })).toContain('socket.io-client');
-  // spawnApp takes a path from the repository root; this one leads out of it.
-  return { dir, entry: path.relative(REPO_ROOT, path.join(dir, 'minimal-client.ts')) };
+/** The ```ts block under the README's "## Follow one task live", as written. */
+function readmeExample(): string {
+  const readme = fs.readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
+  const section = readme.split(/^## /m).find((s) => s.startsWith('Follow one task live'));
+  const code = section && /```ts\n([\s\S]*?)```/.exec(section)?.[1];
+  if (!code) throw new Error('README.md has no ```ts block under "## Follow one task live"');
+  return code;
 }
-jest.setTimeout(120_000);
+
+/** A directory of its own where the packed client, socket.io-client and tsx are installed from their tarball and npm. */
+async function clientOutsideTheRepository(): Promise<{ dir: string; tarball: string }> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'taskflow-client-'));
+  const packed = await runTestProcess(process.execPath, ['--conditions=taskflow-source', '--import', 'tsx', PACK, '--out', dir], {
+    name: 'client:pack',
+    deadlineMs: 180_000,
+    cwd: REPO_ROOT,
+  });
+  expect({ code: packed.code, stderr: packed.stderr }).toEqual({ code: 0, stderr: '' });
+  const tarball = packed.stdout.trim();
+  expect(path.basename(tarball)).toMatch(/^taskflow-client-\d+\.\d+\.\d+\.tgz$/);
+  fs.writeFileSync(path.join(dir, 'package.json'), '{ "name": "integrator", "private": true, "type": "module" }\n');
+  const install = await runTestProcess(
+    'npm',
+    ['install', '--no-audit', '--no-fund', '--prefer-offline', tarball, 'socket.io-client@4.8', 'tsx'],
+    { name: 'npm install (outside)', deadlineMs: 180_000, cwd: dir, env: { PATH: process.env.PATH, HOME: process.env.HOME } },
+  );
+  expect({ code: install.code, stderr: install.stderr.replace(/^npm warn .*\n/gm, '') }).toEqual({ code: 0, stderr: '' });
+  fs.copyFileSync(path.join(REPO_ROOT, CLIENT), path.join(dir, 'minimal-client.ts'));
+  fs.writeFileSync(path.join(dir, 'follow-task.ts'), readmeExample());
+  // The client resolves to the installed tarball, with the contract inside it: nothing of the workspace is reachable.
+  expect(fs.realpathSync(require.resolve('@taskflow/client', { paths: [dir] }))).toContain(path.join(dir, 'node_modules'));
+  expect(() => require.resolve('@taskflow/events', { paths: [dir] })).toThrow();
+  return { dir, tarball };
+}
+
+/** `npx tsx <file> [args]` in the outside directory, with nothing of the test's environment but PATH. */
+function runOutside(file: string, args: string[], env: NodeJS.ProcessEnv): AppProcess {
+  const proc = spawnTestProcess(path.join(outside!.dir, 'node_modules/.bin/tsx'), [file, ...args], {
+    name: file,
+    deadlineMs: 10 * 60_000,
+    cwd: outside!.dir,
+    env: { PATH: process.env.PATH, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  procs.push(proc);
+  return proc;
+}
+jest.setTimeout(240_000);
 
 let db: TestDatabase;
 const procs: AppProcess[] = [];
 const prefix = `mc${randomBytes(4).toString('hex')}`;
 let env: NodeJS.ProcessEnv;
-let outside: { dir: string; entry: string } | undefined;
+let outside: { dir: string; tarball: string } | undefined;
 
 function startNode(port: number, name: string): AppProcess {
   const node = spawnApp('apps/server/src/main.ts', { ...env, PORT: String(port), NODE_ID: name });
@@ -70,8 +107,9 @@ beforeAll(async () => {
     MIGRATE_ON_START: 'false',
   };
   const migrate = spawnApp('apps/server/src/migrate.ts', { ...env, SEED_DEMO: 'true' });
-  expect(await migrate.exited).toBe(0);
-});
+  // Packed and installed meanwhile (a minute or two on a busy machine).
+  [outside] = await Promise.all([clientOutsideTheRepository(), migrate.exited.then((code) => expect(code).toBe(0))]);
+}, 300_000);
 
 afterAll(async () => {
   await Promise.all(procs.map((p) => p.stop()));
@@ -106,15 +144,14 @@ it('follows a task live, reconnects after its node drains, and catches up on wha
   const created = await api.post<{ task: { id: string } }>('/api/tasks', { title: 'Fix it', description: 'It is broken.' });
   expect(created.status).toBe(202);
   const taskId = created.body.task.id;
-  outside = clientOutsideTheRepository();
-  const client = spawnApp(outside.entry, {
-    PATH: process.env.PATH,
+  const client = runOutside('minimal-client.ts', [], {
     TASKFLOW_URL: urlA,
     TASKFLOW_USER: 'alice',
     TASKFLOW_PASSWORD: 'taskflow',
     TASKFLOW_TASK: taskId,
   });
-  procs.push(client);
+  // The README's example, through the other node: it prints the task's status as it changes.
+  const readme = runOutside('follow-task.ts', [taskId], { TASKFLOW_URL: urlB });
   await client.waitForOutput('connected over websocket', 30_000);
   await client.waitForOutput(`task ${taskId} snapshot seq=`, 30_000);
   await client.waitForOutput(/dashboard joined \(\d+ tasks\)/, 30_000);
@@ -158,4 +195,13 @@ it('follows a task live, reconnects after its node drains, and catches up on wha
   expect(lastTaskLine(client, taskId)).toEqual({ seq: moved.seq, status: moved.status });
   expect(client.output().match(/^connected over /gm)?.length).toBe(2);
   expect(client.output()).not.toMatch(/resync refused|task refused|dashboard refused|login failed/);
+
+  // The README's ten lines saw the same task change, in order, to the same end.
+  await eventually('the README example to reach the stored seq', async () =>
+    lastTaskLine(readme, taskId)?.seq === moved.seq ? true : undefined,
+  );
+  expect(lastTaskLine(readme, taskId)).toEqual({ seq: moved.seq, status: moved.status });
+  const seqs = [...readme.output().matchAll(/ seq=(\d+) status=(\S+)/g)].map((m) => ({ seq: Number(m[1]), status: m[2] }));
+  expect(seqs.map((l) => l.seq)).toEqual([...seqs.map((l) => l.seq)].sort((a, b) => a - b));
+  expect(seqs.map((l) => l.status)).toContain('needs_clarification');
 });
