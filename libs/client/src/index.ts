@@ -16,6 +16,7 @@ export {
   DashboardFeed,
   FilteredDashboardFeed,
   FILTER_RELOAD_MIN_INTERVAL_MS,
+  type DashboardCounts,
   type DashboardFeedOptions,
   type DashboardFeedState,
   type DashboardFeedTrace,
