@@ -127,7 +127,7 @@ function ClarificationForm({ task, offline }: { task: PublicTask; offline: boole
 export function TaskDetailPage({ taskId }: { taskId: string }) {
   const { session } = useSession();
   const { status: connection } = useWebSocket();
-  const { view, viewers, notFound, loadOlder } = useTaskSubscription(taskId);
+  const { view, viewers, notFound, error: readError, loadOlder } = useTaskSubscription(taskId);
   const [cloning, setCloning] = useState(false);
   const [actionError, setActionError] = useState<string | null>(null);
   const [confirming, setConfirming] = useState<'retry' | 'cancel' | null>(null);
@@ -137,6 +137,12 @@ export function TaskDetailPage({ taskId }: { taskId: string }) {
     return (
       <main className="page">
         <p role="alert">This task does not exist, or you may not see it.</p>
+      </main>
+    );
+  if (!view && readError)
+    return (
+      <main className="page">
+        <p role="alert">This task could not be loaded: {readError}</p>
       </main>
     );
   if (!view)

@@ -5,7 +5,10 @@ import { useFeedClient } from './socket';
 export interface TaskSubscription {
   view: TaskView | undefined;
   viewers: Viewers;
+  /** Only when the server says there is no such task, or the viewer may not see it (NOT_FOUND, FORBIDDEN). */
   notFound: boolean;
+  /** Why the view could not be read (a join refused for good for another reason, a failed REST read); null when fine. */
+  error: string | null;
   /** Replace the view after an action answered with the task (the live event will follow and be deduplicated). */
   refresh(): Promise<void>;
   /** Fetch the page of events before the oldest shown (the view's `olderCursor` says whether there is one). */
@@ -36,6 +39,7 @@ export function useTaskSubscription(taskId: string): TaskSubscription {
     view: state.view,
     viewers: state.viewers,
     notFound: state.notFound,
+    error: state.error ? state.error.message : null,
     refresh: feed ? () => feed.refresh() : idle,
     loadOlder: feed ? () => feed.loadOlder() : idle,
   };
