@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 
-export const SCENARIOS = ['connect', 'dashboard', 'task-room', 'storm', 'soak', 'polling', 'smoke'] as const;
+const SCENARIOS = ['connect', 'dashboard', 'task-room', 'storm', 'soak', 'polling', 'smoke'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export interface BenchOptions {

@@ -275,12 +275,11 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env, stdoutIsT
 export type ServerConfig = ReturnType<typeof loadServerConfig>;
 
 /** The one-shot migration job (`migrate.ts`, run before the nodes in containers): only what it uses. */
-export const MigrateEnvSchema = Type.Pick(ServerEnvSchema, ['DATABASE_URL', 'LOG_LEVEL', 'SEED_DEMO', 'DEMO_PASSWORD', 'NODE_ID']);
+const MigrateEnvSchema = Type.Pick(ServerEnvSchema, ['DATABASE_URL', 'LOG_LEVEL', 'SEED_DEMO', 'DEMO_PASSWORD', 'NODE_ID']);
 
 export function loadMigrateConfig(env: NodeJS.ProcessEnv = process.env) {
   return parseEnv(MigrateEnvSchema, env);
 }
-export type MigrateConfig = ReturnType<typeof loadMigrateConfig>;
 
 /** TRUSTED_PROXIES as a list of entries (checked here, so a bad one stops the start), or false for `none`. */
 function trustedProxies(value: string): readonly string[] | false {

@@ -19,9 +19,9 @@ import { isAlive } from './net';
  *
  * As any other user everything stays in the clone, run as that user.
  */
-export const SYSTEM_DIR = '/var/lib/taskflow-live';
+const SYSTEM_DIR = '/var/lib/taskflow-live';
 
-export interface PostgresBinaries {
+interface PostgresBinaries {
   postgres: string;
   initdb: string;
 }
@@ -108,7 +108,7 @@ export function systemClusterDir(userDataDir: string): string {
 }
 
 /** Removes clusters whose clone is gone (its data directory's parent no longer exists) and that no server holds. */
-export function pruneOrphanClusters(log: (line: string) => void = () => undefined): void {
+function pruneOrphanClusters(log: (line: string) => void = () => undefined): void {
   if (!fs.existsSync(CLUSTERS_DIR)) return;
   for (const name of fs.readdirSync(CLUSTERS_DIR)) {
     const dir = path.join(CLUSTERS_DIR, name);

@@ -22,7 +22,7 @@ export function readStat(pid: number): ProcStat | undefined {
   }
 }
 
-export function allProcesses(): ProcStat[] {
+function allProcesses(): ProcStat[] {
   const found: ProcStat[] = [];
   for (const name of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
@@ -33,7 +33,7 @@ export function allProcesses(): ProcStat[] {
 }
 
 /** Still running: the same process (same start time), not a zombie. */
-export function isRunning(p: ProcStat): boolean {
+function isRunning(p: ProcStat): boolean {
   const now = readStat(p.pid);
   return now !== undefined && now.start === p.start && now.state !== 'Z';
 }

@@ -11,12 +11,6 @@
 export type StreamKind = 'latest' | 'every';
 export type Verdict = 'ok' | 'duplicated' | 'outOfOrder';
 
-export interface SeqCounts {
-  lost: number;
-  duplicated: number;
-  outOfOrder: number;
-}
-
 interface Stream {
   kind: StreamKind;
   /** Seq of the snapshot (dashboard:state / task:state) the socket started from. */

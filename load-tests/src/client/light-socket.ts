@@ -1,7 +1,7 @@
 import WebSocket from 'ws';
 import { decodeFrame, encodeConnect, encodeEvent, PONG, socketIoUrl } from '../protocol/socketio-framing';
 
-export type EventListener = (name: string, payload: unknown, receivedAtMs: number) => void;
+type EventListener = (name: string, payload: unknown, receivedAtMs: number) => void;
 
 export interface LightSocketOptions {
   /** `http://127.0.0.1:PORT` of HAProxy, a node or a baseline server. */

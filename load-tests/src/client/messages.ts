@@ -1,7 +1,7 @@
 import type { HistogramSnapshot } from '../stats/histogram';
 
 /** What one generated socket does once connected: join the dashboard, or one task's room. */
-export type JoinPlan = { event: 'dashboard:join'; data: Record<string, never> } | { event: 'task:join'; data: { taskId: string } };
+type JoinPlan = { event: 'dashboard:join'; data: Record<string, never> } | { event: 'task:join'; data: { taskId: string } };
 
 export interface SocketPlan {
   /** Key for the final seqs: the org (dashboard) or the task (task room). */

@@ -11,9 +11,9 @@
  */
 
 /** The path a Socket.IO server listens on, with the query that selects Engine.IO v4 over WebSocket. */
-export const SOCKET_IO_WS_PATH = '/socket.io/?EIO=4&transport=websocket';
+const SOCKET_IO_WS_PATH = '/socket.io/?EIO=4&transport=websocket';
 
-export interface OpenPacket {
+interface OpenPacket {
   sid: string;
   upgrades: string[];
   pingInterval: number;

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 
 /** The product's HAProxy backend (libs/devstack `HAPROXY_BACKEND`). */
-export const PRODUCT_BACKEND = 'servers';
+const PRODUCT_BACKEND = 'servers';
 
 export interface HealthTransitions {
   /** Servers marked DOWN by their health checks (not maintenance: the stack's own membership changes). */

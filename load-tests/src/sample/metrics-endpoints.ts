@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 
 /** TCP ports a process listens on, from its socket inodes and /proc/net/tcp{,6}. */
-export function listeningPorts(pid: number): number[] {
+function listeningPorts(pid: number): number[] {
   const inodes = new Set<string>();
   try {
     for (const fd of fs.readdirSync(`/proc/${pid}/fd`)) {

@@ -10,7 +10,7 @@ export interface PidSource {
   descendants: boolean;
 }
 
-export interface ComponentSample {
+interface ComponentSample {
   /** CPU seconds used so far by the component's processes and their (live and reaped) children. */
   cpuSeconds: number;
   rssKB: number;

@@ -5,7 +5,7 @@ import type { PhaseResult } from './product-phase';
 /** What "server CPU" sums: the processes a dashboard's reads and pushes go through. */
 export const SERVER_COMPONENTS = ['nodes', 'haproxy', 'postgres'] as const;
 /** Everything the product runs (the generator excluded). */
-export const ALL_COMPONENTS = [...SERVER_COMPONENTS, 'workers', 'redis'] as const;
+const ALL_COMPONENTS = [...SERVER_COMPONENTS, 'workers', 'redis'] as const;
 
 interface Side {
   cpuS: number;
@@ -66,7 +66,7 @@ export function compareCpu(
  * Why the three phases did not run the same pipeline cleanly (failed creates or webhooks, unfinished tasks,
  * servers marked DOWN): then the sides' CPU are not comparable. Empty when they are.
  */
-export function comparabilityProblems(phases: Record<string, PhaseResult>): string[] {
+function comparabilityProblems(phases: Record<string, PhaseResult>): string[] {
   const tasks = Object.values(phases).map((p) => p.drive.tasks);
   const problems = Object.entries(phases).flatMap(([name, { drive: d, product: m }]) => {
     const issues = [

@@ -18,7 +18,7 @@ export interface BenchCluster {
 }
 
 /** The stack's `<DATA_DIR>/secrets.json` (libs/devstack keeps the secrets it finds there). */
-export interface LocalSecrets {
+interface LocalSecrets {
   pgPassword: string;
   jwtSecret: string;
   githubWebhookSecret: string;

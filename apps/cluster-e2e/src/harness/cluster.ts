@@ -10,7 +10,7 @@ import { QUEUES } from '@taskflow/events';
 import { freePort, spawnTestProcess } from '@taskflow/testing';
 import { childrenOf, cmdline, environ, isRunning, owner, processTree, signal, sleep, until } from './proc';
 
-export const REPO_ROOT = path.resolve(__dirname, '../../../..');
+const REPO_ROOT = path.resolve(__dirname, '../../../..');
 export const DEMO_PASSWORD = 'faults-pw';
 
 export type Role = 'node' | 'worker' | 'haproxy' | 'postgres' | 'redis';

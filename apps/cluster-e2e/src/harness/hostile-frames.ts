@@ -1,7 +1,7 @@
 import { CLIENT_MESSAGES } from '@taskflow/events';
 
 /** Deterministic PRNG (mulberry32): a failing run is replayed from the printed seed. */
-export function prng(seed: number): () => number {
+function prng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -13,7 +13,7 @@ export function prng(seed: number): () => number {
 }
 
 /** Names that exist on every object: an event dispatch keyed on a plain object finds them. */
-export const PROTOTYPE_NAMES = [
+const PROTOTYPE_NAMES = [
   '__proto__',
   'toString',
   'constructor',

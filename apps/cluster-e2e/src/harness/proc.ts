@@ -37,10 +37,6 @@ export function isRunning(pid: number): boolean {
 }
 
 /** Stopped by SIGSTOP (state T). */
-export function isStopped(pid: number): boolean {
-  return readStat(pid)?.state === 'T';
-}
-
 export function childrenOf(pid: number): number[] {
   return allStats()
     .filter((s) => s.ppid === pid && s.state !== 'Z')
@@ -73,15 +69,6 @@ export function environ(pid: number): Record<string, string> {
 }
 
 /** Resident memory in kB (VmRSS), or undefined when the process is gone. */
-export function rssKb(pid: number): number | undefined {
-  try {
-    const m = /^VmRSS:\s+(\d+)/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 export function signal(pids: readonly number[], sig: NodeJS.Signals): void {
   for (const pid of pids) {
     try {

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 /** Where the measured numbers of the last run are kept, one JSON file per case. */
-export const RESULTS_DIR = path.join(os.tmpdir(), 'taskflow-faults');
+const RESULTS_DIR = path.join(os.tmpdir(), 'taskflow-faults');
 
 /** Keeps one case's measurements (time to converge, redeliveries, parked jobs…) and answers the line to print. */
 export function recordMeasurements(name: string, numbers: Record<string, unknown>): string {

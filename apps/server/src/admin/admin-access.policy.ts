@@ -4,7 +4,7 @@ import type { Db } from '@taskflow/store';
 import { sessionCookieOf, sessionOfCookie, type CookieSessionDeps } from '../auth/session.cookie';
 
 /** Exactly what an unknown route answers: to anyone but an admin, the operations view does not exist. */
-export const hiddenRoute = (request: FastifyRequest) =>
+const hiddenRoute = (request: FastifyRequest) =>
   new AppError('NOT_FOUND', 404, `No route for ${request.method} ${request.url.split('?')[0]}`);
 
 /** Who is asking, by Bearer token or session cookie, without the write checks (CSRF) yet. */
@@ -23,7 +23,7 @@ async function whoIsAsking(request: FastifyRequest, cookie: CookieSessionDeps): 
  */
 export type AdminScope = { kind: 'cluster' } | { kind: 'org'; orgId: string };
 
-export async function adminScopeOf(db: Db, userId: string): Promise<AdminScope | undefined> {
+async function adminScopeOf(db: Db, userId: string): Promise<AdminScope | undefined> {
   const row = await db.selectFrom('users').select(['role', 'orgId']).where('id', '=', userId).executeTakeFirst();
   if (row?.role === 'operator') return { kind: 'cluster' };
   if (row?.role === 'admin') return { kind: 'org', orgId: row.orgId };

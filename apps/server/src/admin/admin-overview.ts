@@ -7,7 +7,7 @@ import { lagSummary, sumBuckets } from './histogram-quantile';
 import { readNodeStats } from './node-stats.publisher';
 
 /** Parked jobs listed on the overview (per queue); the rest through `GET /api/admin/jobs/failed`. */
-export const OVERVIEW_PARKED_LIMIT = 20;
+const OVERVIEW_PARKED_LIMIT = 20;
 /** Redis reads of the overview give up after this: the page shows what it has rather than hang. */
 const READ_TIMEOUT_MS = 1500;
 
@@ -43,11 +43,11 @@ export const toParkedView =
   });
 
 /** The failure reason an org's admin reads. */
-export const orgFailedReason = (queue: string, id: string) =>
+const orgFailedReason = (queue: string, id: string) =>
   `The job failed; the cluster operator has the details under reference ${queue}/${id}`;
 
 /** The cluster from every live node's snapshot: sums, and the lag of all nodes' buckets together. */
-export function aggregateNodes(snapshots: NodeStatsSnapshot[]): {
+function aggregateNodes(snapshots: NodeStatsSnapshot[]): {
   cluster: NonNullable<AdminOverview['cluster']>;
   nodes: AdminNodeStats[];
 } {

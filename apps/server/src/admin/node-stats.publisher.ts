@@ -22,13 +22,13 @@ export interface NodeStatsKeys {
 }
 
 /** Where the snapshots live: under the node's Redis key prefix (REDIS_KEY_PREFIX), like presence. */
-export function nodeStatsKeys(prefix: string): NodeStatsKeys {
+function nodeStatsKeys(prefix: string): NodeStatsKeys {
   return { nodes: `${prefix}:admin:nodes`, node: (nodeId) => `${prefix}:admin:node:${nodeId}` };
 }
 
 /** JSON has no Infinity: the `+Inf` bound travels as a string. */
 const encodeBuckets = (b: HistogramBuckets) => JSON.stringify(b.map(([le, n]) => [Number.isFinite(le) ? le : '+Inf', n]));
-export const decodeBuckets = (json: string): HistogramBuckets =>
+const decodeBuckets = (json: string): HistogramBuckets =>
   (JSON.parse(json) as Array<[number | string, number]>).map(([le, n]) => [
     le === '+Inf' ? Number.POSITIVE_INFINITY : Number(le),
     Number(n),

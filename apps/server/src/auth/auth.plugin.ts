@@ -7,7 +7,7 @@ import { AppError } from '@taskflow/platform';
 import type { TokenStandingCache } from './token-standing.cache';
 
 export const JWT_ISSUER = 'taskflow-live';
-export const JWT_ALGORITHM = 'HS256';
+const JWT_ALGORITHM = 'HS256';
 
 /** What a session token carries: enough to authorise without a database read. */
 export interface SessionUser {

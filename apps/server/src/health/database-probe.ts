@@ -3,7 +3,7 @@ import { withDeadline } from '@taskflow/platform';
 import type { Db } from '@taskflow/store';
 
 /** Well under HAProxy's check timeout: a stalled PostgreSQL makes the probe answer "down", not hang. */
-export const DATABASE_PROBE_TIMEOUT_MS = 1000;
+const DATABASE_PROBE_TIMEOUT_MS = 1000;
 
 /** Whether PostgreSQL answers `select 1` within the deadline (the query itself finishes, or fails, later). */
 export async function databaseAnswers(db: Db, timeoutMs = DATABASE_PROBE_TIMEOUT_MS): Promise<boolean> {

@@ -2,7 +2,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 
-export const API_DOCS_PATH = '/api/docs';
+const API_DOCS_PATH = '/api/docs';
 /**
  * Routes of operators and org admins: described like any route (the check below), but left out of the
  * public document — docs/operations.md lists them for those who run the service.

@@ -6,7 +6,7 @@ import type { TaskflowServer, TaskflowSocket } from './socket-types';
 type Viewers = ServerEventPayload<'presence:updated'>['viewers'];
 
 /** How long a join or leave waits for Redis before going on without it (presence is best effort). */
-export const PRESENCE_DEADLINE_MS = 500;
+const PRESENCE_DEADLINE_MS = 500;
 
 /**
  * Who is looking at a task, across nodes: a Redis sorted set per task whose

@@ -5,7 +5,7 @@ import type { Logger } from '@taskflow/platform';
 import { LIMITER_COMMAND_TIMEOUT_MS } from './rate-limit';
 
 /** The gateway's Redis connections: the adapter's publisher and subscriber, and the socket rate limiter's. */
-export interface RealtimeRedis {
+interface RealtimeRedis {
   pub: Redis;
   sub: Redis;
   limiter: Redis;

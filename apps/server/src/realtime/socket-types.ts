@@ -2,7 +2,7 @@ import type { Server, Socket } from 'socket.io';
 import type { ClientToServerEvents, ServerToClientEvents } from '@taskflow/events';
 import type { SessionUser } from '../auth/auth.plugin';
 
-export interface SocketData {
+interface SocketData {
   user: SessionUser;
   expiresAt: number;
   /** A Bearer socket's token version (`ver`), re-checked every TOKEN_VERSION_CACHE_MS; absent for a cookie socket. */
@@ -10,7 +10,7 @@ export interface SocketData {
 }
 
 /** Between server nodes (`io.serverSideEmit`, through the Redis adapter). */
-export interface ServerSideEvents {
+interface ServerSideEvents {
   /** A user's tokens were revoked or the account disabled: drop the cached token standing now, not at its expiry. */
   'auth:forget': (userId: string) => void;
 }

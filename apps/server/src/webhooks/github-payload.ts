@@ -41,7 +41,7 @@ export type Normalized =
 const ignored = (code: IgnoreCode, reason: string): Normalized => ({ kind: 'ignored', code, reason });
 
 /** `#12`, `fixes #12` → [12] (deduplicated, bounded). `owner/repo#12` points at another repository and is ignored. */
-export function issueRefs(text: string): number[] {
+function issueRefs(text: string): number[] {
   const refs = [...text.matchAll(/(?:^|[^\w/])#(\d{1,9})\b/g)].map((m) => Number(m[1]));
   return [...new Set(refs)].slice(0, 20);
 }

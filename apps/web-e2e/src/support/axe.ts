@@ -5,7 +5,7 @@ import type { Page } from 'playwright-core';
 const AXE_SOURCE = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 
 /** Impacts that fail a page; minor and moderate findings are reported but do not. */
-export const BLOCKING_IMPACTS = ['serious', 'critical'] as const;
+const BLOCKING_IMPACTS = ['serious', 'critical'] as const;
 
 export interface AxeFinding {
   id: string;

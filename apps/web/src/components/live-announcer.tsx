@@ -42,7 +42,7 @@ export function LiveAnnouncerProvider({ children }: { children: ReactNode }) {
   );
 }
 
-export const useAnnounce = (): Announce => useContext(AnnouncerContext);
+const useAnnounce = (): Announce => useContext(AnnouncerContext);
 
 export interface AnnouncedTask {
   taskId: string;
@@ -54,7 +54,7 @@ export interface AnnouncedTask {
 }
 
 /** What a sighted user reads on the task's badges, as words, in the order they appear. */
-export function taskStateWords(t: AnnouncedTask): Record<'status' | 'pr' | 'review' | 'checks', string | null> {
+function taskStateWords(t: AnnouncedTask): Record<'status' | 'pr' | 'review' | 'checks', string | null> {
   const closedUnmerged = t.status === 'failed' && t.prState === 'closed';
   const open = t.prState !== 'merged' && t.prState !== 'closed';
   return {

@@ -8,7 +8,7 @@ const UNITS: Array<[Intl.RelativeTimeFormatUnit, number]> = [
 ];
 const format = new Intl.RelativeTimeFormat('en', { numeric: 'auto' });
 
-export function relative(iso: string, now = Date.now()): string {
+function relative(iso: string, now = Date.now()): string {
   const diff = Date.parse(iso) - now;
   for (const [unit, ms] of UNITS) {
     if (Math.abs(diff) >= ms || unit === 'second') return format.format(Math.round(diff / ms), unit);

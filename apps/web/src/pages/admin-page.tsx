@@ -4,7 +4,7 @@ import { api, ApiError } from '../api/client';
 import { NotFound } from '../components/not-found';
 
 /** How often the figures refresh: each node writes its snapshot about this often. */
-export const ADMIN_POLL_MS = 2000;
+const ADMIN_POLL_MS = 2000;
 
 const ms = (v: number | null) => (v === null ? '–' : v < 1000 ? `${Math.round(v)} ms` : `${(v / 1000).toFixed(1)} s`);
 const lag = (l: LagSummary) => `${ms(l.p50Ms)} / ${ms(l.p99Ms)}`;

@@ -1,7 +1,7 @@
 import type { PublicTask, TimelineEvent } from '@taskflow/events';
 
 /** An ISO time `s` seconds into a task that started a minute ago (its events' `createdAt` follow their seq). */
-export const secondsIn = (s: number): string => new Date(Date.now() - 60_000 + s * 1000).toISOString();
+const secondsIn = (s: number): string => new Date(Date.now() - 60_000 + s * 1000).toISOString();
 
 /** A timeline entry of the task, created `seq` seconds in. */
 export function timelineEvent(

@@ -3,9 +3,9 @@ import type { AnalysisInput } from './analyzer';
 import { skipWhenStale, type Processor } from '../pipeline/context';
 
 /** After this many question rounds the analyzer must decide with what it has. */
-export const MAX_CLARIFICATION_ROUNDS = 2;
+const MAX_CLARIFICATION_ROUNDS = 2;
 
-export function analysisInput(task: TaskRecord): AnalysisInput {
+function analysisInput(task: TaskRecord): AnalysisInput {
   return {
     title: task.title,
     description: task.description,

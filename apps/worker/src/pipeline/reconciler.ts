@@ -9,7 +9,7 @@ import type { PipelineContext } from './context';
  * the dispatch that follows it) is left alone; a failed or completed one with
  * the same id is replayed rather than blocking the task (processors are idempotent).
  */
-export async function reconcile(ctx: PipelineContext, olderThanMs: number): Promise<number> {
+async function reconcile(ctx: PipelineContext, olderThanMs: number): Promise<number> {
   const tasks = await stuckTasks(ctx.db, olderThanMs);
   let requeued = 0;
   for (const task of tasks) {

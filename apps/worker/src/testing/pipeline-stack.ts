@@ -6,7 +6,7 @@ import { loadWorkerConfig } from '../config';
 import { startWorkerRuntime, type WorkerRuntime } from '../runtime';
 
 export const WEBHOOK_SECRET = 'webhook-secret-for-tests-0123456789';
-export const REPOS = 'acme/payments,acme/web';
+const REPOS = 'acme/payments,acme/web';
 
 /**
  * A real server node (its own process) and in-process worker runtimes against a

@@ -1,6 +1,6 @@
 import { sendJson, startFake, type RecordedRequest } from '@taskflow/testing';
 
-export type ReceivedRequest = RecordedRequest;
+type ReceivedRequest = RecordedRequest;
 
 export interface WebhookReceiver {
   /** Base URL, e.g. `http://127.0.0.1:41234`. */
