@@ -1,6 +1,6 @@
+import { TaskflowClient, type DashboardFeed } from '@taskflow/client';
 import { taskBranch, type DashboardTask, type TaskStatus } from '@taskflow/events';
 import { createBranchEvent, pullRequestEvent, sendWebhook } from '@taskflow/github-sim';
-import { LightSocket } from '../client/light-socket';
 import type { Finals } from '../client/messages';
 
 export interface OrgUsers {
@@ -45,12 +45,15 @@ const TERMINAL = new Set<TaskStatus>(['merged', 'failed', 'cancelled', 'needs_cl
 
 /**
  * Moves tasks through the pipeline over the public paths only: POST /api/tasks (REST),
- * then, as its own dashboard sockets see each status, the signed webhooks a GitHub
+ * then, as its own dashboard feeds see each status, the signed webhooks a GitHub
  * coding agent would cause: branch created → coding, PR opened → pr_open, PR merged → merged.
+ * The watchers are @taskflow/client dashboard feeds, as the web app's: a watcher whose
+ * connection drops re-joins and takes the missed statuses from the snapshot, so no task stalls.
+ * (The measured sockets stay raw LightSockets: they count losses, which a client library repairs.)
  */
 export class TaskDriver {
   private readonly tasks = new Map<string, Driven>();
-  private readonly watchers: LightSocket[] = [];
+  private readonly watchers: Array<{ client: TaskflowClient; feed: DashboardFeed }> = [];
   private nextUser = 0;
   private prNumber = 1000;
   createErrors = 0;
@@ -63,16 +66,22 @@ export class TaskDriver {
 
   async start(): Promise<void> {
     for (const org of this.opts.orgs) {
-      const w = new LightSocket({
-        url: this.opts.url,
-        auth: { token: org.tokens[0] },
-        timeoutMs: 15_000,
-        onEvent: (name, payload) => this.onEvent(name, payload),
+      const client = new TaskflowClient({ url: this.opts.url, token: org.tokens[0], requestTimeoutMs: 15_000 });
+      const feed = client.dashboard();
+      this.watchers.push({ client, feed });
+      let deadline: ReturnType<typeof setTimeout> | undefined;
+      const ack = await Promise.race([
+        feed.join(),
+        new Promise<undefined>((resolve) => (deadline = setTimeout(() => resolve(undefined), 30_000))),
+      ]).finally(() => clearTimeout(deadline));
+      if (!ack?.ok) throw new Error(`the driver could not join a dashboard${ack ? `: ${ack.error.code}` : ''}`);
+      let seen = feed.getSnapshot().rows;
+      feed.subscribe(() => {
+        const { rows } = feed.getSnapshot();
+        // A row object is replaced only when a newer seq of it arrives (live or in a re-join's snapshot).
+        for (const [id, row] of rows) if (seen.get(id) !== row) this.onRow(row);
+        seen = rows;
       });
-      await w.connect();
-      const ack = (await w.emitWithAck('dashboard:join', {})) as { ok?: boolean };
-      if (!ack?.ok) throw new Error('the driver could not join a dashboard');
-      this.watchers.push(w);
     }
   }
 
@@ -80,9 +89,7 @@ export class TaskDriver {
     if (this.errorSamples.length < 5) this.errorSamples.push(message);
   }
 
-  private onEvent(name: string, payload: unknown): void {
-    if (name !== 'dashboard:task_list_updated') return;
-    const row = payload as DashboardTask;
+  private onRow(row: DashboardTask): void {
     const t = this.tasks.get(row.taskId);
     if (!t || row.status === t.stage) return;
     t.stage = row.status;
@@ -219,6 +226,9 @@ export class TaskDriver {
   }
 
   stop(): void {
-    for (const w of this.watchers) w.terminate();
+    for (const { client, feed } of this.watchers.splice(0)) {
+      feed.close();
+      client.close();
+    }
   }
 }
