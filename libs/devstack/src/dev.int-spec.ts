@@ -6,6 +6,7 @@ import { io, type Socket } from 'socket.io-client';
 import { spawnTestProcess } from '@taskflow/testing';
 import { REPO_ROOT } from './config';
 import { freePort, isAlive, waitFor } from './net';
+import { readStackState } from './stack-state';
 
 /**
  * `npm run dev` through its real entry point, on a pseudo-terminal (util-linux
@@ -166,14 +167,11 @@ describe('npm run dev', () => {
   });
 
   it('runs the server and the worker under tsx watch, with pretty logs on the terminal', () => {
-    const state = JSON.parse(fs.readFileSync(path.join(dev!.dataDir, 'stack.json'), 'utf8')) as {
-      nodes: { pid: number }[];
-      workers: { pid: number }[];
-    };
-    expect(commandLine(state.nodes[0]!.pid)).toMatch(
+    const state = readStackState(dev!.dataDir)!;
+    expect(commandLine(state.nodes[0]!.pid!)).toMatch(
       /tsx\/dist\/cli\.mjs watch .*--conditions=taskflow-source .*apps\/server\/src\/main\.ts/,
     );
-    expect(commandLine(state.workers[0]!.pid)).toMatch(/tsx\/dist\/cli\.mjs watch .*apps\/worker\/src\/main\.ts/);
+    expect(commandLine(state.workers[0]!.pid!)).toMatch(/tsx\/dist\/cli\.mjs watch .*apps\/worker\/src\/main\.ts/);
     const out = dev!.output();
     expect(out).toMatch(/INFO \(server\/\d+\): Server listening/);
     expect(out).toMatch(/INFO \(worker\/\d+\): worker ready/);

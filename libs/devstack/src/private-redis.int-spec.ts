@@ -11,6 +11,7 @@ import { freePort, isAlive, waitFor } from './net';
 import { pingRedis, REDIS_CONFIG_FILE } from './redis';
 import { loadOrCreateSecrets } from './secrets';
 import { startStack, type RunningStack } from './stack';
+import { readStackState } from './stack-state';
 
 /**
  * The local stack as `npm start` runs it (private redis-server, one node, one worker), on a
@@ -53,8 +54,7 @@ afterAll(async () => {
 });
 
 const redisLines = () => stackLines.filter((l) => l.includes('redis-server'));
-const state = () =>
-  JSON.parse(fs.readFileSync(path.join(dataDir, 'stack.json'), 'utf8')) as { pids: number[]; redis: { pid: number; port: number } };
+const state = () => readStackState(dataDir)!;
 
 /** Sends commands in RESP over a raw socket and resolves with every reply line, once there is one per command. */
 function redisReplies(port: number, ...commands: string[][]): Promise<string> {
@@ -155,7 +155,7 @@ it('restarts a private redis-server that died on the same port, says so in one l
     ),
   ]);
   // stack.json names the new process (what `cluster:ctl status` and a later cleanup read).
-  await waitFor('stack.json to name the new redis-server', async () => state().redis.pid === redis.pid || undefined, 10_000);
+  await waitFor('stack.json to name the new redis-server', async () => state().redis?.pid === redis.pid || undefined, 10_000);
   expect(state()).toMatchObject({ redis: { pid: redis.pid, port } });
   expect(state().pids).toContain(redis.pid);
 

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { spawnTestProcess } from '@taskflow/testing';
 import { REPO_ROOT } from './config';
 import { freePort, isAlive, waitFor } from './net';
+import { readStackState } from './stack-state';
 
 /**
  * Smoke test of `npm start`'s real entry point: the bootstrap brings up embedded
@@ -92,7 +93,7 @@ async function settle(list: () => number[], ms = 15_000): Promise<number[]> {
 }
 
 async function stopAndCheck(s: Started): Promise<void> {
-  const { pids } = JSON.parse(fs.readFileSync(path.join(s.dataDir, 'stack.json'), 'utf8')) as { pids: number[] };
+  const { pids } = readStackState(s.dataDir)!;
   expect(pids.length).toBe(4); // server, worker, postgres, redis
   s.proc.kill('SIGTERM');
   expect(await s.exited).toBe(0);
@@ -130,9 +131,7 @@ describe('npm start (embedded stack)', () => {
     // After a failure, leave nothing running: the group, and the services (own groups) listed in stack.json.
     for (const s of started) {
       if (s.proc.exitCode === null) process.kill(-s.proc.pid!, 'SIGKILL');
-      const state = path.join(s.dataDir, 'stack.json');
-      if (fs.existsSync(state))
-        for (const pid of JSON.parse(fs.readFileSync(state, 'utf8')).pids as number[]) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+      for (const pid of readStackState(s.dataDir)?.pids ?? []) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
     }
     for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
   });
