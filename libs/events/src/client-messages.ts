@@ -21,7 +21,6 @@ export const DashboardLeaveMessage = Type.Object({}, strict);
  * (`@taskflow/client`, the test mirrors) and would otherwise receive every snapshot twice.
  */
 export const RESYNC_REPLIES = ['emit', 'ack'] as const;
-export type ResyncReply = (typeof RESYNC_REPLIES)[number];
 
 /**
  * `since[taskId]` is the last seq the client applied; without it the server answers a snapshot. Without `taskIds`

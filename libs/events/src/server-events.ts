@@ -205,7 +205,7 @@ export const TaskStatePayload = Type.Object(
     task: Type.Object(PublicTaskSchema.properties, {
       ...strict,
       deprecated: true,
-      description: 'Deprecated: the same task as the top-level fields; removed in 0.2.0',
+      description: `Deprecated: the same task as the top-level fields; removed in ${TASK_STATE_NESTED_TASK_REMOVED_IN}`,
     }),
     events: Type.Array(TimelineEventSchema),
     hasOlder: Type.Optional(Type.Boolean()),

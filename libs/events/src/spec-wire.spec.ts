@@ -1,5 +1,5 @@
 import { statusEventPayload, storedPayloadOnWire, taskStatePayload, toDashboardTask, toPublicTask, toTimelineEvent } from './builders';
-import { SERVER_EVENTS } from './server-events';
+import { SERVER_EVENTS, TASK_STATE_NESTED_TASK_REMOVED_IN } from './server-events';
 import { PublicTaskSchema, type TaskSource } from './task.schema';
 import { validate } from './validation';
 
@@ -52,6 +52,9 @@ describe('task:state', () => {
       creator: 'Alice Liddell',
     });
     expect(state.task).toEqual(toPublicTask(task));
+    // Deprecated in the schema (what generated docs and clients read), with the release that removes it.
+    expect(SERVER_EVENTS['task:state'].properties.task).toMatchObject({ deprecated: true, description: expect.stringContaining('0.2.0') });
+    expect(TASK_STATE_NESTED_TASK_REMOVED_IN).toBe('0.2.0');
     expect(validate(SERVER_EVENTS['task:state'], state).ok).toBe(true);
     // Every public field is there, at the top level.
     for (const field of Object.keys(PublicTaskSchema.properties)) expect(state).toHaveProperty(field);

@@ -134,7 +134,7 @@ async function joinVisible(socket: TaskflowSocket, db: Db, taskIds: readonly str
  * The tasks a resync without `taskIds` covers: every task room the socket is in, in the order it joined them.
  * Beyond MAX_RESYNC_TASKS it is refused (nothing read) rather than silently cut short.
  */
-export function joinedTasks(socket: TaskflowSocket): string[] {
+function joinedTasks(socket: TaskflowSocket): string[] {
   const ids = [...socket.rooms].flatMap((room) => taskIdOfRoom(room) ?? []);
   if (ids.length > MAX_RESYNC_TASKS)
     throw new AppError(
