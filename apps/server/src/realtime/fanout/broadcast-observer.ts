@@ -1,5 +1,5 @@
 import { decode } from 'notepack.io';
-import type { RealtimeMetrics } from './metrics';
+import type { RealtimeMetrics } from '../metrics';
 
 type Payload = { updatedAt?: unknown; event?: { createdAt?: unknown } } | undefined;
 

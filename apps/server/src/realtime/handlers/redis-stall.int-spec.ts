@@ -4,7 +4,7 @@ import path from 'node:path';
 import { freePort as devFreePort, startRedis, type RedisHandle } from '@taskflow/devstack';
 import { FIXTURE_PASSWORD } from '@taskflow/store/testing';
 import { login, openSocket, type TestSocket } from '@taskflow/testing';
-import { startTestApp, type TestApp } from '../testing/test-app';
+import { startTestApp, type TestApp } from '../../testing/test-app';
 
 /**
  * A stalled Redis (SIGSTOP: connections stay open, nothing answers) must not hold

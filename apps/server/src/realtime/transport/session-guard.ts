@@ -2,11 +2,11 @@ import type { FastifyInstance } from 'fastify';
 import type { ClientMessage } from '@taskflow/events';
 import { AppError, type Logger } from '@taskflow/platform';
 import { readSession, slideSession } from '@taskflow/store';
-import { sessionCookieOf, sessionOfCookie, type CookieSessionDeps } from '../auth/session.cookie';
+import { sessionCookieOf, sessionOfCookie, type CookieSessionDeps } from '../../auth/session.cookie';
 import { connectRefusal } from './connection-limits';
 import { DeadlineQueue } from './expiry-timer';
-import type { RealtimeMetrics } from './metrics';
-import { SharedUsers } from './shared-users';
+import type { RealtimeMetrics } from '../metrics';
+import { SharedUsers } from '../rooms/shared-users';
 import type { TaskflowSocket } from './socket-types';
 
 export interface SessionGuard {

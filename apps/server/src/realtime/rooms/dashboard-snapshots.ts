@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { rooms, toDashboardTask, type ServerEventPayload } from '@taskflow/events';
 import { countPrivateTasks, countTasks, listTasks, type Db } from '@taskflow/store';
-import type { SessionUser } from '../auth/auth.plugin';
+import type { SessionUser } from '../../auth/auth.plugin';
 
 type DashboardState = ServerEventPayload<'dashboard:state'>;
 type Viewer = SessionUser;

@@ -11,14 +11,14 @@ import {
 } from '@taskflow/events';
 import { AppError } from '@taskflow/platform';
 import { isTaskVisible, readForResync, visibleTaskIds, type Db } from '@taskflow/store';
-import type { DashboardSnapshots } from './dashboard-snapshots';
-import type { TaskflowSocket } from './socket-types';
-import type { Presence } from './presence';
-import type { SessionGuard } from './session-guard';
-import { userRooms } from './shared-users';
-import { normaliseTaskId } from './task-id';
-import { readTaskSnapshot } from './task-snapshot';
-import { timelinePage } from '../tasks/timeline-page';
+import type { DashboardSnapshots } from '../rooms/dashboard-snapshots';
+import type { TaskflowSocket } from '../transport/socket-types';
+import type { Presence } from '../presence/presence';
+import type { SessionGuard } from '../transport/session-guard';
+import { userRooms } from '../rooms/shared-users';
+import { normaliseTaskId } from '../rooms/task-id';
+import { readTaskSnapshot } from '../rooms/task-snapshot';
+import { timelinePage } from '../../tasks/timeline-page';
 
 export interface HandlerContext {
   socket: TaskflowSocket;

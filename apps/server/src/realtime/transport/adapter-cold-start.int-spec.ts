@@ -7,7 +7,7 @@ import { freePort as devFreePort, localRedisUrl, startRedis, type RedisHandle } 
 import { rooms, SOCKET_IO_REDIS_KEY, type ServerToClientEvents } from '@taskflow/events';
 import { FIXTURE_PASSWORD } from '@taskflow/store/testing';
 import { eventually, login, openSocket, type TestSocket } from '@taskflow/testing';
-import { startTestApp, type TestApp } from '../testing/test-app';
+import { startTestApp, type TestApp } from '../../testing/test-app';
 
 /**
  * A node started while Redis is down: its adapter's subscriptions wait for Redis

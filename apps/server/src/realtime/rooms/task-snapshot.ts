@@ -1,7 +1,7 @@
 import { taskStatePayload, type ServerEventPayload } from '@taskflow/events';
 import { getTask, type Db } from '@taskflow/store';
-import type { SessionUser } from '../auth/auth.plugin';
-import { timelinePage } from '../tasks/timeline-page';
+import type { SessionUser } from '../../auth/auth.plugin';
+import { timelinePage } from '../../tasks/timeline-page';
 
 /**
  * The snapshot of a task as `task:state`, with the latest `pageSize` events of its timeline (older pages over

@@ -1,4 +1,4 @@
-import { startTestApp, type TestApp } from '../testing/test-app';
+import { startTestApp, type TestApp } from '../../testing/test-app';
 import { YieldingFanoutAdapter } from './yielding-fanout.adapter';
 
 /** WEBSOCKET_FANOUT_CHUNK reaches the node's Socket.IO adapter: the plain Redis adapter by default (0), the yielding fan-out otherwise. */

@@ -1,6 +1,6 @@
 import type { Server, Socket } from 'socket.io';
 import type { ClientToServerEvents, ServerToClientEvents } from '@taskflow/events';
-import type { SessionUser } from '../auth/auth.plugin';
+import type { SessionUser } from '../../auth/auth.plugin';
 
 interface SocketData {
   user: SessionUser;

@@ -1,5 +1,5 @@
 import { rooms } from '@taskflow/events';
-import type { SessionUser } from '../auth/auth.plugin';
+import type { SessionUser } from '../../auth/auth.plugin';
 
 /**
  * One frozen `SessionUser` per user (and browser session) for all of its sockets on this node, instead of a

@@ -3,9 +3,9 @@ import fp from 'fastify-plugin';
 import fastifySocketIO from 'fastify-socket.io';
 import type { IncomingMessage } from 'node:http';
 import { SOCKET_IO_REDIS_KEY } from '@taskflow/events';
-import type { ServerConfig } from '../config';
+import type { ServerConfig } from '../../config';
 import type { TaskflowServer } from './socket-types';
-import { createFanoutAdapter } from './yielding-fanout.adapter';
+import { createFanoutAdapter } from '../fanout/yielding-fanout.adapter';
 
 declare module 'fastify' {
   interface FastifyInstance {

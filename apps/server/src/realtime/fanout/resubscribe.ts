@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from '@taskflow/platform';
-import type { RealtimeMetrics } from './metrics';
-import type { TaskflowServer } from './socket-types';
+import type { RealtimeMetrics } from '../metrics';
+import type { TaskflowServer } from '../transport/socket-types';
 
 /**
  * Broadcasts published while this node's Redis subscriber was disconnected never

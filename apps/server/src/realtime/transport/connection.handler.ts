@@ -1,11 +1,11 @@
 import { rooms } from '@taskflow/events';
 import type { Logger } from '@taskflow/platform';
 import type { ConnectionLimits } from './connection-limits';
-import type { MessageDispatch } from './message-dispatch';
-import type { RealtimeMetrics } from './metrics';
-import type { Presence } from './presence';
+import type { MessageDispatch } from '../handlers/message-dispatch';
+import type { RealtimeMetrics } from '../metrics';
+import type { Presence } from '../presence/presence';
 import type { SessionGuard } from './session-guard';
-import { userRooms } from './shared-users';
+import { userRooms } from '../rooms/shared-users';
 import type { TaskflowSocket } from './socket-types';
 
 export interface ConnectionDeps {

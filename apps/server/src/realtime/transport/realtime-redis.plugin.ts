@@ -2,7 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import fp from 'fastify-plugin';
 import { Redis } from 'ioredis';
 import type { Logger } from '@taskflow/platform';
-import { LIMITER_COMMAND_TIMEOUT_MS } from './rate-limit';
+import { LIMITER_COMMAND_TIMEOUT_MS } from '../handlers/rate-limit';
 
 /** The gateway's Redis connections: the adapter's publisher and subscriber, and the socket rate limiter's. */
 interface RealtimeRedis {

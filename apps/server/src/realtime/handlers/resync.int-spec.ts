@@ -4,7 +4,7 @@ import { MAX_RESYNC_TASKS, rooms, SERVER_EVENTS, SOCKET_IO_REDIS_KEY, validate, 
 import { transition } from '@taskflow/store';
 import { login, openSocket, testEnv, type AckAnswer, type TestSocket } from '@taskflow/testing';
 import { FIXTURE_PASSWORD } from '@taskflow/store/testing';
-import { listenOnLoopback, startTestApp, type TestApp } from '../testing/test-app';
+import { listenOnLoopback, startTestApp, type TestApp } from '../../testing/test-app';
 
 /**
  * `resync_requested` as the original specification's clients send it (no payload: every joined task) and as ours

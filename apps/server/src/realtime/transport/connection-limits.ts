@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { CONNECT_ERRORS, type ConnectErrorCode, type ConnectErrorData } from '@taskflow/events';
 import type { Logger } from '@taskflow/platform';
-import type { RealtimeMetrics } from './metrics';
+import type { RealtimeMetrics } from '../metrics';
 import type { TaskflowServer, TaskflowSocket } from './socket-types';
 
 export interface ConnectionLimitsOptions {

@@ -3,7 +3,7 @@ import { CONNECT_ERRORS } from '@taskflow/events';
 import { createDb, transition, type Db } from '@taskflow/store';
 import { FIXTURE_PASSWORD } from '@taskflow/store/testing';
 import { eventually, login, openSocket, TaskMirror, type TestSocket } from '@taskflow/testing';
-import { startTestApp, type TestApp } from '../testing/test-app';
+import { startTestApp, type TestApp } from '../../testing/test-app';
 
 /**
  * PostgreSQL out of connections (every connection of the node's pool busy for longer than it waits for one, as under

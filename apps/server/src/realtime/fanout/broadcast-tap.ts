@@ -1,9 +1,9 @@
 import type { Redis } from 'ioredis';
 import { SOCKET_IO_REDIS_KEY } from '@taskflow/events';
 import { observeBroadcast } from './broadcast-observer';
-import type { DashboardSnapshots } from './dashboard-snapshots';
-import type { RealtimeMetrics } from './metrics';
-import type { TaskflowServer } from './socket-types';
+import type { DashboardSnapshots } from '../rooms/dashboard-snapshots';
+import type { RealtimeMetrics } from '../metrics';
+import type { TaskflowServer } from '../transport/socket-types';
 
 /** The adapter's channel for a room of the default namespace: `<key>#/#<room>#`. */
 const CHANNEL_PREFIX = `${SOCKET_IO_REDIS_KEY}#/#`;

@@ -3,9 +3,9 @@ import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { CONNECT_ERRORS, type ConnectErrorData } from '@taskflow/events';
 import { eventually, openSocket, testEnv, type TestSocket } from '@taskflow/testing';
-import { buildApp } from '../app';
-import { loadServerConfig } from '../config';
-import { startTestApp, TEST_JWT_SECRET, TEST_WEBHOOK_SECRET, type TestApp } from '../testing/test-app';
+import { buildApp } from '../../app';
+import { loadServerConfig } from '../../config';
+import { startTestApp, TEST_JWT_SECRET, TEST_WEBHOOK_SECRET, type TestApp } from '../../testing/test-app';
 
 /** Per-user socket bounds on two nodes of one cluster: open sockets are capped across nodes, new ones rate-limited. */
 jest.setTimeout(60_000);

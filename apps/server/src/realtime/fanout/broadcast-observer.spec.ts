@@ -1,5 +1,5 @@
 import { encode } from 'notepack.io';
-import { RealtimeMetrics } from './metrics';
+import { RealtimeMetrics } from '../metrics';
 import { observeBroadcast } from './broadcast-observer';
 
 /** A message as `@socket.io/redis-emitter` publishes it: msgpack of [uid, packet, opts]. */

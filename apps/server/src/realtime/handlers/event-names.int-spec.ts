@@ -1,7 +1,7 @@
 import { io } from 'socket.io-client';
 import { createStoreFixture, FIXTURE_PASSWORD, type StoreFixture } from '@taskflow/store/testing';
 import { login, openSocket, type AppProcess, type TestSocket } from '@taskflow/testing';
-import { startServerNode, type ServerNode } from '../testing/server-node';
+import { startServerNode, type ServerNode } from '../../testing/server-node';
 
 /**
  * Socket.IO lets a frame name its event with a number (`42[1,{}]`), and a raw

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { taskIdOfRoom, validateClientMessage, type Ack, type ClientMessageAck, type ClientMessageName } from '@taskflow/events';
 import { AppError, type Logger } from '@taskflow/platform';
-import { isDatabaseUnavailable } from '../http/database-unavailable';
+import { isDatabaseUnavailable } from '../../http/database-unavailable';
 import { isClientMessage, unknownEventMessage } from './client-event';
 import { HANDLERS, type HandlerContext } from './handlers';
-import type { RealtimeMetrics } from './metrics';
+import type { RealtimeMetrics } from '../metrics';
 import { messageCost, type SocketRateLimits } from './rate-limit';
-import type { TaskflowSocket } from './socket-types';
+import type { TaskflowSocket } from '../transport/socket-types';
 
 export interface MessageDispatchDeps {
   limits: SocketRateLimits;

@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { createStoreFixture, FIXTURE_PASSWORD, type StoreFixture } from '@taskflow/store/testing';
 import { login, openSocket, type AppProcess, type TestSocket } from '@taskflow/testing';
-import { startServerNode } from '../testing/server-node';
+import { startServerNode } from '../../testing/server-node';
 
 /**
  * One user (bob) makes 2,000 socket connection attempts, 200 in flight at a time, and runs 50 searches at once

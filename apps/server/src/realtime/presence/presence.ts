@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { rooms, type ServerEventPayload } from '@taskflow/events';
 import { DeadlineError, withDeadline, type Logger } from '@taskflow/platform';
-import type { TaskflowServer, TaskflowSocket } from './socket-types';
+import type { TaskflowServer, TaskflowSocket } from '../transport/socket-types';
 
 type Viewers = ServerEventPayload<'presence:updated'>['viewers'];
 

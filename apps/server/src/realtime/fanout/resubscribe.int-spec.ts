@@ -6,7 +6,7 @@ import { startRedis, type RedisHandle } from '@taskflow/devstack';
 import { transition } from '@taskflow/store';
 import { FIXTURE_PASSWORD } from '@taskflow/store/testing';
 import { eventually, freePort, login, openSocket, TaskMirror, type TestSocket } from '@taskflow/testing';
-import { startTestApp, type TestApp } from '../testing/test-app';
+import { startTestApp, type TestApp } from '../../testing/test-app';
 
 /**
  * A node whose Redis subscriber connection is cut (and comes back by itself)
