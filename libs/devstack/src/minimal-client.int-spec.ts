@@ -205,3 +205,36 @@ it('follows a task live, reconnects after its node drains, and catches up on wha
   expect(seqs.map((l) => l.seq)).toEqual([...seqs.map((l) => l.seq)].sort((a, b) => a - b));
   expect(seqs.map((l) => l.status)).toContain('needs_clarification');
 });
+
+it('watch-task follows the dashboard through @taskflow/client, and stops when its session ends', async () => {
+  const port = await freePort();
+  startNode(port, 'node-w');
+  await ready(port);
+  const url = `http://127.0.0.1:${port}`;
+  const watch = spawnTestProcess(
+    process.execPath,
+    ['--conditions=taskflow-source', '--import', 'tsx', 'libs/devstack/src/watch-task.ts', 'dashboard'],
+    {
+      name: 'watch-task dashboard',
+      deadlineMs: 120_000,
+      cwd: REPO_ROOT,
+      env: { PATH: process.env.PATH, APP_URL: url, WATCH_USER: 'bob', WATCH_PASSWORD: 'taskflow' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  procs.push(watch);
+  await watch.waitForOutput(/connected as bob over websocket/, 30_000);
+  await watch.waitForOutput('dashboard:state', 30_000);
+
+  // Bob signs out everywhere: his sockets are told (session:ended) and closed. The client ends the session
+  // instead of reconnecting with a revoked token, and watch-task says so and exits.
+  const bob = apiClient(url, await login(url, 'bob', 'taskflow'));
+  expect((await bob.post('/api/auth/sign-out-everywhere', {})).status).toBe(200);
+  let deadline: ReturnType<typeof setTimeout> | undefined;
+  const code = await Promise.race([watch.exited, new Promise<'running'>((r) => (deadline = setTimeout(() => r('running'), 20_000)))]);
+  clearTimeout(deadline);
+  expect({ code, stderr: watch.stderr().trim() }).toEqual({
+    code: 1,
+    stderr: expect.stringMatching(/^session ended: SESSION_ENDED .*signed-out-everywhere/),
+  });
+});
