@@ -10,8 +10,9 @@ import { SandboxTracker } from './github/sandbox.tracker';
 import type { PipelineContext } from './pipeline/context';
 import { startReconciler } from './pipeline/reconciler';
 import { startWorkers } from './pipeline/workers';
-import { EventPublisher, runPublisherLeader } from './realtime/publisher';
-import { RedisBroadcaster } from './realtime/redis.broadcaster';
+import { runPublisherLeader } from './outbox/outbox.leader';
+import { EventPublisher } from './outbox/outbox.publisher';
+import { RedisBroadcaster } from './outbox/redis.broadcaster';
 
 function analyzerFor(config: WorkerConfig) {
   return config.LLM_API_KEY

@@ -5,7 +5,7 @@ import { countOrgTasks, transition, unpublishedEventsOf } from '@taskflow/store'
 import { FIXTURE_PASSWORD } from '@taskflow/store/testing';
 import { eventually, login, openSocket, testEnv, type TestSocket } from '@taskflow/testing';
 import { startPipelineStack, type PipelineStack } from '../testing/pipeline-stack';
-import { EventPublisher } from './publisher';
+import { EventPublisher } from './outbox.publisher';
 import { RedisBroadcaster } from './redis.broadcaster';
 
 /**
