@@ -41,8 +41,9 @@ function browserNotify(n: Notification): void {
 }
 
 const noSubscribe = () => () => undefined;
-const NOTHING: NotificationFeedState = Object.freeze({ notifications: [], unreadCount: 0, loaded: false });
-const nothing = () => NOTHING;
+type Shown = Pick<NotificationFeedState, 'notifications' | 'unreadCount'>;
+const NOTHING: Shown = Object.freeze({ notifications: [], unreadCount: 0 });
+const nothing = (): Shown => NOTHING;
 
 /**
  * The signed-in user's notifications (NotificationFeed of @taskflow/client: read on every (re)connect and on
@@ -75,7 +76,7 @@ export function NotificationsProvider({ children }: { children: ReactNode }) {
     };
   }, [client]);
   const feed = opened?.client === client ? opened : null;
-  const { notifications, unreadCount } = useSyncExternalStore(feed?.subscribe ?? noSubscribe, feed?.getSnapshot ?? nothing);
+  const { notifications, unreadCount } = useSyncExternalStore<Shown>(feed?.subscribe ?? noSubscribe, feed?.getSnapshot ?? nothing);
 
   const markRead = useCallback(async (which: MarkRead) => feed?.markRead(which), [feed]);
 

@@ -13,13 +13,14 @@ export interface Dashboard {
 }
 
 const noSubscribe = () => () => undefined;
-const NOTHING: Pick<DashboardFeedState, 'rows' | 'counts' | 'nextCursor' | 'fresh'> = Object.freeze({
+type Shown = Pick<DashboardFeedState, 'rows' | 'counts' | 'nextCursor' | 'fresh'>;
+const NOTHING: Shown = Object.freeze({
   rows: new Map(),
   counts: null,
   nextCursor: null,
   fresh: new Set<string>(),
 });
-const nothing = () => NOTHING;
+const nothing = (): Shown => NOTHING;
 const idle = async () => undefined;
 
 /** The dashboard, live (DashboardFeed of @taskflow/client); without live updates the feed polls the REST API. */
@@ -34,6 +35,6 @@ export function useDashboardSubscription(): Dashboard {
     return () => feed.close();
   }, [client]);
   const feed = opened?.client === client ? opened : null;
-  const { rows, counts, nextCursor, fresh } = useSyncExternalStore(feed?.subscribe ?? noSubscribe, feed?.getSnapshot ?? nothing);
+  const { rows, counts, nextCursor, fresh } = useSyncExternalStore<Shown>(feed?.subscribe ?? noSubscribe, feed?.getSnapshot ?? nothing);
   return { rows, counts, nextCursor, fresh, loadMore: feed ? () => feed.loadMore() : idle };
 }

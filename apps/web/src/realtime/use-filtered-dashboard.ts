@@ -13,8 +13,9 @@ export interface FilteredDashboard {
 }
 
 const noSubscribe = () => () => undefined;
-const NOTHING: FilteredDashboardState = Object.freeze({ rows: new Map(), counts: null, nextCursor: null, loaded: false });
-const nothing = () => NOTHING;
+type Shown = Pick<FilteredDashboardState, 'rows' | 'counts' | 'nextCursor' | 'error'>;
+const NOTHING: Shown = Object.freeze({ rows: new Map(), counts: null, nextCursor: null });
+const nothing = (): Shown => NOTHING;
 
 /**
  * A filtered view of the dashboard, searched on the server and kept current by live rows (FilteredDashboardFeed of
@@ -36,7 +37,7 @@ export function useFilteredDashboard(filter: TaskFilter, enabled: boolean): Filt
   }, [client, enabled]);
   const feed = enabled && opened?.client === client ? opened : null;
   useEffect(() => feed?.setFilter(currentFilter()), [feed, query]);
-  const state = useSyncExternalStore(feed?.subscribe ?? noSubscribe, feed?.getSnapshot ?? nothing);
+  const state = useSyncExternalStore<Shown>(feed?.subscribe ?? noSubscribe, feed?.getSnapshot ?? nothing);
   if (!enabled) return null;
   return {
     rows: state.rows,

@@ -16,8 +16,9 @@ export interface TaskSubscription {
 }
 
 const noSubscribe = () => () => undefined;
-const NOTHING: TaskFeedState = Object.freeze({ viewers: [], notFound: false });
-const nothing = () => NOTHING;
+type Shown = Pick<TaskFeedState, 'view' | 'viewers' | 'notFound' | 'error'>;
+const NOTHING: Shown = Object.freeze({ viewers: [], notFound: false });
+const nothing = (): Shown => NOTHING;
 const idle = async () => undefined;
 
 /** One task, live (TaskFeed of @taskflow/client); without live updates the feed polls the REST API. */
@@ -34,7 +35,7 @@ export function useTaskSubscription(taskId: string): TaskSubscription {
   }, [client, taskId]);
   // For another task (or client) the hook shows nothing until that task's feed is open, in the same render.
   const feed = opened && opened.taskId === taskId && opened.client === client ? opened : null;
-  const state = useSyncExternalStore(feed?.subscribe ?? noSubscribe, feed?.getSnapshot ?? nothing);
+  const state = useSyncExternalStore<Shown>(feed?.subscribe ?? noSubscribe, feed?.getSnapshot ?? nothing);
   return {
     view: state.view,
     viewers: state.viewers,
