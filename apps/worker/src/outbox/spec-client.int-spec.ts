@@ -35,7 +35,7 @@ async function waitFor(what: string, predicate: (f: Frame) => boolean, timeoutMs
   }
 }
 
-/** Events named `event` for the task that arrived after `since` frames (the spec's clients read events, not acks). */
+/** Events named `event` for the task that arrived after `since` frames (clients written to the specification read events, not acks). */
 const after = (since: number, event: string, taskId: string) => (f: Frame) =>
   frames.indexOf(f) >= since && f.event === event && f.payload?.taskId === taskId;
 
