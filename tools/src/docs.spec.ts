@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { CLIENT_MESSAGES, SERVER_EVENTS } from '@taskflow/events';
 import { DEMO_ORGS, DEMO_USERS } from '@taskflow/store';
-import { REPO_ROOT } from './config';
+import { REPO_ROOT } from './config-reference';
 
 /**
  * The operator and client-author docs stay true to the code: every event and message of the
@@ -136,6 +136,27 @@ describe('the repository is self-contained', () => {
       }
     }
     expect(checked).toBeGreaterThan(15);
+  });
+
+  it('every source path README.md and docs/ cite in `code` exists (a moved file or folder updates its citations)', () => {
+    const docs = ['README.md', ...tracked.filter((f) => /^docs\/.*\.md$/.test(f))];
+    let checked = 0;
+    const missing = docs.flatMap((file) =>
+      [
+        ...read(file)
+          .replace(/```[\s\S]*?```/g, '')
+          .matchAll(/`((?:apps|libs|tools|infra|load-tests|docs)\/[^`\s]+)`/g),
+      ]
+        .map((m) => m[1]!)
+        // Globs, brace lists and placeholders name families of files; build outputs exist only after a build.
+        .filter((cited) => !/[*{}<>]|\/dist(\/|$)/.test(cited))
+        .flatMap((cited) => {
+          checked += 1;
+          return fs.existsSync(path.join(REPO_ROOT, cited.split(/[#:]/)[0]!)) ? [] : [`${file}: ${cited}`];
+        }),
+    );
+    expect(checked).toBeGreaterThan(100);
+    expect(missing).toEqual([]);
   });
 
   it('every anchor of docs/architecture.md that a comment or doc points to is a heading of it', () => {

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { REPO_ROOT } from './config';
+import { REPO_ROOT } from './config-reference';
 
 /**
  * Every `npm run` script that runs our TypeScript goes through infra/local/bootstrap.mjs, which installs the
