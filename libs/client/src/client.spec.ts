@@ -128,3 +128,21 @@ it('has no socket when realtime is off: requests fail with NO_SOCKET', async () 
   expect(client.socket).toBeNull();
   await expect(client.request('dashboard:join', {})).rejects.toMatchObject({ code: 'NO_SOCKET' });
 });
+
+it('does nothing after close(): a retry that was due neither sends nor answers (no REST fallback after close)', async () => {
+  const client = connect('good');
+  await until(() => expect(client.connected).toBe(true));
+  const answers: unknown[] = [];
+  gateway.joinFailures = ['UNAVAILABLE'];
+  const before = gateway.joins;
+  const retries: number[] = [];
+  client.requestUntilAnswered('task:join', { taskId: '3f2b8c1e-8d9a-4c6b-9f1e-2a3b4c5d6e7f' }, (ack) => answers.push(ack), {
+    onRetry: (attempt) => retries.push(attempt),
+  });
+  await until(() => expect(retries).toEqual([1]));
+  client.close();
+  // The retry was due within 500 ms (ackRetryDelayMs(1)); nothing may happen after it.
+  await new Promise((r) => setTimeout(r, 1000));
+  expect(answers).toHaveLength(0);
+  expect(gateway.joins).toBe(before + 1);
+});

@@ -47,11 +47,22 @@ export interface TaskflowClientOptions {
   socketOptions?: SocketOptionsOverride;
   /** How long a request waits for its ack by default (ms). */
   requestTimeoutMs?: number;
+  /** How often feeds read the REST API when they cannot follow live (realtime off, a join failed for good). */
+  pollMs?: number;
+  /** After a join failed for good, the first wait before a feed tries it again (doubling, at most 10×). */
+  rejoinBackoffMs?: number;
 }
 
 export interface RequestOptions {
   timeoutMs?: number;
 }
+
+/**
+ * Stops a requestUntilAnswered: no more attempts, and its answer is dropped. `afterInFlight` runs once the attempt
+ * on the wire (if any) has been answered or given up on, at once when none is: what must follow it on the server
+ * (a leave after a join) waits for that, as the server handles a socket's messages concurrently.
+ */
+export type StopRequest = (afterInFlight?: () => void) => void;
 
 export interface UntilAnsweredOptions extends RequestOptions {
   /** Told before each repeat: which attempt failed (1, 2, …) and its answer (undefined: no ack). */
@@ -61,6 +72,7 @@ export interface UntilAnsweredOptions extends RequestOptions {
 /** After TOO_MANY_SOCKETS with no Retry-After (the user's other sockets must close first), the wait before trying again. */
 const LIMIT_RETRY_SECONDS = 30;
 const POLL_MS = 5000;
+const REJOIN_BACKOFF_MS = 30_000;
 
 type ReservedEvents = { connect: () => void; disconnect: (reason: Socket.DisconnectReason) => void };
 
@@ -75,7 +87,9 @@ export class TaskflowClient extends Store<ConnectionState> {
   /** null when realtime is off. */
   readonly socket: TaskflowSocket | null;
   readonly http: HttpClient;
-  readonly pollMs = POLL_MS;
+  readonly pollMs: number;
+  /** After a join failed for good, the first wait before trying it again (then doubling, at most 10×). */
+  readonly rejoinBackoffMs: number;
   /** The dashboard room, shared by every dashboard feed of this client (one join, one leave). */
   readonly dashboardRoom: DashboardRoom | null;
   private readonly requestTimeoutMs: number;
@@ -94,6 +108,8 @@ export class TaskflowClient extends Store<ConnectionState> {
     this.http =
       options.http ?? fetchHttp({ ...(options.url ? { url: options.url } : {}), ...(options.token ? { token: options.token } : {}) });
     this.requestTimeoutMs = options.requestTimeoutMs ?? 5000;
+    this.pollMs = options.pollMs ?? POLL_MS;
+    this.rejoinBackoffMs = options.rejoinBackoffMs ?? REJOIN_BACKOFF_MS;
     if (options.realtime === false) {
       this.socket = null;
       this.dashboardRoom = null;
@@ -157,12 +173,26 @@ export class TaskflowClient extends Store<ConnectionState> {
     if (this.socket && !this.closed && !this.ended && this.online && !this.socket.active) this.socket.connect();
   }
 
-  private later(ms: number, fn: () => void): void {
+  /** @internal A timer close() clears (a closed client must neither act nor keep the process alive). */
+  later(ms: number, fn: () => void): ReturnType<typeof setTimeout> {
     const timer = setTimeout(() => {
       this.timers.delete(timer);
       fn();
     }, ms);
     this.timers.add(timer);
+    return timer;
+  }
+
+  /** @internal */
+  cancel(timer: ReturnType<typeof setTimeout> | undefined): void {
+    if (timer === undefined) return;
+    clearTimeout(timer);
+    this.timers.delete(timer);
+  }
+
+  /** Whether close() was called. */
+  get isClosed(): boolean {
+    return this.closed;
   }
 
   /** No reconnect after this; the server closes the socket itself (a refused handshake left none open). */
@@ -239,47 +269,58 @@ export class TaskflowClient extends Store<ConnectionState> {
    * failure (UNAVAILABLE, RATE_LIMITED) or a missing ack is sent again with the contract's backoff; INTERNAL and a
    * missing ack only a few times (shouldRetryAck), then `onAnswer` gets the last failure, or undefined when no ack
    * came at all. While disconnected it waits for the next connect. `message` may be a function, read at each
-   * attempt (a resync asks from where the copy is by then). Returns the stop.
+   * attempt (a resync asks from where the copy is by then). Returns the stop. After close() nothing is sent and
+   * `onAnswer` is never called.
    */
   requestUntilAnswered<M extends ClientMessageName>(
     name: M,
     message: ClientMessage<M> | (() => ClientMessage<M>),
     onAnswer: (ack: Ack<ClientMessageAck<M>> | undefined) => void,
     options: UntilAnsweredOptions = {},
-  ): () => void {
+  ): StopRequest {
     let stopped = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
     let unwait: (() => void) | undefined;
+    let inFlight = false;
+    let afterSettled: (() => void) | undefined;
     const attempt = (n: number): void => {
-      if (stopped) return;
+      timer = undefined;
+      if (stopped || this.closed) return;
       if (!this.socket?.connected) {
         // Answered later, never before this returns its stop (callers keep it until the answer).
-        if (!this.socket || this.closed) return void Promise.resolve().then(() => !stopped && onAnswer(undefined));
+        if (!this.socket) return void Promise.resolve().then(() => !stopped && !this.closed && onAnswer(undefined));
         // After the connect's own handlers ran: a feed that re-joins on connect stops this one first.
         unwait = this.on('connect', () => {
           unwait?.();
-          timer = setTimeout(() => attempt(n), 0);
+          timer = this.later(0, () => attempt(n));
         });
         return;
       }
       const body = typeof message === 'function' ? (message as () => ClientMessage<M>)() : message;
+      inFlight = true;
       this.request(name, body, options).then(
-        (ack) => answered(n, ack),
-        () => answered(n, undefined),
+        (ack) => settled(n, ack),
+        () => settled(n, undefined),
       );
     };
-    const answered = (n: number, ack: Ack<ClientMessageAck<M>> | undefined): void => {
-      if (stopped) return;
+    const settled = (n: number, ack: Ack<ClientMessageAck<M>> | undefined): void => {
+      inFlight = false;
+      const after = afterSettled;
+      afterSettled = undefined;
+      after?.();
+      if (stopped || this.closed) return;
       const error = ack && !ack.ok ? ack.error : undefined;
       if (ack?.ok || !shouldRetryAck(error, n)) return onAnswer(ack);
       options.onRetry?.(n, error ? TaskflowError.fromAck(error) : undefined);
-      timer = setTimeout(() => attempt(n + 1), ackRetryDelayMs(n));
+      timer = this.later(ackRetryDelayMs(n), () => attempt(n + 1));
     };
     attempt(1);
-    return () => {
+    return (afterInFlight) => {
       stopped = true;
-      clearTimeout(timer);
+      this.cancel(timer);
       unwait?.();
+      if (afterInFlight && inFlight) afterSettled = afterInFlight;
+      else afterInFlight?.();
     };
   }
 

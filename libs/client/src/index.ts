@@ -4,6 +4,7 @@ export {
   type ConnectionStatus,
   type RequestOptions,
   type SocketOptionsOverride,
+  type StopRequest,
   type TaskflowClientOptions,
   type TaskflowSocket,
   type UntilAnsweredOptions,
