@@ -1,4 +1,4 @@
-import { TaskflowClient } from './client';
+import { TaskflowClient, type TaskflowClientOptions } from './client';
 import type { TaskFeed, TaskFeedTrace } from './task-feed';
 import { ev, FakeGateway, fakeHttp, task, TASK_ID, until } from './testing/fake-gateway';
 
@@ -13,15 +13,28 @@ afterAll(async () => {
   await gateway.close();
 });
 beforeEach(() => {
-  Object.assign(gateway, { joins: 0, joinFailures: [], beforeSnapshot: [], resyncs: [], resyncFailures: [], committed: [], taskLeaves: 0 });
+  Object.assign(gateway, {
+    joins: 0,
+    joinsAnswered: 0,
+    joinDelayMs: 0,
+    joinFailures: [],
+    beforeSnapshot: [],
+    resyncs: [],
+    resyncFailures: [],
+    committed: [],
+    taskLeaves: 0,
+  });
   gateway.snapshot = { seq: 1, status: 'received', events: [ev(1, 'received')] };
 });
 afterEach(() => {
   for (const o of open.splice(0).reverse()) o.close();
 });
 
-function follow(http = fakeHttp({})): { client: TaskflowClient; feed: TaskFeed; traces: TaskFeedTrace[] } {
-  const client = new TaskflowClient({ url: gateway.url, http, socketOptions: { transports: ['websocket'], forceNew: true } });
+function follow(
+  http = fakeHttp({}),
+  options: Partial<TaskflowClientOptions> = {},
+): { client: TaskflowClient; feed: TaskFeed; traces: TaskFeedTrace[] } {
+  const client = new TaskflowClient({ url: gateway.url, http, socketOptions: { transports: ['websocket'], forceNew: true }, ...options });
   const traces: TaskFeedTrace[] = [];
   const feed = client.task(TASK_ID, { onTrace: (t) => traces.push(t) });
   open.push(client, feed);
@@ -200,4 +213,71 @@ it('polls the REST API when realtime is off', async () => {
   expect(client.getSnapshot().status).toBe('polling');
   await until(() => expect(feed.getSnapshot().view?.last).toBe(2));
   expect(gateway.joins).toBe(0);
+});
+
+it('catches up after the snapshot when sync:required came while the join waited for it', async () => {
+  // The snapshot was read at seq 1 while this node's subscription was down (seq 2 was published then, and lost);
+  // the subscription came back before the snapshot was sent.
+  const early = (socket: import('socket.io').Socket) => {
+    socket.prependListener('task:join', () => void socket.emit('sync:required', { reason: 'subscription_interrupted' }));
+  };
+  gateway.server.on('connection', early);
+  gateway.committed = [ev(2, 'completed')];
+  try {
+    const { feed, traces } = follow();
+    await until(() => expect(feed.getSnapshot().view?.last).toBe(2));
+    expect(gateway.resyncs).toEqual([{ taskIds: [TASK_ID], since: { [TASK_ID]: 1 }, reply: 'ack' }]);
+    expect(traces.filter((t) => t.kind !== 'live')).toEqual([
+      { kind: 'sync_required' },
+      { kind: 'snapshot', seq: 1, applied: [1] },
+      { kind: 'resync', since: 1 },
+      { kind: 'applied', seq: 2 },
+    ]);
+  } finally {
+    gateway.server.off('connection', early);
+  }
+});
+
+it('after a join failed for good: says it is not live, polls the REST API and joins again later', async () => {
+  gateway.joinFailures = Array(5).fill('INTERNAL');
+  let seq = 1;
+  const http = fakeHttp({
+    [`/api/tasks/${TASK_ID}`]: () => ({ ...task(seq, 'received'), events: [ev(1, 'received')], hasOlder: false, olderCursor: null }),
+  });
+  const { feed } = follow(http, { pollMs: 100, rejoinBackoffMs: 1500 });
+  await until(() => expect(feed.getSnapshot().view?.last).toBe(1), 20_000);
+  expect(feed.getSnapshot()).toMatchObject({ live: false, error: { code: 'INTERNAL' } });
+  // A change the feed cannot hear (it is in no room): the poll brings it.
+  seq = 2;
+  await until(() => expect(feed.getSnapshot().view?.task.seq).toBe(2));
+  expect(feed.getSnapshot()).toMatchObject({ live: false, error: { code: 'INTERNAL' } });
+  // The join is tried again (the server is fine by then): live, and the poll stops.
+  await until(() => expect(feed.getSnapshot().live).toBe(true), 10_000);
+  expect(gateway.joins).toBe(6);
+  expect(feed.getSnapshot().error).toBeUndefined();
+  const asked = http.asked.length;
+  await new Promise((r) => setTimeout(r, 400));
+  expect(http.asked.length).toBe(asked);
+}, 30_000);
+
+it('reads nothing over REST once the client is closed, though a join retry was due', async () => {
+  const http = fakeHttp({ [`/api/tasks/${TASK_ID}`]: { ...task(1, 'received'), events: [], hasOlder: false, olderCursor: null } });
+  gateway.joinFailures = ['UNAVAILABLE'];
+  const { client, traces } = follow(http);
+  await until(() => expect(traces).toContainEqual({ kind: 'retry', message: 'task:join', attempt: 1, code: 'UNAVAILABLE' }));
+  // The client closed before its feed (a provider's cleanup order): the retry due must neither send nor fall back.
+  client.close();
+  await new Promise((r) => setTimeout(r, 1000));
+  expect(http.asked).toEqual([]);
+  expect(gateway.joins).toBe(1);
+});
+
+it('leaves the room after the join it overtook when closed while the join is on the wire', async () => {
+  gateway.joinDelayMs = 300;
+  const { feed } = follow();
+  await until(() => expect(gateway.joins).toBe(1));
+  feed.close();
+  await until(() => expect(gateway.taskLeaves).toBe(1));
+  expect(gateway.joinsAnswered).toBe(1);
+  expect(gateway.sockets.at(-1)!.rooms.has(`task:${TASK_ID}`)).toBe(false);
 });

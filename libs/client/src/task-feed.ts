@@ -1,5 +1,5 @@
 import { inSeqOrder, type Ack, type ClientMessageAck, type PublicTask, type ServerEventPayload } from '@taskflow/events';
-import type { TaskflowClient } from './client';
+import type { StopRequest, TaskflowClient } from './client';
 import { isNotFound, TaskflowError, toTaskflowError } from './errors';
 import { Store } from './store';
 import { applyEvent, fromSnapshot, prependOlder, type EventAdded, type OlderPage, type TaskState, type TaskView } from './task-view';
@@ -12,8 +12,17 @@ export interface TaskFeedState {
   viewers: Viewers;
   /** The server says there is no such task, or the viewer may not see it. */
   notFound: boolean;
-  /** The last failure that left the view as it was (a join refused for good, a failed REST read). */
+  /**
+   * The last failure that left the view as it was (a join refused for good, a failed REST read). While the feed
+   * falls back to reading the REST API (not `live`) it stays set.
+   */
   error?: TaskflowError;
+  /**
+   * Whether changes arrive live: the last join succeeded and the socket is connected. False before that, while
+   * reconnecting, and after a join failed for good (the feed then polls the REST API and tries the join again
+   * with a long backoff).
+   */
+  live: boolean;
 }
 
 /** What a feed saw, for tests and tools that record it (TaskMirror); the feed's behaviour does not depend on it. */
@@ -49,7 +58,13 @@ export class TaskFeed extends Store<TaskFeedState> {
   private pending: EventAdded[] | null = null;
   /** The resync in flight (one at a time); `again`: a gap or sync:required came meanwhile that it may not cover. */
   private resyncing: { stop: () => void; again: boolean } | null = null;
-  private stopJoining: (() => void) | undefined;
+  private stopJoining: StopRequest | undefined;
+  /** sync:required came while a join waited for its snapshot: resync after it (it may have been read before). */
+  private syncAfterSnapshot = false;
+  /** Set while a join failed for good: the REST poll and the next join attempt (long backoff). */
+  private fallback: { error: TaskflowError; poll: ReturnType<typeof setInterval>; retry?: ReturnType<typeof setTimeout> } | null = null;
+  /** Joins failed for good in a row, for the backoff. */
+  private failedJoins = 0;
   private joinWaiters: Array<(ack: JoinAnswer) => void> = [];
   private readonly cleanup: Array<() => void> = [];
   private readonly release: () => boolean;
@@ -60,7 +75,7 @@ export class TaskFeed extends Store<TaskFeedState> {
     readonly taskId: string,
     private readonly options: TaskFeedOptions = {},
   ) {
-    super({ viewers: [], notFound: false });
+    super({ viewers: [], notFound: false, live: false });
     this.release = client.holdTask(taskId);
     if (!client.socket) {
       void this.refresh();
@@ -73,6 +88,7 @@ export class TaskFeed extends Store<TaskFeedState> {
       client.on('task:event_added', (added) => added.taskId === taskId && this.onLive(added)),
       client.on('presence:updated', (p) => p.taskId === taskId && this.update({ viewers: p.viewers })),
       client.on('connect', () => this.rejoin()),
+      client.on('disconnect', () => this.update({ live: false })),
       client.on('sync:required', () => this.onSyncRequired()),
     );
     if (client.connected) this.rejoin();
@@ -105,6 +121,7 @@ export class TaskFeed extends Store<TaskFeedState> {
       { taskId: this.taskId },
       (ack) => {
         this.stopJoining = undefined;
+        if (this.closed) return;
         this.joined(ack);
         for (const resolve of this.joinWaiters.splice(0)) resolve(ack);
       },
@@ -113,14 +130,39 @@ export class TaskFeed extends Store<TaskFeedState> {
   }
 
   private joined(ack: JoinAnswer): void {
-    if (ack?.ok) return; // the snapshot came (or comes) as task:state
+    if (ack?.ok) {
+      // The snapshot came (or comes) as task:state.
+      this.failedJoins = 0;
+      this.stopFallback();
+      return this.update({ live: true, error: undefined });
+    }
     // Refused for good: nothing is coming to end the buffer.
     this.pending = null;
     const error = ack ? TaskflowError.fromAck(ack.error) : new TaskflowError('TIMEOUT', 'task:join was not answered');
-    if (isNotFound(error)) return this.update({ notFound: true, error });
-    // INTERNAL a few times, or no answer: the REST read (which also says when the task is not there).
-    if (!ack || error.code === 'INTERNAL') return void this.refresh();
-    this.update({ error });
+    if (isNotFound(error)) return this.update({ notFound: true, error, live: false });
+    // INTERNAL a few times, or no answer: the REST read (which also says when the task is not there), every
+    // pollMs, and the join again later; the state says meanwhile that the view is not live.
+    if (!ack || error.code === 'INTERNAL') return this.startFallback(error);
+    this.update({ error, live: false });
+  }
+
+  private startFallback(error: TaskflowError): void {
+    this.failedJoins += 1;
+    this.stopFallback();
+    const poll = setInterval(() => void this.refresh(), this.client.pollMs);
+    const wait = this.client.rejoinBackoffMs * Math.min(2 ** (this.failedJoins - 1), 10);
+    // While disconnected the next connect joins anyway.
+    const retry = setTimeout(() => this.client.connected && this.rejoin(), wait * (1 + Math.random() / 2));
+    this.fallback = { error, poll, retry };
+    this.update({ error, live: false });
+    void this.refresh();
+  }
+
+  private stopFallback(): void {
+    if (!this.fallback) return;
+    clearInterval(this.fallback.poll);
+    clearTimeout(this.fallback.retry);
+    this.fallback = null;
   }
 
   private onSnapshot(state: TaskState): void {
@@ -128,10 +170,14 @@ export class TaskFeed extends Store<TaskFeedState> {
     const view = fromSnapshot(before, state);
     const taken = view !== before ? state.events.map((e) => e.seq).filter((seq) => seq > (before?.last ?? 0)) : [];
     this.trace({ kind: 'snapshot', seq: state.seq, applied: taken });
-    this.update({ view, notFound: false, error: undefined });
+    this.update({ view, notFound: false, error: this.fallback?.error });
     const held = this.pending ?? [];
     this.pending = null;
     for (const added of inSeqOrder(held)) this.apply(added);
+    if (this.syncAfterSnapshot && this.client.socket) {
+      this.syncAfterSnapshot = false;
+      this.resync();
+    }
   }
 
   private onLive(added: EventAdded): void {
@@ -156,7 +202,9 @@ export class TaskFeed extends Store<TaskFeedState> {
   /** This node missed broadcasts (its Redis subscription was interrupted): ask for what came after `last`. */
   private onSyncRequired(): void {
     this.trace({ kind: 'sync_required' });
-    if (this.pending) return; // a join is waiting for its snapshot, which is read after the interruption
+    // A join is waiting for its snapshot, which may have been read before the subscription came back (and so miss
+    // what was published meanwhile): catch up right after it.
+    if (this.pending) return void (this.syncAfterSnapshot = true);
     if (this.getSnapshot().view) this.resync();
     else if (!this.getSnapshot().notFound) this.rejoin();
   }
@@ -182,6 +230,7 @@ export class TaskFeed extends Store<TaskFeedState> {
       },
       (ack) => {
         this.resyncing = null;
+        if (this.closed) return;
         // Refused for good (or INTERNAL / no answer, a few times): the REST read closes the gap instead of
         // leaving it open until the next event.
         if (!ack?.ok) return void this.refresh();
@@ -222,6 +271,7 @@ export class TaskFeed extends Store<TaskFeedState> {
     const before = this.getSnapshot().view?.olderCursor;
     if (before === undefined || before === null) return;
     const page = await this.client.http.get<OlderPage>(`/api/tasks/${encodeURIComponent(this.taskId)}/events?before=${before}`);
+    if (this.closed) return;
     // Applied to the view as it is by then: live events may have come meanwhile (prependOlder merges by seq). A view
     // a re-join replaced meanwhile starts elsewhere: the page would not join on to it (the user asks again).
     const view = this.getSnapshot().view;
@@ -232,10 +282,18 @@ export class TaskFeed extends Store<TaskFeedState> {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.stopJoining?.();
+    const last = this.release();
+    const leave = () => {
+      if (last && this.client.connected) this.client.request('task:leave', { taskId: this.taskId }).catch(() => undefined);
+    };
+    // The server handles a socket's messages concurrently: a leave sent while the join is on the wire can be done
+    // before it, and the socket would stay in the room. So it follows the join's answer.
+    if (this.stopJoining) this.stopJoining(leave);
+    else leave();
+    this.stopJoining = undefined;
     this.stopResync();
+    this.stopFallback();
     for (const off of this.cleanup.splice(0)) off();
     for (const resolve of this.joinWaiters.splice(0)) resolve(undefined);
-    if (this.release() && this.client.connected) this.client.request('task:leave', { taskId: this.taskId }).catch(() => undefined);
   }
 }

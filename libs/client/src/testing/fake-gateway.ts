@@ -36,6 +36,10 @@ export class FakeGateway {
   refuse: Array<Error> = [];
   handshakes = 0;
   joins = 0;
+  /** Task joins answered (after joinDelayMs). */
+  joinsAnswered = 0;
+  /** How long a task join takes before it joins the room and answers (the server handles messages concurrently). */
+  joinDelayMs = 0;
   /** Codes the next task joins are refused with, in order. */
   joinFailures: string[] = [];
   /** Live events sent to the joining socket before its snapshot (the server joins first, then reads). */
@@ -46,6 +50,8 @@ export class FakeGateway {
   /** What a resync answers with: the committed events after `since`. */
   committed: TimelineEvent[] = [];
   dashboardJoins = 0;
+  /** Codes the next dashboard joins are refused with, in order. */
+  dashboardJoinFailures: string[] = [];
   dashboardLeaves = 0;
   taskLeaves = 0;
   dashboardState: ServerEventPayload<'dashboard:state'> = { tasks: [], counts: NONE, privateCounts: NONE, nextCursor: null };
@@ -61,9 +67,11 @@ export class FakeGateway {
     });
     this.server.on('connection', (socket) => {
       this.sockets.push(socket);
-      socket.on('task:join', (msg: { taskId: string }, ack: (a: unknown) => void) => {
+      socket.on('task:join', async (msg: { taskId: string }, ack: (a: unknown) => void) => {
         this.joins += 1;
         const code = this.joinFailures.shift();
+        if (this.joinDelayMs > 0) await new Promise((r) => setTimeout(r, this.joinDelayMs));
+        this.joinsAnswered += 1;
         if (code) return ack({ ok: false, error: { code, message: code } });
         void socket.join(`task:${msg.taskId}`);
         for (const event of this.beforeSnapshot) socket.emit('task:event_added', { taskId: msg.taskId, seq: event.seq, event });
@@ -76,8 +84,9 @@ export class FakeGateway {
         });
         ack({ ok: true, data: { seq } });
       });
-      socket.on('task:leave', (_msg: unknown, ack: (a: unknown) => void) => {
+      socket.on('task:leave', (msg: { taskId: string }, ack: (a: unknown) => void) => {
         this.taskLeaves += 1;
+        void socket.leave(`task:${msg.taskId}`);
         ack({ ok: true });
       });
       socket.on('resync_requested', (msg: { taskIds: string[]; since: Record<string, number> }, ack: (a: unknown) => void) => {
@@ -93,6 +102,8 @@ export class FakeGateway {
       });
       socket.on('dashboard:join', (_msg: unknown, ack: (a: unknown) => void) => {
         this.dashboardJoins += 1;
+        const code = this.dashboardJoinFailures.shift();
+        if (code) return ack({ ok: false, error: { code, message: code } });
         void socket.join('org');
         socket.emit('dashboard:state', this.dashboardState);
         ack({ ok: true, data: { count: this.dashboardState.tasks.length } });
