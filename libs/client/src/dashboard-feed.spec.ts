@@ -1,5 +1,5 @@
 import type { PublicTask, TaskCounts } from '@taskflow/events';
-import { TaskflowClient } from './client';
+import { TaskflowClient, type TaskflowClientOptions } from './client';
 import type { DashboardFeedTrace } from './dashboard-feed';
 import { FakeGateway, fakeHttp, row, until } from './testing/fake-gateway';
 
@@ -25,6 +25,7 @@ afterAll(async () => {
 });
 beforeEach(() => {
   gateway.dashboardJoins = 0;
+  gateway.dashboardJoinFailures = [];
   gateway.dashboardLeaves = 0;
   gateway.dashboardState = { tasks: [row(A, 2, 'analyzing')], counts: counts(3, 1), privateCounts: counts(1), nextCursor: 'c1' };
 });
@@ -32,8 +33,8 @@ afterEach(() => {
   for (const o of open.splice(0).reverse()) o.close();
 });
 
-function connect(http = fakeHttp({})): TaskflowClient {
-  const client = new TaskflowClient({ url: gateway.url, http, socketOptions: { transports: ['websocket'], forceNew: true } });
+function connect(http = fakeHttp({}), options: Partial<TaskflowClientOptions> = {}): TaskflowClient {
+  const client = new TaskflowClient({ url: gateway.url, http, socketOptions: { transports: ['websocket'], forceNew: true }, ...options });
   open.push(client);
   return client;
 }
@@ -124,4 +125,87 @@ it('polls the REST API when realtime is off', async () => {
   const feed = client.dashboard();
   open.push(client, feed);
   await until(() => expect(feed.getSnapshot().counts).toEqual(counts(7)));
+});
+
+it('gives a feed opened while the room is already held a state of its own', async () => {
+  const client = connect(fakeHttp({ '/api/tasks?': { tasks: [], nextCursor: null, counts: counts(0) } }));
+  await until(() => expect(client.connected).toBe(true));
+  const filtered = client.dashboard({ filter: { repo: 'a' } });
+  open.push(filtered);
+  await until(() => expect(gateway.dashboardJoins).toBe(1));
+  const feed = client.dashboard();
+  open.push(feed);
+  await until(() => expect(feed.getSnapshot()).toMatchObject({ loaded: true, live: true, counts: counts(3, 1), nextCursor: 'c1' }));
+  expect([...feed.getSnapshot().rows.keys()]).toEqual([A]);
+  expect(gateway.dashboardJoins).toBe(2);
+});
+
+it('after a join failed for good: says it is not live, polls the REST API and joins again later', async () => {
+  gateway.dashboardJoinFailures = ['FEATURE_DISABLED'];
+  let active = 4;
+  const http = fakeHttp({
+    '/api/tasks?limit=100': () => ({ tasks: [listed(B, 1, 'received')], nextCursor: null, counts: counts(active) }),
+  });
+  const client = connect(http, { pollMs: 100, rejoinBackoffMs: 1500 });
+  const feed = client.dashboard();
+  open.push(feed);
+  await until(() =>
+    expect(feed.getSnapshot()).toMatchObject({ loaded: true, live: false, counts: counts(4), error: { code: 'FEATURE_DISABLED' } }),
+  );
+  active = 5;
+  await until(() => expect(feed.getSnapshot().counts).toEqual(counts(5)));
+  expect(feed.getSnapshot()).toMatchObject({ live: false, error: { code: 'FEATURE_DISABLED' } });
+  await until(() => expect(feed.getSnapshot()).toMatchObject({ live: true, counts: counts(3, 1) }), 10_000);
+  expect(feed.getSnapshot().error).toBeUndefined();
+  expect(gateway.dashboardJoins).toBe(2);
+  const asked = http.asked.length;
+  await new Promise((r) => setTimeout(r, 400));
+  expect(http.asked.length).toBe(asked);
+});
+
+it('does not count a private change twice after a REST read (whose total includes the private tasks)', async () => {
+  gateway.dashboardJoinFailures = ['FEATURE_DISABLED'];
+  // GET /api/tasks counts all the viewer sees: 3 shared + 1 private, without saying which.
+  const client = connect(fakeHttp({ '/api/tasks?limit=100': { tasks: [], nextCursor: null, counts: counts(4) } }));
+  const feed = client.dashboard();
+  open.push(feed);
+  await until(() => expect(feed.getSnapshot().counts).toEqual(counts(4)));
+  gateway.emitAll('dashboard:task_count_changed' as never, { ...counts(2), scope: 'private' } as never);
+  gateway.emitAll('dashboard:task_list_updated' as never, { ...row(B, 1), counts: { ...counts(2), scope: 'private' } } as never);
+  await until(() => expect(feed.getSnapshot().rows.has(B)).toBe(true));
+  expect(feed.getSnapshot().counts).toEqual(counts(4));
+  // The next state splits the counts again; scoped updates apply from then on.
+  gateway.emitAll('sync:required', { reason: 'subscription_interrupted' });
+  await until(() => expect(feed.getSnapshot()).toMatchObject({ live: true, counts: counts(3, 1), privateCounts: counts(1) }));
+  gateway.toDashboard('dashboard:task_count_changed', { ...counts(2), scope: 'private' });
+  await until(() => expect(feed.getSnapshot().counts).toEqual(counts(4, 1)));
+});
+
+it("filtered: a reload during setFilter's first page still replaces the old filter's rows and cursor", async () => {
+  const page = (id: string, repo: string, nextCursor: string | null) => ({
+    tasks: [{ ...listed(id, 1, 'received'), repo }],
+    nextCursor,
+    counts: counts(1),
+  });
+  let releaseB!: () => void;
+  const slowB = new Promise<void>((r) => (releaseB = r));
+  const http = fakeHttp({
+    '/api/tasks?limit=100&repo=a': page(A, 'a', 'cursor-of-a'),
+    '/api/tasks?limit=100&repo=b': async () => {
+      await slowB;
+      return page(B, 'b', null);
+    },
+  });
+  const client = connect(http);
+  const feed = client.dashboard({ filter: { repo: 'a' } });
+  open.push(feed);
+  await until(() => expect([...feed.getSnapshot().rows.keys()]).toEqual([A]));
+  await until(() => expect(gateway.dashboardJoins).toBe(1));
+  feed.setFilter({ repo: 'b' });
+  // A reload for another reason while the new filter's first page is on its way (sync:required, a reconnect, the timer).
+  gateway.emitAll('sync:required', { reason: 'subscription_interrupted' });
+  await until(() => expect(http.asked.filter((p) => p.includes('repo=b'))).toHaveLength(2));
+  releaseB();
+  await until(() => expect([...feed.getSnapshot().rows.keys()]).toEqual([B]));
+  expect(feed.getSnapshot().nextCursor).toBeNull();
 });

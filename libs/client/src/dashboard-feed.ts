@@ -37,6 +37,9 @@ const ZERO: DashboardCounts = Object.freeze(counted({ activeCount: 0, completedC
 export class DashboardRoom {
   private holders = 0;
   private stopJoining: (() => void) | undefined;
+  /** After a join failed for good: the next attempt (long backoff), and how many failed in a row. */
+  private retry: ReturnType<typeof setTimeout> | undefined;
+  private failedJoins = 0;
   private waiters: Array<(ack: JoinAnswer) => void> = [];
   private readonly answerListeners = new Set<(ack: JoinAnswer) => void>();
 
@@ -45,11 +48,16 @@ export class DashboardRoom {
     client.on('sync:required', () => this.holders > 0 && this.rejoin());
   }
 
-  /** Holds the room (joining it if this is the first holder); `onAnswer` hears every join's final answer. Returns the release. */
-  hold(onAnswer?: (ack: JoinAnswer) => void): () => void {
+  /**
+   * Holds the room (joining it if this is the first holder); `onAnswer` hears every join's final answer. With
+   * `state`, the holder needs a `dashboard:state` of its own: when the room is already held (and no join is under
+   * way, whose state is still to come) it is joined again, which the server answers with a fresh state. Returns
+   * the release.
+   */
+  hold(onAnswer?: (ack: JoinAnswer) => void, options: { state?: boolean } = {}): () => void {
     this.holders += 1;
     if (onAnswer) this.answerListeners.add(onAnswer);
-    if (this.holders === 1 && this.client.connected) this.rejoin();
+    if (this.client.connected && (this.holders === 1 || (options.state && !this.stopJoining))) this.rejoin();
     let held = true;
     return () => {
       if (!held) return;
@@ -59,6 +67,8 @@ export class DashboardRoom {
       if (this.holders > 0) return;
       this.stopJoining?.();
       this.stopJoining = undefined;
+      this.client.cancel(this.retry);
+      this.retry = undefined;
       if (this.client.connected) this.client.request('dashboard:leave', {}).catch(() => undefined);
     };
   }
@@ -73,8 +83,17 @@ export class DashboardRoom {
   /** Joins again, retried until answered, dropping the join under way. */
   private rejoin(): void {
     this.stopJoining?.();
+    this.client.cancel(this.retry);
+    this.retry = undefined;
     this.stopJoining = this.client.requestUntilAnswered('dashboard:join', {}, (ack) => {
       this.stopJoining = undefined;
+      this.failedJoins = ack?.ok ? 0 : this.failedJoins + 1;
+      // Failed for good: the feeds read the REST API meanwhile; the join is tried again, rarely (a connect or
+      // sync:required tries it sooner).
+      if (!ack?.ok && this.holders > 0) {
+        const wait = this.client.rejoinBackoffMs * Math.min(2 ** (this.failedJoins - 1), 10) * (1 + Math.random() / 2);
+        this.retry = this.client.later(wait, () => this.holders > 0 && this.client.connected && this.rejoin());
+      }
       for (const listener of [...this.answerListeners]) listener(ack);
       for (const resolve of this.waiters.splice(0)) resolve(ack);
     });
@@ -93,6 +112,11 @@ export interface DashboardFeedState {
   /** Rows changed live since the first state (for the fade-in of new rows). */
   fresh: ReadonlySet<string>;
   loaded: boolean;
+  /**
+   * Whether changes arrive live (the room's last join succeeded). False until then, and after a join failed for
+   * good: the feed then reads the REST API every pollMs (and `error` says why) until a join succeeds.
+   */
+  live: boolean;
   error?: TaskflowError;
 }
 
@@ -128,12 +152,28 @@ const minus = (a: TaskCounts, b: TaskCounts): DashboardCounts =>
 export class DashboardFeed extends Store<DashboardFeedState> {
   private readonly cleanup: Array<() => void> = [];
   private closed = false;
+  /** The REST poll while the room's join failed for good. */
+  private poller: ReturnType<typeof setInterval> | undefined;
+  /**
+   * The counts came from a REST read, whose total does not say which part is private: a scoped count update
+   * would add to the wrong part (a private one counted twice). They wait for the next dashboard:state.
+   */
+  private countsFromRest = false;
 
   constructor(
     readonly client: TaskflowClient,
     private readonly options: DashboardFeedOptions = {},
   ) {
-    super({ rows: new Map(), counts: null, sharedCounts: null, privateCounts: ZERO, nextCursor: null, fresh: new Set(), loaded: false });
+    super({
+      rows: new Map(),
+      counts: null,
+      sharedCounts: null,
+      privateCounts: ZERO,
+      nextCursor: null,
+      fresh: new Set(),
+      loaded: false,
+      live: false,
+    });
     const room = client.dashboardRoom;
     if (!room) {
       void this.poll();
@@ -146,9 +186,25 @@ export class DashboardFeed extends Store<DashboardFeedState> {
       client.on('dashboard:task_list_updated', (row) => this.onRow(row)),
       client.on('dashboard:task_count_changed', (counts) => this.onCounts(counts)),
       client.on('sync:required', () => this.options.onTrace?.({ kind: 'sync_required' })),
-      // Refused for good, INTERNAL a few times or no answer: the REST list instead of nothing.
-      room.hold((ack) => !ack?.ok && void this.poll()),
+      client.on('disconnect', () => this.update({ live: false })),
+      // Refused for good, INTERNAL a few times or no answer: the REST list instead of nothing, every pollMs until
+      // a join succeeds (the room tries again).
+      room.hold((ack) => this.joined(ack), { state: true }),
+      () => clearInterval(this.poller),
     );
+  }
+
+  private joined(ack: JoinAnswer): void {
+    if (this.closed) return;
+    if (ack?.ok) {
+      clearInterval(this.poller);
+      this.poller = undefined;
+      return this.update({ live: true });
+    }
+    const error = ack ? TaskflowError.fromAck(ack.error) : new TaskflowError('TIMEOUT', 'dashboard:join was not answered');
+    this.update({ live: false, error });
+    this.poller ??= setInterval(() => void this.poll(), this.client.pollMs);
+    void this.poll();
   }
 
   /** Resolves with the final answer of the room's join under way, or of a new one (a fresh `dashboard:state`). */
@@ -166,6 +222,7 @@ export class DashboardFeed extends Store<DashboardFeedState> {
   private onState(state: ServerEventPayload<'dashboard:state'>): void {
     const s = this.getSnapshot();
     this.options.onTrace?.({ kind: 'snapshot', rows: state.tasks.length });
+    this.countsFromRest = false;
     this.update({
       rows: state.tasks.reduce(upsertRow, s.loaded ? s.rows : new Map()),
       ...(s.loaded ? {} : { nextCursor: state.nextCursor }),
@@ -188,6 +245,7 @@ export class DashboardFeed extends Store<DashboardFeedState> {
   }
 
   private onCounts({ scope, ...counts }: ServerEventPayload<'dashboard:task_count_changed'>): void {
+    if (this.countsFromRest) return;
     const s = this.getSnapshot();
     if (scope === 'private') this.update({ privateCounts: counted(counts), counts: s.sharedCounts && sum(s.sharedCounts, counts) });
     else this.update({ sharedCounts: counted(counts), counts: sum(counts, s.privateCounts) });
@@ -198,11 +256,13 @@ export class DashboardFeed extends Store<DashboardFeedState> {
       const page = await this.client.http.get<Page>(`/api/tasks?limit=${PAGE_SIZE}`);
       if (this.closed) return;
       const s = this.getSnapshot();
+      this.countsFromRest = true;
       this.update({
         rows: page.tasks.map(dashboardTaskFromPublic).reduce(upsertRow, s.rows),
         nextCursor: s.loaded ? s.nextCursor : page.nextCursor,
         loaded: true,
-        error: undefined,
+        // Polling because the join failed: the view is not live, and the state keeps saying why.
+        ...(this.poller ? {} : { error: undefined }),
         ...this.countsOf(page.counts),
       });
     } catch (err) {
@@ -215,6 +275,7 @@ export class DashboardFeed extends Store<DashboardFeedState> {
     const cursor = this.getSnapshot().nextCursor;
     if (!cursor) return;
     const page = await this.client.http.get<Page>(`/api/tasks?limit=${PAGE_SIZE}&cursor=${encodeURIComponent(cursor)}`);
+    if (this.closed) return;
     this.update({ rows: page.tasks.map(dashboardTaskFromPublic).reduce(upsertRow, this.getSnapshot().rows), nextCursor: page.nextCursor });
   }
 
@@ -257,6 +318,8 @@ export class FilteredDashboardFeed extends Store<FilteredDashboardState> {
   });
   /** Answers to an older filter are dropped: typing fast must not show the results of a previous query. */
   private generation = 0;
+  /** A reset (setFilter's first page) not yet answered: any reload meanwhile must reset too, or the old rows stay. */
+  private resetPending = false;
   private query: string;
   private closed = false;
 
@@ -292,15 +355,21 @@ export class FilteredDashboardFeed extends Store<FilteredDashboardState> {
     this.filter = filter;
     this.query = query;
     this.update({ counts: null });
+    // A reload already due would ask for the new filter anyway: this one replaces it.
+    this.reload.cancel();
     void this.fetchFirst(true);
   }
 
-  private async fetchFirst(reset: boolean): Promise<void> {
+  private async fetchFirst(resetAsked: boolean): Promise<void> {
     const mine = ++this.generation;
+    // Each load drops the answers of the ones before: one that drops a reset must reset itself.
+    const reset = resetAsked || this.resetPending;
+    this.resetPending = reset;
     this.reload.ran();
     try {
       const page = await this.client.http.get<Page>(`/api/tasks?limit=${PAGE_SIZE}&${this.query}`);
       if (mine !== this.generation || this.closed) return;
+      this.resetPending = false;
       const rows = page.tasks.map(dashboardTaskFromPublic).reduce(upsertRow, reset ? new Map() : this.getSnapshot().rows);
       this.update({
         rows,
@@ -311,6 +380,7 @@ export class FilteredDashboardFeed extends Store<FilteredDashboardState> {
       });
     } catch (err) {
       if (mine !== this.generation || this.closed) return;
+      this.resetPending = false;
       this.update({ error: toTaskflowError(err), loaded: true, ...(reset ? { rows: new Map(), nextCursor: null } : {}) });
     }
   }
