@@ -55,3 +55,26 @@ it('loads on connect and on sync:required, adds live ones once, and marks read',
   await until(() => expect(feed.getSnapshot().notifications.map((n) => n.seq)).toEqual([3, 2, 1]));
   expect(feed.getSnapshot().unreadCount).toBe(1);
 });
+
+it('keeps what came live while a load was on its way, and drops the answer of an older load', async () => {
+  type Listed = { notifications: Notification[]; unreadCount: number };
+  const answer: Array<(listed: Listed) => void> = [];
+  const http = fakeHttp({ '/api/notifications': () => new Promise<Listed>((r) => answer.push(r)) });
+  const client = new TaskflowClient({ url: gateway.url, http, socketOptions: { transports: ['websocket'], forceNew: true } });
+  const feed = client.notifications();
+  open.push(client, feed);
+  // The first load, and the one on connect: both on their way.
+  await until(() => expect(answer).toHaveLength(2));
+  gateway.emitAll('notification:created', { notification: note(2), unreadCount: 2 });
+  await until(() => expect(feed.getSnapshot().notifications.map((n) => n.seq)).toEqual([2]));
+  // Read at the server before notification 2 existed.
+  answer[1]!({ notifications: [note(1)], unreadCount: 1 });
+  await until(() => expect(feed.getSnapshot().loaded).toBe(true));
+  expect(feed.getSnapshot().notifications.map((n) => n.seq)).toEqual([2, 1]);
+  expect(feed.getSnapshot().unreadCount).toBe(2);
+  // The older load answers last, with less: dropped.
+  answer[0]!({ notifications: [], unreadCount: 0 });
+  await new Promise((r) => setTimeout(r, 50));
+  expect(feed.getSnapshot().notifications.map((n) => n.seq)).toEqual([2, 1]);
+  expect(feed.getSnapshot().unreadCount).toBe(2);
+});

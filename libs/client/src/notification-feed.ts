@@ -23,6 +23,10 @@ export class NotificationFeed extends Store<NotificationFeedState> {
   private readonly cleanup: Array<() => void> = [];
   private readonly createdListeners = new Set<(notification: Notification) => void>();
   private closed = false;
+  /** Answers to an older load are dropped (a newer one was read later). */
+  private generation = 0;
+  /** What arrived live since the current load began: its answer, read maybe before, must not lose them. */
+  private liveSinceLoad: Array<ServerEventPayload<'notification:created'>> = [];
 
   constructor(readonly client: TaskflowClient) {
     super({ notifications: [], unreadCount: 0, loaded: false });
@@ -47,15 +51,26 @@ export class NotificationFeed extends Store<NotificationFeedState> {
   }
 
   async load(): Promise<void> {
+    const mine = ++this.generation;
+    this.liveSinceLoad = [];
     try {
       const res = await this.client.http.get<{ notifications: Notification[]; unreadCount: number }>('/api/notifications');
-      if (!this.closed) this.update({ notifications: res.notifications, unreadCount: res.unreadCount, loaded: true, error: undefined });
+      if (this.closed || mine !== this.generation) return;
+      // The server may have read before notifications that came live meanwhile: they stay, with their count.
+      const live = this.liveSinceLoad;
+      const ids = new Set(res.notifications.map((n) => n.id));
+      const missed = live.map((p) => p.notification).filter((n) => !ids.has(n.id));
+      const notifications = [...missed.reverse(), ...res.notifications].slice(0, MAX_NOTIFICATIONS);
+      const unreadCount = Math.max(res.unreadCount, ...live.map((p) => p.unreadCount));
+      this.update({ notifications, unreadCount, loaded: true, error: undefined });
     } catch (err) {
-      if (!this.closed) this.update({ error: toTaskflowError(err) });
+      if (!this.closed && mine === this.generation) this.update({ error: toTaskflowError(err) });
     }
   }
 
-  private created({ notification, unreadCount }: ServerEventPayload<'notification:created'>): void {
+  private created(payload: ServerEventPayload<'notification:created'>): void {
+    const { notification, unreadCount } = payload;
+    this.liveSinceLoad.push(payload);
     const list = this.getSnapshot().notifications;
     const known = list.some((n) => n.id === notification.id);
     this.update({ unreadCount, ...(known ? {} : { notifications: [notification, ...list].slice(0, MAX_NOTIFICATIONS) }) });
@@ -73,6 +88,7 @@ export class NotificationFeed extends Store<NotificationFeedState> {
   /** Marks some (or all) as read on the server; every tab hears `notification:read`. */
   async markRead(which: MarkRead): Promise<void> {
     const res = await this.client.http.post<{ ids: string[]; unreadCount: number }>('/api/notifications/read', which);
+    if (this.closed) return;
     const now = new Date().toISOString();
     const notifications = this.getSnapshot().notifications.map((n) => (res.ids.includes(n.id) ? { ...n, readAt: n.readAt ?? now } : n));
     this.update({ notifications, unreadCount: res.unreadCount });
