@@ -38,7 +38,7 @@ const NOT_FOUND = () => new AppError('NOT_FOUND', 404, 'Task not found');
 const DISABLED = (what: string) => new AppError('FEATURE_DISABLED', 503, `Live ${what} updates are switched off`);
 
 /** Past this many missed events a snapshot is cheaper than the list of events. */
-export const RESYNC_EVENTS_LIMIT = 50;
+const RESYNC_EVENTS_LIMIT = 50;
 
 /**
  * Client → server messages. Rooms are joined before the snapshot is read, so

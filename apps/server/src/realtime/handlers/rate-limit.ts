@@ -9,7 +9,7 @@ import { MAX_RESYNC_TASKS } from '@taskflow/events';
 export const LIMITER_COMMAND_TIMEOUT_MS = 500;
 
 /** Tasks of a resync that cost as much as one ordinary message. */
-export const RESYNC_TASKS_PER_POINT = 10;
+const RESYNC_TASKS_PER_POINT = 10;
 
 /**
  * What a message costs against the budgets: one, except a resync, which costs
