@@ -39,9 +39,34 @@ it('ends the session when the handshake refuses the token: TaskflowError with th
   await until(() => expect(client.getSnapshot().status).toBe('ended'));
   const error = client.getSnapshot().error;
   expect(error).toBeInstanceOf(TaskflowError);
-  expect(error).toMatchObject({ code: 'UNAUTHORIZED', message: 'Invalid token' });
+  expect(error).toMatchObject({ code: 'INVALID_TOKEN', message: 'Invalid token' });
   await new Promise((r) => setTimeout(r, 1200));
   expect(gateway.handshakes).toBe(1);
+  expect(client.socket!.active).toBe(false);
+});
+
+it('does not end the session on a refusal without a login code: tries again with backoff', async () => {
+  // A refusal with no code (not our auth, which always sends one), then one whose code this client does not know.
+  gateway.refuse = [new Error('proxy said no'), refusal({ code: 'SOMETHING_NEW' })];
+  const client = connect('good');
+  const seen: string[] = [];
+  client.subscribe(() => seen.push(`${client.getSnapshot().status}:${client.getSnapshot().error?.code ?? ''}`));
+  await until(() => expect(client.getSnapshot().status).toBe('connected'));
+  expect(gateway.handshakes).toBe(3);
+  expect(seen).not.toContainEqual(expect.stringMatching(/^ended/));
+  expect(seen).toContain('connecting:REFUSED');
+});
+
+it('rejects a request at once while disconnected instead of sending it late', async () => {
+  const client = connect('good');
+  await until(() => expect(client.getSnapshot().status).toBe('connected'));
+  client.setOnline(false);
+  const joins = gateway.dashboardJoins;
+  await expect(client.request('dashboard:join', {})).rejects.toMatchObject({ code: 'DISCONNECTED' });
+  client.setOnline(true);
+  await until(() => expect(client.getSnapshot().status).toBe('connected'));
+  await new Promise((r) => setTimeout(r, 200));
+  expect(gateway.dashboardJoins).toBe(joins);
 });
 
 it('tries a refusal that passes again with backoff (UNAVAILABLE), then connects', async () => {

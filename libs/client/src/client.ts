@@ -1,6 +1,7 @@
 import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
 import {
   ackRetryDelayMs,
+  LOGIN_REQUIRED_CONNECT_ERRORS,
   RETRYABLE_CONNECT_ERRORS,
   shouldRetryAck,
   type Ack,
@@ -155,9 +156,14 @@ export class TaskflowClient extends Store<ConnectionState> {
             ? ackRetryDelayMs(this.refusals)
             : Math.max(ackRetryDelayMs(this.refusals), (error.retryAfterSeconds ?? LIMIT_RETRY_SECONDS) * 1000 * (1 + Math.random() / 2));
         if (reconnect) this.later(delayMs, () => this.connectIfIdle());
-      } else if (!s.active) {
-        // Refused for good (no, expired, revoked or invalid credentials, a disabled account): log in again.
+      } else if (LOGIN_REQUIRED_CONNECT_ERRORS.has(error.code)) {
+        // No, expired, revoked or invalid credentials, a disabled account: log in again.
         return this.end(error);
+      } else if (!s.active) {
+        // Refused without a code (a proxy, a middleware that failed) or with one this client does not know: not a
+        // reason to log out; tried again with backoff.
+        this.refusals += 1;
+        if (reconnect) this.later(ackRetryDelayMs(this.refusals), () => this.connectIfIdle());
       }
       this.refresh();
     });
@@ -195,10 +201,11 @@ export class TaskflowClient extends Store<ConnectionState> {
     return this.closed;
   }
 
-  /** No reconnect after this; the server closes the socket itself (a refused handshake left none open). */
+  /** No reconnect after this (nor socket.io-client's own: the socket is disconnected). */
   private end(error: TaskflowError): void {
     this.ended = true;
     this.lastError = error;
+    this.socket?.disconnect();
     this.refresh();
   }
 
@@ -245,7 +252,8 @@ export class TaskflowClient extends Store<ConnectionState> {
 
   /**
    * Sends a message and resolves with its acknowledgement, typed by the contract. Rejects with TaskflowError
-   * TIMEOUT when no ack came in time, NO_SOCKET when realtime is off or the client is closed.
+   * TIMEOUT when no ack came in time, NO_SOCKET when realtime is off or the client is closed, DISCONNECTED at once
+   * while the socket is not connected (socket.io would buffer it and deliver it, stale, after the next connect).
    */
   async request<M extends ClientMessageName>(
     name: M,
@@ -253,6 +261,7 @@ export class TaskflowClient extends Store<ConnectionState> {
     options: RequestOptions = {},
   ): Promise<Ack<ClientMessageAck<M>>> {
     if (!this.socket || this.closed) throw new TaskflowError('NO_SOCKET', 'No realtime connection');
+    if (!this.socket.connected) throw new TaskflowError('DISCONNECTED', `Not connected: ${name} was not sent`);
     // The one cast: socket.io types `timeout(…).emitWithAck` answers as any, and cannot follow a generic name.
     const timed = this.socket.timeout(options.timeoutMs ?? this.requestTimeoutMs) as unknown as {
       emitWithAck(event: M, message: ClientMessage<M>): Promise<Ack<ClientMessageAck<M>>>;

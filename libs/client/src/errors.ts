@@ -2,8 +2,8 @@ import type { AckError } from '@taskflow/events';
 
 /**
  * Every failure the client reports, with a stable `code`: an ack's code (NOT_FOUND, RATE_LIMITED, …), a refused
- * handshake's (TOO_MANY_SOCKETS, UNAVAILABLE, TOKEN_EXPIRED, UNAUTHORIZED, …), `TIMEOUT` (no ack in time),
- * `CLOSED`/`NO_SOCKET` (nothing to send on), or an HTTP failure's (`NOT_FOUND`, the body's `error`, else
+ * handshake's (TOO_MANY_SOCKETS, UNAVAILABLE, TOKEN_EXPIRED, INVALID_TOKEN, …), `TIMEOUT` (no ack in time),
+ * `CLOSED`/`NO_SOCKET` (nothing to send on), `DISCONNECTED` (a request while the socket is not connected), or an HTTP failure's (`NOT_FOUND`, the body's `error`, else
  * `HTTP_<status>`; `OFFLINE` when the server could not be reached).
  */
 export class TaskflowError extends Error {
@@ -29,13 +29,14 @@ export class TaskflowError extends Error {
   }
 
   /**
-   * A `connect_error`: the server's code is `err.data.code`. Without one it is a refusal with no code (no
-   * credentials: `UNAUTHORIZED`) when socket.io-client gave up, else a transport failure it retries (`TRANSPORT`).
+   * A `connect_error`: the server's code is `err.data.code`. Without one it is a refusal with no code (`REFUSED`:
+   * not the server's auth, which always sends one) when socket.io-client gave up, else a transport failure it
+   * retries (`TRANSPORT`).
    * `data` is the contract's ConnectErrorData, or a credential refusal's `{ code }`.
    */
   static fromConnectError(err: Error & { data?: { code?: string; retryAfterSeconds?: number } }, gaveUp: boolean): TaskflowError {
     const data = err.data;
-    const code = data?.code ?? (gaveUp ? 'UNAUTHORIZED' : 'TRANSPORT');
+    const code = data?.code ?? (gaveUp ? 'REFUSED' : 'TRANSPORT');
     return new TaskflowError(code, err.message, data?.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: data.retryAfterSeconds });
   }
 }

@@ -62,7 +62,7 @@ export class FakeGateway {
       this.handshakes += 1;
       const refused = this.refuse.shift();
       if (refused) return next(refused);
-      if ((socket.handshake.auth as { token?: string }).token === 'bad') return next(refusal({ code: 'UNAUTHORIZED' }, 'Invalid token'));
+      if ((socket.handshake.auth as { token?: string }).token === 'bad') return next(refusal({ code: 'INVALID_TOKEN' }, 'Invalid token'));
       next();
     });
     this.server.on('connection', (socket) => {
