@@ -1,6 +1,6 @@
 import type { PublicTask, TaskCounts } from '@taskflow/events';
 import { TaskflowClient, type TaskflowClientOptions } from './client';
-import type { DashboardFeedTrace } from './dashboard-feed';
+import { MAX_FRESH, type DashboardFeedTrace } from './dashboard-feed';
 import { FakeGateway, fakeHttp, row, until } from './testing/fake-gateway';
 
 /** DashboardFeed and its filtered variant against a real in-process Socket.IO server. */
@@ -208,4 +208,20 @@ it("filtered: a reload during setFilter's first page still replaces the old filt
   releaseB();
   await until(() => expect([...feed.getSnapshot().rows.keys()]).toEqual([B]));
   expect(feed.getSnapshot().nextCursor).toBeNull();
+});
+
+it('keeps only the last MAX_FRESH live changes in fresh', async () => {
+  const client = connect();
+  const feed = client.dashboard();
+  open.push(feed);
+  await until(() => expect(feed.getSnapshot().live).toBe(true));
+  const id = (i: number) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`;
+  const n = MAX_FRESH + 20;
+  for (let i = 1; i <= n; i++) gateway.toDashboard('dashboard:task_list_updated', row(id(i), 1));
+  await until(() => expect(feed.getSnapshot().rows.has(id(n))).toBe(true));
+  const fresh = feed.getSnapshot().fresh;
+  expect(fresh.size).toBe(MAX_FRESH);
+  expect(fresh.has(id(n))).toBe(true);
+  expect(fresh.has(id(20))).toBe(false);
+  expect(fresh.has(id(21))).toBe(true);
 });

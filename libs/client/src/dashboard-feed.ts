@@ -19,6 +19,8 @@ import { upsertRow } from './task-view';
 type JoinAnswer = Ack<ClientMessageAck<'dashboard:join'>> | undefined;
 type Page = { tasks: PublicTask[]; nextCursor: string | null; counts: TaskCounts };
 const PAGE_SIZE = 100;
+/** `fresh` keeps the ids of the last this many live changes (a long-open dashboard would otherwise grow it forever). */
+export const MAX_FRESH = 200;
 /** Counts with their `total` (what the specification shows), whether or not the server sent one. */
 export type DashboardCounts = TaskCounts & { total: number };
 const counted = ({ activeCount, completedCount, failedCount }: TaskCounts): DashboardCounts => ({
@@ -109,7 +111,7 @@ export interface DashboardFeedState {
   privateCounts: DashboardCounts;
   /** The cursor of the next page (loadMore); null at the end. */
   nextCursor: string | null;
-  /** Rows changed live since the first state (for the fade-in of new rows). */
+  /** Rows changed live since the first state (for the fade-in of new rows): the last MAX_FRESH. */
   fresh: ReadonlySet<string>;
   loaded: boolean;
   /**
@@ -239,7 +241,14 @@ export class DashboardFeed extends Store<DashboardFeedState> {
     if (rows === s.rows) this.options.onTrace?.({ kind: 'duplicate', taskId: row.taskId, seq: row.seq });
     else {
       this.options.onTrace?.({ kind: 'applied', taskId: row.taskId, seq: row.seq });
-      this.update({ rows, fresh: new Set(s.fresh).add(row.taskId) });
+      const fresh = new Set(s.fresh);
+      fresh.delete(row.taskId); // re-added last: the oldest changes go first
+      fresh.add(row.taskId);
+      for (const id of fresh) {
+        if (fresh.size <= MAX_FRESH) break;
+        fresh.delete(id);
+      }
+      this.update({ rows, fresh });
     }
     if (counts) this.onCounts(counts);
   }

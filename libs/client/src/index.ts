@@ -17,6 +17,7 @@ export {
   DashboardFeed,
   FilteredDashboardFeed,
   FILTER_RELOAD_MIN_INTERVAL_MS,
+  MAX_FRESH,
   type DashboardCounts,
   type DashboardFeedOptions,
   type DashboardFeedState,
