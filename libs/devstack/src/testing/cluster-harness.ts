@@ -112,9 +112,16 @@ export interface LoadStats {
 }
 
 const RETRYABLE = new Set([502, 503, 504]);
+/**
+ * How long a request is retried, backing off to RETRY_MAX_DELAY_MS. 50 tries 100 ms apart (5 s) ran out during a
+ * rolling restart on a machine at load average 17, where HAProxy's checks of the remaining node time out too.
+ */
+const RETRY_FOR_MS = 60_000;
+const RETRY_MAX_DELAY_MS = 2000;
 
 /**
- * HTTP through HAProxy the way a well-behaved client does it: 502/503/504 are retried (and counted);
+ * HTTP through HAProxy the way a well-behaved client does it: 502/503/504 are retried with backoff for up to a
+ * minute (and counted);
  * with `retryConnectionErrors`, so are requests cut by a node that died under them (a SIGKILL leaves
  * no time to answer; GitHub, for one, redelivers). Anything else unexpected is a failure.
  */
@@ -124,6 +131,7 @@ export function retryingClient(url: string, stats: LoadStats, options: { retryCo
     route: string,
     opts: { token?: string; body?: unknown; expect: number[]; send?: () => Promise<{ status: number; body: string }> },
   ): Promise<any> {
+    const giveUpAt = Date.now() + RETRY_FOR_MS;
     for (let attempt = 1; ; attempt++) {
       stats.requests += 1;
       let status: number | string;
@@ -148,10 +156,10 @@ export function retryingClient(url: string, stats: LoadStats, options: { retryCo
       }
       if (typeof status === 'number' && opts.expect.includes(status)) return text ? JSON.parse(text) : undefined;
       const retryable = typeof status === 'number' ? RETRYABLE.has(status) : options.retryConnectionErrors === true;
-      if (retryable && attempt < 50) {
+      if (retryable && Date.now() < giveUpAt) {
         const key = typeof status === 'number' ? status : 'connection';
         stats.retried[key] = (stats.retried[key] ?? 0) + 1;
-        await new Promise((r) => setTimeout(r, 100));
+        await new Promise((r) => setTimeout(r, Math.min(RETRY_MAX_DELAY_MS, 100 * 2 ** Math.min(attempt - 1, 5))));
         continue;
       }
       stats.failures.push(`${method} ${route}: ${status} ${text.slice(0, 200)}`);
