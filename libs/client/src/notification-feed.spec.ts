@@ -78,3 +78,22 @@ it('keeps what came live while a load was on its way, and drops the answer of an
   expect(feed.getSnapshot().notifications.map((n) => n.seq)).toEqual([2, 1]);
   expect(feed.getSnapshot().unreadCount).toBe(2);
 });
+
+it('writes nothing once closed: a markRead answered after close leaves the state alone', async () => {
+  let answer!: (v: { ids: string[]; unreadCount: number }) => void;
+  const http = fakeHttp({
+    '/api/notifications': { notifications: [note(1)], unreadCount: 1 },
+    '/api/notifications/read': () => new Promise((r) => (answer = r)),
+  });
+  const client = new TaskflowClient({ url: gateway.url, http, socketOptions: { transports: ['websocket'], forceNew: true } });
+  const feed = client.notifications();
+  open.push(client, feed);
+  await until(() => expect(feed.getSnapshot().unreadCount).toBe(1));
+  const marking = feed.markRead({ all: true });
+  await until(() => expect(answer).toBeDefined());
+  feed.close();
+  const before = feed.getSnapshot();
+  answer({ ids: [note(1).id], unreadCount: 0 });
+  await marking;
+  expect(feed.getSnapshot()).toBe(before);
+});

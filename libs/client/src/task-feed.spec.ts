@@ -281,3 +281,29 @@ it('leaves the room after the join it overtook when closed while the join is on 
   expect(gateway.joinsAnswered).toBe(1);
   expect(gateway.sockets.at(-1)!.rooms.has(`task:${TASK_ID}`)).toBe(false);
 });
+
+it('writes nothing once closed: an older page answered after close leaves the view alone', async () => {
+  let answer!: (page: unknown) => void;
+  const http = fakeHttp({ [`/api/tasks/${TASK_ID}/events?before=3`]: () => new Promise((r) => (answer = r)) });
+  gateway.snapshot = { seq: 3, status: 'dispatched', events: [ev(3, 'dispatched')] };
+  const { feed } = follow(http);
+  await until(() => expect(feed.getSnapshot().view?.last).toBe(3));
+  gateway.sockets
+    .at(-1)!
+    .emit('task:state', {
+      taskId: TASK_ID,
+      seq: 3,
+      task: task(3, 'dispatched'),
+      events: [ev(3, 'dispatched')],
+      hasOlder: true,
+      olderCursor: 3,
+    });
+  await until(() => expect(feed.getSnapshot().view?.olderCursor).toBe(3));
+  const loading = feed.loadOlder();
+  await until(() => expect(answer).toBeDefined());
+  feed.close();
+  const before = feed.getSnapshot();
+  answer({ events: [ev(1, 'received'), ev(2, 'analyzing')], hasOlder: false, olderCursor: null });
+  await loading;
+  expect(feed.getSnapshot()).toBe(before);
+});
