@@ -374,7 +374,9 @@ export class FilteredDashboardFeed extends Store<FilteredDashboardState> {
     // Each load drops the answers of the ones before: one that drops a reset must reset itself.
     const reset = resetAsked || this.resetPending;
     this.resetPending = reset;
-    this.reload.ran();
+    // A new filter's first page is what the user asked for, not a reload for a change: the first live change after
+    // it reloads within delayMs (as a change after a quiet spell does), not FILTER_RELOAD_MIN_INTERVAL_MS later.
+    if (!resetAsked) this.reload.ran();
     try {
       const page = await this.client.http.get<Page>(`/api/tasks?limit=${PAGE_SIZE}&${this.query}`);
       if (mine !== this.generation || this.closed) return;
