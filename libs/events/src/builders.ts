@@ -1,6 +1,6 @@
 import type { ServerEventPayload } from './server-events';
 import { isStatusEventType, type TaskEventType, type TaskUpdateEventType, type TimelineEventType } from './status-machine';
-import type { DashboardTask, PublicTask, PublicUser, TaskSource, TimelineEvent } from './task.schema';
+import type { DashboardTask, PublicTask, PublicUser, TaskSource, TimelineEvent, TimelineEventDetail } from './task.schema';
 
 /**
  * Payload builders. Each copies an explicit allow-list of fields, so a store row
@@ -343,9 +343,16 @@ export const PR_OPENED_RESET = {
 /** The payload a timeline event of each type carries (stored and broadcast alike): what the builders above build. */
 export type TimelineEventPayloads = StatusEventPayloads & UpdateEventPayloads;
 export type TimelineEventPayload<T extends TimelineEventType = TimelineEventType> = TimelineEventPayloads[T];
+/** A table with an entry for every event type, each reading that type's payload: a new type does not compile until every table handles it. */
+export type PerTimelineEventType<R> = { [T in TimelineEventType]: (payload: TimelineEventPayload<T>) => R };
 /** A timeline event with its payload typed by its type (a discriminated union on `eventType`). */
 export type TypedTimelineEvent = {
-  [T in TimelineEventType]: { seq: number; eventType: T; payload: TimelineEventPayload<T>; createdAt: string };
+  [T in TimelineEventType]: {
+    seq: number;
+    eventType: T;
+    payload: TimelineEventPayload<T> & { detail?: TimelineEventDetail };
+    createdAt: string;
+  };
 }[TimelineEventType];
 
 /** A timeline event read as its type's payload. The one cast: the payload was built for that type (eventPayload). */

@@ -164,6 +164,18 @@ export const TimelineEventSchema = Type.Object(
 );
 export type TimelineEvent = Static<typeof TimelineEventSchema>;
 
+/**
+ * Who did it: what the store keeps beside an event's payload under `payload.detail` (libs/store actors.ts), shown on
+ * the timeline. Other keys (deliveryId, tracker…) may follow.
+ */
+export const TimelineEventDetailSchema = Type.Object({
+  actor: Type.Optional(Type.String()),
+  actorLogin: Type.Optional(Type.String()),
+  actorKind: Type.Optional(Type.Union([Type.Literal('user'), Type.Literal('github'), Type.Literal('analyzer')])),
+  analyzer: Type.Optional(Type.String()),
+});
+export type TimelineEventDetail = Static<typeof TimelineEventDetailSchema>;
+
 export const TaskCountsSchema = Type.Object(
   {
     activeCount: Type.Integer({ minimum: 0 }),
