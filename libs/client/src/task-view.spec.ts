@@ -64,6 +64,15 @@ describe('paging the timeline', () => {
     expect(after.olderCursor).toBe(301);
   });
 
+  it('reads the task from the top-level fields of task:state, the nested task only from a server without them', () => {
+    const top = { ...task(2), status: 'merged' } as PublicTask;
+    const withoutNested = fromSnapshot(undefined, { ...top, taskId, seq: 2, events: range(1, 2) });
+    expect(withoutNested.task).toEqual(top);
+    const both = fromSnapshot(undefined, { ...top, taskId, seq: 2, task: task(2), events: range(1, 2) });
+    expect(both.task).toEqual(top);
+    expect(fromSnapshot(undefined, { taskId, seq: 2, task: task(2), events: range(1, 2) }).task).toEqual(task(2));
+  });
+
   it('reads a snapshot without paging fields as the whole timeline', () => {
     expect(fromSnapshot(undefined, { taskId, seq: 2, task: task(2), events: range(1, 2) }).olderCursor).toBeNull();
   });

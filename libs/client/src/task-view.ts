@@ -24,8 +24,12 @@ export interface TaskView {
 }
 
 export type EventAdded = ServerEventPayload<'task:event_added'>;
-/** What a snapshot needs (the `task:state` payload; the REST read is turned into one). The task is read from `task`. */
-export type TaskState = Pick<ServerEventPayload<'task:state'>, 'taskId' | 'seq' | 'task' | 'events' | 'hasOlder' | 'olderCursor'>;
+/**
+ * What a snapshot needs (the `task:state` payload; the REST read is turned into one). The task is its top-level
+ * fields; a server before them sent it only under `task` (deprecated, removed in TASK_STATE_NESTED_TASK_REMOVED_IN).
+ */
+export type TaskState = Pick<ServerEventPayload<'task:state'>, 'taskId' | 'seq' | 'events' | 'hasOlder' | 'olderCursor'> &
+  ((PublicTask & { task?: PublicTask }) | { task: PublicTask });
 /** A page of older events (GET /api/tasks/:id/events). */
 export interface OlderPage {
   events: TimelineEvent[];
@@ -39,12 +43,20 @@ export interface OlderPage {
  */
 export function fromSnapshot(current: TaskView | undefined, state: TaskState): TaskView {
   if (current && !snapshotApplies(current.last, state.seq)) return current;
+  const task = taskOf(state);
   const first = state.events[0]?.seq ?? state.seq + 1;
   const ownCursor = state.hasOlder ? (state.olderCursor ?? first) : null;
   const joins = current !== undefined && current.last >= first - 1 && (current.events[0]?.seq ?? Infinity) < first;
-  if (!joins) return { task: state.task, events: state.events, last: state.seq, olderCursor: ownCursor };
+  if (!joins) return { task, events: state.events, last: state.seq, olderCursor: ownCursor };
   const kept = current.events.filter((e) => e.seq < first);
-  return { task: state.task, events: [...kept, ...state.events], last: state.seq, olderCursor: current.olderCursor };
+  return { task, events: [...kept, ...state.events], last: state.seq, olderCursor: current.olderCursor };
+}
+
+/** The task of a snapshot: its top-level fields (the snapshot's own keys set apart), else the nested `task` of an older server. */
+function taskOf(state: TaskState): PublicTask {
+  if (!('id' in state)) return state.task;
+  const { taskId: _taskId, events: _events, hasOlder: _hasOlder, olderCursor: _olderCursor, task: _nested, ...task } = state;
+  return task;
 }
 
 /**
