@@ -14,7 +14,8 @@ import {
   type ServerToClientEvents,
   type TaskFilter,
 } from '@taskflow/events';
-import { DashboardFeed, DashboardRoom, FilteredDashboardFeed, type DashboardFeedOptions } from './dashboard-feed';
+import { DashboardFeed, DashboardRoom, type DashboardFeedOptions } from './dashboard-feed';
+import { FilteredDashboardFeed } from './filtered-dashboard-feed';
 import { TaskflowError } from './errors';
 import { fetchHttp, type HttpClient } from './http';
 import { NotificationFeed } from './notification-feed';

@@ -15,15 +15,13 @@ export { Store } from './store';
 export { TaskFeed, type TaskFeedOptions, type TaskFeedState, type TaskFeedTrace, type Viewers } from './task-feed';
 export {
   DashboardFeed,
-  FilteredDashboardFeed,
-  FILTER_RELOAD_MIN_INTERVAL_MS,
   MAX_FRESH,
   type DashboardCounts,
   type DashboardFeedOptions,
   type DashboardFeedState,
   type DashboardFeedTrace,
-  type FilteredDashboardState,
 } from './dashboard-feed';
+export { FilteredDashboardFeed, FILTER_RELOAD_MIN_INTERVAL_MS, type FilteredDashboardState } from './filtered-dashboard-feed';
 export { NotificationFeed, MAX_NOTIFICATIONS, type MarkRead, type NotificationFeedState } from './notification-feed';
 export {
   applyEvent,
