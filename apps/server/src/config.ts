@@ -274,8 +274,12 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env, stdoutIsT
 }
 export type ServerConfig = ReturnType<typeof loadServerConfig>;
 
-/** The one-shot migration job (`migrate.ts`, run before the nodes in containers): only what it uses. */
-const MigrateEnvSchema = Type.Pick(ServerEnvSchema, ['DATABASE_URL', 'LOG_LEVEL', 'SEED_DEMO', 'DEMO_PASSWORD', 'NODE_ID']);
+/**
+ * The one-shot migration job (`migrate.ts`, run before the nodes in containers): only what it uses. Exported for
+ * libs/devstack's compose spec, which reads it by name in a child process (so no import shows it to knip).
+ * @public
+ */
+export const MigrateEnvSchema = Type.Pick(ServerEnvSchema, ['DATABASE_URL', 'LOG_LEVEL', 'SEED_DEMO', 'DEMO_PASSWORD', 'NODE_ID']);
 
 export function loadMigrateConfig(env: NodeJS.ProcessEnv = process.env) {
   return parseEnv(MigrateEnvSchema, env);
