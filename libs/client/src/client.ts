@@ -22,6 +22,8 @@ import { NotificationFeed } from './notification-feed';
 import { Store } from './store';
 import { TaskFeed, type TaskFeedOptions } from './task-feed';
 
+/** After the session ended, how long the server has to send its last frames and close the socket itself. */
+const END_GRACE_MS = 1000;
 export type TaskflowSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 export type SocketOptionsOverride = Partial<ManagerOptions & SocketOptions>;
 
@@ -206,7 +208,11 @@ export class TaskflowClient extends Store<ConnectionState> {
   private end(error: TaskflowError): void {
     this.ended = true;
     this.lastError = error;
-    this.socket?.disconnect();
+    // The server closes the socket itself after its last frames (session:ended, then the TOKEN_EXPIRED error, which
+    // the app may still want to read): no reconnect from here on, and a socket the server leaves open is closed
+    // after a grace period.
+    this.socket?.io.reconnection(false);
+    this.later(END_GRACE_MS, () => this.socket?.disconnect());
     this.refresh();
   }
 
