@@ -288,16 +288,14 @@ it('writes nothing once closed: an older page answered after close leaves the vi
   gateway.snapshot = { seq: 3, status: 'dispatched', events: [ev(3, 'dispatched')] };
   const { feed } = follow(http);
   await until(() => expect(feed.getSnapshot().view?.last).toBe(3));
-  gateway.sockets
-    .at(-1)!
-    .emit('task:state', {
-      taskId: TASK_ID,
-      seq: 3,
-      task: task(3, 'dispatched'),
-      events: [ev(3, 'dispatched')],
-      hasOlder: true,
-      olderCursor: 3,
-    });
+  gateway.sockets.at(-1)!.emit('task:state', {
+    taskId: TASK_ID,
+    seq: 3,
+    task: task(3, 'dispatched'),
+    events: [ev(3, 'dispatched')],
+    hasOlder: true,
+    olderCursor: 3,
+  });
   await until(() => expect(feed.getSnapshot().view?.olderCursor).toBe(3));
   const loading = feed.loadOlder();
   await until(() => expect(answer).toBeDefined());
