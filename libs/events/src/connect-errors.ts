@@ -23,6 +23,8 @@ export const CONNECT_ERRORS = {
   SOCKET_RATE_LIMITED: 'Too many new connections for this user: try again shortly',
   /** The token, session or connection-limit check failed (PostgreSQL or Redis briefly unreachable): not the client's fault. */
   UNAVAILABLE: 'The server could not check this connection just now: try again shortly',
+  /** Live updates are not rolled out to this user (docs/operations.md): poll the REST API, ask `/api/config` later. */
+  LIVE_OFF: 'Live updates are not enabled for this user: read the REST API instead',
 } as const;
 export type ConnectErrorCode = keyof typeof CONNECT_ERRORS;
 
@@ -42,6 +44,9 @@ export const LOGIN_REQUIRED_CONNECT_ERRORS: ReadonlySet<string> = new Set<Connec
   'TOKEN_REVOKED',
   'USER_DISABLED',
 ]);
+
+/** The refusals that mean "poll instead": no retry of the socket until the app learns it may go live again. */
+export const POLLING_CONNECT_ERRORS: ReadonlySet<string> = new Set<ConnectErrorCode>(['LIVE_OFF']);
 
 /** `err.data` of a refused handshake. */
 export interface ConnectErrorData {

@@ -21,3 +21,4 @@ export * from './notifications';
 export * from './task-filter';
 export * from './sessions';
 export * from './admin';
+export * from './rollout';

@@ -40,6 +40,7 @@ describe('event registry', () => {
         'notification:created',
         'notification:read',
         'session:ended',
+        'live:off',
       ].sort(),
     );
   });

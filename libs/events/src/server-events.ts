@@ -1,5 +1,6 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { SessionEndedPayload } from './sessions';
+import { LiveOffPayload } from './rollout';
 import { NotificationCreatedPayload, NotificationReadPayload } from './notifications';
 import {
   ChecksStateSchema,
@@ -292,6 +293,7 @@ export const SERVER_EVENTS = {
   'notification:created': NotificationCreatedPayload,
   'notification:read': NotificationReadPayload,
   'session:ended': SessionEndedPayload,
+  'live:off': LiveOffPayload,
   error: ErrorPayload,
 } as const satisfies Record<string, TSchema>;
 

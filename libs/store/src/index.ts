@@ -22,3 +22,4 @@ export * from './task-search';
 export * from './sessions';
 export * from './org-repos';
 export * from './account-revocation';
+export * from './live-rollout';

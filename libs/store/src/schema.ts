@@ -121,6 +121,41 @@ export interface NotificationPreferencesTable {
   updatedAt: Timestamp;
 }
 
+/** Who gets live updates (migration 0010): the one row of cluster-wide settings. */
+export interface LiveRolloutTable {
+  id: ColumnType<boolean, never, never>;
+  enabled: boolean;
+  percent: number;
+  updatedAt: Timestamp;
+}
+
+/** An org forced live (true) or polling (false); no row: the percentage decides. */
+export interface OrgLiveOverridesTable {
+  orgId: string;
+  live: boolean;
+  updatedAt: Timestamp;
+}
+
+/** A user opted in (true) or out (false). */
+export interface UserLiveOverridesTable {
+  userId: string;
+  live: boolean;
+  updatedAt: Timestamp;
+}
+
+/** Every rollout change: who, when, which setting (of which org or user), old → new. */
+export interface LiveRolloutAuditTable {
+  id: Generated<string>;
+  at: Timestamp;
+  actorId: string | null;
+  actorUsername: string;
+  setting: 'enabled' | 'percent' | 'org' | 'user';
+  orgId: string | null;
+  subjectId: string | null;
+  oldValue: string;
+  newValue: string;
+}
+
 export interface Database {
   orgs: OrgsTable;
   users: UsersTable;
@@ -132,6 +167,10 @@ export interface Database {
   notificationPreferences: NotificationPreferencesTable;
   sessions: SessionsTable;
   orgRepos: OrgReposTable;
+  liveRollout: LiveRolloutTable;
+  orgLiveOverrides: OrgLiveOverridesTable;
+  userLiveOverrides: UserLiveOverridesTable;
+  liveRolloutAudit: LiveRolloutAuditTable;
 }
 
 export type UserRow = Selectable<UsersTable>;
