@@ -60,6 +60,11 @@ export const WorkerEnvSchema = Type.Object({
       'if this user opened it). Unset, a built-in sandbox numbers issues (URLs on `sandbox.taskflow.invalid`).',
   ),
   ...githubEnv,
+  HEARTBEAT_FILE: described(
+    Type.Optional(Type.String({ minLength: 1 })),
+    'A file the worker touches every 5 s once it takes jobs, and removes when it stops: what an exec probe reads, a worker ' +
+      'having no port (deploy/kubernetes: `/tmp/worker-heartbeat`); unset, none is written.',
+  ),
   APP_URL: described(
     Env.url('http://localhost:3000'),
     'Base URL of the web app, linked from every GitHub issue (the stack sets its own URL).',

@@ -1,6 +1,8 @@
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { READY_MESSAGE } from '@taskflow/platform';
-import { createTestDatabase, spawnTestProcess, testEnv, type TestDatabase } from '@taskflow/testing';
+import { createTestDatabase, eventually, spawnTestProcess, testEnv, type TestDatabase } from '@taskflow/testing';
 
 /** The worker process starts against real PostgreSQL/Redis, reports ready, and stops cleanly on SIGTERM. */
 jest.setTimeout(60_000);
@@ -47,6 +49,24 @@ describe('worker process', () => {
     expect(message).toEqual(READY_MESSAGE);
     w.proc.kill('SIGTERM');
     expect(await w.exited).toBe(0);
+  });
+
+  it('keeps HEARTBEAT_FILE fresh once it takes jobs and removes it on SIGTERM (the Kubernetes probes read it)', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'worker-heartbeat-'));
+    const file = path.join(dir, 'beat');
+    const w = runWorker({ DATABASE_URL: database.url, REDIS_URL: testEnv('TEST_REDIS_URL'), NODE_ID: 'worker-beat', HEARTBEAT_FILE: file });
+    const written = await eventually(
+      'the heartbeat file',
+      async () => (fs.existsSync(file) ? fs.statSync(file).mtimeMs : undefined),
+      30_000,
+    );
+    expect(w.output()).toContain('worker ready');
+    // Touched again by the running worker, not only once at start (every 5 s).
+    await eventually('a second beat', async () => (fs.statSync(file).mtimeMs > written ? true : undefined), 15_000);
+    w.proc.kill('SIGTERM');
+    expect(await w.exited).toBe(0);
+    expect(fs.existsSync(file)).toBe(false);
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 
   it('refuses to start with bad configuration, naming every bad variable', async () => {

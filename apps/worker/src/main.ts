@@ -1,6 +1,10 @@
 import { ConfigError, createLogger, installProcessGuards, onShutdown, tellSupervisorReady } from '@taskflow/platform';
 import { loadWorkerConfig } from './config';
+import { startHeartbeat } from './heartbeat';
 import { startWorkerRuntime } from './runtime';
+
+/** Well inside the probes' one minute (find -mmin -1), so a busy moment never fails them. */
+const HEARTBEAT_INTERVAL_MS = 5000;
 
 /** Worker node: runs the pipeline's jobs (analysis, GitHub issue, webhook transitions). */
 async function main(): Promise<void> {
@@ -13,9 +17,26 @@ async function main(): Promise<void> {
   let stop = async (): Promise<void> => undefined;
   onShutdown(logger, () => stop());
   const runtime = startWorkerRuntime(config, logger);
-  stop = runtime.stop;
+  let stopping = false;
+  let stopHeartbeat = async (): Promise<void> => undefined;
+  stop = async () => {
+    stopping = true;
+    // The probes see a stopping worker as not ready at once.
+    await stopHeartbeat();
+    await runtime.stop();
+  };
   // Under the local stack's supervisor: a rolling restart moves on once this worker takes jobs.
-  runtime.ready.then(tellSupervisorReady, (err: unknown) => logger.warn({ err }, 'worker not ready'));
+  runtime.ready.then(
+    () => {
+      tellSupervisorReady();
+      if (config.HEARTBEAT_FILE && !stopping) {
+        stopHeartbeat = startHeartbeat(config.HEARTBEAT_FILE, HEARTBEAT_INTERVAL_MS, (err) =>
+          logger.warn({ err }, 'heartbeat file not written'),
+        );
+      }
+    },
+    (err: unknown) => logger.warn({ err }, 'worker not ready'),
+  );
 }
 
 main().catch((err: unknown) => {

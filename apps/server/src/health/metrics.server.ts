@@ -9,5 +9,8 @@ import type { Registry } from 'prom-client';
 export function buildMetricsServer(registry: Registry): FastifyInstance {
   const server = Fastify({ logger: false });
   server.get('/metrics', async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()));
+  // Liveness (Kubernetes livenessProbe): 200 whenever the event loop answers. It asks nothing of PostgreSQL or Redis, unlike
+  // /health and /api/ready: an outage of theirs fails every node at once, and restarting the nodes would not end it.
+  server.get('/live', async () => ({ live: true }));
   return server;
 }
