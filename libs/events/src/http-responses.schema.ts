@@ -3,6 +3,7 @@ import type { AdminOverview, AdminParkedJob } from './admin';
 import { NotificationKindSchema, NotificationSchema } from './notifications';
 import { QUEUES, type QueueName } from './queues';
 import type { StatsGroup, TaskStats } from './stats';
+import { TaskConflictSchema } from './idempotency';
 import { IsoDate, PublicTaskSchema, TaskCountsWithTotalSchema, TaskId, TimelineEventSchema } from './task.schema';
 
 /**
@@ -19,6 +20,7 @@ export const ErrorResponse = Type.Object(
     error: Type.String({ description: 'Stable code, e.g. VALIDATION_FAILED, NOT_FOUND, RATE_LIMITED' }),
     message: Type.String(),
     details: Type.Optional(Type.Array(Type.Object({ path: Type.String(), message: Type.String() }, strict))),
+    conflict: Type.Optional(TaskConflictSchema),
     correlationId: Type.Optional(
       Type.String({
         description: 'With an internal error (500): the id its details are logged under on the server; quote it when reporting',

@@ -16,6 +16,7 @@ export * from './formats';
 export * from './validation';
 export * from './http.schema';
 export * from './http-responses.schema';
+export * from './idempotency';
 export * from './stats';
 export * from './notifications';
 export * from './task-filter';

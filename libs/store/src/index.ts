@@ -23,3 +23,4 @@ export * from './sessions';
 export * from './org-repos';
 export * from './account-revocation';
 export * from './live-rollout';
+export * from './idempotency';

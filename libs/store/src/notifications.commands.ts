@@ -8,6 +8,7 @@ import {
 } from '@taskflow/events';
 import type { Db } from './db';
 import { TASK_VISIBLE_TO_USER_ROW, type Executor, type TaskRecord } from './task-record';
+import { recordIdempotentAnswer, type IdempotencyClaim } from './idempotency';
 
 /**
  * Writes the notifications a task event raises, in the event's own transaction: to the
@@ -65,15 +66,27 @@ export async function setNotificationPreferences(db: Db, userId: string, kinds: 
   return ordered;
 }
 
-/** Follows are only for tasks the caller has checked the user can see. */
-export async function setFollow(db: Db, userId: string, taskId: string, following: boolean): Promise<void> {
-  if (following) {
-    await db
-      .insertInto('taskFollows')
-      .values({ userId, taskId })
-      .onConflict((oc) => oc.doNothing())
-      .execute();
-  } else {
-    await db.deleteFrom('taskFollows').where('userId', '=', userId).where('taskId', '=', taskId).execute();
-  }
+/**
+ * Follows are only for tasks the caller has checked the user can see. With `idempotency`, the answer is recorded
+ * in the same transaction (IdempotencyKeyTakenError, nothing changed, when the key was used before).
+ */
+export async function setFollow(
+  db: Db,
+  userId: string,
+  taskId: string,
+  following: boolean,
+  idempotency?: IdempotencyClaim & { statusCode: number },
+): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    if (following) {
+      await trx
+        .insertInto('taskFollows')
+        .values({ userId, taskId })
+        .onConflict((oc) => oc.doNothing())
+        .execute();
+    } else {
+      await trx.deleteFrom('taskFollows').where('userId', '=', userId).where('taskId', '=', taskId).execute();
+    }
+    if (idempotency) await recordIdempotentAnswer(trx, idempotency, { statusCode: idempotency.statusCode, body: { following } });
+  });
 }

@@ -156,6 +156,17 @@ export interface LiveRolloutAuditTable {
   newValue: string;
 }
 
+/** The first answer to a user's Idempotency-Key (migration 0009); a row past `expiresAt` counts as absent. */
+export interface IdempotencyKeysTable {
+  userId: string;
+  key: string;
+  fingerprint: string;
+  statusCode: number;
+  response: Json<unknown>;
+  createdAt: Timestamp;
+  expiresAt: Timestamp;
+}
+
 export interface Database {
   orgs: OrgsTable;
   users: UsersTable;
@@ -167,6 +178,7 @@ export interface Database {
   notificationPreferences: NotificationPreferencesTable;
   sessions: SessionsTable;
   orgRepos: OrgReposTable;
+  idempotencyKeys: IdempotencyKeysTable;
   liveRollout: LiveRolloutTable;
   orgLiveOverrides: OrgLiveOverridesTable;
   userLiveOverrides: UserLiveOverridesTable;

@@ -17,6 +17,7 @@ import { selectTasks, toTaskRecord, type Executor, type TaskRecord } from './tas
 import { withActorDetail } from './actors';
 import { createNotifications } from './notifications.commands';
 import { recordDelivery } from './webhooks';
+import { recordIdempotentAnswer, type IdempotencyClaim } from './idempotency';
 
 export interface CommittedEvent {
   task: TaskRecord;
@@ -56,6 +57,11 @@ export interface TransitionInput {
    * DeliveryAlreadyAppliedError (writing nothing) when it was recorded before.
    */
   delivery?: { deliveryId: string; event: string };
+  /**
+   * The user's Idempotency-Key for this action: its answer (`answer` of the committed change, with `statusCode`) is
+   * recorded in the same transaction. Throws IdempotencyKeyTakenError (writing nothing) when the key was used before.
+   */
+  idempotency?: IdempotencyClaim & { statusCode: number; answer: (committed: CommittedEvent) => unknown };
 }
 
 /**
@@ -96,7 +102,11 @@ export async function transition(db: Db, input: TransitionInput): Promise<Commit
       if (isRetry && from.includes(current.status)) throw new RetryLimitError(taskId, MAX_RETRIES);
       throw new StaleTransitionError(taskId, from, current.status);
     }
-    return insertEvent(trx, taskId, event, input.actorId ?? null, input.detail);
+    const committed = await insertEvent(trx, taskId, event, input.actorId ?? null, input.detail);
+    const { idempotency } = input;
+    if (idempotency)
+      await recordIdempotentAnswer(trx, idempotency, { statusCode: idempotency.statusCode, body: idempotency.answer(committed) });
+    return committed;
   });
 }
 

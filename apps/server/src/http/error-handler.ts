@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { isAppError } from '@taskflow/platform';
+import { TaskConflictError } from '../tasks/task-conflict';
 import { isDatabaseUnavailable } from './database-unavailable';
 
 /** TypeBox lists every problem, several for one field (a missing string is also not a string): the first of each field says it. */
@@ -25,7 +26,9 @@ export function registerErrorHandler(app: FastifyInstance): void {
         request.log.error({ err, correlationId: request.id }, err.message);
         return reply.status(err.statusCode).send({ error: err.code, message: err.message, correlationId: request.id });
       }
-      return reply.status(err.statusCode).send({ error: err.code, message: err.message });
+      // A task action's 409 says where the task is now, for the page's "moved on to …" / "cancelled by …".
+      const conflict = err instanceof TaskConflictError ? { conflict: err.conflict } : {};
+      return reply.status(err.statusCode).send({ error: err.code, message: err.message, ...conflict });
     }
     if (err.validation) {
       return reply.status(400).send({

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import {
   FollowResponse,
+  IdempotentActionHeaders,
   ListNotificationsQuery,
   NotificationListResponse,
   NotificationPreferencesResponse,
@@ -25,6 +26,7 @@ import {
   type Db,
 } from '@taskflow/store';
 import type { HttpRateLimits } from '../http/rate-limits';
+import { applyOnce, idempotentRequest, sendAnswer } from '../http/idempotency';
 import { ERROR_RESPONSES, SIGNED_IN } from '../http/route-schema';
 
 export interface NotificationsRoutesDeps {
@@ -115,12 +117,22 @@ export async function notificationsRoutes(plain: FastifyInstance, deps: Notifica
     app.route({
       method,
       url: '/api/tasks/:id/follow',
-      schema: { ...followDoc, description: following ? 'Follow the task: be notified of it.' : 'Stop following the task.' },
+      schema: {
+        ...followDoc,
+        headers: IdempotentActionHeaders,
+        description:
+          (following ? 'Follow the task: be notified of it.' : 'Stop following the task.') +
+          ' With an `Idempotency-Key` header, applied at most once; a repeat gets the first answer.',
+      },
       preHandler: write,
-      handler: async (request) => {
-        await visibleTask(request.user, request.params.id);
-        await setFollow(db, request.user.id, request.params.id, following);
-        return { following };
+      handler: async (request, reply) => {
+        const { user } = request;
+        const answer = await applyOnce(db, user.id, idempotentRequest(request), 200, async (claim) => {
+          await visibleTask(user, request.params.id);
+          await setFollow(db, user.id, request.params.id, following, claim);
+          return { following };
+        });
+        return sendAnswer(reply, answer);
       },
     });
   }

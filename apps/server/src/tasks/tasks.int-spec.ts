@@ -409,7 +409,11 @@ describe('POST /api/tasks/:id/clarify', () => {
     const id = await newTaskIn('analyzing');
     const res = await as(alice(), 'POST', `/api/tasks/${id}/clarify`, { answers: ['The checkout page'] });
     expect(res.statusCode).toBe(409);
-    expect(res.json()).toEqual({ error: 'NOT_AWAITING_CLARIFICATION', message: 'The task is analyzing, not waiting for clarification' });
+    expect(res.json()).toEqual({
+      error: 'NOT_AWAITING_CLARIFICATION',
+      message: 'The task is analyzing, not waiting for clarification',
+      conflict: { status: 'analyzing' },
+    });
     expect((await storedTask(id)).status).toBe('analyzing');
   });
 
@@ -473,7 +477,11 @@ describe('POST /api/tasks/:id/retry', () => {
     const id = await newTaskIn(status);
     const res = await as(alice(), 'POST', `/api/tasks/${id}/retry`);
     expect(res.statusCode).toBe(409);
-    expect(res.json()).toEqual({ error: 'NOT_FAILED', message: `Only a failed task can be retried (this one is ${status})` });
+    expect(res.json()).toEqual({
+      error: 'NOT_FAILED',
+      message: `Only a failed task can be retried (this one is ${status})`,
+      conflict: { status },
+    });
     expect((await storedTask(id)).status).toBe(status);
   });
 
@@ -542,6 +550,7 @@ describe('POST /api/tasks/:id/cancel', () => {
     expect(res.json()).toEqual({
       error: 'NOT_CANCELLABLE',
       message: `A task can be cancelled only before it is dispatched (this one is ${status})`,
+      conflict: { status },
     });
     expect((await storedTask(id)).status).toBe(status);
   });

@@ -3,6 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import {
   ClarifyBody,
   CreateTaskBody,
+  IdempotentActionHeaders,
   ListTasksQuerySchema,
   TaskIdParams,
   TaskListResponse,
@@ -12,6 +13,7 @@ import {
   TimelinePageResponse,
 } from '@taskflow/events';
 import type { HttpRateLimits } from '../http/rate-limits';
+import { idempotentRequest, sendAnswer } from '../http/idempotency';
 import { ERROR_RESPONSES, SIGNED_IN } from '../http/route-schema';
 import type { TasksService } from './tasks.service';
 
@@ -25,6 +27,11 @@ export interface TasksRoutesDeps {
 
 const tags = ['tasks'];
 const doc = { tags, security: SIGNED_IN };
+/** The actions take an Idempotency-Key: applied at most once per user, a repeat answered with the first answer. */
+const once = {
+  headers: IdempotentActionHeaders,
+  note: ' With an `Idempotency-Key` header the action is applied at most once; a repeat gets the first answer (`Idempotent-Replayed: true`), the same key with another request 422 IDEMPOTENCY_KEY_REUSED. A task that has moved on answers 409 with `conflict`.',
+};
 
 export async function tasksRoutes(plain: FastifyInstance, deps: TasksRoutesDeps): Promise<void> {
   const app = plain.withTypeProvider<TypeBoxTypeProvider>();
@@ -105,14 +112,17 @@ export async function tasksRoutes(plain: FastifyInstance, deps: TasksRoutesDeps)
       schema: {
         ...doc,
         description:
-          "Answer the analysis' clarification questions, one answer per question (creator only). Answers 202 `{ task }`, status `analyzing`: the task is analysed again with the answers, then dispatched.",
+          "Answer the analysis' clarification questions, one answer per question (creator only). Answers 202 `{ task }`, status `analyzing`: the task is analysed again with the answers, then dispatched." +
+          once.note,
+        headers: once.headers,
         params: TaskIdParams,
         body: ClarifyBody,
         response: { 202: TaskResponse, ...ERROR_RESPONSES },
       },
       preHandler: write,
     },
-    async (request, reply) => reply.status(202).send({ task: await tasks.clarify(request.user, request.params.id, request.body.answers) }),
+    async (request, reply) =>
+      sendAnswer(reply, await tasks.clarify(request.user, request.params.id, request.body.answers, idempotentRequest(request))),
   );
 
   app.post(
@@ -120,13 +130,14 @@ export async function tasksRoutes(plain: FastifyInstance, deps: TasksRoutesDeps)
     {
       schema: {
         ...doc,
-        description: 'Start a failed task again from the analysis (creator only).',
+        description: 'Start a failed task again from the analysis (creator only).' + once.note,
+        headers: once.headers,
         params: TaskIdParams,
         response: { 202: TaskResponse, ...ERROR_RESPONSES },
       },
       preHandler: write,
     },
-    async (request, reply) => reply.status(202).send({ task: await tasks.retry(request.user, request.params.id) }),
+    async (request, reply) => sendAnswer(reply, await tasks.retry(request.user, request.params.id, idempotentRequest(request))),
   );
 
   app.post(
@@ -134,12 +145,13 @@ export async function tasksRoutes(plain: FastifyInstance, deps: TasksRoutesDeps)
     {
       schema: {
         ...doc,
-        description: 'Cancel a task before it is dispatched: received, analyzing or needs_clarification (creator only).',
+        description: 'Cancel a task before it is dispatched: received, analyzing or needs_clarification (creator only).' + once.note,
+        headers: once.headers,
         params: TaskIdParams,
         response: { 202: TaskResponse, ...ERROR_RESPONSES },
       },
       preHandler: write,
     },
-    async (request, reply) => reply.status(202).send({ task: await tasks.cancel(request.user, request.params.id) }),
+    async (request, reply) => sendAnswer(reply, await tasks.cancel(request.user, request.params.id, idempotentRequest(request))),
   );
 }

@@ -1,4 +1,12 @@
-import { CANCELLABLE_STATUSES, isEmptyFilter, toPublicTask, type CreateTaskBody, type ListTasksQuery } from '@taskflow/events';
+import {
+  CANCELLABLE_STATUSES,
+  isEmptyFilter,
+  toPublicTask,
+  type CreateTaskBody,
+  type ListTasksQuery,
+  type PublicTask,
+  type TaskStatus,
+} from '@taskflow/events';
 import { AppError, type Logger } from '@taskflow/platform';
 import {
   assertValidFilter,
@@ -9,14 +17,22 @@ import {
   listTaskEvents,
   listOrgRepos,
   listTasks,
+  StaleTransitionError,
   transition,
   type CommittedEvent,
   type Db,
+  type IdempotencyClaim,
   type TaskRecord,
 } from '@taskflow/store';
 import type { SessionUser } from '../auth/auth.plugin';
 import type { PipelineQueue } from '@taskflow/queue';
+import { applyOnce, type ActionAnswer, type IdempotentRequest } from '../http/idempotency';
+import { taskConflict, TaskConflictError } from './task-conflict';
 import { timelinePage } from './timeline-page';
+
+type ActionClaim = (IdempotencyClaim & { statusCode: number }) | undefined;
+/** What a task action answers (202 `{ task }`), recorded with its key in the action's transaction. */
+const answered = (claim: ActionClaim) => claim && { ...claim, answer: (c: CommittedEvent) => ({ task: toPublicTask(c.task) }) };
 
 export interface TasksServiceDeps {
   db: Db;
@@ -82,10 +98,36 @@ export class TasksService {
     return { taskId, ...timelinePage(page.events, page.hasOlder) };
   }
 
-  async clarify(user: SessionUser, taskId: string, answers: string[]) {
+  /**
+   * The actions answer 202 `{ task }`; with an Idempotency-Key (`idem`) each key is applied at most once per user,
+   * and a repeat gets the first answer (see applyOnce).
+   */
+  async clarify(
+    user: SessionUser,
+    taskId: string,
+    answers: string[],
+    idem?: IdempotentRequest,
+  ): Promise<ActionAnswer<{ task: PublicTask }>> {
+    return applyOnce(this.deps.db, user.id, idem, 202, (claim) => this.clarifyOnce(user, taskId, answers, claim));
+  }
+
+  async retry(user: SessionUser, taskId: string, idem?: IdempotentRequest): Promise<ActionAnswer<{ task: PublicTask }>> {
+    return applyOnce(this.deps.db, user.id, idem, 202, (claim) => this.retryOnce(user, taskId, claim));
+  }
+
+  async cancel(user: SessionUser, taskId: string, idem?: IdempotentRequest): Promise<ActionAnswer<{ task: PublicTask }>> {
+    return applyOnce(this.deps.db, user.id, idem, 202, (claim) => this.cancelOnce(user, taskId, claim));
+  }
+
+  private async clarifyOnce(user: SessionUser, taskId: string, answers: string[], claim: ActionClaim) {
     const task = await this.ownTask(user, taskId);
     if (task.status !== 'needs_clarification') {
-      throw AppError.conflict('NOT_AWAITING_CLARIFICATION', `The task is ${task.status}, not waiting for clarification`);
+      throw await this.movedOn(
+        taskId,
+        task.status,
+        'NOT_AWAITING_CLARIFICATION',
+        (where) => `The task ${where}, not waiting for clarification`,
+      );
     }
     if (answers.length !== task.clarificationQuestions.length) {
       throw AppError.badRequest(`Expected ${task.clarificationQuestions.length} answer(s), one per question, got ${answers.length}`);
@@ -99,15 +141,17 @@ export class TasksService {
         event: 'clarified',
         patch: { clarificationAnswers: answers.map((a) => a.trim()) },
         actorId: user.id,
+        idempotency: answered(claim),
       }),
     );
     await this.enqueueAnalysis(committed.task);
-    return toPublicTask(committed.task);
+    return { task: toPublicTask(committed.task) };
   }
 
-  async retry(user: SessionUser, taskId: string) {
+  private async retryOnce(user: SessionUser, taskId: string, claim: ActionClaim) {
     const task = await this.ownTask(user, taskId);
-    if (task.status !== 'failed') throw AppError.conflict('NOT_FAILED', `Only a failed task can be retried (this one is ${task.status})`);
+    if (task.status !== 'failed')
+      throw await this.movedOn(taskId, task.status, 'NOT_FAILED', (where) => `Only a failed task can be retried (this one ${where})`);
     this.deps.queue.assertReady();
     const committed = await this.conflictOnRace(() =>
       transition(this.deps.db, {
@@ -117,21 +161,44 @@ export class TasksService {
         event: 'retried',
         // The store clears the previous attempt (analysis, issue, branch, PR, CI) on every retry.
         actorId: user.id,
+        idempotency: answered(claim),
       }),
     );
     await this.enqueueAnalysis(committed.task);
-    return toPublicTask(committed.task);
+    return { task: toPublicTask(committed.task) };
   }
 
-  async cancel(user: SessionUser, taskId: string) {
+  private async cancelOnce(user: SessionUser, taskId: string, claim: ActionClaim) {
     const task = await this.ownTask(user, taskId);
     if (!CANCELLABLE_STATUSES.includes(task.status)) {
-      throw AppError.conflict('NOT_CANCELLABLE', `A task can be cancelled only before it is dispatched (this one is ${task.status})`);
+      throw await this.movedOn(
+        taskId,
+        task.status,
+        'NOT_CANCELLABLE',
+        (where) => `A task can be cancelled only before it is dispatched (this one ${where})`,
+      );
     }
     const committed = await this.conflictOnRace(() =>
-      transition(this.deps.db, { taskId, from: CANCELLABLE_STATUSES, to: 'cancelled', event: 'cancelled', actorId: user.id }),
+      transition(this.deps.db, {
+        taskId,
+        from: CANCELLABLE_STATUSES,
+        to: 'cancelled',
+        event: 'cancelled',
+        actorId: user.id,
+        idempotency: answered(claim),
+      }),
     );
-    return toPublicTask(committed.task);
+    return { task: toPublicTask(committed.task) };
+  }
+
+  /** The 409 of an action on a task that has moved on: a sentence, and where the task is now (who cancelled it). */
+  private async movedOn(taskId: string, status: TaskStatus, code: string, say: (where: string) => string): Promise<TaskConflictError> {
+    const conflict = await taskConflict(this.deps.db, taskId, status);
+    return new TaskConflictError(
+      code,
+      say(conflict.cancelledBy ? `was cancelled by ${conflict.cancelledBy.name}` : `is ${status}`),
+      conflict,
+    );
   }
 
   /**
@@ -175,8 +242,8 @@ export class TasksService {
     try {
       return await run();
     } catch (err) {
-      if (err instanceof AppError && err.code === 'STALE_TRANSITION') {
-        throw AppError.conflict('CONFLICT', 'The task changed meanwhile; reload and try again');
+      if (err instanceof StaleTransitionError) {
+        throw await this.movedOn(err.taskId, err.actual, 'CONFLICT', () => 'The task changed meanwhile; reload and try again');
       }
       throw err;
     }

@@ -7,6 +7,7 @@ import * as m0005 from './0005-org-repos';
 import * as m0006 from './0006-session-revocation';
 import * as m0007 from './0007-org-admins';
 import * as m0008 from './0008-webhook-repo-case';
+import * as m0009 from './0009-idempotency-keys';
 import * as m0010 from './0010-live-rollout';
 
 /** Every migration, in order. Listed statically so bundled and source builds agree. */
@@ -19,5 +20,6 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0006-session-revocation': m0006,
   '0007-org-admins': m0007,
   '0008-webhook-repo-case': m0008,
+  '0009-idempotency-keys': m0009,
   '0010-live-rollout': m0010,
 };
