@@ -21,10 +21,19 @@ import { fetchHttp, type HttpClient } from './http';
 import { NotificationFeed } from './notification-feed';
 import { Store } from './store';
 import { TaskFeed, type TaskFeedOptions } from './task-feed';
+import {
+  defaultTransportStorage,
+  EARLY_CLOSE_MS,
+  TransportFallback,
+  type TransportFallbackOptions,
+  type TransportStorage,
+  type TransportTrace,
+} from './transport-fallback';
 
 /** After the session ended, how long the server has to send its last frames and close the socket itself. */
 const END_GRACE_MS = 1000;
 export type TaskflowSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+type Engine = TaskflowSocket['io']['engine'];
 export type SocketOptionsOverride = Partial<ManagerOptions & SocketOptions>;
 
 /**
@@ -47,8 +56,17 @@ export interface TaskflowClientOptions {
   http?: HttpClient;
   /** false: no socket at all, every feed polls the REST API (the deployment's `websocket` feature off). */
   realtime?: boolean;
-  /** Passed to socket.io-client last (forceNew, extraHeaders, transports, reconnection delays, …). */
+  /**
+   * Passed to socket.io-client last (extraHeaders, reconnection delays, …). Setting `transports` turns the
+   * transport fallback off: the client then keeps to them.
+   */
   socketOptions?: SocketOptionsOverride;
+  /** Where the WebSocket → long-polling fallback is remembered: `sessionStorage` in a browser, else nowhere. */
+  transportStorage?: TransportStorage | null;
+  /** Told of the transport fallback's decisions (TransportTrace); `client.transport` holds its state. */
+  onTransportTrace?: (trace: TransportTrace) => void;
+  /** The fallback's retry of WebSocket: the first wait (ms, doubling while it fails) and its ceiling. */
+  transportRetry?: Pick<TransportFallbackOptions, 'retryMs' | 'retryMaxMs'>;
   /** How long a request waits for its ack by default (ms). */
   requestTimeoutMs?: number;
   /** How often feeds read the REST API when they cannot follow live (realtime off, a join failed for good). */
@@ -96,6 +114,8 @@ export class TaskflowClient extends Store<ConnectionState> {
   readonly rejoinBackoffMs: number;
   /** The dashboard room, shared by every dashboard feed of this client (one join, one leave). */
   readonly dashboardRoom: DashboardRoom | null;
+  /** Which transport the connection uses and tries first (TransportFallback). */
+  readonly transport: TransportFallback;
   private readonly requestTimeoutMs: number;
   private readonly taskFeeds = new Map<string, number>();
   private everConnected = false;
@@ -106,6 +126,9 @@ export class TaskflowClient extends Store<ConnectionState> {
   /** Handshakes refused in a row, for the backoff. */
   private refusals = 0;
   private readonly timers = new Set<ReturnType<typeof setTimeout>>();
+  /** The engine the connection runs on now, and what is known of its WebSocket (watchEngine). */
+  private engineWatch: { engine: Engine; ackAt?: number } | undefined;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(options: TaskflowClientOptions = {}) {
     super({ status: options.realtime === false ? 'polling' : 'connecting' });
@@ -114,24 +137,133 @@ export class TaskflowClient extends Store<ConnectionState> {
     this.requestTimeoutMs = options.requestTimeoutMs ?? 5000;
     this.pollMs = options.pollMs ?? POLL_MS;
     this.rejoinBackoffMs = options.rejoinBackoffMs ?? REJOIN_BACKOFF_MS;
+    this.transport = new TransportFallback({
+      storage: options.transportStorage === undefined ? defaultTransportStorage() : options.transportStorage,
+      ...(options.onTransportTrace ? { onTrace: options.onTransportTrace } : {}),
+      ...options.transportRetry,
+    });
     if (options.realtime === false) {
       this.socket = null;
       this.dashboardRoom = null;
       return;
     }
+    // Unless the caller chose the transports: WebSocket first; where it cannot open (a proxy refusing Upgrade),
+    // long-polling; long-polling first after WebSocket was cut early twice (TransportFallback).
+    const fallback = options.socketOptions?.transports === undefined;
     const socketOptions: SocketOptionsOverride = {
-      // WebSocket first; where it cannot open (a proxy refusing Upgrade), long-polling.
-      transports: ['websocket', 'polling'],
+      ...this.transport.engineOptions(),
       tryAllTransports: true,
+      // A connection of its own: the fallback sets the transports of this client's engines only.
+      forceNew: true,
       reconnectionDelayMax: 5000,
       // The load balancer's sticky cookie (and the session cookie without a token) travel with polling requests.
       withCredentials: true,
       ...(options.token ? { auth: { token: options.token } } : {}),
       ...options.socketOptions,
     };
-    this.socket = options.url === undefined ? io(socketOptions) : io(options.url, socketOptions);
+    // Not connected yet: each engine the manager opens is watched from its start (watchTransports).
+    const unopened = { ...socketOptions, autoConnect: false };
+    const socket = options.url === undefined ? io(unopened) : io(options.url, unopened);
+    this.socket = socket;
     this.dashboardRoom = new DashboardRoom(this);
-    this.watch(this.socket, socketOptions.reconnection !== false);
+    this.watch(socket, socketOptions.reconnection !== false);
+    this.watchTransports(socket, fallback);
+    if (socketOptions.autoConnect !== false) socket.connect();
+  }
+
+  /**
+   * Follows how each engine's WebSocket ends, for the fallback (when `fallback`) and `transport.current`. A WebSocket
+   * closed early is one closed before the Socket.IO connect ack or less than EARLY_CLOSE_MS after it (or after the
+   * upgrade), by the other side.
+   */
+  private watchTransports(s: TaskflowSocket, fallback: boolean): void {
+    const manager = s.io;
+    const open = manager.open.bind(manager);
+    // The manager makes a new engine from its options at each (re)connect: the fallback's choice goes in first.
+    manager.open = (fn) => {
+      if (fallback) Object.assign(manager.opts, this.transport.engineOptions());
+      open(fn);
+      if (manager.engine && manager.engine !== this.engineWatch?.engine) this.watchEngine(s, manager.engine, fallback);
+      return manager;
+    };
+    s.on('connect', () => {
+      const watch = this.engineWatch;
+      if (!watch || watch.engine !== manager.engine) return;
+      watch.ackAt = Date.now();
+      const name = watch.engine.transport.name === 'websocket' ? 'websocket' : 'polling';
+      this.transport.setCurrent(name);
+      if (name === 'websocket') this.heldAfter(watch.engine);
+    });
+    s.on('disconnect', () => this.transport.setCurrent(null));
+    if (fallback && this.transport.getSnapshot().preferred === 'polling') this.scheduleWebSocketRetry();
+  }
+
+  private watchEngine(s: TaskflowSocket, engine: Engine, fallback: boolean): void {
+    const watch: { engine: Engine; ackAt?: number; upgradedAt?: number } = { engine };
+    this.engineWatch = watch;
+    const startedOn = engine.transport?.name;
+    // Each engine's WebSocket is judged once: closed early, or held.
+    let judged = false;
+    engine.on('open', () => {
+      // tryAllTransports moved on to long-polling: the WebSocket failed before the handshake (a proxy refusing it).
+      if (!fallback || judged || startedOn !== 'websocket' || engine.transport.name !== 'polling') return;
+      judged = true;
+      this.transport.webSocketClosedEarly();
+    });
+    engine.on('upgrade', () => {
+      watch.upgradedAt = Date.now();
+      this.transport.setCurrent('websocket');
+      if (fallback && startedOn === 'polling') this.heldAfter(engine);
+    });
+    engine.on('upgradeError', () => {
+      if (!fallback || startedOn !== 'polling' || judged) return;
+      judged = true;
+      this.transport.retryFailed();
+      this.scheduleWebSocketRetry();
+    });
+    engine.on('close', (reason) => {
+      if (this.engineWatch === watch) this.transport.setCurrent(null);
+      // `forced close`: this client closed it (offline, close(), a session that ended, a retry).
+      if (!fallback || judged || reason === 'forced close' || engine.transport?.name !== 'websocket') return;
+      const since = watch.upgradedAt ?? watch.ackAt;
+      if (since !== undefined && Date.now() - since >= EARLY_CLOSE_MS) return;
+      judged = true;
+      if (startedOn === 'polling') {
+        this.transport.retryFailed();
+        return this.scheduleWebSocketRetry();
+      }
+      const decision = this.transport.webSocketClosedEarly();
+      if (decision === 'fallback') this.scheduleWebSocketRetry();
+      // Closed while the engine was still opening, socket.io-client waits for its connect timeout (20 s) before it
+      // tries again: a fresh connection now, with the fallback's transports. Jittered while it is WebSocket again.
+      this.later(decision === 'fallback' ? 0 : 250 + Math.random() * 500, () => {
+        if (s.connected || this.closed || this.ended || !this.online) return;
+        s.disconnect();
+        s.connect();
+      });
+    });
+  }
+
+  /** Tells the fallback when the engine's WebSocket is still open EARLY_CLOSE_MS from now. */
+  private heldAfter(engine: Engine): void {
+    this.later(EARLY_CLOSE_MS, () => {
+      if (this.engineWatch?.engine === engine && engine.readyState === 'open' && engine.transport.name === 'websocket')
+        this.transport.webSocketHeld();
+    });
+  }
+
+  /** While on long-polling first: when WebSocket is due again, a fresh connection that upgrades if it can. */
+  private scheduleWebSocketRetry(): void {
+    const at = this.transport.getSnapshot().retryWebSocketAt;
+    this.cancel(this.retryTimer);
+    if (at === null) return;
+    this.retryTimer = this.later(Math.max(0, at - Date.now()), () => {
+      const s = this.socket;
+      // Not connected: the next connection upgrades by itself (engineOptions).
+      if (!s?.connected || this.transport.getSnapshot().current !== 'polling') return;
+      s.disconnect();
+      s.connect();
+    });
   }
 
   private watch(s: TaskflowSocket, reconnect: boolean): void {

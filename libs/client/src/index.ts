@@ -36,3 +36,15 @@ export {
   type TaskView,
 } from './task-view';
 export { throttledReload } from './throttled-reload';
+export {
+  EARLY_CLOSE_MS,
+  EARLY_CLOSES_BEFORE_FALLBACK,
+  TRANSPORT_STORAGE_KEY,
+  TransportFallback,
+  WEBSOCKET_RETRY_MAX_MS,
+  WEBSOCKET_RETRY_MS,
+  type TransportName,
+  type TransportState,
+  type TransportStorage,
+  type TransportTrace,
+} from './transport-fallback';

@@ -1,5 +1,7 @@
+import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { Server, type Socket as ServerSocket } from 'socket.io';
 import type { ConnectErrorData, DashboardTask, PublicTask, ServerEventPayload, TimelineEvent } from '@taskflow/events';
 import type { HttpClient } from '../http';
@@ -50,14 +52,41 @@ export class FakeGateway {
   /** What a resync answers with: the committed events after `since`. */
   committed: TimelineEvent[] = [];
   dashboardJoins = 0;
+  /** What each `dashboard:join` carried. */
+  dashboardJoinMessages: unknown[] = [];
   /** Codes the next dashboard joins are refused with, in order. */
   dashboardJoinFailures: string[] = [];
   dashboardLeaves = 0;
   taskLeaves = 0;
   dashboardState: ServerEventPayload<'dashboard:state'> = { tasks: [], counts: NONE, privateCounts: NONE, nextCursor: null };
+  /**
+   * What a middlebox in front does to WebSocket upgrades: `pass`; `accept-then-close` answers 101 and closes the
+   * socket at once (some proxies and antivirus filters); `refuse` answers 400.
+   */
+  middlebox: 'pass' | 'accept-then-close' | 'refuse' = 'pass';
+  /** WebSocket upgrade requests seen (whatever the middlebox did with them). */
+  upgrades = 0;
 
   private constructor(private readonly httpServer: http.Server) {
     this.server = new Server(httpServer);
+    // The middlebox sees each upgrade before the engine (which attached its own listener above).
+    const engineUpgrade = httpServer.listeners('upgrade') as Array<(...args: unknown[]) => void>;
+    httpServer.removeAllListeners('upgrade');
+    httpServer.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+      this.upgrades += 1;
+      // Closed for good once the answer is out (end() alone leaves it half open until the client closes its side).
+      const answer = (head: string) => void socket.end(head, () => socket.destroy());
+      if (this.middlebox === 'refuse') return answer('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+      if (this.middlebox === 'accept-then-close') {
+        const accept = createHash('sha1')
+          .update(`${req.headers['sec-websocket-key']}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`)
+          .digest('base64');
+        return answer(
+          `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`,
+        );
+      }
+      for (const listener of engineUpgrade) listener.call(httpServer, req, socket, head);
+    });
     this.server.use((socket, next) => {
       this.handshakes += 1;
       const refused = this.refuse.shift();
@@ -100,8 +129,9 @@ export class FakeGateway {
         }));
         ack({ ok: true, data: { results } });
       });
-      socket.on('dashboard:join', (_msg: unknown, ack: (a: unknown) => void) => {
+      socket.on('dashboard:join', (msg: unknown, ack: (a: unknown) => void) => {
         this.dashboardJoins += 1;
+        this.dashboardJoinMessages.push(msg);
         const code = this.dashboardJoinFailures.shift();
         if (code) return ack({ ok: false, error: { code, message: code } });
         void socket.join('org');
@@ -137,6 +167,11 @@ export class FakeGateway {
     this.server.to('org').emit(event, payload);
   }
 
+  /** Several dashboard events in one frame, as a node packs them for a socket that joined with `batch: true`. */
+  batchToDashboard(items: ServerEventPayload<'dashboard:batch'>['items']): void {
+    this.server.to('org').emit('dashboard:batch', { items });
+  }
+
   emitAll<E extends 'sync:required' | 'session:ended' | 'error' | 'notification:created' | 'notification:read'>(
     event: E,
     payload: ServerEventPayload<E>,
@@ -145,7 +180,10 @@ export class FakeGateway {
   }
 
   async close(): Promise<void> {
-    await this.server.close();
+    const closing = this.server.close();
+    // Long-polling clients' keep-alive connections would hold the server open.
+    this.httpServer.closeAllConnections();
+    await closing;
   }
 }
 
