@@ -33,6 +33,8 @@ import { webhookIgnoredCounter } from './webhooks/webhook-metrics';
 import { webhooksRoutes } from './webhooks/webhooks.routes';
 import { webRoutes } from './web/web.routes';
 import { clientConfigRoutes } from './client-config/client-config.routes';
+import { LiveSwitch } from './rollout/live-switch';
+import { rolloutRoutes } from './rollout/rollout.routes';
 import { registerGateway } from './realtime/gateway';
 import { RealtimeMetrics } from './realtime/metrics';
 import { RequestLog } from './http/request-log';
@@ -100,9 +102,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     draining = true;
   });
   const isDraining = () => draining;
+  // Who gets live updates (rollout controls, docs/operations.md): refuses the handshake of users not rolled in.
+  const live = new LiveSwitch({ db, redisUrl: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX, logger: deps.logger });
   const gateway = config.FEATURE_WEBSOCKET_ENABLED
-    ? await registerGateway(app, { config, db, logger: deps.logger, metrics, isDraining, sessions: cookieSessions })
+    ? await registerGateway(app, { config, db, logger: deps.logger, metrics, isDraining, sessions: cookieSessions, liveGate: live.middleware })
     : undefined;
+  live.attach(app);
 
   await app.register(healthRoutes, {
     db,
@@ -160,7 +165,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     nodeId: config.NODE_ID,
     statsIntervalMs: config.ADMIN_STATS_INTERVAL_MS,
   });
-  await app.register(clientConfigRoutes, { config });
+  await app.register(rolloutRoutes, { db, cookie: cookieSessions, live });
+  await app.register(clientConfigRoutes, { config, live });
   await app.register(webRoutes, { config });
   return app;
 }

@@ -2,6 +2,7 @@ import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket
 import {
   ackRetryDelayMs,
   LOGIN_REQUIRED_CONNECT_ERRORS,
+  POLLING_CONNECT_ERRORS,
   RETRYABLE_CONNECT_ERRORS,
   shouldRetryAck,
   type Ack,
@@ -121,6 +122,8 @@ export class TaskflowClient extends Store<ConnectionState> {
   private everConnected = false;
   private online = true;
   private ended = false;
+  /** The server took this user out of the live rollout (`live:off`, LIVE_OFF): no socket until a new client is made. */
+  private liveOff = false;
   private closed = false;
   private lastError: TaskflowError | undefined;
   /** Handshakes refused in a row, for the backoff. */
@@ -282,6 +285,8 @@ export class TaskflowClient extends Store<ConnectionState> {
     s.on('connect_error', (err) => {
       const error = TaskflowError.fromConnectError(err, !s.active);
       this.lastError = error;
+      // Not rolled in to live updates: polling, and no retry (the app asks the server later whether it may go live).
+      if (POLLING_CONNECT_ERRORS.has(error.code)) return this.toPolling(error);
       if (RETRYABLE_CONNECT_ERRORS.has(error.code)) {
         // A refusal that passes (a per-user limit; the server could not check the session just now):
         // socket.io-client does not retry a middleware refusal by itself.
@@ -307,11 +312,25 @@ export class TaskflowClient extends Store<ConnectionState> {
     });
     // Logout in another tab (any node), an expiry, an admin: back to the login.
     s.on('session:ended', ({ reason }) => this.end(new TaskflowError('SESSION_ENDED', `The session ended (${reason})`)));
+    // An operator or org admin took this user out of the live rollout: the server closes the socket next.
+    s.on('live:off', () => this.toPolling(new TaskflowError('LIVE_OFF', 'Live updates were switched off for this user')));
+  }
+
+  /**
+   * Status `polling` (error LIVE_OFF) for good: the socket stays closed. Feeds on this client do not poll by
+   * themselves: the app replaces it with a `realtime: false` client, and a socket one once it may go live again.
+   */
+  private toPolling(error: TaskflowError): void {
+    this.liveOff = true;
+    this.lastError = error;
+    this.socket?.io.reconnection(false);
+    this.socket?.disconnect();
+    this.refresh();
   }
 
   /** Never while a connection is under way: connect() then sends a second CONNECT and the server holds two sockets. */
   private connectIfIdle(): void {
-    if (this.socket && !this.closed && !this.ended && this.online && !this.socket.active) this.socket.connect();
+    if (this.socket && !this.closed && !this.ended && !this.liveOff && this.online && !this.socket.active) this.socket.connect();
   }
 
   /** @internal A timer close() clears (a closed client must neither act nor keep the process alive). */
@@ -353,7 +372,7 @@ export class TaskflowClient extends Store<ConnectionState> {
       ? 'closed'
       : this.ended
         ? 'ended'
-        : !this.socket
+        : !this.socket || this.liveOff
           ? 'polling'
           : !this.online
             ? 'offline'

@@ -16,6 +16,7 @@ import { realtimeRedisPlugin } from './transport/realtime-redis.plugin';
 import { resyncClientsAfterResubscribe } from './fanout/resubscribe';
 import { createSessionGuard } from './transport/session-guard';
 import { socketIoPlugin } from './transport/socket-io.plugin';
+import type { TaskflowSocket } from './transport/socket-types';
 
 export interface GatewayDeps {
   config: ServerConfig;
@@ -26,6 +27,8 @@ export interface GatewayDeps {
   sessions: CookieSessionDeps;
   /** True once the node drains: no new connections. */
   isDraining: () => boolean;
+  /** Refuses the handshake of a user not rolled in to live updates (rollout/live-switch.ts), after the session guard. */
+  liveGate?: (socket: TaskflowSocket, next: (err?: Error) => void) => void;
 }
 
 export interface Gateway {
@@ -71,6 +74,8 @@ export async function registerGateway(app: FastifyInstance, deps: GatewayDeps): 
 
   const session = createSessionGuard(app, { cookie: deps.sessions, metrics, logger, tokenRecheckMs: config.TOKEN_VERSION_CACHE_MS });
   io.use((socket, next) => session.middleware(socket, next));
+  const { liveGate } = deps;
+  if (liveGate) io.use((socket, next) => liveGate(socket, next));
   // After the session guard (it names the user): how many sockets the user has, and how fast they open them.
   const connectionLimits = new ConnectionLimits(redis.limiter, io, {
     maxSocketsPerUser: config.WEBSOCKET_MAX_SOCKETS_PER_USER,
