@@ -13,6 +13,7 @@ import { NotFound } from './components/not-found';
 import { AppConfigProvider } from './config/app-config';
 import { TaskDetailPage } from './pages/task-detail-page';
 import { NotificationsProvider } from './realtime/notifications';
+import { OfflineActionsSync } from './offline/offline-actions';
 import { RealtimeProvider } from './realtime/socket';
 import { navigate, usePath } from './router';
 
@@ -99,6 +100,7 @@ function Shell() {
               )}
             </div>
             <NotificationToasts />
+            <OfflineActionsSync />
           </LiveAnnouncerProvider>
         </NotificationsProvider>
       </RealtimeProvider>

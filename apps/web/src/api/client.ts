@@ -1,3 +1,5 @@
+import type { TaskConflict } from '@taskflow/events';
+
 /** The REST API as the app uses it: JSON in and out, the session token attached, errors as ApiError. */
 export class ApiError extends Error {
   constructor(
@@ -5,6 +7,8 @@ export class ApiError extends Error {
     readonly code: string,
     message: string,
     readonly details?: Array<{ path: string; message: string }>,
+    /** A task action's 409: where the task is now (and who cancelled it). */
+    readonly conflict?: TaskConflict,
   ) {
     super(message);
   }
@@ -19,7 +23,7 @@ export function setSession(csrfToken: string | null, unauthorized?: () => void):
   if (unauthorized) onUnauthorized = unauthorized;
 }
 
-export async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
+export async function api<T>(method: string, path: string, body?: unknown, extraHeaders?: Record<string, string>): Promise<T> {
   let res: Response;
   try {
     res = await fetch(path, {
@@ -27,6 +31,7 @@ export async function api<T>(method: string, path: string, body?: unknown): Prom
       headers: {
         ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
         ...(csrf && method !== 'GET' ? { 'x-csrf-token': csrf } : {}),
+        ...extraHeaders,
       },
       credentials: 'same-origin',
       body: body === undefined ? undefined : JSON.stringify(body),
@@ -34,10 +39,15 @@ export async function api<T>(method: string, path: string, body?: unknown): Prom
   } catch {
     throw new ApiError(0, 'OFFLINE', 'You are offline: the server could not be reached. Nothing was changed.');
   }
-  const data = (await res.json().catch(() => ({}))) as { error?: string; message?: string; details?: ApiError['details'] };
+  const data = (await res.json().catch(() => ({}))) as {
+    error?: string;
+    message?: string;
+    details?: ApiError['details'];
+    conflict?: TaskConflict;
+  };
   if (!res.ok) {
     if (res.status === 401 && !path.startsWith('/api/auth/')) onUnauthorized();
-    throw new ApiError(res.status, data.error ?? 'ERROR', data.message ?? `Request failed (${res.status})`, data.details);
+    throw new ApiError(res.status, data.error ?? 'ERROR', data.message ?? `Request failed (${res.status})`, data.details, data.conflict);
   }
   return data as T;
 }

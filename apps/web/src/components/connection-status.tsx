@@ -19,7 +19,7 @@ export function ConnectionStatus() {
       {(status === 'offline' || status === 'reconnecting') && (
         <div className="offline-banner" role="alert">
           {status === 'offline'
-            ? 'You are offline. Changes made elsewhere will appear when the connection is back; actions are disabled until then.'
+            ? 'You are offline. Changes made elsewhere will appear when the connection is back; actions you take are kept and sent then.'
             : 'Connection lost — reconnecting. Nothing will be missed: the page catches up when it is back.'}
         </div>
       )}

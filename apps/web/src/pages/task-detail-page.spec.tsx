@@ -99,20 +99,45 @@ it('walks the clarification form through its states: answers, sending (disabled)
   ).toEqual(['created', 'analyzing', 'clarification_needed', 'clarified', 'dispatched']);
 });
 
-it('refuses actions while offline instead of losing them', async () => {
+it('keeps an answer given while offline as pending (discardable), and sends nothing until the page is back online', async () => {
+  const requests: string[] = [];
+  globalThis.fetch = ((url: string) => {
+    requests.push(url);
+    return Promise.reject(new TypeError('Failed to fetch'));
+  }) as typeof fetch;
   const { RealtimeContext } = await import('../realtime/socket');
   const { SessionProvider } = await import('../auth/session');
+  const { OfflineActionsSync } = await import('../offline/offline-actions');
+  const { memoryActionStore } = await import('../offline/offline-action-store');
+  const store = memoryActionStore();
   const offline = ({ children }: { children: React.ReactNode }) => (
     <SessionProvider initial={SESSION}>
       <RealtimeContext.Provider
         value={{ client: gw.client, status: 'offline', features: { websocket: true, dashboard: true, taskDetail: true } }}
       >
+        <OfflineActionsSync store={store} />
         {children}
       </RealtimeContext.Provider>
     </SessionProvider>
   );
   render(<TaskDetailPage taskId={taskId} />, { wrapper: offline });
-  const send = await screen.findByRole('button', { name: 'Send answers' });
-  expect((send as HTMLButtonElement).disabled).toBe(true);
-  expect(screen.getByRole<HTMLButtonElement>('button', { name: 'Cancel task' }).disabled).toBe(true);
+  const form = await screen.findByRole('form', { name: 'Clarification' });
+  const send = screen.getByRole<HTMLButtonElement>('button', { name: 'Send answers when back online' });
+  expect(send.disabled).toBe(false);
+  expect(screen.getByRole<HTMLButtonElement>('button', { name: 'Cancel task' }).disabled).toBe(false);
+  fireEvent.change(screen.getByLabelText('Which page?'), { target: { value: 'Checkout' } });
+  fireEvent.change(screen.getByLabelText('What should happen?'), { target: { value: 'Payments succeed' } });
+  fireEvent.submit(form);
+
+  const pending = await screen.findByTestId('pending-actions');
+  expect(pending.textContent).toContain('Your answers');
+  expect(pending.textContent).toContain('Checkout / Payments succeed');
+  expect(screen.getByRole<HTMLButtonElement>('button', { name: 'Answers waiting to be sent' }).disabled).toBe(true);
+  expect(await store.all()).toMatchObject([{ taskId, action: { kind: 'clarify', answers: ['Checkout', 'Payments succeed'] } }]);
+  expect(requests.filter((u) => u.includes('/clarify'))).toEqual([]);
+
+  fireEvent.click(screen.getByRole('button', { name: 'Discard your answers' }));
+  await waitFor(() => expect(screen.queryByTestId('pending-actions')).toBeNull());
+  expect(await store.all()).toEqual([]);
+  expect(screen.getByRole<HTMLButtonElement>('button', { name: 'Send answers when back online' }).disabled).toBe(false);
 });

@@ -1,18 +1,19 @@
 import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import { CANCELLABLE_STATUSES, effectiveAgent, type PublicTask, type TaskStatus, type TimelineEvent } from '@taskflow/events';
-import { api } from '../api/client';
 import { useSession } from '../auth/session';
 import { ConfirmDialog } from '../components/confirm-dialog';
 import { CreateTaskForm } from '../components/create-task-form';
 import { useTaskChangeAnnouncer } from '../components/live-announcer';
 import { RelativeTime } from '../components/relative-time';
 import { FollowButton } from '../components/follow-button';
+import { PendingActions } from '../components/pending-actions';
 import { PrBadges } from '../components/pr-badges';
 import { StatusBadge } from '../components/status-badge';
 import { TimelineEntry } from '../components/timeline-entry';
 import { useWebSocket } from '../realtime/socket';
 import { useTaskSubscription } from '../realtime/use-task-subscription';
 import { navigate } from '../router';
+import { useOfflineActions } from '../offline/offline-actions';
 
 const STAGES: Array<{ label: string; statuses: TaskStatus[] }> = [
   { label: 'Received', statuses: ['received'] },
@@ -83,12 +84,15 @@ function ClarificationForm({ task, offline }: { task: PublicTask; offline: boole
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const errorId = useId();
+  const { pending, perform } = useOfflineActions();
+  // Answered while offline (maybe before a reload): kept, shown as pending, sent on reconnect.
+  const queued = pending.some((p) => p.taskId === task.id && p.action.kind === 'clarify');
   async function submit(e: FormEvent) {
     e.preventDefault();
     setBusy(true);
     setError(null);
     try {
-      await api('POST', `/api/tasks/${task.id}/clarify`, { answers });
+      if ((await perform(task.id, { kind: 'clarify', answers })) === 'queued') setBusy(false);
     } catch (err) {
       setError((err as Error).message);
       setBusy(false);
@@ -116,8 +120,8 @@ function ClarificationForm({ task, offline }: { task: PublicTask; offline: boole
           {error}
         </p>
       )}
-      <button className="primary" type="submit" disabled={busy || offline}>
-        {busy ? 'Sending…' : 'Send answers'}
+      <button className="primary" type="submit" disabled={busy || queued}>
+        {queued ? 'Answers waiting to be sent' : busy ? 'Sending…' : offline ? 'Send answers when back online' : 'Send answers'}
       </button>
     </form>
   );
@@ -132,6 +136,7 @@ export function TaskDetailPage({ taskId }: { taskId: string }) {
   const [actionError, setActionError] = useState<string | null>(null);
   const [confirming, setConfirming] = useState<'retry' | 'cancel' | null>(null);
   const offline = connection === 'offline';
+  const { pending, perform } = useOfflineActions();
   useTaskChangeAnnouncer(view ? [{ ...view.task, taskId: view.task.id }] : []);
   if (notFound)
     return (
@@ -143,6 +148,7 @@ export function TaskDetailPage({ taskId }: { taskId: string }) {
     return (
       <main className="page">
         <p role="alert">This task could not be loaded: {readError}</p>
+        <PendingActions taskId={taskId} />
       </main>
     );
   if (!view)
@@ -156,8 +162,10 @@ export function TaskDetailPage({ taskId }: { taskId: string }) {
   const act = async (action: 'retry' | 'cancel') => {
     setConfirming(null);
     setActionError(null);
-    await api('POST', `/api/tasks/${task.id}/${action}`).catch((err: Error) => setActionError(err.message));
+    // Offline, it is kept and sent on reconnect (shown under Pending actions until then).
+    await perform(task.id, { kind: action }).catch((err: Error) => setActionError(err.message));
   };
+  const waiting = (kind: 'retry' | 'cancel') => pending.some((p) => p.taskId === task.id && p.action.kind === kind);
   const others = viewers.filter((v) => v.userId !== session?.user.id);
   return (
     <main className="page detail">
@@ -204,6 +212,7 @@ export function TaskDetailPage({ taskId }: { taskId: string }) {
           </p>
         )}
       </header>
+      <PendingActions taskId={task.id} />
       {task.status === 'needs_clarification' && mine && <ClarificationForm key={task.seq} task={task} offline={offline} />}
       {task.status === 'needs_clarification' && !mine && (
         <p className="card">Waiting for @{task.createdBy.username} to answer the analyzer’s questions.</p>
@@ -278,17 +287,17 @@ export function TaskDetailPage({ taskId }: { taskId: string }) {
         </dl>
         <div className="actions">
           {mine && task.status === 'failed' && (
-            <button onClick={() => setConfirming('retry')} disabled={offline}>
+            <button onClick={() => setConfirming('retry')} disabled={waiting('retry')}>
               Retry
             </button>
           )}
           {mine && CANCELLABLE_STATUSES.includes(task.status) && (
-            <button onClick={() => setConfirming('cancel')} disabled={offline}>
+            <button onClick={() => setConfirming('cancel')} disabled={waiting('cancel')}>
               Cancel task
             </button>
           )}
           <button onClick={() => setCloning(true)}>Clone</button>
-          {!mine && <FollowButton taskId={task.id} disabled={offline} />}
+          {!mine && <FollowButton taskId={task.id} />}
         </div>
         {actionError && (
           <p className="error" role="alert">
