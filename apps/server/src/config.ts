@@ -102,6 +102,16 @@ export const ServerEnvSchema = Type.Object({
       "nodes' event-loop delay p99 about 3× at 2,000 sockets but made delivery p99 slightly worse " +
       '([benchmarks](benchmarks.md#yielding-fan-out-on-the-nodes-ab)).',
   }),
+  WEBSOCKET_BATCH_WINDOW_MS: Type.Integer({
+    minimum: 0,
+    maximum: 1000,
+    default: 10,
+    description:
+      'For sockets that joined their dashboard with `batch: true` (the `@taskflow/client` library does), dashboard events ' +
+      "arriving within this many ms of the room's last frame wait and go out together as one `dashboard:batch` frame, a row " +
+      'superseded by a later one of the same task left out. The first event after a quiet window is never delayed. `0`: ' +
+      'one frame per event.',
+  }),
   WEBSOCKET_RATE_PER_SOCKET: Type.Integer({
     minimum: 1,
     default: 20,

@@ -1,6 +1,7 @@
 import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
 import {
   ackRetryDelayMs,
+  BATCHED_EVENTS,
   LOGIN_REQUIRED_CONNECT_ERRORS,
   POLLING_CONNECT_ERRORS,
   RETRYABLE_CONNECT_ERRORS,
@@ -129,6 +130,9 @@ export class TaskflowClient extends Store<ConnectionState> {
   /** Handshakes refused in a row, for the backoff. */
   private refusals = 0;
   private readonly timers = new Set<ReturnType<typeof setTimeout>>();
+  /** Listeners of the events a `dashboard:batch` frame carries: each item is handed to them, in the frame's order. */
+  private readonly batchListeners = new Map<string, Set<(payload: unknown) => void>>();
+  private batchesUnpacked = false;
   /** The engine the connection runs on now, and what is known of its WebSocket (watchEngine). */
   private engineWatch: { engine: Engine; ackAt?: number } | undefined;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
@@ -405,7 +409,24 @@ export class TaskflowClient extends Store<ConnectionState> {
     if (!s) return () => undefined;
     // The overloads above type each name's listener; socket.io's own overloads cannot take a name chosen at run time.
     s.on(event as 'connect', listener);
-    return () => void s.off(event as 'connect', listener);
+    if (!(BATCHED_EVENTS as readonly string[]).includes(event)) return () => void s.off(event as 'connect', listener);
+    const listeners = this.batchListeners.get(event) ?? new Set();
+    this.batchListeners.set(event, listeners);
+    listeners.add(listener);
+    this.unpackBatches(s);
+    return () => {
+      s.off(event as 'connect', listener);
+      listeners.delete(listener);
+    };
+  }
+
+  /** `dashboard:batch` (the dashboard feed asks for it under load): its items reach `on` listeners as single events. */
+  private unpackBatches(s: TaskflowSocket): void {
+    if (this.batchesUnpacked) return;
+    this.batchesUnpacked = true;
+    s.on('dashboard:batch', ({ items }) => {
+      for (const item of items) for (const listener of [...(this.batchListeners.get(item.event) ?? [])]) listener(item.payload);
+    });
   }
 
   /**

@@ -40,6 +40,24 @@ function connect(http = fakeHttp({}), options: Partial<TaskflowClientOptions> = 
 }
 
 it('takes the state, then only newer rows, and adds the shared and private counts', async () => {
+it('asks for batches, and applies a dashboard:batch frame item by item, in order', async () => {
+  gateway.dashboardJoinMessages = [];
+  const client = connect();
+  const feed = client.dashboard();
+  open.push(feed);
+  await until(() => expect(feed.getSnapshot().loaded).toBe(true));
+  expect(gateway.dashboardJoinMessages).toEqual([{ batch: true }]);
+  gateway.batchToDashboard([
+    { event: 'dashboard:task_list_updated', payload: { ...row(A, 3, 'dispatched'), counts: { ...counts(4, 1), scope: 'shared' } } },
+    { event: 'dashboard:task_list_updated', payload: row(B, 1, 'received') },
+    { event: 'dashboard:task_count_changed', payload: { ...counts(5, 1), scope: 'shared' } },
+  ]);
+  await until(() => expect(feed.getSnapshot().rows.get(B)).toMatchObject({ seq: 1, status: 'received' }));
+  expect(feed.getSnapshot().rows.get(A)).toMatchObject({ seq: 3, status: 'dispatched' });
+  // The count event came last in the frame: it is what the feed shows (shared 5 + 1 done, private 1).
+  expect(feed.getSnapshot().counts).toEqual(counts(6, 1));
+});
+
   const client = connect();
   const traces: DashboardFeedTrace[] = [];
   const feed = client.dashboard({ onTrace: (t) => traces.push(t) });

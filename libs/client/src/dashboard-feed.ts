@@ -84,7 +84,7 @@ export class DashboardRoom {
     this.stopJoining?.();
     this.client.cancel(this.retry);
     this.retry = undefined;
-    this.stopJoining = this.client.requestUntilAnswered('dashboard:join', {}, (ack) => {
+    this.stopJoining = this.client.requestUntilAnswered('dashboard:join', { batch: true }, (ack) => {
       this.stopJoining = undefined;
       this.failedJoins = ack?.ok ? 0 : this.failedJoins + 1;
       // Failed for good: the feeds read the REST API meanwhile; the join is tried again, rarely (a connect or

@@ -13,7 +13,11 @@ export const MAX_RESYNC_TASKS = 100;
 
 export const TaskJoinMessage = Type.Object({ taskId: TaskId }, strict);
 export const TaskLeaveMessage = Type.Object({ taskId: TaskId }, strict);
-export const DashboardJoinMessage = Type.Object({}, strict);
+/**
+ * `batch: true` (an addition): this socket understands `dashboard:batch`, so under load the node may pack several
+ * of its dashboard room's events into one frame. The ack's `batch` says whether the node will.
+ */
+export const DashboardJoinMessage = Type.Object({ batch: Type.Optional(Type.Boolean()) }, strict);
 export const DashboardLeaveMessage = Type.Object({}, strict);
 /**
  * How a resync answers: `emit` (the default, the original specification's behaviour) sends each snapshot result
@@ -77,7 +81,7 @@ export type ResyncResult =
 export interface ClientMessageAcks {
   'task:join': { seq: number } | undefined;
   'task:leave': undefined;
-  'dashboard:join': { count: number };
+  'dashboard:join': { count: number; batch?: boolean };
   'dashboard:leave': undefined;
   resync_requested: { results: ResyncResult[] };
   'session:refresh': { expiresAt: string };

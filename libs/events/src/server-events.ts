@@ -259,6 +259,32 @@ export const PresenceUpdatedPayload = Type.Object(
  */
 export const SyncRequiredPayload = Type.Object({ reason: Type.Union([Type.Literal('subscription_interrupted')]) }, strict);
 
+/**
+ * Events a node may pack into one `dashboard:batch` frame for a socket that asked for it (`dashboard:join`
+ * with `batch: true`): what goes to a dashboard room (org or creator's own), never a task room's events.
+ */
+export const BATCHED_EVENTS = ['task:created', 'dashboard:task_list_updated', 'dashboard:task_count_changed'] as const;
+export type BatchedEventName = (typeof BATCHED_EVENTS)[number];
+
+/**
+ * Several dashboard-room events in one frame, in the order the node received them (an addition, only for sockets
+ * that joined with `batch: true`). A row superseded by a later row of the same task inside the batch is left out,
+ * as is a count event superseded by a later one of the same scope: a row carries the task's latest state.
+ */
+export const DashboardBatchPayload = Type.Object(
+  {
+    items: Type.Array(
+      Type.Union([
+        Type.Object({ event: Type.Literal('task:created'), payload: TaskCreatedPayload }, strict),
+        Type.Object({ event: Type.Literal('dashboard:task_list_updated'), payload: DashboardTaskListUpdatedPayload }, strict),
+        Type.Object({ event: Type.Literal('dashboard:task_count_changed'), payload: DashboardTaskCountChangedPayload }, strict),
+      ]),
+      { minItems: 1 },
+    ),
+  },
+  strict,
+);
+
 export const ErrorPayload = Type.Object(
   { message: Type.String(), code: Type.Optional(Type.String()), correlationId: Type.Optional(Type.String()) },
   strict,
@@ -288,6 +314,7 @@ export const SERVER_EVENTS = {
   'dashboard:state': DashboardStatePayload,
   'dashboard:task_list_updated': DashboardTaskListUpdatedPayload,
   'dashboard:task_count_changed': DashboardTaskCountChangedPayload,
+  'dashboard:batch': DashboardBatchPayload,
   'presence:updated': PresenceUpdatedPayload,
   'sync:required': SyncRequiredPayload,
   'notification:created': NotificationCreatedPayload,

@@ -63,6 +63,16 @@ const SNAPSHOTS = new Set<string>(['dashboard:state', 'task:state'] satisfies Se
 
 function onEvent(t: Tracked, name: string, payload: unknown, at: number): void {
   if (!SNAPSHOTS.has(name)) frames += 1;
+  // Several dashboard events in one frame (the socket joined with `batch: true`): each item is a delivery.
+  if (name === 'dashboard:batch') {
+    for (const item of (payload as { items?: Array<{ event: string; payload: unknown }> } | undefined)?.items ?? [])
+      deliver(t, item.event, item.payload, at);
+    return;
+  }
+  deliver(t, name, payload, at);
+}
+
+function deliver(t: Tracked, name: string, payload: unknown, at: number): void {
   const handler = HANDLERS[name as ServerEventName];
   if (handler) return handler(t, payload, at);
   // Every other task-scoped event is a status event of a task room: each seq once, in order.

@@ -1,7 +1,8 @@
 import type { HistogramSnapshot } from '../stats/histogram';
 
 /** What one generated socket does once connected: join the dashboard, or one task's room. */
-type JoinPlan = { event: 'dashboard:join'; data: Record<string, never> } | { event: 'task:join'; data: { taskId: string } };
+/** `batch`: the socket takes `dashboard:batch` frames, as @taskflow/client's dashboard feed does. */
+type JoinPlan = { event: 'dashboard:join'; data: { batch?: boolean } } | { event: 'task:join'; data: { taskId: string } };
 
 export interface SocketPlan {
   /** Key for the final seqs: the org (dashboard) or the task (task room). */

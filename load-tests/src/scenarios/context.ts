@@ -61,6 +61,6 @@ export function dashboardPlans(ctx: ScenarioContext, n: number, orgs: OrgUsers[]
   return Array.from({ length: n }, (_, i) => {
     const org = orgs[i % orgs.length]!;
     const token = org.tokens[Math.floor(i / orgs.length) % org.tokens.length];
-    return { scope: org.orgId, token, join: { event: 'dashboard:join', data: {} }, localAddress: sourceAddress(i, n) };
+    return { scope: org.orgId, token, join: { event: 'dashboard:join', data: { batch: true } }, localAddress: sourceAddress(i, n) };
   });
 }

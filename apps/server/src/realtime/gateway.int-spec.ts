@@ -141,6 +141,7 @@ describe('bad input', () => {
     ['task:join', 'a string'],
     ['resync_requested', { taskIds: 'nope' }],
     ['dashboard:join', { sneaky: true }],
+    ['dashboard:join', { batch: 'yes' }],
   ])('answers %s %j with INVALID_PAYLOAD', async (event, payload) => {
     const s = await connect('alice');
     const ack = await s.requestRaw(event, payload);
@@ -223,6 +224,32 @@ describe('rooms', () => {
     expect(validate(SERVER_EVENTS['dashboard:state'], state.payload).ok).toBe(true);
     expect(state.payload.tasks.map((x: any) => x.title)).toEqual(['globex task']);
     expect(state.payload.counts).toEqual({ activeCount: 1, completedCount: 0, failedCount: 0, total: 1 });
+  });
+
+  it('packs a burst of dashboard rows into batches for a socket that joined with batch: true, and only for it', async () => {
+    const batching = await connect('carol');
+    const plain = await connect('carol');
+    expect(await batching.request('dashboard:join', { batch: true })).toMatchObject({ ok: true, data: { batch: true } });
+    expect((await plain.request('dashboard:join')).data).toEqual({ count: expect.any(Number) });
+    const { task } = await t.f.newTask(t.f.users.carol, { title: 'burst' });
+    const row = (seq: number) => ({ ...toDashboardTask(task), seq, updatedAt: new Date().toISOString() });
+    for (let seq = 1; seq <= 12; seq++) emitter.to(rooms.org(t.f.users.carol.orgId)).emit('dashboard:task_list_updated', row(seq));
+    await plain.waitFor((e) => e.event === 'dashboard:task_list_updated' && e.payload.seq === 12, 'the last row, plain');
+    expect(plain.of('dashboard:task_list_updated').map((e) => e.payload.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+    const rowsOf = () =>
+      batching.events.flatMap((e) =>
+        e.event === 'dashboard:batch'
+          ? e.payload.items.map((i: { payload: { seq: number } }) => i.payload.seq)
+          : e.event === 'dashboard:task_list_updated'
+            ? [e.payload.seq]
+            : [],
+      );
+    await eventually('the last row, batched', async () => (rowsOf().includes(12) ? true : undefined));
+    // Fewer rows than sent (superseded ones left out), in order, ending with the latest; every batch valid.
+    const seqs = rowsOf();
+    expect(seqs.length).toBeLessThan(12);
+    expect([...seqs].sort((a, b) => a - b)).toEqual(seqs);
+    for (const b of batching.of('dashboard:batch')) expect(validate(SERVER_EVENTS['dashboard:batch'], b.payload).ok).toBe(true);
   });
 
   it("serves a user's further dashboard joins from the node's snapshot until a broadcast to the room changes it", async () => {

@@ -96,7 +96,15 @@ export async function registerGateway(app: FastifyInstance, deps: GatewayDeps): 
     limits,
     metrics,
     logger,
-    context: { db, presence, session, snapshots, flags, timelinePageSize: config.TIMELINE_PAGE_SIZE },
+    context: {
+      db,
+      presence,
+      session,
+      snapshots,
+      flags,
+      batching: config.WEBSOCKET_BATCH_WINDOW_MS > 0,
+      timelinePageSize: config.TIMELINE_PAGE_SIZE,
+    },
   });
   io.on('connection', connectionHandler({ metrics, logger, session, presence, onMessage, connectionLimits }));
 

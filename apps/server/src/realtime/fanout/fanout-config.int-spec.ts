@@ -1,7 +1,7 @@
 import { startTestApp, type TestApp } from '../../testing/test-app';
 import { YieldingFanoutAdapter } from './yielding-fanout.adapter';
 
-/** WEBSOCKET_FANOUT_CHUNK reaches the node's Socket.IO adapter: the plain Redis adapter by default (0), the yielding fan-out otherwise. */
+/** WEBSOCKET_FANOUT_CHUNK and WEBSOCKET_BATCH_WINDOW_MS reach the node's Socket.IO adapter; with both 0, the plain Redis adapter. */
 jest.setTimeout(60_000);
 
 const apps: TestApp[] = [];
@@ -16,14 +16,22 @@ async function adapterOf(env: NodeJS.ProcessEnv) {
   return t.app.io.of('/').adapter as unknown;
 }
 
-it('writes every broadcast at once by default (chunk 0: the plain Redis adapter)', async () => {
-  const plain = await adapterOf({});
+it('batches dashboard events and writes every broadcast at once by default', async () => {
+  const adapter = await adapterOf({});
+  expect(adapter).toBeInstanceOf(YieldingFanoutAdapter);
+  expect((adapter as YieldingFanoutAdapter).batching).toBe(true);
+  expect((adapter as YieldingFanoutAdapter).chunkSockets).toBe(0);
+});
+
+it('is the plain Redis adapter with neither chunks nor batches', async () => {
+  const plain = await adapterOf({ WEBSOCKET_BATCH_WINDOW_MS: '0' });
   expect(plain).not.toBeInstanceOf(YieldingFanoutAdapter);
   expect((plain as { constructor: { name: string } }).constructor.name).toBe('RedisAdapter');
 });
 
 it('takes the chunk size from WEBSOCKET_FANOUT_CHUNK', async () => {
-  const adapter = await adapterOf({ WEBSOCKET_FANOUT_CHUNK: '256' });
+  const adapter = await adapterOf({ WEBSOCKET_FANOUT_CHUNK: '256', WEBSOCKET_BATCH_WINDOW_MS: '0' });
   expect(adapter).toBeInstanceOf(YieldingFanoutAdapter);
   expect((adapter as YieldingFanoutAdapter).chunkSockets).toBe(256);
+  expect((adapter as YieldingFanoutAdapter).batching).toBe(false);
 });

@@ -1,6 +1,7 @@
 import { createAdapter, RedisAdapter, type RedisAdapterOptions } from '@socket.io/redis-adapter';
 import type { Socket } from 'socket.io';
 import { FanoutQueue } from './fanout-queue';
+import { isBatchedEvent, RoomBatcher, type BatchItem } from './room-batcher';
 
 type BroadcastOptions = Parameters<RedisAdapter['broadcast']>[1];
 type Packet = Parameters<RedisAdapter['broadcast']>[0];
@@ -13,6 +14,7 @@ type Packet = Parameters<RedisAdapter['broadcast']>[0];
  */
 interface RedisAdapterWithInternals extends Omit<RedisAdapter, 'broadcast' | 'close'> {
   apply(opts: BroadcastOptions, callback: (socket: Socket) => void): void;
+  _encode(packet: Packet, packetOpts: Record<string, unknown>): unknown[];
   onmessage(pattern: unknown, channel: Buffer | string, message: Buffer): void;
   broadcast(packet: Packet, opts: BroadcastOptions): void;
   close(): Promise<void> | void;
@@ -24,87 +26,154 @@ const HookableRedisAdapter = RedisAdapter as unknown as new (
   opts?: Partial<RedisAdapterOptions>,
 ) => RedisAdapterWithInternals;
 
+/** The in-memory adapter's broadcast (encode once, write to each recipient): RedisAdapter's own also publishes. */
+const localBroadcast = (Object.getPrototypeOf(RedisAdapter.prototype) as { broadcast: (packet: Packet, opts: BroadcastOptions) => void })
+  .broadcast;
+
+/** Socket.IO's EVENT packet type. */
+const EVENT = 2;
+
 export interface FanoutOptions {
-  /** Socket writes per turn of the event loop; 0 = every broadcast written at once (the plain Redis adapter). */
+  /** Socket writes per turn of the event loop; 0 = every broadcast written at once. */
   chunkSockets: number;
+  /**
+   * Dashboard-room events for sockets that joined with `batch: true` wait at most this long to share one frame
+   * (`dashboard:batch`); 0 = every event its own frame. The first event after a quiet window is never delayed.
+   */
+  batchWindowMs?: number;
   /** A socket write that threw (logged; the other sockets still get their frames). */
   onError: (err: unknown) => void;
 }
 
+/** What the next `apply` of a broadcast is for. */
+type Delivery = { kind: 'broadcast'; packet: Packet | undefined } | { kind: 'batch' };
+
 /**
- * The Redis adapter, with broadcasts written to this node's sockets in chunks that yield to the event loop
- * (`FanoutQueue`), so one big or many quick broadcasts no longer hold up health checks and new connections.
+ * The Redis adapter, with two ways of writing broadcasts to this node's sockets that plain Socket.IO lacks:
  *
- * - Every broadcast — arriving from Redis or emitted on this node — is encoded once and its recipients are
- *   fixed when it arrives (rooms, `except`, `flags.local` and `volatile` resolved by the base `apply`, as before);
- *   a socket that joins later gets that state from its join snapshot, read after the join. A socket gone by the
- *   time its turn comes is skipped.
- * - Broadcasts are written in arrival order (FIFO per node), so no socket ever gets them out of order.
- * - Anything else that walks the room's sockets (broadcasts with acks, fetchSockets, remote joins, leaves and
- *   disconnects) first writes what is queued, so it never overtakes an earlier broadcast (`session:ended` is
- *   written before the sockets of the ended session are disconnected).
+ * - **Chunks that yield** (`chunkSockets` > 0, `FanoutQueue`): at most that many socket writes per turn of the
+ *   event loop, so one big or many quick broadcasts no longer hold up health checks and new connections.
+ * - **Batches** (`batchWindowMs` > 0, `RoomBatcher`): a dashboard-room event (`BATCHED_EVENTS`) that arrives within
+ *   the window after the room's last frame waits, for the sockets that joined with `batch: true`, and goes out with
+ *   the others of the window as one `dashboard:batch` frame (encoded once for the room). Other sockets get each
+ *   event at once, as before. Anything else delivered to a room first writes the room's waiting batch.
+ *
+ * Either way every broadcast — arriving from Redis or emitted on this node — is encoded once and its recipients are
+ * fixed when it arrives (rooms, `except`, `flags.local` and `volatile` resolved by the base `apply`); a socket that
+ * joins later gets that state from its join snapshot, read after the join. A socket gone by the time its turn comes
+ * is skipped. Broadcasts are written in arrival order (FIFO per node), so no socket gets them out of order. Anything
+ * else that walks the room's sockets (broadcasts with acks, fetchSockets, remote joins, leaves and disconnects)
+ * first writes what is queued, so it never overtakes an earlier broadcast (`session:ended` is written before the
+ * sockets of the ended session are disconnected).
  */
 export class YieldingFanoutAdapter extends HookableRedisAdapter {
-  private readonly fanout: FanoutQueue<Socket>;
-  /** Set while a broadcast runs: the next `apply` is its delivery, to be queued. */
-  private deferNext = false;
+  private readonly fanout: FanoutQueue<Socket> | undefined;
+  private readonly batcher: RoomBatcher | undefined;
+  /** Set while a broadcast runs: the next `apply` is its delivery, to be queued (and maybe batched). */
+  private next: Delivery | undefined;
 
   constructor(nsp: unknown, pub: unknown, sub: unknown, opts: Partial<RedisAdapterOptions>, fanout: FanoutOptions) {
     super(nsp, pub, sub, opts);
-    this.fanout = new FanoutQueue<Socket>(fanout.chunkSockets, fanout.onError);
+    if (fanout.chunkSockets > 0) this.fanout = new FanoutQueue<Socket>(fanout.chunkSockets, fanout.onError);
+    const windowMs = fanout.batchWindowMs ?? 0;
+    if (windowMs > 0) this.batcher = new RoomBatcher({ windowMs, write: (room, items) => this.writeBatch(room, items) });
   }
 
-  /** Socket writes per turn of the event loop. */
+  /** Socket writes per turn of the event loop (0: at once). */
   get chunkSockets(): number {
-    return this.fanout.chunk;
+    return this.fanout?.chunk ?? 0;
   }
 
   /** Socket writes waiting for a later turn of the event loop. */
   get pendingWrites(): number {
-    return this.fanout.pending;
+    return this.fanout?.pending ?? 0;
+  }
+
+  /** Whether dashboard-room events are batched for the sockets that ask. */
+  get batching(): boolean {
+    return this.batcher !== undefined;
   }
 
   override onmessage(pattern: unknown, channel: Buffer | string, message: Buffer): void {
-    this.deferDelivery(() => super.onmessage(pattern, channel, message));
+    this.deliverNext({ kind: 'broadcast', packet: undefined }, () => super.onmessage(pattern, channel, message));
   }
 
   override broadcast(packet: Packet, opts: BroadcastOptions): void {
-    this.deferDelivery(() => super.broadcast(packet, opts));
+    this.deliverNext({ kind: 'broadcast', packet: undefined }, () => super.broadcast(packet, opts));
+  }
+
+  // The base broadcast encodes the packet right before it resolves the recipients: the packet the next apply is for.
+  override _encode(packet: Packet, packetOpts: Record<string, unknown>): unknown[] {
+    if (this.next?.kind === 'broadcast') this.next.packet = packet;
+    return super._encode(packet, packetOpts);
   }
 
   override apply(opts: BroadcastOptions, callback: (socket: Socket) => void): void {
-    if (!this.deferNext) {
-      this.fanout.flush();
+    const delivery = this.next;
+    if (!delivery) {
+      this.fanout?.flush();
       return super.apply(opts, callback);
     }
-    this.deferNext = false;
+    this.next = undefined;
+    if (delivery.kind === 'batch') return this.write(opts, callback, (socket) => socket.data.batch === true);
+    if (this.batcher) {
+      const room = soleRoom(opts);
+      const item = room === undefined ? undefined : batchItemOf(delivery.packet);
+      if (room !== undefined && item && !this.batcher.offer(room, item)) {
+        // Taken into the room's batch for the sockets that asked; everyone else gets it now.
+        return this.write(opts, callback, (socket) => socket.data.batch !== true);
+      }
+      // Anything else for a room goes after the room's waiting batch.
+      if (opts.rooms.size === 0) this.batcher.flushAll();
+      else for (const r of opts.rooms) if (r !== room || !item) this.batcher.flush(r);
+    }
+    this.write(opts, callback);
+  }
+
+  override close(): Promise<void> | void {
+    this.fanout?.clear();
+    this.batcher?.clear();
+    return super.close();
+  }
+
+  /** Writes one broadcast to its recipients (those `only` keeps): at once, or queued in chunks. */
+  private write(opts: BroadcastOptions, callback: (socket: Socket) => void, only?: (socket: Socket) => boolean): void {
+    const send = only ? (socket: Socket) => void (only(socket) && callback(socket)) : callback;
+    if (!this.fanout) return super.apply(opts, send);
     if (this.fanout.fits(this.recipientsAtMost(opts))) {
       let written = 0;
       super.apply(opts, (socket) => {
         written += 1;
-        callback(socket);
+        send(socket);
       });
       return this.fanout.spent(written);
     }
     const targets: Socket[] = [];
-    super.apply(opts, (socket) => targets.push(socket));
+    super.apply(opts, (socket) => {
+      if (!only || only(socket)) targets.push(socket);
+    });
     this.fanout.push(targets, (socket) => {
       if (socket.connected) callback(socket);
     });
   }
 
-  override close(): Promise<void> | void {
-    this.fanout.clear();
-    return super.close();
+  /** A room's waiting batch, as one frame to its batching sockets (a single item as its own event). */
+  private writeBatch(room: string, items: BatchItem[]): void {
+    const data = items.length === 1 ? [items[0]!.event, items[0]!.payload] : ['dashboard:batch', { items }];
+    const packet = { type: EVENT, data, nsp: '/' } as unknown as Packet;
+    this.deliverNext({ kind: 'batch' }, () =>
+      localBroadcast.call(this, packet, { rooms: new Set([room]), except: new Set(), flags: {} }),
+    );
   }
 
-  private deferDelivery(run: () => void): void {
-    this.deferNext = true;
+  private deliverNext(delivery: Delivery, run: () => void): void {
+    const outer = this.next;
+    this.next = delivery;
     try {
       run();
     } finally {
       // Reset even when the broadcast ended early (a room with no socket here, another namespace).
-      this.deferNext = false;
+      this.next = outer;
     }
   }
 
@@ -116,14 +185,28 @@ export class YieldingFanoutAdapter extends HookableRedisAdapter {
   }
 }
 
-/** The Socket.IO adapter factory: the yielding fan-out, or the plain Redis adapter when `chunkSockets` is 0. */
+/** The one room a broadcast goes to, with nobody excepted: what may be batched. */
+function soleRoom(opts: BroadcastOptions): string | undefined {
+  if (opts.rooms.size !== 1 || (opts.except && opts.except.size > 0)) return undefined;
+  return opts.rooms.values().next().value;
+}
+
+/** A broadcast packet of a batched event, as a batch item (`undefined`: not one). */
+function batchItemOf(packet: Packet | undefined): BatchItem | undefined {
+  const data = (packet as { type?: number; id?: number; data?: unknown[] } | undefined) ?? undefined;
+  if (!data || data.type !== EVENT || data.id !== undefined || !Array.isArray(data.data) || data.data.length !== 2) return undefined;
+  const [event, payload] = data.data;
+  return isBatchedEvent(event) ? ({ event, payload } as BatchItem) : undefined;
+}
+
+/** The Socket.IO adapter factory: the plain Redis adapter when neither chunks nor batches are on. */
 export function createFanoutAdapter(
   pub: unknown,
   sub: unknown,
   opts: Partial<RedisAdapterOptions>,
   fanout: FanoutOptions,
 ): (nsp: unknown) => RedisAdapter {
-  if (fanout.chunkSockets === 0) return createAdapter(pub, sub, opts);
+  if (fanout.chunkSockets === 0 && !fanout.batchWindowMs) return createAdapter(pub, sub, opts);
   // Socket.IO calls the factory with `new`, so not an arrow function. It is a RedisAdapter at run time; its type
   // only lacks the base classes' private members (the hooks above).
   return function fanoutAdapter(nsp: unknown) {

@@ -27,6 +27,8 @@ export interface HandlerContext {
   session: SessionGuard;
   snapshots: DashboardSnapshots;
   flags: { dashboard: boolean; taskDetail: boolean };
+  /** Whether this node packs dashboard events for sockets that ask (WEBSOCKET_BATCH_WINDOW_MS > 0). */
+  batching: boolean;
   /** Timeline events a `task:state` carries: the latest; older pages over HTTP. */
   timelinePageSize: number;
 }
@@ -73,15 +75,17 @@ export const HANDLERS: { [M in ClientMessageName]: Handler<M> } = {
     return undefined;
   },
 
-  async 'dashboard:join'({ socket, snapshots, flags }) {
+  async 'dashboard:join'({ socket, snapshots, flags, batching }, message) {
     if (!flags.dashboard) throw DISABLED('dashboard');
     const user = socket.data.user;
+    // Decided before the join, so the room's events after the snapshot all reach it one way.
+    if (message.batch !== undefined) socket.data.batch = message.batch && batching;
     // The user's shared room name: the adapter keeps one per socket that joins.
     await socket.join(userRooms(user).org);
     // Read after the join (see DashboardSnapshots): a user's tabs joining together share one read.
     const state = await snapshots.state(user);
     socket.emit('dashboard:state', state);
-    return { count: state.tasks.length };
+    return message.batch === undefined ? { count: state.tasks.length } : { count: state.tasks.length, batch: socket.data.batch === true };
   },
 
   'session:refresh': ({ socket, session }, message) => session.refresh(socket, message),

@@ -14,7 +14,7 @@ declare module 'fastify' {
 }
 
 export interface SocketIoOptions {
-  config: Pick<ServerConfig, 'WEBSOCKET_MAX_FRAME_BYTES' | 'WEBSOCKET_FANOUT_CHUNK' | 'allowedOrigins'>;
+  config: Pick<ServerConfig, 'WEBSOCKET_MAX_FRAME_BYTES' | 'WEBSOCKET_FANOUT_CHUNK' | 'WEBSOCKET_BATCH_WINDOW_MS' | 'allowedOrigins'>;
   /** True once the node drains: no new connections. */
   isDraining: () => boolean;
 }
@@ -39,12 +39,17 @@ const socketIo: FastifyPluginAsync<SocketIoOptions> = async (app, { config, isDr
       if (origin && !config.allowedOrigins.includes(origin)) return callback('Origin not allowed', false);
       callback(null, true);
     },
-    // WEBSOCKET_FANOUT_CHUNK > 0: broadcasts written in chunks that yield (health checks, connections served under load).
+    // WEBSOCKET_FANOUT_CHUNK > 0: broadcasts written in chunks that yield (health checks, connections served under load);
+    // WEBSOCKET_BATCH_WINDOW_MS > 0: dashboard events packed into fewer frames for the sockets that ask.
     adapter: createFanoutAdapter(
       pub,
       sub,
       { key: SOCKET_IO_REDIS_KEY },
-      { chunkSockets: config.WEBSOCKET_FANOUT_CHUNK, onError: (err) => app.log.warn({ err }, 'broadcast write failed') },
+      {
+        chunkSockets: config.WEBSOCKET_FANOUT_CHUNK,
+        batchWindowMs: config.WEBSOCKET_BATCH_WINDOW_MS,
+        onError: (err) => app.log.warn({ err }, 'broadcast write failed'),
+      },
     ),
     // Recovery comes from PostgreSQL by seq (docs/architecture.md#the-event-log-and-seq): the Redis adapter keeps nothing to recover from.
     connectionStateRecovery: undefined,
