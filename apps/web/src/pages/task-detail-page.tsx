@@ -155,6 +155,7 @@ export function TaskDetailPage({ taskId }: { taskId: string }) {
     return (
       <main className="page">
         <p aria-busy="true">Loading…</p>
+        <PendingActions taskId={taskId} />
       </main>
     );
   const { task, events } = view;
