@@ -1,5 +1,5 @@
-import { createContext, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
-import type { OrgRepo } from '@taskflow/events';
+import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
+import { LIVE_RECHECK_SECONDS, type OrgRepo } from '@taskflow/events';
 import { api } from '../api/client';
 
 /** Which views get live updates; off, the hooks poll the REST API instead. */
@@ -17,6 +17,8 @@ export interface AppConfig {
 
 /** Not known yet (null) until `/api/config` answered. */
 export const AppConfigContext = createContext<AppConfig | null>(null);
+/** Reads `/api/config` again now (the socket was told this user is no longer live). */
+export const FeaturesRecheckContext = createContext<() => void>(() => undefined);
 
 /** When `/api/config` cannot be read the app still works: no live updates, no repository to choose. */
 const FALLBACK: AppConfig['features'] = { websocket: false, dashboard: false, taskDetail: false };
@@ -41,7 +43,33 @@ export function AppConfigProvider({ children }: { children: ReactNode }) {
       current = false;
     };
   }, []);
-  return <AppConfigContext.Provider value={config}>{children}</AppConfigContext.Provider>;
+
+  // The flags are also this user's place in the live rollout (docs/operations.md): a new object only when they
+  // changed, so the realtime client is made again (live, or polling) only then.
+  const recheck = useCallback(() => {
+    void api<Pick<AppConfig, 'features'>>('GET', '/api/config').then(
+      ({ features }) => setConfig((c) => (c && JSON.stringify(c.features) !== JSON.stringify(features) ? { ...c, features } : c)),
+      () => undefined,
+    );
+  }, []);
+  // While polling, ask every few seconds whether this user may go live (an operator or org admin let them in).
+  const polling = config !== null && !config.features.websocket;
+  useEffect(() => {
+    if (!polling) return;
+    const timer = setInterval(recheck, LIVE_RECHECK_SECONDS * 1000);
+    return () => clearInterval(timer);
+  }, [polling, recheck]);
+
+  return (
+    <AppConfigContext.Provider value={config}>
+      <FeaturesRecheckContext.Provider value={recheck}>{children}</FeaturesRecheckContext.Provider>
+    </AppConfigContext.Provider>
+  );
+}
+
+/** Asks the server again for the flags (after the socket was told this user is not live any more). */
+export function useFeaturesRecheck(): () => void {
+  return useContext(FeaturesRecheckContext);
 }
 
 /** The start-up configuration, or null while it is loading. */

@@ -3,7 +3,7 @@
  * @jest-environment-options {"customExportConditions": ["taskflow-source", "node", "require", "default"]}
  */
 import { act, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
-import type { AdminOverview } from '@taskflow/events';
+import type { AdminOverview, RolloutStateResponse } from '@taskflow/events';
 import { setSession } from '../api/client';
 import { AdminPage } from './admin-page';
 
@@ -51,8 +51,35 @@ const PARKED = {
   failedAt: new Date().toISOString(),
 };
 
+const ORG = '11111111-1111-4111-8111-111111111111';
+const BOB = '22222222-2222-4222-8222-222222222222';
+function rollout(scope: 'cluster' | 'org', bobOverride: 'in' | 'out' | 'inherit'): RolloutStateResponse {
+  return {
+    scope,
+    enabled: true,
+    percent: 10,
+    orgs: [{ id: ORG, slug: 'acme', override: 'inherit' }],
+    users: [
+      {
+        id: BOB,
+        username: 'bob',
+        orgId: ORG,
+        override: bobOverride,
+        live: bobOverride !== 'out',
+        reason: bobOverride === 'out' ? 'user-opt-out' : bobOverride === 'in' ? 'user-opt-in' : 'percentage',
+      },
+    ],
+    counts: { live: 3, polling: 2, pollingWindowSeconds: 15 },
+    audit: [],
+  };
+}
+
 type Call = { method: string; url: string; body: unknown; headers: Record<string, string> };
-function serve(answer: (call: Call) => { status: number; body: unknown }): Call[] {
+/** `rolloutAnswer` answers the rollout panel's requests (`/api/admin/rollout…`), `answer` every other. */
+function serve(
+  answer: (call: Call) => { status: number; body: unknown },
+  rolloutAnswer: (call: Call) => { status: number; body: unknown } = () => ({ status: 200, body: rollout('cluster', 'inherit') }),
+): Call[] {
   const calls: Call[] = [];
   // The network boundary only: the page's own code runs unchanged.
   globalThis.fetch = (async (url: string, init: RequestInit) => {
@@ -63,7 +90,7 @@ function serve(answer: (call: Call) => { status: number; body: unknown }): Call[
       headers: (init.headers ?? {}) as Record<string, string>,
     };
     calls.push(call);
-    const { status, body } = answer(call);
+    const { status, body } = call.url.startsWith('/api/admin/rollout') ? rolloutAnswer(call) : answer(call);
     return { ok: status < 400, status, json: async () => body } as Response;
   }) as typeof fetch;
   return calls;
@@ -155,4 +182,52 @@ it('shows "Page not found" and no figures when the server answers 404 (not an ad
   render(<AdminPage pollMs={60_000} />);
   expect(await screen.findByRole('heading', { name: 'Page not found' })).toBeTruthy();
   expect(screen.queryByTestId('admin-cluster-sockets')).toBeNull();
+});
+
+describe('the live updates rollout', () => {
+  it('shows who is live and polling, and opts a user out with the CSRF header, then shows the change', async () => {
+    setSession('csrf-token');
+    let bob: 'in' | 'out' | 'inherit' = 'inherit';
+    const calls = serve(
+      () => ({ status: 200, body: overview(1, []) }),
+      (call) => {
+        if (call.method === 'PUT') {
+          bob = (call.body as { live: typeof bob }).live;
+          return { status: 200, body: { changes: [{ setting: 'user', orgId: ORG, subjectId: BOB, oldValue: 'inherit', newValue: bob }] } };
+        }
+        return { status: 200, body: rollout('cluster', bob) };
+      },
+    );
+    render(<AdminPage pollMs={60_000} />);
+    const panel = await screen.findByTestId('rollout-panel');
+    expect(within(panel).getByTestId('rollout-live-count').textContent).toBe('3');
+    expect(within(panel).getByTestId('rollout-polling-count').textContent).toBe('2');
+    expect(within(panel).getByTestId('rollout-percent').textContent).toBe('10 %');
+    fireEvent.change(within(panel).getByRole('combobox', { name: 'Live updates for bob' }), { target: { value: 'out' } });
+    await waitFor(() => expect(within(panel).getByTestId('rollout-notice').textContent).toBe('bob: inherit → out'));
+    await waitFor(() => expect(within(panel).getByTestId('rollout-user-now').textContent).toBe('Polling (opted out)'));
+    expect(calls.filter((c) => c.method === 'PUT')).toEqual([
+      expect.objectContaining({
+        url: `/api/admin/rollout/users/${BOB}`,
+        body: { live: 'out' },
+        headers: expect.objectContaining({ 'x-csrf-token': 'csrf-token' }),
+      }),
+    ]);
+  });
+
+  it("says why a change was refused, and gives an org's admin no control of the percentage", async () => {
+    serve(
+      () => ({ status: 200, body: { ...overview(1, []), scope: 'org', cluster: null, nodes: [], queues: null } }),
+      (call) =>
+        call.method === 'PUT'
+          ? { status: 404, body: { error: 'NOT_FOUND', message: 'No such org' } }
+          : { status: 200, body: rollout('org', 'inherit') },
+    );
+    render(<AdminPage pollMs={60_000} />);
+    const panel = await screen.findByTestId('rollout-panel');
+    expect(within(panel).queryByRole('button', { name: '50 %' })).toBeNull();
+    expect(within(panel).getByRole<HTMLInputElement>('checkbox', { name: 'Live updates on' }).disabled).toBe(true);
+    fireEvent.change(within(panel).getByRole('combobox', { name: 'Live updates for acme' }), { target: { value: 'off' } });
+    await waitFor(() => expect(within(panel).getByTestId('rollout-notice').textContent).toBe('acme not changed: No such org'));
+  });
 });

@@ -2,6 +2,7 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import type { AdminOverview, AdminParkedJob, LagSummary, QueueName } from '@taskflow/events';
 import { api, ApiError } from '../api/client';
 import { NotFound } from '../components/not-found';
+import { RolloutPanel } from './rollout-panel';
 
 /** How often the figures refresh: each node writes its snapshot about this often. */
 const ADMIN_POLL_MS = 2000;
@@ -109,6 +110,7 @@ export function AdminPage({ pollMs = ADMIN_POLL_MS }: { pollMs?: number }) {
             depths and webhook deliveries are shown to cluster operators.
           </p>
           <ParkedJobs view={view} notice={notice} busy={busy} replay={replay} />
+          <RolloutPanel pollMs={pollMs} />
         </>
       ) : (
         <>
@@ -230,6 +232,7 @@ export function AdminPage({ pollMs = ADMIN_POLL_MS }: { pollMs?: number }) {
           </section>
 
           <ParkedJobs view={view} notice={notice} busy={busy} replay={replay} />
+          <RolloutPanel pollMs={pollMs} />
         </>
       )}
     </main>

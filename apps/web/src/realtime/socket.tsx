@@ -2,7 +2,7 @@ import { createContext, useContext, useEffect, useMemo, useState, useSyncExterna
 import { TaskflowClient, type ConnectionState, type HttpClient } from '@taskflow/client';
 import { api } from '../api/client';
 import { useSession } from '../auth/session';
-import { useAppConfig, type Features } from '../config/app-config';
+import { useAppConfig, useFeaturesRecheck, type Features } from '../config/app-config';
 import { keepSessionAlive } from '../auth/use-session-keepalive';
 import { useOnlineStatus } from './use-online-status';
 
@@ -84,6 +84,14 @@ export function RealtimeProvider({
   useEffect(() => {
     if (state?.status === 'ended') ended();
   }, [state?.status, ended]);
+
+  // Taken out of the live rollout (`live:off`, or a LIVE_OFF refusal): the flags are read again, they say polling,
+  // and the client is made again without a socket; the page keeps going, now polling the REST API.
+  const recheck = useFeaturesRecheck();
+  const liveOff = state?.status === 'polling' && client?.socket != null;
+  useEffect(() => {
+    if (liveOff) recheck();
+  }, [liveOff, recheck]);
 
   useEffect(() => {
     if (!client?.socket) return;
