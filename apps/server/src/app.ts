@@ -15,6 +15,7 @@ import { secureRequestCheck } from './http/secure-request';
 import type { ServerConfig } from './config';
 import { healthRoutes } from './health/health.routes';
 import { registerJobMetrics } from './health/job-metrics';
+import { registerOutboxMetrics } from './health/outbox-metrics';
 import { buildMetricsServer } from './health/metrics.server';
 import { registerApiDocs } from './http/api-docs';
 import { registerErrorHandler } from './http/error-handler';
@@ -29,7 +30,7 @@ import { tasksRoutes } from './tasks/tasks.routes';
 import { StatsCache } from './stats/stats-cache';
 import { statsRoutes } from './stats/stats.routes';
 import { TasksService } from './tasks/tasks.service';
-import { webhookIgnoredCounter } from './webhooks/webhook-metrics';
+import { webhookFailedCounter, webhookIgnoredCounter } from './webhooks/webhook-metrics';
 import { webhooksRoutes } from './webhooks/webhooks.routes';
 import { webRoutes } from './web/web.routes';
 import { clientConfigRoutes } from './client-config/client-config.routes';
@@ -94,6 +95,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   const metrics = new RealtimeMetrics();
   registerJobMetrics(metrics.registry, queue);
+  registerOutboxMetrics(metrics.registry, db);
   const metricsServer = buildMetricsServer(metrics.registry);
   app.decorate('metricsServer', metricsServer);
   app.addHook('onClose', () => metricsServer.close());
@@ -105,7 +107,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // Who gets live updates (rollout controls, docs/operations.md): refuses the handshake of users not rolled in.
   const live = new LiveSwitch({ db, redisUrl: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX, logger: deps.logger });
   const gateway = config.FEATURE_WEBSOCKET_ENABLED
-    ? await registerGateway(app, { config, db, logger: deps.logger, metrics, isDraining, sessions: cookieSessions, liveGate: live.middleware })
+    ? await registerGateway(app, {
+        config,
+        db,
+        logger: deps.logger,
+        metrics,
+        isDraining,
+        sessions: cookieSessions,
+        liveGate: live.middleware,
+      })
     : undefined;
   live.attach(app);
 
@@ -152,6 +162,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     replayWindowMs: Math.round(config.WEBHOOK_REPLAY_WINDOW_HOURS * 3_600_000),
     webHost: config.githubWebHost,
     ignored: webhookIgnoredCounter(metrics.registry),
+    failed: webhookFailedCounter(metrics.registry),
   });
   await app.register(adminRoutes, {
     db,

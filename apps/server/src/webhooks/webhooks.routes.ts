@@ -64,9 +64,21 @@ const header = (value: string | string[] | undefined) => (Array.isArray(value) ?
  */
 export async function webhooksRoutes(
   plain: FastifyInstance,
-  deps: { db: Db; queue: PipelineQueue; secret: string; webHost: string; ignored: Counter<'reason'>; replayWindowMs: number },
+  deps: {
+    db: Db;
+    queue: PipelineQueue;
+    secret: string;
+    webHost: string;
+    ignored: Counter<'reason'>;
+    failed: Counter<'status'>;
+    replayWindowMs: number;
+  },
 ): Promise<void> {
   const app = plain.withTypeProvider<TypeBoxTypeProvider>();
+  // In this plugin's scope only: every error answered to a delivery, whichever check or handler gave it.
+  app.addHook('onResponse', async (_request, reply) => {
+    if (reply.statusCode >= 400) deps.failed.inc({ status: String(reply.statusCode) });
+  });
   // The signature covers the exact bytes: keep the body raw in this plugin's scope.
   app.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit: 1024 * 1024 }, (_req, body, done) => done(null, body));
 
