@@ -187,8 +187,9 @@ describe('the dashboard through HAProxy', () => {
     expect(stack.nodes.map((c) => c.process.pid).filter((pid) => pids.includes(pid))).toEqual([]);
 
     for (const w of [ws, polling]) {
+      // Live again first (at load 20 its reconnect and re-join, with backoff, took over 10 s), then every task is there.
+      await w.page.getByTestId('connection-status').getByText('Live').waitFor({ timeout: 60_000 });
       for (const t of created) await w.page.locator(`[data-task-id="${t.id}"]`).waitFor({ timeout: 10_000 });
-      await w.page.getByTestId('connection-status').getByText('Live').waitFor({ timeout: 10_000 });
       expect(w.loads).toBe(0);
     }
     const delays = async (w: Watched) => {
