@@ -43,7 +43,7 @@ const WHAT: Record<OfflineAction['kind'], (a: OfflineAction) => string> = {
 export const describeAction = (action: OfflineAction): string => WHAT[action.kind](action);
 
 /** The sentence for an action the server refused: where the task went while the page was offline, or the server's own. */
-export function refusalMessage(item: QueuedAction, failure: SendFailure): string {
+function refusalMessage(item: QueuedAction, failure: SendFailure): string {
   const what = describeAction(item.action);
   const c = failure.conflict;
   if (!c) return `${what[0]!.toUpperCase()}${what.slice(1)} could not be applied: ${failure.message}`;
