@@ -1,6 +1,7 @@
 import type { PublicTask, TaskCounts } from '@taskflow/events';
 import { TaskflowClient, type TaskflowClientOptions } from './client';
 import { MAX_FRESH, type DashboardFeedTrace } from './dashboard-feed';
+import type { Socket as ServerSocket } from 'socket.io';
 import { FakeGateway, fakeHttp, row, until } from './testing/fake-gateway';
 
 /** DashboardFeed and its filtered variant against a real in-process Socket.IO server. */
@@ -39,7 +40,6 @@ function connect(http = fakeHttp({}), options: Partial<TaskflowClientOptions> = 
   return client;
 }
 
-it('takes the state, then only newer rows, and adds the shared and private counts', async () => {
 it('asks for batches, and applies a dashboard:batch frame item by item, in order', async () => {
   gateway.dashboardJoinMessages = [];
   const client = connect();
@@ -58,6 +58,7 @@ it('asks for batches, and applies a dashboard:batch frame item by item, in order
   expect(feed.getSnapshot().counts).toEqual(counts(6, 1));
 });
 
+it('takes the state, then only newer rows, and adds the shared and private counts', async () => {
   const client = connect();
   const traces: DashboardFeedTrace[] = [];
   const feed = client.dashboard({ onTrace: (t) => traces.push(t) });
@@ -242,4 +243,36 @@ it('keeps only the last MAX_FRESH live changes in fresh', async () => {
   expect(fresh.has(id(n))).toBe(true);
   expect(fresh.has(id(20))).toBe(false);
   expect(fresh.has(id(21))).toBe(true);
+});
+
+it('leaves the room after the join it overtook when the last feed closes while the join is on the wire', async () => {
+  // The server handles a socket's messages concurrently: here every dashboard:join waits, a leave does not.
+  const answered: Array<() => void> = [];
+  const slowJoins = (socket: ServerSocket) =>
+    socket.use(([event], next) => (event === 'dashboard:join' ? answered.push(() => next()) : next()));
+  gateway.server.on('connection', slowJoins);
+  try {
+    const client = connect();
+    const feed = client.dashboard();
+    await until(() => expect(answered).toHaveLength(1));
+    const socket = gateway.sockets.at(-1)!;
+    // The task page replaces the dashboard while its join is still on the wire.
+    feed.close();
+    // Frames arrive in order: once this is answered, a leave sent on close has been handled too.
+    await client.request('task:leave', { taskId: A });
+    const joins = gateway.dashboardJoins;
+    answered.shift()!();
+    await until(() => expect(gateway.dashboardJoins).toBe(joins + 1));
+    await until(() => expect(gateway.dashboardLeaves).toBe(1));
+    expect(socket.rooms.has('org')).toBe(false);
+    // Back on the dashboard: joined again, and in the room.
+    const again = client.dashboard();
+    open.push(again);
+    await until(() => expect(answered).toHaveLength(1));
+    answered.shift()!();
+    await until(() => expect(again.getSnapshot().live).toBe(true));
+    expect(socket.rooms.has('org')).toBe(true);
+  } finally {
+    gateway.server.off('connection', slowJoins);
+  }
 });

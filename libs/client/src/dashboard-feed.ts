@@ -7,7 +7,7 @@ import {
   type ServerEventPayload,
   type TaskCounts,
 } from '@taskflow/events';
-import type { TaskflowClient } from './client';
+import type { StopRequest, TaskflowClient } from './client';
 import { TaskflowError, toTaskflowError } from './errors';
 import { Store } from './store';
 import { upsertRow } from './task-view';
@@ -35,7 +35,7 @@ const ZERO: DashboardCounts = Object.freeze(counted({ activeCount: 0, completedC
  */
 export class DashboardRoom {
   private holders = 0;
-  private stopJoining: (() => void) | undefined;
+  private stopJoining: StopRequest | undefined;
   /** After a join failed for good: the next attempt (long backoff), and how many failed in a row. */
   private retry: ReturnType<typeof setTimeout> | undefined;
   private failedJoins = 0;
@@ -64,11 +64,18 @@ export class DashboardRoom {
       if (onAnswer) this.answerListeners.delete(onAnswer);
       this.holders -= 1;
       if (this.holders > 0) return;
-      this.stopJoining?.();
-      this.stopJoining = undefined;
       this.client.cancel(this.retry);
       this.retry = undefined;
-      if (this.client.connected) this.client.request('dashboard:leave', {}).catch(() => undefined);
+      // Held again meanwhile: that join is on the wire after this one, and must not be undone.
+      const leave = () => {
+        if (this.holders === 0 && this.client.connected) this.client.request('dashboard:leave', {}).catch(() => undefined);
+      };
+      // The server handles a socket's messages concurrently: a leave sent while the join is on the wire can be done
+      // before it, which would leave the socket in the room (a task page receiving the whole org's rows).
+      const stop = this.stopJoining;
+      this.stopJoining = undefined;
+      if (stop) stop(leave);
+      else leave();
     };
   }
 
