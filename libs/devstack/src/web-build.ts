@@ -14,12 +14,14 @@ function newest(dir: string): number {
   return latest;
 }
 
-/** Builds the web app (Vite) when its build is missing or older than its sources or the shared contract. */
+/** Builds the web app (Vite) when its build is missing or older than its sources, the shared contract or the client. */
 export function ensureWebBuilt(log: (line: string) => void): void {
   const index = path.join(WEB, 'dist/index.html');
   const sources = Math.max(
     newest(path.join(WEB, 'src')),
     newest(path.join(REPO_ROOT, 'libs/events/src')),
+    // The client library is bundled into the app.
+    newest(path.join(REPO_ROOT, 'libs/client/src')),
     fs.statSync(path.join(WEB, 'index.html')).mtimeMs,
     fs.statSync(path.join(WEB, 'vite.config.mts')).mtimeMs,
   );

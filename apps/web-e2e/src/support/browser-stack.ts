@@ -19,13 +19,14 @@ export interface BrowserStack {
 
 /**
  * The product as `npm start` runs it (one server node, one worker, demo users) on
- * its own database and port, plus Debian's Chromium: what every browser test starts.
+ * its own database and port, plus Debian's Chromium: what every browser test starts. `port` when the test must
+ * know it first (the origins a proxy in front is allowed, WEBSOCKET_CORS_ORIGIN).
  */
-export async function startBrowserStack(name: string): Promise<BrowserStack> {
+export async function startBrowserStack(name: string, options: { port?: number } = {}): Promise<BrowserStack> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `taskflow-e2e-${name}-`));
   const database = await createTestDatabase(`e2e_${name.replace(/\W/g, '_')}`);
   const env = loadStackEnv({
-    PORT: String(await freePort()),
+    PORT: String(options.port ?? (await freePort())),
     DATA_DIR: dataDir,
     DATABASE_URL: database.url,
     SEED_DEMO: 'true',
