@@ -1,5 +1,5 @@
 import { dispatchJobId, JOBS } from '@taskflow/events';
-import { stuckTasks } from '@taskflow/store';
+import { deleteExpiredIdempotencyKeys, stuckTasks } from '@taskflow/store';
 import type { PipelineContext } from './context';
 
 /**
@@ -31,10 +31,14 @@ export function startReconciler(ctx: PipelineContext, olderThanMs: number): () =
     () => {
       if (running) return;
       running = true;
-      reconcile(ctx, olderThanMs)
-        .then((n) => n > 0 && ctx.logger.info({ tasks: n }, 'reconciler re-enqueued stuck tasks'))
-        .catch((err: unknown) => ctx.logger.warn({ err }, 'reconciler failed'))
-        .finally(() => (running = false));
+      void Promise.all([
+        reconcile(ctx, olderThanMs)
+          .then((n) => n > 0 && ctx.logger.info({ tasks: n }, 'reconciler re-enqueued stuck tasks'))
+          .catch((err: unknown) => ctx.logger.warn({ err }, 'reconciler failed')),
+        // Answers kept for Idempotency-Keys past their expiry, of users who have not acted since (their own next
+        // action sweeps the rest): a bounded batch per round.
+        deleteExpiredIdempotencyKeys(ctx.db).catch((err: unknown) => ctx.logger.warn({ err }, 'idempotency key sweep failed')),
+      ]).finally(() => (running = false));
     },
     Math.max(1000, Math.floor(olderThanMs / 2)),
   );
