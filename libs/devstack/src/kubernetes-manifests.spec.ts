@@ -365,6 +365,47 @@ it('adds sockets per pod (prometheus-adapter) as a second server HPA metric in p
   expect(adapter).toContain('taskflow_socket_connections');
 });
 
+describe('deploy/observability', () => {
+  const OBSERVABILITY = path.join(REPO_ROOT, 'deploy/observability');
+  const readYaml = (file: string) => {
+    const docs = parseAllDocuments(fs.readFileSync(path.join(OBSERVABILITY, file), 'utf8'));
+    expect(docs.flatMap((d) => d.errors.map((e) => e.message))).toEqual([]);
+    return docs.map((d): any => d.toJSON());
+  };
+
+  it('carries the same alert groups in the PrometheusRule as in the plain rules file, each rule complete', () => {
+    const rule = readYaml('prometheus-rule.yaml')[0] as K8sObject;
+    const plain = readYaml('taskflow-alerts.rules.yml')[0];
+    expect(rule.spec.groups).toEqual(plain.groups);
+    const rules = plain.groups.flatMap((g: any) => g.rules);
+    expect(rules.length).toBeGreaterThan(0);
+    for (const r of rules) {
+      expect({ alert: r.alert, expr: typeof r.expr, severity: r.labels?.severity, summary: typeof r.annotations?.summary }).toEqual({
+        alert: expect.stringMatching(/^Taskflow[A-Za-z]+$/),
+        expr: 'string',
+        severity: expect.stringMatching(/^(critical|warning|info)$/),
+        summary: 'string',
+      });
+    }
+    expect(new Set(rules.map((r: any) => r.alert)).size).toBe(rules.length);
+  });
+
+  it('validates the PrometheusRule and the PodMonitor against the prometheus-operator schemas', () => {
+    if (!isInstalled('@kubernetes-models/prometheus-operator')) {
+      throw new Error(`@kubernetes-models/prometheus-operator is not installed: ${MODELS_INSTALL}`);
+    }
+    for (const file of ['prometheus-rule.yaml', 'podmonitor.yaml']) for (const o of readYaml(file) as K8sObject[]) validateAgainstSchema(o);
+  });
+
+  it('scrapes the pods the server Deployment makes, on its metrics port', () => {
+    const monitor = readYaml('podmonitor.yaml')[0] as K8sObject;
+    const server = find('production', 'Deployment', 'taskflow-server');
+    expect(selectorMatches(monitor.spec.selector, server.spec.template.metadata.labels)).toBe(true);
+    expect(monitor.spec.podMetricsEndpoints[0].port).toBe('metrics');
+    expect(server.spec.template.spec.containers[0].ports).toContainEqual({ name: 'metrics', containerPort: 9464 });
+  });
+});
+
 /** A label selector (matchLabels and matchExpressions In/NotIn/Exists) against a pod's labels; `{}` selects all. */
 function selectorMatches(selector: any, labels: Record<string, string>): boolean {
   if (!selector) return false;
