@@ -114,6 +114,7 @@ describe('a client behind a middlebox', () => {
   });
   beforeEach(() => {
     gateway.middlebox = 'pass';
+    gateway.cutWebSocketAfterMs = undefined;
     gateway.upgrades = 0;
   });
   afterEach(() => {
@@ -168,6 +169,18 @@ describe('a client behind a middlebox', () => {
     expect(client.getSnapshot().status).toBe('connected');
     expect(storage.getItem(TRANSPORT_STORAGE_KEY)).toBeNull();
     expect(traces.at(-1)).toEqual({ kind: 'websocket_restored' });
+  });
+
+  it('that cuts the WebSocket right after the Socket.IO connect: stays connected over long-polling', async () => {
+    gateway.cutWebSocketAfterMs = 100;
+    const client = connect(new MemoryStorage());
+    // Before: connected over WebSocket for 100 ms at a time, then reconnecting, over and over.
+    await until(() => expect(client.transport.getSnapshot()).toMatchObject({ preferred: 'polling', current: 'polling' }), 10_000);
+    expect(gateway.upgrades).toBe(2);
+    const handshakes = gateway.handshakes;
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(client.getSnapshot().status).toBe('connected');
+    expect(gateway.handshakes).toBe(handshakes);
   });
 
   it('that refuses the upgrade: connects over long-polling at once (tryAllTransports)', async () => {

@@ -66,6 +66,8 @@ export class FakeGateway {
   middlebox: 'pass' | 'accept-then-close' | 'refuse' = 'pass';
   /** WebSocket upgrade requests seen (whatever the middlebox did with them). */
   upgrades = 0;
+  /** Closes each connection on WebSocket this long after its Socket.IO connect (a middlebox that lets a few frames by). */
+  cutWebSocketAfterMs: number | undefined;
 
   private constructor(private readonly httpServer: http.Server) {
     this.server = new Server(httpServer);
@@ -96,6 +98,8 @@ export class FakeGateway {
     });
     this.server.on('connection', (socket) => {
       this.sockets.push(socket);
+      const cutAfterMs = this.cutWebSocketAfterMs;
+      if (cutAfterMs !== undefined && socket.conn.transport.name === 'websocket') setTimeout(() => socket.conn.close(), cutAfterMs);
       socket.on('task:join', async (msg: { taskId: string }, ack: (a: unknown) => void) => {
         this.joins += 1;
         const code = this.joinFailures.shift();
