@@ -219,8 +219,10 @@ export function TaskDetailPage({ taskId }: { taskId: string }) {
         <p className="card">Waiting for @{task.createdBy.username} to answer the analyzer’s questions.</p>
       )}
       {task.status === 'analyzing' && (
-        <p className="card spinner" role="status">
-          Re-analyzing… the next step appears here as soon as it is decided.
+        <p className="card spinner" role="status" data-testid="analysis-status">
+          {/* Answers are kept across rounds: with some, this analysis is of them (the first one has none). */}
+          {task.clarificationAnswers.length > 0 ? 'Re-analyzing your answers…' : 'Analyzing the task…'} the next step appears here as soon
+          as it is decided.
         </p>
       )}
       <section className="card">
