@@ -5,6 +5,7 @@ import { LiveAnnouncerProvider } from './components/live-announcer';
 import { MAIN_CONTENT_ID, SkipLink, useFocusOnNavigation } from './components/skip-link';
 import { NotificationBell } from './components/notification-bell';
 import { NotificationToasts } from './components/notification-toasts';
+import { UnreadTitle } from './components/unread-title';
 import { DashboardPage } from './pages/dashboard-page';
 import { LoginPage } from './pages/login-page';
 import { StatsPage } from './pages/stats-page';
@@ -100,6 +101,7 @@ function Shell() {
               )}
             </div>
             <NotificationToasts />
+            <UnreadTitle />
             <OfflineActionsSync />
           </LiveAnnouncerProvider>
         </NotificationsProvider>

@@ -1,4 +1,5 @@
-import { useEffect, useState } from 'react';
+import { useCallback, useSyncExternalStore } from 'react';
+import { clockNow, subscribeClock } from './relative-clock';
 
 const UNITS: Array<[Intl.RelativeTimeFormatUnit, number]> = [
   ['day', 86_400_000],
@@ -8,7 +9,7 @@ const UNITS: Array<[Intl.RelativeTimeFormatUnit, number]> = [
 ];
 const format = new Intl.RelativeTimeFormat('en', { numeric: 'auto' });
 
-function relative(iso: string, now = Date.now()): string {
+function relative(iso: string, now: number): string {
   const diff = Date.parse(iso) - now;
   for (const [unit, ms] of UNITS) {
     if (Math.abs(diff) >= ms || unit === 'second') return format.format(Math.round(diff / ms), unit);
@@ -16,16 +17,16 @@ function relative(iso: string, now = Date.now()): string {
   return '';
 }
 
-/** "3 minutes ago", kept current (re-rendered every 15 s), with the exact time on hover. */
+/**
+ * "3 minutes ago", kept current by the page's one clock (every second while under a minute old, then slower), with
+ * the exact time on hover. Re-rendered only when its text changes.
+ */
 export function RelativeTime({ iso }: { iso: string }) {
-  const [, tick] = useState(0);
-  useEffect(() => {
-    const timer = setInterval(() => tick((n) => n + 1), 15_000);
-    return () => clearInterval(timer);
-  }, []);
+  const subscribe = useCallback((listener: () => void) => subscribeClock(Date.parse(iso), listener), [iso]);
+  const text = useSyncExternalStore(subscribe, () => relative(iso, clockNow()));
   return (
     <time dateTime={iso} title={new Date(iso).toLocaleString()}>
-      {relative(iso)}
+      {text}
     </time>
   );
 }

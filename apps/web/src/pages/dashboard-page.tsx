@@ -7,6 +7,7 @@ import { RelativeTime } from '../components/relative-time';
 import { PrBadges } from '../components/pr-badges';
 import { StatusBadge } from '../components/status-badge';
 import { TaskFilters } from '../components/task-filters';
+import { usePulse } from '../components/use-pulse';
 import { useRepositories } from '../config/app-config';
 import { useFilteredDashboard } from '../realtime/use-filtered-dashboard';
 import { useUrlFilter } from '../realtime/use-url-filter';
@@ -17,9 +18,11 @@ import { LEGEND } from '../status-style';
 
 const PAGE = 200;
 
+/** A row changed live (`fresh` when it appears, e.g. moved to another section) flashes on each status change. */
 function TaskRow({ row, fresh }: { row: DashboardTask; fresh: boolean }) {
+  const pulse = usePulse(row.status, fresh);
   return (
-    <li className={`task-row${fresh ? ' fresh' : ''}`} data-task-id={row.taskId} data-status={row.status}>
+    <li className="task-row" data-task-id={row.taskId} data-status={row.status} data-pulse={pulse}>
       <a
         href={`/tasks/${row.taskId}`}
         onClick={(e) => {
@@ -49,7 +52,7 @@ function TaskRow({ row, fresh }: { row: DashboardTask; fresh: boolean }) {
         )}
       </span>
       <PrBadges prState={row.prState} reviewState={row.reviewState} checksState={row.checksState} />
-      <StatusBadge status={row.status} prState={row.prState} />
+      <StatusBadge status={row.status} prState={row.prState} fresh={fresh} />
     </li>
   );
 }

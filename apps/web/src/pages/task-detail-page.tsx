@@ -1,5 +1,5 @@
-import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
-import { CANCELLABLE_STATUSES, effectiveAgent, type PublicTask, type TaskStatus, type TimelineEvent } from '@taskflow/events';
+import { useId, useState, type FormEvent } from 'react';
+import { CANCELLABLE_STATUSES, effectiveAgent, type PublicTask } from '@taskflow/events';
 import { useSession } from '../auth/session';
 import { ConfirmDialog } from '../components/confirm-dialog';
 import { CreateTaskForm } from '../components/create-task-form';
@@ -9,75 +9,12 @@ import { FollowButton } from '../components/follow-button';
 import { PendingActions } from '../components/pending-actions';
 import { PrBadges } from '../components/pr-badges';
 import { StatusBadge } from '../components/status-badge';
-import { TimelineEntry } from '../components/timeline-entry';
+import { TaskStepper } from '../components/task-stepper';
+import { TaskTimeline } from '../components/task-timeline';
 import { useWebSocket } from '../realtime/socket';
 import { useTaskSubscription } from '../realtime/use-task-subscription';
 import { navigate } from '../router';
 import { useOfflineActions } from '../offline/offline-actions';
-
-const STAGES: Array<{ label: string; statuses: TaskStatus[] }> = [
-  { label: 'Received', statuses: ['received'] },
-  { label: 'Analysis', statuses: ['analyzing', 'needs_clarification'] },
-  { label: 'Dispatched', statuses: ['dispatched'] },
-  { label: 'Coding', statuses: ['coding'] },
-  { label: 'Pull request', statuses: ['pr_open'] },
-  { label: 'Merged', statuses: ['merged'] },
-];
-
-function Stepper({ status }: { status: TaskStatus }) {
-  const current = STAGES.findIndex((s) => s.statuses.includes(status));
-  return (
-    <ol className="stepper" aria-label="Pipeline progress">
-      {STAGES.map((stage, i) => (
-        <li
-          key={stage.label}
-          className={i < current ? 'done' : i === current ? 'current' : ''}
-          aria-current={i === current ? 'step' : undefined}
-        >
-          {stage.label}
-        </li>
-      ))}
-    </ol>
-  );
-}
-
-function Timeline({ events, hasOlder, loadOlder }: { events: TimelineEvent[]; hasOlder: boolean; loadOlder: () => Promise<void> }) {
-  const end = useRef<HTMLLIElement>(null);
-  const [loading, setLoading] = useState(false);
-  const [failed, setFailed] = useState(false);
-  const latest = events[events.length - 1]?.seq;
-  useEffect(() => {
-    // Braces matter: newer browsers return a promise from scrollIntoView, which React would take for a cleanup.
-    end.current?.scrollIntoView?.({ block: 'nearest', behavior: 'smooth' });
-    // On a new event only: older pages put in front must not scroll the reader away from them.
-  }, [latest]);
-  const older = () => {
-    setLoading(true);
-    setFailed(false);
-    loadOlder()
-      .catch(() => setFailed(true))
-      .finally(() => setLoading(false));
-  };
-  return (
-    <>
-      {hasOlder && (
-        <p>
-          <button type="button" onClick={older} disabled={loading}>
-            {loading ? 'Loading older events…' : 'Load older events'}
-          </button>
-          {failed && <span role="alert"> Could not load older events; try again.</span>}
-        </p>
-      )}
-      <ol className="timeline" aria-label="Timeline" tabIndex={0}>
-        {events.map((e, i) => (
-          <li key={e.seq} ref={i === events.length - 1 ? end : undefined} data-event={e.eventType}>
-            <TimelineEntry event={e} />
-          </li>
-        ))}
-      </ol>
-    </>
-  );
-}
 
 function ClarificationForm({ task, offline }: { task: PublicTask; offline: boolean }) {
   const [answers, setAnswers] = useState<string[]>(() => task.clarificationQuestions.map(() => ''));
@@ -198,7 +135,7 @@ export function TaskDetailPage({ taskId }: { taskId: string }) {
           {effectiveAgent(task) && <span className="tag">agent: {effectiveAgent(task)}</span>}
           {task.isPrivate && <span className="tag">private</span>}
         </div>
-        <Stepper status={task.status} />
+        <TaskStepper status={task.status} />
         {others.length > 0 && (
           <p className="presence" aria-label="Also viewing">
             {others.map((v) => (
@@ -339,7 +276,7 @@ export function TaskDetailPage({ taskId }: { taskId: string }) {
       )}
       <section className="card">
         <h2>Timeline</h2>
-        <Timeline events={events} hasOlder={view.olderCursor !== null} loadOlder={loadOlder} />
+        <TaskTimeline events={events} hasOlder={view.olderCursor !== null} loadOlder={loadOlder} />
       </section>
     </main>
   );
