@@ -112,6 +112,15 @@ export const ServerEnvSchema = Type.Object({
       'superseded by a later one of the same task left out. The first event after a quiet window is never delayed. `0`: ' +
       'one frame per event.',
   }),
+  WEBSOCKET_MAX_BUFFERED_BYTES: Type.Integer({
+    minimum: 0,
+    maximum: 256 * 1_048_576,
+    default: 1_048_576,
+    description:
+      'Bytes a node may hold queued for one socket (a paused client, a slow link). Past it, broadcasts to the socket are ' +
+      "skipped, so the node's memory stays flat; once the socket drains below a quarter of it, it is told `sync:required` " +
+      'with reason `fell_behind` and catches up from PostgreSQL, nothing lost ([websocket](websocket.md)). `0`: unbounded.',
+  }),
   WEBSOCKET_RATE_PER_SOCKET: Type.Integer({
     minimum: 1,
     default: 20,

@@ -253,11 +253,15 @@ export const PresenceUpdatedPayload = Type.Object(
 );
 
 /**
- * Sent by a node to its own sockets when its Redis subscription was interrupted and restored: broadcasts
- * published meanwhile never reached it, so every client resyncs its joined tasks (since its last seq) and
- * re-joins its dashboard. Not task-scoped, carries no seq.
+ * Sent by a node to its own sockets when its Redis subscription was interrupted and restored
+ * (`subscription_interrupted`: broadcasts published meanwhile never reached it), or to one socket that read too
+ * slowly and was skipped by broadcasts until its buffer drained (`fell_behind`, WEBSOCKET_MAX_BUFFERED_BYTES). Either
+ * way the client resyncs its joined tasks (since its last seq) and re-joins its dashboard. Not task-scoped, no seq.
  */
-export const SyncRequiredPayload = Type.Object({ reason: Type.Union([Type.Literal('subscription_interrupted')]) }, strict);
+export const SyncRequiredPayload = Type.Object(
+  { reason: Type.Union([Type.Literal('subscription_interrupted'), Type.Literal('fell_behind')]) },
+  strict,
+);
 
 /**
  * Events a node may pack into one `dashboard:batch` frame for a socket that asked for it (`dashboard:join`

@@ -52,7 +52,7 @@ export async function registerGateway(app: FastifyInstance, deps: GatewayDeps): 
     presenceRef.current?.close();
     done();
   });
-  await app.register(socketIoPlugin, { config, isDraining: deps.isDraining });
+  await app.register(socketIoPlugin, { config, isDraining: deps.isDraining, metrics });
   const { io, realtimeRedis: redis } = app;
 
   resyncClientsAfterResubscribe(redis.sub, io, { logger, metrics });

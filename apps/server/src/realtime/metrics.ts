@@ -43,6 +43,16 @@ export class RealtimeMetrics {
     help: 'Times this node told its clients to resync after its Redis subscription was restored',
     registers: [this.registry],
   });
+  readonly fellBehind = new Counter({
+    name: 'taskflow_socket_fell_behind_total',
+    help: 'Times a socket went past WEBSOCKET_MAX_BUFFERED_BYTES and stopped getting broadcasts until it drained',
+    registers: [this.registry],
+  });
+  readonly skippedWrites = new Counter({
+    name: 'taskflow_socket_broadcasts_skipped_total',
+    help: 'Broadcast writes skipped for sockets that were behind (they resync from PostgreSQL)',
+    registers: [this.registry],
+  });
   private totalErrors = 0;
   /** Broadcasts over the last 10 s, in fixed buckets (nothing grows between health checks). */
   readonly recent = new RateWindow(10);

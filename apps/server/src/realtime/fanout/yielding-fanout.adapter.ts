@@ -1,6 +1,7 @@
 import { createAdapter, RedisAdapter, type RedisAdapterOptions } from '@socket.io/redis-adapter';
 import type { Socket } from 'socket.io';
 import { FanoutQueue } from './fanout-queue';
+import { OutboundLimit } from './outbound-limit';
 import { isBatchedEvent, RoomBatcher, type BatchItem } from './room-batcher';
 
 type BroadcastOptions = Parameters<RedisAdapter['broadcast']>[1];
@@ -41,6 +42,15 @@ export interface FanoutOptions {
    * (`dashboard:batch`); 0 = every event its own frame. The first event after a quiet window is never delayed.
    */
   batchWindowMs?: number;
+  /**
+   * Bytes a socket may hold queued before broadcasts to it are skipped until it drains (`OutboundLimit`); 0 or unset =
+   * unbounded, as plain Socket.IO.
+   */
+  maxBufferedBytes?: number;
+  /** A socket went past `maxBufferedBytes`. */
+  onFellBehind?: () => void;
+  /** A broadcast was not written to a socket that is behind. */
+  onSkipped?: () => void;
   /** A socket write that threw (logged; the other sockets still get their frames). */
   onError: (err: unknown) => void;
 }
@@ -58,6 +68,9 @@ type Delivery = { kind: 'broadcast'; packet: Packet | undefined } | { kind: 'bat
  *   the others of the window as one `dashboard:batch` frame (encoded once for the room). Other sockets get each
  *   event at once, as before. Anything else delivered to a room first writes the room's waiting batch.
  *
+ * - **A bounded buffer per socket** (`maxBufferedBytes` > 0, `OutboundLimit`): a socket that reads too slowly stops
+ *   getting broadcasts until it drains, then is told `sync:required {reason: 'fell_behind'}` and catches up.
+ *
  * Either way every broadcast — arriving from Redis or emitted on this node — is encoded once and its recipients are
  * fixed when it arrives (rooms, `except`, `flags.local` and `volatile` resolved by the base `apply`); a socket that
  * joins later gets that state from its join snapshot, read after the join. A socket gone by the time its turn comes
@@ -69,6 +82,7 @@ type Delivery = { kind: 'broadcast'; packet: Packet | undefined } | { kind: 'bat
 export class YieldingFanoutAdapter extends HookableRedisAdapter {
   private readonly fanout: FanoutQueue<Socket> | undefined;
   private readonly batcher: RoomBatcher | undefined;
+  private readonly limit: OutboundLimit | undefined;
   /** Set while a broadcast runs: the next `apply` is its delivery, to be queued (and maybe batched). */
   private next: Delivery | undefined;
 
@@ -76,6 +90,13 @@ export class YieldingFanoutAdapter extends HookableRedisAdapter {
     super(nsp, pub, sub, opts);
     if (fanout.chunkSockets > 0) this.fanout = new FanoutQueue<Socket>(fanout.chunkSockets, fanout.onError);
     const windowMs = fanout.batchWindowMs ?? 0;
+    if ((fanout.maxBufferedBytes ?? 0) > 0) {
+      this.limit = new OutboundLimit({
+        maxBytes: fanout.maxBufferedBytes!,
+        onFellBehind: fanout.onFellBehind,
+        onSkipped: fanout.onSkipped,
+      });
+    }
     if (windowMs > 0) this.batcher = new RoomBatcher({ windowMs, write: (room, items) => this.writeBatch(room, items) });
   }
 
@@ -87,6 +108,11 @@ export class YieldingFanoutAdapter extends HookableRedisAdapter {
   /** Socket writes waiting for a later turn of the event loop. */
   get pendingWrites(): number {
     return this.fanout?.pending ?? 0;
+  }
+
+  /** Sockets skipped by broadcasts right now (past `maxBufferedBytes`, not yet drained). */
+  get socketsBehind(): number {
+    return this.limit?.behindNow ?? 0;
   }
 
   /** Whether dashboard-room events are batched for the sockets that ask. */
@@ -133,11 +159,15 @@ export class YieldingFanoutAdapter extends HookableRedisAdapter {
   override close(): Promise<void> | void {
     this.fanout?.clear();
     this.batcher?.clear();
+    this.limit?.clear();
     return super.close();
   }
 
   /** Writes one broadcast to its recipients (those `only` keeps): at once, or queued in chunks. */
-  private write(opts: BroadcastOptions, callback: (socket: Socket) => void, only?: (socket: Socket) => boolean): void {
+  private write(opts: BroadcastOptions, write: (socket: Socket) => void, only?: (socket: Socket) => boolean): void {
+    const limit = this.limit;
+    // The buffer is looked at when the frame is written (a queued chunk's turn may come much later).
+    const callback = limit ? (socket: Socket) => void (limit.admit(socket) && write(socket)) : write;
     const send = only ? (socket: Socket) => void (only(socket) && callback(socket)) : callback;
     if (!this.fanout) return super.apply(opts, send);
     if (this.fanout.fits(this.recipientsAtMost(opts))) {
@@ -162,7 +192,7 @@ export class YieldingFanoutAdapter extends HookableRedisAdapter {
     const data = items.length === 1 ? [items[0]!.event, items[0]!.payload] : ['dashboard:batch', { items }];
     const packet = { type: EVENT, data, nsp: '/' } as unknown as Packet;
     this.deliverNext({ kind: 'batch' }, () =>
-      localBroadcast.call(this, packet, { rooms: new Set([room]), except: new Set(), flags: {} }),
+      localBroadcast.call(this, packet, { rooms: new Set([room]), except: new Set<string>(), flags: {} }),
     );
   }
 
@@ -199,14 +229,14 @@ function batchItemOf(packet: Packet | undefined): BatchItem | undefined {
   return isBatchedEvent(event) ? ({ event, payload } as BatchItem) : undefined;
 }
 
-/** The Socket.IO adapter factory: the plain Redis adapter when neither chunks nor batches are on. */
+/** The Socket.IO adapter factory: the plain Redis adapter when neither chunks, batches nor a buffer limit are on. */
 export function createFanoutAdapter(
   pub: unknown,
   sub: unknown,
   opts: Partial<RedisAdapterOptions>,
   fanout: FanoutOptions,
 ): (nsp: unknown) => RedisAdapter {
-  if (fanout.chunkSockets === 0 && !fanout.batchWindowMs) return createAdapter(pub, sub, opts);
+  if (fanout.chunkSockets === 0 && !fanout.batchWindowMs && !fanout.maxBufferedBytes) return createAdapter(pub, sub, opts);
   // Socket.IO calls the factory with `new`, so not an arrow function. It is a RedisAdapter at run time; its type
   // only lacks the base classes' private members (the hooks above).
   return function fanoutAdapter(nsp: unknown) {

@@ -4,6 +4,7 @@ import fastifySocketIO from 'fastify-socket.io';
 import type { IncomingMessage } from 'node:http';
 import { SOCKET_IO_REDIS_KEY } from '@taskflow/events';
 import type { ServerConfig } from '../../config';
+import type { RealtimeMetrics } from '../metrics';
 import type { TaskflowServer } from './socket-types';
 import { createFanoutAdapter } from '../fanout/yielding-fanout.adapter';
 
@@ -14,7 +15,12 @@ declare module 'fastify' {
 }
 
 export interface SocketIoOptions {
-  config: Pick<ServerConfig, 'WEBSOCKET_MAX_FRAME_BYTES' | 'WEBSOCKET_FANOUT_CHUNK' | 'WEBSOCKET_BATCH_WINDOW_MS' | 'allowedOrigins'>;
+  config: Pick<
+    ServerConfig,
+    'WEBSOCKET_MAX_FRAME_BYTES' | 'WEBSOCKET_FANOUT_CHUNK' | 'WEBSOCKET_BATCH_WINDOW_MS' | 'WEBSOCKET_MAX_BUFFERED_BYTES' | 'allowedOrigins'
+  >;
+  /** Counts the sockets that fell behind and the broadcasts they were not sent. */
+  metrics?: Pick<RealtimeMetrics, 'fellBehind' | 'skippedWrites'>;
   /** True once the node drains: no new connections. */
   isDraining: () => boolean;
 }
@@ -24,7 +30,7 @@ export interface SocketIoOptions {
  * clients of the realtime-redis plugin (registered before it), so broadcasts of
  * every node and worker reach this node's sockets.
  */
-const socketIo: FastifyPluginAsync<SocketIoOptions> = async (app, { config, isDraining }) => {
+const socketIo: FastifyPluginAsync<SocketIoOptions> = async (app, { config, isDraining, metrics }) => {
   const { pub, sub } = app.realtimeRedis;
   await app.register(fastifySocketIO, {
     transports: ['websocket', 'polling'],
@@ -40,7 +46,8 @@ const socketIo: FastifyPluginAsync<SocketIoOptions> = async (app, { config, isDr
       callback(null, true);
     },
     // WEBSOCKET_FANOUT_CHUNK > 0: broadcasts written in chunks that yield (health checks, connections served under load);
-    // WEBSOCKET_BATCH_WINDOW_MS > 0: dashboard events packed into fewer frames for the sockets that ask.
+    // WEBSOCKET_BATCH_WINDOW_MS > 0: dashboard events packed into fewer frames for the sockets that ask;
+    // WEBSOCKET_MAX_BUFFERED_BYTES > 0: a socket that reads too slowly is skipped until it drains, then told to resync.
     adapter: createFanoutAdapter(
       pub,
       sub,
@@ -48,6 +55,9 @@ const socketIo: FastifyPluginAsync<SocketIoOptions> = async (app, { config, isDr
       {
         chunkSockets: config.WEBSOCKET_FANOUT_CHUNK,
         batchWindowMs: config.WEBSOCKET_BATCH_WINDOW_MS,
+        maxBufferedBytes: config.WEBSOCKET_MAX_BUFFERED_BYTES,
+        onFellBehind: () => metrics?.fellBehind.inc(),
+        onSkipped: () => metrics?.skippedWrites.inc(),
         onError: (err) => app.log.warn({ err }, 'broadcast write failed'),
       },
     ),
