@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { RunningStack } from '@taskflow/devstack';
 import type { RolloutStateResponse } from '@taskflow/events';
@@ -15,6 +17,7 @@ let stack: RunningStack;
 let e2e: BrowserStack;
 let browser: Browser;
 const contexts: BrowserContext[] = [];
+const shots = process.env.TASKFLOW_SCREENSHOTS_DIR;
 
 beforeAll(async () => {
   e2e = await startBrowserStack('rollout');
@@ -80,6 +83,17 @@ describe('rolling live updates out and back in', () => {
       return c.polling >= 1 ? c : undefined;
     });
     expect(counts.polling).toBe(1);
+    // The same in the operator's admin view: bob polling, the operator's own tab live.
+    const admin = await loggedIn('ops');
+    await admin.getByRole('navigation').getByRole('link', { name: 'Operations' }).click();
+    const panel = admin.getByTestId('rollout-panel');
+    await panel.getByTestId('rollout-polling-count').filter({ hasText: /^1$/ }).waitFor({ timeout: 15_000 });
+    await panel.getByTestId('rollout-live-count').filter({ hasText: /^1$/ }).waitFor({ timeout: 15_000 });
+    await panel.getByTestId('rollout-user').filter({ hasText: 'bob' }).getByText('Polling (opted out)').waitFor();
+    if (shots) {
+      fs.mkdirSync(shots, { recursive: true });
+      await panel.screenshot({ path: path.join(shots, 'admin-rollout.png') });
+    }
 
     // Back in: the polling page learns it from /api/config and connects, still without a reload.
     const inAt = Date.now();

@@ -8,7 +8,7 @@ import { connectRefusal } from '../realtime/transport/connection-limits';
 import type { TaskflowSocket } from '../realtime/transport/socket-types';
 
 /** A page that polled `/api/config` this recently (and was told to poll) counts as polling. */
-export const POLLING_WINDOW_SECONDS = 3 * LIVE_RECHECK_SECONDS;
+const POLLING_WINDOW_SECONDS = 3 * LIVE_RECHECK_SECONDS;
 
 export interface LiveSwitchDeps {
   db: Db;

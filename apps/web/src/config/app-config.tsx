@@ -18,7 +18,7 @@ export interface AppConfig {
 /** Not known yet (null) until `/api/config` answered. */
 export const AppConfigContext = createContext<AppConfig | null>(null);
 /** Reads `/api/config` again now (the socket was told this user is no longer live). */
-export const FeaturesRecheckContext = createContext<() => void>(() => undefined);
+const FeaturesRecheckContext = createContext<() => void>(() => undefined);
 
 /** When `/api/config` cannot be read the app still works: no live updates, no repository to choose. */
 const FALLBACK: AppConfig['features'] = { websocket: false, dashboard: false, taskDetail: false };

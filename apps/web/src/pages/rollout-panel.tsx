@@ -75,7 +75,7 @@ export function RolloutPanel({ pollMs }: { pollMs: number }) {
     <section className="card rollout" aria-labelledby="rollout-title" data-testid="rollout-panel">
       <h2 id="rollout-title">Live updates rollout</h2>
       <p>
-        <strong data-testid="rollout-live-count">{view.counts.live}</strong> users live,{' '}
+        <strong data-testid="rollout-live-count">{view.counts.live}</strong> {view.counts.live === 1 ? 'user' : 'users'} live,{' '}
         <strong data-testid="rollout-polling-count">{view.counts.polling}</strong> polling{' '}
         <span className="muted">(pages that asked in the last {view.counts.pollingWindowSeconds} s)</span>
       </p>
