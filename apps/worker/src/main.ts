@@ -21,9 +21,9 @@ async function main(): Promise<void> {
   let stopHeartbeat = async (): Promise<void> => undefined;
   stop = async () => {
     stopping = true;
-    // The probes see a stopping worker as not ready at once.
-    await stopHeartbeat();
+    // Beats go on while in-flight jobs finish, so a liveness probe does not kill a worker that is stopping cleanly.
     await runtime.stop();
+    await stopHeartbeat();
   };
   // Under the local stack's supervisor: a rolling restart moves on once this worker takes jobs.
   runtime.ready.then(
