@@ -1,4 +1,4 @@
-import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
+import { io, Manager, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
 import {
   ackRetryDelayMs,
   BATCHED_EVENTS,
@@ -97,6 +97,8 @@ export interface UntilAnsweredOptions extends RequestOptions {
 const LIMIT_RETRY_SECONDS = 30;
 const POLL_MS = 5000;
 const REJOIN_BACKOFF_MS = 30_000;
+/** How long a WebSocket probe may take to open (TransportFallback's retry). */
+const PROBE_TIMEOUT_MS = 10_000;
 
 type ReservedEvents = { connect: () => void; disconnect: (reason: Socket.DisconnectReason) => void };
 
@@ -136,6 +138,10 @@ export class TaskflowClient extends Store<ConnectionState> {
   /** The engine the connection runs on now, and what is known of its WebSocket (watchEngine). */
   private engineWatch: { engine: Engine; ackAt?: number } | undefined;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Where a WebSocket probe connects, and how (the connection's own options). */
+  private probeTarget: { url: string | undefined; options: SocketOptionsOverride } | undefined;
+  /** The WebSocket probe under way (an engine without a Socket.IO connection), closed by close(). */
+  private probe: Manager | undefined;
 
   constructor(options: TaskflowClientOptions = {}) {
     super({ status: options.realtime === false ? 'polling' : 'connecting' });
@@ -169,6 +175,7 @@ export class TaskflowClient extends Store<ConnectionState> {
       ...options.socketOptions,
     };
     // Not connected yet: each engine the manager opens is watched from its start (watchTransports).
+    this.probeTarget = { url: options.url, options: socketOptions };
     const unopened = { ...socketOptions, autoConnect: false };
     const socket = options.url === undefined ? io(unopened) : io(options.url, unopened);
     this.socket = socket;
@@ -259,18 +266,59 @@ export class TaskflowClient extends Store<ConnectionState> {
     });
   }
 
-  /** While on long-polling first: when WebSocket is due again, a fresh connection that upgrades if it can. */
+  /**
+   * While on long-polling first: when WebSocket is due again, a probe beside the connection (WebSocket alone, an engine
+   * handshake and no Socket.IO connect), so a proxy that still cuts it costs the page nothing. Only once the probe
+   * held EARLY_CLOSE_MS does the connection move over (one short reconnect, WebSocket first). Not connected, the next
+   * connection tries the upgrade itself (engineOptions).
+   */
   private scheduleWebSocketRetry(): void {
     const at = this.transport.getSnapshot().retryWebSocketAt;
     this.cancel(this.retryTimer);
     if (at === null) return;
     this.retryTimer = this.later(Math.max(0, at - Date.now()), () => {
-      const s = this.socket;
-      // Not connected: the next connection upgrades by itself (engineOptions).
-      if (!s?.connected || this.transport.getSnapshot().current !== 'polling') return;
-      s.disconnect();
-      s.connect();
+      if (this.socket?.connected && this.transport.getSnapshot().current === 'polling') this.probeWebSocket(this.socket);
     });
+  }
+
+  private probeWebSocket(s: TaskflowSocket): void {
+    const target = this.probeTarget;
+    if (!target || this.probe) return;
+    // A probe whose frames never arrive (no handshake) fails at the timeout; unref'd, it keeps no process alive.
+    const options = {
+      ...target.options,
+      transports: ['websocket'],
+      upgrade: false,
+      reconnection: false,
+      autoConnect: false,
+      timeout: PROBE_TIMEOUT_MS,
+      autoUnref: true,
+    };
+    const probe = target.url === undefined ? new Manager(options) : new Manager(target.url, options);
+    this.probe = probe;
+    let settled = false;
+    const settle = (held: boolean) => {
+      if (settled) return;
+      settled = true;
+      this.probe = undefined;
+      probe.engine?.close();
+      if (this.closed) return;
+      if (!held) {
+        this.transport.retryFailed();
+        return this.scheduleWebSocketRetry();
+      }
+      this.transport.webSocketHeld();
+      if (s.connected) {
+        s.disconnect();
+        s.connect();
+      }
+    };
+    // One that opens is judged EARLY_CLOSE_MS later.
+    probe.open((err) => {
+      if (err) return settle(false);
+      this.later(EARLY_CLOSE_MS, () => settle(probe.engine.readyState === 'open'));
+    });
+    probe.engine.on('close', () => settle(false));
   }
 
   private watch(s: TaskflowSocket, reconnect: boolean): void {
@@ -549,6 +597,7 @@ export class TaskflowClient extends Store<ConnectionState> {
     this.closed = true;
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
+    this.probe?.engine?.close();
     this.socket?.close();
     this.refresh();
   }

@@ -158,9 +158,16 @@ describe('a client behind a middlebox', () => {
     const storage = new MemoryStorage();
     const traces: TransportTrace[] = [];
     const client = connect(storage, { onTransportTrace: (t) => traces.push(t), transportRetry: { retryMs: 300, retryMaxMs: 600 } });
+    await until(() => expect(client.getSnapshot().status).toBe('connected'), 5000);
+    const handshakes = gateway.handshakes;
+    const statuses: string[] = [];
+    client.subscribe(() => statuses.push(client.getSnapshot().status));
     await until(() => expect(client.transport.getSnapshot().failedRetries).toBeGreaterThanOrEqual(2), 10_000);
-    expect(client.transport.getSnapshot()).toMatchObject({ preferred: 'polling' });
-    expect(client.getSnapshot().status).not.toBe('ended');
+    expect(client.transport.getSnapshot()).toMatchObject({ preferred: 'polling', current: 'polling' });
+    // Each retry was a WebSocket probe beside the connection, which went on undisturbed: no reconnect.
+    expect(gateway.upgrades).toBeGreaterThanOrEqual(4);
+    expect(gateway.handshakes).toBe(handshakes);
+    expect(statuses).toEqual([]);
     expect(traces.filter((t) => t.kind === 'fallback')).toHaveLength(1);
 
     gateway.middlebox = 'pass';
