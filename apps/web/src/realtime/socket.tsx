@@ -5,6 +5,7 @@ import { useSession } from '../auth/session';
 import { useAppConfig, useFeaturesRecheck, type Features } from '../config/app-config';
 import { keepSessionAlive } from '../auth/use-session-keepalive';
 import { useOnlineStatus } from './use-online-status';
+import { markFirstLiveFrame } from './first-live-frame';
 
 export type ConnectionStatus = 'connecting' | 'connected' | 'reconnecting' | 'offline' | 'disabled';
 export interface RealtimeState {
@@ -69,6 +70,7 @@ export function RealtimeProvider({
     if (!userId || realtime === undefined) return;
     // No token: the handshake and REST reads carry the httpOnly session cookie (same origin).
     const c = new TaskflowClient({ ...(url === undefined ? {} : { url }), http: webHttp, realtime });
+    if (c.socket) markFirstLiveFrame(c.socket);
     // The client is this effect's own resource (it opens a connection): handing it to the tree is the effect's result.
     // eslint-disable-next-line react-hooks/set-state-in-effect -- one render per login, it cannot be created during render
     setClient(c);
