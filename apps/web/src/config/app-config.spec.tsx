@@ -2,9 +2,9 @@
  * @jest-environment jsdom
  * @jest-environment-options {"customExportConditions": ["taskflow-source", "node", "require", "default"]}
  */
-import { fireEvent, render, renderHook, screen, waitFor } from '@testing-library/react';
+import { act, fireEvent, render, renderHook, screen, waitFor } from '@testing-library/react';
 import type { ReactNode } from 'react';
-import type { OrgRepo } from '@taskflow/events';
+import { LIVE_RECHECK_SECONDS, type OrgRepo } from '@taskflow/events';
 import { CreateTaskForm } from '../components/create-task-form';
 import { AppConfigProvider, useAppConfig, useRepositories } from './app-config';
 
@@ -84,3 +84,34 @@ it("says before submitting that a private task's text goes into the repository's
 function Loaded() {
   return useAppConfig() ? <CreateTaskForm onCreated={() => undefined} onCancel={() => undefined} /> : null;
 }
+
+it('while polling, asks /api/config again every few seconds and goes live once the rollout lets the user in; live, it stops asking', async () => {
+  jest.useFakeTimers();
+  try {
+    let websocket = false;
+    serveConfig({ features: {}, repos: ACME });
+    const served = globalThis.fetch;
+    globalThis.fetch = (async (url: string, init?: RequestInit) =>
+      url === '/api/config'
+        ? (requested.push(url),
+          { ok: true, status: 200, json: async () => ({ features: { websocket, dashboard: websocket, taskDetail: websocket } }) })
+        : served(url, init)) as typeof fetch;
+    const { result } = renderHook(() => useAppConfig(), { wrapper });
+    await waitFor(() => expect(result.current).not.toBeNull());
+    expect(result.current!.features.websocket).toBe(false);
+    const asked = () => requested.filter((u) => u === '/api/config').length;
+    await act(async () => void jest.advanceTimersByTime(LIVE_RECHECK_SECONDS * 1000));
+    expect(asked()).toBe(2);
+    expect(result.current!.features.websocket).toBe(false);
+
+    // An operator lets the user in: the next recheck says so.
+    websocket = true;
+    await act(async () => void jest.advanceTimersByTime(LIVE_RECHECK_SECONDS * 1000));
+    await waitFor(() => expect(result.current!.features).toEqual({ websocket: true, dashboard: true, taskDetail: true }));
+    const once = asked();
+    await act(async () => void jest.advanceTimersByTime(LIVE_RECHECK_SECONDS * 4000));
+    expect(asked()).toBe(once);
+  } finally {
+    jest.useRealTimers();
+  }
+});
