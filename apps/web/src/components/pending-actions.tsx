@@ -23,8 +23,13 @@ export function PendingActions({ taskId }: { taskId: string }) {
             {waiting.map((p) => (
               <li key={p.key} data-pending={p.action.kind}>
                 <span className="pending-dot" aria-hidden="true" /> {sentence(describeAction(p.action))}
-                {p.action.kind === 'clarify' && <q>{p.action.answers.join(' / ')}</q>} · taken{' '}
-                <RelativeTime iso={new Date(p.queuedAt).toISOString()} />{' '}
+                {p.action.kind === 'clarify' && (
+                  <>
+                    {' '}
+                    <q>{p.action.answers.join(' / ')}</q>
+                  </>
+                )}{' '}
+                · taken <RelativeTime iso={new Date(p.queuedAt).toISOString()} />{' '}
                 <button type="button" onClick={() => void discard(p.key)} aria-label={`Discard ${describeAction(p.action)}`}>
                   Discard
                 </button>
