@@ -52,22 +52,18 @@ export async function readLiveRollout(db: Executor): Promise<LiveRolloutSettings
   return db.selectFrom('liveRollout').select(['enabled', 'percent']).executeTakeFirstOrThrow();
 }
 
-/** The subjects of these users (unknown ids are left out), with their org; one query. */
-async function liveSubjects(db: Executor, userIds: readonly string[]): Promise<Array<LiveSubject & { orgId: string }>> {
-  if (userIds.length === 0) return [];
-  return db
+/** Each known user's decision (unknown ids are left out): settings and overrides in one query (one per handshake). */
+export async function liveDecisions(db: Db, userIds: readonly string[]): Promise<Map<string, LiveDecision>> {
+  if (userIds.length === 0) return new Map();
+  const rows = await db
     .selectFrom('users')
+    .innerJoin('liveRollout as r', (j) => j.onTrue())
     .leftJoin('userLiveOverrides as u', 'u.userId', 'users.id')
     .leftJoin('orgLiveOverrides as o', 'o.orgId', 'users.orgId')
-    .select(['users.id as userId', 'users.orgId', 'u.live as userLive', 'o.live as orgLive'])
+    .select(['users.id as userId', 'r.enabled', 'r.percent', 'u.live as userLive', 'o.live as orgLive'])
     .where('users.id', 'in', [...userIds])
     .execute();
-}
-
-/** Each known user's decision (settings and overrides read together). */
-export async function liveDecisions(db: Db, userIds: readonly string[]): Promise<Map<string, LiveDecision>> {
-  const [settings, subjects] = await Promise.all([readLiveRollout(db), liveSubjects(db, userIds)]);
-  return new Map(subjects.map((s) => [s.userId, decideLive(settings, s)]));
+  return new Map(rows.map((r) => [r.userId, decideLive(r, r)]));
 }
 
 /** One user's decision; an unknown user is not live. */
