@@ -58,6 +58,17 @@ it('asks for batches, and applies a dashboard:batch frame item by item, in order
   expect(feed.getSnapshot().counts).toEqual(counts(6, 1));
 });
 
+it('joins without batch when a node refuses the field (an older node during a rolling deploy)', async () => {
+  gateway.dashboardJoinMessages = [];
+  gateway.dashboardJoinFailures = ['INVALID_PAYLOAD'];
+  const client = connect();
+  const feed = client.dashboard();
+  open.push(feed);
+  await until(() => expect(feed.getSnapshot().loaded).toBe(true));
+  expect(gateway.dashboardJoinMessages).toEqual([{ batch: true }, {}]);
+  expect(feed.getSnapshot().live).toBe(true);
+});
+
 it('takes the state, then only newer rows, and adds the shared and private counts', async () => {
   const client = connect();
   const traces: DashboardFeedTrace[] = [];

@@ -86,13 +86,21 @@ export class DashboardRoom {
     return answer;
   }
 
+  /** Whether joins ask for `dashboard:batch` frames (until a node refuses the field). */
+  private batch = true;
+
   /** Joins again, retried until answered, dropping the join under way. */
   private rejoin(): void {
     this.stopJoining?.();
     this.client.cancel(this.retry);
     this.retry = undefined;
-    this.stopJoining = this.client.requestUntilAnswered('dashboard:join', { batch: true }, (ack) => {
+    this.stopJoining = this.client.requestUntilAnswered('dashboard:join', this.batch ? { batch: true } : {}, (ack) => {
       this.stopJoining = undefined;
+      // A node older than `batch` (during a rolling deploy) refuses the field: join as the specification's clients do.
+      if (this.batch && ack && !ack.ok && ack.error.code === 'INVALID_PAYLOAD') {
+        this.batch = false;
+        return this.rejoin();
+      }
       this.failedJoins = ack?.ok ? 0 : this.failedJoins + 1;
       // Failed for good: the feeds read the REST API meanwhile; the join is tried again, rarely (a connect or
       // sync:required tries it sooner).

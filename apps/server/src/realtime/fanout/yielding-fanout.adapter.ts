@@ -137,6 +137,8 @@ export class YieldingFanoutAdapter extends HookableRedisAdapter {
   override apply(opts: BroadcastOptions, callback: (socket: Socket) => void): void {
     const delivery = this.next;
     if (!delivery) {
+      // A broadcast with acks (or a fetch, a remote join or leave) must not overtake what waits: written first.
+      this.batcher?.flushAll();
       this.fanout?.flush();
       return super.apply(opts, callback);
     }

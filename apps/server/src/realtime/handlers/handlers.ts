@@ -78,8 +78,9 @@ export const HANDLERS: { [M in ClientMessageName]: Handler<M> } = {
   async 'dashboard:join'({ socket, snapshots, flags, batching }, message) {
     if (!flags.dashboard) throw DISABLED('dashboard');
     const user = socket.data.user;
-    // Decided before the join, so the room's events after the snapshot all reach it one way.
-    if (message.batch !== undefined) socket.data.batch = message.batch && batching;
+    // Decided before the join, so the room's events after the snapshot all reach it one way. Once on, it stays on
+    // (the ack says so): turned off, the events waiting in a batch for it would reach it neither way.
+    if (message.batch) socket.data.batch = batching;
     // The user's shared room name: the adapter keeps one per socket that joins.
     await socket.join(userRooms(user).org);
     // Read after the join (see DashboardSnapshots): a user's tabs joining together share one read.
