@@ -139,7 +139,13 @@ export function OfflineActionsSync({ store }: { store?: ActionStore }) {
     publish(value);
     return () => publish(DIRECT);
   }, [value]);
-  return null;
+  const n = state.pending.length;
+  // On every page, not only the task's: what is still to be sent from this browser.
+  return n > 0 ? (
+    <p className="pending-badge" role="status" data-testid="pending-badge">
+      {n === 1 ? '1 action' : `${n} actions`} waiting to be sent
+    </p>
+  ) : null;
 }
 
 /** The user's queued actions and how to act: through the queue when OfflineActionsSync runs, else sent directly. */

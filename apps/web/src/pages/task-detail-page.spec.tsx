@@ -132,12 +132,14 @@ it('keeps an answer given while offline as pending (discardable), and sends noth
   const pending = await screen.findByTestId('pending-actions');
   expect(pending.textContent).toContain('Your answers');
   expect(pending.textContent).toContain('Checkout / Payments succeed');
+  expect(screen.getByTestId('pending-badge').textContent).toBe('1 action waiting to be sent');
   expect(screen.getByRole<HTMLButtonElement>('button', { name: 'Answers waiting to be sent' }).disabled).toBe(true);
   expect(await store.all()).toMatchObject([{ taskId, action: { kind: 'clarify', answers: ['Checkout', 'Payments succeed'] } }]);
   expect(requests.filter((u) => u.includes('/clarify'))).toEqual([]);
 
   fireEvent.click(screen.getByRole('button', { name: 'Discard your answers' }));
   await waitFor(() => expect(screen.queryByTestId('pending-actions')).toBeNull());
+  expect(screen.queryByTestId('pending-badge')).toBeNull();
   expect(await store.all()).toEqual([]);
   expect(screen.getByRole<HTMLButtonElement>('button', { name: 'Send answers when back online' }).disabled).toBe(false);
 });

@@ -40,7 +40,10 @@ async function pausableProxy(port: number) {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   closers.push(() => {
-    for (const { up, down } of pairs) (up.destroy(), down.destroy());
+    for (const { up, down } of pairs) {
+      up.destroy();
+      down.destroy();
+    }
     return new Promise((resolve) => server.close(resolve));
   });
   return {
@@ -115,14 +118,14 @@ describe('with WEBSOCKET_MAX_BUFFERED_BYTES', () => {
     proxy.pause();
     // Past the kernel's buffers, the node holds what it writes: past the limit, it must stop queueing.
     const behindOrPast = () => adapter.socketsBehind > 0 || queuedBytes(serverSlow) > LIMIT + FRAME;
-    const first = await flood(t.app.io as unknown as Server, rooms.task(task.id), serverSlow, behindOrPast, 4 * LIMIT, 0, fast);
+    const first = await flood(t.app.io, rooms.task(task.id), serverSlow, behindOrPast, 4 * LIMIT, 0, fast);
     expect(first.reached).toBe(true);
     // A change committed while the socket is behind, and its broadcast (the worker's, in production): skipped for it.
     const { event } = await transition(t.f.db, { taskId: task.id, from: 'received', to: 'analyzing', event: 'analyzing' });
     t.app.io.to(rooms.task(task.id)).emit('task:analyzing', { taskId: task.id, seq: 2, status: 'analyzing' });
     t.app.io.to(rooms.task(task.id)).emit('task:event_added', eventAddedPayload(task.id, event));
     await eventually('the fast client to get seq 2', async () => (fastMirror.last === 2 ? true : undefined));
-    const second = await flood(t.app.io as unknown as Server, rooms.task(task.id), serverSlow, () => true, 4 * LIMIT, first.next, fast);
+    const second = await flood(t.app.io, rooms.task(task.id), serverSlow, () => true, 4 * LIMIT, first.next, fast);
     const maxQueued = Math.max(first.maxQueued, second.maxQueued);
     expect(maxQueued).toBeLessThanOrEqual(LIMIT + FRAME);
     const metrics = await t.metricsText();
