@@ -171,3 +171,24 @@ it('does nothing after close(): a retry that was due neither sends nor answers (
   expect(answers).toHaveLength(0);
   expect(gateway.joins).toBe(before + 1);
 });
+
+it('polls for good once taken out of the live rollout (live:off, or a LIVE_OFF refusal): no reconnect', async () => {
+  const client = connect('good');
+  await until(() => expect(client.getSnapshot().status).toBe('connected'));
+  const handshakes = gateway.handshakes;
+  // What the server does: tell, then close the socket (a transport close, which socket.io-client would retry).
+  for (const s of gateway.sockets.filter((x) => x.connected)) {
+    s.emit('live:off', { reason: 'rollout' });
+    s.disconnect(true);
+  }
+  await until(() => expect(client.getSnapshot()).toMatchObject({ status: 'polling', error: { code: 'LIVE_OFF' } }));
+  await new Promise((r) => setTimeout(r, 1200));
+  expect(gateway.handshakes).toBe(handshakes);
+  expect(client.getSnapshot().status).toBe('polling');
+
+  gateway.refuse = [refusal({ code: 'LIVE_OFF' })];
+  const refused = connect('good');
+  await until(() => expect(refused.getSnapshot()).toMatchObject({ status: 'polling', error: { code: 'LIVE_OFF' } }));
+  await new Promise((r) => setTimeout(r, 1200));
+  expect(gateway.handshakes).toBe(handshakes + 1);
+});
