@@ -27,6 +27,7 @@ describe('event registry', () => {
         'dashboard:state',
         'dashboard:task_list_updated',
         'dashboard:task_count_changed',
+        'dashboard:batch',
         'error',
         'task:cancelled',
         'task:retried',
