@@ -251,7 +251,7 @@ export class TaskflowClient extends Store<ConnectionState> {
       // Closed while the engine was still opening, socket.io-client waits for its connect timeout (20 s) before it
       // tries again: a fresh connection now, with the fallback's transports. Jittered while it is WebSocket again.
       this.later(decision === 'fallback' ? 0 : 250 + Math.random() * 500, () => {
-        if (s.connected || this.closed || this.ended || !this.online) return;
+        if (s.connected || !this.mayConnect()) return;
         s.disconnect();
         s.connect();
       });
@@ -277,7 +277,8 @@ export class TaskflowClient extends Store<ConnectionState> {
     this.cancel(this.retryTimer);
     if (at === null) return;
     this.retryTimer = this.later(Math.max(0, at - Date.now()), () => {
-      if (this.socket?.connected && this.transport.getSnapshot().current === 'polling') this.probeWebSocket(this.socket);
+      if (this.socket?.connected && this.mayConnect() && this.transport.getSnapshot().current === 'polling')
+        this.probeWebSocket(this.socket);
     });
   }
 
@@ -308,7 +309,8 @@ export class TaskflowClient extends Store<ConnectionState> {
         return this.scheduleWebSocketRetry();
       }
       this.transport.webSocketHeld();
-      if (s.connected) {
+      // Not after the session ended (the server closes the socket within END_GRACE_MS) nor after LIVE_OFF.
+      if (s.connected && this.mayConnect()) {
         s.disconnect();
         s.connect();
       }
@@ -382,7 +384,12 @@ export class TaskflowClient extends Store<ConnectionState> {
 
   /** Never while a connection is under way: connect() then sends a second CONNECT and the server holds two sockets. */
   private connectIfIdle(): void {
-    if (this.socket && !this.closed && !this.ended && !this.liveOff && this.online && !this.socket.active) this.socket.connect();
+    if (this.socket && this.mayConnect() && !this.socket.active) this.socket.connect();
+  }
+
+  /** Whether this client may (re)connect at all: not closed, the session not ended, not taken out of live, online. */
+  private mayConnect(): boolean {
+    return !this.closed && !this.ended && !this.liveOff && this.online;
   }
 
   /** @internal A timer close() clears (a closed client must neither act nor keep the process alive). */

@@ -1,5 +1,5 @@
 import { TaskflowClient } from './client';
-import { FakeGateway, until } from './testing/fake-gateway';
+import { FakeGateway, refusal, until } from './testing/fake-gateway';
 import {
   TRANSPORT_STORAGE_KEY,
   TransportFallback,
@@ -116,6 +116,7 @@ describe('a client behind a middlebox', () => {
     gateway.middlebox = 'pass';
     gateway.cutWebSocketAfterMs = undefined;
     gateway.upgrades = 0;
+    gateway.refuse = [];
   });
   afterEach(() => {
     for (const c of open.splice(0)) c.close();
@@ -188,6 +189,28 @@ describe('a client behind a middlebox', () => {
     await new Promise((r) => setTimeout(r, 1000));
     expect(client.getSnapshot().status).toBe('connected');
     expect(gateway.handshakes).toBe(handshakes);
+  });
+
+  it('refused LIVE_OFF while it waits to connect afresh after an early close: connects no more', async () => {
+    // The longest wait before the fresh connection (750 ms), so that the refusal comes within it.
+    const random = jest.spyOn(Math, 'random').mockReturnValue(0.999);
+    try {
+      const client = connect(new MemoryStorage(), { socketOptions: { reconnectionDelay: 10, reconnectionDelayMax: 10 } });
+      await until(() => expect(client.transport.getSnapshot().current).toBe('websocket'), 5000);
+      // socket.io-client's own reconnect is refused: the live rollout took the user out.
+      gateway.refuse = [refusal({ code: 'LIVE_OFF' })];
+      gateway.cutWebSockets();
+      await until(() => expect(client.getSnapshot()).toMatchObject({ status: 'polling', error: { code: 'LIVE_OFF' } }), 5000);
+      expect(client.transport.getSnapshot().earlyCloses).toBe(1);
+      const handshakes = gateway.handshakes;
+      // Past the fresh connection's wait (nothing to wait for: it must not happen). Before: one more handshake.
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(gateway.handshakes).toBe(handshakes);
+      expect(client.socket!.active).toBe(false);
+      expect(client.getSnapshot().status).toBe('polling');
+    } finally {
+      random.mockRestore();
+    }
   });
 
   it('that refuses the upgrade: connects over long-polling at once (tryAllTransports)', async () => {

@@ -183,12 +183,23 @@ export class FakeGateway {
     this.server.emit(event, payload);
   }
 
+  /** Cuts every connection's WebSocket now, as a middlebox does (cutWebSocketAfterMs). */
+  cutWebSockets(): void {
+    for (const socket of this.server.of('/').sockets.values()) cutTcp(socket);
+  }
+
   async close(): Promise<void> {
     const closing = this.server.close();
     // Long-polling clients' keep-alive connections would hold the server open.
     this.httpServer.closeAllConnections();
     await closing;
   }
+}
+
+/** Drops a socket's WebSocket at the TCP level (ws terminate(): no close frame), as a middlebox does. */
+function cutTcp(socket: ServerSocket): void {
+  const transport = socket.conn.transport as unknown as { name: string; socket?: { terminate(): void } };
+  if (transport.name === 'websocket') transport.socket?.terminate();
 }
 
 /** An HttpClient answering from a table of paths (a function per path, or a value); records what was asked. */
