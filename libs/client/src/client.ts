@@ -99,6 +99,18 @@ const POLL_MS = 5000;
 const REJOIN_BACKOFF_MS = 30_000;
 /** How long a WebSocket probe may take to open (TransportFallback's retry). */
 const PROBE_TIMEOUT_MS = 10_000;
+/**
+ * WebSocket close codes of a server that closed on purpose with a close frame: 1005 (no status) is what engine.io
+ * sends when the server closes the transport (a node draining in a rolling restart), 1000/1001/1012 other servers'.
+ * A middlebox that cuts the connection sends no close frame: the client sees 1006.
+ */
+const SERVER_CLOSE_CODES: ReadonlySet<number> = new Set([1000, 1001, 1005, 1012]);
+
+/** The WebSocket close code in an engine `close` event's description, when it carries one. */
+function closeCode(description: unknown): number | undefined {
+  const context = (description as { context?: { code?: unknown } } | undefined)?.context;
+  return typeof context?.code === 'number' ? context.code : undefined;
+}
 
 type ReservedEvents = { connect: () => void; disconnect: (reason: Socket.DisconnectReason) => void };
 
@@ -136,7 +148,7 @@ export class TaskflowClient extends Store<ConnectionState> {
   private readonly batchListeners = new Map<string, Set<(payload: unknown) => void>>();
   private batchesUnpacked = false;
   /** The engine the connection runs on now, and what is known of its WebSocket (watchEngine). */
-  private engineWatch: { engine: Engine; ackAt?: number } | undefined;
+  private engineWatch: { engine: Engine; ackAt?: number; serverDisconnected?: boolean } | undefined;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   /** Where a WebSocket probe connects, and how (the connection's own options). */
   private probeTarget: { url: string | undefined; options: SocketOptionsOverride } | undefined;
@@ -188,7 +200,8 @@ export class TaskflowClient extends Store<ConnectionState> {
   /**
    * Follows how each engine's WebSocket ends, for the fallback (when `fallback`) and `transport.current`. A WebSocket
    * closed early is one closed before the Socket.IO connect ack or less than EARLY_CLOSE_MS after it (or after the
-   * upgrade), by the other side.
+   * upgrade), by the other side; not one the server closed on purpose after the ack (a close frame: a node draining,
+   * SERVER_CLOSE_CODES), nor one after the server's DISCONNECT (`io server disconnect`).
    */
   private watchTransports(s: TaskflowSocket, fallback: boolean): void {
     const manager = s.io;
@@ -208,12 +221,16 @@ export class TaskflowClient extends Store<ConnectionState> {
       this.transport.setCurrent(name);
       if (name === 'websocket') this.heldAfter(watch.engine);
     });
-    s.on('disconnect', () => this.transport.setCurrent(null));
+    s.on('disconnect', (reason) => {
+      this.transport.setCurrent(null);
+      // The server ended this Socket.IO connection on purpose: the transport's close that follows is not a cut.
+      if (reason === 'io server disconnect' && this.engineWatch?.engine === manager.engine) this.engineWatch.serverDisconnected = true;
+    });
     if (fallback && this.transport.getSnapshot().preferred === 'polling') this.scheduleWebSocketRetry();
   }
 
   private watchEngine(s: TaskflowSocket, engine: Engine, fallback: boolean): void {
-    const watch: { engine: Engine; ackAt?: number; upgradedAt?: number } = { engine };
+    const watch: { engine: Engine; ackAt?: number; upgradedAt?: number; serverDisconnected?: boolean } = { engine };
     this.engineWatch = watch;
     const startedOn = engine.transport?.name;
     // Each engine's WebSocket is judged once: closed early, or held.
@@ -235,12 +252,17 @@ export class TaskflowClient extends Store<ConnectionState> {
       this.transport.retryFailed();
       this.scheduleWebSocketRetry();
     });
-    engine.on('close', (reason) => {
+    engine.on('close', (reason, description) => {
       if (this.engineWatch === watch) this.transport.setCurrent(null);
-      // `forced close`: this client closed it (offline, close(), a session that ended, a retry).
-      if (!fallback || judged || reason === 'forced close' || engine.transport?.name !== 'websocket') return;
+      // `forced close`: this client closed it (offline, close(), a session that ended, a retry, after the server's
+      // DISCONNECT, which socket.io-client answers by closing the engine).
+      if (!fallback || judged || reason === 'forced close' || watch.serverDisconnected || engine.transport?.name !== 'websocket') return;
       const since = watch.upgradedAt ?? watch.ackAt;
       if (since !== undefined && Date.now() - since >= EARLY_CLOSE_MS) return;
+      // Open past the ack, then closed by the server with a close frame (a node draining in a rolling restart): the
+      // WebSocket works. Before the ack a close frame is still counted: a proxy may send one as it refuses.
+      const code = closeCode(description);
+      if (since !== undefined && code !== undefined && SERVER_CLOSE_CODES.has(code)) return;
       judged = true;
       if (startedOn === 'polling') {
         this.transport.retryFailed();

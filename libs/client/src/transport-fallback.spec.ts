@@ -191,6 +191,37 @@ describe('a client behind a middlebox', () => {
     expect(gateway.handshakes).toBe(handshakes);
   });
 
+  it('whose node drains twice in a row (a rolling restart): stays on WebSocket, the closes were not early', async () => {
+    const traces: TransportTrace[] = [];
+    const client = connect(new MemoryStorage(), { onTransportTrace: (t) => traces.push(t) });
+    for (let i = 0; i < 2; i += 1) {
+      await until(() => expect(client.transport.getSnapshot().current).toBe('websocket'), 5000);
+      expect(await client.request('dashboard:join', {})).toMatchObject({ ok: true });
+      const handshakes = gateway.handshakes;
+      // Well within EARLY_CLOSE_MS of the connect ack.
+      gateway.drain();
+      await until(() => expect(gateway.handshakes).toBeGreaterThan(handshakes), 5000);
+    }
+    // Before: two "early" closes, and the client went to long-polling for minutes.
+    await until(() => expect(client.transport.getSnapshot().current).toBe('websocket'), 5000);
+    expect(client.transport.getSnapshot()).toMatchObject({ preferred: 'websocket', earlyCloses: 0 });
+    expect(traces).toEqual([]);
+  });
+
+  it('that the server disconnects twice in a row (io server disconnect): stays on WebSocket', async () => {
+    const traces: TransportTrace[] = [];
+    const client = connect(new MemoryStorage(), { onTransportTrace: (t) => traces.push(t) });
+    for (let i = 0; i < 2; i += 1) {
+      await until(() => expect(client.transport.getSnapshot().current).toBe('websocket'), 5000);
+      const handshakes = gateway.handshakes;
+      gateway.sockets.at(-1)!.disconnect(true);
+      await until(() => expect(gateway.handshakes).toBeGreaterThan(handshakes), 5000);
+    }
+    await until(() => expect(client.transport.getSnapshot().current).toBe('websocket'), 5000);
+    expect(client.transport.getSnapshot()).toMatchObject({ preferred: 'websocket', earlyCloses: 0 });
+    expect(traces).toEqual([]);
+  });
+
   it('refused LIVE_OFF while it waits to connect afresh after an early close: connects no more', async () => {
     // The longest wait before the fresh connection (750 ms), so that the refusal comes within it.
     const random = jest.spyOn(Math, 'random').mockReturnValue(0.999);

@@ -66,7 +66,10 @@ export class FakeGateway {
   middlebox: 'pass' | 'accept-then-close' | 'refuse' = 'pass';
   /** WebSocket upgrade requests seen (whatever the middlebox did with them). */
   upgrades = 0;
-  /** Closes each connection on WebSocket this long after its Socket.IO connect (a middlebox that lets a few frames by). */
+  /**
+   * Cuts each connection on WebSocket this long after its Socket.IO connect (a middlebox that lets a few frames by):
+   * the TCP connection goes, with no WebSocket close frame (the client sees code 1006), as a proxy's cut does.
+   */
   cutWebSocketAfterMs: number | undefined;
 
   private constructor(private readonly httpServer: http.Server) {
@@ -99,7 +102,7 @@ export class FakeGateway {
     this.server.on('connection', (socket) => {
       this.sockets.push(socket);
       const cutAfterMs = this.cutWebSocketAfterMs;
-      if (cutAfterMs !== undefined && socket.conn.transport.name === 'websocket') setTimeout(() => socket.conn.close(), cutAfterMs);
+      if (cutAfterMs !== undefined && socket.conn.transport.name === 'websocket') setTimeout(() => cutTcp(socket), cutAfterMs);
       socket.on('task:join', async (msg: { taskId: string }, ack: (a: unknown) => void) => {
         this.joins += 1;
         const code = this.joinFailures.shift();
@@ -186,6 +189,14 @@ export class FakeGateway {
   /** Cuts every connection's WebSocket now, as a middlebox does (cutWebSocketAfterMs). */
   cutWebSockets(): void {
     for (const socket of this.server.of('/').sockets.values()) cutTcp(socket);
+  }
+
+  /**
+   * What a draining node does in a rolling restart (preClose in the server's socket-io plugin): each socket's
+   * transport closed by engine.io, which on WebSocket is a close frame without a status (the client sees code 1005).
+   */
+  drain(): void {
+    for (const socket of this.server.of('/').sockets.values()) socket.conn.close();
   }
 
   async close(): Promise<void> {
