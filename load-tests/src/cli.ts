@@ -111,7 +111,13 @@ async function main(): Promise<number> {
   }
   const cluster = opts.url
     ? attachCluster(opts.url, path.resolve(opts.dataDir ?? path.join(REPO_ROOT, '.data')))
-    : await startCluster({ port: opts.port, nodes: opts.nodes, workers: opts.workers, log: say });
+    : await startCluster({
+        port: opts.port,
+        nodes: opts.nodes,
+        workers: opts.workers,
+        log: say,
+        env: opts.maxBufferedBytes === undefined ? undefined : { WEBSOCKET_MAX_BUFFERED_BYTES: String(opts.maxBufferedBytes) },
+      });
   let stopping: Promise<void> | undefined;
   const stop = () => (stopping ??= cluster.stop());
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void stop().then(() => process.exit(130)));

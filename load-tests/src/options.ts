@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 
-const SCENARIOS = ['connect', 'dashboard', 'task-room', 'storm', 'soak', 'polling', 'smoke'] as const;
+const SCENARIOS = ['connect', 'dashboard', 'task-room', 'storm', 'soak', 'polling', 'smoke', 'slow-clients'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export interface BenchOptions {
@@ -29,6 +29,12 @@ export interface BenchOptions {
   port: number;
   nodes: number;
   workers: number;
+  /** slow-clients: the share of sockets that read slowly (half paused, half at `slowKbps`). */
+  slowShare: number;
+  /** slow-clients: the throttled slow sockets' link, in kbit/s. */
+  slowKbps: number;
+  /** The nodes' WEBSOCKET_MAX_BUFFERED_BYTES (cluster the harness starts); undefined = the server's default. */
+  maxBufferedBytes: number | undefined;
 }
 
 type Defaults = Pick<BenchOptions, 'sockets' | 'rate' | 'durationS' | 'baseline' | 'orgs'>;
@@ -42,6 +48,8 @@ const DEFAULTS: Record<ScenarioName, Defaults> = {
   soak: { sockets: 1000, rate: 0.2, durationS: 600, baseline: false, orgs: 10 },
   polling: { sockets: 300, rate: 1, durationS: 30, baseline: false, orgs: 10 },
   smoke: { sockets: 300, rate: 2, durationS: 8, baseline: false, orgs: 5 },
+  // One org: every change reaches every socket, the slow ones included.
+  'slow-clients': { sockets: 1000, rate: 2, durationS: 20, baseline: false, orgs: 1 },
 };
 
 export const USAGE = `Usage: npm run bench -- <${SCENARIOS.join('|')}> [--port P] [options]
@@ -56,6 +64,9 @@ export const USAGE = `Usage: npm run bench -- <${SCENARIOS.join('|')}> [--port P
   --join-probe-rate N   fresh sockets/s timing dashboard:join while the others are held (default 5, 0 = off)
   --sweep R1,R2,…    step the task rate (dashboard, storm)     --chart FILE.svg   p99 against load
   --port P  --nodes N  --workers N   the cluster the harness starts (defaults: $PORT, else 3900; 2; 1)
+  --slow-share F     slow-clients: share of sockets reading slowly, half paused, half at --slow-kbps (default 0.01)
+  --slow-kbps N      slow-clients: the throttled ones' link in kbit/s (default 50)
+  --max-buffered-bytes N   the nodes' WEBSOCKET_MAX_BUFFERED_BYTES (0 = unbounded; default: the server's, 1 MiB)
   --help             this text`;
 
 /** A command line the harness does not understand: the problem, then the usage. */
@@ -104,6 +115,9 @@ const OPTIONS = {
   port: { type: 'string' },
   nodes: { type: 'string' },
   workers: { type: 'string' },
+  'slow-share': { type: 'string' },
+  'slow-kbps': { type: 'string' },
+  'max-buffered-bytes': { type: 'string' },
 } as const;
 
 /** Parses the command line (and PORT from `env`); a problem throws BenchUsageError, whose message ends with the usage. */
@@ -153,5 +167,9 @@ export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv = {}): Ben
     port: clusterPort(values.port, env),
     nodes: Math.round(positive('nodes', values.nodes, 2, 1)),
     workers: Math.round(positive('workers', values.workers, 1, 1)),
+    slowShare: Math.min(1, positive('slow-share', values['slow-share'], 0.01)),
+    slowKbps: positive('slow-kbps', values['slow-kbps'], 50, 1),
+    maxBufferedBytes:
+      values['max-buffered-bytes'] === undefined ? undefined : Math.round(positive('max-buffered-bytes', values['max-buffered-bytes'], 0)),
   });
 }

@@ -22,6 +22,8 @@ let frames = 0;
 let unexpectedCloses = 0;
 let polls = 0;
 let pollErrors = 0;
+/** The slow readers (slow-clients), counted apart: the others' figures are the measurement. */
+const slow = { sockets: 0, fellBehind: 0, othersFellBehind: 0, deliveries: 0, closes: 0 };
 const pollLedgers = new Map<PollPlan, SeqLedger>();
 
 const send = (m: ChildMessage) => process.send?.(m);
@@ -62,6 +64,16 @@ const HANDLERS: Partial<Record<ServerEventName, Handler>> = {
 const SNAPSHOTS = new Set<string>(['dashboard:state', 'task:state'] satisfies ServerEventName[]);
 
 function onEvent(t: Tracked, name: string, payload: unknown, at: number): void {
+  if (name === 'sync:required') {
+    if ((payload as { reason?: unknown } | undefined)?.reason !== 'fell_behind') return;
+    if (t.plan.slowBytesPerSec === undefined) slow.othersFellBehind += 1;
+    else slow.fellBehind += 1;
+    return;
+  }
+  if (t.plan.slowBytesPerSec !== undefined) {
+    if (!SNAPSHOTS.has(name)) slow.deliveries += 1;
+    return;
+  }
   if (!SNAPSHOTS.has(name)) frames += 1;
   // Several dashboard events in one frame (the socket joined with `batch: true`): each item is a delivery.
   if (name === 'dashboard:batch') {
@@ -107,7 +119,7 @@ async function openAll(url: string, plans: SocketPlan[], connectsPerSec: number,
         localAddress: plan.localAddress,
         timeoutMs,
         onEvent: (name, payload, at) => onEvent(t, name, payload, at),
-        onUnexpectedClose: () => (unexpectedCloses += 1),
+        onUnexpectedClose: () => (plan.slowBytesPerSec === undefined ? (unexpectedCloses += 1) : (slow.closes += 1)),
       }),
     };
     try {
@@ -119,6 +131,10 @@ async function openAll(url: string, plans: SocketPlan[], connectsPerSec: number,
       join.record(acked - j0);
       connectJoin.record(acked - t0);
       tracked.push(t);
+      if (plan.slowBytesPerSec !== undefined) {
+        slow.sockets += 1;
+        t.socket.throttle(plan.slowBytesPerSec);
+      }
     } catch (err) {
       errors += 1;
       t.socket.terminate();
@@ -200,6 +216,7 @@ function report(finals: Finals): void {
       for (const [suffix, kind] of kinds) lost += ledger.lost(`${taskId}${suffix}`, kind, seq);
   };
   for (const t of tracked) {
+    if (t.plan.slowBytesPerSec !== undefined) continue;
     const kinds: Array<[string, 'latest' | 'every']> =
       t.plan.join.event === 'task:join'
         ? [
@@ -222,6 +239,7 @@ function report(finals: Finals): void {
     connected: tracked.filter((t) => t.socket.connected).length,
     polls,
     pollErrors,
+    slow: { ...slow },
   });
 }
 

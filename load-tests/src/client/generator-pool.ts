@@ -122,9 +122,11 @@ export class GeneratorPool {
       connected: 0,
       pollErrors: 0,
       polls: 0,
+      slow: { sockets: 0, fellBehind: 0, othersFellBehind: 0, deliveries: 0, closes: 0 },
     };
     for (const a of answers) {
       latency.merge(a.latency);
+      for (const k of ['sockets', 'fellBehind', 'othersFellBehind', 'deliveries', 'closes'] as const) merged.slow[k] += a.slow?.[k] ?? 0;
       for (const k of [
         'deliveries',
         'frames',

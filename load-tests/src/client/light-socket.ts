@@ -114,6 +114,39 @@ export class LightSocket {
     });
   }
 
+  /**
+   * Reads at most `bytesPerSec` from the TCP socket from now on (0: stops reading): the kernel's buffers fill, then the
+   * server's. By pausing and resuming the socket every 100 ms, as a slow link would let the bytes through.
+   */
+  throttle(bytesPerSec: number): void {
+    // ws keeps its net.Socket private; the byte-level control a slow link needs is only there.
+    const tcp = (this.ws as unknown as { _socket?: import('node:net').Socket } | undefined)?._socket;
+    if (!tcp) return;
+    let blocked = true;
+    // ws resumes the socket itself once its parser drains: a blocked one is paused again.
+    tcp.on('resume', () => blocked && tcp.pause());
+    tcp.pause();
+    if (bytesPerSec <= 0) return;
+    const perTick = Math.max(1, Math.round(bytesPerSec / 10));
+    let allowance = 0;
+    tcp.on('data', (chunk: Buffer) => {
+      allowance -= chunk.length;
+      if (allowance <= 0) {
+        blocked = true;
+        tcp.pause();
+      }
+    });
+    const timer = setInterval(() => {
+      if (tcp.destroyed) return clearInterval(timer);
+      allowance = Math.min(allowance, 0) + perTick;
+      if (allowance > 0 && blocked) {
+        blocked = false;
+        tcp.resume();
+      }
+    }, 100);
+    timer.unref();
+  }
+
   close(): void {
     this.closing = true;
     this.connected = false;

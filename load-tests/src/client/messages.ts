@@ -12,6 +12,11 @@ export interface SocketPlan {
   localAddress: string | undefined;
   /** This socket's server when it differs from the pool's (the baseline's nodes, directly). */
   url?: string;
+  /**
+   * A slow reader (slow-clients): after its join it reads at most this many bytes per second from its TCP socket, 0 =
+   * not at all (paused). Its deliveries are reported apart (`slow`), not in the latency, lost or frame counts.
+   */
+  slowBytesPerSec?: number;
 }
 
 export interface PollPlan {
@@ -54,6 +59,19 @@ export interface DeliveryReport {
   connected: number;
   pollErrors: number;
   polls: number;
+  slow: SlowReport;
+}
+
+/** The slow readers of a run (slow-clients), apart from the others. */
+export interface SlowReport {
+  sockets: number;
+  /** `sync:required {reason: 'fell_behind'}` received by slow sockets. */
+  fellBehind: number;
+  /** The same received by the other sockets (each one a socket the node found behind). */
+  othersFellBehind: number;
+  deliveries: number;
+  /** Slow sockets closed under them (a paused one misses the server's heartbeat in about 45 s). */
+  closes: number;
 }
 
 export type ChildMessage = OpenedReport | DeliveryReport | { type: 'polled' } | { type: 'error'; message: string };

@@ -1,5 +1,5 @@
 import type { GeneratorPool } from '../client/generator-pool';
-import type { Finals, SocketPlan } from '../client/messages';
+import type { Finals, SlowReport, SocketPlan } from '../client/messages';
 import { cpuBetween, round2, sampleComponents, type PidSource } from '../sample/proc-sampler';
 import type { HaproxyHealthWatch, HealthReport } from '../sample/haproxy-health';
 import type { EventLoopLagScraper, LagSummary } from '../sample/event-loop-lag';
@@ -49,6 +49,8 @@ export interface Measurement {
   health: HealthReport | null;
   polls?: number;
   pollErrors?: number;
+  /** The slow readers (slow-clients), kept out of every other figure. */
+  slow?: SlowReport;
 }
 
 export interface PhaseSpec {
@@ -147,5 +149,6 @@ export async function measurePhase(spec: PhaseSpec): Promise<Measurement> {
     healthCheckFailures: health ? health.down : null,
     health,
     ...(report.polls ? { polls: report.polls, pollErrors: report.pollErrors } : {}),
+    ...(report.slow.sockets || report.slow.othersFellBehind ? { slow: report.slow } : {}),
   };
 }

@@ -66,9 +66,12 @@ export function summarize(opts: BenchOptions, outcome: ScenarioOutcome) {
             rssPerSocketVsBare: ratio(product.rssPerSocketKB, baseline?.direct.rssPerSocketKB),
             connectP99VsBare: ratio(product.connectP99Ms, bare.connectP99Ms),
             cpuPerFrameVsBare: ratio(cpuMsPerFrame(product), cpuMsPerFrame(bare)),
+            ...outcome.ratios,
           },
         }
-      : {}),
+      : outcome.ratios
+        ? { ratios: outcome.ratios }
+        : {}),
     ...(outcome.extra ? { extra: outcome.extra } : {}),
     ...(outcome.sweep
       ? {

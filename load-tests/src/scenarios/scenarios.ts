@@ -3,6 +3,7 @@ import type { Measurement } from '../measure/phase';
 import type { ScenarioName } from '../options';
 import { round2, sampleComponents } from '../sample/proc-sampler';
 import { pollingCpu } from './polling-cpu';
+import { slowClients } from './slow-clients';
 import { dashboardPlans, sourceAddress, type ScenarioContext } from './context';
 import { baselineFor, productPhase, type DriveStats } from './product-phase';
 
@@ -24,6 +25,8 @@ export interface ScenarioOutcome {
   extraColumns?: Measurement[];
   /** Lines printed under the run's table. */
   notes?: string[];
+  /** Scenario-specific ratios, next to the bare ones in the JSON line's `ratios`. */
+  ratios?: Record<string, number | null>;
 }
 
 type Scenario = (ctx: ScenarioContext) => Promise<ScenarioOutcome>;
@@ -76,6 +79,7 @@ const SCENARIOS: Record<ScenarioName, Scenario> = {
   dashboard: driven,
   storm: driven,
   smoke: (ctx) => dashboardAt(ctx, ctx.opts.rate, 'product, smoke'),
+  'slow-clients': slowClients,
 
   'task-room': async (ctx) => {
     const tasks = Math.max(1, Math.round(ctx.opts.rate * ctx.opts.durationS));

@@ -53,6 +53,8 @@ export async function startCluster(opts: {
   workers: number;
   log: (line: string) => void;
   startTimeoutMs?: number;
+  /** More variables for the cluster's processes (the nodes read theirs from it). */
+  env?: Record<string, string>;
 }): Promise<BenchCluster> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'taskflow-bench-'));
   const secrets = writeSecrets(dataDir);
@@ -68,6 +70,7 @@ export async function startCluster(opts: {
       WORKERS: String(opts.workers),
       LOG_LEVEL: 'warn',
       SEED_DEMO: 'false',
+      ...opts.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
