@@ -1,4 +1,4 @@
-import { useLayoutEffect, useRef, useState } from 'react';
+import { useEffect, useLayoutEffect, useRef, useState } from 'react';
 import type { TimelineEvent } from '@taskflow/events';
 import { TimelineEntry } from './timeline-entry';
 
@@ -27,6 +27,12 @@ export function TaskTimeline({
   const latest = events[events.length - 1]?.seq ?? 0;
   // Following: the reader is at the box's bottom (as of the last scroll), so new events scroll into view.
   const [following, setFollowing] = useState(true);
+  // The same, for the observer below (set where the state is, never during render).
+  const followingNow = useRef(true);
+  const follow = (on: boolean) => {
+    followingNow.current = on;
+    setFollowing(on);
+  };
   const [seenUpTo, setSeenUpTo] = useState(latest);
   if (following && seenUpTo !== latest) setSeenUpTo(latest);
   const unseen = following ? 0 : events.filter((e) => e.seq > seenUpTo).length;
@@ -35,14 +41,23 @@ export function TaskTimeline({
     // On a new event only (older pages put in front must not move the reader), and the box's own scroll only:
     // scrollIntoView would scroll the window too.
     const el = list.current;
-    if (el && following) el.scrollTop = el.scrollHeight;
-    // `following` as of the new event: a scroll alone must not move the box.
+    if (el && followingNow.current) el.scrollTop = el.scrollHeight;
   }, [latest]);
+  useEffect(() => {
+    // An entry that grows after it was scrolled to (a relative time that wraps on a phone) keeps the box at its bottom.
+    const el = list.current;
+    if (!el) return;
+    const observer = new MutationObserver(() => {
+      if (followingNow.current) el.scrollTop = el.scrollHeight;
+    });
+    observer.observe(el, { childList: true, subtree: true, characterData: true });
+    return () => observer.disconnect();
+  }, []);
 
   const toBottom = () => {
     const el = list.current;
     if (el) el.scrollTop = el.scrollHeight;
-    setFollowing(true);
+    follow(true);
     setSeenUpTo(latest);
   };
   const older = () => {
@@ -63,7 +78,7 @@ export function TaskTimeline({
         </p>
       )}
       <div className="timeline-box">
-        <ol className="timeline" aria-label="Timeline" tabIndex={0} ref={list} onScroll={(e) => setFollowing(atBottom(e.currentTarget))}>
+        <ol className="timeline" aria-label="Timeline" tabIndex={0} ref={list} onScroll={(e) => follow(atBottom(e.currentTarget))}>
           {events.map((e) => (
             <li key={e.seq} data-event={e.eventType}>
               <TimelineEntry event={e} />
