@@ -28,7 +28,7 @@ afterAll(() => t.close());
 /** The series names a Prometheus exposition declares, histograms and summaries expanded to what PromQL reads. */
 function seriesNames(exposition: string): Set<string> {
   const names = new Set<string>();
-  for (const [, name, type] of exposition.matchAll(/^# TYPE (\S+) (\S+)$/gm)) {
+  for (const [, name = '', type] of exposition.matchAll(/^# TYPE (\S+) (\S+)$/gm)) {
     names.add(name);
     if (type === 'histogram') for (const suffix of ['_bucket', '_sum', '_count']) names.add(name + suffix);
     if (type === 'summary') for (const suffix of ['_sum', '_count']) names.add(name + suffix);
@@ -62,7 +62,7 @@ describe('deploy/observability', () => {
       panels: Array<{ id: number; title: string; type: string; targets?: Array<{ expr: string }> }>;
     };
     const exprs = dashboard.panels.flatMap((p) => (p.targets ?? []).map((target) => target.expr));
-    const rules = [...read('deploy/observability/taskflow-alerts.rules.yml').matchAll(/^\s+expr: (.+)$/gm)].map((m) => m[1]);
+    const rules = [...read('deploy/observability/taskflow-alerts.rules.yml').matchAll(/^\s+expr: (.+)$/gm)].map((m) => m[1] ?? '');
     const uncovered = Object.entries(FIGURES).flatMap(([figure, promql]) => [
       ...(exprs.some((e) => promql.test(e)) ? [] : [`dashboard: ${figure}`]),
       ...(rules.some((e) => promql.test(e)) ? [] : [`alerts: ${figure}`]),
