@@ -85,6 +85,11 @@ export class OutboundLimit {
     this.lowWater = Math.min(opts.lowWaterBytes ?? Math.floor(opts.maxBytes / 4), opts.maxBytes);
   }
 
+  /** Past this many queued bytes a socket is behind. */
+  get maxBytes(): number {
+    return this.opts.maxBytes;
+  }
+
   /** Sockets behind right now. */
   get behindNow(): number {
     return this.behind.size;

@@ -110,6 +110,11 @@ export class YieldingFanoutAdapter extends HookableRedisAdapter {
     return this.fanout?.pending ?? 0;
   }
 
+  /** Bytes a socket may hold queued before broadcasts skip it (0: unbounded). */
+  get maxBufferedBytes(): number {
+    return this.limit?.maxBytes ?? 0;
+  }
+
   /** Sockets skipped by broadcasts right now (past `maxBufferedBytes`, not yet drained). */
   get socketsBehind(): number {
     return this.limit?.behindNow ?? 0;
