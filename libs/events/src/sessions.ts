@@ -40,6 +40,8 @@ export const SESSION_COOKIE = 'taskflow_session';
 export const sessionCookieName = (secure: boolean) => (secure ? SECURE_SESSION_COOKIE : SESSION_COOKIE);
 /** The header every cookie-authenticated write must carry its session's CSRF token in. */
 export const CSRF_HEADER = 'x-csrf-token';
+/** The 403 `error` of a cookie write without its session's CSRF token (or from another origin): the page must sign in again or reload. */
+export const CSRF_FAILED = 'CSRF_FAILED';
 
 /** `aud` of every Bearer token this API issues (and requires). */
 export const TOKEN_AUDIENCE = 'taskflow-api';

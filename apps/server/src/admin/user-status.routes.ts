@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { UserDisabledBody, UserDisabledResponse, UserIdParams } from '@taskflow/events';
+import { CSRF_FAILED, UserDisabledBody, UserDisabledResponse, UserIdParams } from '@taskflow/events';
 import { AppError } from '@taskflow/platform';
 import { setUserDisabled, type Db } from '@taskflow/store';
 import { endEverySignIn, forgetEverywhere } from '../auth/end-sign-ins';
@@ -22,7 +22,7 @@ export async function userStatusRoutes(plain: FastifyInstance, deps: { db: Db; s
       await app.authenticate(request);
     } catch (err) {
       // A cookie write without its CSRF token is still told so; everyone else learns nothing.
-      if (err instanceof AppError && err.code === 'CSRF_FAILED') throw err;
+      if (err instanceof AppError && err.code === CSRF_FAILED) throw err;
       throw notFound(request);
     }
     const { userId } = request.params as { userId?: string };

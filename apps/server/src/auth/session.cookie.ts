@@ -1,7 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { CSRF_HEADER, sessionCookieName } from '@taskflow/events';
+import { CSRF_FAILED, CSRF_HEADER, sessionCookieName } from '@taskflow/events';
 import { AppError } from '@taskflow/platform';
 import { readSession, slideSession, type Db, type SessionLimits, type SessionRecord } from '@taskflow/store';
 
@@ -63,10 +63,10 @@ export function cookieAuthenticator(deps: CookieSessionDeps) {
     const session = await sessionOfCookie(deps, sessionCookieOf(deps, request.raw, request.cookies));
     if (!SAFE_METHODS.has(request.method)) {
       const origin = request.headers.origin;
-      if (origin && !deps.allowedOrigins.includes(origin)) throw new AppError('CSRF_FAILED', 403, 'Cross-origin writes are not allowed');
+      if (origin && !deps.allowedOrigins.includes(origin)) throw new AppError(CSRF_FAILED, 403, 'Cross-origin writes are not allowed');
       const sent = request.headers[CSRF_HEADER];
       if (typeof sent !== 'string' || !sameToken(sent, csrfToken(deps.secret, session.id))) {
-        throw new AppError('CSRF_FAILED', 403, `Missing or wrong ${CSRF_HEADER} header`);
+        throw new AppError(CSRF_FAILED, 403, `Missing or wrong ${CSRF_HEADER} header`);
       }
     }
     const { id, orgId, username, name } = session.user;

@@ -1,3 +1,4 @@
+import { IDEMPOTENCY_KEY_TTL_HOURS } from '@taskflow/events';
 import { describeAction } from '../offline/offline-action-queue';
 import { useOfflineActions } from '../offline/offline-actions';
 import { RelativeTime } from './relative-time';
@@ -9,7 +10,7 @@ const sentence = (s: string) => `${s[0]!.toUpperCase()}${s.slice(1)}`;
  * sent meanwhile ended: sent, or refused because the task moved on.
  */
 export function PendingActions({ taskId }: { taskId: string }) {
-  const { pending, outcomes, discard, dismiss } = useOfflineActions();
+  const { pending, outcomes, expired, discard, sendAnyway, dismiss } = useOfflineActions();
   const waiting = pending.filter((p) => p.taskId === taskId);
   const ended = outcomes.filter((o) => o.taskId === taskId);
   if (waiting.length === 0 && ended.length === 0) return null;
@@ -30,6 +31,17 @@ export function PendingActions({ taskId }: { taskId: string }) {
                   </>
                 )}{' '}
                 · taken <RelativeTime iso={new Date(p.queuedAt).toISOString()} />{' '}
+                {expired.includes(p.key) && (
+                  <>
+                    <span className="error" data-expired="true">
+                      Over {IDEMPOTENCY_KEY_TTL_HOURS} hours old: the server may have forgotten an earlier attempt, so it is sent only if
+                      you say so.
+                    </span>{' '}
+                    <button type="button" onClick={() => void sendAnyway(p.key)} aria-label={`Send ${describeAction(p.action)} anyway`}>
+                      Send anyway
+                    </button>{' '}
+                  </>
+                )}
                 <button type="button" onClick={() => void discard(p.key)} aria-label={`Discard ${describeAction(p.action)}`}>
                   Discard
                 </button>

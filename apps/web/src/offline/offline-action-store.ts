@@ -11,6 +11,8 @@ export interface QueuedAction {
   action: OfflineAction;
   /** When it was taken (ms since the epoch); actions are sent in this order. */
   queuedAt: number;
+  /** When the user chose to send it anyway after it expired (see OfflineActionQueue.sendAnyway). */
+  confirmedAt?: number;
 }
 
 /** Where queued actions are kept: IndexedDB in the browser (they survive a reload), memory in tests. */

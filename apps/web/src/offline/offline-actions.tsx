@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useSyncExternalStore } from 'react';
-import { IDEMPOTENCY_KEY_HEADER } from '@taskflow/events';
+import { IDEMPOTENCY_KEY_HEADER, IDEMPOTENCY_KEY_TTL_HOURS } from '@taskflow/events';
 import { api, ApiError } from '../api/client';
 import { useSession } from '../auth/session';
 import { useWebSocket } from '../realtime/socket';
@@ -21,12 +21,18 @@ export interface OfflineActions {
   /** The user's actions waiting to be sent, oldest first; outcomes of the ones sent from the queue. */
   pending: readonly QueuedAction[];
   outcomes: readonly ActionOutcome[];
+  /** Keys of pending actions taken longer ago than the server keeps keys: sent only after sendAnyway. */
+  expired: readonly string[];
+  /** The session ended before they were sent: they wait for the same user to sign in again. */
+  needsSignIn: boolean;
   /**
    * Does the action now when the page is online (with an Idempotency-Key), or keeps it to send on reconnect:
    * `queued` when it was kept (offline, or the server could not be reached). Rejects (ApiError) when refused.
    */
   perform(taskId: string, action: OfflineAction): Promise<'sent' | 'queued'>;
   discard(key: string): Promise<void>;
+  /** Sends an expired action after all (the user confirmed it). */
+  sendAnyway(key: string): Promise<void>;
   dismiss(key: string): void;
 }
 
@@ -46,18 +52,18 @@ function sendAction(item: Pick<QueuedAction, 'key' | 'taskId' | 'action'>): Prom
   }
 }
 
-const EMPTY: QueueState = { pending: [], outcomes: [] };
+const EMPTY: QueueState = { pending: [], outcomes: [], expired: [], needsSignIn: false };
 const noSubscribe = () => () => undefined;
 
 /** Without the provider (a page rendered alone): actions are sent at once, with a key, and never kept. */
 const DIRECT: OfflineActions = {
-  pending: [],
-  outcomes: [],
+  ...EMPTY,
   perform: async (taskId, action) => {
     await sendAction({ key: newActionKey(), taskId, action });
     return 'sent';
   },
   discard: async () => undefined,
+  sendAnyway: async () => undefined,
   dismiss: () => undefined,
 };
 
@@ -132,6 +138,7 @@ export function OfflineActionsSync({ store }: { store?: ActionStore }) {
         }
       },
       discard: (key) => queue.discard(key),
+      sendAnyway: (key) => queue.sendAnyway(key),
       dismiss: (key) => queue.dismissOutcome(key),
     };
   }, [queue, state, canSend]);
@@ -140,10 +147,15 @@ export function OfflineActionsSync({ store }: { store?: ActionStore }) {
     return () => publish(DIRECT);
   }, [value]);
   const n = state.pending.length;
+  const stale = state.expired.length;
   // On every page, not only the task's: what is still to be sent from this browser.
   return n > 0 ? (
     <p className="pending-badge" role="status" data-testid="pending-badge">
       {n === 1 ? '1 action' : `${n} actions`} waiting to be sent
+      {state.needsSignIn && ': sign in again (or reload) to send them'}
+      {!state.needsSignIn &&
+        stale > 0 &&
+        `: ${stale === 1 ? '1 is' : `${stale} are`} over ${IDEMPOTENCY_KEY_TTL_HOURS} hours old and wait for you`}
     </p>
   ) : null;
 }
