@@ -123,7 +123,8 @@ async function main(): Promise<number> {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void stop().then(() => process.exit(130)));
   // Bounded whatever happens: a run that hangs is stopped with its cluster.
   const sweeps = Math.max(1, opts.sweep.length);
-  const budgetMs = (opts.durationS * 3 + 300) * 1000 * sweeps * (opts.scenario === 'polling' ? 3 : 1);
+  const budgetMs =
+    (opts.durationS * 3 + 300) * 1000 * sweeps * (opts.scenario === 'polling' ? 3 : opts.scenario === 'slow-clients' ? 2 : 1);
   const watchdog = setTimeout(() => {
     say(`run exceeded ${Math.round(budgetMs / 1000)} s: stopping`);
     void stop().then(() => process.exit(1));
