@@ -105,7 +105,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   const isDraining = () => draining;
   // Who gets live updates (rollout controls, docs/operations.md): refuses the handshake of users not rolled in.
-  const live = new LiveSwitch({ db, redisUrl: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX, logger: deps.logger });
+  const live = new LiveSwitch({
+    db,
+    redisUrl: config.REDIS_URL,
+    keyPrefix: config.REDIS_KEY_PREFIX,
+    logger: deps.logger,
+    refreshMs: config.LIVE_ROLLOUT_REFRESH_MS,
+  });
   const gateway = config.FEATURE_WEBSOCKET_ENABLED
     ? await registerGateway(app, {
         config,

@@ -142,6 +142,14 @@ export const ServerEnvSchema = Type.Object({
     default: 60,
     description: 'New socket connections a minute per user; beyond, `connect_error` `SOCKET_RATE_LIMITED`.',
   }),
+  LIVE_ROLLOUT_REFRESH_MS: Type.Integer({
+    minimum: 100,
+    maximum: 300_000,
+    default: 30_000,
+    description:
+      "How often a node compares the live rollout's version with its copy in memory: the most a node that missed a " +
+      "change's broadcast keeps deciding on the old rollout ([operations](operations.md#rolling-out-live-updates)).",
+  }),
   PRESENCE_TTL_MS: Type.Integer({
     minimum: 1000,
     default: 30_000,

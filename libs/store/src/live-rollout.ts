@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { sql } from 'kysely';
 import type { Db } from './db';
 import type { Executor } from './task-record';
 
@@ -69,6 +70,58 @@ export async function liveDecisions(db: Db, userIds: readonly string[]): Promise
 /** One user's decision; an unknown user is not live. */
 export async function liveDecision(db: Db, userId: string): Promise<LiveDecision> {
   return (await liveDecisions(db, [userId])).get(userId) ?? { live: false, reason: 'kill-switch' };
+}
+
+/**
+ * The whole rollout (settings and every override) as one node keeps it in memory, so a handshake or a
+ * `/api/config` poll decides without a query. Overrides are set by hand, one user or org at a time: small tables.
+ */
+export interface LiveRolloutSnapshot {
+  /** Changes whenever anything below does (readLiveRolloutVersion). */
+  version: string;
+  settings: LiveRolloutSettings;
+  orgs: ReadonlyMap<string, boolean>;
+  users: ReadonlyMap<string, boolean>;
+}
+
+/**
+ * A cheap fingerprint of the rollout: the settings' time, the latest audit id (every change is audited) and each
+ * override table's count and latest time (so even a row written or deleted without an audit shows). One statement.
+ */
+export async function readLiveRolloutVersion(db: Executor): Promise<string> {
+  const { rows } = await sql<{ v: string }>`
+    select concat_ws(':',
+      (select extract(epoch from updated_at)::text from live_rollout),
+      (select coalesce(max(id)::text, '0') from live_rollout_audit),
+      (select count(*)::text || '@' || coalesce(extract(epoch from max(updated_at))::text, '') from org_live_overrides),
+      (select count(*)::text || '@' || coalesce(extract(epoch from max(updated_at))::text, '') from user_live_overrides)
+    ) as v`.execute(db);
+  return rows[0]!.v;
+}
+
+/** Reads the snapshot; its version is read first, so a change landing meanwhile is seen again by the next refresh. */
+export async function readLiveRolloutSnapshot(db: Executor): Promise<LiveRolloutSnapshot> {
+  const version = await readLiveRolloutVersion(db);
+  const [settings, orgs, users] = await Promise.all([
+    readLiveRollout(db),
+    db.selectFrom('orgLiveOverrides').select(['orgId', 'live']).execute(),
+    db.selectFrom('userLiveOverrides').select(['userId', 'live']).execute(),
+  ]);
+  return {
+    version,
+    settings: { enabled: settings.enabled, percent: settings.percent },
+    orgs: new Map(orgs.map((o) => [o.orgId, o.live])),
+    users: new Map(users.map((u) => [u.userId, u.live])),
+  };
+}
+
+/** A signed-in user's decision from a snapshot (synchronous: no query). */
+export function decideFromSnapshot(snapshot: LiveRolloutSnapshot, user: { id: string; orgId: string }): LiveDecision {
+  return decideLive(snapshot.settings, {
+    userId: user.id,
+    userLive: snapshot.users.get(user.id) ?? null,
+    orgLive: snapshot.orgs.get(user.orgId) ?? null,
+  });
 }
 
 export interface RolloutActor {

@@ -26,7 +26,7 @@ export async function clientConfigRoutes(plain: FastifyInstance, deps: { config:
       () => false,
     );
     if (signedIn && live) {
-      websocket = websocket && (await live.decide(request.user.id)).live;
+      websocket = websocket && (await live.decide(request.user)).live;
       if (!websocket) live.notePolling(request.user);
     }
     return {

@@ -27,7 +27,7 @@ export interface GatewayDeps {
   sessions: CookieSessionDeps;
   /** True once the node drains: no new connections. */
   isDraining: () => boolean;
-  /** Refuses the handshake of a user not rolled in to live updates (rollout/live-switch.ts), after the session guard. */
+  /** Refuses the handshake of a user not rolled in to live updates (rollout/live-switch.ts), after the connection limits. */
   liveGate?: (socket: TaskflowSocket, next: (err?: Error) => void) => void;
 }
 
@@ -74,8 +74,6 @@ export async function registerGateway(app: FastifyInstance, deps: GatewayDeps): 
 
   const session = createSessionGuard(app, { cookie: deps.sessions, metrics, logger, tokenRecheckMs: config.TOKEN_VERSION_CACHE_MS });
   io.use((socket, next) => session.middleware(socket, next));
-  const { liveGate } = deps;
-  if (liveGate) io.use((socket, next) => liveGate(socket, next));
   // After the session guard (it names the user): how many sockets the user has, and how fast they open them.
   const connectionLimits = new ConnectionLimits(redis.limiter, io, {
     maxSocketsPerUser: config.WEBSOCKET_MAX_SOCKETS_PER_USER,
@@ -91,6 +89,15 @@ export async function registerGateway(app: FastifyInstance, deps: GatewayDeps): 
     done();
   });
   io.use((socket, next) => connectionLimits.middleware(socket, next));
+  // Last: a handshake the limits refuse costs no rollout decision; one it refuses gives its admitted place back.
+  const { liveGate } = deps;
+  if (liveGate)
+    io.use((socket, next) =>
+      liveGate(socket, (err) => {
+        if (err) connectionLimits.withdrawn(socket);
+        next(err);
+      }),
+    );
   const flags = { dashboard: config.FEATURE_WEBSOCKET_DASHBOARD, taskDetail: config.FEATURE_WEBSOCKET_TASK_DETAIL };
   const onMessage = createMessageDispatch({
     limits,

@@ -1,8 +1,9 @@
 import type { FastifyInstance } from 'fastify';
+import type { KyselyPlugin } from 'kysely';
 import pino from 'pino';
 import { CONNECT_ERRORS, CSRF_HEADER, SESSION_COOKIE, type RolloutStateResponse } from '@taskflow/events';
 import { PipelineQueue } from '@taskflow/queue';
-import { createUser } from '@taskflow/store';
+import { createUser, setUserLiveOverride } from '@taskflow/store';
 import { FIXTURE_PASSWORD } from '@taskflow/store/testing';
 import { eventually, openSocket, type TestSocket } from '@taskflow/testing';
 import { buildApp } from '../app';
@@ -244,5 +245,105 @@ describe('the switch on connected browsers', () => {
       ['ops', 'percent', '0', '100'],
       ['ops', 'org', 'on', 'inherit'],
     ]);
+  });
+});
+
+describe('decisions from memory', () => {
+  let c: FastifyInstance;
+  let cQueue: PipelineQueue;
+  let urlC: string;
+  /** Node C's statements that read the rollout's tables: its decisions (`reads`) and its version checks (`checks`). */
+  const rolloutQueries = { reads: 0, checks: 0 };
+
+  beforeAll(async () => {
+    const counting: KyselyPlugin = {
+      transformQuery: (args) => {
+        const text = JSON.stringify(args.node);
+        if (/live_?rollout|live_?overrides|liveOverrides/i.test(text)) {
+          if (args.node.kind === 'RawNode') rolloutQueries.checks += 1;
+          else rolloutQueries.reads += 1;
+        }
+        return args.node;
+      },
+      transformResult: async (args) => args.result,
+    };
+    const config = loadServerConfig({
+      DATABASE_URL: t.f.url,
+      REDIS_URL: process.env.TEST_REDIS_URL,
+      JWT_SECRET: TEST_JWT_SECRET,
+      GITHUB_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
+      QUEUE_PREFIX: t.prefix,
+      NODE_ID: 'node-c',
+      LIVE_ROLLOUT_REFRESH_MS: '300',
+    });
+    const logger = pino({ level: 'silent' });
+    cQueue = PipelineQueue.connect(config.REDIS_URL, t.prefix, logger);
+    c = await buildApp({ config, db: t.f.db.withPlugin(counting), logger, queue: cQueue });
+    urlC = await listenOnLoopback(c);
+  });
+  afterAll(async () => {
+    await c?.close().catch(() => undefined);
+    await cQueue?.close();
+  });
+
+  it('decides handshakes and /api/config polls without a query; a change on another node still applies within seconds', async () => {
+    // Warm-up: a first handshake (the node reads the rollout at start, or for it at the latest).
+    (await openSocket(urlC, { token: tokens.alice! })).close();
+    expect(rolloutQueries.reads).toBeGreaterThan(0);
+    const readsBefore = rolloutQueries.reads;
+    for (let i = 0; i < 5; i++) {
+      const s = await openSocket(urlC, { token: tokens[i % 2 ? 'alice' : 'bob']! });
+      expect(s.socket.connected).toBe(true);
+      s.close();
+      const config = await c.inject({ method: 'GET', url: '/api/config', headers: auth('carol') });
+      expect(config.json().features.websocket).toBe(true);
+    }
+    expect(rolloutQueries.reads - readsBefore).toBe(0);
+
+    const bobOnC = await socketOn(urlC, 'bob');
+    const changedAt = Date.now();
+    expect((await put(a, 'ops', `/api/admin/rollout/users/${t.f.users.bob.id}`, { live: 'out' })).statusCode).toBe(200);
+    const told = await bobOnC.waitFor((e) => e.event === 'live:off', "bob's live:off on node C", 5000);
+    expect(told.at - changedAt).toBeLessThan(5000);
+    await expect(openSocket(urlC, { token: tokens.bob! })).rejects.toThrow(CONNECT_ERRORS.LIVE_OFF);
+    expect((await c.inject({ method: 'GET', url: '/api/config', headers: auth('bob') })).json().features.websocket).toBe(false);
+    await put(a, 'ops', `/api/admin/rollout/users/${t.f.users.bob.id}`, { live: 'inherit' });
+  });
+
+  it('catches up with a change whose broadcast it missed, on its next version check', async () => {
+    const { bob } = t.f.users;
+    const bobOnC = await socketOn(urlC, 'bob');
+    const checks = rolloutQueries.checks;
+    // Written straight to PostgreSQL: no `rollout:changed` reaches any node (as if node C's subscriber was down).
+    await setUserLiveOverride(t.f.db, { id: bob.id, username: 'test' }, bob.id, false);
+    const told = await bobOnC.waitFor((e) => e.event === 'live:off', "bob's live:off on node C", 10_000);
+    expect(told.payload).toEqual({ reason: 'rollout' });
+    expect(rolloutQueries.checks).toBeGreaterThan(checks);
+    await expect(openSocket(urlC, { token: tokens.bob! })).rejects.toThrow(CONNECT_ERRORS.LIVE_OFF);
+    // Back through the API, which tells every node.
+    await put(a, 'ops', `/api/admin/rollout/users/${bob.id}`, { live: 'inherit' });
+    expect((await socketOn(urlC, 'bob')).socket.connected).toBe(true);
+  });
+});
+
+describe("the admin view's counts", () => {
+  it('asks the cluster for its sockets once per cache window, however often the panel asks', async () => {
+    const fetches = jest.spyOn(a.io, 'fetchSockets');
+    try {
+      // Past any earlier answer's window.
+      await eventually(
+        'a fresh fetch',
+        async () => {
+          await state('ops');
+          return fetches.mock.calls.length > 0 ? true : undefined;
+        },
+        15_000,
+      );
+      const after = fetches.mock.calls.length;
+      await Promise.all([state('ops'), state('ops'), state('acme-admin')]);
+      expect(fetches.mock.calls.length).toBe(after);
+    } finally {
+      fetches.mockRestore();
+    }
   });
 });

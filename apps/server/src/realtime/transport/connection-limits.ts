@@ -133,6 +133,11 @@ export class ConnectionLimits {
     this.local.set(userId, (this.local.get(userId) ?? 0) + 1);
   }
 
+  /** A handshake admitted here but refused by a later middleware: its place is freed (it was never connected). */
+  withdrawn(socket: TaskflowSocket): void {
+    if (this.redis.status === 'ready') void this.redis.zrem(this.key(socket.data.user.id), this.member(socket)).catch(() => undefined);
+  }
+
   /** On disconnect: free its place at once (else it would count until its entry expires). */
   released(socket: TaskflowSocket): void {
     const userId = socket.data.user.id;
