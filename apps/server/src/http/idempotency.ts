@@ -65,7 +65,16 @@ export async function applyOnce<T>(
   }
 }
 
+/**
+ * A new answer goes through the route's response check like any other. A replay is sent as it was stored, as JSON
+ * text (Fastify does not serialize a string with a JSON content type): it passed the check of the release that gave
+ * it, and a deploy since that changed the schema must not turn the client's first answer into a 500.
+ */
 export function sendAnswer<T>(reply: FastifyReply, answer: ActionAnswer<T>): FastifyReply {
-  if (answer.replayed) reply.header(IDEMPOTENT_REPLAYED_HEADER, 'true');
-  return reply.status(answer.statusCode).send(answer.body);
+  if (!answer.replayed) return reply.status(answer.statusCode).send(answer.body);
+  return reply
+    .status(answer.statusCode)
+    .header(IDEMPOTENT_REPLAYED_HEADER, 'true')
+    .type('application/json; charset=utf-8')
+    .send(JSON.stringify(answer.body));
 }

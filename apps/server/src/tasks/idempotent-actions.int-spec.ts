@@ -93,6 +93,26 @@ describe('task actions with an Idempotency-Key', () => {
     expect((await stored(id)).seq).toBe(after.seq + 1);
   });
 
+  it('replays the stored answer as it was, even when the route’s response schema changed since (a deploy within the TTL)', async () => {
+    const id = await awaitingAnswers();
+    const key = randomUUID();
+    const first = await as(alice(), 'POST', `/api/tasks/${id}/clarify`, key, answers);
+    expect(first.statusCode).toBe(202);
+    // As an older release stored it: a field today's TaskResponse does not have, and one it requires missing.
+    const older = { task: { id, status: 'analyzing', legacyField: 1 } };
+    await t.f.db
+      .updateTable('idempotencyKeys')
+      .set({ response: JSON.stringify(older) })
+      .where('userId', '=', alice().id)
+      .where('key', '=', key)
+      .execute();
+    const replay = await as(alice(), 'POST', `/api/tasks/${id}/clarify`, key, answers);
+    expect(replay.statusCode).toBe(202);
+    expect(replay.headers[IDEMPOTENT_REPLAYED_HEADER]).toBe('true');
+    expect(replay.headers['content-type']).toBe('application/json; charset=utf-8');
+    expect(replay.json()).toEqual(older);
+  });
+
   it('applies two requests with the same key sent side by side once, and answers both alike', async () => {
     const id = await awaitingAnswers();
     const key = randomUUID();
