@@ -37,14 +37,24 @@ export interface NodeStatsSnapshot {
   messagesPerSecond: number;
   /** Commit → delivery lag buckets over the last minute. */
   lagBuckets: HistogramBuckets;
+  /** GitHub webhook → delivery buckets since the node started (absent from an older node's snapshot). */
+  webhookBuckets?: HistogramBuckets;
   /** Socket errors answered since the node started, by code. */
   errors: Record<string, number>;
   /** Webhook deliveries acknowledged and ignored since the node started, by reason. */
   webhooksIgnored: Record<string, number>;
 }
 
-export interface AdminNodeStats extends Omit<NodeStatsSnapshot, 'lagBuckets'> {
+export interface AdminNodeStats extends Omit<NodeStatsSnapshot, 'lagBuckets' | 'webhookBuckets'> {
   lag: LagSummary;
+}
+
+/**
+ * GitHub webhook received → its timeline event delivered to sockets, every node together since they started (story 2:
+ * a PR link within 1 s). `buckets`: observations per bucket (not cumulative), up to `leMs`; null is above the last bound.
+ */
+export interface WebhookToScreen extends LagSummary {
+  buckets: Array<{ leMs: number | null; count: number }>;
 }
 
 export interface AdminParkedJob {
@@ -71,7 +81,8 @@ export interface AdminOverview {
   nodes: AdminNodeStats[];
   /** BullMQ jobs per queue and state (null while Redis cannot be read, and to an org's admin). */
   queues: AdminQueueCounts | null;
-  webhooks: { ignored: Record<string, number>; failed: number | null };
+  /** `toScreen`: null to an org's admin. */
+  webhooks: { ignored: Record<string, number>; failed: number | null; toScreen: WebhookToScreen | null };
   /** The first parked jobs (all of them through `GET /api/admin/jobs/failed`). */
   parked: AdminParkedJob[];
   parkedTotal: number | null;

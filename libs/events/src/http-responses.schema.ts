@@ -199,7 +199,22 @@ export const AdminOverviewResponse = Type.Object(
     cluster: Nullable(Type.Object({ ...NodeFigures, nodes: Type.Integer({ minimum: 0 }) }, strict)),
     nodes: Type.Array(Type.Object({ nodeId: Type.String(), at: IsoDate, startedAt: IsoDate, ...NodeFigures }, strict)),
     queues: Nullable(QueueCountsByQueue),
-    webhooks: Type.Object({ ignored: Counts, failed: Nullable(Type.Integer({ minimum: 0 })) }, strict),
+    webhooks: Type.Object(
+      {
+        ignored: Counts,
+        failed: Nullable(Type.Integer({ minimum: 0 })),
+        toScreen: Nullable(
+          Type.Object(
+            {
+              ...Lag.properties,
+              buckets: Type.Array(Type.Object({ leMs: Nullable(Type.Number()), count: Type.Integer({ minimum: 0 }) }, strict)),
+            },
+            strict,
+          ),
+        ),
+      },
+      strict,
+    ),
     parked: Type.Array(AdminParkedJobResponse),
     parkedTotal: Nullable(Type.Integer({ minimum: 0 })),
   },

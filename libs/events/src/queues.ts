@@ -30,8 +30,20 @@ export interface DispatchJobData {
   taskId: string;
 }
 
-/** A GitHub delivery reduced to what the pipeline needs (the API validates and normalises it). */
-export type WebhookJobData =
+/**
+ * When the API received the delivery (ISO time): stamped on the job and kept in the timeline event's `detail` as
+ * `webhookReceivedAt`, so nodes measure webhook → broadcast (taskflow_webhook_to_broadcast_seconds). Absent in jobs
+ * queued by an older node.
+ */
+export interface WebhookReceipt {
+  receivedAt?: string;
+}
+
+/** A GitHub delivery reduced to what the pipeline needs (the API validates and normalises it), with its receipt time. */
+export type WebhookJobData = WebhookReceipt & WebhookDelivery;
+
+/** The delivery itself, by kind. */
+type WebhookDelivery =
   | { deliveryId: string; kind: 'branch_created'; repo: string; branch: string }
   | {
       deliveryId: string;

@@ -3,7 +3,7 @@ import type { AdminNodeStats, AdminOverview, AdminParkedJob, NodeStatsSnapshot }
 import { QUEUES } from '@taskflow/events';
 import { withDeadline, type Logger } from '@taskflow/platform';
 import type { ParkedJob, ParkedJobs, PipelineQueue } from '@taskflow/queue';
-import { lagSummary, sumBuckets } from './histogram-quantile';
+import { lagSummary, sumBuckets, webhookToScreen } from './histogram-quantile';
 import { readNodeStats } from './node-stats.publisher';
 
 /** Parked jobs listed on the overview (per queue); the rest through `GET /api/admin/jobs/failed`. */
@@ -51,7 +51,10 @@ function aggregateNodes(snapshots: NodeStatsSnapshot[]): {
   cluster: NonNullable<AdminOverview['cluster']>;
   nodes: AdminNodeStats[];
 } {
-  const nodes: AdminNodeStats[] = snapshots.map(({ lagBuckets, ...rest }) => ({ ...rest, lag: lagSummary(lagBuckets) }));
+  const nodes: AdminNodeStats[] = snapshots.map(({ lagBuckets, webhookBuckets: _webhook, ...rest }) => ({
+    ...rest,
+    lag: lagSummary(lagBuckets),
+  }));
   return {
     nodes,
     cluster: {
@@ -86,7 +89,7 @@ export async function buildOrgOverview(deps: {
     cluster: null,
     nodes: [],
     queues: null,
-    webhooks: { ignored: {}, failed: null },
+    webhooks: { ignored: {}, failed: null, toScreen: null },
     parked: (own ?? []).slice(0, OVERVIEW_PARKED_LIMIT).map(toParkedView('org')),
     parkedTotal: own ? own.length : null,
   };
@@ -117,7 +120,11 @@ export async function buildOverview(deps: {
     cluster,
     nodes,
     queues,
-    webhooks: { ignored: cluster.webhooksIgnored, failed: queues ? queues[QUEUES.webhooks].failed : null },
+    webhooks: {
+      ignored: cluster.webhooksIgnored,
+      failed: queues ? queues[QUEUES.webhooks].failed : null,
+      toScreen: webhookToScreen(sumBuckets((snapshots ?? []).map((s) => s.webhookBuckets ?? []))),
+    },
     parked: (parked ?? []).map(toParkedView('cluster')),
     parkedTotal: queues ? Object.values(queues).reduce((n, q) => n + q.failed, 0) : null,
   };

@@ -1,4 +1,4 @@
-import { diffBuckets, histogramQuantile, lagSummary, sumBuckets } from './histogram-quantile';
+import { diffBuckets, histogramQuantile, lagSummary, sumBuckets, webhookToScreen } from './histogram-quantile';
 
 const INF = Number.POSITIVE_INFINITY;
 
@@ -68,5 +68,25 @@ describe('bucket arithmetic', () => {
         [INF, 100],
       ]),
     ).toEqual({ count: 100, p50Ms: 30, p99Ms: 100 });
+  });
+
+  it('gives the webhook → screen view each bucket’s own deliveries in ms, the +Inf one as null', () => {
+    expect(
+      webhookToScreen([
+        [INF, 4],
+        [0.25, 1],
+        [1, 3],
+      ]),
+    ).toEqual({
+      count: 4,
+      p50Ms: 625,
+      p99Ms: 1000,
+      buckets: [
+        { leMs: 250, count: 1 },
+        { leMs: 1000, count: 2 },
+        { leMs: null, count: 1 },
+      ],
+    });
+    expect(webhookToScreen([])).toEqual({ count: 0, p50Ms: null, p99Ms: null, buckets: [] });
   });
 });

@@ -1,4 +1,4 @@
-import type { HistogramBuckets, LagSummary } from '@taskflow/events';
+import type { HistogramBuckets, LagSummary, WebhookToScreen } from '@taskflow/events';
 
 /**
  * The q-quantile of cumulative histogram buckets, as Prometheus' histogram_quantile computes it:
@@ -41,4 +41,16 @@ const ms = (seconds: number | null) => (seconds === null ? null : Math.round(sec
 
 export function lagSummary(buckets: HistogramBuckets): LagSummary {
   return { count: buckets.at(-1)?.[1] ?? 0, p50Ms: ms(histogramQuantile(0.5, buckets)), p99Ms: ms(histogramQuantile(0.99, buckets)) };
+}
+
+/** The webhook → screen histogram for the operations view: the summary, and each bucket's own observations in ms. */
+export function webhookToScreen(buckets: HistogramBuckets): WebhookToScreen {
+  const sorted = [...buckets].sort((a, b) => a[0] - b[0]);
+  return {
+    ...lagSummary(sorted),
+    buckets: sorted.map(([le, count], i) => ({
+      leMs: Number.isFinite(le) ? Math.round(le * 1000) : null,
+      count: count - (i > 0 ? sorted[i - 1]![1] : 0),
+    })),
+  };
 }

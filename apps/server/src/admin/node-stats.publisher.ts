@@ -13,6 +13,8 @@ export interface NodeStatsSource {
   lagBuckets(): Promise<HistogramBuckets>;
   errors(): Promise<Record<string, number>>;
   webhooksIgnored(): Promise<Record<string, number>>;
+  /** Webhook → delivery, cumulative since the node started. */
+  webhookBuckets(): Promise<HistogramBuckets>;
 }
 
 export interface NodeStatsKeys {
@@ -76,6 +78,7 @@ export class NodeStatsPublisher {
       lagBuckets: diffBuckets(cumulative, base),
       errors: await this.source.errors(),
       webhooksIgnored: await this.source.webhooksIgnored(),
+      webhookBuckets: await this.source.webhookBuckets(),
     };
   }
 
@@ -107,6 +110,7 @@ export class NodeStatsPublisher {
         lagBuckets: encodeBuckets(s.lagBuckets),
         errors: JSON.stringify(s.errors),
         webhooksIgnored: JSON.stringify(s.webhooksIgnored),
+        webhookBuckets: encodeBuckets(s.webhookBuckets ?? []),
       })
       .pexpire(key, ttl)
       .zadd(this.keys.nodes, Date.parse(s.at), s.nodeId)
@@ -148,6 +152,7 @@ export async function readNodeStats(redis: Redis, prefix: string): Promise<NodeS
       lagBuckets: decodeBuckets(h.lagBuckets ?? '[]'),
       errors: JSON.parse(h.errors ?? '{}') as Record<string, number>,
       webhooksIgnored: JSON.parse(h.webhooksIgnored ?? '{}') as Record<string, number>,
+      webhookBuckets: decodeBuckets(h.webhookBuckets ?? '[]'),
     });
   }
   return snapshots.sort((a, b) => a.nodeId.localeCompare(b.nodeId));

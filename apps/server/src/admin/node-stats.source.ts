@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { Counter } from 'prom-client';
+import type { Counter, Histogram } from 'prom-client';
 import type { HistogramBuckets } from '@taskflow/events';
 import type { RealtimeMetrics } from '../realtime/metrics';
 import type { NodeStatsSource } from './node-stats.publisher';
@@ -15,17 +15,20 @@ async function byLabel(counter: Counter | undefined, label: string): Promise<Rec
   return out;
 }
 
+async function bucketsOf(histogram: Histogram): Promise<HistogramBuckets> {
+  const { values } = await histogram.get();
+  return values
+    .filter((v) => v.metricName?.endsWith('_bucket'))
+    .map((v) => [v.labels.le === '+Inf' ? Number.POSITIVE_INFINITY : Number(v.labels.le), v.value]);
+}
+
 /** This node's figures for its snapshot, read from the same metrics /metrics exposes. */
 export function nodeStatsSource(app: FastifyInstance, metrics: RealtimeMetrics): NodeStatsSource {
   return {
     sockets: () => (app.hasDecorator('io') ? app.io.of('/').sockets.size : 0),
     messagesPerSecond: () => metrics.summary(0).messagesPerSecond,
-    async lagBuckets(): Promise<HistogramBuckets> {
-      const { values } = await metrics.publishLag.get();
-      return values
-        .filter((v) => v.metricName?.endsWith('_bucket'))
-        .map((v) => [v.labels.le === '+Inf' ? Number.POSITIVE_INFINITY : Number(v.labels.le), v.value]);
-    },
+    lagBuckets: () => bucketsOf(metrics.publishLag),
+    webhookBuckets: () => bucketsOf(metrics.webhookToBroadcast),
     errors: () => byLabel(metrics.errors, 'code'),
     // Registered by the webhook routes on the same registry.
     webhooksIgnored: () => byLabel(metrics.registry.getSingleMetric(IGNORED_WEBHOOKS) as Counter | undefined, 'reason'),

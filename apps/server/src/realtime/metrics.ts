@@ -37,6 +37,13 @@ export class RealtimeMetrics {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [this.registry],
   });
+  /** Story 2's "PR link within 1 s of GitHub's webhook", as far as this node's broadcast (the browser adds its render). */
+  readonly webhookToBroadcast = new Histogram({
+    name: 'taskflow_webhook_to_broadcast_seconds',
+    help: 'Time from a GitHub webhook reaching the API to the timeline event it caused reaching this node’s sockets (queue, worker, outbox included)',
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
   readonly unhandledRejections = unhandledRejectionsCounter(this.registry);
   readonly resyncsRequested = new Counter({
     name: 'taskflow_socket_sync_required_total',

@@ -84,7 +84,7 @@ describe('POST /api/webhooks/github with a good signature', () => {
 
     const job = await hooks.getJob(webhookJobId(deliveryId));
     expect(job?.name).toBe('apply-webhook');
-    expect(job?.data).toEqual({ deliveryId, kind: 'branch_created', repo, branch });
+    expect(job?.data).toEqual({ deliveryId, kind: 'branch_created', repo, branch, receivedAt: expect.any(String) });
     // Seen while its job is pending; recorded (by the worker, in the transition's transaction) once applied.
     expect(await deliveryRows(deliveryId)).toEqual([]);
   });
@@ -92,10 +92,18 @@ describe('POST /api/webhooks/github with a good signature', () => {
   it('queues an opened pull request with its number, URL, title and issue references', async () => {
     const deliveryId = randomUUID();
     const payload = pullRequestEvent({ repo, branch, prNumber: 7, action: 'opened', title: 'Fix 3DS redirect', body: 'Fixes #12.' });
+    const before = Date.now();
     const res = await deliver({ event: 'pull_request', body: JSON.stringify(payload), deliveryId });
+    const after = Date.now();
     expect(res.statusCode).toBe(202);
     expect(res.json()).toEqual({ status: 'queued', matched: 1 });
-    expect((await hooks.getJob(webhookJobId(deliveryId)))?.data).toEqual({
+    const data = (await hooks.getJob(webhookJobId(deliveryId)))?.data;
+    // When the API received it travels with the job, for the webhook → screen histogram.
+    const receivedAt = Date.parse(data?.receivedAt ?? '');
+    expect(receivedAt).toBeGreaterThanOrEqual(before);
+    expect(receivedAt).toBeLessThanOrEqual(after);
+    expect(data).toEqual({
+      receivedAt: data?.receivedAt,
       deliveryId,
       kind: 'pull_request',
       action: 'opened',

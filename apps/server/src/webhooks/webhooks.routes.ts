@@ -91,6 +91,8 @@ export async function webhooksRoutes(
     response: { 200: WebhookResponse, 202: WebhookResponse, ...ERROR_RESPONSES },
   };
   app.post('/api/webhooks/github', { schema: doc }, async (request, reply) => {
+    // Travels with the job into the timeline event, for the webhook → screen histogram (broadcast-observer.ts).
+    const receivedAt = new Date().toISOString();
     const raw = request.body as Buffer | undefined;
     const signature = header(request.headers['x-hub-signature-256']);
     if (!signature) throw new AppError('SIGNATURE_MISSING', 401, 'Missing X-Hub-Signature-256');
@@ -139,7 +141,7 @@ export async function webhooksRoutes(
     }
     let outcome;
     try {
-      outcome = await deps.queue.enqueueWebhook(normalized.job);
+      outcome = await deps.queue.enqueueWebhook({ ...normalized.job, receivedAt });
     } catch (err) {
       log.warn({ err }, 'could not enqueue webhook');
       throw AppError.unavailable('Could not queue the webhook; redeliver it in a moment');

@@ -99,6 +99,7 @@ export const applyWebhookProcessor: Processor<'apply-webhook'> = async (job, ctx
         const delivery = i === steps.length - 1 ? deliveryRef(data) : undefined;
         const detail: Record<string, string> = { deliveryId: data.deliveryId, actorKind: 'github' };
         if (data.kind === 'pull_request' && data.sender) detail.actor = data.sender;
+        if (data.receivedAt) detail.webhookReceivedAt = data.receivedAt;
         await transition(ctx.db, { taskId: task.id, ...step, detail, delivery });
       }
       log.info({ taskId: task.id, to: steps.at(-1)!.to }, 'webhook applied');

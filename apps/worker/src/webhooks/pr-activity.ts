@@ -117,7 +117,14 @@ export async function applyActivity(
     const update = activity.update(task, job);
     if (!update) return undefined;
     try {
-      const { event } = await appendEvent(db, { taskId: task.id, ...update, statuses: update.statuses, delivery: deliveryRef(job) });
+      const detail = job.receivedAt ? { ...update.detail, webhookReceivedAt: job.receivedAt } : update.detail;
+      const { event } = await appendEvent(db, {
+        taskId: task.id,
+        ...update,
+        detail,
+        statuses: update.statuses,
+        delivery: deliveryRef(job),
+      });
       log.info({ taskId: task.id, event: event.eventType, seq: event.seq }, 'webhook recorded');
       return `applied: ${event.eventType}`;
     } catch (err) {

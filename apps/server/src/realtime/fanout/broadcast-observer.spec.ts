@@ -32,6 +32,27 @@ describe('observeBroadcast', () => {
     expect((await lag(metrics)).sum).toBeCloseTo(0.1, 6);
   });
 
+  it('records webhook → broadcast from the detail of a timeline event a GitHub delivery caused, and only from it', async () => {
+    const metrics = new RealtimeMetrics();
+    const detail = { deliveryId: 'd1', actorKind: 'github', webhookReceivedAt: '2026-01-01T00:00:09.400Z' };
+    const added = (d: object) => ({
+      taskId: 't',
+      seq: 5,
+      event: { seq: 5, createdAt: '2026-01-01T00:00:09.800Z', payload: { detail: d } },
+    });
+    observeBroadcast(message('task:event_added', added(detail)), metrics, now);
+    observeBroadcast(message('task:event_added', added({ actorKind: 'user' })), metrics, now);
+    observeBroadcast(message('task:event_added', added({ webhookReceivedAt: 'not a date' })), metrics, now);
+    // The status event of the same change carries no detail: not counted twice.
+    observeBroadcast(message('task:pr_opened', { taskId: 't', seq: 5, status: 'pr_open', ...detail }), metrics, now);
+    const values = (await metrics.webhookToBroadcast.get()).values;
+    const pick = (suffix: string) => values.find((v) => v.metricName === `taskflow_webhook_to_broadcast_seconds_${suffix}`)?.value;
+    expect(pick('count')).toBe(1);
+    expect(pick('sum')).toBeCloseTo(0.6, 6);
+    expect(values.find((v) => v.metricName?.endsWith('_bucket') && v.labels.le === 0.5)?.value).toBe(0);
+    expect(values.find((v) => v.metricName?.endsWith('_bucket') && v.labels.le === 1)?.value).toBe(1);
+  });
+
   it('counts other broadcasts without a lag, and ignores what is not a broadcast', async () => {
     const metrics = new RealtimeMetrics();
     observeBroadcast(message('dashboard:task_count_changed', { activeCount: 1, updatedAt: '2026-01-01T00:00:09.000Z' }), metrics, now);

@@ -1,7 +1,7 @@
 import { decode } from 'notepack.io';
 import type { RealtimeMetrics } from '../metrics';
 
-type Payload = { updatedAt?: unknown; event?: { createdAt?: unknown } } | undefined;
+type Payload = { updatedAt?: unknown; event?: { createdAt?: unknown; payload?: { detail?: { webhookReceivedAt?: unknown } } } } | undefined;
 
 /**
  * When the change a broadcast carries was committed: a timeline event's
@@ -29,4 +29,8 @@ export function observeBroadcast(message: Buffer, metrics: RealtimeMetrics, now 
   const committedAt = Object.hasOwn(COMMITTED_AT, event) ? COMMITTED_AT[event]!(payload) : undefined;
   const at = typeof committedAt === 'string' ? Date.parse(committedAt) : NaN;
   if (Number.isFinite(at)) metrics.publishLag.observe(Math.max(0, now - at) / 1000);
+  // A timeline event caused by a GitHub delivery carries when the API received it (the job's receivedAt).
+  const receivedAt = event === 'task:event_added' ? payload?.event?.payload?.detail?.webhookReceivedAt : undefined;
+  const received = typeof receivedAt === 'string' ? Date.parse(receivedAt) : NaN;
+  if (Number.isFinite(received)) metrics.webhookToBroadcast.observe(Math.max(0, now - received) / 1000);
 }
