@@ -37,7 +37,22 @@ function overview(socketsA: number, parked: AdminOverview['parked']): AdminOverv
       'task-github': { waiting: 0, active: 1, delayed: 0, prioritized: 0, failed: 0 },
       'github-webhooks': { waiting: 0, active: 0, delayed: 0, prioritized: 0, failed: parked.length },
     },
-    webhooks: { ignored: { fork: 3 }, failed: parked.length },
+    webhooks: {
+      ignored: { fork: 3 },
+      failed: parked.length,
+      toScreen: {
+        count: 5,
+        p50Ms: 180,
+        p99Ms: 2400,
+        buckets: [
+          { leMs: 100, count: 1 },
+          { leMs: 250, count: 3 },
+          { leMs: 1000, count: 0 },
+          { leMs: 2500, count: 1 },
+          { leMs: null, count: 0 },
+        ],
+      },
+    },
     parked,
     parkedTotal: parked.length,
   };
@@ -114,6 +129,20 @@ it('shows the cluster and each node, and follows the figures live without a relo
   expect(screen.getAllByTestId('admin-node-sockets').map((c) => c.textContent)).toEqual(['7', '1']);
 });
 
+it('shows the webhook-to-screen histogram: p50 / p99 and each bucket’s deliveries', async () => {
+  serve(() => ({ status: 200, body: overview(1, []) }));
+  render(<AdminPage pollMs={60_000} />);
+  const panel = await screen.findByTestId('admin-webhook-to-screen');
+  expect(within(panel).getByRole('heading', { name: 'Webhook to screen' })).toBeTruthy();
+  expect(within(panel).getByTestId('admin-webhook-to-screen-p').textContent).toBe('180 ms / 2.4 s');
+  expect(panel.textContent).toContain('over 5 deliveries');
+  expect(
+    within(panel)
+      .getAllByTestId('admin-webhook-to-screen-bucket')
+      .map((r) => r.textContent),
+  ).toEqual(['≤ 100 ms1', '≤ 250 ms3', '≤ 1.0 s0', '≤ 2.5 s1', '> 2.5 s0']);
+});
+
 it('replays a parked job with the CSRF header, says so, and shows the queue emptied', async () => {
   setSession('the-csrf-token');
   let parked = [PARKED];
@@ -160,7 +189,7 @@ it("shows an org's admin the org's parked jobs with their replay, and no cluster
       cluster: null,
       nodes: [],
       queues: null,
-      webhooks: { ignored: {}, failed: null },
+      webhooks: { ignored: {}, failed: null, toScreen: null },
       parked,
       parkedTotal: parked.length,
     };
@@ -170,7 +199,8 @@ it("shows an org's admin the org's parked jobs with their replay, and no cluster
   const row = await screen.findByTestId('admin-parked-job');
   expect(screen.getByTestId('admin-org-parked').textContent).toBe('1');
   expect(screen.getByTestId('admin-org-scope').textContent).toMatch(/shown to cluster operators/);
-  for (const id of ['admin-cluster-sockets', 'admin-node', 'admin-queue', 'admin-errors']) expect(screen.queryByTestId(id)).toBeNull();
+  for (const id of ['admin-cluster-sockets', 'admin-node', 'admin-queue', 'admin-errors', 'admin-webhook-to-screen'])
+    expect(screen.queryByTestId(id)).toBeNull();
   await act(async () => fireEvent.click(within(row).getByRole('button', { name: 'Replay job analyze-1' })));
   expect(calls.filter((c) => c.method === 'POST').map((c) => c.body)).toEqual([{ queue: 'task-analysis', id: 'analyze-1' }]);
   await screen.findByText('1 job replayed from task-analysis');

@@ -3,6 +3,7 @@ import type { AdminOverview, AdminParkedJob, LagSummary, QueueName } from '@task
 import { api, ApiError } from '../api/client';
 import { NotFound } from '../components/not-found';
 import { RolloutPanel } from './rollout-panel';
+import { WebhookToScreenPanel } from './webhook-to-screen-panel';
 
 /** How often the figures refresh: each node writes its snapshot about this often. */
 const ADMIN_POLL_MS = 2000;
@@ -180,6 +181,8 @@ export function AdminPage({ pollMs = ADMIN_POLL_MS }: { pollMs?: number }) {
               testId="admin-webhooks-ignored"
             />
           </div>
+
+          <WebhookToScreenPanel histogram={view.webhooks.toScreen} />
 
           <section className="card" aria-labelledby="admin-queues-title">
             <h2 id="admin-queues-title">Queues</h2>
