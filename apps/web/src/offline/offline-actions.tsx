@@ -155,7 +155,7 @@ export function OfflineActionsSync({ store }: { store?: ActionStore }) {
       {state.needsSignIn && ': sign in again (or reload) to send them'}
       {!state.needsSignIn &&
         stale > 0 &&
-        `: ${stale === 1 ? '1 is' : `${stale} are`} over ${IDEMPOTENCY_KEY_TTL_HOURS} hours old and wait for you`}
+        `: ${stale} older than ${IDEMPOTENCY_KEY_TTL_HOURS} hours ${stale === 1 ? 'waits' : 'wait'} for you`}
     </p>
   ) : null;
 }
