@@ -1,6 +1,6 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { RunningStack } from '@taskflow/devstack';
-import { taskBranch } from '@taskflow/events';
+import { taskBranch, type WebhookToScreen } from '@taskflow/events';
 import { pullRequestEvent, sendWebhook } from '@taskflow/github-sim';
 import { apiClient, eventually, login } from '@taskflow/testing';
 import { E2E_PASSWORD, startBrowserStack, type BrowserStack } from './support/browser-stack';
@@ -15,8 +15,12 @@ jest.setTimeout(180_000);
 
 const REPO = 'acme/payments';
 const FIRST_LIVE_FRAME = 'taskflow:first-live-frame';
-/** A generous ceiling: far above the targets, so a busy CI machine passes, yet a page that never goes live fails. */
-const CEILING_MS = 10_000;
+/**
+ * Generous ceilings, far above the targets, so a busy CI machine passes, yet a page that never goes live fails. A cold
+ * load parses the whole bundle: 7.5 s was seen at load average 33 on 2 cores.
+ */
+const CONNECT_CEILING_MS = 30_000;
+const WEBHOOK_CEILING_MS = 10_000;
 let stack: RunningStack;
 let e2e: BrowserStack;
 let browser: Browser;
@@ -64,7 +68,7 @@ async function firstLiveFrame(page: Page): Promise<{ ms: number; event: string }
       return m && { ms: m.startTime, event: (m as unknown as { detail: { event: string } }).detail.event };
     },
     FIRST_LIVE_FRAME,
-    { timeout: 30_000 },
+    { timeout: 60_000 },
   );
   return (await mark.jsonValue()) as { ms: number; event: string };
 }
@@ -86,7 +90,7 @@ describe('the specification’s numbers in a real browser', () => {
     expect(warm.event).toMatch(/^(dashboard|notifications|task|session):/);
     for (const v of [cold.ms, warm.ms]) {
       expect(v).toBeGreaterThan(0);
-      expect(v).toBeLessThan(CEILING_MS);
+      expect(v).toBeLessThan(CONNECT_CEILING_MS);
     }
   });
 
@@ -130,9 +134,22 @@ describe('the specification’s numbers in a real browser', () => {
       lags.push(shownAt! - sentAt);
     }
     measured['webhook to PR link on screen'] = lags;
+    // The same deliveries on the nodes' histogram, as the operations view shows it (the worker kept receivedAt).
+    const ops = apiClient(stack.url, await login(stack.url, 'ops', E2E_PASSWORD));
+    const toScreen = await eventually(
+      'the webhook → screen histogram to count the deliveries',
+      async () => {
+        const h = (await ops.get('/api/admin/overview')).body.webhooks.toScreen as WebhookToScreen | null;
+        return h && h.count >= lags.length ? h : undefined;
+      },
+      30_000,
+    );
+    measured['admin webhook to broadcast p50'] = toScreen.p50Ms!;
+    measured['admin webhook to broadcast p99'] = toScreen.p99Ms!;
+    expect(toScreen.buckets.reduce((n, b) => n + b.count, 0)).toBe(toScreen.count);
     for (const lag of lags) {
       expect(lag).toBeGreaterThan(0);
-      expect(lag).toBeLessThan(CEILING_MS);
+      expect(lag).toBeLessThan(WEBHOOK_CEILING_MS);
     }
   });
 });
