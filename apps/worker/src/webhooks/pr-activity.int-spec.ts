@@ -83,9 +83,14 @@ describe('the whole PR story, live', () => {
     const api = await stack.asUser('bob');
     expect((await api.post(`/api/tasks/${t.id}/follow`)).body).toEqual({ following: true });
 
+    const sentAt = Date.now();
     expect((await hook('pull_request', pullRequestEvent({ ...pr, action: 'opened', draft: true }))).body.status).toBe('queued');
     const opened = await taskEvent(t.id, 'pr_opened');
     expect(opened.payload.event.payload).toMatchObject({ status: 'pr_open', prState: 'draft', detail: { actorKind: 'github' } });
+    // When the API received the delivery rides along, for the nodes' webhook → screen histogram.
+    const receivedAt = Date.parse(String((opened.payload.event.payload.detail as { webhookReceivedAt?: string }).webhookReceivedAt));
+    expect(receivedAt).toBeGreaterThanOrEqual(sentAt);
+    expect(receivedAt).toBeLessThanOrEqual(Date.parse(opened.payload.event.createdAt));
 
     await hook('pull_request', pullRequestEvent({ ...pr, action: 'ready_for_review' }));
     const ready = await taskEvent(t.id, 'pr_updated', opened.payload.seq + 1);
@@ -106,7 +111,7 @@ describe('the whole PR story, live', () => {
       outcome: 'approved',
       reviewer: 'grace',
       reviewState: 'approved',
-      detail: { actor: 'grace', actorKind: 'github' },
+      detail: { actor: 'grace', actorKind: 'github', webhookReceivedAt: expect.any(String) },
     });
 
     await hook('check_run', checkRunEvent({ ...pr, conclusion: 'failure', name: 'ci / unit' }));
