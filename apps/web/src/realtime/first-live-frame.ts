@@ -9,6 +9,8 @@ export const FIRST_LIVE_FRAME_MARK = 'taskflow:first-live-frame';
  * data on screen, and the browser suite reads it with `performance.getEntriesByName`. Returns the unsubscribe.
  */
 export function markFirstLiveFrame(socket: TaskflowSocket, perf: Performance = performance): () => void {
+  // Without User Timing (jsdom's `performance` has no getEntriesByName) there is nothing to mark.
+  if (typeof perf.getEntriesByName !== 'function' || typeof perf.mark !== 'function') return () => undefined;
   const marked = () => perf.getEntriesByName(FIRST_LIVE_FRAME_MARK, 'mark').length > 0;
   if (marked()) return () => undefined;
   const first = (event: string) => {
