@@ -100,18 +100,45 @@ it('while polling, asks /api/config again every few seconds and goes live once t
     await waitFor(() => expect(result.current).not.toBeNull());
     expect(result.current!.features.websocket).toBe(false);
     const asked = () => requested.filter((u) => u === '/api/config').length;
-    await act(async () => void jest.advanceTimersByTime(LIVE_RECHECK_SECONDS * 1000));
+    // The interval is jittered ±20 %: by 1.2 intervals exactly one recheck went out (the next is 1.6 at the soonest).
+    await act(async () => void jest.advanceTimersByTime(LIVE_RECHECK_SECONDS * 1200));
     expect(asked()).toBe(2);
     expect(result.current!.features.websocket).toBe(false);
 
     // An operator lets the user in: the next recheck says so.
     websocket = true;
-    await act(async () => void jest.advanceTimersByTime(LIVE_RECHECK_SECONDS * 1000));
+    await act(async () => void jest.advanceTimersByTime(LIVE_RECHECK_SECONDS * 1200));
     await waitFor(() => expect(result.current!.features).toEqual({ websocket: true, dashboard: true, taskDetail: true }));
     const once = asked();
     await act(async () => void jest.advanceTimersByTime(LIVE_RECHECK_SECONDS * 4000));
     expect(asked()).toBe(once);
   } finally {
+    jest.useRealTimers();
+  }
+});
+
+it('spreads the rechecks of polling pages: each waits 80–120 % of the interval, not all the same', async () => {
+  jest.useFakeTimers();
+  const random = jest.spyOn(Math, 'random');
+  try {
+    serveConfig({ features: { websocket: false, dashboard: false, taskDetail: false }, repos: ACME });
+    random.mockReturnValue(0);
+    const { result } = renderHook(() => useAppConfig(), { wrapper });
+    await waitFor(() => expect(result.current).not.toBeNull());
+    const asked = () => requested.filter((u) => u === '/api/config').length;
+    // Math.random() 0: the shortest wait, 0.8 of the interval.
+    await act(async () => void jest.advanceTimersByTime(LIVE_RECHECK_SECONDS * 800 - 1));
+    expect(asked()).toBe(1);
+    // Math.random() near 1 for the next wait: the longest, 1.2.
+    random.mockReturnValue(0.999999);
+    await act(async () => void jest.advanceTimersByTime(1));
+    expect(asked()).toBe(2);
+    await act(async () => void jest.advanceTimersByTime(LIVE_RECHECK_SECONDS * 1000));
+    expect(asked()).toBe(2);
+    await act(async () => void jest.advanceTimersByTime(LIVE_RECHECK_SECONDS * 200));
+    expect(asked()).toBe(3);
+  } finally {
+    random.mockRestore();
     jest.useRealTimers();
   }
 });

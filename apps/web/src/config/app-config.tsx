@@ -1,4 +1,4 @@
-import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
+import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { LIVE_RECHECK_SECONDS, type OrgRepo } from '@taskflow/events';
 import { api } from '../api/client';
 
@@ -19,6 +19,19 @@ export interface AppConfig {
 export const AppConfigContext = createContext<AppConfig | null>(null);
 /** Reads `/api/config` again now (the socket was told this user is no longer live). */
 const FeaturesRecheckContext = createContext<() => void>(() => undefined);
+
+/**
+ * The realtime client's side of the rollout: it reports whether the server took it out (`live:off`, LIVE_OFF), and
+ * `generation` moves when a recheck says live again meanwhile, so a new client is made though the flags are the same.
+ */
+export interface LiveOffState {
+  generation: number;
+  report: (liveOff: boolean) => void;
+}
+const LiveOffContext = createContext<LiveOffState>({ generation: 0, report: () => undefined });
+
+/** The recheck interval, ±20 % so that many polling pages do not ask in step. */
+const recheckDelay = () => LIVE_RECHECK_SECONDS * 1000 * (0.8 + Math.random() * 0.4);
 
 /** When `/api/config` cannot be read the app still works: no live updates, no repository to choose. */
 const FALLBACK: AppConfig['features'] = { websocket: false, dashboard: false, taskDetail: false };
@@ -46,23 +59,54 @@ export function AppConfigProvider({ children }: { children: ReactNode }) {
 
   // The flags are also this user's place in the live rollout (docs/operations.md): a new object only when they
   // changed, so the realtime client is made again (live, or polling) only then.
+  // A client taken out of live is polling too, whatever the flags say (they may be unchanged: out and back in within
+  // seconds, or the recheck failed); live again, it is replaced (`generation`).
+  const [liveOff, setLiveOff] = useState(false);
+  const liveOffNow = useRef(false);
+  const [generation, setGeneration] = useState(0);
   const recheck = useCallback(() => {
     void api<Pick<AppConfig, 'features'>>('GET', '/api/config').then(
-      ({ features }) => setConfig((c) => (c && JSON.stringify(c.features) !== JSON.stringify(features) ? { ...c, features } : c)),
+      ({ features }) => {
+        setConfig((c) => (c && JSON.stringify(c.features) !== JSON.stringify(features) ? { ...c, features } : c));
+        if (features.websocket && liveOffNow.current) {
+          liveOffNow.current = false;
+          setLiveOff(false);
+          setGeneration((g) => g + 1);
+        }
+      },
       () => undefined,
     );
   }, []);
+  const report = useCallback(
+    (off: boolean) => {
+      if (off === liveOffNow.current) return;
+      liveOffNow.current = off;
+      setLiveOff(off);
+      if (off) recheck();
+    },
+    [recheck],
+  );
+  const liveOffState = useMemo(() => ({ generation, report }), [generation, report]);
   // While polling, ask every few seconds whether this user may go live (an operator or org admin let them in).
-  const polling = config !== null && !config.features.websocket;
+  const polling = config !== null && (!config.features.websocket || liveOff);
   useEffect(() => {
     if (!polling) return;
-    const timer = setInterval(recheck, LIVE_RECHECK_SECONDS * 1000);
-    return () => clearInterval(timer);
+    let timer: ReturnType<typeof setTimeout>;
+    const next = () => {
+      timer = setTimeout(() => {
+        recheck();
+        next();
+      }, recheckDelay());
+    };
+    next();
+    return () => clearTimeout(timer);
   }, [polling, recheck]);
 
   return (
     <AppConfigContext.Provider value={config}>
-      <FeaturesRecheckContext.Provider value={recheck}>{children}</FeaturesRecheckContext.Provider>
+      <FeaturesRecheckContext.Provider value={recheck}>
+        <LiveOffContext.Provider value={liveOffState}>{children}</LiveOffContext.Provider>
+      </FeaturesRecheckContext.Provider>
     </AppConfigContext.Provider>
   );
 }
@@ -70,6 +114,11 @@ export function AppConfigProvider({ children }: { children: ReactNode }) {
 /** Asks the server again for the flags (after the socket was told this user is not live any more). */
 export function useFeaturesRecheck(): () => void {
   return useContext(FeaturesRecheckContext);
+}
+
+/** For the realtime client: report being taken out of live, and the generation that asks for a new client. */
+export function useLiveOff(): LiveOffState {
+  return useContext(LiveOffContext);
 }
 
 /** The start-up configuration, or null while it is loading. */

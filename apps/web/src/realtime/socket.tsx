@@ -2,7 +2,7 @@ import { createContext, useContext, useEffect, useMemo, useState, useSyncExterna
 import { TaskflowClient, type ConnectionState, type HttpClient } from '@taskflow/client';
 import { api } from '../api/client';
 import { useSession } from '../auth/session';
-import { useAppConfig, useFeaturesRecheck, type Features } from '../config/app-config';
+import { useAppConfig, useLiveOff, type Features } from '../config/app-config';
 import { keepSessionAlive } from '../auth/use-session-keepalive';
 import { useOnlineStatus } from './use-online-status';
 import { markFirstLiveFrame } from './first-live-frame';
@@ -14,6 +14,8 @@ export interface RealtimeState {
   status: ConnectionStatus;
   /** Which views are live; null while the app's configuration loads. */
   features: Features | null;
+  /** The server took this user out of live (`live:off`, LIVE_OFF): the feeds poll until a new client is made. */
+  liveOff?: boolean;
 }
 
 export const RealtimeContext = createContext<RealtimeState>({ client: null, status: 'connecting', features: null });
@@ -31,9 +33,9 @@ const noSubscribe = () => () => undefined;
 const noState = (): ConnectionState | null => null;
 
 /** What the header shows for the client's connection state. */
-function shownStatus(state: ConnectionState | null, features: Features | null, online: boolean): ConnectionStatus {
+function shownStatus(state: ConnectionState | null, features: Features | null, online: boolean, liveOff: boolean): ConnectionStatus {
   if (!features) return 'connecting';
-  if (!features.websocket) return 'disabled';
+  if (!features.websocket || liveOff) return 'disabled';
   if (!online) return 'offline';
   switch (state?.status) {
     case 'connected':
@@ -65,6 +67,7 @@ export function RealtimeProvider({
   const config = useAppConfig();
   const realtime = config?.features.websocket;
   const [client, setClient] = useState<TaskflowClient | null>(null);
+  const { generation, report } = useLiveOff();
 
   useEffect(() => {
     if (!userId || realtime === undefined) return;
@@ -78,7 +81,8 @@ export function RealtimeProvider({
       c.close();
       setClient(null);
     };
-  }, [userId, realtime, url]);
+    // `generation`: live again after `live:off` with the flags unchanged, the taken-out client is replaced all the same.
+  }, [userId, realtime, url, generation]);
 
   const state = useSyncExternalStore(client?.subscribe ?? noSubscribe, client?.getSnapshot ?? noState);
 
@@ -87,13 +91,11 @@ export function RealtimeProvider({
     if (state?.status === 'ended') ended();
   }, [state?.status, ended]);
 
-  // Taken out of the live rollout (`live:off`, or a LIVE_OFF refusal): the flags are read again, they say polling,
-  // and the client is made again without a socket; the page keeps going, now polling the REST API.
-  const recheck = useFeaturesRecheck();
+  // Taken out of the live rollout (`live:off`, or a LIVE_OFF refusal): the feeds poll the REST API at once, and the
+  // flags are read again every few seconds until they say live (then a new client connects). If they say polling,
+  // the client is made again without a socket.
   const liveOff = state?.status === 'polling' && client?.socket != null;
-  useEffect(() => {
-    if (liveOff) recheck();
-  }, [liveOff, recheck]);
+  useEffect(() => report(liveOff), [liveOff, report]);
 
   useEffect(() => {
     if (!client?.socket) return;
@@ -105,8 +107,8 @@ export function RealtimeProvider({
   useEffect(() => client?.setOnline(online), [client, online]);
 
   const features = config?.features ?? null;
-  const status = shownStatus(state, features, online);
-  const value = useMemo(() => ({ client, status, features }), [client, status, features]);
+  const status = shownStatus(state, features, online, liveOff);
+  const value = useMemo(() => ({ client, status, features, liveOff }), [client, status, features, liveOff]);
   return <RealtimeContext.Provider value={value}>{children}</RealtimeContext.Provider>;
 }
 
@@ -119,7 +121,8 @@ export function useWebSocket(): RealtimeState {
  * is a client and the flags are known.
  */
 export function useFeedClient(view: 'dashboard' | 'taskDetail' | 'notifications'): TaskflowClient | null {
-  const { client, features } = useWebSocket();
+  const { client, features, liveOff } = useWebSocket();
   if (!client || !features) return null;
+  if (liveOff) return pollingClient;
   return view === 'notifications' || features[view] ? client : pollingClient;
 }
