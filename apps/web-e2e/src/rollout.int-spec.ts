@@ -87,8 +87,9 @@ describe('rolling live updates out and back in', () => {
     const admin = await loggedIn('ops');
     await admin.getByRole('navigation').getByRole('link', { name: 'Operations' }).click();
     const panel = admin.getByTestId('rollout-panel');
-    await panel.getByTestId('rollout-polling-count').filter({ hasText: /^1$/ }).waitFor({ timeout: 15_000 });
-    await panel.getByTestId('rollout-live-count').filter({ hasText: /^1$/ }).waitFor({ timeout: 15_000 });
+    // The panel asks every 10 s and the server reuses its live count for 10 s: up to 20 s behind.
+    await panel.getByTestId('rollout-polling-count').filter({ hasText: /^1$/ }).waitFor({ timeout: 30_000 });
+    await panel.getByTestId('rollout-live-count').filter({ hasText: /^1$/ }).waitFor({ timeout: 30_000 });
     await panel.getByTestId('rollout-user').filter({ hasText: 'bob' }).getByText('Polling (opted out)').waitFor();
     if (shots) {
       fs.mkdirSync(shots, { recursive: true });

@@ -14,6 +14,8 @@ const REASONS: Record<RolloutStateResponse['users'][number]['reason'], string> =
   percentage: 'percentage',
 };
 const PRESETS = [0, 10, 50, 100];
+/** The panel asks at most this often: its live count is a cluster-wide question (the server reuses it for 10 s). */
+const ROLLOUT_POLL_MS = 10_000;
 
 /**
  * Rollout of live updates (docs/operations.md): who is live and who polls, changed here and applied to open pages
@@ -26,13 +28,18 @@ export function RolloutPanel({ pollMs }: { pollMs: number }) {
   const [busy, setBusy] = useState(false);
   const [percent, setPercent] = useState('');
   const alive = useRef(true);
+  /** A read under way: a timer tick then skips (a slow server must not pile requests up). */
+  const loading = useRef(false);
 
   const load = useCallback(async () => {
+    loading.current = true;
     try {
       const next = await api<RolloutStateResponse>('GET', '/api/admin/rollout');
       if (alive.current) setView(next);
     } catch (err) {
       if (alive.current) setNotice(`The rollout cannot be read right now: ${(err as Error).message}`);
+    } finally {
+      loading.current = false;
     }
   }, []);
 
@@ -40,7 +47,12 @@ export function RolloutPanel({ pollMs }: { pollMs: number }) {
     alive.current = true;
     // eslint-disable-next-line react-hooks/set-state-in-effect -- load() sets state only after an await (a later task)
     void load();
-    const timer = setInterval(() => void load(), pollMs);
+    const timer = setInterval(
+      () => {
+        if (!loading.current) void load();
+      },
+      Math.max(pollMs, ROLLOUT_POLL_MS),
+    );
     return () => {
       alive.current = false;
       clearInterval(timer);
