@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { Redis } from 'ioredis';
 import type { KyselyPlugin } from 'kysely';
 import pino from 'pino';
 import { CONNECT_ERRORS, CSRF_HEADER, SESSION_COOKIE, type RolloutStateResponse } from '@taskflow/events';
@@ -320,6 +321,17 @@ describe('decisions from memory', () => {
     expect(told.payload).toEqual({ reason: 'rollout' });
     expect(rolloutQueries.checks).toBeGreaterThan(checks);
     await expect(openSocket(urlC, { token: tokens.bob! })).rejects.toThrow(CONNECT_ERRORS.LIVE_OFF);
+    // The gate runs after the connection limits: a refused handshake gives its place in bob's socket count back.
+    const redis = new Redis(process.env.TEST_REDIS_URL!);
+    try {
+      await eventually(
+        "no node-c place left in bob's socket count",
+        async () => ((await redis.zrange(`${t.prefix}:sockets:${bob.id}`, 0, -1)).some((m) => m.startsWith('node-c|')) ? undefined : true),
+        5000,
+      );
+    } finally {
+      redis.disconnect();
+    }
     // Back through the API, which tells every node.
     await put(a, 'ops', `/api/admin/rollout/users/${bob.id}`, { live: 'inherit' });
     expect((await socketOn(urlC, 'bob')).socket.connected).toBe(true);
