@@ -620,6 +620,11 @@ export class TaskflowClient extends Store<ConnectionState> {
     };
   }
 
+  /** @internal Whether a task feed of this task is open. */
+  holdsTask(taskId: string): boolean {
+    return this.taskFeeds.has(taskId);
+  }
+
   /** Closes the socket and stops every retry; feeds should be closed first (their leave needs the socket). */
   close(): void {
     if (this.closed) return;

@@ -282,6 +282,22 @@ it('leaves the room after the join it overtook when closed while the join is on 
   expect(gateway.sockets.at(-1)!.rooms.has(`task:${TASK_ID}`)).toBe(false);
 });
 
+it('stays in the room when a page is mounted anew while its first join is on the wire (close, then open again)', async () => {
+  gateway.joinDelayMs = 300;
+  const { client, feed } = follow();
+  await until(() => expect(gateway.joins).toBe(1));
+  // React unmounts and mounts the task page again: the first feed closes before its join is answered.
+  feed.close();
+  const again = client.task(TASK_ID);
+  open.push(again);
+  await until(() => expect(again.getSnapshot().live).toBe(true));
+  await until(() => expect(gateway.joinsAnswered).toBe(2));
+  // The first feed's leave would have followed its join's answer, after the second join: it must not be sent.
+  await new Promise((r) => setTimeout(r, 400));
+  expect(gateway.taskLeaves).toBe(0);
+  expect(gateway.sockets.at(-1)!.rooms.has(`task:${TASK_ID}`)).toBe(true);
+});
+
 it('writes nothing once closed: an older page answered after close leaves the view alone', async () => {
   let answer!: (page: unknown) => void;
   const http = fakeHttp({ [`/api/tasks/${TASK_ID}/events?before=3`]: () => new Promise((r) => (answer = r)) });

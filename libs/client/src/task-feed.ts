@@ -283,8 +283,10 @@ export class TaskFeed extends Store<TaskFeedState> {
     if (this.closed) return;
     this.closed = true;
     const last = this.release();
+    // Checked again when it is sent: a feed opened meanwhile (a page mounted anew) has joined and holds the room.
     const leave = () => {
-      if (last && this.client.connected) this.client.request('task:leave', { taskId: this.taskId }).catch(() => undefined);
+      if (last && !this.client.holdsTask(this.taskId) && this.client.connected)
+        this.client.request('task:leave', { taskId: this.taskId }).catch(() => undefined);
     };
     // The server handles a socket's messages concurrently: a leave sent while the join is on the wire can be done
     // before it, and the socket would stay in the room. So it follows the join's answer.
