@@ -73,6 +73,11 @@ describe('actions taken while offline', () => {
     await form.getByRole('button', { name: 'Send answers when back online' }).click();
     const pending = page.getByTestId('pending-actions');
     await pending.getByText('Your answers').waitFor();
+    // The README's picture of a pending action: taken offline, the task still on screen (before the reload below).
+    if (shots) {
+      fs.mkdirSync(shots, { recursive: true });
+      await page.screenshot({ path: path.join(shots, 'offline-pending-action.png'), fullPage: true });
+    }
 
     // A reload while still offline for the socket and the action: a browser cannot load a page with no network at
     // all (the app has no service worker), so the page itself loads and only the socket and the task's actions fail.
@@ -93,10 +98,6 @@ describe('actions taken while offline', () => {
     await page.getByTestId('pending-actions').getByText('Your answers').waitFor();
     expect(await storedEvents(api, id)).toMatchObject({ status: 'needs_clarification' });
     expect((await storedEvents(api, id)).events).not.toContain('clarified');
-    if (shots) {
-      fs.mkdirSync(shots, { recursive: true });
-      await page.screenshot({ path: path.join(shots, 'offline-pending-action.png'), fullPage: true });
-    }
 
     // Back online. The first answer is lost on its way back (the server applied it; the page never heard): the page
     // sends the action again with the same key, and the server answers with its first answer instead of acting twice.
