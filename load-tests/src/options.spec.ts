@@ -28,6 +28,13 @@ describe('npm run bench options', () => {
     expect(() => parseBenchArgs(['smok'])).toThrow(new BenchUsageError('Unknown scenario "smok".'));
   });
 
+  it('knows webhook-to-screen, with its own defaults and a line in the usage', () => {
+    expect(USAGE.split('\n')[0]).toContain('|webhook-to-screen>');
+    expect(USAGE).toMatch(/^ {2}webhook-to-screen: /m);
+    expect(parseBenchArgs(['webhook-to-screen'])).toMatchObject({ scenario: 'webhook-to-screen', sockets: 200, rate: 1, baseline: false });
+    expect(parseBenchArgs(['webhook-to-screen', '--sockets', '50']).sockets).toBe(50);
+  });
+
   it('starts its cluster on --port, else PORT, else 3900', () => {
     expect(parseBenchArgs(['smoke']).port).toBe(3900);
     expect(parseBenchArgs(['smoke'], { PORT: '4100' }).port).toBe(4100);

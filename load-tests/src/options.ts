@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 
-const SCENARIOS = ['connect', 'dashboard', 'task-room', 'storm', 'soak', 'polling', 'smoke', 'slow-clients'] as const;
+const SCENARIOS = ['connect', 'dashboard', 'task-room', 'storm', 'soak', 'polling', 'smoke', 'slow-clients', 'webhook-to-screen'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export interface BenchOptions {
@@ -50,6 +50,8 @@ const DEFAULTS: Record<ScenarioName, Defaults> = {
   smoke: { sockets: 300, rate: 2, durationS: 8, baseline: false, orgs: 5 },
   // One org: every change reaches every socket, the slow ones included.
   'slow-clients': { sockets: 1000, rate: 2, durationS: 20, baseline: false, orgs: 1 },
+  // The measured dashboards live in the harness's process (one clock with the webhook sends): a few hundred.
+  'webhook-to-screen': { sockets: 200, rate: 1, durationS: 20, baseline: false, orgs: 5 },
 };
 
 export const USAGE = `Usage: npm run bench -- <${SCENARIOS.join('|')}> [--port P] [options]
@@ -67,6 +69,7 @@ export const USAGE = `Usage: npm run bench -- <${SCENARIOS.join('|')}> [--port P
   --slow-share F     slow-clients: share of sockets reading slowly, half paused, half at --slow-kbps (default 0.01)
   --slow-kbps N      slow-clients: the throttled ones' link in kbit/s (default 50)
   --max-buffered-bytes N   the nodes' WEBSOCKET_MAX_BUFFERED_BYTES (0 = unbounded; default: the server's, 1 MiB)
+  webhook-to-screen: --sockets dashboards time each task's PR-opened webhook → first dashboard row with its prUrl
   --help             this text`;
 
 /** A command line the harness does not understand: the problem, then the usage. */

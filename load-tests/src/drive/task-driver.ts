@@ -1,6 +1,7 @@
 import { TaskflowClient, type DashboardFeed } from '@taskflow/client';
 import { taskBranch, type DashboardTask, type TaskStatus } from '@taskflow/events';
 import { createBranchEvent, pullRequestEvent, sendWebhook } from '@taskflow/github-sim';
+import { nowMs } from '../client/light-socket';
 import type { Finals } from '../client/messages';
 
 export interface OrgUsers {
@@ -61,6 +62,8 @@ export class TaskDriver {
   readonly errorSamples: string[] = [];
   /** Distinct statuses seen committed (dashboard rows), for transitions per second. */
   transitions = 0;
+  /** Per task: when its PR-opened webhook was sent (`nowMs`, the measured sockets' clock), for webhook → screen. */
+  readonly prOpenedSentAt = new Map<string, number>();
 
   constructor(private readonly opts: { url: string; webhookSecret: string; orgs: OrgUsers[] }) {}
 
@@ -101,6 +104,7 @@ export class TaskDriver {
   private advance(t: Driven): void {
     const next = NEXT_WEBHOOK[t.stage]?.(t);
     if (!next) return;
+    if (t.stage === 'coding' && !this.prOpenedSentAt.has(t.id)) this.prOpenedSentAt.set(t.id, nowMs());
     void sendWebhook(`${this.opts.url}/api/webhooks/github`, next.event, next.payload, {
       secret: this.opts.webhookSecret,
       timeoutMs: 30_000,

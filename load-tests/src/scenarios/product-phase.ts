@@ -45,9 +45,12 @@ export async function productPhase(
     polling?: { dashboards: PollPlan[]; everyMs: number };
     /** Off where the phase's CPU is the measurement: the probes' handshakes and joins would count as its cost. */
     joinProbe?: boolean;
+    /** Hands the phase's driver to the scenario (webhook-to-screen reads its webhook send times). */
+    onDriver?: (driver: TaskDriver) => void;
   },
 ): Promise<PhaseResult> {
   const driver = new TaskDriver({ url: ctx.url, webhookSecret: ctx.webhookSecret, orgs: spec.orgs ?? ctx.orgs });
+  spec.onDriver?.(driver);
   const pool = new GeneratorPool(ctx.opts.children);
   const lag = new EventLoopLagScraper(() => ctx.metricsUrls());
   try {

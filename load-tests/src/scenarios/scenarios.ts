@@ -4,6 +4,7 @@ import type { ScenarioName } from '../options';
 import { round2, sampleComponents } from '../sample/proc-sampler';
 import { pollingCpu } from './polling-cpu';
 import { slowClients } from './slow-clients';
+import { webhookToScreen } from './webhook-to-screen';
 import { dashboardPlans, sourceAddress, type ScenarioContext } from './context';
 import { baselineFor, productPhase, type DriveStats } from './product-phase';
 
@@ -80,6 +81,7 @@ const SCENARIOS: Record<ScenarioName, Scenario> = {
   storm: driven,
   smoke: (ctx) => dashboardAt(ctx, ctx.opts.rate, 'product, smoke'),
   'slow-clients': slowClients,
+  'webhook-to-screen': webhookToScreen,
 
   'task-room': async (ctx) => {
     const tasks = Math.max(1, Math.round(ctx.opts.rate * ctx.opts.durationS));
