@@ -3,7 +3,7 @@ import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
 import { Server, type Socket as ServerSocket } from 'socket.io';
-import { eventAddedPayload, rooms } from '@taskflow/events';
+import { eventAddedPayload, rooms, toDashboardTask } from '@taskflow/events';
 import { transition } from '@taskflow/store';
 import { FIXTURE_PASSWORD } from '@taskflow/store/testing';
 import { eventually, login, openSocket, TaskMirror, testEnv, type TestSocket } from '@taskflow/testing';
@@ -121,9 +121,12 @@ describe('with WEBSOCKET_MAX_BUFFERED_BYTES', () => {
     const first = await flood(t.app.io, rooms.task(task.id), serverSlow, behindOrPast, 4 * LIMIT, 0, fast);
     expect(first.reached).toBe(true);
     // A change committed while the socket is behind, and its broadcast (the worker's, in production): skipped for it.
-    const { event } = await transition(t.f.db, { taskId: task.id, from: 'received', to: 'analyzing', event: 'analyzing' });
+    const { event, task: moved } = await transition(t.f.db, { taskId: task.id, from: 'received', to: 'analyzing', event: 'analyzing' });
     t.app.io.to(rooms.task(task.id)).emit('task:analyzing', { taskId: task.id, seq: 2, status: 'analyzing' });
     t.app.io.to(rooms.task(task.id)).emit('task:event_added', eventAddedPayload(task.id, event));
+    // And the dashboard row to the org room, as the worker publishes it: it also tells the node its cached dashboard
+    // snapshot is stale, so the slow socket's re-join reads the change (a snapshot cached before it would not have it).
+    t.app.io.to(rooms.org(moved.orgId)).emit('dashboard:task_list_updated', toDashboardTask(moved));
     await eventually('the fast client to get seq 2', async () => (fastMirror.last === 2 ? true : undefined));
     const second = await flood(t.app.io, rooms.task(task.id), serverSlow, () => true, 4 * LIMIT, first.next, fast);
     const maxQueued = Math.max(first.maxQueued, second.maxQueued);
