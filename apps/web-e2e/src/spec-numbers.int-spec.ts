@@ -7,7 +7,7 @@ import { E2E_PASSWORD, startBrowserStack, type BrowserStack } from './support/br
 
 /**
  * The specification's numbers where a user feels them, in Chromium against the stack as `npm start` runs it:
- * first connect (page load → first live frame, Appendix C: under 500 ms) cold and warm, and a PR link on a
+ * first connect (page load → first live frame, the specification's target: under 500 ms) cold and warm, and a PR link on a
  * colleague's task page after GitHub's webhook (story 2: within 1 s, BullMQ's hop included). The values are printed
  * for docs/benchmarks.md; the assertions are ceilings for a busy shared machine, not the targets.
  */
