@@ -18,7 +18,6 @@ export interface AppConfig {
 /** Not known yet (null) until `/api/config` answered. */
 export const AppConfigContext = createContext<AppConfig | null>(null);
 /** Reads `/api/config` again now (the socket was told this user is no longer live). */
-const FeaturesRecheckContext = createContext<() => void>(() => undefined);
 
 /**
  * The realtime client's side of the rollout: it reports whether the server took it out (`live:off`, LIVE_OFF), and
@@ -104,16 +103,9 @@ export function AppConfigProvider({ children }: { children: ReactNode }) {
 
   return (
     <AppConfigContext.Provider value={config}>
-      <FeaturesRecheckContext.Provider value={recheck}>
-        <LiveOffContext.Provider value={liveOffState}>{children}</LiveOffContext.Provider>
-      </FeaturesRecheckContext.Provider>
+      <LiveOffContext.Provider value={liveOffState}>{children}</LiveOffContext.Provider>
     </AppConfigContext.Provider>
   );
-}
-
-/** Asks the server again for the flags (after the socket was told this user is not live any more). */
-export function useFeaturesRecheck(): () => void {
-  return useContext(FeaturesRecheckContext);
 }
 
 /** For the realtime client: report being taken out of live, and the generation that asks for a new client. */
