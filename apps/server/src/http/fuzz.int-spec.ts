@@ -2,9 +2,9 @@ import { createHmac } from 'node:crypto';
 import fc from 'fast-check';
 import type { InjectOptions } from 'fastify';
 import { CLIENT_MESSAGES } from '@taskflow/events';
-import { createUser, setUserDisabled } from '@taskflow/store';
+import { createUser, setLiveRollout, setOrgLiveOverride, setUserDisabled, setUserLiveOverride } from '@taskflow/store';
 import { FIXTURE_PASSWORD } from '@taskflow/store/testing';
-import { openSocket, type TestSocket } from '@taskflow/testing';
+import { eventually, openSocket, type TestSocket } from '@taskflow/testing';
 import { ServerEnvSchema } from '../config';
 import {
   anyJson,
@@ -74,7 +74,8 @@ async function login(user: User): Promise<void> {
 }
 
 beforeAll(async () => {
-  t = await startTestApp({ ...raisedLimits, LOGIN_CHECK_CONCURRENCY: '8' });
+  // A rollout change written by the socket part's set-up reaches the node within a second.
+  t = await startTestApp({ ...raisedLimits, LOGIN_CHECK_CONCURRENCY: '8', LIVE_ROLLOUT_REFRESH_MS: '1000' });
   await t.app.listen({ port: 0, host: '127.0.0.1' });
   url = `http://127.0.0.1:${(t.app.server.address() as { port: number }).port}`;
   const { alice, bob, carol } = t.f.users;
@@ -390,6 +391,14 @@ describe('Socket: every client message, from its schema', () => {
     sockets.set(user, s);
     return s;
   }
+  // The REST part fuzzes the rollout's admin routes too, and may have taken a user out of live updates: all back in.
+  beforeAll(async () => {
+    const actor = { id: userIds.get('ops')!, username: 'ops' };
+    await setLiveRollout(t.f.db, actor, { enabled: true, percent: 100 });
+    for (const id of userIds.values()) await setUserLiveOverride(t.f.db, actor, id, null);
+    for (const orgId of new Set([t.f.users.alice.orgId, t.f.users.carol.orgId])) await setOrgLiveOverride(t.f.db, actor, orgId, null);
+    for (const user of USERS) await eventually(`${user} live again`, () => socketOf(user).catch(() => undefined), 30_000);
+  });
   afterAll(() => {
     for (const s of sockets.values()) s.close();
   });
