@@ -76,7 +76,7 @@ describe('rolling live updates out and back in', () => {
       description: 'Add a CSV export of invoices in src/invoices.',
     });
     expect(created.status).toBe(202);
-    await bob.getByText('Rollout: polled row').waitFor({ timeout: 15_000 });
+    await bob.getByText('Rollout: polled row', { exact: true }).waitFor({ timeout: 15_000 });
     // The admin view counts him as polling (his page asks /api/config while it polls).
     const counts = await eventually('bob counted as polling', async () => {
       const c = (await state()).counts;
@@ -106,7 +106,8 @@ describe('rolling live updates out and back in', () => {
       description: 'Add a PDF export of invoices in src/invoices.',
     });
     expect(live.status).toBe(202);
-    await bob.getByText('Rollout: live row').waitFor({ timeout: 5000 });
+    // Exact: the live announcer also says "Rollout: live row: Analyzing" once the worker moves it.
+    await bob.getByText('Rollout: live row', { exact: true }).waitFor({ timeout: 5000 });
     expect(await bob.evaluate('window.__sameDocument')).toBe(true);
     expect(tookOutMs).toBeLessThan(5000);
     console.log(`rollout in Chromium: taken out → polling shown in ${tookOutMs} ms; let in → live shown in ${letInMs} ms`);
