@@ -10,3 +10,4 @@ export * from './restart-policy';
 export * from './supervisor';
 export * from './control-server';
 export * from './cluster-status';
+export * from './redis-cluster';

@@ -66,6 +66,12 @@ export interface RedisOptions {
    * given up on (said so) after too many exits within the window.
    */
   keep?: { log: (line: string) => void; policy?: RestartPolicyOptions; onRestart?: () => void };
+  /**
+   * A Redis Cluster node (`cluster-enabled yes`, its own nodes.conf in `dataDir`); replicas
+   * authenticate to their master with the same password (`masterauth`). `nodeTimeoutMs` is how long
+   * a master may be unreachable before its replica is promoted.
+   */
+  cluster?: { nodeTimeoutMs: number };
 }
 
 /**
@@ -157,7 +163,9 @@ async function spawnRedis(opts: RedisOptions & { password: string }): Promise<Ch
   await stopFromPidFile(opts.dataDir);
   const configFile = path.join(opts.dataDir, REDIS_CONFIG_FILE);
   // A quoted string in redis.conf takes \\ and \" escapes; the base64url passwords we generate need none.
-  fs.writeFileSync(configFile, `requirepass "${opts.password.replace(/[\\"]/g, (c) => `\\${c}`)}"\n`, { mode: 0o600 });
+  const quoted = `"${opts.password.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
+  const config = `requirepass ${quoted}\n` + (opts.cluster ? `masterauth ${quoted}\n` : '');
+  fs.writeFileSync(configFile, config, { mode: 0o600 });
   fs.chmodSync(configFile, 0o600);
   const args = [
     configFile,
@@ -181,6 +189,16 @@ async function spawnRedis(opts: RedisOptions & { password: string }): Promise<Ch
     '',
     '--maxmemory-policy',
     'noeviction',
+    ...(opts.cluster
+      ? [
+          '--cluster-enabled',
+          'yes',
+          '--cluster-config-file',
+          path.join(opts.dataDir, 'nodes.conf'),
+          '--cluster-node-timeout',
+          String(opts.cluster.nodeTimeoutMs),
+        ]
+      : []),
   ];
   const child = startChild('redis', 'redis-server', args, { stdio: 'ignore', detached: true });
   let exitedEarly = false;
