@@ -23,6 +23,26 @@ describe('Redis key prefixes', () => {
   });
 });
 
+describe('REDIS_MODE', () => {
+  it('is one Redis unless set; cluster mode takes its seed nodes from REDIS_CLUSTER_NODES', () => {
+    expect(loadServerConfig(required).redis).toEqual({ mode: 'single', url: 'redis://localhost:6379' });
+    expect(loadServerConfig({ ...required, REDIS_MODE: 'cluster', REDIS_CLUSTER_NODES: '127.0.0.1:7000,127.0.0.1:7001' }).redis).toEqual({
+      mode: 'cluster',
+      url: 'redis://localhost:6379',
+      nodes: [
+        { host: '127.0.0.1', port: 7000 },
+        { host: '127.0.0.1', port: 7001 },
+      ],
+    });
+  });
+
+  it('refuses cluster mode without nodes, an unknown mode and a malformed node list', () => {
+    expect(() => loadServerConfig({ ...required, REDIS_MODE: 'cluster' })).toThrow(/REDIS_CLUSTER_NODES: required with REDIS_MODE=cluster/);
+    expect(() => loadServerConfig({ ...required, REDIS_MODE: 'sentinel' })).toThrow('REDIS_MODE');
+    expect(() => loadServerConfig({ ...required, REDIS_MODE: 'cluster', REDIS_CLUSTER_NODES: '127.0.0.1' })).toThrow('REDIS_CLUSTER_NODES');
+  });
+});
+
 describe('REQUEST_LOG_LEVEL', () => {
   it('is debug on a terminal and info otherwise (containers, pipes) unless set', () => {
     expect(loadServerConfig(required, true).REQUEST_LOG_LEVEL).toBe('debug');

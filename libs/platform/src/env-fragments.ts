@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { described, Env } from './config';
+import { ConfigError, described, Env } from './config';
 import { githubWebHost } from './github-host';
 
 /*
@@ -8,6 +8,7 @@ import { githubWebHost } from './github-host';
  */
 
 const PREFIX_PATTERN = '^[A-Za-z0-9_-]+$';
+const HOST_PORT = '[A-Za-z0-9.-]+:[0-9]{1,5}';
 
 /** How a process names itself and how much it logs; `role` prefixes the default node id (`server-<pid>`). */
 export const processEnv = (role: string) => ({
@@ -34,7 +35,24 @@ export const databaseEnv = (poolSize: number) => ({
 
 /** Redis, and the key prefixes servers and workers must agree on. */
 export const redisEnv = {
-  REDIS_URL: described(Env.url(), 'Redis to use (`redis://:<password>@host:port`).'),
+  REDIS_URL: described(
+    Env.url(),
+    'Redis to use (`redis://:<password>@host:port`); with `REDIS_MODE=cluster`, only its user, password and ' +
+      '`rediss://` (TLS) count, for every node of the cluster.',
+  ),
+  REDIS_MODE: Type.Union([Type.Literal('single'), Type.Literal('cluster')], {
+    default: 'single',
+    description:
+      '`single`: one Redis (`REDIS_URL`); `cluster`: a Redis Cluster (`REDIS_CLUSTER_NODES`), with sharded pub/sub for the ' +
+      'socket fan-out (a node subscribes only to the rooms it hosts) and hash-tagged keys.',
+  }),
+  REDIS_CLUSTER_NODES: Type.Optional(
+    Type.String({
+      pattern: `^\\s*${HOST_PORT}(\\s*,\\s*${HOST_PORT})*\\s*$`,
+      description:
+        'With `REDIS_MODE=cluster` (then required): some nodes of the Redis Cluster, `host:port,host:port`; the others are discovered.',
+    }),
+  ),
   QUEUE_PREFIX: Type.String({
     pattern: PREFIX_PATTERN,
     default: 'taskflow',
@@ -80,14 +98,50 @@ export const githubEnv = {
   ),
 };
 
+export interface RedisClusterSeed {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** How to reach Redis: one server, or a cluster's seed nodes (with REDIS_URL's credentials and TLS for every node). */
+export type RedisSettings =
+  | { readonly mode: 'single'; readonly url: string }
+  | { readonly mode: 'cluster'; readonly url: string; readonly nodes: readonly RedisClusterSeed[] };
+
+/** REDIS_MODE with REDIS_URL and REDIS_CLUSTER_NODES; a ConfigError when cluster mode has no usable node list. */
+export function redisSettings(parsed: {
+  REDIS_URL: string;
+  REDIS_MODE: 'single' | 'cluster';
+  REDIS_CLUSTER_NODES?: string;
+}): RedisSettings {
+  if (parsed.REDIS_MODE === 'single') return Object.freeze({ mode: 'single', url: parsed.REDIS_URL });
+  const entries = (parsed.REDIS_CLUSTER_NODES ?? '')
+    .split(',')
+    .map((n) => n.trim())
+    .filter(Boolean);
+  if (entries.length === 0) throw new ConfigError(['REDIS_CLUSTER_NODES: required with REDIS_MODE=cluster (host:port,host:port)']);
+  const nodes = entries.map((entry) => {
+    const at = entry.lastIndexOf(':');
+    return Object.freeze({ host: entry.slice(0, at), port: Number(entry.slice(at + 1)) });
+  });
+  const bad = nodes.filter((n) => n.port < 1 || n.port > 65_535);
+  if (bad.length > 0)
+    throw new ConfigError([`REDIS_CLUSTER_NODES: port out of range in ${bad.map((n) => `${n.host}:${n.port}`).join(', ')}`]);
+  return Object.freeze({ mode: 'cluster', url: parsed.REDIS_URL, nodes: Object.freeze(nodes) });
+}
+
 /** What both apps derive from the shared variables once they are parsed. */
 export function sharedSettings(parsed: {
+  REDIS_URL: string;
+  REDIS_MODE: 'single' | 'cluster';
+  REDIS_CLUSTER_NODES?: string;
   QUEUE_PREFIX: string;
   REDIS_KEY_PREFIX?: string;
   GITHUB_API_URL: string;
   GITHUB_WEB_URL?: string;
 }) {
   return {
+    redis: redisSettings(parsed),
     // Defaults to QUEUE_PREFIX, under which these keys lived before they had a prefix of their own.
     REDIS_KEY_PREFIX: parsed.REDIS_KEY_PREFIX ?? parsed.QUEUE_PREFIX,
     githubWebHost: githubWebHost({ apiUrl: parsed.GITHUB_API_URL, webUrl: parsed.GITHUB_WEB_URL }),

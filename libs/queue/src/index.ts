@@ -1,3 +1,4 @@
 export * from './pipeline.queue';
 export * from './retry-policy';
 export * from './parked-jobs';
+export * from './redis-client';

@@ -1,0 +1,45 @@
+import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
+import type { RedisSettings } from '@taskflow/platform';
+
+/** A connection to the configured Redis: one server (`REDIS_MODE=single`) or a Redis Cluster. */
+export type RedisClient = Redis | Cluster;
+
+export interface RedisClientExtras {
+  /**
+   * Cluster mode: this client will SSUBSCRIBE (the Socket.IO sharded adapter's subscriber). ioredis then keeps one
+   * subscriber connection per master and moves the channels of a slot that changes master.
+   */
+  shardedSubscriber?: boolean;
+}
+
+/**
+ * The one place a Redis connection is made from the configuration (`config.redis`). In cluster mode REDIS_URL gives
+ * the user, password and TLS (`rediss://`) of every node; `options` are the per-connection ioredis options, with
+ * `retryStrategy`, `enableOfflineQueue` and `lazyConnect` moved to the cluster, where ioredis expects them.
+ */
+export function createRedisClient(settings: RedisSettings, options: RedisOptions = {}, extras: RedisClientExtras = {}): RedisClient {
+  if (settings.mode === 'single') return new Redis(settings.url, options);
+  const url = new URL(settings.url);
+  const { retryStrategy, enableOfflineQueue, lazyConnect, ...nodeOptions } = options;
+  const clusterOptions: ClusterOptions = {
+    shardedSubscribers: extras.shardedSubscriber === true,
+    ...(enableOfflineQueue === undefined ? {} : { enableOfflineQueue }),
+    ...(lazyConnect === undefined ? {} : { lazyConnect }),
+    ...(retryStrategy ? { clusterRetryStrategy: (times: number) => retryStrategy(times) } : {}),
+    redisOptions: {
+      ...nodeOptions,
+      ...(url.username ? { username: decodeURIComponent(url.username) } : {}),
+      ...(url.password ? { password: decodeURIComponent(url.password) } : {}),
+      ...(url.protocol === 'rediss:' ? { tls: {} } : {}),
+    },
+  };
+  return new Cluster(
+    settings.nodes.map((n) => ({ host: n.host, port: n.port })),
+    clusterOptions,
+  );
+}
+
+/** The masters of a cluster (a command for "every key" must run on each), or the one server. */
+export function redisMasters(client: RedisClient): Redis[] {
+  return client instanceof Cluster ? client.nodes('master') : [client];
+}
