@@ -165,10 +165,10 @@ describe('through the sandbox tracker', () => {
   it('makes one issue when the job runs twice at once', async () => {
     const taskId = await analysedTask();
     const tracker = new SandboxTracker(redis, prefix);
-    const before = Number((await redis.get(`${prefix}:sandbox:issue-seq:acme/payments`)) ?? 0);
+    const before = Number((await redis.get(`${prefix}:sandbox:issue-seq:{acme/payments}`)) ?? 0);
     const outcomes = await Promise.all([run(ctxWith(tracker), taskId), run(ctxWith(tracker), taskId, 2)]);
     expect(outcomes.filter((o) => o.startsWith('dispatched as issue'))).toHaveLength(1);
-    expect(Number(await redis.get(`${prefix}:sandbox:issue-seq:acme/payments`))).toBe(before + 1);
+    expect(Number(await redis.get(`${prefix}:sandbox:issue-seq:{acme/payments}`))).toBe(before + 1);
     const task = await statusOf(taskId);
     expect(task.status).toBe('dispatched');
     expect(await tracker.issueState('acme/payments', task.githubIssueNumber!)).toEqual({ state: 'open' });
