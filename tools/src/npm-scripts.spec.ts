@@ -16,7 +16,7 @@ describe('the root package.json scripts', () => {
     expect(direct).toEqual([]);
   });
 
-  it.each(['simulate', 'jobs', 'watch-task', 'bench', 'cluster:ctl'])('%s runs its tool through the bootstrap', (name) => {
+  it.each(['simulate', 'jobs', 'watch-task', 'bench', 'capacity', 'cluster:ctl'])('%s runs its tool through the bootstrap', (name) => {
     expect(scripts[name]).toMatch(/^node infra\/local\/bootstrap\.mjs run \S+\.ts$/);
     expect(fs.existsSync(path.join(REPO_ROOT, scripts[name]!.split(' ')[3]!))).toBe(true);
   });

@@ -1,6 +1,6 @@
 import type { Measurement } from '../measure/phase';
 import { parseBenchArgs } from '../options';
-import { markdownReport, RSS_NOISE_FLOOR_KB, rssPerSocketCell } from './summary';
+import { markdownReport, RSS_NOISE_FLOOR_KB, rssPerSocketCell, summarize } from './summary';
 
 const measurement = (over: Partial<Measurement>): Measurement => ({
   label: 'product',
@@ -59,5 +59,12 @@ describe('RSS per socket in the report', () => {
     const table = markdownReport(parseBenchArgs(['smoke']), { product: measurement({ rssPerSocketKB: -21.34 }) }, 'Machine: test.');
     expect(table).toContain('| RSS per socket (server) KB | below the noise floor |');
     expect(table).not.toContain('-21.34');
+  });
+});
+
+describe('the JSON summary', () => {
+  it("records the run's setup, which the capacity model divides its per-org and per-node figures by", () => {
+    const opts = parseBenchArgs(['soak', '--sockets', '9900', '--users', '200', '--orgs', '7', '--nodes', '3', '--connect-rate', '800']);
+    expect(summarize(opts, { product: measurement({}) }).setup).toEqual({ orgs: 7, users: 200, nodes: 3, workers: 1, connectRate: 800 });
   });
 });

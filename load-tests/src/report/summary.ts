@@ -54,6 +54,8 @@ export function summarize(opts: BenchOptions, outcome: ScenarioOutcome) {
   return {
     scenario: opts.scenario,
     rate: headlineRate(opts, outcome),
+    // What per-org and per-node figures divide by (the capacity model reads it: load-tests/src/capacity).
+    setup: { orgs: opts.orgs, users: opts.users, nodes: opts.nodes, workers: opts.workers, connectRate: opts.connectRate },
     ...fields(product),
     drive: outcome.drive,
     ...(bare

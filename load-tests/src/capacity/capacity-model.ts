@@ -1,0 +1,298 @@
+/**
+ * The capacity model: unit costs derived from the harness's JSON summaries, and the servers, HAProxy
+ * instances, Redis shards and PostgreSQL size they imply for N dashboard sockets at a stated event rate.
+ * Pure functions; `capacity-cli.ts` reads the files and prints `capacity-report.ts`'s Markdown.
+ */
+
+/** The fields of a harness summary (the JSON line, or the ```json block of `--out`) the model reads. */
+export interface HarnessSummary {
+  scenario: string;
+  sockets: number;
+  connected: number;
+  durationS: number;
+  deliveries: number;
+  frames: number;
+  rssPerSocketKB: number | null;
+  cpuSecondsByComponent: Record<string, number>;
+  rssKBByComponent: Record<string, number>;
+  drive?: { tasks: number; transitionsPerSec: number };
+  /** Written by the harness since the capacity model; older summaries take `RunSetup` from the command line. */
+  setup?: RunSetup;
+}
+
+/** How the measured run was set up: what its per-socket and per-org figures are divided by. */
+export interface RunSetup {
+  orgs: number;
+  nodes: number;
+}
+
+/** One measured run, named for the report. */
+export interface MeasuredRun {
+  name: string;
+  summary: HarnessSummary;
+  setup: RunSetup;
+}
+
+/** A unit cost and the run it was read from. */
+interface Cost {
+  value: number;
+  from: string;
+}
+
+export interface UnitCosts {
+  /** The nodes' RSS growth while the sockets connected, per socket. */
+  rssPerSocketKB: Cost;
+  /** One node's RSS without sockets: the nodes' RSS at the end of the run, less the sockets' share, per node. */
+  nodeBaseRssMB: Cost;
+  /** All of the nodes' CPU (fan-out, heartbeats, joins, REST) counted against the frames they delivered. */
+  nodeCpuMsPerFrame: Cost;
+  /** HAProxy's CPU (the tunnelled WebSocket traffic and the REST calls) per frame delivered. */
+  haproxyCpuMsPerFrame: Cost;
+  /** Pipeline CPU per committed transition (REST, webhooks, jobs, publishing, background work included). */
+  redisCpuMsPerTransition: Cost;
+  postgresCpuMsPerTransition: Cost;
+  workerCpuMsPerTransition: Cost;
+  /** Frames a socket receives per seq-checked dashboard row (count frames add, `dashboard:batch` packs). */
+  framesPerDelivery: Cost;
+  /** Dashboard rows each task's pipeline delivers to every socket of its org. */
+  rowsPerTask: Cost;
+}
+
+/** The load to size for. Each is an assumption, stated in the report. */
+export interface Workload {
+  /** Dashboard sockets (tabs, devices) per signed-in user. */
+  socketsPerUser: number;
+  /** Tasks started per second per 1,000 users. */
+  tasksPerSecPer1kUsers: number;
+  /** Sockets watching one org's dashboard: every row of the org's tasks goes to each of them. */
+  socketsPerOrg: number;
+  /** Committed status transitions per task (the harness drives received → analyzing → … → merged: 6). */
+  transitionsPerTask: number;
+  /** PostgreSQL transactions per transition: the commit, then the publisher's outbox mark (from the design; not measured). */
+  pgTransactionsPerTransition: number;
+}
+
+/** What one machine of each kind may carry before another is added. Each is an assumption, stated in the report. */
+export interface Limits {
+  /** Cores one server node process can use: its JavaScript runs on one event loop. */
+  nodeCores: number;
+  nodeMemoryMB: number;
+  /** Open descriptors per node process; each socket holds one. */
+  nodeFdLimit: number;
+  /** Cores of one HAProxy instance (nbthread). */
+  lbCores: number;
+  /** Connections one HAProxy instance is configured for (maxconn: two descriptors each). */
+  lbMaxConn: number;
+  /** Share of a CPU, memory or descriptor budget to plan for, leaving headroom for bursts, reconnect storms and a lost peer. */
+  cpuTarget: number;
+  memoryTarget: number;
+  fdTarget: number;
+  /** Fewest nodes and HAProxy instances, so that one can fail. */
+  minInstances: number;
+}
+
+export const DEFAULT_WORKLOAD: Workload = {
+  socketsPerUser: 2,
+  tasksPerSecPer1kUsers: 1,
+  socketsPerOrg: 100,
+  transitionsPerTask: 6,
+  pgTransactionsPerTransition: 2,
+};
+
+export const DEFAULT_LIMITS: Limits = {
+  nodeCores: 1,
+  nodeMemoryMB: 2048,
+  nodeFdLimit: 65_536,
+  lbCores: 4,
+  lbMaxConn: 200_000,
+  cpuTarget: 0.5,
+  memoryTarget: 0.8,
+  fdTarget: 0.9,
+  minInstances: 2,
+};
+
+const transitions = (s: HarnessSummary) => (s.drive ? s.drive.transitionsPerSec * s.durationS : 0);
+
+/** The run with the most of what a cost is divided by (the least noisy figure), or none. */
+function best(runs: MeasuredRun[], weight: (r: MeasuredRun) => number): MeasuredRun | undefined {
+  return runs.filter((r) => weight(r) > 0).sort((a, b) => weight(b) - weight(a))[0];
+}
+
+function cost(runs: MeasuredRun[], what: string, weight: (r: MeasuredRun) => number, value: (r: MeasuredRun) => number): Cost {
+  const run = best(runs, weight);
+  if (!run) throw new Error(`no run measures ${what}`);
+  return { value: value(run), from: run.name };
+}
+
+const cpuMs = (r: MeasuredRun, component: string) => (r.summary.cpuSecondsByComponent[component] ?? 0) * 1000;
+
+/** Unit costs from one or more runs: each from the run with the most sockets, frames or transitions behind it. */
+export function deriveUnitCosts(runs: MeasuredRun[]): UnitCosts {
+  const bySockets = (r: MeasuredRun) => (r.summary.rssPerSocketKB !== null && r.summary.rssPerSocketKB > 0 ? r.summary.connected : 0);
+  const byFrames = (r: MeasuredRun) => (r.summary.cpuSecondsByComponent.nodes === undefined ? 0 : r.summary.frames);
+  const byTransitions = (r: MeasuredRun) => (r.summary.deliveries > 0 ? transitions(r.summary) : 0);
+  const perTransition = (component: string) =>
+    cost(runs, `${component} CPU per transition`, byTransitions, (r) => cpuMs(r, component) / transitions(r.summary));
+  return {
+    rssPerSocketKB: cost(runs, 'RSS per socket', bySockets, (r) => r.summary.rssPerSocketKB!),
+    nodeBaseRssMB: cost(
+      runs,
+      'node base RSS',
+      (r) => (r.summary.rssKBByComponent.nodes ? bySockets(r) : 0),
+      (r) => ((r.summary.rssKBByComponent.nodes ?? 0) - r.summary.rssPerSocketKB! * r.summary.connected) / 1024 / r.setup.nodes,
+    ),
+    nodeCpuMsPerFrame: cost(runs, 'node CPU per frame', byFrames, (r) => cpuMs(r, 'nodes') / r.summary.frames),
+    haproxyCpuMsPerFrame: cost(runs, 'HAProxy CPU per frame', byFrames, (r) => cpuMs(r, 'haproxy') / r.summary.frames),
+    redisCpuMsPerTransition: perTransition('redis'),
+    postgresCpuMsPerTransition: perTransition('postgres'),
+    workerCpuMsPerTransition: perTransition('workers'),
+    framesPerDelivery: cost(
+      runs,
+      'frames per delivery',
+      (r) => r.summary.deliveries,
+      (r) => r.summary.frames / r.summary.deliveries,
+    ),
+    rowsPerTask: cost(
+      runs,
+      'rows per task',
+      (r) => r.summary.drive?.tasks ?? 0,
+      (r) => r.summary.deliveries / (r.summary.drive!.tasks * (r.summary.connected / r.setup.orgs)),
+    ),
+  };
+}
+
+/** The traffic N sockets make under a workload. */
+export interface Traffic {
+  sockets: number;
+  users: number;
+  tasksPerSec: number;
+  transitionsPerSec: number;
+  deliveriesPerSec: number;
+  framesPerSec: number;
+}
+
+export function traffic(sockets: number, w: Workload, c: UnitCosts): Traffic {
+  const users = sockets / w.socketsPerUser;
+  const tasksPerSec = (users / 1000) * w.tasksPerSecPer1kUsers;
+  const deliveriesPerSec = tasksPerSec * c.rowsPerTask.value * Math.min(w.socketsPerOrg, sockets);
+  return {
+    sockets,
+    users,
+    tasksPerSec,
+    transitionsPerSec: tasksPerSec * w.transitionsPerTask,
+    deliveriesPerSec,
+    framesPerSec: deliveriesPerSec * c.framesPerDelivery.value,
+  };
+}
+
+/** How many of something one limit asks for, and what that limit is. */
+export interface Need {
+  limit: string;
+  count: number;
+  /** The load against that limit, in its own unit (cores, MB, descriptors, connections). */
+  load: number;
+}
+
+/** One tier's size: the largest count any of its limits asks for (the first listed wins a tie). */
+export interface Tier {
+  count: number;
+  binding: string;
+  needs: Need[];
+}
+
+function tier(needs: Need[]): Tier {
+  const top = needs.reduce((a, b) => (b.count > a.count ? b : a));
+  return { count: top.count, binding: top.limit, needs };
+}
+
+export interface Sizing {
+  traffic: Traffic;
+  nodes: Tier;
+  loadBalancers: Tier;
+  redisShards: Tier;
+  workers: Tier;
+  /** PostgreSQL: cores of one primary (at the CPU target) and the write rate it must take. */
+  postgres: { cores: number; cpuCores: number; transactionsPerSec: number };
+  /** Per node, at the chosen count. */
+  perNode: { sockets: number; rssMB: number; cpuCores: number };
+}
+
+const up = (x: number) => Math.max(0, Math.ceil(x - 1e-9));
+
+export function size(sockets: number, w: Workload, l: Limits, c: UnitCosts): Sizing {
+  const t = traffic(sockets, w, c);
+  const nodeCpu = (t.framesPerSec * c.nodeCpuMsPerFrame.value) / 1000;
+  const socketsMB = (sockets * c.rssPerSocketKB.value) / 1024;
+  const nodeRoomMB = l.nodeMemoryMB * l.memoryTarget - c.nodeBaseRssMB.value;
+  if (nodeRoomMB <= 0) throw new Error(`a node's base RSS (${c.nodeBaseRssMB.value} MB) leaves no memory for sockets`);
+  const nodes = tier([
+    { limit: 'redundancy (minimum instances)', count: l.minInstances, load: 0 },
+    { limit: 'node CPU', count: up(nodeCpu / (l.nodeCores * l.cpuTarget)), load: nodeCpu },
+    { limit: 'node memory', count: up(socketsMB / nodeRoomMB), load: socketsMB },
+    { limit: 'node descriptors', count: up(sockets / (l.nodeFdLimit * l.fdTarget)), load: sockets },
+  ]);
+  const lbCpu = (t.framesPerSec * c.haproxyCpuMsPerFrame.value) / 1000;
+  const loadBalancers = tier([
+    { limit: 'redundancy (minimum instances)', count: l.minInstances, load: 0 },
+    { limit: 'HAProxy CPU', count: up(lbCpu / (l.lbCores * l.cpuTarget)), load: lbCpu },
+    { limit: 'HAProxy connections (maxconn)', count: up(sockets / (l.lbMaxConn * l.fdTarget)), load: sockets },
+  ]);
+  // Redis runs commands on one thread: a shard is one core.
+  const redisCpu = (t.transitionsPerSec * c.redisCpuMsPerTransition.value) / 1000;
+  const redisShards = tier([
+    { limit: 'one shard', count: 1, load: 0 },
+    { limit: 'Redis CPU (one core per shard)', count: up(redisCpu / l.cpuTarget), load: redisCpu },
+  ]);
+  const workerCpu = (t.transitionsPerSec * c.workerCpuMsPerTransition.value) / 1000;
+  const workers = tier([
+    { limit: 'one worker', count: 1, load: 0 },
+    { limit: 'worker CPU (one core each)', count: up(workerCpu / l.cpuTarget), load: workerCpu },
+  ]);
+  const pgCpu = (t.transitionsPerSec * c.postgresCpuMsPerTransition.value) / 1000;
+  return {
+    traffic: t,
+    nodes,
+    loadBalancers,
+    redisShards,
+    workers,
+    postgres: {
+      cores: Math.max(1, up(pgCpu / l.cpuTarget)),
+      cpuCores: pgCpu,
+      transactionsPerSec: t.transitionsPerSec * w.pgTransactionsPerTransition,
+    },
+    perNode: {
+      sockets: sockets / nodes.count,
+      rssMB: c.nodeBaseRssMB.value + socketsMB / nodes.count,
+      cpuCores: nodeCpu / nodes.count,
+    },
+  };
+}
+
+/** What the model predicts for a measured run's own setup (its sockets, task rate, orgs and nodes). */
+export interface RunPrediction {
+  deliveriesPerSec: number;
+  framesPerSec: number;
+  nodesCpuCores: number;
+  haproxyCpuCores: number;
+  rssPerNodeMB: number;
+}
+
+export function predictRun(
+  run: { sockets: number; users: number; tasksPerSec: number; orgs: number; nodes: number },
+  c: UnitCosts,
+): RunPrediction {
+  const w: Workload = {
+    ...DEFAULT_WORKLOAD,
+    socketsPerUser: run.sockets / run.users,
+    tasksPerSecPer1kUsers: (run.tasksPerSec * 1000) / run.users,
+    socketsPerOrg: run.sockets / run.orgs,
+  };
+  const t = traffic(run.sockets, w, c);
+  return {
+    deliveriesPerSec: t.deliveriesPerSec,
+    framesPerSec: t.framesPerSec,
+    nodesCpuCores: (t.framesPerSec * c.nodeCpuMsPerFrame.value) / 1000,
+    haproxyCpuCores: (t.framesPerSec * c.haproxyCpuMsPerFrame.value) / 1000,
+    rssPerNodeMB: c.nodeBaseRssMB.value + (run.sockets * c.rssPerSocketKB.value) / 1024 / run.nodes,
+  };
+}
