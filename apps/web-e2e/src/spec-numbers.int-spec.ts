@@ -74,6 +74,17 @@ async function firstLiveFrame(page: Page): Promise<{ ms: number; event: string }
 }
 
 describe('the specification’s numbers in a real browser', () => {
+  it('serves the production build, whoever built it (Jest runs with NODE_ENV=test)', async () => {
+    const html = await (await fetch(stack.url)).text();
+    const scripts = [...html.matchAll(/<script[^>]+src="([^"]+)"/g)].map((m) => m[1]!);
+    expect(scripts.length).toBeGreaterThan(0);
+    for (const src of scripts) {
+      const js = await (await fetch(new URL(src, stack.url))).text();
+      // React's development JSX runtime is only in a development build (compared as a flag: the bundle is 400 kB).
+      expect({ src, development: js.includes('jsxDEV') }).toEqual({ src, development: false });
+    }
+  });
+
   it('first connect: page load → first live frame, cold (empty cache) and warm (reload)', async () => {
     const page = await (await loggedInContext('alice')).newPage();
     await page.goto(stack.url);

@@ -31,7 +31,13 @@ export function ensureWebBuilt(log: (line: string) => void): void {
   const staging = path.join(WEB, `.dist-${process.pid}-${Date.now()}`);
   // Vite as the web project resolves it (npm may keep it under apps/web/node_modules).
   const vite = path.join(path.dirname(require.resolve('vite/package.json', { paths: [WEB] })), 'bin/vite.js');
-  const res = spawnSync(process.execPath, [vite, 'build', '--logLevel', 'warn', '--outDir', staging], { cwd: WEB, stdio: 'inherit' });
+  // Always React's production build: Vite follows NODE_ENV, and Jest sets it to `test`, which made every browser test
+  // run the development build (60 % more script, slower, effects run twice).
+  const res = spawnSync(process.execPath, [vite, 'build', '--logLevel', 'warn', '--outDir', staging], {
+    cwd: WEB,
+    stdio: 'inherit',
+    env: { ...process.env, NODE_ENV: 'production' },
+  });
   if (res.status !== 0) {
     fs.rmSync(staging, { recursive: true, force: true });
     throw new Error('building the web app failed; see the output above');

@@ -1,5 +1,6 @@
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
 import { api, setSession } from '../api/client';
+import { startupOr } from '../boot/startup-requests';
 
 export interface SessionUser {
   id: string;
@@ -49,7 +50,7 @@ export function SessionProvider({ children, initial }: { children: ReactNode; in
   setSession(session?.csrfToken ?? null, ended);
   useEffect(() => {
     if (checked) return;
-    api<Session>('GET', '/api/auth/session').then(
+    startupOr('session', () => api<Session>('GET', '/api/auth/session')).then(
       (s) => {
         setSession(s.csrfToken, ended);
         setState(s);

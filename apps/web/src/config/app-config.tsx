@@ -1,6 +1,7 @@
 import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { LIVE_RECHECK_SECONDS, type OrgRepo } from '@taskflow/events';
 import { api } from '../api/client';
+import { startupOr } from '../boot/startup-requests';
 
 /** Which views get live updates; off, the hooks poll the REST API instead. */
 export interface Features {
@@ -42,14 +43,8 @@ export function AppConfigProvider({ children }: { children: ReactNode }) {
   useEffect(() => {
     let current = true;
     void Promise.all([
-      api<Pick<AppConfig, 'features'>>('GET', '/api/config').then(
-        (c) => c.features,
-        () => FALLBACK,
-      ),
-      api<{ repos: OrgRepo[] }>('GET', '/api/repos').then(
-        (r) => r.repos,
-        () => NO_REPOS,
-      ),
+      startupOr('features', () => api<Pick<AppConfig, 'features'>>('GET', '/api/config').then((c) => c.features)).catch(() => FALLBACK),
+      startupOr('repos', () => api<{ repos: OrgRepo[] }>('GET', '/api/repos').then((r) => r.repos)).catch(() => NO_REPOS),
     ]).then(([features, repos]) => current && setConfig({ features, repos }));
     return () => {
       current = false;

@@ -6,6 +6,7 @@ import { useAppConfig, useLiveOff, type Features } from '../config/app-config';
 import { keepSessionAlive } from '../auth/use-session-keepalive';
 import { useOnlineStatus } from './use-online-status';
 import { markFirstLiveFrame } from './first-live-frame';
+import { takeStartupClient } from '../boot/startup-requests';
 
 export type ConnectionStatus = 'connecting' | 'connected' | 'reconnecting' | 'offline' | 'disabled';
 export interface RealtimeState {
@@ -28,6 +29,14 @@ export const webHttp: HttpClient = {
 
 /** For a view whose own flag is off while the socket is on: its feeds poll the REST API (no socket of its own). */
 const pollingClient = new TaskflowClient({ realtime: false, http: webHttp });
+
+/** A login's client; the page marks its first live frame. */
+export function makeClient(realtime: boolean, url?: string): TaskflowClient {
+  // No token: the handshake and REST reads carry the httpOnly session cookie (same origin).
+  const c = new TaskflowClient({ ...(url === undefined ? {} : { url }), http: webHttp, realtime });
+  if (c.socket) markFirstLiveFrame(c.socket);
+  return c;
+}
 
 const noSubscribe = () => () => undefined;
 const noState = (): ConnectionState | null => null;
@@ -71,9 +80,7 @@ export function RealtimeProvider({
 
   useEffect(() => {
     if (!userId || realtime === undefined) return;
-    // No token: the handshake and REST reads carry the httpOnly session cookie (same origin).
-    const c = new TaskflowClient({ ...(url === undefined ? {} : { url }), http: webHttp, realtime });
-    if (c.socket) markFirstLiveFrame(c.socket);
+    const c = (realtime && url === undefined ? takeStartupClient(userId) : undefined) ?? makeClient(realtime, url);
     // The client is this effect's own resource (it opens a connection): handing it to the tree is the effect's result.
     // eslint-disable-next-line react-hooks/set-state-in-effect -- one render per login, it cannot be created during render
     setClient(c);
