@@ -61,3 +61,11 @@ describe('runCapacity', () => {
     expect(() => runCapacity([], read)).toThrow(/Usage: npm run capacity --/);
   });
 });
+
+describe('docs/capacity.md', () => {
+  it('shows what the model prints for the committed measurement (rerun it and paste when either changes)', () => {
+    const doc = fs.readFileSync(path.join(__dirname, '../../../docs/capacity.md'), 'utf8');
+    const out = runCapacity([path.join(__dirname, 'soak-9900-benchmarks.fixture.json')], (f) => fs.readFileSync(f, 'utf8'));
+    expect(doc).toContain(out);
+  });
+});

@@ -72,7 +72,8 @@ describe('size', () => {
     // 300 transitions/s: Redis 1.5 cores → 3 shards; workers 3 cores → 6; PostgreSQL 3 cores → 6 at 0.5, 600 tx/s.
     expect(s.redisShards).toMatchObject({ count: 3, binding: 'Redis CPU (one core per shard)' });
     expect(s.workers).toMatchObject({ count: 6, binding: 'worker CPU (one core each)' });
-    expect(s.postgres).toEqual({ cores: 6, cpuCores: 3, transactionsPerSec: 600 });
+    // Connections: 10 nodes × 10 + 6 workers × 5.
+    expect(s.postgres).toEqual({ cores: 6, cpuCores: 3, transactionsPerSec: 600, connections: 130 });
   });
 
   it('is bound by memory when sockets are heavy, by descriptors when memory is large, by connections at HAProxy', () => {

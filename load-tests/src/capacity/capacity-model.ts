@@ -89,6 +89,9 @@ export interface Limits {
   fdTarget: number;
   /** Fewest nodes and HAProxy instances, so that one can fail. */
   minInstances: number;
+  /** PostgreSQL connections each node (DB_POOL_SIZE) and each worker opens at most (docs/operations.md). */
+  nodeDbPool: number;
+  workerDbPool: number;
 }
 
 export const DEFAULT_WORKLOAD: Workload = {
@@ -109,6 +112,8 @@ export const DEFAULT_LIMITS: Limits = {
   memoryTarget: 0.8,
   fdTarget: 0.9,
   minInstances: 2,
+  nodeDbPool: 10,
+  workerDbPool: 5,
 };
 
 const transitions = (s: HarnessSummary) => (s.drive ? s.drive.transitionsPerSec * s.durationS : 0);
@@ -211,8 +216,8 @@ export interface Sizing {
   loadBalancers: Tier;
   redisShards: Tier;
   workers: Tier;
-  /** PostgreSQL: cores of one primary (at the CPU target) and the write rate it must take. */
-  postgres: { cores: number; cpuCores: number; transactionsPerSec: number };
+  /** PostgreSQL: cores of one primary (at the CPU target), the write rate it must take, the connections it must accept. */
+  postgres: { cores: number; cpuCores: number; transactionsPerSec: number; connections: number };
   /** Per node, at the chosen count. */
   perNode: { sockets: number; rssMB: number; cpuCores: number };
 }
@@ -259,6 +264,7 @@ export function size(sockets: number, w: Workload, l: Limits, c: UnitCosts): Siz
       cores: Math.max(1, up(pgCpu / l.cpuTarget)),
       cpuCores: pgCpu,
       transactionsPerSec: t.transitionsPerSec * w.pgTransactionsPerTransition,
+      connections: nodes.count * l.nodeDbPool + workers.count * l.workerDbPool,
     },
     perNode: {
       sockets: sockets / nodes.count,

@@ -36,6 +36,8 @@ const LIMIT_LABELS: Record<keyof Limits, string> = {
   memoryTarget: 'memory planned per node',
   fdTarget: 'descriptors and connections planned per limit',
   minInstances: 'fewest nodes and HAProxy instances (one may fail)',
+  nodeDbPool: 'PostgreSQL connections per node (DB_POOL_SIZE)',
+  workerDbPool: 'PostgreSQL connections per worker',
 };
 
 function needsCell(t: Tier): string {
@@ -92,7 +94,7 @@ export function capacityReport(args: {
     row(
       '**PostgreSQL primary**',
       (s) =>
-        `**${num(s.postgres.cores)} core${s.postgres.cores === 1 ? '' : 's'}** (${num(s.postgres.cpuCores, 2)} busy), ${num(s.postgres.transactionsPerSec)} write transactions / s`,
+        `**${num(s.postgres.cores)} core${s.postgres.cores === 1 ? '' : 's'}** (${num(s.postgres.cpuCores, 2)} busy), ${num(s.postgres.transactionsPerSec)} write transactions / s, ${num(s.postgres.connections)} connections`,
     ),
     '',
     '### Binding limit at each size',
