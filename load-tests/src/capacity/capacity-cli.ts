@@ -1,17 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import {
-  DEFAULT_LIMITS,
-  DEFAULT_WORKLOAD,
-  deriveUnitCosts,
-  size,
-  type HarnessSummary,
-  type Limits,
-  type MeasuredRun,
-  type RunSetup,
-  type Workload,
-} from './capacity-model';
+import { DEFAULT_LIMITS, DEFAULT_WORKLOAD, size, type Limits, type Workload } from './capacity-model';
+import { deriveUnitCosts, type HarnessSummary, type MeasuredRun, type RunSetup } from './capacity-costs';
 import { capacityReport } from './capacity-report';
 
 /**
@@ -64,6 +55,8 @@ function checkSummary(value: unknown, name: string): HarnessSummary {
   if (typeof s?.scenario !== 'string') bad.push('scenario');
   const drive = s?.drive as Record<string, unknown> | undefined;
   if (drive !== undefined && !(isNumber(drive.tasks) && isNumber(drive.transitionsPerSec))) bad.push('drive');
+  const redis = s?.redis as Record<string, unknown> | null | undefined;
+  if (redis != null && !(isNumber(redis.netOutputBytes) && isNumber(redis.publishes))) bad.push('redis');
   const setup = s?.setup as Record<string, unknown> | undefined;
   if (setup !== undefined && !(isNumber(setup.orgs) && isNumber(setup.nodes))) bad.push('setup');
   if (bad.length) throw new Error(`${name}: not a harness summary (missing or not numbers: ${bad.join(', ')})`);

@@ -1,13 +1,5 @@
-import {
-  DEFAULT_LIMITS,
-  DEFAULT_WORKLOAD,
-  deriveUnitCosts,
-  predictRun,
-  size,
-  traffic,
-  type MeasuredRun,
-  type UnitCosts,
-} from './capacity-model';
+import { deriveUnitCosts, type MeasuredRun, type UnitCosts } from './capacity-costs';
+import { DEFAULT_LIMITS, DEFAULT_WORKLOAD, predictRun, size, traffic } from './capacity-model';
 import soakFixture from './soak-9900-benchmarks.fixture.json';
 
 const soak: MeasuredRun = { name: 'soak 9,900', summary: soakFixture, setup: soakFixture.setup };
@@ -97,41 +89,24 @@ describe('size', () => {
     });
   });
 
+  it('adds Redis network out when a run measured it: every broadcast goes out once per subscribed node', () => {
+    // 300 transitions/s × 2 broadcasts × 50,000 B × 10 nodes = 300 MB/s over 125 × 0.5 MB/s per shard → 5 (CPU asks 3).
+    const s = size(
+      100_000,
+      DEFAULT_WORKLOAD,
+      DEFAULT_LIMITS,
+      costs({ framesPerDelivery: 1.25, redisOutBytesPerPublishPerNode: 50_000, publishesPerTransition: 2 }),
+    );
+    expect(s.redisShards).toMatchObject({ count: 5, binding: 'Redis network out' });
+    expect(s.redisShards.needs[2]!.load).toBeCloseTo(300);
+    expect(size(100_000, DEFAULT_WORKLOAD, DEFAULT_LIMITS, costs()).redisShards.needs.map((n) => n.limit)).toEqual([
+      'one shard',
+      'Redis CPU (one core per shard)',
+    ]);
+  });
+
   it('refuses a node whose base RSS leaves no room for sockets', () => {
     expect(() => size(1_000, DEFAULT_WORKLOAD, { ...DEFAULT_LIMITS, nodeMemoryMB: 200 }, costs())).toThrow(/no memory for sockets/);
-  });
-});
-
-describe('deriveUnitCosts', () => {
-  it('reads the soak: CPU per frame and per transition, RSS per socket and per node, rows per task', () => {
-    const c = deriveUnitCosts([soak]);
-    expect(c.nodeCpuMsPerFrame.value).toBeCloseTo(84_300 / 1_198_934, 6); // 0.0703 ms
-    expect(c.haproxyCpuMsPerFrame.value).toBeCloseTo(27_800 / 1_198_934, 6); // 0.0232 ms
-    expect(c.postgresCpuMsPerTransition.value).toBeCloseTo(11_100 / (1.21 * 595.3), 6); // 15.4 ms
-    expect(c.rssPerSocketKB.value).toBe(14.61);
-    expect(c.nodeBaseRssMB.value).toBeCloseTo((500_531 - 14.61 * 9_900) / 1024 / 2, 6); // 173.8 MB
-    expect(c.rowsPerTask.value).toBeCloseTo(949_410 / (120 * 990), 6); // 7.99
-    expect(c.framesPerDelivery.value).toBeCloseTo(1_198_934 / 949_410, 6);
-  });
-
-  it('takes each cost from the run with the most sockets, frames or transitions behind it', () => {
-    const small: MeasuredRun = {
-      name: 'small',
-      setup: { orgs: 5, nodes: 2 },
-      summary: {
-        ...soak.summary,
-        connected: 300,
-        rssPerSocketKB: 99,
-        frames: 5_000_000,
-        cpuSecondsByComponent: { nodes: 5_000 },
-        drive: undefined,
-      },
-    };
-    const c = deriveUnitCosts([small, soak]);
-    expect(c.rssPerSocketKB).toEqual({ value: 14.61, from: 'soak 9,900' });
-    expect(c.nodeCpuMsPerFrame).toEqual({ value: 1, from: 'small' });
-    expect(c.rowsPerTask.from).toBe('soak 9,900');
-    expect(() => deriveUnitCosts([small])).toThrow(/no run measures redis CPU per transition/);
   });
 });
 

@@ -1,62 +1,10 @@
 /**
  * The capacity model: unit costs derived from the harness's JSON summaries, and the servers, HAProxy
  * instances, Redis shards and PostgreSQL size they imply for N dashboard sockets at a stated event rate.
- * Pure functions; `capacity-cli.ts` reads the files and prints `capacity-report.ts`'s Markdown.
+ * Pure functions; `capacity-costs.ts` derives the costs, `capacity-cli.ts` reads the files and prints
+ * `capacity-report.ts`'s Markdown.
  */
-
-/** The fields of a harness summary (the JSON line, or the ```json block of `--out`) the model reads. */
-export interface HarnessSummary {
-  scenario: string;
-  sockets: number;
-  connected: number;
-  durationS: number;
-  deliveries: number;
-  frames: number;
-  rssPerSocketKB: number | null;
-  cpuSecondsByComponent: Record<string, number>;
-  rssKBByComponent: Record<string, number>;
-  drive?: { tasks: number; transitionsPerSec: number };
-  /** Written by the harness since the capacity model; older summaries take `RunSetup` from the command line. */
-  setup?: RunSetup;
-}
-
-/** How the measured run was set up: what its per-socket and per-org figures are divided by. */
-export interface RunSetup {
-  orgs: number;
-  nodes: number;
-}
-
-/** One measured run, named for the report. */
-export interface MeasuredRun {
-  name: string;
-  summary: HarnessSummary;
-  setup: RunSetup;
-}
-
-/** A unit cost and the run it was read from. */
-interface Cost {
-  value: number;
-  from: string;
-}
-
-export interface UnitCosts {
-  /** The nodes' RSS growth while the sockets connected, per socket. */
-  rssPerSocketKB: Cost;
-  /** One node's RSS without sockets: the nodes' RSS at the end of the run, less the sockets' share, per node. */
-  nodeBaseRssMB: Cost;
-  /** All of the nodes' CPU (fan-out, heartbeats, joins, REST) counted against the frames they delivered. */
-  nodeCpuMsPerFrame: Cost;
-  /** HAProxy's CPU (the tunnelled WebSocket traffic and the REST calls) per frame delivered. */
-  haproxyCpuMsPerFrame: Cost;
-  /** Pipeline CPU per committed transition (REST, webhooks, jobs, publishing, background work included). */
-  redisCpuMsPerTransition: Cost;
-  postgresCpuMsPerTransition: Cost;
-  workerCpuMsPerTransition: Cost;
-  /** Frames a socket receives per seq-checked dashboard row (count frames add, `dashboard:batch` packs). */
-  framesPerDelivery: Cost;
-  /** Dashboard rows each task's pipeline delivers to every socket of its org. */
-  rowsPerTask: Cost;
-}
+import type { UnitCosts } from './capacity-costs';
 
 /** The load to size for. Each is an assumption, stated in the report. */
 export interface Workload {
@@ -87,6 +35,8 @@ export interface Limits {
   cpuTarget: number;
   memoryTarget: number;
   fdTarget: number;
+  /** Network out of one Redis shard, MB/s (10⁶ bytes). */
+  redisShardNetMBps: number;
   /** Fewest nodes and HAProxy instances, so that one can fail. */
   minInstances: number;
   /** PostgreSQL connections each node (DB_POOL_SIZE) and each worker opens at most (docs/operations.md). */
@@ -111,60 +61,11 @@ export const DEFAULT_LIMITS: Limits = {
   cpuTarget: 0.5,
   memoryTarget: 0.8,
   fdTarget: 0.9,
+  redisShardNetMBps: 125,
   minInstances: 2,
   nodeDbPool: 10,
   workerDbPool: 5,
 };
-
-const transitions = (s: HarnessSummary) => (s.drive ? s.drive.transitionsPerSec * s.durationS : 0);
-
-/** The run with the most of what a cost is divided by (the least noisy figure), or none. */
-function best(runs: MeasuredRun[], weight: (r: MeasuredRun) => number): MeasuredRun | undefined {
-  return runs.filter((r) => weight(r) > 0).sort((a, b) => weight(b) - weight(a))[0];
-}
-
-function cost(runs: MeasuredRun[], what: string, weight: (r: MeasuredRun) => number, value: (r: MeasuredRun) => number): Cost {
-  const run = best(runs, weight);
-  if (!run) throw new Error(`no run measures ${what}`);
-  return { value: value(run), from: run.name };
-}
-
-const cpuMs = (r: MeasuredRun, component: string) => (r.summary.cpuSecondsByComponent[component] ?? 0) * 1000;
-
-/** Unit costs from one or more runs: each from the run with the most sockets, frames or transitions behind it. */
-export function deriveUnitCosts(runs: MeasuredRun[]): UnitCosts {
-  const bySockets = (r: MeasuredRun) => (r.summary.rssPerSocketKB !== null && r.summary.rssPerSocketKB > 0 ? r.summary.connected : 0);
-  const byFrames = (r: MeasuredRun) => (r.summary.cpuSecondsByComponent.nodes === undefined ? 0 : r.summary.frames);
-  const byTransitions = (r: MeasuredRun) => (r.summary.deliveries > 0 ? transitions(r.summary) : 0);
-  const perTransition = (component: string) =>
-    cost(runs, `${component} CPU per transition`, byTransitions, (r) => cpuMs(r, component) / transitions(r.summary));
-  return {
-    rssPerSocketKB: cost(runs, 'RSS per socket', bySockets, (r) => r.summary.rssPerSocketKB!),
-    nodeBaseRssMB: cost(
-      runs,
-      'node base RSS',
-      (r) => (r.summary.rssKBByComponent.nodes ? bySockets(r) : 0),
-      (r) => ((r.summary.rssKBByComponent.nodes ?? 0) - r.summary.rssPerSocketKB! * r.summary.connected) / 1024 / r.setup.nodes,
-    ),
-    nodeCpuMsPerFrame: cost(runs, 'node CPU per frame', byFrames, (r) => cpuMs(r, 'nodes') / r.summary.frames),
-    haproxyCpuMsPerFrame: cost(runs, 'HAProxy CPU per frame', byFrames, (r) => cpuMs(r, 'haproxy') / r.summary.frames),
-    redisCpuMsPerTransition: perTransition('redis'),
-    postgresCpuMsPerTransition: perTransition('postgres'),
-    workerCpuMsPerTransition: perTransition('workers'),
-    framesPerDelivery: cost(
-      runs,
-      'frames per delivery',
-      (r) => r.summary.deliveries,
-      (r) => r.summary.frames / r.summary.deliveries,
-    ),
-    rowsPerTask: cost(
-      runs,
-      'rows per task',
-      (r) => r.summary.drive?.tasks ?? 0,
-      (r) => r.summary.deliveries / (r.summary.drive!.tasks * (r.summary.connected / r.setup.orgs)),
-    ),
-  };
-}
 
 /** The traffic N sockets make under a workload. */
 export interface Traffic {
@@ -244,9 +145,15 @@ export function size(sockets: number, w: Workload, l: Limits, c: UnitCosts): Siz
   ]);
   // Redis runs commands on one thread: a shard is one core.
   const redisCpu = (t.transitionsPerSec * c.redisCpuMsPerTransition.value) / 1000;
+  // Every subscribed node gets each broadcast: Redis's output grows with the nodes as well as the rate.
+  const { redisOutBytesPerPublishPerNode: perNode, publishesPerTransition: publishes } = c;
+  const redisOutMBps = perNode && publishes ? (t.transitionsPerSec * publishes.value * perNode.value * nodes.count) / 1e6 : null;
   const redisShards = tier([
     { limit: 'one shard', count: 1, load: 0 },
     { limit: 'Redis CPU (one core per shard)', count: up(redisCpu / l.cpuTarget), load: redisCpu },
+    ...(redisOutMBps === null
+      ? []
+      : [{ limit: 'Redis network out', count: up(redisOutMBps / (l.redisShardNetMBps * l.cpuTarget)), load: redisOutMBps }]),
   ]);
   const workerCpu = (t.transitionsPerSec * c.workerCpuMsPerTransition.value) / 1000;
   const workers = tier([

@@ -1,4 +1,5 @@
-import type { Limits, Need, Sizing, Tier, UnitCosts, Workload } from './capacity-model';
+import type { UnitCosts } from './capacity-costs';
+import type { Limits, Need, Sizing, Tier, Workload } from './capacity-model';
 
 /** The capacity model's output as Markdown: unit costs with their runs, the assumptions, the sizing per size. */
 
@@ -16,6 +17,8 @@ const COST_LABELS: Record<keyof UnitCosts, string> = {
   workerCpuMsPerTransition: 'worker CPU per committed transition, ms',
   framesPerDelivery: 'frames per dashboard row delivered',
   rowsPerTask: 'dashboard rows per task, to each socket of its org',
+  redisOutBytesPerPublishPerNode: 'Redis bytes out per broadcast per subscribed node (all output counted)',
+  publishesPerTransition: 'Redis broadcasts per committed transition',
 };
 
 const WORKLOAD_LABELS: Record<keyof Workload, string> = {
@@ -32,7 +35,8 @@ const LIMIT_LABELS: Record<keyof Limits, string> = {
   nodeFdLimit: 'descriptors per server node (one per socket)',
   lbCores: 'cores per HAProxy instance',
   lbMaxConn: 'connections per HAProxy instance (maxconn)',
-  cpuTarget: 'CPU planned per core (headroom for bursts and a lost peer)',
+  redisShardNetMBps: 'network out of one Redis shard, MB/s',
+  cpuTarget: 'CPU and network planned per core or link (headroom for bursts and a lost peer)',
   memoryTarget: 'memory planned per node',
   fdTarget: 'descriptors and connections planned per limit',
   minInstances: 'fewest nodes and HAProxy instances (one may fail)',
@@ -62,7 +66,10 @@ export function capacityReport(args: {
     '',
     '| Unit cost | Value | From |',
     '|---|---|---|',
-    ...(Object.keys(COST_LABELS) as Array<keyof UnitCosts>).map((k) => `| ${COST_LABELS[k]} | ${sig(costs[k].value)} | ${costs[k].from} |`),
+    ...(Object.keys(COST_LABELS) as Array<keyof UnitCosts>).map((k) => {
+      const c = costs[k];
+      return `| ${COST_LABELS[k]} | ${c ? sig(c.value) : 'not measured'} | ${c ? c.from : 'no run read Redis INFO'} |`;
+    }),
     '',
     '### Assumptions',
     '',
@@ -90,6 +97,7 @@ export function capacityReport(args: {
       '**Redis shards**',
       (s) => `**${num(s.redisShards.count)}** (${s.redisShards.binding}; ${num(s.redisShards.needs[1]!.load, 2)} cores)`,
     ),
+    row('Redis network out, MB/s', (s) => (s.redisShards.needs[2] ? num(s.redisShards.needs[2].load, 1) : 'not measured')),
     row('**workers**', (s) => `**${num(s.workers.count)}** (${s.workers.binding}; ${num(s.workers.needs[1]!.load, 2)} cores)`),
     row(
       '**PostgreSQL primary**',

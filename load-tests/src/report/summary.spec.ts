@@ -67,4 +67,10 @@ describe('the JSON summary', () => {
     const opts = parseBenchArgs(['soak', '--sockets', '9900', '--users', '200', '--orgs', '7', '--nodes', '3', '--connect-rate', '800']);
     expect(summarize(opts, { product: measurement({}) }).setup).toEqual({ orgs: 7, users: 200, nodes: 3, workers: 1, connectRate: 800 });
   });
+
+  it("carries Redis's counters over the window, and null where they were not read", () => {
+    const redis = { netInputBytes: 1_000, netOutputBytes: 9_000, commands: 40, publishes: 6 };
+    expect(summarize(parseBenchArgs(['soak']), { product: measurement({ redis }) }).redis).toEqual(redis);
+    expect(summarize(parseBenchArgs(['soak']), { product: measurement({}) }).redis).toBeNull();
+  });
 });

@@ -36,6 +36,7 @@ function fields(m: Measurement) {
     eventLoopLag: m.eventLoopLag,
     healthCheckFailures: m.healthCheckFailures,
     health: m.health,
+    redis: m.redis ?? null,
     cpuMsPerFrame: cpuMsPerFrame(m),
   };
 }

@@ -8,6 +8,7 @@ import { measurePhase, type Measurement } from '../measure/phase';
 import { EventLoopLagScraper } from '../sample/event-loop-lag';
 import { HaproxyHealthWatch } from '../sample/haproxy-health';
 import { round2 } from '../sample/proc-sampler';
+import { RedisCounterSampler } from '../sample/redis-counters';
 import type { ScenarioContext } from './context';
 
 export interface DriveStats {
@@ -53,6 +54,7 @@ export async function productPhase(
   spec.onDriver?.(driver);
   const pool = new GeneratorPool(ctx.opts.children);
   const lag = new EventLoopLagScraper(() => ctx.metricsUrls());
+  const redis = ctx.redisUrl ? new RedisCounterSampler(ctx.redisUrl) : undefined;
   try {
     await driver.start();
     let plans = spec.plans;
@@ -74,6 +76,7 @@ export async function productPhase(
       components: ctx.components(() => pool.pids),
       serverComponents: ['nodes'],
       lag,
+      redis,
       health: healthWatch(ctx),
       joinProbe: spec.joinProbe === false ? undefined : joinProbe(ctx, plans, spec.orgs ?? ctx.orgs),
       drive: async () => {
@@ -104,6 +107,7 @@ export async function productPhase(
     };
   } finally {
     driver.stop();
+    redis?.close();
     await pool.close();
   }
 }
