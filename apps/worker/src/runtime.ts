@@ -1,6 +1,6 @@
-import { Redis } from 'ioredis';
+import { Cluster } from 'ioredis';
 import type { Logger } from '@taskflow/platform';
-import { PipelineQueue } from '@taskflow/queue';
+import { createRedisClient, PipelineQueue } from '@taskflow/queue';
 import { createDb } from '@taskflow/store';
 import { BuiltinAnalyzer } from './analysis/builtin.analyzer';
 import { OpenAiAnalyzer } from './analysis/openai.analyzer';
@@ -12,7 +12,7 @@ import { startReconciler } from './pipeline/reconciler';
 import { startWorkers } from './pipeline/workers';
 import { runPublisherLeader } from './outbox/outbox.leader';
 import { EventPublisher } from './outbox/outbox.publisher';
-import { RedisBroadcaster } from './outbox/redis.broadcaster';
+import { RedisBroadcaster, ShardedRedisBroadcaster } from './outbox/redis.broadcaster';
 
 function analyzerFor(config: WorkerConfig) {
   return config.LLM_API_KEY
@@ -42,9 +42,9 @@ export function startWorkerRuntime(config: WorkerConfig, logger: Logger): Worker
     onError: (err) => logger.warn({ err }, 'idle database client error'),
   });
   // BullMQ workers block on Redis: they need unlimited retries per request.
-  const connection = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
+  const connection = createRedisClient(config.redis, { maxRetriesPerRequest: null });
   connection.on('error', (err) => logger.warn({ err: err.message }, 'worker redis error'));
-  const queue = PipelineQueue.connect(config.REDIS_URL, config.QUEUE_PREFIX, logger, {
+  const queue = PipelineQueue.connect(config.redis, config.QUEUE_PREFIX, logger, {
     attempts: config.JOB_ATTEMPTS,
     backoffMs: config.JOB_BACKOFF_MS,
   });
@@ -68,17 +68,19 @@ export function startWorkerRuntime(config: WorkerConfig, logger: Logger): Worker
     backoffMaxMs: config.JOB_BACKOFF_MAX_MS,
   });
   const stopReconciler = startReconciler(ctx, config.RECONCILE_AFTER_MS);
-  // Broadcasts go through Redis to every Socket.IO node (same key prefix as their adapter). A publish must
+  // Broadcasts go through Redis to the Socket.IO nodes (same key prefix as their adapter): on Redis Cluster by
+  // SPUBLISH in the sharded adapter's format, reaching only the nodes that host the room. A publish must
   // fail rather than wait: while Redis is away or stalled, events stay in the outbox for the sweep. Nothing is
   // queued while disconnected or re-sent after a reconnect, where it would arrive behind newer broadcasts.
-  const pubClient = new Redis(config.REDIS_URL, {
+  const pubClient = createRedisClient(config.redis, {
     commandTimeout: config.PUBLISH_TIMEOUT_MS,
     enableOfflineQueue: false,
     autoResendUnfulfilledCommands: false,
     maxRetriesPerRequest: 0,
   });
   pubClient.on('error', (err) => logger.warn({ err: err.message }, 'publisher redis error'));
-  const publisher = new EventPublisher(db, new RedisBroadcaster(pubClient), logger);
+  const broadcaster = pubClient instanceof Cluster ? new ShardedRedisBroadcaster(pubClient) : new RedisBroadcaster(pubClient);
+  const publisher = new EventPublisher(db, broadcaster, logger);
   const stopPublisher = runPublisherLeader({
     databaseUrl: config.DATABASE_URL,
     publisher,

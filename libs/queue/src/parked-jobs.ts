@@ -1,7 +1,7 @@
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { QUEUES, type QueueName } from '@taskflow/events';
 import { replay } from './pipeline.queue';
+import { queueKeyPrefix, type RedisClient } from './redis-client';
 
 /** A job that used up its attempts and waits in the failed set for a replay. */
 export interface ParkedJob {
@@ -20,9 +20,10 @@ const PAGE = 200;
 export class ParkedJobs {
   private readonly queues: Queue[];
 
-  constructor(connection: Redis, prefix: string, only?: QueueName) {
+  /** `prefix`: QUEUE_PREFIX (hash-tagged here on Redis Cluster). */
+  constructor(connection: RedisClient, prefix: string, only?: QueueName) {
     const names = only ? [only] : Object.values(QUEUES);
-    this.queues = names.map((name) => new Queue(name, { connection, prefix }));
+    this.queues = names.map((name) => new Queue(name, { connection, prefix: queueKeyPrefix(connection, prefix) }));
   }
 
   /** Parked jobs of each queue; at most `limit` of each when given. */

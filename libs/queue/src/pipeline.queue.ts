@@ -1,5 +1,4 @@
 import { ErrorCode, Queue, type Job, type JobsOptions } from 'bullmq';
-import { Redis } from 'ioredis';
 import {
   dispatchJobId,
   JOB_QUEUE,
@@ -12,7 +11,8 @@ import {
   type QueueName,
   type WebhookJobData,
 } from '@taskflow/events';
-import { AppError, withDeadline, type Logger } from '@taskflow/platform';
+import { AppError, withDeadline, type Logger, type RedisSettings } from '@taskflow/platform';
+import { createRedisClient, queueKeyPrefix, type RedisClient } from './redis-client';
 import { CAPPED_BACKOFF, DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry-policy';
 
 /**
@@ -52,8 +52,9 @@ export type JobCounts = Record<QueueName, Record<(typeof COUNTED_JOB_STATES)[num
 export class PipelineQueue {
   private readonly queues: Map<QueueName, Queue>;
 
+  /** `prefix`: QUEUE_PREFIX (hash-tagged for BullMQ's keys on Redis Cluster: queueKeyPrefix). */
   constructor(
-    private readonly connection: Redis,
+    private readonly connection: RedisClient,
     private readonly prefix: string,
     retry: Partial<Pick<RetryPolicy, 'attempts' | 'backoffMs'>> = {},
   ) {
@@ -62,16 +63,21 @@ export class PipelineQueue {
       ...(retry.attempts ? { attempts: retry.attempts } : {}),
       ...(retry.backoffMs !== undefined ? { backoff: { type: CAPPED_BACKOFF, delay: retry.backoffMs } } : {}),
     };
-    this.queues = new Map(Object.values(QUEUES).map((name) => [name, new Queue(name, { connection, prefix, defaultJobOptions })]));
+    const keyPrefix = queueKeyPrefix(connection, prefix);
+    this.queues = new Map(
+      Object.values(QUEUES).map((name) => [name, new Queue(name, { connection, prefix: keyPrefix, defaultJobOptions })]),
+    );
   }
 
+  /** `redis`: the configuration's `redis` (one server or a cluster), or one server's URL. */
   static connect(
-    url: string,
+    redis: string | RedisSettings,
     prefix: string,
     logger: Logger,
     retry: Partial<Pick<RetryPolicy, 'attempts' | 'backoffMs'>> = {},
   ): PipelineQueue {
-    const connection = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+    const settings: RedisSettings = typeof redis === 'string' ? { mode: 'single', url: redis } : redis;
+    const connection = createRedisClient(settings, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
     // Without a listener an unreachable Redis would crash the process.
     connection.on('error', (err) => logger.warn({ err: err.message }, 'queue redis error'));
     const queue = new PipelineQueue(connection, prefix, retry);

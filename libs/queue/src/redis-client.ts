@@ -43,3 +43,13 @@ export function createRedisClient(settings: RedisSettings, options: RedisOptions
 export function redisMasters(client: RedisClient): Redis[] {
   return client instanceof Cluster ? client.nodes('master') : [client];
 }
+
+/**
+ * BullMQ's key prefix for `QUEUE_PREFIX` on this client. Each BullMQ script touches several keys of a queue, which
+ * Redis Cluster takes only within one slot: there the prefix is a hash tag (`{taskflow}`), so every queue's keys
+ * share a slot (one shard). On one Redis, the prefix as given, where the keys have always been. Every Queue and
+ * Worker takes its prefix from here, so the server's producers and the worker's consumers agree.
+ */
+export function queueKeyPrefix(client: RedisClient, prefix: string): string {
+  return client instanceof Cluster ? `{${prefix}}` : prefix;
+}

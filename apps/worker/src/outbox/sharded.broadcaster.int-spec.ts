@@ -1,13 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, type Server as HttpServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createShardedAdapter } from '@socket.io/redis-adapter';
 import { Cluster } from 'ioredis';
 import { Server } from 'socket.io';
-import { io as connect, type Socket } from 'socket.io-client';
 import type { ServerEventPayload } from '@taskflow/events';
 import { startRedisCluster, type RedisClusterHandle } from '@taskflow/devstack';
 import { eventually } from '@taskflow/testing';
+import { startShardedSocketServer, type ShardedSocketServer } from '../testing/sharded-socket-server';
 import { encodeShardedBroadcast, ShardedRedisBroadcaster, type Broadcast } from './redis.broadcaster';
 
 /**
@@ -19,77 +17,31 @@ jest.setTimeout(90_000);
 
 const key = `t-io-${randomBytes(4).toString('hex')}`;
 let cluster: RedisClusterHandle;
-let pub: Cluster;
-let sub: Cluster;
+let server: ShardedSocketServer;
 let publisherRedis: Cluster;
-let http: HttpServer;
-let io: Server;
-const clients: Socket[] = [];
-const received = new Map<string, Array<{ event: string; payload: unknown }>>();
-/** Every channel the server's subscriber got a message on, in order. */
-const channels: string[] = [];
-
-function clusterClient(extra: ConstructorParameters<typeof Cluster>[1] = {}): Cluster {
-  return new Cluster(cluster.nodes, { ...extra, redisOptions: { password: cluster.password, ...extra.redisOptions } });
-}
-
-/** A client whose socket the server puts in `rooms`. */
-async function clientIn(name: string, rooms: string[]): Promise<void> {
-  const { port } = http.address() as AddressInfo;
-  const socket = connect(`http://127.0.0.1:${port}`, {
-    transports: ['websocket'],
-    query: { rooms: rooms.join(',') },
-    forceNew: true,
-    reconnection: false,
-  });
-  received.set(name, []);
-  socket.onAny((event: string, payload: unknown) => received.get(name)!.push({ event, payload }));
-  clients.push(socket);
-  await new Promise<void>((resolve, reject) => {
-    socket.once('connect', resolve);
-    socket.once('connect_error', reject);
-  });
-}
-
-/** Resolves once some master has a subscriber on `channel` (the adapter SSUBSCRIBEs a room's channel on its first join). */
-async function subscribed(channel: string): Promise<void> {
-  await eventually(`a subscriber on ${channel}`, async () => {
-    const counts = await Promise.all(
-      pub.nodes('master').map(async (node) => ((await node.pubsub('SHARDNUMSUB', channel)) as [string, number])[1]),
-    );
-    return counts.some((n) => n > 0) ? true : undefined;
-  });
-}
+const received = (name: string) => server.received(name);
 
 const rooms = { a: 'task:a', b: 'task:b', org: 'org:o' };
 
 beforeAll(async () => {
   cluster = await startRedisCluster({ replicasPerMaster: 0, fast: true });
-  pub = clusterClient();
-  sub = clusterClient({ shardedSubscribers: true });
-  publisherRedis = clusterClient({ enableOfflineQueue: false, redisOptions: { commandTimeout: 2000 } });
-  await Promise.all([pub, sub, publisherRedis].map((c) => new Promise((r) => c.once('ready', r))));
-  sub.on('smessageBuffer', (channel: Buffer) => channels.push(channel.toString()));
-  http = createServer();
-  io = new Server(http, { adapter: createShardedAdapter(pub, sub, { channelPrefix: key, subscriptionMode: 'dynamic' }) });
-  io.on('connection', (socket) => {
-    const wanted = socket.handshake.query.rooms;
-    if (typeof wanted === 'string' && wanted) void socket.join(wanted.split(','));
+  // As the worker's publisher: fails fast rather than queue while the cluster is away.
+  publisherRedis = new Cluster(cluster.nodes, {
+    enableOfflineQueue: false,
+    redisOptions: { password: cluster.password, commandTimeout: 2000 },
   });
-  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-  await clientIn('a', [rooms.a]);
-  await clientIn('b', [rooms.b]);
-  await clientIn('org', [rooms.org]);
-  await clientIn('a+org', [rooms.a, rooms.org]);
-  await clientIn('nobody', []);
-  for (const room of Object.values(rooms)) await subscribed(`${key}#/#${room}#`);
-  await subscribed(`${key}#/#`);
+  await new Promise((r) => publisherRedis.once('ready', r));
+  server = await startShardedSocketServer(cluster, key);
+  await server.clientIn('a', [rooms.a]);
+  await server.clientIn('b', [rooms.b]);
+  await server.clientIn('org', [rooms.org]);
+  await server.clientIn('a+org', [rooms.a, rooms.org]);
+  await server.clientIn('nobody', []);
 });
 
 afterAll(async () => {
-  for (const c of clients) c.close();
-  await io?.close();
-  await Promise.all([pub, sub, publisherRedis].map((c) => c?.quit()));
+  await server?.close();
+  await publisherRedis?.quit();
   await cluster?.stop();
 });
 
@@ -167,12 +119,12 @@ describe('encoding', () => {
 
 describe('delivery through a real Socket.IO server with the sharded adapter on Redis Cluster', () => {
   beforeEach(() => {
-    for (const list of received.values()) list.length = 0;
-    channels.length = 0;
+    for (const name of server.names()) received(name).length = 0;
+    server.channels.length = 0;
   });
 
   async function until(name: string, count: number): Promise<void> {
-    await eventually(`${name} to get ${count}`, async () => (received.get(name)!.length >= count ? true : undefined));
+    await eventually(`${name} to get ${count}`, async () => (received(name).length >= count ? true : undefined));
   }
 
   it('reaches a task room’s sockets, in order, on the room’s own channel, and no one else', async () => {
@@ -190,13 +142,13 @@ describe('delivery through a real Socket.IO server with the sharded adapter on R
       { event: 'task:analyzing', payload: { taskId: 'a', seq: 2, status: 'analyzing' } },
       { event: 'task:event_added', payload: added },
     ];
-    expect(received.get('a')).toEqual(inA);
-    expect(received.get('a+org')).toEqual(inA);
-    expect(received.get('b')).toEqual([{ event: 'task:coding', payload: { taskId: 'b', seq: 5, status: 'coding' } }]);
-    expect(received.get('org')).toEqual([]);
-    expect(received.get('nobody')).toEqual([]);
+    expect(received('a')).toEqual(inA);
+    expect(received('a+org')).toEqual(inA);
+    expect(received('b')).toEqual([{ event: 'task:coding', payload: { taskId: 'b', seq: 5, status: 'coding' } }]);
+    expect(received('org')).toEqual([]);
+    expect(received('nobody')).toEqual([]);
     // Only the rooms' channels carried them: a node without these rooms would have received nothing.
-    expect(channels).toEqual([`${key}#/#${rooms.a}#`, `${key}#/#${rooms.a}#`, `${key}#/#${rooms.b}#`]);
+    expect(server.channels).toEqual([`${key}#/#${rooms.a}#`, `${key}#/#${rooms.a}#`, `${key}#/#${rooms.b}#`]);
   });
 
   it('reaches the org room’s sockets and no one else', async () => {
@@ -206,10 +158,10 @@ describe('delivery through a real Socket.IO server with the sharded adapter on R
     ]);
     await until('org', 1);
     await until('a+org', 1);
-    expect(received.get('org')).toEqual([{ event: 'dashboard:task_count_changed', payload: counts }]);
-    expect(received.get('a+org')).toEqual([{ event: 'dashboard:task_count_changed', payload: counts }]);
-    expect(received.get('a')).toEqual([]);
-    expect(received.get('nobody')).toEqual([]);
+    expect(received('org')).toEqual([{ event: 'dashboard:task_count_changed', payload: counts }]);
+    expect(received('a+org')).toEqual([{ event: 'dashboard:task_count_changed', payload: counts }]);
+    expect(received('a')).toEqual([]);
+    expect(received('nobody')).toEqual([]);
   });
 
   it('reaches several rooms once each socket, and every socket when no room is named', async () => {
@@ -217,14 +169,14 @@ describe('delivery through a real Socket.IO server with the sharded adapter on R
     await broadcaster.publish([{ room: [rooms.a, rooms.org], event: 'task:event_added', payload: added }]);
     // Everyone gets this one after the first: once `nobody` has it, a second copy of the first would have arrived.
     await broadcaster.publish([{ event: 'task:coding', payload: { taskId: 'all', seq: 1, status: 'coding' } }]);
-    for (const name of received.keys()) await until(name, 1);
+    for (const name of server.names()) await until(name, 1);
     const all = { event: 'task:coding', payload: { taskId: 'all', seq: 1, status: 'coding' } };
     const first = { event: 'task:event_added', payload: added };
-    expect(received.get('a')).toEqual([first, all]);
-    expect(received.get('org')).toEqual([first, all]);
-    expect(received.get('a+org')).toEqual([first, all]);
-    expect(received.get('b')).toEqual([all]);
-    expect(received.get('nobody')).toEqual([all]);
+    expect(received('a')).toEqual([first, all]);
+    expect(received('org')).toEqual([first, all]);
+    expect(received('a+org')).toEqual([first, all]);
+    expect(received('b')).toEqual([all]);
+    expect(received('nobody')).toEqual([all]);
   });
 
   it('leaves out the sockets of an `except` room', async () => {
@@ -235,13 +187,17 @@ describe('delivery through a real Socket.IO server with the sharded adapter on R
     ]);
     await until('org', 2);
     await until('a+org', 1);
-    expect(received.get('org')!.map((e) => (e.payload as { seq: number }).seq)).toEqual([1, 2]);
+    expect(received('org').map((e) => (e.payload as { seq: number }).seq)).toEqual([1, 2]);
     // The second went to it on the same channel after the first: had the first reached it, it would be here.
-    expect(received.get('a+org')!.map((e) => (e.payload as { seq: number }).seq)).toEqual([2]);
+    expect(received('a+org').map((e) => (e.payload as { seq: number }).seq)).toEqual([2]);
   });
 
   it('rejects instead of resolving when Redis did not take the batch', async () => {
-    const closed = clusterClient({ enableOfflineQueue: false, lazyConnect: true });
+    const closed = new Cluster(cluster.nodes, {
+      enableOfflineQueue: false,
+      lazyConnect: true,
+      redisOptions: { password: cluster.password },
+    });
     await expect(
       new ShardedRedisBroadcaster(closed, key).publish([
         { room: rooms.a, event: 'task:coding', payload: { taskId: 'a', seq: 3, status: 'coding' } },

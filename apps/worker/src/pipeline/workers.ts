@@ -1,12 +1,12 @@
 import { Worker, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { QUEUES, type JobData, type JobName } from '@taskflow/events';
-import { cappedBackoffStrategy } from '@taskflow/queue';
+import { cappedBackoffStrategy, queueKeyPrefix, type RedisClient } from '@taskflow/queue';
 import type { PipelineContext } from './context';
 import { failTask } from './fail-task';
 import { PROCESSORS } from './processors';
 
 export interface WorkerOptions {
+  /** QUEUE_PREFIX (hash-tagged on Redis Cluster, as the producers' queues are). */
   prefix: string;
   concurrency: number;
   stalledIntervalMs: number;
@@ -21,7 +21,7 @@ export interface WorkerOptions {
  * One BullMQ worker per queue, each routing jobs by name through PROCESSORS.
  * A job whose worker dies is taken up again by BullMQ's stalled-job check.
  */
-export function startWorkers(connection: Redis, ctx: PipelineContext, opts: WorkerOptions): Worker[] {
+export function startWorkers(connection: RedisClient, ctx: PipelineContext, opts: WorkerOptions): Worker[] {
   return Object.values(QUEUES).map((queueName) => {
     const worker = new Worker(
       queueName,
@@ -35,7 +35,7 @@ export function startWorkers(connection: Redis, ctx: PipelineContext, opts: Work
       },
       {
         connection,
-        prefix: opts.prefix,
+        prefix: queueKeyPrefix(connection, opts.prefix),
         // Deliveries are applied one at a time per worker, in arrival order, so a "branch created" is not overtaken
         // by the "PR opened" right behind it (which would skip `coding`). Order is still not promised across
         // workers; the plan tolerates any order.
