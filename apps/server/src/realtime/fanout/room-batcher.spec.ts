@@ -113,3 +113,25 @@ it('forgets quiet rooms once it holds many, so a node serving many users does no
 it('refuses a window that is not positive', () => {
   expect(() => new RoomBatcher({ windowMs: 0, write: () => undefined })).toThrow(RangeError);
 });
+
+it('reads a window given as a function at each event (wider while the node is behind)', () => {
+  let windowMs = 10;
+  const adaptive = new RoomBatcher({
+    windowMs: () => windowMs,
+    now: () => now,
+    write: (room, items) => written.push({ room, items: items.map(label) }),
+  });
+  try {
+    expect(adaptive.offer('org:a', row('t1', 1))).toBe(true);
+    windowMs = 50;
+    advance(20);
+    // Past 10 ms but inside the wider window: it waits, and goes out when that window ends.
+    expect(adaptive.offer('org:a', row('t1', 2))).toBe(false);
+    advance(29);
+    expect(written).toEqual([]);
+    advance(1);
+    expect(written).toEqual([{ room: 'org:a', items: ['dashboard:task_list_updated t1@2'] }]);
+  } finally {
+    adaptive.clear();
+  }
+});

@@ -18,8 +18,11 @@ interface RoomState {
 }
 
 export interface RoomBatcherOptions {
-  /** At most one frame per room per window for batching sockets; the first event after a quiet window goes at once. */
-  windowMs: number;
+  /**
+   * At most one frame per room per window for batching sockets; the first event after a quiet window goes at once.
+   * A function is read at each event (`BatchWindow`: wider while the node is behind).
+   */
+  windowMs: number | (() => number);
   /** Writes a room's pending items (in order, superseded ones left out) to its batching sockets. */
   write: (room: string, items: BatchItem[]) => void;
   now?: () => number;
@@ -38,9 +41,12 @@ const SWEEP_AT = 1_000;
 export class RoomBatcher {
   private readonly rooms = new Map<string, RoomState>();
   private readonly now: () => number;
+  private readonly windowMs: () => number;
 
   constructor(private readonly opts: RoomBatcherOptions) {
-    if (!(opts.windowMs > 0)) throw new RangeError(`windowMs must be positive, got ${opts.windowMs}`);
+    const windowMs = opts.windowMs;
+    if (typeof windowMs === 'number' && !(windowMs > 0)) throw new RangeError(`windowMs must be positive, got ${windowMs}`);
+    this.windowMs = typeof windowMs === 'number' ? () => windowMs : windowMs;
     this.now = opts.now ?? Date.now;
   }
 
@@ -63,13 +69,14 @@ export class RoomBatcher {
       state = { lastAt: -Infinity, pending: undefined, timer: undefined };
       this.rooms.set(room, state);
     }
-    if (!state.pending && now - state.lastAt >= this.opts.windowMs) {
+    const windowMs = this.windowMs();
+    if (!state.pending && now - state.lastAt >= windowMs) {
       state.lastAt = now;
       return true;
     }
     if (!state.pending) {
       state.pending = [];
-      const wait = Math.max(0, state.lastAt + this.opts.windowMs - now);
+      const wait = Math.max(0, state.lastAt + windowMs - now);
       state.timer = setTimeout(() => this.flush(room), wait);
     }
     addSuperseding(state.pending, item);
@@ -100,7 +107,8 @@ export class RoomBatcher {
   }
 
   private sweep(now: number): void {
-    for (const [room, state] of this.rooms) if (!state.pending && now - state.lastAt >= this.opts.windowMs) this.rooms.delete(room);
+    const windowMs = this.windowMs();
+    for (const [room, state] of this.rooms) if (!state.pending && now - state.lastAt >= windowMs) this.rooms.delete(room);
   }
 }
 
