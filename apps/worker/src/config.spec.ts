@@ -17,6 +17,29 @@ describe('Redis key prefixes', () => {
   });
 });
 
+describe('REDIS_MODE', () => {
+  it('is one Redis by default, and a cluster of the listed nodes with REDIS_MODE=cluster', () => {
+    expect(loadWorkerConfig(required).redis).toEqual({ mode: 'single', url: 'redis://localhost:6379' });
+    expect(loadWorkerConfig({ ...required, REDIS_MODE: 'cluster', REDIS_CLUSTER_NODES: '10.0.0.1:7000, redis-b:7001' }).redis).toEqual({
+      mode: 'cluster',
+      url: 'redis://localhost:6379',
+      nodes: [
+        { host: '10.0.0.1', port: 7000 },
+        { host: 'redis-b', port: 7001 },
+      ],
+    });
+  });
+
+  it('refuses an unknown mode, a cluster without nodes, and a node that is not host:port', () => {
+    expect(() => loadWorkerConfig({ ...required, REDIS_MODE: 'sentinel' })).toThrow('REDIS_MODE');
+    expect(() => loadWorkerConfig({ ...required, REDIS_MODE: 'cluster' })).toThrow('REDIS_CLUSTER_NODES');
+    expect(() => loadWorkerConfig({ ...required, REDIS_MODE: 'cluster', REDIS_CLUSTER_NODES: '10.0.0.1' })).toThrow('REDIS_CLUSTER_NODES');
+    expect(() => loadWorkerConfig({ ...required, REDIS_MODE: 'cluster', REDIS_CLUSTER_NODES: '10.0.0.1:70000' })).toThrow(
+      'REDIS_CLUSTER_NODES',
+    );
+  });
+});
+
 describe('JOB_MAX_STALLED', () => {
   it('lets a job outlive several worker deaths by default, and takes a bound', () => {
     expect(loadWorkerConfig(required).JOB_MAX_STALLED).toBe(8);
