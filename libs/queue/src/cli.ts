@@ -1,9 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { Redis } from 'ioredis';
 import { readStackState, stackStateFile } from '@taskflow/devstack';
 import { QUEUES, type QueueName } from '@taskflow/events';
+import { ConfigError, redisSettings } from '@taskflow/platform';
 import { ParkedJobs } from './parked-jobs';
+import { createRedisClient } from './redis-client';
 
 /**
  * Parked pipeline jobs (every attempt failed), for operators:
@@ -26,6 +27,8 @@ const USAGE = `Usage: npm run jobs -- <${COMMANDS.join('|')}> [--queue <name>] [
 
 Environment:
   REDIS_URL      Redis of the stack (default: the running local stack's, from $DATA_DIR/stack.json)
+  REDIS_MODE     single (default) or cluster, as the stack's
+  REDIS_CLUSTER_NODES  with REDIS_MODE=cluster: host:port,host:port (REDIS_URL then gives the password)
   QUEUE_PREFIX   prefix of the queue keys (default taskflow)`;
 
 /** Exit codes: 0 done, 1 could not reach Redis, 2 bad usage. */
@@ -88,7 +91,16 @@ async function main(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   }
   const { command, queue, json } = parseArgs(args);
   const url = redisUrl(env);
-  const connection = new Redis(url, { maxRetriesPerRequest: 1, connectTimeout: 5000, retryStrategy: () => null });
+  const mode = env.REDIS_MODE || 'single';
+  if (mode !== 'single' && mode !== 'cluster') throw usageError(`REDIS_MODE must be single or cluster, not "${mode}".`);
+  let settings;
+  try {
+    settings = redisSettings({ REDIS_URL: url, REDIS_MODE: mode, REDIS_CLUSTER_NODES: env.REDIS_CLUSTER_NODES });
+  } catch (err) {
+    throw usageError(err instanceof ConfigError ? err.message : String(err));
+  }
+  // On a cluster, ParkedJobs finds the queues under the hash-tagged prefix, as the server and the worker do.
+  const connection = createRedisClient(settings, { maxRetriesPerRequest: 1, connectTimeout: 5000, retryStrategy: () => null });
   connection.on('error', () => undefined);
   try {
     await connection.ping().catch((err: Error) => {
