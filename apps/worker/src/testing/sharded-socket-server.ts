@@ -7,7 +7,7 @@ import { io as connect, type Socket } from 'socket.io-client';
 import type { RedisClusterHandle } from '@taskflow/devstack';
 import { eventually } from '@taskflow/testing';
 
-export interface Received {
+interface Received {
   event: string;
   payload: unknown;
 }
