@@ -57,6 +57,8 @@ function checkSummary(value: unknown, name: string): HarnessSummary {
   if (drive !== undefined && !(isNumber(drive.tasks) && isNumber(drive.transitionsPerSec))) bad.push('drive');
   const redis = s?.redis as Record<string, unknown> | null | undefined;
   if (redis != null && !(isNumber(redis.netOutputBytes) && isNumber(redis.publishes))) bad.push('redis');
+  const pg = s?.postgres as Record<string, unknown> | null | undefined;
+  if (pg != null && !['rowsInserted', 'rowsUpdated', 'rowsDeleted'].every((k) => isNumber(pg[k]))) bad.push('postgres');
   const setup = s?.setup as Record<string, unknown> | undefined;
   if (setup !== undefined && !(isNumber(setup.orgs) && isNumber(setup.nodes))) bad.push('setup');
   if (bad.length) throw new Error(`${name}: not a harness summary (missing or not numbers: ${bad.join(', ')})`);

@@ -50,3 +50,13 @@ describe('Redis costs', () => {
     expect(c.publishesPerTransition!.value).toBeCloseTo(1440 / (1.21 * 595.3), 6);
   });
 });
+
+describe('PostgreSQL costs', () => {
+  it('are rows inserted, updated and deleted per transition, absent when no run read pg_stat_database', () => {
+    expect(deriveUnitCosts([soak]).pgRowsWrittenPerTransition).toBeUndefined();
+    const postgres = { rowsInserted: 1000, rowsUpdated: 2000, rowsDeleted: 600 };
+    const c = deriveUnitCosts([{ ...soak, name: 'with pg', summary: { ...soak.summary, postgres } }]);
+    expect(c.pgRowsWrittenPerTransition!.value).toBeCloseTo(3600 / (1.21 * 595.3), 6);
+    expect(c.pgRowsWrittenPerTransition!.from).toBe('with pg');
+  });
+});

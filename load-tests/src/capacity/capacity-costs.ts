@@ -14,6 +14,8 @@ export interface HarnessSummary {
   drive?: { tasks: number; transitionsPerSec: number };
   /** Redis's counters over the window (harness runs since the capacity model; null when not read). */
   redis?: { netOutputBytes: number; publishes: number } | null;
+  /** The product database's counters over the window (since the capacity model; null when not read). */
+  postgres?: { rowsInserted: number; rowsUpdated: number; rowsDeleted: number } | null;
   /** Written by the harness since the capacity model; older summaries take `RunSetup` from the command line. */
   setup?: RunSetup;
 }
@@ -60,6 +62,8 @@ export interface UnitCosts {
    */
   redisOutBytesPerPublishPerNode?: Cost;
   publishesPerTransition?: Cost;
+  /** Rows PostgreSQL inserted, updated or deleted per committed transition (everything in the window); absent when not read. */
+  pgRowsWrittenPerTransition?: Cost;
 }
 
 const transitions = (s: HarnessSummary) => (s.drive ? s.drive.transitionsPerSec * s.durationS : 0);
@@ -96,8 +100,16 @@ export function deriveUnitCosts(runs: MeasuredRun[]): UnitCosts {
         publishesPerTransition: cost(runs, 'publishes', byPublishes, (r) => byPublishes(r) / transitions(r.summary)),
       }
     : {};
+  const written = (r: MeasuredRun) => {
+    const p = r.summary.postgres;
+    return p && transitions(r.summary) > 0 ? p.rowsInserted + p.rowsUpdated + p.rowsDeleted : 0;
+  };
+  const postgres = best(runs, written)
+    ? { pgRowsWrittenPerTransition: cost(runs, 'rows written', written, (r) => written(r) / transitions(r.summary)) }
+    : {};
   return {
     ...redis,
+    ...postgres,
     rssPerSocketKB: cost(runs, 'RSS per socket', bySockets, (r) => r.summary.rssPerSocketKB!),
     nodeBaseRssMB: cost(
       runs,

@@ -65,7 +65,9 @@ describe('size', () => {
     expect(s.redisShards).toMatchObject({ count: 3, binding: 'Redis CPU (one core per shard)' });
     expect(s.workers).toMatchObject({ count: 6, binding: 'worker CPU (one core each)' });
     // Connections: 10 nodes × 10 + 6 workers × 5.
-    expect(s.postgres).toEqual({ cores: 6, cpuCores: 3, transactionsPerSec: 600, connections: 130 });
+    expect(s.postgres).toEqual({ cores: 6, cpuCores: 3, transactionsPerSec: 600, rowsWrittenPerSec: null, connections: 130 });
+    // Measured rows written: 300 transitions/s × 4.
+    expect(size(100_000, DEFAULT_WORKLOAD, DEFAULT_LIMITS, costs({ pgRowsWrittenPerTransition: 4 })).postgres.rowsWrittenPerSec).toBe(1200);
   });
 
   it('is bound by memory when sockets are heavy, by descriptors when memory is large, by connections at HAProxy', () => {

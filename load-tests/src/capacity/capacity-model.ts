@@ -118,7 +118,7 @@ export interface Sizing {
   redisShards: Tier;
   workers: Tier;
   /** PostgreSQL: cores of one primary (at the CPU target), the write rate it must take, the connections it must accept. */
-  postgres: { cores: number; cpuCores: number; transactionsPerSec: number; connections: number };
+  postgres: { cores: number; cpuCores: number; transactionsPerSec: number; rowsWrittenPerSec: number | null; connections: number };
   /** Per node, at the chosen count. */
   perNode: { sockets: number; rssMB: number; cpuCores: number };
 }
@@ -171,6 +171,7 @@ export function size(sockets: number, w: Workload, l: Limits, c: UnitCosts): Siz
       cores: Math.max(1, up(pgCpu / l.cpuTarget)),
       cpuCores: pgCpu,
       transactionsPerSec: t.transitionsPerSec * w.pgTransactionsPerTransition,
+      rowsWrittenPerSec: c.pgRowsWrittenPerTransition ? t.transitionsPerSec * c.pgRowsWrittenPerTransition.value : null,
       connections: nodes.count * l.nodeDbPool + workers.count * l.workerDbPool,
     },
     perNode: {

@@ -19,6 +19,7 @@ const COST_LABELS: Record<keyof UnitCosts, string> = {
   rowsPerTask: 'dashboard rows per task, to each socket of its org',
   redisOutBytesPerPublishPerNode: 'Redis bytes out per broadcast per subscribed node (all output counted)',
   publishesPerTransition: 'Redis broadcasts per committed transition',
+  pgRowsWrittenPerTransition: 'PostgreSQL rows written per committed transition',
 };
 
 const WORKLOAD_LABELS: Record<keyof Workload, string> = {
@@ -68,7 +69,8 @@ export function capacityReport(args: {
     '|---|---|---|',
     ...(Object.keys(COST_LABELS) as Array<keyof UnitCosts>).map((k) => {
       const c = costs[k];
-      return `| ${COST_LABELS[k]} | ${c ? sig(c.value) : 'not measured'} | ${c ? c.from : 'no run read Redis INFO'} |`;
+      const source = k === 'pgRowsWrittenPerTransition' ? 'pg_stat_database' : 'Redis INFO';
+      return `| ${COST_LABELS[k]} | ${c ? sig(c.value) : 'not measured'} | ${c ? c.from : `no run read ${source}`} |`;
     }),
     '',
     '### Assumptions',
@@ -102,7 +104,7 @@ export function capacityReport(args: {
     row(
       '**PostgreSQL primary**',
       (s) =>
-        `**${num(s.postgres.cores)} core${s.postgres.cores === 1 ? '' : 's'}** (${num(s.postgres.cpuCores, 2)} busy), ${num(s.postgres.transactionsPerSec)} write transactions / s, ${num(s.postgres.connections)} connections`,
+        `**${num(s.postgres.cores)} core${s.postgres.cores === 1 ? '' : 's'}** (${num(s.postgres.cpuCores, 2)} busy), ${num(s.postgres.transactionsPerSec)} write transactions / s, ${s.postgres.rowsWrittenPerSec === null ? 'rows written not measured' : `${num(s.postgres.rowsWrittenPerSec)} rows written / s`}, ${num(s.postgres.connections)} connections`,
     ),
     '',
     '### Binding limit at each size',

@@ -4,6 +4,7 @@ import { cpuBetween, round2, sampleComponents, type PidSource } from '../sample/
 import type { HaproxyHealthWatch, HealthReport } from '../sample/haproxy-health';
 import type { EventLoopLagScraper, LagSummary } from '../sample/event-loop-lag';
 import type { JoinProbe, JoinProbeReport } from './join-probe';
+import { postgresDelta, type PostgresCounters, type PostgresCounterSampler } from '../sample/postgres-counters';
 import { redisDelta, type RedisCounters, type RedisCounterSampler } from '../sample/redis-counters';
 
 /** One measured phase (product or baseline): the fields every report and the JSON line carry. */
@@ -50,6 +51,8 @@ export interface Measurement {
   health: HealthReport | null;
   /** Redis's bytes in and out, commands and publishes over the measured window (null: not sampled, or Redis restarted). */
   redis?: RedisCounters | null;
+  /** The product database's commits and rows written over the measured window (null: not read, or reset). */
+  postgres?: PostgresCounters | null;
   polls?: number;
   pollErrors?: number;
   /** The slow readers (slow-clients), kept out of every other figure. */
@@ -70,6 +73,7 @@ export interface PhaseSpec {
   health?: HaproxyHealthWatch;
   /** The cluster's Redis, read with the CPU samples (the measured window). */
   redis?: RedisCounterSampler;
+  postgres?: PostgresCounterSampler;
   /** Paced join probes over the measured window (after the ramp, while the sockets are held). */
   joinProbe?: JoinProbe;
   /** The load itself; resolves when the measured window ends. */
@@ -98,7 +102,7 @@ export async function measurePhase(spec: PhaseSpec): Promise<Measurement> {
   // Let the nodes' heaps settle after the connect burst before reading memory.
   await new Promise((r) => setTimeout(r, 1000));
   const s1 = sampleComponents(spec.components);
-  const r1 = await spec.redis?.sample();
+  const [r1, p1] = await Promise.all([spec.redis?.sample(), spec.postgres?.sample()]);
   spec.lag?.start();
   spec.joinProbe?.start();
   const t0 = Date.now();
@@ -108,7 +112,7 @@ export async function measurePhase(spec: PhaseSpec): Promise<Measurement> {
   await new Promise((r) => setTimeout(r, spec.settleMs ?? 1500));
   const lag = spec.lag ? spec.lag.stop() : null;
   const s2 = sampleComponents(spec.components);
-  const r2 = await spec.redis?.sample();
+  const [r2, p2] = await Promise.all([spec.redis?.sample(), spec.postgres?.sample()]);
   const health = spec.health ? await spec.health.stop() : null;
   const finals = await spec.finals();
   // A change committed just before the finals were read may still be on its way (publish, fan-out): give it
@@ -156,6 +160,7 @@ export async function measurePhase(spec: PhaseSpec): Promise<Measurement> {
     healthCheckFailures: health ? health.down : null,
     health,
     ...(spec.redis ? { redis: redisDelta(r1 ?? null, r2 ?? null) } : {}),
+    ...(spec.postgres ? { postgres: postgresDelta(p1 ?? null, p2 ?? null) } : {}),
     ...(report.polls ? { polls: report.polls, pollErrors: report.pollErrors } : {}),
     ...(report.slow.sockets || report.slow.othersFellBehind ? { slow: report.slow } : {}),
   };

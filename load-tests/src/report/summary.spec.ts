@@ -68,9 +68,11 @@ describe('the JSON summary', () => {
     expect(summarize(opts, { product: measurement({}) }).setup).toEqual({ orgs: 7, users: 200, nodes: 3, workers: 1, connectRate: 800 });
   });
 
-  it("carries Redis's counters over the window, and null where they were not read", () => {
+  it("carries Redis's and PostgreSQL's counters over the window, and null where they were not read", () => {
     const redis = { netInputBytes: 1_000, netOutputBytes: 9_000, commands: 40, publishes: 6 };
     expect(summarize(parseBenchArgs(['soak']), { product: measurement({ redis }) }).redis).toEqual(redis);
     expect(summarize(parseBenchArgs(['soak']), { product: measurement({}) }).redis).toBeNull();
+    const postgres = { commits: 30, rowsInserted: 12, rowsUpdated: 18, rowsDeleted: 0 };
+    expect(summarize(parseBenchArgs(['soak']), { product: measurement({ postgres }) }).postgres).toEqual(postgres);
   });
 });

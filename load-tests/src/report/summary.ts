@@ -37,6 +37,7 @@ function fields(m: Measurement) {
     healthCheckFailures: m.healthCheckFailures,
     health: m.health,
     redis: m.redis ?? null,
+    postgres: m.postgres ?? null,
     cpuMsPerFrame: cpuMsPerFrame(m),
   };
 }

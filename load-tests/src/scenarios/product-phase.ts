@@ -8,6 +8,7 @@ import { measurePhase, type Measurement } from '../measure/phase';
 import { EventLoopLagScraper } from '../sample/event-loop-lag';
 import { HaproxyHealthWatch } from '../sample/haproxy-health';
 import { round2 } from '../sample/proc-sampler';
+import { PostgresCounterSampler } from '../sample/postgres-counters';
 import { RedisCounterSampler } from '../sample/redis-counters';
 import type { ScenarioContext } from './context';
 
@@ -55,6 +56,7 @@ export async function productPhase(
   const pool = new GeneratorPool(ctx.opts.children);
   const lag = new EventLoopLagScraper(() => ctx.metricsUrls());
   const redis = ctx.redisUrl ? new RedisCounterSampler(ctx.redisUrl) : undefined;
+  const postgres = ctx.cluster ? new PostgresCounterSampler(ctx.cluster.databaseUrl) : undefined;
   try {
     await driver.start();
     let plans = spec.plans;
@@ -77,6 +79,7 @@ export async function productPhase(
       serverComponents: ['nodes'],
       lag,
       redis,
+      postgres,
       health: healthWatch(ctx),
       joinProbe: spec.joinProbe === false ? undefined : joinProbe(ctx, plans, spec.orgs ?? ctx.orgs),
       drive: async () => {
@@ -108,6 +111,7 @@ export async function productPhase(
   } finally {
     driver.stop();
     redis?.close();
+    await postgres?.close();
     await pool.close();
   }
 }
