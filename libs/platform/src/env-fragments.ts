@@ -56,7 +56,9 @@ export const redisEnv = {
   QUEUE_PREFIX: Type.String({
     pattern: PREFIX_PATTERN,
     default: 'taskflow',
-    description: 'Prefix of every BullMQ key; servers and workers must use the same one.',
+    description:
+      'Prefix of every BullMQ key; servers and workers must use the same one. With `REDIS_MODE=cluster` the keys are ' +
+      'under `{<prefix>}`, a hash tag that keeps every queue in one slot, which BullMQ needs.',
   }),
   REDIS_KEY_PREFIX: Type.Optional(
     Type.String({
