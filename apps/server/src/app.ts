@@ -82,7 +82,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const isSecure = secureRequestCheck(config.trustedProxies);
   await registerSecurityHeaders(app, { hstsMaxAgeSeconds: config.HSTS_MAX_AGE_SECONDS, isSecure });
   await registerApiDocs(app);
-  const limits = new HttpRateLimits(config.REDIS_URL, config.REDIS_KEY_PREFIX, deps.logger);
+  const limits = new HttpRateLimits(config.redis, config.REDIS_KEY_PREFIX, deps.logger);
   app.addHook('onClose', () => limits.close());
   const cookieSessions = { db, limits: config.sessionLimits, secret: config.JWT_SECRET, allowedOrigins: config.allowedOrigins, isSecure };
   const standing = new TokenStandingCache(db, config.TOKEN_VERSION_CACHE_MS);
@@ -107,7 +107,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // Who gets live updates (rollout controls, docs/operations.md): refuses the handshake of users not rolled in.
   const live = new LiveSwitch({
     db,
-    redisUrl: config.REDIS_URL,
+    redis: config.redis,
     keyPrefix: config.REDIS_KEY_PREFIX,
     logger: deps.logger,
     refreshMs: config.LIVE_ROLLOUT_REFRESH_MS,
@@ -176,7 +176,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     metrics,
     cookie: cookieSessions,
     logger: deps.logger,
-    redisUrl: config.REDIS_URL,
+    redis: config.redis,
     queuePrefix: config.QUEUE_PREFIX,
     keyPrefix: config.REDIS_KEY_PREFIX,
     nodeId: config.NODE_ID,

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@taskflow/queue';
 import type { AdminNodeStats, AdminOverview, AdminParkedJob, NodeStatsSnapshot } from '@taskflow/events';
 import { QUEUES } from '@taskflow/events';
 import { withDeadline, type Logger } from '@taskflow/platform';
@@ -97,7 +97,7 @@ export async function buildOrgOverview(deps: {
 
 /** What any node answers for the whole cluster (to an operator): node snapshots from Redis, queue state from BullMQ. */
 export async function buildOverview(deps: {
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   queue: PipelineQueue;
   parked: ParkedJobs;

@@ -1,9 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { Redis } from 'ioredis';
 import { AdminOverviewResponse, AdminParkedJobsResponse, AdminReplayedResponse, AdminRetryBody } from '@taskflow/events';
-import { AppError, withDeadline, type Logger } from '@taskflow/platform';
-import { ParkedJobs, type PipelineQueue } from '@taskflow/queue';
+import { AppError, withDeadline, type Logger, type RedisSettings } from '@taskflow/platform';
+import { createRedisClient, ParkedJobs, type PipelineQueue } from '@taskflow/queue';
 import type { Db } from '@taskflow/store';
 import type { CookieSessionDeps } from '../auth/session.cookie';
 import { ERROR_RESPONSES, SIGNED_IN } from '../http/route-schema';
@@ -19,7 +18,7 @@ export interface AdminDeps {
   metrics: RealtimeMetrics;
   cookie: CookieSessionDeps;
   logger: Logger;
-  redisUrl: string;
+  redis: RedisSettings;
   /** Redis key prefixes (not `prefix`: Fastify reads that as a route prefix): the BullMQ queues' (QUEUE_PREFIX), the node snapshots' (REDIS_KEY_PREFIX). */
   queuePrefix: string;
   keyPrefix: string;
@@ -43,7 +42,7 @@ export async function adminRoutes(plain: FastifyInstance, deps: AdminDeps): Prom
   const app = plain.withTypeProvider<TypeBoxTypeProvider>();
   // Its own client: snapshots and the operations view never queue behind the pipeline's commands,
   // and fail fast while Redis is away (the page says so) instead of waiting for it.
-  const redis = new Redis(deps.redisUrl, { enableOfflineQueue: true, maxRetriesPerRequest: 1, connectTimeout: 3000 });
+  const redis = createRedisClient(deps.redis, { enableOfflineQueue: true, maxRetriesPerRequest: 1, connectTimeout: 3000 });
   redis.on('error', (err) => deps.logger.debug({ err: err.message }, 'admin redis error'));
   const parked = new ParkedJobs(redis, deps.queuePrefix);
   const publisher = new NodeStatsPublisher(redis, nodeStatsSource(app, deps.metrics), {

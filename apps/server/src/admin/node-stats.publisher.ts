@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@taskflow/queue';
 import type { HistogramBuckets, NodeStatsSnapshot } from '@taskflow/events';
 import type { Logger } from '@taskflow/platform';
 import { diffBuckets } from './histogram-quantile';
@@ -49,7 +49,7 @@ export class NodeStatsPublisher {
   private publishing = false;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly source: NodeStatsSource,
     private readonly opts: { nodeId: string; prefix: string; intervalMs: number; logger: Logger },
   ) {
@@ -99,7 +99,8 @@ export class NodeStatsPublisher {
     const s = await this.snapshot();
     const ttl = NodeStatsPublisher.ttlMs(this.opts.intervalMs);
     const key = this.keys.node(s.nodeId);
-    await this.redis
+    // One MULTI per key: on a Redis Cluster the node's hash and the index of nodes are in different slots.
+    const snapshot = this.redis
       .multi()
       .hset(key, {
         nodeId: s.nodeId,
@@ -113,36 +114,35 @@ export class NodeStatsPublisher {
         webhookBuckets: encodeBuckets(s.webhookBuckets ?? []),
       })
       .pexpire(key, ttl)
+      .exec();
+    const index = this.redis
+      .multi()
       .zadd(this.keys.nodes, Date.parse(s.at), s.nodeId)
       // Nodes gone for long are forgotten by whoever publishes next.
       .zremrangebyscore(this.keys.nodes, '-inf', Date.now() - 10 * ttl)
       .exec();
+    await Promise.all([snapshot, index]);
   }
 
   /** Stops publishing and removes this node's snapshot at once (a drained node leaves the view). */
   async stop(): Promise<void> {
     clearInterval(this.timer);
-    await this.redis
-      .multi()
-      .del(this.keys.node(this.opts.nodeId))
-      .zrem(this.keys.nodes, this.opts.nodeId)
-      .exec()
-      .catch(() => undefined);
+    await Promise.all([this.redis.del(this.keys.node(this.opts.nodeId)), this.redis.zrem(this.keys.nodes, this.opts.nodeId)]).catch(
+      () => undefined,
+    );
   }
 }
 
 /** Every live node's snapshot (expired ones are skipped), ordered by node id. */
-export async function readNodeStats(redis: Redis, prefix: string): Promise<NodeStatsSnapshot[]> {
+export async function readNodeStats(redis: RedisClient, prefix: string): Promise<NodeStatsSnapshot[]> {
   const keys = nodeStatsKeys(prefix);
   const ids = await redis.zrange(keys.nodes, 0, -1);
   if (ids.length === 0) return [];
-  const pipeline = redis.pipeline();
-  for (const id of ids) pipeline.hgetall(keys.node(id));
-  const rows = (await pipeline.exec()) ?? [];
+  // Not one pipeline: on a Redis Cluster the nodes' hashes are in different slots. (One connection still pipelines them.)
+  const rows = await Promise.all(ids.map((id) => redis.hgetall(keys.node(id)).catch(() => undefined)));
   const snapshots: NodeStatsSnapshot[] = [];
-  for (const [err, row] of rows) {
-    const h = row as Record<string, string> | null;
-    if (err || !h || !h.nodeId) continue;
+  for (const h of rows) {
+    if (!h?.nodeId) continue;
     snapshots.push({
       nodeId: h.nodeId,
       at: h.at ?? '',

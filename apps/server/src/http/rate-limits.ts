@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { Redis } from 'ioredis';
+import { createRedisClient, type RedisClient } from '@taskflow/queue';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
-import { AppError, type Logger } from '@taskflow/platform';
+import { AppError, type Logger, type RedisSettings } from '@taskflow/platform';
 
 /** Thrown (and answered 429 with Retry-After) when a limit is exhausted. */
 export function rateLimited(res: RateLimiterRes | undefined, reply: FastifyReply, message: string): AppError {
@@ -17,16 +17,16 @@ export function rateLimited(res: RateLimiterRes | undefined, reply: FastifyReply
  * logs in waits for Redis.
  */
 export class HttpRateLimits {
-  private readonly redis: Redis;
+  private readonly redis: RedisClient;
   private fallbackLogged = false;
 
   constructor(
-    url: string,
+    settings: RedisSettings,
     private readonly prefix: string,
     private readonly logger: Logger,
   ) {
     // No offline queue and a command timeout: a down or stalled Redis fails fast into the in-memory fallback.
-    this.redis = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 500 });
+    this.redis = createRedisClient(settings, { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 500 });
     this.redis.on('error', (err) => logger.warn({ err: err.message, client: 'http-limits' }, 'rate-limit redis error'));
     this.redis.on('ready', () => {
       if (this.fallbackLogged) logger.info('rate limits are shared through Redis again');

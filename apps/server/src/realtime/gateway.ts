@@ -45,7 +45,7 @@ export interface Gateway {
 export async function registerGateway(app: FastifyInstance, deps: GatewayDeps): Promise<Gateway> {
   const { config, db, metrics, logger } = deps;
   // First, so that its onClose (closing the Redis clients) runs after Socket.IO's.
-  await app.register(realtimeRedisPlugin, { redisUrl: config.REDIS_URL, logger });
+  await app.register(realtimeRedisPlugin, { redis: config.redis, logger });
   // Before Socket.IO's own preClose disconnects the sockets: presence stops touching Redis.
   const presenceRef: { current?: Presence } = {};
   app.addHook('preClose', (done) => {

@@ -33,7 +33,7 @@ beforeAll(async () => {
   app.addHook('onClose', async () => void (await io.close()));
   live = new LiveSwitch({
     db: f.db,
-    redisUrl: process.env.TEST_REDIS_URL!,
+    redis: { mode: 'single', url: process.env.TEST_REDIS_URL! },
     keyPrefix: `t${Date.now()}`,
     logger: pino({ level: 'silent' }),
   });

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
-import { Redis } from 'ioredis';
 import { LIVE_RECHECK_SECONDS } from '@taskflow/events';
-import { withDeadline, type Logger } from '@taskflow/platform';
+import { withDeadline, type Logger, type RedisSettings } from '@taskflow/platform';
+import { createRedisClient, type RedisClient } from '@taskflow/queue';
 import {
   decideFromSnapshot,
   readLiveRolloutSnapshot,
@@ -19,7 +19,7 @@ const POLLING_WINDOW_SECONDS = 3 * LIVE_RECHECK_SECONDS;
 
 export interface LiveSwitchDeps {
   db: Db;
-  redisUrl: string;
+  redis: RedisSettings;
   keyPrefix: string;
   logger: Logger;
   /** How often the node compares the rollout's version with its copy (a missed `rollout:changed` is seen by then). */
@@ -42,7 +42,7 @@ type Decided = Pick<SessionUser, 'id' | 'orgId'>;
  * again when it connects (it was not among the sockets the reload re-checked).
  */
 export class LiveSwitch {
-  private readonly redis: Redis;
+  private readonly redis: RedisClient;
   private readonly pollingKey: string;
   private app: FastifyInstance | undefined;
   private snapshot: LiveRolloutSnapshot | undefined;
@@ -57,7 +57,7 @@ export class LiveSwitch {
 
   constructor(private readonly deps: LiveSwitchDeps) {
     // Its own client, failing fast: the counts are best effort and must never hold up /api/config.
-    this.redis = new Redis(deps.redisUrl, { enableOfflineQueue: true, maxRetriesPerRequest: 1, connectTimeout: 3000 });
+    this.redis = createRedisClient(deps.redis, { enableOfflineQueue: true, maxRetriesPerRequest: 1, connectTimeout: 3000 });
     this.redis.on('error', (err) => deps.logger.debug({ err: err.message }, 'live switch redis error'));
     this.pollingKey = `${deps.keyPrefix}rollout:polling`;
   }

@@ -16,14 +16,33 @@ const COMMITTED_AT: Readonly<Record<string, (p: Payload) => unknown>> = {
 
 /** Counts one broadcast off the adapter's channel and records its commit → broadcast lag when it carries a commit time. */
 export function observeBroadcast(message: Buffer, metrics: RealtimeMetrics, now = Date.now()): void {
-  let event: unknown;
-  let payload: Payload;
+  let packet: unknown;
   try {
-    const [, packet] = decode(message) as [string, { data?: [unknown, Payload] } | undefined];
-    [event, payload] = packet?.data ?? [];
+    [, packet] = decode(message) as [string, unknown];
   } catch {
     return; // Not a broadcast (e.g. an adapter request): nothing to count.
   }
+  observePacket(packet, metrics, now);
+}
+
+/** A broadcast off the sharded adapter's channels (Redis Cluster): its packet and rooms; undefined for anything else. */
+export function decodeClusterBroadcast(message: Buffer): { packet: unknown; rooms: string[] } | undefined {
+  let decoded: { type?: unknown; data?: { packet?: unknown; requestId?: unknown; opts?: { rooms?: unknown } } } | undefined;
+  try {
+    // socket.io-adapter's ClusterMessage: JSON, or msgpack when it carries binary.
+    decoded = (message[0] === 0x7b ? JSON.parse(message.toString()) : decode(message)) as typeof decoded;
+  } catch {
+    return undefined;
+  }
+  // 3: BROADCAST (socket.io-adapter's MessageType).
+  if (decoded?.type !== 3 || !decoded.data) return undefined;
+  const rooms = Array.isArray(decoded.data.opts?.rooms) ? decoded.data.opts.rooms.filter((r): r is string => typeof r === 'string') : [];
+  return { packet: decoded.data.packet, rooms };
+}
+
+/** Counts one broadcast packet and records its lags (see observeBroadcast). */
+export function observePacket(packet: unknown, metrics: RealtimeMetrics, now = Date.now()): void {
+  const [event, payload] = ((packet as { data?: unknown } | undefined)?.data ?? []) as [unknown, Payload];
   if (typeof event !== 'string') return;
   metrics.recordBroadcast(event);
   const committedAt = Object.hasOwn(COMMITTED_AT, event) ? COMMITTED_AT[event]!(payload) : undefined;

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@taskflow/queue';
 import type { Logger } from '@taskflow/platform';
 import type { RealtimeMetrics } from '../metrics';
 import type { TaskflowServer } from '../transport/socket-types';
@@ -9,7 +9,11 @@ import type { TaskflowServer } from '../transport/socket-types';
  * (ioredis reconnects and re-subscribes by itself), every socket of this node is
  * told to catch up from PostgreSQL — locally, since the other nodes missed nothing.
  */
-export function resyncClientsAfterResubscribe(sub: Redis, io: TaskflowServer, deps: { logger: Logger; metrics: RealtimeMetrics }): void {
+export function resyncClientsAfterResubscribe(
+  sub: RedisClient,
+  io: TaskflowServer,
+  deps: { logger: Logger; metrics: RealtimeMetrics },
+): void {
   let interrupted = false;
   // Also after a failed first connection: clients may have joined while nothing was subscribed.
   sub.on('close', () => {

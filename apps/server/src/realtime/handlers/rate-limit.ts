@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@taskflow/queue';
 import { RateLimiterMemory, RateLimiterRedis, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { MAX_RESYNC_TASKS } from '@taskflow/events';
 
@@ -35,7 +35,7 @@ export class SocketRateLimits {
   private readonly perSocket: RateLimiterAbstract;
   private readonly perUser: RateLimiterAbstract;
 
-  constructor(redis: Redis, opts: { perSocket: number; perUser: number; prefix: string }) {
+  constructor(redis: RedisClient, opts: { perSocket: number; perUser: number; prefix: string }) {
     const make = (keyPrefix: string, points: number) =>
       new RateLimiterRedis({
         storeClient: redis,

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@taskflow/queue';
 import { rooms, type ServerEventPayload } from '@taskflow/events';
 import { DeadlineError, withDeadline, type Logger } from '@taskflow/platform';
 import type { TaskflowServer, TaskflowSocket } from '../transport/socket-types';
@@ -24,7 +24,7 @@ export class Presence {
 
   constructor(
     private readonly io: TaskflowServer,
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly opts: { nodeId: string; ttlMs: number; prefix: string; logger: Logger; deadlineMs?: number },
   ) {
     this.timer = setInterval(

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@taskflow/queue';
 import { rooms, toDashboardTask, type ServerEventPayload } from '@taskflow/events';
 import { countPrivateTasks, countTasks, listTasks, type Db } from '@taskflow/store';
 import type { SessionUser } from '../../auth/auth.plugin';
@@ -27,7 +27,7 @@ export class DashboardSnapshots {
 
   constructor(
     private readonly db: Db,
-    sub: Redis,
+    sub: RedisClient,
     private readonly opts: { ttlMs: number; maxEntries: number } = { ttlMs: 5000, maxEntries: 20_000 },
   ) {
     this.live = sub.status === 'ready';

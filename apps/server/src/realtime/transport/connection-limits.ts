@@ -1,4 +1,5 @@
-import type { Redis } from 'ioredis';
+import { Cluster } from 'ioredis';
+import type { RedisClient } from '@taskflow/queue';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { CONNECT_ERRORS, type ConnectErrorCode, type ConnectErrorData } from '@taskflow/events';
 import type { Logger } from '@taskflow/platform';
@@ -29,7 +30,7 @@ redis.call('ZADD', KEYS[1], ARGV[2], ARGV[3])
 redis.call('PEXPIRE', KEYS[1], ARGV[5])
 return 1`;
 
-type AcquiringRedis = Redis & {
+type AcquiringRedis = RedisClient & {
   taskflowAcquireSocket(key: string, now: number, expiresAt: number, member: string, max: number, ttlMs: number): Promise<number>;
 };
 
@@ -54,7 +55,7 @@ export class ConnectionLimits {
   private refreshing = false;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly io: TaskflowServer,
     private readonly opts: ConnectionLimitsOptions,
   ) {
@@ -153,16 +154,23 @@ export class ConnectionLimits {
     this.refreshing = true;
     try {
       const expiresAt = Date.now() + this.opts.ttlMs;
-      const pipeline = this.redis.pipeline();
-      const keys = new Set<string>();
+      const members = new Map<string, string[]>();
       for (const socket of this.io.of('/').sockets.values()) {
         const userId = socket.data.user?.id;
         if (!userId) continue;
-        keys.add(this.key(userId));
-        pipeline.zadd(this.key(userId), expiresAt, this.member(socket));
+        const key = this.key(userId);
+        members.set(key, [...(members.get(key) ?? []), this.member(socket)]);
       }
-      for (const key of keys) pipeline.pexpire(key, this.opts.ttlMs);
-      if (keys.size > 0) await pipeline.exec();
+      if (members.size === 0) return;
+      // One pipeline on a single Redis; on a cluster the users' keys are in different slots, so one per key.
+      const pipelines = this.redis instanceof Cluster ? [...members].map((entry) => [entry]) : [[...members]];
+      await Promise.all(
+        pipelines.map((entries) => {
+          const pipeline = this.redis.pipeline();
+          for (const [key, ms] of entries) pipeline.zadd(key, ...ms.flatMap((m) => [expiresAt, m])).pexpire(key, this.opts.ttlMs);
+          return pipeline.exec();
+        }),
+      );
     } catch (err) {
       this.opts.logger.warn({ err }, 'socket count refresh failed');
     } finally {

@@ -1,14 +1,14 @@
 import type { FastifyPluginAsync } from 'fastify';
 import fp from 'fastify-plugin';
-import { Redis } from 'ioredis';
-import type { Logger } from '@taskflow/platform';
+import type { Logger, RedisSettings } from '@taskflow/platform';
+import { createRedisClient, type RedisClient } from '@taskflow/queue';
 import { LIMITER_COMMAND_TIMEOUT_MS } from '../handlers/rate-limit';
 
 /** The gateway's Redis connections: the adapter's publisher and subscriber, and the socket rate limiter's. */
 interface RealtimeRedis {
-  pub: Redis;
-  sub: Redis;
-  limiter: Redis;
+  pub: RedisClient;
+  sub: RedisClient;
+  limiter: RedisClient;
 }
 
 declare module 'fastify' {
@@ -18,7 +18,7 @@ declare module 'fastify' {
 }
 
 export interface RealtimeRedisOptions {
-  redisUrl: string;
+  redis: RedisSettings;
   logger: Logger;
 }
 
@@ -31,12 +31,17 @@ const READY_WAIT_MS = 3000;
  * adapter unsubscribes (on these clients) when Socket.IO closes, so the clients
  * must outlive that.
  */
-const realtimeRedis: FastifyPluginAsync<RealtimeRedisOptions> = async (app, { redisUrl, logger }) => {
-  const pub = new Redis(redisUrl, { maxRetriesPerRequest: 3 });
+const realtimeRedis: FastifyPluginAsync<RealtimeRedisOptions> = async (app, { redis, logger }) => {
+  const pub = createRedisClient(redis, { maxRetriesPerRequest: 3 });
   // The adapter subscribes once, at start: its commands must wait for Redis, however long, rather than be
-  // given up (ioredis re-subscribes after a reconnect only what Redis had acknowledged).
-  const sub = pub.duplicate({ maxRetriesPerRequest: null });
-  const limiter = new Redis(redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: LIMITER_COMMAND_TIMEOUT_MS });
+  // given up (ioredis re-subscribes after a reconnect only what Redis had acknowledged). On a cluster it is the
+  // sharded adapter's: one SSUBSCRIBE connection per master.
+  const sub = createRedisClient(redis, { maxRetriesPerRequest: null }, { shardedSubscriber: true });
+  const limiter = createRedisClient(redis, {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    commandTimeout: LIMITER_COMMAND_TIMEOUT_MS,
+  });
   for (const [name, client] of [
     ['pub', pub],
     ['sub', sub],
@@ -55,7 +60,7 @@ const realtimeRedis: FastifyPluginAsync<RealtimeRedisOptions> = async (app, { re
 
 export const realtimeRedisPlugin = fp(realtimeRedis, { name: 'realtime-redis' });
 
-function whenReady(client: Redis, timeoutMs: number): Promise<void> {
+function whenReady(client: RedisClient, timeoutMs: number): Promise<void> {
   if (client.status === 'ready') return Promise.resolve();
   return new Promise((resolve) => {
     const done = () => {

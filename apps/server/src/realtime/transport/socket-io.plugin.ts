@@ -6,7 +6,7 @@ import { SOCKET_IO_REDIS_KEY } from '@taskflow/events';
 import type { ServerConfig } from '../../config';
 import type { RealtimeMetrics } from '../metrics';
 import type { TaskflowServer } from './socket-types';
-import { createFanoutAdapter } from '../fanout/yielding-fanout.adapter';
+import { createFanoutAdapter, createShardedFanoutAdapter, type FanoutOptions } from '../fanout/yielding-fanout.adapter';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -17,7 +17,12 @@ declare module 'fastify' {
 export interface SocketIoOptions {
   config: Pick<
     ServerConfig,
-    'WEBSOCKET_MAX_FRAME_BYTES' | 'WEBSOCKET_FANOUT_CHUNK' | 'WEBSOCKET_BATCH_WINDOW_MS' | 'WEBSOCKET_MAX_BUFFERED_BYTES' | 'allowedOrigins'
+    | 'WEBSOCKET_MAX_FRAME_BYTES'
+    | 'WEBSOCKET_FANOUT_CHUNK'
+    | 'WEBSOCKET_BATCH_WINDOW_MS'
+    | 'WEBSOCKET_MAX_BUFFERED_BYTES'
+    | 'allowedOrigins'
+    | 'redis'
   >;
   /** Counts the sockets that fell behind and the broadcasts they were not sent. */
   metrics?: Pick<RealtimeMetrics, 'fellBehind' | 'skippedWrites'>;
@@ -32,6 +37,14 @@ export interface SocketIoOptions {
  */
 const socketIo: FastifyPluginAsync<SocketIoOptions> = async (app, { config, isDraining, metrics }) => {
   const { pub, sub } = app.realtimeRedis;
+  const fanout: FanoutOptions = {
+    chunkSockets: config.WEBSOCKET_FANOUT_CHUNK,
+    batchWindowMs: config.WEBSOCKET_BATCH_WINDOW_MS,
+    maxBufferedBytes: config.WEBSOCKET_MAX_BUFFERED_BYTES,
+    onFellBehind: () => metrics?.fellBehind.inc(),
+    onSkipped: () => metrics?.skippedWrites.inc(),
+    onError: (err) => app.log.warn({ err }, 'broadcast write failed'),
+  };
   await app.register(fastifySocketIO, {
     transports: ['websocket', 'polling'],
     // One encoding per broadcast for all recipients, and no per-socket compression state.
@@ -48,19 +61,12 @@ const socketIo: FastifyPluginAsync<SocketIoOptions> = async (app, { config, isDr
     // WEBSOCKET_FANOUT_CHUNK > 0: broadcasts written in chunks that yield (health checks, connections served under load);
     // WEBSOCKET_BATCH_WINDOW_MS > 0: dashboard events packed into fewer frames for the sockets that ask;
     // WEBSOCKET_MAX_BUFFERED_BYTES > 0: a socket that reads too slowly is skipped until it drains, then told to resync.
-    adapter: createFanoutAdapter(
-      pub,
-      sub,
-      { key: SOCKET_IO_REDIS_KEY },
-      {
-        chunkSockets: config.WEBSOCKET_FANOUT_CHUNK,
-        batchWindowMs: config.WEBSOCKET_BATCH_WINDOW_MS,
-        maxBufferedBytes: config.WEBSOCKET_MAX_BUFFERED_BYTES,
-        onFellBehind: () => metrics?.fellBehind.inc(),
-        onSkipped: () => metrics?.skippedWrites.inc(),
-        onError: (err) => app.log.warn({ err }, 'broadcast write failed'),
-      },
-    ),
+    // On a Redis Cluster (REDIS_MODE=cluster): sharded pub/sub, and a node subscribes only to the rooms it hosts
+    // (the classic adapter's pattern subscription would bring every broadcast to every node).
+    adapter:
+      config.redis.mode === 'cluster'
+        ? createShardedFanoutAdapter(pub, sub, { channelPrefix: SOCKET_IO_REDIS_KEY, subscriptionMode: 'dynamic' }, fanout)
+        : createFanoutAdapter(pub, sub, { key: SOCKET_IO_REDIS_KEY }, fanout),
     // Recovery comes from PostgreSQL by seq (docs/architecture.md#the-event-log-and-seq): the Redis adapter keeps nothing to recover from.
     connectionStateRecovery: undefined,
     // Drain: close each transport rather than send a server-side disconnect (`io server disconnect`), after
