@@ -25,7 +25,7 @@ async function main(): Promise<void> {
   const repos = await seedOrgRepos(db, config.repoSeeds);
   if (repos.added.length) logger.info({ added: repos.added }, 'registered repositories from GITHUB_REPOS');
   if (repos.skipped.length) logger.info({ skipped: repos.skipped }, 'GITHUB_REPOS entries not registered');
-  const queue = PipelineQueue.connect(config.REDIS_URL, config.QUEUE_PREFIX, logger, {
+  const queue = PipelineQueue.connect(config.redis, config.QUEUE_PREFIX, logger, {
     attempts: config.JOB_ATTEMPTS,
     backoffMs: config.JOB_BACKOFF_MS,
   });

@@ -17,6 +17,13 @@ export const StackEnvSchema = Type.Object({
     Type.Optional(Env.url()),
     'Redis to use; unset, a private `redis-server` is started, with a password generated into `DATA_DIR/secrets.json` (`npm run services` prints its URL).',
   ),
+  REDIS_MODE: Type.Union([Type.Literal('single'), Type.Literal('cluster')], {
+    default: 'single',
+    description:
+      '`npm start`, `cluster`: `cluster` starts a private Redis Cluster instead (3 masters + 3 replicas of `redis-server` on ' +
+      'loopback ports, created afresh at each start) and runs the apps with `REDIS_MODE=cluster`; with `REDIS_URL` set, ' +
+      'the apps get `REDIS_MODE` and `REDIS_CLUSTER_NODES` as given.',
+  }),
   DEMO_PASSWORD: Type.String({ minLength: 4, default: 'taskflow', description: 'Password of the demo users.' }),
   SEED_DEMO: described(
     Type.Optional(Type.Boolean()),

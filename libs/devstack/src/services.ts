@@ -3,6 +3,7 @@ import path from 'node:path';
 import { freePort } from './net';
 import { ensureDatabase, startPostgres, type PostgresHandle } from './postgres';
 import { startRedis, type RedisHandle, type RedisOptions } from './redis';
+import { startRedisCluster, type RedisClusterHandle } from './redis-cluster';
 
 export interface Services {
   /** URL of the application database. */
@@ -10,8 +11,11 @@ export interface Services {
   /** Superuser URL of the maintenance database (tests create databases through it). */
   adminDatabaseUrl?: string;
   redisUrl: string;
+  /** With a private Redis Cluster (`redisMode: 'cluster'`): its nodes, `host:port,…` (REDIS_CLUSTER_NODES). */
+  redisClusterNodes?: string;
   embeddedPostgres?: PostgresHandle;
   embeddedRedis?: RedisHandle;
+  embeddedRedisCluster?: RedisClusterHandle;
   stop(): Promise<void>;
 }
 
@@ -23,6 +27,8 @@ export interface ServicesOptions {
   /** The private redis-server's password (every client sends it); random when not given. */
   redisPassword?: string;
   database?: string;
+  /** `cluster`: a private Redis Cluster (3 masters + 3 replicas) instead of one redis-server, when `redisUrl` is unset. */
+  redisMode?: 'single' | 'cluster';
   fast?: boolean;
   log?: (line: string) => void;
   /** Restart the private redis-server when it dies (the stack's own; tests and `npm run services` leave it). */
@@ -64,6 +70,17 @@ export async function startServices(opts: ServicesOptions): Promise<Services> {
     }
     let redisUrl = opts.redisUrl;
     let embeddedRedis: RedisHandle | undefined;
+    let embeddedRedisCluster: RedisClusterHandle | undefined;
+    if (!redisUrl && opts.redisMode === 'cluster') {
+      // Created afresh each time: its nodes.conf would name the ports of the last run.
+      const dataDir = path.join(opts.dataDir, 'redis-cluster');
+      fs.rmSync(dataDir, { recursive: true, force: true });
+      log(`starting a private Redis Cluster (3 masters + 3 replicas) on 127.0.0.1 (data: ${dataDir})`);
+      embeddedRedisCluster = await startRedisCluster({ dataDir, password: opts.redisPassword, fast: opts.fast });
+      stops.push(embeddedRedisCluster.stop);
+      log(`Redis Cluster nodes: ${embeddedRedisCluster.nodeList}`);
+      redisUrl = `redis://:${encodeURIComponent(embeddedRedisCluster.password)}@${embeddedRedisCluster.nodeList.split(',')[0]}`;
+    }
     if (!redisUrl) {
       const port = await freePort();
       log(`starting private redis-server on 127.0.0.1:${port} (data: ${path.join(opts.dataDir, 'redis')})`);
@@ -78,7 +95,16 @@ export async function startServices(opts: ServicesOptions): Promise<Services> {
       stops.push(embeddedRedis.stop);
       redisUrl = embeddedRedis.url;
     }
-    return { databaseUrl, adminDatabaseUrl, redisUrl, embeddedPostgres, embeddedRedis, stop };
+    return {
+      databaseUrl,
+      adminDatabaseUrl,
+      redisUrl,
+      redisClusterNodes: embeddedRedisCluster?.nodeList,
+      embeddedPostgres,
+      embeddedRedis,
+      embeddedRedisCluster,
+      stop,
+    };
   } catch (err) {
     await stop();
     throw err;

@@ -101,6 +101,7 @@ export async function startStack(
     dataDir: env.DATA_DIR,
     databaseUrl: env.DATABASE_URL,
     redisUrl: env.REDIS_URL,
+    redisMode: env.REDIS_MODE,
     pgPassword: secrets.pgPassword,
     redisPassword: secrets.redisPassword,
     log,
@@ -134,6 +135,8 @@ export async function startStack(
       ...process.env,
       DATABASE_URL: services.databaseUrl,
       REDIS_URL: services.redisUrl,
+      // The stack's own Redis Cluster (REDIS_MODE=cluster without REDIS_URL); else what the environment says.
+      ...(services.redisClusterNodes ? { REDIS_MODE: 'cluster', REDIS_CLUSTER_NODES: services.redisClusterNodes } : {}),
       HOST: env.HOST,
       JWT_SECRET: env.JWT_SECRET ?? secrets.jwtSecret,
       GITHUB_WEBHOOK_SECRET: webhookSecret,

@@ -40,7 +40,7 @@ export async function startTestApp(env: NodeJS.ProcessEnv = {}): Promise<TestApp
   });
   const logged: Array<{ level: number; msg: string }> = [];
   const logger = pino({ level: 'warn' }, { write: (line: string) => void logged.push(JSON.parse(line) as { level: number; msg: string }) });
-  const queue = PipelineQueue.connect(config.REDIS_URL, prefix, logger);
+  const queue = PipelineQueue.connect(config.redis, prefix, logger);
   // Wait for Redis so the first request does not meet a connecting queue.
   for (let i = 0; i < 100 && !queue.ready; i++) await new Promise((r) => setTimeout(r, 20));
   const routes: RouteOptions[] = [];
