@@ -9,6 +9,8 @@ import { createRedisClient, redisMasters, type RedisClient } from '@taskflow/que
 import { eventually } from '@taskflow/testing';
 import { NodeStatsPublisher, readNodeStats, type NodeStatsSource } from '../../admin/node-stats.publisher';
 import { SocketRateLimits } from '../handlers/rate-limit';
+import { RealtimeMetrics } from '../metrics';
+import { ConnectionLimits } from '../transport/connection-limits';
 import { createShardedFanoutAdapter, shardedFanoutHooks } from './yielding-fanout.adapter';
 
 /**
@@ -186,5 +188,54 @@ describe("the server's Redis features on a cluster client", () => {
     await publishers[0]!.stop();
     expect((await readNodeStats(redis, 'sharded-test')).map((s) => s.nodeId)).toEqual(['node-b', 'node-c']);
     for (const p of publishers.slice(1)) await p.stop();
+  });
+
+  it("keeps several users' open sockets counted: the refresh writes keys in different slots", async () => {
+    const redis = client();
+    const server = http.createServer();
+    const io = new Server(server, { transports: ['websocket'] });
+    closers.push(() => io.close());
+    const limits = new ConnectionLimits(redis, io as never, {
+      maxSocketsPerUser: 1,
+      connectsPerMinute: 100,
+      prefix: 'sharded-limits',
+      nodeId: 'node-a',
+      ttlMs: 1500,
+      logger: createLogger('sharded-test', 'silent'),
+      metrics: new RealtimeMetrics(),
+    });
+    closers.push(() => limits.close());
+    io.use((socket, next) => {
+      socket.data.user = { id: (socket.handshake.auth as { user: string }).user };
+      next();
+    });
+    io.use((socket, next) => limits.middleware(socket as never, next));
+    io.on('connection', (socket) => {
+      limits.admitted(socket as never);
+      socket.on('disconnect', () => limits.released(socket as never));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const open = (user: string) => {
+      const socket = connect(url, { transports: ['websocket'], forceNew: true, reconnection: false, auth: { user } });
+      closers.push(() => void socket.close());
+      return new Promise<{ connected: boolean; code?: string }>((resolve) => {
+        socket.once('connect', () => resolve({ connected: true }));
+        socket.once('connect_error', (err: Error & { data?: { code?: string } }) => resolve({ connected: false, code: err.data?.code }));
+      });
+    };
+    const users = ['alice', 'bob', 'carol'];
+    for (const user of users) expect(await open(user)).toEqual({ connected: true });
+    const scores = async () =>
+      Promise.all(users.map(async (u) => Number((await redis.zrange(`sharded-limits:sockets:${u}`, 0, -1, 'WITHSCORES'))[1])));
+    const first = await scores();
+    // Refreshed past the first expiry (refreshes every 500 ms): every user's entry got a later expiry.
+    await eventually('the refresh to re-stamp every user', async () => {
+      const now = await scores();
+      return now.every((score, i) => score > first[i]! && score > Date.now()) ? true : undefined;
+    });
+    await eventually('the first expiry to pass', async () => (Date.now() > Math.max(...first) ? true : undefined));
+    // Still counted: a second socket of the same user is refused.
+    expect(await open('alice')).toEqual({ connected: false, code: 'TOO_MANY_SOCKETS' });
   });
 });
