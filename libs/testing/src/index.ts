@@ -8,3 +8,4 @@ export * from './api-client';
 export * from './socket-client';
 export * from './task-mirror';
 export * from './fault-injection';
+export * from './redis-adapter';

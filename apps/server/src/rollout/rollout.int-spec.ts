@@ -75,6 +75,12 @@ async function socketOn(url: string, user: string): Promise<TestSocket> {
   sockets.push(s);
   return s;
 }
+/**
+ * A socket for a user just let back in through node A: another node hears `rollout:changed` through Redis a moment
+ * later, and refuses the handshake (LIVE_OFF) until then.
+ */
+const liveSocketOn = (url: string, user: string) =>
+  eventually(`${user} let in on ${url}`, () => socketOn(url, user).catch(() => undefined), 10_000);
 const liveOf = async (user: string) =>
   (await a.inject({ method: 'GET', url: '/api/config', headers: auth(user) })).json().features.websocket as boolean;
 
@@ -210,7 +216,7 @@ describe('the switch on connected browsers', () => {
     // Let back in: /api/config says so, and a socket connects.
     await put(a, 'ops', `/api/admin/rollout/users/${bob.id}`, { live: 'inherit' });
     expect(await liveOf('bob')).toBe(true);
-    const again = await socketOn(urlB, 'bob');
+    const again = await liveSocketOn(urlB, 'bob');
     expect(again.socket.connected).toBe(true);
   });
 
@@ -313,7 +319,8 @@ describe('decisions from memory', () => {
 
   it('catches up with a change whose broadcast it missed, on its next version check', async () => {
     const { bob } = t.f.users;
-    const bobOnC = await socketOn(urlC, 'bob');
+    // The test before let bob back in through node A.
+    const bobOnC = await liveSocketOn(urlC, 'bob');
     const checks = rolloutQueries.checks;
     // Written straight to PostgreSQL: no `rollout:changed` reaches any node (as if node C's subscriber was down).
     await setUserLiveOverride(t.f.db, { id: bob.id, username: 'test' }, bob.id, false);
@@ -334,7 +341,7 @@ describe('decisions from memory', () => {
     }
     // Back through the API, which tells every node (node C hears it through Redis a moment later).
     await put(a, 'ops', `/api/admin/rollout/users/${bob.id}`, { live: 'inherit' });
-    const back = await eventually('node C to let bob in again', () => socketOn(urlC, 'bob').catch(() => undefined), 10_000);
+    const back = await liveSocketOn(urlC, 'bob');
     expect(back.socket.connected).toBe(true);
   });
 });

@@ -5,7 +5,7 @@ import { createAdapter } from '@socket.io/redis-adapter';
 import { Redis } from 'ioredis';
 import { Server } from 'socket.io';
 import { io as connect, type Socket as ClientSocket } from 'socket.io-client';
-import { eventually, testEnv } from '@taskflow/testing';
+import { eventually, redisAdaptersSubscribed, testEnv } from '@taskflow/testing';
 import { createFanoutAdapter } from './yielding-fanout.adapter';
 
 /**
@@ -53,6 +53,8 @@ async function startNodes(chunkSockets: number, windowMs = WINDOW_MS) {
   const other = redisPair();
   const otherIo = new Server({ adapter: createAdapter(other.pub, other.sub, { key }) });
   closers.push(() => otherIo.of('/').adapter.close());
+  // What `other` broadcasts before the node's adapter has subscribed would be lost.
+  await redisAdaptersSubscribed(pub, key, 2);
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, io, other: otherIo };
 }
 

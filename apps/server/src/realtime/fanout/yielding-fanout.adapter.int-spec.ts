@@ -7,7 +7,7 @@ import { createAdapter } from '@socket.io/redis-adapter';
 import { Redis } from 'ioredis';
 import { Server, type Socket as ServerSocket } from 'socket.io';
 import { io as connect, type Socket as ClientSocket } from 'socket.io-client';
-import { eventually, testEnv } from '@taskflow/testing';
+import { eventually, redisAdaptersSubscribed, testEnv } from '@taskflow/testing';
 import { createFanoutAdapter, YieldingFanoutAdapter } from './yielding-fanout.adapter';
 
 /**
@@ -96,14 +96,6 @@ async function roomsJoined(node: Node, room: string, expected: number): Promise<
   );
 }
 
-/** Resolves once `count` adapters of this test listen on the request channel (acks and server counts need the other node). */
-async function adaptersSubscribed(node: Node, count: number): Promise<void> {
-  await eventually(`${count} adapters subscribed`, async () => {
-    const [, subscribers] = (await node.pub.call('PUBSUB', 'NUMSUB', `${node.key}-request#/#`)) as [string, number];
-    return subscribers === count ? true : undefined;
-  });
-}
-
 /** The server-side socket of each room member, in the adapter's order (the order a fan-out writes them). */
 function membersOf(node: Node, room: string): ServerSocket[] {
   const nsp = node.io.of('/');
@@ -140,7 +132,7 @@ describe('one node with 1,000 sockets and chunks of 25', () => {
     clients = await connectClients(node.url, roomsOf, 1000);
     await roomsJoined(node, 'all', 1000);
     // The other node's adapter must be subscribed before it publishes (its own acks and requests).
-    await adaptersSubscribed(node, 2);
+    await redisAdaptersSubscribed(node.pub, node.key, 2);
   });
 
   beforeEach(() => {
@@ -255,7 +247,7 @@ describe('a request arriving during a large fan-out', () => {
     });
     await connectClients(node.url, () => ['big'], SOCKETS);
     await roomsJoined(node, 'big', SOCKETS);
-    await adaptersSubscribed(node, 2);
+    await redisAdaptersSubscribed(node.pub, node.key, 2);
     const members = membersOf(node, 'big');
     // Connected beforehand, so that the request's bytes reach the node the moment they are written.
     const probe = net.connect((node.http.address() as AddressInfo).port, '127.0.0.1');
