@@ -78,8 +78,9 @@ export async function startShardedSocketServer(cluster: RedisClusterHandle, chan
       for (const room of rooms) await subscribed(`${channelPrefix}#/#${room}#`);
     },
     async close() {
-      for (const s of sockets) s.close();
+      // The server first: its sockets leave their rooms (SUNSUBSCRIBE) while the subscriber is still up.
       await io.close();
+      for (const s of sockets) s.close();
       await Promise.all([pub, sub].map((c) => c.quit()));
     },
   };
