@@ -112,6 +112,16 @@ export const ServerEnvSchema = Type.Object({
       'superseded by a later one of the same task left out. The first event after a quiet window is never delayed. `0`: ' +
       'one frame per event.',
   }),
+  WEBSOCKET_BATCH_MAX_WINDOW_MS: Type.Integer({
+    minimum: 0,
+    maximum: 1000,
+    default: 0,
+    description:
+      "While the node's event loop is behind (libuv's delay p90, read every 250 ms), the batch window widens up to this " +
+      'many ms, following the delay, and narrows again by halves: a saturated node already delays every frame that long, ' +
+      'and fewer, fuller frames give it CPU back. `0` (or not above `WEBSOCKET_BATCH_WINDOW_MS`): a fixed window. Off by ' +
+      'default until measured.',
+  }),
   WEBSOCKET_MAX_BUFFERED_BYTES: Type.Integer({
     minimum: 0,
     maximum: 256 * 1_048_576,

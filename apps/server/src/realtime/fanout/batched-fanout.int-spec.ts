@@ -35,13 +35,18 @@ function redisPair() {
   return { pub, sub };
 }
 
-async function startNodes(chunkSockets: number, windowMs = WINDOW_MS) {
+async function startNodes(chunkSockets: number, windowMs = WINDOW_MS, maxWindowMs?: number) {
   const key = `batch-test-${randomBytes(4).toString('hex')}`;
   const { pub, sub } = redisPair();
   const server = http.createServer();
   const io = new Server(server, {
     transports: ['websocket'],
-    adapter: createFanoutAdapter(pub, sub, { key }, { chunkSockets, batchWindowMs: windowMs, onError: (err) => writeErrors.push(err) }),
+    adapter: createFanoutAdapter(
+      pub,
+      sub,
+      { key },
+      { chunkSockets, batchWindowMs: windowMs, batchMaxWindowMs: maxWindowMs, onError: (err) => writeErrors.push(err) },
+    ),
   });
   io.on('connection', (socket) => {
     const auth = socket.handshake.auth as { batch?: boolean };
@@ -160,5 +165,29 @@ describe.each([
       expect(batching.frames[seq - 1]).toEqual({ event: 'dashboard:task_list_updated', payload: row('t1', seq) });
       if (seq === 1) await new Promise((r) => setTimeout(r, windowMs + 50));
     }
+  });
+});
+
+describe('a window that widens while the event loop is behind (WEBSOCKET_BATCH_MAX_WINDOW_MS)', () => {
+  it('packs events 40 ms apart, which a 10 ms window sends one by one, once the node has been blocked', async () => {
+    // The node runs in this process: blocking this event loop is blocking the node's.
+    const { url, other } = await startNodes(0, 10, 1_000);
+    const batching = await client(url, true);
+    const events = 6;
+    // Blocked 150 ms at a time (the window follows libuv's measured delay, read every 250 ms), then a burst.
+    for (let i = 0; i < 4; i++) {
+      const until = Date.now() + 150;
+      while (Date.now() < until);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    for (let seq = 1; seq <= events; seq++) {
+      other.to(ROOM).emit('dashboard:task_list_updated', row(`t${seq}`, 1));
+      await new Promise((r) => setTimeout(r, 40));
+    }
+    await until(() => expect(unpacked(batching)).toHaveLength(events));
+    expect(unpacked(batching).map((f) => f.payload.taskId)).toEqual(['t1', 't2', 't3', 't4', 't5', 't6']);
+    // The first goes at once; the others shared frames that the widened window held.
+    expect(batching.frames[0]!.event).toBe('dashboard:task_list_updated');
+    expect(batching.frames.length).toBeLessThanOrEqual(3);
   });
 });

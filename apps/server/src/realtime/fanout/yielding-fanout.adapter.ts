@@ -2,6 +2,7 @@ import { createAdapter, createShardedAdapter, RedisAdapter, type RedisAdapterOpt
 import type { Socket } from 'socket.io';
 import { FanoutQueue } from './fanout-queue';
 import { OutboundLimit } from './outbound-limit';
+import { BatchWindow } from './batch-window';
 import { isBatchedEvent, RoomBatcher, type BatchItem } from './room-batcher';
 
 type BroadcastOptions = Parameters<RedisAdapter['broadcast']>[1];
@@ -43,6 +44,11 @@ export interface FanoutOptions {
    */
   batchWindowMs?: number;
   /**
+   * While the node's event loop is behind, the window widens up to this (`BatchWindow`); unset or not above
+   * `batchWindowMs` = a fixed window.
+   */
+  batchMaxWindowMs?: number;
+  /**
    * Bytes a socket may hold queued before broadcasts to it are skipped until it drains (`OutboundLimit`); 0 or unset =
    * unbounded, as plain Socket.IO.
    */
@@ -77,6 +83,7 @@ interface HookedAdapter {
 export class FanoutHooks {
   private readonly fanout: FanoutQueue<Socket> | undefined;
   private readonly batcher: RoomBatcher | undefined;
+  private readonly window: BatchWindow | undefined;
   private readonly limit: OutboundLimit | undefined;
   /** Set while a broadcast runs: the next `apply` is its delivery, to be queued (and maybe batched). */
   private next: Delivery | undefined;
@@ -94,7 +101,15 @@ export class FanoutHooks {
         onSkipped: fanout.onSkipped,
       });
     }
-    if (windowMs > 0) this.batcher = new RoomBatcher({ windowMs, write: (room, items) => this.writeBatch(room, items) });
+    if (windowMs > 0) {
+      const maxMs = fanout.batchMaxWindowMs ?? 0;
+      if (maxMs > windowMs) this.window = new BatchWindow({ minMs: windowMs, maxMs });
+      const window = this.window;
+      this.batcher = new RoomBatcher({
+        windowMs: window ? () => window.ms : windowMs,
+        write: (room, items) => this.writeBatch(room, items),
+      });
+    }
   }
 
   get chunkSockets(): number {
@@ -154,6 +169,7 @@ export class FanoutHooks {
   close(): void {
     this.fanout?.clear();
     this.batcher?.clear();
+    this.window?.stop();
     this.limit?.clear();
   }
 

@@ -20,6 +20,7 @@ export interface SocketIoOptions {
     | 'WEBSOCKET_MAX_FRAME_BYTES'
     | 'WEBSOCKET_FANOUT_CHUNK'
     | 'WEBSOCKET_BATCH_WINDOW_MS'
+    | 'WEBSOCKET_BATCH_MAX_WINDOW_MS'
     | 'WEBSOCKET_MAX_BUFFERED_BYTES'
     | 'allowedOrigins'
     | 'redis'
@@ -40,6 +41,7 @@ const socketIo: FastifyPluginAsync<SocketIoOptions> = async (app, { config, isDr
   const fanout: FanoutOptions = {
     chunkSockets: config.WEBSOCKET_FANOUT_CHUNK,
     batchWindowMs: config.WEBSOCKET_BATCH_WINDOW_MS,
+    batchMaxWindowMs: config.WEBSOCKET_BATCH_MAX_WINDOW_MS,
     maxBufferedBytes: config.WEBSOCKET_MAX_BUFFERED_BYTES,
     onFellBehind: () => metrics?.fellBehind.inc(),
     onSkipped: () => metrics?.skippedWrites.inc(),
