@@ -189,6 +189,12 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
       const ok = await Promise.all(nodes.map((n) => clusterOk(n, password, total)));
       return ok.every(Boolean) || undefined;
     });
+    // And every replica has synced from its master: one that has not cannot take over from it.
+    await waitFor('every Redis Cluster replica to be in sync', async () => {
+      const infos = await Promise.all(nodes.map((n) => withNode(n, password, (c) => c.info('replication'))));
+      const replicas = infos.filter((i) => i.includes('role:slave'));
+      return (replicas.length === total - masterCount && replicas.every((i) => i.includes('master_link_status:up'))) || undefined;
+    });
     const masters = async () => {
       for (const n of nodes) {
         const view = await clusterNodes(n, password).catch(() => undefined);

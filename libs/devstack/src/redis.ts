@@ -197,6 +197,9 @@ async function spawnRedis(opts: RedisOptions & { password: string }): Promise<Ch
           path.join(opts.dataDir, 'nodes.conf'),
           '--cluster-node-timeout',
           String(opts.cluster.nodeTimeoutMs),
+          // A replica always takes over from a dead master, even one it had not finished syncing from.
+          '--cluster-replica-validity-factor',
+          '0',
         ]
       : []),
   ];

@@ -1,3 +1,4 @@
+import { Cluster } from 'ioredis';
 import type { RedisClient } from '@taskflow/queue';
 import type { Logger } from '@taskflow/platform';
 import type { RealtimeMetrics } from '../metrics';
@@ -14,6 +15,25 @@ export function resyncClientsAfterResubscribe(
   io: TaskflowServer,
   deps: { logger: Logger; metrics: RealtimeMetrics },
 ): void {
+  const resync = () => {
+    deps.metrics.resyncsRequested.inc();
+    deps.logger.info({ sockets: io.of('/').sockets.size }, 'redis subscription restored; clients told to resync');
+    io.local.emit('sync:required', { reason: 'subscription_interrupted' });
+  };
+  if (sub instanceof Cluster) {
+    // Sharded subscribers are ioredis's own connections, one per master: one dropped (`-subscriber`: its master failed
+    // or the slots moved) is replaced after a topology refresh, which resubscribes its channels (`subscribersReady`).
+    let lost = false;
+    sub.on('-subscriber', () => {
+      lost = true;
+    });
+    sub.on('subscribersReady', () => {
+      if (!lost) return;
+      lost = false;
+      resync();
+    });
+    return;
+  }
   let interrupted = false;
   // Also after a failed first connection: clients may have joined while nothing was subscribed.
   sub.on('close', () => {
@@ -25,11 +45,7 @@ export function resyncClientsAfterResubscribe(
     // 'ready' fires before ioredis re-subscribes on the new connection; a PING queued behind the
     // re-subscription answers once it is in place, so nothing published after the resync is missed.
     sub.ping().then(
-      () => {
-        deps.metrics.resyncsRequested.inc();
-        deps.logger.info({ sockets: io.of('/').sockets.size }, 'redis subscription restored; clients told to resync');
-        io.local.emit('sync:required', { reason: 'subscription_interrupted' });
-      },
+      () => resync(),
       // The connection dropped again: its next 'ready' retries.
       (err: unknown) => deps.logger.warn({ err }, 'redis subscription not confirmed after reconnect'),
     );

@@ -9,6 +9,7 @@ import { createRedisClient, redisMasters, type RedisClient } from '@taskflow/que
 import { eventually } from '@taskflow/testing';
 import { NodeStatsPublisher, readNodeStats, type NodeStatsSource } from '../../admin/node-stats.publisher';
 import { SocketRateLimits } from '../handlers/rate-limit';
+import { resyncClientsAfterResubscribe } from './resubscribe';
 import { RealtimeMetrics } from '../metrics';
 import { ConnectionLimits } from '../transport/connection-limits';
 import { createShardedFanoutAdapter, shardedFanoutHooks } from './yielding-fanout.adapter';
@@ -62,6 +63,7 @@ async function startNode() {
       { chunkSockets: 2, batchWindowMs: WINDOW_MS, onError: (err) => writeErrors.push(err) },
     ),
   });
+  resyncClientsAfterResubscribe(sub, io as never, { logger: createLogger('sharded-test', 'silent'), metrics: new RealtimeMetrics() });
   io.on('connection', (socket) => {
     const auth = socket.handshake.auth as { batch?: boolean; rooms?: string[] };
     socket.data.batch = auth.batch === true;
@@ -237,5 +239,36 @@ describe("the server's Redis features on a cluster client", () => {
     await eventually('the first expiry to pass', async () => (Date.now() > Math.max(...first) ? true : undefined));
     // Still counted: a second socket of the same user is refused.
     expect(await open('alice')).toEqual({ connected: false, code: 'TOO_MANY_SOCKETS' });
+  });
+});
+
+describe('a master fails over', () => {
+  it("tells a node's sockets to resync once its sharded subscriber is back, and broadcasts reach them again", async () => {
+    const [c, d] = await Promise.all([startNode(), startNode()]);
+    const admin = client() as Cluster;
+    await admin.ping();
+    // A room whose channel lives on the first master, which is then killed.
+    const victim = (await cluster.masters())[0]!;
+    let room = '';
+    for (let i = 0; !room; i++) {
+      const slot = Number(await admin.call('CLUSTER', 'KEYSLOT', `${KEY}#/#task:failover-${i}#`));
+      if ((admin.slots[slot] ?? [])[0] === `127.0.0.1:${victim.port}`) room = `task:failover-${i}`;
+    }
+    const viewer = await socketOn(c.url, [room]);
+    await eventually('C to subscribe', async () => ((await roomSubscribers(room)) === 1 ? true : undefined));
+
+    await cluster.killMaster(victim);
+    await eventually(
+      'sync:required on the socket',
+      async () =>
+        viewer.frames.some((f) => f.event === 'sync:required' && f.payload.reason === 'subscription_interrupted') ? true : undefined,
+      60_000,
+    );
+    // Resubscribed on the promoted replica: a broadcast from the other node arrives.
+    await eventually('C to subscribe on the new master', async () => ((await roomSubscribers(room)) === 1 ? true : undefined), 60_000);
+    d.io.to(room).emit('task:event_added' as never, { taskId: 'failover', seq: 1 });
+    await eventually('the broadcast after the failover', async () =>
+      viewer.frames.some((f) => f.event === 'task:event_added') ? true : undefined,
+    );
   });
 });

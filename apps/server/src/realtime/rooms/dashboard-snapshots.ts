@@ -1,3 +1,4 @@
+import { Cluster } from 'ioredis';
 import type { RedisClient } from '@taskflow/queue';
 import { rooms, toDashboardTask, type ServerEventPayload } from '@taskflow/events';
 import { countPrivateTasks, countTasks, listTasks, type Db } from '@taskflow/store';
@@ -31,6 +32,24 @@ export class DashboardSnapshots {
     private readonly opts: { ttlMs: number; maxEntries: number } = { ttlMs: 5000, maxEntries: 20_000 },
   ) {
     this.live = sub.status === 'ready';
+    if (sub instanceof Cluster) {
+      // A sharded subscriber dropped (see resubscribe.ts): broadcasts may be missing until it is replaced.
+      let lost = false;
+      sub.on('ready', () => {
+        if (!lost) this.live = true;
+      });
+      sub.on('-subscriber', () => {
+        lost = true;
+        this.live = false;
+        this.clear();
+      });
+      sub.on('subscribersReady', () => {
+        lost = false;
+        this.clear();
+        this.live = sub.status === 'ready';
+      });
+      return;
+    }
     sub.on('close', () => {
       this.live = false;
       this.clear();
