@@ -163,6 +163,12 @@ it('follows a task live, reconnects after its node drains, and catches up on wha
   // Whatever arrived live or in the snapshot, the client's copy converges on the stored task.
   await eventually('the client to reach the stored seq', async () => (lastTaskLine(client, taskId)?.seq === asked.seq ? true : undefined));
   expect(lastTaskLine(client, taskId)).toEqual({ seq: asked.seq, status: 'needs_clarification' });
+  // The README's example too (it starts slower: on a busy machine it could connect only after the answers below).
+  await eventually(
+    'the README example to show the questions',
+    async () => (lastTaskLine(readme, taskId)?.status === 'needs_clarification' ? true : undefined),
+    60_000,
+  );
 
   // A new task on the dashboard arrives live.
   const other = await api.post<{ task: { id: string } }>('/api/tasks', {
