@@ -4,7 +4,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
-import { createTestDatabase, type TestDatabase } from '@taskflow/testing';
+import { apiClient, createTaskPickedUp, createTestDatabase, login, type TestDatabase } from '@taskflow/testing';
 import { Redis } from 'ioredis';
 import { loadStackEnv, REPO_ROOT } from './config';
 import { freePort, isAlive, waitFor } from './net';
@@ -74,16 +74,6 @@ function redisReplies(port: number, ...commands: string[][]): Promise<string> {
       socket.write(commands.map((c) => `*${c.length}\r\n${c.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`).join('')),
     );
   });
-}
-
-async function login(): Promise<string> {
-  const res = await fetch(`${stack.url}/api/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username: 'alice', password: 'redis-test' }),
-  });
-  expect(res.status).toBe(200);
-  return ((await res.json()) as { token: string }).token;
 }
 
 it("prints the apps' output on the terminal and writes it to .data/logs/server-1.log and worker-1.log", async () => {
@@ -170,23 +160,8 @@ it('restarts a private redis-server that died on the same port, says so in one l
     30_000,
   );
   expect((await fetch(`${stack.url}/api/ready`)).status).toBe(200);
-  const token = await login();
-  const created = await fetch(`${stack.url}/api/tasks`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    body: JSON.stringify({ title: 'After the Redis restart', description: 'Fix the login button: it does nothing when clicked.' }),
-  });
-  expect(created.status).toBe(202);
-  const { id } = (await created.json()) as { id: string };
-  await waitFor(
-    'the worker to pick the task up',
-    async () => {
-      const res = await fetch(`${stack.url}/api/tasks/${id}`, { headers: { authorization: `Bearer ${token}` } });
-      const { status } = (await res.json()) as { status: string };
-      return status !== 'received' || undefined;
-    },
-    30_000,
-  );
+  const api = apiClient(stack.url, await login(stack.url, 'alice', 'redis-test'));
+  await createTaskPickedUp(api, 'After the Redis restart', 30_000);
 });
 
 it('gives up on a redis-server that keeps dying, saying so once', async () => {

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
-import { createTestDatabase, type TestDatabase } from '@taskflow/testing';
+import { apiClient, createTaskPickedUp, createTestDatabase, login, type TestDatabase } from '@taskflow/testing';
 import { Cluster } from 'ioredis';
 import { loadStackEnv } from './config';
 import { freePort, waitFor } from './net';
@@ -55,29 +55,8 @@ it('runs the apps on the Redis Cluster: healthy, and a task reaches the worker t
     },
     60_000,
   );
-  const login = await fetch(`${stack.url}/api/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username: 'alice', password: 'cluster-test' }),
-  });
-  expect(login.status).toBe(200);
-  const { token } = (await login.json()) as { token: string };
-  const created = await fetch(`${stack.url}/api/tasks`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    body: JSON.stringify({ title: 'On the Redis Cluster', description: 'Fix the login button: it does nothing when clicked.' }),
-  });
-  expect(created.status).toBe(202);
-  const { id } = (await created.json()) as { id: string };
-  await waitFor(
-    'the worker to pick the task up',
-    async () => {
-      const res = await fetch(`${stack.url}/api/tasks/${id}`, { headers: { authorization: `Bearer ${token}` } });
-      const { status } = (await res.json()) as { status: string };
-      return status !== 'received' || undefined;
-    },
-    60_000,
-  );
+  const api = apiClient(stack.url, await login(stack.url, 'alice', 'cluster-test'));
+  await createTaskPickedUp(api, 'On the Redis Cluster');
   // The queue's keys are on the cluster, under one hash tag.
   const password = decodeURIComponent(new URL(stack.services.redisUrl).password);
   const client = new Cluster(
