@@ -192,3 +192,29 @@ it('polls for good once taken out of the live rollout (live:off, or a LIVE_OFF r
   await new Promise((r) => setTimeout(r, 1200));
   expect(gateway.handshakes).toBe(handshakes + 1);
 });
+
+it('reconnects at once when its node moves it elsewhere (connection:reconnect), well before socket.io-client would', async () => {
+  // socket.io-client's own reconnect after a transport close waits about a second (reconnectionDelay): this one must not.
+  const client = new TaskflowClient({
+    url: gateway.url,
+    token: 'good',
+    socketOptions: { forceNew: true, reconnectionDelay: 10_000, reconnectionDelayMax: 10_000 },
+  });
+  open.push(client);
+  await until(() => expect(client.getSnapshot().status).toBe('connected'));
+  const handshakes = gateway.handshakes;
+  const before = client.socket!.id;
+  const movedAt = Date.now();
+  for (const s of gateway.sockets.filter((x) => x.connected)) s.emit('connection:reconnect', { reason: 'rebalance' });
+  await until(() =>
+    expect({ handshakes: gateway.handshakes, connected: client.socket!.connected }).toEqual({
+      handshakes: handshakes + 1,
+      connected: true,
+    }),
+  );
+  expect(Date.now() - movedAt).toBeLessThan(5000);
+  expect(client.socket!.id).not.toBe(before);
+  expect(client.getSnapshot()).toEqual({ status: 'connected', error: undefined });
+  // The old connection is gone from the server: one socket, not two.
+  await until(() => expect(gateway.sockets.filter((x) => x.connected)).toHaveLength(1));
+});

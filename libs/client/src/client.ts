@@ -388,6 +388,13 @@ export class TaskflowClient extends Store<ConnectionState> {
     });
     // Logout in another tab (any node), an expiry, an admin: back to the login.
     s.on('session:ended', ({ reason }) => this.end(new TaskflowError('SESSION_ENDED', `The session ended (${reason})`)));
+    // Its node holds more than its share of the cluster's sockets (after a scale-out): reconnect now, and the load
+    // balancer picks an emptier node. The node spreads these over time; the feeds resync on the new connection.
+    s.on('connection:reconnect', () => {
+      if (!reconnect || !this.mayConnect()) return;
+      s.disconnect();
+      this.connectIfIdle();
+    });
     // An operator or org admin took this user out of the live rollout: the server closes the socket next.
     s.on('live:off', () => this.toPolling(new TaskflowError('LIVE_OFF', 'Live updates were switched off for this user')));
   }

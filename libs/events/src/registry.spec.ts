@@ -33,6 +33,7 @@ describe('event registry', () => {
         'task:retried',
         'presence:updated',
         'sync:required',
+        'connection:reconnect',
         'task:llm_response',
         'task:pr_updated',
         'task:review_submitted',

@@ -264,6 +264,14 @@ export const SyncRequiredPayload = Type.Object(
 );
 
 /**
+ * Sent by a node to one of its sockets just before it moves it: the node holds more than its share of the cluster's
+ * sockets (after a scale-out, new nodes start empty) and sheds a few per second. Reconnect now, through the load
+ * balancer, to whichever node it picks; then resync as after any reconnect. A client that ignores it is
+ * disconnected (transport close) a few seconds later and reconnects the same way. Not task-scoped, no seq.
+ */
+export const ConnectionReconnectPayload = Type.Object({ reason: Type.Literal('rebalance') }, strict);
+
+/**
  * Events a node may pack into one `dashboard:batch` frame for a socket that asked for it (`dashboard:join`
  * with `batch: true`): what goes to a dashboard room (org or creator's own), never a task room's events.
  */
@@ -321,6 +329,7 @@ export const SERVER_EVENTS = {
   'dashboard:batch': DashboardBatchPayload,
   'presence:updated': PresenceUpdatedPayload,
   'sync:required': SyncRequiredPayload,
+  'connection:reconnect': ConnectionReconnectPayload,
   'notification:created': NotificationCreatedPayload,
   'notification:read': NotificationReadPayload,
   'session:ended': SessionEndedPayload,
