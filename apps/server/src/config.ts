@@ -132,6 +132,32 @@ export const ServerEnvSchema = Type.Object({
       "skipped, so the node's memory stays flat; once the socket drains below a quarter of it, it is told `sync:required` " +
       'with reason `fell_behind` and catches up from PostgreSQL, nothing lost ([websocket](websocket.md)). `0`: unbounded.',
   }),
+  REBALANCE_MAX_SHARE_PER_SECOND: Type.Number({
+    minimum: 0,
+    maximum: 1,
+    default: 0.01,
+    description:
+      "After a scale-out the new nodes start empty: a node holding more than its share of the cluster's sockets (the " +
+      "mean over the live nodes' snapshots, `ADMIN_STATS_INTERVAL_MS`) asks at most this share of its sockets per second " +
+      'to reconnect now (`connection:reconnect`), and the load balancer sends them to the emptier nodes. `0`: never.',
+  }),
+  REBALANCE_MARGIN: Type.Number({
+    minimum: 0,
+    maximum: 10,
+    default: 0.05,
+    description: 'A node sheds sockets only while it holds more than the mean × (1 + this), and stops there.',
+  }),
+  REBALANCE_MIN_EXCESS: Type.Integer({
+    minimum: 1,
+    default: 20,
+    description: 'Nor while it holds fewer than this many sockets above the mean: moving a handful is churn, not balance.',
+  }),
+  REBALANCE_INTERVAL_MS: Type.Integer({
+    minimum: 100,
+    maximum: 60_000,
+    default: 1000,
+    description: 'How often a node decides whether to shed sockets; the moves of one decision are spread over the interval.',
+  }),
   WEBSOCKET_RATE_PER_SOCKET: Type.Integer({
     minimum: 1,
     default: 20,

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { Logger } from '@taskflow/platform';
+import { withDeadline, type Logger } from '@taskflow/platform';
 import type { Db } from '@taskflow/store';
 import type { CookieSessionDeps } from '../auth/session.cookie';
 import type { ServerConfig } from '../config';
@@ -11,12 +11,17 @@ import { DashboardSnapshots } from './rooms/dashboard-snapshots';
 import { createMessageDispatch } from './handlers/message-dispatch';
 import type { RealtimeMetrics } from './metrics';
 import { Presence } from './presence/presence';
+import { Rebalancer } from './rebalance/rebalancer';
+import { readNodeStats } from '../admin/node-stats.publisher';
 import { SocketRateLimits } from './handlers/rate-limit';
 import { realtimeRedisPlugin } from './transport/realtime-redis.plugin';
 import { resyncClientsAfterResubscribe } from './fanout/resubscribe';
 import { createSessionGuard } from './transport/session-guard';
 import { socketIoPlugin } from './transport/socket-io.plugin';
 import type { TaskflowSocket } from './transport/socket-types';
+
+/** A socket told to reconnect elsewhere that is still here after this long has its transport closed. */
+const REBALANCE_GRACE_MS = 5000;
 
 export interface GatewayDeps {
   config: ServerConfig;
@@ -112,6 +117,23 @@ export async function registerGateway(app: FastifyInstance, deps: GatewayDeps): 
       batching: config.WEBSOCKET_BATCH_WINDOW_MS > 0,
       timelinePageSize: config.TIMELINE_PAGE_SIZE,
     },
+  });
+  // After a scale-out: sockets move, a few per second, from nodes above their share to the new, emptier ones.
+  const rebalancer = new Rebalancer(io, {
+    nodeId: config.NODE_ID,
+    margin: config.REBALANCE_MARGIN,
+    maxSharePerSecond: config.REBALANCE_MAX_SHARE_PER_SECOND,
+    minExcess: config.REBALANCE_MIN_EXCESS,
+    intervalMs: config.REBALANCE_INTERVAL_MS,
+    graceMs: REBALANCE_GRACE_MS,
+    clusterCounts: () => withDeadline(readNodeStats(redis.pub, config.REDIS_KEY_PREFIX), config.REBALANCE_INTERVAL_MS),
+    isDraining: deps.isDraining,
+    onMoved: () => metrics.rebalanced.inc(),
+    logger: logger.child({ component: 'rebalance' }),
+  });
+  app.addHook('preClose', (done) => {
+    rebalancer.close();
+    done();
   });
   io.on('connection', connectionHandler({ metrics, logger, session, presence, onMessage, connectionLimits }));
 

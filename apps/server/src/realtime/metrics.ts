@@ -55,6 +55,11 @@ export class RealtimeMetrics {
     help: 'Times a socket went past WEBSOCKET_MAX_BUFFERED_BYTES and stopped getting broadcasts until it drained',
     registers: [this.registry],
   });
+  readonly rebalanced = new Counter({
+    name: 'taskflow_socket_rebalanced_total',
+    help: 'Sockets this node asked to reconnect elsewhere because it held more than its share of the cluster (REBALANCE_*)',
+    registers: [this.registry],
+  });
   readonly skippedWrites = new Counter({
     name: 'taskflow_socket_broadcasts_skipped_total',
     help: 'Broadcast writes skipped for sockets that were behind (they resync from PostgreSQL)',
