@@ -1,10 +1,18 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createDb, getTask } from '@taskflow/store';
-import { createTestDatabase, login, openSocket, TaskMirror, type TestDatabase, type TestSocket } from '@taskflow/testing';
+import { createTestDatabase, login, openSocket, type TestDatabase, type TestSocket } from '@taskflow/testing';
 import { waitFor } from './net';
-import { clusterCtl, retryingClient, runTaskLifecycle, spawnCluster, type LoadStats, type SpawnedCluster } from './testing/cluster-harness';
+import { TaskWatchers } from './testing/task-watchers';
+import {
+  clusterCtl,
+  nodeHealth,
+  retryingClient,
+  runTaskLifecycle,
+  spawnCluster,
+  type LoadStats,
+  type SpawnedCluster,
+} from './testing/cluster-harness';
 
 /**
  * Operating a running cluster the way docs/development.md says: `npm run cluster`, then
@@ -20,13 +28,13 @@ let cluster: SpawnedCluster;
 let database: TestDatabase;
 let dataDir: string;
 let token: string;
-const clients: TestSocket[] = [];
-const mirrors = new Map<string, TaskMirror[]>();
+let watchers: TaskWatchers;
 const measured: Record<string, unknown> = {};
 
 beforeAll(async () => {
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tf-ops-'));
   database = await createTestDatabase('clusterops');
+  watchers = new TaskWatchers(database.url);
   cluster = await spawnCluster(dataDir, {
     DATABASE_URL: database.url,
     SEED_DEMO: 'true',
@@ -57,7 +65,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  for (const c of clients) c.close();
+  for (const c of watchers?.clients ?? []) c.close();
   const code = await cluster?.stop();
   await database?.drop();
   fs.rmSync(dataDir, { recursive: true, force: true });
@@ -78,77 +86,19 @@ async function addClient(t: string, transport: 'websocket' | 'polling'): Promise
   const c = await openSocket(cluster.url, { token: t, transports: [transport], reconnection: true });
   c.socket.on('connect', () => void c.request('dashboard:join').catch(() => undefined));
   await c.request('dashboard:join');
-  clients.push(c);
-  for (const [id, list] of mirrors) {
-    const m = new TaskMirror(c, id);
-    list.push(m);
-    await m.join();
-  }
+  await watchers.add(c);
   return c;
-}
-
-function watch(id: string): void {
-  const list = clients.map((c) => new TaskMirror(c, id));
-  mirrors.set(id, list);
-  for (const m of list) void m.join().catch(() => undefined);
-}
-
-async function committedSeq(taskId: string): Promise<number> {
-  const db = createDb(database.url, { max: 1 });
-  try {
-    return (await getTask(db, 'system', taskId))!.task.seq;
-  } finally {
-    await db.destroy();
-  }
-}
-
-/** Every client has every task at its committed seq and final status, having applied 1..seq with nothing missing. */
-async function everyClientConverged(ids: string[]): Promise<void> {
-  let seen = '';
-  await waitFor(
-    'every client to converge',
-    async () => {
-      for (const id of ids) {
-        const seq = await committedSeq(id);
-        const behind = mirrors.get(id)!.filter((m) => m.last !== seq || m.status !== 'merged');
-        seen = `${id}: committed ${seq}; clients ${mirrors
-          .get(id)!
-          .map((m) => `${m.last}/${m.status}`)
-          .join(', ')}`;
-        if (behind.length) return undefined;
-      }
-      return true;
-    },
-    60_000,
-  ).catch((err: Error) => {
-    const detail = clients.map((c) => ({
-      transport: c.socket.io.opts.transports?.[0],
-      connected: c.socket.connected,
-      id: c.socket.id,
-      disconnects: c.disconnects.map((d) => `${d.reason}@${d.at % 100_000}`),
-      connects: c.connects.map((at) => at % 100_000),
-      lastEvent: c.events.at(-1) && `${c.events.at(-1)!.event}@${c.events.at(-1)!.at % 100_000}`,
-      now: Date.now() % 100_000,
-    }));
-    throw new Error(`${err.message} (${seen}) ${JSON.stringify(detail)}`);
-  });
-  for (const id of ids) for (const m of mirrors.get(id)!) expect(m.applied).toEqual(Array.from({ length: m.last }, (_, i) => i + 1));
-  await waitFor('every client connected', async () => (clients.every((c) => c.socket.connected) ? true : undefined), 30_000).catch(
-    (err: Error) => {
-      throw new Error(
-        `${err.message}: ${JSON.stringify(clients.map((c) => ({ connected: c.socket.connected, disconnects: c.disconnects.map((d) => d.reason), connects: c.connects.length })))}`,
-      );
-    },
-  );
 }
 
 const newStats = (): LoadStats => ({ requests: 0, retried: {}, failures: [] });
 const lifecycle = (stats: LoadStats, title: string, options: { retryConnectionErrors?: boolean } = {}) =>
-  runTaskLifecycle(retryingClient(cluster.url, stats, options), cluster.url, token, cluster.webhookSecret(), title, watch);
+  runTaskLifecycle(retryingClient(cluster.url, stats, options), cluster.url, token, cluster.webhookSecret(), title, (id) =>
+    watchers.watch(id),
+  );
 
 /** Longest time each client went without a connection, and without any event, within [from, to]. */
 function outages(from: number, to: number) {
-  return clients.map((c) => {
+  return watchers.clients.map((c) => {
     const down = c.disconnects
       .filter((d) => d.at >= from && d.at <= to)
       .map((d) => (c.connects.find((at) => at >= d.at) ?? Date.now()) - d.at);
@@ -161,11 +111,6 @@ function outages(from: number, to: number) {
       longestWithoutEventsMs: quiet,
     };
   });
-}
-
-/** The node's own detail, from its metrics listener (the public /api/health does not tell it). */
-async function nodeHealth(metricsPort: number): Promise<any> {
-  return (await fetch(`http://127.0.0.1:${metricsPort}/health`)).json();
 }
 
 describe('npm run cluster under operations', () => {
@@ -189,10 +134,10 @@ describe('npm run cluster under operations', () => {
         await new Promise((r) => setTimeout(r, 25));
       }
     })();
-    const watched = mirrors.size;
+    const watched = watchers.mirrors.size;
     const task = lifecycle(stats, 'Through a node crash', { retryConnectionErrors: true });
     // The node dies with the task on its way.
-    await waitFor('the task to be created', async () => (mirrors.size > watched ? true : undefined), 30_000);
+    await waitFor('the task to be created', async () => (watchers.mirrors.size > watched ? true : undefined), 30_000);
     const killedAt = Date.now();
     process.kill(victim.pid!, 'SIGKILL');
     const back = await waitFor(
@@ -207,7 +152,7 @@ describe('npm run cluster under operations', () => {
     measured.nodeKillRestartMs = Date.now() - killedAt;
     await probe;
     const id = await task;
-    await everyClientConverged([id]);
+    await watchers.converged([id]);
     expect(stats.failures).toEqual([]);
     measured.nodeKillRequests = { requests: stats.requests, retried: stats.retried };
     expect(cluster.output()).toContain(`${victim.name} pid ${victim.pid} exited unexpectedly`);
@@ -225,7 +170,7 @@ describe('npm run cluster under operations', () => {
     const before = cluster.state();
     const ids: string[] = [];
     let loading = true;
-    const earlier = new Set(mirrors.keys());
+    const earlier = new Set(watchers.mirrors.keys());
     const loops = [1, 2, 3].map(async (loop) => {
       for (let n = 0; loading; n++) {
         const id = await lifecycle(stats, `Rolling restart load ${loop}.${n}`);
@@ -235,12 +180,12 @@ describe('npm run cluster under operations', () => {
     // The restart begins with a task of each loop on its way.
     await waitFor(
       'every loop to create a task',
-      async () => ([...mirrors.keys()].filter((id) => !earlier.has(id)).length >= 3 ? true : undefined),
+      async () => ([...watchers.mirrors.keys()].filter((id) => !earlier.has(id)).length >= 3 ? true : undefined),
       30_000,
     );
     const startedAt = Date.now();
     // Tasks created and not yet merged when the restart begins: their jobs and webhooks cross it.
-    const inFlightAtStart = [...mirrors.keys()].filter((id) => !earlier.has(id) && !ids.includes(id)).length;
+    const inFlightAtStart = [...watchers.mirrors.keys()].filter((id) => !earlier.has(id) && !ids.includes(id)).length;
     const restart = await clusterCtl(dataDir, ['restart']);
     const endedAt = Date.now();
     loading = false;
@@ -253,7 +198,7 @@ describe('npm run cluster under operations', () => {
     expect(stats.failures).toEqual([]);
     // No job lost: every task created during the restart reached `merged` (runTaskLifecycle waited for each step).
     expect(ids.length).toBeGreaterThanOrEqual(3);
-    await everyClientConverged(ids);
+    await watchers.converged(ids);
     const perClient = outages(startedAt, endedAt);
     measured.rollingRestart = {
       tookMs: endedAt - startedAt,
@@ -293,16 +238,16 @@ describe('npm run cluster under operations', () => {
     await addClient(token, 'websocket');
     expect((await nodeHealth(port)).websocket.connectedSockets).toBeGreaterThanOrEqual(1);
     const stats = newStats();
-    await everyClientConverged([await lifecycle(stats, 'After scaling out')]);
+    await watchers.converged([await lifecycle(stats, 'After scaling out')]);
     expect(stats.failures).toEqual([]);
   });
 
   it('scale in to 1 node and 1 worker while tasks move: nothing is lost, every client ends on the remaining node', async () => {
     const stats = newStats();
-    const watched = mirrors.size;
+    const watched = watchers.mirrors.size;
     const tasks = [lifecycle(stats, 'Scale in A'), lifecycle(stats, 'Scale in B')];
     // Scaled in with both tasks on their way.
-    await waitFor('both tasks to be created', async () => (mirrors.size >= watched + 2 ? true : undefined), 30_000);
+    await waitFor('both tasks to be created', async () => (watchers.mirrors.size >= watched + 2 ? true : undefined), 30_000);
     const { code, answer } = await clusterCtl(dataDir, ['scale', '--nodes', '1', '--workers', '1']);
     expect({ code, nodes: answer.status.nodes.map((n: any) => n.name), workers: answer.status.workers.map((w: any) => w.name) }).toEqual({
       code: 0,
@@ -311,16 +256,16 @@ describe('npm run cluster under operations', () => {
     });
     const ids = await Promise.all(tasks);
     expect(stats.failures).toEqual([]);
-    await everyClientConverged(ids);
+    await watchers.converged(ids);
     const port = cluster.state().nodes[0]!.metricsPort!;
     let sockets = 0;
     await waitFor(
       'every client on the remaining node',
-      async () => ((sockets = (await nodeHealth(port)).websocket.connectedSockets) === clients.length ? true : undefined),
+      async () => ((sockets = (await nodeHealth(port)).websocket.connectedSockets) === watchers.clients.length ? true : undefined),
       30_000,
     ).catch((err: Error) => {
       throw new Error(
-        `${err.message}: ${sockets} sockets there, ${clients.length} clients (${clients.filter((c) => c.socket.connected).length} connected)`,
+        `${err.message}: ${sockets} sockets there, ${watchers.clients.length} clients (${watchers.clients.filter((c) => c.socket.connected).length} connected)`,
       );
     });
   });

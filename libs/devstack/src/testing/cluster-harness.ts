@@ -85,6 +85,11 @@ export async function spawnStack(command: 'start' | 'cluster', dataDir: string, 
   };
 }
 
+/** The node's own detail, from its metrics listener (the public /api/health does not tell it). */
+export async function nodeHealth(metricsPort: number): Promise<any> {
+  return (await fetch(`http://127.0.0.1:${metricsPort}/health`)).json();
+}
+
 /** `npm run cluster:ctl -- <args> --json` against the cluster's DATA_DIR; resolves with its final JSON line. */
 export async function clusterCtl(dataDir: string, args: string[]): Promise<{ code: number | null; answer: any; stderr: string }> {
   const run = await runTestProcess('npm', ['run', '-s', 'cluster:ctl', '--', ...args, '--json'], {
