@@ -29,10 +29,18 @@ describe('npm run bench options', () => {
   });
 
   it('knows webhook-to-screen, with its own defaults and a line in the usage', () => {
-    expect(USAGE.split('\n')[0]).toContain('|webhook-to-screen>');
+    expect(USAGE.split('\n')[0]).toContain('|webhook-to-screen|');
     expect(USAGE).toMatch(/^ {2}webhook-to-screen: /m);
     expect(parseBenchArgs(['webhook-to-screen'])).toMatchObject({ scenario: 'webhook-to-screen', sockets: 200, rate: 1, baseline: false });
     expect(parseBenchArgs(['webhook-to-screen', '--sockets', '50']).sockets).toBe(50);
+  });
+
+  it('knows rebalance: 2 → 4 nodes 20 s in by default, --scale-to and --scale-after', () => {
+    expect(USAGE.split('\n')[0]).toContain('|rebalance>');
+    expect(parseBenchArgs(['rebalance'])).toMatchObject({ scenario: 'rebalance', nodes: 2, scaleTo: 4, scaleAfterS: 20, baseline: false });
+    expect(parseBenchArgs(['rebalance', '--nodes', '3', '--scale-after', '5'])).toMatchObject({ scaleTo: 6, scaleAfterS: 5 });
+    expect(parseBenchArgs(['rebalance', '--scale-to', '8']).scaleTo).toBe(8);
+    expect(() => parseBenchArgs(['rebalance', '--scale-to', '0'])).toThrow(BenchUsageError);
   });
 
   it('starts its cluster on --port, else PORT, else 3900', () => {

@@ -1,6 +1,17 @@
 import { parseArgs } from 'node:util';
 
-const SCENARIOS = ['connect', 'dashboard', 'task-room', 'storm', 'soak', 'polling', 'smoke', 'slow-clients', 'webhook-to-screen'] as const;
+const SCENARIOS = [
+  'connect',
+  'dashboard',
+  'task-room',
+  'storm',
+  'soak',
+  'polling',
+  'smoke',
+  'slow-clients',
+  'webhook-to-screen',
+  'rebalance',
+] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export interface BenchOptions {
@@ -35,6 +46,9 @@ export interface BenchOptions {
   slowKbps: number;
   /** The nodes' WEBSOCKET_MAX_BUFFERED_BYTES (cluster the harness starts); undefined = the server's default. */
   maxBufferedBytes: number | undefined;
+  /** rebalance: the node count `npm run cluster:ctl -- scale` goes to, and when (s into the measured window). */
+  scaleTo: number;
+  scaleAfterS: number;
 }
 
 type Defaults = Pick<BenchOptions, 'sockets' | 'rate' | 'durationS' | 'baseline' | 'orgs'>;
@@ -52,6 +66,8 @@ const DEFAULTS: Record<ScenarioName, Defaults> = {
   'slow-clients': { sockets: 1000, rate: 2, durationS: 20, baseline: false, orgs: 1 },
   // The measured dashboards live in the harness's process (one clock with the webhook sends): a few hundred.
   'webhook-to-screen': { sockets: 200, rate: 1, durationS: 20, baseline: false, orgs: 5 },
+  // Long enough for the default pace (1 % of a node's sockets per second) to even 2 → 4 nodes out, and to watch it hold.
+  rebalance: { sockets: 2000, rate: 1, durationS: 150, baseline: false, orgs: 10 },
 };
 
 export const USAGE = `Usage: npm run bench -- <${SCENARIOS.join('|')}> [--port P] [options]
@@ -69,6 +85,7 @@ export const USAGE = `Usage: npm run bench -- <${SCENARIOS.join('|')}> [--port P
   --slow-share F     slow-clients: share of sockets reading slowly, half paused, half at --slow-kbps (default 0.01)
   --slow-kbps N      slow-clients: the throttled ones' link in kbit/s (default 50)
   --max-buffered-bytes N   the nodes' WEBSOCKET_MAX_BUFFERED_BYTES (0 = unbounded; default: the server's, 1 MiB)
+  --scale-to N  --scale-after S   rebalance: scale the cluster to N nodes (default 2 × --nodes) S s into the window (default 20)
   webhook-to-screen: --sockets dashboards time each task's PR-opened webhook → first dashboard row with its prUrl
   --help             this text`;
 
@@ -121,6 +138,8 @@ const OPTIONS = {
   'slow-share': { type: 'string' },
   'slow-kbps': { type: 'string' },
   'max-buffered-bytes': { type: 'string' },
+  'scale-to': { type: 'string' },
+  'scale-after': { type: 'string' },
 } as const;
 
 /** Parses the command line (and PORT from `env`); a problem throws BenchUsageError, whose message ends with the usage. */
@@ -143,6 +162,7 @@ export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv = {}): Ben
   if (pollAuth !== 'cookie' && pollAuth !== 'bearer') throw new BenchUsageError(`--poll-auth must be cookie or bearer, got "${pollAuth}"`);
   const sockets = Math.round(positive('sockets', values.sockets, d.sockets, 1));
   const orgs = Math.round(positive('orgs', values.orgs, d.orgs, 1));
+  const nodes = Math.round(positive('nodes', values.nodes, 2, 1));
   const sweep = (values.sweep ?? '')
     .split(',')
     .filter(Boolean)
@@ -168,7 +188,9 @@ export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv = {}): Ben
     sweep,
     chart: values.chart,
     port: clusterPort(values.port, env),
-    nodes: Math.round(positive('nodes', values.nodes, 2, 1)),
+    nodes,
+    scaleTo: Math.round(positive('scale-to', values['scale-to'], nodes * 2, 1)),
+    scaleAfterS: positive('scale-after', values['scale-after'], 20),
     workers: Math.round(positive('workers', values.workers, 1, 1)),
     slowShare: Math.min(1, positive('slow-share', values['slow-share'], 0.01)),
     slowKbps: positive('slow-kbps', values['slow-kbps'], 50, 1),

@@ -1,6 +1,7 @@
 import type { ServerEventName } from '@taskflow/events';
 import { SeqLedger } from '../check/seq-ledger';
 import { Histogram } from '../stats/histogram';
+import { WindowedLatency } from '../stats/windowed-latency';
 import { LightSocket, nowMs } from './light-socket';
 import type { ChildMessage, Finals, ParentMessage, PollPlan, SocketPlan } from './messages';
 
@@ -17,6 +18,10 @@ interface Tracked {
 
 const tracked: Tracked[] = [];
 const latency = new Histogram();
+const windows = new WindowedLatency();
+/** `connection:reconnect` received, and the moves whose reconnect or re-join failed. */
+let moves = 0;
+let moveErrors = 0;
 let deliveries = 0;
 let frames = 0;
 let unexpectedCloses = 0;
@@ -32,13 +37,18 @@ const timeOf = (iso: unknown) => (typeof iso === 'string' ? Date.parse(iso) : Na
 type Row = { taskId?: string; seq?: number; updatedAt?: string };
 type Handler = (t: Tracked, payload: any, receivedAt: number) => void;
 
+function timed(receivedAt: number, ms: number): void {
+  latency.record(ms);
+  windows.record(receivedAt, ms);
+}
+
 /** Times and checks a dashboard row (latest-row semantics); only a row's first delivery is timed. */
 function onRow(ledger: SeqLedger, row: Row, receivedAt: number): void {
   if (typeof row?.taskId !== 'string' || typeof row.seq !== 'number') return;
   deliveries += 1;
   if (ledger.deliver(row.taskId, 'latest', row.seq) === 'ok') {
     const committed = timeOf(row.updatedAt);
-    if (Number.isFinite(committed)) latency.record(receivedAt - committed);
+    if (Number.isFinite(committed)) timed(receivedAt, receivedAt - committed);
   }
 }
 
@@ -55,7 +65,7 @@ const HANDLERS: Partial<Record<ServerEventName, Handler>> = {
     deliveries += 1;
     if (t.ledger.deliver(`${p.taskId}|event`, 'every', p.seq) === 'ok') {
       const committed = timeOf(p.event?.createdAt);
-      if (Number.isFinite(committed)) latency.record(at - committed);
+      if (Number.isFinite(committed)) timed(at, at - committed);
     }
   },
 };
@@ -63,7 +73,23 @@ const HANDLERS: Partial<Record<ServerEventName, Handler>> = {
 /** Snapshots answer a join; they are not part of the live stream the frame rate counts. */
 const SNAPSHOTS = new Set<string>(['dashboard:state', 'task:state'] satisfies ServerEventName[]);
 
+/**
+ * The node asks this socket to reconnect elsewhere (it holds more than its share after a scale-out): as the client
+ * library does, reconnect at once through the load balancer and join again; the join's snapshot covers the gap.
+ */
+async function move(t: Tracked): Promise<void> {
+  moves += 1;
+  try {
+    await t.socket.reconnect();
+    const ack = (await t.socket.emitWithAck(t.plan.join.event, t.plan.join.data)) as { ok?: boolean } | undefined;
+    if (!ack?.ok) throw new Error('join refused');
+  } catch {
+    moveErrors += 1;
+  }
+}
+
 function onEvent(t: Tracked, name: string, payload: unknown, at: number): void {
+  if (name === 'connection:reconnect') return void move(t);
   if (name === 'sync:required') {
     if ((payload as { reason?: unknown } | undefined)?.reason !== 'fell_behind') return;
     if (t.plan.slowBytesPerSec === undefined) slow.othersFellBehind += 1;
@@ -230,6 +256,9 @@ function report(finals: Finals): void {
   send({
     type: 'report',
     latency: latency.snapshot(),
+    windows: windows.snapshot(),
+    moves,
+    moveErrors,
     deliveries,
     frames,
     lost,

@@ -1,6 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { Histogram, mergeSnapshots } from '../stats/histogram';
+import { WindowedLatency } from '../stats/windowed-latency';
 import type { ChildMessage, DeliveryReport, Finals, OpenedReport, ParentMessage, PollPlan, SocketPlan } from './messages';
 
 const CHILD_ENTRY = path.join(__dirname, 'generator-child.ts');
@@ -16,7 +17,7 @@ export interface OpenResult {
   elapsedMs: number;
 }
 
-export type MergedReport = Omit<DeliveryReport, 'type' | 'latency'> & { latency: Histogram };
+export type MergedReport = Omit<DeliveryReport, 'type' | 'latency' | 'windows'> & { latency: Histogram; windows: WindowedLatency };
 
 /**
  * The load generator's processes: sockets are dealt round-robin over forked
@@ -113,6 +114,9 @@ export class GeneratorPool {
     const latency = new Histogram();
     const merged: MergedReport = {
       latency,
+      windows: new WindowedLatency(),
+      moves: 0,
+      moveErrors: 0,
       deliveries: 0,
       frames: 0,
       lost: 0,
@@ -126,6 +130,7 @@ export class GeneratorPool {
     };
     for (const a of answers) {
       latency.merge(a.latency);
+      merged.windows.merge(a.windows);
       for (const k of ['sockets', 'fellBehind', 'othersFellBehind', 'deliveries', 'closes'] as const) merged.slow[k] += a.slow?.[k] ?? 0;
       for (const k of [
         'deliveries',
@@ -137,6 +142,8 @@ export class GeneratorPool {
         'connected',
         'pollErrors',
         'polls',
+        'moves',
+        'moveErrors',
       ] as const)
         merged[k] += a[k];
     }

@@ -63,4 +63,25 @@ describe('LightSocket against a Socket.IO server', () => {
     for (const deadline = Date.now() + 5000; dropped === 0 && Date.now() < deadline;) await new Promise((r) => setTimeout(r, 20));
     expect(dropped).toBe(1);
   });
+
+  it('reconnects on purpose (connection:reconnect): a new server socket, acks work, and no unexpected close', async () => {
+    let dropped = 0;
+    const s = new LightSocket({
+      url,
+      auth: { token: 'good' },
+      timeoutMs: 5000,
+      onEvent: () => undefined,
+      onUnexpectedClose: () => (dropped += 1),
+    });
+    await s.connect();
+    const before = new Set(io.of('/').sockets.keys());
+    await s.reconnect();
+    await expect(s.emitWithAck('dashboard:join', {})).resolves.toMatchObject({ ok: true });
+    await new Promise((r) => setTimeout(r, 300));
+    const after = [...io.of('/').sockets.keys()];
+    expect(after.filter((id) => !before.has(id))).toHaveLength(1);
+    expect(after.filter((id) => before.has(id))).toEqual([]);
+    expect({ connected: s.connected, dropped }).toEqual({ connected: true, dropped: 0 });
+    s.close();
+  });
 });

@@ -51,11 +51,13 @@ export class LightSocket {
       this.ws = ws;
       ws.on('error', (err) => finish(err));
       ws.on('close', (code) => {
+        finish(new Error(`closed before the handshake (code ${code})`));
+        // A connection replaced by reconnect(): the new one's state is not this one's to reset.
+        if (this.ws !== ws) return;
         const wasConnected = this.connected;
         this.connected = false;
         for (const resolveAck of this.acks.values()) resolveAck([{ ok: false, error: { code: 'CLOSED', message: 'socket closed' } }]);
         this.acks.clear();
-        finish(new Error(`closed before the handshake (code ${code})`));
         if (wasConnected && !this.closing) this.opts.onUnexpectedClose?.(`close ${code}`);
       });
       ws.on('message', (data, isBinary) => {
@@ -94,6 +96,20 @@ export class LightSocket {
         }
       });
     });
+  }
+
+  /**
+   * Closes this connection on purpose and opens a new one (a new handshake, so the load balancer picks the node):
+   * what a client does on `connection:reconnect`. Not an unexpected close.
+   */
+  async reconnect(): Promise<void> {
+    const old = this.ws;
+    this.connected = false;
+    for (const resolveAck of this.acks.values()) resolveAck([{ ok: false, error: { code: 'CLOSED', message: 'reconnecting' } }]);
+    this.acks.clear();
+    this.ws = undefined;
+    old?.close();
+    await this.connect();
   }
 
   /** Sends an event and resolves with the first argument of its acknowledgement. */

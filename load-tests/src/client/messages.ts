@@ -1,4 +1,5 @@
 import type { HistogramSnapshot } from '../stats/histogram';
+import type { WindowedSnapshot } from '../stats/windowed-latency';
 
 /** What one generated socket does once connected: join the dashboard, or one task's room. */
 /** `batch`: the socket takes `dashboard:batch` frames, as @taskflow/client's dashboard feed does. */
@@ -48,6 +49,11 @@ export interface OpenedReport {
 export interface DeliveryReport {
   type: 'report';
   latency: HistogramSnapshot;
+  /** The same latencies per few-second window of receipt time (scenarios whose load changes mid-run). */
+  windows: WindowedSnapshot;
+  /** `connection:reconnect` received (a node moving the socket elsewhere), and the moves that failed to re-join. */
+  moves: number;
+  moveErrors: number;
   /** Seq-carrying deliveries (dashboard rows, task-room events); the first of each seq is timed. */
   deliveries: number;
   /** Every server → client event frame, including counts and presence. */

@@ -4,6 +4,7 @@ import { cpuBetween, round2, sampleComponents, type PidSource } from '../sample/
 import type { HaproxyHealthWatch, HealthReport } from '../sample/haproxy-health';
 import type { EventLoopLagScraper, LagSummary } from '../sample/event-loop-lag';
 import type { JoinProbe, JoinProbeReport } from './join-probe';
+import type { WindowQuantiles } from '../stats/windowed-latency';
 import { postgresDelta, type PostgresCounters, type PostgresCounterSampler } from '../sample/postgres-counters';
 import { redisDelta, type RedisCounters, type RedisCounterSampler } from '../sample/redis-counters';
 
@@ -55,6 +56,11 @@ export interface Measurement {
   postgres?: PostgresCounters | null;
   polls?: number;
   pollErrors?: number;
+  /** Latency per few-second window from the start of the measured window (t0), for loads that change mid-run. */
+  latencyByWindow?: WindowQuantiles[];
+  /** Sockets a node asked to reconnect elsewhere (`connection:reconnect`), and those whose move failed. */
+  moves?: number;
+  moveErrors?: number;
   /** The slow readers (slow-clients), kept out of every other figure. */
   slow?: SlowReport;
 }
@@ -81,8 +87,10 @@ export interface PhaseSpec {
   /** Deliveries still in flight when the drive ends are given this long to land. */
   settleMs?: number;
   finals: () => Promise<Finals>;
-  /** Polling dashboards run inside the window instead of (or besides) sockets. */
-  pollDuring?: () => Promise<void>;
+  /** Report latency per window too (Measurement.latencyByWindow). */
+  windowed?: boolean;
+  /** Runs inside the window beside the drive: polling dashboards (instead of or besides sockets), a scale-out. */
+  alongside?: () => Promise<void>;
 }
 
 const FINALS_GRACE_MS = 3000;
@@ -106,7 +114,7 @@ export async function measurePhase(spec: PhaseSpec): Promise<Measurement> {
   spec.lag?.start();
   spec.joinProbe?.start();
   const t0 = Date.now();
-  await Promise.all([spec.drive(), spec.pollDuring?.()]);
+  await Promise.all([spec.drive(), spec.alongside?.()]);
   const t1 = Date.now();
   const probe = spec.joinProbe ? await spec.joinProbe.stop() : null;
   await new Promise((r) => setTimeout(r, spec.settleMs ?? 1500));
@@ -163,5 +171,7 @@ export async function measurePhase(spec: PhaseSpec): Promise<Measurement> {
     ...(spec.postgres ? { postgres: postgresDelta(p1 ?? null, p2 ?? null) } : {}),
     ...(report.polls ? { polls: report.polls, pollErrors: report.pollErrors } : {}),
     ...(report.slow.sockets || report.slow.othersFellBehind ? { slow: report.slow } : {}),
+    ...(spec.windowed ? { latencyByWindow: report.windows.quantiles(t0) } : {}),
+    ...(report.moves ? { moves: report.moves, moveErrors: report.moveErrors } : {}),
   };
 }

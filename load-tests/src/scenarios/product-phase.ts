@@ -47,6 +47,10 @@ export async function productPhase(
     polling?: { dashboards: PollPlan[]; everyMs: number };
     /** Off where the phase's CPU is the measurement: the probes' handshakes and joins would count as its cost. */
     joinProbe?: boolean;
+    /** Runs beside the drive once the sockets are held (rebalance: scales the cluster out); the window waits for it. */
+    during?: () => Promise<void>;
+    /** Latency per few-second window too (Measurement.latencyByWindow). */
+    windowed?: boolean;
     /** Hands the phase's driver to the scenario (webhook-to-screen reads its webhook send times). */
     onDriver?: (driver: TaskDriver) => void;
   },
@@ -90,9 +94,10 @@ export async function productPhase(
         const left = await driver.waitAll('merged', PIPELINE_GRACE_MS);
         if (left) ctx.log(`${left} task(s) had not finished their pipeline ${PIPELINE_GRACE_MS / 1000} s after the last start`);
       },
-      pollDuring: spec.polling
+      alongside: spec.polling
         ? () => pool.poll(ctx.url, spec.polling!.dashboards, spec.polling!.everyMs, spec.durationS * 1000 + PIPELINE_GRACE_MS / 3)
-        : undefined,
+        : spec.during,
+      windowed: spec.windowed,
       // Polling dashboards see the last change only at their next poll.
       settleMs: spec.polling ? spec.polling.everyMs + 1000 : 1500,
       finals: (): Promise<Finals> => driver.finals(Boolean(spec.taskRoom)),

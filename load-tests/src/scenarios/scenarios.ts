@@ -3,6 +3,7 @@ import type { Measurement } from '../measure/phase';
 import type { ScenarioName } from '../options';
 import { round2, sampleComponents } from '../sample/proc-sampler';
 import { pollingCpu } from './polling-cpu';
+import { rebalance } from './rebalance';
 import { slowClients } from './slow-clients';
 import { webhookToScreen } from './webhook-to-screen';
 import { dashboardPlans, sourceAddress, type ScenarioContext } from './context';
@@ -82,6 +83,7 @@ const SCENARIOS: Record<ScenarioName, Scenario> = {
   smoke: (ctx) => dashboardAt(ctx, ctx.opts.rate, 'product, smoke'),
   'slow-clients': slowClients,
   'webhook-to-screen': webhookToScreen,
+  rebalance,
 
   'task-room': async (ctx) => {
     const tasks = Math.max(1, Math.round(ctx.opts.rate * ctx.opts.durationS));

@@ -66,8 +66,9 @@ export class Rebalancer {
       const socket = candidates.splice(Math.floor(Math.random() * candidates.length), 1)[0]!;
       this.moving.add(socket.id);
       socket.once('disconnect', () => this.moving.delete(socket.id));
-      // Jittered over the interval: the moved clients do not all hit the load balancer in the same millisecond.
-      this.later(Math.random() * this.opts.intervalMs, () => {
+      // Spread over the interval, one in each n-th of it at a random point: the moved clients do not hit the load
+      // balancer together, and no second sees much more than its share (a decision's moves stay inside its interval).
+      this.later(((i + Math.random()) * this.opts.intervalMs) / n, () => {
         if (!socket.connected) return;
         this.opts.onMoved();
         socket.emit('connection:reconnect', { reason: 'rebalance' });
