@@ -36,11 +36,17 @@ describe('npm run bench options', () => {
   });
 
   it('knows rebalance: 2 → 4 nodes 20 s in by default, --scale-to and --scale-after', () => {
-    expect(USAGE.split('\n')[0]).toContain('|rebalance>');
+    expect(USAGE.split('\n')[0]).toContain('|rebalance|reconnect-storm>');
     expect(parseBenchArgs(['rebalance'])).toMatchObject({ scenario: 'rebalance', nodes: 2, scaleTo: 4, scaleAfterS: 20, baseline: false });
     expect(parseBenchArgs(['rebalance', '--nodes', '3', '--scale-after', '5'])).toMatchObject({ scaleTo: 6, scaleAfterS: 5 });
     expect(parseBenchArgs(['rebalance', '--scale-to', '8']).scaleTo).toBe(8);
     expect(() => parseBenchArgs(['rebalance', '--scale-to', '0'])).toThrow(BenchUsageError);
+  });
+
+  it('knows reconnect-storm: the first node SIGKILLed 20 s in by default, --kill-after', () => {
+    expect(parseBenchArgs(['reconnect-storm'])).toMatchObject({ scenario: 'reconnect-storm', sockets: 2000, killAfterS: 20 });
+    expect(parseBenchArgs(['reconnect-storm', '--kill-after', '5']).killAfterS).toBe(5);
+    expect(() => parseBenchArgs(['reconnect-storm', '--kill-after', 'soon'])).toThrow(BenchUsageError);
   });
 
   it('starts its cluster on --port, else PORT, else 3900', () => {

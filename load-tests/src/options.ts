@@ -11,6 +11,7 @@ const SCENARIOS = [
   'slow-clients',
   'webhook-to-screen',
   'rebalance',
+  'reconnect-storm',
 ] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
@@ -49,6 +50,8 @@ export interface BenchOptions {
   /** rebalance: the node count `npm run cluster:ctl -- scale` goes to, and when (s into the measured window). */
   scaleTo: number;
   scaleAfterS: number;
+  /** reconnect-storm: when the first node is SIGKILLed (s into the measured window). */
+  killAfterS: number;
 }
 
 type Defaults = Pick<BenchOptions, 'sockets' | 'rate' | 'durationS' | 'baseline' | 'orgs'>;
@@ -68,6 +71,7 @@ const DEFAULTS: Record<ScenarioName, Defaults> = {
   'webhook-to-screen': { sockets: 200, rate: 1, durationS: 20, baseline: false, orgs: 5 },
   // Long enough for the default pace (1 % of a node's sockets per second) to even 2 → 4 nodes out, and to watch it hold.
   rebalance: { sockets: 2000, rate: 1, durationS: 150, baseline: false, orgs: 10 },
+  'reconnect-storm': { sockets: 2000, rate: 1, durationS: 60, baseline: false, orgs: 10 },
 };
 
 export const USAGE = `Usage: npm run bench -- <${SCENARIOS.join('|')}> [--port P] [options]
@@ -86,6 +90,7 @@ export const USAGE = `Usage: npm run bench -- <${SCENARIOS.join('|')}> [--port P
   --slow-kbps N      slow-clients: the throttled ones' link in kbit/s (default 50)
   --max-buffered-bytes N   the nodes' WEBSOCKET_MAX_BUFFERED_BYTES (0 = unbounded; default: the server's, 1 MiB)
   --scale-to N  --scale-after S   rebalance: scale the cluster to N nodes (default 2 × --nodes) S s into the window (default 20)
+  --kill-after S     reconnect-storm: SIGKILL the first node S s into the window (default 20)
   webhook-to-screen: --sockets dashboards time each task's PR-opened webhook → first dashboard row with its prUrl
   --help             this text`;
 
@@ -140,6 +145,7 @@ const OPTIONS = {
   'max-buffered-bytes': { type: 'string' },
   'scale-to': { type: 'string' },
   'scale-after': { type: 'string' },
+  'kill-after': { type: 'string' },
 } as const;
 
 /** Parses the command line (and PORT from `env`); a problem throws BenchUsageError, whose message ends with the usage. */
@@ -191,6 +197,7 @@ export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv = {}): Ben
     nodes,
     scaleTo: Math.round(positive('scale-to', values['scale-to'], nodes * 2, 1)),
     scaleAfterS: positive('scale-after', values['scale-after'], 20),
+    killAfterS: positive('kill-after', values['kill-after'], 20),
     workers: Math.round(positive('workers', values.workers, 1, 1)),
     slowShare: Math.min(1, positive('slow-share', values['slow-share'], 0.01)),
     slowKbps: positive('slow-kbps', values['slow-kbps'], 50, 1),

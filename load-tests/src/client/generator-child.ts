@@ -22,6 +22,8 @@ const windows = new WindowedLatency();
 /** `connection:reconnect` received, and the moves whose reconnect or re-join failed. */
 let moves = 0;
 let moveErrors = 0;
+/** The parent said close: no more reconnects. */
+let stopping = false;
 let deliveries = 0;
 let frames = 0;
 let unexpectedCloses = 0;
@@ -88,6 +90,33 @@ async function move(t: Tracked): Promise<void> {
   }
 }
 
+/** The client library's reconnect policy (socket.io-client's backoff as TaskflowClient configures it). */
+const RECONNECT = { firstMs: 1000, maxMs: 5000, jitter: 0.5, giveUpMs: 120_000 };
+const reconnectMs = new Histogram();
+let reconnects = 0;
+let reconnectsPending = 0;
+
+/** Its node went away (reconnect plans): back through the load balancer with jittered backoff, then join again. */
+async function comeBack(t: Tracked): Promise<void> {
+  const closedAt = nowMs();
+  reconnects += 1;
+  reconnectsPending += 1;
+  for (let attempt = 0; nowMs() - closedAt < RECONNECT.giveUpMs && !stopping; attempt++) {
+    const base = Math.min(RECONNECT.maxMs, RECONNECT.firstMs * 2 ** attempt);
+    await new Promise((r) => setTimeout(r, base * (1 - RECONNECT.jitter + 2 * RECONNECT.jitter * Math.random())));
+    try {
+      await t.socket.connect();
+      const ack = (await t.socket.emitWithAck(t.plan.join.event, t.plan.join.data)) as { ok?: boolean } | undefined;
+      if (!ack?.ok) throw new Error('join refused');
+      reconnectMs.record(nowMs() - closedAt);
+      reconnectsPending -= 1;
+      return;
+    } catch {
+      // tried again after the next backoff
+    }
+  }
+}
+
 function onEvent(t: Tracked, name: string, payload: unknown, at: number): void {
   if (name === 'connection:reconnect') return void move(t);
   if (name === 'sync:required') {
@@ -145,7 +174,11 @@ async function openAll(url: string, plans: SocketPlan[], connectsPerSec: number,
         localAddress: plan.localAddress,
         timeoutMs,
         onEvent: (name, payload, at) => onEvent(t, name, payload, at),
-        onUnexpectedClose: () => (plan.slowBytesPerSec === undefined ? (unexpectedCloses += 1) : (slow.closes += 1)),
+        onUnexpectedClose: () => {
+          if (plan.reconnect) return void comeBack(t);
+          if (plan.slowBytesPerSec === undefined) unexpectedCloses += 1;
+          else slow.closes += 1;
+        },
       }),
     };
     try {
@@ -259,6 +292,9 @@ function report(finals: Finals): void {
     windows: windows.snapshot(),
     moves,
     moveErrors,
+    reconnects,
+    reconnectMs: reconnectMs.snapshot(),
+    reconnectsPending,
     deliveries,
     frames,
     lost,
@@ -273,6 +309,7 @@ function report(finals: Finals): void {
 }
 
 function closeAll(): void {
+  stopping = true;
   for (const t of tracked) t.socket.terminate();
   tracked.length = 0;
 }

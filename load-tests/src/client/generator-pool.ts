@@ -17,7 +17,11 @@ export interface OpenResult {
   elapsedMs: number;
 }
 
-export type MergedReport = Omit<DeliveryReport, 'type' | 'latency' | 'windows'> & { latency: Histogram; windows: WindowedLatency };
+export type MergedReport = Omit<DeliveryReport, 'type' | 'latency' | 'windows' | 'reconnectMs'> & {
+  latency: Histogram;
+  windows: WindowedLatency;
+  reconnectMs: Histogram;
+};
 
 /**
  * The load generator's processes: sockets are dealt round-robin over forked
@@ -117,6 +121,9 @@ export class GeneratorPool {
       windows: new WindowedLatency(),
       moves: 0,
       moveErrors: 0,
+      reconnects: 0,
+      reconnectMs: new Histogram(),
+      reconnectsPending: 0,
       deliveries: 0,
       frames: 0,
       lost: 0,
@@ -131,6 +138,7 @@ export class GeneratorPool {
     for (const a of answers) {
       latency.merge(a.latency);
       merged.windows.merge(a.windows);
+      merged.reconnectMs.merge(a.reconnectMs);
       for (const k of ['sockets', 'fellBehind', 'othersFellBehind', 'deliveries', 'closes'] as const) merged.slow[k] += a.slow?.[k] ?? 0;
       for (const k of [
         'deliveries',
@@ -144,6 +152,8 @@ export class GeneratorPool {
         'polls',
         'moves',
         'moveErrors',
+        'reconnects',
+        'reconnectsPending',
       ] as const)
         merged[k] += a[k];
     }

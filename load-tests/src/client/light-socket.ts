@@ -34,6 +34,8 @@ export class LightSocket {
 
   /** Opens the socket and completes the Socket.IO handshake (auth included). */
   connect(): Promise<void> {
+    // A failed attempt before this one set it: this connection's own close is unexpected again.
+    this.closing = false;
     return new Promise((resolve, reject) => {
       let settled = false;
       const finish = (err?: Error) => {

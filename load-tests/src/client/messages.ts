@@ -18,6 +18,11 @@ export interface SocketPlan {
    * not at all (paused). Its deliveries are reported apart (`slow`), not in the latency, lost or frame counts.
    */
   slowBytesPerSec?: number;
+  /**
+   * After an unexpected close, reconnect with the client library's backoff (1 s doubling to 5 s, ±50 % jitter) and
+   * join again (reconnect-storm); counted apart from the unexpected closes. Otherwise a drop is only counted.
+   */
+  reconnect?: boolean;
 }
 
 export interface PollPlan {
@@ -54,6 +59,10 @@ export interface DeliveryReport {
   /** `connection:reconnect` received (a node moving the socket elsewhere), and the moves that failed to re-join. */
   moves: number;
   moveErrors: number;
+  /** reconnect plans: closes followed by a reconnect, close → joined again, and sockets still not back. */
+  reconnects: number;
+  reconnectMs: HistogramSnapshot;
+  reconnectsPending: number;
   /** Seq-carrying deliveries (dashboard rows, task-room events); the first of each seq is timed. */
   deliveries: number;
   /** Every server → client event frame, including counts and presence. */

@@ -61,6 +61,8 @@ export interface Measurement {
   /** Sockets a node asked to reconnect elsewhere (`connection:reconnect`), and those whose move failed. */
   moves?: number;
   moveErrors?: number;
+  /** Sockets that reconnected after their node went away (reconnect plans): close → joined again, and those not back. */
+  reconnects?: { count: number; p50Ms: number | null; p99Ms: number | null; maxMs: number | null; pending: number };
   /** The slow readers (slow-clients), kept out of every other figure. */
   slow?: SlowReport;
 }
@@ -94,6 +96,8 @@ export interface PhaseSpec {
 }
 
 const FINALS_GRACE_MS = 3000;
+
+const pick = <T extends object, K extends keyof T>(o: T, keys: K[]) => Object.fromEntries(keys.map((k) => [k, o[k]])) as Pick<T, K>;
 
 const sum = (rec: Record<string, { rssKB: number }>, names: string[]) => names.reduce((n, k) => n + (rec[k]?.rssKB ?? 0), 0);
 
@@ -173,5 +177,14 @@ export async function measurePhase(spec: PhaseSpec): Promise<Measurement> {
     ...(report.slow.sockets || report.slow.othersFellBehind ? { slow: report.slow } : {}),
     ...(spec.windowed ? { latencyByWindow: report.windows.quantiles(t0) } : {}),
     ...(report.moves ? { moves: report.moves, moveErrors: report.moveErrors } : {}),
+    ...(report.reconnects
+      ? {
+          reconnects: {
+            count: report.reconnects,
+            ...pick(report.reconnectMs.percentiles(), ['p50Ms', 'p99Ms', 'maxMs']),
+            pending: report.reconnectsPending,
+          },
+        }
+      : {}),
   };
 }

@@ -4,6 +4,7 @@ import type { ScenarioName } from '../options';
 import { round2, sampleComponents } from '../sample/proc-sampler';
 import { pollingCpu } from './polling-cpu';
 import { rebalance } from './rebalance';
+import { reconnectStorm } from './reconnect-storm';
 import { slowClients } from './slow-clients';
 import { webhookToScreen } from './webhook-to-screen';
 import { dashboardPlans, sourceAddress, type ScenarioContext } from './context';
@@ -84,6 +85,7 @@ const SCENARIOS: Record<ScenarioName, Scenario> = {
   'slow-clients': slowClients,
   'webhook-to-screen': webhookToScreen,
   rebalance,
+  'reconnect-storm': reconnectStorm,
 
   'task-room': async (ctx) => {
     const tasks = Math.max(1, Math.round(ctx.opts.rate * ctx.opts.durationS));

@@ -61,7 +61,7 @@ export async function registerGateway(app: FastifyInstance, deps: GatewayDeps): 
   const { io, realtimeRedis: redis } = app;
 
   resyncClientsAfterResubscribe(redis.sub, io, { logger, metrics });
-  const snapshots = new DashboardSnapshots(db, redis.sub);
+  const snapshots = new DashboardSnapshots(db, redis.sub, { onRead: () => metrics.snapshotReads.inc() });
   tapBroadcasts(redis.sub, io, { snapshots, metrics });
   const presence = new Presence(io, redis.pub, {
     nodeId: config.NODE_ID,

@@ -55,6 +55,11 @@ export class RealtimeMetrics {
     help: 'Times a socket went past WEBSOCKET_MAX_BUFFERED_BYTES and stopped getting broadcasts until it drained',
     registers: [this.registry],
   });
+  readonly snapshotReads = new Counter({
+    name: 'taskflow_dashboard_snapshot_reads_total',
+    help: "Dashboard snapshots this node read from PostgreSQL for dashboard:join (the others were shared: a user's tabs, a reconnect storm)",
+    registers: [this.registry],
+  });
   readonly rebalanced = new Counter({
     name: 'taskflow_socket_rebalanced_total',
     help: 'Sockets this node asked to reconnect elsewhere because it held more than its share of the cluster (REBALANCE_*)',

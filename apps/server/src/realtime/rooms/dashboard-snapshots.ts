@@ -25,12 +25,14 @@ export class DashboardSnapshots {
   private readonly entries = new Map<string, { stamp: string; at: number; state: Promise<DashboardState> }>();
   private epoch = 0;
   private live: boolean;
+  private readonly opts: { ttlMs: number; maxEntries: number; onRead?: () => void };
 
   constructor(
     private readonly db: Db,
     sub: RedisClient,
-    private readonly opts: { ttlMs: number; maxEntries: number } = { ttlMs: 5000, maxEntries: 20_000 },
+    options: { ttlMs?: number; maxEntries?: number; onRead?: () => void } = {},
   ) {
+    this.opts = { ttlMs: 5000, maxEntries: 20_000, ...options };
     this.live = sub.status === 'ready';
     if (sub instanceof Cluster) {
       // A sharded subscriber dropped (see resubscribe.ts): broadcasts may be missing until it is replaced.
@@ -107,6 +109,7 @@ export class DashboardSnapshots {
   }
 
   private async read(viewer: Viewer): Promise<DashboardState> {
+    this.opts.onRead?.();
     const [page, counts, privateCounts] = await Promise.all([
       listTasks(this.db, viewer, { limit: 50 }),
       countTasks(this.db, viewer),

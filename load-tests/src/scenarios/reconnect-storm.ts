@@ -1,0 +1,142 @@
+import type { WindowQuantiles } from '../stats/windowed-latency';
+import { dashboardPlans, type ScenarioContext } from './context';
+import { productPhase } from './product-phase';
+import type { ScenarioOutcome } from './scenarios';
+
+interface NodeReading {
+  atMs: number;
+  sockets: Record<string, number>;
+  /** taskflow_dashboard_snapshot_reads_total per node (a restarted node starts again from 0). */
+  snapshotReads: Record<string, number>;
+}
+
+async function readNodes(ctx: ScenarioContext): Promise<Omit<NodeReading, 'atMs'>> {
+  const nodes = ctx.cluster!.state().nodes.filter((n) => n.metricsPort);
+  const out: Omit<NodeReading, 'atMs'> = { sockets: {}, snapshotReads: {} };
+  await Promise.all(
+    nodes.map(async (n) => {
+      try {
+        const [health, metrics] = await Promise.all([
+          fetch(`http://127.0.0.1:${n.metricsPort}/health`, { signal: AbortSignal.timeout(2000) }).then(
+            (r) => r.json() as Promise<{ websocket?: { connectedSockets?: number } }>,
+          ),
+          fetch(`http://127.0.0.1:${n.metricsPort}/metrics`, { signal: AbortSignal.timeout(2000) }).then((r) => r.text()),
+        ]);
+        out.sockets[n.name] = health.websocket?.connectedSockets ?? 0;
+        out.snapshotReads[n.name] = Number(/^taskflow_dashboard_snapshot_reads_total (\d+)/m.exec(metrics)?.[1] ?? 0);
+      } catch {
+        // a node down or starting: not in this reading
+      }
+    }),
+  );
+  return out;
+}
+
+const total = (r: Pick<NodeReading, 'sockets'>) => Object.values(r.sockets).reduce((a, n) => a + n, 0);
+
+/** Snapshot reads between two readings, a node that restarted in between counted from 0. */
+function readsBetween(a: NodeReading, b: NodeReading): number {
+  return Object.entries(b.snapshotReads).reduce((sum, [name, n]) => {
+    const before = a.snapshotReads[name] ?? 0;
+    return sum + (n >= before ? n - before : n);
+  }, 0);
+}
+
+/**
+ * The storm's figures: every socket back when the generator's last reconnect joined again (close → joined, its
+ * slowest), the snapshot reads PostgreSQL served from the kill to the end (no other joins happen meanwhile: the join
+ * probe is off), and the delivery p99 of the windows from the kill until every socket was back, against before it.
+ */
+export function summarizeStorm(
+  readings: NodeReading[],
+  windows: WindowQuantiles[],
+  at: { t0: number; killMs: number; slowestReconnectMs: number | null; pending: number },
+) {
+  const before = [...readings].reverse().find((r) => r.atMs < at.killMs);
+  const last = readings.at(-1);
+  const held = before ? total(before) : 0;
+  const lowest = readings.filter((r) => r.atMs >= at.killMs).reduce((m, r) => Math.min(m, total(r)), held);
+  const backMs = at.pending === 0 && at.slowestReconnectMs !== null ? at.killMs + at.slowestReconnectMs : undefined;
+  const rel = (ms: number) => (ms - at.t0) / 1000;
+  const steady = windows.filter((w) => w.atS > 0 && w.atS + 5 <= rel(at.killMs));
+  const storm = windows.filter((w) => w.atS + 5 > rel(at.killMs) && w.atS <= rel(backMs ?? Number.POSITIVE_INFINITY));
+  const median = (xs: number[]) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]! : null);
+  const steadyP99 = median(steady.map((w) => w.p99Ms));
+  const stormP99 = storm.length ? Math.max(...storm.map((w) => w.p99Ms)) : null;
+  return {
+    socketsBefore: held,
+    socketsCut: held - lowest,
+    allBackAfterS: backMs === undefined ? null : Math.round((backMs - at.killMs) / 100) / 10,
+    snapshotReadsDuringStorm: before && last && last !== before ? readsBetween(before, last) : null,
+    steadyWindowP99Ms: steadyP99,
+    stormWindowP99Ms: stormP99,
+    stormOverSteadyP99: steadyP99 && stormP99 !== null ? Math.round((stormP99 / steadyP99) * 100) / 100 : null,
+  };
+}
+
+/**
+ * Storm-proof reconnects: dashboards held on the cluster while tasks run; --kill-after s into the window one server
+ * node (the first) is SIGKILLed. Its sockets come back through HAProxy with the client library's jittered backoff and
+ * join again; the supervisor restarts the node meanwhile. Reported: when every socket was back, the snapshot reads
+ * PostgreSQL served for the storm against the distinct users, whether HAProxy marked a surviving node DOWN, and the
+ * delivery p99 per window during the storm against before it (windows hold every socket's deliveries).
+ */
+export async function reconnectStorm(ctx: ScenarioContext): Promise<ScenarioOutcome> {
+  if (!ctx.cluster) throw new Error('reconnect-storm kills a node of the cluster it starts: run it without --url');
+  const readings: NodeReading[] = [];
+  let reading = false;
+  const timer = setInterval(() => {
+    if (reading) return;
+    reading = true;
+    void readNodes(ctx)
+      .then((r) => readings.push({ atMs: Date.now(), ...r }))
+      .finally(() => (reading = false));
+  }, 500);
+  const at = { t0: 0, killMs: 0 };
+  let victim = '';
+  const plans = dashboardPlans(ctx, ctx.opts.sockets).map((p) => ({ ...p, reconnect: true }));
+  try {
+    const { product, drive } = await productPhase(ctx, {
+      label: `product, ${ctx.opts.nodes} nodes, one SIGKILLed`,
+      plans,
+      rate: ctx.opts.rate,
+      durationS: ctx.opts.durationS,
+      windowed: true,
+      // Its fresh sockets would be counted with the storm's joins and sockets.
+      joinProbe: false,
+      during: async () => {
+        at.t0 = Date.now();
+        await new Promise((r) => setTimeout(r, ctx.opts.killAfterS * 1000));
+        const node = ctx.cluster!.state().nodes[0]!;
+        if (!node.pid) throw new Error(`${node.name} has no pid in stack.json`);
+        victim = node.name;
+        at.killMs = Date.now();
+        ctx.log(`SIGKILL ${node.name} (pid ${node.pid})`);
+        process.kill(node.pid, 'SIGKILL');
+      },
+    });
+    const summary = summarizeStorm(readings, product.latencyByWindow ?? [], {
+      ...at,
+      slowestReconnectMs: product.reconnects?.maxMs ?? null,
+      pending: product.reconnects?.pending ?? 0,
+    });
+    const users = new Set(plans.map((p) => p.token)).size;
+    // HAProxy's check-driven DOWN lines naming another node than the one killed.
+    const survivorsDown = (product.health?.samples ?? []).filter((l) => /is DOWN/.test(l) && !l.includes(`/${victim} `)).length;
+    return {
+      product,
+      drive,
+      notes: [
+        `SIGKILL ${victim}: ${summary.socketsCut} of ${summary.socketsBefore} sockets cut; every socket back ` +
+          `${summary.allBackAfterS === null ? 'never' : `${summary.allBackAfterS} s after the kill`} ` +
+          `(reconnect p50 / p99 ${product.reconnects?.p50Ms} / ${product.reconnects?.p99Ms} ms, ${product.reconnects?.pending ?? 0} not back); ` +
+          `${summary.snapshotReadsDuringStorm} snapshot reads for ${users} users; surviving nodes marked DOWN ${survivorsDown} time(s); ` +
+          `window p99 ${summary.stormWindowP99Ms} ms during the storm vs ${summary.steadyWindowP99Ms} ms before (${summary.stormOverSteadyP99}×)`,
+      ],
+      extra: { storm: { ...summary, victim, users, survivorsDown } },
+      ratios: { stormOverSteadyP99: summary.stormOverSteadyP99 },
+    };
+  } finally {
+    clearInterval(timer);
+  }
+}
