@@ -51,7 +51,7 @@ async function start(env: StackEnv, _args: string[]): Promise<number> {
 }
 
 async function cluster(env: StackEnv, _args: string[]): Promise<number> {
-  return run(env, { nodes: env.NODES, workers: env.WORKERS, haproxy: true });
+  return run(env, { nodes: env.NODES, workers: env.WORKERS, haproxy: true, lbProcesses: env.LB_PROCESSES });
 }
 
 /** The demo logins as the store seeds them: `alice, bob, admin (role admin), ops (role operator) in org acme; carol in org globex`. */

@@ -40,6 +40,14 @@ export const StackEnvSchema = Type.Object({
   ),
   NODES: Type.Integer({ minimum: 1, maximum: 16, default: 2, description: '`npm run cluster`: server nodes behind HAProxy.' }),
   WORKERS: Type.Integer({ minimum: 1, maximum: 16, default: 2, description: '`npm run cluster`: workers.' }),
+  LB_PROCESSES: Type.Integer({
+    minimum: 1,
+    maximum: 16,
+    default: 1,
+    description:
+      '`npm run cluster`: HAProxy processes sharing `PORT` (SO_REUSEPORT). Each proxied connection takes two descriptors, ' +
+      'so one process holds at most about half the hard descriptor limit (9,968 where it is 20,000): more sockets need more.',
+  }),
   WEB_DEV_PORT: described(Env.port(5173), "`npm run dev`: the port of Vite's dev server (the app's URL; the server node stays on `PORT`)."),
   TEST_DATABASE_URL: described(
     Type.Optional(Env.url()),

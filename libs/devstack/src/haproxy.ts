@@ -92,6 +92,8 @@ export interface Haproxy extends Child {
   /** Sends one runtime-API command and resolves with HAProxy's answer (an empty answer means done). */
   command(line: string): Promise<string>;
   stop(): Promise<void>;
+  /** Every HAProxy process of it (a group has several). */
+  pids(): number[];
 }
 
 export function startHaproxy(opts: { configFile: string; config: string; logFile: string; statsSocket: string }): Haproxy {
@@ -101,7 +103,50 @@ export function startHaproxy(opts: { configFile: string; config: string; logFile
   // -db: stay in the foreground, so this supervisor owns the process.
   const child = startChild('haproxy', 'haproxy', ['-db', '-f', opts.configFile], { stdio: ['ignore', log, log] });
   fs.closeSync(log);
-  return { ...child, command: (line) => haproxyCommand(opts.statsSocket, line), stop: () => stopChild(child, 'SIGUSR1', 5000) };
+  return {
+    ...child,
+    command: (line) => haproxyCommand(opts.statsSocket, line),
+    stop: () => stopChild(child, 'SIGUSR1', 5000),
+    pids: () => (child.process.pid ? [child.process.pid] : []),
+  };
+}
+
+/** Where the i-th process of a group (from 1) keeps its config and stats socket: the first keeps the plain names. */
+export const groupMemberPath = (file: string, i: number) => (i === 1 ? file : file.replace(/(\.[a-z]+)$/, `-${i}$1`));
+
+/**
+ * `processes` HAProxy processes on the same port (Linux's SO_REUSEPORT, on by default in HAProxy: the kernel spreads
+ * new connections over them). One process holds at most about half the hard descriptor limit in connections (two
+ * descriptors each), so more sockets than that need several. Each has its own stats socket; a runtime command goes
+ * to every one (membership stays the same everywhere) and answers with the first's reply.
+ */
+export function startHaproxyGroup(opts: {
+  processes: number;
+  configFile: string;
+  config: (statsSocket: string) => string;
+  logFile: string;
+  statsSocket: string;
+}): Haproxy {
+  const members = Array.from({ length: opts.processes }, (_, k) => {
+    const statsSocket = groupMemberPath(opts.statsSocket, k + 1);
+    return startHaproxy({
+      configFile: groupMemberPath(opts.configFile, k + 1),
+      config: opts.config(statsSocket),
+      logFile: opts.logFile,
+      statsSocket,
+    });
+  });
+  if (members.length === 1) return members[0]!;
+  const first = members[0]!;
+  return {
+    ...first,
+    name: `haproxy ×${members.length}`,
+    // The entry point is gone once any process is: its share of new connections would fail.
+    exited: Promise.race(members.map((m) => m.exited)),
+    command: async (line) => (await Promise.all(members.map((m) => m.command(line))))[0]!,
+    stop: async () => void (await Promise.all(members.map((m) => m.stop()))),
+    pids: () => members.flatMap((m) => m.pids()),
+  };
 }
 
 /** One command on HAProxy's stats socket (non-interactive mode: HAProxy answers and closes). */

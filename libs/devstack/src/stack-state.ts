@@ -26,7 +26,8 @@ export interface StackState {
   pids: number[];
   nodes: StackProcess[];
   workers: StackProcess[];
-  haproxy: { pid?: number } | null;
+  /** The entry point: its first process, and every one when LB_PROCESSES > 1. */
+  haproxy: { pid?: number; pids?: number[] } | null;
   /** The stack's own PostgreSQL and Redis; null when it uses given ones (DATABASE_URL, REDIS_URL). */
   postgres: { pid: number; port: number } | null;
   redis: { pid: number; port: number } | null;

@@ -6,8 +6,8 @@ import { AppOutput } from './app-output';
 import { startChild, type Child } from './child';
 import { REPO_ROOT, type StackEnv } from './config';
 import { CONTROL_SOCKET, socketDir, startControlServer } from './control-server';
-import { haproxyConfig, haproxyLimits, startHaproxy, type Haproxy } from './haproxy';
-import { waitFor } from './net';
+import { groupMemberPath, haproxyConfig, haproxyLimits, startHaproxyGroup, type Haproxy } from './haproxy';
+import { isAlive, waitFor } from './net';
 import type { RestartPolicyOptions } from './restart-policy';
 import { loadOrCreateSecrets } from './secrets';
 import { startServices, type Services } from './services';
@@ -51,6 +51,8 @@ export interface Topology {
   nodes: number;
   workers: number;
   haproxy: boolean;
+  /** HAProxy processes on PORT (LB_PROCESSES; default 1). */
+  lbProcesses?: number;
 }
 
 export interface RunningStack {
@@ -121,7 +123,8 @@ export async function startStack(
       await supervisor?.stopAll();
       await output.close();
       await haproxy?.stop();
-      fs.rmSync(path.join(sockets, 'haproxy.sock'), { force: true });
+      for (let i = 1; i <= (topology.lbProcesses ?? 1); i++)
+        fs.rmSync(groupMemberPath(path.join(sockets, 'haproxy.sock'), i), { force: true });
       await services.stop();
       fs.rmSync(stateFile, { force: true });
     })());
@@ -161,9 +164,10 @@ export async function startStack(
         log(
           `haproxy: maxconn ${limits.maxconn} (this machine's hard descriptor limit is ${limits.cappedBy} and cannot be raised; two descriptors per connection)`,
         );
-      haproxy = startHaproxy({
+      haproxy = startHaproxyGroup({
+        processes: topology.lbProcesses ?? 1,
         configFile: path.join(env.DATA_DIR, 'haproxy.cfg'),
-        config: haproxyConfig({ port: env.PORT, statsSocket, limits }),
+        config: (memberSocket) => haproxyConfig({ port: env.PORT, statsSocket: memberSocket, limits }),
         logFile: path.join(env.DATA_DIR, 'logs', 'haproxy.log'),
         statsSocket,
       });
@@ -175,9 +179,9 @@ export async function startStack(
     }
     const writeState = () => {
       if (stopping || !supervisor) return;
-      const live = [...supervisor.processes.map((m) => m.child), haproxy].filter((c): c is Child =>
-        Boolean(c && c.process.exitCode === null && c.process.signalCode === null),
-      );
+      const live = supervisor.processes
+        .map((m) => m.child)
+        .filter((c): c is Child => Boolean(c && c.process.exitCode === null && c.process.signalCode === null));
       const servicePids = [services.embeddedPostgres?.pid, services.embeddedRedis?.pid].filter((p): p is number => Boolean(p));
       const entry = (m: Managed): StackProcess => ({
         name: m.name,
@@ -192,11 +196,11 @@ export async function startStack(
           url,
           supervisorPid: process.pid,
           control: controlSocket,
-          pids: [...live.map((c) => c.process.pid!), ...servicePids],
+          pids: [...live.map((c) => c.process.pid!), ...(haproxy?.pids().filter(isAlive) ?? []), ...servicePids],
           // Which pid is which and where it listens (rewritten whenever the supervisor starts or loses a process).
           nodes: supervisor.nodes.map(entry),
           workers: supervisor.workers.map(entry),
-          haproxy: haproxy ? { pid: haproxy.process.pid } : null,
+          haproxy: haproxy ? { pid: haproxy.process.pid, pids: haproxy.pids() } : null,
           postgres: services.embeddedPostgres ? { pid: services.embeddedPostgres.pid, port: services.embeddedPostgres.port } : null,
           redis: services.embeddedRedis ? { pid: services.embeddedRedis.pid, port: services.embeddedRedis.port } : null,
         } satisfies StackState),
