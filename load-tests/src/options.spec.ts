@@ -46,6 +46,8 @@ describe('npm run bench options', () => {
   it('knows reconnect-storm: the first node SIGKILLed 20 s in by default, --kill-after', () => {
     expect(parseBenchArgs(['reconnect-storm'])).toMatchObject({ scenario: 'reconnect-storm', sockets: 2000, killAfterS: 20 });
     expect(parseBenchArgs(['reconnect-storm', '--kill-after', '5']).killAfterS).toBe(5);
+    expect(parseBenchArgs(['reconnect-storm']).restart).toBe(false);
+    expect(parseBenchArgs(['reconnect-storm', '--restart']).restart).toBe(true);
     expect(() => parseBenchArgs(['reconnect-storm', '--kill-after', 'soon'])).toThrow(BenchUsageError);
   });
 

@@ -50,8 +50,10 @@ export interface BenchOptions {
   /** rebalance: the node count `npm run cluster:ctl -- scale` goes to, and when (s into the measured window). */
   scaleTo: number;
   scaleAfterS: number;
-  /** reconnect-storm: when the first node is SIGKILLed (s into the measured window). */
+  /** reconnect-storm: when the first node is SIGKILLed (s into the measured window), or the rolling restart begins. */
   killAfterS: number;
+  /** reconnect-storm: a rolling restart of every node (`cluster:ctl restart`) instead of one SIGKILL. */
+  restart: boolean;
 }
 
 type Defaults = Pick<BenchOptions, 'sockets' | 'rate' | 'durationS' | 'baseline' | 'orgs'>;
@@ -91,6 +93,7 @@ export const USAGE = `Usage: npm run bench -- <${SCENARIOS.join('|')}> [--port P
   --max-buffered-bytes N   the nodes' WEBSOCKET_MAX_BUFFERED_BYTES (0 = unbounded; default: the server's, 1 MiB)
   --scale-to N  --scale-after S   rebalance: scale the cluster to N nodes (default 2 × --nodes) S s into the window (default 20)
   --kill-after S     reconnect-storm: SIGKILL the first node S s into the window (default 20)
+  --restart          reconnect-storm: a rolling restart of every node (cluster:ctl restart) instead
   webhook-to-screen: --sockets dashboards time each task's PR-opened webhook → first dashboard row with its prUrl
   --help             this text`;
 
@@ -146,6 +149,7 @@ const OPTIONS = {
   'scale-to': { type: 'string' },
   'scale-after': { type: 'string' },
   'kill-after': { type: 'string' },
+  restart: { type: 'boolean' },
 } as const;
 
 /** Parses the command line (and PORT from `env`); a problem throws BenchUsageError, whose message ends with the usage. */
@@ -198,6 +202,7 @@ export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv = {}): Ben
     scaleTo: Math.round(positive('scale-to', values['scale-to'], nodes * 2, 1)),
     scaleAfterS: positive('scale-after', values['scale-after'], 20),
     killAfterS: positive('kill-after', values['kill-after'], 20),
+    restart: values.restart ?? false,
     workers: Math.round(positive('workers', values.workers, 1, 1)),
     slowShare: Math.min(1, positive('slow-share', values['slow-share'], 0.01)),
     slowKbps: positive('slow-kbps', values['slow-kbps'], 50, 1),

@@ -1,6 +1,5 @@
-import { spawn } from 'node:child_process';
 import type { WindowQuantiles } from '../stats/windowed-latency';
-import { REPO_ROOT } from '../stack/cluster';
+import { clusterCtl } from './cluster-ctl';
 import { dashboardPlans, type ScenarioContext } from './context';
 import { productPhase } from './product-phase';
 import type { ScenarioOutcome } from './scenarios';
@@ -34,18 +33,6 @@ async function sampleNodes(ctx: ScenarioContext): Promise<NodeSample['nodes']> {
     }),
   );
   return Object.fromEntries(read.filter((r) => r !== undefined));
-}
-
-/** `npm run cluster:ctl -- scale --nodes N` against the harness's cluster, as an operator types it. */
-function scale(ctx: ScenarioContext, nodes: number): Promise<number | null> {
-  return new Promise((resolve) => {
-    const child = spawn('npm', ['run', '-s', 'cluster:ctl', '--', 'scale', '--nodes', String(nodes), '--json'], {
-      cwd: REPO_ROOT,
-      env: { ...process.env, DATA_DIR: ctx.cluster!.dataDir },
-      stdio: 'ignore',
-    });
-    child.once('exit', (code) => resolve(code));
-  });
 }
 
 const balanced = (s: NodeSample, nodes: number) => {
@@ -132,7 +119,7 @@ export async function rebalance(ctx: ScenarioContext): Promise<ScenarioOutcome> 
         await new Promise((r) => setTimeout(r, ctx.opts.scaleAfterS * 1000));
         at.scaleStartMs = Date.now();
         ctx.log(`scaling to ${ctx.opts.scaleTo} nodes`);
-        scaleCode = await scale(ctx, ctx.opts.scaleTo);
+        scaleCode = await clusterCtl(ctx, ['scale', '--nodes', String(ctx.opts.scaleTo)]);
         at.scaleReadyMs = Date.now();
         ctx.log(`scaled (cluster:ctl exit ${scaleCode}) after ${((at.scaleReadyMs - at.scaleStartMs) / 1000).toFixed(1)} s`);
       },

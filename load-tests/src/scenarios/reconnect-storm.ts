@@ -1,5 +1,6 @@
 import type { WindowQuantiles } from '../stats/windowed-latency';
 import { dashboardPlans, type ScenarioContext } from './context';
+import { clusterCtl } from './cluster-ctl';
 import { productPhase } from './product-phase';
 import type { ScenarioOutcome } from './scenarios';
 
@@ -50,13 +51,14 @@ function readsBetween(a: NodeReading, b: NodeReading): number {
 export function summarizeStorm(
   readings: NodeReading[],
   windows: WindowQuantiles[],
-  at: { t0: number; killMs: number; slowestReconnectMs: number | null; pending: number },
+  at: { t0: number; killMs: number; endMs?: number; slowestReconnectMs: number | null; pending: number },
 ) {
   const before = [...readings].reverse().find((r) => r.atMs < at.killMs);
   const last = readings.at(-1);
   const held = before ? total(before) : 0;
   const lowest = readings.filter((r) => r.atMs >= at.killMs).reduce((m, r) => Math.min(m, total(r)), held);
-  const backMs = at.pending === 0 && at.slowestReconnectMs !== null ? at.killMs + at.slowestReconnectMs : undefined;
+  // A rolling restart closes sockets until its end: the last one back at the latest its slowest reconnect after that.
+  const backMs = at.pending === 0 && at.slowestReconnectMs !== null ? (at.endMs ?? at.killMs) + at.slowestReconnectMs : undefined;
   const rel = (ms: number) => (ms - at.t0) / 1000;
   const steady = windows.filter((w) => w.atS > 0 && w.atS + 5 <= rel(at.killMs));
   const storm = windows.filter((w) => w.atS + 5 > rel(at.killMs) && w.atS <= rel(backMs ?? Number.POSITIVE_INFINITY));
@@ -92,12 +94,14 @@ export async function reconnectStorm(ctx: ScenarioContext): Promise<ScenarioOutc
       .then((r) => readings.push({ atMs: Date.now(), ...r }))
       .finally(() => (reading = false));
   }, 500);
-  const at = { t0: 0, killMs: 0 };
+  const at = { t0: 0, killMs: 0, endMs: 0 };
   let victim = '';
+  let restartCode: number | null = null;
   const plans = dashboardPlans(ctx, ctx.opts.sockets).map((p) => ({ ...p, reconnect: true }));
+  const what = ctx.opts.restart ? 'a rolling restart' : 'one SIGKILLed';
   try {
     const { product, drive } = await productPhase(ctx, {
-      label: `product, ${ctx.opts.nodes} nodes, one SIGKILLed`,
+      label: `product, ${ctx.opts.nodes} nodes, ${what}`,
       plans,
       rate: ctx.opts.rate,
       durationS: ctx.opts.durationS,
@@ -107,12 +111,20 @@ export async function reconnectStorm(ctx: ScenarioContext): Promise<ScenarioOutc
       during: async () => {
         at.t0 = Date.now();
         await new Promise((r) => setTimeout(r, ctx.opts.killAfterS * 1000));
-        const node = ctx.cluster!.state().nodes[0]!;
-        if (!node.pid) throw new Error(`${node.name} has no pid in stack.json`);
-        victim = node.name;
         at.killMs = Date.now();
-        ctx.log(`SIGKILL ${node.name} (pid ${node.pid})`);
-        process.kill(node.pid, 'SIGKILL');
+        if (ctx.opts.restart) {
+          victim = 'every node';
+          ctx.log('rolling restart (cluster:ctl restart)');
+          restartCode = await clusterCtl(ctx, ['restart']);
+          ctx.log(`restarted (exit ${restartCode}) after ${((Date.now() - at.killMs) / 1000).toFixed(1)} s`);
+        } else {
+          const node = ctx.cluster!.state().nodes[0]!;
+          if (!node.pid) throw new Error(`${node.name} has no pid in stack.json`);
+          victim = node.name;
+          ctx.log(`SIGKILL ${node.name} (pid ${node.pid})`);
+          process.kill(node.pid, 'SIGKILL');
+        }
+        at.endMs = Date.now();
       },
     });
     const summary = summarizeStorm(readings, product.latencyByWindow ?? [], {
@@ -122,18 +134,21 @@ export async function reconnectStorm(ctx: ScenarioContext): Promise<ScenarioOutc
     });
     const users = new Set(plans.map((p) => p.token)).size;
     // HAProxy's check-driven DOWN lines naming another node than the one killed.
-    const survivorsDown = (product.health?.samples ?? []).filter((l) => /is DOWN/.test(l) && !l.includes(`/${victim} `)).length;
+    const survivorsDown = ctx.opts.restart
+      ? (product.health?.down ?? 0)
+      : (product.health?.samples ?? []).filter((l) => /is DOWN/.test(l) && !l.includes(`/${victim} `)).length;
     return {
       product,
       drive,
       notes: [
-        `SIGKILL ${victim}: ${summary.socketsCut} of ${summary.socketsBefore} sockets cut; every socket back ` +
-          `${summary.allBackAfterS === null ? 'never' : `${summary.allBackAfterS} s after the kill`} ` +
+        `${ctx.opts.restart ? `rolling restart (exit ${restartCode}, ${Math.round((at.endMs - at.killMs) / 100) / 10} s)` : `SIGKILL ${victim}`}: ` +
+          `${summary.socketsCut} of ${summary.socketsBefore} sockets cut at once at most; every socket back ` +
+          `${summary.allBackAfterS === null ? 'never' : `${summary.allBackAfterS} s after the ${ctx.opts.restart ? 'restart began' : 'kill'}`} ` +
           `(reconnect p50 / p99 ${product.reconnects?.p50Ms} / ${product.reconnects?.p99Ms} ms, ${product.reconnects?.pending ?? 0} not back); ` +
-          `${summary.snapshotReadsDuringStorm} snapshot reads for ${users} users; surviving nodes marked DOWN ${survivorsDown} time(s); ` +
+          `${summary.snapshotReadsDuringStorm} snapshot reads for ${users} users; ${ctx.opts.restart ? 'nodes marked DOWN by checks' : 'surviving nodes marked DOWN'} ${survivorsDown} time(s); ` +
           `window p99 ${summary.stormWindowP99Ms} ms during the storm vs ${summary.steadyWindowP99Ms} ms before (${summary.stormOverSteadyP99}×)`,
       ],
-      extra: { storm: { ...summary, victim, users, survivorsDown } },
+      extra: { storm: { ...summary, victim, users, survivorsDown, restartExitCode: restartCode } },
       ratios: { stormOverSteadyP99: summary.stormOverSteadyP99 },
     };
   } finally {
