@@ -75,8 +75,9 @@ export async function spawnStack(command: 'start' | 'cluster', dataDir: string, 
     async stop() {
       const pids = readStackState(dataDir)?.pids ?? [];
       if (proc.exitCode === null) proc.kill('SIGINT');
-      // Unref'd: a timer left pending after a clean exit would hold Jest open for its 30 s.
-      const code = await Promise.race([exited, new Promise<null>((r) => setTimeout(() => r(null), 30_000).unref())]);
+      // Unref'd: a timer left pending after a clean exit would hold Jest open for its length. 30 s ran out once in a
+      // busy CI run (cluster-ops, 32 s: drains, workers, then PostgreSQL on a machine at load 10).
+      const code = await Promise.race([exited, new Promise<null>((r) => setTimeout(() => r(null), 90_000).unref())]);
       // After a failure, leave nothing running.
       if (proc.exitCode === null) process.kill(-proc.pid!, 'SIGKILL');
       for (const pid of pids) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
