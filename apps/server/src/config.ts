@@ -115,13 +115,13 @@ export const ServerEnvSchema = Type.Object({
   WEBSOCKET_BATCH_MAX_WINDOW_MS: Type.Integer({
     minimum: 0,
     maximum: 1000,
-    default: 0,
+    default: 200,
     description:
       "While the node's event loop is behind (libuv's delay p90, read every 250 ms), the batch window widens up to this " +
       'many ms, following the delay, and narrows again by halves: a saturated node already delays every frame that long, ' +
-      'and fewer, fuller frames give it CPU back. `0` (or not above `WEBSOCKET_BATCH_WINDOW_MS`): a fixed window. `200` cut ' +
-      'p99 2.2–2.4× at 2,000 sockets of one org; off by default for now ' +
-      '([benchmarks](benchmarks.md#one-big-org-a-batch-window-that-widens-while-the-nodes-are-behind-issue-20-ab)).',
+      'and fewer, fuller frames give it CPU back. `0` (or not above `WEBSOCKET_BATCH_WINDOW_MS`): a fixed window. At 2,000 ' +
+      'sockets of one org it cut delivery p99 2.2–3× and let every task finish inside the window; a node that keeps up ' +
+      'never widens it ([benchmarks](benchmarks.md#one-big-org-a-batch-window-that-widens-while-the-nodes-are-behind-issue-20-ab)).',
   }),
   WEBSOCKET_MAX_BUFFERED_BYTES: Type.Integer({
     minimum: 0,
