@@ -82,6 +82,7 @@ const SNAPSHOTS = new Set<string>(['dashboard:state', 'task:state'] satisfies Se
 async function move(t: Tracked): Promise<void> {
   moves += 1;
   try {
+    t.ledger.reconnected();
     await t.socket.reconnect();
     const ack = (await t.socket.emitWithAck(t.plan.join.event, t.plan.join.data)) as { ok?: boolean } | undefined;
     if (!ack?.ok) throw new Error('join refused');
@@ -105,6 +106,7 @@ async function comeBack(t: Tracked): Promise<void> {
     const base = Math.min(RECONNECT.maxMs, RECONNECT.firstMs * 2 ** attempt);
     await new Promise((r) => setTimeout(r, base * (1 - RECONNECT.jitter + 2 * RECONNECT.jitter * Math.random())));
     try {
+      t.ledger.reconnected();
       await t.socket.connect();
       const ack = (await t.socket.emitWithAck(t.plan.join.event, t.plan.join.data)) as { ok?: boolean } | undefined;
       if (!ack?.ok) throw new Error('join refused');
@@ -268,9 +270,11 @@ function report(finals: Finals): void {
   let lost = 0;
   let duplicated = 0;
   let outOfOrder = 0;
+  let repeatedAcrossReconnect = 0;
   const count = (ledger: SeqLedger, scope: string, kinds: Array<[suffix: string, kind: 'latest' | 'every']>) => {
     duplicated += ledger.duplicated;
     outOfOrder += ledger.outOfOrder;
+    repeatedAcrossReconnect += ledger.repeatedAcrossReconnect;
     for (const [taskId, seq] of Object.entries(finals[scope] ?? {}))
       for (const [suffix, kind] of kinds) lost += ledger.lost(`${taskId}${suffix}`, kind, seq);
   };
@@ -300,6 +304,7 @@ function report(finals: Finals): void {
     lost,
     duplicated,
     outOfOrder,
+    repeatedAcrossReconnect,
     unexpectedCloses,
     connected: tracked.filter((t) => t.socket.connected).length,
     polls,

@@ -68,8 +68,10 @@ export interface DeliveryReport {
   /** Every server → client event frame, including counts and presence. */
   frames: number;
   lost: number;
+  /** Within one connection; across a reconnect a row seen before is `repeatedAcrossReconnect` (SeqLedger). */
   duplicated: number;
   outOfOrder: number;
+  repeatedAcrossReconnect: number;
   unexpectedCloses: number;
   connected: number;
   pollErrors: number;

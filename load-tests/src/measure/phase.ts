@@ -61,6 +61,8 @@ export interface Measurement {
   /** Sockets a node asked to reconnect elsewhere (`connection:reconnect`), and those whose move failed. */
   moves?: number;
   moveErrors?: number;
+  /** Rows a socket got again on a new connection after seeing them on its old one (dropped by seq; not duplicates). */
+  repeatedAcrossReconnect?: number;
   /** Sockets that reconnected after their node went away (reconnect plans): close → joined again, and those not back. */
   reconnects?: { count: number; p50Ms: number | null; p99Ms: number | null; maxMs: number | null; pending: number };
   /** The slow readers (slow-clients), kept out of every other figure. */
@@ -177,6 +179,7 @@ export async function measurePhase(spec: PhaseSpec): Promise<Measurement> {
     ...(report.slow.sockets || report.slow.othersFellBehind ? { slow: report.slow } : {}),
     ...(spec.windowed ? { latencyByWindow: report.windows.quantiles(t0) } : {}),
     ...(report.moves ? { moves: report.moves, moveErrors: report.moveErrors } : {}),
+    ...(report.repeatedAcrossReconnect ? { repeatedAcrossReconnect: report.repeatedAcrossReconnect } : {}),
     ...(report.reconnects
       ? {
           reconnects: {

@@ -140,7 +140,8 @@ export async function rebalance(ctx: ScenarioContext): Promise<ScenarioOutcome> 
       notes: [
         `scale ${ctx.opts.nodes} → ${ctx.opts.scaleTo} nodes (cluster:ctl exit ${scaleCode}, ${summary.scaleTookS} s): balanced ±10 % ` +
           `${summary.balancedAfterS === null ? 'never' : `${summary.balancedAfterS} s after the last node was ready`}; ` +
-          `${summary.moved} sockets moved (${product.moves ?? 0} seen by the generator, ${product.moveErrors ?? 0} failed), ` +
+          `${summary.moved} sockets moved (${product.moves ?? 0} seen by the generator, ${product.moveErrors ?? 0} failed, ` +
+          `${product.repeatedAcrossReconnect ?? 0} rows seen again after a move, dropped by seq), ` +
           `at most ${(summary.maxMovedSharePerSecond * 100).toFixed(2)} % of a node's sockets per second; ` +
           `window p99 ${summary.movingWindowP99Ms} ms during the move vs ${summary.steadyWindowP99Ms} ms before (${summary.movingOverSteadyP99}×)`,
       ],

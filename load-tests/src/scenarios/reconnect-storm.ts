@@ -144,7 +144,8 @@ export async function reconnectStorm(ctx: ScenarioContext): Promise<ScenarioOutc
         `${ctx.opts.restart ? `rolling restart (exit ${restartCode}, ${Math.round((at.endMs - at.killMs) / 100) / 10} s)` : `SIGKILL ${victim}`}: ` +
           `${summary.socketsCut} of ${summary.socketsBefore} sockets cut at once at most; every socket back ` +
           `${summary.allBackAfterS === null ? 'never' : `${summary.allBackAfterS} s after the ${ctx.opts.restart ? 'restart began' : 'kill'}`} ` +
-          `(reconnect p50 / p99 ${product.reconnects?.p50Ms} / ${product.reconnects?.p99Ms} ms, ${product.reconnects?.pending ?? 0} not back); ` +
+          `(reconnect p50 / p99 ${product.reconnects?.p50Ms} / ${product.reconnects?.p99Ms} ms, ${product.reconnects?.pending ?? 0} not back; ` +
+          `${product.repeatedAcrossReconnect ?? 0} rows seen again on the new connection, dropped by seq); ` +
           `${summary.snapshotReadsDuringStorm} snapshot reads for ${users} users; ${ctx.opts.restart ? 'nodes marked DOWN by checks' : 'surviving nodes marked DOWN'} ${survivorsDown} time(s); ` +
           `window p99 ${summary.stormWindowP99Ms} ms during the storm vs ${summary.steadyWindowP99Ms} ms before (${summary.stormOverSteadyP99}×)`,
       ],
