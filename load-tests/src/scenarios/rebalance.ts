@@ -11,6 +11,8 @@ interface NodeSample {
 }
 
 const SAMPLE_EVERY_MS = 1000;
+/** The moved share per second is read over spans this long. */
+const SHARE_SPAN_MS = 5000;
 /** "Balanced": every node within this share of the mean. */
 const BALANCE_TOLERANCE = 0.1;
 
@@ -56,9 +58,13 @@ export function summarizeRebalance(
   for (const s of after)
     if (!balanced(s, at.nodes)) settled = undefined;
     else settled ??= s;
+  // Over spans of at least SHARE_SPAN_MS: one reading's timing jitter (a node slow to answer) would otherwise turn
+  // a second's moves into a rate several times too high.
   let maxShare = 0;
   for (let i = 1; i < samples.length; i++) {
-    const [a, b] = [samples[i - 1]!, samples[i]!];
+    const b = samples[i]!;
+    const a = [...samples.slice(0, i)].reverse().find((x) => b.atMs - x.atMs >= SHARE_SPAN_MS);
+    if (!a) continue;
     const seconds = (b.atMs - a.atMs) / 1000;
     for (const [name, n] of Object.entries(b.nodes)) {
       const before = a.nodes[name];
@@ -101,8 +107,10 @@ export async function rebalance(ctx: ScenarioContext): Promise<ScenarioOutcome> 
   const timer = setInterval(() => {
     if (sampling) return;
     sampling = true;
+    // Stamped when the reading starts: the counters are read then, however long a busy node takes to answer.
+    const atMs = Date.now();
     void sampleNodes(ctx)
-      .then((nodes) => samples.push({ atMs: Date.now(), nodes }))
+      .then((nodes) => samples.push({ atMs, nodes }))
       .finally(() => (sampling = false));
   }, SAMPLE_EVERY_MS);
   const at = { t0: 0, scaleStartMs: 0, scaleReadyMs: 0, nodes: ctx.opts.scaleTo };

@@ -90,8 +90,9 @@ export async function reconnectStorm(ctx: ScenarioContext): Promise<ScenarioOutc
   const timer = setInterval(() => {
     if (reading) return;
     reading = true;
+    const atMs = Date.now();
     void readNodes(ctx)
-      .then((r) => readings.push({ atMs: Date.now(), ...r }))
+      .then((r) => readings.push({ atMs, ...r }))
       .finally(() => (reading = false));
   }, 500);
   const at = { t0: 0, killMs: 0, endMs: 0 };
