@@ -88,6 +88,7 @@ async function move(t: Tracked): Promise<void> {
     if (!ack?.ok) throw new Error('join refused');
   } catch {
     moveErrors += 1;
+    t.socket.terminate();
   }
 }
 
@@ -114,7 +115,9 @@ async function comeBack(t: Tracked): Promise<void> {
       reconnectsPending -= 1;
       return;
     } catch {
-      // tried again after the next backoff
+      // Connected but not joined (a refused or unanswered join): that connection must not stay open beside the next
+      // attempt's, or two connections would feed one ledger. Tried again after the next backoff.
+      t.socket.terminate();
     }
   }
 }
