@@ -63,7 +63,8 @@ export class LightSocket {
         if (wasConnected && !this.closing) this.opts.onUnexpectedClose?.(`close ${code}`);
       });
       ws.on('message', (data, isBinary) => {
-        if (isBinary) return;
+        // A connection replaced by reconnect() may still hand over frames it had received: they are not this one's.
+        if (isBinary || this.ws !== ws) return;
         const received = nowMs();
         const packet = decodeFrame(data.toString());
         switch (packet.kind) {

@@ -68,8 +68,10 @@ export function summarizeRebalance(
     const seconds = (b.atMs - a.atMs) / 1000;
     for (const [name, n] of Object.entries(b.nodes)) {
       const before = a.nodes[name];
-      if (!before || before.sockets === 0 || seconds <= 0) continue;
-      maxShare = Math.max(maxShare, (n.moved - before.moved) / before.sockets / seconds);
+      // Of the larger of its two counts: a new node that filled up and shed a few is not judged by its count when empty.
+      const held = Math.max(before?.sockets ?? 0, n.sockets);
+      if (!before || held === 0 || seconds <= 0) continue;
+      maxShare = Math.max(maxShare, (n.moved - before.moved) / held / seconds);
     }
   }
   const rel = (ms: number) => (ms - at.t0) / 1000;
