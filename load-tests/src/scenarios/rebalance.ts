@@ -1,8 +1,11 @@
 import type { WindowQuantiles } from '../stats/windowed-latency';
 import { clusterCtl } from './cluster-ctl';
 import { dashboardPlans, type ScenarioContext } from './context';
+import { sampleNodes } from './node-sampler';
 import { productPhase } from './product-phase';
 import type { ScenarioOutcome } from './scenarios';
+
+const MOVED = 'taskflow_socket_rebalanced_total';
 
 /** One reading of every node: sockets held and sockets moved so far (taskflow_socket_rebalanced_total). */
 interface NodeSample {
@@ -15,27 +18,6 @@ const SAMPLE_EVERY_MS = 1000;
 const SHARE_SPAN_MS = 5000;
 /** "Balanced": every node within this share of the mean. */
 const BALANCE_TOLERANCE = 0.1;
-
-async function sampleNodes(ctx: ScenarioContext): Promise<NodeSample['nodes']> {
-  const nodes = ctx.cluster!.state().nodes.filter((n) => n.metricsPort && n.state === 'ready');
-  const read = await Promise.all(
-    nodes.map(async (n) => {
-      try {
-        const [health, metrics] = await Promise.all([
-          fetch(`http://127.0.0.1:${n.metricsPort}/health`, { signal: AbortSignal.timeout(2000) }).then(
-            (r) => r.json() as Promise<{ websocket?: { connectedSockets?: number } }>,
-          ),
-          fetch(`http://127.0.0.1:${n.metricsPort}/metrics`, { signal: AbortSignal.timeout(2000) }).then((r) => r.text()),
-        ]);
-        const moved = Number(/^taskflow_socket_rebalanced_total (\d+)/m.exec(metrics)?.[1] ?? 0);
-        return [n.name, { sockets: health.websocket?.connectedSockets ?? 0, moved }] as const;
-      } catch {
-        return undefined;
-      }
-    }),
-  );
-  return Object.fromEntries(read.filter((r) => r !== undefined));
-}
 
 const balanced = (s: NodeSample, nodes: number) => {
   const counts = Object.values(s.nodes).map((n) => n.sockets);
@@ -104,17 +86,7 @@ export function summarizeRebalance(
  */
 export async function rebalance(ctx: ScenarioContext): Promise<ScenarioOutcome> {
   if (!ctx.cluster) throw new Error('rebalance scales the cluster it starts: run it without --url');
-  const samples: NodeSample[] = [];
-  let sampling = false;
-  const timer = setInterval(() => {
-    if (sampling) return;
-    sampling = true;
-    // Stamped when the reading starts: the counters are read then, however long a busy node takes to answer.
-    const atMs = Date.now();
-    void sampleNodes(ctx)
-      .then((nodes) => samples.push({ atMs, nodes }))
-      .finally(() => (sampling = false));
-  }, SAMPLE_EVERY_MS);
+  const sampler = sampleNodes(ctx, [MOVED], SAMPLE_EVERY_MS);
   const at = { t0: 0, scaleStartMs: 0, scaleReadyMs: 0, nodes: ctx.opts.scaleTo };
   let scaleCode: number | null = null;
   try {
@@ -134,6 +106,10 @@ export async function rebalance(ctx: ScenarioContext): Promise<ScenarioOutcome> 
         ctx.log(`scaled (cluster:ctl exit ${scaleCode}) after ${((at.scaleReadyMs - at.scaleStartMs) / 1000).toFixed(1)} s`);
       },
     });
+    const samples: NodeSample[] = sampler.readings.map((r) => ({
+      atMs: r.atMs,
+      nodes: Object.fromEntries(Object.entries(r.nodes).map(([name, n]) => [name, { sockets: n.sockets, moved: n.counters[MOVED] ?? 0 }])),
+    }));
     const summary = summarizeRebalance(samples, product.latencyByWindow ?? [], at);
     const timeline = samples
       .filter((s) => s.atMs >= at.scaleStartMs - 2000)
@@ -159,6 +135,6 @@ export async function rebalance(ctx: ScenarioContext): Promise<ScenarioOutcome> 
       ratios: { movingOverSteadyP99: summary.movingOverSteadyP99 },
     };
   } finally {
-    clearInterval(timer);
+    sampler.stop();
   }
 }

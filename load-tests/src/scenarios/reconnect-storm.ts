@@ -1,36 +1,17 @@
 import type { WindowQuantiles } from '../stats/windowed-latency';
 import { dashboardPlans, type ScenarioContext } from './context';
 import { clusterCtl } from './cluster-ctl';
+import { sampleNodes } from './node-sampler';
 import { productPhase } from './product-phase';
 import type { ScenarioOutcome } from './scenarios';
+
+const SNAPSHOT_READS = 'taskflow_dashboard_snapshot_reads_total';
 
 interface NodeReading {
   atMs: number;
   sockets: Record<string, number>;
   /** taskflow_dashboard_snapshot_reads_total per node (a restarted node starts again from 0). */
   snapshotReads: Record<string, number>;
-}
-
-async function readNodes(ctx: ScenarioContext): Promise<Omit<NodeReading, 'atMs'>> {
-  const nodes = ctx.cluster!.state().nodes.filter((n) => n.metricsPort);
-  const out: Omit<NodeReading, 'atMs'> = { sockets: {}, snapshotReads: {} };
-  await Promise.all(
-    nodes.map(async (n) => {
-      try {
-        const [health, metrics] = await Promise.all([
-          fetch(`http://127.0.0.1:${n.metricsPort}/health`, { signal: AbortSignal.timeout(2000) }).then(
-            (r) => r.json() as Promise<{ websocket?: { connectedSockets?: number } }>,
-          ),
-          fetch(`http://127.0.0.1:${n.metricsPort}/metrics`, { signal: AbortSignal.timeout(2000) }).then((r) => r.text()),
-        ]);
-        out.sockets[n.name] = health.websocket?.connectedSockets ?? 0;
-        out.snapshotReads[n.name] = Number(/^taskflow_dashboard_snapshot_reads_total (\d+)/m.exec(metrics)?.[1] ?? 0);
-      } catch {
-        // a node down or starting: not in this reading
-      }
-    }),
-  );
-  return out;
 }
 
 const total = (r: Pick<NodeReading, 'sockets'>) => Object.values(r.sockets).reduce((a, n) => a + n, 0);
@@ -85,16 +66,7 @@ export function summarizeStorm(
  */
 export async function reconnectStorm(ctx: ScenarioContext): Promise<ScenarioOutcome> {
   if (!ctx.cluster) throw new Error('reconnect-storm kills a node of the cluster it starts: run it without --url');
-  const readings: NodeReading[] = [];
-  let reading = false;
-  const timer = setInterval(() => {
-    if (reading) return;
-    reading = true;
-    const atMs = Date.now();
-    void readNodes(ctx)
-      .then((r) => readings.push({ atMs, ...r }))
-      .finally(() => (reading = false));
-  }, 500);
+  const sampler = sampleNodes(ctx, [SNAPSHOT_READS], 500);
   const at = { t0: 0, killMs: 0, endMs: 0 };
   let victim = '';
   let restartCode: number | null = null;
@@ -128,6 +100,11 @@ export async function reconnectStorm(ctx: ScenarioContext): Promise<ScenarioOutc
         at.endMs = Date.now();
       },
     });
+    const readings: NodeReading[] = sampler.readings.map((r) => ({
+      atMs: r.atMs,
+      sockets: Object.fromEntries(Object.entries(r.nodes).map(([name, n]) => [name, n.sockets])),
+      snapshotReads: Object.fromEntries(Object.entries(r.nodes).map(([name, n]) => [name, n.counters[SNAPSHOT_READS] ?? 0])),
+    }));
     const summary = summarizeStorm(readings, product.latencyByWindow ?? [], {
       ...at,
       slowestReconnectMs: product.reconnects?.maxMs ?? null,
@@ -154,6 +131,6 @@ export async function reconnectStorm(ctx: ScenarioContext): Promise<ScenarioOutc
       ratios: { stormOverSteadyP99: summary.stormOverSteadyP99 },
     };
   } finally {
-    clearInterval(timer);
+    sampler.stop();
   }
 }
