@@ -1,7 +1,7 @@
 import type { ScenarioContext } from './context';
 
 /** One node's socket count and the counters asked for, as its metrics listener answers them. */
-export interface NodeCounts {
+interface NodeCounts {
   sockets: number;
   counters: Record<string, number>;
 }
