@@ -214,6 +214,8 @@ it('reconnects at once when its node moves it elsewhere (connection:reconnect), 
   );
   expect(Date.now() - movedAt).toBeLessThan(5000);
   expect(client.socket!.id).not.toBe(before);
+  // The new handshake says so, for a load balancer that would otherwise follow the old node's sticky cookie.
+  expect(gateway.sockets.filter((x) => x.connected).at(-1)!.handshake.query.rebalance).toBe('1');
   expect(client.getSnapshot()).toEqual({ status: 'connected', error: undefined });
   // The old connection is gone from the server: one socket, not two.
   await until(() => expect(gateway.sockets.filter((x) => x.connected)).toHaveLength(1));

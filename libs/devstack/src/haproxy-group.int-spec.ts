@@ -12,7 +12,7 @@ import { socketDir } from './control-server';
  * capped at what one process's descriptors allow. Both take connections, both know every node, and a scale-out
  * reaches both.
  */
-jest.setTimeout(180_000);
+jest.setTimeout(300_000);
 
 const PASSWORD = 'lb-group-password';
 let cluster: SpawnedCluster;
@@ -30,7 +30,8 @@ beforeAll(async () => {
     WORKERS: '1',
     LB_PROCESSES: '2',
   });
-}, 150_000);
+  // The CI machine runs several cluster suites at once: one start took longer than 150 s there.
+}, 300_000);
 
 afterAll(async () => {
   const code = await cluster?.stop();

@@ -75,11 +75,11 @@ backend ${HAPROXY_BACKEND}
   http-request disable-l7-retry if !METH_GET
   # Socket.IO's long-polling transport needs every request of a session on the same node.
   cookie tfnode insert indirect nocache httponly
-  # A new Engine.IO session (a handshake: no sid yet) may start on any node: its request loses the sticky cookie, so
-  # least connections picks the node even for a client that still carries an older node's cookie (a socket moved
-  # after a scale-out), and the answer sets the new node's cookie, which the session's later polling requests and its
-  # WebSocket upgrade follow. (ignore-persist would not do: HAProxy then sets no cookie at all.)
-  http-request replace-header Cookie (^|.*;\\s*)tfnode=[^;]*;?\\s*(.*) \\1\\2 if { path_beg /socket.io/ } !{ url_param(sid) -m found }
+  # A client its node moved elsewhere (connection:reconnect) opens its new Engine.IO session with \`rebalance=1\`: that
+  # handshake (no sid yet) loses the sticky cookie, so least connections picks an emptier node even though the client
+  # still carries its old node's cookie, and the answer sets the new node's cookie, which the session's later polling
+  # requests and its WebSocket upgrade follow. (ignore-persist would not do: HAProxy then sets no cookie at all.)
+  http-request replace-header Cookie (^|.*;\\s*)tfnode=[^;]*;?\\s*(.*) \\1\\2 if { path_beg /socket.io/ } { url_param(rebalance) -m found } !{ url_param(sid) -m found }
   # /api/ready fails while a node drains or cannot reach Redis/PostgreSQL.
   option httpchk GET /api/ready
   http-check expect status 200

@@ -28,6 +28,8 @@ export class LightSocket {
   private nextAckId = 0;
   private readonly acks = new Map<number, (args: unknown[]) => void>();
   private closing = false;
+  /** Moved by its node once (connection:reconnect): its handshakes say `rebalance=1`. */
+  private moved = false;
   connected = false;
 
   constructor(private readonly opts: LightSocketOptions) {}
@@ -49,7 +51,10 @@ export class LightSocket {
         } else resolve();
       };
       const timer = setTimeout(() => finish(new Error(`handshake timed out after ${this.opts.timeoutMs} ms`)), this.opts.timeoutMs);
-      const ws = new WebSocket(socketIoUrl(this.opts.url), { perMessageDeflate: false, localAddress: this.opts.localAddress });
+      const ws = new WebSocket(socketIoUrl(this.opts.url, this.moved ? '&rebalance=1' : ''), {
+        perMessageDeflate: false,
+        localAddress: this.opts.localAddress,
+      });
       this.ws = ws;
       ws.on('error', (err) => finish(err));
       ws.on('close', (code) => {
@@ -106,6 +111,8 @@ export class LightSocket {
    * what a client does on `connection:reconnect`. Not an unexpected close.
    */
   async reconnect(): Promise<void> {
+    // As the client library: this handshake may go to any node (the load balancer's rule for `rebalance`).
+    this.moved = true;
     const old = this.ws;
     this.connected = false;
     for (const resolveAck of this.acks.values()) resolveAck([{ ok: false, error: { code: 'CLOSED', message: 'reconnecting' } }]);

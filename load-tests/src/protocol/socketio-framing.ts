@@ -35,8 +35,8 @@ export type Decoded =
   | { kind: 'unsupported'; reason: string; frame: string };
 
 /** `ws://host:port` (or `http://…`) → the WebSocket URL of its Socket.IO endpoint. */
-export function socketIoUrl(base: string): string {
-  return `${base.replace(/^http/, 'ws').replace(/\/+$/, '')}${SOCKET_IO_WS_PATH}`;
+export function socketIoUrl(base: string, extraQuery = ''): string {
+  return `${base.replace(/^http/, 'ws').replace(/\/+$/, '')}${SOCKET_IO_WS_PATH}${extraQuery}`;
 }
 
 /** Socket.IO CONNECT to the main namespace with the handshake's `auth` object (e.g. `{ token }`). */

@@ -58,7 +58,8 @@ export async function spawnStack(command: 'start' | 'cluster', dataDir: string, 
       if (proc.exitCode !== null) throw new Error(`${command} exited early:\n${out()}`);
       return out().includes('Press Ctrl-C') || undefined;
     },
-    150_000,
+    // Several cluster suites start stacks at once on a 2-core CI machine.
+    270_000,
   );
   return {
     url: `http://127.0.0.1:${port}`,
