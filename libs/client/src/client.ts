@@ -395,7 +395,7 @@ export class TaskflowClient extends Store<ConnectionState> {
       s.disconnect();
       // Tells the load balancer that this handshake may go to any node, whatever its sticky cookie says (HAProxy's
       // rule in infra/haproxy/haproxy.cfg); later requests of the session carry its sid and follow the new cookie.
-      s.io.opts.query = { ...(s.io.opts.query as Record<string, string> | undefined), rebalance: '1' };
+      s.io.opts.query = { ...s.io.opts.query, rebalance: '1' };
       this.connectIfIdle();
     });
     // An operator or org admin took this user out of the live rollout: the server closes the socket next.
