@@ -82,6 +82,12 @@ export class SeqLedger {
     return verdict;
   }
 
+  /** Where a stream stands (for a lost pair's sample): the snapshot's seq, the highest live seq now and before. */
+  position(key: string): { base: number; max: number; maxBefore: number } | undefined {
+    const s = this.streams.get(key);
+    return s && { base: s.base, max: s.max, maxBefore: s.maxBefore };
+  }
+
   /** Deliveries missing for a stream whose task ended at `finalSeq`. */
   lost(key: string, kind: StreamKind, finalSeq: number): number {
     const s = this.streams.get(key);

@@ -3,7 +3,7 @@ import { SeqLedger } from '../check/seq-ledger';
 import { Histogram } from '../stats/histogram';
 import { WindowedLatency } from '../stats/windowed-latency';
 import { LightSocket, nowMs } from './light-socket';
-import type { ChildMessage, Finals, ParentMessage, PollPlan, SocketPlan } from './messages';
+import type { ChildMessage, Finals, LostSample, ParentMessage, PollPlan, SocketPlan } from './messages';
 
 /**
  * One process of the load generator (forked by GeneratorPool): opens its share of the
@@ -14,6 +14,9 @@ interface Tracked {
   plan: SocketPlan;
   socket: LightSocket;
   ledger: SeqLedger;
+  /** Connections after the first (reconnects and moves), and `sync:required` re-joins: for the lost samples. */
+  reconnections: number;
+  rejoins: number;
 }
 
 const tracked: Tracked[] = [];
@@ -31,6 +34,9 @@ let polls = 0;
 let pollErrors = 0;
 /** The slow readers (slow-clients), counted apart: the others' figures are the measurement. */
 const slow = { sockets: 0, fellBehind: 0, othersFellBehind: 0, deliveries: 0, closes: 0 };
+/** `sync:required` received by the measured (not slow) sockets, by reason, and the re-joins it led to that failed. */
+const syncRequired: Record<string, number> = {};
+let rejoinErrors = 0;
 const pollLedgers = new Map<PollPlan, SeqLedger>();
 
 const send = (m: ChildMessage) => process.send?.(m);
@@ -81,6 +87,7 @@ const SNAPSHOTS = new Set<string>(['dashboard:state', 'task:state'] satisfies Se
  */
 async function move(t: Tracked): Promise<void> {
   moves += 1;
+  t.reconnections += 1;
   try {
     t.ledger.reconnected();
     await t.socket.reconnect();
@@ -108,6 +115,7 @@ async function comeBack(t: Tracked): Promise<void> {
     await new Promise((r) => setTimeout(r, base * (1 - RECONNECT.jitter + 2 * RECONNECT.jitter * Math.random())));
     try {
       t.ledger.reconnected();
+      t.reconnections += 1;
       await t.socket.connect();
       const ack = (await t.socket.emitWithAck(t.plan.join.event, t.plan.join.data)) as { ok?: boolean } | undefined;
       if (!ack?.ok) throw new Error('join refused');
@@ -122,13 +130,31 @@ async function comeBack(t: Tracked): Promise<void> {
   }
 }
 
+/**
+ * The node says this socket missed broadcasts (its subscription to Redis was interrupted, or the socket fell behind):
+ * as the client library does, join again on the same connection; the join's snapshot covers what was missed.
+ */
+async function rejoin(t: Tracked): Promise<void> {
+  t.rejoins += 1;
+  try {
+    const ack = (await t.socket.emitWithAck(t.plan.join.event, t.plan.join.data)) as { ok?: boolean } | undefined;
+    if (!ack?.ok) throw new Error('join refused');
+  } catch {
+    rejoinErrors += 1;
+  }
+}
+
 function onEvent(t: Tracked, name: string, payload: unknown, at: number): void {
   if (name === 'connection:reconnect') return void move(t);
   if (name === 'sync:required') {
-    if ((payload as { reason?: unknown } | undefined)?.reason !== 'fell_behind') return;
-    if (t.plan.slowBytesPerSec === undefined) slow.othersFellBehind += 1;
-    else slow.fellBehind += 1;
-    return;
+    const reason = String((payload as { reason?: unknown } | undefined)?.reason);
+    if (t.plan.slowBytesPerSec !== undefined) {
+      if (reason === 'fell_behind') slow.fellBehind += 1;
+    } else {
+      syncRequired[reason] = (syncRequired[reason] ?? 0) + 1;
+      if (reason === 'fell_behind') slow.othersFellBehind += 1;
+    }
+    return void rejoin(t);
   }
   if (t.plan.slowBytesPerSec !== undefined) {
     if (!SNAPSHOTS.has(name)) slow.deliveries += 1;
@@ -173,6 +199,8 @@ async function openAll(url: string, plans: SocketPlan[], connectsPerSec: number,
     const t: Tracked = {
       plan,
       ledger: new SeqLedger(),
+      reconnections: 0,
+      rejoins: 0,
       socket: new LightSocket({
         url: plan.url ?? url,
         auth: plan.token ? { token: plan.token } : undefined,
@@ -269,17 +297,31 @@ async function pollAll(url: string, dashboards: PollPlan[], everyMs: number, dur
   send({ type: 'polled' });
 }
 
+/** At most this many lost pairs are described in a report (which socket, where its stream stood). */
+const LOST_SAMPLES = 20;
+
 function report(finals: Finals): void {
   let lost = 0;
   let duplicated = 0;
   let outOfOrder = 0;
   let repeatedAcrossReconnect = 0;
-  const count = (ledger: SeqLedger, scope: string, kinds: Array<[suffix: string, kind: 'latest' | 'every']>) => {
+  const lostSamples: LostSample[] = [];
+  const count = (ledger: SeqLedger, scope: string, kinds: Array<[suffix: string, kind: 'latest' | 'every']>, t?: Tracked) => {
     duplicated += ledger.duplicated;
     outOfOrder += ledger.outOfOrder;
     repeatedAcrossReconnect += ledger.repeatedAcrossReconnect;
     for (const [taskId, seq] of Object.entries(finals[scope] ?? {}))
-      for (const [suffix, kind] of kinds) lost += ledger.lost(`${taskId}${suffix}`, kind, seq);
+      for (const [suffix, kind] of kinds) {
+        const missing = ledger.lost(`${taskId}${suffix}`, kind, seq);
+        lost += missing;
+        if (missing > 0 && lostSamples.length < LOST_SAMPLES)
+          lostSamples.push({
+            stream: `${taskId}${suffix}`,
+            finalSeq: seq,
+            ...(ledger.position(`${taskId}${suffix}`) ?? { base: 0, max: 0, maxBefore: 0 }),
+            socket: t ? { connected: t.socket.connected, reconnections: t.reconnections, rejoins: t.rejoins } : 'poll',
+          });
+      }
   };
   for (const t of tracked) {
     if (t.plan.slowBytesPerSec !== undefined) continue;
@@ -290,7 +332,7 @@ function report(finals: Finals): void {
             ['|event', 'every'],
           ]
         : [['', 'latest']];
-    count(t.ledger, t.plan.scope, kinds);
+    count(t.ledger, t.plan.scope, kinds, t);
   }
   for (const [d, ledger] of pollLedgers) count(ledger, d.scope, [['', 'latest']]);
   send({
@@ -308,6 +350,9 @@ function report(finals: Finals): void {
     duplicated,
     outOfOrder,
     repeatedAcrossReconnect,
+    lostSamples,
+    syncRequired: { ...syncRequired },
+    rejoinErrors,
     unexpectedCloses,
     connected: tracked.filter((t) => t.socket.connected).length,
     polls,

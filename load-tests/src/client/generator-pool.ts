@@ -130,6 +130,9 @@ export class GeneratorPool {
       duplicated: 0,
       outOfOrder: 0,
       repeatedAcrossReconnect: 0,
+      lostSamples: [],
+      syncRequired: {},
+      rejoinErrors: 0,
       unexpectedCloses: 0,
       connected: 0,
       pollErrors: 0,
@@ -141,6 +144,8 @@ export class GeneratorPool {
       merged.windows.merge(a.windows);
       merged.reconnectMs.merge(a.reconnectMs);
       for (const k of ['sockets', 'fellBehind', 'othersFellBehind', 'deliveries', 'closes'] as const) merged.slow[k] += a.slow?.[k] ?? 0;
+      merged.lostSamples.push(...a.lostSamples.slice(0, Math.max(0, 20 - merged.lostSamples.length)));
+      for (const [reason, n] of Object.entries(a.syncRequired)) merged.syncRequired[reason] = (merged.syncRequired[reason] ?? 0) + n;
       for (const k of [
         'deliveries',
         'frames',
@@ -156,6 +161,7 @@ export class GeneratorPool {
         'moveErrors',
         'reconnects',
         'reconnectsPending',
+        'rejoinErrors',
       ] as const)
         merged[k] += a[k];
     }

@@ -72,11 +72,27 @@ export interface DeliveryReport {
   duplicated: number;
   outOfOrder: number;
   repeatedAcrossReconnect: number;
+  /** A few of the lost pairs, to tell a harness fault from a product one. */
+  lostSamples: LostSample[];
+  /** `sync:required` received by the measured sockets, by reason; each one re-joins, and these re-joins failed. */
+  syncRequired: Record<string, number>;
+  rejoinErrors: number;
   unexpectedCloses: number;
   connected: number;
   pollErrors: number;
   polls: number;
   slow: SlowReport;
+}
+
+/** One socket × stream whose final seq never arrived: where its stream stood, and what its socket went through. */
+export interface LostSample {
+  stream: string;
+  finalSeq: number;
+  /** The highest snapshot seq, live seq on this connection, and live seq on earlier connections. */
+  base: number;
+  max: number;
+  maxBefore: number;
+  socket: { connected: boolean; reconnections: number; rejoins: number } | 'poll';
 }
 
 /** The slow readers of a run (slow-clients), apart from the others. */

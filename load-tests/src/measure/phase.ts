@@ -1,5 +1,5 @@
 import type { GeneratorPool } from '../client/generator-pool';
-import type { Finals, SlowReport, SocketPlan } from '../client/messages';
+import type { Finals, LostSample, SlowReport, SocketPlan } from '../client/messages';
 import { cpuBetween, round2, sampleComponents, type PidSource } from '../sample/proc-sampler';
 import type { HaproxyHealthWatch, HealthReport } from '../sample/haproxy-health';
 import type { EventLoopLagScraper, LagSummary } from '../sample/event-loop-lag';
@@ -63,6 +63,11 @@ export interface Measurement {
   moveErrors?: number;
   /** Rows a socket got again on a new connection after seeing them on its old one (dropped by seq; not duplicates). */
   repeatedAcrossReconnect?: number;
+  /** `sync:required` the measured sockets received, by reason (each re-joins, as the client library does), and the re-joins that failed. */
+  syncRequired?: Record<string, number>;
+  rejoinErrors?: number;
+  /** A few socket × stream pairs whose final seq never arrived (null when none was lost). */
+  lostSamples?: LostSample[];
   /** Sockets that reconnected after their node went away (reconnect plans): close → joined again, and those not back. */
   reconnects?: { count: number; p50Ms: number | null; p99Ms: number | null; maxMs: number | null; pending: number };
   /** The slow readers (slow-clients), kept out of every other figure. */
@@ -180,6 +185,8 @@ export async function measurePhase(spec: PhaseSpec): Promise<Measurement> {
     ...(spec.windowed ? { latencyByWindow: report.windows.quantiles(t0) } : {}),
     ...(report.moves ? { moves: report.moves, moveErrors: report.moveErrors } : {}),
     ...(report.repeatedAcrossReconnect ? { repeatedAcrossReconnect: report.repeatedAcrossReconnect } : {}),
+    ...(Object.keys(report.syncRequired).length ? { syncRequired: report.syncRequired, rejoinErrors: report.rejoinErrors } : {}),
+    ...(report.lostSamples.length ? { lostSamples: report.lostSamples } : {}),
     ...(report.reconnects
       ? {
           reconnects: {

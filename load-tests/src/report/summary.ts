@@ -138,6 +138,15 @@ export function markdownReport(opts: BenchOptions, outcome: ScenarioOutcome, mac
     ['lost / duplicated / out of order', (m) => `${m.lost} / ${m.duplicated} / ${m.outOfOrder}`],
     ['unexpected disconnects', (m) => m.unexpectedCloses],
     [
+      'sync:required received (by reason); re-joins failed',
+      (m) =>
+        m.syncRequired
+          ? `${Object.entries(m.syncRequired)
+              .map(([reason, n]) => `${reason} ${n}`)
+              .join(', ')}; ${m.rejoinErrors ?? 0}`
+          : '–',
+    ],
+    [
       'health checks: DOWN / UP transitions, failed checks',
       (m) => (m.health ? `${m.health.down} / ${m.health.up}, ${cell(m.health.failedChecks)}` : '–'),
     ],
