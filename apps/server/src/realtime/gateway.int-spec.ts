@@ -252,26 +252,45 @@ describe('rooms', () => {
     for (const b of batching.of('dashboard:batch')) expect(validate(SERVER_EVENTS['dashboard:batch'], b.payload).ok).toBe(true);
   });
 
-  it("serves a user's further dashboard joins from the node's snapshot until a broadcast to the room changes it", async () => {
+  it("serves a user's further dashboard joins from one read, followed by the room's events that reached the node since", async () => {
+    // Carol may have joined in an earlier test: her snapshot may be that one, followed by what reached her org since.
     const first = await connect('carol');
     expect((await first.request('dashboard:join')).ok).toBe(true);
     const before = (await first.waitFor((e) => e.event === 'dashboard:state', 'first state')).payload;
+    const reads = await metricValue('taskflow_dashboard_snapshot_reads_total');
     // Committed but not broadcast yet: a second tab's snapshot is the node's, without a read of its own.
     const { task } = await t.f.newTask(t.f.users.carol, { title: 'not announced yet' });
     const second = await connect('carol');
     expect((await second.request('dashboard:join')).ok).toBe(true);
     const cached = (await second.waitFor((e) => e.event === 'dashboard:state', 'second state')).payload;
     expect(cached).toEqual(before);
-    // The broadcast reaches the node: the next join reads afresh and sees the task.
-    emitter
-      .to(rooms.org(t.f.users.carol.orgId))
-      .emit('dashboard:task_list_updated', { ...toDashboardTask(task), seq: 1, updatedAt: new Date().toISOString() });
+    // The broadcast reaches the node, and the tabs in the room.
+    const row = { ...toDashboardTask(task), seq: 1, updatedAt: new Date().toISOString() };
+    const counts = {
+      ...before.counts,
+      activeCount: before.counts.activeCount + 1,
+      total: before.counts.total + 1,
+      scope: 'shared' as const,
+    };
+    emitter.to(rooms.org(t.f.users.carol.orgId)).emit('dashboard:task_list_updated', { ...row, counts });
     await second.waitFor((e) => e.event === 'dashboard:task_list_updated' && e.payload.taskId === task.id, 'the announced row');
+    // A third tab, joining after it: the same snapshot (no read), then the row it missed, right after the snapshot.
     const third = await connect('carol');
     expect((await third.request('dashboard:join')).ok).toBe(true);
-    const fresh = (await third.waitFor((e) => e.event === 'dashboard:state', 'third state')).payload;
-    expect(fresh.tasks.map((r: { taskId: string }) => r.taskId)).toContain(task.id);
-    expect(fresh.counts.activeCount).toBe(before.counts.activeCount + 1);
+    await third.waitFor((e) => e.event === 'dashboard:task_list_updated' && e.payload.taskId === task.id, 'the missed row');
+    const ours = (e: { event: string; payload: { taskId?: string } }) =>
+      e.event === 'dashboard:task_list_updated' && e.payload.taskId === task.id;
+    expect(third.events.findIndex((e) => e.event === 'dashboard:state')).toBeLessThan(third.events.findIndex(ours));
+    expect(third.events.find((e) => e.event === 'dashboard:state')?.payload).toEqual(before);
+    expect(third.events.filter(ours).map((e) => e.payload)).toEqual([{ ...row, counts }]);
+    // A batching tab gets the same as one `dashboard:batch` frame.
+    const fourth = await connect('carol');
+    expect((await fourth.request('dashboard:join', { batch: true })).ok).toBe(true);
+    const batch = await fourth.waitFor((e) => e.event === 'dashboard:batch', 'the missed row, batched');
+    expect(batch.payload.items.at(-1)).toEqual({ event: 'dashboard:task_list_updated', payload: { ...row, counts } });
+    expect(await metricValue('taskflow_dashboard_snapshot_reads_total')).toBe(reads);
+    // A tab that joined before the broadcast got it live, not again after its snapshot.
+    expect(second.events.filter(ours)).toHaveLength(1);
   });
 
   it('resync returns exactly the missed events, a snapshot without `since`, and not_found for hidden tasks', async () => {

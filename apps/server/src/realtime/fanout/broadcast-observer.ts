@@ -14,20 +14,38 @@ const COMMITTED_AT: Readonly<Record<string, (p: Payload) => unknown>> = {
   'dashboard:task_list_updated': (p) => p?.updatedAt,
 };
 
-/** Counts one broadcast off the adapter's channel and records its commit → broadcast lag when it carries a commit time. */
-export function observeBroadcast(message: Buffer, metrics: RealtimeMetrics, now = Date.now()): void {
-  let packet: unknown;
-  try {
-    [, packet] = decode(message) as [string, unknown];
-  } catch {
-    return; // Not a broadcast (e.g. an adapter request): nothing to count.
-  }
-  observePacket(packet, metrics, now);
+/** A broadcast as the adapters publish it: its packet, the rooms it goes to (none: everyone) and the rooms left out. */
+export interface DecodedBroadcast {
+  packet: unknown;
+  rooms: string[];
+  except: string[];
 }
 
-/** A broadcast off the sharded adapter's channels (Redis Cluster): its packet and rooms; undefined for anything else. */
-export function decodeClusterBroadcast(message: Buffer): { packet: unknown; rooms: string[] } | undefined {
-  let decoded: { type?: unknown; data?: { packet?: unknown; requestId?: unknown; opts?: { rooms?: unknown } } } | undefined;
+const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((r): r is string => typeof r === 'string') : []);
+
+/** A broadcast off the classic adapter's channels (`[uid, packet, opts]`, msgpack); undefined for anything else. */
+export function decodeClassicBroadcast(message: Buffer): DecodedBroadcast | undefined {
+  let decoded: unknown;
+  try {
+    decoded = decode(message);
+  } catch {
+    return undefined; // Not a broadcast (e.g. an adapter request).
+  }
+  if (!Array.isArray(decoded)) return undefined;
+  const [, packet, opts] = decoded as [unknown, unknown, { rooms?: unknown; except?: unknown } | undefined];
+  return { packet, rooms: strings(opts?.rooms), except: strings(opts?.except) };
+}
+
+/** Counts one broadcast off the adapter's channel and records its commit → broadcast lag when it carries a commit time. */
+export function observeBroadcast(message: Buffer, metrics: RealtimeMetrics, now = Date.now()): void {
+  const broadcast = decodeClassicBroadcast(message);
+  if (broadcast) observePacket(broadcast.packet, metrics, now);
+}
+
+/** A broadcast off the sharded adapter's channels (Redis Cluster); undefined for anything else. */
+export function decodeClusterBroadcast(message: Buffer): DecodedBroadcast | undefined {
+  let decoded:
+    { type?: unknown; data?: { packet?: unknown; requestId?: unknown; opts?: { rooms?: unknown; except?: unknown } } } | undefined;
   try {
     // socket.io-adapter's ClusterMessage: JSON, or msgpack when it carries binary.
     decoded = (message[0] === 0x7b ? JSON.parse(message.toString()) : decode(message)) as typeof decoded;
@@ -36,8 +54,7 @@ export function decodeClusterBroadcast(message: Buffer): { packet: unknown; room
   }
   // 3: BROADCAST (socket.io-adapter's MessageType).
   if (decoded?.type !== 3 || !decoded.data) return undefined;
-  const rooms = Array.isArray(decoded.data.opts?.rooms) ? decoded.data.opts.rooms.filter((r): r is string => typeof r === 'string') : [];
-  return { packet: decoded.data.packet, rooms };
+  return { packet: decoded.data.packet, rooms: strings(decoded.data.opts?.rooms), except: strings(decoded.data.opts?.except) };
 }
 
 /** Counts one broadcast packet and records its lags (see observeBroadcast). */

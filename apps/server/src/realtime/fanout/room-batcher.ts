@@ -113,7 +113,7 @@ export class RoomBatcher {
 }
 
 /** Appends `item`, first removing what it supersedes (or dropping it when the batch already holds a newer row). */
-function addSuperseding(pending: BatchItem[], item: BatchItem): void {
+export function addSuperseding(pending: BatchItem[], item: BatchItem): void {
   if (item.event === 'dashboard:task_list_updated') {
     const i = pending.findIndex((p) => p.event === item.event && p.payload.taskId === item.payload.taskId);
     if (i >= 0) {

@@ -124,8 +124,8 @@ describe('with WEBSOCKET_MAX_BUFFERED_BYTES', () => {
     const { event, task: moved } = await transition(t.f.db, { taskId: task.id, from: 'received', to: 'analyzing', event: 'analyzing' });
     t.app.io.to(rooms.task(task.id)).emit('task:analyzing', { taskId: task.id, seq: 2, status: 'analyzing' });
     t.app.io.to(rooms.task(task.id)).emit('task:event_added', eventAddedPayload(task.id, event));
-    // And the dashboard row to the org room, as the worker publishes it: it also tells the node its cached dashboard
-    // snapshot is stale, so the slow socket's re-join reads the change (a snapshot cached before it would not have it).
+    // And the dashboard row to the org room, as the worker publishes it: the node also keeps it with its cached
+    // dashboard snapshot, so the slow socket's re-join is sent the change after that (older) snapshot.
     t.app.io.to(rooms.org(moved.orgId)).emit('dashboard:task_list_updated', toDashboardTask(moved));
     await eventually('the fast client to get seq 2', async () => (fastMirror.last === 2 ? true : undefined));
     const second = await flood(t.app.io, rooms.task(task.id), serverSlow, () => true, 4 * LIMIT, first.next, fast);

@@ -83,9 +83,16 @@ export const HANDLERS: { [M in ClientMessageName]: Handler<M> } = {
     if (message.batch) socket.data.batch = batching;
     // The user's shared room name: the adapter keeps one per socket that joins.
     await socket.join(userRooms(user).org);
-    // Read after the join (see DashboardSnapshots): a user's tabs joining together share one read.
-    const state = await snapshots.state(user);
+    // Right after the join (see DashboardSnapshots): a user's tabs joining together share one read, and a shared
+    // read comes with the room's events that reached the node before this join (the later ones arrive live).
+    const { state, after } = await snapshots.join(user);
     socket.emit('dashboard:state', state);
+    if (after.length > 0 && socket.data.batch) socket.emit('dashboard:batch', { items: after });
+    else {
+      // Each item pairs an event with its own payload (BatchItem); the typed emit cannot follow a union's pairs.
+      const emit = socket.emit.bind(socket) as (event: string, payload: unknown) => boolean;
+      for (const { event, payload } of after) emit(event, payload);
+    }
     return message.batch === undefined ? { count: state.tasks.length } : { count: state.tasks.length, batch: socket.data.batch === true };
   },
 

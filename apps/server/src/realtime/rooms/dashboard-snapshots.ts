@@ -3,36 +3,68 @@ import type { RedisClient } from '@taskflow/queue';
 import { rooms, toDashboardTask, type ServerEventPayload } from '@taskflow/events';
 import { countPrivateTasks, countTasks, listTasks, type Db } from '@taskflow/store';
 import type { SessionUser } from '../../auth/auth.plugin';
+import { addSuperseding, isBatchedEvent, type BatchItem } from '../fanout/room-batcher';
 
 type DashboardState = ServerEventPayload<'dashboard:state'>;
 type Viewer = SessionUser;
 
+/** What a joining socket is sent: the snapshot, then the dashboard events that reached the node since it was read. */
+export interface DashboardJoinState {
+  state: DashboardState;
+  /** Oldest first, superseded rows and counts left out (as in a `dashboard:batch`); empty for a fresh read. */
+  after: BatchItem[];
+}
+
+interface Entry {
+  viewerId: string;
+  rooms: [org: string, user: string];
+  at: number;
+  state: Promise<DashboardState>;
+  /** Dashboard events to the viewer's rooms that arrived after `from`, with their arrival numbers. */
+  tail: Array<{ n: number; item: BatchItem }>;
+}
+
+export interface DashboardSnapshotOptions {
+  /** How long one read is shared (default 60 s). */
+  ttlMs?: number;
+  /** Viewers cached at most (default 20,000). */
+  maxEntries?: number;
+  /** Past this many events since its read, a snapshot is read again (default 200). */
+  maxTail?: number;
+  onRead?: () => void;
+}
+
 /**
- * This node's `dashboard:state` per viewer, so that a user's many tabs joining
- * at once (or re-joining after a reconnect) cost one read, not one each.
+ * This node's `dashboard:state` per viewer, so that a user's many tabs joining at once, or all of its sockets
+ * coming back after their node died, cost one read, not one each.
  *
- * Kept current from the publish stream this node already receives: every
- * broadcast to an org or user room bumps that room's generation, and a
- * snapshot is served only while both its rooms' generations are unchanged
- * since its read began. A socket joins its rooms before it asks for the
- * snapshot, so whatever a cached snapshot lacks was broadcast after the join
- * and reaches the socket live (clients drop what they already have by seq).
- * While the Redis subscription is interrupted nothing is cached: broadcasts
- * may be missing.
+ * A snapshot stays usable while things change: the node keeps, with each snapshot, the dashboard events
+ * (`task:created`, rows, counts) that reached it for the viewer's org and own rooms since the read began. A
+ * socket joins its rooms before it asks, so a later joiner is sent the snapshot plus those of the events that
+ * arrived before its join; whatever arrives after its join reaches it live. That is exactly what a socket joined
+ * when the read began would have received (clients drop rows they already have by seq), and the events come
+ * after the snapshot, so the last counts a socket applies are the newest the node has seen.
+ *
+ * The events are complete only while the node hears every broadcast to those rooms: while the Redis subscription
+ * is interrupted nothing is cached; on a Redis Cluster a node hears a room only while it hosts it, so a snapshot
+ * goes when either of its rooms is deleted here. A broadcast that cannot be replayed exactly (one with `except`
+ * rooms) drops the snapshots of its rooms. A snapshot is read again after `ttlMs` or `maxTail` events.
  */
 export class DashboardSnapshots {
-  private readonly generations = new Map<string, number>();
-  private readonly entries = new Map<string, { stamp: string; at: number; state: Promise<DashboardState> }>();
-  private epoch = 0;
+  private readonly entries = new Map<string, Entry>();
+  /** Viewers with a snapshot, by room (org and own): whose tails a broadcast to the room extends. */
+  private readonly byRoom = new Map<string, Set<string>>();
+  /** Numbers every broadcast this node hears (the order of arrival). */
+  private arrivals = 0;
   private live: boolean;
-  private readonly opts: { ttlMs: number; maxEntries: number; onRead?: () => void };
+  private readonly opts: Required<Omit<DashboardSnapshotOptions, 'onRead'>> & Pick<DashboardSnapshotOptions, 'onRead'>;
 
   constructor(
     private readonly db: Db,
     sub: RedisClient,
-    options: { ttlMs?: number; maxEntries?: number; onRead?: () => void } = {},
+    options: DashboardSnapshotOptions = {},
   ) {
-    this.opts = { ttlMs: 5000, maxEntries: 20_000, ...options };
+    this.opts = { ttlMs: 60_000, maxEntries: 20_000, maxTail: 200, ...options };
     this.live = sub.status === 'ready';
     if (sub instanceof Cluster) {
       // A sharded subscriber dropped (see resubscribe.ts): broadcasts may be missing until it is replaced.
@@ -68,44 +100,85 @@ export class DashboardSnapshots {
     });
   }
 
-  /** A broadcast to `room` arrived (whether or not this node has sockets there). */
-  changed(room: string): void {
-    if (!room.startsWith('org:') && !room.startsWith('user:')) return;
-    const gens = this.generations;
-    gens.set(room, (gens.get(room) ?? 0) + 1);
-    // Bounded: forgetting the generations invalidates everything (a new epoch).
-    if (gens.size > this.opts.maxEntries) this.clear();
+  /**
+   * A broadcast arrived (whether or not this node has sockets in its rooms): its dashboard events extend the
+   * snapshots of those rooms; one that cannot be replayed exactly drops them.
+   */
+  received(broadcastRooms: readonly string[], packet: unknown, except: readonly string[] = []): void {
+    const n = ++this.arrivals;
+    const [event, payload] = ((packet as { data?: unknown } | undefined)?.data ?? []) as [unknown, unknown];
+    if (!isBatchedEvent(event)) return;
+    const item = { event, payload } as BatchItem;
+    const dropped: Entry[] = [];
+    for (const room of broadcastRooms)
+      for (const id of this.byRoom.get(room) ?? []) {
+        const entry = this.entries.get(id)!;
+        if (except.length > 0 || entry.tail.length >= this.opts.maxTail) dropped.push(entry);
+        else entry.tail.push({ n, item });
+      }
+    for (const entry of dropped) this.drop(entry);
   }
 
-  /** The viewer's dashboard snapshot: a shared read while nothing it shows has changed. */
-  state(viewer: Viewer): Promise<DashboardState> {
-    if (!this.live) return this.read(viewer);
-    const stamp = this.stamp(viewer);
+  /** The adapter deleted a room here (its last socket left): on a Redis Cluster the node no longer hears it. */
+  roomDeleted(room: string): void {
+    for (const id of [...(this.byRoom.get(room) ?? [])]) this.drop(this.entries.get(id)!);
+  }
+
+  /**
+   * The viewer's dashboard for a socket that has just joined its rooms (call it right after the join): a shared
+   * read while one is fresh, and the events the socket missed since.
+   */
+  async join(viewer: Viewer): Promise<DashboardJoinState> {
+    if (!this.live) return { state: await this.read(viewer), after: [] };
+    const joinedAt = this.arrivals;
     const hit = this.entries.get(viewer.id);
-    if (hit && hit.stamp === stamp && Date.now() - hit.at < this.opts.ttlMs) return hit.state;
-    const state = this.read(viewer);
-    this.entries.delete(viewer.id);
-    if (this.entries.size >= this.opts.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
-    this.entries.set(viewer.id, { stamp, at: Date.now(), state });
-    // A failed read is not kept for the next join.
-    state.catch(() => {
-      if (this.entries.get(viewer.id)?.state === state) this.entries.delete(viewer.id);
-    });
-    return state;
+    if (hit && Date.now() - hit.at < this.opts.ttlMs) {
+      // Taken now, before waiting: what arrives after the join reaches the socket live.
+      const after: BatchItem[] = [];
+      for (const { n, item } of hit.tail) if (n <= joinedAt) addSuperseding(after, item);
+      return { state: await hit.state, after };
+    }
+    if (hit) this.drop(hit);
+    if (this.entries.size >= this.opts.maxEntries) this.drop(this.entries.values().next().value as Entry);
+    const entry: Entry = {
+      viewerId: viewer.id,
+      rooms: [rooms.org(viewer.orgId), rooms.user(viewer.id)],
+      at: Date.now(),
+      state: this.read(viewer),
+      tail: [],
+    };
+    this.entries.set(viewer.id, entry);
+    for (const room of entry.rooms) {
+      let viewers = this.byRoom.get(room);
+      if (!viewers) this.byRoom.set(room, (viewers = new Set()));
+      viewers.add(viewer.id);
+    }
+    try {
+      return { state: await entry.state, after: [] };
+    } catch (err) {
+      // A failed read is not kept for the next join.
+      if (this.entries.get(viewer.id) === entry) this.drop(entry);
+      throw err;
+    }
   }
 
   get size(): number {
     return this.entries.size;
   }
 
-  private clear(): void {
-    this.epoch += 1;
-    this.entries.clear();
-    this.generations.clear();
+  private drop(entry: Entry): void {
+    if (this.entries.get(entry.viewerId) !== entry) return;
+    this.entries.delete(entry.viewerId);
+    for (const room of entry.rooms) {
+      const viewers = this.byRoom.get(room);
+      viewers?.delete(entry.viewerId);
+      if (viewers?.size === 0) this.byRoom.delete(room);
+    }
   }
 
-  private stamp(viewer: Viewer): string {
-    return `${this.epoch}:${this.generations.get(rooms.org(viewer.orgId)) ?? 0}:${this.generations.get(rooms.user(viewer.id)) ?? 0}`;
+  private clear(): void {
+    this.entries.clear();
+    this.byRoom.clear();
   }
 
   private async read(viewer: Viewer): Promise<DashboardState> {
