@@ -23,6 +23,8 @@ module.exports = {
     require.resolve('./infra/jest/budget-recorder.js'),
     // Ends each test's child processes (spawnTestProcess) when the test, or their describe block, ends.
     require.resolve('./libs/testing/src/test-process.jest-setup.ts'),
+    // A Redis command rejected after its client closed names its sender, not only ioredis's frames.
+    require.resolve('./libs/testing/src/redis-stacks.jest-setup.ts'),
   ],
   reporters: [
     'default',

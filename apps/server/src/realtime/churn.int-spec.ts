@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { Emitter } from '@socket.io/redis-emitter';
 import { rooms, SOCKET_IO_REDIS_KEY, type ServerToClientEvents } from '@taskflow/events';
 import { createStoreFixture, FIXTURE_PASSWORD, type StoreFixture } from '@taskflow/store/testing';
-import { eventually, login, openSocket, testEnv, type AppProcess, type TestSocket } from '@taskflow/testing';
+import { closeRedis, eventually, login, openSocket, testEnv, type AppProcess, type TestSocket } from '@taskflow/testing';
 import { startServerNode } from '../testing/server-node';
 
 /**
@@ -49,7 +49,7 @@ beforeAll(async () => {
   redis = new Redis(testEnv('TEST_REDIS_URL'));
 });
 afterAll(async () => {
-  redis?.disconnect();
+  if (redis) await closeRedis(redis);
   await server?.stop('SIGKILL');
   await f?.close();
 });

@@ -4,7 +4,7 @@ import { TaskFeed, TaskflowClient, type TaskFeedTrace } from '@taskflow/client';
 import { eventAddedPayload, rooms, SOCKET_IO_REDIS_KEY, type ServerToClientEvents } from '@taskflow/events';
 import { transition } from '@taskflow/store';
 import { createStoreFixture, FIXTURE_PASSWORD, type StoreFixture } from '@taskflow/store/testing';
-import { eventually, login, testEnv } from '@taskflow/testing';
+import { closeRedis, eventually, login, testEnv } from '@taskflow/testing';
 import { startServerNode, type ServerNode } from '../testing/server-node';
 
 /**
@@ -34,7 +34,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const feed of feeds) feed.close();
   for (const client of clients) client.close();
-  redis?.disconnect();
+  if (redis) await closeRedis(redis);
   await node?.process.stop('SIGKILL');
   await f?.close();
 });

@@ -11,7 +11,7 @@ import {
   type ServerToClientEvents,
 } from '@taskflow/events';
 import { transition } from '@taskflow/store';
-import { eventually, openSocket, testEnv, type TestSocket } from '@taskflow/testing';
+import { closeRedis, eventually, openSocket, testEnv, type TestSocket } from '@taskflow/testing';
 import { JWT_ISSUER } from '../auth/auth.plugin';
 import { startTestApp, TEST_JWT_SECRET, type TestApp } from '../testing/test-app';
 
@@ -76,7 +76,7 @@ beforeAll(async () => {
 afterAll(async () => {
   clearInterval(ticker);
   for (const s of open) s.close();
-  redis.disconnect();
+  await closeRedis(redis);
   await t.close();
 });
 

@@ -7,7 +7,7 @@ import { Redis } from 'ioredis';
 import { Server } from 'socket.io';
 import { io as connect, type Socket } from 'socket.io-client';
 import { SOCKET_IO_REDIS_KEY, type ServerEventPayload, type ServerToClientEvents } from '@taskflow/events';
-import { eventually, testEnv } from '@taskflow/testing';
+import { closeRedis, eventually, testEnv } from '@taskflow/testing';
 import { encodeBroadcast, RedisBroadcaster } from './redis.broadcaster';
 
 /**
@@ -68,7 +68,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const c of clients) c.close();
   await io.close();
-  for (const c of [pub, sub, publisherRedis]) c.disconnect();
+  await Promise.all([pub, sub, publisherRedis].map((c) => closeRedis(c)));
 });
 
 describe('encoding', () => {

@@ -5,7 +5,7 @@ import { createAdapter } from '@socket.io/redis-adapter';
 import { Redis } from 'ioredis';
 import { Server } from 'socket.io';
 import { io as connect, type Socket as ClientSocket } from 'socket.io-client';
-import { eventually, redisAdaptersSubscribed, testEnv } from '@taskflow/testing';
+import { closeRedis, eventually, redisAdaptersSubscribed, testEnv } from '@taskflow/testing';
 import { createFanoutAdapter } from './yielding-fanout.adapter';
 
 /**
@@ -29,8 +29,8 @@ function redisPair() {
   const pub = new Redis(testEnv('TEST_REDIS_URL'));
   const sub = pub.duplicate();
   closers.push(
-    () => void pub.disconnect(),
-    () => void sub.disconnect(),
+    () => closeRedis(pub),
+    () => closeRedis(sub),
   );
   return { pub, sub };
 }

@@ -6,7 +6,7 @@ import { Redis } from 'ioredis';
 import { freePort as devFreePort, localRedisUrl, startRedis, type RedisHandle } from '@taskflow/devstack';
 import { rooms, SOCKET_IO_REDIS_KEY, type ServerToClientEvents } from '@taskflow/events';
 import { FIXTURE_PASSWORD } from '@taskflow/store/testing';
-import { eventually, login, openSocket, type TestSocket } from '@taskflow/testing';
+import { closeRedis, eventually, login, openSocket, type TestSocket } from '@taskflow/testing';
 import { startTestApp, type TestApp } from '../../testing/test-app';
 
 /**
@@ -46,7 +46,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   client?.close();
-  publisher?.disconnect();
+  if (publisher) await closeRedis(publisher);
   await t?.close();
   await redis?.stop();
   fs.rmSync(dir, { recursive: true, force: true });
