@@ -108,15 +108,16 @@ export class DashboardSnapshots {
     const n = ++this.arrivals;
     const [event, payload] = ((packet as { data?: unknown } | undefined)?.data ?? []) as [unknown, unknown];
     if (!isBatchedEvent(event)) return;
+    // To every socket of the cluster: which snapshots it concerns is unknown.
+    if (broadcastRooms.length === 0) return this.clear();
     const item = { event, payload } as BatchItem;
-    const dropped: Entry[] = [];
-    for (const room of broadcastRooms)
-      for (const id of this.byRoom.get(room) ?? []) {
-        const entry = this.entries.get(id)!;
-        if (except.length > 0 || entry.tail.length >= this.opts.maxTail) dropped.push(entry);
-        else entry.tail.push({ n, item });
-      }
-    for (const entry of dropped) this.drop(entry);
+    // A snapshot takes a broadcast to both its rooms once.
+    const reached = new Set<Entry>();
+    for (const room of broadcastRooms) for (const id of this.byRoom.get(room) ?? []) reached.add(this.entries.get(id)!);
+    for (const entry of reached) {
+      if (except.length > 0 || entry.tail.length >= this.opts.maxTail) this.drop(entry);
+      else entry.tail.push({ n, item });
+    }
   }
 
   /** The adapter deleted a room here (its last socket left): on a Redis Cluster the node no longer hears it. */
