@@ -186,12 +186,7 @@ describe('npm run cluster: connections rebalance after a scale-out', () => {
       for (const node of [0, 1]) expect(later.moved[node]! - timeline[i]!.moved[node]!).toBeLessThanOrEqual(perSecondCap);
     }
 
-    // Each moved client reconnected by itself on the event (`io client disconnect`), none had to be cut after the grace.
-    const reasons = watchers.clients.flatMap((c) => c.disconnects.slice(movesBefore.get(c)).map((d) => d.reason));
     measured.moved = moved;
-    measured.disconnectReasons = reasons.reduce<Record<string, number>>((a, r) => ({ ...a, [r]: (a[r] ?? 0) + 1 }), {});
-    expect(reasons.length).toBe(moved);
-    expect(new Set(reasons)).toEqual(new Set(['io client disconnect']));
     // Polling clients moved too (their cookie did not pin them to the old node).
     const movedPolling = watchers.clients.filter(
       (c) => c.socket.io.opts.transports?.[0] === 'polling' && c.disconnects.length > movesBefore.get(c)!,
@@ -211,5 +206,12 @@ describe('npm run cluster: connections rebalance after a scale-out', () => {
       return Date.now() - quietSince >= 2500 ? counts : undefined;
     });
     expect(settled.every((c) => Math.abs(c.sockets - mean) <= mean * 0.1)).toBe(true);
+    // Each move the nodes counted is one client that reconnected by itself on the event (`io client disconnect`);
+    // none had to be cut after the grace. Compared once quiet: a move decided before the balance was seen may land
+    // after it (a busy CI run counted 33 disconnects against the 32 moves read at the balance).
+    const reasons = watchers.clients.flatMap((c) => c.disconnects.slice(movesBefore.get(c)).map((d) => d.reason));
+    measured.disconnectReasons = reasons.reduce<Record<string, number>>((a, r) => ({ ...a, [r]: (a[r] ?? 0) + 1 }), {});
+    expect(reasons.length).toBe(settled.reduce((a, c) => a + c.moved, 0) - movedBefore);
+    expect(new Set(reasons)).toEqual(new Set(['io client disconnect']));
   });
 });
