@@ -116,8 +116,12 @@ export class TaskAuthor {
     return new TaskAuthor(cluster, await login(cluster.url, user, DEMO_PASSWORD));
   }
 
-  /** A task clear enough for the analyzer to dispatch without questions. */
-  async create(n: number, timeoutMs = 10_000): Promise<string | undefined> {
+  /**
+   * A task clear enough for the analyzer to dispatch without questions. The wait is long: an answer that does not
+   * come in time is counted as 0, and a creation cannot be sent again blindly (it takes no Idempotency-Key), while a
+   * busy CI machine answered one after more than 10 s during a worker-kill run.
+   */
+  async create(n: number, timeoutMs = 30_000): Promise<string | undefined> {
     const body = {
       title: `Add CSV export ${n}`,
       description: `Export the invoice list in src/invoices/list-${n}.ts as CSV, with the same columns as the table on screen.`,
