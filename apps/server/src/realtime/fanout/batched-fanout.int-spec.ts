@@ -166,6 +166,25 @@ describe.each([
       if (seq === 1) await new Promise((r) => setTimeout(r, windowMs + 50));
     }
   });
+
+  it('writes a waiting batch before a socket joins the room: it goes to the sockets there when it arrived', async () => {
+    // A long window: the second row waits in the room's batch when the second socket joins.
+    const { url, other } = await startNodes(chunkSockets, 4_000);
+    const first = await client(url, true);
+    other.to(ROOM).emit('dashboard:task_list_updated', row('t1', 1));
+    await until(() => expect(first.frames).toHaveLength(1));
+    other.to(ROOM).emit('dashboard:task_list_updated', row('t1', 2));
+    // Through Redis: wait until the node holds it (the window has not passed), then join.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(first.frames).toHaveLength(1);
+    const joinedAt = Date.now();
+    const second = await client(url, true);
+    // The batch was written at the join, to the first socket only (the join's snapshot covers it for the second).
+    await until(() => expect(unpacked(first).map((f) => f.payload.seq)).toEqual([1, 2]));
+    expect(Date.now() - joinedAt).toBeLessThan(2_000);
+    other.to(ROOM).emit('dashboard:task_list_updated', row('t1', 3));
+    await until(() => expect(unpacked(second).map((f) => f.payload.seq)).toEqual([3]));
+  });
 });
 
 describe('a window that widens while the event loop is behind (WEBSOCKET_BATCH_MAX_WINDOW_MS)', () => {

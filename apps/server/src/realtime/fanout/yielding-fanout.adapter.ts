@@ -14,8 +14,9 @@ type Packet = Parameters<RedisAdapter['broadcast']>[0];
  * disconnects, acks) and calls back for each; `onmessage` handles a broadcast arriving from Redis, ending in
  * the in-memory adapter's `broadcast`, which encodes the packet once and writes it through `apply`.
  */
-interface RedisAdapterWithInternals extends Omit<RedisAdapter, 'broadcast' | 'close'> {
+interface RedisAdapterWithInternals extends Omit<RedisAdapter, 'broadcast' | 'close' | 'addAll'> {
   apply(opts: BroadcastOptions, callback: (socket: Socket) => void): void;
+  addAll(id: string, rooms: Set<string>): Promise<void> | void;
   _encode(packet: Packet, packetOpts: Record<string, unknown>): unknown[];
   onmessage(pattern: unknown, channel: Buffer | string, message: Buffer): void;
   broadcast(packet: Packet, opts: BroadcastOptions): void;
@@ -166,6 +167,15 @@ export class FanoutHooks {
     this.write(opts, callback);
   }
 
+  /**
+   * A socket is joining these rooms: what waits in their batches arrived before it and goes out now, to the sockets
+   * that were there. A broadcast's recipients are then always those in the room when it arrived, batched or not, and
+   * what arrived before a join is the join snapshot's to cover (DashboardSnapshots sends it after the snapshot).
+   */
+  joining(rooms: Set<string>): void {
+    if (this.batcher) for (const room of rooms) this.batcher.flush(room);
+  }
+
   close(): void {
     this.fanout?.clear();
     this.batcher?.clear();
@@ -303,6 +313,11 @@ export class YieldingFanoutAdapter extends HookableRedisAdapter {
     this.hooks.apply(opts, callback);
   }
 
+  override addAll(id: string, rooms: Set<string>): Promise<void> | void {
+    this.hooks.joining(rooms);
+    return super.addAll(id, rooms);
+  }
+
   override close(): Promise<void> | void {
     this.hooks.close();
     return super.close();
@@ -350,6 +365,7 @@ interface ShardedAdapterInternals {
   readonly sids: Map<string, Set<string>>;
   readonly rooms: Map<string, Set<string>>;
   apply(opts: BroadcastOptions, callback: (socket: Socket) => void): void;
+  addAll(id: string, rooms: Set<string>): Promise<void> | void;
   _encode(packet: Packet, packetOpts: Record<string, unknown>): unknown[];
   onMessage(message: { type: number; data?: { requestId?: string } }, offset?: string): void;
   broadcast(packet: Packet, opts: BroadcastOptions): Promise<void>;
@@ -406,6 +422,11 @@ function installHooks(adapter: ShardedAdapterInternals, fanout: FanoutOptions): 
   );
   shardedHooks.set(adapter, hooks);
   adapter.apply = (o, callback) => hooks.apply(o, callback);
+  const baseAddAll = adapter.addAll.bind(adapter);
+  adapter.addAll = (id, rooms) => {
+    hooks.joining(rooms);
+    return baseAddAll(id, rooms);
+  };
   adapter._encode = (packet, packetOpts) => {
     hooks.encoding(packet);
     return baseEncode(packet, packetOpts);
