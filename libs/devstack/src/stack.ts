@@ -190,8 +190,10 @@ export async function startStack(
         ...(m.metricsPort ? { metricsPort: m.metricsPort } : {}),
         state: m.state,
       });
+      // Whole or not at all: readers (cluster:ctl, npm run jobs, the bench) poll it while nodes restart, and a file
+      // rewritten in place can be read half-written.
       fs.writeFileSync(
-        stateFile,
+        `${stateFile}.tmp`,
         JSON.stringify({
           url,
           supervisorPid: process.pid,
@@ -205,6 +207,7 @@ export async function startStack(
           redis: services.embeddedRedis ? { pid: services.embeddedRedis.pid, port: services.embeddedRedis.port } : null,
         } satisfies StackState),
       );
+      fs.renameSync(`${stateFile}.tmp`, stateFile);
     };
     supervisor = new Supervisor({
       url,

@@ -34,9 +34,16 @@ export function sampleNodes(ctx: ScenarioContext, counters: readonly string[], e
   let busy = false;
   const timer = setInterval(() => {
     if (busy) return;
-    busy = true;
     const atMs = Date.now();
-    const nodes = ctx.cluster!.state().nodes.filter((n) => n.metricsPort && n.state === 'ready');
+    let state: ReturnType<NonNullable<ScenarioContext['cluster']>['state']>;
+    try {
+      state = ctx.cluster!.state();
+    } catch {
+      // stack.json is rewritten while nodes restart (a rolling restart): no reading this time.
+      return;
+    }
+    busy = true;
+    const nodes = state.nodes.filter((n) => n.metricsPort && n.state === 'ready');
     void Promise.all(
       nodes.map((n) =>
         readNode(n.metricsPort!, counters).then(
