@@ -17,6 +17,20 @@ interface Tracked {
   /** Connections after the first (reconnects and moves), and `sync:required` re-joins: for the lost samples. */
   reconnections: number;
   rejoins: number;
+  /**
+   * Between a `dashboard:state` and its join's ack: the rows the node sends after the snapshot (what reached it
+   * between its shared read and this join) are catch-up, as the snapshot is, so they are checked but not timed.
+   */
+  catchingUp: boolean;
+}
+
+/** Joins the socket's room (again); resolves with the ack, after which rows are live again. */
+async function joinRoom(t: Tracked): Promise<{ ok?: boolean; error?: { code?: string } } | undefined> {
+  try {
+    return (await t.socket.emitWithAck(t.plan.join.event, t.plan.join.data)) as { ok?: boolean; error?: { code?: string } } | undefined;
+  } finally {
+    t.catchingUp = false;
+  }
 }
 
 const tracked: Tracked[] = [];
@@ -50,11 +64,11 @@ function timed(receivedAt: number, ms: number): void {
   windows.record(receivedAt, ms);
 }
 
-/** Times and checks a dashboard row (latest-row semantics); only a row's first delivery is timed. */
-function onRow(ledger: SeqLedger, row: Row, receivedAt: number): void {
+/** Times and checks a dashboard row (latest-row semantics); only a row's first live delivery is timed. */
+function onRow(ledger: SeqLedger, row: Row, receivedAt: number, live = true): void {
   if (typeof row?.taskId !== 'string' || typeof row.seq !== 'number') return;
   deliveries += 1;
-  if (ledger.deliver(row.taskId, 'latest', row.seq) === 'ok') {
+  if (ledger.deliver(row.taskId, 'latest', row.seq) === 'ok' && live) {
     const committed = timeOf(row.updatedAt);
     if (Number.isFinite(committed)) timed(receivedAt, receivedAt - committed);
   }
@@ -63,8 +77,9 @@ function onRow(ledger: SeqLedger, row: Row, receivedAt: number): void {
 const HANDLERS: Partial<Record<ServerEventName, Handler>> = {
   'dashboard:state': (t, p: { tasks?: Row[] }) => {
     for (const row of p?.tasks ?? []) if (row.taskId && typeof row.seq === 'number') t.ledger.snapshot(row.taskId, 'latest', row.seq);
+    t.catchingUp = true;
   },
-  'dashboard:task_list_updated': (t, p: Row, at) => onRow(t.ledger, p, at),
+  'dashboard:task_list_updated': (t, p: Row, at) => onRow(t.ledger, p, at, !t.catchingUp),
   'task:state': (t, p: { taskId: string; seq: number }) => {
     t.ledger.snapshot(`${p.taskId}|status`, 'every', p.seq);
     t.ledger.snapshot(`${p.taskId}|event`, 'every', p.seq);
@@ -91,7 +106,7 @@ async function move(t: Tracked): Promise<void> {
   try {
     t.ledger.reconnected();
     await t.socket.reconnect();
-    const ack = (await t.socket.emitWithAck(t.plan.join.event, t.plan.join.data)) as { ok?: boolean } | undefined;
+    const ack = await joinRoom(t);
     if (!ack?.ok) throw new Error('join refused');
   } catch {
     moveErrors += 1;
@@ -117,7 +132,7 @@ async function comeBack(t: Tracked): Promise<void> {
       t.ledger.reconnected();
       t.reconnections += 1;
       await t.socket.connect();
-      const ack = (await t.socket.emitWithAck(t.plan.join.event, t.plan.join.data)) as { ok?: boolean } | undefined;
+      const ack = await joinRoom(t);
       if (!ack?.ok) throw new Error('join refused');
       reconnectMs.record(nowMs() - closedAt);
       reconnectsPending -= 1;
@@ -137,7 +152,7 @@ async function comeBack(t: Tracked): Promise<void> {
 async function rejoin(t: Tracked): Promise<void> {
   t.rejoins += 1;
   try {
-    const ack = (await t.socket.emitWithAck(t.plan.join.event, t.plan.join.data)) as { ok?: boolean } | undefined;
+    const ack = await joinRoom(t);
     if (!ack?.ok) throw new Error('join refused');
   } catch {
     rejoinErrors += 1;
@@ -201,6 +216,7 @@ async function openAll(url: string, plans: SocketPlan[], connectsPerSec: number,
       ledger: new SeqLedger(),
       reconnections: 0,
       rejoins: 0,
+      catchingUp: false,
       socket: new LightSocket({
         url: plan.url ?? url,
         auth: plan.token ? { token: plan.token } : undefined,
@@ -217,7 +233,7 @@ async function openAll(url: string, plans: SocketPlan[], connectsPerSec: number,
     try {
       await t.socket.connect();
       const j0 = nowMs();
-      const ack = (await t.socket.emitWithAck(plan.join.event, plan.join.data)) as { ok?: boolean; error?: { code?: string } } | undefined;
+      const ack = await joinRoom(t);
       if (!ack?.ok) throw new Error(`${plan.join.event} refused: ${ack?.error?.code ?? 'no ack'}`);
       const acked = nowMs();
       join.record(acked - j0);

@@ -33,7 +33,7 @@ describe('GeneratorPool against a node that missed a broadcast', () => {
   });
   afterAll(async () => {
     await pool.close();
-    io.close();
+    await io.close();
   });
 
   it('re-joins on sync:required, so the snapshot covers the missed row, and reports the reason', async () => {
