@@ -121,6 +121,14 @@ async function main(): Promise<number> {
   let stopping: Promise<void> | undefined;
   const stop = () => (stopping ??= cluster.stop());
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void stop().then(() => process.exit(130)));
+  // A throw from a timer or an unawaited promise would end the process and leave the cluster running (its HAProxy
+  // then shares the port with the next run's): stop it first.
+  const crash = (err: unknown) => {
+    say(`failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    void stop().then(() => process.exit(1));
+  };
+  process.once('uncaughtException', crash);
+  process.once('unhandledRejection', crash);
   // Bounded whatever happens: a run that hangs is stopped with its cluster.
   const sweeps = Math.max(1, opts.sweep.length);
   const budgetMs =

@@ -13,6 +13,26 @@ export function freePort(): Promise<number> {
   });
 }
 
+/**
+ * Resolves when nothing listens on 127.0.0.1:`port`, rejects with a readable error when something does. HAProxy binds
+ * with SO_REUSEPORT, so a second stack's HAProxy on a port still held by an earlier one (left running after a crash)
+ * would not fail: the two would share the port and split its clients between two clusters.
+ */
+export function assertPortFree(port: number, what = 'PORT'): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(
+        err.code === 'EADDRINUSE'
+          ? new Error(`${what} ${port} is already in use on 127.0.0.1 (another stack still running?): stop it or choose another ${what}`)
+          : err,
+      ),
+    );
+    server.listen({ port, host: '127.0.0.1', exclusive: true }, () => server.close(() => resolve()));
+  });
+}
+
 export async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;

@@ -7,7 +7,7 @@ import { startChild, type Child } from './child';
 import { REPO_ROOT, type StackEnv } from './config';
 import { CONTROL_SOCKET, socketDir, startControlServer } from './control-server';
 import { groupMemberPath, haproxyConfig, haproxyLimits, startHaproxyGroup, type Haproxy } from './haproxy';
-import { isAlive, waitFor } from './net';
+import { assertPortFree, isAlive, waitFor } from './net';
 import type { RestartPolicyOptions } from './restart-policy';
 import { loadOrCreateSecrets } from './secrets';
 import { startServices, type Services } from './services';
@@ -158,6 +158,7 @@ export async function startStack(
       TRUSTED_PROXIES: process.env.TRUSTED_PROXIES || (behindProxy ? 'loopback' : 'none'),
     };
     if (behindProxy) {
+      await assertPortFree(env.PORT);
       const statsSocket = path.join(sockets, 'haproxy.sock');
       const limits = haproxyLimits();
       if (limits.cappedBy)
