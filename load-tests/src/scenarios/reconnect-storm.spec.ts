@@ -40,6 +40,19 @@ describe('summarizeStorm', () => {
     });
   });
 
+  it("counts the reads of a rolling restart across each node's restart, not only first against last", () => {
+    const readings = [
+      reading(19, [1000, 1000], [100, 100]),
+      reading(21, [1000, 1000], [120, 100]),
+      // server-1 restarted (its counter from 0), then server-2
+      reading(23, [400, 1600], [3, 110]),
+      reading(25, [900, 100], [10, 2]),
+      reading(27, [1000, 1000], [12, 8]),
+    ];
+    // server-1: 20 + 3 + 7 + 2; server-2: 0 + 10 + 2 + 6 (first against last would say 12 + 8)
+    expect(summarizeStorm(readings, [], at).snapshotReadsDuringStorm).toBe(50);
+  });
+
   it('says never when some sockets did not come back, and takes every window after the kill as the storm', () => {
     const readings = [reading(19, [1000, 1000], [0, 0]), reading(30, [1500], [50])];
     const windows = [

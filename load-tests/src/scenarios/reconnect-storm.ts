@@ -16,12 +16,23 @@ interface NodeReading {
 
 const total = (r: Pick<NodeReading, 'sockets'>) => Object.values(r.sockets).reduce((a, n) => a + n, 0);
 
-/** Snapshot reads between two readings, a node that restarted in between counted from 0. */
-function readsBetween(a: NodeReading, b: NodeReading): number {
-  return Object.entries(b.snapshotReads).reduce((sum, [name, n]) => {
-    const before = a.snapshotReads[name] ?? 0;
-    return sum + (n >= before ? n - before : n);
-  }, 0);
+/**
+ * Snapshot reads over consecutive readings, node by node: a counter lower than at its previous reading is a node that
+ * restarted in between, counted from 0 (a rolling restart restarts every node, so the first and last readings alone
+ * would miss whatever the old processes read); a node first seen after the first reading counts from 0.
+ */
+function readsDuring(readings: readonly NodeReading[]): number {
+  const previous = new Map<string, number>();
+  let sum = 0;
+  readings.forEach((r, i) => {
+    for (const [name, n] of Object.entries(r.snapshotReads)) {
+      const prev = previous.get(name);
+      if (prev !== undefined) sum += n >= prev ? n - prev : n;
+      else if (i > 0) sum += n;
+      previous.set(name, n);
+    }
+  });
+  return sum;
 }
 
 /**
@@ -50,7 +61,7 @@ export function summarizeStorm(
     socketsBefore: held,
     socketsCut: held - lowest,
     allBackAfterS: backMs === undefined ? null : Math.round((backMs - at.killMs) / 100) / 10,
-    snapshotReadsDuringStorm: before && last && last !== before ? readsBetween(before, last) : null,
+    snapshotReadsDuringStorm: before && last && last !== before ? readsDuring(readings.slice(readings.indexOf(before))) : null,
     steadyWindowP99Ms: steadyP99,
     stormWindowP99Ms: stormP99,
     stormOverSteadyP99: steadyP99 && stormP99 !== null ? Math.round((stormP99 / steadyP99) * 100) / 100 : null,
