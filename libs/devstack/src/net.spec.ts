@@ -14,7 +14,7 @@ describe('assertPortFree', () => {
     const { port } = server.address() as net.AddressInfo;
     try {
       await expect(assertPortFree(port)).rejects.toThrow(
-        `PORT ${port} is already in use on 127.0.0.1 (another stack still running?): stop it or choose another PORT`,
+        `PORT ${port} is already in use on 127.0.0.1 (another stack still running?): stop it, or set PORT to a free port`,
       );
     } finally {
       server.close();

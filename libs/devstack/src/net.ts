@@ -25,7 +25,9 @@ export function assertPortFree(port: number, what = 'PORT'): Promise<void> {
     server.once('error', (err: NodeJS.ErrnoException) =>
       reject(
         err.code === 'EADDRINUSE'
-          ? new Error(`${what} ${port} is already in use on 127.0.0.1 (another stack still running?): stop it or choose another ${what}`)
+          ? new Error(
+              `${what} ${port} is already in use on 127.0.0.1 (another stack still running?): stop it, or set ${what} to a free port`,
+            )
           : err,
       ),
     );

@@ -89,6 +89,8 @@ export async function startStack(
   policy?: RestartPolicyOptions,
   options: StackOptions = {},
 ): Promise<RunningStack> {
+  // HAProxy would share a held port (SO_REUSEPORT) rather than fail: refused here, before anything starts.
+  if (topology.haproxy || topology.nodes > 1) await assertPortFree(env.PORT);
   fs.mkdirSync(env.DATA_DIR, { recursive: true });
   if (!options.dev) ensureWebBuilt(log);
   const secrets = loadOrCreateSecrets(env.DATA_DIR);
@@ -158,7 +160,6 @@ export async function startStack(
       TRUSTED_PROXIES: process.env.TRUSTED_PROXIES || (behindProxy ? 'loopback' : 'none'),
     };
     if (behindProxy) {
-      await assertPortFree(env.PORT);
       const statsSocket = path.join(sockets, 'haproxy.sock');
       const limits = haproxyLimits();
       if (limits.cappedBy)
