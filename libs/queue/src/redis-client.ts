@@ -53,3 +53,17 @@ export function redisMasters(client: RedisClient): Redis[] {
 export function queueKeyPrefix(client: RedisClient, prefix: string): string {
   return client instanceof Cluster ? `{${prefix}}` : prefix;
 }
+
+/**
+ * Closes a client once what it sent is answered: Redis answers QUIT after the commands before it, whereas after
+ * `disconnect()` it may drop their replies. A command left unanswered rejects ("Connection is closed."), unhandled
+ * when nobody awaits it (a Socket.IO adapter's UNSUBSCRIBE on close, an emitter's PUBLISH). A client not connected
+ * has nothing in flight: it is disconnected (QUIT would wait for a connection).
+ */
+export async function closeRedisClient(client: RedisClient): Promise<void> {
+  if (client.status !== 'ready') return client.disconnect();
+  await client.quit().then(
+    () => undefined,
+    () => client.disconnect(),
+  );
+}

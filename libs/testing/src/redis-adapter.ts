@@ -17,20 +17,3 @@ export async function redisAdaptersSubscribed(redis: RedisCaller, key: string, c
     return subscribers >= count ? true : undefined;
   });
 }
-
-/** What closing needs of an ioredis client. */
-interface ClosableRedis {
-  status: string;
-  quit(): Promise<unknown>;
-  disconnect(): void;
-}
-
-/**
- * Closes a Redis client once what it sent is answered: Redis answers QUIT after the commands before it, whereas after
- * `disconnect()` it may drop their replies. A command left unanswered rejects ("Connection is closed."), unhandled when
- * nobody awaits it (a Socket.IO adapter's UNSUBSCRIBE on close), and Jest blames the next test file of the worker.
- */
-export async function closeRedis(client: ClosableRedis): Promise<void> {
-  if (client.status !== 'ready') return client.disconnect();
-  await client.quit().catch(() => client.disconnect());
-}

@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { createRedisClient, type RedisClient } from '@taskflow/queue';
+import { closeRedisClient, createRedisClient, type RedisClient } from '@taskflow/queue';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { AppError, type Logger, type RedisSettings } from '@taskflow/platform';
 
@@ -92,7 +92,6 @@ export class HttpRateLimits {
   }
 
   async close(): Promise<void> {
-    if (this.redis.status === 'ready') await this.redis.quit().catch(() => undefined);
-    else this.redis.disconnect();
+    await closeRedisClient(this.redis);
   }
 }

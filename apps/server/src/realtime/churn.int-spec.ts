@@ -3,7 +3,8 @@ import { Redis } from 'ioredis';
 import { Emitter } from '@socket.io/redis-emitter';
 import { rooms, SOCKET_IO_REDIS_KEY, type ServerToClientEvents } from '@taskflow/events';
 import { createStoreFixture, FIXTURE_PASSWORD, type StoreFixture } from '@taskflow/store/testing';
-import { closeRedis, eventually, login, openSocket, testEnv, type AppProcess, type TestSocket } from '@taskflow/testing';
+import { eventually, login, openSocket, testEnv, type AppProcess, type TestSocket } from '@taskflow/testing';
+import { closeRedisClient } from '@taskflow/queue';
 import { startServerNode } from '../testing/server-node';
 
 /**
@@ -49,7 +50,7 @@ beforeAll(async () => {
   redis = new Redis(testEnv('TEST_REDIS_URL'));
 });
 afterAll(async () => {
-  if (redis) await closeRedis(redis);
+  if (redis) await closeRedisClient(redis);
   await server?.stop('SIGKILL');
   await f?.close();
 });

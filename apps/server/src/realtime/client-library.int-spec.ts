@@ -4,7 +4,8 @@ import { TaskFeed, TaskflowClient, type TaskFeedTrace } from '@taskflow/client';
 import { eventAddedPayload, rooms, SOCKET_IO_REDIS_KEY, type ServerToClientEvents } from '@taskflow/events';
 import { transition } from '@taskflow/store';
 import { createStoreFixture, FIXTURE_PASSWORD, type StoreFixture } from '@taskflow/store/testing';
-import { closeRedis, eventually, login, testEnv } from '@taskflow/testing';
+import { eventually, login, testEnv } from '@taskflow/testing';
+import { closeRedisClient } from '@taskflow/queue';
 import { startServerNode, type ServerNode } from '../testing/server-node';
 
 /**
@@ -34,7 +35,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const feed of feeds) feed.close();
   for (const client of clients) client.close();
-  if (redis) await closeRedis(redis);
+  if (redis) await closeRedisClient(redis);
   await node?.process.stop('SIGKILL');
   await f?.close();
 });

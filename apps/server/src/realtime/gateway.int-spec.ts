@@ -11,7 +11,8 @@ import {
   type ServerToClientEvents,
 } from '@taskflow/events';
 import { transition } from '@taskflow/store';
-import { closeRedis, eventually, openSocket, testEnv, type TestSocket } from '@taskflow/testing';
+import { eventually, openSocket, testEnv, type TestSocket } from '@taskflow/testing';
+import { closeRedisClient } from '@taskflow/queue';
 import { JWT_ISSUER } from '../auth/auth.plugin';
 import { startTestApp, TEST_JWT_SECRET, type TestApp } from '../testing/test-app';
 
@@ -76,7 +77,7 @@ beforeAll(async () => {
 afterAll(async () => {
   clearInterval(ticker);
   for (const s of open) s.close();
-  await closeRedis(redis);
+  await closeRedisClient(redis);
   await t.close();
 });
 

@@ -7,7 +7,8 @@ import { Redis } from 'ioredis';
 import { Server } from 'socket.io';
 import { io as connect, type Socket } from 'socket.io-client';
 import { SOCKET_IO_REDIS_KEY, type ServerEventPayload, type ServerToClientEvents } from '@taskflow/events';
-import { closeRedis, eventually, testEnv } from '@taskflow/testing';
+import { eventually, testEnv } from '@taskflow/testing';
+import { closeRedisClient } from '@taskflow/queue';
 import { encodeBroadcast, RedisBroadcaster } from './redis.broadcaster';
 
 /**
@@ -68,7 +69,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const c of clients) c.close();
   await io.close();
-  await Promise.all([pub, sub, publisherRedis].map((c) => closeRedis(c)));
+  await Promise.all([pub, sub, publisherRedis].map((c) => closeRedisClient(c)));
 });
 
 describe('encoding', () => {

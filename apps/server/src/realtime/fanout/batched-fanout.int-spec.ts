@@ -5,7 +5,8 @@ import { createAdapter } from '@socket.io/redis-adapter';
 import { Redis } from 'ioredis';
 import { Server } from 'socket.io';
 import { io as connect, type Socket as ClientSocket } from 'socket.io-client';
-import { closeRedis, eventually, redisAdaptersSubscribed, testEnv } from '@taskflow/testing';
+import { eventually, redisAdaptersSubscribed, testEnv } from '@taskflow/testing';
+import { closeRedisClient } from '@taskflow/queue';
 import { createFanoutAdapter } from './yielding-fanout.adapter';
 
 /**
@@ -29,8 +30,8 @@ function redisPair() {
   const pub = new Redis(testEnv('TEST_REDIS_URL'));
   const sub = pub.duplicate();
   closers.push(
-    () => closeRedis(pub),
-    () => closeRedis(sub),
+    () => closeRedisClient(pub),
+    () => closeRedisClient(sub),
   );
   return { pub, sub };
 }

@@ -6,7 +6,8 @@ import { Server, type Socket as ServerSocket } from 'socket.io';
 import { eventAddedPayload, rooms, toDashboardTask } from '@taskflow/events';
 import { transition } from '@taskflow/store';
 import { FIXTURE_PASSWORD } from '@taskflow/store/testing';
-import { closeRedis, eventually, login, openSocket, TaskMirror, testEnv, type TestSocket } from '@taskflow/testing';
+import { eventually, login, openSocket, TaskMirror, testEnv, type TestSocket } from '@taskflow/testing';
+import { closeRedisClient } from '@taskflow/queue';
 import { startTestApp, type TestApp } from '../../testing/test-app';
 import { queuedBytes } from './outbound-limit';
 import { createFanoutAdapter, type YieldingFanoutAdapter } from './yielding-fanout.adapter';
@@ -185,8 +186,8 @@ describe('with WEBSOCKET_MAX_BUFFERED_BYTES=0', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     // Closed in reverse: Socket.IO (and its adapter's unsubscribe) before its Redis clients.
     closers.push(
-      () => closeRedis(pub),
-      () => closeRedis(sub),
+      () => closeRedisClient(pub),
+      () => closeRedisClient(sub),
       () => io.close(),
     );
     const proxy = await pausableProxy((server.address() as AddressInfo).port);

@@ -2,7 +2,8 @@ import { Emitter } from '@socket.io/redis-emitter';
 import { Redis } from 'ioredis';
 import { MAX_RESYNC_TASKS, rooms, SERVER_EVENTS, SOCKET_IO_REDIS_KEY, validate, type ServerToClientEvents } from '@taskflow/events';
 import { transition } from '@taskflow/store';
-import { closeRedis, login, openSocket, testEnv, type AckAnswer, type TestSocket } from '@taskflow/testing';
+import { login, openSocket, testEnv, type AckAnswer, type TestSocket } from '@taskflow/testing';
+import { closeRedisClient } from '@taskflow/queue';
 import { FIXTURE_PASSWORD } from '@taskflow/store/testing';
 import { listenOnLoopback, startTestApp, type TestApp } from '../../testing/test-app';
 
@@ -27,7 +28,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   for (const s of open) s.close();
-  await closeRedis(redis);
+  await closeRedisClient(redis);
   await t.close();
 });
 

@@ -110,6 +110,8 @@ export class DashboardSnapshots {
     if (!isBatchedEvent(event)) return;
     // To every socket of the cluster: which snapshots it concerns is unknown.
     if (broadcastRooms.length === 0) return this.clear();
+    // The common case on a busy node: no snapshot is kept for the room (nothing to allocate on this path).
+    if (!broadcastRooms.some((room) => this.byRoom.has(room))) return;
     const item = { event, payload } as BatchItem;
     // A snapshot takes a broadcast to both its rooms once.
     const reached = new Set<Entry>();

@@ -6,7 +6,8 @@ import { Redis } from 'ioredis';
 import { freePort as devFreePort, localRedisUrl, startRedis, type RedisHandle } from '@taskflow/devstack';
 import { rooms, SOCKET_IO_REDIS_KEY, type ServerToClientEvents } from '@taskflow/events';
 import { FIXTURE_PASSWORD } from '@taskflow/store/testing';
-import { closeRedis, eventually, login, openSocket, type TestSocket } from '@taskflow/testing';
+import { eventually, login, openSocket, type TestSocket } from '@taskflow/testing';
+import { closeRedisClient } from '@taskflow/queue';
 import { startTestApp, type TestApp } from '../../testing/test-app';
 
 /**
@@ -46,7 +47,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   client?.close();
-  if (publisher) await closeRedis(publisher);
+  if (publisher) await closeRedisClient(publisher);
   await t?.close();
   await redis?.stop();
   fs.rmSync(dir, { recursive: true, force: true });

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Logger, RedisSettings } from '@taskflow/platform';
-import { createRedisClient, type RedisClient } from '@taskflow/queue';
+import { closeRedisClient, createRedisClient, type RedisClient } from '@taskflow/queue';
 import { LIMITER_COMMAND_TIMEOUT_MS } from '../handlers/rate-limit';
 
 /** The gateway's Redis connections: the adapter's publisher and subscriber, and the socket rate limiter's. */
@@ -51,7 +51,7 @@ const realtimeRedis: FastifyPluginAsync<RealtimeRedisOptions> = async (app, { re
     client.on('error', (err) => logger.warn({ err: err.message, client: name }, 'realtime redis error'));
   }
   app.addHook('onClose', async () => {
-    await Promise.allSettled([pub, sub, limiter].map((c) => (c.status === 'ready' ? c.quit() : Promise.resolve(c.disconnect()))));
+    await Promise.allSettled([pub, sub, limiter].map((c) => closeRedisClient(c)));
   });
   app.decorate('realtimeRedis', { pub, sub, limiter });
   // Subscribe on a live connection when Redis is up; when it is down, start anyway (ioredis resubscribes later).
