@@ -295,6 +295,7 @@ describe('cluster behind HAProxy', () => {
     });
 
     it('a worker killed between commit and publish: the sweep publishes and clients converge', async () => {
+      const seqBefore = Math.max(...faultMirrors.map((m) => m.last));
       for (const w of stack.workers) w.process.kill('SIGKILL');
       const db = createDb(database.url, { max: 1 });
       try {
@@ -310,9 +311,10 @@ describe('cluster behind HAProxy', () => {
         await db.destroy();
       }
       const committedAt = Date.now();
-      // Nothing is published while no worker runs: a time in which it would have been.
+      // Nothing is published while no worker runs: a time in which it would have been. (A client that resyncs meanwhile,
+      // as one may still do after the Redis restart, reads the commit from PostgreSQL: that is no broadcast.)
       await new Promise((r) => setTimeout(r, 500));
-      expect(faultMirrors.every((m) => m.status === 'pr_open')).toBe(true);
+      expect(faultMirrors.flatMap((m) => m.live.filter((seq) => seq > seqBefore))).toEqual([]);
       // No worker is started by the test: the supervisor restarts the killed ones.
       await converge(faultMirrors, id, 'merged', 60_000);
       expect(stack.supervisor.events.filter((e) => e.kind === 'restart' && e.name.startsWith('worker-')).length).toBeGreaterThanOrEqual(1);
