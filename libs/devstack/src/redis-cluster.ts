@@ -27,6 +27,10 @@ export interface RedisClusterHandle {
    * its slots and every remaining node says `cluster_state:ok`. Resolves with the killed node.
    */
   killMaster(which?: RedisClusterNode): Promise<RedisClusterNode>;
+  /** Moves `slots` slots (all unless given) of master `from` to master `to`; see {@link reshardRedisCluster}. */
+  reshard(from: RedisClusterNode, to: RedisClusterNode, slots?: number): Promise<{ slots: number }>;
+  /** The redis-server of each node that runs now, by port: what a fault test signals. */
+  processes(): Array<{ port: number; pid: number }>;
   /** Stops every node (its own process group each) and removes the temp dir it created. */
   stop(): Promise<void>;
 }
@@ -68,7 +72,7 @@ async function freeNodePort(taken: Set<number>): Promise<number> {
 }
 
 /** Runs redis-cli (its own process group) with the password in REDISCLI_AUTH, never on the command line. */
-async function redisCli(password: string, args: string[], logFile: string): Promise<void> {
+async function redisCli(password: string, args: string[], logFile: string, timeoutMs = 60_000): Promise<void> {
   const log = fs.openSync(logFile, 'a');
   try {
     const child = startChild('redis-cli', 'redis-cli', args, {
@@ -76,7 +80,7 @@ async function redisCli(password: string, args: string[], logFile: string): Prom
       detached: true,
       env: { ...process.env, REDISCLI_AUTH: password },
     });
-    const timer = setTimeout(() => void stopChild(child, 'SIGKILL', 0), 60_000);
+    const timer = setTimeout(() => void stopChild(child, 'SIGKILL', 0), timeoutMs);
     const code = await child.exited;
     clearTimeout(timer);
     if (code !== 0) throw new Error(`redis-cli ${args.slice(0, 2).join(' ')} exited with ${code}; see ${logFile}`);
@@ -105,15 +109,20 @@ async function withNode<T>(node: RedisClusterNode, password: string, fn: (client
   }
 }
 
-interface NodeView {
+/** One line of CLUSTER NODES. */
+export interface RedisClusterNodeView {
+  id: string;
   port: number;
   master: boolean;
   failed: boolean;
+  /** Whether it serves any slot (a master with slots). */
   slots: boolean;
+  /** The slots it serves, as `[first, last]` ranges. */
+  ranges: Array<[number, number]>;
 }
 
 /** CLUSTER NODES as one node sees it. */
-async function clusterNodes(node: RedisClusterNode, password: string): Promise<NodeView[]> {
+export async function clusterNodes(node: RedisClusterNode, password: string): Promise<RedisClusterNodeView[]> {
   const text = await withNode(node, password, (c) => c.cluster('NODES') as Promise<string>);
   return text
     .trim()
@@ -121,11 +130,21 @@ async function clusterNodes(node: RedisClusterNode, password: string): Promise<N
     .map((line) => {
       const f = line.split(' ');
       const flags = f[2]!.split(',');
+      // Slot fields are `first-last` or `n`; `[n->-id]` / `[n-<-id]` mark a migration in progress.
+      const ranges = f
+        .slice(8)
+        .filter((r) => !r.startsWith('['))
+        .map((r): [number, number] => {
+          const [first, last] = r.split('-').map(Number) as [number, number?];
+          return [first, last ?? first];
+        });
       return {
+        id: f[0]!,
         port: Number(f[1]!.split('@')[0]!.split(':').pop()),
         master: flags.includes('master'),
         failed: flags.includes('fail') || flags.includes('fail?'),
-        slots: f.length > 8,
+        slots: ranges.length > 0,
+        ranges,
       };
     });
 }
@@ -214,19 +233,98 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
         const handle = handleOf(victim.port);
         if (!handle) throw new Error(`no Redis Cluster node on port ${victim.port}`);
         process.kill(handle.pid, 'SIGKILL');
-        const rest = nodes.filter((n) => n.port !== victim.port);
-        await waitFor(`a replica to take over from master ${victim.port}`, async () => {
-          const view = await clusterNodes(rest[0]!, password);
-          const dead = view.find((v) => v.port === victim.port);
-          if (!dead?.failed || dead.slots) return undefined;
-          const ok = await Promise.all(rest.map((n) => withNode(n, password, (c) => c.cluster('INFO'))));
-          return ok.every((info) => info.includes('cluster_state:ok')) || undefined;
-        });
+        await waitForTakeover(
+          nodes.filter((n) => n.port !== victim.port),
+          password,
+          victim.port,
+        );
         return victim;
       },
+      reshard: (from, to, slots) => reshardRedisCluster({ nodes, password, from, to, slots, logFile: path.join(dataDir, 'reshard.log') }),
+      processes: () => handles.map((h) => ({ port: h.port, pid: h.pid })),
     };
   } catch (err) {
     await stop();
     throw err;
   }
+}
+
+/** Resolves once a replica took over the slots of the dead master on `victimPort` and every node in `rest` says `cluster_state:ok`. */
+export async function waitForTakeover(rest: RedisClusterNode[], password: string, victimPort: number, timeoutMs = 60_000): Promise<void> {
+  await waitFor(
+    `a replica to take over from master ${victimPort}`,
+    async () => {
+      const view = await clusterNodes(rest[0]!, password);
+      const dead = view.find((v) => v.port === victimPort);
+      if (!dead?.failed || dead.slots) return undefined;
+      const ok = await Promise.all(rest.map((n) => withNode(n, password, (c) => c.cluster('INFO'))));
+      return ok.every((info) => info.includes('cluster_state:ok')) || undefined;
+    },
+    timeoutMs,
+  );
+}
+
+/** The master serving `slot` now, as the first node of `nodes` that answers sees it. */
+export async function masterOfSlot(nodes: RedisClusterNode[], password: string, slot: number): Promise<RedisClusterNodeView> {
+  for (const n of nodes) {
+    const view = await clusterNodes(n, password).catch(() => undefined);
+    const owner = view?.find((v) => v.master && !v.failed && v.ranges.some(([a, b]) => slot >= a && slot <= b));
+    if (owner) return owner;
+  }
+  throw new Error(`no Redis Cluster node says who serves slot ${slot}`);
+}
+
+/** Slots a node view serves. */
+const slotCount = (v: RedisClusterNodeView | undefined) => (v?.ranges ?? []).reduce((n, [a, b]) => n + b - a + 1, 0);
+
+/**
+ * Moves `slots` slots of master `from` (its lowest-numbered first; all of them unless given) to master `to` with
+ * `redis-cli --cluster reshard`, as an operator rebalancing a cluster would: slot by slot, each one's keys MIGRATEd
+ * while clients keep working (ASK and MOVED redirect them). Resolves once every node that answers agrees on the move
+ * and says `cluster_state:ok`, with the number of slots moved.
+ */
+export async function reshardRedisCluster(opts: {
+  nodes: RedisClusterNode[];
+  password: string;
+  from: RedisClusterNode;
+  to: RedisClusterNode;
+  slots?: number;
+  logFile: string;
+  timeoutMs?: number;
+}): Promise<{ slots: number }> {
+  const { nodes, password, from, to } = opts;
+  const view = await clusterNodes(to, password);
+  const source = view.find((v) => v.port === from.port);
+  const target = view.find((v) => v.port === to.port);
+  if (!source?.master || !target?.master) throw new Error(`reshard needs two masters; ${from.port} → ${to.port} are not`);
+  const slots = Math.min(opts.slots ?? Infinity, slotCount(source));
+  if (slots === 0) return { slots };
+  const expected = slotCount(target) + slots;
+  await redisCli(
+    password,
+    [
+      '--cluster',
+      'reshard',
+      `${to.host}:${to.port}`,
+      '--cluster-from',
+      source.id,
+      '--cluster-to',
+      target.id,
+      '--cluster-slots',
+      String(slots),
+      '--cluster-yes',
+    ],
+    opts.logFile,
+    opts.timeoutMs ?? 180_000,
+  );
+  const live = (
+    await Promise.all(nodes.map(async (n) => ((await clusterNodes(n, password).catch(() => undefined)) ? n : undefined)))
+  ).filter((n): n is RedisClusterNode => Boolean(n));
+  await waitFor(`every Redis Cluster node to agree that ${slots} slots moved from ${from.port} to ${to.port}`, async () => {
+    const views = await Promise.all(live.map((n) => clusterNodes(n, password)));
+    if (!views.every((v) => slotCount(v.find((x) => x.port === to.port)) === expected)) return undefined;
+    const infos = await Promise.all(live.map((n) => withNode(n, password, (c) => c.cluster('INFO'))));
+    return infos.every((i) => i.includes('cluster_state:ok')) || undefined;
+  });
+  return { slots };
 }

@@ -5,7 +5,8 @@ import { PassThrough } from 'node:stream';
 import { apiClient, createTaskPickedUp, createTestDatabase, login, type TestDatabase } from '@taskflow/testing';
 import { Cluster } from 'ioredis';
 import { loadStackEnv } from './config';
-import { freePort, waitFor } from './net';
+import { freePort, isAlive, waitFor } from './net';
+import { readStackState } from './stack-state';
 import { startStack, type RunningStack } from './stack';
 
 /**
@@ -46,6 +47,13 @@ it('runs the apps on the Redis Cluster: healthy, and a task reaches the worker t
   const nodes = stack.services.redisClusterNodes!.split(',');
   expect(nodes).toHaveLength(6);
   expect(stack.services.embeddedRedis).toBeUndefined();
+  // stack.json names every node's redis-server, among the pids a cleanup stops.
+  const state = readStackState(path.join(root, '.data'))!;
+  expect(state.redisCluster?.map((n) => `127.0.0.1:${n.port}`).sort()).toEqual([...nodes].sort());
+  for (const n of state.redisCluster!) {
+    expect(isAlive(n.pid)).toBe(true);
+    expect(state.pids).toContain(n.pid);
+  }
   await waitFor(
     'the node to be healthy with Redis and the socket adapter up',
     async () => {

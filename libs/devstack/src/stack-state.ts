@@ -31,6 +31,8 @@ export interface StackState {
   /** The stack's own PostgreSQL and Redis; null when it uses given ones (DATABASE_URL, REDIS_URL). */
   postgres: { pid: number; port: number } | null;
   redis: { pid: number; port: number } | null;
+  /** `REDIS_MODE=cluster` without REDIS_CLUSTER_NODES: the private Redis Cluster's nodes (masters and replicas), else null. */
+  redisCluster?: Array<{ pid: number; port: number }> | null;
 }
 
 export const stackStateFile = (dataDir: string) => path.join(dataDir, 'stack.json');

@@ -184,7 +184,12 @@ export async function startStack(
       const live = supervisor.processes
         .map((m) => m.child)
         .filter((c): c is Child => Boolean(c && c.process.exitCode === null && c.process.signalCode === null));
-      const servicePids = [services.embeddedPostgres?.pid, services.embeddedRedis?.pid].filter((p): p is number => Boolean(p));
+      const redisCluster = services.embeddedRedisCluster?.processes() ?? null;
+      const servicePids = [
+        services.embeddedPostgres?.pid,
+        services.embeddedRedis?.pid,
+        ...(redisCluster?.map((n) => n.pid).filter(isAlive) ?? []),
+      ].filter((p): p is number => Boolean(p));
       const entry = (m: Managed): StackProcess => ({
         name: m.name,
         pid: m.child?.process.pid ?? null,
@@ -207,6 +212,7 @@ export async function startStack(
           haproxy: haproxy ? { pid: haproxy.process.pid, pids: haproxy.pids() } : null,
           postgres: services.embeddedPostgres ? { pid: services.embeddedPostgres.pid, port: services.embeddedPostgres.port } : null,
           redis: services.embeddedRedis ? { pid: services.embeddedRedis.pid, port: services.embeddedRedis.port } : null,
+          redisCluster,
         } satisfies StackState),
       );
       fs.renameSync(`${stateFile}.tmp`, stateFile);
