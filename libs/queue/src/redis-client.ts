@@ -1,5 +1,6 @@
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import type { RedisSettings } from '@taskflow/platform';
+import { followMigratedSubscriptions } from './sharded-subscriptions';
 
 /** A connection to the configured Redis: one server (`REDIS_MODE=single`) or a Redis Cluster. */
 export type RedisClient = Redis | Cluster;
@@ -7,7 +8,8 @@ export type RedisClient = Redis | Cluster;
 export interface RedisClientExtras {
   /**
    * Cluster mode: this client will SSUBSCRIBE (the Socket.IO sharded adapter's subscriber). ioredis then keeps one
-   * subscriber connection per master and moves the channels of a slot that changes master.
+   * subscriber connection per master and moves the channels of a slot that changes master (a failover; a migration
+   * through `followMigratedSubscriptions`).
    */
   shardedSubscriber?: boolean;
 }
@@ -33,10 +35,12 @@ export function createRedisClient(settings: RedisSettings, options: RedisOptions
       ...(url.protocol === 'rediss:' ? { tls: {} } : {}),
     },
   };
-  return new Cluster(
+  const cluster = new Cluster(
     settings.nodes.map((n) => ({ host: n.host, port: n.port })),
     clusterOptions,
   );
+  if (extras.shardedSubscriber) followMigratedSubscriptions(cluster);
+  return cluster;
 }
 
 /** The masters of a cluster (a command for "every key" must run on each), or the one server. */

@@ -21,16 +21,12 @@ export function resyncClientsAfterResubscribe(
     io.local.emit('sync:required', { reason: 'subscription_interrupted' });
   };
   if (sub instanceof Cluster) {
-    // Sharded subscribers are ioredis's own connections, one per master: one dropped (`-subscriber`: its master failed
-    // or the slots moved) is replaced after a topology refresh, which resubscribes its channels (`subscribersReady`).
-    let lost = false;
-    sub.on('-subscriber', () => {
-      lost = true;
-    });
+    // Sharded subscribers are ioredis's own connections, one per master. `subscribersReady` follows every change of
+    // them: one dropped (its master failed) and replaced, the slot map changed (a migration; see
+    // followMigratedSubscriptions in @taskflow/queue) and every channel subscribed again on its master. Broadcasts of
+    // the interval may be missing; at start-up the node has no socket yet.
     sub.on('subscribersReady', () => {
-      if (!lost) return;
-      lost = false;
-      resync();
+      if (io.of('/').sockets.size > 0) resync();
     });
     return;
   }

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { Cluster } from 'ioredis';
 import { Server } from 'socket.io';
 import { io as connect, type Socket as ClientSocket } from 'socket.io-client';
-import { startRedisCluster, type RedisClusterHandle } from '@taskflow/devstack';
+import { masterOfSlot, startRedisCluster, type RedisClusterHandle, type RedisClusterNodeView } from '@taskflow/devstack';
 import { createLogger, redisSettings, type RedisSettings } from '@taskflow/platform';
 import { createRedisClient, redisMasters, type RedisClient } from '@taskflow/queue';
 import { eventually } from '@taskflow/testing';
@@ -239,6 +239,44 @@ describe("the server's Redis features on a cluster client", () => {
     await eventually('the first expiry to pass', async () => (Date.now() > Math.max(...first) ? true : undefined));
     // Still counted: a second socket of the same user is refused.
     expect(await open('alice')).toEqual({ connected: false, code: 'TOO_MANY_SOCKETS' });
+  });
+});
+
+describe('a slot migrates to another master', () => {
+  it("subscribes a node's room again on the new master, tells its sockets to resync, and broadcasts reach them", async () => {
+    const [e, f] = await Promise.all([startNode(), startNode()]);
+    const admin = client() as Cluster;
+    await admin.ping();
+    // A room whose channel's slot is among the first thousand of its master's first range: `redis-cli --cluster
+    // reshard` moves the lowest slots first, so moving that many moves it.
+    let room = '';
+    let moved = 0;
+    let owner: RedisClusterNodeView | undefined;
+    for (let i = 0; !room; i++) {
+      const slot = Number(await admin.call('CLUSTER', 'KEYSLOT', `${KEY}#/#task:migrating-${i}#`));
+      owner = await masterOfSlot(cluster.nodes, cluster.password, slot);
+      const first = owner.ranges[0]!;
+      if (slot <= first[1] && slot - first[0] < 1000) [room, moved] = [`task:migrating-${i}`, slot - first[0] + 1];
+    }
+    const to = (await cluster.masters()).find((m) => m.port !== owner!.port)!;
+    const viewer = await socketOn(e.url, [room]);
+    await eventually('E to subscribe', async () => ((await roomSubscribers(room)) === 1 ? true : undefined));
+
+    await cluster.reshard({ host: '127.0.0.1', port: owner!.port }, to, moved);
+    // Redis ended the subscription on the old master; the node subscribed again on the new one.
+    await eventually('E to subscribe on the new master', async () => ((await roomSubscribers(room)) === 1 ? true : undefined), 30_000);
+    const slot = Number(await admin.call('CLUSTER', 'KEYSLOT', `${KEY}#/#${room}#`));
+    expect((await masterOfSlot(cluster.nodes, cluster.password, slot)).port).toBe(to.port);
+    await eventually(
+      'sync:required on the socket',
+      async () =>
+        viewer.frames.some((fr) => fr.event === 'sync:required' && fr.payload.reason === 'subscription_interrupted') ? true : undefined,
+      30_000,
+    );
+    f.io.to(room).emit('task:event_added' as never, { taskId: 'migrated', seq: 1 });
+    await eventually('the broadcast after the migration', async () =>
+      viewer.frames.some((fr) => fr.event === 'task:event_added' && fr.payload.taskId === 'migrated') ? true : undefined,
+    );
   });
 });
 
