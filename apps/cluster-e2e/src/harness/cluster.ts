@@ -3,9 +3,21 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { Redis } from 'ioredis';
+import { Cluster as RedisCluster, Redis } from 'ioredis';
 import pg from 'pg';
-import { localRedisUrl, readStackState, startRedis, type RedisHandle, type StackState } from '@taskflow/devstack';
+import {
+  clusterNodes,
+  localRedisUrl,
+  masterOfSlot,
+  readStackState,
+  reshardRedisCluster,
+  startRedis,
+  waitForTakeover,
+  type RedisClusterNode,
+  type RedisClusterNodeView,
+  type RedisHandle,
+  type StackState,
+} from '@taskflow/devstack';
 import { QUEUES } from '@taskflow/events';
 import { freePort, spawnTestProcess } from '@taskflow/testing';
 import { childrenOf, cmdline, environ, isRunning, owner, processTree, signal, sleep, until } from './proc';
@@ -16,7 +28,7 @@ export const DEMO_PASSWORD = 'faults-pw';
 export type Role = 'node' | 'worker' | 'haproxy' | 'postgres' | 'redis';
 export interface ClusterProcess {
   role: Role;
-  /** `server-1`, `worker-1`, or the role for the single ones. */
+  /** `server-1`, `worker-1`, `redis-<port>` for a Redis Cluster node, or the role for the single ones. */
   name: string;
   pid: number;
   port?: number;
@@ -69,8 +81,10 @@ export class Cluster {
   private readonly seen = new Map<number, ClusterProcess>();
   private ownPostgres?: { pid: number; port: number; child: ChildProcess };
   private ownRedis?: RedisHandle;
+  /** Redis Cluster nodes this harness started again after killing them. */
+  private readonly ownClusterNodes: RedisHandle[] = [];
   private pool?: pg.Pool;
-  private redisClient?: Redis;
+  private redisClient?: Redis | RedisCluster;
   private readonly poller: NodeJS.Timeout;
 
   private constructor(
@@ -171,12 +185,24 @@ export class Cluster {
       } else if (/(^|\/)haproxy$/.test(cmd[0] ?? '')) found.push({ role: 'haproxy', name: 'haproxy', pid });
       else if (/(^|\/)postgres$/.test(cmd[0] ?? ''))
         found.push({ role: 'postgres', name: 'postgres', pid, port: this.stackFile.postgres?.port });
-      else if (/redis-server/.test(cmd[0] ?? '')) found.push({ role: 'redis', name: 'redis', pid, port: this.stackFile.redis?.port });
+      else if (/redis-server/.test(cmd[0] ?? '')) {
+        // redis-server titles itself `redis-server <host>:<port> [cluster]`.
+        const port = Number(/:(\d+)/.exec(joined)?.[1]);
+        const clusterNode = this.stackFile.redisCluster?.some((n) => n.port === port);
+        found.push({
+          role: 'redis',
+          name: clusterNode ? `redis-${port}` : 'redis',
+          pid,
+          port: clusterNode ? port : this.stackFile.redis?.port,
+        });
+      }
     }
     if (this.ownPostgres && isRunning(this.ownPostgres.pid))
       found.push({ role: 'postgres', name: 'postgres', pid: this.ownPostgres.pid, port: this.ownPostgres.port });
     if (this.ownRedis && isRunning(this.ownRedis.pid))
       found.push({ role: 'redis', name: 'redis', pid: this.ownRedis.pid, port: this.ownRedis.port });
+    for (const node of this.ownClusterNodes)
+      if (isRunning(node.pid)) found.push({ role: 'redis', name: `redis-${node.port}`, pid: node.pid, port: node.port });
     for (const p of found) this.seen.set(p.pid, p);
     return found.sort((a, b) => `${a.role}${a.name}`.localeCompare(`${b.role}${b.name}`));
   }
@@ -318,12 +344,95 @@ export class Cluster {
     return this.pool;
   }
 
-  redis(): Redis {
+  redis(): Redis | RedisCluster {
     if (!this.redisClient) {
-      this.redisClient = new Redis(this.redisUrlForTests(), { maxRetriesPerRequest: 1, enableOfflineQueue: true, lazyConnect: false });
+      this.redisClient = this.clusterNodes
+        ? new RedisCluster(this.clusterNodes, { redisOptions: { password: this.secrets.redisPassword, maxRetriesPerRequest: 1 } })
+        : new Redis(this.redisUrlForTests(), { maxRetriesPerRequest: 1, enableOfflineQueue: true, lazyConnect: false });
       this.redisClient.on('error', () => undefined);
     }
     return this.redisClient;
+  }
+
+  /** `REDIS_MODE=cluster`: the stack's private Redis Cluster's nodes (masters and replicas), else undefined. */
+  get clusterNodes(): RedisClusterNode[] | undefined {
+    return this.stackFile.redisCluster?.map((n) => ({ host: '127.0.0.1', port: n.port }));
+  }
+
+  /** The Redis Cluster's masters that serve slots now. */
+  async redisMasters(): Promise<RedisClusterNodeView[]> {
+    const nodes = this.requireCluster();
+    for (const n of nodes) {
+      const view = await clusterNodes(n, this.secrets.redisPassword).catch(() => undefined);
+      if (view) return view.filter((v) => v.master && !v.failed && v.slots);
+    }
+    throw new Error('no Redis Cluster node answered CLUSTER NODES');
+  }
+
+  /** Connections subscribed (SSUBSCRIBE) to a sharded channel, over every master. */
+  async shardSubscribers(channel: string): Promise<number> {
+    const client = this.redis();
+    if (!(client instanceof RedisCluster)) throw new Error('sharded channels need a Redis Cluster (REDIS_MODE=cluster)');
+    // Which nodes are masters now (a failover or a reshard may have happened since this client last looked).
+    await new Promise<void>((resolve) => client.refreshSlotsCache(() => resolve()));
+    const counts = await Promise.all(
+      client.nodes('master').map(async (m) => Number(((await m.call('PUBSUB', 'SHARDNUMSUB', channel)) as [string, number])[1])),
+    );
+    return counts.reduce((a, b) => a + b, 0);
+  }
+
+  /** The Redis Cluster master that serves `key`'s slot now. */
+  async redisMasterOf(key: string): Promise<RedisClusterNodeView> {
+    const slot = Number(await this.redis().call('CLUSTER', 'KEYSLOT', key));
+    return masterOfSlot(this.requireCluster(), this.secrets.redisPassword, slot);
+  }
+
+  /**
+   * SIGKILLs a Redis Cluster master; resolves once its replica took over and the node runs again (its own data
+   * directory and nodes.conf: it rejoins as a replica of the promoted one), with how long the takeover took.
+   */
+  async killRedisMaster(port: number): Promise<{ takeoverMs: number }> {
+    const nodes = this.requireCluster();
+    const victim = this.find('redis', `redis-${port}`);
+    const killedAt = Date.now();
+    signal([victim.pid], 'SIGKILL');
+    await waitForTakeover(
+      nodes.filter((n) => n.port !== port),
+      this.secrets.redisPassword,
+      port,
+    );
+    const takeoverMs = Date.now() - killedAt;
+    const dir = path.join(this.dataDir, 'redis-cluster', `node-${port}`);
+    this.ownClusterNodes.push(
+      await startRedis({
+        dataDir: dir,
+        port,
+        password: this.secrets.redisPassword,
+        logFile: path.join(dir, 'redis.log'),
+        cluster: { nodeTimeoutMs: 2000 },
+      }),
+    );
+    return { takeoverMs };
+  }
+
+  /** `redis-cli --cluster reshard`: moves the lowest `slots` slots of master `from` to master `to`, during whatever runs. */
+  async reshardRedis(from: number, to: number, slots: number): Promise<{ slots: number; tookMs: number }> {
+    const started = Date.now();
+    const moved = await reshardRedisCluster({
+      nodes: this.requireCluster(),
+      password: this.secrets.redisPassword,
+      from: { host: '127.0.0.1', port: from },
+      to: { host: '127.0.0.1', port: to },
+      slots,
+      logFile: path.join(this.dataDir, 'logs', 'reshard.log'),
+    });
+    return { ...moved, tookMs: Date.now() - started };
+  }
+
+  private requireCluster(): RedisClusterNode[] {
+    const nodes = this.clusterNodes;
+    if (!nodes) throw new Error('this stack runs one Redis, not a Redis Cluster (REDIS_MODE=cluster)');
+    return nodes;
   }
 
   private redisUrlForTests(): string {
@@ -333,7 +442,9 @@ export class Cluster {
   /** Jobs BullMQ holds as failed, per queue: parked work that an operator would have to replay. */
   async failedJobs(): Promise<Record<string, number>> {
     const counts: Record<string, number> = {};
-    for (const queue of Object.values(QUEUES)) counts[queue] = await this.redis().zcard(`taskflow:${queue}:failed`);
+    // On a Redis Cluster the queues' keys share one hash tag (one slot).
+    const prefix = this.clusterNodes ? '{taskflow}' : 'taskflow';
+    for (const queue of Object.values(QUEUES)) counts[queue] = await this.redis().zcard(`${prefix}:${queue}:failed`);
     return counts;
   }
 
@@ -359,6 +470,7 @@ export class Cluster {
       await until('the restarted PostgreSQL to stop', () => !isRunning(pgPid), 30_000).catch(() => undefined);
     }
     await this.ownRedis?.stop();
+    for (const node of this.ownClusterNodes) await node.stop();
     const everything = new Set<number>([...this.seen.keys(), ...this.stackFile.pids, this.stackFile.supervisorPid]);
     // Give PostgreSQL backends a moment to notice their postmaster is gone.
     await until('every process of the stack to exit', () => [...everything].every((pid) => !isRunning(pid)), 10_000).catch(() => undefined);
