@@ -7,6 +7,7 @@ import type { JoinProbe, JoinProbeReport } from './join-probe';
 import type { WindowQuantiles } from '../stats/windowed-latency';
 import { postgresDelta, type PostgresCounters, type PostgresCounterSampler } from '../sample/postgres-counters';
 import { redisDelta, type RedisCounters, type RedisCounterSampler } from '../sample/redis-counters';
+import { pubSubDelta, type PubSubBytes, type PubSubBytesSampler } from '../sample/pubsub-bytes';
 
 /** One measured phase (product or baseline): the fields every report and the JSON line carry. */
 export interface Measurement {
@@ -52,6 +53,8 @@ export interface Measurement {
   health: HealthReport | null;
   /** Redis's bytes in and out, commands and publishes over the measured window (null: not sampled, or Redis restarted). */
   redis?: RedisCounters | null;
+  /** Bytes each server node's adapter got from Redis pub/sub over the measured window (null: not read, or a node restarted). */
+  pubSubBytesByNode?: PubSubBytes | null;
   /** The product database's commits and rows written over the measured window (null: not read, or reset). */
   postgres?: PostgresCounters | null;
   polls?: number;
@@ -88,6 +91,7 @@ export interface PhaseSpec {
   health?: HaproxyHealthWatch;
   /** The cluster's Redis, read with the CPU samples (the measured window). */
   redis?: RedisCounterSampler;
+  pubSub?: PubSubBytesSampler;
   postgres?: PostgresCounterSampler;
   /** Paced join probes over the measured window (after the ramp, while the sockets are held). */
   joinProbe?: JoinProbe;
@@ -121,7 +125,7 @@ export async function measurePhase(spec: PhaseSpec): Promise<Measurement> {
   // Let the nodes' heaps settle after the connect burst before reading memory.
   await new Promise((r) => setTimeout(r, 1000));
   const s1 = sampleComponents(spec.components);
-  const [r1, p1] = await Promise.all([spec.redis?.sample(), spec.postgres?.sample()]);
+  const [r1, p1, b1] = await Promise.all([spec.redis?.sample(), spec.postgres?.sample(), spec.pubSub?.sample()]);
   spec.lag?.start();
   spec.joinProbe?.start();
   const t0 = Date.now();
@@ -131,7 +135,7 @@ export async function measurePhase(spec: PhaseSpec): Promise<Measurement> {
   await new Promise((r) => setTimeout(r, spec.settleMs ?? 1500));
   const lag = spec.lag ? spec.lag.stop() : null;
   const s2 = sampleComponents(spec.components);
-  const [r2, p2] = await Promise.all([spec.redis?.sample(), spec.postgres?.sample()]);
+  const [r2, p2, b2] = await Promise.all([spec.redis?.sample(), spec.postgres?.sample(), spec.pubSub?.sample()]);
   const health = spec.health ? await spec.health.stop() : null;
   const finals = await spec.finals();
   // A change committed just before the finals were read may still be on its way (publish, fan-out): give it
@@ -180,6 +184,7 @@ export async function measurePhase(spec: PhaseSpec): Promise<Measurement> {
     health,
     ...(spec.redis ? { redis: redisDelta(r1 ?? null, r2 ?? null) } : {}),
     ...(spec.postgres ? { postgres: postgresDelta(p1 ?? null, p2 ?? null) } : {}),
+    ...(spec.pubSub ? { pubSubBytesByNode: pubSubDelta(b1 ?? null, b2 ?? null) } : {}),
     ...(report.polls ? { polls: report.polls, pollErrors: report.pollErrors } : {}),
     ...(report.slow.sockets || report.slow.othersFellBehind ? { slow: report.slow } : {}),
     ...(spec.windowed ? { latencyByWindow: report.windows.quantiles(t0) } : {}),

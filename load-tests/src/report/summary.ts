@@ -38,6 +38,7 @@ function fields(m: Measurement) {
     health: m.health,
     redis: m.redis ?? null,
     postgres: m.postgres ?? null,
+    pubSubBytesByNode: m.pubSubBytesByNode ?? null,
     cpuMsPerFrame: cpuMsPerFrame(m),
   };
 }
@@ -151,6 +152,15 @@ export function markdownReport(opts: BenchOptions, outcome: ScenarioOutcome, mac
       (m) => (m.health ? `${m.health.down} / ${m.health.up}, ${cell(m.health.failedChecks)}` : '–'),
     ],
     ['RSS per socket (server) KB', rssPerSocketCell],
+    [
+      'Redis pub/sub KB received per node per s (each node)',
+      (m) =>
+        m.pubSubBytesByNode
+          ? Object.values(m.pubSubBytesByNode)
+              .map((b) => round2(b / 1024 / m.durationS))
+              .join(' / ')
+          : '–',
+    ],
     ['CPU ms per frame (all but generator)', (m) => cpuMsPerFrame(m)],
     [
       'event-loop delay p99 / max ms (nodes)',

@@ -39,7 +39,8 @@ export function productComponents(cluster: BenchCluster | undefined, generatorPi
     nodes: { pids: () => pids(state()?.nodes), descendants: true },
     workers: { pids: () => pids(state()?.workers), descendants: true },
     haproxy: { pids: () => pids([state()?.haproxy ?? { pid: null }]), descendants: true },
-    redis: { pids: () => pids([state()?.redis ?? { pid: null }]), descendants: true },
+    // One redis-server, or the six of a private Redis Cluster (REDIS_MODE=cluster).
+    redis: { pids: () => pids([state()?.redis ?? { pid: null }, ...(state()?.redisCluster ?? [])]), descendants: true },
     postgres: { pids: () => pids([state()?.postgres ?? { pid: null }]), descendants: true },
     generator: { pids: () => [process.pid, ...generatorPids()], descendants: false },
   };

@@ -10,6 +10,7 @@ import { HaproxyHealthWatch } from '../sample/haproxy-health';
 import { round2 } from '../sample/proc-sampler';
 import { PostgresCounterSampler } from '../sample/postgres-counters';
 import { RedisCounterSampler } from '../sample/redis-counters';
+import { PubSubBytesSampler } from '../sample/pubsub-bytes';
 import type { ScenarioContext } from './context';
 
 export interface DriveStats {
@@ -83,6 +84,7 @@ export async function productPhase(
       serverComponents: ['nodes'],
       lag,
       redis,
+      pubSub: new PubSubBytesSampler(() => ctx.metricsUrls()),
       postgres,
       health: healthWatch(ctx),
       joinProbe: spec.joinProbe === false ? undefined : joinProbe(ctx, plans, spec.orgs ?? ctx.orgs),
@@ -142,7 +144,7 @@ function healthWatch(ctx: ScenarioContext): HaproxyHealthWatch | undefined {
 /** The bare fan-out at the frames per socket per second the product phase delivered. */
 export async function baselineFor(ctx: ScenarioContext, product: Measurement, durationS: number) {
   if (!ctx.redisUrl) {
-    ctx.log('no Redis known for the baseline (a --url run): skipped');
+    ctx.log('no single Redis known for the baseline (a --url run, or REDIS_MODE=cluster): skipped');
     return undefined;
   }
   const perSocket = product.connected ? product.framesPerSec / product.connected : 0;

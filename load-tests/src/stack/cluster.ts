@@ -12,7 +12,8 @@ export interface BenchCluster {
   dataDir: string;
   secrets: LocalSecrets;
   databaseUrl: string;
-  redisUrl: string;
+  /** The stack's one Redis; undefined on its private Redis Cluster (`REDIS_MODE=cluster`: no bare baseline, no Redis INFO totals). */
+  redisUrl: string | undefined;
   state(): StackState;
   stop(): Promise<void>;
 }
@@ -96,7 +97,7 @@ export async function startCluster(opts: {
     return read;
   };
   const first = state();
-  if (!first.postgres || !first.redis) {
+  if (!first.postgres || !(first.redis || first.redisCluster)) {
     await stop();
     throw new Error('stack.json names no embedded PostgreSQL/Redis: the bench cluster must start its own');
   }
@@ -106,7 +107,7 @@ export async function startCluster(opts: {
     dataDir,
     secrets,
     databaseUrl: `postgres://postgres:${encodeURIComponent(secrets.pgPassword)}@127.0.0.1:${first.postgres.port}/taskflow`,
-    redisUrl: redisUrlOf(first.redis.port, secrets),
+    redisUrl: first.redis ? redisUrlOf(first.redis.port, secrets) : undefined,
     state,
     stop,
   };
@@ -154,13 +155,14 @@ export function attachCluster(url: string, dataDir: string): BenchCluster {
   const secrets = read<LocalSecrets>('secrets.json');
   const state = () => read<StackState>('stack.json');
   const first = state();
-  if (!first.postgres || !first.redis) throw new Error('the stack uses an external PostgreSQL/Redis: the harness cannot seed it');
+  if (!first.postgres || !(first.redis || first.redisCluster))
+    throw new Error('the stack uses an external PostgreSQL/Redis: the harness cannot seed it');
   return {
     url,
     dataDir,
     secrets,
     databaseUrl: `postgres://postgres:${encodeURIComponent(secrets.pgPassword)}@127.0.0.1:${first.postgres.port}/taskflow`,
-    redisUrl: redisUrlOf(first.redis.port, secrets),
+    redisUrl: first.redis ? redisUrlOf(first.redis.port, secrets) : undefined,
     state,
     stop: async () => undefined,
   };

@@ -362,12 +362,15 @@ describe('health, readiness, metrics', () => {
 
   it('records the commit → broadcast lag of dashboard rows a node delivers', async () => {
     const before = await metricValue('taskflow_publish_lag_seconds_count');
+    const bytesBefore = await metricValue('taskflow_redis_pubsub_received_bytes_total');
     const { task } = await t.f.newTask(t.f.users.bob, { title: 'lag probe' });
     const row = { ...toDashboardTask(task), taskId: 'lag-probe', seq: 1, updatedAt: new Date(Date.now() - 40).toISOString() };
     emitter.to(rooms.org(t.f.users.bob.orgId)).emit('dashboard:task_list_updated', row);
     await control.waitFor((e) => e.event === 'dashboard:task_list_updated' && e.payload.taskId === 'lag-probe', 'the probe row');
     const after = await metricValue('taskflow_publish_lag_seconds_count');
     expect(after).toBe(before + 1);
+    // The row's message (MessagePack, with its channel) was counted in the bytes the node got from Redis.
+    expect(await metricValue('taskflow_redis_pubsub_received_bytes_total')).toBeGreaterThan(bytesBefore + Object.keys(row).join('').length);
     expect(await metricValue('taskflow_publish_lag_seconds_sum')).toBeGreaterThanOrEqual(0.04);
   });
 });

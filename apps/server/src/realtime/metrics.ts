@@ -50,6 +50,12 @@ export class RealtimeMetrics {
     help: 'Times this node told its clients to resync after its Redis subscription was restored',
     registers: [this.registry],
   });
+  /** What Redis sends this node's adapter subscriber: every broadcast of the cluster (classic), or its rooms' (sharded). */
+  readonly pubSubBytes = new Counter({
+    name: 'taskflow_redis_pubsub_received_bytes_total',
+    help: "Bytes of the Redis pub/sub messages this node's Socket.IO adapter received (channel and payload, RESP framing excluded)",
+    registers: [this.registry],
+  });
   readonly fellBehind = new Counter({
     name: 'taskflow_socket_fell_behind_total',
     help: 'Times a socket went past WEBSOCKET_MAX_BUFFERED_BYTES and stopped getting broadcasts until it drained',

@@ -12,7 +12,8 @@ const CHANNEL_PREFIX = `${SOCKET_IO_REDIS_KEY}#/#`;
 /**
  * Listens to what the adapter's subscriber receives: each broadcast extends (or drops) the dashboard snapshots of
  * its rooms, and is counted (with its commit → broadcast lag) once per broadcast this node delivers (its room has
- * local sockets), never per socket.
+ * local sockets), never per socket. Every message's bytes are counted too, broadcasts for rooms the node does not
+ * host and the adapter's own requests included: what a node pays Redis for, classic adapter or sharded.
  */
 export function tapBroadcasts(
   sub: RedisClient,
@@ -20,8 +21,12 @@ export function tapBroadcasts(
   deps: { snapshots: DashboardSnapshots; metrics: RealtimeMetrics },
 ): void {
   const adapterRooms = () => io.of('/').adapter.rooms;
+  const bytes = (channel: Buffer, message: Buffer) => deps.metrics.pubSubBytes.inc(channel.length + message.length);
+  // The classic adapter's requests and responses between nodes (plain SUBSCRIBE).
+  sub.on('messageBuffer', bytes);
   // The classic adapter's pattern subscription (one Redis): a room's channel, or the namespace's for several rooms.
   sub.on('pmessageBuffer', (_pattern: Buffer, channel: Buffer, message: Buffer) => {
+    bytes(channel, message);
     const broadcast = decodeClassicBroadcast(message);
     if (!broadcast) return;
     const room = channel.toString().slice(CHANNEL_PREFIX.length, -1);
@@ -33,7 +38,8 @@ export function tapBroadcasts(
   });
   // The sharded adapter's channels (a Redis Cluster): a room's own channel, which this node has only while it hosts the
   // room, or the namespace's channel for broadcasts to several rooms (and the adapter's requests, which are no broadcast).
-  sub.on('smessageBuffer', (_channel: Buffer, message: Buffer) => {
+  sub.on('smessageBuffer', (channel: Buffer, message: Buffer) => {
+    bytes(channel, message);
     const broadcast = decodeClusterBroadcast(message);
     if (!broadcast) return;
     deps.snapshots.received(broadcast.rooms, broadcast.packet, broadcast.except);
