@@ -32,7 +32,12 @@ export class PubSubBytesSampler {
 /** Growth per node between two readings; null when either is missing, a node is in one only, or a counter went back (a restart). */
 export function pubSubDelta(a: PubSubBytes | null, b: PubSubBytes | null): PubSubBytes | null {
   if (!a || !b) return null;
-  const keys = Object.keys(b);
-  if (keys.length !== Object.keys(a).length || keys.some((k) => a[k] === undefined || b[k]! < a[k]!)) return null;
-  return Object.fromEntries(keys.sort().map((k) => [k, b[k]! - a[k]!]));
+  if (Object.keys(a).length !== Object.keys(b).length) return null;
+  const grown: PubSubBytes = {};
+  for (const [node, after] of Object.entries(b).sort(([x], [y]) => x.localeCompare(y))) {
+    const before = a[node];
+    if (before === undefined || after < before) return null;
+    grown[node] = after - before;
+  }
+  return grown;
 }
