@@ -214,13 +214,7 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
       const replicas = infos.filter((i) => i.includes('role:slave'));
       return (replicas.length === total - masterCount && replicas.every((i) => i.includes('master_link_status:up'))) || undefined;
     });
-    const masters = async () => {
-      for (const n of nodes) {
-        const view = await clusterNodes(n, password).catch(() => undefined);
-        if (view) return view.filter((v) => v.master && !v.failed && v.slots).map((v) => ({ host: HOST, port: v.port }));
-      }
-      throw new Error('no Redis Cluster node answered CLUSTER NODES');
-    };
+    const masters = async () => (await clusterMasters(nodes, password)).map((v) => ({ host: HOST, port: v.port }));
     const handleOf = (port: number) => handles.find((h) => h.port === port);
     return {
       nodes,
@@ -264,14 +258,20 @@ export async function waitForTakeover(rest: RedisClusterNode[], password: string
   );
 }
 
-/** The master serving `slot` now, as the first node of `nodes` that answers sees it. */
-export async function masterOfSlot(nodes: RedisClusterNode[], password: string, slot: number): Promise<RedisClusterNodeView> {
+/** The masters serving slots now, as the first node of `nodes` that answers sees them. */
+export async function clusterMasters(nodes: RedisClusterNode[], password: string): Promise<RedisClusterNodeView[]> {
   for (const n of nodes) {
     const view = await clusterNodes(n, password).catch(() => undefined);
-    const owner = view?.find((v) => v.master && !v.failed && v.ranges.some(([a, b]) => slot >= a && slot <= b));
-    if (owner) return owner;
+    if (view) return view.filter((v) => v.master && !v.failed && v.slots);
   }
-  throw new Error(`no Redis Cluster node says who serves slot ${slot}`);
+  throw new Error('no Redis Cluster node answered CLUSTER NODES');
+}
+
+/** The master serving `slot` now, as the first node of `nodes` that answers sees it. */
+export async function masterOfSlot(nodes: RedisClusterNode[], password: string, slot: number): Promise<RedisClusterNodeView> {
+  const owner = (await clusterMasters(nodes, password)).find((v) => v.ranges.some(([a, b]) => slot >= a && slot <= b));
+  if (!owner) throw new Error(`no Redis Cluster node says who serves slot ${slot}`);
+  return owner;
 }
 
 /** Slots a node view serves. */

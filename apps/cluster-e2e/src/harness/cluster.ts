@@ -6,7 +6,7 @@ import path from 'node:path';
 import { Cluster as RedisCluster, Redis } from 'ioredis';
 import pg from 'pg';
 import {
-  clusterNodes,
+  clusterMasters,
   localRedisUrl,
   masterOfSlot,
   readStackState,
@@ -360,13 +360,8 @@ export class Cluster {
   }
 
   /** The Redis Cluster's masters that serve slots now. */
-  async redisMasters(): Promise<RedisClusterNodeView[]> {
-    const nodes = this.requireCluster();
-    for (const n of nodes) {
-      const view = await clusterNodes(n, this.secrets.redisPassword).catch(() => undefined);
-      if (view) return view.filter((v) => v.master && !v.failed && v.slots);
-    }
-    throw new Error('no Redis Cluster node answered CLUSTER NODES');
+  redisMasters(): Promise<RedisClusterNodeView[]> {
+    return clusterMasters(this.requireCluster(), this.secrets.redisPassword);
   }
 
   /** Connections subscribed (SSUBSCRIBE) to a sharded channel, over every master. */
