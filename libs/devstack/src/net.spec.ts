@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import net from 'node:net';
 import { assertPortFree, freePort } from './net';
 
@@ -18,6 +19,18 @@ describe('assertPortFree', () => {
       );
     } finally {
       server.close();
+    }
+  });
+});
+
+describe('freePort', () => {
+  it('gives a bindable port outside the range the kernel hands to outgoing connections', async () => {
+    const [low] = fs.readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    const ports = await Promise.all(Array.from({ length: 5 }, () => freePort()));
+    for (const port of ports) {
+      if (low! > 11_000) expect(port).toBeLessThan(low!);
+      else expect(port).toBeGreaterThan(0);
+      await expect(assertPortFree(port)).resolves.toBeUndefined();
     }
   });
 });

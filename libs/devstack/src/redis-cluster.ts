@@ -1,11 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { startChild, stopChild } from './child';
-import { freePort, waitFor } from './net';
+import { canListen, freePort, waitFor } from './net';
 import { startRedis, type RedisHandle } from './redis';
 
 export interface RedisClusterNode {
@@ -52,15 +51,6 @@ export interface RedisClusterOptions {
 const HOST = '127.0.0.1';
 /** Redis listens for the cluster bus on port + 10000. */
 const BUS_OFFSET = 10_000;
-
-function canListen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = net.createServer();
-    server.unref();
-    server.once('error', () => resolve(false));
-    server.listen(port, HOST, () => server.close(() => resolve(true)));
-  });
-}
 
 /** A free port whose cluster bus port (port + 10000) is free too. */
 async function freeNodePort(taken: Set<number>): Promise<number> {

@@ -166,16 +166,20 @@ export async function startStack(
         log(
           `haproxy: maxconn ${limits.maxconn} (this machine's hard descriptor limit is ${limits.cappedBy} and cannot be raised; two descriptors per connection)`,
         );
+      const haproxyLog = path.join(env.DATA_DIR, 'logs', 'haproxy.log');
       haproxy = startHaproxyGroup({
         processes: topology.lbProcesses ?? 1,
         configFile: path.join(env.DATA_DIR, 'haproxy.cfg'),
         config: (memberSocket) => haproxyConfig({ port: env.PORT, statsSocket: memberSocket, limits }),
-        logFile: path.join(env.DATA_DIR, 'logs', 'haproxy.log'),
+        logFile: haproxyLog,
         statsSocket,
       });
       void haproxy.exited.then(
         (code) =>
-          !stopping && log(`haproxy exited unexpectedly (code ${code}): the stack has no entry point; press Ctrl-C and start it again`),
+          !stopping &&
+          log(
+            `haproxy exited unexpectedly (code ${code}): the stack has no entry point; press Ctrl-C and start it again. Its last lines (${haproxyLog}):\n${logTail(haproxyLog)}`,
+          ),
       );
       await waitFor("HAProxy's runtime API", async () => (await haproxy!.command('show info').catch(() => undefined)) || undefined, 15_000);
     }
@@ -305,5 +309,14 @@ async function prepareDatabase(databaseUrl: string, env: StackEnv, log: (line: s
     }
   } finally {
     await db.destroy();
+  }
+}
+
+/** The last lines of a log file (what a process that died at start said), or a note that there is none. */
+function logTail(file: string, lines = 10): string {
+  try {
+    return fs.readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
   }
 }

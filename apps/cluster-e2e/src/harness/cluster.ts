@@ -7,6 +7,7 @@ import { Cluster as RedisCluster, Redis } from 'ioredis';
 import pg from 'pg';
 import {
   clusterMasters,
+  freePort,
   localRedisUrl,
   masterOfSlot,
   readStackState,
@@ -19,7 +20,7 @@ import {
   type StackState,
 } from '@taskflow/devstack';
 import { QUEUES } from '@taskflow/events';
-import { freePort, spawnTestProcess } from '@taskflow/testing';
+import { spawnTestProcess } from '@taskflow/testing';
 import { childrenOf, cmdline, environ, isRunning, owner, processTree, signal, sleep, until } from './proc';
 
 const REPO_ROOT = path.resolve(__dirname, '../../../..');
