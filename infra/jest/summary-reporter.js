@@ -1,5 +1,6 @@
 // Writes each project's test counts to TASKFLOW_TEST_REPORT_DIR so `npm test`
-// can print one total line across projects (Nx runs each project's Jest alone).
+// can print one total line across projects (Nx runs each project's Jest alone),
+// and name every failed test at the end, where a truncated CI log still shows it.
 const fs = require('node:fs');
 const path = require('node:path');
 
@@ -17,6 +18,14 @@ class SummaryReporter {
       passed: results.numPassedTests,
       failed: results.numFailedTests + results.numRuntimeErrorTestSuites,
       skipped: results.numPendingTests + results.numTodoTests,
+      failures: results.testResults.flatMap((file) => {
+        const where = path.relative(path.resolve(__dirname, '../..'), file.testFilePath);
+        const firstLine = (text) => (text ?? '').split('\n').find((l) => l.trim()) ?? '';
+        if (file.testExecError) return [`${where}: ${firstLine(file.testExecError.message)}`];
+        return file.testResults
+          .filter((t) => t.status === 'failed')
+          .map((t) => `${where} › ${t.fullName}: ${firstLine(t.failureMessages[0]).slice(0, 300)}`);
+      }),
     };
     fs.writeFileSync(path.join(dir, `${name}.json`), JSON.stringify(summary));
   }

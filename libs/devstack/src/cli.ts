@@ -140,15 +140,18 @@ async function services(env: StackEnv, _args: string[]): Promise<number> {
 function printTotals(reportDir: string): void {
   if (!fs.existsSync(reportDir)) return;
   const totals = { passed: 0, failed: 0, skipped: 0, projects: 0 };
+  const failures: string[] = [];
   for (const file of fs.readdirSync(reportDir)) {
-    const r = JSON.parse(fs.readFileSync(path.join(reportDir, file), 'utf8')) as typeof totals;
+    const r = JSON.parse(fs.readFileSync(path.join(reportDir, file), 'utf8')) as typeof totals & { failures?: string[] };
     totals.passed += r.passed;
     totals.failed += r.failed;
     totals.skipped += r.skipped;
     totals.projects += 1;
+    failures.push(...(r.failures ?? []));
   }
   console.log(`\nTests across ${totals.projects} projects:`);
   console.log(`${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
+  if (failures.length) console.log(`Failed:\n${failures.map((f) => `  ✕ ${f}`).join('\n')}`);
 }
 
 async function test(env: StackEnv, args: string[]): Promise<number> {
