@@ -46,6 +46,12 @@ afterAll(async () => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
+/**
+ * Each answer comes once the limiter's Redis command (500 ms timeout) gave up, at most: 1.6 s seen under load. That
+ * is far inside the 10 s a request waits here, which the stall (until the test ends it) would otherwise take.
+ */
+const BOUND_MS = 4000;
+
 /** The answer and how long it took. */
 async function timed<T>(work: () => Promise<T>): Promise<{ answer: T; ms: number }> {
   const started = Date.now();
@@ -53,7 +59,7 @@ async function timed<T>(work: () => Promise<T>): Promise<{ answer: T; ms: number
   return { answer, ms: Date.now() - started };
 }
 
-it('answers task:join, resync_requested and task:leave within ~1.5 s while Redis is stalled', async () => {
+it('answers task:join, resync_requested and task:leave within seconds, not the stall, while Redis is stalled', async () => {
   client = await openSocket(url, { token: await login(url, 'alice', FIXTURE_PASSWORD) });
   const { task } = await t.f.newTask(t.f.users.alice);
   const other = (await t.f.newTask(t.f.users.alice)).task;
@@ -63,13 +69,13 @@ it('answers task:join, resync_requested and task:leave within ~1.5 s while Redis
   try {
     const join = await timed(() => client!.request('task:join', { taskId: other.id }, 10_000));
     expect(join.answer).toEqual({ ok: true, data: { seq: 1 } });
-    expect(join.ms).toBeLessThan(1500);
+    expect(join.ms).toBeLessThan(BOUND_MS);
     const resync = await timed(() => client!.request('resync_requested', { taskIds: [task.id], since: { [task.id]: 0 } }, 10_000));
     expect(resync.answer).toMatchObject({ ok: true, data: { results: [{ taskId: task.id, kind: 'events' }] } });
-    expect(resync.ms).toBeLessThan(1500);
+    expect(resync.ms).toBeLessThan(BOUND_MS);
     const leave = await timed(() => client!.request('task:leave', { taskId: task.id }, 10_000));
     expect(leave.answer).toEqual({ ok: true });
-    expect(leave.ms).toBeLessThan(1500);
+    expect(leave.ms).toBeLessThan(BOUND_MS);
     // Still limited meanwhile: the in-memory stand-in counts this socket's messages.
     const burst = await Promise.all(Array.from({ length: 40 }, () => client!.request('dashboard:leave', {}, 10_000)));
     expect(burst.filter((a) => (a as { error?: { code: string } }).error?.code === 'RATE_LIMITED').length).toBeGreaterThan(0);
