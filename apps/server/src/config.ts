@@ -12,6 +12,8 @@ import {
   redisEnv,
   repoList,
   sharedSettings,
+  tracingEnv,
+  tracingSettings,
 } from '@taskflow/platform';
 import { proxyList } from './http/trusted-proxies';
 
@@ -25,6 +27,7 @@ export const ServerEnvSchema = Type.Object({
   ...databaseEnv(10),
   ...redisEnv,
   ...processEnv('server'),
+  ...tracingEnv('server'),
   REQUEST_LOG_LEVEL: described(
     Env.optionalLogLevel(),
     'Level of the per-request lines (`incoming request`, `request completed`); unset: `debug` when stdout is a terminal ' +
@@ -323,6 +326,7 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env, stdoutIsT
     // On a terminal they would be most of what a developer reads; containers and pipes keep them (JSON, info).
     REQUEST_LOG_LEVEL: parsed.REQUEST_LOG_LEVEL ?? (stdoutIsTerminal ? 'debug' : 'info'),
     ...sharedSettings(parsed),
+    tracing: tracingSettings(parsed),
     repoSeeds: Object.freeze(repoList(parsed.GITHUB_REPOS).map((r) => Object.freeze(r))),
     trustedProxies: trustedProxies(parsed.TRUSTED_PROXIES),
     allowedOrigins: Object.freeze(

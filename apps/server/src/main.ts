@@ -1,4 +1,4 @@
-import { ConfigError, createLogger, installProcessGuards, onShutdown } from '@taskflow/platform';
+import { ConfigError, createLogger, installProcessGuards, onShutdown, startTracing } from '@taskflow/platform';
 import { createDb, migrateToLatest, seedDemo, seedOrgRepos } from '@taskflow/store';
 import { buildApp } from './app';
 import { loadServerConfig } from './config';
@@ -9,6 +9,8 @@ async function main(): Promise<void> {
   const logger = createLogger('server', config.LOG_LEVEL).child({ node: config.NODE_ID });
   // A failed I/O call nobody awaited is logged and counted, not fatal; an uncaught exception still exits.
   installProcessGuards(logger);
+  // Before anything that could start a span; off (a no-op) unless OTEL_EXPORTER_OTLP_ENDPOINT is set.
+  const stopTracing = startTracing(config.tracing, logger);
   const db = createDb(config.DATABASE_URL, {
     max: config.DB_POOL_SIZE,
     applicationName: config.NODE_ID,
@@ -38,6 +40,7 @@ async function main(): Promise<void> {
     await app.close();
     await queue.close();
     await db.destroy();
+    await stopTracing();
   });
   // A deep accept queue: while a connect burst stalls the event loop, the kernel still completes the load
   // balancer's TCP health checks (Node's default of 511 filled at ~800 connects/s and HAProxy marked nodes DOWN).

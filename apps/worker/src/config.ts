@@ -1,5 +1,17 @@
 import { Type } from '@sinclair/typebox';
-import { databaseEnv, described, Env, githubEnv, jobRetryEnv, parseEnv, processEnv, redisEnv, sharedSettings } from '@taskflow/platform';
+import {
+  databaseEnv,
+  described,
+  Env,
+  githubEnv,
+  jobRetryEnv,
+  parseEnv,
+  processEnv,
+  redisEnv,
+  sharedSettings,
+  tracingEnv,
+  tracingSettings,
+} from '@taskflow/platform';
 
 /**
  * The worker's configuration: parsed once at start, frozen, every bad variable listed. Each `description` is docs/configuration.md.
@@ -9,6 +21,7 @@ export const WorkerEnvSchema = Type.Object({
   ...databaseEnv(5),
   ...redisEnv,
   ...processEnv('worker'),
+  ...tracingEnv('worker'),
   WORKER_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 100, default: 4, description: 'Jobs a worker runs at once per queue.' }),
   ...jobRetryEnv,
   JOB_BACKOFF_MAX_MS: Type.Integer({ minimum: 0, default: 60_000, description: 'The cap of the retry delay.' }),
@@ -76,6 +89,7 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env) {
   return Object.freeze({
     ...parsed,
     ...sharedSettings(parsed),
+    tracing: tracingSettings(parsed),
   });
 }
 export type WorkerConfig = ReturnType<typeof loadWorkerConfig>;

@@ -1,4 +1,4 @@
-import { ConfigError, createLogger, installProcessGuards, onShutdown, tellSupervisorReady } from '@taskflow/platform';
+import { ConfigError, createLogger, installProcessGuards, onShutdown, startTracing, tellSupervisorReady } from '@taskflow/platform';
 import { loadWorkerConfig } from './config';
 import { startHeartbeat } from './heartbeat';
 import { startWorkerRuntime } from './runtime';
@@ -12,6 +12,8 @@ async function main(): Promise<void> {
   const logger = createLogger('worker', config.LOG_LEVEL).child({ node: config.NODE_ID });
   // A failed I/O call nobody awaited is logged and counted, not fatal; an uncaught exception still exits.
   installProcessGuards(logger);
+  // Before anything that could start a span; off (a no-op) unless OTEL_EXPORTER_OTLP_ENDPOINT is set.
+  const stopTracing = startTracing(config.tracing, logger);
   // Signal handlers first: "worker ready" is logged inside startWorkerRuntime, and a supervisor that answers it with
   // SIGTERM at once (on a busy machine, before the next statement ran) would otherwise kill the process unclean.
   let stop = async (): Promise<void> => undefined;
@@ -24,6 +26,7 @@ async function main(): Promise<void> {
     // Beats go on while in-flight jobs finish, so a liveness probe does not kill a worker that is stopping cleanly.
     await runtime.stop();
     await stopHeartbeat();
+    await stopTracing();
   };
   // Under the local stack's supervisor: a rolling restart moves on once this worker takes jobs.
   runtime.ready.then(

@@ -101,10 +101,18 @@ type WebhookDelivery =
       url: string;
     };
 
+/**
+ * The W3C `traceparent` of the span that queued the job (OpenTelemetry, when tracing is on): the job's span continues
+ * that trace. Absent while tracing is off, and in jobs queued by an older node.
+ */
+export interface JobTrace {
+  traceparent?: string;
+}
+
 export interface JobData {
-  analyze: AnalyzeJobData;
-  dispatch: DispatchJobData;
-  'apply-webhook': WebhookJobData;
+  analyze: AnalyzeJobData & JobTrace;
+  dispatch: DispatchJobData & JobTrace;
+  'apply-webhook': WebhookJobData & JobTrace;
 }
 
 /** One job per (step, task, seq): enqueuing the same step twice while the job exists is a no-op. */

@@ -16,6 +16,39 @@ export const processEnv = (role: string) => ({
   NODE_ID: Type.String({ default: `${role}-${process.pid}`, description: 'Name of this node in logs and health output.' }),
 });
 
+/** OpenTelemetry traces (tracing.ts): off unless an OTLP endpoint is set; `role` names the service by default. */
+export const tracingEnv = (role: string) => ({
+  OTEL_EXPORTER_OTLP_ENDPOINT: described(
+    Type.Optional(Env.url()),
+    'OTLP/HTTP collector (e.g. `http://otel-collector:4318`; spans go to `/v1/traces`): traces of each change from the ' +
+      'webhook request through the job, the transaction, the outbox publish and the broadcast to the socket emit. Unset, tracing is off.',
+  ),
+  OTEL_SERVICE_NAME: Type.String({
+    minLength: 1,
+    default: `taskflow-${role}`,
+    description: 'The `service.name` of this process in traces.',
+  }),
+  OTEL_BSP_SCHEDULE_DELAY: Type.Integer({
+    minimum: 100,
+    maximum: 60_000,
+    default: 5000,
+    description: 'Longest a finished span waits before it is exported (milliseconds).',
+  }),
+});
+
+/** The tracing settings (tracing.ts) from the parsed `tracingEnv` variables. */
+export function tracingSettings(parsed: {
+  OTEL_EXPORTER_OTLP_ENDPOINT?: string;
+  OTEL_SERVICE_NAME: string;
+  OTEL_BSP_SCHEDULE_DELAY: number;
+}) {
+  return Object.freeze({
+    endpoint: parsed.OTEL_EXPORTER_OTLP_ENDPOINT,
+    serviceName: parsed.OTEL_SERVICE_NAME,
+    exportDelayMs: parsed.OTEL_BSP_SCHEDULE_DELAY,
+  });
+}
+
 /** PostgreSQL and its pool; `poolSize`: the app's default number of connections. */
 export const databaseEnv = (poolSize: number) => ({
   DATABASE_URL: described(Env.url(), 'PostgreSQL to use.'),

@@ -7,3 +7,4 @@ export * from './logger';
 export * from './shutdown';
 export * from './supervised';
 export * from './process-guards';
+export * from './tracing';

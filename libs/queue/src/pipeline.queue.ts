@@ -11,7 +11,7 @@ import {
   type QueueName,
   type WebhookJobData,
 } from '@taskflow/events';
-import { AppError, withDeadline, type Logger, type RedisSettings } from '@taskflow/platform';
+import { activeTraceParent, AppError, withDeadline, type Logger, type RedisSettings } from '@taskflow/platform';
 import { createRedisClient, queueKeyPrefix, type RedisClient } from './redis-client';
 import { CAPPED_BACKOFF, DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry-policy';
 
@@ -168,6 +168,9 @@ export class PipelineQueue {
 
   private async add<J extends JobName>(name: J, data: JobData[J], id: string, replace: readonly FinishedState[]): Promise<EnqueueOutcome> {
     const queue = this.queueFor(name);
+    // The job's span continues the trace of whatever queued it (a webhook request, a transition); nothing while off.
+    const traceparent = activeTraceParent();
+    if (traceparent) data = { ...data, traceparent };
     // BullMQ waits for the connection to become ready, however long that takes: bound it.
     return withDeadline(this.addOrReplay(queue, name, data, id, replace), ADD_TIMEOUT_MS, `enqueue ${name} timed out`);
   }

@@ -88,6 +88,8 @@ export interface TaskEventsTable {
   createdAt: Timestamp;
   /** Outbox: null until the event was handed to the broadcaster. */
   publishedAt: NullableTimestamp;
+  /** The W3C traceparent of the span that committed it (migration 0011), which the publish continues; null while tracing is off. */
+  traceParent: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface WebhookDeliveriesTable {

@@ -1,3 +1,4 @@
+import { activeTraceParent, withSpan } from '@taskflow/platform';
 import { sql } from 'kysely';
 import {
   ATTEMPT_RESET,
@@ -76,38 +77,41 @@ export async function transition(db: Db, input: TransitionInput): Promise<Commit
     if (!eventsForTransition(status, to).includes(event)) throw new IllegalTransitionError(status, to, event);
   }
   const isRetry = event === 'retried';
-  return db.transaction().execute(async (trx) => {
-    const { delivery } = input;
-    if (delivery && !(await recordDelivery(trx, { ...delivery, taskId, outcome: 'applied' }))) {
-      throw new DeliveryAlreadyAppliedError(delivery.deliveryId);
-    }
-    let update = trx
-      .updateTable('tasks')
-      .set({
-        ...input.patch,
-        status: to,
-        seq: sql`seq + 1`,
-        updatedAt: sql`clock_timestamp()`,
-        completedAt: TERMINAL_STATUSES.includes(to) ? sql`clock_timestamp()` : null,
-        // A retry starts a new attempt: nothing of the previous one (issue, PR, CI, analysis) stays on the task.
-        ...(isRetry ? { retryCount: sql`retry_count + 1`, ...ATTEMPT_RESET, analysis: null } : {}),
-      })
-      .where('id', '=', taskId)
-      .where('status', 'in', from);
-    if (isRetry) update = update.where('retryCount', '<', MAX_RETRIES);
-    const updated = await update.returning('id').executeTakeFirst();
-    if (!updated) {
-      const current = await trx.selectFrom('tasks').select(['status']).where('id', '=', taskId).executeTakeFirst();
-      if (!current) throw new TaskNotFoundError(taskId);
-      if (isRetry && from.includes(current.status)) throw new RetryLimitError(taskId, MAX_RETRIES);
-      throw new StaleTransitionError(taskId, from, current.status);
-    }
-    const committed = await insertEvent(trx, taskId, event, input.actorId ?? null, input.detail);
-    const { idempotency } = input;
-    if (idempotency)
-      await recordIdempotentAnswer(trx, idempotency, { statusCode: idempotency.statusCode, body: idempotency.answer(committed) });
-    return committed;
-  });
+  // Its span is the parent of the event's outbox publish (tracing on): the trace shows the commit's own time.
+  return withSpan('task.transition', { attributes: { 'task.id': taskId, 'task.event': event, 'task.status': to } }, () =>
+    db.transaction().execute(async (trx) => {
+      const { delivery } = input;
+      if (delivery && !(await recordDelivery(trx, { ...delivery, taskId, outcome: 'applied' }))) {
+        throw new DeliveryAlreadyAppliedError(delivery.deliveryId);
+      }
+      let update = trx
+        .updateTable('tasks')
+        .set({
+          ...input.patch,
+          status: to,
+          seq: sql`seq + 1`,
+          updatedAt: sql`clock_timestamp()`,
+          completedAt: TERMINAL_STATUSES.includes(to) ? sql`clock_timestamp()` : null,
+          // A retry starts a new attempt: nothing of the previous one (issue, PR, CI, analysis) stays on the task.
+          ...(isRetry ? { retryCount: sql`retry_count + 1`, ...ATTEMPT_RESET, analysis: null } : {}),
+        })
+        .where('id', '=', taskId)
+        .where('status', 'in', from);
+      if (isRetry) update = update.where('retryCount', '<', MAX_RETRIES);
+      const updated = await update.returning('id').executeTakeFirst();
+      if (!updated) {
+        const current = await trx.selectFrom('tasks').select(['status']).where('id', '=', taskId).executeTakeFirst();
+        if (!current) throw new TaskNotFoundError(taskId);
+        if (isRetry && from.includes(current.status)) throw new RetryLimitError(taskId, MAX_RETRIES);
+        throw new StaleTransitionError(taskId, from, current.status);
+      }
+      const committed = await insertEvent(trx, taskId, event, input.actorId ?? null, input.detail);
+      const { idempotency } = input;
+      if (idempotency)
+        await recordIdempotentAnswer(trx, idempotency, { statusCode: idempotency.statusCode, body: idempotency.answer(committed) });
+      return committed;
+    }),
+  );
 }
 
 /**
@@ -127,7 +131,8 @@ export async function insertEvent(
   const payload = { ...eventPayload(eventType, task, facts), ...(withActor ? { detail: withActor } : {}) };
   const event = await trx
     .insertInto('taskEvents')
-    .values({ taskId, seq: task.seq, eventType, payload: JSON.stringify(payload), actorId })
+    // The outbox publish continues the committing span's trace (tracing on); null otherwise.
+    .values({ taskId, seq: task.seq, eventType, payload: JSON.stringify(payload), actorId, traceParent: activeTraceParent() ?? null })
     .returningAll()
     .executeTakeFirstOrThrow();
   await createNotifications(trx, task, event.seq, eventType, payload);

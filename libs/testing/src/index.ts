@@ -2,6 +2,7 @@ export * from './test-database';
 export * from './http-fake';
 export * from './fake-openai';
 export * from './fake-github';
+export * from './fake-otlp';
 export * from './processes';
 export { runTestProcess, spawnTestProcess, type TestProcess, type TestProcessOptions, type TestProcessResult } from './test-process';
 export * from './api-client';

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { WebhookResponse, type WebhookJobData, type WebhookScope } from '@taskflow/events';
-import { AppError, withDeadline } from '@taskflow/platform';
+import { AppError, SpanKind, withDeadline, withSpan } from '@taskflow/platform';
 import { deliveryOutcome, findRepoOwner, findTaskForDelivery, type Db } from '@taskflow/store';
 import type { PipelineQueue } from '@taskflow/queue';
 import type { Counter } from 'prom-client';
@@ -90,66 +90,75 @@ export async function webhooksRoutes(
       "`matched`: how many tasks it matches now, 0 or 1); a delivery of a repository no organisation owns is acknowledged and `ignored`, and one of an owned repository moves only that organisation's tasks.",
     response: { 200: WebhookResponse, 202: WebhookResponse, ...ERROR_RESPONSES },
   };
-  app.post('/api/webhooks/github', { schema: doc }, async (request, reply) => {
-    // Travels with the job into the timeline event, for the webhook → screen histogram (broadcast-observer.ts).
-    const receivedAt = new Date().toISOString();
-    const raw = request.body as Buffer | undefined;
-    const signature = header(request.headers['x-hub-signature-256']);
-    if (!signature) throw new AppError('SIGNATURE_MISSING', 401, 'Missing X-Hub-Signature-256');
-    if (!raw || !verifyGithubSignature(deps.secret, raw, signature)) throw new AppError('SIGNATURE_INVALID', 401, 'Bad webhook signature');
+  // A trace starts here when tracing is on: the job queued below, its transaction, the publish and the emit continue it.
+  app.post('/api/webhooks/github', { schema: doc }, (request, reply) =>
+    withSpan(
+      'webhook.receive',
+      { kind: SpanKind.SERVER, attributes: { 'github.event': header(request.headers['x-github-event']) ?? '' } },
+      async (span) => {
+        // Travels with the job into the timeline event, for the webhook → screen histogram (broadcast-observer.ts).
+        const receivedAt = new Date().toISOString();
+        const raw = request.body as Buffer | undefined;
+        const signature = header(request.headers['x-hub-signature-256']);
+        if (!signature) throw new AppError('SIGNATURE_MISSING', 401, 'Missing X-Hub-Signature-256');
+        if (!raw || !verifyGithubSignature(deps.secret, raw, signature))
+          throw new AppError('SIGNATURE_INVALID', 401, 'Bad webhook signature');
 
-    const event = header(request.headers['x-github-event']);
-    const deliveryId = header(request.headers['x-github-delivery']);
-    if (!event || !deliveryId || deliveryId.length > 100) throw AppError.badRequest('Missing X-GitHub-Event or X-GitHub-Delivery');
-    if (event === 'ping') return reply.status(200).send({ status: 'pong' });
+        const event = header(request.headers['x-github-event']);
+        const deliveryId = header(request.headers['x-github-delivery']);
+        if (!event || !deliveryId || deliveryId.length > 100) throw AppError.badRequest('Missing X-GitHub-Event or X-GitHub-Delivery');
+        if (event === 'ping') return reply.status(200).send({ status: 'pong' });
 
-    let payload: unknown;
-    try {
-      payload = JSON.parse(raw.toString('utf8'));
-    } catch {
-      throw AppError.badRequest('Webhook body is not valid JSON');
-    }
-    const log = request.log.child({ deliveryId, event });
-    const normalized = normalizeDelivery(event, deliveryId, payload, await deliveryScope(deps.db, payload, deps.webHost, log));
-    if (normalized.kind === 'invalid') throw AppError.badRequest(normalized.reason);
-    if (normalized.kind === 'ignored') {
-      deps.ignored.inc({ reason: normalized.code });
-      log.info({ reason: normalized.reason }, 'webhook ignored');
-      return reply.status(202).send({ status: 'ignored', reason: normalized.reason });
-    }
+        let payload: unknown;
+        try {
+          payload = JSON.parse(raw.toString('utf8'));
+        } catch {
+          throw AppError.badRequest('Webhook body is not valid JSON');
+        }
+        const log = request.log.child({ deliveryId, event });
+        const normalized = normalizeDelivery(event, deliveryId, payload, await deliveryScope(deps.db, payload, deps.webHost, log));
+        if (normalized.kind === 'invalid') throw AppError.badRequest(normalized.reason);
+        if (normalized.kind === 'ignored') {
+          deps.ignored.inc({ reason: normalized.code });
+          log.info({ reason: normalized.reason }, 'webhook ignored');
+          return reply.status(202).send({ status: 'ignored', reason: normalized.reason });
+        }
 
-    deps.queue.assertReady();
-    // The same signed bytes under a new delivery id: a replay of a captured delivery, not GitHub's Redeliver (same id).
-    const bodyHash = createHash('sha256').update(raw).digest('hex');
-    let firstId: string;
-    try {
-      firstId = await deps.queue.claimWebhookBody(bodyHash, deliveryId, deps.replayWindowMs);
-    } catch (err) {
-      log.warn({ err }, 'could not check the webhook body for a replay');
-      throw AppError.unavailable('Could not queue the webhook; redeliver it in a moment');
-    }
-    if (firstId !== deliveryId) {
-      log.warn({ firstDeliveryId: firstId }, 'replayed webhook body under a new delivery id ignored');
-      return reply.status(200).send({ status: 'duplicate' });
-    }
-    // Seen means applied (the worker records it in the transition's transaction) or its job is still pending or
-    // done; a delivery whose job was parked is replayed here, so GitHub's Redeliver applies it.
-    const [seen, matched] = await Promise.all([appliedAlready(deps.db, deliveryId, log), tasksMatched(deps.db, normalized.job, log)]);
-    if (seen) {
-      log.info('duplicate delivery ignored');
-      return reply.status(200).send({ status: 'duplicate' });
-    }
-    let outcome;
-    try {
-      outcome = await deps.queue.enqueueWebhook({ ...normalized.job, receivedAt });
-    } catch (err) {
-      log.warn({ err }, 'could not enqueue webhook');
-      throw AppError.unavailable('Could not queue the webhook; redeliver it in a moment');
-    }
-    if (outcome !== 'queued') {
-      log.info({ job: outcome }, 'duplicate delivery ignored');
-      return reply.status(200).send({ status: 'duplicate' });
-    }
-    return reply.status(202).send({ status: 'queued', ...(matched === undefined ? {} : { matched }) });
-  });
+        deps.queue.assertReady();
+        // The same signed bytes under a new delivery id: a replay of a captured delivery, not GitHub's Redeliver (same id).
+        const bodyHash = createHash('sha256').update(raw).digest('hex');
+        let firstId: string;
+        try {
+          firstId = await deps.queue.claimWebhookBody(bodyHash, deliveryId, deps.replayWindowMs);
+        } catch (err) {
+          log.warn({ err }, 'could not check the webhook body for a replay');
+          throw AppError.unavailable('Could not queue the webhook; redeliver it in a moment');
+        }
+        if (firstId !== deliveryId) {
+          log.warn({ firstDeliveryId: firstId }, 'replayed webhook body under a new delivery id ignored');
+          return reply.status(200).send({ status: 'duplicate' });
+        }
+        // Seen means applied (the worker records it in the transition's transaction) or its job is still pending or
+        // done; a delivery whose job was parked is replayed here, so GitHub's Redeliver applies it.
+        const [seen, matched] = await Promise.all([appliedAlready(deps.db, deliveryId, log), tasksMatched(deps.db, normalized.job, log)]);
+        if (seen) {
+          log.info('duplicate delivery ignored');
+          return reply.status(200).send({ status: 'duplicate' });
+        }
+        let outcome;
+        try {
+          outcome = await deps.queue.enqueueWebhook({ ...normalized.job, receivedAt });
+        } catch (err) {
+          log.warn({ err }, 'could not enqueue webhook');
+          throw AppError.unavailable('Could not queue the webhook; redeliver it in a moment');
+        }
+        if (outcome !== 'queued') {
+          log.info({ job: outcome }, 'duplicate delivery ignored');
+          return reply.status(200).send({ status: 'duplicate' });
+        }
+        span.setAttribute('github.delivery', deliveryId);
+        return reply.status(202).send({ status: 'queued', ...(matched === undefined ? {} : { matched }) });
+      },
+    ),
+  );
 }

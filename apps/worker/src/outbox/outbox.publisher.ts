@@ -1,5 +1,5 @@
 import { dashboardRoomOf, STATUS_AFTER_EVENT, statusGroup, TASK_UPDATE_EVENT_TYPES, type ServerEventPayload } from '@taskflow/events';
-import type { Logger } from '@taskflow/platform';
+import { SpanKind, withSpan, type Logger } from '@taskflow/platform';
 import {
   countOrgTasks,
   countPrivateTasks,
@@ -80,6 +80,21 @@ export class EventPublisher {
   private async publishNow(taskId: string): Promise<void> {
     const events = await unpublishedEventsOf(this.db, taskId);
     if (events.length === 0) return;
+    // Tracing on: continues the trace of the transaction that committed the first event (the others' are linked),
+    // and the broadcast carries this span to the nodes.
+    await withSpan(
+      'outbox.publish',
+      {
+        parent: events[0]!.traceParent,
+        links: events.slice(1).map((e) => e.traceParent),
+        kind: SpanKind.PRODUCER,
+        attributes: { 'task.id': taskId, 'task.seqs': events.map((e) => e.seq) },
+      },
+      () => this.publishEvents(taskId, events),
+    );
+  }
+
+  private async publishEvents(taskId: string, events: TaskEventRow[]): Promise<void> {
     const found = await getTask(this.db, 'system', taskId);
     if (!found) return;
     const { task } = found;

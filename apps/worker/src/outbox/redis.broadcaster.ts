@@ -1,6 +1,7 @@
 import type { Cluster, Redis } from 'ioredis';
 import { encode } from 'notepack.io';
 import { SOCKET_IO_REDIS_KEY } from '@taskflow/events';
+import { activeTraceParent } from '@taskflow/platform';
 import type { Emit } from './broadcast';
 
 /** How `@socket.io/redis-emitter` signs its messages; the adapters only skip messages carrying their own uid. */
@@ -34,13 +35,20 @@ function targets(emit: Broadcast): { rooms: string[]; except: string[] } {
  * `<key>#/#` for everyone, `<key>#/#<room>#` for a single room, so a node
  * without sockets in that room never decodes it.
  */
-export function encodeBroadcast(emit: Broadcast, key = SOCKET_IO_REDIS_KEY): EncodedBroadcast {
+export function encodeBroadcast(emit: Broadcast, key = SOCKET_IO_REDIS_KEY, traceParent?: string): EncodedBroadcast {
   const { rooms, except } = targets(emit);
   const packet = { type: EVENT_PACKET, data: [emit.event, emit.payload], nsp: NAMESPACE };
-  const opts = { rooms, flags: {}, except };
+  const opts = { rooms, flags: {}, except, ...traced(traceParent) };
   const channel = `${key}#${NAMESPACE}#${rooms.length === 1 ? `${rooms[0]}#` : ''}`;
   return { channel, message: encode([EMITTER_UID, packet, opts]) };
 }
+
+/**
+ * The publishing span's W3C traceparent (tracing on), beside the adapter's options: the adapters read only `rooms`,
+ * `except` and `flags`, and the receiving node's tap continues the trace (broadcast-tap.ts). Nothing while off, so the
+ * bytes are then exactly the emitter's.
+ */
+const traced = (traceParent: string | undefined) => (traceParent ? { traceparent: traceParent } : {});
 
 /** The sharded adapter's test for a socket's private room (a 20-character id): those go on the namespace's channel. */
 function looksLikeASocketId(room: string): boolean {
@@ -55,11 +63,16 @@ function looksLikeASocketId(room: string): boolean {
  * which every node subscribes to: one message for several rooms, so a socket in two of them gets it once.
  * `uid` is the sender's: the adapter drops its own messages only.
  */
-export function encodeShardedBroadcast(emit: Broadcast, key = SOCKET_IO_REDIS_KEY, uid = EMITTER_UID): EncodedBroadcast {
+export function encodeShardedBroadcast(
+  emit: Broadcast,
+  key = SOCKET_IO_REDIS_KEY,
+  uid = EMITTER_UID,
+  traceParent?: string,
+): EncodedBroadcast {
   const { rooms, except } = targets(emit);
   const message = {
     type: BROADCAST_MESSAGE,
-    data: { packet: { type: EVENT_PACKET, data: [emit.event, emit.payload] }, opts: { rooms, except, flags: {} } },
+    data: { packet: { type: EVENT_PACKET, data: [emit.event, emit.payload] }, opts: { rooms, except, flags: {}, ...traced(traceParent) } },
     uid,
     nsp: NAMESPACE,
   };
@@ -90,9 +103,10 @@ export class RedisBroadcaster {
 
   async publish(emits: readonly Broadcast[]): Promise<void> {
     if (emits.length === 0) return;
+    const traceParent = activeTraceParent();
     const multi = this.redis.multi();
     for (const emit of emits) {
-      const { channel, message } = encodeBroadcast(emit, this.key);
+      const { channel, message } = encodeBroadcast(emit, this.key, traceParent);
       multi.publish(channel, message);
     }
     check(await multi.exec());
@@ -114,8 +128,9 @@ export class ShardedRedisBroadcaster {
 
   async publish(emits: readonly Broadcast[]): Promise<void> {
     const byChannel = new Map<string, Buffer[]>();
+    const traceParent = activeTraceParent();
     for (const emit of emits) {
-      const { channel, message } = encodeShardedBroadcast(emit, this.key);
+      const { channel, message } = encodeShardedBroadcast(emit, this.key, EMITTER_UID, traceParent);
       const messages = byChannel.get(channel);
       if (messages) messages.push(message);
       else byChannel.set(channel, [message]);

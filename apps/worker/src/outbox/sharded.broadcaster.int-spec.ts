@@ -151,6 +151,19 @@ describe('delivery through a real Socket.IO server with the sharded adapter on R
     expect(server.channels).toEqual([`${key}#/#${rooms.a}#`, `${key}#/#${rooms.a}#`, `${key}#/#${rooms.b}#`]);
   });
 
+  it('delivers a broadcast carrying a trace context exactly as one without (the adapter ignores the field)', async () => {
+    const traced = encodeShardedBroadcast(
+      { room: rooms.b, event: 'task:coding', payload: { taskId: 'b', seq: 6, status: 'coding' } },
+      key,
+      'emitter',
+      `00-${'a'.repeat(32)}-${'b'.repeat(16)}-01`,
+    );
+    expect(JSON.parse(traced.message.toString()).data.opts.traceparent).toMatch(/^00-a{32}-b{16}-01$/);
+    await publisherRedis.spublish(traced.channel, traced.message);
+    await until('b', 1);
+    expect(received('b')).toEqual([{ event: 'task:coding', payload: { taskId: 'b', seq: 6, status: 'coding' } }]);
+  });
+
   it('reaches the org room’s sockets and no one else', async () => {
     const counts = { activeCount: 1, completedCount: 0, failedCount: 0, total: 1, scope: 'shared' } as const;
     await new ShardedRedisBroadcaster(publisherRedis, key).publish([

@@ -1,5 +1,6 @@
 import { Worker, type Job } from 'bullmq';
 import { QUEUES, type JobData, type JobName } from '@taskflow/events';
+import { SpanKind, withSpan } from '@taskflow/platform';
 import { cappedBackoffStrategy, queueKeyPrefix, type RedisClient } from '@taskflow/queue';
 import type { PipelineContext } from './context';
 import { failTask } from './fail-task';
@@ -29,9 +30,26 @@ export function startWorkers(connection: RedisClient, ctx: PipelineContext, opts
         const processor = PROCESSORS[job.name as JobName] as (j: typeof job, c: PipelineContext, l: typeof ctx.logger) => Promise<string>;
         if (!processor) throw new Error(`no processor for job ${job.name}`);
         const log = ctx.logger.child({ jobId: job.id, job: job.name, ...('taskId' in job.data ? { taskId: job.data.taskId } : {}) });
-        const outcome = await processor(job, ctx, log);
-        log.debug({ outcome }, 'job done');
-        return outcome;
+        // Continues the trace of what queued it (tracing on); a job queued without one starts its own.
+        return withSpan(
+          `job ${job.name}`,
+          {
+            parent: job.data.traceparent ?? null,
+            kind: SpanKind.CONSUMER,
+            attributes: {
+              'messaging.system': 'bullmq',
+              'messaging.destination.name': queueName,
+              'job.id': job.id ?? '',
+              'job.attempt': job.attemptsMade + 1,
+            },
+          },
+          async (span) => {
+            const outcome = await processor(job, ctx, log);
+            span.setAttribute('job.outcome', outcome);
+            log.debug({ outcome }, 'job done');
+            return outcome;
+          },
+        );
       },
       {
         connection,

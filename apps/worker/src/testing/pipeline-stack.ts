@@ -25,8 +25,11 @@ export interface PipelineStack {
   close(): Promise<void>;
 }
 
-/** `redisUrl`: a Redis of the test's own (one it may stop or stall); the shared test Redis otherwise. */
-export async function startPipelineStack(opts: { redisUrl?: string } = {}): Promise<PipelineStack> {
+/**
+ * `redisUrl`: a Redis of the test's own (one it may stop or stall); the shared test Redis otherwise.
+ * `serverEnv`: more of the server's environment (e.g. tracing on).
+ */
+export async function startPipelineStack(opts: { redisUrl?: string; serverEnv?: NodeJS.ProcessEnv } = {}): Promise<PipelineStack> {
   const f = await createStoreFixture();
   const prefix = `t${randomBytes(4).toString('hex')}`;
   const port = await freePort();
@@ -47,6 +50,7 @@ export async function startPipelineStack(opts: { redisUrl?: string } = {}): Prom
     JWT_SECRET: 'jwt-secret-for-tests-0123456789abcdef',
     GITHUB_WEBHOOK_SECRET: WEBHOOK_SECRET,
     MIGRATE_ON_START: 'false',
+    ...opts.serverEnv,
   });
   // 3-5 s idle; over 20 s seen on a busy 2-core machine. Callers' beforeAll budgets allow for this deadline.
   await eventually('server health', async () => ((await fetch(`${url}/api/health`).catch(() => undefined))?.ok ? true : undefined), 60_000);

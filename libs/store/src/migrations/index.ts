@@ -9,6 +9,7 @@ import * as m0007 from './0007-org-admins';
 import * as m0008 from './0008-webhook-repo-case';
 import * as m0009 from './0009-idempotency-keys';
 import * as m0010 from './0010-live-rollout';
+import * as m0011 from './0011-event-trace';
 
 /** Every migration, in order. Listed statically so bundled and source builds agree. */
 export const MIGRATIONS: Record<string, Migration> = {
@@ -22,4 +23,5 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0008-webhook-repo-case': m0008,
   '0009-idempotency-keys': m0009,
   '0010-live-rollout': m0010,
+  '0011-event-trace': m0011,
 };

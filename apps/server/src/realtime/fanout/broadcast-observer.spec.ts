@@ -1,6 +1,6 @@
 import { encode } from 'notepack.io';
 import { RealtimeMetrics } from '../metrics';
-import { observeBroadcast } from './broadcast-observer';
+import { decodeClassicBroadcast, decodeClusterBroadcast, observeBroadcast } from './broadcast-observer';
 
 /** A message as `@socket.io/redis-emitter` publishes it: msgpack of [uid, packet, opts]. */
 const message = (event: string, payload: unknown) =>
@@ -67,5 +67,28 @@ describe('observeBroadcast', () => {
       ]),
     );
     expect(broadcasts).toHaveLength(2);
+  });
+});
+
+describe('the trace context a broadcast carries', () => {
+  const traceparent = `00-${'a'.repeat(32)}-${'b'.repeat(16)}-01`;
+  const packet = { type: 2, data: ['task:coding', { taskId: 't' }], nsp: '/' };
+  const sharded = (opts: Record<string, unknown>) =>
+    Buffer.from(JSON.stringify({ type: 3, data: { packet, opts }, uid: 'emitter', nsp: '/' }));
+
+  it('is read beside the adapter options of either adapter, and absent when none was sent', () => {
+    const classic = (opts: Record<string, unknown>) => encode(['emitter', packet, { rooms: ['task:t'], flags: {}, except: [], ...opts }]);
+    expect(decodeClassicBroadcast(classic({ traceparent }))).toMatchObject({ rooms: ['task:t'], traceParent: traceparent });
+    expect(decodeClassicBroadcast(classic({}))?.traceParent).toBeUndefined();
+    expect(decodeClusterBroadcast(sharded({ rooms: ['task:t'], except: [], flags: {}, traceparent }))).toMatchObject({
+      rooms: ['task:t'],
+      traceParent: traceparent,
+    });
+    expect(decodeClusterBroadcast(sharded({ rooms: ['task:t'], except: [], flags: {} }))?.traceParent).toBeUndefined();
+  });
+
+  it('is ignored when it is not a string of a traceparent’s size', () => {
+    expect(decodeClusterBroadcast(sharded({ rooms: [], traceparent: 42 }))?.traceParent).toBeUndefined();
+    expect(decodeClusterBroadcast(sharded({ rooms: [], traceparent: 'x'.repeat(65) }))?.traceParent).toBeUndefined();
   });
 });

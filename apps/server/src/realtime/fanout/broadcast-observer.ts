@@ -19,7 +19,13 @@ export interface DecodedBroadcast {
   packet: unknown;
   rooms: string[];
   except: string[];
+  /** The publishing span's W3C traceparent, which our workers add beside the adapter's options while tracing is on. */
+  traceParent?: string;
 }
+
+/** A carried traceparent, if it looks like one (version-traceid-spanid-flags); the adapters ignore the field. */
+const traceParentOf = (opts: { traceparent?: unknown } | undefined) =>
+  typeof opts?.traceparent === 'string' && opts.traceparent.length <= 64 ? opts.traceparent : undefined;
 
 const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((r): r is string => typeof r === 'string') : []);
 
@@ -32,8 +38,8 @@ export function decodeClassicBroadcast(message: Buffer): DecodedBroadcast | unde
     return undefined; // Not a broadcast (e.g. an adapter request).
   }
   if (!Array.isArray(decoded)) return undefined;
-  const [, packet, opts] = decoded as [unknown, unknown, { rooms?: unknown; except?: unknown } | undefined];
-  return { packet, rooms: strings(opts?.rooms), except: strings(opts?.except) };
+  const [, packet, opts] = decoded as [unknown, unknown, { rooms?: unknown; except?: unknown; traceparent?: unknown } | undefined];
+  return { packet, rooms: strings(opts?.rooms), except: strings(opts?.except), traceParent: traceParentOf(opts) };
 }
 
 /** Counts one broadcast off the adapter's channel and records its commit → broadcast lag when it carries a commit time. */
@@ -45,7 +51,11 @@ export function observeBroadcast(message: Buffer, metrics: RealtimeMetrics, now 
 /** A broadcast off the sharded adapter's channels (Redis Cluster); undefined for anything else. */
 export function decodeClusterBroadcast(message: Buffer): DecodedBroadcast | undefined {
   let decoded:
-    { type?: unknown; data?: { packet?: unknown; requestId?: unknown; opts?: { rooms?: unknown; except?: unknown } } } | undefined;
+    | {
+        type?: unknown;
+        data?: { packet?: unknown; requestId?: unknown; opts?: { rooms?: unknown; except?: unknown; traceparent?: unknown } };
+      }
+    | undefined;
   try {
     // socket.io-adapter's ClusterMessage: JSON, or msgpack when it carries binary.
     decoded = (message[0] === 0x7b ? JSON.parse(message.toString()) : decode(message)) as typeof decoded;
@@ -54,7 +64,8 @@ export function decodeClusterBroadcast(message: Buffer): DecodedBroadcast | unde
   }
   // 3: BROADCAST (socket.io-adapter's MessageType).
   if (decoded?.type !== 3 || !decoded.data) return undefined;
-  return { packet: decoded.data.packet, rooms: strings(decoded.data.opts?.rooms), except: strings(decoded.data.opts?.except) };
+  const { opts } = decoded.data;
+  return { packet: decoded.data.packet, rooms: strings(opts?.rooms), except: strings(opts?.except), traceParent: traceParentOf(opts) };
 }
 
 /** Counts one broadcast packet and records its lags (see observeBroadcast). */

@@ -1,7 +1,8 @@
 import { Cluster } from 'ioredis';
 import { SOCKET_IO_REDIS_KEY } from '@taskflow/events';
 import type { RedisClient } from '@taskflow/queue';
-import { decodeClassicBroadcast, decodeClusterBroadcast, observePacket } from './broadcast-observer';
+import { recordSpan } from '@taskflow/platform';
+import { decodeClassicBroadcast, decodeClusterBroadcast, observePacket, type DecodedBroadcast } from './broadcast-observer';
 import type { DashboardSnapshots } from '../rooms/dashboard-snapshots';
 import type { RealtimeMetrics } from '../metrics';
 import type { TaskflowServer } from '../transport/socket-types';
@@ -35,6 +36,7 @@ export function tapBroadcasts(
     deps.snapshots.received(targets, broadcast.packet, broadcast.except);
     if (targets.length > 0 && !targets.some((r) => adapterRooms().has(r))) return;
     observePacket(broadcast.packet, deps.metrics);
+    traceEmit({ ...broadcast, rooms: targets }, adapterRooms());
   });
   // The sharded adapter's channels (a Redis Cluster): a room's own channel, which this node has only while it hosts the
   // room, or the namespace's channel for broadcasts to several rooms (and the adapter's requests, which are no broadcast).
@@ -45,7 +47,23 @@ export function tapBroadcasts(
     deps.snapshots.received(broadcast.rooms, broadcast.packet, broadcast.except);
     if (broadcast.rooms.length > 0 && !broadcast.rooms.some((r) => adapterRooms().has(r))) return;
     observePacket(broadcast.packet, deps.metrics);
+    traceEmit(broadcast, adapterRooms());
   });
   // Once its last socket leaves, a node of a Redis Cluster unsubscribes from the room: snapshots relying on it go.
   if (sub instanceof Cluster) io.of('/').adapter.on('delete-room', (room: string) => deps.snapshots.roomDeleted(room));
+}
+
+/**
+ * The last hop of a traced change (tracing on, the worker's publish span carried in the broadcast): this node hands
+ * the broadcast to the adapter, which writes it to its sockets in the room(s) right away (in chunks when many).
+ */
+function traceEmit(broadcast: DecodedBroadcast, rooms: Map<string, Set<string>>): void {
+  if (!broadcast.traceParent) return;
+  const event = (broadcast.packet as { data?: unknown[] } | undefined)?.data?.[0];
+  const sockets = broadcast.rooms.reduce((n, r) => n + (rooms.get(r)?.size ?? 0), 0);
+  recordSpan('socket.emit', broadcast.traceParent, {
+    'socket.io.event': typeof event === 'string' ? event : '',
+    'socket.io.rooms': broadcast.rooms,
+    'socket.io.sockets': sockets,
+  });
 }
