@@ -80,13 +80,14 @@ export class EventPublisher {
   private async publishNow(taskId: string): Promise<void> {
     const events = await unpublishedEventsOf(this.db, taskId);
     if (events.length === 0) return;
-    // Tracing on: continues the trace of the transaction that committed the first event (the others' are linked),
-    // and the broadcast carries this span to the nodes.
+    // Tracing on: continues the trace of the first traced commit in the batch (the others are linked; events committed
+    // without a trace, e.g. before a restart, add nothing), and the broadcast carries this span to the nodes.
+    const traced = events.map((e) => e.traceParent).filter((t): t is string => Boolean(t));
     await withSpan(
       'outbox.publish',
       {
-        parent: events[0]!.traceParent,
-        links: events.slice(1).map((e) => e.traceParent),
+        parent: traced[0] ?? null,
+        links: traced.slice(1),
         kind: SpanKind.PRODUCER,
         attributes: { 'task.id': taskId, 'task.seqs': events.map((e) => e.seq) },
       },

@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pino from 'pino';
+import { taskBranch } from '@taskflow/events';
+import { transition } from '@taskflow/store';
 import { createStoreFixture, FIXTURE_PASSWORD, type StoreFixture } from '@taskflow/store/testing';
 import { apiClient, eventually, freePort, login, spawnApp, testEnv, type AppProcess } from '@taskflow/testing';
 import { loadWorkerConfig } from '../config';
@@ -22,6 +24,11 @@ export interface PipelineStack {
   startWorker(env?: NodeJS.ProcessEnv): WorkerRuntime;
   asUser(username: 'alice' | 'bob' | 'carol'): Promise<ReturnType<typeof apiClient>>;
   waitForStatus(api: ReturnType<typeof apiClient>, taskId: string, status: string, timeoutMs?: number): Promise<any>;
+  /**
+   * A task of alice's (of `repo`, acme/payments unless given) moved to `dispatched` as issue `issue` on its own
+   * branch, as a dispatch leaves it, committed directly (no job, no broadcast watcher needed).
+   */
+  dispatchedTask(issue: number, task?: { repo?: string; title?: string }): Promise<{ id: string; branch: string }>;
   close(): Promise<void>;
 }
 
@@ -82,6 +89,25 @@ export async function startPipelineStack(opts: { redisUrl?: string; serverEnv?: 
         },
         timeoutMs,
       );
+    },
+    async dispatchedTask(issue, overrides = {}) {
+      const repo = overrides.repo ?? 'acme/payments';
+      const { task } = await f.newTask(f.users.alice, { ...overrides, repo });
+      const branch = taskBranch(task.id);
+      await transition(f.db, { taskId: task.id, from: 'received', to: 'analyzing', event: 'analyzing' });
+      await transition(f.db, {
+        taskId: task.id,
+        from: 'analyzing',
+        to: 'dispatched',
+        event: 'dispatched',
+        patch: {
+          githubIssueNumber: issue,
+          githubIssueUrl: `https://github.com/${repo}/issues/${issue}`,
+          githubBranch: branch,
+          dispatchedAt: new Date(),
+        },
+      });
+      return { id: task.id, branch };
     },
     async close() {
       await Promise.all(workers.map((w) => w.stop()));

@@ -37,24 +37,10 @@ const hook = async (event: string, payload: object) => {
 
 /** A task of acme/payments, dispatched as its own issue on its own branch, watched by alice's socket. */
 async function dispatchedTask() {
-  const { task } = await stack.f.newTask(stack.f.users.alice, { repo: 'acme/payments' });
   const issue = ++issueNumber;
-  const branch = taskBranch(task.id);
-  await transition(stack.f.db, { taskId: task.id, from: 'received', to: 'analyzing', event: 'analyzing' });
-  await transition(stack.f.db, {
-    taskId: task.id,
-    from: 'analyzing',
-    to: 'dispatched',
-    event: 'dispatched',
-    patch: {
-      githubIssueNumber: issue,
-      githubIssueUrl: `https://github.com/acme/payments/issues/${issue}`,
-      githubBranch: branch,
-      dispatchedAt: new Date(),
-    },
-  });
-  expect((await watcher.request('task:join', { taskId: task.id })).ok).toBe(true);
-  return { id: task.id, issue, branch };
+  const { id, branch } = await stack.dispatchedTask(issue);
+  expect((await watcher.request('task:join', { taskId: id })).ok).toBe(true);
+  return { id, issue, branch };
 }
 
 /** The genuine `create` for the task's branch, then the task's event log once it has been applied. */

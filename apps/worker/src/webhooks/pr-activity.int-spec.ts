@@ -7,8 +7,6 @@ import {
   reviewCommentEvent,
   sendWebhook,
 } from '@taskflow/github-sim';
-import { taskBranch } from '@taskflow/events';
-import { transition } from '@taskflow/store';
 import { FIXTURE_PASSWORD } from '@taskflow/store/testing';
 import { login, openSocket, type TestSocket } from '@taskflow/testing';
 import { startPipelineStack, WEBHOOK_SECRET, type PipelineStack } from '../testing/pipeline-stack';
@@ -45,24 +43,11 @@ const hook = async (event: string, payload: object) => {
 };
 
 async function dispatchedTask() {
-  const { task } = await stack.f.newTask(stack.f.users.alice, { repo: REPO, title: `PR story ${issueNumber}` });
+  const title = `PR story ${issueNumber}`;
   const issue = ++issueNumber;
-  const branch = taskBranch(task.id);
-  await transition(stack.f.db, { taskId: task.id, from: 'received', to: 'analyzing', event: 'analyzing' });
-  await transition(stack.f.db, {
-    taskId: task.id,
-    from: 'analyzing',
-    to: 'dispatched',
-    event: 'dispatched',
-    patch: {
-      githubIssueNumber: issue,
-      githubIssueUrl: `https://github.com/${REPO}/issues/${issue}`,
-      githubBranch: branch,
-      dispatchedAt: new Date(),
-    },
-  });
-  expect((await alice.request('task:join', { taskId: task.id })).ok).toBe(true);
-  return { id: task.id, issue, branch, pr: issue + 1000 };
+  const { id, branch } = await stack.dispatchedTask(issue, { repo: REPO, title });
+  expect((await alice.request('task:join', { taskId: id })).ok).toBe(true);
+  return { id, issue, branch, pr: issue + 1000 };
 }
 
 const taskEvent = (taskId: string, type: string, seq?: number) =>
