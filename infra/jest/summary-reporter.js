@@ -20,7 +20,12 @@ class SummaryReporter {
       skipped: results.numPendingTests + results.numTodoTests,
       failures: results.testResults.flatMap((file) => {
         const where = path.relative(path.resolve(__dirname, '../..'), file.testFilePath);
-        const firstLine = (text) => (text ?? '').split('\n').find((l) => l.trim()) ?? '';
+        // Without the colours Jest puts in its messages: this line is read in plain logs.
+        const plain = (text) => (text ?? '').replace(/\u001b\[[0-9;]*m/g, '');
+        const firstLine = (text) =>
+          plain(text)
+            .split('\n')
+            .find((l) => l.trim()) ?? '';
         if (file.testExecError) return [`${where}: ${firstLine(file.testExecError.message)}`];
         return file.testResults
           .filter((t) => t.status === 'failed')
