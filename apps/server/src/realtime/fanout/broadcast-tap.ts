@@ -2,7 +2,7 @@ import { Cluster } from 'ioredis';
 import { SOCKET_IO_REDIS_KEY } from '@taskflow/events';
 import type { RedisClient } from '@taskflow/queue';
 import { recordSpan } from '@taskflow/platform';
-import { decodeClassicBroadcast, decodeClusterBroadcast, observePacket, type DecodedBroadcast } from './broadcast-observer';
+import { decodeClassicBroadcast, decodeClusterBroadcast, observePacket } from './broadcast-observer';
 import type { DashboardSnapshots } from '../rooms/dashboard-snapshots';
 import type { RealtimeMetrics } from '../metrics';
 import type { TaskflowServer } from '../transport/socket-types';
@@ -36,7 +36,7 @@ export function tapBroadcasts(
     deps.snapshots.received(targets, broadcast.packet, broadcast.except);
     if (targets.length > 0 && !targets.some((r) => adapterRooms().has(r))) return;
     observePacket(broadcast.packet, deps.metrics);
-    traceEmit({ ...broadcast, rooms: targets }, adapterRooms());
+    if (broadcast.traceParent) traceEmit(broadcast.traceParent, broadcast.packet, targets, adapterRooms());
   });
   // The sharded adapter's channels (a Redis Cluster): a room's own channel, which this node has only while it hosts the
   // room, or the namespace's channel for broadcasts to several rooms (and the adapter's requests, which are no broadcast).
@@ -47,23 +47,22 @@ export function tapBroadcasts(
     deps.snapshots.received(broadcast.rooms, broadcast.packet, broadcast.except);
     if (broadcast.rooms.length > 0 && !broadcast.rooms.some((r) => adapterRooms().has(r))) return;
     observePacket(broadcast.packet, deps.metrics);
-    traceEmit(broadcast, adapterRooms());
+    if (broadcast.traceParent) traceEmit(broadcast.traceParent, broadcast.packet, broadcast.rooms, adapterRooms());
   });
   // Once its last socket leaves, a node of a Redis Cluster unsubscribes from the room: snapshots relying on it go.
   if (sub instanceof Cluster) io.of('/').adapter.on('delete-room', (room: string) => deps.snapshots.roomDeleted(room));
 }
 
 /**
- * The last hop of a traced change (tracing on, the worker's publish span carried in the broadcast): this node hands
- * the broadcast to the adapter, which writes it to its sockets in the room(s) right away (in chunks when many).
+ * The last hop of a traced change (tracing on, the worker's publish span carried in the broadcast; only then is it
+ * called, so an untraced broadcast costs one check): this node hands the broadcast to the adapter, which writes it to its sockets in the room(s) right away (in chunks when many).
  */
-function traceEmit(broadcast: DecodedBroadcast, rooms: Map<string, Set<string>>): void {
-  if (!broadcast.traceParent) return;
-  const event = (broadcast.packet as { data?: unknown[] } | undefined)?.data?.[0];
-  const sockets = broadcast.rooms.reduce((n, r) => n + (rooms.get(r)?.size ?? 0), 0);
-  recordSpan('socket.emit', broadcast.traceParent, {
+function traceEmit(traceParent: string, packet: unknown, targets: string[], local: Map<string, Set<string>>): void {
+  const event = (packet as { data?: unknown[] } | undefined)?.data?.[0];
+  const sockets = targets.reduce((n, r) => n + (local.get(r)?.size ?? 0), 0);
+  recordSpan('socket.emit', traceParent, {
     'socket.io.event': typeof event === 'string' ? event : '',
-    'socket.io.rooms': broadcast.rooms,
+    'socket.io.rooms': targets,
     'socket.io.sockets': sockets,
   });
 }
