@@ -44,6 +44,13 @@ export const WorkerEnvSchema = Type.Object({
       'Worker deaths a job survives before it is parked and its task failed: a job that crashes every worker stops, ' +
       'crashes of the worker for other reasons (OOM, deploys, kills) do not fail the tasks it happened to hold.',
   }),
+  WORKER_STUCK_AFTER_MS: Type.Integer({
+    minimum: 1000,
+    default: 30_000,
+    description:
+      "How long jobs may wait while a queue's worker has a free slot and starts none before it is replaced by a new one " +
+      '(after a Redis failover a BullMQ worker can stop fetching without an error).',
+  }),
   RECONCILE_AFTER_MS: Type.Integer({
     minimum: 1000,
     default: 60_000,

@@ -9,10 +9,12 @@ import { OctokitTracker } from './github/octokit.tracker';
 import { SandboxTracker } from './github/sandbox.tracker';
 import type { PipelineContext } from './pipeline/context';
 import { startReconciler } from './pipeline/reconciler';
-import { startWorkers } from './pipeline/workers';
+import { startWorkerWatchdog, WorkerWatchdog } from './pipeline/worker-watchdog';
+import { startWorkers, type QueueConsumer } from './pipeline/workers';
 import { runPublisherLeader } from './outbox/outbox.leader';
 import { EventPublisher } from './outbox/outbox.publisher';
 import { RedisBroadcaster, ShardedRedisBroadcaster } from './outbox/redis.broadcaster';
+import { RenewingBroadcaster } from './outbox/renewing.broadcaster';
 
 function analyzerFor(config: WorkerConfig) {
   return config.LLM_API_KEY
@@ -27,6 +29,8 @@ function analyzerFor(config: WorkerConfig) {
 
 export interface WorkerRuntime {
   ctx: PipelineContext;
+  /** One per queue. */
+  consumers: readonly QueueConsumer[];
   /** Resolves once every queue's BullMQ worker is connected and taking jobs. */
   ready: Promise<void>;
   stop(): Promise<void>;
@@ -68,18 +72,36 @@ export function startWorkerRuntime(config: WorkerConfig, logger: Logger): Worker
     backoffMaxMs: config.JOB_BACKOFF_MAX_MS,
   });
   const stopReconciler = startReconciler(ctx, config.RECONCILE_AFTER_MS);
+  // Counted through the producer's connection, so a worker whose own connection is stuck is still seen.
+  const stopWatchdog = startWorkerWatchdog(
+    new WorkerWatchdog(workers, config.WORKER_STUCK_AFTER_MS, logger),
+    async () => {
+      const counts = await queue.counts();
+      return Object.fromEntries(Object.entries(counts).map(([name, c]) => [name, c.waiting + c.prioritized]));
+    },
+    Math.max(500, Math.floor(config.WORKER_STUCK_AFTER_MS / 4)),
+    logger,
+  );
   // Broadcasts go through Redis to the Socket.IO nodes (same key prefix as their adapter): on Redis Cluster by
   // SPUBLISH in the sharded adapter's format, reaching only the nodes that host the room. A publish must
   // fail rather than wait: while Redis is away or stalled, events stay in the outbox for the sweep. Nothing is
   // queued while disconnected or re-sent after a reconnect, where it would arrive behind newer broadcasts.
-  const pubClient = createRedisClient(config.redis, {
-    commandTimeout: config.PUBLISH_TIMEOUT_MS,
-    enableOfflineQueue: false,
-    autoResendUnfulfilledCommands: false,
-    maxRetriesPerRequest: 0,
-  });
-  pubClient.on('error', (err) => logger.warn({ err: err.message }, 'publisher redis error'));
-  const broadcaster = pubClient instanceof Cluster ? new ShardedRedisBroadcaster(pubClient) : new RedisBroadcaster(pubClient);
+  const broadcaster = new RenewingBroadcaster(
+    () => {
+      const pubClient = createRedisClient(config.redis, {
+        commandTimeout: config.PUBLISH_TIMEOUT_MS,
+        enableOfflineQueue: false,
+        autoResendUnfulfilledCommands: false,
+        maxRetriesPerRequest: 0,
+      });
+      pubClient.on('error', (err) => logger.warn({ err: err.message }, 'publisher redis error'));
+      return {
+        broadcaster: pubClient instanceof Cluster ? new ShardedRedisBroadcaster(pubClient) : new RedisBroadcaster(pubClient),
+        release: () => pubClient.disconnect(),
+      };
+    },
+    { renewAfterMs: Math.max(10_000, 5 * config.PUBLISH_TIMEOUT_MS), minFailures: 3, logger },
+  );
   const publisher = new EventPublisher(db, broadcaster, logger);
   const stopPublisher = runPublisherLeader({
     databaseUrl: config.DATABASE_URL,
@@ -92,15 +114,17 @@ export function startWorkerRuntime(config: WorkerConfig, logger: Logger): Worker
   let stopped: Promise<void> | undefined;
   return {
     ctx,
+    consumers: workers,
     ready: Promise.all(workers.map((w) => w.waitUntilReady())).then(() => undefined),
     stop: () =>
       (stopped ??= (async () => {
         stopReconciler();
+        stopWatchdog();
         // close() lets running jobs finish; a job cut short later is retried by another worker.
         await Promise.all(workers.map((w) => w.close()));
         await queue.close();
         await stopPublisher();
-        pubClient.disconnect();
+        broadcaster.release();
         connection.disconnect();
         await db.destroy();
       })()),

@@ -48,6 +48,8 @@ const FAST_TIMINGS: Record<string, string> = {
   PUBLISH_SWEEP_MS: '500',
   PUBLISH_SWEEP_OLDER_THAN_MS: '1000',
   RECONCILE_AFTER_MS: '10000',
+  // A worker left stuck by a Redis fault is replaced well inside the suites' waits.
+  WORKER_STUCK_AFTER_MS: '5000',
   DRAIN_DELAY_MS: '500',
   PRESENCE_TTL_MS: '3000',
   // The suites create tasks and open sockets faster than a person would.
