@@ -187,8 +187,9 @@ it(`keeps another user under ${DEADLINE_MS} ms (or 3x her own pace on a busy mac
     const roundStart = performance.now();
     probes.push(await timed('list', list), await timed('join', join));
     await leave();
-    // Her own new sockets now and then (her handshakes have their budget too).
-    if (round % 5 === 0) probes.push(await timed('connect', connect));
+    // Her own new sockets every other round: enough of them for a median (one in five gave 3 in a busy run, and two
+    // slow ones decided it), well inside her own handshake budget (≤ 20 a minute against 60).
+    if (round % 2 === 0) probes.push(await timed('connect', connect));
     await new Promise((r) => setTimeout(r, Math.max(0, ROUND_MS - (performance.now() - roundStart))));
   }
   const tally = await result;
