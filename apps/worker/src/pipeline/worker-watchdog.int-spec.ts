@@ -1,5 +1,5 @@
 import { QUEUES } from '@taskflow/events';
-import { startPipelineStack, type PipelineStack } from '../testing/pipeline-stack';
+import { usePipelineStack } from '../testing/pipeline-stack';
 
 /**
  * A queue's BullMQ worker that stops taking jobs (after a Redis failover it can, silently) is replaced, and the
@@ -8,21 +8,17 @@ import { startPipelineStack, type PipelineStack } from '../testing/pipeline-stac
  */
 jest.setTimeout(90_000);
 
-let stack: PipelineStack;
-beforeAll(async () => {
-  stack = await startPipelineStack();
-}, 120_000);
-afterAll(() => stack.close());
+const stack = usePipelineStack();
 
 it('replaces the analysis worker that took no job while tasks waited, and the tasks are dispatched once each', async () => {
-  const runtime = stack.startWorker({ WORKER_STUCK_AFTER_MS: '2000' });
+  const runtime = stack.current.startWorker({ WORKER_STUCK_AFTER_MS: '2000' });
   await runtime.ready;
   const analysis = runtime.consumers.find((c) => c.queue === QUEUES.analysis)!;
   const stuck = analysis.current;
   // Stops its fetch loop without waiting for running jobs (there are none): from now on it takes nothing.
   await stuck.pause(true);
 
-  const alice = await stack.asUser('alice');
+  const alice = await stack.current.asUser('alice');
   const ids: string[] = [];
   for (let i = 0; i < 3; i++) {
     const { status, body } = await alice.post('/api/tasks', {
@@ -34,7 +30,7 @@ it('replaces the analysis worker that took no job while tasks waited, and the ta
   }
   const started = Date.now();
   for (const id of ids) {
-    const task = await stack.waitForStatus(alice, id, 'dispatched', 30_000);
+    const task = await stack.current.waitForStatus(alice, id, 'dispatched', 30_000);
     // Analysed once: one `analyzing`, one answer, one dispatch (a job run twice would show twice).
     expect(task.events.map((e: { eventType: string }) => e.eventType)).toEqual(['created', 'analyzing', 'llm_response', 'dispatched']);
   }

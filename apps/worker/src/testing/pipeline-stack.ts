@@ -116,3 +116,16 @@ export async function startPipelineStack(opts: { redisUrl?: string; serverEnv?: 
     },
   };
 }
+
+/**
+ * A spec file's stack, started before its tests and closed after them: read `.current` inside a test. Starting a
+ * server process takes up to 60 s on a busy machine (see startPipelineStack): the hook's budget is above that.
+ */
+export function usePipelineStack(opts: Parameters<typeof startPipelineStack>[0] = {}): { current: PipelineStack } {
+  const holder = {} as { current: PipelineStack };
+  beforeAll(async () => {
+    holder.current = await startPipelineStack(opts);
+  }, 120_000);
+  afterAll(() => holder.current?.close());
+  return holder;
+}
