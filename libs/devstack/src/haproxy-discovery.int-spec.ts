@@ -74,9 +74,9 @@ function startDns(): Promise<{ port: number; replicas: string[]; close(): void }
 }
 
 /**
- * The shipped config with only Docker's DNS address, the replicas' port, the public bind and
- * maxconn (whose descriptors this machine's limit may not allow) swapped, and one header added: the
- * address of the replica that answered (the public /api/health does not name its node).
+ * The shipped config with only Docker's DNS address, the replicas' port and the public bind
+ * swapped, and one header added: the address of the replica that answered (the public /api/health
+ * does not name its node). It sets no maxconn: HAProxy sizes it to this machine's descriptor limit.
  */
 const SERVED_BY = 'X-Test-Served-By';
 /** Which replica answered, by the address HAProxy sent the request to. */
@@ -88,7 +88,6 @@ function localConfig(dnsPort: number, nodePort: number, publicPort: number): str
     [/ 127\.0\.0\.11:53$/m, ` 127.0.0.1:${dnsPort}`],
     [/ server:3000 /, ` server:${nodePort} `],
     [/^ {2}bind \*:8080$/m, `  bind 127.0.0.1:${publicPort}`],
-    [/^ {2}maxconn \d+$/m, '  maxconn 2000'],
     [/^backend servers$/m, `backend servers\n  http-response set-header ${SERVED_BY} %si`],
   ];
   return swaps.reduce((text, [pattern, replacement]) => {
