@@ -10,3 +10,4 @@ export * from './socket-client';
 export * from './task-mirror';
 export * from './fault-injection';
 export * from './redis-adapter';
+export * from './docker-engine';

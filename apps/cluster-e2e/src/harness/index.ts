@@ -8,3 +8,5 @@ export * from './traffic';
 export * from './watchers';
 export * from './suite';
 export * from './scenario';
+export * from './compose';
+export * from './stack-access';

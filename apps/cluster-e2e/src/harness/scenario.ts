@@ -1,7 +1,18 @@
 import type { ClusterProcess, Role } from './cluster';
 import { recordMeasurements } from './report';
-import type { ClusterSuite } from './suite';
+import type { StackAccess } from './stack-access';
 import { DeliveryLedger, TaskAuthor, untilStatus } from './traffic';
+import type { Watchers } from './watchers';
+
+/**
+ * The stack a fault case runs on. The local cluster (`npm run cluster`) also knows its processes, so
+ * that a case checks who survived, and reads BullMQ's parked jobs; containers are checked by their test.
+ */
+export interface FaultStack extends StackAccess {
+  processes?(): ClusterProcess[];
+  survivors?(before: ClusterProcess[], killed?: Array<{ role: Role; name: string }>): string[];
+  failedJobs?(): Promise<unknown>;
+}
 
 export interface FaultScenario {
   name: string;
@@ -38,7 +49,7 @@ export interface FaultOutcome {
  * committed state compared with every client's. Everything measured is
  * recorded before anything is asserted, so a failing run still reports.
  */
-export async function runFault(suite: ClusterSuite, s: FaultScenario): Promise<FaultOutcome> {
+export async function runFault(suite: { cluster: FaultStack; watchers: Watchers }, s: FaultScenario): Promise<FaultOutcome> {
   const { cluster, watchers } = suite;
   const author = await TaskAuthor.as(cluster);
   const prepared: string[] = [];
@@ -53,7 +64,7 @@ export async function runFault(suite: ClusterSuite, s: FaultScenario): Promise<F
   await watchers.converge(prepared, 30_000);
   const createdBefore = author.attempts.length;
 
-  const before: ClusterProcess[] = cluster.processes();
+  const before: ClusterProcess[] = cluster.processes?.() ?? [];
   const ledger = new DeliveryLedger(cluster);
   const faultStarted = Date.now();
   const fault = s.fault();
@@ -99,7 +110,7 @@ export async function runFault(suite: ClusterSuite, s: FaultScenario): Promise<F
     convergeError = (err as Error).message;
   }
   const integrity = await watchers.integrity(all);
-  const survivors = cluster.survivors(before, s.killed);
+  const survivors = cluster.survivors?.(before, s.killed) ?? [];
   const numbers = {
     faultMs: faultOver - faultStarted,
     convergedMsAfterFault: convergedMs ?? 'not converged',
@@ -108,7 +119,7 @@ export async function runFault(suite: ClusterSuite, s: FaultScenario): Promise<F
     deliveriesRedelivered: redelivered,
     tasksCreatedDuringFault: created.length,
     creationAnswers,
-    jobsParked: await cluster.failedJobs().catch(() => 'unknown'),
+    jobsParked: (await cluster.failedJobs?.().catch(() => undefined)) ?? 'unknown',
     clients: watchers.stats(),
     ...afterFault,
   };

@@ -1,7 +1,8 @@
 import { taskBranch } from '@taskflow/events';
 import { createBranchEvent, pullRequestEvent, sendWebhook } from '@taskflow/github-sim';
 import { login } from '@taskflow/testing';
-import { DEMO_PASSWORD, type Cluster } from './cluster';
+import { DEMO_PASSWORD } from './cluster';
+import type { StackAccess } from './stack-access';
 
 /** One answer: the HTTP status, or 0 when none came (refused, reset, or no answer within GitHub's 10 s). */
 type Answer = number;
@@ -24,7 +25,7 @@ export class DeliveryLedger {
   readonly deliveries: Delivery[] = [];
   private prNumber = 100;
 
-  constructor(private readonly cluster: Cluster) {}
+  constructor(private readonly cluster: StackAccess) {}
 
   /** A delivery that moves a dispatched task: its branch created (→ coding) or, for odd `n`, its PR opened (→ pr_open). */
   async moveTask(taskId: string, n: number): Promise<Answer> {
@@ -41,6 +42,24 @@ export class DeliveryLedger {
           };
     this.deliveries.push(delivery);
     return this.send(delivery);
+  }
+
+  /** The rest of a dispatched task's life, one delivery after another: branch created, PR opened, PR merged. */
+  async finishTask(taskId: string): Promise<Answer[]> {
+    const branch = taskBranch(taskId);
+    const prNumber = (this.prNumber += 1);
+    const steps: Array<Pick<Delivery, 'event' | 'payload'>> = [
+      { event: 'create', payload: createBranchEvent({ repo: 'acme/payments', branch }) },
+      { event: 'pull_request', payload: pullRequestEvent({ repo: 'acme/payments', branch, prNumber, action: 'opened' }) },
+      { event: 'pull_request', payload: pullRequestEvent({ repo: 'acme/payments', branch, prNumber, action: 'closed', merged: true }) },
+    ];
+    const answers: Answer[] = [];
+    for (const step of steps) {
+      const delivery: Delivery = { id: crypto.randomUUID(), ...step, taskId, answers: [] };
+      this.deliveries.push(delivery);
+      answers.push(await this.send(delivery));
+    }
+    return answers;
   }
 
   private async send(d: Delivery): Promise<Answer> {
@@ -108,11 +127,11 @@ export class TaskAuthor {
   readonly attempts: Array<{ answer: Answer; taskId?: string }> = [];
 
   private constructor(
-    private readonly cluster: Cluster,
+    private readonly cluster: StackAccess,
     private readonly token: string,
   ) {}
 
-  static async as(cluster: Cluster, user = 'alice'): Promise<TaskAuthor> {
+  static async as(cluster: StackAccess, user = 'alice'): Promise<TaskAuthor> {
     return new TaskAuthor(cluster, await login(cluster.url, user, DEMO_PASSWORD));
   }
 
@@ -152,7 +171,7 @@ export class TaskAuthor {
 
 /** Waits until every task is in one of `statuses` in PostgreSQL; answers the ones that are not. */
 export async function untilStatus(
-  cluster: Cluster,
+  cluster: StackAccess,
   ids: readonly string[],
   statuses: readonly string[],
   timeoutMs: number,

@@ -1,6 +1,7 @@
 import { login, openSocket, TaskMirror, type TestSocket } from '@taskflow/testing';
-import { DEMO_PASSWORD, type Cluster } from './cluster';
+import { DEMO_PASSWORD } from './cluster';
 import { DashboardMirror } from './dashboard-mirror';
+import type { StackAccess } from './stack-access';
 
 export type Transport = 'websocket' | 'polling';
 
@@ -25,7 +26,7 @@ export interface CommittedTask {
 }
 
 /** The committed state of `ids`, straight from PostgreSQL (tasks and task_events). */
-export async function committedState(cluster: Cluster, ids: readonly string[]): Promise<Map<string, CommittedTask>> {
+export async function committedState(cluster: StackAccess, ids: readonly string[]): Promise<Map<string, CommittedTask>> {
   const { rows } = await cluster.db().query<{ id: string; seq: number; status: string; events: string; max_seq: number | null }>(
     `SELECT t.id, t.seq, t.status, count(e.seq) AS events, max(e.seq) AS max_seq
        FROM tasks t LEFT JOIN task_events e ON e.task_id = t.id
@@ -49,12 +50,15 @@ export class Watchers {
   private readonly healer: NodeJS.Timeout;
   private readonly lastProgress = new Map<TaskMirror, { last: number; at: number }>();
 
-  private constructor(private readonly cluster: Cluster) {
+  private constructor(private readonly cluster: StackAccess) {
     this.healer = setInterval(() => this.heal(), 1000);
     this.healer.unref();
   }
 
-  static async open(cluster: Cluster, spec: Array<[user: string, transport: Transport, node?: string]> = DEFAULT_SPEC): Promise<Watchers> {
+  static async open(
+    cluster: StackAccess,
+    spec: Array<[user: string, transport: Transport, node?: string]> = DEFAULT_SPEC,
+  ): Promise<Watchers> {
     const w = new Watchers(cluster);
     const tokens = new Map<string, string>();
     // One after the other, so that HAProxy's leastconn spreads them over both nodes.

@@ -1,0 +1,234 @@
+import { DockerEngineUnavailable, login, openSocket } from '@taskflow/testing';
+import {
+  ComposeStack,
+  DEMO_PASSWORD,
+  DeliveryLedger,
+  expectHeld,
+  recordMeasurements,
+  runFault,
+  sleep,
+  TaskAuthor,
+  until,
+  untilStatus,
+  Watchers,
+  type ContainerView,
+} from './harness';
+
+/**
+ * docker-compose.yml run by a real Docker engine, as an operator runs it: the images built from
+ * this clone, `up --scale server=3 --scale worker=2`, the migrate job first, HAProxy finding the
+ * replicas through Docker's DNS, PostgreSQL and Redis in containers of their own, every component
+ * on its own address and found by name. Clients watch through HAProxy's published port while
+ * containers crash, pause, lose their network and are scaled in; nothing answered 2xx is lost or
+ * applied twice. No image registry is reachable here: the base image comes from Debian's mirror
+ * (infra/docker/local-base/build.sh), with the same Dockerfile and compose file users run.
+ */
+jest.setTimeout(5 * 60_000);
+
+const log = (line: string) => console.log(`compose: ${line}`);
+let stack: ComposeStack;
+/** The server replica the crash test brought down: the restart policy restarted it, once. */
+let crashed: string | undefined;
+let watchers: Watchers;
+const suite = {} as { cluster: ComposeStack; watchers: Watchers };
+
+beforeAll(async () => {
+  try {
+    stack = await ComposeStack.start({ servers: 3, workers: 2, log });
+  } catch (err) {
+    if (err instanceof DockerEngineUnavailable) log(`no Docker engine could be started here: ${err.message}`);
+    throw err;
+  }
+  await stack.connectDb();
+  watchers = await Watchers.open(stack);
+  Object.assign(suite, { cluster: stack, watchers });
+}, 60 * 60_000);
+
+afterAll(async () => {
+  watchers?.close();
+  await stack?.stop();
+}, 5 * 60_000);
+
+/** Every live node's socket count, as the operator's view shows it (node id = the container's hostname). */
+async function socketsPerNode(): Promise<Map<string, number>> {
+  const token = await login(stack.url, 'ops', DEMO_PASSWORD);
+  const res = await fetch(`${stack.url}/api/admin/overview`, { headers: { authorization: `Bearer ${token}` } });
+  const body = (await res.json()) as { nodes: Array<{ nodeId: string; sockets: number }> };
+  return new Map(body.nodes.map((n) => [n.nodeId, n.sockets]));
+}
+
+/** The running server replica that holds the most of the watchers' sockets. */
+async function busiestServer(): Promise<ContainerView> {
+  const sockets = await socketsPerNode();
+  const running = (await stack.containers('server')).filter((c) => c.status === 'running');
+  const busiest = running.sort((a, b) => (sockets.get(b.hostname) ?? 0) - (sockets.get(a.hostname) ?? 0))[0];
+  if (!busiest || !sockets.get(busiest.hostname)) throw new Error(`no server replica holds a socket: ${JSON.stringify([...sockets])}`);
+  return busiest;
+}
+
+const reconnects = () => watchers.stats().reconnects;
+
+/** Containers Docker restarted, but the one a test crashed on purpose: each fault must leave the rest running. */
+async function restartedBesides(victimId?: string): Promise<string[]> {
+  return (await stack.containers()).filter((c) => c.id !== victimId && c.restarts > 0).map((c) => `${c.name}: ${c.restarts}`);
+}
+
+describe('the stack in containers (docker-compose.yml on a Docker engine)', () => {
+  it('runs the topology: the migrate job, 3 healthy non-root servers found by HAProxy through DNS, 2 workers', async () => {
+    const all = await stack.containers();
+    const byService = (s: string) => all.filter((c) => c.service === s);
+    expect(byService('migrate').map((c) => [c.status, c.exitCode])).toEqual([['exited', 0]]);
+    expect(byService('server').map((c) => [c.status, c.health])).toEqual(Array(3).fill(['running', 'healthy']));
+    expect(byService('worker').map((c) => c.status)).toEqual(['running', 'running']);
+    for (const s of ['haproxy', 'postgres', 'redis']) expect(byService(s).map((c) => c.status)).toEqual(['running']);
+
+    // The image runs as `node`, not root.
+    for (const c of [...byService('server'), ...byService('worker')]) {
+      expect(c.user).toBe('node');
+      expect((await stack.docker(['exec', c.id, 'id', '-u'])).trim()).toBe('1000');
+    }
+    // Every component on its own address, found by its service name, never by loopback.
+    const addresses = all.filter((c) => c.status === 'running').map((c) => c.networks[stack.network]);
+    expect(new Set(addresses).size).toBe(addresses.length);
+    for (const c of [...byService('server'), ...byService('worker')]) {
+      const env = Object.fromEntries(c.env.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
+      expect([new URL(env.DATABASE_URL!).hostname, new URL(env.REDIS_URL!).hostname]).toEqual(['postgres', 'redis']);
+    }
+    // HAProxy found all three replicas through DNS: WebSocket clients, which reach the nodes only through it (least
+    // connections), end up on every one of them, each live in the operator's view under its hostname (NODE_ID).
+    const token = await login(stack.url, 'carol', DEMO_PASSWORD);
+    const extra = [];
+    for (let i = 0; i < 6; i++) extra.push(await openSocket(stack.url, { token }));
+    try {
+      let sockets = new Map<string, number>();
+      await until(
+        'every replica to hold sockets in the operator view',
+        async () => [...(sockets = await socketsPerNode()).values()].filter((n) => n > 0).length === 3,
+        30_000,
+        1000,
+      ).catch(() => undefined);
+      expect([...sockets.keys()].sort()).toEqual(
+        byService('server')
+          .map((c) => c.hostname)
+          .sort(),
+      );
+      expect([...sockets.values()].filter((n) => n > 0)).toHaveLength(3);
+    } finally {
+      for (const s of extra) s.close();
+    }
+  });
+
+  it("a task's whole life reaches WebSocket and long-polling clients of two users", async () => {
+    const author = await TaskAuthor.as(stack);
+    const id = await author.create(1);
+    if (!id) throw new Error(`task creation answered ${author.attempts.at(-1)?.answer}`);
+    watchers.watch([id]);
+    expect(await untilStatus(stack, [id], ['dispatched'], 60_000)).toEqual([]);
+    const ledger = new DeliveryLedger(stack);
+    expect(await ledger.finishTask(id)).toEqual([202, 202, 202]);
+    expect(await untilStatus(stack, [id], ['merged'], 60_000)).toEqual([]);
+    await watchers.converge([id], 30_000);
+    expect(await watchers.integrity([id])).toEqual([]);
+    expect(await ledger.notApplied()).toEqual([]);
+  });
+
+  it('a server replica crashes: HAProxy takes it out, its clients converge elsewhere, the restart policy brings it back', async () => {
+    const victim = await busiestServer();
+    const reconnectsBefore = reconnects();
+    let crashedAt = 0;
+    const o = await runFault(suite, {
+      name: 'compose-server-crash',
+      // SIGKILL from outside, as the OOM killer would. (`docker kill` is a stop by the user: Docker's restart policy
+      // then leaves the container stopped, by design.)
+      fault: async () => {
+        crashedAt = Date.now();
+        crashed = victim.id;
+        process.kill(victim.pid, 'SIGKILL');
+      },
+      afterFault: async () => {
+        let back: ContainerView | undefined;
+        await until(
+          `${victim.name} to be restarted and healthy`,
+          async () => {
+            back = (await stack.containers('server')).find((c) => c.id === victim.id);
+            return Boolean(back && back.restarts > victim.restarts && back.health === 'healthy');
+          },
+          120_000,
+          1000,
+        );
+        return { replicaBackMs: Date.now() - crashedAt, restarts: back!.restarts };
+      },
+      deliveries: 4,
+      creations: 4,
+      spreadMs: 4000,
+    });
+    console.log(o.report);
+    expectHeld(o);
+    // Its clients were cut off and came back through HAProxy.
+    expect(reconnects()).toBeGreaterThan(reconnectsBefore);
+    expect(await restartedBesides(victim.id)).toEqual([]);
+    await stack.untilServing(3, 60_000);
+  });
+
+  it("a worker's container paused for 10 s: its jobs are taken over, nothing is lost or applied twice", async () => {
+    const [worker] = (await stack.containers('worker')).filter((c) => c.status === 'running');
+    const o = await runFault(suite, {
+      name: 'compose-worker-pause',
+      fault: async () => {
+        await stack.docker(['pause', worker!.id]);
+        await sleep(10_000);
+        await stack.docker(['unpause', worker!.id]);
+      },
+      deliveries: 4,
+      creations: 4,
+      spreadMs: 8000,
+    });
+    console.log(o.report);
+    expectHeld(o);
+    expect((await stack.containers('worker')).map((c) => c.status)).toEqual(['running', 'running']);
+    expect(await restartedBesides(crashed)).toEqual([]);
+  });
+
+  it('a server replica cut off the network, then reconnected: its clients converge, and it serves again', async () => {
+    const victim = await busiestServer();
+    const aliases = JSON.parse(
+      await stack.docker(['inspect', '--format', `{{json (index .NetworkSettings.Networks "${stack.network}").Aliases}}`, victim.id]),
+    ) as string[];
+    const reconnectsBefore = reconnects();
+    const o = await runFault(suite, {
+      name: 'compose-server-partition',
+      fault: async () => {
+        await stack.docker(['network', 'disconnect', stack.network, victim.id]);
+        await sleep(15_000);
+        // Back under the same names: the service's name is how HAProxy's DNS finds it.
+        await stack.docker(['network', 'connect', ...aliases.flatMap((a) => ['--alias', a]), stack.network, victim.id]);
+      },
+      deliveries: 4,
+      creations: 4,
+      spreadMs: 10_000,
+    });
+    console.log(o.report);
+    expectHeld(o);
+    expect(reconnects()).toBeGreaterThan(reconnectsBefore);
+    expect(await restartedBesides(crashed)).toEqual([]);
+    await stack.untilServing(3, 90_000);
+  });
+
+  it('scaled in to one server replica: the others drain, their clients move, no event is lost', async () => {
+    const reconnectsBefore = reconnects();
+    const o = await runFault(suite, {
+      name: 'compose-scale-in',
+      fault: async () => {
+        await stack.compose(['up', '-d', '--no-recreate', '--scale', 'server=1', '--scale', 'worker=2'], 180_000);
+      },
+      deliveries: 4,
+      creations: 4,
+      spreadMs: 4000,
+    });
+    console.log(o.report);
+    expectHeld(o);
+    expect((await stack.containers('server')).map((c) => c.status)).toEqual(['running']);
+    expect(reconnects()).toBeGreaterThan(reconnectsBefore);
+    recordMeasurements('compose-final', { clients: watchers.stats() });
+  });
+});
