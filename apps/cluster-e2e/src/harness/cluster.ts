@@ -40,7 +40,7 @@ export interface ClusterProcess {
  * outbox sweep runs often; the retry policy rides out the outages below (a
  * backoff capped at 4 s over the default attempts).
  */
-const FAST_TIMINGS: Record<string, string> = {
+export const FAST_TIMINGS: Readonly<Record<string, string>> = {
   JOB_BACKOFF_MS: '500',
   JOB_BACKOFF_MAX_MS: '4000',
   STALLED_INTERVAL_MS: '1000',

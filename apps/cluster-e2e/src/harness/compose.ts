@@ -5,7 +5,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { freePort } from '@taskflow/devstack';
 import { runTestProcess, startDockerEngine, type DockerEngine } from '@taskflow/testing';
-import { DEMO_PASSWORD } from './cluster';
+import { DEMO_PASSWORD, FAST_TIMINGS } from './cluster';
 import { until } from './proc';
 import type { StackAccess } from './stack-access';
 
@@ -15,22 +15,6 @@ const COMPOSE_FILES = ['docker-compose.yml', 'infra/docker/compose.local-base.ym
 const BASE_IMAGE = 'taskflow-local/bookworm:e2e';
 /** docker-compose 1.x wants a regular file (not /dev/null). */
 const EMPTY_ENV_FILE = path.join(os.tmpdir(), 'taskflow-compose-e2e.env');
-
-/** The compose variables the fault suites shorten (see cluster.ts): retakes and sweeps within seconds. */
-const FAST_TIMINGS: Record<string, string> = {
-  JOB_BACKOFF_MS: '500',
-  JOB_BACKOFF_MAX_MS: '4000',
-  STALLED_INTERVAL_MS: '1000',
-  LOCK_DURATION_MS: '2000',
-  PUBLISH_SWEEP_MS: '500',
-  PUBLISH_SWEEP_OLDER_THAN_MS: '1000',
-  RECONCILE_AFTER_MS: '10000',
-  WORKER_STUCK_AFTER_MS: '5000',
-  TASK_CREATE_PER_MINUTE: '1000',
-  TASK_WRITE_PER_MINUTE: '1000',
-  WEBSOCKET_CONNECTS_PER_MINUTE: '10000',
-  WEBSOCKET_MAX_SOCKETS_PER_USER: '1000',
-};
 
 export interface ContainerView {
   id: string;
@@ -97,7 +81,10 @@ export class ComposeStack implements StackAccess {
       const webhookSecret = secret();
       const env: NodeJS.ProcessEnv = {
         ...engine.env(),
+        // The fault suites' short timings (compose passes on the ones it knows), but the drain: HAProxy here learns that
+        // a replica drains from its checks (inter 1 s, fall 2), so compose's own default stays.
         ...FAST_TIMINGS,
+        DRAIN_DELAY_MS: '2500',
         POSTGRES_PASSWORD: secret(),
         REDIS_PASSWORD: secret(),
         JWT_SECRET: secret(),
