@@ -193,7 +193,7 @@ describe('status changes you can see', () => {
 });
 
 describe('a task page and the dashboard room', () => {
-  it('receives no dashboard rows of other tasks while a task page is shown, and the dashboard’s again once it is back', async () => {
+  it('receives no dashboard rows of other tasks, shared or private, while a task page is shown, and the dashboard’s again once it is back', async () => {
     const { page: alice, rows } = await tab(await newContext(), 'alice');
     // A dashboard of alice's in a window of its own (a background tab would not paint): it shows when rows are out.
     const { rows: control } = await tab(await newContext(), 'alice');
@@ -208,12 +208,15 @@ describe('a task page and the dashboard room', () => {
     await alice.getByRole('heading', { name: 'The task alice reads' }).waitFor();
     const onTaskPage = rows.length;
     const shared = await dispatched('bob', 'Made while alice reads a task');
+    // Her own private task's rows come through a room of hers, which her dashboard joins and a task page leaves too.
+    const own = await dispatched('alice', 'A private task alice files meanwhile', true);
     await received(control, shared);
+    await received(control, own);
     // alice's task moves on after that row went out: a socket's frames arrive in order, so once the page shows
     // it, a row sent to this socket before it has arrived.
     await hook('create', createBranchEvent({ repo: REPO, branch: taskBranch(mine) }));
     await alice.locator('main header [data-status="coding"]').waitFor();
-    expect(rows.slice(onTaskPage).filter((r) => r.startsWith(shared))).toEqual([]);
+    expect(rows.slice(onTaskPage).filter((r) => r.startsWith(shared) || r.startsWith(own))).toEqual([]);
 
     // Back on the dashboard it joins again: rows of other tasks arrive again.
     await alice.getByRole('link', { name: '← All tasks' }).click();

@@ -88,7 +88,12 @@ describe('client message validation', () => {
 
 describe('names', () => {
   it('builds room names', () => {
-    expect([rooms.task('t1'), rooms.org('o1'), rooms.user('u1')]).toEqual(['task:t1', 'org:o1', 'user:u1']);
+    expect([rooms.task('t1'), rooms.org('o1'), rooms.user('u1'), rooms.userDashboard('u1')]).toEqual([
+      'task:t1',
+      'org:o1',
+      'user:u1',
+      'user-dashboard:u1',
+    ]);
   });
 
   it('keeps the names deployed processes share: the adapter key in Redis and the NOTIFY channel in PostgreSQL', () => {

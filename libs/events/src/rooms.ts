@@ -3,6 +3,11 @@ export const rooms = {
   task: (taskId: string) => `task:${taskId}`,
   org: (orgId: string) => `org:${orgId}`,
   user: (userId: string) => `user:${userId}`,
+  /**
+   * The dashboard rows, counts and `task:created` of the user's private tasks: joined with the org's room on
+   * `dashboard:join` and left with it, so a page that shows no dashboard (a task page) gets none of them.
+   */
+  userDashboard: (userId: string) => `user-dashboard:${userId}`,
   /** Every socket opened with one browser session (all its tabs): ended together on logout. */
   session: (sessionId: string) => `session:${sessionId}`,
 } as const;

@@ -19,7 +19,7 @@ describe('dashboardRoomOf', () => {
     expect(dashboardRoomOf({ ...task, isPrivate: false })).toBe('org:o1');
   });
 
-  it("sends a private task's only to its creator's own room, never the org's", () => {
-    expect(dashboardRoomOf({ ...task, isPrivate: true })).toBe('user:u1');
+  it("sends a private task's only to its creator's dashboard room, never the org's nor every socket of theirs", () => {
+    expect(dashboardRoomOf({ ...task, isPrivate: true })).toBe('user-dashboard:u1');
   });
 });

@@ -14,8 +14,8 @@ export function effectiveAgent<R extends CodingAgent | null>(task: {
 
 /**
  * The room a task's dashboard updates (`task:created`, its row, the counts) go to: its org's shared room, or only its
- * creator's own room when it is private (docs/architecture.md#rooms-and-authorization).
+ * creator's own dashboard room when it is private (docs/architecture.md#rooms-and-authorization).
  */
 export function dashboardRoomOf(task: { isPrivate: boolean; creatorId: string; orgId: string }): string {
-  return task.isPrivate ? rooms.user(task.creatorId) : rooms.org(task.orgId);
+  return task.isPrivate ? rooms.userDashboard(task.creatorId) : rooms.org(task.orgId);
 }

@@ -2,6 +2,7 @@ import { Emitter } from '@socket.io/redis-emitter';
 import { createSigner } from 'fast-jwt';
 import { Redis } from 'ioredis';
 import {
+  dashboardRoomOf,
   rooms,
   SOCKET_IO_REDIS_KEY,
   TOKEN_AUDIENCE,
@@ -225,6 +226,26 @@ describe('rooms', () => {
     expect(validate(SERVER_EVENTS['dashboard:state'], state.payload).ok).toBe(true);
     expect(state.payload.tasks.map((x: any) => x.title)).toEqual(['globex task']);
     expect(state.payload.counts).toEqual({ activeCount: 1, completedCount: 0, failedCount: 0, total: 1 });
+  });
+
+  it("sends a private task's dashboard rows to its creator's sockets on the dashboard only, until they leave it", async () => {
+    const { task: secret } = await t.f.newTask(t.f.users.alice, { isPrivate: true });
+    const dashboard = await connect('alice');
+    const taskPage = await connect('alice');
+    const bob = await connect('bob');
+    for (const s of [dashboard, bob]) expect((await s.request('dashboard:join', {})).ok).toBe(true);
+    const row = (seq: number) => ({ ...toDashboardTask(secret), seq, updatedAt: new Date().toISOString() });
+    emitter.to(dashboardRoomOf(secret)).emit('dashboard:task_list_updated', row(2));
+    await dashboard.waitFor((e) => e.event === 'dashboard:task_list_updated' && e.payload.taskId === secret.id, 'the private row');
+    // Alice's socket that shows no dashboard (a task page) and her colleague's dashboard get nothing.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(taskPage.of('dashboard:task_list_updated')).toEqual([]);
+    expect(bob.of('dashboard:task_list_updated')).toEqual([]);
+    // Left: no more private rows either.
+    expect((await dashboard.request('dashboard:leave')).ok).toBe(true);
+    emitter.to(dashboardRoomOf(secret)).emit('dashboard:task_list_updated', row(3));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(dashboard.of('dashboard:task_list_updated').map((e) => e.payload.seq)).toEqual([2]);
   });
 
   it('packs a burst of dashboard rows into batches for a socket that joined with batch: true, and only for it', async () => {

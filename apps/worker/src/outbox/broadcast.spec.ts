@@ -28,7 +28,12 @@ describe('broadcastsFor', () => {
       { room: rooms.org('o1'), event: 'task:created', payload: { taskId: 't1', seq: 1, status: 'received' } },
     ]);
     const own = broadcastsFor({ ...task, isPrivate: true }, [created], { ...counts, scope: 'private' });
-    expect(own.find((e) => e.event === 'task:created')?.room).toBe(rooms.user('u1'));
+    // A private task's dashboard updates go to its creator's dashboard room, not to every socket of theirs (task pages).
+    expect(own.find((e) => e.event === 'task:created')?.room).toBe(rooms.userDashboard('u1'));
+    expect(own.filter((e) => e.event.startsWith('dashboard:')).map((e) => e.room)).toEqual([
+      rooms.userDashboard('u1'),
+      rooms.userDashboard('u1'),
+    ]);
     expect(emits.find((e) => e.event === 'task:event_added')?.room).toBe(rooms.task('t1'));
   });
 

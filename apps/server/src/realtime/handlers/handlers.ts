@@ -81,8 +81,10 @@ export const HANDLERS: { [M in ClientMessageName]: Handler<M> } = {
     // Decided before the join, so the room's events after the snapshot all reach it one way. Once on, it stays on
     // (the ack says so): turned off, the events waiting in a batch for it would reach it neither way.
     if (message.batch) socket.data.batch = batching;
-    // The user's shared room name: the adapter keeps one per socket that joins.
-    await socket.join(userRooms(user).org);
+    // The user's shared room names (the adapter keeps one per socket that joins): the org's shared tasks and the
+    // user's own private ones.
+    const names = userRooms(user);
+    await socket.join([names.org, names.dashboard]);
     // Right after the join (see DashboardSnapshots): a user's tabs joining together share one read, and a shared
     // read comes with the room's events that reached the node before this join (the later ones arrive live).
     const { state, after } = await snapshots.join(user);
@@ -99,7 +101,8 @@ export const HANDLERS: { [M in ClientMessageName]: Handler<M> } = {
   'session:refresh': ({ socket, session }, message) => session.refresh(socket, message),
 
   async 'dashboard:leave'({ socket }) {
-    await socket.leave(rooms.org(socket.data.user.orgId));
+    const names = userRooms(socket.data.user);
+    await Promise.all([socket.leave(names.org), socket.leave(names.dashboard)]);
     return undefined;
   },
 

@@ -60,7 +60,7 @@ describe('DashboardSnapshots', () => {
     expect((await snapshots.join(f.users.bob)).after).toEqual([]);
     // One broadcast to both of Alice's rooms is sent to her once; one to everyone drops every snapshot.
     const c = await row(1, 'c');
-    snapshots.received([org(), rooms.user(f.users.alice.id)], packet('task:created', c));
+    snapshots.received([org(), rooms.userDashboard(f.users.alice.id)], packet('task:created', c));
     expect((await snapshots.join(f.users.alice)).after.filter((i) => i.event === 'task:created')).toHaveLength(1);
     snapshots.received([], packet('dashboard:task_count_changed', { scope: 'shared' }));
     await snapshots.join(f.users.alice);

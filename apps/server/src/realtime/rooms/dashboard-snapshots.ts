@@ -145,7 +145,7 @@ export class DashboardSnapshots {
     if (this.entries.size >= this.opts.maxEntries) this.drop(this.entries.values().next().value as Entry);
     const entry: Entry = {
       viewerId: viewer.id,
-      rooms: [rooms.org(viewer.orgId), rooms.user(viewer.id)],
+      rooms: [rooms.org(viewer.orgId), rooms.userDashboard(viewer.id)],
       at: Date.now(),
       state: this.read(viewer),
       tail: [],

@@ -33,7 +33,7 @@ describe('userRooms', () => {
   it('names the user and org rooms once per user object', () => {
     const user = new SharedUsers().intern({ ...alice });
     const names = userRooms(user);
-    expect(names).toEqual({ user: 'user:u-1', org: 'org:o-1' });
+    expect(names).toEqual({ user: 'user:u-1', org: 'org:o-1', dashboard: 'user-dashboard:u-1' });
     expect(userRooms(user)).toBe(names);
   });
 });

@@ -37,18 +37,20 @@ function same(a: SessionUser, b: SessionUser): boolean {
 export interface UserRooms {
   user: string;
   org: string;
+  /** The user's private tasks' dashboard updates. */
+  dashboard: string;
 }
 
 const roomNames = new WeakMap<SessionUser, UserRooms>();
 
 /**
- * The user's and its org's room names, built once per (shared) user object: every room a socket joins keeps
+ * The user's, its org's and its own dashboard's room names, built once per (shared) user object: every room a socket joins keeps
  * its name in the adapter's per-socket set, so sockets of one user given one string each hold it once.
  */
 export function userRooms(user: SessionUser): UserRooms {
   let names = roomNames.get(user);
   if (!names) {
-    names = { user: rooms.user(user.id), org: rooms.org(user.orgId) };
+    names = { user: rooms.user(user.id), org: rooms.org(user.orgId), dashboard: rooms.userDashboard(user.id) };
     roomNames.set(user, names);
   }
   return names;
