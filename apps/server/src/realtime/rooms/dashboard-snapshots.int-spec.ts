@@ -87,7 +87,7 @@ describe('DashboardSnapshots', () => {
     for (const seq of [2, 3, 4]) snapshots.received([org()], packet('dashboard:task_list_updated', { ...a, seq }));
     expect((await snapshots.join(f.users.alice)).after).toEqual([]);
     expect(reads()).toBe(3);
-    snapshots.roomDeleted(rooms.user(f.users.alice.id));
+    snapshots.roomDeleted(rooms.userDashboard(f.users.alice.id));
     await snapshots.join(f.users.alice);
     expect(reads()).toBe(4);
     await new Promise((r) => setTimeout(r, 350));
