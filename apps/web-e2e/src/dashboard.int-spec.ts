@@ -208,6 +208,27 @@ describe('the dashboard in a real browser', () => {
     await alice.locator('.badge[data-status="dispatched"]').first().waitFor();
   });
 
+  it('keeps a new row’s relative time current, second by second, while it is under a minute old', async () => {
+    const api = apiClient(stack.url, await login(stack.url, 'alice', PASSWORD));
+    const created = await api.post('/api/tasks', {
+      title: 'Watch the clock',
+      description: 'Show the invoice total in src/invoices/total.ts with two decimals.',
+    });
+    expect(created.status).toBe(202);
+    const time = bob.locator(`[data-task-id="${created.body.task.id as string}"] time`);
+    // Read every 200 ms: the text must change at least twice within 10 s ("now", "1 second ago", "2 seconds ago"…),
+    // where a clock refreshing every 15 s changes it at most once.
+    const texts = new Set<string>();
+    const deadline = Date.now() + 10_000;
+    while (texts.size < 3 && Date.now() < deadline) {
+      const text = await time.textContent({ timeout: 10_000 });
+      if (text) texts.add(text);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect([...texts]).toHaveLength(3);
+    for (const text of texts) expect(text).toMatch(/^(now|\d+ seconds? ago)$/);
+  });
+
   it('never shows the task to a user of another org', async () => {
     const carol = await loggedIn('carol');
     await carol.getByRole('heading', { name: /Active/ }).waitFor();

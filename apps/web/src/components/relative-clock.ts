@@ -31,8 +31,9 @@ function schedule(): void {
 
 /** Re-renders `listener` on every tick while subscribed; `at` (ms) is the time it shows, which sets the pace. */
 export function subscribeClock(at: number, listener: () => void): () => void {
-  if (timer === undefined) current = Date.now();
   const young = current - at < YOUNG_MS && nextTick() === SLOW_TICK_MS;
+  // Starting, or sped up by a new time: read the time now (a slow clock's last tick may be 15 s old).
+  if (timer === undefined || young) current = Date.now();
   listeners.set(listener, at);
   // The first subscriber starts the clock; a young one speeds a slow clock up.
   if (timer === undefined || young) schedule();

@@ -55,3 +55,23 @@ it('ticks slower once everything shown is a minute old, faster again when a new 
   expect(jest.getTimerCount()).toBe(0);
   timeouts.mockRestore();
 });
+
+it('says "now" for a time just ahead of the page’s clock (stamped after its last tick, or by a server a little ahead)', () => {
+  render(<RelativeTime iso={ago(5000)} />);
+  act(() => void jest.advanceTimersByTime(600));
+  // Created 400 ms after the clock's last tick, 200 ms before the next one.
+  const { container } = render(<RelativeTime iso={new Date(NOW + 400).toISOString()} />);
+  expect(container.textContent).toBe('now');
+  // The next tick: 600 ms old.
+  act(() => void jest.advanceTimersByTime(400));
+  expect(container.textContent).toBe('1 second ago');
+  const ahead = render(<RelativeTime iso={new Date(Date.now() + 3000).toISOString()} />);
+  expect(ahead.container.textContent).toBe('now');
+});
+
+it('reads the time afresh when a new time speeds up a slow clock, rather than its last tick’s', () => {
+  render(<RelativeTime iso={ago(120_000)} />);
+  act(() => void jest.advanceTimersByTime(10_000));
+  const { container } = render(<RelativeTime iso={new Date(Date.now() - 2000).toISOString()} />);
+  expect(container.textContent).toBe('2 seconds ago');
+});

@@ -10,7 +10,9 @@ const UNITS: Array<[Intl.RelativeTimeFormatUnit, number]> = [
 const format = new Intl.RelativeTimeFormat('en', { numeric: 'auto' });
 
 function relative(iso: string, now: number): string {
-  const diff = Date.parse(iso) - now;
+  // Every time shown is past. One ahead of the page's clock was stamped after its last tick, or by a server whose
+  // clock is a little ahead of this browser's: "now", never "in 1 second".
+  const diff = Math.min(0, Date.parse(iso) - now);
   for (const [unit, ms] of UNITS) {
     if (Math.abs(diff) >= ms || unit === 'second') return format.format(Math.round(diff / ms), unit);
   }
