@@ -86,6 +86,10 @@ async function dispatchedTask(title: string): Promise<{ id: string; issue: numbe
   return { id, issue: task.githubIssueNumber, issueUrl: task.githubIssueUrl, branch: taskBranch(id) };
 }
 
+/** Waits (10 s) for the tab's title to read `title`. */
+const titled = (page: Page, title: string) =>
+  eventually(`the tab's title to read "${title}"`, async () => ((await page.title()) === title ? true : undefined), 10_000);
+
 const bellCount = (page: Page) => page.getByRole('button', { name: /^Notifications, \d+ unread$/ }).getAttribute('aria-label');
 
 describe('notifications and the PR story in a real browser', () => {
@@ -104,6 +108,8 @@ describe('notifications and the PR story in a real browser', () => {
     for (const page of [onTask, onDashboard]) {
       await page.getByRole('button', { name: `Notifications, ${before + 1} unread` }).waitFor();
       expect(await page.getByTestId('unread-count').textContent()).toBe(String(before + 1));
+      // The browser tab's title carries the count, for a tab that is not in front.
+      await titled(page, `(${before + 1}) Taskflow Live`);
     }
     if (shots) {
       fs.mkdirSync(shots, { recursive: true });
@@ -116,6 +122,7 @@ describe('notifications and the PR story in a real browser', () => {
     await onDashboard.getByRole('button', { name: 'Mark all read' }).click();
     for (const page of [onDashboard, onTask]) await page.getByRole('button', { name: 'Notifications, 0 unread' }).waitFor();
     expect(await onTask.getByTestId('unread-count').count()).toBe(0);
+    for (const page of [onDashboard, onTask]) await titled(page, 'Taskflow Live');
   });
 
   it('shows draft → ready → approved → CI failing → CI passing → merged live on the card, and a PR comment in the timeline', async () => {

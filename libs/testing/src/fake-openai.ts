@@ -5,11 +5,13 @@ export type OpenAiReply = { content: string } | { json: unknown } | { status: nu
 
 /**
  * A local server that speaks OpenAI's chat-completions wire format
- * (POST /v1/chat/completions), so the real `openai` SDK can be driven against it.
+ * (POST /v1/chat/completions), so the real `openai` SDK can be driven against it. `delayMs`: every answer takes
+ * that long, as a real model's does (a page's "analysing" state then lasts long enough to be seen).
  */
-export async function startFakeOpenAI(opts: { apiKey: string; reply: (req: RecordedRequest, n: number) => OpenAiReply }) {
+export async function startFakeOpenAI(opts: { apiKey: string; reply: (req: RecordedRequest, n: number) => OpenAiReply; delayMs?: number }) {
   let n = 0;
-  const fake = await startFake((req, res) => {
+  const fake = await startFake(async (req, res) => {
+    if (opts.delayMs) await new Promise((r) => setTimeout(r, opts.delayMs));
     if (req.method !== 'POST' || req.path !== '/v1/chat/completions') return sendJson(res, 404, { error: { message: 'not found' } });
     if (req.headers.authorization !== `Bearer ${opts.apiKey}`) {
       return sendJson(res, 401, {
