@@ -1,5 +1,6 @@
 import { TaskflowClient, type TaskflowClientOptions } from './client';
 import type { TaskFeed, TaskFeedTrace } from './task-feed';
+import type { TimelineEvent } from '@taskflow/events';
 import { ev, FakeGateway, fakeHttp, task, TASK_ID, until } from './testing/fake-gateway';
 
 /** TaskFeed against a real in-process Socket.IO server that plays the gateway's part. */
@@ -23,6 +24,7 @@ beforeEach(() => {
     resyncFailures: [],
     committed: [],
     taskLeaves: 0,
+    shown: [],
   });
   gateway.snapshot = { seq: 1, status: 'received', events: [ev(1, 'received')] };
 });
@@ -320,4 +322,32 @@ it('writes nothing once closed: an older page answered after close leaves the vi
   answer({ events: [ev(1, 'received'), ev(2, 'analyzing')], hasOlder: false, olderCursor: null });
   await loading;
   expect(feed.getSnapshot()).toBe(before);
+});
+
+it('reports on screen (task:shown) the live events a GitHub webhook caused, once each, after the page says it painted them', async () => {
+  const fromWebhook = (seq: number): TimelineEvent => ({
+    ...ev(seq, 'pr_open'),
+    payload: { taskId: TASK_ID, seq, status: 'pr_open', detail: { actorKind: 'github', webhookReceivedAt: new Date().toISOString() } },
+  });
+  // In the snapshot: not a live one, never reported.
+  gateway.snapshot = { seq: 2, status: 'coding', events: [ev(1, 'received'), fromWebhook(2)] };
+  const { feed } = follow();
+  await until(() => expect(feed.getSnapshot().view?.last).toBe(2));
+  gateway.toTask('task:event_added', { taskId: TASK_ID, seq: 3, event: ev(3, 'coding') });
+  gateway.toTask('task:event_added', { taskId: TASK_ID, seq: 4, event: fromWebhook(4) });
+  gateway.toTask('task:event_added', { taskId: TASK_ID, seq: 4, event: fromWebhook(4) });
+  await until(() => expect(feed.getSnapshot().view?.last).toBe(4));
+  // Nothing is sent until the page says it painted the view.
+  await new Promise((r) => setTimeout(r, 100));
+  expect(gateway.shown).toEqual([]);
+  feed.reportShown();
+  feed.reportShown();
+  await until(() => expect(gateway.shown).toEqual([{ taskId: TASK_ID, seq: 4 }]));
+  // Not painted (a hidden tab): forgotten, never reported later.
+  gateway.toTask('task:event_added', { taskId: TASK_ID, seq: 5, event: fromWebhook(5) });
+  await until(() => expect(feed.getSnapshot().view?.last).toBe(5));
+  feed.reportShown(false);
+  feed.reportShown();
+  await new Promise((r) => setTimeout(r, 100));
+  expect(gateway.shown).toHaveLength(1);
 });

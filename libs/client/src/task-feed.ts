@@ -54,6 +54,8 @@ type JoinAnswer = Ack<ClientMessageAck<'task:join'>> | undefined;
  * fall back to a REST read. Without realtime it polls the REST API.
  */
 export class TaskFeed extends Store<TaskFeedState> {
+  /** Live events a GitHub webhook caused, applied and not yet reported on screen (reportShown). */
+  private unreported: number[] = [];
   /** Live events held while the join's snapshot is on its way; null when no join is waiting for one. */
   private pending: EventAdded[] | null = null;
   /** The resync in flight (one at a time); `again`: a gap or sync:required came meanwhile that it may not cover. */
@@ -173,7 +175,7 @@ export class TaskFeed extends Store<TaskFeedState> {
     this.update({ view, notFound: false, error: this.fallback?.error });
     const held = this.pending ?? [];
     this.pending = null;
-    for (const added of inSeqOrder(held)) this.apply(added);
+    for (const added of inSeqOrder(held)) this.apply(added, true);
     if (this.syncAfterSnapshot && this.client.socket) {
       this.syncAfterSnapshot = false;
       this.resync();
@@ -183,11 +185,11 @@ export class TaskFeed extends Store<TaskFeedState> {
   private onLive(added: EventAdded): void {
     this.trace({ kind: 'live', seq: added.seq });
     if (this.pending) this.pending.push(added);
-    else this.apply(added);
+    else this.apply(added, true);
   }
 
-  /** The events a resync returns take the same path (and may find another gap). */
-  private apply(added: EventAdded): void {
+  /** The events a resync returns take the same path (and may find another gap); `live`: it came as `task:event_added`. */
+  private apply(added: EventAdded, live = false): void {
     const view = this.getSnapshot().view;
     if (!view) return;
     const { view: next, outcome } = applyEvent(view, added);
@@ -196,7 +198,21 @@ export class TaskFeed extends Store<TaskFeedState> {
       return this.resync();
     }
     this.trace({ kind: outcome, seq: added.seq });
-    if (outcome === 'applied') this.update({ view: next });
+    if (outcome !== 'applied') return;
+    // Bounded: a consumer that never reports keeps the last few.
+    if (live && isFromWebhook(added) && this.unreported.push(added.seq) > 20) this.unreported.shift();
+    this.update({ view: next });
+  }
+
+  /**
+   * The page has painted the view: each live event a GitHub webhook caused that the feed applied since the last call
+   * is reported (`task:shown`), for the operators' webhook → screen histogram. Call it after rendering a new view;
+   * with `painted` false (a hidden tab, which paints nothing) they are forgotten instead of timed later.
+   */
+  reportShown(painted = true): void {
+    const seqs = this.unreported.splice(0);
+    if (!painted || this.closed || !this.client.connected) return;
+    for (const seq of seqs) this.client.request('task:shown', { taskId: this.taskId, seq }).catch(() => undefined);
   }
 
   /** This node missed broadcasts (its Redis subscription was interrupted): ask for what came after `last`. */
@@ -298,4 +314,10 @@ export class TaskFeed extends Store<TaskFeedState> {
     for (const off of this.cleanup.splice(0)) off();
     for (const resolve of this.joinWaiters.splice(0)) resolve(undefined);
   }
+}
+
+/** A timeline event a GitHub delivery caused: its detail says when the API received the webhook. */
+function isFromWebhook(added: EventAdded): boolean {
+  const detail = (added.event.payload as { detail?: { webhookReceivedAt?: unknown } } | undefined)?.detail;
+  return typeof detail?.webhookReceivedAt === 'string';
 }

@@ -39,19 +39,21 @@ export interface NodeStatsSnapshot {
   lagBuckets: HistogramBuckets;
   /** GitHub webhook → delivery buckets since the node started (absent from an older node's snapshot). */
   webhookBuckets?: HistogramBuckets;
+  /** GitHub webhook → a browser's report that it painted the event (`task:shown`) since the node started (absent: older node). */
+  screenBuckets?: HistogramBuckets;
   /** Socket errors answered since the node started, by code. */
   errors: Record<string, number>;
   /** Webhook deliveries acknowledged and ignored since the node started, by reason. */
   webhooksIgnored: Record<string, number>;
 }
 
-export interface AdminNodeStats extends Omit<NodeStatsSnapshot, 'lagBuckets' | 'webhookBuckets'> {
+export interface AdminNodeStats extends Omit<NodeStatsSnapshot, 'lagBuckets' | 'webhookBuckets' | 'screenBuckets'> {
   lag: LagSummary;
 }
 
 /**
- * GitHub webhook received → its timeline event delivered to sockets, every node together since they started (story 2:
- * a PR link within 1 s). `buckets`: observations per bucket (not cumulative), up to `leMs`; null is above the last bound.
+ * A GitHub webhook histogram, every node together since they started (story 2: a PR link within 1 s). `buckets`:
+ * observations per bucket (not cumulative), up to `leMs`; null is above the last bound.
  */
 export interface WebhookToScreen extends LagSummary {
   buckets: Array<{ leMs: number | null; count: number }>;
@@ -81,8 +83,16 @@ export interface AdminOverview {
   nodes: AdminNodeStats[];
   /** BullMQ jobs per queue and state (null while Redis cannot be read, and to an org's admin). */
   queues: AdminQueueCounts | null;
-  /** `toScreen`: null to an org's admin. */
-  webhooks: { ignored: Record<string, number>; failed: number | null; toScreen: WebhookToScreen | null };
+  /**
+   * `toScreen`: webhook received → a browser's report that the timeline event it caused is painted (`task:shown`).
+   * `toBroadcast`: → the event delivered to the nodes' sockets (the server's part of it). Both null to an org's admin.
+   */
+  webhooks: {
+    ignored: Record<string, number>;
+    failed: number | null;
+    toScreen: WebhookToScreen | null;
+    toBroadcast: WebhookToScreen | null;
+  };
   /** The first parked jobs (all of them through `GET /api/admin/jobs/failed`). */
   parked: AdminParkedJob[];
   parkedTotal: number | null;

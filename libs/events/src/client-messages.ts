@@ -20,6 +20,13 @@ export const TaskLeaveMessage = Type.Object({ taskId: TaskId }, strict);
 export const DashboardJoinMessage = Type.Object({ batch: Type.Optional(Type.Boolean()) }, strict);
 export const DashboardLeaveMessage = Type.Object({}, strict);
 /**
+ * `task:shown` (an addition): the live timeline event `seq` of a task this socket follows, one a GitHub webhook
+ * caused (its `detail.webhookReceivedAt`), is now on the user's screen. The node times webhook → screen from it
+ * (`taskflow_webhook_to_screen_seconds`, the admin view's histogram). Reports of events the node did not deliver,
+ * of a task the socket does not follow, or repeated, are not counted.
+ */
+export const TaskShownMessage = Type.Object({ taskId: TaskId, seq: Seq }, strict);
+/**
  * How a resync answers: `emit` (the default, the original specification's behaviour) sends each snapshot result
  * as a `task:state` event too; `ack` answers in the acknowledgement only, for clients that apply its results
  * (`@taskflow/client`, the test mirrors) and would otherwise receive every snapshot twice.
@@ -44,6 +51,7 @@ export const CLIENT_MESSAGES = {
   'task:leave': TaskLeaveMessage,
   'dashboard:join': DashboardJoinMessage,
   'dashboard:leave': DashboardLeaveMessage,
+  'task:shown': TaskShownMessage,
   resync_requested: ResyncRequestedMessage,
   'session:refresh': SessionRefreshMessage,
 } as const satisfies Record<string, TSchema>;
@@ -83,6 +91,8 @@ export interface ClientMessageAcks {
   'task:leave': undefined;
   'dashboard:join': { count: number; batch?: boolean };
   'dashboard:leave': undefined;
+  /** `counted`: whether it was timed (not when the node did not deliver it, or no longer remembers it). */
+  'task:shown': { counted: boolean };
   resync_requested: { results: ResyncResult[] };
   'session:refresh': { expiresAt: string };
 }

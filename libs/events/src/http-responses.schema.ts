@@ -192,6 +192,13 @@ const QueueCountsByQueue = Type.Object(
   Object.fromEntries(Object.values(QUEUES).map((q) => [q, QueueCounts])),
   strict,
 ) as unknown as TObject<Record<QueueName, typeof QueueCounts>>;
+const WebhookHistogram = Type.Object(
+  {
+    ...Lag.properties,
+    buckets: Type.Array(Type.Object({ leMs: Nullable(Type.Number()), count: Type.Integer({ minimum: 0 }) }, strict)),
+  },
+  strict,
+);
 export const AdminOverviewResponse = Type.Object(
   {
     generatedAt: IsoDate,
@@ -203,15 +210,8 @@ export const AdminOverviewResponse = Type.Object(
       {
         ignored: Counts,
         failed: Nullable(Type.Integer({ minimum: 0 })),
-        toScreen: Nullable(
-          Type.Object(
-            {
-              ...Lag.properties,
-              buckets: Type.Array(Type.Object({ leMs: Nullable(Type.Number()), count: Type.Integer({ minimum: 0 }) }, strict)),
-            },
-            strict,
-          ),
-        ),
+        toScreen: Nullable(WebhookHistogram),
+        toBroadcast: Nullable(WebhookHistogram),
       },
       strict,
     ),

@@ -49,7 +49,7 @@ describe('event registry', () => {
 
   it('names every client → server message', () => {
     expect(Object.keys(CLIENT_MESSAGES).sort()).toEqual(
-      ['dashboard:join', 'dashboard:leave', 'resync_requested', 'task:join', 'task:leave', 'session:refresh'].sort(),
+      ['dashboard:join', 'dashboard:leave', 'resync_requested', 'task:join', 'task:leave', 'task:shown', 'session:refresh'].sort(),
     );
   });
 

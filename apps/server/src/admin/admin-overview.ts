@@ -51,7 +51,7 @@ function aggregateNodes(snapshots: NodeStatsSnapshot[]): {
   cluster: NonNullable<AdminOverview['cluster']>;
   nodes: AdminNodeStats[];
 } {
-  const nodes: AdminNodeStats[] = snapshots.map(({ lagBuckets, webhookBuckets: _webhook, ...rest }) => ({
+  const nodes: AdminNodeStats[] = snapshots.map(({ lagBuckets, webhookBuckets: _webhook, screenBuckets: _screen, ...rest }) => ({
     ...rest,
     lag: lagSummary(lagBuckets),
   }));
@@ -89,7 +89,7 @@ export async function buildOrgOverview(deps: {
     cluster: null,
     nodes: [],
     queues: null,
-    webhooks: { ignored: {}, failed: null, toScreen: null },
+    webhooks: { ignored: {}, failed: null, toScreen: null, toBroadcast: null },
     parked: (own ?? []).slice(0, OVERVIEW_PARKED_LIMIT).map(toParkedView('org')),
     parkedTotal: own ? own.length : null,
   };
@@ -123,7 +123,8 @@ export async function buildOverview(deps: {
     webhooks: {
       ignored: cluster.webhooksIgnored,
       failed: queues ? queues[QUEUES.webhooks].failed : null,
-      toScreen: webhookToScreen(sumBuckets((snapshots ?? []).map((s) => s.webhookBuckets ?? []))),
+      toScreen: webhookToScreen(sumBuckets((snapshots ?? []).map((s) => s.screenBuckets ?? []))),
+      toBroadcast: webhookToScreen(sumBuckets((snapshots ?? []).map((s) => s.webhookBuckets ?? []))),
     },
     parked: (parked ?? []).map(toParkedView('cluster')),
     parkedTotal: queues ? Object.values(queues).reduce((n, q) => n + q.failed, 0) : null,

@@ -15,6 +15,7 @@ export interface NodeStatsSource {
   webhooksIgnored(): Promise<Record<string, number>>;
   /** Webhook → delivery, cumulative since the node started. */
   webhookBuckets(): Promise<HistogramBuckets>;
+  screenBuckets(): Promise<HistogramBuckets>;
 }
 
 export interface NodeStatsKeys {
@@ -79,6 +80,7 @@ export class NodeStatsPublisher {
       errors: await this.source.errors(),
       webhooksIgnored: await this.source.webhooksIgnored(),
       webhookBuckets: await this.source.webhookBuckets(),
+      screenBuckets: await this.source.screenBuckets(),
     };
   }
 
@@ -112,6 +114,7 @@ export class NodeStatsPublisher {
         errors: JSON.stringify(s.errors),
         webhooksIgnored: JSON.stringify(s.webhooksIgnored),
         webhookBuckets: encodeBuckets(s.webhookBuckets ?? []),
+        screenBuckets: encodeBuckets(s.screenBuckets ?? []),
       })
       .pexpire(key, ttl)
       .exec();
@@ -153,6 +156,7 @@ export async function readNodeStats(redis: RedisClient, prefix: string): Promise
       errors: JSON.parse(h.errors ?? '{}') as Record<string, number>,
       webhooksIgnored: JSON.parse(h.webhooksIgnored ?? '{}') as Record<string, number>,
       webhookBuckets: decodeBuckets(h.webhookBuckets ?? '[]'),
+      screenBuckets: decodeBuckets(h.screenBuckets ?? '[]'),
     });
   }
   return snapshots.sort((a, b) => a.nodeId.localeCompare(b.nodeId));

@@ -29,6 +29,7 @@ export function nodeStatsSource(app: FastifyInstance, metrics: RealtimeMetrics):
     messagesPerSecond: () => metrics.summary(0).messagesPerSecond,
     lagBuckets: () => bucketsOf(metrics.publishLag),
     webhookBuckets: () => bucketsOf(metrics.webhookToBroadcast),
+    screenBuckets: () => bucketsOf(metrics.webhookToScreen),
     errors: () => byLabel(metrics.errors, 'code'),
     // Registered by the webhook routes on the same registry.
     webhooksIgnored: () => byLabel(metrics.registry.getSingleMetric(IGNORED_WEBHOOKS) as Counter | undefined, 'reason'),

@@ -394,6 +394,35 @@ describe('health, readiness, metrics', () => {
     expect(await metricValue('taskflow_redis_pubsub_received_bytes_total')).toBeGreaterThan(bytesBefore + Object.keys(row).join('').length);
     expect(await metricValue('taskflow_publish_lag_seconds_sum')).toBeGreaterThanOrEqual(0.04);
   });
+
+  it('times webhook → screen from the task:shown reports of events the node delivered: once each, followers only', async () => {
+    const { task } = await t.f.newTask(t.f.users.alice, { title: 'screen probe' });
+    const alice = await connect('alice');
+    const carol = await connect('carol');
+    expect((await alice.request('task:join', { taskId: task.id })).ok).toBe(true);
+    const before = await metricValue('taskflow_webhook_to_screen_seconds_count');
+    const detail = { actorKind: 'github', webhookReceivedAt: new Date(Date.now() - 120).toISOString() };
+    const payload = { taskId: task.id, seq: 7, status: 'pr_open', detail };
+    emitter.to(rooms.task(task.id)).emit('task:event_added', {
+      taskId: task.id,
+      seq: 7,
+      event: { seq: 7, eventType: 'pr_opened', payload, createdAt: new Date().toISOString() },
+    });
+    await alice.waitFor((e) => e.event === 'task:event_added' && e.payload.seq === 7, 'the webhook’s event');
+    expect(await alice.request('task:shown', { taskId: task.id, seq: 7 })).toEqual({ ok: true, data: { counted: true } });
+    // A repeat, or an event the node never delivered: answered, not counted.
+    expect(await alice.request('task:shown', { taskId: task.id, seq: 7 })).toEqual({ ok: true, data: { counted: false } });
+    expect(await alice.request('task:shown', { taskId: task.id, seq: 6 })).toEqual({ ok: true, data: { counted: false } });
+    // Not following the task (another org's user): the same answer as for a task that does not exist.
+    expect(await carol.request('task:shown', { taskId: task.id, seq: 7 })).toEqual({
+      ok: false,
+      error: { code: 'NOT_FOUND', message: 'Task not found' },
+    });
+    const invalid = await carol.request('task:shown', { taskId: task.id, seq: 0 });
+    expect(invalid).toMatchObject({ ok: false, error: { code: 'INVALID_PAYLOAD' } });
+    expect(await metricValue('taskflow_webhook_to_screen_seconds_count')).toBe(before + 1);
+    expect(await metricValue('taskflow_webhook_to_screen_seconds_sum')).toBeGreaterThanOrEqual(0.12);
+  });
 });
 
 /** One Prometheus sample of this node's /metrics, as a number. */

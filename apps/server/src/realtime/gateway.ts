@@ -116,6 +116,7 @@ export async function registerGateway(app: FastifyInstance, deps: GatewayDeps): 
       flags,
       batching: config.WEBSOCKET_BATCH_WINDOW_MS > 0,
       timelinePageSize: config.TIMELINE_PAGE_SIZE,
+      webhookScreen: metrics.webhookScreen,
     },
   });
   // After a scale-out: sockets move, a few per second, from nodes above their share to the new, emptier ones.

@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { unhandledRejectionCount } from '@taskflow/platform';
 import { RateWindow } from './rate-window';
+import { WebhookScreenTimer } from './fanout/webhook-screen';
 
 /**
  * This node's real-time metrics: Prometheus series for /metrics, and the
@@ -44,6 +45,14 @@ export class RealtimeMetrics {
     buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [this.registry],
   });
+  /** Story 2 as the user sees it: the webhook to the browser's report that it painted the event (`task:shown`). */
+  readonly webhookToScreen = new Histogram({
+    name: 'taskflow_webhook_to_screen_seconds',
+    help: 'Time from a GitHub webhook reaching the API to a browser reporting the timeline event it caused on screen (task:shown), on this node’s clock',
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+  readonly webhookScreen = new WebhookScreenTimer(this.webhookToScreen);
   readonly unhandledRejections = unhandledRejectionsCounter(this.registry);
   readonly resyncsRequested = new Counter({
     name: 'taskflow_socket_sync_required_total',

@@ -52,6 +52,7 @@ function overview(socketsA: number, parked: AdminOverview['parked']): AdminOverv
           { leMs: null, count: 0 },
         ],
       },
+      toBroadcast: { count: 6, p50Ms: 75, p99Ms: 240, buckets: [] },
     },
     parked,
     parkedTotal: parked.length,
@@ -141,6 +142,10 @@ it('shows the webhook-to-screen histogram: p50 / p99 and each bucket’s deliver
       .getAllByTestId('admin-webhook-to-screen-bucket')
       .map((r) => r.textContent),
   ).toEqual(['≤ 100 ms1', '≤ 250 ms3', '≤ 1.0 s0', '≤ 2.5 s1', '> 2.5 s0']);
+  // The server's part, beside the browsers' figure.
+  expect(within(panel).getByTestId('admin-webhook-to-broadcast-p').textContent).toBe(
+    'The server’s part alone (→ the sockets): 75 ms / 240 ms p50 / p99 over 6 deliveries',
+  );
 });
 
 it('replays a parked job with the CSRF header, says so, and shows the queue emptied', async () => {
@@ -189,7 +194,7 @@ it("shows an org's admin the org's parked jobs with their replay, and no cluster
       cluster: null,
       nodes: [],
       queues: null,
-      webhooks: { ignored: {}, failed: null, toScreen: null },
+      webhooks: { ignored: {}, failed: null, toScreen: null, toBroadcast: null },
       parked,
       parkedTotal: parked.length,
     };

@@ -182,7 +182,7 @@ export function AdminPage({ pollMs = ADMIN_POLL_MS }: { pollMs?: number }) {
             />
           </div>
 
-          <WebhookToScreenPanel histogram={view.webhooks.toScreen} />
+          <WebhookToScreenPanel histogram={view.webhooks.toScreen} broadcast={view.webhooks.toBroadcast} />
 
           <section className="card" aria-labelledby="admin-queues-title">
             <h2 id="admin-queues-title">Queues</h2>

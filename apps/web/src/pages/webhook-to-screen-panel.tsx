@@ -6,9 +6,10 @@ const bound = (leMs: number | null, previousMs: number | null) => (leMs === null
 
 /**
  * GitHub webhook → the change on screen (story 2: a PR link within 1 s), every node since it started: p50 / p99 and
- * a bar per histogram bucket. The bars are drawn beside the numbers, which stay the accessible figures.
+ * a bar per histogram bucket, as browsers reported painting it (`task:shown`); below, the server's part (→ the
+ * sockets). The bars are drawn beside the numbers, which stay the accessible figures.
  */
-export function WebhookToScreenPanel({ histogram }: { histogram: WebhookToScreen | null }) {
+export function WebhookToScreenPanel({ histogram, broadcast }: { histogram: WebhookToScreen | null; broadcast: WebhookToScreen | null }) {
   if (!histogram) return null;
   const max = Math.max(1, ...histogram.buckets.map((b) => b.count));
   return (
@@ -19,10 +20,18 @@ export function WebhookToScreenPanel({ histogram }: { histogram: WebhookToScreen
           {ms(histogram.p50Ms)} / {ms(histogram.p99Ms)}
         </strong>{' '}
         p50 / p99 over {histogram.count} {histogram.count === 1 ? 'delivery' : 'deliveries'}{' '}
-        <span className="muted">(GitHub’s request reaching us → its timeline event on the sockets; target under 1 s)</span>
+        <span className="muted">
+          (GitHub’s request reaching us → its timeline event painted on a task page, as browsers report it; target under 1 s)
+        </span>
       </p>
+      {broadcast && (
+        <p className="muted" data-testid="admin-webhook-to-broadcast-p">
+          The server’s part alone (→ the sockets): {ms(broadcast.p50Ms)} / {ms(broadcast.p99Ms)} p50 / p99 over {broadcast.count}{' '}
+          {broadcast.count === 1 ? 'delivery' : 'deliveries'}
+        </p>
+      )}
       {histogram.count === 0 ? (
-        <p className="muted">No webhook has changed a task since the nodes started.</p>
+        <p className="muted">No browser has reported a webhook’s change on screen since the nodes started.</p>
       ) : (
         <table className="histogram">
           <thead>

@@ -36,6 +36,15 @@ export function useTaskSubscription(taskId: string): TaskSubscription {
   // For another task (or client) the hook shows nothing until that task's feed is open, in the same render.
   const feed = opened && opened.taskId === taskId && opened.client === client ? opened : null;
   const state = useSyncExternalStore<Shown>(feed?.subscribe ?? noSubscribe, feed?.getSnapshot ?? nothing);
+  // A new view is committed: once the browser has painted it (the next frame), the feed reports the live events
+  // GitHub's webhooks caused that it shows (the operators' webhook → screen histogram).
+  useEffect(() => {
+    if (!feed || !state.view) return;
+    // A hidden tab paints nothing until it is shown again: not counted, rather than timed with the time it was hidden.
+    if (document.visibilityState === 'hidden') return feed.reportShown(false);
+    const frame = requestAnimationFrame(() => setTimeout(() => feed.reportShown(), 0));
+    return () => cancelAnimationFrame(frame);
+  }, [feed, state.view]);
   return {
     view: state.view,
     viewers: state.viewers,

@@ -58,6 +58,8 @@ export class FakeGateway {
   dashboardJoinFailures: string[] = [];
   dashboardLeaves = 0;
   taskLeaves = 0;
+  /** `task:shown` reports, in order. */
+  shown: Array<{ taskId: string; seq: number }> = [];
   dashboardState: ServerEventPayload<'dashboard:state'> = { tasks: [], counts: NONE, privateCounts: NONE, nextCursor: null };
   /**
    * What a middlebox in front does to WebSocket upgrades: `pass`; `accept-then-close` answers 101 and closes the
@@ -119,6 +121,10 @@ export class FakeGateway {
           events,
         });
         ack({ ok: true, data: { seq } });
+      });
+      socket.on('task:shown', (msg: { taskId: string; seq: number }, ack: (a: unknown) => void) => {
+        this.shown.push(msg);
+        ack({ ok: true, data: { counted: true } });
       });
       socket.on('task:leave', (msg: { taskId: string }, ack: (a: unknown) => void) => {
         this.taskLeaves += 1;

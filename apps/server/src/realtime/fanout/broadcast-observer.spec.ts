@@ -1,6 +1,7 @@
 import { encode } from 'notepack.io';
 import { RealtimeMetrics } from '../metrics';
 import { decodeClassicBroadcast, decodeClusterBroadcast, observeBroadcast } from './broadcast-observer';
+import { WebhookScreenTimer } from './webhook-screen';
 
 /** A message as `@socket.io/redis-emitter` publishes it: msgpack of [uid, packet, opts]. */
 const message = (event: string, payload: unknown) =>
@@ -51,6 +52,23 @@ describe('observeBroadcast', () => {
     expect(pick('sum')).toBeCloseTo(0.6, 6);
     expect(values.find((v) => v.metricName?.endsWith('_bucket') && v.labels.le === 0.5)?.value).toBe(0);
     expect(values.find((v) => v.metricName?.endsWith('_bucket') && v.labels.le === 1)?.value).toBe(1);
+  });
+
+  it('remembers such an event for the browsers’ task:shown reports (webhook → screen), and no other', () => {
+    let clock = now;
+    const metrics = new RealtimeMetrics();
+    Object.assign(metrics, { webhookScreen: new WebhookScreenTimer(metrics.webhookToScreen, () => clock) });
+    const added = (seq: number, detail: object) => ({
+      taskId: 't',
+      seq,
+      event: { seq, createdAt: '2026-01-01T00:00:09.800Z', payload: { detail } },
+    });
+    observeBroadcast(message('task:event_added', added(5, { webhookReceivedAt: '2026-01-01T00:00:09.400Z' })), metrics, now);
+    observeBroadcast(message('task:event_added', added(6, { actorKind: 'user' })), metrics, now);
+    clock = now + 300;
+    const reported = new Set<string>();
+    expect(metrics.webhookScreen.shown(reported, 't', 5)).toBe(true);
+    expect(metrics.webhookScreen.shown(reported, 't', 6)).toBe(false);
   });
 
   it('counts other broadcasts without a lag, and ignores what is not a broadcast', async () => {

@@ -1,7 +1,14 @@
 import { decode } from 'notepack.io';
 import type { RealtimeMetrics } from '../metrics';
 
-type Payload = { updatedAt?: unknown; event?: { createdAt?: unknown; payload?: { detail?: { webhookReceivedAt?: unknown } } } } | undefined;
+type Payload =
+  | {
+      updatedAt?: unknown;
+      taskId?: unknown;
+      seq?: unknown;
+      event?: { createdAt?: unknown; payload?: { detail?: { webhookReceivedAt?: unknown } } };
+    }
+  | undefined;
 
 /**
  * When the change a broadcast carries was committed: a timeline event's
@@ -79,5 +86,9 @@ export function observePacket(packet: unknown, metrics: RealtimeMetrics, now = D
   // A timeline event caused by a GitHub delivery carries when the API received it (the job's receivedAt).
   const receivedAt = event === 'task:event_added' ? payload?.event?.payload?.detail?.webhookReceivedAt : undefined;
   const received = typeof receivedAt === 'string' ? Date.parse(receivedAt) : NaN;
-  if (Number.isFinite(received)) metrics.webhookToBroadcast.observe(Math.max(0, now - received) / 1000);
+  if (!Number.isFinite(received)) return;
+  metrics.webhookToBroadcast.observe(Math.max(0, now - received) / 1000);
+  // Remembered for the browsers' `task:shown` reports (webhook → screen).
+  if (typeof payload?.taskId === 'string' && typeof payload.seq === 'number')
+    metrics.webhookScreen.delivered(payload.taskId, payload.seq, received);
 }

@@ -176,6 +176,7 @@ describe("the server's Redis features on a cluster client", () => {
       errors: () => Promise.resolve({}),
       webhooksIgnored: () => Promise.resolve({}),
       webhookBuckets: () => Promise.resolve([]),
+      screenBuckets: () => Promise.resolve([]),
     };
     const logger = createLogger('sharded-test', 'silent');
     const publishers = ['node-a', 'node-b', 'node-c'].map(

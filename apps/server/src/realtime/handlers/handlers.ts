@@ -19,6 +19,7 @@ import { userRooms } from '../rooms/shared-users';
 import { normaliseTaskId } from '../rooms/task-id';
 import { readTaskSnapshot } from '../rooms/task-snapshot';
 import { timelinePage } from '../../tasks/timeline-page';
+import type { WebhookScreenTimer } from '../fanout/webhook-screen';
 
 export interface HandlerContext {
   socket: TaskflowSocket;
@@ -31,10 +32,15 @@ export interface HandlerContext {
   batching: boolean;
   /** Timeline events a `task:state` carries: the latest; older pages over HTTP. */
   timelinePageSize: number;
+  /** Times webhook → screen from the browsers' `task:shown` reports. */
+  webhookScreen: WebhookScreenTimer;
 }
 
 /** Resolves with the ack's `data` the contract names for the message. */
 type Handler<M extends ClientMessageName> = (ctx: HandlerContext, message: ClientMessage<M>) => Promise<ClientMessageAck<M>>;
+
+/** The `task:shown` reports each socket made (a repeat is not counted again). */
+const shownBy = new WeakMap<TaskflowSocket, Set<string>>();
 
 const NOT_FOUND = () => new AppError('NOT_FOUND', 404, 'Task not found');
 const DISABLED = (what: string) => new AppError('FEATURE_DISABLED', 503, `Live ${what} updates are switched off`);
@@ -99,6 +105,15 @@ export const HANDLERS: { [M in ClientMessageName]: Handler<M> } = {
   },
 
   'session:refresh': ({ socket, session }, message) => session.refresh(socket, message),
+
+  // No read: only a socket in the task's room (authorised when it joined) may report its events.
+  async 'task:shown'({ socket, webhookScreen }, message) {
+    const taskId = normaliseTaskId(message.taskId);
+    if (!socket.rooms.has(rooms.task(taskId))) throw NOT_FOUND();
+    let reported = shownBy.get(socket);
+    if (!reported) shownBy.set(socket, (reported = new Set()));
+    return { counted: webhookScreen.shown(reported, taskId, message.seq) };
+  },
 
   async 'dashboard:leave'({ socket }) {
     const names = userRooms(socket.data.user);
