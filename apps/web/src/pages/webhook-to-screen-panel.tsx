@@ -24,7 +24,7 @@ export function WebhookToScreenPanel({ histogram, broadcast }: { histogram: Webh
           (GitHub’s request reaching us → its timeline event painted on a task page, as browsers report it; target under 1 s)
         </span>
       </p>
-      {broadcast && (
+      {broadcast && broadcast.count > 0 && (
         <p className="muted" data-testid="admin-webhook-to-broadcast-p">
           The server’s part alone (→ the sockets): {ms(broadcast.p50Ms)} / {ms(broadcast.p99Ms)} p50 / p99 over {broadcast.count}{' '}
           {broadcast.count === 1 ? 'delivery' : 'deliveries'}
