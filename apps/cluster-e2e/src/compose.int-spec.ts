@@ -200,7 +200,9 @@ describe('the stack in containers (docker-compose.yml on a Docker engine)', () =
       // Back under the same names: the service's name is how HAProxy's DNS finds it.
       await stack.docker(['network', 'connect', ...aliases.flatMap((a) => ['--alias', a]), stack.network, victim.id]);
     };
-    await underFault('compose-server-partition', partition, { spreadMs: 10_000, clientsMove: true });
+    // Its clients need not reconnect: a WebSocket through HAProxy can outlive 15 s of silence (the heartbeat allows
+    // more), and the node resyncs them once its Redis is back. Converging with nothing lost is what they need.
+    await underFault('compose-server-partition', partition, { spreadMs: 10_000, clientsMove: false });
     await stack.untilServing(3, 90_000);
   });
 

@@ -44,20 +44,32 @@ export class DeliveryLedger {
     return this.send(delivery);
   }
 
-  /** The rest of a dispatched task's life, one delivery after another: branch created, PR opened, PR merged. */
-  async finishTask(taskId: string): Promise<Answer[]> {
+  /**
+   * The rest of a dispatched task's life, as GitHub sends it: branch created, PR opened, PR merged, each once the
+   * previous one took effect. (Sent back to back, two workers may apply them out of order: a PR opened first skips
+   * `coding`, and the late branch creation is then ignored, as the pipeline allows, but never applied.)
+   */
+  async finishTask(taskId: string, timeoutMs = 60_000): Promise<Answer[]> {
     const branch = taskBranch(taskId);
     const prNumber = (this.prNumber += 1);
-    const steps: Array<Pick<Delivery, 'event' | 'payload'>> = [
-      { event: 'create', payload: createBranchEvent({ repo: 'acme/payments', branch }) },
-      { event: 'pull_request', payload: pullRequestEvent({ repo: 'acme/payments', branch, prNumber, action: 'opened' }) },
-      { event: 'pull_request', payload: pullRequestEvent({ repo: 'acme/payments', branch, prNumber, action: 'closed', merged: true }) },
+    const steps: Array<Pick<Delivery, 'event' | 'payload'> & { then: string }> = [
+      { event: 'create', payload: createBranchEvent({ repo: 'acme/payments', branch }), then: 'coding' },
+      { event: 'pull_request', payload: pullRequestEvent({ repo: 'acme/payments', branch, prNumber, action: 'opened' }), then: 'pr_open' },
+      {
+        event: 'pull_request',
+        payload: pullRequestEvent({ repo: 'acme/payments', branch, prNumber, action: 'closed', merged: true }),
+        then: 'merged',
+      },
     ];
     const answers: Answer[] = [];
-    for (const step of steps) {
+    for (const { then, ...step } of steps) {
       const delivery: Delivery = { id: crypto.randomUUID(), ...step, taskId, answers: [] };
       this.deliveries.push(delivery);
-      answers.push(await this.send(delivery));
+      const answer = await this.send(delivery);
+      answers.push(answer);
+      if (!accepted(answer)) break;
+      const off = await untilStatus(this.cluster, [taskId], [then], timeoutMs);
+      if (off.length > 0) throw new Error(`after the ${step.event} delivery, task ${off[0]} (expected ${then})`);
     }
     return answers;
   }
