@@ -2,6 +2,7 @@ import type { BrowserContext } from 'playwright-core';
 import type { RecordedRequest } from '@taskflow/testing';
 import { startFakeOpenAI } from '@taskflow/testing';
 import { E2E_PASSWORD, startBrowserStack, type BrowserStack } from './support/browser-stack';
+import { createThroughUi } from './support/ui-actions';
 
 /**
  * What the task page says while the analyzer works, in Debian's Chromium, with an OpenAI-compatible model behind the
@@ -63,12 +64,7 @@ it('says "Analyzing the task…" during the first analysis and "Re-analyzing you
   await page.getByRole('button', { name: 'Log in' }).click();
   await page.getByTestId('connection-status').getByText('Live').waitFor();
 
-  await page.getByRole('button', { name: 'New task' }).click();
-  const newTask = page.getByRole('form', { name: 'New task' });
-  await newTask.getByLabel('Title').fill('Checkout fails');
-  await newTask.getByLabel('Description').fill('Card payments fail at checkout since Monday.');
-  await newTask.getByRole('button', { name: 'Create task' }).click();
-  await page.waitForURL(/\/tasks\/[0-9a-f-]{36}$/);
+  await createThroughUi(page, 'Checkout fails', 'Card payments fail at checkout since Monday.');
 
   const form = page.getByRole('form', { name: 'Clarification' });
   await form.waitFor({ timeout: 60_000 });

@@ -7,6 +7,7 @@ import { createBranchEvent, pullRequestEvent, sendWebhook } from '@taskflow/gith
 import { apiClient, eventually, login } from '@taskflow/testing';
 import { STATUS_RECORDER } from './browser';
 import { E2E_PASSWORD, startBrowserStack, type BrowserStack } from './support/browser-stack';
+import { createThroughUi } from './support/ui-actions';
 
 /**
  * The web app in Debian's Chromium against the stack as `npm start` runs it
@@ -49,16 +50,6 @@ async function loggedIn(username: string, viewport = { width: 1280, height: 860 
 
 const hook = (event: string, payload: object) =>
   sendWebhook(`${stack.url}/api/webhooks/github`, event, payload, { secret: stack.webhookSecret });
-
-async function createThroughUi(page: Page, title: string, description: string): Promise<string> {
-  await page.getByRole('button', { name: 'New task' }).click();
-  const form = page.getByRole('form', { name: 'New task' });
-  await form.getByLabel('Title').fill(title);
-  await form.getByLabel('Description').fill(description);
-  await form.getByRole('button', { name: 'Create task' }).click();
-  await page.waitForURL(/\/tasks\/[0-9a-f-]{36}$/);
-  return page.url().split('/').pop()!;
-}
 
 /** When each status of a task first became visible on the page, by the browser's clock. */
 async function seen(page: Page, taskId: string): Promise<Record<string, number>> {

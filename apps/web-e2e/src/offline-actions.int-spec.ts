@@ -5,6 +5,7 @@ import type { RunningStack } from '@taskflow/devstack';
 import { IDEMPOTENCY_KEY_HEADER } from '@taskflow/events';
 import { apiClient, eventually, login } from '@taskflow/testing';
 import { E2E_PASSWORD, startBrowserStack, type BrowserStack } from './support/browser-stack';
+import { createThroughUi } from './support/ui-actions';
 
 /**
  * Issue 21 #6 in Debian's Chromium against the stack as `npm start` runs it: an answer given offline is kept (in
@@ -49,13 +50,7 @@ describe('actions taken while offline', () => {
   it('keeps an answer given offline through a reload, sends it on reconnect, and the task moves exactly once', async () => {
     const page = await loggedIn('alice');
     const api = apiClient(stack.url, await login(stack.url, 'alice', E2E_PASSWORD));
-    await page.getByRole('button', { name: 'New task' }).click();
-    const create = page.getByRole('form', { name: 'New task' });
-    await create.getByLabel('Title').fill('Fix it');
-    await create.getByLabel('Description').fill('It is broken.');
-    await create.getByRole('button', { name: 'Create task' }).click();
-    await page.waitForURL(/\/tasks\/[0-9a-f-]{36}$/);
-    const id = page.url().split('/').pop()!;
+    const id = await createThroughUi(page, 'Fix it', 'It is broken.');
     // The analysis asks its questions; read through the API and a reload, so this test does not depend on live updates.
     await eventually('the analyzer asking', async () =>
       (await storedEvents(api, id)).status === 'needs_clarification' ? true : undefined,
