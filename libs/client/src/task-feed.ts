@@ -1,4 +1,11 @@
-import { inSeqOrder, type Ack, type ClientMessageAck, type PublicTask, type ServerEventPayload } from '@taskflow/events';
+import {
+  inSeqOrder,
+  webhookReceivedAtOf,
+  type Ack,
+  type ClientMessageAck,
+  type PublicTask,
+  type ServerEventPayload,
+} from '@taskflow/events';
 import type { StopRequest, TaskflowClient } from './client';
 import { isNotFound, TaskflowError, toTaskflowError } from './errors';
 import { Store } from './store';
@@ -200,7 +207,7 @@ export class TaskFeed extends Store<TaskFeedState> {
     this.trace({ kind: outcome, seq: added.seq });
     if (outcome !== 'applied') return;
     // Bounded: a consumer that never reports keeps the last few.
-    if (live && isFromWebhook(added) && this.unreported.push(added.seq) > 20) this.unreported.shift();
+    if (live && webhookReceivedAtOf(added.event.payload) !== undefined && this.unreported.push(added.seq) > 20) this.unreported.shift();
     this.update({ view: next });
   }
 
@@ -314,10 +321,4 @@ export class TaskFeed extends Store<TaskFeedState> {
     for (const off of this.cleanup.splice(0)) off();
     for (const resolve of this.joinWaiters.splice(0)) resolve(undefined);
   }
-}
-
-/** A timeline event a GitHub delivery caused: its detail says when the API received the webhook. */
-function isFromWebhook(added: EventAdded): boolean {
-  const detail = (added.event.payload as { detail?: { webhookReceivedAt?: unknown } } | undefined)?.detail;
-  return typeof detail?.webhookReceivedAt === 'string';
 }

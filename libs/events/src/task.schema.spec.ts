@@ -1,5 +1,5 @@
 import type { TSchema } from '@sinclair/typebox';
-import { PublicTaskSchema, TASK_DATE_FIELDS } from './task.schema';
+import { PublicTaskSchema, TASK_DATE_FIELDS, webhookReceivedAtOf } from './task.schema';
 
 /** A property is a date when it is an ISO date-time string, nullable or not. */
 const isDate = (schema: TSchema): boolean =>
@@ -11,5 +11,21 @@ describe('the task shape', () => {
       .filter(([, schema]) => isDate(schema))
       .map(([name]) => name);
     expect([...TASK_DATE_FIELDS].sort()).toEqual(dates.sort());
+  });
+});
+
+describe('webhookReceivedAtOf', () => {
+  it('reads when the API received the delivery behind an event, and nothing from any other event', () => {
+    expect(webhookReceivedAtOf({ detail: { actorKind: 'github', webhookReceivedAt: '2026-01-01T00:00:09.400Z' } })).toBe(
+      Date.parse('2026-01-01T00:00:09.400Z'),
+    );
+    for (const payload of [
+      undefined,
+      {},
+      { detail: { actorKind: 'user' } },
+      { detail: { webhookReceivedAt: 'not a date' } },
+      { detail: { webhookReceivedAt: 5 } },
+    ])
+      expect(webhookReceivedAtOf(payload)).toBeUndefined();
   });
 });

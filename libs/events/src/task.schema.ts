@@ -173,8 +173,17 @@ export const TimelineEventDetailSchema = Type.Object({
   actorLogin: Type.Optional(Type.String()),
   actorKind: Type.Optional(Type.Union([Type.Literal('user'), Type.Literal('github'), Type.Literal('analyzer')])),
   analyzer: Type.Optional(Type.String()),
+  /** On an event a GitHub delivery caused: when the API received it (see WebhookReceipt), for webhook → screen. */
+  webhookReceivedAt: Type.Optional(IsoDate),
 });
 export type TimelineEventDetail = Static<typeof TimelineEventDetailSchema>;
+
+/** When the API received the GitHub delivery behind a timeline event (ms), from its payload; undefined for any other. */
+export function webhookReceivedAtOf(eventPayload: unknown): number | undefined {
+  const at = (eventPayload as { detail?: { webhookReceivedAt?: unknown } } | undefined)?.detail?.webhookReceivedAt;
+  const ms = typeof at === 'string' ? Date.parse(at) : NaN;
+  return Number.isFinite(ms) ? ms : undefined;
+}
 
 export const TaskCountsSchema = Type.Object(
   {

@@ -1,4 +1,5 @@
 import { decode } from 'notepack.io';
+import { webhookReceivedAtOf } from '@taskflow/events';
 import type { RealtimeMetrics } from '../metrics';
 
 type Payload =
@@ -6,7 +7,7 @@ type Payload =
       updatedAt?: unknown;
       taskId?: unknown;
       seq?: unknown;
-      event?: { createdAt?: unknown; payload?: { detail?: { webhookReceivedAt?: unknown } } };
+      event?: { createdAt?: unknown; payload?: unknown };
     }
   | undefined;
 
@@ -84,9 +85,8 @@ export function observePacket(packet: unknown, metrics: RealtimeMetrics, now = D
   const at = typeof committedAt === 'string' ? Date.parse(committedAt) : NaN;
   if (Number.isFinite(at)) metrics.publishLag.observe(Math.max(0, now - at) / 1000);
   // A timeline event caused by a GitHub delivery carries when the API received it (the job's receivedAt).
-  const receivedAt = event === 'task:event_added' ? payload?.event?.payload?.detail?.webhookReceivedAt : undefined;
-  const received = typeof receivedAt === 'string' ? Date.parse(receivedAt) : NaN;
-  if (!Number.isFinite(received)) return;
+  const received = event === 'task:event_added' ? webhookReceivedAtOf(payload?.event?.payload) : undefined;
+  if (received === undefined) return;
   metrics.webhookToBroadcast.observe(Math.max(0, now - received) / 1000);
   // Remembered for the browsers' `task:shown` reports (webhook → screen).
   if (typeof payload?.taskId === 'string' && typeof payload.seq === 'number')
