@@ -16,6 +16,8 @@ const PER_SOCKET = 64;
 export class WebhookScreenTimer {
   /** `taskId:seq` → when the webhook reached the API (ms), oldest first. */
   private readonly received = new Map<string, number>();
+  /** The events each reporter (a socket) was counted for: a repeat is not counted again. Gone with the socket. */
+  private readonly reportedBy = new WeakMap<object, Set<string>>();
 
   constructor(
     private readonly histogram: Pick<Histogram, 'observe'>,
@@ -30,10 +32,12 @@ export class WebhookScreenTimer {
     if (this.received.size > REMEMBERED) this.received.delete(this.received.keys().next().value!);
   }
 
-  /** A socket painted event `seq` of `taskId`: counted when this node delivered it within the last minute, once per socket. */
-  shown(reported: Set<string>, taskId: string, seq: number): boolean {
+  /** `reporter` (a socket) painted event `seq` of `taskId`: counted when this node delivered it within the last minute, once per reporter. */
+  shown(reporter: object, taskId: string, seq: number): boolean {
     const key = `${taskId}:${seq}`;
     const at = this.received.get(key);
+    let reported = this.reportedBy.get(reporter);
+    if (!reported) this.reportedBy.set(reporter, (reported = new Set()));
     if (at === undefined || reported.has(key)) return false;
     const ms = this.now() - at;
     if (ms > SHOWN_WITHIN_MS) return false;

@@ -39,9 +39,6 @@ export interface HandlerContext {
 /** Resolves with the ack's `data` the contract names for the message. */
 type Handler<M extends ClientMessageName> = (ctx: HandlerContext, message: ClientMessage<M>) => Promise<ClientMessageAck<M>>;
 
-/** The `task:shown` reports each socket made (a repeat is not counted again). */
-const shownBy = new WeakMap<TaskflowSocket, Set<string>>();
-
 const NOT_FOUND = () => new AppError('NOT_FOUND', 404, 'Task not found');
 const DISABLED = (what: string) => new AppError('FEATURE_DISABLED', 503, `Live ${what} updates are switched off`);
 
@@ -110,9 +107,7 @@ export const HANDLERS: { [M in ClientMessageName]: Handler<M> } = {
   async 'task:shown'({ socket, webhookScreen }, message) {
     const taskId = normaliseTaskId(message.taskId);
     if (!socket.rooms.has(rooms.task(taskId))) throw NOT_FOUND();
-    let reported = shownBy.get(socket);
-    if (!reported) shownBy.set(socket, (reported = new Set()));
-    return { counted: webhookScreen.shown(reported, taskId, message.seq) };
+    return { counted: webhookScreen.shown(socket, taskId, message.seq) };
   },
 
   async 'dashboard:leave'({ socket }) {
