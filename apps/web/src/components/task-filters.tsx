@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useId, useState } from 'react';
 import {
   CODING_AGENTS,
   PRIORITIES,
@@ -46,6 +46,7 @@ export function TaskFilters({ filter, onChange, me, creators, repos, error }: Ta
     set('status', current.size ? TASK_STATUSES.filter((s) => current.has(s)) : undefined);
   };
   const mine = !!me && filter.creator === me;
+  const scopeCaption = useId();
 
   return (
     <section className="filters" aria-label="Filters">
@@ -61,13 +62,18 @@ export function TaskFilters({ filter, onChange, me, creators, repos, error }: Ta
           <input type="search" value={text} maxLength={200} placeholder="title or description" onChange={(e) => setText(e.target.value)} />
         </label>
       </form>
-      <div role="group" aria-label="Scope" className="segmented">
-        <button type="button" aria-pressed={!mine} onClick={() => set('creator', undefined)}>
-          All
-        </button>
-        <button type="button" aria-pressed={mine} onClick={() => set('creator', me)}>
-          My tasks
-        </button>
+      <div className="filter-field">
+        <span className="filter-caption" id={scopeCaption}>
+          Scope
+        </span>
+        <div role="group" aria-labelledby={scopeCaption} className="segmented">
+          <button type="button" aria-pressed={!mine} onClick={() => set('creator', undefined)}>
+            All
+          </button>
+          <button type="button" aria-pressed={mine} onClick={() => set('creator', me)}>
+            My tasks
+          </button>
+        </div>
       </div>
       <label>
         Repository
@@ -78,10 +84,14 @@ export function TaskFilters({ filter, onChange, me, creators, repos, error }: Ta
           ))}
         </select>
       </label>
-      <details className="status-filter">
-        <summary>Status{filter.status?.length ? ` (${filter.status.length})` : ''}</summary>
+      {/* Opens in the flow, pushing the list down: a panel over the rows would half-cover their links. */}
+      <details className="status-filter filter-field">
+        <summary>
+          <span className="filter-caption">Status</span>
+          <span className="status-filter-value">{filter.status?.length ? `${filter.status.length} selected` : 'any'}</span>
+        </summary>
         <fieldset>
-          <legend>Status</legend>
+          <legend className="sr-only">Status</legend>
           {TASK_STATUSES.map((s) => (
             <label key={s}>
               <input type="checkbox" checked={filter.status?.includes(s) ?? false} onChange={(e) => toggleStatus(s, e.target.checked)} />{' '}
