@@ -39,6 +39,14 @@ async function packagedBinaries(): Promise<PostgresBinaries> {
   try {
     return (await import(pkg)) as PostgresBinaries;
   } catch {
+    // A CommonJS runtime that cannot load ES modules (Jest's) still finds the package: its binaries sit where its
+    // own index says, in native/bin beside dist/.
+    try {
+      const bin = path.resolve(path.dirname(require.resolve(pkg)), '..', 'native', 'bin');
+      if (fs.existsSync(path.join(bin, 'postgres'))) return { postgres: path.join(bin, 'postgres'), initdb: path.join(bin, 'initdb') };
+    } catch {
+      // not installed: said below
+    }
     throw new Error(
       `No embedded PostgreSQL binaries for ${os.platform()}-${os.arch()} (${pkg}); set DATABASE_URL to a PostgreSQL server instead.`,
     );

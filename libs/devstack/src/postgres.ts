@@ -31,6 +31,12 @@ export interface PostgresOptions {
   /** Trade durability for speed (tests only). */
   fast?: boolean;
   log?: (line: string) => void;
+  /** The address it listens on and its URLs name; 127.0.0.1 unless given. */
+  listenHost?: string;
+  /** Runs it inside this Linux network namespace (`ip netns exec`; root only), as the user it would run as. */
+  netns?: string;
+  /** A network (CIDR) whose clients may log in with the password too, besides loopback's. */
+  allowNetwork?: string;
 }
 
 export async function startPostgres(opts: PostgresOptions): Promise<PostgresHandle> {
@@ -65,6 +71,12 @@ export async function startPostgres(opts: PostgresOptions): Promise<PostgresHand
     }
   }
 
+  if (opts.allowNetwork) {
+    const hba = path.join(dataDir, 'pg_hba.conf');
+    const line = `host all all ${opts.allowNetwork} scram-sha-256`;
+    if (!fs.readFileSync(hba, 'utf8').includes(line)) fs.appendFileSync(hba, `${line}\n`);
+  }
+
   // A postmaster left running by a run that was killed hard holds the data directory.
   const pidFile = path.join(dataDir, 'postmaster.pid');
   if (fs.existsSync(pidFile)) {
@@ -72,14 +84,21 @@ export async function startPostgres(opts: PostgresOptions): Promise<PostgresHand
     if (stalePid > 0) await stopStale(stalePid, 'SIGINT', dataDir);
   }
 
-  const flags = ['-D', dataDir, '-p', String(opts.port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='];
+  const host = opts.listenHost ?? '127.0.0.1';
+  const flags = ['-D', dataDir, '-p', String(opts.port), '-c', `listen_addresses=${host}`, '-c', 'unix_socket_directories='];
   if (opts.fast) flags.push('-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off');
   // Own process group: a Ctrl-C in the terminal reaches the supervisor, which stops
   // the database last, after the app nodes have finished their work.
-  const child: Child = startChild('postgres', postgres, flags, { stdio: ['ignore', logFd, logFd], detached: true, ...ids });
+  // Entering a namespace needs root: the user change then happens inside it (setpriv), not at spawn.
+  const child: Child = opts.netns
+    ? startChild('postgres', 'ip', ['netns', 'exec', opts.netns, ...asUser(ids), postgres, ...flags], {
+        stdio: ['ignore', logFd, logFd],
+        detached: true,
+      })
+    : startChild('postgres', postgres, flags, { stdio: ['ignore', logFd, logFd], detached: true, ...ids });
   fs.closeSync(logFd);
 
-  const url = (database: string) => `postgres://postgres:${encodeURIComponent(opts.password)}@127.0.0.1:${opts.port}/${database}`;
+  const url = (database: string) => `postgres://postgres:${encodeURIComponent(opts.password)}@${host}:${opts.port}/${database}`;
   const adminUrl = url('postgres');
   let exited = false;
   void child.exited.then(() => (exited = true));
@@ -108,6 +127,11 @@ export async function startPostgres(opts: PostgresOptions): Promise<PostgresHand
     // SIGINT is PostgreSQL's "fast" shutdown: roll back open transactions, checkpoint, exit.
     stop: () => stopChild(child, 'SIGINT', 30_000),
   };
+}
+
+/** `setpriv`'s arguments that run the rest of a command line as `ids` (none when it stays root). */
+function asUser(ids: { uid: number; gid: number } | undefined): string[] {
+  return ids ? ['setpriv', `--reuid=${ids.uid}`, `--regid=${ids.gid}`, '--clear-groups'] : [];
 }
 
 export async function ensureDatabase(adminUrl: string, database: string): Promise<void> {
