@@ -61,7 +61,7 @@ export const FAST_TIMINGS: Readonly<Record<string, string>> = {
 };
 
 /** Only what a shell would pass on: nothing of the test runner's own configuration reaches the stack. */
-function baseEnv(): NodeJS.ProcessEnv {
+export function baseEnv(): NodeJS.ProcessEnv {
   const keep = ['PATH', 'HOME', 'USER', 'LANG', 'LC_ALL', 'TMPDIR', 'TZ'];
   return Object.fromEntries(keep.filter((k) => process.env[k] !== undefined).map((k) => [k, process.env[k]]));
 }

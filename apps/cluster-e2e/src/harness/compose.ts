@@ -6,8 +6,8 @@ import pg from 'pg';
 import { freePort } from '@taskflow/devstack';
 import { runTestProcess, startDockerEngine, type DockerEngine } from '@taskflow/testing';
 import { DEMO_PASSWORD, FAST_TIMINGS } from './cluster';
-import { until } from './proc';
-import type { StackAccess } from './stack-access';
+import { sleep, until } from './proc';
+import type { HostView, SeparateHosts } from './separate-hosts';
 
 const REPO_ROOT = path.resolve(__dirname, '../../../..');
 /** docker-compose.yml as users run it, on the base built from Debian's mirror, plus the test's loopback port to PostgreSQL. */
@@ -51,7 +51,8 @@ interface Inspected {
  * `docker-compose up` with the replicas asked for. Secrets and tunables come from the
  * environment, as an operator's would; nothing reads a developer's `.env`.
  */
-export class ComposeStack implements StackAccess {
+export class ComposeStack implements SeparateHosts {
+  readonly kind = 'containers';
   readonly url: string;
   private pool?: pg.Pool;
 
@@ -175,6 +176,41 @@ export class ComposeStack implements StackAccess {
       timeoutMs,
       1000,
     );
+  }
+
+  async hosts(service?: string): Promise<HostView[]> {
+    return (await this.containers(service)).map((c) => ({ ...c, address: c.networks[this.network] ?? '' }));
+  }
+
+  // SIGKILL from outside, as the OOM killer would. (`docker kill` is a stop by the user: Docker's restart policy then
+  // leaves the container stopped, by design.)
+  async crash(host: HostView): Promise<void> {
+    process.kill(host.pid, 'SIGKILL');
+  }
+
+  async pause(host: HostView, ms: number): Promise<void> {
+    await this.docker(['pause', host.id]);
+    await sleep(ms);
+    await this.docker(['unpause', host.id]);
+  }
+
+  async partition(host: HostView, ms: number): Promise<void> {
+    const aliases = JSON.parse(
+      await this.docker(['inspect', '--format', `{{json (index .NetworkSettings.Networks "${this.network}").Aliases}}`, host.id]),
+    ) as string[];
+    await this.docker(['network', 'disconnect', this.network, host.id]);
+    await sleep(ms);
+    // Back under the same names: the service's name is how HAProxy's DNS finds it.
+    await this.docker(['network', 'connect', ...aliases.flatMap((a) => ['--alias', a]), this.network, host.id]);
+  }
+
+  async scaleServersTo(servers: number): Promise<void> {
+    const workers = (await this.containers('worker')).filter((c) => c.status === 'running').length;
+    await this.compose(['up', '-d', '--no-recreate', '--scale', `server=${servers}`, '--scale', `worker=${workers}`], 180_000);
+  }
+
+  async uidOf(host: HostView): Promise<number> {
+    return Number((await this.docker(['exec', host.id, 'id', '-u'])).trim());
   }
 
   /** The compose network every service is on. */

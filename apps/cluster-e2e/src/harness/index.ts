@@ -10,3 +10,6 @@ export * from './suite';
 export * from './scenario';
 export * from './compose';
 export * from './stack-access';
+export * from './separate-hosts';
+export * from './namespaces';
+export * from './separate-hosts-suite';
