@@ -138,7 +138,8 @@ export const ServerEnvSchema = Type.Object({
   REBALANCE_MAX_SHARE_PER_SECOND: Type.Number({
     minimum: 0,
     maximum: 1,
-    default: 0.01,
+    // 0.5 %: at 1 % the reconnects' joins doubled the delivery p99 while 8,000 sockets moved (docs/benchmarks.md).
+    default: 0.005,
     description:
       "After a scale-out the new nodes start empty: a node holding more than its share of the cluster's sockets (the " +
       "mean over the live nodes' snapshots, `ADMIN_STATS_INTERVAL_MS`) asks at most this share of its sockets per second " +

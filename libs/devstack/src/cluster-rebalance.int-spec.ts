@@ -25,7 +25,7 @@ jest.setTimeout(240_000);
 
 const PASSWORD = 'rebalance-password';
 const CLIENTS = 48;
-/** REBALANCE_MAX_SHARE_PER_SECOND in this test: 10 % of a node's sockets per second (the default, 1 %, is for thousands). */
+/** REBALANCE_MAX_SHARE_PER_SECOND in this test: 10 % of a node's sockets per second (the default, 0.5 %, is for thousands). */
 const SHARE = 0.1;
 let cluster: SpawnedCluster;
 let database: TestDatabase;
