@@ -112,7 +112,8 @@ export const ServerEnvSchema = Type.Object({
     description:
       'For sockets that joined their dashboard with `batch: true` (the `@taskflow/client` library does), dashboard events ' +
       "arriving within this many ms of the room's last frame wait and go out together as one `dashboard:batch` frame, a row " +
-      'superseded by a later one of the same task left out. The first event after a quiet window is never delayed. `0`: ' +
+      'superseded by a later one of the same task left out. The first event after a quiet window waits for no timer (it ' +
+      'goes with whatever else the same read from Redis brought, such as its counts). `0`: ' +
       'one frame per event.',
   }),
   WEBSOCKET_BATCH_MAX_WINDOW_MS: Type.Integer({

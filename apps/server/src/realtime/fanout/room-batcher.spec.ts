@@ -36,30 +36,47 @@ function advance(ms: number) {
   jest.advanceTimersByTime(ms);
 }
 
-it('sends the first event after a quiet window at once, and each room on its own', () => {
-  expect(batcher.offer('org:a', row('t1', 1))).toBe(true);
-  expect(batcher.offer('org:b', row('t2', 1))).toBe(true);
-  advance(10);
-  expect(batcher.offer('org:a', row('t1', 2))).toBe(true);
+/** Runs what waits for the end of the event loop's turn (setImmediate), without moving the clock. */
+const endOfTurn = () => jest.advanceTimersByTime(0);
+
+it('sends the first event after a quiet window at the end of the turn, with what else the turn brought, each room on its own', () => {
+  // A transition's row and counts come in one read from Redis: one frame, and no timer waited for.
+  batcher.offer('org:a', row('t1', 1));
+  batcher.offer('org:a', counts('shared', 1));
+  batcher.offer('org:b', row('t2', 1));
   expect(written).toEqual([]);
+  endOfTurn();
+  expect(written).toEqual([
+    { room: 'org:a', items: ['dashboard:task_list_updated t1@1', 'counts shared=1'] },
+    { room: 'org:b', items: ['dashboard:task_list_updated t2@1'] },
+  ]);
   expect(batcher.pendingRooms).toBe(0);
+  // A quiet window later, the next one goes at the end of its turn too.
+  advance(10);
+  batcher.offer('org:a', row('t1', 2));
+  endOfTurn();
+  expect(written.at(-1)).toEqual({ room: 'org:a', items: ['dashboard:task_list_updated t1@2'] });
 });
 
 it('holds what arrives inside the window and writes it as one batch when the window ends', () => {
-  expect(batcher.offer('org:a', row('t1', 1))).toBe(true);
+  batcher.offer('org:a', row('t1', 1));
+  endOfTurn();
+  expect(written).toHaveLength(1);
   advance(3);
-  expect(batcher.offer('org:a', created('t2'))).toBe(false);
-  expect(batcher.offer('org:a', row('t2', 1))).toBe(false);
+  batcher.offer('org:a', created('t2'));
+  batcher.offer('org:a', row('t2', 1));
   expect(batcher.pendingRooms).toBe(1);
   advance(6);
-  expect(written).toEqual([]);
+  expect(written).toHaveLength(1);
   advance(1);
-  expect(written).toEqual([{ room: 'org:a', items: ['task:created t2@1', 'dashboard:task_list_updated t2@1'] }]);
+  expect(written[1]).toEqual({ room: 'org:a', items: ['task:created t2@1', 'dashboard:task_list_updated t2@1'] });
   // The batch was the room's last frame: what follows inside the next window waits again.
   advance(2);
-  expect(batcher.offer('org:a', row('t2', 2))).toBe(false);
-  advance(8);
+  batcher.offer('org:a', row('t2', 2));
+  endOfTurn();
   expect(written).toHaveLength(2);
+  advance(8);
+  expect(written).toHaveLength(3);
 });
 
 it('leaves out a row superseded by a later row of the same task, and counts superseded by later counts of that scope', () => {
@@ -85,7 +102,7 @@ it('keeps the newer row when an older one of the same task arrives late', () => 
   batcher.offer('org:a', row('t1', 4));
   batcher.offer('org:a', row('t1', 3));
   advance(10);
-  expect(written[0]!.items).toEqual(['dashboard:task_list_updated t1@4']);
+  expect(written[0]!.items).toEqual(['dashboard:task_list_updated t0@1', 'dashboard:task_list_updated t1@4']);
 });
 
 it('flush writes a waiting batch at once (before anything else reaches the room), and only once', () => {
@@ -105,6 +122,7 @@ it('flush writes a waiting batch at once (before anything else reaches the room)
 
 it('forgets quiet rooms once it holds many, so a node serving many users does not grow without bound', () => {
   for (let i = 0; i < 1_000; i++) batcher.offer(`user:${i}`, row(`t${i}`, 1));
+  endOfTurn();
   advance(10);
   batcher.offer('org:new', row('x', 1));
   expect((batcher as unknown as { rooms: Map<string, unknown> }).rooms.size).toBe(1);
@@ -122,15 +140,17 @@ it('reads a window given as a function at each event (wider while the node is be
     write: (room, items) => written.push({ room, items: items.map(label) }),
   });
   try {
-    expect(adaptive.offer('org:a', row('t1', 1))).toBe(true);
+    adaptive.offer('org:a', row('t1', 1));
+    endOfTurn();
     windowMs = 50;
     advance(20);
     // Past 10 ms but inside the wider window: it waits, and goes out when that window ends.
-    expect(adaptive.offer('org:a', row('t1', 2))).toBe(false);
+    adaptive.offer('org:a', row('t1', 2));
+    endOfTurn();
     advance(29);
-    expect(written).toEqual([]);
+    expect(written).toHaveLength(1);
     advance(1);
-    expect(written).toEqual([{ room: 'org:a', items: ['dashboard:task_list_updated t1@2'] }]);
+    expect(written[1]).toEqual({ room: 'org:a', items: ['dashboard:task_list_updated t1@2'] });
   } finally {
     adaptive.clear();
   }

@@ -14,12 +14,19 @@ interface RoomState {
   /** When the room's batching sockets were last written to (leading edge or a flushed batch). */
   lastAt: number;
   pending: BatchItem[] | undefined;
-  timer: NodeJS.Timeout | undefined;
+  /** When the pending batch goes: the window's end, or the end of this turn of the event loop (a leading edge). */
+  timer: { kind: 'window'; handle: NodeJS.Timeout } | { kind: 'turn'; handle: NodeJS.Immediate } | undefined;
+}
+
+function cancel(timer: RoomState['timer']): void {
+  if (timer?.kind === 'window') clearTimeout(timer.handle);
+  else if (timer?.kind === 'turn') clearImmediate(timer.handle);
 }
 
 export interface RoomBatcherOptions {
   /**
-   * At most one frame per room per window for batching sockets; the first event after a quiet window goes at once.
+   * At most one frame per room per window for batching sockets; the first event after a quiet window goes at the end
+   * of the loop's turn.
    * A function is read at each event (`BatchWindow`: wider while the node is behind).
    */
   windowMs: number | (() => number);
@@ -32,8 +39,10 @@ export interface RoomBatcherOptions {
 const SWEEP_AT = 1_000;
 
 /**
- * Per room, a leading-edge window: the first dashboard event after a quiet window goes out at once, as it
- * would without batching (no added latency at low load); events arriving within the window wait and go out
+ * Per room, a leading-edge window: the first dashboard event after a quiet window goes out at the end of the
+ * event loop's current turn, with whatever else the same read from Redis brought for the room (a transition's
+ * row and counts, a new task's `task:created`, are published in one MULTI), as one frame and without waiting
+ * for a timer (no added latency at low load); events arriving within the window after it wait and go out
  * together when it ends, as one frame. Inside a waiting batch a row is replaced by a later row of the same task
  * and a count event by a later one of the same scope (each moved to the end, so what was received last is
  * applied last): a dashboard row carries the task's latest state. Task rooms never come here.
@@ -58,10 +67,10 @@ export class RoomBatcher {
   }
 
   /**
-   * An event for a room's batching sockets: `true` when it goes out now (with every other socket's frame),
-   * `false` when it was taken into the room's batch.
+   * Takes an event for a room's batching sockets into the room's batch: written at the end of this turn when the
+   * window had passed (a leading edge), else when the window ends. Every other socket gets the event at once.
    */
-  offer(room: string, item: BatchItem): boolean {
+  offer(room: string, item: BatchItem): void {
     const now = this.now();
     let state = this.rooms.get(room);
     if (!state) {
@@ -70,17 +79,15 @@ export class RoomBatcher {
       this.rooms.set(room, state);
     }
     const windowMs = this.windowMs();
-    if (!state.pending && now - state.lastAt >= windowMs) {
-      state.lastAt = now;
-      return true;
-    }
     if (!state.pending) {
       state.pending = [];
-      const wait = Math.max(0, state.lastAt + windowMs - now);
-      state.timer = setTimeout(() => this.flush(room), wait);
+      const wait = state.lastAt + windowMs - now;
+      state.timer =
+        wait <= 0
+          ? { kind: 'turn', handle: setImmediate(() => this.flush(room)) }
+          : { kind: 'window', handle: setTimeout(() => this.flush(room), wait) };
     }
     addSuperseding(state.pending, item);
-    return false;
   }
 
   /** Writes the room's waiting batch now: before anything else is delivered to the room, so nothing overtakes it. */
@@ -88,7 +95,7 @@ export class RoomBatcher {
     const state = this.rooms.get(room);
     if (!state?.pending) return;
     const items = state.pending;
-    clearTimeout(state.timer);
+    cancel(state.timer);
     state.pending = undefined;
     state.timer = undefined;
     state.lastAt = this.now();
@@ -102,7 +109,7 @@ export class RoomBatcher {
 
   /** Drops everything (the namespace is closing). */
   clear(): void {
-    for (const state of this.rooms.values()) clearTimeout(state.timer);
+    for (const state of this.rooms.values()) cancel(state.timer);
     this.rooms.clear();
   }
 

@@ -126,7 +126,8 @@ describe('two server nodes on the sharded adapter', () => {
       (await roomSubscribers('org:sharded')) === 1 && (await roomSubscribers('task:sharded-1')) === 1 ? true : undefined,
     );
 
-    // Three tasks' rows within one window: the first at once, the other two in one `dashboard:batch` frame.
+    // Three tasks' rows within one window: at most two frames (the first at the end of its turn with whatever that
+    // turn brought, the rest at the window's end), and at least one a `dashboard:batch`.
     for (let seq = 1; seq <= 3; seq++) a.io.to('org:sharded').emit('dashboard:task_list_updated' as never, row(`t${seq}`, seq));
     a.io.to('task:sharded-1').emit('task:event_added' as never, { taskId: 'sharded-1', seq: 7 });
 
@@ -134,7 +135,8 @@ describe('two server nodes on the sharded adapter', () => {
       unpacked(batching).length === 3 && plain.frames.length === 3 && task.frames.length === 1 ? true : undefined,
     );
     expect(unpacked(batching).map((f) => f.payload.seq)).toEqual([1, 2, 3]);
-    expect(batching.frames.map((f) => f.event)).toEqual(['dashboard:task_list_updated', 'dashboard:batch']);
+    expect(batching.frames.length).toBeLessThanOrEqual(2);
+    expect(batching.frames.map((f) => f.event)).toContain('dashboard:batch');
     expect(plain.frames.map((f) => f.event)).toEqual(Array(3).fill('dashboard:task_list_updated'));
     expect(task.frames).toEqual([{ event: 'task:event_added', payload: { taskId: 'sharded-1', seq: 7 } }]);
   });

@@ -41,7 +41,8 @@ export interface FanoutOptions {
   chunkSockets: number;
   /**
    * Dashboard-room events for sockets that joined with `batch: true` wait at most this long to share one frame
-   * (`dashboard:batch`); 0 = every event its own frame. The first event after a quiet window is never delayed.
+   * (`dashboard:batch`); 0 = every event its own frame. The first event after a quiet window waits for no timer: it
+   * goes at the end of the event loop's turn, with what else that turn brought for the room.
    */
   batchWindowMs?: number;
   /**
@@ -156,8 +157,9 @@ export class FanoutHooks {
     if (this.batcher) {
       const room = soleRoom(opts);
       const item = room === undefined ? undefined : batchItemOf(delivery.packet);
-      if (room !== undefined && item && !this.batcher.offer(room, item)) {
+      if (room !== undefined && item) {
         // Taken into the room's batch for the sockets that asked; everyone else gets it now.
+        this.batcher.offer(room, item);
         return this.write(opts, callback, (socket) => socket.data.batch !== true);
       }
       // Anything else for a room goes after the room's waiting batch.
@@ -242,7 +244,8 @@ export class FanoutHooks {
  *   event loop, so one big or many quick broadcasts no longer hold up health checks and new connections.
  * - **Batches** (`batchWindowMs` > 0, `RoomBatcher`): a dashboard-room event (`BATCHED_EVENTS`) that arrives within
  *   the window after the room's last frame waits, for the sockets that joined with `batch: true`, and goes out with
- *   the others of the window as one `dashboard:batch` frame (encoded once for the room). Other sockets get each
+ *   the others of the window as one `dashboard:batch` frame (encoded once for the room); one after a quiet window
+ *   goes at the end of the loop's turn, with the rest of its Redis read (a row and its counts: one frame). Other sockets get each
  *   event at once, as before. Anything else delivered to a room first writes the room's waiting batch.
  * - **A bounded buffer per socket** (`maxBufferedBytes` > 0, `OutboundLimit`): a socket that reads too slowly stops
  *   getting broadcasts until it drains, then is told `sync:required {reason: 'fell_behind'}` and catches up.
