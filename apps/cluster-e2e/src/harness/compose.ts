@@ -6,8 +6,8 @@ import pg from 'pg';
 import { freePort } from '@taskflow/devstack';
 import { runTestProcess, startDockerEngine, type DockerEngine } from '@taskflow/testing';
 import { DEMO_PASSWORD, FAST_TIMINGS } from './cluster';
-import { sleep, until } from './proc';
-import type { HostView, SeparateHosts } from './separate-hosts';
+import { sleep } from './proc';
+import { untilServing, type HostView, type SeparateHosts } from './separate-hosts';
 
 const REPO_ROOT = path.resolve(__dirname, '../../../..');
 /** docker-compose.yml as users run it, on the base built from Debian's mirror, plus the test's loopback port to PostgreSQL. */
@@ -164,18 +164,8 @@ export class ComposeStack implements SeparateHosts {
   }
 
   /** Every server replica healthy (its HEALTHCHECK), and HAProxy answering /api/ready. */
-  async untilServing(servers: number, timeoutMs: number): Promise<void> {
-    await until(
-      `${servers} healthy server containers behind HAProxy`,
-      async () => {
-        const healthy = (await this.containers('server')).filter((c) => c.status === 'running' && c.health === 'healthy');
-        if (healthy.length < servers) return false;
-        const res = await fetch(`${this.url}/api/ready`, { signal: AbortSignal.timeout(3000) }).catch(() => undefined);
-        return res?.status === 200;
-      },
-      timeoutMs,
-      1000,
-    );
+  untilServing(servers: number, timeoutMs: number): Promise<void> {
+    return untilServing(this, servers, timeoutMs);
   }
 
   async hosts(service?: string): Promise<HostView[]> {

@@ -11,5 +11,6 @@ export * from './scenario';
 export * from './compose';
 export * from './stack-access';
 export * from './separate-hosts';
+export * from './start-separate-hosts';
 export * from './namespaces';
 export * from './separate-hosts-suite';

@@ -7,8 +7,8 @@ import pg from 'pg';
 import { ensureDatabase, isAlive, nodeTsArgs, startPostgres, type PostgresHandle } from '@taskflow/devstack';
 import { runTestProcess, spawnTestProcess, type TestProcess } from '@taskflow/testing';
 import { baseEnv, DEMO_PASSWORD, FAST_TIMINGS } from './cluster';
-import { sleep, until } from './proc';
-import type { HostView, SeparateHosts, SeparateHostsOptions } from './separate-hosts';
+import { sleep } from './proc';
+import { untilServing, type HostView, type SeparateHosts, type SeparateHostsOptions } from './separate-hosts';
 
 const REPO_ROOT = path.resolve(__dirname, '../../../..');
 const APP_PORT = 3000;
@@ -397,18 +397,8 @@ export class NamespaceStack implements SeparateHosts {
     );
   }
 
-  async untilServing(servers: number, timeoutMs: number): Promise<void> {
-    await until(
-      `${servers} healthy server replicas behind HAProxy`,
-      async () => {
-        const healthy = (await this.hosts('server')).filter((h) => h.status === 'running' && h.health === 'healthy');
-        if (healthy.length < servers) return false;
-        const res = await fetch(`${this.url}/api/ready`, { signal: AbortSignal.timeout(3000) }).catch(() => undefined);
-        return res?.status === 200;
-      },
-      timeoutMs,
-      1000,
-    );
+  untilServing(servers: number, timeoutMs: number): Promise<void> {
+    return untilServing(this, servers, timeoutMs);
   }
 
   async uidOf(host: HostView): Promise<number> {

@@ -1,7 +1,5 @@
 import type pg from 'pg';
-import { DockerEngineUnavailable } from '@taskflow/testing';
-import { ComposeStack } from './compose';
-import { NamespaceStack } from './namespaces';
+import { until } from './proc';
 import type { StackAccess } from './stack-access';
 
 /** One component on a host of its own: a compose container, or a process in a network namespace of its own. */
@@ -58,21 +56,17 @@ export interface SeparateHostsOptions {
   log: (line: string) => void;
 }
 
-/**
- * The compose stack on a Docker engine of the test's own; where no engine can be started, says so in one line and
- * starts the same topology in Linux network namespaces instead. `TASKFLOW_E2E_HOSTS=namespaces` takes the namespace
- * path directly (for working on it).
- */
-export async function startSeparateHosts(opts: SeparateHostsOptions): Promise<SeparateHosts> {
-  if (process.env.TASKFLOW_E2E_HOSTS === 'namespaces') {
-    opts.log('TASKFLOW_E2E_HOSTS=namespaces: the components run in Linux network namespaces, not containers');
-    return NamespaceStack.start(opts);
-  }
-  try {
-    return await ComposeStack.start(opts);
-  } catch (err) {
-    if (!(err instanceof DockerEngineUnavailable)) throw err;
-    opts.log(`no Docker engine could be started here (${err.message}): the same scenario runs in Linux network namespaces`);
-    return NamespaceStack.start(opts);
-  }
+/** `servers` server replicas running and healthy (their health check), and HAProxy answering /api/ready. */
+export async function untilServing(stack: Pick<SeparateHosts, 'hosts' | 'url'>, servers: number, timeoutMs: number): Promise<void> {
+  await until(
+    `${servers} healthy server replicas behind HAProxy`,
+    async () => {
+      const healthy = (await stack.hosts('server')).filter((h) => h.status === 'running' && h.health === 'healthy');
+      if (healthy.length < servers) return false;
+      const res = await fetch(`${stack.url}/api/ready`, { signal: AbortSignal.timeout(3000) }).catch(() => undefined);
+      return res?.status === 200;
+    },
+    timeoutMs,
+    1000,
+  );
 }
