@@ -18,8 +18,8 @@ export interface RedisHandle {
 }
 
 /** The URL of a private redis-server, with its password (URL-encoded: any character may be in it). */
-export function localRedisUrl(port: number, password: string): string {
-  return `redis://:${encodeURIComponent(password)}@127.0.0.1:${port}`;
+export function localRedisUrl(port: number, password: string, host = '127.0.0.1'): string {
+  return `redis://:${encodeURIComponent(password)}@${host}:${port}`;
 }
 
 /** A command in RESP (length-prefixed), so a password needs no quoting. */
@@ -29,9 +29,9 @@ const resp = (...args: string[]) => `*${args.length}\r\n${args.map((a) => `$${Bu
  * Sends PING over a raw socket (after AUTH when a password is given); resolves true on +PONG.
  * A server that requires a password answers a bare PING with NOAUTH: false.
  */
-export function pingRedis(port: number, password?: string): Promise<boolean> {
+export function pingRedis(port: number, password?: string, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1');
+    const socket = net.connect(port, host);
     socket.setTimeout(1000);
     let reply = '';
     socket.on('data', (buf) => {
@@ -72,6 +72,10 @@ export interface RedisOptions {
    * a master may be unreachable before its replica is promoted.
    */
   cluster?: { nodeTimeoutMs: number };
+  /** The address it listens on and its URL names; 127.0.0.1 unless given. */
+  listenHost?: string;
+  /** Runs it inside this Linux network namespace (`ip netns exec`; root only). */
+  netns?: string;
 }
 
 /**
@@ -86,7 +90,7 @@ export async function startRedis(given: RedisOptions): Promise<RedisHandle> {
   const keep = opts.keep;
   if (!keep) {
     return {
-      url: localRedisUrl(opts.port, password),
+      url: localRedisUrl(opts.port, password, opts.listenHost),
       port: opts.port,
       password,
       pid: child.process.pid!,
@@ -130,7 +134,7 @@ export async function startRedis(given: RedisOptions): Promise<RedisHandle> {
     });
   watch(child);
   return {
-    url: localRedisUrl(opts.port, password),
+    url: localRedisUrl(opts.port, password, opts.listenHost),
     port: opts.port,
     password,
     get pid() {
@@ -172,7 +176,7 @@ async function spawnRedis(opts: RedisOptions & { password: string }): Promise<Ch
     '--port',
     String(opts.port),
     '--bind',
-    '127.0.0.1',
+    opts.listenHost ?? '127.0.0.1',
     '--dir',
     opts.dataDir,
     '--pidfile',
@@ -203,12 +207,14 @@ async function spawnRedis(opts: RedisOptions & { password: string }): Promise<Ch
         ]
       : []),
   ];
-  const child = startChild('redis', 'redis-server', args, { stdio: 'ignore', detached: true });
+  const child = opts.netns
+    ? startChild('redis', 'ip', ['netns', 'exec', opts.netns, 'redis-server', ...args], { stdio: 'ignore', detached: true })
+    : startChild('redis', 'redis-server', args, { stdio: 'ignore', detached: true });
   let exitedEarly = false;
   void child.exited.then(() => (exitedEarly = true));
   await waitFor('redis-server to answer PING', async () => {
     if (exitedEarly) throw new Error(`redis-server exited during start-up; see ${opts.logFile}`);
-    return (await pingRedis(opts.port, opts.password)) || undefined;
+    return (await pingRedis(opts.port, opts.password, opts.listenHost)) || undefined;
   }).catch(async (err: unknown) => {
     await stopChild(child, 'SIGKILL', 1000);
     throw err;

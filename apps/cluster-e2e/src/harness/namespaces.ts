@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { ensureDatabase, isAlive, nodeTsArgs, startPostgres, type PostgresHandle } from '@taskflow/devstack';
+import { ensureDatabase, isAlive, nodeTsArgs, startPostgres, startRedis, type PostgresHandle, type RedisHandle } from '@taskflow/devstack';
 import { runTestProcess, spawnTestProcess, type TestProcess } from '@taskflow/testing';
 import { baseEnv, DEMO_PASSWORD, FAST_TIMINGS } from './cluster';
 import { sleep } from './proc';
@@ -200,6 +200,7 @@ export class NamespaceStack implements SeparateHosts {
   readonly url: string;
   private pool?: pg.Pool;
   private postgres?: PostgresHandle;
+  private redis?: RedisHandle;
   private readonly components: Component[] = [];
   private migrate: { exitCode: number; host: Host; env: NodeJS.ProcessEnv } | undefined;
 
@@ -263,23 +264,15 @@ export class NamespaceStack implements SeparateHosts {
     });
     await ensureDatabase(this.postgres.adminUrl, 'taskflow');
     const redisHost = this.net.host('redis');
-    const conf = path.join(this.dir, 'redis.conf');
-    fs.writeFileSync(
-      conf,
-      [
-        `bind ${redisHost.address}`,
-        'port 6379',
-        `requirepass "${this.secrets.redis}"`,
-        `dir ${this.dir}`,
-        'appendonly no',
-        'save ""',
-        'maxmemory-policy noeviction',
-      ].join('\n') + '\n',
-      { mode: 0o600 },
-    );
-    const redis = new Component('redis', redisHost, baseEnv(), this.net.exec('redis', 'redis-server', [conf]));
-    this.components.push(redis);
-    redis.start();
+    this.redis = await startRedis({
+      dataDir: path.join(this.dir, 'redis'),
+      port: 6379,
+      logFile: path.join(this.dir, 'redis.log'),
+      fast: true,
+      password: this.secrets.redis,
+      listenHost: redisHost.address,
+      netns: redisHost.ns,
+    });
   }
 
   /** apps/server's migrate entry, once, from its own host, as compose's `migrate` job (demo users seeded). */
@@ -348,10 +341,13 @@ export class NamespaceStack implements SeparateHosts {
 
   async hosts(service?: string): Promise<HostView[]> {
     const views: HostView[] = [];
-    if (this.postgres && (!service || service === 'postgres')) {
-      const h = this.net.host('postgres');
-      const running = isAlive(this.postgres.pid);
-      views.push({ ...emptyView(h, 'postgres'), status: running ? 'running' : 'exited', pid: running ? this.postgres.pid : 0 });
+    for (const [name, handle] of [
+      ['postgres', this.postgres],
+      ['redis', this.redis],
+    ] as const) {
+      if (!handle || (service && service !== name)) continue;
+      const running = isAlive(handle.pid);
+      views.push({ ...emptyView(this.net.host(name), name), status: running ? 'running' : 'exited', pid: running ? handle.pid : 0 });
     }
     if (this.migrate && (!service || service === 'migrate'))
       views.push({
@@ -425,9 +421,10 @@ export class NamespaceStack implements SeparateHosts {
   async stop(): Promise<void> {
     await this.pool?.end().catch(() => undefined);
     // Apps first (they drain), then what they use.
-    const order = ['haproxy', 'server', 'worker', 'redis'];
+    const order = ['haproxy', 'server', 'worker'];
     for (const service of order)
       await Promise.all(this.components.filter((c) => c.service === service).map((c) => c.stop().catch(() => undefined)));
+    await this.redis?.stop().catch(() => undefined);
     await this.postgres?.stop().catch(() => undefined);
     this.net.remove();
     fs.rmSync(this.dir, { recursive: true, force: true });
